@@ -1,0 +1,61 @@
+package events
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
+
+// Actor is who caused an event: an id (a person or an office account) and the
+// role under which they acted. Roles are the closed set in roles.go.
+type Actor struct {
+	ID   string `json:"id"`
+	Role Role   `json:"role"`
+}
+
+// Envelope is one event as stored on the stream. The JSON field order below is
+// the stored order; the stored bytes are what the hash chain covers, so an
+// envelope is never re-encoded once written.
+type Envelope struct {
+	ID            string          `json:"id"`          // ULID, unique per event
+	Type          string          `json:"type"`        // explicit versioned name, e.g. "ScoreRecorded"
+	V             int             `json:"v"`           // schema version of Data
+	Year          int             `json:"year"`        // assessment year
+	Aggregate     string          `json:"aggregate"`   // the subject token after kaohe.<year>. (e.g. "unit.town-a")
+	OccurredAt    time.Time       `json:"occurred_at"` // business time: when the fact happened
+	RecordedAt    time.Time       `json:"recorded_at"` // when the ledger accepted it
+	Actor         Actor           `json:"actor"`       //
+	Reason        string          `json:"reason,omitempty"`
+	CommandID     string          `json:"command_id"`
+	CausationID   string          `json:"causation_id,omitempty"`
+	CorrelationID string          `json:"correlation_id,omitempty"`
+	Prev          string          `json:"prev"` // hex SHA-256 of the previous event of the same aggregate; "" for the first
+	Data          json.RawMessage `json:"data"`
+}
+
+// Stored is an envelope as read back: its stream sequence and the exact bytes
+// that were stored (the hash chain is over these bytes).
+type Stored struct {
+	Envelope
+	Seq     uint64
+	Subject string
+	Raw     []byte
+}
+
+// Hash is the chain hash of stored event bytes: the next event of the same
+// aggregate carries it in Prev.
+func Hash(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// Encode gives the bytes to store for an envelope.
+func Encode(e Envelope) ([]byte, error) { return json.Marshal(e) }
+
+// Decode reads stored bytes back into an envelope.
+func Decode(raw []byte) (Envelope, error) {
+	var e Envelope
+	err := json.Unmarshal(raw, &e)
+	return e, err
+}

@@ -1,0 +1,41 @@
+package events
+
+// Role is the capacity in which an actor writes. The set is closed: commands
+// check it, and an unknown role is rejected at the edge.
+type Role string
+
+const (
+	RoleOffice     Role = "office"     // 考核办 assessment office
+	RoleCommittee  Role = "committee"  // 考核委员会 assessment committee
+	RoleDepartment Role = "department" // 职能部门 functional department (actor id = department id in the scheme)
+	RoleStatistics Role = "statistics" // 统计局 statistics bureau
+	RoleTeam       Role = "team"       // 考核组 year-end assessment team
+	RoleRaters     Role = "raters"     // organizer of a rater group's ballots (社会评价/民主测评)
+	RoleUnit       Role = "unit"       // 被考核单位 an assessed unit (actor id = unit id); files appeals
+	RoleInspector  Role = "inspector"  // 纪检监察 discipline inspector: reads, never writes
+)
+
+// Roles lists every role with its Chinese label, in display order.
+var Roles = []struct {
+	Role  Role
+	Label string
+}{
+	{RoleOffice, "考核办"},
+	{RoleCommittee, "考核委员会"},
+	{RoleDepartment, "职能部门"},
+	{RoleStatistics, "统计局"},
+	{RoleTeam, "考核组"},
+	{RoleRaters, "评价组织"},
+	{RoleUnit, "被考核单位"},
+	{RoleInspector, "纪检监察"},
+}
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	for _, x := range Roles {
+		if x.Role == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,52 @@
+package events
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// SubjectPrefix is the first token of every kaohe subject.
+const SubjectPrefix = "kaohe"
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// ValidID reports whether id is a subject-safe token ([A-Za-z0-9_-]+).
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+// Aggregate names. A unit or cadre aggregate is "unit.<id>" / "cadre.<id>".
+const (
+	AggScheme = "scheme"
+	AggYear   = "year"
+)
+
+// UnitAggregate is the aggregate name of an assessed unit.
+func UnitAggregate(id string) string { return "unit." + id }
+
+// CadreAggregate is the aggregate name of a cadre (leader).
+func CadreAggregate(id string) string { return "cadre." + id }
+
+// Subject is the stream subject of an aggregate in a year: kaohe.<year>.<aggregate>.
+func Subject(year int, aggregate string) string {
+	return SubjectPrefix + "." + strconv.Itoa(year) + "." + aggregate
+}
+
+// YearSubjects is the wildcard covering every aggregate of a year.
+func YearSubjects(year int) string { return SubjectPrefix + "." + strconv.Itoa(year) + ".>" }
+
+// AllSubjects is the wildcard covering the whole ledger.
+const AllSubjects = SubjectPrefix + ".>"
+
+// ParseSubject splits a subject into its year and aggregate.
+func ParseSubject(subject string) (year int, aggregate string, err error) {
+	parts := strings.SplitN(subject, ".", 3)
+	if len(parts) != 3 || parts[0] != SubjectPrefix {
+		return 0, "", fmt.Errorf("subject %q is not a kaohe subject", subject)
+	}
+	year, err = strconv.Atoi(parts[1])
+	if err != nil {
+		return 0, "", fmt.Errorf("subject %q: year %q is not a number", subject, parts[1])
+	}
+	return year, parts[2], nil
+}
