@@ -1,0 +1,280 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+)
+
+// Number is a decimal value exactly as entered ("93.5", "-2", "1250000.75"),
+// kept as text so that no float ever touches a score. Scoring code parses it
+// into fixed-point; see Number.Valid for the accepted form.
+type Number string
+
+var numberPattern = regexp.MustCompile(`^-?[0-9]{1,13}(\.[0-9]{1,6})?$`)
+
+// Valid reports whether n is a plain decimal: optional minus, at most 13
+// integer digits and at most 6 decimals, no exponent, no spaces.
+func (n Number) Valid() bool { return numberPattern.MatchString(string(n)) }
+
+// LevelCount is the number of ballots (or votes) given at one level of a
+// ballot, e.g. {"优秀", 42}. Kept as an ordered list so JSON is stable.
+type LevelCount struct {
+	Level string `json:"level"`
+	Count int    `json:"count"`
+}
+
+// Event payloads. Each type has an explicit name (the envelope's "type") and
+// a schema version; the registry below is the only place names are bound.
+// Payloads record facts as entered, never derived totals.
+
+// SchemeDefined (scheme aggregate) puts a year's scheme in force: the YAML
+// source exactly as submitted. A later SchemeDefined of the same year replaces
+// it (only before publication, with a reason).
+type SchemeDefined struct {
+	Source string `json:"source"` // the scheme YAML
+	Digest string `json:"digest"` // hex SHA-256 of Source
+}
+
+// TargetAdjusted (unit) changes one indicator's target for the unit, with the
+// committee's approval reference (目标调整).
+type TargetAdjusted struct {
+	Indicator   string `json:"indicator"`
+	Target      Number `json:"target"`
+	ApprovalRef string `json:"approval_ref"`
+	Override    bool   `json:"override,omitempty"` // accepted after the cut-off, with a reason
+}
+
+// Score sources (the kind of entry), kept for audit and role checks.
+const (
+	SourceRoutine    = "routine"    // 平时考核
+	SourceYearEnd    = "year_end"   // 年终考核
+	SourceStatistics = "statistics" // 统计数据
+	SourceDelegated  = "delegated"  // 委托部门考核 entrusted department assessment
+)
+
+// ScoreRecorded (unit) enters one value of one indicator part: the actual
+// completion of a quantitative indicator (part "actual"), or the points of a
+// judged part ("score", "routine", "year_end", "highlights" …, as the scheme
+// names the indicator's parts).
+type ScoreRecorded struct {
+	Indicator string `json:"indicator"`
+	Part      string `json:"part"`
+	Source    string `json:"source"`
+	Value     Number `json:"value"`
+	Note      string `json:"note,omitempty"`
+}
+
+// ScoreCorrected (unit or cadre) replaces the value of an earlier
+// ScoreRecorded / CadreScoreRecorded / ScoreCorrected event.
+type ScoreCorrected struct {
+	Supersedes string `json:"supersedes"` // event id of the entry being corrected
+	Value      Number `json:"value"`
+}
+
+// SocialEvaluationRecorded (unit) gives one rater group's ballots for a unit
+// (社会评价): counts per level, or a satisfaction score already in points of
+// the group's scale (Score, when the organizer reports a rate instead).
+type SocialEvaluationRecorded struct {
+	Group   string       `json:"group"`
+	Ballots []LevelCount `json:"ballots,omitempty"`
+	Score   Number       `json:"score,omitempty"` // 0–100 rate, when given instead of ballots
+}
+
+// VotesTallied (unit: the leadership team's ballot; cadre: the cadre's
+// ballot) records a democratic-evaluation tally (民主测评) of one item.
+type VotesTallied struct {
+	Item   string       `json:"item"` // "overall" (总体评价) unless the scheme names others
+	Counts []LevelCount `json:"counts"`
+	Valid  int          `json:"valid"` // valid ballots: the rate denominator
+}
+
+// BonusGranted (unit or cadre) adds a catalogue item (加分).
+type BonusGranted struct {
+	Item   string `json:"item"`             // catalogue code in the scheme
+	Level  string `json:"level,omitempty"`  // e.g. "province", "city", for level-table items
+	Matter string `json:"matter,omitempty"` // dedupe key: one matter counts once, at its highest value
+	Points Number `json:"points,omitempty"` // for items whose value the decider sets within a range
+	Count  int    `json:"count,omitempty"`  // for per-occurrence items (0 means 1)
+}
+
+// DeductionApplied (unit or cadre) subtracts a catalogue item (减分/扣分).
+// Points are entered positive; the item's sign is in the scheme.
+type DeductionApplied BonusGranted
+
+// VetoImposed (unit or cadre) records a one-vote veto (一票否决) in an area.
+type VetoImposed struct {
+	Area string `json:"area"`
+}
+
+// VetoLifted withdraws an earlier veto (e.g. on appeal).
+type VetoLifted struct {
+	Veto string `json:"veto"` // event id of the VetoImposed
+}
+
+// ConditionFlagged (unit or cadre) records a named condition that a grade
+// rule of the scheme reacts to (e.g. "criticized_by_province",
+// "npc_unsatisfactory", "principal_adjusted").
+type ConditionFlagged struct {
+	Condition string `json:"condition"`
+	Note      string `json:"note,omitempty"`
+}
+
+// ConditionCleared withdraws a condition.
+type ConditionCleared struct {
+	Condition string `json:"condition"`
+}
+
+// AppealFiled (unit or cadre) opens a review (复核) case.
+type AppealFiled struct {
+	Claim    string   `json:"claim"`
+	Disputed []string `json:"disputed,omitempty"` // event ids the appellant disputes
+}
+
+// Appeal outcomes.
+const (
+	AppealUpheld   = "upheld"
+	AppealPartly   = "partly_upheld"
+	AppealRejected = "rejected"
+)
+
+// AppealResolved closes a case. Corrective events of the same command carry
+// the appeal's event id as causation id.
+type AppealResolved struct {
+	Appeal  string `json:"appeal"` // event id of the AppealFiled
+	Outcome string `json:"outcome"`
+}
+
+// Cadre classes.
+const (
+	ClassPrincipal = "principal" // 党政正职 / 主要负责同志
+	ClassOther     = "other"     // other 科级 leaders
+)
+
+// CadreRegistered (cadre) enters a cadre into the year's roster.
+type CadreRegistered struct {
+	Name  string `json:"name"`
+	Unit  string `json:"unit"`
+	Class string `json:"class"`
+	Post  string `json:"post,omitempty"`
+}
+
+// CadreScoreRecorded (cadre) enters one component of a cadre's score:
+// "post_routine" / "post_year_end" (岗位目标 平时/年终), "superior",
+// "subordinate", or any component the scheme names.
+type CadreScoreRecorded struct {
+	Component string `json:"component"`
+	Value     Number `json:"value"`
+	Note      string `json:"note,omitempty"`
+}
+
+// Cadre statuses that make a grade "not determined" (不确定等次).
+const (
+	StatusActive        = "active"
+	StatusLongLeave     = "long_leave"          // sick + personal leave over half a year
+	StatusInvestigation = "under_investigation" // case investigation not closed
+)
+
+// CadreStatusSet (cadre) sets the cadre's roster status.
+type CadreStatusSet struct {
+	Status string `json:"status"`
+}
+
+// Subjects a grade is decided for.
+const (
+	GradeUnit  = "unit"
+	GradeTeam  = "team"
+	GradeCadre = "cadre"
+)
+
+// GradeDecided (year) is the committee's decision of one grade. Grade may
+// differ from the computed proposal only with a reason (Override).
+type GradeDecided struct {
+	Kind     string `json:"kind"`
+	Subject  string `json:"subject"` // unit or cadre id
+	Grade    string `json:"grade"`
+	Proposed string `json:"proposed"`
+	Override bool   `json:"override,omitempty"`
+}
+
+// ResultsPublished (year) publishes a version of the results: the digest of
+// the results JSON and the Merkle root over the year's events up to UpToSeq.
+type ResultsPublished struct {
+	Version    int    `json:"version"`
+	UpToSeq    uint64 `json:"up_to_seq"`
+	Digest     string `json:"digest"`
+	MerkleRoot string `json:"merkle_root"`
+	Events     int    `json:"events"`
+}
+
+// YearClosed (year) ends the year: only appeal resolutions may follow.
+type YearClosed struct{}
+
+// EventType describes one registered event type.
+type EventType struct {
+	Name    string
+	Version int
+	Label   string // Chinese label for tables
+	New     func() any
+}
+
+// Catalogue is the registry of every event type, in display order.
+var Catalogue = []EventType{
+	{"SchemeDefined", 1, "考核方案", func() any { return new(SchemeDefined) }},
+	{"TargetAdjusted", 1, "目标调整", func() any { return new(TargetAdjusted) }},
+	{"ScoreRecorded", 1, "录入得分", func() any { return new(ScoreRecorded) }},
+	{"ScoreCorrected", 1, "更正得分", func() any { return new(ScoreCorrected) }},
+	{"SocialEvaluationRecorded", 1, "社会评价", func() any { return new(SocialEvaluationRecorded) }},
+	{"VotesTallied", 1, "民主测评", func() any { return new(VotesTallied) }},
+	{"BonusGranted", 1, "加分", func() any { return new(BonusGranted) }},
+	{"DeductionApplied", 1, "减分", func() any { return new(DeductionApplied) }},
+	{"VetoImposed", 1, "一票否决", func() any { return new(VetoImposed) }},
+	{"VetoLifted", 1, "撤销否决", func() any { return new(VetoLifted) }},
+	{"ConditionFlagged", 1, "情形认定", func() any { return new(ConditionFlagged) }},
+	{"ConditionCleared", 1, "撤销情形", func() any { return new(ConditionCleared) }},
+	{"AppealFiled", 1, "申请复核", func() any { return new(AppealFiled) }},
+	{"AppealResolved", 1, "复核结论", func() any { return new(AppealResolved) }},
+	{"CadreRegistered", 1, "干部登记", func() any { return new(CadreRegistered) }},
+	{"CadreScoreRecorded", 1, "干部得分", func() any { return new(CadreScoreRecorded) }},
+	{"CadreStatusSet", 1, "干部状态", func() any { return new(CadreStatusSet) }},
+	{"GradeDecided", 1, "等次决定", func() any { return new(GradeDecided) }},
+	{"ResultsPublished", 1, "结果公布", func() any { return new(ResultsPublished) }},
+	{"YearClosed", 1, "年度关闭", func() any { return new(YearClosed) }},
+}
+
+// TypeOf finds a registered type by name.
+func TypeOf(name string) (EventType, bool) {
+	for _, t := range Catalogue {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return EventType{}, false
+}
+
+// NameOf gives the registered name of a payload value.
+func NameOf(payload any) (string, int, error) {
+	for _, t := range Catalogue {
+		if fmt.Sprintf("%T", t.New()) == fmt.Sprintf("%T", payload) {
+			return t.Name, t.Version, nil
+		}
+	}
+	return "", 0, fmt.Errorf("events: %T is not a registered event payload", payload)
+}
+
+// Payload decodes an envelope's data into its registered Go type (a pointer).
+// Older schema versions would be upcast here; every type is still at v1.
+func Payload(e Envelope) (any, error) {
+	t, ok := TypeOf(e.Type)
+	if !ok {
+		return nil, fmt.Errorf("events: unknown event type %q (event %s)", e.Type, e.ID)
+	}
+	if e.V != t.Version {
+		return nil, fmt.Errorf("events: %s v%d has no upcaster to v%d (event %s)", e.Type, e.V, t.Version, e.ID)
+	}
+	p := t.New()
+	if err := json.Unmarshal(e.Data, p); err != nil {
+		return nil, fmt.Errorf("events: decode %s (event %s): %w", e.Type, e.ID, err)
+	}
+	return p, nil
+}
