@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 )
 
@@ -254,8 +255,12 @@ func TypeOf(name string) (EventType, bool) {
 
 // NameOf gives the registered name of a payload value.
 func NameOf(payload any) (string, int, error) {
+	want := reflect.TypeOf(payload)
+	if want != nil && want.Kind() == reflect.Pointer {
+		want = want.Elem()
+	}
 	for _, t := range Catalogue {
-		if fmt.Sprintf("%T", t.New()) == fmt.Sprintf("%T", payload) {
+		if reflect.TypeOf(t.New()).Elem() == want {
 			return t.Name, t.Version, nil
 		}
 	}
