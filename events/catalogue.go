@@ -283,3 +283,22 @@ func Payload(e Envelope) (any, error) {
 	}
 	return p, nil
 }
+
+// UnmarshalJSON accepts a number either as a JSON string ("93.5") or as a
+// bare JSON number (93.5), keeping the literal text so no float is involved.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*n = Number(s)
+		return nil
+	}
+	var num json.Number
+	if err := json.Unmarshal(b, &num); err != nil {
+		return fmt.Errorf("not a number: %s", b)
+	}
+	*n = Number(num.String())
+	return nil
+}
