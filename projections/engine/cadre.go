@@ -1,0 +1,216 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/kaohe/kaohe/projections/scheme"
+)
+
+// scoreCadres scores, ranks and grades every registered cadre.
+func (e *engine) scoreCadres() {
+	cs := e.sc.Cadres
+	if cs == nil {
+		if len(e.f.Cadres) > 0 {
+			e.r.Warnings = append(e.r.Warnings, fmt.Sprintf("%d cadres registered but the scheme has no cadres section", len(e.f.Cadres)))
+		}
+		return
+	}
+	var subs []*subject
+	byID := map[string]*CadreResult{}
+	for i, id := range e.f.cadreIDs() {
+		cf := e.f.Cadres[id]
+		cl, _ := e.sc.CadreClassDef(cf.Class)
+		us := e.units[cf.Unit]
+		cr := &CadreResult{ID: id, Name: cf.Name, Unit: cf.Unit, Class: cf.Class, Post: cf.Post, Status: cf.Status, Components: []*ComponentResult{}}
+		adj := e.adjust(&cf.Subject, cs.Caps)
+		s := &subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
+			scored: true, components: map[string]scheme.Dec{}, conditions: cf.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
+			order: i, lastMin: e.sc.Ranking.LastPlaceMin}
+		unitID := cf.Unit
+		s.unitGrade = func() string { return e.unitFinal(unitID) }
+		s.teamGrade = func() string { return e.teamFinal(unitID) }
+		sub := scheme.Dec{}
+		for _, cc := range cl.Components {
+			comp, pts := e.cadreComponent(cf, cc, us)
+			if h, ok := adj.hits[cc.ID]; ok {
+				comp.Hits = adj.rows[cc.ID]
+				pts = e.round(pts.Add(h))
+				comp.Points = e.fx(pts)
+			}
+			cr.Components = append(cr.Components, comp)
+			s.components[cc.ID] = pts
+			sub = sub.Add(pts)
+		}
+		sub = e.round(sub)
+		cr.Subtotal = e.fx(sub)
+		cr.Adjustments = adj.res
+		s.composite = e.round(sub.Add(adj.net))
+		cr.Composite = e.fx(s.composite)
+		cr.Votes = e.voteRates(cf.Votes)
+		cr.Vetoes, s.vetoes = e.vetoResults(cf.Vetoes)
+		cr.Conditions = e.conditionResults(cf.Conditions)
+		subs = append(subs, s)
+		byID[id] = cr
+		e.r.Cadres = append(e.r.Cadres, cr)
+	}
+	e.cadreSubs = subs
+	// Ranking pools and tie-break keys.
+	tb := cs.TieBreak
+	pools := map[string][]*subject{}
+	var keys []string
+	for _, s := range subs {
+		cl, _ := e.sc.CadreClassDef(s.class)
+		t := tb
+		if t == nil {
+			for i, cc := range cl.Components {
+				if i > 0 {
+					t = append(t, cc.ID)
+				}
+			}
+		}
+		if e.sc.Ranking.Ties == "equal" {
+			t = nil
+		}
+		s.keys = []scheme.Dec{s.composite}
+		for _, c := range t {
+			s.keys = append(s.keys, s.components[c])
+		}
+		k := unitGroupKey(s, cs.RankGroup)
+		if _, ok := pools[k]; !ok {
+			keys = append(keys, k)
+		}
+		pools[k] = append(pools[k], s)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		rankPool(pools[k])
+		for _, s := range pools[k] {
+			s.pool = pools[k]
+			cr := byID[s.id]
+			cr.Pool, cr.Rank, cr.Of = k, s.rank, s.of
+		}
+	}
+	if cs.Grading == nil {
+		return
+	}
+	var gs []*gradee
+	for _, s := range subs {
+		cr := byID[s.id]
+		cr.Grade = &GradeResult{Fired: []*RuleHit{}}
+		x := &gradee{s: s, res: cr.Grade}
+		for _, st := range cs.Statuses {
+			if st.Status == s.status {
+				x.excluded = true
+				cr.Grade.Proposed = scheme.NotDetermined
+				cr.Grade.By = "not determined: " + st.Label
+				cr.Grade.Fired = append(cr.Grade.Fired, &RuleHit{Rule: st.Rule, Name: st.Label, Effect: "not_determined", Grade: scheme.NotDetermined, Note: "status " + st.Status})
+				break
+			}
+		}
+		gs = append(gs, x)
+	}
+	e.r.CadreQuotas = append(e.r.CadreQuotas, grade(cs.Grading, gs, unitGroupKey)...)
+	for _, x := range gs {
+		e.decide(x.res, "cadre", x.s.id)
+	}
+}
+
+// cadreComponent scores one cadre component.
+func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us *subject) (*ComponentResult, scheme.Dec) {
+	cr := &ComponentResult{ID: cc.ID, Name: cc.Name, Kind: cc.From, Max: cc.PointsDec().String(), Rule: cc.Rule}
+	var pts scheme.Dec
+	switch cc.From {
+	case "entered":
+		v, ok := cf.Scores[cc.ID]
+		if !ok {
+			cr.Note = "not entered: 0"
+			break
+		}
+		vv := v
+		cr.Entered = &vv
+		pr := &PartResult{ID: cc.ID, Value: v.Text, Event: v.Event, Scale: cc.ScaleDec().String()}
+		val := clamp(v.Dec, cc.ScaleDec(), pr)
+		if pr.Note != "" {
+			cr.Note = pr.Note
+		}
+		cr.Parts = append(cr.Parts, pr)
+		pts = e.round(val.Mul(cc.PointsDec()).Quo(cc.ScaleDec()))
+	case "parts":
+		sum := scheme.Dec{}
+		for _, ps := range cc.Parts {
+			pr := &PartResult{ID: ps.ID, Share: ps.ShareDec().Percent(), Scale: ps.ScaleDec().String()}
+			if v, ok := cf.Scores[ps.ID]; ok {
+				pr.Value, pr.Event = v.Text, v.Event
+				val := clamp(v.Dec, ps.ScaleDec(), pr)
+				sum = sum.Add(ps.ShareDec().Mul(val).Quo(ps.ScaleDec()))
+			} else {
+				pr.Value, pr.Note = "0", "not entered"
+			}
+			cr.Parts = append(cr.Parts, pr)
+		}
+		pts = e.round(sum.Mul(cc.PointsDec()))
+	case "unit_composite":
+		cr.Linked = cf.Unit
+		if us == nil || !us.scored {
+			cr.Note = "the unit has no composite: 0"
+			break
+		}
+		c := us.composite.Max(scheme.Dec{}).Min(cc.ScaleDec())
+		cr.LinkedVal = e.fx(us.composite)
+		if c.Cmp(us.composite) != 0 {
+			cr.Note = fmt.Sprintf("unit composite %s counted as %s", e.fx(us.composite), c)
+		}
+		pts = e.round(c.Mul(cc.PointsDec()).Quo(cc.ScaleDec()))
+	case "votes":
+		t, ok := cf.Votes[cc.Item]
+		if !ok {
+			cr.Note = fmt.Sprintf("no %s ballot tallied: 0", cc.Item)
+			break
+		}
+		cr.Ballots = t.Counts
+		total, weighted := int64(0), scheme.Dec{}
+		for _, c := range t.Counts {
+			v, _ := cc.Levels.Lookup(c.Level)
+			total += int64(c.Count)
+			weighted = weighted.Add(v.Mul(scheme.Int(int64(c.Count))))
+		}
+		if total == 0 {
+			cr.Note = "no ballots: 0"
+			break
+		}
+		mean := weighted.Quo(scheme.Int(total))
+		cr.Mean = mean.String()
+		pts = e.round(cc.PointsDec().Mul(mean))
+	}
+	cr.Points = e.fx(pts)
+	return cr, pts
+}
+
+// flags raises the scheme's flags.
+func (e *engine) flags() {
+	for _, fd := range e.sc.Flags {
+		var subs []*subject
+		switch fd.Subject {
+		case "unit":
+			for _, u := range e.sc.Units() {
+				if s := e.units[u.ID]; s.scored {
+					subs = append(subs, s)
+				}
+			}
+		case "team":
+			for _, u := range e.sc.Units() {
+				if s, ok := e.teams[u.ID]; ok {
+					subs = append(subs, s)
+				}
+			}
+		case "cadre":
+			subs = e.cadreSubs
+		}
+		for _, s := range subs {
+			if s.holds(fd.When) {
+				e.r.Flags = append(e.r.Flags, &FlagResult{Flag: fd.ID, Name: fd.Name, Rule: fd.Rule, Kind: fd.Subject, Subject: s.id})
+			}
+		}
+	}
+}

@@ -1,0 +1,418 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kaohe/kaohe/projections/scheme"
+)
+
+// gradee is one subject being graded.
+type gradee struct {
+	s        *subject
+	res      *GradeResult
+	excluded bool // not determined (不确定等次): graded by nobody, still counted in quota bases
+	forceIdx int
+	capIdx   int
+	priority map[string]bool
+	assigned bool
+	blocked  bool // met a step's requirement but its cap kept it from that grade
+	pools    map[string][]*pool
+}
+
+// pool is one quota group.
+type pool struct {
+	q       *scheme.Quota
+	key     string
+	members map[*gradee]bool
+	places  int
+	used    int
+	res     *QuotaResult
+}
+
+// grade proposes grades for subjects under a grading: rules (force, cap,
+// priority), forced grades, fill steps in order within quotas (tie groups
+// straddling a cap are cut whole), then the fallback.
+func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by scheme.StringList) string) []*QuotaResult {
+	worst := len(g.Ladder) - 1
+	// 1. Rules.
+	for _, x := range subs {
+		x.forceIdx, x.capIdx, x.priority = -1, 0, map[string]bool{}
+		if x.excluded {
+			continue
+		}
+		for _, r := range g.Rules {
+			if !x.s.holds(r.When) {
+				continue
+			}
+			eff, gr := r.Effect()
+			idx := g.Rank(gr)
+			x.res.Fired = append(x.res.Fired, &RuleHit{Rule: r.ID, Name: r.Name, Effect: eff, Grade: gr, Soft: r.Soft, Note: describe(r.When)})
+			switch eff {
+			case "force":
+				x.forceIdx = max(x.forceIdx, idx)
+			case "cap":
+				x.capIdx = max(x.capIdx, idx)
+			case "priority":
+				x.priority[gr] = true
+			}
+			if r.Soft && eff != "priority" {
+				x.res.Soft = true
+			}
+		}
+	}
+	// 2. Quota pools.
+	var pools []*pool
+	for _, q := range g.Quotas {
+		byKey := map[string]*pool{}
+		var order []string
+		for _, x := range subs {
+			if q.Applies != nil && !x.s.holds(q.Applies) {
+				continue
+			}
+			k := groupKey(x.s, q.GroupBy)
+			p, ok := byKey[k]
+			if !ok {
+				p = &pool{q: q, key: k, members: map[*gradee]bool{}}
+				byKey[k] = p
+				order = append(order, k)
+			}
+			p.members[x] = true
+			if x.pools == nil {
+				x.pools = map[string][]*pool{}
+			}
+			x.pools[q.Grade] = append(x.pools[q.Grade], p)
+		}
+		sort.Strings(order)
+		for _, k := range order {
+			p := byKey[k]
+			share := q.ShareDec()
+			if q.ShareBy != nil {
+				share = scheme.Dec{}
+				// the key grade of the group: its first member's
+				var first *gradee
+				for _, x := range subs {
+					if p.members[x] {
+						first = x
+						break
+					}
+				}
+				kg := ""
+				if q.ShareBy.Key == "unit_grade" && first.s.unitGrade != nil {
+					kg = first.s.unitGrade()
+				} else if first.s.teamGrade != nil {
+					kg = first.s.teamGrade()
+				}
+				if v, ok := q.ShareBy.Table.Lookup(kg); ok {
+					share = v
+				}
+			}
+			p.places = places(share, len(p.members), q.Rounding)
+			p.res = &QuotaResult{Quota: q.ID, Rule: q.Rule, Grade: q.Grade, Group: k, Base: len(p.members), Share: share.Percent(), Places: p.places, Admitted: []string{}, Cut: []*CutRow{}, Soft: q.Soft}
+			pools = append(pools, p)
+		}
+	}
+	// 3. Forced grades: counted in their quotas, never cut.
+	for _, x := range subs {
+		if x.excluded || x.forceIdx < 0 {
+			continue
+		}
+		idx := max(x.forceIdx, x.capIdx)
+		gr := g.Ladder[idx]
+		x.res.Proposed, x.assigned = gr, true
+		x.res.By = "force"
+		for _, h := range x.res.Fired {
+			if h.Effect == "force" && g.Rank(h.Grade) == x.forceIdx {
+				x.res.By = "force " + h.Rule
+				break
+			}
+		}
+		if idx != x.forceIdx {
+			x.res.By += fmt.Sprintf(" (capped at %s)", gr)
+		}
+		for _, p := range x.pools[gr] {
+			p.used++
+			p.res.Forced = append(p.res.Forced, x.s.id)
+		}
+	}
+	// 4. Fill steps.
+	for _, st := range g.Steps {
+		gi := g.Rank(st.Grade)
+		var cands []*gradee
+		for _, x := range subs {
+			if !x.assigned && !x.excluded {
+				cands = append(cands, x)
+			}
+		}
+		sort.SliceStable(cands, func(i, j int) bool {
+			a, b := cands[i], cands[j]
+			if a.priority[st.Grade] != b.priority[st.Grade] {
+				return a.priority[st.Grade]
+			}
+			if c := cmpKeys(a.s.keys, b.s.keys); c != 0 {
+				return c > 0
+			}
+			return a.s.order < b.s.order
+		})
+		for i := 0; i < len(cands); {
+			j := i + 1
+			for j < len(cands) && cands[j].priority[st.Grade] == cands[i].priority[st.Grade] && cmpKeys(cands[j].s.keys, cands[i].s.keys) == 0 {
+				j++
+			}
+			group := cands[i:j]
+			i = j
+			var elig []*gradee
+			for _, x := range group {
+				if !x.s.holds(st.Requires) {
+					for _, p := range x.pools[st.Grade] {
+						if !p.q.PassesDown() && p.used < p.places {
+							p.used++
+							p.res.Cut = append(p.res.Cut, &CutRow{Subject: x.s.id, Reason: "holds a place without the grade (no pass-down)"})
+						}
+					}
+					continue
+				}
+				if x.capIdx > gi {
+					x.blocked = true
+					for _, p := range x.pools[st.Grade] {
+						if !p.q.PassesDown() && p.used < p.places {
+							p.used++
+							p.res.Cut = append(p.res.Cut, &CutRow{Subject: x.s.id, Reason: "capped: holds a place without the grade (no pass-down)"})
+						}
+					}
+					continue
+				}
+				elig = append(elig, x)
+			}
+			// Cut whole tie groups that do not fit a pool, until stable.
+			cut := map[*gradee]string{}
+			for changed := true; changed; {
+				changed = false
+				for _, p := range pools {
+					if p.q.Grade != st.Grade {
+						continue
+					}
+					var in []*gradee
+					for _, x := range elig {
+						if p.members[x] && cut[x] == "" {
+							in = append(in, x)
+						}
+					}
+					if len(in) == 0 || p.used+len(in) <= p.places {
+						continue
+					}
+					reason := "quota full"
+					if p.used < p.places {
+						reason = fmt.Sprintf("tie straddles the cap: %d tied for %d place(s) left", len(in), p.places-p.used)
+					}
+					for _, x := range in {
+						cut[x] = reason
+						p.res.Cut = append(p.res.Cut, &CutRow{Subject: x.s.id, Reason: reason})
+						x.res.Fired = append(x.res.Fired, &RuleHit{Rule: p.q.Rule, Name: "quota " + p.q.ID, Effect: "quota_cut", Grade: st.Grade, Soft: p.q.Soft, Note: fmt.Sprintf("%s (group %s: %d of base %d at %s)", reason, p.key, p.places, len(p.members), p.res.Share)})
+					}
+					changed = true
+				}
+			}
+			for _, x := range elig {
+				if cut[x] != "" {
+					continue
+				}
+				x.assigned, x.res.Proposed = true, st.Grade
+				x.res.By = "grade " + st.Grade
+				if st.Rule != "" {
+					x.res.By += " (" + st.Rule + ")"
+				}
+				if st.Soft {
+					x.res.Soft = true
+				}
+				for _, p := range x.pools[st.Grade] {
+					p.used++
+					p.res.Admitted = append(p.res.Admitted, x.s.id)
+					if p.q.Soft {
+						x.res.Soft = true
+					}
+				}
+			}
+		}
+	}
+	// 5. Fallback.
+	fb := worst
+	if g.Fallback != "" {
+		fb = g.Rank(g.Fallback)
+	}
+	for _, x := range subs {
+		if x.assigned || x.excluded {
+			continue
+		}
+		x.assigned = true
+		switch {
+		case x.blocked && x.capIdx <= fb:
+			x.res.Proposed, x.res.By = g.Ladder[x.capIdx], "cap"
+		default:
+			idx := max(fb, x.capIdx)
+			x.res.Proposed, x.res.By = g.Ladder[idx], "fallback"
+			x.res.Fallback = g.Fallback != ""
+		}
+	}
+	var out []*QuotaResult
+	for _, p := range pools {
+		out = append(out, p.res)
+	}
+	return out
+}
+
+// places is a quota's number of places: share × base, rounded.
+func places(share scheme.Dec, base int, mode string) int {
+	raw := share.Mul(scheme.Int(int64(base)))
+	switch mode {
+	case "half_up":
+		return int(raw.Round(0, scheme.HalfUp).FloorInt())
+	case "ceil":
+		return int(raw.Round(0, scheme.Ceil).FloorInt())
+	case "at_least_1":
+		n := int(raw.FloorInt())
+		if n == 0 && base > 0 && share.Sign() > 0 {
+			n = 1
+		}
+		return n
+	}
+	return int(raw.FloorInt())
+}
+
+// decide fills in the decision and the final grade.
+func (e *engine) decide(res *GradeResult, kind, id string) {
+	if d := e.f.decision(kind, id); d != nil {
+		res.Decided, res.DecidedEvent, res.Reason = d.Grade, d.Event, d.Reason
+		res.Override = d.Grade != res.Proposed
+		res.Final = d.Grade
+	} else {
+		res.Final = res.Proposed
+		res.Pending = res.Soft || res.Fallback
+	}
+}
+
+func unitGroupKey(s *subject, by scheme.StringList) string {
+	var parts []string
+	for _, b := range by {
+		switch b {
+		case "all":
+			parts = append(parts, "all")
+		case "category":
+			parts = append(parts, "category="+s.category)
+		case "unit":
+			parts = append(parts, "unit="+s.unit)
+		case "class":
+			parts = append(parts, "class="+s.class)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// gradeUnits grades one category's units.
+func (e *engine) gradeUnits(cat *scheme.Category) {
+	g := e.sc.UnitGradingFor(cat.ID)
+	var subs []*gradee
+	for _, u := range e.sc.Units() {
+		if u.Category != cat.ID {
+			continue
+		}
+		ur := e.uRes[u.ID]
+		if cat.External || g == nil {
+			if d := e.f.decision("unit", u.ID); d != nil {
+				ur.Grade = &GradeResult{Fired: []*RuleHit{}}
+				e.decide(ur.Grade, "unit", u.ID)
+			}
+			continue
+		}
+		ur.Grade = &GradeResult{Fired: []*RuleHit{}}
+		subs = append(subs, &gradee{s: e.units[u.ID], res: ur.Grade})
+	}
+	if len(subs) == 0 {
+		return
+	}
+	qs := grade(g, subs, unitGroupKey)
+	for _, x := range subs {
+		e.decide(x.res, "unit", x.s.id)
+	}
+	cr := e.categoryResult(cat.ID)
+	cr.Quotas = append(cr.Quotas, qs...)
+}
+
+// unitFinal is a unit's final grade ("" when none).
+func (e *engine) unitFinal(id string) string {
+	if ur := e.uRes[id]; ur != nil && ur.Grade != nil {
+		return ur.Grade.Final
+	}
+	return ""
+}
+
+func (e *engine) teamFinal(id string) string {
+	if tr := e.tRes[id]; tr != nil && tr.Grade != nil {
+		return tr.Grade.Final
+	}
+	return ""
+}
+
+// gradeTeams grades each scored unit's leadership team.
+func (e *engine) gradeTeams() {
+	ts := e.sc.Teams
+	if ts == nil {
+		return
+	}
+	var subs []*gradee
+	for _, u := range e.sc.Units() {
+		cat, _ := e.sc.Category(u.Category)
+		if cat.External || cat.AverageOf != "" {
+			continue
+		}
+		us := e.units[u.ID]
+		uid := u.ID
+		ts := &subject{kind: "team", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, scored: us.scored, composite: us.composite,
+			components: us.components, conditions: us.conditions, vetoes: us.vetoes, votes: us.votes, voteItem: us.voteItem,
+			rank: us.rank, of: us.of, keys: us.keys, order: us.order, lastMin: us.lastMin,
+			unitGrade: func() string { return e.unitFinal(uid) }, teamGrade: func() string { return e.teamFinal(uid) }}
+		ts.pool = nil
+		e.teams[u.ID] = ts
+		tr := &TeamResult{Unit: u.ID, Name: u.Name, Category: u.Category, Votes: e.voteRates(us.votes), Grade: &GradeResult{Fired: []*RuleHit{}}}
+		e.tRes[u.ID] = tr
+		e.r.Teams = append(e.r.Teams, tr)
+		subs = append(subs, &gradee{s: ts, res: tr.Grade})
+	}
+	// last-place pools for teams: the unit's category
+	for _, x := range subs {
+		for _, y := range subs {
+			if y.s.category == x.s.category {
+				x.s.pool = append(x.s.pool, y.s)
+			}
+		}
+	}
+	if ts.SameAsUnit {
+		for _, x := range subs {
+			x.res.Proposed, x.res.By = e.unitFinal(x.s.id), "same as the unit grade"
+			e.decide(x.res, "team", x.s.id)
+		}
+		return
+	}
+	qs := grade(&ts.Grading, subs, unitGroupKey)
+	for _, x := range subs {
+		e.decide(x.res, "team", x.s.id)
+	}
+	e.r.TeamQuotas = append(e.r.TeamQuotas, qs...)
+}
+
+// voteRates lists every tally's levels with exact rates.
+func (e *engine) voteRates(votes map[string]Tally) []*VoteRate {
+	out := []*VoteRate{}
+	for _, item := range sortedKeys(votes) {
+		t := votes[item]
+		for _, c := range t.Counts {
+			rate := "—"
+			if t.Valid > 0 {
+				rate = scheme.Frac(int64(c.Count), int64(t.Valid)).String()
+			}
+			out = append(out, &VoteRate{Item: item, Level: c.Level, Count: c.Count, Valid: t.Valid, Rate: rate, Event: t.Event})
+		}
+	}
+	return out
+}

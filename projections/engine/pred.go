@@ -1,0 +1,246 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kaohe/kaohe/projections/scheme"
+)
+
+// subject is what predicates and grading read about a unit, team or cadre.
+type subject struct {
+	kind       string // unit | team | cadre
+	id, name   string
+	category   string
+	class      string
+	unit       string
+	status     string
+	scored     bool
+	composite  scheme.Dec
+	components map[string]scheme.Dec
+	conditions map[string]string
+	vetoes     map[string]bool // active veto areas
+	votes      map[string]Tally
+	voteItem   string
+	rank, of   int
+	pool       []*subject // ranking pool (for last place)
+	keys       []scheme.Dec
+	order      int
+	unitGrade  func() string
+	teamGrade  func() string
+	lastMin    int
+}
+
+func (s *subject) measure(m string) (scheme.Dec, bool) {
+	if m == "composite" {
+		return s.composite, s.scored
+	}
+	v, ok := s.components[m]
+	return v, ok
+}
+
+// lastIn: tied for the lowest value of a measure in the ranking pool, in a
+// pool of at least lastMin subjects.
+func (s *subject) lastIn(m string) bool {
+	mine, ok := s.measure(m)
+	if !ok || len(s.pool) < s.lastMin {
+		return false
+	}
+	for _, o := range s.pool {
+		if v, ok := o.measure(m); ok && v.Cmp(mine) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *subject) has(cond string) bool {
+	if area, ok := strings.CutPrefix(cond, "veto:"); ok {
+		if area == "*" {
+			return len(s.vetoes) > 0
+		}
+		return s.vetoes[area]
+	}
+	_, ok := s.conditions[cond]
+	return ok
+}
+
+// voteRate is the exact rate of some levels of a ballot item (ok false when
+// there is no tally or no valid ballot).
+func (s *subject) voteRate(item string, levels []string) (scheme.Dec, bool) {
+	if item == "" {
+		item = s.voteItem
+	}
+	t, ok := s.votes[item]
+	if !ok || t.Valid <= 0 {
+		return scheme.Dec{}, false
+	}
+	n := 0
+	for _, l := range levels {
+		n += t.Count(l)
+	}
+	return scheme.Frac(int64(n), int64(t.Valid)), true
+}
+
+// holds evaluates a predicate. Missing data (no tally, no score) never
+// satisfies a comparison.
+func (s *subject) holds(p *scheme.Pred) bool {
+	if p == nil {
+		return true
+	}
+	for _, c := range p.Condition {
+		if !s.has(c) {
+			return false
+		}
+	}
+	if len(p.AnyCondition) > 0 {
+		any := false
+		for _, c := range p.AnyCondition {
+			any = any || s.has(c)
+		}
+		if !any {
+			return false
+		}
+	}
+	if len(p.Veto) > 0 {
+		any := false
+		for _, a := range p.Veto {
+			any = any || s.has("veto:"+a)
+		}
+		if !any {
+			return false
+		}
+	}
+	if p.Count != nil {
+		n := 0
+		for _, c := range p.Count.Of {
+			if s.has(c) {
+				n++
+			}
+		}
+		if n < p.Count.AtLeast {
+			return false
+		}
+	}
+	if p.Composite != nil && (!s.scored || !p.Composite.Holds(s.composite)) {
+		return false
+	}
+	if p.Score != nil {
+		v, ok := s.components[p.Score.Component]
+		if !ok || !p.Score.Holds(v) {
+			return false
+		}
+	}
+	if p.LastIn != "" && !s.lastIn(p.LastIn) {
+		return false
+	}
+	if p.RankWithin != "" {
+		if s.rank <= 0 || scheme.Int(int64(s.rank)).Cmp(p.RankWithinDec().Mul(scheme.Int(int64(s.of)))) > 0 {
+			return false
+		}
+	}
+	if p.Vote != nil {
+		r, ok := s.voteRate(p.Vote.Item, p.Vote.Levels)
+		if !ok || !p.Vote.Holds(r) {
+			return false
+		}
+	}
+	if len(p.UnitGrade) > 0 && (s.unitGrade == nil || !p.UnitGrade.Has(s.unitGrade())) {
+		return false
+	}
+	if len(p.TeamGrade) > 0 && (s.teamGrade == nil || !p.TeamGrade.Has(s.teamGrade())) {
+		return false
+	}
+	if len(p.Class) > 0 && !p.Class.Has(s.class) {
+		return false
+	}
+	if len(p.Category) > 0 && !p.Category.Has(s.category) {
+		return false
+	}
+	if len(p.Status) > 0 && !p.Status.Has(s.status) {
+		return false
+	}
+	for _, q := range p.All {
+		if !s.holds(q) {
+			return false
+		}
+	}
+	if len(p.Any) > 0 {
+		any := false
+		for _, q := range p.Any {
+			any = any || s.holds(q)
+		}
+		if !any {
+			return false
+		}
+	}
+	if p.Not != nil && s.holds(p.Not) {
+		return false
+	}
+	return true
+}
+
+// describe writes a predicate as a person reads it.
+func describe(p *scheme.Pred) string {
+	if p == nil {
+		return "always"
+	}
+	var parts []string
+	add := func(f string, a ...any) { parts = append(parts, fmt.Sprintf(f, a...)) }
+	if len(p.Condition) > 0 {
+		add("condition %s", strings.Join(p.Condition, " and "))
+	}
+	if len(p.AnyCondition) > 0 {
+		add("any of conditions %s", strings.Join(p.AnyCondition, ", "))
+	}
+	if len(p.Veto) > 0 {
+		add("veto in %s", strings.Join(p.Veto, ", "))
+	}
+	if p.Count != nil {
+		add("at least %d of %s", p.Count.AtLeast, strings.Join(p.Count.Of, ", "))
+	}
+	if p.Composite != nil {
+		add("composite %s", p.Composite)
+	}
+	if p.Score != nil {
+		add("%s score %s", p.Score.Component, &p.Score.Cmp)
+	}
+	if p.LastIn != "" {
+		add("last in %s", p.LastIn)
+	}
+	if p.RankWithin != "" {
+		add("rank within the first %s", p.RankWithin)
+	}
+	if p.Vote != nil {
+		add("%s vote rate %s", strings.Join(p.Vote.Levels, "+"), &p.Vote.Cmp)
+	}
+	if len(p.UnitGrade) > 0 {
+		add("unit grade %s", strings.Join(p.UnitGrade, "/"))
+	}
+	if len(p.TeamGrade) > 0 {
+		add("team grade %s", strings.Join(p.TeamGrade, "/"))
+	}
+	if len(p.Class) > 0 {
+		add("class %s", strings.Join(p.Class, "/"))
+	}
+	if len(p.Category) > 0 {
+		add("category %s", strings.Join(p.Category, "/"))
+	}
+	if len(p.Status) > 0 {
+		add("status %s", strings.Join(p.Status, "/"))
+	}
+	for _, q := range p.All {
+		add("(%s)", describe(q))
+	}
+	if len(p.Any) > 0 {
+		var alts []string
+		for _, q := range p.Any {
+			alts = append(alts, describe(q))
+		}
+		add("(%s)", strings.Join(alts, " or "))
+	}
+	if p.Not != nil {
+		add("not (%s)", describe(p.Not))
+	}
+	return strings.Join(parts, " and ")
+}
