@@ -151,7 +151,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 		}
 		pts = e.round(sum.Mul(cc.PointsDec()))
 	case "unit_composite":
-		cr.Linked = cf.Unit
+		cr.Linked, cr.RawMax = cf.Unit, cc.ScaleDec().String()
 		if us == nil || !us.scored {
 			cr.Note = "the unit has no composite: 0"
 			break
@@ -168,10 +168,10 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 			cr.Note = fmt.Sprintf("no %s ballot tallied: 0", cc.Item)
 			break
 		}
-		cr.Ballots = t.Counts
 		total, weighted := int64(0), scheme.Dec{}
 		for _, c := range t.Counts {
 			v, _ := cc.Levels.Lookup(c.Level)
+			cr.Ballots = append(cr.Ballots, &BallotRow{Level: c.Level, Count: c.Count, Value: v.String()})
 			total += int64(c.Count)
 			weighted = weighted.Add(v.Mul(scheme.Int(int64(c.Count))))
 		}

@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-
-	"github.com/kaohe/kaohe/events"
 )
 
 // Results is the outcome of scoring a year. It marshals to a canonical JSON
@@ -106,25 +104,25 @@ type MemberRow struct {
 
 // ComponentResult is one component of a composite.
 type ComponentResult struct {
-	ID         string              `json:"id"`
-	Name       string              `json:"name"`
-	Kind       string              `json:"kind"`
-	Max        string              `json:"max"`
-	Rule       string              `json:"rule,omitempty"`
-	Indicators []*IndicatorResult  `json:"indicators,omitempty"`
-	Raters     []*RaterResult      `json:"raters,omitempty"`
-	Parts      []*PartResult       `json:"parts,omitempty"` // cadre parts
-	Hits       []*AdjRow           `json:"hits,omitempty"`  // deductions/bonuses hitting a full-start component
-	Raw        string              `json:"raw,omitempty"`   // sum of indicator points before conversion
-	RawMax     string              `json:"raw_max,omitempty"`
-	Entered    *Value              `json:"entered,omitempty"`
-	Linked     string              `json:"linked,omitempty"` // linked unit (grade) or unit composite
-	LinkedVal  string              `json:"linked_value,omitempty"`
-	Ballots    []events.LevelCount `json:"ballots,omitempty"`
-	Mean       string              `json:"mean,omitempty"`
-	Bounded    string              `json:"bounded,omitempty"` // floor/ceiling applied: "floor 0" …
-	Points     string              `json:"points"`
-	Note       string              `json:"note,omitempty"`
+	ID         string             `json:"id"`
+	Name       string             `json:"name"`
+	Kind       string             `json:"kind"`
+	Max        string             `json:"max"`
+	Rule       string             `json:"rule,omitempty"`
+	Indicators []*IndicatorResult `json:"indicators,omitempty"`
+	Raters     []*RaterResult     `json:"raters,omitempty"`
+	Parts      []*PartResult      `json:"parts,omitempty"` // cadre parts
+	Hits       []*AdjRow          `json:"hits,omitempty"`  // deductions/bonuses hitting a full-start component
+	Raw        string             `json:"raw,omitempty"`   // sum of indicator points before conversion
+	RawMax     string             `json:"raw_max,omitempty"`
+	Entered    *Value             `json:"entered,omitempty"`
+	Linked     string             `json:"linked,omitempty"` // linked unit (grade) or unit composite
+	LinkedVal  string             `json:"linked_value,omitempty"`
+	Ballots    []*BallotRow       `json:"ballots,omitempty"`
+	Mean       string             `json:"mean,omitempty"`
+	Bounded    string             `json:"bounded,omitempty"` // floor/ceiling applied: "floor 0" …
+	Points     string             `json:"points"`
+	Note       string             `json:"note,omitempty"`
 }
 
 // IndicatorResult is one indicator's arithmetic.
@@ -156,15 +154,23 @@ type PartResult struct {
 
 // RaterResult is one rater group's points.
 type RaterResult struct {
-	Group   string              `json:"group"`
-	Name    string              `json:"name"`
-	Max     string              `json:"max"`
-	Ballots []events.LevelCount `json:"ballots,omitempty"`
-	Mean    string              `json:"mean,omitempty"` // exact mean level value
-	Score   string              `json:"score,omitempty"`
-	Event   string              `json:"event,omitempty"`
-	Points  string              `json:"points"`
-	Note    string              `json:"note,omitempty"`
+	Group   string       `json:"group"`
+	Name    string       `json:"name"`
+	Max     string       `json:"max"`
+	Ballots []*BallotRow `json:"ballots,omitempty"`
+	Mean    string       `json:"mean,omitempty"` // exact mean level value
+	Score   string       `json:"score,omitempty"`
+	Event   string       `json:"event,omitempty"`
+	Points  string       `json:"points"`
+	Note    string       `json:"note,omitempty"`
+}
+
+// BallotRow is one ballot level: its count and the value a ballot at that
+// level earns.
+type BallotRow struct {
+	Level string `json:"level"`
+	Count int    `json:"count"`
+	Value string `json:"value"`
 }
 
 // AdjustResult is the bonus/deduction part of a composite.

@@ -395,10 +395,11 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 		v = v.Max(scheme.Dec{}).Min(scheme.Int(100))
 		pts = e.round(slot.PointsDec().Mul(v).Quo(scheme.Int(100)))
 	default:
-		rr.Ballots, rr.Event = soc.Ballots, soc.Event
+		rr.Event = soc.Event
 		total, weighted := int64(0), scheme.Dec{}
 		for _, b := range soc.Ballots {
 			v, _ := g.Table.Lookup(b.Level)
+			rr.Ballots = append(rr.Ballots, &BallotRow{Level: b.Level, Count: b.Count, Value: v.String()})
 			total += int64(b.Count)
 			weighted = weighted.Add(v.Mul(scheme.Int(int64(b.Count))))
 		}
