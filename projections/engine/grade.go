@@ -257,6 +257,7 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 	}
 	var out []*QuotaResult
 	for _, p := range pools {
+		p.res.Used = p.used
 		out = append(out, p.res)
 	}
 	return out
