@@ -41,7 +41,7 @@ func Explain(r *Results, unitID string) string {
 			w.line(0, "合计 (subtotal) %s", u.Subtotal)
 		}
 		w.adjustments(u.Adjustments)
-		w.line(0, "综合得分 (composite) %s %s = %s", u.Subtotal, signed(u.Adjustments.Net), u.Composite)
+		w.line(0, "综合得分 (composite) %s%s = %s", u.Subtotal, term(u.Adjustments.Net), u.Composite)
 		if u.Rank > 0 {
 			w.line(0, "排名 (rank) %d / %d", u.Rank, u.Of)
 		}
@@ -75,7 +75,7 @@ func ExplainCadre(r *Results, cadreID string) string {
 	}
 	w.line(0, "合计 (subtotal) %s = %s", strings.Join(terms, " + "), c.Subtotal)
 	w.adjustments(c.Adjustments)
-	w.line(0, "综合得分 (composite) %s %s = %s", c.Subtotal, signed(c.Adjustments.Net), c.Composite)
+	w.line(0, "综合得分 (composite) %s%s = %s", c.Subtotal, term(c.Adjustments.Net), c.Composite)
 	w.line(0, "排名 (rank) %d / %d (%s)", c.Rank, c.Of, c.Pool)
 	for _, v := range c.Votes {
 		w.line(0, "民主测评 (ballot) %s %s: %d ÷ %d = %s", v.Item, v.Level, v.Count, v.Valid, rateText(v.Rate))
@@ -126,7 +126,11 @@ func (w *explainer) component(c *ComponentResult) {
 	}
 	switch c.Kind {
 	case "full":
-		w.line(1, "起始满分 (starts full) %s", c.Max)
+		if len(c.Hits) == 0 {
+			w.line(1, "起始满分 (starts full) %s, 无扣减 (no items)", c.Max)
+		} else {
+			w.line(1, "起始满分 (starts full) %s", c.Max)
+		}
 	case "grade":
 		w.line(1, "挂钩 (linked) %s 等次 (grade) %s → %s", c.Linked, c.LinkedVal, pointsBefore(c))
 	case "unit_composite":
@@ -146,11 +150,18 @@ func (w *explainer) component(c *ComponentResult) {
 		w.line(1, "%s", ballotText(c.Ballots, c.Max, c.Mean, pointsBefore(c)))
 	}
 	if len(c.Hits) > 0 {
-		cur := pointsBefore(c)
-		for _, h := range c.Hits {
-			w.line(1, "%s %s%s %s%s", h.Name, h.Item, levelText(h.Level), signed(h.Value), event(h.Event))
+		base := c.Max
+		if c.Kind != "full" {
+			base = "(" + c.Max + " 中得分 before items)"
 		}
-		_ = cur
+		expr := base
+		for _, h := range c.Hits {
+			w.line(1, "%s (%s)%s %s%s", h.Name, h.Item, levelText(h.Level), signed(h.Value), event(h.Event))
+			expr += term(h.Value)
+		}
+		if c.Kind == "full" && c.Bounded == "" {
+			w.line(1, "%s = %s", expr, c.Points)
+		}
 	}
 	if c.Bounded != "" {
 		w.line(1, "界限 (bound) %s", c.Bounded)
@@ -261,7 +272,7 @@ func (w *explainer) adjustments(a *AdjustResult) {
 	for _, c := range a.Caps {
 		w.line(1, "封顶 (cap) %s %s: %s → %s%s", c.Side, c.Limit, signed(c.Before), signed(c.After), ruleText(c.Rule))
 	}
-	w.line(1, "计入 (applied) %s %s = %s", signed(a.BonusApplied), signed(a.DeductionApplied), signed(a.Net))
+	w.line(1, "计入 (applied) %s%s = %s", a.BonusApplied, term(a.DeductionApplied), signed(a.Net))
 }
 
 func (w *explainer) vetoes(vs []*VetoResult) {
@@ -326,6 +337,14 @@ func signed(s string) string {
 		return s
 	}
 	return "+" + s
+}
+
+// term writes a signed number as an addend: " + 2.00", " − 6".
+func term(s string) string {
+	if strings.HasPrefix(s, "-") {
+		return " − " + s[1:]
+	}
+	return " + " + strings.TrimPrefix(s, "+")
 }
 
 func event(id string) string {
