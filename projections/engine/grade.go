@@ -369,16 +369,15 @@ func (e *engine) gradeTeams() {
 		}
 		us := e.units[u.ID]
 		uid := u.ID
-		ts := &subject{kind: "team", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, scored: us.scored, composite: us.composite,
+		sub := &subject{kind: "team", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, scored: us.scored, composite: us.composite,
 			components: us.components, conditions: us.conditions, vetoes: us.vetoes, votes: us.votes, voteItem: us.voteItem,
 			rank: us.rank, of: us.of, keys: us.keys, order: us.order, lastMin: us.lastMin,
 			unitGrade: func() string { return e.unitFinal(uid) }, teamGrade: func() string { return e.teamFinal(uid) }}
-		ts.pool = nil
-		e.teams[u.ID] = ts
+		e.teams[u.ID] = sub
 		tr := &TeamResult{Unit: u.ID, Name: u.Name, Category: u.Category, Votes: e.voteRates(us.votes), Grade: &GradeResult{Fired: []*RuleHit{}}}
 		e.tRes[u.ID] = tr
 		e.r.Teams = append(e.r.Teams, tr)
-		subs = append(subs, &gradee{s: ts, res: tr.Grade})
+		subs = append(subs, &gradee{s: sub, res: tr.Grade})
 	}
 	// last-place pools for teams: the unit's category
 	for _, x := range subs {
