@@ -9,7 +9,7 @@ func TestExplainShowsArithmeticThatAddsUp(t *testing.T) {
 	r := score(t, zhashuiFacts(t))
 	tests := []struct {
 		name, got string
-		want       []string
+		want      []string
 	}{
 		{"unit t1", Explain(r, "t1"), []string{
 			"实际 (actual) 95 ÷ 目标 (target) 100 = 95% ≥ 60% → 40 × 95% = 38.00",

@@ -219,11 +219,12 @@ func (m *Multiply) FactorDec() Dec { return m.factor }
 
 // Item is a bonus/deduction catalogue item (加减分项目).
 type Item struct {
-	Code   string     `yaml:"code"`
-	Name   string     `yaml:"name"`
-	Rule   string     `yaml:"rule"`
-	SignS  string     `yaml:"sign"`   // "+" (bonus) or "-" (deduction)
-	Target StringList `yaml:"target"` // unit, cadre (default unit)
+	Code    string     `yaml:"code"`
+	Name    string     `yaml:"name"`
+	Rule    string     `yaml:"rule"`
+	SignS   string     `yaml:"sign"`   // "+" (bonus) or "-" (deduction)
+	Targets StringList `yaml:"target"` // unit, cadre or both (default unit)
+	Target  string     `yaml:"-"`      // the first of Targets
 	// Exactly one way to value it:
 	Fixed  Num        `yaml:"points"` // a fixed value
 	Range  []Num      `yaml:"range"`  // [lo, hi]: the decider enters points
@@ -249,7 +250,7 @@ type Item struct {
 
 // AppliesTo reports whether the item may be granted to a subject kind
 // ("unit", "cadre").
-func (it *Item) AppliesTo(target string) bool { return it.Target.Has(target) }
+func (it *Item) AppliesTo(target string) bool { return it.Targets.Has(target) }
 
 // ValueKind is "fixed", "range" or "levels".
 func (it *Item) ValueKind() string {

@@ -123,17 +123,40 @@ func (s *Scheme) validate(c *collector) {
 	}
 	for _, kind := range sortedKeys(s.Ballots) {
 		b := s.Ballots[kind]
+		if b == nil {
+			b = new(Ballot)
+			s.Ballots[kind] = b
+		}
 		p := "ballots." + kind
 		if kind != "team" && kind != "cadre" {
 			c.add(p, "unknown ballot kind %q (team, cadre)", kind)
 		}
-		if b == nil || len(b.Levels) == 0 {
+		if len(b.Levels) == 0 {
 			c.add(p+".levels", "required: the ballot levels")
 			continue
 		}
 		dup(c, p+".levels", b.Levels, "level")
 	}
 
+	fill(c, "rater_groups", s.RaterGroups)
+	fill(c, "conditions", s.Conditions)
+	fill(c, "veto_areas", s.VetoAreas)
+	fill(c, "items", s.Items)
+	fill(c, "categories", s.Categories)
+	fill(c, "units", s.UnitList)
+	fill(c, "flags", s.Flags)
+	for i, cat := range s.Categories {
+		p := at("categories", i)
+		fill(c, p+".components", cat.Components)
+		for j, comp := range cat.Components {
+			cp := at(p+".components", j)
+			fill(c, cp+".indicators", comp.Indicators)
+			fill(c, cp+".raters", comp.Raters)
+			for k, in := range comp.Indicators {
+				fill(c, at(cp+".indicators", k)+".parts", in.PartSpecs)
+			}
+		}
+	}
 	s.groups = map[string]*RaterGroup{}
 	seen = map[string]bool{}
 	for i, g := range s.RaterGroups {
@@ -572,10 +595,11 @@ func (s *Scheme) item(c *collector, p string, it *Item, seen map[string]bool) {
 	default:
 		c.add(p+".sign", "required: + (bonus, 加分) or - (deduction, 减分), got %q", it.SignS)
 	}
-	if len(it.Target) == 0 {
-		it.Target = StringList{"unit"}
+	if len(it.Targets) == 0 {
+		it.Targets = StringList{"unit"}
 	}
-	for k, t := range it.Target {
+	it.Target = it.Targets[0]
+	for k, t := range it.Targets {
 		if t != "unit" && t != "cadre" {
 			c.add(at(p+".target", k), "unknown target %q (unit, cadre)", t)
 		}
@@ -700,6 +724,9 @@ func (s *Scheme) ladder(kind string) []string {
 }
 
 func (s *Scheme) grading(c *collector, p string, g *Grading, kind string) {
+	fill(c, p+".grades", g.Steps)
+	fill(c, p+".quotas", g.Quotas)
+	fill(c, p+".rules", g.Rules)
 	if len(g.Ladder) == 0 {
 		c.add(p+".ladder", "required: the grades, best first")
 	}
@@ -793,6 +820,14 @@ func (s *Scheme) cadres(c *collector) {
 	cs.scale = Int(100)
 	if cs.Scale != "" {
 		cs.scale = num(c, "cadres.scale", cs.Scale, "")
+	}
+	fill(c, "cadres.classes", cs.Classes)
+	fill(c, "cadres.not_determined", cs.Statuses)
+	for i, cl := range cs.Classes {
+		fill(c, at("cadres.classes", i)+".components", cl.Components)
+		for j, cc := range cl.Components {
+			fill(c, at(at("cadres.classes", i)+".components", j)+".parts", cc.Parts)
+		}
 	}
 	s.classes = map[string]*CadreClassDef{}
 	seen := map[string]bool{}
@@ -914,6 +949,8 @@ func (s *Scheme) cadres(c *collector) {
 
 // pred checks a predicate's references for a subject kind.
 func (s *Scheme) pred(c *collector, p string, pr *Pred, kind string) {
+	fill(c, p+".any", pr.Any)
+	fill(c, p+".all", pr.All)
 	for k, cd := range pr.Condition {
 		if !s.Condition(cd) {
 			c.add(at(p+".condition", k), "unknown condition %q", cd)

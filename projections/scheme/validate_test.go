@@ -2,6 +2,7 @@ package scheme_test
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -195,4 +196,25 @@ func TestErrorMessageFormat(t *testing.T) {
 	if err == nil || err.Error() != "scheme: categories[0].components: points 95 ≠ declared total 100" {
 		t.Fatalf("got %v", err)
 	}
+}
+
+func FuzzParseNeverPanics(f *testing.F) {
+	f.Add([]byte(minimal))
+	for _, p := range []string{"zhashui-2022", "xx-2020", "daligang-2021", "lushan-2022", "hengyang-2017"} {
+		if b, err := os.ReadFile("../engine/testdata/" + p + ".yaml"); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		sc, err := scheme.Parse(src)
+		if err == nil && sc == nil {
+			t.Fatal("nil scheme without error")
+		}
+		if err != nil {
+			var se *scheme.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("error is not a *scheme.Error: %T", err)
+			}
+		}
+	})
 }
