@@ -280,6 +280,9 @@ func checkInvariants(t *testing.T, label string, r *Results) {
 				t.Errorf("%s: unit %s component %s = %s outside 0–%s", label, u.ID, c.ID, c.Points, c.Max)
 			}
 		}
+		if u.Category == "town" && (dec(u.Composite).Cmp(scheme.Int(-10)) < 0 || dec(u.Composite).Cmp(scheme.Int(105)) > 0) {
+			t.Errorf("%s: unit %s composite %s outside [0 − 10, 100 + 5]", label, u.ID, u.Composite)
+		}
 		if want := dec(u.Subtotal).Add(dec(a.Net)); dec(u.Composite).Cmp(want) != 0 {
 			t.Errorf("%s: unit %s composite %s ≠ %s + %s", label, u.ID, u.Composite, u.Subtotal, a.Net)
 		}

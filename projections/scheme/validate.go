@@ -865,6 +865,9 @@ func (s *Scheme) cadres(c *collector) {
 					ps.scale = Int(100)
 					if ps.Scale != "" {
 						ps.scale = num(c, pp+".scale", ps.Scale, "")
+						if ps.scale.Sign() <= 0 {
+							c.add(pp+".scale", "must be above 0")
+						}
 					}
 				}
 				if sum.Cmp(Int(1)) != 0 {
