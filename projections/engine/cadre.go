@@ -30,6 +30,8 @@ func (e *engine) scoreCadres() {
 		unitID := cf.Unit
 		s.unitGrade = func() string { return e.unitFinal(unitID) }
 		s.teamGrade = func() string { return e.teamFinal(unitID) }
+		s.ownGrade = func() string { return e.cadreFinal(id) }
+		s.facts, s.year = e.f, e.sc.Year
 		sub := scheme.Dec{}
 		for _, cc := range cl.Components {
 			comp, pts := e.cadreComponent(cf, cc, us)
@@ -88,7 +90,7 @@ func (e *engine) scoreCadres() {
 		for _, s := range pools[k] {
 			s.pool = pools[k]
 			cr := byID[s.id]
-			cr.Pool, cr.Rank, cr.Of = k, s.rank, s.of
+			cr.Pool, cr.Rank, cr.Of, cr.Last = k, s.rank, s.of, s.lastIn("composite")
 		}
 	}
 	if cs.Grading == nil {
@@ -114,6 +116,15 @@ func (e *engine) scoreCadres() {
 	for _, x := range gs {
 		e.decide(x.res, "cadre", x.s.id)
 	}
+}
+
+func (e *engine) cadreFinal(id string) string {
+	for _, c := range e.r.Cadres {
+		if c.ID == id && c.Grade != nil {
+			return c.Grade.Final
+		}
+	}
+	return ""
 }
 
 // cadreComponent scores one cadre component.

@@ -94,6 +94,13 @@ type CadreFacts struct {
 	Scores                      map[string]Value // entered component (or part) → value
 }
 
+// Past is a subject's outcome in an earlier year, for multi-year rules.
+type Past struct {
+	Year  int
+	Grade string // final grade
+	Last  bool   // last in its pool
+}
+
 // Decision is a GradeDecided.
 type Decision struct {
 	Kind, Subject, Grade, Proposed string
@@ -117,6 +124,7 @@ type Facts struct {
 	Cadres    map[string]*CadreFacts
 	Decisions map[string]*Decision // kind + "/" + subject → latest decision
 	Warnings  []string             // facts the scheme in force cannot place (e.g. after a scheme replacement)
+	History   map[string][]Past    // kind + "/" + subject → earlier years (AddHistory)
 
 	entries map[string]entry
 	vetoes  map[string]*Veto
@@ -438,6 +446,65 @@ func (f *Facts) Decide(d Decision) error {
 }
 
 func (f *Facts) decision(kind, subject string) *Decision { return f.Decisions[kind+"/"+subject] }
+
+// AddHistory records a subject's outcome in an earlier year (kind "unit",
+// "team" or "cadre"), as replayed from that year's results.
+func (f *Facts) AddHistory(kind, subject string, p Past) error {
+	if p.Year >= f.Scheme.Year {
+		return fmt.Errorf("history of %s %s: year %d is not before %d", kind, subject, p.Year, f.Scheme.Year)
+	}
+	if f.History == nil {
+		f.History = map[string][]Past{}
+	}
+	k := kind + "/" + subject
+	for i, q := range f.History[k] {
+		if q.Year == p.Year {
+			f.History[k][i] = p
+			return nil
+		}
+	}
+	f.History[k] = append(f.History[k], p)
+	return nil
+}
+
+// AddHistoryFrom records every unit, team and cadre outcome of an earlier
+// year's results (final grades and last places).
+func (f *Facts) AddHistoryFrom(prev *Results) error {
+	for _, u := range prev.Units {
+		p := Past{Year: prev.Year, Last: u.Last}
+		if u.Grade != nil {
+			p.Grade = u.Grade.Final
+		}
+		if err := f.AddHistory("unit", u.ID, p); err != nil {
+			return err
+		}
+	}
+	for _, t := range prev.Teams {
+		if err := f.AddHistory("team", t.Unit, Past{Year: prev.Year, Grade: t.Grade.Final}); err != nil {
+			return err
+		}
+	}
+	for _, c := range prev.Cadres {
+		p := Past{Year: prev.Year, Last: c.Last}
+		if c.Grade != nil {
+			p.Grade = c.Grade.Final
+		}
+		if err := f.AddHistory("cadre", c.ID, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// past finds a subject's outcome in a year.
+func (f *Facts) past(kind, subject string, year int) (Past, bool) {
+	for _, p := range f.History[kind+"/"+subject] {
+		if p.Year == year {
+			return p, true
+		}
+	}
+	return Past{}, false
+}
 
 // cadreIDs lists the registered cadres sorted by id.
 func (f *Facts) cadreIDs() []string {

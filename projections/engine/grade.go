@@ -372,7 +372,8 @@ func (e *engine) gradeTeams() {
 		sub := &subject{kind: "team", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, scored: us.scored, composite: us.composite,
 			components: us.components, conditions: us.conditions, vetoes: us.vetoes, votes: us.votes, voteItem: us.voteItem,
 			rank: us.rank, of: us.of, keys: us.keys, order: us.order, lastMin: us.lastMin,
-			unitGrade: func() string { return e.unitFinal(uid) }, teamGrade: func() string { return e.teamFinal(uid) }}
+			unitGrade: func() string { return e.unitFinal(uid) }, teamGrade: func() string { return e.teamFinal(uid) },
+			ownGrade: func() string { return e.teamFinal(uid) }, facts: e.f, year: e.sc.Year}
 		e.teams[u.ID] = sub
 		tr := &TeamResult{Unit: u.ID, Name: u.Name, Category: u.Category, Votes: e.voteRates(us.votes), Grade: &GradeResult{Fired: []*RuleHit{}}}
 		e.tRes[u.ID] = tr

@@ -29,6 +29,35 @@ type subject struct {
 	unitGrade  func() string
 	teamGrade  func() string
 	lastMin    int
+	ownGrade   func() string
+	facts      *Facts
+	year       int
+}
+
+// streak counts consecutive years, ending this year, that match.
+func (s *subject) streak(p *scheme.StreakPred) int {
+	match := func(grade string, last bool) bool {
+		if p.Last {
+			return last
+		}
+		return scheme.StringList(p.Grade).Has(grade)
+	}
+	cur := ""
+	if s.ownGrade != nil {
+		cur = s.ownGrade()
+	}
+	if !match(cur, s.lastIn("composite")) {
+		return 0
+	}
+	n := 1
+	for y := s.year - 1; s.facts != nil; y-- {
+		past, ok := s.facts.past(s.kind, s.id, y)
+		if !ok || !match(past.Grade, past.Last) {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 func (s *subject) measure(m string) (scheme.Dec, bool) {
@@ -160,6 +189,9 @@ func (s *subject) holds(p *scheme.Pred) bool {
 	if len(p.Status) > 0 && !p.Status.Has(s.status) {
 		return false
 	}
+	if p.Streak != nil && s.streak(p.Streak) < p.Streak.AtLeast {
+		return false
+	}
 	for _, q := range p.All {
 		if !s.holds(q) {
 			return false
@@ -228,6 +260,13 @@ func describe(p *scheme.Pred) string {
 	}
 	if len(p.Status) > 0 {
 		add("status %s", strings.Join(p.Status, "/"))
+	}
+	if p.Streak != nil {
+		what := strings.Join(p.Streak.Grade, "/")
+		if p.Streak.Last {
+			what = "last"
+		}
+		add("%s %d years running", what, p.Streak.AtLeast)
 	}
 	for _, q := range p.All {
 		add("(%s)", describe(q))

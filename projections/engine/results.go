@@ -82,6 +82,7 @@ type UnitResult struct {
 	Conditions  []*ConditionResult `json:"conditions"`
 	Rank        int                `json:"rank"`
 	Of          int                `json:"of"`
+	Last        bool               `json:"last"` // tied for the lowest composite of its category (末位)
 	Grade       *GradeResult       `json:"grade,omitempty"`
 }
 
@@ -288,6 +289,7 @@ type CadreResult struct {
 	Pool        string             `json:"pool"`
 	Rank        int                `json:"rank"`
 	Of          int                `json:"of"`
+	Last        bool               `json:"last"`
 	Grade       *GradeResult       `json:"grade,omitempty"`
 }
 

@@ -43,7 +43,7 @@ func Score(f *Facts) (*Results, error) {
 		e.r.Units = append(e.r.Units, ur)
 		id := u.ID
 		e.units[u.ID] = &subject{kind: "unit", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, order: i, components: map[string]scheme.Dec{}, voteItem: sc.VoteItem("team"), lastMin: sc.Ranking.LastPlaceMin,
-			unitGrade: func() string { return e.unitFinal(id) }}
+			unitGrade: func() string { return e.unitFinal(id) }, ownGrade: func() string { return e.unitFinal(id) }, facts: f, year: sc.Year}
 	}
 	for _, u := range sc.Units() {
 		if cat, _ := sc.Category(u.Category); cat.AverageOf == "" && !cat.External {
@@ -455,7 +455,7 @@ func (e *engine) rankCategory(cat *scheme.Category) {
 		}
 		cr.Ranking = append(cr.Ranking, row)
 		ur := e.uRes[s.id]
-		ur.Rank, ur.Of = s.rank, s.of
+		ur.Rank, ur.Of, ur.Last = s.rank, s.of, s.lastIn("composite")
 	}
 }
 

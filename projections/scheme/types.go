@@ -685,25 +685,37 @@ type CountPred struct {
 	AtLeast int      `yaml:"at_least"`
 }
 
+// StreakPred holds when the subject's own grade was one of Grade (or, with
+// Last, it was last in its pool) for at least AtLeast consecutive years
+// ending with this year (000.47 unit 一般 ×3, 004.16 last ×2). Earlier
+// years come from Facts history; this year's from the results, so streaks
+// are meant for flags, evaluated after grading.
+type StreakPred struct {
+	Grade   []string `yaml:"grade"`
+	Last    bool     `yaml:"last"`
+	AtLeast int      `yaml:"at_least"`
+}
+
 // Pred is a predicate over one subject; every field given must hold.
 type Pred struct {
-	Condition    StringList `yaml:"condition"`     // all flagged
-	AnyCondition StringList `yaml:"any_condition"` // at least one flagged
-	Veto         StringList `yaml:"veto"`          // an active veto in one of these areas ("*" = any)
-	Count        *CountPred `yaml:"count"`
-	Composite    *Cmp       `yaml:"composite"`
-	Score        *ScoreCmp  `yaml:"score"`
-	LastIn       string     `yaml:"last_in"`     // "composite" or a component id: tied for last in the ranking pool
-	RankWithin   Num        `yaml:"rank_within"` // rank ≤ share × pool size (000.21: 60%)
-	Vote         *VotePred  `yaml:"vote"`
-	UnitGrade    StringList `yaml:"unit_grade"` // the unit's grade (decided, else proposed) is one of
-	TeamGrade    StringList `yaml:"team_grade"`
-	Class        StringList `yaml:"class"`
-	Category     StringList `yaml:"category"`
-	Status       StringList `yaml:"status"`
-	Any          []*Pred    `yaml:"any"`
-	All          []*Pred    `yaml:"all"`
-	Not          *Pred      `yaml:"not"`
+	Condition    StringList  `yaml:"condition"`     // all flagged
+	AnyCondition StringList  `yaml:"any_condition"` // at least one flagged
+	Veto         StringList  `yaml:"veto"`          // an active veto in one of these areas ("*" = any)
+	Count        *CountPred  `yaml:"count"`
+	Composite    *Cmp        `yaml:"composite"`
+	Score        *ScoreCmp   `yaml:"score"`
+	LastIn       string      `yaml:"last_in"`     // "composite" or a component id: tied for last in the ranking pool
+	RankWithin   Num         `yaml:"rank_within"` // rank ≤ share × pool size (000.21: 60%)
+	Vote         *VotePred   `yaml:"vote"`
+	UnitGrade    StringList  `yaml:"unit_grade"` // the unit's grade (decided, else proposed) is one of
+	TeamGrade    StringList  `yaml:"team_grade"`
+	Class        StringList  `yaml:"class"`
+	Category     StringList  `yaml:"category"`
+	Status       StringList  `yaml:"status"`
+	Streak       *StreakPred `yaml:"streak"` // multi-year: consecutive years ending this year
+	Any          []*Pred     `yaml:"any"`
+	All          []*Pred     `yaml:"all"`
+	Not          *Pred       `yaml:"not"`
 	rankWithin   Dec
 }
 

@@ -1039,6 +1039,20 @@ func (s *Scheme) pred(c *collector, p string, pr *Pred, kind string) {
 			c.add(at(p+".class", k), "unknown cadre class %q", v)
 		}
 	}
+	if pr.Streak != nil {
+		if pr.Streak.AtLeast < 1 {
+			c.add(p+".streak.at_least", "required: a number of years (at least 1)")
+		}
+		if (len(pr.Streak.Grade) == 0) == !pr.Streak.Last {
+			c.add(p+".streak", "give grade: [..] or last: true")
+		}
+		lad := s.ladder(kind)
+		for k, g := range pr.Streak.Grade {
+			if !StringList(lad).Has(g) {
+				c.add(at(p+".streak.grade", k), "%q is not a %s grade", g, kind)
+			}
+		}
+	}
 	for i, q := range pr.Any {
 		s.pred(c, at(p+".any", i), q, kind)
 	}
