@@ -459,16 +459,15 @@ func (e *engine) rankCategory(cat *scheme.Category) {
 	}
 }
 
-// rankPool sets rank and of on every subject by its keys.
+// rankPool sets rank and of on every subject by its keys: competition
+// ranking (1, 2, 2, 4).
 func rankPool(pool []*subject) {
-	for _, s := range pool {
-		better := 0
-		for _, o := range pool {
-			if cmpKeys(o.keys, s.keys) > 0 {
-				better++
-			}
+	sorted := sortedByKeys(pool)
+	for i, s := range sorted {
+		s.rank, s.of = i+1, len(pool)
+		if i > 0 && cmpKeys(sorted[i-1].keys, s.keys) == 0 {
+			s.rank = sorted[i-1].rank
 		}
-		s.rank, s.of = better+1, len(pool)
 	}
 }
 
