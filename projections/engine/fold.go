@@ -162,3 +162,24 @@ func (f *Facts) apply(e events.Stored, p any) error {
 	}
 	return fmt.Errorf("unhandled event type %s", e.Type)
 }
+
+// Compute folds a year's events and scores them: the results as of the last
+// event given.
+func Compute(evs []events.Stored) (*Results, error) {
+	f, err := Fold(nil, evs)
+	if err != nil {
+		return nil, err
+	}
+	return Score(f)
+}
+
+// Propose is the grade the engine proposes for a unit, team or cadre given
+// the year's events ("" when the scheme grades no such subject). Commands use
+// it to tell a decision that follows the proposal from an override.
+func Propose(evs []events.Stored, kind, subject string) (string, error) {
+	r, err := Compute(evs)
+	if err != nil {
+		return "", err
+	}
+	return r.ProposedGrade(kind, subject), nil
+}

@@ -345,3 +345,18 @@ func FuzzScoreRandomYears(f *testing.F) {
 		}
 	})
 }
+
+func TestProposeFromEvents(t *testing.T) {
+	evs := []events.Stored{
+		schemeEvent(t, "testdata/zhashui-2022.yaml"),
+		ev(t, "01", "unit.t1", &events.ScoreRecorded{Indicator: "gdp", Part: "actual", Value: "10"}),
+	}
+	// t1 scores 40 × 0 (10% < 60%) + nothing else = 0 → composite 0 < 80 → 较差
+	g, err := Propose(evs, "unit", "t1")
+	if err != nil || g != "较差" {
+		t.Fatalf("got %q %v", g, err)
+	}
+	if _, err := Propose(evs[1:], "unit", "t1"); err == nil {
+		t.Fatal("a year without a scheme must fail")
+	}
+}
