@@ -48,7 +48,7 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 			}
 			eff, gr := r.Effect()
 			idx := g.Rank(gr)
-			x.res.Fired = append(x.res.Fired, &RuleHit{Rule: r.ID, Name: r.Name, Effect: eff, Grade: gr, Soft: r.Soft, Note: describe(r.When)})
+			x.res.Fired = append(x.res.Fired, &RuleHit{Rule: r.ID, Name: r.Name, Effect: eff, Grade: gr, Soft: r.Soft, Note: x.s.why(r.When)})
 			switch eff {
 			case "force":
 				x.forceIdx = max(x.forceIdx, idx)

@@ -283,3 +283,24 @@ func describe(p *scheme.Pred) string {
 	}
 	return strings.Join(parts, " and ")
 }
+
+// why describes a predicate that holds for s, keeping only the alternatives
+// of an any: that hold, so an explanation says which branch fired.
+func (s *subject) why(p *scheme.Pred) string {
+	if p == nil || len(p.Any) == 0 {
+		return describe(p)
+	}
+	q := *p
+	q.Any = nil
+	var alts []string
+	for _, a := range p.Any {
+		if s.holds(a) {
+			alts = append(alts, s.why(a))
+		}
+	}
+	head := ""
+	if d := describe(&q); d != "" {
+		head = d + " and "
+	}
+	return head + strings.Join(alts, " or ")
+}
