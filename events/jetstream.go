@@ -1,0 +1,656 @@
+package events
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Defaults of Config.
+const (
+	DefaultStream          = "KAOHE"
+	DefaultDuplicateWindow = 2 * time.Minute
+	// MaxBatch is the most messages one Append may write: nats-server's
+	// limit for an atomic batch.
+	MaxBatch = 1000
+)
+
+// Headers kaohe sets on stored messages (see doc.go).
+const (
+	HeaderMsgID               = "Nats-Msg-Id"
+	HeaderExpectedLastSubjSeq = "Nats-Expected-Last-Subject-Sequence"
+	HeaderBatchID             = "Nats-Batch-Id"
+	HeaderBatchSeq            = "Nats-Batch-Sequence"
+	HeaderBatchCommit         = "Nats-Batch-Commit"
+)
+
+// JetStream API error codes that mean "someone else wrote first".
+const (
+	errCodeWrongLastSeq         = 10071 // JSStreamWrongLastSequenceErrF
+	errCodeWrongLastSeqConstant = 10164 // JSStreamWrongLastSequenceConstantErr (replicated streams, batches)
+	errCodeBatchDuplicate       = 10201 // JSAtomicPublishContainsDuplicateMessageErr
+)
+
+// Sentinel errors; callers branch with errors.Is.
+var (
+	// ErrConflict: an expected last subject sequence did not match, another
+	// writer got there first. Reload the aggregate and retry.
+	ErrConflict = errors.New("events: concurrent write conflict")
+	// ErrDuplicate: the server already holds a message with this
+	// Nats-Msg-Id within the duplicate window. Nothing was written.
+	ErrDuplicate = errors.New("events: duplicate message id")
+	// ErrBatchTooLarge: more than MaxBatch messages in one Append.
+	ErrBatchTooLarge = errors.New("events: batch too large")
+	// ErrInvalidEvent: a Pending is malformed (bad subject, envelope that
+	// does not match its subject). Nothing was written.
+	ErrInvalidEvent = errors.New("events: invalid event")
+	// ErrStreamConfig: an existing stream is not configured as a ledger.
+	ErrStreamConfig = errors.New("events: stream not configured as a ledger")
+)
+
+// ConflictError reports a failed optimistic concurrency check.
+// errors.Is(err, ErrConflict) is true.
+type ConflictError struct {
+	Subjects    []string // the subjects of the Append (one per distinct subject)
+	Code        int      // JetStream API error code (10071 or 10164)
+	Description string   // server's description, e.g. "wrong last sequence: 42"
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("events: concurrent write on %s: %s (%d)", strings.Join(e.Subjects, ", "), e.Description, e.Code)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// DuplicateError reports an Append refused as a duplicate Nats-Msg-Id.
+// errors.Is(err, ErrDuplicate) is true.
+type DuplicateError struct {
+	MsgIDs []string // the message ids of the Append
+	Seq    uint64   // stream sequence of the message already stored; 0 when the server does not say (batches)
+}
+
+func (e *DuplicateError) Error() string {
+	if e.Seq > 0 {
+		return fmt.Sprintf("events: duplicate message id %s (already stored at seq %d)", strings.Join(e.MsgIDs, ", "), e.Seq)
+	}
+	return fmt.Sprintf("events: duplicate message id in %s", strings.Join(e.MsgIDs, ", "))
+}
+
+// Is makes errors.Is(err, ErrDuplicate) true.
+func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
+
+// StreamConfigError lists what is wrong with an existing stream's config.
+type StreamConfigError struct {
+	Stream   string
+	Problems []string
+}
+
+func (e *StreamConfigError) Error() string {
+	return fmt.Sprintf("events: stream %s is not a ledger: %s", e.Stream, strings.Join(e.Problems, "; "))
+}
+
+// Is makes errors.Is(err, ErrStreamConfig) true.
+func (e *StreamConfigError) Is(target error) bool { return target == ErrStreamConfig }
+
+// DecodeError: stored bytes that are not an envelope.
+type DecodeError struct {
+	Seq     uint64
+	Subject string
+	Err     error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("events: seq %d on %s is not an envelope: %v", e.Seq, e.Subject, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Config says where the ledger lives.
+type Config struct {
+	URL             string        // NATS URL; empty = embedded server under DataDir/nats
+	DataDir         string        // data directory (embedded server only)
+	Stream          string        // stream name; default "KAOHE"
+	Replicas        int           // stream replicas when creating it; default 1
+	DuplicateWindow time.Duration // Nats-Msg-Id dedupe window; default 2m
+
+	Embedded    EmbeddedOptions // embedded server options (fsync, listener)
+	NATSOptions []nats.Option   // extra connection options (credentials, TLS, error handler)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.Replicas <= 0 {
+		c.Replicas = 1
+	}
+	if c.DuplicateWindow <= 0 {
+		c.DuplicateWindow = DefaultDuplicateWindow
+	}
+	return c
+}
+
+// Store is the event ledger on one JetStream stream. It is safe for
+// concurrent use.
+type Store struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	name   string
+	direct bool      // AllowDirect on the stream: last-message reads use direct get
+	emb    *Embedded // nil when connected to an external server
+}
+
+// Open connects (starting the embedded server when cfg.URL is empty) and
+// creates the stream if it does not exist. An existing stream is checked,
+// never updated: a StreamConfigError if it is not append-only.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg = cfg.withDefaults()
+	if strings.ContainsAny(cfg.Stream, ". *>\t\r\n") {
+		return nil, fmt.Errorf("events: invalid stream name %q", cfg.Stream)
+	}
+	s := &Store{name: cfg.Stream}
+	var err error
+	if cfg.URL == "" {
+		if cfg.DataDir == "" {
+			return nil, errors.New("events: Config needs a URL or a DataDir")
+		}
+		if s.emb, err = StartEmbedded(filepath.Join(cfg.DataDir, "nats"), cfg.Embedded); err != nil {
+			return nil, err
+		}
+		s.nc, err = s.emb.Connect(cfg.NATSOptions...)
+	} else {
+		s.nc, err = nats.Connect(cfg.URL, cfg.NATSOptions...)
+		if err != nil {
+			err = fmt.Errorf("events: connect %s: %w", cfg.URL, err)
+		}
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.js, err = jetstream.New(s.nc); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("events: jetstream: %w", err)
+	}
+	if err = s.ensureStream(ctx, cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// StreamConfig is the configuration Open creates the ledger stream with.
+func StreamConfig(cfg Config) jetstream.StreamConfig {
+	cfg = cfg.withDefaults()
+	return jetstream.StreamConfig{
+		Name:               cfg.Stream,
+		Description:        "kaohe assessment ledger (append-only)",
+		Subjects:           []string{AllSubjects},
+		Storage:            jetstream.FileStorage,
+		Retention:          jetstream.LimitsPolicy, // with no limits set: keep everything
+		Discard:            jetstream.DiscardNew,   // if a limit is ever hit, refuse writes rather than drop history
+		Replicas:           cfg.Replicas,
+		DenyDelete:         true,
+		DenyPurge:          true,
+		AllowRollup:        false,
+		AllowDirect:        true,
+		AllowAtomicPublish: true,
+		Duplicates:         cfg.DuplicateWindow,
+	}
+}
+
+func (s *Store) ensureStream(ctx context.Context, cfg Config) error {
+	st, err := s.js.Stream(ctx, s.name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		st, err = s.js.CreateStream(ctx, StreamConfig(cfg))
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			// Another process created it between our look-up and create.
+			st, err = s.js.Stream(ctx, s.name)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("events: stream %s: %w", s.name, err)
+	}
+	if err := checkStreamConfig(st.CachedInfo().Config); err != nil {
+		return err
+	}
+	s.stream = st
+	s.direct = st.CachedInfo().Config.AllowDirect
+	return nil
+}
+
+// checkStreamConfig refuses a stream that could lose or rewrite history.
+func checkStreamConfig(c jetstream.StreamConfig) error {
+	var p []string
+	if !c.DenyDelete {
+		p = append(p, "DenyDelete is off")
+	}
+	if !c.DenyPurge {
+		p = append(p, "DenyPurge is off")
+	}
+	if c.MaxAge > 0 || c.MaxMsgs > 0 || c.MaxBytes > 0 || c.MaxMsgsPerSubject > 0 {
+		p = append(p, "a MaxAge/MaxMsgs/MaxBytes/MaxMsgsPerSubject limit would drop events")
+	}
+	if c.Retention != jetstream.LimitsPolicy {
+		p = append(p, "retention is not limits (events would be removed once consumed)")
+	}
+	if !c.AllowAtomicPublish {
+		p = append(p, "AllowAtomicPublish is off (multi-event appends need it)")
+	}
+	covers := false
+	for _, subj := range c.Subjects {
+		if subj == AllSubjects || subj == ">" {
+			covers = true
+		}
+	}
+	if !covers {
+		p = append(p, "subjects do not include "+AllSubjects)
+	}
+	if len(p) > 0 {
+		return &StreamConfigError{Stream: c.Name, Problems: p}
+	}
+	return nil
+}
+
+// Close closes the connection and, when embedded, shuts the server down.
+func (s *Store) Close() {
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	if s.emb != nil {
+		s.emb.Shutdown()
+	}
+}
+
+// Embedded is the in-process server, nil when connected to an external one.
+func (s *Store) Embedded() *Embedded { return s.emb }
+
+// StreamName is the name of the ledger stream.
+func (s *Store) StreamName() string { return s.name }
+
+// Pending is an event to append.
+type Pending struct {
+	Subject  string
+	Envelope Envelope
+	// ExpectedLastSubjectSeq is the stream sequence of the last message on
+	// Subject the writer based its decision on; 0 = the subject must be
+	// empty. Within a multi-event Append only the first Pending of each
+	// subject is checked (later ones follow it inside the batch).
+	ExpectedLastSubjectSeq uint64
+	// MsgID is the Nats-Msg-Id: the command id, plus ":"+index when a
+	// command writes several events. Empty = no server-side dedupe.
+	MsgID string
+}
+
+// Append writes the events atomically: one message with the expected
+// subject sequence, or several as one JetStream atomic batch (all or
+// nothing) with the expected sequence on the first message of each subject.
+// It returns the stored events with their sequences, in the order given.
+//
+// Errors: ErrConflict (*ConflictError) when an expected sequence does not
+// match; ErrDuplicate (*DuplicateError) when a Nats-Msg-Id was already
+// stored within the window; ErrBatchTooLarge; ErrInvalidEvent. On any
+// error nothing was written (a network error after sending may leave the
+// outcome unknown: reload and check the command id).
+func (s *Store) Append(ctx context.Context, msgs []Pending) ([]Stored, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	if len(msgs) > MaxBatch {
+		return nil, fmt.Errorf("%w: %d events, at most %d", ErrBatchTooLarge, len(msgs), MaxBatch)
+	}
+	out := make([]Stored, len(msgs))
+	for i, p := range msgs {
+		st, err := prepare(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: event %d: %v", ErrInvalidEvent, i, err)
+		}
+		out[i] = st
+	}
+	if len(msgs) == 1 {
+		return s.appendOne(ctx, msgs[0], out)
+	}
+	return s.appendBatch(ctx, msgs, out)
+}
+
+// prepare encodes an event and checks it belongs on its subject.
+func prepare(p Pending) (Stored, error) {
+	if strings.ContainsAny(p.Subject, "*> \t\r\n") {
+		return Stored{}, fmt.Errorf("subject %q is not a literal subject", p.Subject)
+	}
+	year, agg, err := ParseSubject(p.Subject)
+	if err != nil {
+		return Stored{}, err
+	}
+	if p.Envelope.Year != year || p.Envelope.Aggregate != agg {
+		return Stored{}, fmt.Errorf("envelope year %d aggregate %q does not match subject %s", p.Envelope.Year, p.Envelope.Aggregate, p.Subject)
+	}
+	raw, err := Encode(p.Envelope)
+	if err != nil {
+		return Stored{}, err
+	}
+	// Return the envelope exactly as a later read decodes it.
+	env, err := Decode(raw)
+	if err != nil {
+		return Stored{}, err
+	}
+	return Stored{Envelope: env, Subject: p.Subject, Raw: raw}, nil
+}
+
+func (s *Store) appendOne(ctx context.Context, p Pending, out []Stored) ([]Stored, error) {
+	m := nats.NewMsg(p.Subject)
+	m.Data = out[0].Raw
+	m.Header.Set(HeaderExpectedLastSubjSeq, strconv.FormatUint(p.ExpectedLastSubjectSeq, 10))
+	if p.MsgID != "" {
+		m.Header.Set(HeaderMsgID, p.MsgID)
+	}
+	ack, err := s.js.PublishMsg(ctx, m)
+	if err != nil {
+		return nil, appendError(err, []Pending{p})
+	}
+	if ack.Duplicate {
+		return nil, &DuplicateError{MsgIDs: []string{p.MsgID}, Seq: ack.Sequence}
+	}
+	out[0].Seq = ack.Sequence
+	return out, nil
+}
+
+// batchAck is the commit's reply: the PubAck with the batch fields.
+type batchAck struct {
+	Error     *jetstream.APIError `json:"error,omitempty"`
+	Stream    string              `json:"stream"`
+	Seq       uint64              `json:"seq"`
+	Duplicate bool                `json:"duplicate,omitempty"`
+	BatchID   string              `json:"batch,omitempty"`
+	Count     int                 `json:"count,omitempty"`
+}
+
+func (s *Store) appendBatch(ctx context.Context, msgs []Pending, out []Stored) ([]Stored, error) {
+	id, err := newBatchID()
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, 4)
+	var resp *nats.Msg
+	for i, p := range msgs {
+		m := nats.NewMsg(p.Subject)
+		m.Data = out[i].Raw
+		m.Header.Set(HeaderBatchID, id)
+		m.Header.Set(HeaderBatchSeq, strconv.Itoa(i+1))
+		// nats-server 2.15 checks a per-subject expectation only on the
+		// first write of each subject in a batch (a later one would be
+		// compared against a state the batch itself changes).
+		if !seen[p.Subject] {
+			seen[p.Subject] = true
+			m.Header.Set(HeaderExpectedLastSubjSeq, strconv.FormatUint(p.ExpectedLastSubjectSeq, 10))
+		}
+		if p.MsgID != "" {
+			m.Header.Set(HeaderMsgID, p.MsgID)
+		}
+		if i < len(msgs)-1 {
+			// Only the commit is acknowledged; the others are staged by the
+			// server in order (same connection, so order is kept).
+			if err := s.nc.PublishMsg(m); err != nil {
+				return nil, fmt.Errorf("events: append batch: %w", err)
+			}
+			continue
+		}
+		m.Header.Set(HeaderBatchCommit, "1")
+		if resp, err = s.nc.RequestMsgWithContext(ctx, m); err != nil {
+			if errors.Is(err, nats.ErrNoResponders) {
+				err = jetstream.ErrNoStreamResponse
+			}
+			return nil, fmt.Errorf("events: append batch: %w", err)
+		}
+	}
+	var ack batchAck
+	if err := json.Unmarshal(resp.Data, &ack); err != nil {
+		return nil, fmt.Errorf("events: append batch: %w", jetstream.ErrInvalidJSAck)
+	}
+	if ack.Error != nil {
+		return nil, appendError(ack.Error, msgs)
+	}
+	if ack.Duplicate {
+		return nil, &DuplicateError{MsgIDs: msgIDs(msgs), Seq: ack.Seq}
+	}
+	if ack.Stream == "" || (ack.Count != 0 && ack.Count != len(msgs)) || ack.Seq < uint64(len(msgs)) {
+		return nil, fmt.Errorf("events: append batch: unexpected ack %+v", ack)
+	}
+	// A committed batch is stored contiguously, ending at the ack's seq.
+	first := ack.Seq - uint64(len(msgs)) + 1
+	for i := range out {
+		out[i].Seq = first + uint64(i)
+	}
+	return out, nil
+}
+
+func newBatchID() (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("events: batch id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+func msgIDs(msgs []Pending) []string {
+	var ids []string
+	for _, p := range msgs {
+		if p.MsgID != "" {
+			ids = append(ids, p.MsgID)
+		}
+	}
+	return ids
+}
+
+func distinctSubjects(msgs []Pending) []string {
+	var subs []string
+	seen := map[string]bool{}
+	for _, p := range msgs {
+		if !seen[p.Subject] {
+			seen[p.Subject] = true
+			subs = append(subs, p.Subject)
+		}
+	}
+	return subs
+}
+
+// appendError maps JetStream API errors to the package's typed errors.
+func appendError(err error, msgs []Pending) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case errCodeWrongLastSeq, errCodeWrongLastSeqConstant:
+			return &ConflictError{Subjects: distinctSubjects(msgs), Code: int(apiErr.ErrorCode), Description: apiErr.Description}
+		case errCodeBatchDuplicate:
+			return &DuplicateError{MsgIDs: msgIDs(msgs)}
+		}
+	}
+	return fmt.Errorf("events: append to %s: %w", strings.Join(distinctSubjects(msgs), ", "), err)
+}
+
+// LastSubjectSeq is the stream sequence of the last message on subject (a
+// literal subject or a wildcard filter) and the chain hash of its bytes:
+// what the next event of that aggregate puts in ExpectedLastSubjectSeq and
+// Prev. 0, "" when there is none.
+func (s *Store) LastSubjectSeq(ctx context.Context, subject string) (uint64, string, error) {
+	seq, raw, err := s.lastFor(ctx, subject)
+	if err != nil || seq == 0 {
+		return 0, "", err
+	}
+	return seq, Hash(raw), nil
+}
+
+// lastFor is the last message matching filter: one direct get.
+func (s *Store) lastFor(ctx context.Context, filter string) (uint64, []byte, error) {
+	if !s.direct {
+		m, err := s.stream.GetLastMsgForSubject(ctx, filter)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return 0, nil, nil
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("events: last message of %s: %w", filter, err)
+		}
+		return m.Sequence, m.Data, nil
+	}
+	// The request-body form of direct get takes wildcards too (the
+	// subject-suffix form nats.go uses cannot).
+	req, _ := json.Marshal(struct {
+		LastFor string `json:"last_by_subj"`
+	}{filter})
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	resp, err := s.nc.RequestWithContext(ctx, "$JS.API.DIRECT.GET."+s.name, req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("events: last message of %s: %w", filter, err)
+	}
+	if st := resp.Header.Get("Status"); st != "" {
+		if st == "404" {
+			return 0, nil, nil
+		}
+		return 0, nil, fmt.Errorf("events: last message of %s: status %s %s", filter, st, resp.Header.Get("Description"))
+	}
+	seq, err := strconv.ParseUint(resp.Header.Get(jetstream.SequenceHeader), 10, 64)
+	if err != nil {
+		return 0, nil, fmt.Errorf("events: last message of %s: bad sequence header: %w", filter, err)
+	}
+	return seq, resp.Data, nil
+}
+
+// LastSeq is the stream's last sequence (0 when empty).
+func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("events: stream info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Load returns every event of one subject (or wildcard filter) in stream
+// order, up to the last one present when the call started.
+func (s *Store) Load(ctx context.Context, subject string) ([]Stored, error) {
+	var out []Stored
+	err := s.Read(ctx, subject, 0, 0, func(st Stored) error {
+		out = append(out, st)
+		return nil
+	})
+	return out, err
+}
+
+// Read calls fn for every event matching filter (empty = all) with
+// fromSeq <= seq <= toSeq, in stream order; toSeq 0 means up to the last
+// matching message present when the call started. It streams through an
+// ordered consumer (no per-message round trip) and decodes each message
+// once. An error from fn stops the read and is returned as is.
+func (s *Store) Read(ctx context.Context, filter string, fromSeq, toSeq uint64, fn func(Stored) error) error {
+	if filter == "" {
+		filter = AllSubjects
+	}
+	if fromSeq == 0 {
+		fromSeq = 1
+	}
+	// The last matching sequence bounds the read: without it a filtered
+	// consumer would wait forever for a message that never comes.
+	last, _, err := s.lastFor(ctx, filter)
+	if err != nil {
+		return err
+	}
+	end := last
+	if toSeq != 0 && toSeq < end {
+		end = toSeq
+	}
+	if last == 0 || fromSeq > end {
+		return nil
+	}
+	stop := errors.New("stop")
+	err = s.consume(ctx, filter, fromSeq, func(st Stored) error {
+		if st.Seq > end {
+			return stop
+		}
+		if err := fn(st); err != nil {
+			return err
+		}
+		if st.Seq == end {
+			return stop
+		}
+		return nil
+	})
+	if err == stop {
+		return nil
+	}
+	return err
+}
+
+// Watch calls fn for every event from fromSeq on (0 = from the start) and
+// keeps following new ones until ctx is done; it then returns ctx.Err().
+// An error from fn stops it and is returned as is.
+func (s *Store) Watch(ctx context.Context, fromSeq uint64, fn func(Stored) error) error {
+	if fromSeq == 0 {
+		fromSeq = 1
+	}
+	return s.consume(ctx, AllSubjects, fromSeq, fn)
+}
+
+// readBatch is how many messages the ordered consumer asks for at a time.
+const readBatch = 1000
+
+func (s *Store) consume(ctx context.Context, filter string, fromSeq uint64, fn func(Stored) error) error {
+	cons, err := s.js.OrderedConsumer(ctx, s.name, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{filter},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    fromSeq,
+		// The server drops the consumer soon after we stop pulling.
+		InactiveThreshold: 10 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("events: read %s: %w", filter, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(readBatch))
+	if err != nil {
+		return fmt.Errorf("events: read %s: %w", filter, err)
+	}
+	defer it.Stop()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			return fmt.Errorf("events: read %s: %w", filter, err)
+		}
+		st, err := toStored(msg)
+		if err != nil {
+			return err
+		}
+		if err := fn(st); err != nil {
+			return err
+		}
+	}
+}
+
+func toStored(msg jetstream.Msg) (Stored, error) {
+	md, err := msg.Metadata()
+	if err != nil {
+		return Stored{}, fmt.Errorf("events: message metadata: %w", err)
+	}
+	raw := msg.Data() // nats.go gives each message its own buffer: no copy needed
+	env, err := Decode(raw)
+	if err != nil {
+		return Stored{}, &DecodeError{Seq: md.Sequence.Stream, Subject: msg.Subject(), Err: err}
+	}
+	return Stored{Envelope: env, Seq: md.Sequence.Stream, Subject: msg.Subject(), Raw: raw}, nil
+}
