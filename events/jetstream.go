@@ -378,20 +378,14 @@ type batchAck struct {
 }
 
 func (s *Store) appendBatch(ctx context.Context, msgs []Pending, out []Stored) ([]Stored, error) {
-	id, err := newBatchID()
-	if err != nil {
-		return nil, err
-	}
+	batch := make([]*nats.Msg, len(msgs))
 	seen := make(map[string]bool, 4)
-	var resp *nats.Msg
 	for i, p := range msgs {
 		m := nats.NewMsg(p.Subject)
 		m.Data = out[i].Raw
-		m.Header.Set(HeaderBatchID, id)
-		m.Header.Set(HeaderBatchSeq, strconv.Itoa(i+1))
-		// nats-server 2.15 checks a per-subject expectation only on the
-		// first write of each subject in a batch (a later one would be
-		// compared against a state the batch itself changes).
+		// nats-server 2.15 checks a per-subject expectation on the first
+		// write of each subject in a batch and refuses one on a later write
+		// of the same subject (10164), so only the first carries it.
 		if !seen[p.Subject] {
 			seen[p.Subject] = true
 			m.Header.Set(HeaderExpectedLastSubjSeq, strconv.FormatUint(p.ExpectedLastSubjectSeq, 10))
@@ -399,28 +393,11 @@ func (s *Store) appendBatch(ctx context.Context, msgs []Pending, out []Stored) (
 		if p.MsgID != "" {
 			m.Header.Set(HeaderMsgID, p.MsgID)
 		}
-		if i < len(msgs)-1 {
-			// Only the commit is acknowledged; the others are staged by the
-			// server in order (same connection, so order is kept).
-			if err := s.nc.PublishMsg(m); err != nil {
-				return nil, fmt.Errorf("events: append batch: %w", err)
-			}
-			continue
-		}
-		m.Header.Set(HeaderBatchCommit, "1")
-		if resp, err = s.nc.RequestMsgWithContext(ctx, m); err != nil {
-			if errors.Is(err, nats.ErrNoResponders) {
-				err = jetstream.ErrNoStreamResponse
-			}
-			return nil, fmt.Errorf("events: append batch: %w", err)
-		}
+		batch[i] = m
 	}
-	var ack batchAck
-	if err := json.Unmarshal(resp.Data, &ack); err != nil {
-		return nil, fmt.Errorf("events: append batch: %w", jetstream.ErrInvalidJSAck)
-	}
-	if ack.Error != nil {
-		return nil, appendError(ack.Error, msgs)
+	ack, err := s.publishBatch(ctx, batch)
+	if err != nil {
+		return nil, appendError(err, msgs)
 	}
 	if ack.Duplicate {
 		return nil, &DuplicateError{MsgIDs: msgIDs(msgs), Seq: ack.Seq}
@@ -434,6 +411,44 @@ func (s *Store) appendBatch(ctx context.Context, msgs []Pending, out []Stored) (
 		out[i].Seq = first + uint64(i)
 	}
 	return out, nil
+}
+
+// publishBatch sends msgs as one atomic batch: the batch headers are added
+// here, the others are the caller's. The server's error comes back as a
+// *jetstream.APIError.
+func (s *Store) publishBatch(ctx context.Context, msgs []*nats.Msg) (batchAck, error) {
+	id, err := newBatchID()
+	if err != nil {
+		return batchAck{}, err
+	}
+	var resp *nats.Msg
+	for i, m := range msgs {
+		m.Header.Set(HeaderBatchID, id)
+		m.Header.Set(HeaderBatchSeq, strconv.Itoa(i+1))
+		if i < len(msgs)-1 {
+			// Only the commit is acknowledged; the others are staged by the
+			// server in order (one connection keeps the order).
+			if err := s.nc.PublishMsg(m); err != nil {
+				return batchAck{}, err
+			}
+			continue
+		}
+		m.Header.Set(HeaderBatchCommit, "1")
+		if resp, err = s.nc.RequestMsgWithContext(ctx, m); err != nil {
+			if errors.Is(err, nats.ErrNoResponders) {
+				err = jetstream.ErrNoStreamResponse
+			}
+			return batchAck{}, err
+		}
+	}
+	var ack batchAck
+	if err := json.Unmarshal(resp.Data, &ack); err != nil {
+		return batchAck{}, jetstream.ErrInvalidJSAck
+	}
+	if ack.Error != nil {
+		return batchAck{}, ack.Error
+	}
+	return ack, nil
 }
 
 func newBatchID() (string, error) {
