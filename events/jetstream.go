@@ -556,14 +556,103 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 }
 
 // Load returns every event of one subject (or wildcard filter) in stream
-// order, up to the last one present when the call started.
+// order. It uses batched direct gets: one request for an aggregate of up
+// to a thousand events, no consumer created on the server, and each page
+// is read in isolation from concurrent batch writes. Events appended while
+// a multi-page Load runs are included up to the last sequence matching
+// when the second page was requested. On a stream without AllowDirect it
+// falls back to Read.
 func (s *Store) Load(ctx context.Context, subject string) ([]Stored, error) {
+	if subject == "" {
+		subject = AllSubjects
+	}
+	if !s.direct {
+		var out []Stored
+		err := s.Read(ctx, subject, 0, 0, func(st Stored) error {
+			out = append(out, st)
+			return nil
+		})
+		return out, err
+	}
+	return s.loadDirect(ctx, subject)
+}
+
+// directBatch is how many messages one batched direct get asks for.
+const directBatch = 1000
+
+func (s *Store) loadDirect(ctx context.Context, filter string) ([]Stored, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+	}
+	fail := func(err error) ([]Stored, error) { return nil, fmt.Errorf("events: load %s: %w", filter, err) }
+	inbox := nats.NewInbox()
+	// Room for one whole page and its end marker (the default sync
+	// subscription allocates a 64k channel per call).
+	ch := make(chan *nats.Msg, directBatch+2)
+	sub, err := s.nc.ChanSubscribe(inbox, ch)
+	if err != nil {
+		return fail(err)
+	}
+	defer sub.Unsubscribe()
+
 	var out []Stored
-	err := s.Read(ctx, subject, 0, 0, func(st Stored) error {
-		out = append(out, st)
-		return nil
-	})
-	return out, err
+	var end uint64 // bound once a second page is needed; 0 = not yet
+	next := uint64(1)
+	for {
+		req, _ := json.Marshal(struct {
+			Seq     uint64 `json:"seq"`
+			NextFor string `json:"next_by_subj"`
+			Batch   int    `json:"batch"`
+		}{next, filter, directBatch})
+		if err := s.nc.PublishRequest("$JS.API.DIRECT.GET."+s.name, inbox, req); err != nil {
+			return fail(err)
+		}
+	page:
+		for {
+			var m *nats.Msg
+			select {
+			case m = <-ch:
+			case <-ctx.Done():
+				return fail(ctx.Err())
+			}
+			switch st := m.Header.Get("Status"); st {
+			case "": // a message
+				seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+				if err != nil {
+					return fail(fmt.Errorf("bad sequence header: %w", err))
+				}
+				if end != 0 && seq > end {
+					return out, nil
+				}
+				subj := m.Header.Get(jetstream.SubjectHeader)
+				env, err := Decode(m.Data)
+				if err != nil {
+					return nil, &DecodeError{Seq: seq, Subject: subj, Err: err}
+				}
+				out = append(out, Stored{Envelope: env, Seq: seq, Subject: subj, Raw: m.Data})
+				next = seq + 1
+			case "404": // nothing (more) matches
+				return out, nil
+			case "204": // end of this page
+				if m.Header.Get("Nats-Num-Pending") == "0" {
+					return out, nil
+				}
+				if end == 0 {
+					if end, _, err = s.lastFor(ctx, filter); err != nil {
+						return nil, err
+					}
+				}
+				if next > end {
+					return out, nil
+				}
+				break page
+			default:
+				return fail(fmt.Errorf("status %s %s", st, m.Header.Get("Description")))
+			}
+		}
+	}
 }
 
 // Read calls fn for every event matching filter (empty = all) with
@@ -638,7 +727,16 @@ func (s *Store) consume(ctx context.Context, filter string, fromSeq uint64, fn f
 	if err != nil {
 		return fmt.Errorf("events: read %s: %w", filter, err)
 	}
-	defer it.Stop()
+	defer func() {
+		it.Stop()
+		// Remove the consumer now rather than after InactiveThreshold:
+		// the server allows 1,000 consumers per stream by default.
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = s.js.DeleteConsumer(dctx, s.name, info.Name)
+			cancel()
+		}
+	}()
 	for {
 		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {

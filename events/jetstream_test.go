@@ -136,6 +136,17 @@ func TestReadRange(t *testing.T) {
 			}
 		})
 	}
+	// Each Read removes its consumer (the server caps them per stream).
+	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		info, err := s.stream.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.State.Consumers != 0 {
+			return fmt.Errorf("%d consumers left on the stream", info.State.Consumers)
+		}
+		return nil
+	})
 }
 
 func TestWatchFollowsNewEvents(t *testing.T) {
@@ -717,5 +728,42 @@ func TestServerBatchExpectationRules(t *testing.T) {
 				t.Fatalf("stream last seq %d, want %d", after, want)
 			}
 		})
+	}
+}
+
+// A Load larger than one direct-get page (1,000) pages on, in order.
+func TestLoadPagesThroughLargeAggregates(t *testing.T) {
+	ctx := testCtx(t)
+	s := mustOpen(t, "", func(c *Config) { c.Embedded.SyncInterval = time.Minute })
+	big := Subject(2024, UnitAggregate("big"))
+	small := Subject(2024, UnitAggregate("small"))
+	for i := 0; i < 3; i++ {
+		ps, err := batchFor(ctx, t, s, []string{big, small}, 420, score{"x", "1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Append(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		filter string
+		want   int
+	}{{big, 1260}, {YearSubjects(2024), 2520}} {
+		evs, err := s.Load(ctx, tt.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != tt.want {
+			t.Fatalf("Load(%s) = %d events, want %d", tt.filter, len(evs), tt.want)
+		}
+		for i := 1; i < len(evs); i++ {
+			if evs[i].Seq <= evs[i-1].Seq {
+				t.Fatalf("Load(%s): seq %d after %d", tt.filter, evs[i].Seq, evs[i-1].Seq)
+			}
+		}
+		if err := VerifyChain(evs); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
