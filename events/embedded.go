@@ -35,13 +35,16 @@ type EmbeddedOptions struct {
 
 // DeniedAPISubjects are the JetStream API subjects the application user may
 // not publish to. DenyDelete/DenyPurge on the stream stop message delete and
-// purge, but not deleting or reconfiguring the whole stream; these close that.
-var DeniedAPISubjects = []string{
-	"$JS.API.STREAM.DELETE.>",
-	"$JS.API.STREAM.PURGE.>",
-	"$JS.API.STREAM.MSG.DELETE.>",
-	"$JS.API.STREAM.UPDATE.>",
-	"$JS.API.ACCOUNT.PURGE.>",
+// purge, but not deleting or reconfiguring the whole stream; these close
+// that. Stream create ($JS.API.STREAM.CREATE.>) stays allowed.
+func DeniedAPISubjects() []string {
+	return []string{
+		"$JS.API.STREAM.DELETE.>",
+		"$JS.API.STREAM.PURGE.>",
+		"$JS.API.STREAM.MSG.DELETE.>",
+		"$JS.API.STREAM.UPDATE.>",
+		"$JS.API.ACCOUNT.PURGE.>",
+	}
 }
 
 // Embedded is a NATS server with JetStream running inside this process.
@@ -82,7 +85,7 @@ func StartEmbedded(dir string, opts EmbeddedOptions) (*Embedded, error) {
 			Permissions: &server.Permissions{
 				Publish: &server.SubjectPermission{
 					Allow: []string{">"},
-					Deny:  DeniedAPISubjects,
+					Deny:  DeniedAPISubjects(),
 				},
 				Subscribe: &server.SubjectPermission{Allow: []string{">"}},
 			},

@@ -421,6 +421,8 @@ func (s *Store) publishBatch(ctx context.Context, msgs []*nats.Msg) (batchAck, e
 	if err != nil {
 		return batchAck{}, err
 	}
+	ctx, cancel := withDefaultTimeout(ctx, apiTimeout)
+	defer cancel()
 	var resp *nats.Msg
 	for i, m := range msgs {
 		m.Header.Set(HeaderBatchID, id)
@@ -449,6 +451,17 @@ func (s *Store) publishBatch(ctx context.Context, msgs []*nats.Msg) (batchAck, e
 		return batchAck{}, ack.Error
 	}
 	return ack, nil
+}
+
+// apiTimeout bounds a request whose ctx has no deadline, so a request the
+// server never answers (a permissions violation) cannot hang forever.
+const apiTimeout = 10 * time.Second
+
+func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 func newBatchID() (string, error) {
@@ -524,11 +537,8 @@ func (s *Store) lastFor(ctx context.Context, filter string) (uint64, []byte, err
 	req, _ := json.Marshal(struct {
 		LastFor string `json:"last_by_subj"`
 	}{filter})
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, apiTimeout)
+	defer cancel()
 	resp, err := s.nc.RequestWithContext(ctx, "$JS.API.DIRECT.GET."+s.name, req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("events: last message of %s: %w", filter, err)
@@ -581,11 +591,8 @@ func (s *Store) Load(ctx context.Context, subject string) ([]Stored, error) {
 const directBatch = 1000
 
 func (s *Store) loadDirect(ctx context.Context, filter string) ([]Stored, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, time.Minute)
+	defer cancel()
 	fail := func(err error) ([]Stored, error) { return nil, fmt.Errorf("events: load %s: %w", filter, err) }
 	inbox := nats.NewInbox()
 	// Room for one whole page and its end marker (the default sync
