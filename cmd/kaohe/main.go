@@ -1,0 +1,138 @@
+// Command kaohe is the single binary of the kaohe ledger: it submits
+// commands, reads the event log, and (as the issues land) scores, replays,
+// publishes, audits and verifies assessment years. It only wires packages
+// together and formats output; the rules live in commands/ and projections/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
+)
+
+// Exit codes (DESIGN.md).
+const (
+	exitOK       = 0
+	exitRejected = 1 // input rejected or a check failed
+	exitUsage    = 2
+	exitInternal = 3
+)
+
+// usageError marks a command-line mistake (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// checkFailed marks a failed check (exit 1) whose details were already printed.
+type checkFailed struct{ msg string }
+
+func (e checkFailed) Error() string { return e.msg }
+
+// Main holds the wiring shared by every subcommand, so tests reuse it.
+type Main struct {
+	DataDir  string
+	NatsURL  string
+	Replicas int
+	Stdout   io.Writer
+	Stderr   io.Writer
+	Stdin    io.Reader
+
+	store  *events.Store
+	ledger *commands.Ledger
+}
+
+// Open connects to the event store (the embedded server by default).
+func (m *Main) Open(ctx context.Context) error {
+	if m.store != nil {
+		return nil
+	}
+	st, err := events.Open(ctx, events.Config{URL: m.NatsURL, DataDir: m.DataDir, Replicas: m.Replicas})
+	if err != nil {
+		return fmt.Errorf("open the event store: %w", err)
+	}
+	m.store = st
+	m.ledger = commands.NewLedger(st)
+	m.wireLedger()
+	return nil
+}
+
+// Close releases the store (and stops the embedded server).
+func (m *Main) Close() {
+	if m.store != nil {
+		m.store.Close()
+		m.store = nil
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin}
+	code := m.Run(ctx, os.Args[1:])
+	m.Close()
+	os.Exit(code)
+}
+
+// Run executes one command line and returns the exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	root := m.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(m.Stdout)
+	root.SetErr(m.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	var cf checkFailed
+	switch {
+	case errors.As(err, &ue) || isCobraUsage(err):
+		fmt.Fprintln(m.Stderr, "kaohe:", err)
+		return exitUsage
+	case errors.As(err, &cf):
+		fmt.Fprintln(m.Stderr, "kaohe:", err)
+		return exitRejected
+	}
+	if code := commands.ErrorCode(err); code != commands.EINTERNAL {
+		fmt.Fprintln(m.Stderr, "kaohe: rejected:", err)
+		return exitRejected
+	}
+	fmt.Fprintln(m.Stderr, "kaohe: internal error:", err)
+	return exitInternal
+}
+
+func (m *Main) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "kaohe",
+		Short:         "kaohe 考核 — event-sourced ledger for annual target-responsibility assessments",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&m.DataDir, "data", "./kaohe-data", "data directory: the embedded NATS store and the SQLite projections")
+	root.PersistentFlags().StringVar(&m.NatsURL, "nats", "", "use an existing NATS server or cluster at this URL instead of the embedded one")
+	root.PersistentFlags().IntVar(&m.Replicas, "replicas", 1, "stream replicas (with --nats on a cluster)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	for _, c := range m.subcommands() {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,293 @@
+package commands
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/kaohe/kaohe/events"
+)
+
+// Command is one write request, one JSON object per line of a submission
+// file. Data's shape depends on Type (the structs below).
+type Command struct {
+	ID            string          `json:"id"` // command id: resubmitting the same id writes nothing new
+	Type          string          `json:"type"`
+	Year          int             `json:"year"`
+	Actor         events.Actor    `json:"actor"`
+	OccurredAt    *time.Time      `json:"occurred_at,omitempty"` // business time; default: when recorded
+	Reason        string          `json:"reason,omitempty"`
+	CausationID   string          `json:"causation_id,omitempty"`
+	CorrelationID string          `json:"correlation_id,omitempty"`
+	Data          json.RawMessage `json:"data"`
+
+	Line int `json:"-"` // line in the submission file, for error messages
+}
+
+// Command payloads. Units and cadres are named by their scheme ids.
+
+// DefineScheme puts the year's scheme in force (office). Source is the YAML.
+type DefineScheme struct {
+	Source     string `json:"source,omitempty"`
+	SourceFile string `json:"source_file,omitempty"` // a file beside the submission; replaced by its text before deciding
+}
+
+// AdjustTarget changes a unit's indicator target (office, with the
+// committee's approval reference; after the cut-off only with override).
+type AdjustTarget struct {
+	Unit        string        `json:"unit"`
+	Indicator   string        `json:"indicator"`
+	Target      events.Number `json:"target"`
+	ApprovalRef string        `json:"approval_ref"`
+	Override    bool          `json:"override,omitempty"`
+}
+
+// RecordScore enters one indicator part of a unit (its provider only).
+type RecordScore struct {
+	Unit      string        `json:"unit"`
+	Indicator string        `json:"indicator"`
+	Part      string        `json:"part,omitempty"`   // default: the indicator's only part
+	Source    string        `json:"source,omitempty"` // routine | year_end | statistics | delegated
+	Value     events.Number `json:"value"`
+	Note      string        `json:"note,omitempty"`
+}
+
+// CorrectScore replaces an earlier entry of a unit or a cadre.
+type CorrectScore struct {
+	Unit       string        `json:"unit,omitempty"`
+	Cadre      string        `json:"cadre,omitempty"`
+	Supersedes string        `json:"supersedes"`
+	Value      events.Number `json:"value"`
+}
+
+// RecordSocialEvaluation gives one rater group's ballots for a unit.
+type RecordSocialEvaluation struct {
+	Unit    string              `json:"unit"`
+	Group   string              `json:"group"`
+	Ballots []events.LevelCount `json:"ballots,omitempty"`
+	Score   events.Number       `json:"score,omitempty"`
+}
+
+// TallyVotes records a democratic-evaluation tally for a unit's team or a cadre.
+type TallyVotes struct {
+	Unit   string              `json:"unit,omitempty"`
+	Cadre  string              `json:"cadre,omitempty"`
+	Item   string              `json:"item,omitempty"` // default "overall"
+	Counts []events.LevelCount `json:"counts"`
+	Valid  int                 `json:"valid"`
+}
+
+// BonusOrDeduction grants a bonus or applies a deduction to a unit or cadre.
+type BonusOrDeduction struct {
+	Unit   string        `json:"unit,omitempty"`
+	Cadre  string        `json:"cadre,omitempty"`
+	Item   string        `json:"item"`
+	Level  string        `json:"level,omitempty"`
+	Matter string        `json:"matter,omitempty"`
+	Points events.Number `json:"points,omitempty"`
+	Count  int           `json:"count,omitempty"`
+}
+
+// ImposeVeto records a one-vote veto for a unit or cadre.
+type ImposeVeto struct {
+	Unit  string `json:"unit,omitempty"`
+	Cadre string `json:"cadre,omitempty"`
+	Area  string `json:"area"`
+}
+
+// LiftVeto withdraws a veto.
+type LiftVeto struct {
+	Unit  string `json:"unit,omitempty"`
+	Cadre string `json:"cadre,omitempty"`
+	Veto  string `json:"veto"`
+}
+
+// Condition flags or clears a named grade condition for a unit or cadre.
+type Condition struct {
+	Unit      string `json:"unit,omitempty"`
+	Cadre     string `json:"cadre,omitempty"`
+	Condition string `json:"condition"`
+	Note      string `json:"note,omitempty"`
+}
+
+// RegisterCadre enters a cadre in the year's roster.
+type RegisterCadre struct {
+	Cadre string `json:"cadre"`
+	Name  string `json:"name"`
+	Unit  string `json:"unit"`
+	Class string `json:"class"`
+	Post  string `json:"post,omitempty"`
+}
+
+// RecordCadreScore enters one component of a cadre's score.
+type RecordCadreScore struct {
+	Cadre     string        `json:"cadre"`
+	Component string        `json:"component"`
+	Value     events.Number `json:"value"`
+	Note      string        `json:"note,omitempty"`
+}
+
+// SetCadreStatus sets a cadre's roster status (leave, investigation).
+type SetCadreStatus struct {
+	Cadre  string `json:"cadre"`
+	Status string `json:"status"`
+}
+
+// DecideGrade is the committee's decision of a unit, team or cadre grade.
+type DecideGrade struct {
+	Kind    string `json:"kind"` // unit | team | cadre
+	Subject string `json:"subject"`
+	Grade   string `json:"grade"`
+}
+
+// FileAppeal opens a review case for a unit or cadre.
+type FileAppeal struct {
+	Unit     string   `json:"unit,omitempty"`
+	Cadre    string   `json:"cadre,omitempty"`
+	Claim    string   `json:"claim"`
+	Disputed []string `json:"disputed,omitempty"`
+}
+
+// ResolveAppeal closes a case; Corrections are further commands (corrections,
+// target adjustments, veto lifts, grade decisions …) written atomically with
+// the resolution and caused by the appeal.
+type ResolveAppeal struct {
+	Unit        string    `json:"unit,omitempty"`
+	Cadre       string    `json:"cadre,omitempty"`
+	Appeal      string    `json:"appeal"`
+	Outcome     string    `json:"outcome"`
+	Corrections []Command `json:"corrections,omitempty"`
+}
+
+// PublishResults publishes the year's current results (office).
+type PublishResults struct{}
+
+// CloseYear closes the year (committee).
+type CloseYear struct{}
+
+// commandTypes binds each command type name to its payload.
+var commandTypes = map[string]func() any{
+	"DefineScheme":           func() any { return new(DefineScheme) },
+	"AdjustTarget":           func() any { return new(AdjustTarget) },
+	"RecordScore":            func() any { return new(RecordScore) },
+	"CorrectScore":           func() any { return new(CorrectScore) },
+	"RecordSocialEvaluation": func() any { return new(RecordSocialEvaluation) },
+	"TallyVotes":             func() any { return new(TallyVotes) },
+	"GrantBonus":             func() any { return new(BonusOrDeduction) },
+	"ApplyDeduction":         func() any { return new(BonusOrDeduction) },
+	"ImposeVeto":             func() any { return new(ImposeVeto) },
+	"LiftVeto":               func() any { return new(LiftVeto) },
+	"FlagCondition":          func() any { return new(Condition) },
+	"ClearCondition":         func() any { return new(Condition) },
+	"RegisterCadre":          func() any { return new(RegisterCadre) },
+	"RecordCadreScore":       func() any { return new(RecordCadreScore) },
+	"SetCadreStatus":         func() any { return new(SetCadreStatus) },
+	"DecideGrade":            func() any { return new(DecideGrade) },
+	"FileAppeal":             func() any { return new(FileAppeal) },
+	"ResolveAppeal":          func() any { return new(ResolveAppeal) },
+	"PublishResults":         func() any { return new(PublishResults) },
+	"CloseYear":              func() any { return new(CloseYear) },
+}
+
+// Types lists the command type names, sorted.
+func Types() []string {
+	out := make([]string, 0, len(commandTypes))
+	for k := range commandTypes {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}
+
+// payload decodes the command's data strictly: an unknown field is an error
+// naming it, so a typo never silently drops a value.
+func (c Command) payload() (any, error) {
+	mk, ok := commandTypes[c.Type]
+	if !ok {
+		return nil, fail(EINVALID, "type", "unknown command type %q (known: %s)", c.Type, strings.Join(Types(), ", "))
+	}
+	p := mk()
+	data := c.Data
+	if len(bytes.TrimSpace(data)) == 0 || string(bytes.TrimSpace(data)) == "null" {
+		data = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p); err != nil {
+		return nil, fail(EINVALID, "data", "%s", jsonProblem(err))
+	}
+	return p, nil
+}
+
+// jsonProblem turns encoding/json errors into a message naming the field.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if ok := asType(err, &te); ok {
+		return fmt.Sprintf("field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "json: unknown field ") {
+		return "unknown field " + strings.TrimPrefix(msg, "json: unknown field ")
+	}
+	return msg
+}
+
+// ReadCommands parses a submission: one JSON command per line; blank lines
+// and lines starting with # are skipped. Errors name the line.
+func ReadCommands(r io.Reader) ([]Command, error) {
+	var out []Command
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1024*1024), 64*1024*1024) // a scheme YAML can be a long line
+	line := 0
+	for sc.Scan() {
+		line++
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 || text[0] == '#' {
+			continue
+		}
+		var c Command
+		dec := json.NewDecoder(bytes.NewReader(text))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return nil, &Error{Code: EINVALID, Index: line, Msg: "line is not a valid command: " + jsonProblem(err)}
+		}
+		c.Line = line
+		out = append(out, c)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, &Error{Code: EINVALID, Index: line + 1, Msg: "cannot read line", Err: err}
+	}
+	return out, nil
+}
+
+// ResolveFiles replaces each DefineScheme's source_file by the file's text,
+// read with readFile (relative to the submission file), so a year file can
+// name its scheme instead of embedding the YAML on one line.
+func ResolveFiles(cmds []Command, readFile func(name string) ([]byte, error)) error {
+	for i, c := range cmds {
+		if c.Type != "DefineScheme" {
+			continue
+		}
+		var d DefineScheme
+		if err := json.Unmarshal(c.Data, &d); err != nil || d.SourceFile == "" {
+			continue
+		}
+		if d.Source != "" {
+			return &Error{Code: EINVALID, Index: c.Line, Command: c.ID, Field: "data.source_file", Msg: "give source or source_file, not both"}
+		}
+		b, err := readFile(d.SourceFile)
+		if err != nil {
+			return &Error{Code: EINVALID, Index: c.Line, Command: c.ID, Field: "data.source_file", Msg: "cannot read the scheme file", Err: err}
+		}
+		data, err := json.Marshal(DefineScheme{Source: string(b)})
+		if err != nil {
+			return err
+		}
+		cmds[i].Data = data
+	}
+	return nil
+}

@@ -1,0 +1,7 @@
+// Package commands is the only way to write to the kaohe ledger. Each command
+// (a JSON object: see docs/commands.md) is checked against the year's scheme,
+// the actor's role, deadlines and publication state before any event is
+// appended; a rejected command writes nothing and returns an *Error naming the
+// field. Appends use per-aggregate optimistic concurrency: on a conflict the
+// affected state is re-read and the whole submission is decided again.
+package commands

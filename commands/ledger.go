@@ -1,0 +1,210 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/scheme"
+)
+
+// Proposer gives the grade the engine proposes for a unit, team or cadre, so
+// that a committee decision that differs from it is recorded as an override
+// and must carry a reason. It replays the year's events; it never reads a
+// projection.
+type Proposer interface {
+	ProposedGrade(ctx context.Context, year int, kind, subject string) (string, error)
+}
+
+// Publisher computes what a publication of the year's current results
+// carries: results digest, Merkle root, the sequence it covers.
+type Publisher interface {
+	Publication(ctx context.Context, year int) (events.ResultsPublished, error)
+}
+
+// Ledger decides and appends commands. It is safe for concurrent use; it
+// caches aggregate states between calls and re-reads them on a conflict.
+type Ledger struct {
+	Store     *events.Store
+	Now       func() time.Time // injectable clock for recorded_at
+	Proposer  Proposer         // optional: needed for DecideGrade overrides
+	Publisher Publisher        // optional: needed for PublishResults
+
+	// MaxAttempts bounds the decide-append loop under contention.
+	MaxAttempts int
+
+	mu      sync.Mutex
+	cache   map[string]*aggState // subject → state at its seq
+	schemes map[string]*parsedScheme
+	entropy *ulid.MonotonicEntropy
+}
+
+type parsedScheme struct {
+	seq    uint64
+	scheme *scheme.Scheme
+}
+
+// NewLedger returns a ledger writing to store.
+func NewLedger(store *events.Store) *Ledger {
+	return &Ledger{
+		Store:       store,
+		Now:         time.Now,
+		MaxAttempts: 50,
+		cache:       map[string]*aggState{},
+		schemes:     map[string]*parsedScheme{},
+		entropy:     ulid.Monotonic(rand.Reader, 0),
+	}
+}
+
+// Outcome is what a submission wrote.
+type Outcome struct {
+	Events     []events.Stored // appended now
+	Duplicates int             // commands that were already in the ledger (same command id)
+	Attempts   int             // decide-append rounds (more than 1 under contention)
+}
+
+// Submit decides every command against the current state and appends all
+// resulting events atomically: either all are written or none. A command
+// whose id is already in the ledger is skipped (resubmission is safe).
+func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
+	max := l.MaxAttempts
+	if max <= 0 {
+		max = 1
+	}
+	for attempt := 1; ; attempt++ {
+		s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}}
+		for i, c := range cmds {
+			if err := s.decide(ctx, c); err != nil {
+				var e *Error
+				if errors.As(err, &e) {
+					if e.Index == 0 {
+						e.Index = c.Line
+						if e.Index == 0 && len(cmds) > 1 {
+							e.Index = i + 1
+						}
+					}
+					if e.Command == "" {
+						e.Command = c.ID
+					}
+					return nil, e
+				}
+				return nil, &Error{Code: EINTERNAL, Index: i + 1, Command: c.ID, Msg: "deciding failed", Err: err}
+			}
+		}
+		out := &Outcome{Duplicates: s.duplicates, Attempts: attempt}
+		if len(s.pending) == 0 {
+			return out, nil
+		}
+		if len(s.pending) > events.MaxBatch {
+			return nil, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d: split the file (resubmitting is safe: recorded command ids are skipped)", len(s.pending), events.MaxBatch)
+		}
+		stored, err := l.Store.Append(ctx, s.pending)
+		if errors.Is(err, events.ErrConflict) {
+			l.forget(s.states)
+			if attempt >= max {
+				return nil, &Error{Code: ECONFLICT, Msg: "other writers changed the same units; gave up after several attempts", Err: err}
+			}
+			continue
+		}
+		if err != nil {
+			return nil, &Error{Code: EINTERNAL, Msg: "append failed", Err: err}
+		}
+		l.remember(s, stored)
+		out.Events = stored
+		return out, nil
+	}
+}
+
+// forget drops cached states touched by a failed attempt: the next attempt
+// re-reads them from the stream.
+func (l *Ledger) forget(states map[string]*aggState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for subj := range states {
+		delete(l.cache, subj)
+	}
+}
+
+// remember stores the post-append states, with their new sequences.
+func (l *Ledger) remember(s *session, stored []events.Stored) {
+	last := map[string]events.Stored{}
+	for _, ev := range stored {
+		last[ev.Subject] = ev
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for subj, st := range s.states {
+		ev, wrote := last[subj]
+		if !wrote {
+			continue
+		}
+		st.seq, st.hash = ev.Seq, events.Hash(ev.Raw)
+		if st.schemeSource != "" && st.schemeSeq == 0 {
+			st.schemeSeq = st.seq
+		}
+		l.cache[subj] = st
+	}
+}
+
+// state returns a private working copy of an aggregate's state, read from the
+// stream when not cached (or, for fresh=true, brought up to date first).
+func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (*aggState, error) {
+	l.mu.Lock()
+	cached := l.cache[subject]
+	l.mu.Unlock()
+	st := newAggState(subject)
+	if cached != nil {
+		st = cached.clone()
+		if !fresh {
+			return st, nil
+		}
+		last, _, err := l.Store.LastSubjectSeq(ctx, subject)
+		if err != nil {
+			return nil, err
+		}
+		if last == st.seq {
+			return st, nil
+		}
+	}
+	err := l.Store.Read(ctx, subject, st.seq+1, 0, func(ev events.Stored) error { return st.apply(ev) })
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	if c := l.cache[subject]; c == nil || c.seq < st.seq {
+		l.cache[subject] = st.clone()
+	}
+	l.mu.Unlock()
+	return st, nil
+}
+
+// parsed gives the parsed scheme of a scheme aggregate state.
+func (l *Ledger) parsed(st *aggState) (*scheme.Scheme, error) {
+	l.mu.Lock()
+	p := l.schemes[st.subject]
+	l.mu.Unlock()
+	if p != nil && p.seq == st.schemeSeq && st.schemeSeq != 0 {
+		return p.scheme, nil
+	}
+	sc, err := scheme.Parse([]byte(st.schemeSource))
+	if err != nil {
+		return nil, err
+	}
+	if st.schemeSeq != 0 {
+		l.mu.Lock()
+		l.schemes[st.subject] = &parsedScheme{seq: st.schemeSeq, scheme: sc}
+		l.mu.Unlock()
+	}
+	return sc, nil
+}
+
+func (l *Ledger) newID(t time.Time) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return ulid.MustNew(ulid.Timestamp(t), l.entropy).String()
+}
