@@ -440,8 +440,9 @@ func (d *decision) correctScore(x *CorrectScore) error {
 		return err
 	}
 	if x.Supersedes == "" {
-		return fail(EINVALID, "data.supersedes", "required: the event id of the entry being corrected")
+		return fail(EINVALID, "data.supersedes", "required: the event id (or command id) of the entry being corrected")
 	}
+	x.Supersedes = d.st.ref(x.Supersedes)
 	old, ok := d.st.entries[x.Supersedes]
 	if !ok {
 		return fail(ENOTFOUND, "data.supersedes", "no score entry %s for %s in %d", x.Supersedes, d.aggregate, d.c.Year)
@@ -656,6 +657,7 @@ func (d *decision) liftVeto(x *LiftVeto) error {
 	if err := d.needReason("lifting a veto"); err != nil {
 		return err
 	}
+	x.Veto = d.st.ref(x.Veto)
 	active, ok := d.st.vetoes[x.Veto]
 	if !ok {
 		return fail(ENOTFOUND, "data.veto", "no veto %s on %s", x.Veto, d.aggregate)
@@ -816,6 +818,7 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 	if err := d.role(events.RoleOffice, events.RoleCommittee); err != nil {
 		return err
 	}
+	x.Appeal = d.st.ref(x.Appeal)
 	open, ok := d.st.appeals[x.Appeal]
 	if !ok {
 		return fail(ENOTFOUND, "data.appeal", "no appeal %s on %s", x.Appeal, d.aggregate)

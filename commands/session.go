@@ -112,7 +112,6 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 		MsgID:                  msgID,
 	})
 	st.hash = events.Hash(raw)
-	st.commands[c.ID] = true
 	st.applyPayload(env, payload)
 	return nil
 }

@@ -25,6 +25,7 @@ type aggState struct {
 	hash    string // Hash of the last event's bytes
 
 	commands   map[string]bool
+	byCommand  map[string]string // command id → id of the first event it wrote here
 	entries    map[string]entry
 	vetoes     map[string]bool // VetoImposed event id → still in force
 	appeals    map[string]bool // AppealFiled event id → still open
@@ -43,6 +44,7 @@ func newAggState(subject string) *aggState {
 	return &aggState{
 		subject:    subject,
 		commands:   map[string]bool{},
+		byCommand:  map[string]string{},
 		entries:    map[string]entry{},
 		vetoes:     map[string]bool{},
 		appeals:    map[string]bool{},
@@ -53,6 +55,7 @@ func newAggState(subject string) *aggState {
 func (s *aggState) clone() *aggState {
 	c := *s
 	c.commands = maps.Clone(s.commands)
+	c.byCommand = maps.Clone(s.byCommand)
 	c.entries = maps.Clone(s.entries)
 	c.vetoes = maps.Clone(s.vetoes)
 	c.appeals = maps.Clone(s.appeals)
@@ -63,7 +66,6 @@ func (s *aggState) clone() *aggState {
 // apply folds one stored event of this aggregate into the state.
 func (s *aggState) apply(ev events.Stored) error {
 	s.seq, s.hash = ev.Seq, events.Hash(ev.Raw)
-	s.commands[ev.CommandID] = true
 	p, err := events.Payload(ev.Envelope)
 	if err != nil {
 		return err
@@ -73,6 +75,10 @@ func (s *aggState) apply(ev events.Stored) error {
 }
 
 func (s *aggState) applyPayload(env events.Envelope, p any) {
+	s.commands[env.CommandID] = true
+	if _, ok := s.byCommand[env.CommandID]; !ok {
+		s.byCommand[env.CommandID] = env.ID
+	}
 	switch d := p.(type) {
 	case *events.SchemeDefined:
 		s.schemeSource = d.Source
@@ -105,4 +111,14 @@ func (s *aggState) applyPayload(env events.Envelope, p any) {
 	case *events.YearClosed:
 		s.closed = true
 	}
+}
+
+// ref resolves a reference to an earlier event of this aggregate: its event
+// id, or the id of the command that wrote it (so a prepared command file can
+// name an entry before the ledger has assigned its event id).
+func (s *aggState) ref(r string) string {
+	if id, ok := s.byCommand[r]; ok {
+		return id
+	}
+	return r
 }

@@ -1,6 +1,10 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/kaohe/kaohe/replay"
+)
 
 // subcommands lists every kaohe subcommand.
 func (m *Main) subcommands() []*cobra.Command {
@@ -12,4 +16,7 @@ func (m *Main) subcommands() []*cobra.Command {
 
 // wireLedger connects the ledger to the scoring replays it needs for grade
 // decisions and publications.
-func (m *Main) wireLedger() {}
+func (m *Main) wireLedger() {
+	m.ledger.Proposer = replay.Ledger{Store: m.store}
+	m.ledger.Publisher = replay.Ledger{Store: m.store}
+}
