@@ -776,7 +776,7 @@ func (d *decision) decideGrade(ctx context.Context, x *DecideGrade) error {
 	}
 	proposed := ""
 	if d.s.l.Proposer != nil {
-		p, err := d.s.l.Proposer.ProposedGrade(ctx, d.c.Year, x.Kind, x.Subject)
+		p, err := d.s.l.Proposer.ProposedGrade(ctx, d.c.Year, x.Kind, x.Subject, d.s.pendingOf(d.c.Year))
 		if err != nil {
 			return &Error{Code: EINTERNAL, Msg: "cannot compute the proposed grade", Err: err}
 		}

@@ -15,10 +15,12 @@ import (
 
 // Proposer gives the grade the engine proposes for a unit, team or cadre, so
 // that a committee decision that differs from it is recorded as an override
-// and must carry a reason. It replays the year's events; it never reads a
-// projection.
+// and must carry a reason. It replays the year's stored events followed by
+// the events decided earlier in the same submission (pending, not yet
+// stored: no sequence), so scores and a decision may share one file. It
+// never reads a projection.
 type Proposer interface {
-	ProposedGrade(ctx context.Context, year int, kind, subject string) (string, error)
+	ProposedGrade(ctx context.Context, year int, kind, subject string, pending []events.Envelope) (string, error)
 }
 
 // Publisher computes what a publication of the year's current results

@@ -116,6 +116,17 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 	return nil
 }
 
+// pendingOf lists the events of a year decided so far in this session.
+func (s *session) pendingOf(year int) []events.Envelope {
+	var out []events.Envelope
+	for _, p := range s.pending {
+		if p.Envelope.Year == year {
+			out = append(out, p.Envelope)
+		}
+	}
+	return out
+}
+
 func (s *session) countFor(commandID string) int {
 	n := 0
 	for _, p := range s.pending {

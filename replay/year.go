@@ -81,11 +81,15 @@ func Publication(evs []events.Stored) (events.ResultsPublished, error) {
 // replayed from the stream.
 type Ledger struct{ Store *events.Store }
 
-// ProposedGrade implements commands.Proposer.
-func (l Ledger) ProposedGrade(ctx context.Context, year int, kind, subject string) (string, error) {
+// ProposedGrade implements commands.Proposer: the year's stored events and
+// then the submission's pending ones.
+func (l Ledger) ProposedGrade(ctx context.Context, year int, kind, subject string, pending []events.Envelope) (string, error) {
 	evs, err := YearEvents(ctx, l.Store, year, Point{})
 	if err != nil {
 		return "", err
+	}
+	for _, env := range pending {
+		evs = append(evs, events.Stored{Envelope: env})
 	}
 	return engine.Propose(evs, kind, subject)
 }

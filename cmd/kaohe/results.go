@@ -1,0 +1,382 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kaohe/kaohe/projections/engine"
+	"github.com/kaohe/kaohe/replay"
+)
+
+// pointFlags are the time-travel flags shared by results and explain.
+type pointFlags struct {
+	asOf  string
+	atSeq uint64
+}
+
+func (p *pointFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&p.asOf, "as-of", "", "results as they stood at this time (RFC 3339, or a date: 2023-01-15 = end of that day, UTC+8)")
+	c.Flags().Uint64Var(&p.atSeq, "at-seq", 0, "results as they stood at this stream sequence")
+}
+
+func (p *pointFlags) point() (replay.Point, error) {
+	pt := replay.Point{AtSeq: p.atSeq}
+	if p.asOf == "" {
+		return pt, nil
+	}
+	t, err := parseTime(p.asOf, true)
+	if err != nil {
+		return pt, usageError{"--as-of: " + err.Error()}
+	}
+	pt.AsOf = t
+	return pt, nil
+}
+
+// parseTime reads RFC 3339 or a plain date in UTC+8; a date means the end of
+// that day when endOfDay, else its start.
+func parseTime(s string, endOfDay bool) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseInLocation("2006-01-02", s, chinaTime)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (2023-01-15T17:00:00+08:00) nor a date (2023-01-15)", s)
+	}
+	if endOfDay {
+		d = d.Add(24*time.Hour - time.Nanosecond)
+	}
+	return d, nil
+}
+
+// yearResults scores a year as it stood at pt.
+func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*engine.Results, error) {
+	if err := m.Open(ctx); err != nil {
+		return nil, err
+	}
+	r, _, err := replay.Results(ctx, m.store, year, pt)
+	if err != nil {
+		return nil, checkFailed{err.Error()}
+	}
+	return r, nil
+}
+
+func (m *Main) resultsCommand() *cobra.Command {
+	var (
+		year     int
+		category string
+		unit     string
+		asJSON   bool
+		pf       pointFlags
+	)
+	c := &cobra.Command{
+		Use:   "results --year Y [--category C] [--unit U] [--json]",
+		Short: "rankings and grades computed from the ledger — 考核结果",
+		Long: `Print each category's ranking (rank, composite score, components, grade),
+the leadership-team grades and the cadre grades of a year. --json prints the
+canonical results document (docs/results.md): the same events always give
+byte-identical output. --as-of / --at-seq show the results as they stood then.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if year == 0 {
+				return usageError{"--year is required"}
+			}
+			pt, err := pf.point()
+			if err != nil {
+				return err
+			}
+			r, err := m.yearResults(cmd.Context(), year, pt)
+			if err != nil {
+				return err
+			}
+			if unit != "" {
+				u, ok := r.Unit(unit)
+				if !ok {
+					return checkFailed{fmt.Sprintf("unit %q is not in the %d results", unit, year)}
+				}
+				if asJSON {
+					return writeJSON(m.Stdout, u)
+				}
+				printUnitSummary(m, r, u)
+				return nil
+			}
+			if asJSON {
+				if category != "" {
+					for _, cat := range r.Categories {
+						if cat.ID == category {
+							return writeJSON(m.Stdout, cat)
+						}
+					}
+					return checkFailed{fmt.Sprintf("category %q is not in the %d results", category, year)}
+				}
+				_, err := fmt.Fprintln(m.Stdout, string(r.JSON()))
+				return err
+			}
+			return printResults(m, r, category)
+		},
+	}
+	c.Flags().IntVar(&year, "year", 0, "assessment year (required)")
+	c.Flags().StringVar(&category, "category", "", "only this category")
+	c.Flags().StringVar(&unit, "unit", "", "only this unit")
+	c.Flags().BoolVar(&asJSON, "json", false, "the canonical results JSON")
+	pf.register(c)
+	return c
+}
+
+// writeJSON prints v as one line of JSON (no HTML escaping).
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func printResults(m *Main, r *engine.Results, category string) error {
+	fmt.Fprintf(m.Stdout, "%s — %d年度考核结果 (results digest %s)\n", r.Title, r.Year, short(r.Digest()))
+	found := category == ""
+	for _, cat := range r.Categories {
+		if category != "" && cat.ID != category {
+			continue
+		}
+		found = true
+		fmt.Fprintf(m.Stdout, "\n【%s %s】 %d 个单位\n", cat.Name, cat.ID, cat.Size)
+		printRanking(m, r, cat)
+		for _, q := range cat.Quotas {
+			printQuota(m, q)
+		}
+	}
+	if !found {
+		return checkFailed{fmt.Sprintf("category %q is not in the %d results", category, r.Year)}
+	}
+	if category == "" && len(r.Teams) > 0 {
+		fmt.Fprintf(m.Stdout, "\n【领导班子 leadership teams】\n")
+		t := newTable("单位 unit", "民主测评 votes", "等次 grade", "说明 notes")
+		for _, tm := range r.Teams {
+			t.add(tm.Name+" "+tm.Unit, voteText(tm.Votes), gradeText(tm.Grade), gradeNotes(tm.Grade))
+		}
+		t.write(m.Stdout)
+		for _, q := range r.TeamQuotas {
+			printQuota(m, q)
+		}
+	}
+	if category == "" && len(r.Cadres) > 0 {
+		fmt.Fprintf(m.Stdout, "\n【干部 cadres】\n")
+		t := newTable("干部 cadre", "单位 unit", "类别 class", "得分 score", "名次 rank", "等次 grade", "说明 notes").alignRight(3, 4)
+		for _, c := range r.Cadres {
+			t.add(c.Name+" "+c.ID, c.Unit, c.Class, c.Composite, rankText(c.Rank, c.Of), gradeText(c.Grade), gradeNotes(c.Grade))
+		}
+		t.write(m.Stdout)
+		for _, q := range r.CadreQuotas {
+			printQuota(m, q)
+		}
+	}
+	if len(r.Flags) > 0 && category == "" {
+		fmt.Fprintf(m.Stdout, "\n【专报提示 flags】\n")
+		for _, f := range r.Flags {
+			fmt.Fprintf(m.Stdout, "  %s %s: %s (%s)\n", f.Kind, f.Subject, f.Name, f.Rule)
+		}
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(m.Stdout, "warning: %s\n", w)
+	}
+	return nil
+}
+
+func printRanking(m *Main, r *engine.Results, cat *engine.CategoryResult) {
+	header := []string{"名次 rank", "单位 unit"}
+	var comps []string
+	if len(cat.Ranking) > 0 {
+		if u, ok := r.Unit(cat.Ranking[0].Subject); ok {
+			for _, c := range u.Components {
+				header = append(header, c.Name)
+				comps = append(comps, c.ID)
+			}
+		}
+	}
+	header = append(header, "加减分 adj", "综合得分 composite", "等次 grade", "说明 notes")
+	t := newTable(header...)
+	for i := 0; i < len(header)-2; i++ {
+		if i != 1 {
+			t.alignRight(i)
+		}
+	}
+	for _, row := range cat.Ranking {
+		u, _ := r.Unit(row.Subject)
+		cells := []string{strconv.Itoa(row.Rank), row.Name + " " + row.Subject}
+		for _, id := range comps {
+			cells = append(cells, componentPoints(u, id))
+		}
+		adj := ""
+		if u != nil && u.Adjustments != nil {
+			adj = u.Adjustments.Net
+		}
+		var g *engine.GradeResult
+		if u != nil {
+			g = u.Grade
+		}
+		cells = append(cells, adj, row.Composite, gradeText(g), unitNotes(u))
+		t.add(cells...)
+	}
+	t.write(m.Stdout)
+}
+
+func componentPoints(u *engine.UnitResult, id string) string {
+	if u == nil {
+		return ""
+	}
+	for _, c := range u.Components {
+		if c.ID == id {
+			return c.Points
+		}
+	}
+	return ""
+}
+
+func gradeText(g *engine.GradeResult) string {
+	if g == nil {
+		return "—"
+	}
+	s := g.Final
+	if s == "" {
+		s = "—"
+	}
+	switch {
+	case g.Decided != "" && g.Override:
+		s += " (决定/decided)"
+	case g.Decided != "":
+		s += " ✓"
+	case g.Pending:
+		s += " ?"
+	}
+	return s
+}
+
+func gradeNotes(g *engine.GradeResult) string {
+	if g == nil {
+		return ""
+	}
+	var notes []string
+	if g.Override {
+		notes = append(notes, fmt.Sprintf("proposed %s, decided %s: %s", g.Proposed, g.Decided, g.Reason))
+	}
+	for _, h := range g.Fired {
+		if h.Effect == "quota_cut" || h.Effect == "force" || h.Effect == "cap" || h.Effect == "not_determined" {
+			n := h.Rule
+			if h.Name != "" {
+				n = h.Name
+			}
+			notes = append(notes, fmt.Sprintf("%s → %s", n, h.Grade))
+		}
+	}
+	if g.Pending {
+		notes = append(notes, "待委员会确认 pending committee decision")
+	}
+	return strings.Join(notes, "; ")
+}
+
+func unitNotes(u *engine.UnitResult) string {
+	if u == nil {
+		return ""
+	}
+	var notes []string
+	for _, v := range u.Vetoes {
+		if !v.Lifted {
+			notes = append(notes, "一票否决 veto: "+v.Name)
+		}
+	}
+	if n := gradeNotes(u.Grade); n != "" {
+		notes = append(notes, n)
+	}
+	return strings.Join(notes, "; ")
+}
+
+func rankText(rank, of int) string {
+	if rank == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%d/%d", rank, of)
+}
+
+func voteText(vs []*engine.VoteRate) string {
+	parts := make([]string, 0, len(vs))
+	for _, v := range vs {
+		parts = append(parts, fmt.Sprintf("%s %d/%d", v.Level, v.Count, v.Valid))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func printQuota(m *Main, q *engine.QuotaResult) {
+	group := ""
+	if q.Group != "" {
+		group = " [" + q.Group + "]"
+	}
+	fmt.Fprintf(m.Stdout, "  %s名额 quota %s%s: %d × %s = %d places, %d used\n",
+		q.Grade, q.Quota, group, q.Base, q.Share, q.Places, q.Used)
+	for _, c := range q.Cut {
+		fmt.Fprintf(m.Stdout, "    cut %s: %s\n", c.Subject, c.Reason)
+	}
+}
+
+func printUnitSummary(m *Main, r *engine.Results, u *engine.UnitResult) {
+	fmt.Fprintf(m.Stdout, "%s %s (%s) — %d\n", u.Name, u.ID, u.Category, r.Year)
+	for _, c := range u.Components {
+		fmt.Fprintf(m.Stdout, "  %s: %s / %s\n", c.Name, c.Points, c.Max)
+	}
+	if u.Adjustments != nil {
+		fmt.Fprintf(m.Stdout, "  加减分 bonus/deduction: %s\n", u.Adjustments.Net)
+	}
+	fmt.Fprintf(m.Stdout, "  综合得分 composite: %s, 名次 rank %s, 等次 grade %s\n", u.Composite, rankText(u.Rank, u.Of), gradeText(u.Grade))
+	if n := unitNotes(u); n != "" {
+		fmt.Fprintf(m.Stdout, "  %s\n", n)
+	}
+	fmt.Fprintf(m.Stdout, "  (kaohe explain --year %d --unit %s shows the arithmetic)\n", r.Year, u.ID)
+}
+
+func (m *Main) explainCommand() *cobra.Command {
+	var (
+		year  int
+		unit  string
+		cadre string
+		pf    pointFlags
+	)
+	c := &cobra.Command{
+		Use:   "explain --year Y --unit U|--cadre K",
+		Short: "the arithmetic of one unit's or cadre's result, line by line — 得分说明",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if year == 0 || (unit == "") == (cadre == "") {
+				return usageError{"give --year and exactly one of --unit or --cadre"}
+			}
+			pt, err := pf.point()
+			if err != nil {
+				return err
+			}
+			r, err := m.yearResults(cmd.Context(), year, pt)
+			if err != nil {
+				return err
+			}
+			if unit != "" {
+				if _, ok := r.Unit(unit); !ok {
+					return checkFailed{fmt.Sprintf("unit %q is not in the %d results", unit, year)}
+				}
+				fmt.Fprint(m.Stdout, engine.Explain(r, unit))
+				return nil
+			}
+			if _, ok := r.Cadre(cadre); !ok {
+				return checkFailed{fmt.Sprintf("cadre %q is not in the %d results", cadre, year)}
+			}
+			fmt.Fprint(m.Stdout, engine.ExplainCadre(r, cadre))
+			return nil
+		},
+	}
+	c.Flags().IntVar(&year, "year", 0, "assessment year (required)")
+	c.Flags().StringVar(&unit, "unit", "", "the unit to explain")
+	c.Flags().StringVar(&cadre, "cadre", "", "the cadre to explain")
+	pf.register(c)
+	return c
+}
