@@ -11,6 +11,8 @@ func (m *Main) subcommands() []*cobra.Command {
 	return []*cobra.Command{
 		m.submitCommand(),
 		m.logCommand(),
+		m.resultsCommand(),
+		m.explainCommand(),
 	}
 }
 

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// cli runs kaohe command lines against one data directory, keeping the
+// embedded server open between runs like a long session would.
+type cli struct {
+	t    *testing.T
+	m    *Main
+	data string
+}
+
+func newCLI(t *testing.T) *cli {
+	t.Helper()
+	c := &cli{t: t, m: &Main{}, data: t.TempDir()}
+	t.Cleanup(c.m.Close)
+	return c
+}
+
+// run executes one command line; it returns the exit code, stdout, stderr.
+func (c *cli) run(args ...string) (int, string, string) {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	c.m.Stdout, c.m.Stderr, c.m.Stdin = &out, &errb, strings.NewReader("")
+	code := c.m.Run(context.Background(), append([]string{"--data", c.data}, args...))
+	return code, out.String(), errb.String()
+}
+
+// ok runs a command line that must succeed and returns its stdout.
+func (c *cli) ok(args ...string) string {
+	c.t.Helper()
+	code, out, errs := c.run(args...)
+	if code != exitOK {
+		c.t.Fatalf("kaohe %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+func TestSubmitLogResultsExplain(t *testing.T) {
+	c := newCLI(t)
+	out := c.ok("submit", "testdata/mini/year.jsonl")
+	if !strings.Contains(out, "5 events written") {
+		t.Fatalf("submit output: %s", out)
+	}
+	// Resubmitting the same file writes nothing.
+	out = c.ok("submit", "testdata/mini/year.jsonl")
+	if !strings.Contains(out, "0 events written, 5 already recorded") {
+		t.Fatalf("resubmit output: %s", out)
+	}
+
+	lines := strings.Split(strings.TrimSpace(c.ok("log", "--year", "2022", "--json")), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("log --json: %d lines, want 5", len(lines))
+	}
+	for i, l := range lines {
+		var env map[string]any
+		if err := json.Unmarshal([]byte(l), &env); err != nil || env["command_id"] == nil {
+			t.Fatalf("log line %d is not an envelope: %v %s", i+1, err, l)
+		}
+	}
+	if out := c.ok("log", "--year", "2022", "--unit", "t1"); !strings.Contains(out, "3 events") || !strings.Contains(out, "快报更正") {
+		t.Fatalf("log --unit t1:\n%s", out)
+	}
+
+	// 乾佑街道 t1, by hand: gdp 40 × 99/100 = 39.60 (the corrected value 99
+	// replaces 98); party 20 × (80% × 90/100 + 20% × 0) = 14.40; other
+	// indicators not entered = 0; raw 54.00 of 100 → 54.00 × 90 / 100 = 48.60;
+	// no social evaluation → composite 48.60, < 80 → 较差.
+	j1 := c.ok("results", "--year", "2022", "--json")
+	j2 := c.ok("results", "--year", "2022", "--json")
+	if j1 != j2 {
+		t.Fatal("results --json differs between two runs")
+	}
+	var res struct {
+		Units []struct {
+			ID        string `json:"id"`
+			Composite string `json:"composite"`
+			Rank      int    `json:"rank"`
+			Grade     struct {
+				Final string `json:"final"`
+			} `json:"grade"`
+		} `json:"units"`
+	}
+	if err := json.Unmarshal([]byte(j1), &res); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, u := range res.Units {
+		if u.ID == "t1" {
+			found = true
+			if u.Composite != "48.60" || u.Rank != 1 || u.Grade.Final != "较差" {
+				t.Fatalf("t1: composite %s rank %d grade %s, want 48.60 rank 1 较差", u.Composite, u.Rank, u.Grade.Final)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("t1 missing from results")
+	}
+	if out := c.ok("results", "--year", "2022"); !strings.Contains(out, "乾佑街道 t1") || !strings.Contains(out, "48.60") {
+		t.Fatalf("results table:\n%s", out)
+	}
+	out = c.ok("explain", "--year", "2022", "--unit", "t1")
+	for _, want := range []string{"99 ÷ 目标 (target) 100", "39.60", "14.40", "54.00 × 90 ÷ 100 = 48.60"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("explain lacks %q:\n%s", want, out)
+		}
+	}
+	// As it stood at seq 3 (before the correction): gdp 98 → 39.20; no party
+	// entry yet → raw 39.20 → 39.20 × 90 / 100 = 35.28.
+	out = c.ok("results", "--year", "2022", "--unit", "t1", "--at-seq", "3")
+	if !strings.Contains(out, "35.28") {
+		t.Fatalf("results --at-seq 3:\n%s", out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	c := newCLI(t)
+	if code, _, _ := c.run("results"); code != exitUsage {
+		t.Fatalf("results without --year: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ := c.run("no-such-command"); code != exitUsage {
+		t.Fatalf("unknown command: exit %d, want %d", code, exitUsage)
+	}
+	c.ok("submit", "testdata/mini/year.jsonl")
+	// A value outside 0–100 on line 2 rejects the whole file: nothing written.
+	bad := `{"id":"b1","type":"RecordScore","year":2022,"actor":{"id":"org","role":"department"},"data":{"unit":"t2","indicator":"party","part":"routine","value":"80"}}
+{"id":"b2","type":"RecordScore","year":2022,"actor":{"id":"org","role":"department"},"data":{"unit":"t3","indicator":"party","part":"routine","value":"112"}}
+`
+	var out, errb bytes.Buffer
+	c.m.Stdout, c.m.Stderr, c.m.Stdin = &out, &errb, strings.NewReader(bad)
+	code := c.m.Run(context.Background(), []string{"--data", c.data, "submit", "-"})
+	if code != exitRejected || !strings.Contains(errb.String(), "data.value") {
+		t.Fatalf("bad file: exit %d, stderr %q; want exit 1 naming data.value", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(c.ok("log", "--json")), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("after a rejected file the log has %d events, want the 5 earlier ones", len(lines))
+	}
+	if code, _, errs := c.run("explain", "--year", "2022", "--unit", "nobody"); code != exitRejected || !strings.Contains(errs, "nobody") {
+		t.Fatalf("explain unknown unit: exit %d %q", code, errs)
+	}
+}
