@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	mrand "math/rand/v2"
 	"sync"
 	"time"
 
@@ -78,6 +80,9 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 	if max <= 0 {
 		max = 1
 	}
+	if err := uniqueIDs(cmds); err != nil {
+		return nil, err
+	}
 	for attempt := 1; ; attempt++ {
 		s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}}
 		for i, c := range cmds {
@@ -106,10 +111,20 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 			return nil, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d: split the file (resubmitting is safe: recorded command ids are skipped)", len(s.pending), events.MaxBatch)
 		}
 		stored, err := l.Store.Append(ctx, s.pending)
-		if errors.Is(err, events.ErrConflict) {
+		// A duplicate message id means another writer stored some of
+		// these commands after we read (the same file submitted twice at
+		// once): like a conflict, re-read and decide again, which now
+		// counts them as duplicates.
+		if errors.Is(err, events.ErrConflict) || errors.Is(err, events.ErrDuplicate) {
 			l.forget(s.states)
 			if attempt >= max {
+				if errors.Is(err, events.ErrDuplicate) {
+					return nil, &Error{Code: EINVALID, Field: "id", Msg: "the server already holds these command ids, but not on the units they write to: a command id was reused for a different command", Err: err}
+				}
 				return nil, &Error{Code: ECONFLICT, Msg: "other writers changed the same units; gave up after several attempts", Err: err}
+			}
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, &Error{Code: ECONFLICT, Msg: "gave up retrying after a conflict", Err: err}
 			}
 			continue
 		}
@@ -120,6 +135,39 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		out.Events = stored
 		return out, nil
 	}
+}
+
+// backoff waits a random while, growing with the attempt, before deciding
+// again after a conflict: without it many writers of one unit retry in
+// lockstep and a writer can keep losing until it gives up.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(mrand.Int64N(int64(time.Millisecond) << min(attempt, 6))) // up to 2, 4 … 64 ms
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// uniqueIDs refuses a submission that uses one command id twice: the second
+// command would otherwise be skipped as already recorded (same unit) or
+// stored under an id that no longer names one command (another unit).
+func uniqueIDs(cmds []Command) error {
+	first := map[string]int{}
+	for i, c := range cmds {
+		pos := c.Line
+		if pos == 0 {
+			pos = i + 1
+		}
+		if j, ok := first[c.ID]; ok && c.ID != "" {
+			return &Error{Code: EINVALID, Index: pos, Command: c.ID, Field: "id", Msg: fmt.Sprintf("command id already used by command %d of this submission", j)}
+		}
+		first[c.ID] = pos
+	}
+	return nil
 }
 
 // forget drops cached states touched by a failed attempt: the next attempt
