@@ -218,9 +218,22 @@ func (c Command) payload() (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(p); err != nil {
-		return nil, fail(EINVALID, "data", "%s", jsonProblem(err))
+		return nil, fail(EINVALID, dataField(err), "%s", jsonProblem(err))
 	}
 	return p, nil
+}
+
+// dataField names the data field a decoding error is about, "data" when
+// the error does not say.
+func dataField(err error) string {
+	var te *json.UnmarshalTypeError
+	if asType(err, &te) && te.Field != "" {
+		return "data." + te.Field
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "data." + strings.Trim(name, `"`)
+	}
+	return "data"
 }
 
 // jsonProblem turns encoding/json errors into a message naming the field.

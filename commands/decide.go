@@ -403,6 +403,9 @@ func (d *decision) recordScore(x *RecordScore) error {
 		for i, p := range parts {
 			ids[i] = p.ID
 		}
+		if x.Part == "" {
+			return fail(EINVALID, "data.part", "required: indicator %s has parts %s", ind.ID, strings.Join(ids, ", "))
+		}
 		return fail(ENOTFOUND, "data.part", "indicator %s has parts %s, not %q", ind.ID, strings.Join(ids, ", "), x.Part)
 	}
 	if !providerAllows(d.c.Actor, part.Provider) {

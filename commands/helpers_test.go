@@ -91,12 +91,12 @@ func cmd(id, typ string, actor events.Actor, data any, opts ...opt) commands.Com
 }
 
 // score is a RecordScore of one part of a unit by its provider.
-func score(id string, actor events.Actor, unit, indicator, part, value string) commands.Command {
+func score(id string, actor events.Actor, unit, indicator, part, value string, opts ...opt) commands.Command {
 	d := map[string]string{"unit": unit, "indicator": indicator, "value": value}
 	if part != "" {
 		d["part"] = part
 	}
-	return cmd(id, "RecordScore", actor, d)
+	return cmd(id, "RecordScore", actor, d, opts...)
 }
 
 // defineScheme is the office's DefineScheme of testdata/scheme-2022.yaml.
