@@ -863,8 +863,11 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 		if cc.OccurredAt == nil {
 			cc.OccurredAt = d.c.OccurredAt
 		}
-		if cc.CorrelationID == "" {
+		if cc.CorrelationID == "" { // the resolution's workflow
 			cc.CorrelationID = d.c.CorrelationID
+			if cc.CorrelationID == "" {
+				cc.CorrelationID = d.c.ID
+			}
 		}
 		switch cc.Type {
 		case "ResolveAppeal", "FileAppeal", "DefineScheme", "PublishResults", "CloseYear":
