@@ -146,7 +146,11 @@ func rejected(tb testing.TB, st *events.Store, l *commands.Ledger, code, field s
 	out, err := l.Submit(testCtx(tb), cmds)
 	var e *commands.Error
 	if !errors.As(err, &e) {
-		tb.Fatalf("Submit = %+v, %v; want a *commands.Error %s on %s", out, err, code, field)
+		n := 0
+		if out != nil {
+			n = len(out.Events)
+		}
+		tb.Fatalf("Submit wrote %d events, error %v; want a *commands.Error %s on %s", n, err, code, field)
 	}
 	if e.Code != code || e.Field != field {
 		tb.Fatalf("Submit: %v\n got code %s field %q; want %s field %q", err, e.Code, e.Field, code, field)

@@ -48,8 +48,11 @@ type Ledger struct {
 	entropy *ulid.MonotonicEntropy
 }
 
+// parsedScheme is a parsed scheme with the source it was parsed from: the
+// cache is keyed by the text, so a replaced scheme (also one decided
+// earlier in the same submission, not yet stored) is never served stale.
 type parsedScheme struct {
-	seq    uint64
+	source string
 	scheme *scheme.Scheme
 }
 
@@ -194,9 +197,6 @@ func (l *Ledger) remember(s *session, stored []events.Stored) {
 			continue
 		}
 		st.seq, st.hash = ev.Seq, events.Hash(ev.Raw)
-		if st.schemeSource != "" && st.schemeSeq == 0 {
-			st.schemeSeq = st.seq
-		}
 		l.cache[subj] = st
 	}
 }
@@ -238,18 +238,16 @@ func (l *Ledger) parsed(st *aggState) (*scheme.Scheme, error) {
 	l.mu.Lock()
 	p := l.schemes[st.subject]
 	l.mu.Unlock()
-	if p != nil && p.seq == st.schemeSeq && st.schemeSeq != 0 {
+	if p != nil && p.source == st.schemeSource {
 		return p.scheme, nil
 	}
 	sc, err := scheme.Parse([]byte(st.schemeSource))
 	if err != nil {
 		return nil, err
 	}
-	if st.schemeSeq != 0 {
-		l.mu.Lock()
-		l.schemes[st.subject] = &parsedScheme{seq: st.schemeSeq, scheme: sc}
-		l.mu.Unlock()
-	}
+	l.mu.Lock()
+	l.schemes[st.subject] = &parsedScheme{source: st.schemeSource, scheme: sc}
+	l.mu.Unlock()
 	return sc, nil
 }
 

@@ -2,6 +2,8 @@ package commands_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -203,4 +205,25 @@ func TestReferencesByEventOrCommandID(t *testing.T) {
 	// A correction of a correction keeps the original provider's rights.
 	rejected(t, st, l, commands.EFORBIDDEN, "actor", cmd("c4", "CorrectScore", team, map[string]string{"unit": "u01", "supersedes": "c2", "value": "1"}, reason("r")))
 	load(t, st, events.UnitAggregate("u01"))
+}
+
+// A replaced scheme is in force at once, for the ledger that replaced it
+// (in the same submission and after) and for a fresh one.
+func TestReplacedSchemeIsInForce(t *testing.T) {
+	st, l := setup(t)
+	submit(t, l, score("s1", statistics, "u01", "gdp", "", "98")) // the first scheme is parsed and cached
+	v1, err := os.ReadFile("testdata/scheme-2022.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second scheme renames the judged indicator work → key_work.
+	v2 := strings.ReplaceAll(string(v1), "{id: work,", "{id: key_work,")
+	replace := cmd("scheme-2", "DefineScheme", office, commands.DefineScheme{Source: v2}, reason("方案修订：重点工作指标更名"))
+	rejected(t, st, l, commands.ENOTFOUND, "data.indicator", replace, score("s2", team, "u01", "work", "", "80"))
+	submit(t, l, replace, score("s2", team, "u01", "key_work", "", "80"))
+	for i, led := range []*commands.Ledger{l, newLedger(st)} {
+		id := fmt.Sprintf("s3-%d", i)
+		rejected(t, st, led, commands.ENOTFOUND, "data.indicator", score(id, team, "u02", "work", "", "80"))
+		submit(t, led, score(id, team, "u02", "key_work", "", "80"))
+	}
 }

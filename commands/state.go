@@ -37,7 +37,6 @@ type aggState struct {
 	closed    bool
 	// scheme aggregate
 	schemeSource string
-	schemeSeq    uint64
 }
 
 func newAggState(subject string) *aggState {
@@ -82,7 +81,6 @@ func (s *aggState) applyPayload(env events.Envelope, p any) {
 	switch d := p.(type) {
 	case *events.SchemeDefined:
 		s.schemeSource = d.Source
-		s.schemeSeq = s.seq
 	case *events.ScoreRecorded:
 		s.entries[env.ID] = entry{unitPart: true, indicator: d.Indicator, part: d.Part, actor: env.Actor}
 	case *events.CadreScoreRecorded:
