@@ -459,16 +459,20 @@ func (d *decision) correctScore(x *CorrectScore) error {
 		if !ok {
 			return fail(ENOTFOUND, "data.supersedes", "indicator %s of the corrected entry is not in the scheme in force", old.indicator)
 		}
+		var part *scheme.Part
 		for _, p := range ind.Parts() {
-			if p.ID != old.part {
-				continue
+			if p.ID == old.part {
+				part = &p
 			}
-			if !providerAllows(d.c.Actor, p.Provider) && d.c.Actor.Role != events.RoleOffice {
-				return fail(EFORBIDDEN, "actor", "only %s (the provider) or the assessment office may correct %s/%s", p.Provider, ind.ID, p.ID)
-			}
-			if err := inRange("data.value", x.Value, p.Max); err != nil {
-				return err
-			}
+		}
+		if part == nil { // the scheme was replaced since: no provider or range to check against
+			return fail(ENOTFOUND, "data.supersedes", "part %s of indicator %s (the corrected entry) is not in the scheme in force", old.part, ind.ID)
+		}
+		if !providerAllows(d.c.Actor, part.Provider) && d.c.Actor.Role != events.RoleOffice {
+			return fail(EFORBIDDEN, "actor", "only %s (the provider) or the assessment office may correct %s/%s", part.Provider, ind.ID, part.ID)
+		}
+		if err := inRange("data.value", x.Value, part.Max); err != nil {
+			return err
 		}
 	} else {
 		if err := d.cadre(x.Cadre); err != nil {
@@ -889,6 +893,12 @@ func (d *decision) publish(ctx context.Context) error {
 	}
 	if d.s.l.Publisher == nil {
 		return fail(EINTERNAL, "", "publishing needs the results projection (no publisher configured)")
+	}
+	// The publication is computed from the stored events: events decided
+	// earlier in this submission would land before it yet be left out of
+	// its results, digest and Merkle root.
+	if n := len(d.s.pendingOf(d.c.Year)); n > 0 {
+		return fail(EINVALID, "type", "submit PublishResults on its own, after what it publishes is stored (this submission writes %d other event(s) of %d before it)", n, d.c.Year)
 	}
 	pub, err := d.s.l.Publisher.Publication(ctx, d.c.Year)
 	if err != nil {

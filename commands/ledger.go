@@ -197,6 +197,9 @@ func (l *Ledger) remember(s *session, stored []events.Stored) {
 			continue
 		}
 		st.seq, st.hash = ev.Seq, events.Hash(ev.Raw)
+		if c := l.cache[subj]; c != nil && c.seq > st.seq {
+			continue // a concurrent Submit of this ledger cached a later state
+		}
 		l.cache[subj] = st
 	}
 }

@@ -211,13 +211,18 @@ func TestReferencesByEventOrCommandID(t *testing.T) {
 // (in the same submission and after) and for a fresh one.
 func TestReplacedSchemeIsInForce(t *testing.T) {
 	st, l := setup(t)
-	submit(t, l, score("s1", statistics, "u01", "gdp", "", "98")) // the first scheme is parsed and cached
+	submit(t, l, // the first scheme is parsed and cached
+		score("s1", statistics, "u01", "gdp", "", "98"),
+		score("h1", team, "u01", "party", "highlights", "80"),
+	)
 	v1, err := os.ReadFile("testdata/scheme-2022.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The second scheme renames the judged indicator work → key_work.
+	// The second scheme renames the judged indicator work → key_work and
+	// the part highlights → innovation.
 	v2 := strings.ReplaceAll(string(v1), "{id: work,", "{id: key_work,")
+	v2 = strings.ReplaceAll(v2, "{id: highlights,", "{id: innovation,")
 	replace := cmd("scheme-2", "DefineScheme", office, commands.DefineScheme{Source: v2}, reason("方案修订：重点工作指标更名"))
 	rejected(t, st, l, commands.ENOTFOUND, "data.indicator", replace, score("s2", team, "u01", "work", "", "80"))
 	submit(t, l, replace, score("s2", team, "u01", "key_work", "", "80"))
@@ -226,4 +231,7 @@ func TestReplacedSchemeIsInForce(t *testing.T) {
 		rejected(t, st, led, commands.ENOTFOUND, "data.indicator", score(id, team, "u02", "work", "", "80"))
 		submit(t, led, score(id, team, "u02", "key_work", "", "80"))
 	}
+	// An entry of a part the scheme no longer has cannot be corrected:
+	// there is no provider or range left to check the correction against.
+	rejected(t, st, l, commands.ENOTFOUND, "data.supersedes", cmd("c1", "CorrectScore", statistics, map[string]string{"unit": "u01", "supersedes": "h1", "value": "100"}, reason("r")))
 }

@@ -108,14 +108,17 @@ func TestPublishedAndClosedYear(t *testing.T) {
 		rejected(t, st, l, commands.ELOCKED, "year", c)
 	}
 
-	out = submit(t, l,
+	appeals := []commands.Command{
 		cmd("a1", "FileAppeal", unit01, map[string]any{"unit": "u01", "claim": "国内生产总值数据有误"}),
 		cmd("a2", "FileAppeal", office, map[string]any{"unit": "u05", "claim": "社会评价统计有误"}),
 		cmd("r1", "ResolveAppeal", committee, map[string]any{"unit": "u01", "appeal": "a1", "outcome": "rejected"}, reason("数据无误")),
-		cmd("p2", "PublishResults", office, `{}`),
-	)
-	if pub := decodeAs[events.ResultsPublished](t, out.Events[3]); pub.Version != 2 {
-		t.Fatalf("republication is version %d, want 2", pub.Version)
+	}
+	// A publication covers what is stored: not events of its own submission.
+	rejected(t, st, l, commands.EINVALID, "type", append(appeals, cmd("p2", "PublishResults", office, `{}`))...)
+	submit(t, l, appeals...)
+	out = submit(t, l, cmd("p2", "PublishResults", office, `{}`))
+	if pub := decodeAs[events.ResultsPublished](t, out.Events[0]); pub.Version != 2 || pub.UpToSeq != out.Events[0].Seq-1 {
+		t.Fatalf("republication %+v at seq %d, want version 2 up to the seq before it", pub, out.Events[0].Seq)
 	}
 	rejected(t, st, l, commands.EFORBIDDEN, "actor.role", cmd("close", "CloseYear", office, `{}`))
 	submit(t, l, cmd("close", "CloseYear", committee, `{}`))
@@ -147,9 +150,9 @@ func TestResolveAppealWritesCorrectionsAtomically(t *testing.T) {
 	st, l := setup(t)
 	out := submit(t, l, append(u05Entries(),
 		cmd("v1", "ImposeVeto", committee, map[string]string{"unit": "u05", "area": "key_work"}, reason("重点工作未完成")),
-		cmd("p1", "PublishResults", office, `{}`),
 	)...)
 	gdpEntry := out.Events[0].ID
+	submit(t, l, cmd("p1", "PublishResults", office, `{}`))
 	out = submit(t, l, cmd("a1", "FileAppeal", events.Actor{ID: "u05", Role: events.RoleUnit},
 		map[string]any{"unit": "u05", "claim": "GDP 数据与一票否决有误", "disputed": []string{gdpEntry}}))
 	appeal := out.Events[0].ID
