@@ -221,3 +221,17 @@ func TestResolveAppealWritesCorrectionsAtomically(t *testing.T) {
 	load(t, st, events.UnitAggregate("u05"))
 	load(t, st, events.AggYear)
 }
+
+// Publishing and closing may share a submission: closing changes no result.
+func TestPublishAndCloseTogether(t *testing.T) {
+	st, l := setup(t)
+	submit(t, l, u05Entries()...)
+	out := submit(t, l, cmd("p1", "PublishResults", office, `{}`), cmd("close", "CloseYear", committee, `{}`))
+	if len(out.Events) != 2 || out.Events[0].Type != "ResultsPublished" || out.Events[1].Type != "YearClosed" {
+		t.Fatalf("%d events, want ResultsPublished and YearClosed", len(out.Events))
+	}
+	if pub := decodeAs[events.ResultsPublished](t, out.Events[0]); pub.UpToSeq != 6 || pub.Events != 6 {
+		t.Fatalf("publication %+v, want the scheme and u05's 5 entries (seqs 1–6)", pub)
+	}
+	load(t, st, events.AggYear)
+}
