@@ -1,0 +1,334 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/engine"
+)
+
+// Verification is what Verify found. Problems is empty when every hash
+// chain holds and every publication matches the events of its time.
+type Verification struct {
+	Years    []*YearCheck `json:"years"`
+	Events   int          `json:"events"`   // events read
+	Subjects int          `json:"subjects"` // hash chains (one per aggregate)
+	Problems []*Problem   `json:"problems"` // in stream order (of the suspect event, for broken links)
+}
+
+// OK reports whether nothing failed.
+func (v *Verification) OK() bool { return len(v.Problems) == 0 }
+
+// First is the first problem in stream order, nil when OK.
+func (v *Verification) First() *Problem {
+	if len(v.Problems) == 0 {
+		return nil
+	}
+	return v.Problems[0]
+}
+
+// YearCheck is one year's part of a verification.
+type YearCheck struct {
+	Year         int                 `json:"year"`
+	Events       int                 `json:"events"`
+	Subjects     int                 `json:"subjects"`
+	Publications []*PublicationCheck `json:"publications"`
+}
+
+// PublicationCheck compares one publication with a recomputation from the
+// year's events with seq ≤ its up_to_seq.
+type PublicationCheck struct {
+	Published
+	GotEvents int    `json:"got_events"`
+	GotRoot   string `json:"got_merkle_root"`
+	GotDigest string `json:"got_digest"` // "" when the results could not be recomputed
+	OK        bool   `json:"ok"`
+}
+
+// Problem kinds.
+const (
+	ProblemChain       = "chain"       // a hash chain link does not hold
+	ProblemUnreadable  = "unreadable"  // a stored message is not an envelope
+	ProblemPublication = "publication" // a publication does not match its events
+)
+
+// Problem is one mismatch, naming the event or publication at fault.
+type Problem struct {
+	Kind    string `json:"kind"`
+	Year    int    `json:"year"`
+	Seq     uint64 `json:"seq"`      // where it was found: the event, or the publication event
+	EventID string `json:"event_id"` // that event's id
+	Subject string `json:"subject"`
+	// Suspect is the earlier event a broken link points at (it was changed,
+	// or an event after it was dropped); 0 when the event at Seq is itself
+	// at fault.
+	Suspect   uint64 `json:"suspect_seq,omitempty"`
+	SuspectID string `json:"suspect_id,omitempty"`
+	Version   int    `json:"version,omitempty"` // the publication's version
+	Message   string `json:"message"`
+
+	Chain *events.ChainError `json:"-"`
+}
+
+func (p *Problem) Error() string { return p.Message }
+
+// at is where the problem lies in stream order: the suspect of a broken
+// link (an event changed there shows up at its successor), else Seq.
+func (p *Problem) at() uint64 {
+	if p.Suspect != 0 {
+		return p.Suspect
+	}
+	return p.Seq
+}
+
+// Verify re-reads the stream — the given years, or every year when none is
+// given — and checks every hash chain and every publication: the Merkle
+// root and the event count over the year's events with seq ≤ up_to_seq,
+// and the results digest recomputed from those events. The error is for
+// a failed read only; mismatches are the Verification's Problems.
+func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification, error) {
+	filters := []string{events.AllSubjects}
+	if len(years) > 0 {
+		ys := append([]int(nil), years...)
+		sort.Ints(ys)
+		filters = filters[:0]
+		for i, y := range ys {
+			if i == 0 || y != ys[i-1] {
+				filters = append(filters, events.YearSubjects(y))
+			}
+		}
+	}
+	v := newVerifier()
+	for _, f := range filters {
+		from := uint64(1)
+		for {
+			err := st.Read(ctx, f, from, 0, func(ev events.Stored) error { v.add(ev); return nil })
+			var de *events.DecodeError
+			if errors.As(err, &de) {
+				// Name it and read on past it: one bad message must not
+				// hide what follows.
+				v.unreadable(de)
+				from = de.Seq + 1
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("verify: read %s: %w", f, err)
+			}
+			break
+		}
+	}
+	for _, y := range years {
+		v.year(y)
+	}
+	return v.finish(), nil
+}
+
+// VerifyEvents checks events already read (stream order, any years), the
+// same way as Verify.
+func VerifyEvents(evs []events.Stored) *Verification {
+	v := newVerifier()
+	for _, ev := range evs {
+		v.add(ev)
+	}
+	return v.finish()
+}
+
+type verifier struct {
+	chain    events.ChainChecker
+	broken   map[string]bool // subjects whose chain already failed: later links would only repeat it
+	subjects map[string]int  // subject → year
+	years    map[int][]events.Stored
+	out      *Verification
+}
+
+func newVerifier() *verifier {
+	return &verifier{broken: map[string]bool{}, subjects: map[string]int{}, years: map[int][]events.Stored{}, out: &Verification{}}
+}
+
+func (v *verifier) year(y int) []events.Stored {
+	if _, ok := v.years[y]; !ok {
+		v.years[y] = nil
+	}
+	return v.years[y]
+}
+
+func (v *verifier) add(ev events.Stored) {
+	v.out.Events++
+	year := ev.Year
+	if y, _, err := events.ParseSubject(ev.Subject); err == nil {
+		year = y
+	}
+	if _, seen := v.subjects[ev.Subject]; !seen {
+		v.subjects[ev.Subject] = year
+	}
+	v.years[year] = append(v.years[year], ev)
+	if v.broken[ev.Subject] {
+		return
+	}
+	err := v.chain.Add(ev)
+	if err == nil {
+		return
+	}
+	v.broken[ev.Subject] = true
+	p := &Problem{Kind: ProblemChain, Year: year, Seq: ev.Seq, EventID: ev.ID, Subject: ev.Subject, Message: err.Error()}
+	var ce *events.ChainError
+	if errors.As(err, &ce) {
+		p.Chain = ce
+		if ce.PrevSeq != 0 && isPrevMismatch(ce) {
+			p.Suspect = ce.PrevSeq
+			p.SuspectID = v.idOf(year, ce.PrevSeq)
+			p.Message = fmt.Sprintf("event seq %d (%s) on %s was changed, or an event of that subject after it was dropped: the next event, seq %d (%s), carries prev %s but seq %d hashes to %s",
+				ce.PrevSeq, p.SuspectID, ev.Subject, ev.Seq, ev.ID, short(ce.Got), ce.PrevSeq, short(ce.Want))
+		} else {
+			p.Message = fmt.Sprintf("event seq %d (%s) on %s: %s", ev.Seq, ev.ID, ev.Subject, ce.Problem)
+		}
+	}
+	v.out.Problems = append(v.out.Problems, p)
+}
+
+// isPrevMismatch tells the broken-link case (the previous event is the
+// suspect) from problems of the event itself.
+func isPrevMismatch(ce *events.ChainError) bool {
+	return strings.HasPrefix(ce.Problem, "prev is not the hash")
+}
+
+func (v *verifier) idOf(year int, seq uint64) string {
+	evs := v.years[year]
+	i := sort.Search(len(evs), func(i int) bool { return evs[i].Seq >= seq })
+	if i < len(evs) && evs[i].Seq == seq {
+		return evs[i].ID
+	}
+	return "?"
+}
+
+func (v *verifier) unreadable(de *events.DecodeError) {
+	year, _, _ := events.ParseSubject(de.Subject)
+	v.out.Events++
+	v.broken[de.Subject] = true
+	v.out.Problems = append(v.out.Problems, &Problem{
+		Kind: ProblemUnreadable, Year: year, Seq: de.Seq, Subject: de.Subject,
+		Message: fmt.Sprintf("event seq %d on %s is not an envelope (its bytes were changed): %v", de.Seq, de.Subject, de.Err),
+	})
+}
+
+func (v *verifier) finish() *Verification {
+	out := v.out
+	out.Subjects = len(v.subjects)
+	perYear := map[int]int{}
+	for _, y := range v.subjects {
+		perYear[y]++
+	}
+	years := make([]int, 0, len(v.years))
+	for y := range v.years {
+		years = append(years, y)
+	}
+	sort.Ints(years)
+	for _, y := range years {
+		yc := &YearCheck{Year: y, Events: len(v.years[y]), Subjects: perYear[y]}
+		out.Years = append(out.Years, yc)
+		yc.Publications, out.Problems = checkPublications(y, v.years[y], out.Problems)
+	}
+	sort.SliceStable(out.Problems, func(i, j int) bool { return out.Problems[i].at() < out.Problems[j].at() })
+	return out
+}
+
+// checkPublications recomputes every publication of a year in one pass:
+// the Merkle tree and the fold advance through the events in stream order
+// and are read at each publication's up_to_seq.
+func checkPublications(year int, evs []events.Stored, problems []*Problem) ([]*PublicationCheck, []*Problem) {
+	var checks []*PublicationCheck
+	for _, ev := range evs {
+		if ev.Type != "ResultsPublished" {
+			continue
+		}
+		p, err := events.Payload(ev.Envelope)
+		if err != nil {
+			problems = append(problems, &Problem{Kind: ProblemPublication, Year: year, Seq: ev.Seq, EventID: ev.ID, Subject: ev.Subject,
+				Message: fmt.Sprintf("publication event seq %d (%s) cannot be read: %v", ev.Seq, ev.ID, err)})
+			continue
+		}
+		checks = append(checks, &PublicationCheck{Published: Published{ResultsPublished: *p.(*events.ResultsPublished), Seq: ev.Seq, EventID: ev.ID, RecordedAt: ev.RecordedAt, Actor: ev.Actor}})
+	}
+	order := append([]*PublicationCheck(nil), checks...)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].UpToSeq < order[j].UpToSeq })
+
+	var (
+		m      Merkle
+		fold   = engine.NewFolder(year, nil)
+		foldEr error
+		i      int
+	)
+	for _, pc := range order {
+		for i < len(evs) && evs[i].Seq <= pc.UpToSeq {
+			m.Add(evs[i].Raw)
+			if foldEr == nil {
+				foldEr = fold.Apply(evs[i])
+			}
+			i++
+		}
+		pc.GotRoot, pc.GotEvents = m.Root(), m.Count()
+		var scoreErr error
+		if foldEr != nil {
+			scoreErr = foldEr
+		} else if f, err := fold.Facts(); err != nil {
+			scoreErr = err
+		} else if r, err := engine.Score(f); err != nil {
+			scoreErr = err
+		} else {
+			pc.GotDigest = r.Digest()
+		}
+		pc.OK = pc.GotRoot == pc.MerkleRoot && pc.GotEvents == pc.Events && pc.GotDigest == pc.Digest && pc.UpToSeq < pc.Seq
+		if msg := pc.problem(scoreErr); msg != "" {
+			pc.OK = false
+			problems = append(problems, &Problem{Kind: ProblemPublication, Year: year, Seq: pc.Seq, EventID: pc.EventID,
+				Subject: events.Subject(year, events.AggYear), Version: pc.Version, Message: msg})
+		}
+	}
+	for n, pc := range checks {
+		if pc.Version != n+1 {
+			pc.OK = false
+			problems = append(problems, &Problem{Kind: ProblemPublication, Year: year, Seq: pc.Seq, EventID: pc.EventID,
+				Subject: events.Subject(year, events.AggYear), Version: pc.Version,
+				Message: fmt.Sprintf("publication event seq %d (%s) is version %d but is publication number %d of year %d: a publication was changed or dropped", pc.Seq, pc.EventID, pc.Version, n+1, year)})
+		}
+	}
+	return checks, problems
+}
+
+// problem describes what does not match, "" when everything does.
+func (pc *PublicationCheck) problem(scoreErr error) string {
+	head := fmt.Sprintf("publication v%d (event seq %d, %s)", pc.Version, pc.Seq, pc.EventID)
+	if pc.UpToSeq >= pc.Seq {
+		return fmt.Sprintf("%s claims to cover events up to seq %d, at or after itself", head, pc.UpToSeq)
+	}
+	changed := pc.GotRoot != pc.MerkleRoot || pc.GotEvents != pc.Events
+	switch {
+	case changed:
+		msg := fmt.Sprintf("%s does not match the stream: %d events up to seq %d with Merkle root %s, published %d events with root %s — an event at or before seq %d was changed, added or dropped",
+			head, pc.GotEvents, pc.UpToSeq, short(pc.GotRoot), pc.Events, short(pc.MerkleRoot), pc.UpToSeq)
+		if pc.GotDigest != pc.Digest {
+			msg += fmt.Sprintf("; the recomputed results digest %s differs from the published %s", short(pc.GotDigest), short(pc.Digest))
+		}
+		return msg
+	case scoreErr != nil:
+		return fmt.Sprintf("%s: its events are intact but the results cannot be recomputed: %v", head, scoreErr)
+	case pc.GotDigest != pc.Digest:
+		return fmt.Sprintf("%s: its events are intact (the Merkle root matches) but recomputing them gives results digest %s, published %s: the publication's digest was altered, or the scoring code changed since it was published",
+			head, short(pc.GotDigest), short(pc.Digest))
+	}
+	return ""
+}
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "…"
+	}
+	if h == "" {
+		return "(none)"
+	}
+	return h
+}
