@@ -165,3 +165,31 @@ func TestConcurrentSameSubmission(t *testing.T) {
 		}
 	}
 }
+
+// A ledger's cached copy of a unit may be behind another writer's entries:
+// a command that refers to such an entry must be decided on the stream's
+// state, not rejected on the stale copy.
+func TestStaleCacheDoesNotRejectValidCommands(t *testing.T) {
+	st, a := setup(t)
+	submit(t, a, score("s1", statistics, "u01", "gdp", "", "98")) // a caches u01
+	b := newLedger(st)
+	submit(t, b,
+		score("s2", team, "u01", "work", "", "80"),
+		cmd("v1", "ImposeVeto", committee, map[string]string{"unit": "u01", "area": "key_work"}, reason("重点工作未完成")),
+		cmd("reg", "RegisterCadre", office, map[string]string{"cadre": "c01", "name": "张三", "unit": "u01", "class": "principal"}),
+	)
+	// a reads c03's empty aggregate (and caches it), then b registers c03.
+	rejected(t, st, a, commands.ENOTFOUND, "data.cadre", cmd("x", "RecordCadreScore", team, map[string]string{"cadre": "c03", "component": "superior", "value": "90"}))
+	submit(t, b, cmd("reg3", "RegisterCadre", office, map[string]string{"cadre": "c03", "name": "王五", "unit": "u01", "class": "principal"}))
+
+	out := submit(t, a,
+		cmd("c1", "CorrectScore", team, map[string]string{"unit": "u01", "supersedes": "s2", "value": "82"}, reason("复核更正")),
+		cmd("l1", "LiftVeto", committee, map[string]string{"unit": "u01", "veto": "v1"}, reason("已整改")),
+		cmd("cs", "RecordCadreScore", team, map[string]string{"cadre": "c03", "component": "superior", "value": "90"}),
+	)
+	if len(out.Events) != 3 {
+		t.Fatalf("%d events, want 3", len(out.Events))
+	}
+	load(t, st, events.UnitAggregate("u01"))
+	load(t, st, events.CadreAggregate("c03"))
+}

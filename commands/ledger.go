@@ -86,11 +86,21 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 	if err := uniqueIDs(cmds); err != nil {
 		return nil, err
 	}
+	recheck := false
+attempts:
 	for attempt := 1; ; attempt++ {
-		s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}}
+		s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, fresh: recheck}
 		for i, c := range cmds {
 			if err := s.decide(ctx, c); err != nil {
 				var e *Error
+				if errors.As(err, &e) && e.Code != EINTERNAL && s.unchecked {
+					// Decided on cached copies that other writers may
+					// have moved past (an entry, a registration it refers
+					// to): decide once more, every state checked against
+					// the stream, before rejecting.
+					recheck = true
+					continue attempts
+				}
 				if errors.As(err, &e) {
 					if e.Index == 0 {
 						e.Index = c.Line
@@ -206,34 +216,36 @@ func (l *Ledger) remember(s *session, stored []events.Stored) {
 
 // state returns a private working copy of an aggregate's state, read from the
 // stream when not cached (or, for fresh=true, brought up to date first).
-func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (*aggState, error) {
+// unchecked says the copy came from the cache without looking at the
+// stream: it may be behind other writers.
+func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *aggState, unchecked bool, err error) {
 	l.mu.Lock()
 	cached := l.cache[subject]
 	l.mu.Unlock()
-	st := newAggState(subject)
+	st = newAggState(subject)
 	if cached != nil {
 		st = cached.clone()
 		if !fresh {
-			return st, nil
+			return st, true, nil
 		}
 		last, _, err := l.Store.LastSubjectSeq(ctx, subject)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if last == st.seq {
-			return st, nil
+			return st, false, nil
 		}
 	}
-	err := l.Store.Read(ctx, subject, st.seq+1, 0, func(ev events.Stored) error { return st.apply(ev) })
+	err = l.Store.Read(ctx, subject, st.seq+1, 0, func(ev events.Stored) error { return st.apply(ev) })
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	l.mu.Lock()
 	if c := l.cache[subject]; c == nil || c.seq < st.seq {
 		l.cache[subject] = st.clone()
 	}
 	l.mu.Unlock()
-	return st, nil
+	return st, false, nil
 }
 
 // parsed gives the parsed scheme of a scheme aggregate state.

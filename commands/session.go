@@ -18,8 +18,9 @@ type session struct {
 	base       map[string]uint64 // subject → expected last sequence for its first pending event
 	pending    []events.Pending
 	duplicates int
-	freshYears map[int]bool
 	now        time.Time
+	fresh      bool // check every cached state against the stream
+	unchecked  bool // some state came from the cache without a look at the stream
 }
 
 // agg returns the session's working copy of an aggregate.
@@ -28,10 +29,11 @@ func (s *session) agg(ctx context.Context, year int, aggregate string, fresh boo
 	if st, ok := s.states[subj]; ok {
 		return st, nil
 	}
-	st, err := s.l.state(ctx, subj, fresh)
+	st, unchecked, err := s.l.state(ctx, subj, fresh || s.fresh)
 	if err != nil {
 		return nil, &Error{Code: EINTERNAL, Msg: "cannot read " + subj, Err: err}
 	}
+	s.unchecked = s.unchecked || unchecked
 	s.states[subj] = st
 	s.base[subj] = st.seq
 	return st, nil
