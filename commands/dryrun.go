@@ -18,7 +18,9 @@ import (
 // (FileAppeal, ResolveAppeal, DefineScheme, PublishResults, CloseYear) are
 // refused. A command whose id is already in the ledger decides nothing.
 func (l *Ledger) Decide(ctx context.Context, cmds []Command, asCorrections bool) ([]events.Pending, error) {
-	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.Now()}
+	// Every state is checked against the stream: a dry run has no retry
+	// to fall back on when a cached copy is stale.
+	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.Now(), fresh: true}
 	for i, c := range cmds {
 		var err error
 		if asCorrections {

@@ -13,6 +13,10 @@ func (m *Main) subcommands() []*cobra.Command {
 		m.logCommand(),
 		m.resultsCommand(),
 		m.explainCommand(),
+		m.publishCommand(),
+		m.verifyCommand(),
+		m.diffCommand(),
+		m.appealCommand(),
 	}
 }
 

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kaohe/kaohe/events"
+)
+
+// The README story on testdata/seven (seven towns, 优秀 for floor(7 × 30%)
+// = 2 of them; composite = the entered score): publish, simulate an
+// appeal, file it, resolve it with a correction, republish, diff the
+// versions, show the appeal, verify.
+//
+//	before: u1 95 #1 优秀, u2 90 #2 优秀, u3 85 #3, u4 80 #4 良好 …
+//	u4 corrected to 92: u4 92.00 #2 优秀, u2 90.00 #3 良好, u3 #4.
+func TestPublishAppealRepublishDiffVerify(t *testing.T) {
+	c := newCLI(t)
+	c.ok("submit", "testdata/seven/year.jsonl")
+	out := c.ok("publish", "--year", "2024")
+	if !strings.Contains(out, "version v1") || !strings.Contains(out, "8 events of 2024, up to seq 8") {
+		t.Fatalf("publish:\n%s", out)
+	}
+
+	// Published: the same correction submitted plainly is refused.
+	if code, _, errs := c.run("submit", "testdata/seven/fix-u4.jsonl"); code != exitRejected || !strings.Contains(errs, "ELOCKED") {
+		t.Fatalf("plain correction after publication: exit %d %s", code, errs)
+	}
+	out = c.ok("appeal", "simulate", "--year", "2024", "--unit", "u4", "--add", "testdata/seven/fix-u4.jsonl", "--against", "v1")
+	for _, want := range []string{
+		"南关镇 u4: 80.00 #4 良好 → 92.00 #2 优秀",
+		"2 other subjects move with it",
+		"东关镇 u2     town      90.00               2 → 3      优秀 → 良好  受 u4 影响 (moved by u4)",
+		"admitted 新入 u4; dropped 移出 u2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("simulate lacks %q:\n%s", want, out)
+		}
+	}
+	// Simulating wrote nothing: seq 9 is still the last event.
+	if lines := strings.Split(strings.TrimSpace(c.ok("log", "--json")), "\n"); len(lines) != 9 {
+		t.Fatalf("after simulate the log has %d events, want 9", len(lines))
+	}
+
+	out = c.ok("appeal", "file", "--year", "2024", "--unit", "u4", "--claim", "工作实绩应为92分", "--disputed", "sc-u4", "--id", "appeal-u4")
+	if !strings.Contains(out, "(seq 10) on unit.u4") {
+		t.Fatalf("appeal file:\n%s", out)
+	}
+	if code, _, errs := c.run("appeal", "file", "--year", "2024", "--unit", "u4", "--claim", "x", "--disputed", "nope"); code != exitRejected || !strings.Contains(errs, "--disputed nope") {
+		t.Fatalf("unknown disputed event: exit %d %s", code, errs)
+	}
+	corr := filepath.Join(t.TempDir(), "corrections.jsonl")
+	if err := os.WriteFile(corr, []byte(`{"type":"CorrectScore","data":{"unit":"u4","supersedes":"sc-u4","value":"92"}}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = c.ok("appeal", "resolve", "--year", "2024", "--unit", "u4", "--appeal", "appeal-u4", "--outcome", "upheld",
+		"--reason", "复核：原始记录为92分", "--corrections", corr)
+	if !strings.Contains(out, "2 events written") || !strings.Contains(out, "seq 12 更正得分 ScoreCorrected") {
+		t.Fatalf("appeal resolve:\n%s", out)
+	}
+	if out = c.ok("publish", "--year", "2024"); !strings.Contains(out, "version v2") || !strings.Contains(out, "up to seq 12") {
+		t.Fatalf("republish:\n%s", out)
+	}
+
+	var d struct {
+		From, To struct {
+			Ref string
+			Seq uint64
+		}
+		Units []struct {
+			ID     string
+			Before struct{ Composite, Grade string }
+			After  struct{ Composite, Grade string }
+			Causes []struct {
+				Seq   uint64
+				Event struct {
+					Type        string
+					CausationID string `json:"causation_id"`
+				}
+			}
+			Via []string
+		}
+	}
+	if err := json.Unmarshal([]byte(c.ok("diff", "--year", "2024", "--from", "v1", "--to", "v2", "--json")), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.From.Ref != "v1" || d.From.Seq != 8 || d.To.Ref != "v2" || d.To.Seq != 12 || len(d.Units) != 3 {
+		t.Fatalf("diff v1→v2: %+v", d)
+	}
+	for _, u := range d.Units {
+		switch u.ID {
+		case "u4":
+			if u.Before.Composite != "80.00" || u.After.Composite != "92.00" || u.After.Grade != "优秀" || len(u.Causes) != 3 ||
+				u.Causes[0].Event.Type != "AppealFiled" || u.Causes[2].Event.Type != "ScoreCorrected" || u.Causes[2].Event.CausationID == "" {
+				t.Errorf("u4: %+v", u)
+			}
+		case "u2":
+			if u.Before.Grade != "优秀" || u.After.Grade != "良好" || len(u.Causes) != 0 || strings.Join(u.Via, ",") != "u4" {
+				t.Errorf("u2: %+v", u)
+			}
+		}
+	}
+	// Nothing changed since v2.
+	if out = c.ok("diff", "--year", "2024"); !strings.Contains(out, "v2 (seq 12") || !strings.Contains(out, "nothing moved") {
+		t.Fatalf("diff since the last publication:\n%s", out)
+	}
+
+	out = c.ok("appeal", "show", "--year", "2024", "--unit", "u4")
+	for _, want := range []string{"已结案 upheld", "in force: v1", "seq 5", "work/score = 80", "seq 12", "republished: v2", "--from v1 --to v2"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("appeal show lacks %q:\n%s", want, out)
+		}
+	}
+
+	out = c.ok("verify")
+	if !strings.Contains(out, "校验通过 OK: 13 events, 9 hash chains intact; publications 2024 v1, 2024 v2 match") {
+		t.Fatalf("verify:\n%s", out)
+	}
+	// As of each publication, the results are what was published.
+	report := c.ok("verify", "--year", "2024", "--json")
+	for _, seq := range []string{"8", "12"} {
+		sum := sha256.Sum256([]byte(strings.TrimSuffix(c.ok("results", "--year", "2024", "--json", "--at-seq", seq), "\n")))
+		if digest := hex.EncodeToString(sum[:]); !strings.Contains(report, `"digest":"`+digest+`"`) {
+			t.Errorf("results at seq %s (digest %s) is not a published digest:\n%s", seq, digest, report)
+		}
+	}
+}
+
+// A ledger whose stored bytes were rewritten (a copy with one score
+// changed, as someone with disk access could leave it): verify exits 1 and
+// names the changed event.
+func TestVerifyFailsNamingTheTamperedEvent(t *testing.T) {
+	c := newCLI(t)
+	c.ok("submit", "testdata/seven/year.jsonl")
+	c.ok("publish", "--year", "2024")
+	c.ok("appeal", "file", "--year", "2024", "--unit", "u4", "--claim", "x", "--disputed", "sc-u4")
+
+	ctx := context.Background()
+	var all []events.Stored
+	if err := c.m.store.Read(ctx, events.AllSubjects, 1, 0, func(ev events.Stored) error { all = append(all, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	dst, err := events.Open(ctx, events.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]uint64{}
+	for _, ev := range all {
+		env := ev.Envelope
+		if ev.Seq == 5 { // u4's score: 80 → 99
+			env.Data = bytes.Replace(env.Data, []byte(`"80"`), []byte(`"99"`), 1)
+		}
+		if _, err := dst.Append(ctx, []events.Pending{{Subject: ev.Subject, Envelope: env, ExpectedLastSubjectSeq: last[ev.Subject]}}); err != nil {
+			t.Fatal(err)
+		}
+		last[ev.Subject] = ev.Seq
+	}
+	dst.Close()
+
+	t2 := &cli{t: t, m: &Main{}, data: dir}
+	t.Cleanup(t2.m.Close)
+	code, out, errs := t2.run("verify", "--year", "2024")
+	if code != exitRejected || !strings.Contains(errs, "event seq 5 ("+all[4].ID+") on kaohe.2024.unit.u4 was changed") || !strings.Contains(out, "校验失败 FAILED") {
+		t.Fatalf("verify of a tampered copy: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+}
