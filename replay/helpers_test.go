@@ -66,22 +66,36 @@ var sevenScores = []string{"95", "90", "85", "80", "75", "70", "65"}
 
 // seedSeven defines the seven-town scheme (seq 1) and enters the seven
 // scores (seq 2…8; u4's entry, command "sc-u4", is seq 5).
-func seedSeven(t *testing.T, l *commands.Ledger) {
+func seedSeven(t *testing.T, l *commands.Ledger) { seedYear(t, l, testYear, sevenScores) }
+
+// seedYear is seedSeven for another year (the same scheme, its year
+// changed) and other scores; command ids are prefixed with the year when
+// it is not testYear.
+func seedYear(t *testing.T, l *commands.Ledger, year int, scores []string) {
 	t.Helper()
 	src, err := os.ReadFile("testdata/seven-2024.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := json.Marshal(map[string]string{"source": string(src)})
-	submit(t, l, fmt.Sprintf(`{"id":"scheme","type":"DefineScheme","year":%d,"actor":{"id":"khb","role":"office"},"data":%s}`, testYear, data))
-	for i, v := range sevenScores {
-		submit(t, l, fmt.Sprintf(`{"id":"sc-u%d","type":"RecordScore","year":%d,"actor":{"id":"khb","role":"office"},"data":{"unit":"u%d","indicator":"work","value":"%s"}}`, i+1, testYear, i+1, v))
+	text := strings.Replace(string(src), "year: 2024", fmt.Sprintf("year: %d", year), 1)
+	data, _ := json.Marshal(map[string]string{"source": text})
+	prefix := ""
+	if year != testYear {
+		prefix = fmt.Sprintf("%d-", year)
+	}
+	submit(t, l, fmt.Sprintf(`{"id":"%sscheme","type":"DefineScheme","year":%d,"actor":{"id":"khb","role":"office"},"data":%s}`, prefix, year, data))
+	for i, v := range scores {
+		submit(t, l, fmt.Sprintf(`{"id":"%ssc-u%d","type":"RecordScore","year":%d,"actor":{"id":"khb","role":"office"},"data":{"unit":"u%d","indicator":"work","value":"%s"}}`, prefix, i+1, year, i+1, v))
 	}
 }
 
 func publish(t *testing.T, l *commands.Ledger, id string) (events.Stored, events.ResultsPublished) {
+	return publishYear(t, l, testYear, id)
+}
+
+func publishYear(t *testing.T, l *commands.Ledger, year int, id string) (events.Stored, events.ResultsPublished) {
 	t.Helper()
-	evs := submit(t, l, fmt.Sprintf(`{"id":"%s","type":"PublishResults","year":%d,"actor":{"id":"khb","role":"office"}}`, id, testYear))
+	evs := submit(t, l, fmt.Sprintf(`{"id":"%s","type":"PublishResults","year":%d,"actor":{"id":"khb","role":"office"}}`, id, year))
 	if len(evs) != 1 || evs[0].Type != "ResultsPublished" {
 		t.Fatalf("publish wrote %v", evs)
 	}

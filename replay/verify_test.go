@@ -153,3 +153,33 @@ func TestVerifyEventsCatchesADroppedEvent(t *testing.T) {
 		t.Errorf("problems %v: v1 (up to seq 8) should still match", v.Problems)
 	}
 }
+
+// Several years share the stream: verify with no year checks them all,
+// each publication against its own year's events; with a year, only that
+// year is read.
+func TestVerifyEveryYear(t *testing.T) {
+	ctx := testCtx(t)
+	st := openStore(t)
+	l := newLedger(st)
+	seedYear(t, l, 2023, []string{"60", "70"})    // seq 1–3
+	seedSeven(t, l)                               // seq 4–11
+	_, p23 := publishYear(t, l, 2023, "pub-2023") // seq 12, covering 2023's seq 1–3
+	_, p24 := publish(t, l, "pub-2024")           // seq 13, covering 2024's seq 4–11 (and 2023's publication is not in it)
+	if p23.UpToSeq != 3 || p23.Events != 3 || p24.UpToSeq != 11 || p24.Events != 8 {
+		t.Fatalf("2023 up to %d over %d events, 2024 up to %d over %d; want 3/3 and 11/8", p23.UpToSeq, p23.Events, p24.UpToSeq, p24.Events)
+	}
+	v, err := Verify(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK() || v.Events != 13 || len(v.Years) != 2 || v.Years[0].Year != 2023 || v.Years[0].Events != 4 || v.Years[1].Events != 9 {
+		t.Fatalf("verify all: ok %v, %d events, years %+v, problems %v", v.OK(), v.Events, v.Years, v.Problems)
+	}
+	v, err = Verify(ctx, st, 2023)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK() || v.Events != 4 || len(v.Years) != 1 || len(v.Years[0].Publications) != 1 {
+		t.Fatalf("verify 2023: ok %v, %d events, years %+v", v.OK(), v.Events, v.Years)
+	}
+}

@@ -39,6 +39,13 @@ each check proves.`,
 			if err != nil {
 				return err
 			}
+			if v.Events == 0 {
+				what := "the ledger"
+				if year != 0 {
+					what = fmt.Sprintf("year %d", year)
+				}
+				return checkFailed{what + " has no events: nothing to verify"}
+			}
 			if asJSON {
 				if err := writeJSON(m.Stdout, v); err != nil {
 					return err
@@ -48,13 +55,6 @@ each check proves.`,
 			}
 			if p := v.First(); p != nil {
 				return checkFailed{fmt.Sprintf("verify failed (%d problems); first: %s", len(v.Problems), p.Message)}
-			}
-			if v.Events == 0 {
-				what := "the ledger"
-				if year != 0 {
-					what = fmt.Sprintf("year %d", year)
-				}
-				return checkFailed{what + " has no events: nothing to verify"}
 			}
 			return nil
 		},
