@@ -134,6 +134,12 @@ written. Give each command an id, a year and an actor as in a submission.`,
 			if err != nil {
 				return checkFailed{err.Error()}
 			}
+			if _, ok := d.From.Results.Unit(subj.unit); subj.unit != "" && !ok {
+				return checkFailed{fmt.Sprintf("unit %q is not in the %d results", subj.unit, year)}
+			}
+			if _, ok := d.From.Results.Cadre(subj.cadre); subj.cadre != "" && !ok {
+				return checkFailed{fmt.Sprintf("cadre %q is not in the %d results", subj.cadre, year)}
+			}
 			if asJSON {
 				return writeJSON(m.Stdout, d)
 			}

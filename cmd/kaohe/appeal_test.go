@@ -44,6 +44,12 @@ func TestPublishAppealRepublishDiffVerify(t *testing.T) {
 			t.Fatalf("simulate lacks %q:\n%s", want, out)
 		}
 	}
+	if code, _, errs := c.run("appeal", "simulate", "--year", "2024", "--unit", "u9", "--exclude", "sc-u1"); code != exitRejected || !strings.Contains(errs, `unit "u9"`) {
+		t.Fatalf("simulate for an unknown unit: exit %d %s", code, errs)
+	}
+	if code, _, errs := c.run("appeal", "simulate", "--year", "2024", "--unit", "u4", "--exclude", "no-such-event"); code != exitRejected || !strings.Contains(errs, "no-such-event") {
+		t.Fatalf("simulate excluding an unknown event: exit %d %s", code, errs)
+	}
 	// Simulating wrote nothing: seq 9 is still the last event.
 	if lines := strings.Split(strings.TrimSpace(c.ok("log", "--json")), "\n"); len(lines) != 9 {
 		t.Fatalf("after simulate the log has %d events, want 9", len(lines))
