@@ -1,0 +1,232 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
+)
+
+// appendCounty is the county scheme of AppendYear.
+func appendCounty(seed uint64) (*County, error) { return NewCounty(999, AppendYear, seed) }
+
+// cmdSet builds RecordScore commands (the year-end assessment team's
+// judged scores) for units of the append county.
+type cmdSet struct {
+	c    *County
+	next int
+	seq  int
+}
+
+// teamParts lists (unit, indicator, part) the assessment team enters.
+func teamParts(c *County, unit string) [][3]string {
+	u, _ := c.Scheme.Unit(unit)
+	cat, _ := c.Scheme.Category(u.Category)
+	var out [][3]string
+	for _, comp := range cat.Components {
+		for _, ind := range comp.Indicators {
+			for _, p := range ind.Parts() {
+				if p.Provider == "team" {
+					out = append(out, [3]string{unit, ind.ID, p.ID})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (s *cmdSet) score(prefix, unit string, i int) commands.Command {
+	parts := teamParts(s.c, unit)
+	p := parts[i%len(parts)]
+	data, _ := json.Marshal(commands.RecordScore{Unit: p[0], Indicator: p[1], Part: p[2], Value: events.Number(fmt.Sprintf("%d.%d", 60+i%40, i%10))})
+	s.seq++
+	return commands.Command{ID: fmt.Sprintf("%s-%07d", prefix, s.seq), Type: "RecordScore", Year: AppendYear, Actor: actorTeam, Data: data}
+}
+
+// appends measures writes: the raw synchronous publish rate, then
+// validated appends through commands.Ledger.Submit (one writer; eight on
+// different units; eight on one unit, where conflicts are retried) and the
+// bulk import of a command file in submissions of 1,000.
+func (r *run) appends() error {
+	c, err := appendCounty(r.cfg.Seed)
+	if err != nil {
+		return err
+	}
+	resetPeak()
+	define, _ := json.Marshal(commands.DefineScheme{Source: c.Source})
+	if _, err := r.ledger.Submit(r.ctx, []commands.Command{{ID: "bench-scheme", Type: "DefineScheme", Year: AppendYear, Actor: actorOffice, Data: define}}); err != nil {
+		return fmt.Errorf("define the append year's scheme: %w", err)
+	}
+	n := r.cfg.Appends
+	units := c.Units[Towns : Towns+Depts] // county departments: 20 judged + 20 split parts each
+
+	// Raw: one writer, synchronous publish, a chained envelope each.
+	subj := events.Subject(AppendYear, unitAgg(units[0]))
+	prev, elapsed := "", time.Duration(0)
+	for i := 0; i < n; i++ {
+		now := time.Now().UTC()
+		data, _ := json.Marshal(events.ScoreRecorded{Indicator: "j01", Part: "score", Source: events.SourceYearEnd, Value: "88.5"})
+		env := events.Envelope{ID: ulid.Make().String(), Type: "ScoreRecorded", V: 1, Year: AppendYear, Aggregate: unitAgg(units[0]),
+			OccurredAt: now, RecordedAt: now, Actor: actorTeam, CommandID: fmt.Sprintf("raw-%d", i), CorrelationID: fmt.Sprintf("raw-%d", i), Prev: prev, Data: data}
+		raw, err := events.Encode(env)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if _, err := r.js.Publish(r.ctx, subj, raw); err != nil {
+			return fmt.Errorf("sync publish: %w", err)
+		}
+		elapsed += time.Since(t0)
+		prev = events.Hash(raw)
+	}
+	r.rep.add(Figure{Key: "raw.sync_publish", Label: "原始同步发布 raw sync publish, 1 writer", Value: float64(n) / elapsed.Seconds(), Unit: "events/s", Events: n, Seconds: elapsed.Seconds()})
+	r.logf("raw sync publish: %d events in %.2f s", n, elapsed.Seconds())
+
+	set := &cmdSet{c: c}
+	// Validated, one writer: one command per submission.
+	cmds := make([]commands.Command, n)
+	for i := range cmds {
+		cmds[i] = set.score("one", units[1], i)
+	}
+	t0 := time.Now()
+	for _, cmd := range cmds {
+		if _, err := r.ledger.Submit(r.ctx, []commands.Command{cmd}); err != nil {
+			return fmt.Errorf("submit %s: %w", cmd.ID, err)
+		}
+	}
+	d := time.Since(t0)
+	r.rep.add(Figure{Key: "append.one_writer", Label: "命令追加 validated append, 1 writer", Value: float64(n) / d.Seconds(), Unit: "events/s", Events: n, Seconds: d.Seconds(),
+		RatioTo: "raw.sync_publish", Target: "≥ 25% of raw.sync_publish"})
+	r.logf("validated appends, 1 writer: %d in %.2f s", n, d.Seconds())
+
+	// Eight writers, each on its own unit.
+	per := max(1, n/8)
+	d, _, err = r.writers(8, per, func(w, i int) commands.Command { return set.score(fmt.Sprintf("w%d", w), units[2+w], i) })
+	if err != nil {
+		return err
+	}
+	r.rep.add(Figure{Key: "append.8_units", Label: "命令追加 8 writers, different units", Value: float64(8*per) / d.Seconds(), Unit: "events/s", Events: 8 * per, Seconds: d.Seconds(),
+		RatioTo: "raw.sync_publish"})
+
+	// Eight writers on one unit: conflicts, retried by Submit.
+	per = max(1, n/16)
+	same := func(w, i int) commands.Command { return set.score(fmt.Sprintf("s%d", w), units[10], i*8+w) }
+	d, retries, err := r.writers(8, per, same)
+	if err != nil {
+		return err
+	}
+	r.rep.add(Figure{Key: "append.8_same_unit", Label: "命令追加 8 writers, one unit", Value: float64(8*per) / d.Seconds(), Unit: "events/s", Events: 8 * per, Seconds: d.Seconds(),
+		RatioTo: "raw.sync_publish", Note: fmt.Sprintf("%d conflicts retried (%.2f per event)", retries, float64(retries)/float64(8*per))})
+	r.logf("validated appends, 8 writers on one unit: %d in %.2f s, %d retries", 8*per, d.Seconds(), retries)
+
+	// Bulk import of a command file (kaohe submit FILE), 1,000 per submission.
+	file := filepath.Join(r.dir, "bulk.jsonl")
+	if err := writeBulk(file, set, c, r.cfg.Bulk); err != nil {
+		return err
+	}
+	t0 = time.Now()
+	written, err := importFile(r.ctx, r.ledger, file)
+	if err != nil {
+		return err
+	}
+	d = time.Since(t0)
+	r.rep.add(Figure{Key: "append.bulk", Label: "批量导入 bulk import, 1,000 per submission", Value: float64(written) / d.Seconds(), Unit: "events/s", Events: written, Seconds: d.Seconds(),
+		RatioTo: "raw.async_publish", Target: "≥ 50% of raw.async_publish"})
+	r.logf("bulk import: %d events in %.2f s", written, d.Seconds())
+	r.rep.add(Figure{Key: "rss.appends", Label: "峰值内存(追加) peak RSS, appends", Value: mb(peakRSS()), Unit: "MB"})
+	return nil
+}
+
+// writers runs w goroutines submitting per commands each (one per
+// submission) and returns the wall time and the retries conflicts cost.
+func (r *run) writers(w, per int, mk func(w, i int) commands.Command) (time.Duration, int, error) {
+	batches := make([][]commands.Command, w)
+	for k := range batches {
+		for i := 0; i < per; i++ {
+			batches[k] = append(batches[k], mk(k, i))
+		}
+	}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		retries int
+		first   error
+	)
+	t0 := time.Now()
+	for k := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, cmd := range batches[k] {
+				out, err := r.ledger.Submit(r.ctx, []commands.Command{cmd})
+				mu.Lock()
+				if err != nil && first == nil {
+					first = fmt.Errorf("writer %d, %s: %w", k, cmd.ID, err)
+				}
+				if out != nil {
+					retries += out.Attempts - 1
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(t0), retries, first
+}
+
+// writeBulk writes n commands to a JSON Lines file: the assessment team's
+// year-end scores for every unit of the append county, round robin.
+func writeBulk(name string, set *cmdSet, c *County, n int) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for i := 0; i < n; i++ {
+		if err := enc.Encode(set.score("bulk", c.Units[i%len(c.Units)], i/len(c.Units))); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// importFile reads a command file and submits it 1,000 commands at a time,
+// as `kaohe submit` does for a large file.
+func importFile(ctx context.Context, l *commands.Ledger, name string) (int, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	cmds, err := commands.ReadCommands(f)
+	if err != nil {
+		return 0, err
+	}
+	written := 0
+	for i := 0; i < len(cmds); i += events.MaxBatch {
+		out, err := l.Submit(ctx, cmds[i:min(i+events.MaxBatch, len(cmds))])
+		if err != nil {
+			return written, fmt.Errorf("bulk submission %d: %w", i/events.MaxBatch+1, err)
+		}
+		written += len(out.Events)
+	}
+	return written, nil
+}

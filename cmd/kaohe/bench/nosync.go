@@ -1,0 +1,52 @@
+package bench
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kaohe/kaohe/events"
+)
+
+// noSync repeats the async publish of the first events on a second server
+// that fsyncs every two minutes instead of before every ack: what the
+// ledger's durability (SyncAlways) costs. Not a ledger setting.
+func (r *run) noSync() error {
+	st, err := events.Open(r.ctx, events.Config{DataDir: filepath.Join(r.dir, "nosync"), Embedded: events.EmbeddedOptions{SyncInterval: 2 * time.Minute}})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	nc, err := st.Embedded().Connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		return err
+	}
+	n := r.cfg.NoSync
+	counties := r.cfg.Counties
+	if counties <= 0 {
+		counties = DefaultCounties(r.cfg.Events)
+	}
+	// The same province shape, scaled down so that n events are complete years.
+	counties = max(1, min(counties, n/10_000))
+	g, err := NewGenerator(GenConfig{Events: n, Counties: counties, Seed: r.cfg.Seed})
+	if err != nil {
+		return err
+	}
+	l := newLoader(r.ctx, js, 1, 10_000)
+	if err := g.Run(l.add); err != nil {
+		return err
+	}
+	if err := l.flush(); err != nil {
+		return err
+	}
+	r.rep.add(Figure{Key: "raw.async_publish_nosync", Label: "异步发布(不逐条落盘) async publish without fsync per write", Value: float64(l.n) / l.elapsed.Seconds(), Unit: "events/s",
+		Events: l.n, Seconds: l.elapsed.Seconds(), RatioTo: "raw.async_publish", Note: "SyncInterval 2m: shows what SyncAlways costs; not a ledger setting"})
+	r.logf("async publish without fsync: %d events in %.2f s", l.n, l.elapsed.Seconds())
+	return nil
+}

@@ -1,0 +1,169 @@
+package bench
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/engine"
+	"github.com/kaohe/kaohe/replay"
+)
+
+// read is the raw read limit: the whole stream through events.Store.Read
+// (ordered consumer, each envelope decoded once), doing nothing else.
+func (r *run) read() error {
+	resetPeak()
+	n := 0
+	t0 := time.Now()
+	err := r.store.Read(r.ctx, "", 0, 0, func(events.Stored) error { n++; return nil })
+	if err != nil {
+		return err
+	}
+	d := time.Since(t0)
+	r.rep.add(Figure{Key: "raw.read", Label: "原始读取 raw read (ordered consumer, decode)", Value: float64(n) / d.Seconds(), Unit: "events/s", Events: n, Seconds: d.Seconds()})
+	r.rep.add(Figure{Key: "rss.read", Label: "峰值内存(读取) peak RSS, raw read", Value: mb(peakRSS()), Unit: "MB"})
+	r.logf("raw read: %d events in %.2f s", n, d.Seconds())
+	return nil
+}
+
+// rebuild replays the whole stream into the read models.
+func (r *run) rebuild() error {
+	resetPeak()
+	t0 := time.Now()
+	n, how, err := rebuildAll(r)
+	if err != nil {
+		return err
+	}
+	d := time.Since(t0)
+	f := r.rep.add(Figure{Key: "rebuild", Label: "全量重建 full rebuild", Value: float64(n) / d.Seconds(), Unit: "events/s", Events: n, Seconds: d.Seconds(),
+		RatioTo: "raw.read", Target: "≥ 70% of raw.read", Note: how})
+	_ = f
+	sec := r.rep.add(Figure{Key: "rebuild.seconds", Label: "全量重建耗时 full rebuild time", Value: d.Seconds(), Unit: "s", Events: n, Target: "< 15 s at 1M events"})
+	peak := r.rep.add(Figure{Key: "rss.rebuild", Label: "峰值内存(重建) peak RSS, rebuild", Value: mb(peakRSS()), Unit: "MB", Target: "< 500 MB at 1M events"})
+	if r.cfg.Events >= 1_000_000 {
+		sec.Met = met(d.Seconds() < TargetRebuildSeconds)
+		peak.Met = met(peak.Value < TargetRebuildRSSMB)
+	}
+	r.logf("rebuild: %d events in %.2f s (%s)", n, d.Seconds(), how)
+	return nil
+}
+
+// rebuildAll is the full rebuild measured. Until the SQLite projections
+// exist it is the engine's own replay: read every event once, fold each
+// year (engine.Folder) and score it.
+var rebuildAll = func(r *run) (int, string, error) {
+	folders := map[int]*engine.Folder{}
+	n := 0
+	err := r.store.Read(r.ctx, "", 0, 0, func(ev events.Stored) error {
+		n++
+		fo := folders[ev.Year]
+		if fo == nil {
+			fo = engine.NewFolder(ev.Year, nil)
+			folders[ev.Year] = fo
+		}
+		return fo.Apply(ev)
+	})
+	if err != nil {
+		return 0, "", err
+	}
+	for y, fo := range folders {
+		f, err := fo.Facts()
+		if err != nil {
+			return 0, "", fmt.Errorf("year %d: %w", y, err)
+		}
+		if _, err := engine.Score(f); err != nil {
+			return 0, "", fmt.Errorf("year %d: %w", y, err)
+		}
+	}
+	return n, "engine replay: fold and score every year (no SQLite)", nil
+}
+
+// queries times the reads a user makes at full size, each the median of
+// three runs: results as of the middle of the stream, an appeal what-if,
+// explain and an audit of one unit, all in the middle county.
+func (r *run) queries() error {
+	cs := r.gen.counties
+	mid := cs[len(cs)/2]
+	unit := mid.Units[Towns+7] // a department that files an appeal
+	year := mid.Year
+	resetPeak()
+
+	asOf, err := median3(func() error {
+		_, _, err := replay.Results(r.ctx, r.store, year, replay.Point{AsOf: r.gen.MidTime})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("as-of: %w", err)
+	}
+	r.query("query.as_of", "时点结果 results --as-of (mid-stream)", asOf, TargetQueryMS, fmt.Sprintf("year %d as of %s (seq %d)", year, r.gen.MidTime.Format(time.RFC3339), r.gen.MidSeq))
+
+	disputed := mid.appeals[1].id[27:]
+	whatIf, err := median3(func() error {
+		h, err := replay.LoadHistory(r.ctx, r.store, year)
+		if err != nil {
+			return err
+		}
+		_, err = h.WhatIf(replay.Current, []string{disputed}, nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("what-if: %w", err)
+	}
+	r.query("query.what_if", "复核模拟 appeal what-if (one unit)", whatIf, TargetQueryMS, fmt.Sprintf("year %d, unit %s, excluding %s", year, unit, disputed))
+
+	explain, err := median3(func() error {
+		res, _, err := replay.Results(r.ctx, r.store, year, replay.Point{})
+		if err != nil {
+			return err
+		}
+		if engine.Explain(res, unit) == "" {
+			return fmt.Errorf("empty explanation")
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("explain: %w", err)
+	}
+	r.query("query.explain", "得分说明 explain (one unit)", explain, TargetQueryMS, fmt.Sprintf("year %d, unit %s", year, unit))
+
+	audit, err := median3(func() error {
+		evs, err := r.store.Load(r.ctx, events.Subject(year, unitAgg(unit)))
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return fmt.Errorf("no events for %s", unit)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	r.query("query.audit", "审计查询 audit (one unit)", audit, TargetAuditMS, fmt.Sprintf("year %d, unit %s: the unit's events from the stream (no audit projection yet)", year, unit))
+	r.rep.add(Figure{Key: "rss.queries", Label: "峰值内存(查询) peak RSS, queries", Value: mb(peakRSS()), Unit: "MB"})
+	return nil
+}
+
+func (r *run) query(key, label string, d time.Duration, targetMS float64, note string) {
+	ms := float64(d.Microseconds()) / 1000
+	f := r.rep.add(Figure{Key: key, Label: label, Value: ms, Unit: "ms", Target: fmt.Sprintf("< %g ms at 1M events", targetMS), Note: note})
+	if r.cfg.Events >= 1_000_000 {
+		f.Met = met(ms < targetMS)
+	}
+	r.logf("%s: %.1f ms", key, ms)
+}
+
+// median3 runs fn three times and returns the median duration.
+func median3(fn func() error) (time.Duration, error) {
+	var ds []time.Duration
+	for range 3 {
+		t0 := time.Now()
+		if err := fn(); err != nil {
+			return 0, err
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[1], nil
+}

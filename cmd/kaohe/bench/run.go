@@ -1,0 +1,236 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/replay"
+)
+
+// Config says what to measure.
+type Config struct {
+	Events   int    // county events to generate (default 1,000,000)
+	Counties int    // county years (default DefaultCounties(Events))
+	Seed     uint64 // default 1
+	Dir      string // working directory for the servers' data; "" = a new temp dir, removed afterwards
+	// Appends is the number of events of each validated-append phase and
+	// of the raw synchronous publish (default Events/200 within 200..5,000);
+	// Bulk the number of commands of the bulk import (default Events/20
+	// within 2,000..50,000).
+	Appends int
+	Bulk    int
+	// NoSync is the number of events of the async publish repeated on a
+	// server that does not fsync every write (what SyncAlways costs);
+	// default min(Events, 100,000); negative = skip.
+	NoSync  int
+	Profile string    // directory for a CPU profile of each phase (pprof); "" = none
+	Log     io.Writer // progress lines; nil = none
+}
+
+func (c Config) withDefaults() Config {
+	if c.Events <= 0 {
+		c.Events = 1_000_000
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.Appends <= 0 {
+		c.Appends = min(5000, max(200, c.Events/200))
+	}
+	if c.Bulk <= 0 {
+		c.Bulk = min(50_000, max(2000, c.Events/20))
+	}
+	if c.NoSync == 0 {
+		c.NoSync = min(c.Events, 100_000)
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	return c
+}
+
+// AppendYear is the assessment year the append phases write to: a county
+// scheme of its own, so they never touch the generated counties.
+const AppendYear = 2200
+
+// Targets (issue #5) on a 2-core machine.
+const (
+	TargetRebuildOfRead  = 0.70 // rebuild ≥ 70% of the raw read rate
+	TargetRebuildSeconds = 15.0 // a 1M-event rebuild under 15 s
+	TargetAppendOfSync   = 0.25 // one validated writer ≥ 25% of raw sync publish
+	TargetBulkOfAsync    = 0.50 // bulk import ≥ 50% of raw async publish
+	TargetQueryMS        = 1000 // as-of, what-if, explain under 1 s at 1M
+	TargetAuditMS        = 50   // audit of one unit under 50 ms at 1M
+	TargetRebuildRSSMB   = 500  // peak RSS of a 1M rebuild
+)
+
+// run is one benchmark run's state.
+type run struct {
+	cfg    Config
+	ctx    context.Context
+	dir    string
+	store  *events.Store
+	js     jetstream.JetStream
+	ledger *commands.Ledger
+	gen    *Generator
+	rep    *Report
+}
+
+// Run generates the province, runs every phase and returns the report.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg = cfg.withDefaults()
+	r := &run{cfg: cfg, ctx: ctx, rep: &Report{Started: time.Now().UTC(), Machine: machine(), Events: cfg.Events, Seed: cfg.Seed}}
+	r.rep.Machine.Sync = "always (fsync before every ack)"
+	start := time.Now()
+	dir := cfg.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "kaohe-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	r.dir = dir
+	if err := r.open(); err != nil {
+		return nil, err
+	}
+	defer r.store.Close()
+	phases := []struct {
+		name string
+		fn   func() error
+	}{
+		{"load", r.load},
+		{"appends", r.appends},
+		{"read", r.read},
+		{"rebuild", r.rebuild},
+		{"queries", r.queries},
+	}
+	for _, p := range phases {
+		if err := r.profiled(p.name, p.fn); err != nil {
+			return nil, fmt.Errorf("bench: %s: %w", p.name, err)
+		}
+	}
+	last, err := r.store.LastSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.rep.Stream = last
+	if cfg.NoSync > 0 {
+		if err := r.profiled("nosync", r.noSync); err != nil {
+			return nil, fmt.Errorf("bench: nosync: %w", err)
+		}
+	}
+	r.rep.ratios()
+	r.rep.Seconds = time.Since(start).Seconds()
+	return r.rep, nil
+}
+
+func (r *run) logf(format string, args ...any) {
+	fmt.Fprintf(r.cfg.Log, "bench: "+format+"\n", args...)
+}
+
+// profiled runs a phase under a CPU profile when asked for.
+func (r *run) profiled(name string, fn func() error) error {
+	if r.cfg.Profile == "" {
+		return fn()
+	}
+	if err := os.MkdirAll(r.cfg.Profile, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(r.cfg.Profile, name+".pprof"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	return fn()
+}
+
+// open starts the embedded server (production setting: SyncAlways) and a
+// second connection for the raw publishes.
+func (r *run) open() error {
+	st, err := events.Open(r.ctx, events.Config{DataDir: filepath.Join(r.dir, "ledger")})
+	if err != nil {
+		return err
+	}
+	r.store = st
+	nc, err := st.Embedded().Connect()
+	if err != nil {
+		st.Close()
+		return err
+	}
+	r.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		st.Close()
+		return err
+	}
+	r.ledger = commands.NewLedger(st)
+	r.ledger.Proposer = replay.Ledger{Store: st}
+	r.ledger.Publisher = replay.Ledger{Store: st}
+	return nil
+}
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+func met(ok bool) *bool { return &ok }
+
+// load generates the province and writes it with async publishes: the raw
+// async publish rate, and the peak RSS of the server under that load.
+func (r *run) load() error {
+	first, err := r.store.LastSeq(r.ctx)
+	if err != nil {
+		return err
+	}
+	g, err := NewGenerator(GenConfig{Events: r.cfg.Events, Counties: r.cfg.Counties, Seed: r.cfg.Seed, FirstSeq: first + 1})
+	if err != nil {
+		return err
+	}
+	r.gen = g
+	cs := g.Counties()
+	r.rep.Counties = len(cs)
+	r.rep.Years = fmt.Sprintf("%d–%d", cs[0].Year, cs[len(cs)-1].Year)
+	r.logf("generating %d events: %d county years (%s) of 60 units × 40 indicators and 500 cadres", r.cfg.Events, len(cs), r.rep.Years)
+	resetPeak()
+	wall := time.Now()
+	l := newLoader(r.ctx, r.js, first+1, 10_000)
+	progress := r.cfg.Events / 10
+	err = g.Run(func(subject string, raw []byte) error {
+		if err := l.add(subject, raw); err != nil {
+			return err
+		}
+		if progress > 0 && g.Generated()%progress == 0 {
+			r.logf("  %d%% (%d events)", 100*g.Generated()/r.cfg.Events, g.Generated())
+		}
+		return nil
+	})
+	if err == nil {
+		err = l.flush()
+	}
+	if err != nil {
+		return err
+	}
+	r.rep.add(Figure{Key: "raw.async_publish", Label: "原始异步发布 raw async publish", Value: float64(l.n) / l.elapsed.Seconds(), Unit: "events/s",
+		Events: l.n, Seconds: l.elapsed.Seconds(), Note: fmt.Sprintf("generation and publishing took %.1f s in all", time.Since(wall).Seconds())})
+	r.rep.add(Figure{Key: "rss.load", Label: "峰值内存(写入) peak RSS, server under load", Value: mb(peakRSS()), Unit: "MB", Note: "server + generator, in one process"})
+	last, err := r.store.LastSeq(r.ctx)
+	if err != nil {
+		return err
+	}
+	if want := first + uint64(r.cfg.Events); last != want {
+		return fmt.Errorf("stream ends at seq %d after the load, want %d", last, want)
+	}
+	return nil
+}
