@@ -17,6 +17,7 @@ func (m *Main) subcommands() []*cobra.Command {
 		m.verifyCommand(),
 		m.diffCommand(),
 		m.appealCommand(),
+		m.benchCommand(),
 	}
 }
 

@@ -778,3 +778,16 @@ func (cg *countyGen) stageClose() error {
 	_, err := cg.emit(meta{aggregate: events.AggYear, actor: actorCommittee, occurred: cg.day(15, 31)}, &events.YearClosed{})
 	return err
 }
+
+// MinEvents is the smallest stream of the given number of county years:
+// each with every stage but no routine round.
+func MinEvents(counties int) (int, error) {
+	g := &Generator{cfg: GenConfig{BaseYear: 2001, Seed: 1, Start: time.Date(2026, 1, 1, 8, 0, 0, 0, cst), FirstSeq: 1},
+		step: time.Second, entropy: ulid.Monotonic(rand.NewChaCha8([32]byte{}), 0), names: map[reflect.Type][2]any{}}
+	probe, err := g.newCountyGen(0)
+	if err != nil {
+		return 0, err
+	}
+	base, _, err := probe.baseCount()
+	return base * max(counties, 1), err
+}

@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/replay"
+)
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestSmoke runs the whole benchmark at a small size (as CI does): every
+// figure is there, positive, and every ratio to a raw limit is above 0.
+// Nothing here is timed against a target.
+func TestSmoke(t *testing.T) {
+	rep, err := Run(testCtx(t), Config{Events: 20_000, Dir: t.TempDir(), NoSync: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counties != 2 || rep.Events != 20_000 {
+		t.Errorf("counties %d, events %d; want 2 county years of 10,000", rep.Counties, rep.Events)
+	}
+	// 20,000 county events, then the append phases: 1 scheme + 100 raw sync
+	// + 100 one writer + 8×25 on different units + 8×12 on one unit + 2,000 bulk.
+	if want := uint64(20_000 + 1 + 200 + 200 + 200 + 96 + 2000); rep.Stream != want {
+		t.Errorf("stream length %d, want %d", rep.Stream, want)
+	}
+	keys := []string{
+		"raw.async_publish", "rss.load", "raw.sync_publish", "append.one_writer", "append.8_units",
+		"append.8_same_unit", "append.bulk", "rss.appends", "raw.read", "rss.read", "rebuild",
+		"rebuild.seconds", "rss.rebuild", "query.as_of", "query.what_if", "query.explain",
+		"query.audit", "rss.queries", "raw.async_publish_nosync",
+	}
+	for _, k := range keys {
+		f, ok := rep.Figure(k)
+		if !ok {
+			t.Errorf("figure %s missing", k)
+			continue
+		}
+		if f.Value <= 0 {
+			t.Errorf("%s = %v %s, want > 0", k, f.Value, f.Unit)
+		}
+		if f.RatioTo != "" && f.Ratio <= 0 {
+			t.Errorf("%s: ratio to %s = %v, want > 0", k, f.RatioTo, f.Ratio)
+		}
+		if f.Met != nil {
+			t.Errorf("%s: a 1M target judged at 20,000 events", k)
+		}
+	}
+	if len(rep.Figures) != len(keys) {
+		t.Errorf("%d figures, want %d", len(rep.Figures), len(keys))
+	}
+}
+
+// TestGeneratedLedgerVerifies: the synthetic stream is a valid ledger —
+// hash chains intact, and every publication's digest and Merkle root equal
+// what replay recomputes from the stream (the generator scores with its own
+// running facts, so this also checks they match engine.Fold).
+func TestGeneratedLedgerVerifies(t *testing.T) {
+	ctx := testCtx(t)
+	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	nc, err := st.Embedded().Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	min, err := MinEvents(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := min + 1500 // two county years, the last routine round partial
+	g, err := NewGenerator(GenConfig{Events: n, Counties: 2, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLoader(ctx, js, 1, 1000)
+	if err := g.Run(l.add); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if last, _ := st.LastSeq(ctx); last != uint64(n) {
+		t.Fatalf("stream ends at %d, want %d", last, n)
+	}
+	v, err := replay.Verify(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK() {
+		t.Fatalf("generated ledger does not verify: %v", v.First())
+	}
+	pubs := 0
+	for _, y := range v.Years {
+		pubs += len(y.Publications)
+	}
+	if len(v.Years) != 2 || pubs != 4 {
+		t.Errorf("verified %d years with %d publications, want 2 years with 2 each", len(v.Years), pubs)
+	}
+}
