@@ -1,0 +1,402 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kaohe/kaohe/events"
+)
+
+// Fact names of the facts table.
+const (
+	factPart      = "part"       // a unit indicator part (ScoreRecorded, ScoreCorrected)
+	factTarget    = "target"     // a unit indicator target (TargetAdjusted)
+	factScore     = "score"      // a cadre score component (CadreScoreRecorded)
+	factGrade     = "grade"      // a decided grade (GradeDecided)
+	factCondition = "condition"  // a flagged condition: "1" or "0"
+	factStatus    = "status"     // a cadre's roster status
+	factSocial    = "social"     // a rater group's evaluation
+	factVotes     = "votes"      // a ballot tally
+	factVeto      = "veto"       // one veto, by its event id: imposed | lifted
+	factUnit      = "unit"       // a cadre's unit (CadreRegistered)
+	factAppeal    = "appeal"     // an appeal, by its event id: filed | outcome
+	factReg       = "registered" // a cadre's registration: name / class / post
+)
+
+// Values of veto and condition facts.
+const (
+	vetoImposed = "否决 imposed"
+	vetoLifted  = "撤销 lifted"
+	condOn      = "是 yes"
+	condOff     = "否 no"
+)
+
+// applier applies events inside one transaction, with its statements
+// prepared once per transaction.
+type applier struct {
+	d  *DB
+	tx *sql.Tx
+
+	insEvent, insAudit, getFact, putFact, getEntry, putEntry, insScheme *sql.Stmt
+	years                                                               map[int]bool
+}
+
+func (d *DB) newApplier(ctx context.Context, tx *sql.Tx) (*applier, error) {
+	a := &applier{d: d, tx: tx, years: map[int]bool{}}
+	prep := func(dst **sql.Stmt, q string) error {
+		if *dst != nil {
+			return nil
+		}
+		s, err := tx.PrepareContext(ctx, q)
+		*dst = s
+		return err
+	}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&a.insEvent, `INSERT INTO events(seq, id, type, v, year, aggregate, actor_id, actor_role, recorded_ns, occurred_ns, command_id, causation_id, correlation_id, raw)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&a.insAudit, `INSERT INTO audit(seq, event_id, year, type, recorded_ns, occurred_ns, actor_id, actor_role, kind, subject, indicator, part, old_value, new_value, reason, refers, command_id, causation_id, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&a.getFact, `SELECT value FROM facts WHERE year = ? AND kind = ? AND subject = ? AND fact = ? AND indicator = ? AND part = ?`},
+		{&a.putFact, `INSERT INTO facts(year, kind, subject, fact, indicator, part, value, event_id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(year, kind, subject, fact, indicator, part) DO UPDATE SET value = excluded.value, event_id = excluded.event_id, seq = excluded.seq`},
+		{&a.getEntry, `SELECT type, kind, subject, fact, indicator, part, value FROM entries WHERE event_id = ?`},
+		{&a.putEntry, `INSERT OR REPLACE INTO entries(event_id, year, type, kind, subject, fact, indicator, part, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&a.insScheme, `INSERT OR REPLACE INTO schemes(year, seq, event_id, digest, source) VALUES (?, ?, ?, ?, ?)`},
+	} {
+		if err := prep(p.dst, p.q); err != nil {
+			a.close()
+			return nil, fmt.Errorf("projections: prepare: %w", err)
+		}
+	}
+	return a, nil
+}
+
+func (a *applier) close() {
+	for _, s := range []*sql.Stmt{a.insEvent, a.insAudit, a.getFact, a.putFact, a.getEntry, a.putEntry, a.insScheme} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// row is one audit row being built.
+type row struct {
+	kind, subject, indicator, part string
+	old, new, refers, detail       string
+}
+
+// entry is what an earlier event set (entries table).
+type entry struct {
+	typ, kind, subject, fact, indicator, part, value string
+}
+
+// apply writes one event's rows. Only database errors fail it: an event
+// this code cannot read is still indexed and audited (with the problem in
+// its detail), and the engine reports it when the year is scored.
+func (a *applier) apply(ctx context.Context, ev events.Stored) error {
+	a.years[ev.Year] = true
+	if _, err := a.insEvent.ExecContext(ctx, int64(ev.Seq), ev.ID, ev.Type, ev.V, ev.Year, ev.Aggregate,
+		ev.Actor.ID, string(ev.Actor.Role), ev.RecordedAt.UnixNano(), ev.OccurredAt.UnixNano(),
+		ev.CommandID, ev.CausationID, ev.CorrelationID, ev.Raw); err != nil {
+		return fmt.Errorf("projections: index event %d: %w", ev.Seq, err)
+	}
+	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
+	r := row{kind: kind, subject: subject}
+	p, err := events.Payload(ev.Envelope)
+	if err != nil {
+		r.detail = "无法读取 unreadable: " + err.Error()
+	} else if err := a.derive(ctx, ev, p, &r); err != nil {
+		return fmt.Errorf("projections: event %d (%s): %w", ev.Seq, ev.Type, err)
+	}
+	if _, err := a.insAudit.ExecContext(ctx, int64(ev.Seq), ev.ID, ev.Year, ev.Type, ev.RecordedAt.UnixNano(), ev.OccurredAt.UnixNano(),
+		ev.Actor.ID, string(ev.Actor.Role), r.kind, r.subject, r.indicator, r.part, r.old, r.new, ev.Reason, r.refers,
+		ev.CommandID, ev.CausationID, r.detail); err != nil {
+		return fmt.Errorf("projections: audit event %d: %w", ev.Seq, err)
+	}
+	return nil
+}
+
+func (a *applier) fact(ctx context.Context, year int, kind, subject, fact, indicator, part string) (string, error) {
+	var v string
+	err := a.getFact.QueryRowContext(ctx, year, kind, subject, fact, indicator, part).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+func (a *applier) setFact(ctx context.Context, ev events.Stored, kind, subject, fact, indicator, part, value string) error {
+	_, err := a.putFact.ExecContext(ctx, ev.Year, kind, subject, fact, indicator, part, value, ev.ID, int64(ev.Seq))
+	return err
+}
+
+func (a *applier) entry(ctx context.Context, id string) (entry, bool, error) {
+	var e entry
+	err := a.getEntry.QueryRowContext(ctx, id).Scan(&e.typ, &e.kind, &e.subject, &e.fact, &e.indicator, &e.part, &e.value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, false, nil
+	}
+	return e, err == nil, err
+}
+
+func (a *applier) setEntry(ctx context.Context, ev events.Stored, e entry) error {
+	_, err := a.putEntry.ExecContext(ctx, ev.ID, ev.Year, ev.Type, e.kind, e.subject, e.fact, e.indicator, e.part, e.value)
+	return err
+}
+
+// change records a fact's new value: the audit row's indicator, part, old
+// and new, and the facts row.
+func (a *applier) change(ctx context.Context, ev events.Stored, r *row, fact, indicator, part, value string) error {
+	old, err := a.fact(ctx, ev.Year, r.kind, r.subject, fact, indicator, part)
+	if err != nil {
+		return err
+	}
+	r.indicator, r.part, r.old, r.new = indicator, part, old, value
+	return a.setFact(ctx, ev, r.kind, r.subject, fact, indicator, part, value)
+}
+
+// derive fills the audit row and updates facts and entries for one event.
+func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) error {
+	switch x := p.(type) {
+	case *events.SchemeDefined:
+		sum := sha256.Sum256([]byte(x.Source))
+		digest := hex.EncodeToString(sum[:])
+		var prev string
+		err := a.tx.QueryRowContext(ctx, `SELECT digest FROM schemes WHERE year = ? ORDER BY seq DESC LIMIT 1`, ev.Year).Scan(&prev)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		r.old, r.new = short(prev), short(digest)
+		if sc, err := a.d.parsedScheme(digest, x.Source); err != nil {
+			r.detail = "方案无法解析 scheme does not parse: " + err.Error()
+		} else {
+			r.detail = sc.Title
+		}
+		_, err = a.insScheme.ExecContext(ctx, ev.Year, int64(ev.Seq), ev.ID, digest, x.Source)
+		return err
+
+	case *events.TargetAdjusted:
+		old, err := a.fact(ctx, ev.Year, r.kind, r.subject, factTarget, x.Indicator, "")
+		if err != nil {
+			return err
+		}
+		if old == "" { // still the scheme's target
+			sc, err := a.d.schemeOf(ctx, a.tx, ev.Year)
+			if err != nil {
+				return err
+			}
+			if sc != nil {
+				if u, ok := sc.Unit(r.subject); ok {
+					old = u.Targets[x.Indicator]
+				}
+			}
+		}
+		r.indicator, r.part, r.old, r.new = x.Indicator, factTarget, old, string(x.Target)
+		r.detail = "批准文号 approval: " + x.ApprovalRef
+		if x.Override {
+			r.detail += "; 截止后受理 accepted after the cut-off"
+		}
+		return a.setFact(ctx, ev, r.kind, r.subject, factTarget, x.Indicator, "", string(x.Target))
+
+	case *events.ScoreRecorded:
+		if err := a.change(ctx, ev, r, factPart, x.Indicator, x.Part, string(x.Value)); err != nil {
+			return err
+		}
+		r.detail = joinDetail("来源 source: "+x.Source, x.Note)
+		return a.setEntry(ctx, ev, entry{kind: r.kind, subject: r.subject, fact: factPart, indicator: x.Indicator, part: x.Part, value: string(x.Value)})
+
+	case *events.CadreScoreRecorded:
+		if err := a.change(ctx, ev, r, factScore, "", x.Component, string(x.Value)); err != nil {
+			return err
+		}
+		r.detail = x.Note
+		return a.setEntry(ctx, ev, entry{kind: r.kind, subject: r.subject, fact: factScore, part: x.Component, value: string(x.Value)})
+
+	case *events.ScoreCorrected:
+		r.refers = x.Supersedes
+		old, ok, err := a.entry(ctx, x.Supersedes)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.new = string(x.Value)
+			r.detail = "更正的记录不存在 no entry " + x.Supersedes + " to correct"
+			return nil
+		}
+		// The old value is the superseded entry's, so a correction of a
+		// correction shows what that correction had set.
+		r.kind, r.subject, r.indicator, r.part = old.kind, old.subject, old.indicator, old.part
+		r.old, r.new = old.value, string(x.Value)
+		if old.typ == "ScoreCorrected" {
+			r.detail = "更正此前的更正 corrects a correction"
+		}
+		if err := a.setFact(ctx, ev, old.kind, old.subject, old.fact, old.indicator, old.part, string(x.Value)); err != nil {
+			return err
+		}
+		return a.setEntry(ctx, ev, entry{kind: old.kind, subject: old.subject, fact: old.fact, indicator: old.indicator, part: old.part, value: string(x.Value)})
+
+	case *events.SocialEvaluationRecorded:
+		v := string(x.Score)
+		if len(x.Ballots) > 0 {
+			v = levels(x.Ballots, 0)
+		}
+		return a.change(ctx, ev, r, factSocial, x.Group, "", v)
+
+	case *events.VotesTallied:
+		return a.change(ctx, ev, r, factVotes, x.Item, "", levels(x.Counts, x.Valid))
+
+	case *events.BonusGranted:
+		adjustment(r, "+", x.Item, x.Level, x.Matter, string(x.Points), x.Count)
+		return nil
+
+	case *events.DeductionApplied:
+		adjustment(r, "−", x.Item, x.Level, x.Matter, string(x.Points), x.Count)
+		return nil
+
+	case *events.VetoImposed:
+		r.indicator, r.new = x.Area, vetoImposed
+		if err := a.setFact(ctx, ev, r.kind, r.subject, factVeto, x.Area, ev.ID, vetoImposed); err != nil {
+			return err
+		}
+		return a.setEntry(ctx, ev, entry{kind: r.kind, subject: r.subject, fact: factVeto, indicator: x.Area, part: ev.ID, value: vetoImposed})
+
+	case *events.VetoLifted:
+		r.refers = x.Veto
+		v, ok, err := a.entry(ctx, x.Veto)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.new, r.detail = vetoLifted, "否决记录不存在 no veto "+x.Veto
+			return nil
+		}
+		r.kind, r.subject, r.indicator, r.old, r.new = v.kind, v.subject, v.indicator, vetoImposed, vetoLifted
+		return a.setFact(ctx, ev, v.kind, v.subject, factVeto, v.indicator, v.part, vetoLifted)
+
+	case *events.ConditionFlagged:
+		r.detail = x.Note
+		return a.change(ctx, ev, r, factCondition, x.Condition, "", condOn)
+
+	case *events.ConditionCleared:
+		return a.change(ctx, ev, r, factCondition, x.Condition, "", condOff)
+
+	case *events.AppealFiled:
+		r.indicator, r.new = factAppeal, "申请 filed"
+		r.detail = joinDetail(x.Claim, strings.Join(x.Disputed, ", "))
+		if err := a.setFact(ctx, ev, r.kind, r.subject, factAppeal, "", ev.ID, "申请 filed"); err != nil {
+			return err
+		}
+		return a.setEntry(ctx, ev, entry{kind: r.kind, subject: r.subject, fact: factAppeal, part: ev.ID, value: "申请 filed"})
+
+	case *events.AppealResolved:
+		r.refers, r.indicator, r.new = x.Appeal, factAppeal, x.Outcome
+		ap, ok, err := a.entry(ctx, x.Appeal)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.detail = "复核申请不存在 no appeal " + x.Appeal
+			return nil
+		}
+		r.kind, r.subject, r.old = ap.kind, ap.subject, ap.value
+		return a.setFact(ctx, ev, ap.kind, ap.subject, factAppeal, "", ap.part, x.Outcome)
+
+	case *events.CadreRegistered:
+		reg := joinDetail(x.Name, x.Class, x.Post)
+		if err := a.change(ctx, ev, r, factReg, "", "", reg); err != nil {
+			return err
+		}
+		r.detail = "单位 unit: " + x.Unit
+		return a.setFact(ctx, ev, r.kind, r.subject, factUnit, "", "", x.Unit)
+
+	case *events.CadreStatusSet:
+		return a.change(ctx, ev, r, factStatus, "", "", x.Status)
+
+	case *events.GradeDecided:
+		r.kind, r.subject = x.Kind, x.Subject
+		old, err := a.fact(ctx, ev.Year, x.Kind, x.Subject, factGrade, "", "")
+		if err != nil {
+			return err
+		}
+		if old == "" {
+			old = x.Proposed
+		}
+		r.indicator, r.old, r.new = factGrade, old, x.Grade
+		r.detail = "建议 proposed: " + x.Proposed
+		if x.Override {
+			r.detail += "; 改变建议等次 overrides the proposal"
+		}
+		return a.setFact(ctx, ev, x.Kind, x.Subject, factGrade, "", "", x.Grade)
+
+	case *events.ResultsPublished:
+		r.indicator, r.new = "version", "v"+strconv.Itoa(x.Version)
+		r.detail = fmt.Sprintf("结果摘要 digest %s, 截至 up to seq %d, %d 个事件 events", short(x.Digest), x.UpToSeq, x.Events)
+		return nil
+
+	case *events.YearClosed:
+		r.new = "关闭 closed"
+		return nil
+	}
+	r.detail = "未知事件 unhandled event type"
+	return nil
+}
+
+// adjustment describes a bonus or deduction entry.
+func adjustment(r *row, sign, item, level, matter, points string, count int) {
+	r.indicator, r.part = item, level
+	v := sign
+	switch {
+	case points != "":
+		v += points
+	case level != "":
+		v += level
+	default:
+		v += "1"
+	}
+	if count > 1 {
+		v += " ×" + strconv.Itoa(count)
+	}
+	r.new = v
+	if matter != "" {
+		r.detail = "事项 matter: " + matter
+	}
+}
+
+// levels writes ballot counts as "优秀 42, 称职 8 / 50".
+func levels(counts []events.LevelCount, valid int) string {
+	parts := make([]string, len(counts))
+	for i, c := range counts {
+		parts[i] = c.Level + " " + strconv.Itoa(c.Count)
+	}
+	s := strings.Join(parts, ", ")
+	if valid > 0 {
+		s += " / " + strconv.Itoa(valid)
+	}
+	return s
+}
+
+func joinDetail(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+func short(digest string) string {
+	if len(digest) > 12 {
+		return digest[:12]
+	}
+	return digest
+}

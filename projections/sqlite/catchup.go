@@ -1,0 +1,365 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/kaohe/kaohe/events"
+)
+
+// Progress reports a catch-up or rebuild after each batch.
+type Progress struct {
+	Applied uint64 // events applied so far
+	Total   uint64 // events to apply (an estimate for a one-year rebuild)
+	Seq     uint64 // stream sequence of the last event applied
+}
+
+// Stats says what a catch-up or rebuild did.
+type Stats struct {
+	Applied  uint64        // events applied
+	Batches  int           // transactions committed
+	Years    []int         // years whose results were recomputed, ascending
+	LastSeq  uint64        // checkpoint at the end
+	Duration time.Duration // wall time
+}
+
+// ErrAhead: the projections have applied more of the stream than the
+// stream holds — the file belongs to another stream. Rebuild it.
+var ErrAhead = errors.New("projections: the database is ahead of the stream (it was built from another stream): rebuild it")
+
+// CatchUp applies every event after the checkpoint up to the stream's
+// current last sequence, in transactions of SetBatch events, each writing
+// its rows and the new checkpoint together; then it scores every year whose
+// events changed. Stopped at any point (an error, a crash), it resumes
+// from the checkpoint without applying an event twice or skipping one.
+func (d *DB) CatchUp(ctx context.Context, st *events.Store) (Stats, error) {
+	return d.catchUp(ctx, st, nil)
+}
+
+// CatchUpProgress is CatchUp with a progress callback after each batch.
+func (d *DB) CatchUpProgress(ctx context.Context, st *events.Store, progress func(Progress)) (Stats, error) {
+	return d.catchUp(ctx, st, progress)
+}
+
+func (d *DB) catchUp(ctx context.Context, st *events.Store, progress func(Progress)) (Stats, error) {
+	start := time.Now()
+	var stats Stats
+	from, err := d.Checkpoint(ctx)
+	if err != nil {
+		return stats, err
+	}
+	end, err := st.LastSeq(ctx)
+	if err != nil {
+		return stats, err
+	}
+	if from > end {
+		return stats, fmt.Errorf("%w (checkpoint %d, stream's last sequence %d)", ErrAhead, from, end)
+	}
+	if end > from {
+		total := end - from
+		err = d.pump(ctx, func(ctx context.Context, fn func(events.Stored) error) error {
+			return st.Read(ctx, events.AllSubjects, from+1, end, fn)
+		}, &stats, func(p Progress) {
+			if progress != nil {
+				p.Total = total
+				progress(p)
+			}
+		})
+		if err != nil {
+			return stats, err
+		}
+	}
+	if err := d.ensureIndexes(ctx); err != nil {
+		return stats, err
+	}
+	years, err := d.RefreshResults(ctx)
+	stats.Years = years
+	stats.LastSeq, _ = d.Checkpoint(ctx)
+	stats.Duration = time.Since(start)
+	return stats, err
+}
+
+// pump reads events on one goroutine (the stream consumer decodes JSON)
+// and applies them in batches on this one (SQLite), so the two overlap.
+func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.Stored) error) error, stats *Stats, progress func(Progress)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []events.Stored, 2)
+	readErr := make(chan error, 1)
+	size := d.batch
+	go func() {
+		defer close(batches)
+		batch := make([]events.Stored, 0, size)
+		send := func() error {
+			select {
+			case batches <- batch:
+				batch = make([]events.Stored, 0, size)
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := read(ctx, func(ev events.Stored) error {
+			batch = append(batch, ev)
+			if len(batch) == size {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			err = send()
+		}
+		readErr <- err
+	}()
+	for b := range batches {
+		n, err := d.applyBatch(ctx, b, stats.Batches+1)
+		if err != nil {
+			cancel()
+			for range batches {
+			}
+			<-readErr
+			return err
+		}
+		stats.Batches++
+		stats.Applied += uint64(n)
+		progress(Progress{Applied: stats.Applied, Seq: b[len(b)-1].Seq})
+	}
+	return <-readErr
+}
+
+// applyBatch applies evs (stream order) in one transaction with the new
+// checkpoint. Events at or below the checkpoint it finds are skipped:
+// another process got there first. It returns how many it applied.
+func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, n int) (int, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("projections: begin: %w", err)
+	}
+	defer tx.Rollback()
+	cp, err := checkpoint(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	a, err := d.newApplier(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	defer a.close()
+	applied := 0
+	for _, ev := range evs {
+		if ev.Seq <= cp {
+			continue
+		}
+		if err := a.apply(ctx, ev); err != nil {
+			return 0, err
+		}
+		cp = ev.Seq
+		applied++
+	}
+	if applied == 0 {
+		return 0, nil
+	}
+	if err := markDirty(ctx, tx, a.years); err != nil {
+		return 0, err
+	}
+	if err := setCheckpoint(ctx, tx, cp); err != nil {
+		return 0, err
+	}
+	if d.beforeCommit != nil {
+		if err := d.beforeCommit(n); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("projections: commit: %w", err)
+	}
+	if d.afterCommit != nil {
+		if err := d.afterCommit(n, cp); err != nil {
+			return applied, err
+		}
+	}
+	return applied, nil
+}
+
+func markDirty(ctx context.Context, q querier, years map[int]bool) error {
+	ys := make([]int, 0, len(years))
+	for y := range years {
+		ys = append(ys, y)
+	}
+	sort.Ints(ys)
+	for _, y := range ys {
+		if _, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_years(year) VALUES (?)`, y); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Rebuild empties the projections and replays the stream into them: every
+// year (year 0), or one year. A full rebuild commits in batches and, if
+// stopped, resumes with CatchUp. A one-year rebuild replaces that year's
+// rows up to the checkpoint in one transaction (the year is never seen
+// half-built), then catches up with the rest of the stream.
+func (d *DB) Rebuild(ctx context.Context, st *events.Store, year int, progress func(Progress)) (Stats, error) {
+	if year == 0 {
+		if err := d.reset(ctx); err != nil {
+			return Stats{}, err
+		}
+		return d.catchUp(ctx, st, progress)
+	}
+	start := time.Now()
+	applied, err := d.rebuildYear(ctx, st, year, progress)
+	if err != nil {
+		return Stats{}, err
+	}
+	stats, err := d.catchUp(ctx, st, nil)
+	stats.Applied += applied
+	stats.Years = appendYear(stats.Years, year)
+	stats.Duration = time.Since(start)
+	return stats, err
+}
+
+// reset deletes every row and the secondary indexes (created again when
+// the catch-up ends).
+func (d *DB) reset(ctx context.Context) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("projections: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for _, ix := range indexNames {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix); err != nil {
+			return err
+		}
+	}
+	for _, t := range tables {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+			return fmt.Errorf("projections: empty %s: %w", t, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// Give the emptied pages back so the file does not keep its old size.
+	_, err = d.db.ExecContext(ctx, `VACUUM`)
+	return err
+}
+
+func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progress func(Progress)) (uint64, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("projections: begin: %w", err)
+	}
+	defer tx.Rollback()
+	cp, err := checkpoint(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	var total uint64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE year = ?`, year).Scan(&total); err != nil {
+		return 0, err
+	}
+	for _, t := range yearTables {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE year = ?`, year); err != nil {
+			return 0, fmt.Errorf("projections: delete %d from %s: %w", year, t, err)
+		}
+	}
+	var applied uint64
+	if cp > 0 {
+		a, err := d.newApplier(ctx, tx)
+		if err != nil {
+			return 0, err
+		}
+		defer a.close()
+		err = st.Read(ctx, events.YearSubjects(year), 1, cp, func(ev events.Stored) error {
+			if err := a.apply(ctx, ev); err != nil {
+				return err
+			}
+			applied++
+			if progress != nil && applied%uint64(d.batch) == 0 {
+				progress(Progress{Applied: applied, Total: max(total, applied), Seq: ev.Seq})
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		if progress != nil {
+			progress(Progress{Applied: applied, Total: applied, Seq: cp})
+		}
+	}
+	if _, err := d.refreshYear(ctx, tx, year); err != nil {
+		return 0, err
+	}
+	return applied, tx.Commit()
+}
+
+// Follow keeps the projections current until ctx is done: it catches up,
+// then watches the stream and applies new events in batches as they come
+// (all that are waiting, up to SetBatch), scoring the changed years when
+// the stream is idle. It returns ctx.Err() when stopped.
+func (d *DB) Follow(ctx context.Context, st *events.Store) error {
+	if _, err := d.CatchUp(ctx, st); err != nil {
+		return err
+	}
+	from, err := d.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan events.Stored, d.batch)
+	watchErr := make(chan error, 1)
+	go func() {
+		watchErr <- st.Watch(ctx, from+1, func(ev events.Stored) error {
+			select {
+			case ch <- ev:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	n := 0
+	for {
+		var ev events.Stored
+		select {
+		case ev = <-ch:
+		case err := <-watchErr:
+			return err
+		}
+		batch := []events.Stored{ev}
+	drain:
+		for len(batch) < d.batch {
+			select {
+			case ev = <-ch:
+				batch = append(batch, ev)
+			default:
+				break drain
+			}
+		}
+		n++
+		if _, err := d.applyBatch(ctx, batch, n); err != nil {
+			return err
+		}
+		if len(ch) == 0 {
+			if _, err := d.RefreshResults(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func appendYear(ys []int, y int) []int {
+	for _, x := range ys {
+		if x == y {
+			return ys
+		}
+	}
+	ys = append(ys, y)
+	sort.Ints(ys)
+	return ys
+}

@@ -1,0 +1,230 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync"
+
+	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
+
+	"github.com/kaohe/kaohe/projections/scheme"
+)
+
+//go:embed schema.sql
+var schemaSQL string
+
+// schemaVersion is PRAGMA user_version of a current file. Bump it whenever
+// the schema or what a row means changes: a file of another version is
+// dropped and rebuilt from the stream on Open (it is a cache, never
+// migrated).
+const schemaVersion = 1
+
+// DefaultBatch is how many events one transaction applies.
+const DefaultBatch = 1000
+
+// indexes are the secondary indexes. A full rebuild drops them and creates
+// them again at the end: building an index once by sorting is several times
+// faster than keeping it up to date row by row.
+var indexes = []string{
+	`CREATE INDEX IF NOT EXISTS events_year ON events(year, seq)`,
+	`CREATE INDEX IF NOT EXISTS events_id ON events(id)`,
+	`CREATE INDEX IF NOT EXISTS audit_year ON audit(year, seq)`,
+	`CREATE INDEX IF NOT EXISTS audit_subject ON audit(year, subject, seq)`,
+	`CREATE INDEX IF NOT EXISTS audit_actor ON audit(year, actor_id, seq)`,
+}
+
+var indexNames = []string{"events_year", "events_id", "audit_year", "audit_subject", "audit_actor"}
+
+// tables lists every table of schema.sql, for dropping an outdated file
+// and for full rebuilds.
+var tables = []string{"meta", "events", "audit", "facts", "entries", "schemes", "dirty_years",
+	"year_results", "unit_results", "team_results", "cadre_results"}
+
+// yearTables are the tables with a year column: a one-year rebuild deletes
+// that year's rows from each.
+var yearTables = []string{"events", "audit", "facts", "entries", "schemes", "dirty_years",
+	"year_results", "unit_results", "team_results", "cadre_results"}
+
+// DB is the projections database: one SQLite file in WAL mode. It is safe
+// for concurrent use, also by several processes: every write transaction
+// takes the write lock first (BEGIN IMMEDIATE) and re-reads the checkpoint,
+// so two processes catching up at once never apply an event twice.
+type DB struct {
+	db    *sql.DB
+	path  string
+	batch int
+
+	mu      sync.Mutex
+	schemes map[string]*scheme.Scheme // digest → parsed; immutable, safe across rollbacks
+
+	// hooks for crash tests (export_test.go); nil in production.
+	beforeCommit func(batch int) error
+	afterCommit  func(batch int, lastSeq uint64) error
+}
+
+// Open opens (creating if needed) the projections file at path. A file
+// written by another schema version is emptied; CatchUp then rebuilds it.
+func Open(path string) (*DB, error) {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	// NORMAL is enough in WAL mode: a crash loses at most the last
+	// transactions, never consistency, and the stream re-supplies them.
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_busy_timeout", "30000")
+	q.Set("_txlock", "immediate")
+	q.Set("_foreign_keys", "1")
+	q.Set("_cache_size", "-65536") // 64 MiB page cache per connection
+	sdb, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("projections: open %s: %w", path, err)
+	}
+	d := &DB{db: sdb, path: path, batch: DefaultBatch, schemes: map[string]*scheme.Scheme{}}
+	if err := d.init(context.Background()); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("projections: open %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// Close closes the file.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Path is the file's path.
+func (d *DB) Path() string { return d.path }
+
+// SetBatch sets how many events one transaction applies (default 1000).
+func (d *DB) SetBatch(n int) {
+	if n > 0 {
+		d.batch = n
+	}
+}
+
+// init creates the schema, or drops and recreates it when the file is of
+// another version.
+func (d *DB) init(ctx context.Context) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return err
+	}
+	if v == schemaVersion {
+		return tx.Rollback()
+	}
+	for _, t := range tables {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	for _, ix := range indexes {
+		if _, err := tx.ExecContext(ctx, ix); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `PRAGMA user_version = `+strconv.Itoa(schemaVersion)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// querier is what reads need: the DB or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Checkpoint is the last stream sequence applied (0: nothing yet).
+func (d *DB) Checkpoint(ctx context.Context) (uint64, error) {
+	return checkpoint(ctx, d.db)
+}
+
+func checkpoint(ctx context.Context, q querier) (uint64, error) {
+	var s string
+	err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'last_seq'`).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("projections: read checkpoint: %w", err)
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("projections: bad checkpoint %q", s)
+	}
+	return n, nil
+}
+
+func setCheckpoint(ctx context.Context, q querier, seq uint64) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('last_seq', ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, strconv.FormatUint(seq, 10))
+	return err
+}
+
+// ensureIndexes creates any missing secondary index (after a full rebuild,
+// or a rebuild that stopped half way).
+func (d *DB) ensureIndexes(ctx context.Context) error {
+	for _, ix := range indexes {
+		if _, err := d.db.ExecContext(ctx, ix); err != nil {
+			return fmt.Errorf("projections: create index: %w", err)
+		}
+	}
+	return nil
+}
+
+// parsedScheme parses a scheme source once per digest.
+func (d *DB) parsedScheme(digest, source string) (*scheme.Scheme, error) {
+	d.mu.Lock()
+	sc, ok := d.schemes[digest]
+	d.mu.Unlock()
+	if ok {
+		return sc, nil
+	}
+	sc, err := scheme.Parse([]byte(source))
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.schemes[digest] = sc
+	d.mu.Unlock()
+	return sc, nil
+}
+
+// schemeOf is the scheme in force for a year in q's view (nil when the
+// year has none, or it does not parse).
+func (d *DB) schemeOf(ctx context.Context, q querier, year int) (*scheme.Scheme, error) {
+	var digest string
+	err := q.QueryRowContext(ctx, `SELECT digest FROM schemes WHERE year = ? ORDER BY seq DESC LIMIT 1`, year).Scan(&digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	sc, ok := d.schemes[digest]
+	d.mu.Unlock()
+	if ok {
+		return sc, nil
+	}
+	var source string
+	if err := q.QueryRowContext(ctx, `SELECT source FROM schemes WHERE year = ? AND digest = ? LIMIT 1`, year, digest).Scan(&source); err != nil {
+		return nil, err
+	}
+	sc, err = d.parsedScheme(digest, source)
+	if err != nil {
+		return nil, nil // the engine reports it in the year's results
+	}
+	return sc, nil
+}

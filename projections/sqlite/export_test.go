@@ -1,0 +1,71 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// SetHooks installs crash-test hooks: beforeCommit runs inside a batch's
+// transaction (an error rolls the batch back), afterCommit after it
+// committed (an error stops the catch-up there). nil removes them.
+func (d *DB) SetHooks(beforeCommit func(batch int) error, afterCommit func(batch int, lastSeq uint64) error) {
+	d.beforeCommit, d.afterCommit = beforeCommit, afterCommit
+}
+
+// Dump is every row of every table, sorted, one line per row: two files
+// with the same dump hold the same projections.
+func (d *DB) Dump(ctx context.Context) (string, error) {
+	var b strings.Builder
+	for _, t := range tables {
+		probe, err := d.db.QueryContext(ctx, `SELECT * FROM `+t+` LIMIT 0`)
+		if err != nil {
+			return "", err
+		}
+		cols, _ := probe.Columns()
+		probe.Close()
+		order := make([]string, len(cols))
+		for i := range cols {
+			order[i] = strconv.Itoa(i + 1)
+		}
+		rows, err := d.db.QueryContext(ctx, `SELECT * FROM `+t+` ORDER BY `+strings.Join(order, ", "))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "== %s %v\n", t, cols)
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return "", err
+			}
+			for i, v := range vals {
+				if i > 0 {
+					b.WriteString(" | ")
+				}
+				if bs, ok := v.([]byte); ok {
+					v = string(bs)
+				}
+				fmt.Fprint(&b, v)
+			}
+			b.WriteString("\n")
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+// HasIndex reports whether a secondary index exists.
+func (d *DB) HasIndex(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n)
+	return n > 0, err
+}

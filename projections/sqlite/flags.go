@@ -1,0 +1,265 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/scheme"
+)
+
+// Flag codes: what an inspector (纪检监察) should look at.
+const (
+	FlagAfterPublication = "after_publication"        // 公布后变更
+	FlagCorrectionChain  = "correction_of_correction" // 更正的更正
+	FlagSelfScoring      = "self_scoring"             // 回避: an actor scoring their own unit
+	FlagNearDeadline     = "near_deadline"            // 临近截止变更
+	FlagGradeOverride    = "grade_override"           // 等次决定改变建议
+	FlagTargetAfterCut   = "target_after_cutoff"      // 截止后调整目标
+)
+
+// FlagLabels gives each flag code its label (Chinese, then English).
+var FlagLabels = map[string]string{
+	FlagAfterPublication: "公布后变更 changed after publication",
+	FlagCorrectionChain:  "更正的更正 correction of a correction",
+	FlagSelfScoring:      "回避 scored their own unit",
+	FlagNearDeadline:     "临近截止变更 changed shortly before a deadline",
+	FlagGradeOverride:    "改变建议等次 grade decision overrides the proposal",
+	FlagTargetAfterCut:   "截止后调整目标 target adjusted after the cut-off",
+}
+
+// Flag is one event an inspector should look at, and why.
+type Flag struct {
+	Code   string   `json:"code"`
+	Label  string   `json:"label"`
+	Detail string   `json:"detail"`
+	Event  AuditRow `json:"event"`
+}
+
+// FlagOptions tunes Flags.
+type FlagOptions struct {
+	// Window is how close before a deadline (the target cut-off, a
+	// publication) a change is flagged; default 3 days.
+	Window time.Duration
+}
+
+// changes are the event types that change what is scored.
+var changes = map[string]bool{
+	"SchemeDefined": true, "TargetAdjusted": true, "ScoreRecorded": true, "ScoreCorrected": true,
+	"SocialEvaluationRecorded": true, "VotesTallied": true, "BonusGranted": true, "DeductionApplied": true,
+	"VetoImposed": true, "VetoLifted": true, "ConditionFlagged": true, "ConditionCleared": true,
+	"CadreRegistered": true, "CadreScoreRecorded": true, "CadreStatusSet": true, "GradeDecided": true,
+}
+
+// firstEntries are types whose first entry of a value is routine; only a
+// re-entry (an old value replaced) counts as a late change.
+var firstEntries = map[string]bool{
+	"ScoreRecorded": true, "CadreScoreRecorded": true, "SocialEvaluationRecorded": true,
+	"VotesTallied": true, "CadreRegistered": true, "GradeDecided": true, "SchemeDefined": true,
+}
+
+// Flags lists, in stream order, the events of a year an inspector should
+// look at: changes after a publication; corrections of corrections; scores
+// an actor entered for their own unit or its cadres (回避: the actor id is
+// the unit, or a department whose name is the unit's); changes shortly
+// before the target cut-off or a publication; grade decisions that differ
+// from the computed proposal; targets adjusted after the cut-off.
+func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, error) {
+	if opt.Window <= 0 {
+		opt.Window = 72 * time.Hour
+	}
+	rows, err := d.Audit(ctx, AuditQuery{Year: year})
+	if err != nil {
+		return nil, err
+	}
+	sc, err := d.schemeOf(ctx, d.db, year)
+	if err != nil {
+		return nil, err
+	}
+	cadreUnit, err := d.cadreUnits(ctx, year)
+	if err != nil {
+		return nil, err
+	}
+	payloads, err := d.payloads(ctx, year, "GradeDecided", "TargetAdjusted")
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*AuditRow, len(rows))
+	var pubs []*AuditRow
+	for i := range rows {
+		byID[rows[i].EventID] = &rows[i]
+		if rows[i].Type == "ResultsPublished" {
+			pubs = append(pubs, &rows[i])
+		}
+	}
+	var cutoff time.Time
+	if sc != nil {
+		cutoff = sc.TargetCutoff()
+	}
+	viaAppeal := func(r *AuditRow) string {
+		if c, ok := byID[r.Causation]; ok && c.Type == "AppealFiled" {
+			return "; 经复核 via appeal " + c.EventID
+		}
+		return ""
+	}
+
+	var out []Flag
+	for i := range rows {
+		r := &rows[i]
+		add := func(code, detail string) {
+			out = append(out, Flag{Code: code, Label: FlagLabels[code], Detail: detail, Event: *r})
+		}
+		// Changes after a publication.
+		if changes[r.Type] {
+			var last *AuditRow
+			for _, p := range pubs {
+				if p.Seq < r.Seq {
+					last = p
+				}
+			}
+			if last != nil {
+				add(FlagAfterPublication, fmt.Sprintf("公布 %s (seq %d) 之后 after publication %s%s", last.New, last.Seq, last.New, viaAppeal(r)))
+			}
+		}
+		// Corrections of corrections.
+		if r.Type == "ScoreCorrected" {
+			if prev, ok := byID[r.Refers]; ok && prev.Type == "ScoreCorrected" {
+				add(FlagCorrectionChain, fmt.Sprintf("更正 %s (seq %d, %s → %s, by %s), 其又更正 which corrected %s",
+					prev.EventID, prev.Seq, prev.Old, prev.New, prev.Actor.ID, prev.Refers))
+			}
+		}
+		// 回避: an actor scoring their own unit.
+		if changes[r.Type] && r.Type != "SchemeDefined" {
+			if why := selfScoring(r, sc, cadreUnit); why != "" {
+				add(FlagSelfScoring, why)
+			}
+		}
+		// Changes shortly before a deadline.
+		if changes[r.Type] && (!firstEntries[r.Type] || r.Old != "") {
+			if r.Type == "TargetAdjusted" && !cutoff.IsZero() && !r.OccurredAt.After(cutoff) && cutoff.Sub(r.OccurredAt) < opt.Window {
+				add(FlagNearDeadline, fmt.Sprintf("目标调整截止 target cut-off %s 前 %s before", cutoff.Format(time.DateTime), hours(cutoff.Sub(r.OccurredAt))))
+			}
+			for _, p := range pubs {
+				if p.Seq > r.Seq && p.RecordedAt.Sub(r.RecordedAt) < opt.Window {
+					add(FlagNearDeadline, fmt.Sprintf("公布 %s 前 %s before publication %s (seq %d)", p.New, hours(p.RecordedAt.Sub(r.RecordedAt)), p.New, p.Seq))
+					break
+				}
+			}
+		}
+		// Decisions that override the proposal.
+		if x, ok := payloads[r.Seq].(*events.GradeDecided); ok && (x.Override || (x.Proposed != "" && x.Grade != x.Proposed)) {
+			add(FlagGradeOverride, fmt.Sprintf("%s %s: 建议 proposed %s → 决定 decided %s", x.Kind, x.Subject, x.Proposed, x.Grade))
+		}
+		// Targets adjusted after the cut-off.
+		if x, ok := payloads[r.Seq].(*events.TargetAdjusted); ok {
+			late := !cutoff.IsZero() && r.OccurredAt.After(cutoff)
+			if x.Override || late {
+				detail := "截止后受理 accepted after the cut-off"
+				if !cutoff.IsZero() {
+					detail = fmt.Sprintf("截止 cut-off %s, 发生 occurred %s", cutoff.Format(time.DateOnly), r.OccurredAt.In(cutoff.Location()).Format(time.DateOnly))
+				}
+				add(FlagTargetAfterCut, detail+viaAppeal(r))
+			}
+		}
+	}
+	return out, nil
+}
+
+// selfScoring says why an event is a conflict of interest, or "".
+func selfScoring(r *AuditRow, sc *scheme.Scheme, cadreUnit map[string]string) string {
+	if r.Subject == "" || r.Actor.ID == "" {
+		return ""
+	}
+	unit := r.Subject
+	switch r.Kind {
+	case "unit", "team":
+	case "cadre":
+		if r.Actor.ID == r.Subject {
+			return fmt.Sprintf("干部 %s 为自己打分 cadre scored themselves", r.Subject)
+		}
+		unit = cadreUnit[r.Subject]
+		if unit == "" {
+			return ""
+		}
+	default:
+		return ""
+	}
+	if r.Actor.ID == unit {
+		if r.Kind == "cadre" {
+			return fmt.Sprintf("%s 为本单位干部 %s 打分 scored a cadre of its own unit", unit, r.Subject)
+		}
+		return fmt.Sprintf("%s 为本单位打分 scored its own unit", unit)
+	}
+	if sc != nil && r.Actor.Role == events.RoleDepartment {
+		var dept string
+		for _, dp := range sc.Departments {
+			if dp.ID == r.Actor.ID {
+				dept = dp.Name
+			}
+		}
+		if u, ok := sc.Unit(unit); ok && dept != "" && strings.TrimSpace(dept) == strings.TrimSpace(u.Name) {
+			return fmt.Sprintf("部门 %s (%s) 即被考核单位 %s is the unit it scored", r.Actor.ID, dept, unit)
+		}
+	}
+	return ""
+}
+
+// cadreUnits maps each registered cadre of a year to their unit.
+func (d *DB) cadreUnits(ctx context.Context, year int) (map[string]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT subject, value FROM facts WHERE year = ? AND kind = 'cadre' AND fact = ?`, year, factUnit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var c, u string
+		if err := rows.Scan(&c, &u); err != nil {
+			return nil, err
+		}
+		out[c] = u
+	}
+	return out, rows.Err()
+}
+
+// payloads decodes the payloads of a year's events of the given types, by
+// sequence.
+func (d *DB) payloads(ctx context.Context, year int, types ...string) (map[uint64]any, error) {
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(types)), ", ")
+	args := []any{year}
+	for _, t := range types {
+		args = append(args, t)
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT seq, raw FROM events WHERE year = ? AND type IN (`+ph+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[uint64]any{}
+	for rows.Next() {
+		var seq int64
+		var raw []byte
+		if err := rows.Scan(&seq, &raw); err != nil {
+			return nil, err
+		}
+		env, err := events.Decode(raw)
+		if err != nil {
+			continue
+		}
+		if p, err := events.Payload(env); err == nil {
+			out[uint64(seq)] = p
+		}
+	}
+	return out, rows.Err()
+}
+
+func hours(d time.Duration) string {
+	h := d.Hours()
+	if h < 1 {
+		return strconv.Itoa(int(d.Minutes())) + " min"
+	}
+	return strconv.FormatFloat(h, 'f', 1, 64) + " h"
+}
