@@ -28,6 +28,7 @@ type pool struct {
 	members map[*gradee]bool
 	places  int
 	used    int
+	closed  bool // a tie straddled the cap: the places left are not passed down to lower ranks
 	res     *QuotaResult
 }
 
@@ -199,12 +200,17 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 							in = append(in, x)
 						}
 					}
-					if len(in) == 0 || p.used+len(in) <= p.places {
+					if len(in) == 0 || (!p.closed && p.used+len(in) <= p.places) {
 						continue
 					}
 					reason := "quota full"
-					if p.used < p.places {
+					switch {
+					case p.used >= p.places:
+					case p.closed:
+						reason = "a tie ranked above straddled the cap: its place(s) are not passed down"
+					default:
 						reason = fmt.Sprintf("tie straddles the cap: %d tied for %d place(s) left", len(in), p.places-p.used)
+						p.closed = true
 					}
 					for _, x := range in {
 						cut[x] = reason
