@@ -58,7 +58,7 @@ var changes = map[string]bool{
 // re-entry (an old value replaced) counts as a late change.
 var firstEntries = map[string]bool{
 	"ScoreRecorded": true, "CadreScoreRecorded": true, "SocialEvaluationRecorded": true,
-	"VotesTallied": true, "CadreRegistered": true, "GradeDecided": true, "SchemeDefined": true,
+	"VotesTallied": true, "CadreRegistered": true, "SchemeDefined": true,
 }
 
 // Flags lists, in stream order, the events of a year an inspector should
@@ -137,8 +137,9 @@ func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, erro
 				add(FlagSelfScoring, why)
 			}
 		}
-		// Changes shortly before a deadline.
-		if changes[r.Type] && (!firstEntries[r.Type] || r.Old != "") {
+		// Changes shortly before a deadline. Decisions are made just
+		// before publication by design; overrides are flagged below.
+		if changes[r.Type] && r.Type != "GradeDecided" && (!firstEntries[r.Type] || r.Old != "") {
 			if r.Type == "TargetAdjusted" && !cutoff.IsZero() && !r.OccurredAt.After(cutoff) && cutoff.Sub(r.OccurredAt) < opt.Window {
 				add(FlagNearDeadline, fmt.Sprintf("目标调整截止 target cut-off %s 前 %s before", cutoff.Format(time.DateTime), hours(cutoff.Sub(r.OccurredAt))))
 			}

@@ -64,7 +64,7 @@ func yearCommands(tb testing.TB, y int) []commands.Command {
 		tb.Fatal(err)
 	}
 	err = commands.ResolveFiles(cmds, func(name string) ([]byte, error) {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
+		b, err := os.ReadFile(filepath.Join("testdata", strings.ReplaceAll(name, strconv.Itoa(y), "2023")))
 		return []byte(shiftYear(string(b), y)), err
 	})
 	if err != nil {

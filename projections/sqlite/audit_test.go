@@ -1,0 +1,157 @@
+package sqlite_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kaohe/kaohe/projections/sqlite"
+)
+
+// change is the part of an audit row a test checks.
+type change struct {
+	command, typ, actor, indicator, part, old, new, reason string
+}
+
+func changesOf(rows []sqlite.AuditRow) []change {
+	out := make([]change, len(rows))
+	for i, r := range rows {
+		out[i] = change{r.CommandID, r.Type, r.Actor.ID, r.Indicator, r.Part, r.Old, r.New, r.Reason}
+	}
+	return out
+}
+
+func sameChanges(t *testing.T, what string, got []sqlite.AuditRow, want []change) {
+	t.Helper()
+	g := changesOf(got)
+	if len(g) != len(want) {
+		t.Fatalf("%s: %d rows, want %d:\n%+v", what, len(g), len(want), g)
+	}
+	for i := range want {
+		if g[i] != want[i] {
+			t.Errorf("%s row %d:\n got %+v\nwant %+v", what, i, g[i], want[i])
+		}
+	}
+}
+
+func TestAuditShowsBeforeAndAfter(t *testing.T) {
+	st := openStore(t)
+	evs := submitYear(t, st, 2023)
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	ids := map[string]string{}
+	for _, ev := range evs {
+		ids[ev.CommandID] = ev.ID
+	}
+
+	rows, err := db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Unit: "t1", Indicator: "gdp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The correction of a correction shows the value the first correction
+	// set (95), not the original entry (90); the target adjustment shows
+	// the scheme's target as its old value.
+	sameChanges(t, "t1 gdp", rows, []change{
+		{"p02", "ScoreRecorded", "tjj", "gdp", "actual", "", "90", ""},
+		{"p04", "ScoreCorrected", "tjj", "gdp", "actual", "90", "95", "统计快报更正"},
+		{"p05", "ScoreCorrected", "tjj", "gdp", "actual", "95", "97", "统计年报更正"},
+		{"p06", "TargetAdjusted", "khb", "gdp", "target", "100", "80", "受灾调减"},
+	})
+	if rows[2].Refers != ids["p04"] || rows[1].Refers != ids["p02"] {
+		t.Errorf("corrections refer to %s and %s, want the events of p02 and p04", rows[1].Refers, rows[2].Refers)
+	}
+
+	// Everything about unit t2, in order: the re-entry shows 70 → 72 and
+	// the committee's decision the proposal it replaced.
+	rows, err = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Unit: "t2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameChanges(t, "t2", rows, []change{
+		{"p03", "ScoreRecorded", "tjj", "gdp", "actual", "", "55", ""},
+		{"p07", "TargetAdjusted", "khb", "gdp", "target", "50", "60", "重大项目调整，考委会特批"},
+		{"p13", "ScoreRecorded", "khz", "work", "score", "", "70", ""},
+		{"p18", "ScoreRecorded", "khz", "work", "score", "70", "72", "复查后改分"},
+		{"p19", "GradeDecided", "khwyh", "grade", "", "良好", "优秀", "考委会研究决定"},
+	})
+
+	// The appeal's correction is caused by the appeal.
+	rows, err = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Unit: "t1", Since: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameChanges(t, "t1 since February", rows, []change{
+		{"p21", "AppealFiled", "t1", "appeal", "", "", "申请 filed", ""},
+		{"p22", "AppealResolved", "khwyh", "appeal", "", "申请 filed", "upheld", "复核属实"},
+		{"p22a", "ScoreCorrected", "khb", "work", "score", "80", "85", "复核改正"},
+	})
+	if rows[2].Causation != ids["p21"] {
+		t.Errorf("the appeal's correction has causation %q, want the appeal %s", rows[2].Causation, ids["p21"])
+	}
+
+	// By actor id and by role.
+	rows, _ = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Actor: "fgj"})
+	if len(rows) != 3 { // p09, p11 as a department; p17 as raters
+		t.Errorf("actor fgj: %d rows, want 3", len(rows))
+	}
+	rows, _ = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Actor: "department"})
+	if len(rows) != 4 { // p08–p11
+		t.Errorf("role department: %d rows, want 4", len(rows))
+	}
+	rows, _ = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Cadre: "c1"})
+	sameChanges(t, "cadre c1", rows, []change{
+		{"p16", "CadreRegistered", "khb", "", "", "", "张三; principal; 局长", ""},
+		{"p17", "CadreScoreRecorded", "fgj", "", "superior", "", "90", ""},
+	})
+	// One row per event.
+	all, _ := db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023})
+	if len(all) != len(evs) {
+		t.Errorf("%d audit rows for %d events", len(all), len(evs))
+	}
+	if _, err := db.Audit(testCtx(t), sqlite.AuditQuery{}); err == nil {
+		t.Error("an audit query without a year was accepted")
+	}
+}
+
+func TestFlags(t *testing.T) {
+	st := openStore(t)
+	submitYear(t, st, 2023)
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	flags, err := db.Flags(testCtx(t), 2023, sqlite.FlagOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type flagged struct{ code, command, subject string }
+	var got []flagged
+	for _, f := range flags {
+		got = append(got, flagged{f.Code, f.Event.CommandID, f.Event.Subject})
+	}
+	want := []flagged{
+		{sqlite.FlagCorrectionChain, "p05", "t1"},   // corrects p04, itself a correction
+		{sqlite.FlagNearDeadline, "p06", "t1"},      // 2023-09-29 10:00, 38 h before the cut-off (09-30 end of day)
+		{sqlite.FlagTargetAfterCut, "p07", "t2"},    // occurred 2023-10-15, override
+		{sqlite.FlagSelfScoring, "p08", "zzb"},      // department org is 县委组织部, the unit zzb
+		{sqlite.FlagSelfScoring, "p11", "fgj"},      // department fgj scores unit fgj
+		{sqlite.FlagSelfScoring, "p17", "c1"},       // fgj scores c1, a cadre of fgj
+		{sqlite.FlagNearDeadline, "p18", "t2"},      // re-entry 70 → 72 25 h before v1
+		{sqlite.FlagGradeOverride, "p19", "t2"},     // proposed 良好, decided 优秀
+		{sqlite.FlagAfterPublication, "p22a", "t1"}, // the appeal's correction after v1
+		{sqlite.FlagNearDeadline, "p22a", "t1"},     // and 24 h before v2
+	}
+	if len(got) != len(want) {
+		t.Fatalf("flags:\n got %+v\nwant %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("flag %d: got %+v, want %+v (%s)", i, got[i], want[i], flags[i].Detail)
+		}
+	}
+	// A one-hour window keeps only what is within an hour of a deadline:
+	// none of the near-deadline changes above.
+	flags, _ = db.Flags(testCtx(t), 2023, sqlite.FlagOptions{Window: time.Hour})
+	for _, f := range flags {
+		if f.Code == sqlite.FlagNearDeadline {
+			t.Errorf("window 1h still flags %s (%s)", f.Event.CommandID, f.Detail)
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package sqlite_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/sqlite"
+	"github.com/kaohe/kaohe/replay"
+)
+
+var errCrash = errors.New("injected crash")
+
+// twoYears is a stream of the test year 2023 and its copy 2024, and the
+// dump of a clean rebuild of it in batches of three events.
+func twoYears(t *testing.T) (*events.Store, string) {
+	t.Helper()
+	st := openStore(t)
+	submitYear(t, st, 2023)
+	submitYear(t, st, 2024)
+	clean := openDB(t, "")
+	clean.SetBatch(3)
+	if _, err := clean.Rebuild(testCtx(t), st, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	return st, mustDump(t, clean)
+}
+
+func TestCrashBetweenBatchesResumesToTheSameTables(t *testing.T) {
+	st, want := twoYears(t)
+	last, _ := st.LastSeq(testCtx(t))
+	for _, k := range []int{1, 2, 7, 15} {
+		for _, stage := range []string{"after commit", "before commit"} {
+			path := filepath.Join(t.TempDir(), "projections.db")
+			db := openDB(t, path)
+			db.SetBatch(3)
+			crash := func(batch int) error {
+				if batch == k {
+					return errCrash
+				}
+				return nil
+			}
+			if stage == "after commit" {
+				db.SetHooks(nil, func(batch int, _ uint64) error { return crash(batch) })
+			} else {
+				db.SetHooks(crash, nil)
+			}
+			if _, err := db.CatchUp(testCtx(t), st); !errors.Is(err, errCrash) {
+				t.Fatalf("k=%d %s: CatchUp = %v, want the injected crash", k, stage, err)
+			}
+			cp, _ := db.Checkpoint(testCtx(t))
+			// Batch k of three events committed (after) or rolled back (before).
+			wantCP := uint64(3 * k)
+			if stage == "before commit" {
+				wantCP = uint64(3 * (k - 1))
+			}
+			if cp != wantCP {
+				t.Fatalf("k=%d %s: checkpoint %d, want %d", k, stage, cp, wantCP)
+			}
+			db.Close()
+
+			// Restart: a new handle on the same file resumes.
+			db = openDB(t, path)
+			db.SetBatch(3)
+			s := mustCatchUp(t, db, st)
+			if s.Applied != last-cp {
+				t.Fatalf("k=%d %s: resume applied %d events, want %d", k, stage, s.Applied, last-cp)
+			}
+			sameDump(t, "resumed vs clean rebuild", mustDump(t, db), want)
+		}
+	}
+}
+
+func TestDeletedFileRebuildsToTheSameResults(t *testing.T) {
+	st, want := twoYears(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "projections.db")
+	db := openDB(t, path)
+	mustCatchUp(t, db, st)
+	before := map[int][]byte{2023: mustResultsJSON(t, db, 2023), 2024: mustResultsJSON(t, db, 2024)}
+	db.Close()
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	db = openDB(t, path)
+	var seen []sqlite.Progress
+	stats, err := db.Rebuild(testCtx(t), st, 0, func(p sqlite.Progress) { seen = append(seen, p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats.Years) != 2 || len(seen) == 0 || seen[len(seen)-1].Applied != stats.Applied || seen[len(seen)-1].Total != stats.Applied {
+		t.Fatalf("rebuild stats %+v, last progress %+v", stats, seen[len(seen)-1])
+	}
+	for y, js := range before {
+		sameBytes(t, "after delete and rebuild", mustResultsJSON(t, db, y), js)
+		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, replay.Point{}))
+	}
+	sameDump(t, "rebuilt (batches of 1000) vs clean rebuild (batches of 3)", mustDump(t, db), want)
+	for _, ix := range []string{"events_year", "audit_subject", "audit_actor"} {
+		if ok, _ := db.HasIndex(testCtx(t), ix); !ok {
+			t.Errorf("index %s missing after the rebuild", ix)
+		}
+	}
+}
+
+func TestOneYearRebuildLeavesTheOtherYear(t *testing.T) {
+	st, want := twoYears(t)
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	stats, err := db.Rebuild(testCtx(t), st, 2024, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2024 has as many events as 2023: 23 commands, the appeal's
+	// resolution writing two events → 24.
+	if stats.Applied != 24 || len(stats.Years) != 1 || stats.Years[0] != 2024 {
+		t.Fatalf("one-year rebuild: %+v", stats)
+	}
+	sameDump(t, "after rebuilding 2024", mustDump(t, db), want)
+}
+
+func TestRebuildPicksUpEventsAppendedSince(t *testing.T) {
+	st := openStore(t)
+	submitYear(t, st, 2023)
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	submitYear(t, st, 2024)
+	// The year rebuilt is 2023; the catch-up that follows brings 2024 in.
+	if _, err := db.Rebuild(testCtx(t), st, 2023, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameBytes(t, "2024 after a 2023 rebuild", mustResultsJSON(t, db, 2024), streamJSON(t, st, 2024, replay.Point{}))
+}
+
+func TestConcurrentCatchUpsApplyEachEventOnce(t *testing.T) {
+	st, want := twoYears(t)
+	path := filepath.Join(t.TempDir(), "projections.db")
+	dbs := []*sqlite.DB{openDB(t, path), openDB(t, path), openDB(t, path)}
+	var wg sync.WaitGroup
+	errs := make([]error, len(dbs))
+	applied := make([]uint64, len(dbs))
+	for i, db := range dbs {
+		db.SetBatch(2)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := db.CatchUp(testCtx(t), st)
+			errs[i], applied[i] = err, s.Applied
+		}()
+	}
+	wg.Wait()
+	var total uint64
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("catch-up %d: %v", i, err)
+		}
+		total += applied[i]
+	}
+	last, _ := st.LastSeq(testCtx(t))
+	if total != last {
+		t.Fatalf("three handles applied %d events in all, want %d (each once)", total, last)
+	}
+	sameDump(t, "concurrent catch-ups vs clean rebuild", mustDump(t, dbs[0]), want)
+}
+
+func TestAFileOfAnotherStreamIsRefused(t *testing.T) {
+	st, _ := twoYears(t)
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	other := openStore(t)
+	submitYear(t, other, 2023)
+	if _, err := db.CatchUp(testCtx(t), other); !errors.Is(err, sqlite.ErrAhead) {
+		t.Fatalf("CatchUp on a shorter stream = %v, want ErrAhead", err)
+	}
+}

@@ -1,0 +1,57 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kaohe/kaohe/replay"
+)
+
+// checkFor polls f until it returns nil or total passes.
+func checkFor(t *testing.T, total, poll time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(total)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(poll)
+	}
+}
+
+func TestFollowKeepsUpWithNewEvents(t *testing.T) {
+	st := openStore(t)
+	submitYear(t, st, 2023)
+	db := openDB(t, "")
+	ctx, cancel := context.WithCancel(testCtx(t))
+	done := make(chan error, 1)
+	go func() { done <- db.Follow(ctx, st) }()
+
+	submitYear(t, st, 2024)
+	want := streamJSON(t, st, 2024, replay.Point{})
+	last, _ := st.LastSeq(testCtx(t))
+	checkFor(t, 30*time.Second, 20*time.Millisecond, func() error {
+		cp, err := db.Checkpoint(testCtx(t))
+		if err != nil || cp != last {
+			return fmt.Errorf("checkpoint %d, want %d (%v)", cp, last, err)
+		}
+		js, err := db.ResultsJSON(testCtx(t), 2024)
+		if err != nil || !bytes.Equal(js, want) {
+			return fmt.Errorf("2024 results not current yet (%v)", err)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Follow returned %v, want context.Canceled", err)
+	}
+	sameBytes(t, "2023 while following", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, replay.Point{}))
+}
