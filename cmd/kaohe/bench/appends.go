@@ -19,6 +19,12 @@ import (
 // appendCounty is the county scheme of AppendYear.
 func appendCounty(seed uint64) (*County, error) { return NewCounty(999, AppendYear, seed) }
 
+// defineCmd puts the county's scheme in force (DefineScheme).
+func defineCmd(c *County) commands.Command {
+	define, _ := json.Marshal(commands.DefineScheme{Source: c.Source})
+	return commands.Command{ID: fmt.Sprintf("bench-scheme-%d", c.Year), Type: "DefineScheme", Year: c.Year, Actor: actorOffice, Data: define}
+}
+
 // cmdSet builds RecordScore commands (the year-end assessment team's
 // judged scores) for units of the append county.
 type cmdSet struct {
@@ -62,8 +68,7 @@ func (r *run) appends() error {
 		return err
 	}
 	resetPeak()
-	define, _ := json.Marshal(commands.DefineScheme{Source: c.Source})
-	if _, err := r.ledger.Submit(r.ctx, []commands.Command{{ID: "bench-scheme", Type: "DefineScheme", Year: AppendYear, Actor: actorOffice, Data: define}}); err != nil {
+	if _, err := r.ledger.Submit(r.ctx, []commands.Command{defineCmd(c)}); err != nil {
 		return fmt.Errorf("define the append year's scheme: %w", err)
 	}
 	n := r.cfg.Appends
@@ -93,9 +98,11 @@ func (r *run) appends() error {
 
 	set := &cmdSet{c: c}
 	// Validated, one writer: one command per submission.
+	// A clerk entering scores goes from unit to unit: 32 departments in
+	// turn, so no unit's history grows beyond what a year gives it.
 	cmds := make([]commands.Command, n)
 	for i := range cmds {
-		cmds[i] = set.score("one", units[1], i)
+		cmds[i] = set.score("one", units[1+i%32], i/32)
 	}
 	t0 := time.Now()
 	for _, cmd := range cmds {
@@ -108,9 +115,11 @@ func (r *run) appends() error {
 		RatioTo: "raw.sync_publish", Target: "≥ 25% of raw.sync_publish"})
 	r.logf("validated appends, 1 writer: %d in %.2f s", n, d.Seconds())
 
-	// Eight writers, each on its own unit.
+	// Eight writers, each on four units of its own.
 	per := max(1, n/8)
-	d, _, err = r.writers(8, per, func(w, i int) commands.Command { return set.score(fmt.Sprintf("w%d", w), units[2+w], i) })
+	d, _, _, err = r.writers(8, per, func(w, i int) commands.Command {
+		return set.score(fmt.Sprintf("w%d", w), units[1+4*w+i%4], i/4)
+	})
 	if err != nil {
 		return err
 	}
@@ -119,14 +128,14 @@ func (r *run) appends() error {
 
 	// Eight writers on one unit: conflicts, retried by Submit.
 	per = max(1, n/16)
-	same := func(w, i int) commands.Command { return set.score(fmt.Sprintf("s%d", w), units[10], i*8+w) }
-	d, retries, err := r.writers(8, per, same)
+	same := func(w, i int) commands.Command { return set.score(fmt.Sprintf("s%d", w), units[39], i*8+w) }
+	d, retries, gaveUp, err := r.writers(8, per, same)
 	if err != nil {
 		return err
 	}
 	r.rep.add(Figure{Key: "append.8_same_unit", Label: "命令追加 8 writers, one unit", Value: float64(8*per) / d.Seconds(), Unit: "events/s", Events: 8 * per, Seconds: d.Seconds(),
-		RatioTo: "raw.sync_publish", Note: fmt.Sprintf("%d conflicts retried (%.2f per event)", retries, float64(retries)/float64(8*per))})
-	r.logf("validated appends, 8 writers on one unit: %d in %.2f s, %d retries", 8*per, d.Seconds(), retries)
+		RatioTo: "raw.sync_publish", Note: fmt.Sprintf("%d conflicts retried inside Submit (%.2f per event); Submit gave up %d times (resubmitted)", retries, float64(retries)/float64(8*per), gaveUp)})
+	r.logf("validated appends, 8 writers on one unit: %d in %.2f s, %d retries, %d give-ups", 8*per, d.Seconds(), retries, gaveUp)
 
 	// Bulk import of a command file (kaohe submit FILE), 1,000 per submission.
 	file := filepath.Join(r.dir, "bulk.jsonl")
@@ -147,8 +156,10 @@ func (r *run) appends() error {
 }
 
 // writers runs w goroutines submitting per commands each (one per
-// submission) and returns the wall time and the retries conflicts cost.
-func (r *run) writers(w, per int, mk func(w, i int) commands.Command) (time.Duration, int, error) {
+// submission) and returns the wall time, the retries conflicts cost inside
+// Submit, and how often Submit gave up (ECONFLICT after its attempts): the
+// writer then submits again, as a client would (command ids make that safe).
+func (r *run) writers(w, per int, mk func(w, i int) commands.Command) (time.Duration, int, int, error) {
 	batches := make([][]commands.Command, w)
 	for k := range batches {
 		for i := 0; i < per; i++ {
@@ -159,6 +170,7 @@ func (r *run) writers(w, per int, mk func(w, i int) commands.Command) (time.Dura
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		retries int
+		gaveUp  int
 		first   error
 	)
 	t0 := time.Now()
@@ -168,6 +180,12 @@ func (r *run) writers(w, per int, mk func(w, i int) commands.Command) (time.Dura
 			defer wg.Done()
 			for _, cmd := range batches[k] {
 				out, err := r.ledger.Submit(r.ctx, []commands.Command{cmd})
+				for tries := 1; commands.ErrorCode(err) == commands.ECONFLICT && tries < 10; tries++ {
+					mu.Lock()
+					gaveUp++
+					mu.Unlock()
+					out, err = r.ledger.Submit(r.ctx, []commands.Command{cmd})
+				}
 				mu.Lock()
 				if err != nil && first == nil {
 					first = fmt.Errorf("writer %d, %s: %w", k, cmd.ID, err)
@@ -183,7 +201,7 @@ func (r *run) writers(w, per int, mk func(w, i int) commands.Command) (time.Dura
 		}()
 	}
 	wg.Wait()
-	return time.Since(t0), retries, first
+	return time.Since(t0), retries, gaveUp, first
 }
 
 // writeBulk writes n commands to a JSON Lines file: the assessment team's

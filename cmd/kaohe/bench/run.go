@@ -222,6 +222,7 @@ func (r *run) load() error {
 	if err != nil {
 		return err
 	}
+	g.release()
 	r.rep.add(Figure{Key: "raw.async_publish", Label: "原始异步发布 raw async publish", Value: float64(l.n) / l.elapsed.Seconds(), Unit: "events/s",
 		Events: l.n, Seconds: l.elapsed.Seconds(), Note: fmt.Sprintf("generation and publishing took %.1f s in all", time.Since(wall).Seconds())})
 	r.rep.add(Figure{Key: "rss.load", Label: "峰值内存(写入) peak RSS, server under load", Value: mb(peakRSS()), Unit: "MB", Note: "server + generator, in one process"})

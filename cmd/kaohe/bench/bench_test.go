@@ -1,0 +1,146 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/engine"
+)
+
+// countyYear generates one county year of n events as stored events.
+func countyYear(tb testing.TB, n int) []events.Stored {
+	tb.Helper()
+	g, err := NewGenerator(GenConfig{Events: n, Counties: 1, Seed: 3})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []events.Stored
+	err = g.Run(func(subject string, raw []byte) error {
+		env, err := events.Decode(raw)
+		out = append(out, events.Stored{Envelope: env, Seq: uint64(len(out) + 1), Subject: subject, Raw: raw})
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkGenerateCountyYear: the generator alone, one 10,000-event county
+// year (envelopes, chains, Merkle tree, running facts, two scorings).
+func BenchmarkGenerateCountyYear(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		g, err := NewGenerator(GenConfig{Events: 10_000, Counties: 1, Seed: 3})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := g.Run(func(string, []byte) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkFoldCountyYear folds a county year's 10,000 events into facts
+// (payload decoding, scheme parse, fact placement).
+func BenchmarkFoldCountyYear(b *testing.B) {
+	evs := countyYear(b, 10_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := engine.Fold(nil, evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(evs)*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkScoreCountyYear scores a folded county year: 60 units, 60 teams,
+// 500 cadres with ranks, quotas and grades.
+func BenchmarkScoreCountyYear(b *testing.B) {
+	f, err := engine.Fold(nil, countyYear(b, 10_000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := engine.Score(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkComputeCountyYear is what results, explain and what-if pay per
+// county year once its events are read: fold and score.
+func BenchmarkComputeCountyYear(b *testing.B) {
+	evs := countyYear(b, 10_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := engine.Compute(evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// openLedger opens a ledger on a fresh embedded server (SyncAlways) with
+// the append county's scheme defined.
+func openLedger(b *testing.B) (*commands.Ledger, *cmdSet, *County) {
+	b.Helper()
+	ctx := testCtx(b)
+	st, err := events.Open(ctx, events.Config{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(st.Close)
+	c, err := appendCounty(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := commands.NewLedger(st)
+	if _, err := l.Submit(ctx, []commands.Command{defineCmd(c)}); err != nil {
+		b.Fatal(err)
+	}
+	return l, &cmdSet{c: c}, c
+}
+
+// BenchmarkSubmitOne is one validated append (RecordScore) per submission:
+// state check, decision, one durable append.
+func BenchmarkSubmitOne(b *testing.B) {
+	l, set, c := openLedger(b)
+	ctx := testCtx(b)
+	cmds := make([]commands.Command, b.N)
+	for i := range cmds {
+		cmds[i] = set.score("one", c.Units[Towns], i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range cmds {
+		if _, err := l.Submit(ctx, cmds[i:i+1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSubmitBulk submits 1,000 RecordScore commands across the 60
+// units as one atomic submission; reported per event.
+func BenchmarkSubmitBulk(b *testing.B) {
+	l, set, c := openLedger(b)
+	ctx := testCtx(b)
+	batches := make([][]commands.Command, b.N)
+	for k := range batches {
+		for i := 0; i < events.MaxBatch; i++ {
+			n := k*events.MaxBatch + i
+			batches[k] = append(batches[k], set.score(fmt.Sprint("bulk", k), c.Units[n%len(c.Units)], n/len(c.Units)))
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, cmds := range batches {
+		if _, err := l.Submit(ctx, cmds); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*events.MaxBatch), "ns/event")
+}
