@@ -13,6 +13,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -81,6 +82,7 @@ type run struct {
 	store  *events.Store
 	js     jetstream.JetStream
 	ledger *commands.Ledger
+	db     *sqlite.DB
 	gen    *Generator
 	rep    *Report
 }
@@ -105,6 +107,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer r.store.Close()
+	defer r.db.Close()
 	phases := []struct {
 		name string
 		fn   func() error
@@ -174,6 +177,10 @@ func (r *run) open() error {
 	}
 	r.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
 	if err != nil {
+		st.Close()
+		return err
+	}
+	if r.db, err = sqlite.Open(filepath.Join(r.dir, "projections.db")); err != nil {
 		st.Close()
 		return err
 	}
