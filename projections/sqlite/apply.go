@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -43,45 +44,37 @@ type applier struct {
 	d  *DB
 	tx *sql.Tx
 
-	insEvent, insAudit, getFact, putFact, getEntry, putEntry, insScheme *sql.Stmt
-	years                                                               map[int]bool
+	insEvent, getFact, putFact, getEntry, insScheme *sql.Stmt
+	years                                           map[int]bool
 }
 
 func (d *DB) newApplier(ctx context.Context, tx *sql.Tx) (*applier, error) {
 	a := &applier{d: d, tx: tx, years: map[int]bool{}}
-	prep := func(dst **sql.Stmt, q string) error {
-		if *dst != nil {
-			return nil
-		}
-		s, err := tx.PrepareContext(ctx, q)
-		*dst = s
-		return err
-	}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&a.insEvent, `INSERT INTO events(seq, id, type, v, year, aggregate, actor_id, actor_role, recorded_ns, occurred_ns, command_id, causation_id, correlation_id, raw)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&a.insAudit, `INSERT INTO audit(seq, event_id, year, type, recorded_ns, occurred_ns, actor_id, actor_role, kind, subject, indicator, part, old_value, new_value, reason, refers, command_id, causation_id, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&a.insEvent, `INSERT INTO events(seq, id, type, v, year, aggregate, actor_id, actor_role, recorded_ns, occurred_ns,
+			command_id, causation_id, correlation_id, reason, kind, subject, indicator, part, old_value, new_value, refers, detail, data_at, raw)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&a.getFact, `SELECT value FROM facts WHERE year = ? AND kind = ? AND subject = ? AND fact = ? AND indicator = ? AND part = ?`},
 		{&a.putFact, `INSERT INTO facts(year, kind, subject, fact, indicator, part, value, event_id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT(year, kind, subject, fact, indicator, part) DO UPDATE SET value = excluded.value, event_id = excluded.event_id, seq = excluded.seq`},
-		{&a.getEntry, `SELECT type, kind, subject, fact, indicator, part, value FROM entries WHERE event_id = ?`},
-		{&a.putEntry, `INSERT OR REPLACE INTO entries(event_id, year, type, kind, subject, fact, indicator, part, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&a.getEntry, `SELECT type, kind, subject, indicator, part, new_value FROM events INDEXED BY events_id WHERE id = ?`},
 		{&a.insScheme, `INSERT OR REPLACE INTO schemes(year, seq, event_id, digest, source) VALUES (?, ?, ?, ?, ?)`},
 	} {
-		if err := prep(p.dst, p.q); err != nil {
+		s, err := tx.PrepareContext(ctx, p.q)
+		if err != nil {
 			a.close()
 			return nil, fmt.Errorf("projections: prepare: %w", err)
 		}
+		*p.dst = s
 	}
 	return a, nil
 }
 
 func (a *applier) close() {
-	for _, s := range []*sql.Stmt{a.insEvent, a.insAudit, a.getFact, a.putFact, a.getEntry, a.putEntry, a.insScheme} {
+	for _, s := range []*sql.Stmt{a.insEvent, a.getFact, a.putFact, a.getEntry, a.insScheme} {
 		if s != nil {
 			s.Close()
 		}
@@ -94,21 +87,17 @@ type row struct {
 	old, new, refers, detail       string
 }
 
-// entry is what an earlier event set (entries table).
+// entry is what an earlier event set, read back from its events row.
 type entry struct {
-	typ, kind, subject, fact, indicator, part, value string
+	typ, kind, subject, indicator, part, value string
 }
 
-// apply writes one event's rows. Only database errors fail it: an event
-// this code cannot read is still indexed and audited (with the problem in
-// its detail), and the engine reports it when the year is scored.
+// apply writes one event's row and updates the facts. Only database
+// errors fail it: an event this code cannot read is still indexed (with
+// the problem in its detail), and the engine reports it when the year is
+// scored.
 func (a *applier) apply(ctx context.Context, ev events.Stored) error {
 	a.years[ev.Year] = true
-	if _, err := a.insEvent.ExecContext(ctx, int64(ev.Seq), ev.ID, ev.Type, ev.V, ev.Year, ev.Aggregate,
-		ev.Actor.ID, string(ev.Actor.Role), ev.RecordedAt.UnixNano(), ev.OccurredAt.UnixNano(),
-		ev.CommandID, ev.CausationID, ev.CorrelationID, ev.Raw); err != nil {
-		return fmt.Errorf("projections: index event %d: %w", ev.Seq, err)
-	}
 	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
 	r := row{kind: kind, subject: subject}
 	p, err := events.Payload(ev.Envelope)
@@ -117,12 +106,32 @@ func (a *applier) apply(ctx context.Context, ev events.Stored) error {
 	} else if err := a.derive(ctx, ev, p, &r); err != nil {
 		return fmt.Errorf("projections: event %d (%s): %w", ev.Seq, ev.Type, err)
 	}
-	if _, err := a.insAudit.ExecContext(ctx, int64(ev.Seq), ev.ID, ev.Year, ev.Type, ev.RecordedAt.UnixNano(), ev.OccurredAt.UnixNano(),
-		ev.Actor.ID, string(ev.Actor.Role), r.kind, r.subject, r.indicator, r.part, r.old, r.new, ev.Reason, r.refers,
-		ev.CommandID, ev.CausationID, r.detail); err != nil {
-		return fmt.Errorf("projections: audit event %d: %w", ev.Seq, err)
+	if _, err := a.insEvent.ExecContext(ctx, int64(ev.Seq), ev.ID, ev.Type, ev.V, ev.Year, ev.Aggregate,
+		ev.Actor.ID, string(ev.Actor.Role), ev.RecordedAt.UnixNano(), ev.OccurredAt.UnixNano(),
+		ev.CommandID, ev.CausationID, ev.CorrelationID, ev.Reason,
+		r.kind, r.subject, r.indicator, r.part, r.old, r.new, r.refers, r.detail, dataAt(ev), ev.Raw); err != nil {
+		return fmt.Errorf("projections: index event %d: %w", ev.Seq, err)
 	}
 	return nil
+}
+
+// dataKey precedes the payload in the stored envelope, its last field.
+var dataKey = []byte(`,"data":`)
+
+// dataAt is where the payload starts in the stored bytes, so scoring can
+// take it without decoding the envelope; -1 when the bytes are not laid
+// out as events.Encode writes them (scoring then decodes them).
+func dataAt(ev events.Stored) int {
+	i := bytes.Index(ev.Raw, dataKey)
+	n := len(ev.Raw)
+	if i < 0 || n == 0 || ev.Raw[n-1] != '}' {
+		return -1
+	}
+	off := i + len(dataKey)
+	if !bytes.Equal(ev.Raw[off:n-1], ev.Data) {
+		return -1
+	}
+	return off
 }
 
 func (a *applier) fact(ctx context.Context, year int, kind, subject, fact, indicator, part string) (string, error) {
@@ -139,18 +148,14 @@ func (a *applier) setFact(ctx context.Context, ev events.Stored, kind, subject, 
 	return err
 }
 
+// entry reads back an earlier event's row by id (ok false: none).
 func (a *applier) entry(ctx context.Context, id string) (entry, bool, error) {
 	var e entry
-	err := a.getEntry.QueryRowContext(ctx, id).Scan(&e.typ, &e.kind, &e.subject, &e.fact, &e.indicator, &e.part, &e.value)
+	err := a.getEntry.QueryRowContext(ctx, id).Scan(&e.typ, &e.kind, &e.subject, &e.indicator, &e.part, &e.value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, false, nil
 	}
 	return e, err == nil, err
-}
-
-func (a *applier) setEntry(ctx context.Context, ev events.Stored, e entry) error {
-	_, err := a.putEntry.ExecContext(ctx, ev.ID, ev.Year, ev.Type, e.kind, e.subject, e.fact, e.indicator, e.part, e.value)
-	return err
 }
 
 // change records a fact's new value: the audit row's indicator, part, old
@@ -164,7 +169,7 @@ func (a *applier) change(ctx context.Context, ev events.Stored, r *row, fact, in
 	return a.setFact(ctx, ev, r.kind, r.subject, fact, indicator, part, value)
 }
 
-// derive fills the audit row and updates facts and entries for one event.
+// derive fills the audit columns and updates the facts for one event.
 func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) error {
 	switch x := p.(type) {
 	case *events.SchemeDefined:
@@ -208,41 +213,34 @@ func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) e
 		return a.setFact(ctx, ev, r.kind, r.subject, factTarget, x.Indicator, "", string(x.Target))
 
 	case *events.ScoreRecorded:
-		if err := a.change(ctx, ev, r, factPart, x.Indicator, x.Part, string(x.Value)); err != nil {
-			return err
-		}
 		r.detail = joinDetail("来源 source: "+x.Source, x.Note)
-		return a.setEntry(ctx, ev, entry{kind: r.kind, subject: r.subject, fact: factPart, indicator: x.Indicator, part: x.Part, value: string(x.Value)})
+		return a.change(ctx, ev, r, factPart, x.Indicator, x.Part, string(x.Value))
 
 	case *events.CadreScoreRecorded:
-		if err := a.change(ctx, ev, r, factScore, "", x.Component, string(x.Value)); err != nil {
-			return err
-		}
 		r.detail = x.Note
-		return a.setEntry(ctx, ev, entry{kind: r.kind, subject: r.subject, fact: factScore, part: x.Component, value: string(x.Value)})
+		return a.change(ctx, ev, r, factScore, "", x.Component, string(x.Value))
 
 	case *events.ScoreCorrected:
-		r.refers = x.Supersedes
+		r.refers, r.new = x.Supersedes, string(x.Value)
 		old, ok, err := a.entry(ctx, x.Supersedes)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			r.new = string(x.Value)
-			r.detail = "更正的记录不存在 no entry " + x.Supersedes + " to correct"
+		if !ok || (old.typ != "ScoreRecorded" && old.typ != "CadreScoreRecorded" && old.typ != "ScoreCorrected") {
+			r.detail = "更正的记录不存在 no score entry " + x.Supersedes + " to correct"
 			return nil
 		}
 		// The old value is the superseded entry's, so a correction of a
 		// correction shows what that correction had set.
-		r.kind, r.subject, r.indicator, r.part = old.kind, old.subject, old.indicator, old.part
-		r.old, r.new = old.value, string(x.Value)
+		r.kind, r.subject, r.indicator, r.part, r.old = old.kind, old.subject, old.indicator, old.part, old.value
 		if old.typ == "ScoreCorrected" {
 			r.detail = "更正此前的更正 corrects a correction"
 		}
-		if err := a.setFact(ctx, ev, old.kind, old.subject, old.fact, old.indicator, old.part, string(x.Value)); err != nil {
-			return err
+		fact := factPart
+		if old.kind == "cadre" {
+			fact = factScore
 		}
-		return a.setEntry(ctx, ev, entry{kind: old.kind, subject: old.subject, fact: old.fact, indicator: old.indicator, part: old.part, value: string(x.Value)})
+		return a.setFact(ctx, ev, old.kind, old.subject, fact, old.indicator, old.part, string(x.Value))
 
 	case *events.SocialEvaluationRecorded:
 		v := string(x.Score)
@@ -263,11 +261,9 @@ func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) e
 		return nil
 
 	case *events.VetoImposed:
-		r.indicator, r.new = x.Area, vetoImposed
-		if err := a.setFact(ctx, ev, r.kind, r.subject, factVeto, x.Area, ev.ID, vetoImposed); err != nil {
-			return err
-		}
-		return a.setEntry(ctx, ev, entry{kind: r.kind, subject: r.subject, fact: factVeto, indicator: x.Area, part: ev.ID, value: vetoImposed})
+		// One fact per veto (part: its event id): an area may be vetoed twice.
+		r.indicator, r.part, r.new = x.Area, ev.ID, vetoImposed
+		return a.setFact(ctx, ev, r.kind, r.subject, factVeto, x.Area, ev.ID, vetoImposed)
 
 	case *events.VetoLifted:
 		r.refers = x.Veto
@@ -275,11 +271,11 @@ func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) e
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if !ok || v.typ != "VetoImposed" {
 			r.new, r.detail = vetoLifted, "否决记录不存在 no veto "+x.Veto
 			return nil
 		}
-		r.kind, r.subject, r.indicator, r.old, r.new = v.kind, v.subject, v.indicator, vetoImposed, vetoLifted
+		r.kind, r.subject, r.indicator, r.part, r.old, r.new = v.kind, v.subject, v.indicator, v.part, vetoImposed, vetoLifted
 		return a.setFact(ctx, ev, v.kind, v.subject, factVeto, v.indicator, v.part, vetoLifted)
 
 	case *events.ConditionFlagged:
@@ -290,25 +286,25 @@ func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) e
 		return a.change(ctx, ev, r, factCondition, x.Condition, "", condOff)
 
 	case *events.AppealFiled:
-		r.indicator, r.new = factAppeal, "申请 filed"
 		r.detail = joinDetail(x.Claim, strings.Join(x.Disputed, ", "))
-		if err := a.setFact(ctx, ev, r.kind, r.subject, factAppeal, "", ev.ID, "申请 filed"); err != nil {
-			return err
-		}
-		return a.setEntry(ctx, ev, entry{kind: r.kind, subject: r.subject, fact: factAppeal, part: ev.ID, value: "申请 filed"})
+		err := a.change(ctx, ev, r, factAppeal, "", ev.ID, "申请 filed")
+		r.indicator = factAppeal // the part is the appeal's id: its resolution finds it there
+		return err
 
 	case *events.AppealResolved:
-		r.refers, r.indicator, r.new = x.Appeal, factAppeal, x.Outcome
+		r.refers, r.new = x.Appeal, x.Outcome
 		ap, ok, err := a.entry(ctx, x.Appeal)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			r.detail = "复核申请不存在 no appeal " + x.Appeal
+		if !ok || ap.typ != "AppealFiled" {
+			r.indicator, r.detail = factAppeal, "复核申请不存在 no appeal "+x.Appeal
 			return nil
 		}
-		r.kind, r.subject, r.old = ap.kind, ap.subject, ap.value
-		return a.setFact(ctx, ev, ap.kind, ap.subject, factAppeal, "", ap.part, x.Outcome)
+		r.kind, r.subject = ap.kind, ap.subject
+		err = a.change(ctx, ev, r, factAppeal, "", ap.part, x.Outcome)
+		r.indicator = factAppeal
+		return err
 
 	case *events.CadreRegistered:
 		reg := joinDetail(x.Name, x.Class, x.Post)

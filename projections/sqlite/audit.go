@@ -43,11 +43,12 @@ type AuditQuery struct {
 	Limit     int       // at most this many rows (0: all)
 }
 
-const auditColumns = `seq, event_id, year, type, recorded_ns, occurred_ns, actor_id, actor_role, kind, subject,
+const auditColumns = `seq, id, year, type, recorded_ns, occurred_ns, actor_id, actor_role, kind, subject,
 	indicator, part, old_value, new_value, reason, refers, command_id, causation_id, detail`
 
 // Audit lists a year's audit rows in stream order. A query for one unit
-// reads only that unit's rows (index on year, subject).
+// reads only that unit's rows (index on year, subject), one for an actor
+// id only theirs (index on year, actor).
 func (d *DB) Audit(ctx context.Context, q AuditQuery) ([]AuditRow, error) {
 	if q.Year == 0 {
 		return nil, fmt.Errorf("projections: audit: year is required")
@@ -78,7 +79,7 @@ func (d *DB) Audit(ctx context.Context, q AuditQuery) ([]AuditRow, error) {
 		where = append(where, "recorded_ns >= ?")
 		args = append(args, q.Since.UnixNano())
 	}
-	query := `SELECT ` + auditColumns + ` FROM audit WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq`
+	query := `SELECT ` + auditColumns + ` FROM events WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq`
 	if q.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", q.Limit)
 	}

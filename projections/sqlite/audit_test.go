@@ -80,8 +80,8 @@ func TestAuditShowsBeforeAndAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameChanges(t, "t1 since February", rows, []change{
-		{"p21", "AppealFiled", "t1", "appeal", "", "", "申请 filed", ""},
-		{"p22", "AppealResolved", "khwyh", "appeal", "", "申请 filed", "upheld", "复核属实"},
+		{"p21", "AppealFiled", "t1", "appeal", ids["p21"], "", "申请 filed", ""},
+		{"p22", "AppealResolved", "khwyh", "appeal", ids["p21"], "申请 filed", "upheld", "复核属实"},
 		{"p22a", "ScoreCorrected", "khb", "work", "score", "80", "85", "复核改正"},
 	})
 	if rows[2].Causation != ids["p21"] {

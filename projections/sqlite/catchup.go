@@ -24,6 +24,9 @@ type Stats struct {
 	Years    []int         // years whose results were recomputed, ascending
 	LastSeq  uint64        // checkpoint at the end
 	Duration time.Duration // wall time
+	Applying time.Duration // of which reading and applying events
+	Indexing time.Duration // creating secondary indexes (after a full rebuild)
+	Scoring  time.Duration // scoring the changed years
 }
 
 // ErrAhead: the projections have applied more of the stream than the
@@ -58,6 +61,7 @@ func (d *DB) catchUp(ctx context.Context, st *events.Store, progress func(Progre
 	if from > end {
 		return stats, fmt.Errorf("%w (checkpoint %d, stream's last sequence %d)", ErrAhead, from, end)
 	}
+	t := time.Now()
 	if end > from {
 		total := end - from
 		err = d.pump(ctx, func(ctx context.Context, fn func(events.Stored) error) error {
@@ -72,11 +76,16 @@ func (d *DB) catchUp(ctx context.Context, st *events.Store, progress func(Progre
 			return stats, err
 		}
 	}
+	stats.Applying = time.Since(t)
+	t = time.Now()
 	if err := d.ensureIndexes(ctx); err != nil {
 		return stats, err
 	}
+	stats.Indexing = time.Since(t)
+	t = time.Now()
 	years, err := d.RefreshResults(ctx)
 	stats.Years = years
+	stats.Scoring = time.Since(t)
 	stats.LastSeq, _ = d.Checkpoint(ctx)
 	stats.Duration = time.Since(start)
 	return stats, err
@@ -148,12 +157,16 @@ func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, n int) (int, e
 		return 0, err
 	}
 	defer a.close()
+	// The driver starts a goroutine per statement to watch a cancellable
+	// context; a batch is short, so its statements run without one (the
+	// transaction still checks ctx at begin and commit).
+	sctx := context.WithoutCancel(ctx)
 	applied := 0
 	for _, ev := range evs {
 		if ev.Seq <= cp {
 			continue
 		}
-		if err := a.apply(ctx, ev); err != nil {
+		if err := a.apply(sctx, ev); err != nil {
 			return 0, err
 		}
 		cp = ev.Seq
@@ -291,7 +304,7 @@ func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progre
 			progress(Progress{Applied: applied, Total: applied, Seq: cp})
 		}
 	}
-	if _, err := d.refreshYear(ctx, tx, year); err != nil {
+	if err := d.refreshYear(ctx, tx, year); err != nil {
 		return 0, err
 	}
 	return applied, tx.Commit()

@@ -101,7 +101,7 @@ func TestDeletedFileRebuildsToTheSameResults(t *testing.T) {
 		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, replay.Point{}))
 	}
 	sameDump(t, "rebuilt (batches of 1000) vs clean rebuild (batches of 3)", mustDump(t, db), want)
-	for _, ix := range []string{"events_year", "audit_subject", "audit_actor"} {
+	for _, ix := range []string{"events_year", "events_subject", "events_actor"} {
 		if ok, _ := db.HasIndex(testCtx(t), ix); !ok {
 			t.Errorf("index %s missing after the rebuild", ix)
 		}

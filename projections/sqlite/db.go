@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
@@ -22,32 +23,30 @@ var schemaSQL string
 // the schema or what a row means changes: a file of another version is
 // dropped and rebuilt from the stream on Open (it is a cache, never
 // migrated).
-const schemaVersion = 1
+const schemaVersion = 2
 
 // DefaultBatch is how many events one transaction applies.
 const DefaultBatch = 1000
 
 // indexes are the secondary indexes. A full rebuild drops them and creates
 // them again at the end: building an index once by sorting is several times
-// faster than keeping it up to date row by row.
+// faster than keeping it up to date row by row. (events_id stays: applying
+// looks events up by id.)
 var indexes = []string{
 	`CREATE INDEX IF NOT EXISTS events_year ON events(year, seq)`,
-	`CREATE INDEX IF NOT EXISTS events_id ON events(id)`,
-	`CREATE INDEX IF NOT EXISTS audit_year ON audit(year, seq)`,
-	`CREATE INDEX IF NOT EXISTS audit_subject ON audit(year, subject, seq)`,
-	`CREATE INDEX IF NOT EXISTS audit_actor ON audit(year, actor_id, seq)`,
+	`CREATE INDEX IF NOT EXISTS events_subject ON events(year, subject, seq)`,
+	`CREATE INDEX IF NOT EXISTS events_actor ON events(year, actor_id, seq)`,
 }
 
-var indexNames = []string{"events_year", "events_id", "audit_year", "audit_subject", "audit_actor"}
+var indexNames = []string{"events_year", "events_subject", "events_actor"}
 
-// tables lists every table of schema.sql, for dropping an outdated file
-// and for full rebuilds.
-var tables = []string{"meta", "events", "audit", "facts", "entries", "schemes", "dirty_years",
+// tables lists every table of schema.sql, for full rebuilds.
+var tables = []string{"meta", "events", "facts", "schemes", "dirty_years",
 	"year_results", "unit_results", "team_results", "cadre_results"}
 
 // yearTables are the tables with a year column: a one-year rebuild deletes
 // that year's rows from each.
-var yearTables = []string{"events", "audit", "facts", "entries", "schemes", "dirty_years",
+var yearTables = []string{"events", "facts", "schemes", "dirty_years",
 	"year_results", "unit_results", "team_results", "cadre_results"}
 
 // DB is the projections database: one SQLite file in WAL mode. It is safe
@@ -119,10 +118,8 @@ func (d *DB) init(ctx context.Context) error {
 	if v == schemaVersion {
 		return tx.Rollback()
 	}
-	for _, t := range tables {
-		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
-			return err
-		}
+	if err := dropAll(ctx, tx); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
 		return fmt.Errorf("create schema: %w", err)
@@ -136,6 +133,33 @@ func (d *DB) init(ctx context.Context) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// dropAll drops every table and view of an outdated file.
+func dropAll(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT type, name FROM sqlite_master WHERE type IN ('view', 'table') AND name NOT LIKE 'sqlite_%' ORDER BY type DESC`)
+	if err != nil {
+		return err
+	}
+	var drops []string
+	for rows.Next() {
+		var typ, name string
+		if err := rows.Scan(&typ, &name); err != nil {
+			rows.Close()
+			return err
+		}
+		drops = append(drops, `DROP `+strings.ToUpper(typ)+` IF EXISTS "`+name+`"`)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, q := range drops {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // querier is what reads need: the DB or a transaction.

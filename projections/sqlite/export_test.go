@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"github.com/kaohe/kaohe/events"
 	"strconv"
 	"strings"
 )
@@ -68,4 +69,15 @@ func (d *DB) HasIndex(ctx context.Context, name string) (bool, error) {
 	var n int
 	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n)
 	return n > 0, err
+}
+
+// ApplyAll applies evs in batches, without a stream (profiling).
+func (d *DB) ApplyAll(ctx context.Context, evs []events.Stored) error {
+	for i := 0; i < len(evs); i += d.batch {
+		j := min(i+d.batch, len(evs))
+		if _, err := d.applyBatch(ctx, evs[i:j], i/d.batch+1); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
@@ -26,7 +28,8 @@ var ErrNoEvents = errors.New("projections: no events")
 var ErrNotScored = errors.New("projections: year not scored")
 
 // RefreshResults scores every year whose events changed since it was last
-// scored, and returns those years.
+// scored, and returns those years. Years are scored in parallel (one per
+// CPU); each is stored in its own transaction.
 func (d *DB) RefreshResults(ctx context.Context) ([]int, error) {
 	var years []int
 	rows, err := d.db.QueryContext(ctx, `SELECT year FROM dirty_years ORDER BY year`)
@@ -45,17 +48,42 @@ func (d *DB) RefreshResults(ctx context.Context) ([]int, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	work := make(chan int)
+	errs := make(chan error, len(years))
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(years)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for y := range work {
+				// Score outside any transaction (readers never block the
+				// writer in WAL mode), then store if nothing changed since.
+				sc, err := d.score(ctx, d.db, y)
+				if err == nil {
+					err = d.refresh(ctx, y, &sc)
+				}
+				errs <- err
+			}
+		}()
+	}
 	for _, y := range years {
-		if err := d.refresh(ctx, y); err != nil {
+		work <- y
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
 			return nil, err
 		}
 	}
 	return years, nil
 }
 
-// refresh scores one year in its own transaction (holding the write lock,
-// so no other process changes the year's events meanwhile).
-func (d *DB) refresh(ctx context.Context, year int) error {
+// refresh stores a year's results in one transaction, holding the write
+// lock: pre (scored outside the transaction) is stored if the year's last
+// event is still the one it scored, else the year is scored again here.
+func (d *DB) refresh(ctx context.Context, year int, pre *scored) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("projections: begin: %w", err)
@@ -69,44 +97,77 @@ func (d *DB) refresh(ctx context.Context, year int) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.refreshYear(ctx, tx, year); err != nil {
+	var upto int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events WHERE year = ?`, year).Scan(&upto); err != nil {
+		return err
+	}
+	if pre == nil || pre.upto != upto {
+		sc, err := d.score(ctx, tx, year)
+		if err != nil {
+			return err
+		}
+		pre = &sc
+	}
+	if err := store(ctx, tx, pre); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-// refreshYear scores a year from its events in q and stores the results
-// JSON and the result tables, replacing the old ones, and clears its dirty
-// mark. It returns the results (nil when the year could not be scored).
-func (d *DB) refreshYear(ctx context.Context, q querier, year int) (*engine.Results, error) {
-	evs, err := yearEvents(ctx, q, year, Point{})
+// scored is a year scored from its events.
+type scored struct {
+	year   int
+	upto   int64 // the last event scored
+	events int
+	res    *engine.Results
+	err    error // why the engine could not score the events
+}
+
+// score reads a year's events from q and scores them.
+func (d *DB) score(ctx context.Context, q querier, year int) (scored, error) {
+	evs, err := scoringEvents(ctx, q, year, Point{})
 	if err != nil {
-		return nil, err
+		return scored{}, err
 	}
+	sc := scored{year: year, events: len(evs)}
+	if len(evs) > 0 {
+		sc.upto = int64(evs[len(evs)-1].Seq)
+		sc.res, sc.err = engine.Compute(evs)
+	}
+	return sc, nil
+}
+
+// refreshYear scores a year from its events in q and stores the results
+// (used inside a one-year rebuild's transaction).
+func (d *DB) refreshYear(ctx context.Context, q querier, year int) error {
+	sc, err := d.score(ctx, q, year)
+	if err != nil {
+		return err
+	}
+	return store(ctx, q, &sc)
+}
+
+// store replaces a year's results JSON and result tables and clears its
+// dirty mark.
+func store(ctx context.Context, q querier, sc *scored) error {
 	for _, t := range []string{"year_results", "unit_results", "team_results", "cadre_results", "dirty_years"} {
-		if _, err := q.ExecContext(ctx, `DELETE FROM `+t+` WHERE year = ?`, year); err != nil {
-			return nil, err
+		if _, err := q.ExecContext(ctx, `DELETE FROM `+t+` WHERE year = ?`, sc.year); err != nil {
+			return err
 		}
 	}
-	if len(evs) == 0 {
-		return nil, nil
+	if sc.events == 0 {
+		return nil
 	}
-	upto := int64(evs[len(evs)-1].Seq)
-	res, cerr := engine.Compute(evs)
-	if cerr != nil {
+	if sc.err != nil {
 		_, err := q.ExecContext(ctx, `INSERT INTO year_results(year, upto_seq, events, digest, json, error) VALUES (?, ?, ?, '', NULL, ?)`,
-			year, upto, len(evs), cerr.Error())
-		return nil, err
+			sc.year, sc.upto, sc.events, sc.err.Error())
+		return err
 	}
-	js := res.JSON()
 	if _, err := q.ExecContext(ctx, `INSERT INTO year_results(year, upto_seq, events, digest, json, error) VALUES (?, ?, ?, ?, ?, '')`,
-		year, upto, len(evs), res.Digest(), js); err != nil {
-		return nil, err
+		sc.year, sc.upto, sc.events, sc.res.Digest(), sc.res.JSON()); err != nil {
+		return err
 	}
-	if err := storeTables(ctx, q, res); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return storeTables(ctx, q, sc.res)
 }
 
 // storeTables writes the unit, team and cadre result rows of a year.
@@ -153,19 +214,9 @@ func (d *DB) YearEvents(ctx context.Context, year int, p Point) ([]events.Stored
 }
 
 func yearEvents(ctx context.Context, q querier, year int, p Point) ([]events.Stored, error) {
-	query := `SELECT seq, raw FROM events WHERE year = ?`
-	args := []any{year}
-	if p.AtSeq != 0 {
-		query += ` AND seq <= ?`
-		args = append(args, int64(p.AtSeq))
-	}
-	if !p.AsOf.IsZero() {
-		query += ` AND recorded_ns <= ?`
-		args = append(args, p.AsOf.UnixNano())
-	}
-	rows, err := q.QueryContext(ctx, query+` ORDER BY seq`, args...)
+	rows, err := queryYear(ctx, q, `seq, raw`, year, p)
 	if err != nil {
-		return nil, fmt.Errorf("projections: read year %d: %w", year, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []events.Stored
@@ -180,6 +231,57 @@ func yearEvents(ctx context.Context, q querier, year int, p Point) ([]events.Sto
 			return nil, &events.DecodeError{Seq: uint64(seq), Err: err}
 		}
 		out = append(out, events.Stored{Envelope: env, Seq: uint64(seq), Subject: events.Subject(env.Year, env.Aggregate), Raw: raw})
+	}
+	return out, rows.Err()
+}
+
+// queryYear selects columns of a year's events up to p, in stream order.
+func queryYear(ctx context.Context, q querier, columns string, year int, p Point) (*sql.Rows, error) {
+	query := `SELECT ` + columns + ` FROM events WHERE year = ?`
+	args := []any{year}
+	if p.AtSeq != 0 {
+		query += ` AND seq <= ?`
+		args = append(args, int64(p.AtSeq))
+	}
+	if !p.AsOf.IsZero() {
+		query += ` AND recorded_ns <= ?`
+		args = append(args, p.AsOf.UnixNano())
+	}
+	rows, err := q.QueryContext(ctx, query+` ORDER BY seq`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("projections: read year %d: %w", year, err)
+	}
+	return rows, nil
+}
+
+// scoringEvents reads a year's events up to p with only the fields the
+// engine reads (id, type, version, year, aggregate, reason, data), taking
+// the payload out of the stored bytes instead of decoding the envelope:
+// scoring a year costs about half as much. The other fields are zero.
+func scoringEvents(ctx context.Context, q querier, year int, p Point) ([]events.Stored, error) {
+	rows, err := queryYear(ctx, q, `seq, id, type, v, aggregate, reason, data_at, raw`, year, p)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []events.Stored
+	for rows.Next() {
+		var ev events.Stored
+		var seq, at int64
+		if err := rows.Scan(&seq, &ev.ID, &ev.Type, &ev.V, &ev.Aggregate, &ev.Reason, &at, &ev.Raw); err != nil {
+			return nil, err
+		}
+		ev.Seq, ev.Year = uint64(seq), year
+		if at >= 0 && int(at) < len(ev.Raw) {
+			ev.Data = ev.Raw[at : len(ev.Raw)-1]
+		} else {
+			env, err := events.Decode(ev.Raw)
+			if err != nil {
+				return nil, &events.DecodeError{Seq: ev.Seq, Err: err}
+			}
+			ev.Envelope = env
+		}
+		out = append(out, ev)
 	}
 	return out, rows.Err()
 }
@@ -223,7 +325,7 @@ func (d *DB) ResultsJSON(ctx context.Context, year int) ([]byte, error) {
 		return nil, err
 	}
 	if dirty > 0 {
-		if err := d.refresh(ctx, year); err != nil {
+		if err := d.refresh(ctx, year, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -259,7 +361,7 @@ func (d *DB) ResultsAt(ctx context.Context, st *events.Store, year int, p Point)
 			}
 		}
 	}
-	evs, err := d.YearEvents(ctx, year, p)
+	evs, err := scoringEvents(ctx, d.db, year, p)
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,11 @@ CREATE TABLE meta (
 	value TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- events is the index of every applied event, with its stored bytes so a
--- year's events up to any point can be read without the stream.
+-- events has one row per applied event: the events index (who, when,
+-- what, the command and causation), the audit columns (unit or cadre,
+-- indicator, old value → new value, what the event refers to) and the
+-- event's stored bytes, so a year's events up to any point can be read
+-- without the stream.
 CREATE TABLE events (
 	seq            INTEGER PRIMARY KEY, -- stream sequence
 	id             TEXT NOT NULL,
@@ -26,35 +29,32 @@ CREATE TABLE events (
 	command_id     TEXT NOT NULL,
 	causation_id   TEXT NOT NULL,
 	correlation_id TEXT NOT NULL,
-	raw            BLOB NOT NULL        -- the payload exactly as stored
+	reason         TEXT NOT NULL,
+	kind           TEXT NOT NULL, -- unit | team | cadre | year | scheme
+	subject        TEXT NOT NULL, -- unit or cadre id ('' for year and scheme events)
+	indicator      TEXT NOT NULL, -- indicator, item, area, condition, group …
+	part           TEXT NOT NULL, -- part, component, level …
+	old_value      TEXT NOT NULL,
+	new_value      TEXT NOT NULL,
+	refers         TEXT NOT NULL, -- the event this one corrects, lifts or resolves
+	detail         TEXT NOT NULL,
+	data_at        INTEGER NOT NULL, -- offset of the payload in raw (-1: decode raw)
+	raw            BLOB NOT NULL     -- the message exactly as stored
 );
 
--- audit has one row per event: who changed what, before and after.
-CREATE TABLE audit (
-	seq          INTEGER PRIMARY KEY,
-	event_id     TEXT NOT NULL,
-	year         INTEGER NOT NULL,
-	type         TEXT NOT NULL,
-	recorded_ns  INTEGER NOT NULL,
-	occurred_ns  INTEGER NOT NULL,
-	actor_id     TEXT NOT NULL,
-	actor_role   TEXT NOT NULL,
-	kind         TEXT NOT NULL, -- unit | team | cadre | year | scheme
-	subject      TEXT NOT NULL, -- unit or cadre id ('' for year and scheme events)
-	indicator    TEXT NOT NULL, -- indicator, item, area, condition, group, component …
-	part         TEXT NOT NULL,
-	old_value    TEXT NOT NULL,
-	new_value    TEXT NOT NULL,
-	reason       TEXT NOT NULL,
-	refers       TEXT NOT NULL, -- the event this one supersedes, lifts or resolves
-	command_id   TEXT NOT NULL,
-	causation_id TEXT NOT NULL,
-	detail       TEXT NOT NULL
-);
+-- Lookups by event id (a correction's superseded entry, a lifted veto).
+CREATE INDEX events_id ON events(id);
+
+-- audit is the inspector's view of events.
+CREATE VIEW audit AS
+	SELECT seq, id AS event_id, year, type, recorded_ns, occurred_ns, actor_id, actor_role,
+		kind, subject, indicator, part, old_value, new_value, reason, refers,
+		command_id, causation_id, detail
+	FROM events;
 
 -- facts is the current value of every fact as entered, with the event
 -- that set it. fact: part | target | score | grade | condition | status |
--- social | votes | veto | unit | registered.
+-- social | votes | veto | appeal | unit | registered (apply.go).
 CREATE TABLE facts (
 	year      INTEGER NOT NULL,
 	kind      TEXT NOT NULL,
@@ -66,21 +66,6 @@ CREATE TABLE facts (
 	event_id  TEXT NOT NULL,
 	seq       INTEGER NOT NULL,
 	PRIMARY KEY (year, kind, subject, fact, indicator, part)
-) WITHOUT ROWID;
-
--- entries maps an event that set a value (a score entry, a correction, a
--- veto, an appeal) to what it set, so a later event that refers to it by
--- id (a correction of it, a lift, a resolution) knows the old value.
-CREATE TABLE entries (
-	event_id  TEXT PRIMARY KEY,
-	year      INTEGER NOT NULL,
-	type      TEXT NOT NULL,
-	kind      TEXT NOT NULL,
-	subject   TEXT NOT NULL,
-	fact      TEXT NOT NULL,
-	indicator TEXT NOT NULL,
-	part      TEXT NOT NULL,
-	value     TEXT NOT NULL
 ) WITHOUT ROWID;
 
 -- schemes keeps every SchemeDefined; the latest of a year is in force.
