@@ -18,6 +18,8 @@ func (m *Main) subcommands() []*cobra.Command {
 		m.diffCommand(),
 		m.appealCommand(),
 		m.benchCommand(),
+		m.replayCommand(),
+		m.auditCommand(),
 	}
 }
 

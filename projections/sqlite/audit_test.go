@@ -1,9 +1,11 @@
 package sqlite_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
@@ -153,5 +155,34 @@ func TestFlags(t *testing.T) {
 		if f.Code == sqlite.FlagNearDeadline {
 			t.Errorf("window 1h still flags %s (%s)", f.Event.CommandID, f.Detail)
 		}
+	}
+}
+
+func TestFlagsATargetRecordedAfterTheCutoffButDatedBefore(t *testing.T) {
+	st := openStore(t)
+	cmds := yearCommands(t, 2023)
+	now := *cmds[0].OccurredAt
+	l := newLedger(st, &now)
+	if _, err := l.Submit(testCtx(t), cmds[:1]); err != nil { // the scheme
+		t.Fatal(err)
+	}
+	// Dated 2023-09-20, before the cut-off (2023-09-30), so the command
+	// takes it without an override; recorded three weeks after the cut-off.
+	now = time.Date(2023, 10, 20, 9, 0, 0, 0, time.UTC)
+	dated := time.Date(2023, 9, 20, 9, 0, 0, 0, time.UTC)
+	late := cmds[6] // p07: an AdjustTarget of t2
+	late.OccurredAt, late.Reason = &dated, "补录"
+	late.Data = json.RawMessage(`{"unit":"t2","indicator":"gdp","target":"58","approval_ref":"县考委〔2023〕7号"}`)
+	if _, err := l.Submit(testCtx(t), []commands.Command{late}); err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	flags, err := db.Flags(testCtx(t), 2023, sqlite.FlagOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(flags) != 1 || flags[0].Code != sqlite.FlagTargetAfterCut || flags[0].Event.CommandID != "p07" {
+		t.Fatalf("flags %+v, want only p07 as a target adjusted after the cut-off", flags)
 	}
 }

@@ -66,7 +66,9 @@ var firstEntries = map[string]bool{
 // an actor entered for their own unit or its cadres (回避: the actor id is
 // the unit, or a department whose name is the unit's); changes shortly
 // before the target cut-off or a publication; grade decisions that differ
-// from the computed proposal; targets adjusted after the cut-off.
+// from the computed proposal; targets adjusted after the cut-off (dated or
+// recorded after it). Deadlines are compared with business times
+// (occurred_at), as the commands check them.
 func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, error) {
 	if opt.Window <= 0 {
 		opt.Window = 72 * time.Hour
@@ -143,9 +145,11 @@ func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, erro
 			if r.Type == "TargetAdjusted" && !cutoff.IsZero() && !r.OccurredAt.After(cutoff) && cutoff.Sub(r.OccurredAt) < opt.Window {
 				add(FlagNearDeadline, fmt.Sprintf("目标调整截止 target cut-off %s 前 %s before", cutoff.Format(time.DateTime), hours(cutoff.Sub(r.OccurredAt))))
 			}
+			// Business times, as the deadlines are: a year imported in one
+			// go is judged by the dates its entries carry.
 			for _, p := range pubs {
-				if p.Seq > r.Seq && p.RecordedAt.Sub(r.RecordedAt) < opt.Window {
-					add(FlagNearDeadline, fmt.Sprintf("公布 %s 前 %s before publication %s (seq %d)", p.New, hours(p.RecordedAt.Sub(r.RecordedAt)), p.New, p.Seq))
+				if p.Seq > r.Seq && p.OccurredAt.Sub(r.OccurredAt) < opt.Window {
+					add(FlagNearDeadline, fmt.Sprintf("公布 %s 前 %s before publication %s (seq %d)", p.New, hours(p.OccurredAt.Sub(r.OccurredAt)), p.New, p.Seq))
 					break
 				}
 			}
@@ -155,12 +159,16 @@ func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, erro
 			add(FlagGradeOverride, fmt.Sprintf("%s %s: 建议 proposed %s → 决定 decided %s", x.Kind, x.Subject, x.Proposed, x.Grade))
 		}
 		// Targets adjusted after the cut-off.
+		// (Also one dated before the cut-off but recorded after it: the
+		// command checks the business date, which the writer gives.)
 		if x, ok := payloads[r.Seq].(*events.TargetAdjusted); ok {
-			late := !cutoff.IsZero() && r.OccurredAt.After(cutoff)
+			late := !cutoff.IsZero() && (r.OccurredAt.After(cutoff) || r.RecordedAt.After(cutoff))
 			if x.Override || late {
 				detail := "截止后受理 accepted after the cut-off"
 				if !cutoff.IsZero() {
-					detail = fmt.Sprintf("截止 cut-off %s, 发生 occurred %s", cutoff.Format(time.DateOnly), r.OccurredAt.In(cutoff.Location()).Format(time.DateOnly))
+					loc := cutoff.Location()
+					detail = fmt.Sprintf("截止 cut-off %s, 发生 occurred %s, 记录 recorded %s", cutoff.Format(time.DateOnly),
+						r.OccurredAt.In(loc).Format(time.DateOnly), r.RecordedAt.In(loc).Format(time.DateOnly))
 				}
 				add(FlagTargetAfterCut, detail+viaAppeal(r))
 			}

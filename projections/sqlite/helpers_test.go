@@ -84,15 +84,21 @@ func shiftYear(s string, y int) string {
 	return commandRef.ReplaceAllString(s, `"`+prefix+`$1"`)
 }
 
+// newLedger is a ledger on st whose clock reads *now.
+func newLedger(st *events.Store, now *time.Time) *commands.Ledger {
+	l := commands.NewLedger(st)
+	l.Proposer = replay.Ledger{Store: st}
+	l.Publisher = replay.Ledger{Store: st}
+	l.Now = func() time.Time { return *now }
+	return l
+}
+
 // submitYear submits a year's commands one by one, each recorded at its
 // occurred_at (the ledger's clock), and returns the stored events.
 func submitYear(tb testing.TB, st *events.Store, y int) []events.Stored {
 	tb.Helper()
-	l := commands.NewLedger(st)
-	l.Proposer = replay.Ledger{Store: st}
-	l.Publisher = replay.Ledger{Store: st}
 	var now time.Time
-	l.Now = func() time.Time { return now }
+	l := newLedger(st, &now)
 	var out []events.Stored
 	for _, c := range yearCommands(tb, y) {
 		if c.OccurredAt != nil {

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kaohe/kaohe/projections/sqlite"
+)
+
+// projectionsFile is the SQLite read models' file under --data.
+const projectionsFile = "projections.db"
+
+// openProjections opens the projections file under --data (not caught up).
+// The caller closes it.
+func (m *Main) openProjections(ctx context.Context) (*sqlite.DB, error) {
+	if err := m.Open(ctx); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(m.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	db, err := sqlite.Open(filepath.Join(m.DataDir, projectionsFile))
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// projections opens the projections file and brings it up to the stream's
+// last event, as every query does before answering. The caller closes it.
+func (m *Main) projections(ctx context.Context) (*sqlite.DB, error) {
+	db, err := m.openProjections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.CatchUp(ctx, m.store); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bring the projections up to date (kaohe replay rebuilds them): %w", err)
+	}
+	return db, nil
+}
+
+func (m *Main) replayCommand() *cobra.Command {
+	var year int
+	c := &cobra.Command{
+		Use:   "replay [--year Y]",
+		Short: "rebuild the projections database from the event stream — 重放重建",
+		Long: `Empty the SQLite projections (` + projectionsFile + ` under --data) and replay the
+event stream into them: every year, or only --year Y. The database is only a
+cache of the stream: deleting it and replaying gives byte-identical results.
+Prints the events applied, the rate, and each rebuilt year's results digest.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if year < 0 {
+				return usageError{"--year must be a year, e.g. 2023"}
+			}
+			db, err := m.openProjections(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			bar := newProgress(m.Stderr)
+			stats, err := db.Rebuild(cmd.Context(), m.store, year, bar.update)
+			bar.done()
+			if err != nil {
+				return err
+			}
+			rate := float64(stats.Applied) / max(stats.Duration.Seconds(), 1e-9)
+			fmt.Fprintf(m.Stdout, "重放 replayed %d events in %.2f s (%.0f events/s), checkpoint seq %d\n",
+				stats.Applied, stats.Duration.Seconds(), rate, stats.LastSeq)
+			years, err := db.Years(cmd.Context())
+			if err != nil {
+				return err
+			}
+			t := newTable("年度 year", "事件 events", "截至 up to seq", "结果摘要 results digest").alignRight(1, 2)
+			failed := 0
+			for _, y := range years {
+				if !contains(stats.Years, y.Year) {
+					continue
+				}
+				digest := y.Digest
+				if y.Error != "" {
+					digest = "未能计分 not scored: " + y.Error
+					failed++
+				}
+				t.add(strconv.Itoa(y.Year), strconv.Itoa(y.Events), strconv.FormatUint(y.UpToSeq, 10), digest)
+			}
+			if len(t.rows) == 0 {
+				if year != 0 {
+					return checkFailed{fmt.Sprintf("year %d has no events", year)}
+				}
+				fmt.Fprintln(m.Stdout, "the stream has no events")
+				return nil
+			}
+			t.write(m.Stdout)
+			if failed > 0 {
+				return checkFailed{fmt.Sprintf("%d year(s) could not be scored (see above)", failed)}
+			}
+			return nil
+		},
+	}
+	c.Flags().IntVar(&year, "year", 0, "rebuild only this year (default: every year)")
+	return c
+}
+
+func contains(ys []int, y int) bool {
+	for _, x := range ys {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+// progress draws a one-line progress bar on a terminal, and nothing
+// otherwise (a log or a pipe gets only the summary).
+type progress struct {
+	w     io.Writer
+	tty   bool
+	start time.Time
+	last  time.Time
+	drawn bool
+}
+
+func newProgress(w io.Writer) *progress {
+	return &progress{w: w, tty: isTerminal(w), start: time.Now()}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (p *progress) update(pr sqlite.Progress) {
+	if !p.tty || time.Since(p.last) < 100*time.Millisecond && pr.Applied < pr.Total {
+		return
+	}
+	p.last = time.Now()
+	const width = 30
+	frac := 1.0
+	if pr.Total > 0 {
+		frac = min(float64(pr.Applied)/float64(pr.Total), 1)
+	}
+	fill := int(frac * width)
+	rate := float64(pr.Applied) / max(time.Since(p.start).Seconds(), 1e-9)
+	fmt.Fprintf(p.w, "\r重放 replaying [%s%s] %3.0f%%  %d/%d events  %.0f events/s ",
+		strings.Repeat("█", fill), strings.Repeat("·", width-fill), frac*100, pr.Applied, pr.Total, rate)
+	p.drawn = true
+}
+
+func (p *progress) done() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}
