@@ -1,6 +1,10 @@
 package examples
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kaohe/kaohe/projections/engine"
+)
 
 // 大栗港镇2021 (source 002). 1000 points a person: village liaison 300 (the
 // linked village's decided grade: 优秀 300, 良好 270, 一般 240, 较差 200) + work
@@ -9,8 +13,11 @@ import "testing"
 // the total (no cap, no ceiling: the source has none). One matter counts
 // once at its highest value (002.17); a repeated notice of one matter counts
 // × 2 (002.11); an own-post veto doubles own-post deductions (002.17).
-func TestDaligang2021(t *testing.T) {
-	r := submit(t, "daligang-2021", 2021).r
+func TestDaligang2021(t *testing.T) { checkDaligang2021(t, submit(t, "daligang-2021", 2021).r) }
+
+// checkDaligang2021 compares the year's results with the hand-computed ones.
+func checkDaligang2021(t *testing.T, r *engine.Results) {
+	t.Helper()
 
 	// 张卫东 p01 (党政办, 大栗港村 优秀): 300 + (300 − 2 late × 2 = 296) + 300 +
 	// 95 = 991; on duty +20, liaison +20, office rated advanced by the city

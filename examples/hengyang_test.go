@@ -1,6 +1,10 @@
 package examples
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kaohe/kaohe/projections/engine"
+)
 
 // 高新区2017 (source 004). Composite = quantity + quality + effect (entered as
 // points, ≤ 30/30/20) + leaders 10 × mean (10 ballots: 10 × Σ ÷ 10 = Σ of the
@@ -14,8 +18,11 @@ import "testing"
 //	(16,8) 22.4 → 9.33; (14,10) 22.0 → 9.17; (12,12) 21.6 → 9.00; (10,12,2)
 //	and (11,10,3) 20.8 → 8.67; (6,14,4) 19.6 → 8.17; (2,10,10,2 不合格) 16 →
 //	6.67.
-func TestHengyang2017(t *testing.T) {
-	r := submit(t, "hengyang-2017", 2017).r
+func TestHengyang2017(t *testing.T) { checkHengyang2017(t, submit(t, "hengyang-2017", 2017).r) }
+
+// checkHengyang2017 compares the year's results with the hand-computed ones.
+func checkHengyang2017(t *testing.T, r *engine.Results) {
+	t.Helper()
 
 	// 招商合作局 zsj: 29 + 28 + 19 = 76 + 9.80 + 9.67 = 95.47; bonuses: national
 	// honour 3 + provincial honour (another matter) 2 + innovation 3 +

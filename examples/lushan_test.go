@@ -1,6 +1,10 @@
 package examples
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kaohe/kaohe/projections/engine"
+)
 
 // 鲁山县2022 (source 003). The units are the leadership teams: composite =
 // comprehensive evaluation 40 × score ÷ 100 + party building 30 × score ÷
@@ -8,8 +12,11 @@ import "testing"
 // half-up). 优秀 ≤ 30% of each category, floor; the rest is decided by the
 // county committee. Cadres: the comprehensive score (100); 优秀 ≤ 30/25/20/15%
 // of each team's cadres by the team grade, floor, and ≤ 25% of all.
-func TestLushan2022(t *testing.T) {
-	r := submit(t, "lushan-2022", 2022).r
+func TestLushan2022(t *testing.T) { checkLushan2022(t, submit(t, "lushan-2022", 2022).r) }
+
+// checkLushan2022 compares the year's results with the hand-computed ones.
+func checkLushan2022(t *testing.T, r *engine.Results) {
+	t.Helper()
 
 	// 鲁阳街道: 0.4 × 95 = 38.00 + 0.3 × 94 = 28.20 + 0.3 × 96 = 28.80 = 95.00.
 	checkPoints(t, r, "luyang", "comprehensive 38.00", "party 28.20", "development 28.80", "composite 95.00")

@@ -1,6 +1,10 @@
 package examples
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kaohe/kaohe/projections/engine"
+)
 
 // xx县2020 (source 001). Composite = 80% of the 100-point target tasks + 20
 // points of evaluation: each target group's raw points × 0.8 (raw 35 → 28
@@ -10,8 +14,11 @@ import "testing"
 // conference 6 × mean (50 ballots) + peer 4 × mean (20) + team 3 × score ÷
 // 100 + democratic 3 × mean (50) + social 4 × mean (50); 优秀/满意 1, 良好/较满意
 // 0.8, 一般 0.6. No bonuses, vetoes or grades: the source stops before them.
-func TestXX2020(t *testing.T) {
-	r := submit(t, "xx-2020", 2020).r
+func TestXX2020(t *testing.T) { checkXX2020(t, submit(t, "xx-2020", 2020).r) }
+
+// checkXX2020 compares the year's results with the hand-computed ones.
+func checkXX2020(t *testing.T, r *engine.Results) {
+	t.Helper()
 
 	// 城关镇 chengguan: gdp 312000/300000 = 1.04 → full 20.00; investment
 	// 141000/150000 = 0.94 → 14.10; economy (20 + 14.10) × 0.8 = 27.28.
