@@ -151,7 +151,7 @@ func (r *run) appends() error {
 	r.rep.add(Figure{Key: "append.bulk", Label: "批量导入 bulk import, 1,000 per submission", Value: float64(written) / d.Seconds(), Unit: "events/s", Events: written, Seconds: d.Seconds(),
 		RatioTo: "raw.async_publish", Target: "≥ 50% of raw.async_publish"})
 	r.logf("bulk import: %d events in %.2f s", written, d.Seconds())
-	r.rep.add(Figure{Key: "rss.appends", Label: "峰值内存(追加) peak RSS, appends", Value: mb(peakRSS()), Unit: "MB"})
+	r.rep.add(Figure{Key: "rss.appends", Label: "峰值内存(服务负载) peak RSS, server under append load", Value: mb(peakRSS()), Unit: "MB"})
 	return nil
 }
 

@@ -232,7 +232,7 @@ func (r *run) load() error {
 	g.release()
 	r.rep.add(Figure{Key: "raw.async_publish", Label: "原始异步发布 raw async publish", Value: float64(l.n) / l.elapsed.Seconds(), Unit: "events/s",
 		Events: l.n, Seconds: l.elapsed.Seconds(), Note: fmt.Sprintf("generation and publishing took %.1f s in all", time.Since(wall).Seconds())})
-	r.rep.add(Figure{Key: "rss.load", Label: "峰值内存(写入) peak RSS, server under load", Value: mb(peakRSS()), Unit: "MB", Note: "server + generator, in one process"})
+	r.rep.add(Figure{Key: "rss.load", Label: "峰值内存(生成+写入) peak RSS, load with the generator", Value: mb(peakRSS()), Unit: "MB", Note: "server and generator in one process; the generator keeps every county's running facts"})
 	last, err := r.store.LastSeq(r.ctx)
 	if err != nil {
 		return err

@@ -35,8 +35,8 @@ func TestSmoke(t *testing.T) {
 	}
 	keys := []string{
 		"raw.async_publish", "rss.load", "raw.sync_publish", "append.one_writer", "append.8_units",
-		"append.8_same_unit", "append.bulk", "rss.appends", "raw.read", "rss.read", "rebuild",
-		"rebuild.seconds", "rss.rebuild", "query.as_of", "query.what_if", "query.explain",
+		"append.8_same_unit", "append.bulk", "rss.appends", "rss.resting", "raw.read", "rss.read", "rebuild",
+		"rebuild.seconds", "rss.rebuild", "query.as_of", "query.as_of_projection", "query.what_if", "query.explain",
 		"query.audit", "rss.queries", "raw.async_publish_nosync",
 	}
 	for _, k := range keys {
