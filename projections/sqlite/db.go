@@ -23,7 +23,7 @@ var schemaSQL string
 // the schema or what a row means changes: a file of another version is
 // dropped and rebuilt from the stream on Open (it is a cache, never
 // migrated).
-const schemaVersion = 2
+const schemaVersion = 3
 
 // DefaultBatch is how many events one transaction applies.
 const DefaultBatch = 1000
@@ -82,6 +82,9 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)
 	}
+	// One writer, a reader or two scoring years, one for queries: each
+	// connection has its own page cache, so bound them.
+	sdb.SetMaxOpenConns(4)
 	d := &DB{db: sdb, path: path, batch: DefaultBatch, schemes: map[string]*scheme.Scheme{}}
 	if err := d.init(context.Background()); err != nil {
 		sdb.Close()

@@ -43,7 +43,7 @@ CREATE TABLE events (
 );
 
 -- Lookups by event id (a correction's superseded entry, a lifted veto).
-CREATE INDEX events_id ON events(id);
+CREATE INDEX events_id ON events(id, type, kind, subject, indicator, part, new_value);
 
 -- audit is the inspector's view of events.
 CREATE VIEW audit AS
