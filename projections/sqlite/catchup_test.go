@@ -178,3 +178,34 @@ func TestAFileOfAnotherStreamIsRefused(t *testing.T) {
 		t.Fatalf("CatchUp on a shorter stream = %v, want ErrAhead", err)
 	}
 }
+
+func TestAYearWithoutASchemeIsIndexedButNotScored(t *testing.T) {
+	st := openStore(t)
+	// Written straight to the store (the commands would refuse it): a
+	// score for 2030, which has no scheme.
+	env := events.Envelope{ID: "01HZZZZZZZZZZZZZZZZZZZZZZZ", Type: "ScoreRecorded", V: 1, Year: 2030, Aggregate: "unit.t1",
+		Actor: events.Actor{ID: "tjj", Role: events.RoleStatistics}, CommandID: "x1",
+		Data: []byte(`{"indicator":"gdp","part":"actual","source":"statistics","value":"90"}`)}
+	if _, err := st.Append(testCtx(t), []events.Pending{{Subject: events.Subject(2030, "unit.t1"), Envelope: env}}); err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, "")
+	s := mustCatchUp(t, db, st)
+	if s.Applied != 1 {
+		t.Fatalf("applied %d, want 1", s.Applied)
+	}
+	if _, err := db.ResultsJSON(testCtx(t), 2030); !errors.Is(err, sqlite.ErrNotScored) {
+		t.Fatalf("ResultsJSON(2030) = %v, want ErrNotScored", err)
+	}
+	ys, err := db.Years(testCtx(t))
+	if err != nil || len(ys) != 1 || ys[0].Digest != "" || ys[0].Error == "" || ys[0].Events != 1 {
+		t.Fatalf("Years = %+v, %v; want 2030 with 1 event and the engine's error", ys, err)
+	}
+	if _, err := db.ResultsJSON(testCtx(t), 2031); !errors.Is(err, sqlite.ErrNoEvents) {
+		t.Fatalf("ResultsJSON(2031) = %v, want ErrNoEvents", err)
+	}
+	rows, _ := db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2030, Unit: "t1"})
+	if len(rows) != 1 || rows[0].New != "90" {
+		t.Fatalf("audit of 2030 t1: %+v", rows)
+	}
+}
