@@ -41,15 +41,16 @@ const (
 // applier applies events inside one transaction, with its statements
 // prepared once per transaction.
 type applier struct {
-	d  *DB
-	tx *sql.Tx
+	d    *DB
+	tx   *sql.Tx
+	memo *memo // facts and entries known in this transaction's view
 
 	insEvent, getFact, putFact, getEntry, insScheme *sql.Stmt
 	years                                           map[int]bool
 }
 
 func (d *DB) newApplier(ctx context.Context, tx *sql.Tx) (*applier, error) {
-	a := &applier{d: d, tx: tx, years: map[int]bool{}}
+	a := &applier{d: d, tx: tx, memo: &d.memo, years: map[int]bool{}}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
@@ -97,6 +98,9 @@ type entry struct {
 // the problem in its detail), and the engine reports it when the year is
 // scored.
 func (a *applier) apply(ctx context.Context, ev events.Stored) error {
+	if a.d.noMemo {
+		a.memo.reset()
+	}
 	a.years[ev.Year] = true
 	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
 	r := row{kind: kind, subject: subject}
@@ -111,6 +115,10 @@ func (a *applier) apply(ctx context.Context, ev events.Stored) error {
 		ev.CommandID, ev.CausationID, ev.CorrelationID, ev.Reason,
 		r.kind, r.subject, r.indicator, r.part, r.old, r.new, r.refers, r.detail, dataAt(ev), ev.Raw); err != nil {
 		return fmt.Errorf("projections: index event %d: %w", ev.Seq, err)
+	}
+	if referred[ev.Type] {
+		// What entry() would read back from this row.
+		a.memo.entries[ev.ID] = entry{typ: ev.Type, kind: r.kind, subject: r.subject, indicator: r.indicator, part: r.part, value: r.new}
 	}
 	return nil
 }
@@ -134,28 +142,46 @@ func dataAt(ev events.Stored) int {
 	return off
 }
 
+// fact is a fact's current value ("" when none).
 func (a *applier) fact(ctx context.Context, year int, kind, subject, fact, indicator, part string) (string, error) {
+	k := factKey{year, kind, subject, fact, indicator, part}
+	if v, ok := a.memo.facts[k]; ok {
+		return v, nil
+	}
 	var v string
 	err := a.getFact.QueryRowContext(ctx, year, kind, subject, fact, indicator, part).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		err = nil
+	}
+	if err == nil {
+		a.memo.facts[k] = v
 	}
 	return v, err
 }
 
 func (a *applier) setFact(ctx context.Context, ev events.Stored, kind, subject, fact, indicator, part, value string) error {
 	_, err := a.putFact.ExecContext(ctx, ev.Year, kind, subject, fact, indicator, part, value, ev.ID, int64(ev.Seq))
+	if err == nil {
+		a.memo.facts[factKey{ev.Year, kind, subject, fact, indicator, part}] = value
+	}
 	return err
 }
 
 // entry reads back an earlier event's row by id (ok false: none).
 func (a *applier) entry(ctx context.Context, id string) (entry, bool, error) {
+	if e, ok := a.memo.entries[id]; ok {
+		return e, true, nil
+	}
 	var e entry
 	err := a.getEntry.QueryRowContext(ctx, id).Scan(&e.typ, &e.kind, &e.subject, &e.indicator, &e.part, &e.value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, false, nil
 	}
-	return e, err == nil, err
+	if err != nil {
+		return e, false, err
+	}
+	a.memo.entries[id] = e
+	return e, true, nil
 }
 
 // change records a fact's new value: the audit row's indicator, part, old

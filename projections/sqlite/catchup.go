@@ -143,15 +143,24 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 // checkpoint. Events at or below the checkpoint it finds are skipped:
 // another process got there first. It returns how many it applied.
 func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, n int) (int, error) {
+	d.applyMu.Lock()
+	defer d.applyMu.Unlock()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("projections: begin: %w", err)
 	}
-	defer tx.Rollback()
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+			d.memo.reset() // it holds what the rolled-back rows said
+		}
+	}()
 	cp, err := checkpoint(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
+	d.memo.begin(cp)
 	a, err := d.newApplier(ctx, tx)
 	if err != nil {
 		return 0, err
@@ -173,7 +182,7 @@ func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, n int) (int, e
 		applied++
 	}
 	if applied == 0 {
-		return 0, nil
+		return 0, nil // another process applied these
 	}
 	if err := markDirty(ctx, tx, a.years); err != nil {
 		return 0, err
@@ -189,6 +198,8 @@ func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, n int) (int, e
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("projections: commit: %w", err)
 	}
+	committed = true
+	d.memo.commit(cp)
 	if d.afterCommit != nil {
 		if err := d.afterCommit(n, cp); err != nil {
 			return applied, err
@@ -238,6 +249,9 @@ func (d *DB) Rebuild(ctx context.Context, st *events.Store, year int, progress f
 // reset deletes every row and the secondary indexes (created again when
 // the catch-up ends).
 func (d *DB) reset(ctx context.Context) error {
+	d.applyMu.Lock()
+	defer d.applyMu.Unlock()
+	d.memo.reset()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("projections: begin: %w", err)
@@ -256,12 +270,17 @@ func (d *DB) reset(ctx context.Context) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	// Give the emptied pages back so the file does not keep its old size.
-	_, err = d.db.ExecContext(ctx, `VACUUM`)
-	return err
+	// Give the emptied pages back so the file does not keep its old size
+	// (best effort: a reader in another process makes it wait or fail).
+	d.db.ExecContext(ctx, `VACUUM`)
+	return nil
 }
 
 func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progress func(Progress)) (uint64, error) {
+	d.applyMu.Lock()
+	defer d.applyMu.Unlock()
+	d.memo.reset() // the year's rows are replaced
+	defer d.memo.reset()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("projections: begin: %w", err)

@@ -61,6 +61,10 @@ type DB struct {
 	mu      sync.Mutex
 	schemes map[string]*scheme.Scheme // digest → parsed; immutable, safe across rollbacks
 
+	applyMu sync.Mutex // one applying transaction at a time on this handle (it owns memo)
+	memo    memo
+	noMemo  bool // tests: every look-up goes to the file
+
 	// hooks for crash tests (export_test.go); nil in production.
 	beforeCommit func(batch int) error
 	afterCommit  func(batch int, lastSeq uint64) error

@@ -15,6 +15,9 @@ func (d *DB) SetHooks(beforeCommit func(batch int) error, afterCommit func(batch
 	d.beforeCommit, d.afterCommit = beforeCommit, afterCommit
 }
 
+// NoMemo makes every look-up of facts and entries go to the file.
+func (d *DB) NoMemo() { d.noMemo = true }
+
 // Dump is every row of every table, sorted, one line per row: two files
 // with the same dump hold the same projections.
 func (d *DB) Dump(ctx context.Context) (string, error) {
