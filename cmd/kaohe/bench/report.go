@@ -78,6 +78,16 @@ func (r *Report) ratios() {
 	}
 }
 
+// judgeRatio sets Met of a figure whose target is a share of a raw limit.
+func (r *Report) judgeRatio(key string, atLeast float64) {
+	for i := range r.Figures {
+		if f := &r.Figures[i]; f.Key == key {
+			ok := f.Ratio >= atLeast
+			f.Met = &ok
+		}
+	}
+}
+
 // JSON is the report as indented JSON.
 func (r *Report) JSON() []byte {
 	b, _ := json.MarshalIndent(r, "", "  ")

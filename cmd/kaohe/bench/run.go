@@ -134,6 +134,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	r.rep.ratios()
+	if cfg.Events >= 1_000_000 {
+		r.rep.judgeRatio("append.one_writer", TargetAppendOfSync)
+		r.rep.judgeRatio("append.bulk", TargetBulkOfAsync)
+		r.rep.judgeRatio("rebuild", TargetRebuildOfRead)
+	}
 	r.rep.Seconds = time.Since(start).Seconds()
 	return r.rep, nil
 }
