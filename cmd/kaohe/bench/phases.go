@@ -14,6 +14,7 @@ import (
 // read is the raw read limit: the whole stream through events.Store.Read
 // (ordered consumer, each envelope decoded once), doing nothing else.
 func (r *run) read() error {
+	r.heapProfile("resting")
 	resetPeak()
 	r.rep.add(Figure{Key: "rss.resting", Label: "常驻内存(空闲) resting RSS, stream open", Value: mb(rss()), Unit: "MB", Note: "after the appends, freed memory returned: what the process holds before reading"})
 	n := 0
@@ -38,6 +39,7 @@ func (r *run) rebuild() error {
 		return err
 	}
 	d := time.Since(t0)
+	r.heapProfile("rebuild")
 	f := r.rep.add(Figure{Key: "rebuild", Label: "全量重建 full rebuild", Value: float64(n) / d.Seconds(), Unit: "events/s", Events: n, Seconds: d.Seconds(),
 		RatioTo: "raw.read", Target: "≥ 70% of raw.read", Note: how})
 	_ = f

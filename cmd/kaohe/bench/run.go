@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -165,6 +166,24 @@ func (r *run) profiled(name string, fn func() error) error {
 	}
 	defer pprof.StopCPUProfile()
 	return fn()
+}
+
+// heapProfile writes the live heap to the profile directory (when one is
+// given): what holds the resident memory at that point.
+func (r *run) heapProfile(name string) {
+	if r.cfg.Profile == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(filepath.Join(r.cfg.Profile, name+".heap"))
+	if err != nil {
+		r.logf("heap profile: %v", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		r.logf("heap profile: %v", err)
+	}
 }
 
 // open starts the embedded server (production setting: SyncAlways) and a
