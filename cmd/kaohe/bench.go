@@ -73,20 +73,17 @@ func printBench(m *Main, rep *bench.Report) {
 	mc := rep.Machine
 	fmt.Fprintf(m.Stdout, "kaohe bench · %d events · %d county years (%s) · stream %d · %s/%s %d CPUs %s · %s · fsync %s\n\n",
 		rep.Events, rep.Counties, rep.Years, rep.Stream, mc.OS, mc.Arch, mc.CPUs, mc.CPU, mc.GoVersion, mc.Sync)
-	t := newTable("指标 figure", "值 value", "单位 unit", "比值 ratio", "目标 target", "").alignRight(1, 3)
+	t := newTable("指标 figure", "值 value", "单位 unit", "比值 ratio", "目标 target").alignRight(1, 3)
 	for _, f := range rep.Figures {
 		ratio := ""
 		if f.RatioTo != "" {
 			ratio = fmt.Sprintf("%.0f%% of %s", 100*f.Ratio, f.RatioTo)
 		}
-		ok := ""
+		target := f.Target
 		if f.Met != nil {
-			ok = "✗"
-			if *f.Met {
-				ok = "✓"
-			}
+			target += map[bool]string{true: "  ✓ met", false: "  ✗ missed"}[*f.Met]
 		}
-		t.add(f.Label, benchValue(f.Value), f.Unit, ratio, f.Target, ok)
+		t.add(f.Label, benchValue(f.Value), f.Unit, ratio, target)
 	}
 	t.write(m.Stdout)
 	fmt.Fprintln(m.Stdout)

@@ -206,17 +206,16 @@ type countyGen struct {
 	perRound int
 	dry      bool // counting only: nothing reaches the sink
 
-	entries  []entryRef // year-end entries: what corrections and appeals refer to
-	corrects []entryRef
-	vetoes   []string
-	appeals  []entryRef
-	pubs     int
+	entries []entryRef // year-end entries: what corrections and appeals refer to
+	appeals []entryRef // the entries disputed by appeals, with the appeal's event id
+	pubs    int
 }
 
 type entryRef struct {
 	id, unit string
 	actor    events.Actor
 	value    float64
+	appeal   string // event id of the AppealFiled disputing it
 }
 
 func (g *Generator) newCountyGen(i int) (*countyGen, error) {
@@ -301,9 +300,8 @@ func (cg *countyGen) emit(m meta, p any) (string, error) {
 		Prev:          cg.chain[m.aggregate],
 		Data:          data,
 	}
-	if sd, ok := p.(*events.SchemeDefined); ok {
+	if _, ok := p.(*events.SchemeDefined); ok {
 		cg.facts = engine.NewFacts(cg.Scheme)
-		_ = sd
 	} else if err := applyFact(cg.facts, env, p); err != nil {
 		return "", fmt.Errorf("%s on %s: %w", name, m.aggregate, err)
 	}
@@ -752,7 +750,7 @@ func (cg *countyGen) stageAppeals() error {
 		if err != nil {
 			return err
 		}
-		disputed.id = id + "|" + disputed.id // appeal id | disputed entry id
+		disputed.appeal = id
 		cg.appeals = append(cg.appeals, disputed)
 	}
 	return nil
@@ -762,7 +760,7 @@ func (cg *countyGen) stageAppeals() error {
 // caused by it, the second rejected.
 func (cg *countyGen) stageResolutions() error {
 	for k, a := range cg.appeals {
-		appeal, entry := a.id[:26], a.id[27:]
+		appeal, entry := a.appeal, a.id
 		cmd := cg.cmdID()
 		outcome, reason := events.AppealRejected, "复核后维持原考核结果"
 		if k == 0 {

@@ -40,9 +40,8 @@ func (r *run) rebuild() error {
 	}
 	d := time.Since(t0)
 	r.heapProfile("rebuild")
-	f := r.rep.add(Figure{Key: "rebuild", Label: "全量重建 full rebuild", Value: float64(n) / d.Seconds(), Unit: "events/s", Events: n, Seconds: d.Seconds(),
+	r.rep.add(Figure{Key: "rebuild", Label: "全量重建 full rebuild", Value: float64(n) / d.Seconds(), Unit: "events/s", Events: n, Seconds: d.Seconds(),
 		RatioTo: "raw.read", Target: "≥ 70% of raw.read", Note: how})
-	_ = f
 	sec := r.rep.add(Figure{Key: "rebuild.seconds", Label: "全量重建耗时 full rebuild time", Value: d.Seconds(), Unit: "s", Events: n, Target: "< 15 s at 1M events"})
 	peak := r.rep.add(Figure{Key: "rss.rebuild", Label: "峰值内存(重建) peak RSS, rebuild", Value: mb(peakRSS()), Unit: "MB", Target: "< 500 MB at 1M events"})
 	if r.cfg.Events >= 1_000_000 {
@@ -95,7 +94,7 @@ func (r *run) queries() error {
 	}
 	r.query("query.as_of_projection", "时点结果(投影) as-of from the projections", asOfDB, TargetQueryMS, "sqlite.ResultsAt: the year's rows of the events index, folded and scored")
 
-	disputed := mid.appeals[1].id[27:]
+	disputed := mid.appeals[1].id
 	whatIf, err := median3(func() error {
 		h, err := replay.LoadHistory(r.ctx, r.store, year)
 		if err != nil {

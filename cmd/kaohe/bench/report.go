@@ -18,12 +18,11 @@ type Figure struct {
 	Seconds float64 `json:"seconds,omitempty"` // wall time measured
 	// RatioTo names the raw limit (another figure's key) this one is
 	// bounded by; Ratio = Value ÷ that figure's value.
-	RatioTo string   `json:"ratio_to,omitempty"`
-	Ratio   float64  `json:"ratio,omitempty"`
-	Target  string   `json:"target,omitempty"` // e.g. "≥ 70% of raw.read"
-	Met     *bool    `json:"met,omitempty"`    // nil: no target, or not applicable at this size
-	Note    string   `json:"note,omitempty"`
-	Extra   []string `json:"extra,omitempty"`
+	RatioTo string  `json:"ratio_to,omitempty"`
+	Ratio   float64 `json:"ratio,omitempty"`
+	Target  string  `json:"target,omitempty"` // e.g. "≥ 70% of raw.read"
+	Met     *bool   `json:"met,omitempty"`    // nil: no target, or not applicable at this size
+	Note    string  `json:"note,omitempty"`
 }
 
 // Machine describes where the figures were taken.
