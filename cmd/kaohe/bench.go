@@ -30,8 +30,19 @@ with each figure's ratio to the raw limit it is bounded by; --json writes
 the report. docs/performance.md explains the figures and targets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cfg.Events < 0 || cfg.Counties < 0 {
-				return usageError{"--events and --counties must be positive"}
+			if cfg.Events <= 0 || cfg.Counties < 0 || cfg.Counties > 200 {
+				return usageError{"--events must be positive and --counties between 1 and 200"}
+			}
+			counties := cfg.Counties
+			if counties == 0 {
+				counties = bench.DefaultCounties(cfg.Events)
+			}
+			least, err := bench.MinEvents(counties)
+			if err != nil {
+				return err
+			}
+			if cfg.Events < least {
+				return usageError{fmt.Sprintf("--events %d: %d county years need at least %d events (%d each)", cfg.Events, counties, least, least/counties)}
 			}
 			if work != "" {
 				if err := os.MkdirAll(work, 0o755); err != nil {

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kaohe/kaohe/cmd/kaohe/bench"
+)
+
+// TestBenchCommand runs kaohe bench at its smallest size (one county year)
+// through the CLI: the table and the JSON report come out, and --data is
+// never touched. No figure is judged: speed belongs to benchmarks.
+func TestBenchCommand(t *testing.T) {
+	c := newCLI(t)
+	report := filepath.Join(t.TempDir(), "bench.json")
+	out := c.ok("bench", "--events", "7000", "--json", report, "--work", t.TempDir())
+	for _, want := range []string{"kaohe bench · 7000 events · 1 county years (2001–2001)", "原始读取 raw read", "全量重建 full rebuild", "% of raw.sync_publish", "审计查询 audit (one unit)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Events != 7000 || rep.Counties != 1 || len(rep.Figures) != 21 {
+		t.Errorf("report: %d events, %d counties, %d figures; want 7000, 1, 21", rep.Events, rep.Counties, len(rep.Figures))
+	}
+	if _, err := os.Stat(filepath.Join(c.data, "nats")); !os.IsNotExist(err) {
+		t.Errorf("bench wrote under --data (%v)", err)
+	}
+}
+
+func TestBenchCommandRefusesTooFewEvents(t *testing.T) {
+	c := newCLI(t)
+	code, _, errs := c.run("bench", "--events", "5000")
+	if code != exitUsage || !strings.Contains(errs, "1 county years need at least 6536 events") {
+		t.Errorf("exit %d, stderr %q; want usage error naming the minimum", code, errs)
+	}
+}
