@@ -146,3 +146,32 @@ func TestExitCodes(t *testing.T) {
 		t.Fatalf("explain unknown unit: exit %d %q", code, errs)
 	}
 }
+
+func TestDemo(t *testing.T) {
+	c := newCLI(t)
+	out := c.ok("demo")
+	for _, want := range []string{
+		"309 commands, 309 events written, 0 already recorded",
+		"309 events",
+		"更正得分 ScoreCorrected", "一票否决 VetoImposed", "加分 BonusGranted", "减分 DeductionApplied", "目标调整 TargetAdjusted",
+		"【镇（办） town】 9 个单位",
+		"营盘镇 yingpan", // first in its category (examples/zhashui_test.go has the arithmetic: 99.35)
+		"99.35",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	// A second run writes nothing and shows the same rankings.
+	again := c.ok("demo")
+	if !strings.Contains(again, "0 events written, 309 already recorded") {
+		t.Fatalf("second demo run:\n%s", again)
+	}
+	cut := func(s string) string { return s[strings.Index(s, "【镇（办）"):] }
+	if cut(out) != cut(again) {
+		t.Fatal("the second demo run shows different rankings")
+	}
+	if code, _, errs := c.run("demo", "--example", "nowhere"); code != exitUsage || !strings.Contains(errs, "nowhere") {
+		t.Fatalf("demo --example nowhere: exit %d, %s", code, errs)
+	}
+}

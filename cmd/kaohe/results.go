@@ -265,7 +265,11 @@ func gradeNotes(g *engine.GradeResult) string {
 		notes = append(notes, fmt.Sprintf("proposed %s, decided %s: %s", g.Proposed, g.Decided, g.Reason))
 	}
 	for _, h := range g.Fired {
-		if h.Effect == "quota_cut" || h.Effect == "force" || h.Effect == "cap" || h.Effect == "not_determined" {
+		if h.Effect == "quota_cut" {
+			notes = append(notes, fmt.Sprintf("%s名额已满 quota full: not %s", h.Grade, h.Grade))
+			continue
+		}
+		if h.Effect == "force" || h.Effect == "cap" || h.Effect == "not_determined" {
 			n := h.Rule
 			if h.Name != "" {
 				n = h.Name

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/examples"
+	"github.com/kaohe/kaohe/replay"
+)
+
+func (m *Main) demoCommand() *cobra.Command {
+	var name string
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "submit an example county year and show its event log and rankings — 演示",
+		Long: `Submit a worked example year (default: 柞水县 2022, examples/zhashui-2022) to
+the ledger under --data: the scheme, a target adjustment, routine and year-end
+scores, a correction, social evaluations, bonuses, deductions, a veto and its
+lifting, cadre scores and the committee's grade decisions. Then print how many
+events of each type the year holds and the rankings computed from them.
+Running it again writes nothing: every command is already recorded.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmds, err := examples.Commands(name)
+			if err != nil {
+				return usageError{"--example: " + err.Error()}
+			}
+			year := cmds[0].Year
+			if err := m.Open(cmd.Context()); err != nil {
+				return err
+			}
+			out, err := m.ledger.Submit(cmd.Context(), cmds)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "示例 example %s (--data %s): %d commands, %d events written, %d already recorded\n\n",
+				name, m.DataDir, len(cmds), len(out.Events), out.Duplicates)
+
+			counts := map[string]int{}
+			total := 0
+			err = m.store.Read(cmd.Context(), events.YearSubjects(year), 1, 0, func(ev events.Stored) error {
+				counts[ev.Type]++
+				total++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "【%d年度事件日志 event log】 %d events\n", year, total)
+			types := make([]string, 0, len(counts))
+			for t := range counts {
+				types = append(types, t)
+			}
+			sort.Slice(types, func(i, j int) bool {
+				if counts[types[i]] != counts[types[j]] {
+					return counts[types[i]] > counts[types[j]]
+				}
+				return types[i] < types[j]
+			})
+			t := newTable("类型 type", "事件数 events").alignRight(1)
+			for _, typ := range types {
+				t.add(typeLabel(typ), strconv.Itoa(counts[typ]))
+			}
+			t.write(m.Stdout)
+			fmt.Fprintln(m.Stdout)
+
+			r, err := m.yearResults(cmd.Context(), year, replay.Point{})
+			if err != nil {
+				return err
+			}
+			if err := printResults(m, r, ""); err != nil {
+				return err
+			}
+			unit := ""
+			if len(r.Categories) > 0 && len(r.Categories[0].Ranking) > 0 {
+				unit = r.Categories[0].Ranking[0].Subject
+			}
+			fmt.Fprintf(m.Stdout, "\nNext: kaohe log --year %d --unit %s · kaohe explain --year %d --unit %s · kaohe publish --year %d (README: the whole story)\n",
+				year, unit, year, unit, year)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&name, "example", examples.Demo, fmt.Sprintf("which example year to submit (%v)", examples.Names()))
+	return c
+}
