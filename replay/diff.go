@@ -75,8 +75,9 @@ type Standing struct {
 	Rank      int    `json:"rank,omitempty"`
 	Of        int    `json:"of,omitempty"`
 	Proposed  string `json:"proposed,omitempty"`
-	Grade     string `json:"grade,omitempty"`   // final: decided, else proposed
-	Decided   bool   `json:"decided,omitempty"` // set by a committee decision
+	Grade     string `json:"grade,omitempty"`      // final: decided, else proposed
+	Decided   bool   `json:"decided,omitempty"`    // set by a committee decision
+	DecidedOn string `json:"decided_on,omitempty"` // the decision was made on this other proposal: decide again
 }
 
 // QuotaChange is a quota whose places, use, admissions or cuts changed.
@@ -159,7 +160,7 @@ func unitStanding(u *engine.UnitResult) *Standing {
 
 func gradeInto(s *Standing, g *engine.GradeResult) {
 	if g != nil {
-		s.Proposed, s.Grade, s.Decided = g.Proposed, g.Final, g.Decided != ""
+		s.Proposed, s.Grade, s.Decided, s.DecidedOn = g.Proposed, g.Final, g.Decided != "", g.DecidedOn
 	}
 }
 

@@ -168,6 +168,9 @@ func grade(s *replay.Standing) string {
 	if s == nil || s.Grade == "" {
 		return "—"
 	}
+	if s.DecidedOn != "" {
+		return s.Grade + " ✓ " + staleText(s.Proposed)
+	}
 	if s.Decided {
 		return s.Grade + " ✓"
 	}

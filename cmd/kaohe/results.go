@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaohe/kaohe/projections/engine"
+	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -55,12 +57,27 @@ func parseTime(s string, endOfDay bool) (time.Time, error) {
 	return d, nil
 }
 
-// yearResults scores a year as it stood at pt.
+// yearResults scores a year as it stood at pt, from the SQLite projections
+// (brought up to date with the stream first): the year's events are read
+// from the projections' events index, so the cost is one year's events
+// whatever the stream's size. kaohe verify recomputes from the stream itself.
 func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*engine.Results, error) {
 	if err := m.Open(ctx); err != nil {
 		return nil, err
 	}
-	r, _, err := replay.Results(ctx, m.store, year, pt)
+	db, err := m.projections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	r, err := db.ResultsAt(ctx, nil, year, sqlite.Point{AtSeq: pt.AtSeq, AsOf: pt.AsOf})
+	if errors.Is(err, sqlite.ErrNoEvents) {
+		at := ""
+		if pt != (replay.Point{}) {
+			at = " at that point (--as-of/--at-seq)"
+		}
+		return nil, checkFailed{fmt.Sprintf("--year %d: the ledger has no events of that year%s (kaohe log lists what it holds)", year, at)}
+	}
 	if err != nil {
 		return nil, checkFailed{err.Error()}
 	}
@@ -246,6 +263,8 @@ func gradeText(g *engine.GradeResult) string {
 		s = "—"
 	}
 	switch {
+	case g.DecidedOn != "":
+		s += " ✓ " + staleText(g.Proposed)
 	case g.Decided != "" && g.Override:
 		s += " (决定/decided)"
 	case g.Decided != "":
@@ -256,12 +275,19 @@ func gradeText(g *engine.GradeResult) string {
 	return s
 }
 
+// staleText marks a decision made on a proposal that has since changed.
+func staleText(proposed string) string {
+	return "(现提议 " + proposed + "，需重新决定 now proposed " + proposed + ": decide again)"
+}
+
 func gradeNotes(g *engine.GradeResult) string {
 	if g == nil {
 		return ""
 	}
 	var notes []string
-	if g.Override {
+	if g.DecidedOn != "" {
+		notes = append(notes, fmt.Sprintf("decided %s on proposal %s", g.Decided, g.DecidedOn))
+	} else if g.Override {
 		notes = append(notes, fmt.Sprintf("proposed %s, decided %s: %s", g.Proposed, g.Decided, g.Reason))
 	}
 	for _, h := range g.Fired {

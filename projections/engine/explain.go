@@ -134,6 +134,23 @@ func (w *explainer) component(c *ComponentResult) {
 	case "grade":
 		w.line(1, "挂钩 (linked) %s 等次 (grade) %s → %s", c.Linked, c.LinkedVal, pointsBefore(c))
 	case "unit_composite":
+		if c.LinkedVal == "" { // the unit has no composite: the note says so
+			break
+		}
+		// The composite counts only within 0 … the scale (RULES.md §7.3):
+		// show the value counted, or the line would not add up on paper.
+		counted := c.LinkedVal
+		if v, err := scheme.ParseDec(c.LinkedVal); err == nil {
+			if top, err := scheme.ParseDec(c.RawMax); err == nil {
+				if k := v.Max(scheme.Dec{}).Min(top); k.Cmp(v) != 0 {
+					counted = k.String()
+				}
+			}
+		}
+		if counted != c.LinkedVal {
+			w.line(1, "单位综合得分 (unit composite) %s, 计为 (counted as) %s → %s × %s ÷ %s = %s", c.LinkedVal, counted, counted, c.Max, c.RawMax, pointsBefore(c))
+			break
+		}
 		w.line(1, "单位综合得分 (unit composite) %s × %s ÷ %s = %s", c.LinkedVal, c.Max, c.RawMax, pointsBefore(c))
 	case "entered":
 		for _, p := range c.Parts {
@@ -317,6 +334,9 @@ func (w *explainer) grade(label string, g *GradeResult) {
 		w.line(1, "决定 (decided) %s%s", g.Decided, event(g.DecidedEvent))
 	case g.Pending:
 		w.line(1, "待决定 (pending decision)")
+	}
+	if g.DecidedOn != "" {
+		w.line(1, "决定时的提议为 %s，现提议为 %s：需重新决定 (the decision was made on proposal %s; the proposal is now %s: decide again)", g.DecidedOn, g.Proposed, g.DecidedOn, g.Proposed)
 	}
 	w.line(1, "最终 (final) %s", g.Final)
 }

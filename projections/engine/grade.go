@@ -293,6 +293,12 @@ func (e *engine) decide(res *GradeResult, kind, id string) {
 		res.Decided, res.DecidedEvent, res.Reason = d.Grade, d.Event, d.Reason
 		res.Override = d.Grade != res.Proposed
 		res.Final = d.Grade
+		// The facts moved after the committee decided (an appeal's
+		// correction, say): the decision stands until the committee
+		// decides again, but the result says it rests on another proposal.
+		if d.Proposed != "" && d.Proposed != res.Proposed {
+			res.DecidedOn = d.Proposed
+		}
 	} else {
 		res.Final = res.Proposed
 		res.Pending = res.Soft || res.Fallback

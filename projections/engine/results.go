@@ -237,6 +237,7 @@ type GradeResult struct {
 	Decided      string     `json:"decided,omitempty"`
 	DecidedEvent string     `json:"decided_event,omitempty"`
 	Override     bool       `json:"override,omitempty"`
+	DecidedOn    string     `json:"decided_on,omitempty"` // the proposal the decision was made on, when it is no longer the proposal: decide again
 	Reason       string     `json:"reason,omitempty"`
 	Final        string     `json:"final"`
 	Pending      bool       `json:"pending"` // soft or fallback, and not yet decided
