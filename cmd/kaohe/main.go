@@ -46,8 +46,9 @@ type Main struct {
 	Stderr   io.Writer
 	Stdin    io.Reader
 
-	store  *events.Store
-	ledger *commands.Ledger
+	store    *events.Store
+	ledger   *commands.Ledger
+	embedded events.EmbeddedOptions // listener of the embedded server (kaohe serve)
 }
 
 // Open connects to the event store (the embedded server by default).
@@ -55,7 +56,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.store != nil {
 		return nil
 	}
-	st, err := events.Open(ctx, events.Config{URL: m.NatsURL, DataDir: m.DataDir, Replicas: m.Replicas})
+	st, err := events.Open(ctx, events.Config{URL: m.NatsURL, DataDir: m.DataDir, Replicas: m.Replicas, Embedded: m.embedded})
 	if err != nil {
 		return fmt.Errorf("open the event store: %w", err)
 	}

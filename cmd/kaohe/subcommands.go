@@ -10,6 +10,7 @@ import (
 func (m *Main) subcommands() []*cobra.Command {
 	return []*cobra.Command{
 		m.demoCommand(),
+		m.serveCommand(),
 		m.submitCommand(),
 		m.logCommand(),
 		m.resultsCommand(),

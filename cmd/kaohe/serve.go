@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func (m *Main) serveCommand() *cobra.Command {
+	var listen, user string
+	c := &cobra.Command{
+		Use:   "serve [--listen HOST:PORT]",
+		Short: "run the ledger's NATS server for other kaohe processes and keep the projections current — 服务",
+		Long: `Run the embedded NATS server with a network listener, so that other kaohe
+processes (and inspectors with a plain NATS client) use the same ledger through
+--nats URL, and keep the SQLite projections under --data current: a JetStream
+consumer applies every new event as it is appended (docs/projections.md).
+
+The application user may not delete, purge or reconfigure the stream. Its
+password is $KAOHE_NATS_PASSWORD, or a fresh random one printed at start.
+With --nats URL (an existing server or cluster) serve only keeps the
+projections current. Stops cleanly on Ctrl-C or SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			password := os.Getenv("KAOHE_NATS_PASSWORD")
+			if m.NatsURL == "" {
+				host, portText, err := net.SplitHostPort(listen)
+				if err != nil {
+					return usageError{fmt.Sprintf("--listen %q: want HOST:PORT, e.g. 127.0.0.1:4222", listen)}
+				}
+				port, err := strconv.Atoi(portText)
+				if err != nil || port < 0 || port > 65535 {
+					return usageError{fmt.Sprintf("--listen %q: the port must be 0–65535", listen)}
+				}
+				if port == 0 {
+					port = -1 // any free port
+				}
+				if password == "" {
+					var b [12]byte
+					if _, err := rand.Read(b[:]); err != nil {
+						return err
+					}
+					password = hex.EncodeToString(b[:])
+				}
+				m.embedded.Host, m.embedded.Port, m.embedded.User, m.embedded.Password = host, port, user, password
+			}
+			db, err := m.openProjections(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if emb := m.store.Embedded(); emb != nil {
+				u, err := url.Parse(emb.ClientURL())
+				if err != nil {
+					return err
+				}
+				u.User = url.UserPassword(user, password)
+				fmt.Fprintf(m.Stdout, "kaohe serve: ledger %s at %s (data %s)\n", m.store.StreamName(), emb.ClientURL(), m.DataDir)
+				fmt.Fprintf(m.Stdout, "clients: kaohe --nats %s results --year Y\n", u)
+			}
+			fmt.Fprintf(m.Stdout, "projections %s follow the stream; Ctrl-C stops\n", db.Path())
+			err = db.Follow(ctx, m.store)
+			if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+				cp, _ := db.Checkpoint(context.Background())
+				fmt.Fprintf(m.Stdout, "stopped; projections applied up to seq %d\n", cp)
+				return nil
+			}
+			return err
+		},
+	}
+	c.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "where the NATS server listens (port 0: any free port)")
+	c.Flags().StringVar(&user, "user", "kaohe", "the application user's name")
+	return c
+}
