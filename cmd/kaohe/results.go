@@ -84,6 +84,15 @@ func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*eng
 	return r, nil
 }
 
+// resultsAtFlags scores a year at the point --as-of / --at-seq name.
+func (m *Main) resultsAtFlags(ctx context.Context, year int, pf pointFlags) (*engine.Results, error) {
+	pt, err := pf.point()
+	if err != nil {
+		return nil, err
+	}
+	return m.yearResults(ctx, year, pt)
+}
+
 func (m *Main) resultsCommand() *cobra.Command {
 	var (
 		year     int
@@ -104,11 +113,7 @@ byte-identical output. --as-of / --at-seq show the results as they stood then.`,
 			if year == 0 {
 				return usageError{"--year is required"}
 			}
-			pt, err := pf.point()
-			if err != nil {
-				return err
-			}
-			r, err := m.yearResults(cmd.Context(), year, pt)
+			r, err := m.resultsAtFlags(cmd.Context(), year, pf)
 			if err != nil {
 				return err
 			}
@@ -382,11 +387,7 @@ func (m *Main) explainCommand() *cobra.Command {
 			if year == 0 || (unit == "") == (cadre == "") {
 				return usageError{"give --year and exactly one of --unit or --cadre"}
 			}
-			pt, err := pf.point()
-			if err != nil {
-				return err
-			}
-			r, err := m.yearResults(cmd.Context(), year, pt)
+			r, err := m.resultsAtFlags(cmd.Context(), year, pf)
 			if err != nil {
 				return err
 			}
