@@ -24,7 +24,7 @@ const (
 // the session. A command id already in the ledger is counted as a duplicate.
 func (s *session) decide(ctx context.Context, c Command) error {
 	if s.now.IsZero() {
-		s.now = s.l.Now()
+		s.now = s.l.now()
 	}
 	return s.decideIn(ctx, c, "", false)
 }

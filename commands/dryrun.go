@@ -18,9 +18,12 @@ import (
 // (FileAppeal, ResolveAppeal, DefineScheme, PublishResults, CloseYear) are
 // refused. A command whose id is already in the ledger decides nothing.
 func (l *Ledger) Decide(ctx context.Context, cmds []Command, asCorrections bool) ([]events.Pending, error) {
+	if err := l.ready(); err != nil {
+		return nil, err
+	}
 	// Every state is checked against the stream: a dry run has no retry
 	// to fall back on when a cached copy is stale.
-	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.Now(), fresh: true}
+	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.now(), fresh: true}
 	for i, c := range cmds {
 		var err error
 		if asCorrections {

@@ -43,7 +43,7 @@ type Ledger struct {
 	MaxAttempts int
 
 	mu      sync.Mutex
-	cache   map[string]*aggState // subject → state at its seq
+	cache   map[string]*aggState // subject → state at its seq (nil until first use)
 	schemes map[string]*parsedScheme
 	entropy *ulid.MonotonicEntropy
 }
@@ -68,6 +68,35 @@ func NewLedger(store *events.Store) *Ledger {
 	}
 }
 
+// ready checks the ledger can write and makes the caches of a ledger not
+// made by NewLedger (a zero Ledger with Store set works; without a Store it
+// is an error, never a panic).
+func (l *Ledger) ready() error {
+	if l == nil || l.Store == nil {
+		return &Error{Code: EINTERNAL, Msg: "the ledger has no event store: make it with commands.NewLedger(store)"}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cache == nil {
+		l.cache = map[string]*aggState{}
+	}
+	if l.schemes == nil {
+		l.schemes = map[string]*parsedScheme{}
+	}
+	if l.entropy == nil {
+		l.entropy = ulid.Monotonic(rand.Reader, 0)
+	}
+	return nil
+}
+
+// now is the ledger's clock: Now, or the wall clock when Now is unset.
+func (l *Ledger) now() time.Time {
+	if l.Now == nil {
+		return time.Now()
+	}
+	return l.Now()
+}
+
 // Outcome is what a submission wrote.
 type Outcome struct {
 	Events     []events.Stored // appended now
@@ -79,6 +108,9 @@ type Outcome struct {
 // resulting events atomically: either all are written or none. A command
 // whose id is already in the ledger is skipped (resubmission is safe).
 func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
+	if err := l.ready(); err != nil {
+		return nil, err
+	}
 	max := l.MaxAttempts
 	if max <= 0 {
 		max = 1
