@@ -61,6 +61,12 @@
 //	                                     the subject must be empty. Set on every
 //	                                     single append, and in a batch on the
 //	                                     first message of each subject only.
+//	Nats-Expected-Last-Subject-Sequence-Subject
+//	                                     with the above, the filter (a subject or
+//	                                     wildcard) the expectation is checked on
+//	                                     instead of the message's subject
+//	                                     (Pending.Expect): commands guard the
+//	                                     year's lifecycle, or a whole year, with it.
 //	Nats-Batch-Id                        random hex id of an atomic batch
 //	Nats-Batch-Sequence                  1..n within the batch
 //	Nats-Batch-Commit                    "1" on the last message of a batch

@@ -34,6 +34,10 @@ const (
 	HeaderBatchCommit         = "Nats-Batch-Commit"
 )
 
+// HeaderExpectedLastSubjSeqSubject names the filter an expectation is
+// checked on when it is not the message's own subject (Pending.Expect).
+const HeaderExpectedLastSubjSeqSubject = "Nats-Expected-Last-Subject-Sequence-Subject"
+
 // JetStream API error codes that mean "someone else wrote first".
 const (
 	errCodeWrongLastSeq         = 10071 // JSStreamWrongLastSequenceErrF
@@ -292,6 +296,33 @@ type Pending struct {
 	// MsgID is the Nats-Msg-Id: the command id, plus ":"+index when a
 	// command writes several events. Empty = no server-side dedupe.
 	MsgID string
+	// Expect, when set, is the expectation this message carries instead of
+	// the default one (ExpectedLastSubjectSeq, on the first message of its
+	// subject only): the append succeeds only if the last message matching
+	// Expect.Filter, a subject or a wildcard, is at Expect.Seq (0 = none).
+	// It lets a message guard state the writer decided on but does not
+	// write (a year's lifecycle, on a later message of a batch), or a whole
+	// year (kaohe.<year>.>). On the first message of its subject the filter
+	// must cover Subject, or that subject goes unguarded. nats-server 2.15
+	// refuses (10164, a conflict) an expectation on a literal subject that
+	// an earlier message of the same batch wrote.
+	Expect *Expectation
+}
+
+// Expectation is a Nats-Expected-Last-Subject-Sequence check on any
+// filter (Nats-Expected-Last-Subject-Sequence-Subject).
+type Expectation struct {
+	Filter string
+	Seq    uint64
+}
+
+// setExpect puts an expectation on m: on seq of m's own subject, or of
+// filter when it names another.
+func setExpect(m *nats.Msg, filter string, seq uint64) {
+	m.Header.Set(HeaderExpectedLastSubjSeq, strconv.FormatUint(seq, 10))
+	if filter != "" && filter != m.Subject {
+		m.Header.Set(HeaderExpectedLastSubjSeqSubject, filter)
+	}
 }
 
 // Append writes the events atomically: one message with the expected
@@ -352,7 +383,11 @@ func prepare(p Pending) (Stored, error) {
 func (s *Store) appendOne(ctx context.Context, p Pending, out []Stored) ([]Stored, error) {
 	m := nats.NewMsg(p.Subject)
 	m.Data = out[0].Raw
-	m.Header.Set(HeaderExpectedLastSubjSeq, strconv.FormatUint(p.ExpectedLastSubjectSeq, 10))
+	if p.Expect != nil {
+		setExpect(m, p.Expect.Filter, p.Expect.Seq)
+	} else {
+		setExpect(m, "", p.ExpectedLastSubjectSeq)
+	}
 	if p.MsgID != "" {
 		m.Header.Set(HeaderMsgID, p.MsgID)
 	}
@@ -386,10 +421,13 @@ func (s *Store) appendBatch(ctx context.Context, msgs []Pending, out []Stored) (
 		// nats-server 2.15 checks a per-subject expectation on the first
 		// write of each subject in a batch and refuses one on a later write
 		// of the same subject (10164), so only the first carries it.
-		if !seen[p.Subject] {
-			seen[p.Subject] = true
-			m.Header.Set(HeaderExpectedLastSubjSeq, strconv.FormatUint(p.ExpectedLastSubjectSeq, 10))
+		switch {
+		case p.Expect != nil:
+			setExpect(m, p.Expect.Filter, p.Expect.Seq)
+		case !seen[p.Subject]:
+			setExpect(m, "", p.ExpectedLastSubjectSeq)
 		}
+		seen[p.Subject] = true
 		if p.MsgID != "" {
 			m.Header.Set(HeaderMsgID, p.MsgID)
 		}

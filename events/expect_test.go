@@ -1,0 +1,103 @@
+package events
+
+import (
+	"errors"
+	"testing"
+)
+
+// Pending.Expect: a message guards another subject or a wildcard (one
+// message, one expectation), in a single append and in a batch, and a
+// wrong guard writes nothing.
+func TestAppendExpectOtherSubject(t *testing.T) {
+	ctx := testCtx(t)
+	s := mustOpen(t, "")
+	a := Subject(2024, UnitAggregate("a"))
+	b := Subject(2024, UnitAggregate("b"))
+	yr := Subject(2024, AggYear)
+	for _, subj := range []string{a, b, yr} {
+		if _, _, err := appendNext(ctx, t, s, subj, score{"x", "0"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := func(filter string) uint64 {
+		seq, _, err := s.LastSubjectSeq(ctx, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seq
+	}
+	next := func(subj string, expect *Expectation) Pending {
+		seq, hash, err := s.LastSubjectSeq(ctx, subj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Pending{Subject: subj, Envelope: newEnv(t, subj, hash, score{"x", "1"}), ExpectedLastSubjectSeq: seq, Expect: expect}
+	}
+	// then is a second event of the same subject, following p in a batch.
+	then := func(p Pending, expect *Expectation) Pending {
+		raw, err := Encode(p.Envelope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Pending{Subject: p.Subject, Envelope: newEnv(t, p.Subject, Hash(raw), score{"x", "2"}), Expect: expect}
+	}
+	tests := []struct {
+		name     string
+		msgs     func() []Pending
+		conflict bool
+	}{
+		{"single: a whole-year guard that holds", func() []Pending {
+			return []Pending{next(a, &Expectation{Filter: YearSubjects(2024), Seq: last(YearSubjects(2024))})}
+		}, false},
+		{"single: a whole-year guard behind another subject's write", func() []Pending {
+			return []Pending{next(a, &Expectation{Filter: YearSubjects(2024), Seq: last(YearSubjects(2024)) - 1})}
+		}, true},
+		{"batch: the year's guard on the second write of a subject holds", func() []Pending {
+			p := next(a, nil)
+			return []Pending{p, then(p, &Expectation{Filter: yr, Seq: last(yr)}), next(b, nil)}
+		}, false},
+		{"batch: the year's guard on the second write of a subject fails", func() []Pending {
+			p := next(a, nil)
+			return []Pending{p, then(p, &Expectation{Filter: yr, Seq: last(yr) - 1}), next(b, nil)}
+		}, true},
+		{"batch: own-subject guards still checked beside the year's", func() []Pending {
+			p := next(a, nil)
+			q := next(b, nil)
+			q.ExpectedLastSubjectSeq--
+			return []Pending{p, then(p, &Expectation{Filter: yr, Seq: last(yr)}), q}
+		}, true},
+		{"batch: a guard on a subject an earlier message wrote is a conflict (10164)", func() []Pending {
+			p := next(a, nil)
+			return []Pending{p, next(b, &Expectation{Filter: a, Seq: last(a)})}
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := mustLastSeq(t, s)
+			msgs := tt.msgs()
+			out, err := s.Append(ctx, msgs)
+			switch {
+			case tt.conflict && !errors.Is(err, ErrConflict):
+				t.Fatalf("Append: %v, want a conflict", err)
+			case !tt.conflict && err != nil:
+				t.Fatalf("Append: %v", err)
+			case !tt.conflict && len(out) != len(msgs):
+				t.Fatalf("Append stored %d of %d", len(out), len(msgs))
+			}
+			want := before
+			if !tt.conflict {
+				want += uint64(len(msgs))
+			}
+			if got := mustLastSeq(t, s); got != want {
+				t.Fatalf("last seq %d after the append, want %d", got, want)
+			}
+		})
+	}
+	all, err := s.Load(ctx, YearSubjects(2024))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyChain(all); err != nil {
+		t.Fatal(err)
+	}
+}
