@@ -96,6 +96,12 @@ func checkHengyang2017(t *testing.T, r *engine.Results) {
 			t.Errorf("%s grade %+v: proposed 合格 (cut by the tie), decided 良好", u, g)
 		}
 	}
+	// The decision puts 11 units at 良好 (the 9 admitted + tjj + cyzx) for 10
+	// places: the results say so rather than hide it.
+	want := "unit quota good [all]: 11 at 良好 (jgdw, qjw, hbj, jwtj, mzsbj, tjj, ajj, wjj, xfj, cyzx, zhengshui) for 10 place(s); decided against the proposal: tjj, cyzx"
+	if len(r.Warnings) != 1 || r.Warnings[0] != want {
+		t.Errorf("warnings %q, want [%q]", r.Warnings, want)
+	}
 	// Last place → talk with the principal; 不合格 → admonishment (004.16).
 	checkFlags(t, r, "talk unit zjz", "admonish unit cgdd", "admonish unit zjz")
 }

@@ -112,10 +112,12 @@ func (e *engine) scoreCadres() {
 		}
 		gs = append(gs, x)
 	}
-	e.r.CadreQuotas = append(e.r.CadreQuotas, grade(cs.Grading, gs, unitGroupKey)...)
+	qs := grade(cs.Grading, gs, unitGroupKey)
+	e.r.CadreQuotas = append(e.r.CadreQuotas, qs...)
 	for _, x := range gs {
 		e.decide(x.res, "cadre", x.s.id)
 	}
+	e.warnDecisionsOverQuota("cadre", qs, gs)
 }
 
 func (e *engine) cadreFinal(id string) string {

@@ -111,6 +111,11 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 			}
 			p.places = places(share, len(p.members), q.Rounding)
 			p.res = &QuotaResult{Quota: q.ID, Rule: q.Rule, Grade: q.Grade, Group: k, Base: len(p.members), Share: share.Percent(), Places: p.places, Admitted: []string{}, Cut: []*CutRow{}, Soft: q.Soft}
+			for _, x := range subs {
+				if p.members[x] {
+					p.res.members = append(p.res.members, x.s.id)
+				}
+			}
 			pools = append(pools, p)
 		}
 	}
@@ -287,6 +292,34 @@ func places(share scheme.Dec, base int, mode string) int {
 	return int(raw.FloorInt())
 }
 
+// warnDecisionsOverQuota says when the committee's decisions leave more
+// subjects at a quota's grade than it has places (a decision taken before an
+// appeal moved the ranking, or an override): the quota never gives more
+// places itself, but a decision is a fact the results must not hide.
+func (e *engine) warnDecisionsOverQuota(kind string, qs []*QuotaResult, subs []*gradee) {
+	res := map[string]*GradeResult{}
+	for _, x := range subs {
+		res[x.s.id] = x.res
+	}
+	for _, q := range qs {
+		var at, decided []string
+		for _, id := range q.members {
+			g := res[id]
+			if g == nil || g.Final != q.Grade {
+				continue
+			}
+			at = append(at, id)
+			if g.Decided == q.Grade && g.Proposed != q.Grade {
+				decided = append(decided, id)
+			}
+		}
+		if len(at) > q.Places && len(decided) > 0 {
+			e.r.Warnings = append(e.r.Warnings, fmt.Sprintf("%s quota %s [%s]: %d at %s (%s) for %d place(s); decided against the proposal: %s",
+				kind, q.Quota, q.Group, len(at), q.Grade, strings.Join(at, ", "), q.Places, strings.Join(decided, ", ")))
+		}
+	}
+}
+
 // decide fills in the decision and the final grade.
 func (e *engine) decide(res *GradeResult, kind, id string) {
 	if d := e.f.decision(kind, id); d != nil {
@@ -348,6 +381,7 @@ func (e *engine) gradeUnits(cat *scheme.Category) {
 	for _, x := range subs {
 		e.decide(x.res, "unit", x.s.id)
 	}
+	e.warnDecisionsOverQuota("unit", qs, subs)
 	cr := e.categoryResult(cat.ID)
 	cr.Quotas = append(cr.Quotas, qs...)
 }
@@ -411,6 +445,7 @@ func (e *engine) gradeTeams() {
 	for _, x := range subs {
 		e.decide(x.res, "team", x.s.id)
 	}
+	e.warnDecisionsOverQuota("team", qs, subs)
 	e.r.TeamQuotas = append(e.r.TeamQuotas, qs...)
 }
 

@@ -59,6 +59,8 @@ type QuotaResult struct {
 	Forced   []string  `json:"forced,omitempty"` // forced grades counted, never cut
 	Cut      []*CutRow `json:"cut"`
 	Soft     bool      `json:"soft,omitempty"`
+
+	members []string // the group's subjects, in scheme order
 }
 
 // CutRow names a subject a quota kept from a grade, and why.
