@@ -44,26 +44,54 @@ type applier struct {
 	d    *DB
 	tx   *sql.Tx
 	memo *memo // facts and entries known in this transaction's view
+	full *full // a full rebuild's complete facts and entries (nil: memo and look-ups)
 
-	insEvent, getFact, putFact, getEntry, insScheme *sql.Stmt
-	years                                           map[int]bool
+	insEvent, insEvents, getFact, putFact, getEntry, insScheme *sql.Stmt
+	years                                                      map[int]bool
+
+	pending []any // events rows not yet inserted, eventCols values each
 }
 
-func (d *DB) newApplier(ctx context.Context, tx *sql.Tx) (*applier, error) {
-	a := &applier{d: d, tx: tx, memo: &d.memo, years: map[int]bool{}}
+// eventCols is the number of columns of an events row; rowsPerInsert rows
+// go into one INSERT (one statement instead of fifty through database/sql
+// and cgo).
+const (
+	eventCols     = 24
+	rowsPerInsert = 50
+)
+
+const insertEvents = `INSERT INTO events(seq, id, type, v, year, aggregate, actor_id, actor_role, recorded_ns, occurred_ns,
+	command_id, causation_id, correlation_id, reason, kind, subject, indicator, part, old_value, new_value, refers, detail, data_at, raw) VALUES `
+
+// valuesList is "(?, …), (?, …)": rows of cols placeholders.
+func valuesList(rows, cols int) string {
+	one := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.Repeat(one+", ", rows-1) + one
+}
+
+// newApplier prepares the statements of a transaction. With f (a full
+// rebuild), facts and entries are in f and never looked up in the file.
+func (d *DB) newApplier(ctx context.Context, tx *sql.Tx, f *full) (*applier, error) {
+	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]bool{}}
+	if f != nil {
+		a.memo = &memo{} // unused, but apply may reset it
+		a.memo.reset()
+	}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&a.insEvent, `INSERT INTO events(seq, id, type, v, year, aggregate, actor_id, actor_role, recorded_ns, occurred_ns,
-			command_id, causation_id, correlation_id, reason, kind, subject, indicator, part, old_value, new_value, refers, detail, data_at, raw)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&a.insEvent, insertEvents + valuesList(1, eventCols)},
+		{&a.insEvents, insertEvents + valuesList(rowsPerInsert, eventCols)},
 		{&a.getFact, `SELECT value FROM facts WHERE year = ? AND kind = ? AND subject = ? AND fact = ? AND indicator = ? AND part = ?`},
 		{&a.putFact, `INSERT INTO facts(year, kind, subject, fact, indicator, part, value, event_id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT(year, kind, subject, fact, indicator, part) DO UPDATE SET value = excluded.value, event_id = excluded.event_id, seq = excluded.seq`},
 		{&a.getEntry, `SELECT type, kind, subject, indicator, part, new_value FROM events INDEXED BY events_id WHERE id = ?`},
 		{&a.insScheme, `INSERT OR REPLACE INTO schemes(year, seq, event_id, digest, source) VALUES (?, ?, ?, ?, ?)`},
 	} {
+		if f != nil && (p.dst == &a.getFact || p.dst == &a.putFact || p.dst == &a.getEntry) {
+			continue
+		}
 		s, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
 			a.close()
@@ -71,15 +99,34 @@ func (d *DB) newApplier(ctx context.Context, tx *sql.Tx) (*applier, error) {
 		}
 		*p.dst = s
 	}
+	a.pending = make([]any, 0, rowsPerInsert*eventCols)
 	return a, nil
 }
 
 func (a *applier) close() {
-	for _, s := range []*sql.Stmt{a.insEvent, a.getFact, a.putFact, a.getEntry, a.insScheme} {
+	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme} {
 		if s != nil {
 			s.Close()
 		}
 	}
+}
+
+// flush inserts the pending events rows: in stream order, before anything
+// reads the events table and before the transaction commits.
+func (a *applier) flush(ctx context.Context) error {
+	for off := 0; off < len(a.pending); {
+		st, n := a.insEvents, rowsPerInsert*eventCols
+		if len(a.pending)-off < n {
+			st, n = a.insEvent, eventCols
+		}
+		if _, err := st.ExecContext(ctx, a.pending[off:off+n]...); err != nil {
+			return fmt.Errorf("projections: index event %v: %w", a.pending[off], err)
+		}
+		off += n
+	}
+	clear(a.pending) // the rows' bytes are SQLite's now
+	a.pending = a.pending[:0]
+	return nil
 }
 
 // row is one audit row being built.
@@ -110,13 +157,19 @@ func (a *applier) apply(ctx context.Context, ev events.Stored) error {
 	} else if err := a.derive(ctx, ev, p, &r); err != nil {
 		return fmt.Errorf("projections: event %d (%s): %w", ev.Seq, ev.Type, err)
 	}
-	if _, err := a.insEvent.ExecContext(ctx, int64(ev.Seq), ev.ID, ev.Type, ev.V, ev.Year, ev.Aggregate,
+	a.pending = append(a.pending, int64(ev.Seq), ev.ID, ev.Type, ev.V, ev.Year, ev.Aggregate,
 		ev.Actor.ID, string(ev.Actor.Role), ev.RecordedAt.UnixNano(), ev.OccurredAt.UnixNano(),
 		ev.CommandID, ev.CausationID, ev.CorrelationID, ev.Reason,
-		r.kind, r.subject, r.indicator, r.part, r.old, r.new, r.refers, r.detail, dataAt(ev), ev.Raw); err != nil {
-		return fmt.Errorf("projections: index event %d: %w", ev.Seq, err)
+		r.kind, r.subject, r.indicator, r.part, r.old, r.new, r.refers, r.detail, dataAt(ev), ev.Raw)
+	if len(a.pending) == rowsPerInsert*eventCols {
+		if err := a.flush(ctx); err != nil {
+			return err
+		}
 	}
 	if referred[ev.Type] {
+		if a.full != nil {
+			return a.full.remember(ctx, a, ev.ID, ev.Seq)
+		}
 		// What entry() would read back from this row.
 		a.memo.entries[ev.ID] = entry{typ: ev.Type, kind: r.kind, subject: r.subject, indicator: r.indicator, part: r.part, value: r.new}
 	}
@@ -144,6 +197,9 @@ func dataAt(ev events.Stored) int {
 
 // fact is a fact's current value ("" when none).
 func (a *applier) fact(ctx context.Context, year int, kind, subject, fact, indicator, part string) (string, error) {
+	if a.full != nil {
+		return a.full.fact(year, kind, subject, fact, indicator, part), nil
+	}
 	k := factKey{year, kind, subject, fact, indicator, part}
 	if v, ok := a.memo.facts[k]; ok {
 		return v, nil
@@ -160,6 +216,10 @@ func (a *applier) fact(ctx context.Context, year int, kind, subject, fact, indic
 }
 
 func (a *applier) setFact(ctx context.Context, ev events.Stored, kind, subject, fact, indicator, part, value string) error {
+	if a.full != nil {
+		a.full.setFact(ev.Year, kind, subject, fact, indicator, part, value, ev.Seq)
+		return nil
+	}
 	_, err := a.putFact.ExecContext(ctx, ev.Year, kind, subject, fact, indicator, part, value, ev.ID, int64(ev.Seq))
 	if err == nil {
 		a.memo.facts[factKey{ev.Year, kind, subject, fact, indicator, part}] = value
@@ -169,8 +229,14 @@ func (a *applier) setFact(ctx context.Context, ev events.Stored, kind, subject, 
 
 // entry reads back an earlier event's row by id (ok false: none).
 func (a *applier) entry(ctx context.Context, id string) (entry, bool, error) {
+	if a.full != nil {
+		return a.full.entry(ctx, a, id)
+	}
 	if e, ok := a.memo.entries[id]; ok {
 		return e, true, nil
+	}
+	if err := a.flush(ctx); err != nil {
+		return entry{}, false, err
 	}
 	var e entry
 	err := a.getEntry.QueryRowContext(ctx, id).Scan(&e.typ, &e.kind, &e.subject, &e.indicator, &e.part, &e.value)

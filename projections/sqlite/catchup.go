@@ -71,7 +71,7 @@ func (d *DB) catchUp(ctx context.Context, st *events.Store, progress func(Progre
 				p.Total = total
 				progress(p)
 			}
-		})
+		}, func(b []events.Stored, n int) (int, error) { return d.applyBatch(ctx, b, n) })
 		if err != nil {
 			return stats, err
 		}
@@ -93,7 +93,9 @@ func (d *DB) catchUp(ctx context.Context, st *events.Store, progress func(Progre
 
 // pump reads events on one goroutine (the stream consumer decodes JSON)
 // and applies them in batches on this one (SQLite), so the two overlap.
-func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.Stored) error) error, stats *Stats, progress func(Progress)) error {
+// apply gets each batch and its number and says how many it applied.
+func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.Stored) error) error, stats *Stats, progress func(Progress),
+	apply func([]events.Stored, int) (int, error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []events.Stored, 2)
@@ -124,7 +126,7 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 		readErr <- err
 	}()
 	for b := range batches {
-		n, err := d.applyBatch(ctx, b, stats.Batches+1)
+		n, err := apply(b, stats.Batches+1)
 		if err != nil {
 			cancel()
 			for range batches {
@@ -145,7 +147,7 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, n int) (int, error) {
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.handle().BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("projections: begin: %w", err)
 	}
@@ -161,7 +163,7 @@ func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, n int) (int, e
 		return 0, err
 	}
 	d.memo.begin(cp)
-	a, err := d.newApplier(ctx, tx)
+	a, err := d.newApplier(ctx, tx, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -183,6 +185,9 @@ func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, n int) (int, e
 	}
 	if applied == 0 {
 		return 0, nil // another process applied these
+	}
+	if err := a.flush(sctx); err != nil {
+		return 0, err
 	}
 	if err := markDirty(ctx, tx, a.years); err != nil {
 		return 0, err
@@ -222,17 +227,18 @@ func markDirty(ctx context.Context, q querier, years map[int]bool) error {
 	return nil
 }
 
-// Rebuild empties the projections and replays the stream into them: every
-// year (year 0), or one year. A full rebuild commits in batches and, if
-// stopped, resumes with CatchUp. A one-year rebuild replaces that year's
-// rows up to the checkpoint in one transaction (the year is never seen
-// half-built), then catches up with the rest of the stream.
+// Rebuild replays the stream into new projections: every year (year 0),
+// or one year. A full rebuild builds a new file beside the old one and
+// renames it into place when it is complete (rebuildSuffix): stopped at
+// any point before, the old file is left as it was, and the next Rebuild
+// starts again. Other goroutines must not use the handle meanwhile: the
+// old file's handle is closed when the new one is put in place. A one-year
+// rebuild replaces that year's rows up to the checkpoint in one
+// transaction (the year is never seen half-built), then catches up with
+// the rest of the stream.
 func (d *DB) Rebuild(ctx context.Context, st *events.Store, year int, progress func(Progress)) (Stats, error) {
 	if year == 0 {
-		if err := d.reset(ctx); err != nil {
-			return Stats{}, err
-		}
-		return d.catchUp(ctx, st, progress)
+		return d.rebuildAll(ctx, st, progress)
 	}
 	start := time.Now()
 	applied, err := d.rebuildYear(ctx, st, year, progress)
@@ -246,42 +252,12 @@ func (d *DB) Rebuild(ctx context.Context, st *events.Store, year int, progress f
 	return stats, err
 }
 
-// reset deletes every row and the secondary indexes (created again when
-// the catch-up ends).
-func (d *DB) reset(ctx context.Context) error {
-	d.applyMu.Lock()
-	defer d.applyMu.Unlock()
-	d.memo.reset()
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("projections: begin: %w", err)
-	}
-	defer tx.Rollback()
-	for _, ix := range indexNames {
-		if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix); err != nil {
-			return err
-		}
-	}
-	for _, t := range tables {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
-			return fmt.Errorf("projections: empty %s: %w", t, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	// Give the emptied pages back so the file does not keep its old size
-	// (best effort: a reader in another process makes it wait or fail).
-	d.db.ExecContext(ctx, `VACUUM`)
-	return nil
-}
-
 func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progress func(Progress)) (uint64, error) {
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
 	d.memo.reset() // the year's rows are replaced
 	defer d.memo.reset()
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.handle().BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("projections: begin: %w", err)
 	}
@@ -301,7 +277,7 @@ func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progre
 	}
 	var applied uint64
 	if cp > 0 {
-		a, err := d.newApplier(ctx, tx)
+		a, err := d.newApplier(ctx, tx, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -316,6 +292,9 @@ func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progre
 			}
 			return nil
 		})
+		if err == nil {
+			err = a.flush(ctx)
+		}
 		if err != nil {
 			return 0, err
 		}

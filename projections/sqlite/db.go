@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
 
@@ -38,8 +39,6 @@ var indexes = []string{
 	`CREATE INDEX IF NOT EXISTS events_actor ON events(year, actor_id, seq)`,
 }
 
-var indexNames = []string{"events_year", "events_subject", "events_actor"}
-
 // tables lists every table of schema.sql, for full rebuilds.
 var tables = []string{"meta", "events", "facts", "schemes", "dirty_years",
 	"year_results", "unit_results", "team_results", "cadre_results"}
@@ -54,7 +53,7 @@ var yearTables = []string{"events", "facts", "schemes", "dirty_years",
 // takes the write lock first (BEGIN IMMEDIATE) and re-reads the checkpoint,
 // so two processes catching up at once never apply an event twice.
 type DB struct {
-	db    *sql.DB
+	cur   atomic.Pointer[sql.DB] // replaced when a full rebuild swaps the file in
 	path  string
 	batch int
 
@@ -68,11 +67,27 @@ type DB struct {
 	// hooks for crash tests (export_test.go); nil in production.
 	beforeCommit func(batch int) error
 	afterCommit  func(batch int, lastSeq uint64) error
+	beforeSwap   func() error // a full rebuild, built and scored, about to rename its file
 }
 
 // Open opens (creating if needed) the projections file at path. A file
 // written by another schema version is emptied; CatchUp then rebuilds it.
 func Open(path string) (*DB, error) {
+	sdb, err := openFile(path)
+	if err != nil {
+		return nil, err
+	}
+	d := &DB{path: path, batch: DefaultBatch, schemes: map[string]*scheme.Scheme{}}
+	d.cur.Store(sdb)
+	return d, nil
+}
+
+// cacheKiB is each connection's page cache. A query reads one year's rows
+// (~10 MB for a county year); a larger cache only grows the process.
+const cacheKiB = 16 << 10
+
+// openFile opens the file in WAL mode with the schema in place.
+func openFile(path string) (*sql.DB, error) {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	// NORMAL is enough in WAL mode: a crash loses at most the last
@@ -81,7 +96,7 @@ func Open(path string) (*DB, error) {
 	q.Set("_busy_timeout", "30000")
 	q.Set("_txlock", "immediate")
 	q.Set("_foreign_keys", "1")
-	q.Set("_cache_size", "-65536") // 64 MiB page cache per connection
+	q.Set("_cache_size", strconv.Itoa(-cacheKiB))
 	sdb, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)
@@ -89,16 +104,18 @@ func Open(path string) (*DB, error) {
 	// One writer, a reader or two scoring years, one for queries: each
 	// connection has its own page cache, so bound them.
 	sdb.SetMaxOpenConns(4)
-	d := &DB{db: sdb, path: path, batch: DefaultBatch, schemes: map[string]*scheme.Scheme{}}
-	if err := d.init(context.Background()); err != nil {
+	if err := initSchema(context.Background(), sdb); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)
 	}
-	return d, nil
+	return sdb, nil
 }
 
+// handle is the open file. A full rebuild replaces it (Rebuild).
+func (d *DB) handle() *sql.DB { return d.cur.Load() }
+
 // Close closes the file.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error { return d.handle().Close() }
 
 // Path is the file's path.
 func (d *DB) Path() string { return d.path }
@@ -110,10 +127,10 @@ func (d *DB) SetBatch(n int) {
 	}
 }
 
-// init creates the schema, or drops and recreates it when the file is of
-// another version.
-func (d *DB) init(ctx context.Context) error {
-	tx, err := d.db.BeginTx(ctx, nil)
+// initSchema creates the schema, or drops and recreates it when the file is
+// of another version.
+func initSchema(ctx context.Context, sdb *sql.DB) error {
+	tx, err := sdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -178,7 +195,7 @@ type querier interface {
 
 // Checkpoint is the last stream sequence applied (0: nothing yet).
 func (d *DB) Checkpoint(ctx context.Context) (uint64, error) {
-	return checkpoint(ctx, d.db)
+	return checkpoint(ctx, d.handle())
 }
 
 func checkpoint(ctx context.Context, q querier) (uint64, error) {
@@ -207,7 +224,7 @@ func setCheckpoint(ctx context.Context, q querier, seq uint64) error {
 // or a rebuild that stopped half way).
 func (d *DB) ensureIndexes(ctx context.Context) error {
 	for _, ix := range indexes {
-		if _, err := d.db.ExecContext(ctx, ix); err != nil {
+		if _, err := d.handle().ExecContext(ctx, ix); err != nil {
 			return fmt.Errorf("projections: create index: %w", err)
 		}
 	}

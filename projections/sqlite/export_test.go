@@ -15,6 +15,14 @@ func (d *DB) SetHooks(beforeCommit func(batch int) error, afterCommit func(batch
 	d.beforeCommit, d.afterCommit = beforeCommit, afterCommit
 }
 
+// SetBeforeSwap installs a hook a full rebuild runs when its new file is
+// complete, before renaming it into place (an error stops the rebuild).
+func (d *DB) SetBeforeSwap(fn func() error) { d.beforeSwap = fn }
+
+// CollidingHashes makes a full rebuild's entry ids share four hashes, so
+// that every id but a few goes through the clash path.
+func CollidingHashes(on bool) { collide = on }
+
 // NoMemo makes every look-up of facts and entries go to the file.
 func (d *DB) NoMemo() { d.noMemo = true }
 
@@ -23,7 +31,7 @@ func (d *DB) NoMemo() { d.noMemo = true }
 func (d *DB) Dump(ctx context.Context) (string, error) {
 	var b strings.Builder
 	for _, t := range tables {
-		probe, err := d.db.QueryContext(ctx, `SELECT * FROM `+t+` LIMIT 0`)
+		probe, err := d.handle().QueryContext(ctx, `SELECT * FROM `+t+` LIMIT 0`)
 		if err != nil {
 			return "", err
 		}
@@ -33,7 +41,7 @@ func (d *DB) Dump(ctx context.Context) (string, error) {
 		for i := range cols {
 			order[i] = strconv.Itoa(i + 1)
 		}
-		rows, err := d.db.QueryContext(ctx, `SELECT * FROM `+t+` ORDER BY `+strings.Join(order, ", "))
+		rows, err := d.handle().QueryContext(ctx, `SELECT * FROM `+t+` ORDER BY `+strings.Join(order, ", "))
 		if err != nil {
 			return "", err
 		}
@@ -70,7 +78,7 @@ func (d *DB) Dump(ctx context.Context) (string, error) {
 // HasIndex reports whether a secondary index exists.
 func (d *DB) HasIndex(ctx context.Context, name string) (bool, error) {
 	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n)
+	err := d.handle().QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n)
 	return n > 0, err
 }
 

@@ -1,8 +1,11 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
@@ -32,7 +35,7 @@ var ErrNotScored = errors.New("projections: year not scored")
 // CPU); each is stored in its own transaction.
 func (d *DB) RefreshResults(ctx context.Context) ([]int, error) {
 	var years []int
-	rows, err := d.db.QueryContext(ctx, `SELECT year FROM dirty_years ORDER BY year`)
+	rows, err := d.handle().QueryContext(ctx, `SELECT year FROM dirty_years ORDER BY year`)
 	if err != nil {
 		return nil, fmt.Errorf("projections: dirty years: %w", err)
 	}
@@ -58,8 +61,9 @@ func (d *DB) RefreshResults(ctx context.Context) ([]int, error) {
 			for y := range work {
 				// Score outside any transaction (readers never block the
 				// writer in WAL mode), then store if nothing changed since.
-				sc, err := d.score(ctx, d.db, y)
+				sc, err := d.score(ctx, d.handle(), y)
 				if err == nil {
+					sc.encode() // outside the write lock too
 					err = d.refresh(ctx, y, &sc)
 				}
 				errs <- err
@@ -84,7 +88,7 @@ func (d *DB) RefreshResults(ctx context.Context) ([]int, error) {
 // lock: pre (scored outside the transaction) is stored if the year's last
 // event is still the one it scored, else the year is scored again here.
 func (d *DB) refresh(ctx context.Context, year int, pre *scored) error {
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.handle().BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("projections: begin: %w", err)
 	}
@@ -121,6 +125,20 @@ type scored struct {
 	events int
 	res    *engine.Results
 	err    error // why the engine could not score the events
+
+	js     []byte // res.JSON() and its digest, when already made (encode)
+	digest string
+}
+
+// encode makes the results JSON and its digest (the hex SHA-256 of the
+// JSON, engine.Results.Digest), once.
+func (sc *scored) encode() {
+	if sc.res == nil || sc.js != nil {
+		return
+	}
+	sc.js = sc.res.JSON()
+	sum := sha256.Sum256(sc.js)
+	sc.digest = hex.EncodeToString(sum[:])
 }
 
 // score reads a year's events from q and scores them.
@@ -163,8 +181,9 @@ func store(ctx context.Context, q querier, sc *scored) error {
 			sc.year, sc.upto, sc.events, sc.err.Error())
 		return err
 	}
+	sc.encode()
 	if _, err := q.ExecContext(ctx, `INSERT INTO year_results(year, upto_seq, events, digest, json, error) VALUES (?, ?, ?, ?, ?, '')`,
-		sc.year, sc.upto, sc.events, sc.res.Digest(), sc.res.JSON()); err != nil {
+		sc.year, sc.upto, sc.events, sc.digest, sc.js); err != nil {
 		return err
 	}
 	return storeTables(ctx, q, sc.res)
@@ -210,7 +229,7 @@ func grade(g *engine.GradeResult) engine.GradeResult {
 // from the events index: only that year's rows, never the whole stream.
 // Call CatchUp first for events newer than the checkpoint.
 func (d *DB) YearEvents(ctx context.Context, year int, p Point) ([]events.Stored, error) {
-	return yearEvents(ctx, d.db, year, p)
+	return yearEvents(ctx, d.handle(), year, p)
 }
 
 func yearEvents(ctx context.Context, q querier, year int, p Point) ([]events.Stored, error) {
@@ -257,7 +276,8 @@ func queryYear(ctx context.Context, q querier, columns string, year int, p Point
 // scoringEvents reads a year's events up to p with only the fields the
 // engine reads (id, type, version, year, aggregate, reason, data), taking
 // the payload out of the stored bytes instead of decoding the envelope:
-// scoring a year costs about half as much. The other fields are zero.
+// scoring a year costs about half as much. The other fields are zero, Raw
+// included.
 func scoringEvents(ctx context.Context, q querier, year int, p Point) ([]events.Stored, error) {
 	rows, err := queryYear(ctx, q, `seq, id, type, v, aggregate, reason, data_at, raw`, year, p)
 	if err != nil {
@@ -268,14 +288,15 @@ func scoringEvents(ctx context.Context, q querier, year int, p Point) ([]events.
 	for rows.Next() {
 		var ev events.Stored
 		var seq, at int64
-		if err := rows.Scan(&seq, &ev.ID, &ev.Type, &ev.V, &ev.Aggregate, &ev.Reason, &at, &ev.Raw); err != nil {
+		var raw sql.RawBytes // only the payload is copied out of it
+		if err := rows.Scan(&seq, &ev.ID, &ev.Type, &ev.V, &ev.Aggregate, &ev.Reason, &at, &raw); err != nil {
 			return nil, err
 		}
 		ev.Seq, ev.Year = uint64(seq), year
-		if at >= 0 && int(at) < len(ev.Raw) {
-			ev.Data = ev.Raw[at : len(ev.Raw)-1]
+		if at >= 0 && int(at) < len(raw) {
+			ev.Data = bytes.Clone(raw[at : len(raw)-1])
 		} else {
-			env, err := events.Decode(ev.Raw)
+			env, err := events.Decode(bytes.Clone(raw))
 			if err != nil {
 				return nil, &events.DecodeError{Seq: ev.Seq, Err: err}
 			}
@@ -297,7 +318,7 @@ type YearResult struct {
 
 // Years lists every year's stored outcome, ascending.
 func (d *DB) Years(ctx context.Context) ([]YearResult, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT year, upto_seq, events, digest, error FROM year_results ORDER BY year`)
+	rows, err := d.handle().QueryContext(ctx, `SELECT year, upto_seq, events, digest, error FROM year_results ORDER BY year`)
 	if err != nil {
 		return nil, fmt.Errorf("projections: years: %w", err)
 	}
@@ -321,7 +342,7 @@ func (d *DB) Years(ctx context.Context) ([]YearResult, error) {
 // ErrNotScored (wrapping the engine's message).
 func (d *DB) ResultsJSON(ctx context.Context, year int) ([]byte, error) {
 	var dirty int
-	if err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM dirty_years WHERE year = ?`, year).Scan(&dirty); err != nil {
+	if err := d.handle().QueryRowContext(ctx, `SELECT count(*) FROM dirty_years WHERE year = ?`, year).Scan(&dirty); err != nil {
 		return nil, err
 	}
 	if dirty > 0 {
@@ -331,7 +352,7 @@ func (d *DB) ResultsJSON(ctx context.Context, year int) ([]byte, error) {
 	}
 	var js []byte
 	var msg string
-	err := d.db.QueryRowContext(ctx, `SELECT json, error FROM year_results WHERE year = ?`, year).Scan(&js, &msg)
+	err := d.handle().QueryRowContext(ctx, `SELECT json, error FROM year_results WHERE year = ?`, year).Scan(&js, &msg)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: year %d has no events", ErrNoEvents, year)
 	}
@@ -361,7 +382,7 @@ func (d *DB) ResultsAt(ctx context.Context, st *events.Store, year int, p Point)
 			}
 		}
 	}
-	evs, err := scoringEvents(ctx, d.db, year, p)
+	evs, err := scoringEvents(ctx, d.handle(), year, p)
 	if err != nil {
 		return nil, err
 	}

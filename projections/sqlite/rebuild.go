@@ -1,0 +1,539 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/engine"
+)
+
+// A full rebuild (Rebuild with year 0) does not write into the live file.
+// It builds a new file next to it, path + rebuildSuffix, with no journal
+// and no fsync (nothing in it needs to survive a crash: a rebuild that
+// stops is started again), in one transaction, keeping every fact and
+// where every entry is in memory instead of looking them up; then it
+// creates the indexes, scores every year into the new file, syncs it and
+// renames it over the old one. A crash or an error at any point before the
+// rename leaves the old file as it was (and a stale new file, removed by
+// the next rebuild); after it, the new file is complete. Events appended
+// to the stream meanwhile are then applied by an ordinary catch-up, which
+// keeps the checkpoint in the same transaction as the rows.
+const rebuildSuffix = ".rebuild"
+
+// buildCacheKiB is the page cache of the file being built: index creation
+// sorts in it.
+const buildCacheKiB = 32 << 10
+
+// openBuilder creates the new file: the schema without the secondary
+// indexes (created once at the end, by sorting), one connection.
+func openBuilder(ctx context.Context, path string) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("_journal_mode", "OFF")
+	q.Set("_synchronous", "OFF")
+	q.Set("_locking_mode", "EXCLUSIVE")
+	q.Set("_foreign_keys", "1")
+	q.Set("_cache_size", strconv.Itoa(-buildCacheKiB))
+	b, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	b.SetMaxOpenConns(1)
+	for _, s := range []string{schemaSQL, `DROP INDEX events_id`, `PRAGMA user_version = ` + strconv.Itoa(schemaVersion)} {
+		if _, err := b.ExecContext(ctx, s); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("create schema: %w", err)
+		}
+	}
+	return b, nil
+}
+
+// removeFile removes a database file and its journals (missing is fine).
+func removeFile(path string) error {
+	for _, f := range []string{path, path + "-journal", path + "-wal", path + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuildAll is Rebuild of every year (see rebuildSuffix).
+func (d *DB) rebuildAll(ctx context.Context, st *events.Store, progress func(Progress)) (Stats, error) {
+	start := time.Now()
+	var stats Stats
+	end, err := st.LastSeq(ctx)
+	if err != nil {
+		return stats, err
+	}
+	tmp := d.path + rebuildSuffix
+	if err := removeFile(tmp); err != nil {
+		return stats, fmt.Errorf("projections: remove the stale %s: %w", tmp, err)
+	}
+	b, err := openBuilder(ctx, tmp)
+	if err != nil {
+		removeFile(tmp)
+		return stats, fmt.Errorf("projections: create %s: %w", tmp, err)
+	}
+	built := false
+	defer func() {
+		if !built {
+			b.Close()
+			removeFile(tmp)
+		}
+	}()
+
+	t := time.Now()
+	years, err := d.buildRows(ctx, b, st, end, &stats, progress)
+	if err != nil {
+		return stats, err
+	}
+	stats.Applying = time.Since(t)
+	t = time.Now()
+	for _, ix := range append([]string{`CREATE INDEX events_id ON events(id, type, kind, subject, indicator, part, new_value)`}, indexes...) {
+		if _, err := b.ExecContext(ctx, ix); err != nil {
+			return stats, fmt.Errorf("projections: create index: %w", err)
+		}
+	}
+	stats.Indexing = time.Since(t)
+	t = time.Now()
+	if err := d.scoreAll(ctx, b, years); err != nil {
+		return stats, err
+	}
+	stats.Years = years
+	stats.Scoring = time.Since(t)
+	if d.beforeSwap != nil {
+		if err := d.beforeSwap(); err != nil {
+			return stats, err
+		}
+	}
+	built = true
+	if err := b.Close(); err != nil {
+		removeFile(tmp)
+		return stats, fmt.Errorf("projections: close %s: %w", tmp, err)
+	}
+	if err := d.swap(tmp); err != nil {
+		return stats, err
+	}
+	// Events appended since the build read the stream's end.
+	more, err := d.catchUp(ctx, st, nil)
+	stats.Applied += more.Applied
+	stats.Batches += more.Batches
+	for _, y := range more.Years {
+		stats.Years = appendYear(stats.Years, y)
+	}
+	stats.LastSeq = more.LastSeq
+	stats.Duration = time.Since(start)
+	return stats, err
+}
+
+// buildRows applies events 1 … end to the new file in one transaction and
+// returns the years seen, ascending.
+func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uint64, stats *Stats, progress func(Progress)) ([]int, error) {
+	tx, err := b.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	a, err := d.newApplier(ctx, tx, newFull())
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	var last uint64
+	if end > 0 {
+		sctx := context.WithoutCancel(ctx) // as in applyBatch
+		err = d.pump(ctx, func(ctx context.Context, fn func(events.Stored) error) error {
+			return st.Read(ctx, events.AllSubjects, 1, end, fn)
+		}, stats, func(p Progress) {
+			if progress != nil {
+				p.Total = end
+				progress(p)
+			}
+		}, func(evs []events.Stored, n int) (int, error) {
+			for _, ev := range evs {
+				if err := a.apply(sctx, ev); err != nil {
+					return 0, err
+				}
+				last = ev.Seq
+			}
+			if d.beforeCommit != nil {
+				if err := d.beforeCommit(n); err != nil {
+					return 0, err
+				}
+			}
+			return len(evs), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := a.flush(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.full.writeFacts(ctx, tx); err != nil {
+		return nil, err
+	}
+	if last > 0 {
+		if err := setCheckpoint(ctx, tx, last); err != nil {
+			return nil, err
+		}
+	}
+	a.close()
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("projections: commit: %w", err)
+	}
+	years := make([]int, 0, len(a.years))
+	for y := range a.years {
+		years = append(years, y)
+	}
+	slices.Sort(years)
+	return years, nil
+}
+
+// swap puts the built file in place of the old one and opens it. The old
+// file's handle is closed first (its last connection folds the WAL back
+// and removes it); a WAL or shared-memory file still there belongs to
+// another process's view of the old file and is removed with it (that
+// process keeps its open copy until it reopens).
+func (d *DB) swap(tmp string) error {
+	d.applyMu.Lock()
+	defer d.applyMu.Unlock()
+	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
+	if err == nil {
+		err = f.Sync()
+		f.Close()
+	}
+	if err != nil {
+		removeFile(tmp)
+		return fmt.Errorf("projections: sync %s: %w", tmp, err)
+	}
+	d.handle().Close()
+	d.memo.reset()
+	err = os.Rename(tmp, d.path)
+	if err == nil {
+		for _, f := range []string{d.path + "-wal", d.path + "-shm", d.path + "-journal"} {
+			if e := os.Remove(f); e != nil && !errors.Is(e, os.ErrNotExist) && err == nil {
+				err = e
+			}
+		}
+		if dir, e := os.Open(filepath.Dir(d.path)); e == nil {
+			dir.Sync()
+			dir.Close()
+		}
+	}
+	// Reopen whatever is at the path now: the new file, or the old one if
+	// the rename failed.
+	sdb, oerr := openFile(d.path)
+	if oerr != nil {
+		return errors.Join(err, oerr)
+	}
+	d.cur.Store(sdb)
+	if err != nil {
+		removeFile(tmp)
+		return fmt.Errorf("projections: put the rebuilt file in place: %w", err)
+	}
+	return nil
+}
+
+// scoreAll scores every year into the new file: one goroutine reads a
+// year's events (the file has one connection), one per CPU scores, and the
+// results are stored in year order.
+func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type job struct {
+		sc   scored
+		evs  []events.Stored
+		done chan struct{}
+	}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	jobs := make(chan *job)
+	order := make(chan *job, workers)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for _, y := range years {
+			evs, err := scoringEvents(ctx, b, y, Point{})
+			if err != nil {
+				readErr <- err
+				return
+			}
+			j := &job{sc: scored{year: y, events: len(evs)}, evs: evs, done: make(chan struct{})}
+			select {
+			case order <- j:
+			case <-ctx.Done():
+				readErr <- ctx.Err()
+				return
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				readErr <- ctx.Err()
+				return
+			}
+		}
+		readErr <- nil
+	}()
+	for range workers {
+		go func() {
+			for j := range jobs {
+				if len(j.evs) > 0 {
+					j.sc.upto = int64(j.evs[len(j.evs)-1].Seq)
+					j.sc.res, j.sc.err = engine.Compute(j.evs)
+					if j.sc.err == nil {
+						j.sc.encode()
+					}
+				}
+				j.evs = nil
+				close(j.done)
+			}
+		}()
+	}
+	var err error
+	for j := range order {
+		if err != nil {
+			continue // drain
+		}
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+			cancel()
+			continue
+		}
+		if err = d.storeIn(ctx, b, &j.sc); err != nil {
+			cancel()
+		}
+	}
+	if rerr := <-readErr; err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// storeIn stores one year's results in its own transaction.
+func (d *DB) storeIn(ctx context.Context, b *sql.DB, sc *scored) error {
+	tx, err := b.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := store(ctx, tx, sc); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// full is what a full rebuild keeps in memory instead of looking it up:
+// every fact's current value, and where each entry a later event may refer
+// to is. It is complete, because the build starts from an empty file: a
+// fact not here does not exist. Compact, because a province has about a
+// million facts: strings are interned, and an entry is its id's hash and
+// its sequence (the row, read back by sequence, confirms the id).
+type full struct {
+	ids   map[string]uint32 // interned strings
+	strs  []string
+	facts map[fullKey]fullVal
+	ents  map[uint64]uint64 // hash of a referred event's id → its seq
+	clash map[string]uint64 // ids whose hash an earlier, different id holds
+	seed  maphash.Seed
+}
+
+type fullKey struct {
+	year                                 int32
+	kind, subject, fact, indicator, part uint32
+}
+
+type fullVal struct {
+	value uint32
+	seq   uint64 // the event that set it (its id is read back when the facts are written)
+}
+
+func newFull() *full {
+	f := &full{ids: map[string]uint32{}, facts: map[fullKey]fullVal{}, ents: map[uint64]uint64{},
+		clash: map[string]uint64{}, seed: maphash.MakeSeed()}
+	f.intern("")
+	return f
+}
+
+func (f *full) intern(s string) uint32 {
+	if i, ok := f.ids[s]; ok {
+		return i
+	}
+	s = strings.Clone(s) // not the decoded event's memory
+	i := uint32(len(f.strs))
+	f.ids[s] = i
+	f.strs = append(f.strs, s)
+	return i
+}
+
+func (f *full) key(year int, kind, subject, fact, indicator, part string) (fullKey, bool) {
+	k := fullKey{year: int32(year)}
+	for _, p := range []struct {
+		dst *uint32
+		s   string
+	}{{&k.kind, kind}, {&k.subject, subject}, {&k.fact, fact}, {&k.indicator, indicator}, {&k.part, part}} {
+		i, ok := f.ids[p.s]
+		if !ok {
+			return k, false
+		}
+		*p.dst = i
+	}
+	return k, true
+}
+
+// fact is a fact's current value ("" when none).
+func (f *full) fact(year int, kind, subject, fact, indicator, part string) string {
+	k, ok := f.key(year, kind, subject, fact, indicator, part)
+	if !ok {
+		return ""
+	}
+	v, ok := f.facts[k]
+	if !ok {
+		return ""
+	}
+	return f.strs[v.value]
+}
+
+func (f *full) setFact(year int, kind, subject, fact, indicator, part, value string, seq uint64) {
+	k := fullKey{int32(year), f.intern(kind), f.intern(subject), f.intern(fact), f.intern(indicator), f.intern(part)}
+	f.facts[k] = fullVal{value: f.intern(value), seq: seq}
+}
+
+// row reads an applied event's entry columns back by sequence.
+func (f *full) row(ctx context.Context, a *applier, seq uint64) (string, entry, error) {
+	if err := a.flush(ctx); err != nil {
+		return "", entry{}, err
+	}
+	var id string
+	var e entry
+	err := a.tx.QueryRowContext(ctx, `SELECT id, type, kind, subject, indicator, part, new_value FROM events WHERE seq = ?`, int64(seq)).
+		Scan(&id, &e.typ, &e.kind, &e.subject, &e.indicator, &e.part, &e.value)
+	return id, e, err
+}
+
+// remember notes where a referred event (by id) is; the latest of an id
+// wins, as in the memo.
+func (f *full) remember(ctx context.Context, a *applier, id string, seq uint64) error {
+	if _, ok := f.clash[id]; ok {
+		f.clash[id] = seq
+		return nil
+	}
+	h := f.hash(id)
+	prev, ok := f.ents[h]
+	if !ok {
+		f.ents[h] = seq
+		return nil
+	}
+	other, _, err := f.row(ctx, a, prev)
+	if err != nil {
+		return err
+	}
+	if other == id {
+		f.ents[h] = seq
+	} else {
+		f.clash[strings.Clone(id)] = seq
+	}
+	return nil
+}
+
+// collide makes every id hash to one of four values (tests of clashes).
+var collide bool
+
+func (f *full) hash(id string) uint64 {
+	if collide {
+		return uint64(len(id) % 4)
+	}
+	return maphash.String(f.seed, id)
+}
+
+// entry is what the referred event id set (ok false: no such event).
+func (f *full) entry(ctx context.Context, a *applier, id string) (entry, bool, error) {
+	seq, ok := f.clash[id]
+	if !ok {
+		seq, ok = f.ents[f.hash(id)]
+	}
+	if !ok {
+		return entry{}, false, nil
+	}
+	got, e, err := f.row(ctx, a, seq)
+	if err != nil || got != id {
+		return entry{}, false, err // another id's hash: this one was never seen
+	}
+	return e, true, nil
+}
+
+// factCols is the number of values of a facts row in writeFacts.
+const factCols = 9
+
+// writeFacts inserts every fact in primary-key order (appending to the
+// table's B-tree), each with the id of the event that set it.
+func (f *full) writeFacts(ctx context.Context, tx *sql.Tx) error {
+	// Rank the interned strings so keys compare as integers, in the
+	// order SQLite compares the text (bytewise).
+	byText := make([]uint32, len(f.strs))
+	for i := range byText {
+		byText[i] = uint32(i)
+	}
+	slices.SortFunc(byText, func(x, y uint32) int { return strings.Compare(f.strs[x], f.strs[y]) })
+	rank := make([]uint32, len(f.strs))
+	for r, i := range byText {
+		rank[i] = uint32(r)
+	}
+	keys := make([]fullKey, 0, len(f.facts))
+	for k := range f.facts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y fullKey) int {
+		return cmp.Or(cmp.Compare(x.year, y.year), cmp.Compare(rank[x.kind], rank[y.kind]),
+			cmp.Compare(rank[x.subject], rank[y.subject]), cmp.Compare(rank[x.fact], rank[y.fact]),
+			cmp.Compare(rank[x.indicator], rank[y.indicator]), cmp.Compare(rank[x.part], rank[y.part]))
+	})
+	const q = `INSERT INTO facts(year, kind, subject, fact, indicator, part, value, event_id, seq) VALUES `
+	one := `(?, ?, ?, ?, ?, ?, ?, (SELECT id FROM events WHERE seq = ?), ?)`
+	many, err := tx.PrepareContext(ctx, q+strings.Repeat(one+", ", rowsPerInsert-1)+one)
+	if err != nil {
+		return err
+	}
+	defer many.Close()
+	single, err := tx.PrepareContext(ctx, q+one)
+	if err != nil {
+		return err
+	}
+	defer single.Close()
+	args := make([]any, 0, rowsPerInsert*factCols)
+	for i, k := range keys {
+		v := f.facts[k]
+		args = append(args, int(k.year), f.strs[k.kind], f.strs[k.subject], f.strs[k.fact], f.strs[k.indicator], f.strs[k.part],
+			f.strs[v.value], int64(v.seq), int64(v.seq))
+		if len(args) < rowsPerInsert*factCols && i < len(keys)-1 {
+			continue
+		}
+		for off := 0; off < len(args); {
+			s, n := many, rowsPerInsert*factCols
+			if len(args)-off < n {
+				s, n = single, factCols
+			}
+			if _, err := s.ExecContext(ctx, args[off:off+n]...); err != nil {
+				return fmt.Errorf("projections: write facts: %w", err)
+			}
+			off += n
+		}
+		args = args[:0]
+	}
+	return nil
+}
