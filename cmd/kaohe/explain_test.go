@@ -91,9 +91,13 @@ func TestPaperCheckerCatchesMistakes(t *testing.T) {
 			}
 		})
 	}
-	good := "  录入 (entered) 92 / 100 × 20 = 18.40 [event x]\n  得分 (points) 18.40\n"
-	if p := checkOnPaper(good); len(p.problems) != 0 || p.checked != 1 {
-		t.Fatalf("a correct line: %q, %d checked", p.problems, p.checked)
+	for _, good := range []string{
+		"  录入 (entered) 92 / 100 × 20 = 18.40 [event x]\n  得分 (points) 18.40\n",
+		"  封顶 (cap) net ±10: +11.00 → +10.00\n  封顶 (cap) deduction -10: -12.00 → -10.00\n",
+	} {
+		if p := checkOnPaper(good); len(p.problems) != 0 || p.checked == 0 {
+			t.Fatalf("correct lines %q: %q, %d checked", good, p.problems, p.checked)
+		}
 	}
 }
 
@@ -353,7 +357,7 @@ func checkOnPaper(text string) *paper {
 		}
 		if m := capLine.FindStringSubmatch(line); m != nil {
 			p.checked++
-			side, limit, before, after := m[1], p.num(full, strings.TrimPrefix(m[2], "+")).Abs(), p.num(full, m[3]), p.num(full, m[4])
+			side, limit, before, after := m[1], p.num(full, strings.TrimLeft(m[2], "+±")).Abs(), p.num(full, m[3]), p.num(full, m[4])
 			var want scheme.Dec
 			switch side {
 			case "bonus":
