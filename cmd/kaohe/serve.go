@@ -7,17 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
 
 func (m *Main) serveCommand() *cobra.Command {
-	var listen, user string
+	var listen, user, httpAddr string
 	c := &cobra.Command{
 		Use:   "serve [--listen HOST:PORT]",
 		Short: "run the ledger's NATS server for other kaohe processes and keep the projections current — 服务",
@@ -25,6 +27,8 @@ func (m *Main) serveCommand() *cobra.Command {
 processes (and inspectors with a plain NATS client) use the same ledger through
 --nats URL, and keep the SQLite projections under --data current: a JetStream
 consumer applies every new event as it is appended (docs/projections.md).
+--http ADDR also serves the 公示 pages: each year's latest publication, and
+every published version's results JSON, whose SHA-256 is its digest.
 
 The application user may not delete, purge or reconfigure the stream. Its
 password is $KAOHE_NATS_PASSWORD, or a fresh random one printed at start.
@@ -70,6 +74,16 @@ projections current. Stops cleanly on Ctrl-C or SIGTERM.`,
 				fmt.Fprintf(m.Stdout, "kaohe serve: ledger %s at %s (data %s)\n", m.store.StreamName(), emb.ClientURL(), m.DataDir)
 				fmt.Fprintf(m.Stdout, "clients: kaohe --nats %s results --year Y\n", u)
 			}
+			if httpAddr != "" {
+				ln, err := net.Listen("tcp", httpAddr)
+				if err != nil {
+					return usageError{fmt.Sprintf("--http %q: %v", httpAddr, err)}
+				}
+				srv := &http.Server{Handler: publicPage{db}.handler(), ReadHeaderTimeout: 10 * time.Second}
+				go srv.Serve(ln)
+				defer srv.Close()
+				fmt.Fprintf(m.Stdout, "公示 public page: http://%s/\n", ln.Addr())
+			}
 			fmt.Fprintf(m.Stdout, "projections %s follow the stream; Ctrl-C stops\n", db.Path())
 			err = db.Follow(ctx, m.store)
 			if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
@@ -82,5 +96,6 @@ projections current. Stops cleanly on Ctrl-C or SIGTERM.`,
 	}
 	c.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "where the NATS server listens (port 0: any free port)")
 	c.Flags().StringVar(&user, "user", "kaohe", "the application user's name")
+	c.Flags().StringVar(&httpAddr, "http", "", "also serve the 公示 pages (published results, with their digests) at this address, e.g. 127.0.0.1:8080")
 	return c
 }
