@@ -99,6 +99,7 @@ func (m *Main) resultsCommand() *cobra.Command {
 		category string
 		unit     string
 		asJSON   bool
+		xlsx     string
 		pf       pointFlags
 	)
 	c := &cobra.Command{
@@ -116,6 +117,13 @@ byte-identical output. --as-of / --at-seq show the results as they stood then.`,
 			r, err := m.resultsAtFlags(cmd.Context(), year, pf)
 			if err != nil {
 				return err
+			}
+			if xlsx != "" {
+				if err := writeResultsXLSX(xlsx, r); err != nil {
+					return fmt.Errorf("--xlsx %s: %w", xlsx, err)
+				}
+				fmt.Fprintf(m.Stdout, "wrote %s: %d categories, results digest %s\n", xlsx, len(r.Categories), r.Digest())
+				return nil
 			}
 			if unit != "" {
 				u, ok := r.Unit(unit)
@@ -147,6 +155,7 @@ byte-identical output. --as-of / --at-seq show the results as they stood then.`,
 	c.Flags().StringVar(&category, "category", "", "only this category")
 	c.Flags().StringVar(&unit, "unit", "", "only this unit")
 	c.Flags().BoolVar(&asJSON, "json", false, "the canonical results JSON")
+	c.Flags().StringVar(&xlsx, "xlsx", "", "write the year's rankings, grades and indicator breakdown to this Excel file")
 	pf.register(c)
 	return c
 }
@@ -167,7 +176,7 @@ func printResults(m *Main, r *engine.Results, category string) error {
 		}
 		found = true
 		fmt.Fprintf(m.Stdout, "\n【%s %s】 %d 个单位\n", cat.Name, cat.ID, cat.Size)
-		printRanking(m, r, cat)
+		rankingTable(r, cat).write(m.Stdout)
 		for _, q := range cat.Quotas {
 			printQuota(m, q)
 		}
@@ -177,22 +186,14 @@ func printResults(m *Main, r *engine.Results, category string) error {
 	}
 	if category == "" && len(r.Teams) > 0 {
 		fmt.Fprintf(m.Stdout, "\n【领导班子 leadership teams】\n")
-		t := newTable("单位 unit", "民主测评 votes", "等次 grade", "说明 notes")
-		for _, tm := range r.Teams {
-			t.add(tm.Name+" "+tm.Unit, voteText(tm.Votes), gradeText(tm.Grade), gradeNotes(tm.Grade))
-		}
-		t.write(m.Stdout)
+		teamsTable(r).write(m.Stdout)
 		for _, q := range r.TeamQuotas {
 			printQuota(m, q)
 		}
 	}
 	if category == "" && len(r.Cadres) > 0 {
 		fmt.Fprintf(m.Stdout, "\n【干部 cadres】\n")
-		t := newTable("干部 cadre", "单位 unit", "类别 class", "得分 score", "名次 rank", "等次 grade", "说明 notes").alignRight(3, 4)
-		for _, c := range r.Cadres {
-			t.add(c.Name+" "+c.ID, c.Unit, c.Class, c.Composite, rankText(c.Rank, c.Of), gradeText(c.Grade), gradeNotes(c.Grade))
-		}
-		t.write(m.Stdout)
+		cadresTable(r).write(m.Stdout)
 		for _, q := range r.CadreQuotas {
 			printQuota(m, q)
 		}
@@ -209,7 +210,9 @@ func printResults(m *Main, r *engine.Results, category string) error {
 	return nil
 }
 
-func printRanking(m *Main, r *engine.Results, cat *engine.CategoryResult) {
+// rankingTable is a category's ranking: rank, unit, each component's
+// points, bonus/deduction, composite, grade and notes.
+func rankingTable(r *engine.Results, cat *engine.CategoryResult) *table {
 	header := []string{"名次 rank", "单位 unit"}
 	var comps []string
 	if len(cat.Ranking) > 0 {
@@ -244,7 +247,25 @@ func printRanking(m *Main, r *engine.Results, cat *engine.CategoryResult) {
 		cells = append(cells, adj, row.Composite, gradeText(g), unitNotes(u))
 		t.add(cells...)
 	}
-	t.write(m.Stdout)
+	return t
+}
+
+// teamsTable lists the leadership teams' votes and grades.
+func teamsTable(r *engine.Results) *table {
+	t := newTable("单位 unit", "民主测评 votes", "等次 grade", "说明 notes")
+	for _, tm := range r.Teams {
+		t.add(tm.Name+" "+tm.Unit, voteText(tm.Votes), gradeText(tm.Grade), gradeNotes(tm.Grade))
+	}
+	return t
+}
+
+// cadresTable lists the cadres' scores, ranks and grades.
+func cadresTable(r *engine.Results) *table {
+	t := newTable("干部 cadre", "单位 unit", "类别 class", "得分 score", "名次 rank", "等次 grade", "说明 notes").alignRight(3, 4)
+	for _, c := range r.Cadres {
+		t.add(c.Name+" "+c.ID, c.Unit, c.Class, c.Composite, rankText(c.Rank, c.Of), gradeText(c.Grade), gradeNotes(c.Grade))
+	}
+	return t
 }
 
 func componentPoints(u *engine.UnitResult, id string) string {
