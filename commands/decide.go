@@ -189,7 +189,7 @@ func (s *session) defineScheme(ctx context.Context, c Command, st *aggState, d *
 	if sc.Year != c.Year {
 		return fail(EINVALID, "data.source", "the scheme is for year %d but the command is for %d", sc.Year, c.Year)
 	}
-	year, err := s.agg(ctx, c.Year, events.AggYear, true)
+	year, err := s.agg(ctx, c.Year, events.AggYear, false)
 	if err != nil {
 		return err
 	}
@@ -783,6 +783,11 @@ func (d *decision) decideGrade(ctx context.Context, x *DecideGrade) error {
 	}
 	proposed := ""
 	if d.s.l.Proposer != nil {
+		// The proposal replays the whole year: an entry stored after it
+		// was computed would make the recorded proposal stale.
+		if err := d.s.markWholeYear(ctx, d.c.Year); err != nil {
+			return err
+		}
 		p, err := d.s.l.Proposer.ProposedGrade(ctx, d.c.Year, x.Kind, x.Subject, d.s.pendingOf(d.c.Year))
 		if err != nil {
 			return &Error{Code: EINTERNAL, Msg: "cannot compute the proposed grade", Err: err}
@@ -899,6 +904,11 @@ func (d *decision) publish(ctx context.Context) error {
 	// its results, digest and Merkle root.
 	if n := len(d.s.pendingOf(d.c.Year)); n > 0 {
 		return fail(EINVALID, "type", "submit PublishResults on its own, after what it publishes is stored (this submission writes %d other event(s) of %d before it)", n, d.c.Year)
+	}
+	// The publication covers what is stored now: the append guards the
+	// whole year, so no write can land between what it covers and it.
+	if err := d.s.markWholeYear(ctx, d.c.Year); err != nil {
+		return err
 	}
 	pub, err := d.s.l.Publisher.Publication(ctx, d.c.Year)
 	if err != nil {

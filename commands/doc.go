@@ -2,6 +2,8 @@
 // (a JSON object: see docs/commands.md) is checked against the year's scheme,
 // the actor's role, deadlines and publication state before any event is
 // appended; a rejected command writes nothing and returns an *Error naming the
-// field. Appends use per-aggregate optimistic concurrency: on a conflict the
-// affected state is re-read and the whole submission is decided again.
+// field. Appends use optimistic concurrency: each written aggregate's last
+// sequence, and the year's lifecycle and scheme (or the whole year), are
+// expected by the server; on a conflict the affected state is re-read and the
+// whole submission is decided again.
 package commands

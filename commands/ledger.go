@@ -101,7 +101,7 @@ func (l *Ledger) now() time.Time {
 type Outcome struct {
 	Events     []events.Stored // appended now
 	Duplicates int             // commands that were already in the ledger (same command id)
-	Attempts   int             // decide-append rounds (more than 1 under contention)
+	Attempts   int             // appends tried (more than 1 under contention: decided again, or the same events guarded again)
 }
 
 // Submit decides every command against the current state and appends all
@@ -119,6 +119,7 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		return nil, err
 	}
 	recheck := false
+	rebased := 0 // appends of the same decision, guarded again
 attempts:
 	for attempt := 1; ; attempt++ {
 		s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, fresh: recheck}
@@ -148,14 +149,34 @@ attempts:
 				return nil, &Error{Code: EINTERNAL, Index: i + 1, Command: c.ID, Msg: "deciding failed", Err: err}
 			}
 		}
-		out := &Outcome{Duplicates: s.duplicates, Attempts: attempt}
+		out := &Outcome{Duplicates: s.duplicates, Attempts: attempt + rebased}
 		if len(s.pending) == 0 {
 			return out, nil
 		}
 		if len(s.pending) > events.MaxBatch {
 			return nil, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d: split the file (resubmitting is safe: recorded command ids are skipped)", len(s.pending), events.MaxBatch)
 		}
-		stored, err := l.Store.Append(ctx, s.pending)
+		rebase, err := s.guard(ctx)
+		var stored []events.Stored
+		if err == nil {
+			if testHookBeforeAppend != nil {
+				testHookBeforeAppend()
+			}
+			stored, err = l.Store.Append(ctx, s.pending)
+		}
+		// Guarded by whole years alone: another writer's event elsewhere
+		// in the year is a conflict too; when none of the states decided
+		// on moved, set the guards again and append the same events.
+		for n := 0; rebase && errors.Is(err, events.ErrConflict) && n < 10*max; n++ {
+			rebased++
+			out.Attempts++
+			if rebase, err = s.guard(ctx); err == nil {
+				stored, err = l.Store.Append(ctx, s.pending)
+			}
+		}
+		if errors.Is(err, errStale) {
+			err = events.ErrConflict
+		}
 		// A duplicate message id means another writer stored some of
 		// these commands after we read (the same file submitted twice at
 		// once): like a conflict, re-read and decide again, which now
@@ -173,6 +194,9 @@ attempts:
 			}
 			continue
 		}
+		if e := (*Error)(nil); errors.As(err, &e) {
+			return nil, e
+		}
 		if err != nil {
 			return nil, &Error{Code: EINTERNAL, Msg: "append failed", Err: err}
 		}
@@ -181,6 +205,11 @@ attempts:
 		return out, nil
 	}
 }
+
+// testHookBeforeAppend, when set (by tests only), runs between a
+// submission's guards and its append: where another writer's event makes
+// the server refuse the append.
+var testHookBeforeAppend func()
 
 // backoff waits a random while, growing with the attempt, before deciding
 // again after a conflict: without it many writers of one unit retry in

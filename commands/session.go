@@ -2,8 +2,10 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
@@ -21,7 +23,15 @@ type session struct {
 	now        time.Time
 	fresh      bool // check every cached state against the stream
 	unchecked  bool // some state came from the cache without a look at the stream
+	// wholeYear: years whose decision depends on every stored event of the
+	// year (a publication, a proposed grade), with the year's last sequence
+	// read before that decision: their append guards the whole year.
+	wholeYear map[int]uint64
 }
+
+// errStale: a state the session decided on moved before the append; like
+// a conflict, the submission is decided again on fresh states.
+var errStale = errors.New("commands: a state decided on has changed")
 
 // agg returns the session's working copy of an aggregate.
 func (s *session) agg(ctx context.Context, year int, aggregate string, fresh bool) (*aggState, error) {
@@ -39,14 +49,15 @@ func (s *session) agg(ctx context.Context, year int, aggregate string, fresh boo
 	return st, nil
 }
 
-// yearOf loads the year's scheme and lifecycle state, always up to date: a
-// publication or a new scheme by another writer must be seen.
+// yearOf loads the year's scheme and lifecycle state. Cached copies may be
+// behind: the append's guards (see guard) refuse it if either moved, and
+// the submission is then decided again on fresh states.
 func (s *session) yearOf(ctx context.Context, year int) (*scheme.Scheme, *aggState, error) {
-	sst, err := s.agg(ctx, year, events.AggScheme, true)
+	sst, err := s.agg(ctx, year, events.AggScheme, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	yst, err := s.agg(ctx, year, events.AggYear, true)
+	yst, err := s.agg(ctx, year, events.AggYear, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,6 +69,138 @@ func (s *session) yearOf(ctx context.Context, year int) (*scheme.Scheme, *aggSta
 		return nil, yst, &Error{Code: EINTERNAL, Field: "year", Msg: fmt.Sprintf("the scheme in force for %d does not parse", year), Err: err}
 	}
 	return sc, yst, nil
+}
+
+// markWholeYear records that a decision of year y depends on all of the
+// year's stored events: it reads the year's last sequence now, before the
+// decision reads them, and the append then guards the whole year with it.
+func (s *session) markWholeYear(ctx context.Context, y int) error {
+	if _, ok := s.wholeYear[y]; ok {
+		return nil
+	}
+	last, _, err := s.l.Store.LastSubjectSeq(ctx, events.YearSubjects(y))
+	if err != nil {
+		return &Error{Code: EINTERNAL, Msg: fmt.Sprintf("cannot read year %d", y), Err: err}
+	}
+	if s.wholeYear == nil {
+		s.wholeYear = map[int]uint64{}
+	}
+	s.wholeYear[y] = last
+	return nil
+}
+
+// guard sets the expectations that make the append fail if anything it was
+// decided on moved, the year's lifecycle above all: a write decided while
+// the year is open must never land after a publication or a closing that
+// another writer appended meanwhile.
+//
+// Each subject's first message expects the subject's last sequence (the
+// default). One message carries one expectation, so the year's own state
+// and its scheme, when the append does not write them, are guarded on the
+// later messages of a subject ("free" messages). When there are not
+// enough of those (a single event, or one event per unit), or when a
+// decision read the whole year (wholeYear), the year's first message
+// guards the whole year instead: kaohe.<year>.> must still end at the
+// sequence L read before every state of the year the session used is
+// checked against the stream (one read each). rebase says every year of
+// the append is guarded that way alone, so on a conflict the guards may be
+// set again (guard once more) without deciding again.
+func (s *session) guard(ctx context.Context) (rebase bool, err error) {
+	written := map[string]bool{}
+	firstOfYear := map[int]int{}
+	var years []int
+	var free []int
+	for i := range s.pending {
+		p := &s.pending[i]
+		p.Expect = nil
+		if _, ok := firstOfYear[p.Envelope.Year]; !ok {
+			firstOfYear[p.Envelope.Year] = i
+			years = append(years, p.Envelope.Year)
+		}
+		if written[p.Subject] {
+			free = append(free, i)
+		}
+		written[p.Subject] = true
+	}
+	rebase = true
+	for _, y := range years {
+		last, whole := s.wholeYear[y]
+		if !whole {
+			var need []string
+			for _, agg := range []string{events.AggYear, events.AggScheme} {
+				subj := events.Subject(y, agg)
+				if written[subj] {
+					continue // its first message expects its last sequence
+				}
+				if _, err := s.agg(ctx, y, agg, false); err != nil {
+					return false, err
+				}
+				need = append(need, subj)
+			}
+			if len(need) <= len(free) {
+				for _, subj := range need {
+					s.pending[free[0]].Expect = &events.Expectation{Filter: subj, Seq: s.base[subj]}
+					free = free[1:]
+				}
+				rebase = false
+				continue
+			}
+			if last, _, err = s.l.Store.LastSubjectSeq(ctx, events.YearSubjects(y)); err != nil {
+				return false, &Error{Code: EINTERNAL, Msg: fmt.Sprintf("cannot read year %d", y), Err: err}
+			}
+		} else {
+			rebase = false // the decision read every event of the year up to L
+		}
+		// Every state of the year the decision used must be the last of
+		// its subject as of L (read after it): then "nothing after L"
+		// means nothing moved.
+		if err := s.unmoved(ctx, y); err != nil {
+			return false, err
+		}
+		s.pending[firstOfYear[y]].Expect = &events.Expectation{Filter: events.YearSubjects(y), Seq: last}
+	}
+	return rebase, nil
+}
+
+// unmoved checks that every state of year y the session used is still the
+// last of its subject; errStale when one moved. The reads go out together
+// (at most 16 at a time): one round trip for the usual few.
+func (s *session) unmoved(ctx context.Context, y int) error {
+	var subjects []string
+	for subj := range s.states {
+		if sy, _, err := events.ParseSubject(subj); err == nil && sy == y {
+			subjects = append(subjects, subj)
+		}
+	}
+	errs := make([]error, len(subjects))
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i, subj := range subjects {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			cur, _, err := s.l.Store.LastSubjectSeq(ctx, subj)
+			switch {
+			case err != nil:
+				errs[i] = &Error{Code: EINTERNAL, Msg: "cannot read " + subj, Err: err}
+			case cur != s.base[subj]:
+				errs[i] = errStale
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, errStale) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // emit builds the envelope of one decided event and folds it into the
