@@ -53,7 +53,9 @@ func afterPublication(t *testing.T, st *events.Store) (pub events.Stored, late [
 // between its guards and its append (the server refuses the append).
 func TestNoOpenYearWriteAfterAPublication(t *testing.T) {
 	for name, mk := range map[string]func() []commands.Command{
-		"one event": func() []commands.Command { return []commands.Command{score("late-1", statistics, "u01", "gdp", "", "98")} },
+		"one event": func() []commands.Command {
+			return []commands.Command{score("late-1", statistics, "u01", "gdp", "", "98")}
+		},
 		"two events of one unit": func() []commands.Command {
 			return []commands.Command{score("late-1", statistics, "u01", "gdp", "", "98"), score("late-2", team, "u01", "work", "", "80")}
 		},
