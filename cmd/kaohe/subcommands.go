@@ -12,6 +12,7 @@ func (m *Main) subcommands() []*cobra.Command {
 		m.demoCommand(),
 		m.serveCommand(),
 		m.submitCommand(),
+		m.sheetCommand(),
 		m.logCommand(),
 		m.resultsCommand(),
 		m.explainCommand(),

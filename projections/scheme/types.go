@@ -2,9 +2,12 @@ package scheme
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // Num is a number as written in the scheme file ("90", "0.8", "30%", "2/3"),
@@ -496,6 +499,25 @@ type Part struct {
 	ID       string
 	Provider string // "statistics", "office", "team", "raters" or "dept:<id>"
 	Max      string // largest value allowed, as decimal text; "" = unbounded
+}
+
+// ProvidedBy reports whether the actor is this part's data provider, the
+// only one who may enter it: "dept:<id>" is that functional department,
+// the others name a role.
+func (p Part) ProvidedBy(a events.Actor) bool {
+	switch {
+	case strings.HasPrefix(p.Provider, "dept:"):
+		return a.Role == events.RoleDepartment && a.ID == strings.TrimPrefix(p.Provider, "dept:")
+	case p.Provider == "statistics":
+		return a.Role == events.RoleStatistics
+	case p.Provider == "office":
+		return a.Role == events.RoleOffice
+	case p.Provider == "team":
+		return a.Role == events.RoleTeam
+	case p.Provider == "raters":
+		return a.Role == events.RoleRaters
+	}
+	return false
 }
 
 // Quantitative reports whether the indicator is scored by completion ratio.

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/engine"
+	"github.com/kaohe/kaohe/projections/scheme"
+	"github.com/kaohe/kaohe/projections/sqlite"
+)
+
+// A score sheet (数据录入表) is an Excel workbook a data provider fills in:
+// one row per unit, indicator and part the provider enters, with the value
+// recorded so far. `kaohe submit FILE.xlsx` turns the filled rows into
+// RecordScore commands (new values) and CorrectScore commands (changed
+// values, with a reason), written all or nothing like any submission.
+const (
+	sheetTab       = "录入 entry"
+	sheetFirstData = 3 // index of the first value row in GetRows: title, whose sheet, header, then rows
+)
+
+var sheetHeader = []string{"单位 unit", "单位名称 name", "指标 indicator", "指标名称 indicator name", "部分 part",
+	"目标 target", "上限 max", "当前值 current", "录入值 value", "理由 reason (changes)"}
+
+// column indexes (0-based) of the cells submit reads.
+const (
+	colUnit, colIndicator, colPart, colValue, colReason = 0, 2, 4, 8, 9
+)
+
+// yearFacts folds a year's current facts from the projections.
+func (m *Main) yearFacts(ctx context.Context, year int) (*engine.Facts, error) {
+	db, err := m.projections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	evs, err := db.YearEvents(ctx, year, sqlite.Point{})
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 {
+		return nil, checkFailed{fmt.Sprintf("--year %d: the ledger has no events of that year", year)}
+	}
+	f, err := engine.Fold(nil, evs)
+	if err != nil {
+		return nil, checkFailed{err.Error()}
+	}
+	return f, nil
+}
+
+// sheetRow is one part a provider enters for one unit.
+type sheetRow struct {
+	unit    *scheme.Unit
+	ind     *scheme.Indicator
+	part    scheme.Part
+	target  string
+	current engine.Value
+}
+
+// providerRows lists, in scheme order, every part the actor enters.
+func providerRows(f *engine.Facts, actor events.Actor) []sheetRow {
+	var rows []sheetRow
+	for _, u := range f.Scheme.Units() {
+		cat, ok := f.Scheme.Category(u.Category)
+		if !ok || cat.External {
+			continue
+		}
+		uf := f.Units[u.ID]
+		for _, comp := range cat.Components {
+			for _, ind := range comp.Indicators {
+				for _, p := range ind.Parts() {
+					if !p.ProvidedBy(actor) {
+						continue
+					}
+					r := sheetRow{unit: u, ind: ind, part: p}
+					if uf != nil {
+						if ind.Quantitative() {
+							r.target = uf.Targets[ind.ID].Text
+						}
+						r.current = uf.Parts[ind.ID][p.ID]
+					}
+					rows = append(rows, r)
+				}
+			}
+		}
+	}
+	return rows
+}
+
+func (m *Main) sheetCommand() *cobra.Command {
+	var (
+		year       int
+		actor, out string
+		role       string
+	)
+	c := &cobra.Command{
+		Use:   "sheet --year Y --actor ID --role ROLE --xlsx FILE",
+		Short: "an Excel score sheet for one data provider to fill in and submit — 数据录入表",
+		Long: `Write an Excel workbook with one row for every unit, indicator and part the
+actor enters (its department's indicators, the statistics bureau's data, the
+assessment team's year-end scores …), with the target and the value recorded
+so far. Fill in the 录入值 column (and a reason where you change a recorded
+value), then: kaohe submit FILE.xlsx.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if year == 0 || actor == "" || role == "" || out == "" {
+				return usageError{"give --year, --actor, --role and --xlsx"}
+			}
+			a := events.Actor{ID: actor, Role: events.Role(role)}
+			f, err := m.yearFacts(cmd.Context(), year)
+			if err != nil {
+				return err
+			}
+			rows := providerRows(f, a)
+			if len(rows) == 0 {
+				return checkFailed{fmt.Sprintf("%s %q enters no indicator of %d (the scheme names each indicator's provider)", role, actor, year)}
+			}
+			if err := writeScoreSheet(out, f, a, rows); err != nil {
+				return fmt.Errorf("--xlsx %s: %w", out, err)
+			}
+			fmt.Fprintf(m.Stdout, "wrote %s: %d rows for %s (%s) to fill in; then kaohe submit %s\n", out, len(rows), actor, role, out)
+			return nil
+		},
+	}
+	c.Flags().IntVar(&year, "year", 0, "assessment year (required)")
+	c.Flags().StringVar(&actor, "actor", "", "the data provider's id (a department id, tjj …)")
+	c.Flags().StringVar(&role, "role", "", "its role: department, statistics, team, office, raters")
+	c.Flags().StringVar(&out, "xlsx", "", "the workbook to write")
+	return c
+}
+
+func writeScoreSheet(path string, f *engine.Facts, a events.Actor, rows []sheetRow) error {
+	t := newTable(sheetHeader...)
+	for _, r := range rows {
+		t.add(r.unit.ID, r.unit.Name, r.ind.ID, r.ind.Name, r.part.ID, r.target, r.part.Max, r.current.Text, "", "")
+	}
+	x := excelize.NewFile()
+	defer x.Close()
+	if err := x.SetSheetName("Sheet1", sheetTab); err != nil {
+		return err
+	}
+	title := fmt.Sprintf("%s — 数据录入表 score sheet", f.Scheme.Title)
+	if err := writeSheet(x, sheetTab, title, t); err != nil {
+		return err
+	}
+	// Row 2 says whose sheet it is; submit reads it back.
+	meta := []any{"year", f.Scheme.Year, "actor", a.ID, "role", string(a.Role), "scheme", f.Scheme.Digest()}
+	if err := x.SetSheetRow(sheetTab, "A2", &meta); err != nil {
+		return err
+	}
+	return x.SaveAs(path)
+}
+
+// readScoreSheet turns a filled score sheet into commands against the
+// year's current facts: a value where none is recorded → RecordScore; a
+// different value → CorrectScore of the recorded entry (reason required);
+// the same value or an empty cell → nothing. Command ids are the file's
+// hash and the row, so submitting the same file again writes nothing.
+func (m *Main) readScoreSheet(ctx context.Context, path string, data []byte) ([]commands.Command, error) {
+	x, err := excelize.OpenReader(strings.NewReader(string(data)))
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("%s: not a readable Excel workbook: %v", path, err)}
+	}
+	defer x.Close()
+	rows, err := x.GetRows(sheetTab)
+	if err != nil || len(rows) < sheetFirstData || len(rows[1]) < 6 || rows[1][0] != "year" {
+		return nil, checkFailed{fmt.Sprintf("%s: not a kaohe score sheet (sheet %q with year, actor and role in row 2; kaohe sheet writes one)", path, sheetTab)}
+	}
+	meta := rows[1]
+	year, err := strconv.Atoi(meta[1])
+	if err != nil {
+		return nil, checkFailed{fmt.Sprintf("%s: row 2: year %q is not a year", path, meta[1])}
+	}
+	actor := events.Actor{ID: meta[3], Role: events.Role(meta[5])}
+	f, err := m.yearFacts(ctx, year)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	prefix := "xlsx-" + hex.EncodeToString(sum[:6]) + "-r"
+	var cmds []commands.Command
+	for i := sheetFirstData; i < len(rows); i++ {
+		row := append(rows[i], make([]string, len(sheetHeader))...)
+		value := strings.TrimSpace(row[colValue])
+		if value == "" {
+			continue
+		}
+		at := fmt.Sprintf("%s row %d", path, i+1)
+		unit, ind, part := row[colUnit], row[colIndicator], row[colPart]
+		if !events.Number(value).Valid() {
+			return nil, checkFailed{fmt.Sprintf("%s: 录入值 value %q is not a number", at, value)}
+		}
+		cur := engine.Value{}
+		if uf := f.Units[unit]; uf != nil {
+			cur = uf.Parts[ind][part]
+		}
+		c := commands.Command{ID: prefix + strconv.Itoa(i+1), Year: year, Actor: actor, Line: i + 1}
+		var payload any
+		switch {
+		case cur.Text == "":
+			c.Type = "RecordScore"
+			payload = commands.RecordScore{Unit: unit, Indicator: ind, Part: part, Value: events.Number(value)}
+		case sameNumber(cur.Text, value):
+			continue
+		default:
+			c.Type, c.Reason = "CorrectScore", strings.TrimSpace(row[colReason])
+			if c.Reason == "" {
+				return nil, checkFailed{fmt.Sprintf("%s: 理由 reason is required to change %s/%s of %s from %s to %s", at, ind, part, unit, cur.Text, value)}
+			}
+			payload = commands.CorrectScore{Unit: unit, Supersedes: cur.Event, Value: events.Number(value)}
+		}
+		if c.Data, err = json.Marshal(payload); err != nil {
+			return nil, err
+		}
+		cmds = append(cmds, c)
+	}
+	return cmds, nil
+}
+
+// sameNumber compares two decimal texts by value (90 = 90.0).
+func sameNumber(a, b string) bool {
+	x, errA := scheme.ParseDec(a)
+	y, errB := scheme.ParseDec(b)
+	return errA == nil && errB == nil && x.Cmp(y) == 0
+}
