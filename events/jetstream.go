@@ -247,7 +247,13 @@ func checkStreamConfig(c jetstream.StreamConfig) error {
 	if c.MaxAge > 0 || c.MaxMsgs > 0 || c.MaxBytes > 0 || c.MaxMsgsPerSubject > 0 {
 		p = append(p, "a MaxAge/MaxMsgs/MaxBytes/MaxMsgsPerSubject limit would drop events")
 	}
-	if c.Retention != jetstream.LimitsPolicy {
+	if c.Storage != jetstream.FileStorage {
+		p = append(p, "storage is not file (events would be lost when the server restarts)")
+	}
+	if c.AllowRollup {
+		p = append(p, "AllowRollup is on (a roll-up message would remove events)")
+	}
+		if c.Retention != jetstream.LimitsPolicy {
 		p = append(p, "retention is not limits (events would be removed once consumed)")
 	}
 	if !c.AllowAtomicPublish {

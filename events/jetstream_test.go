@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -607,11 +608,23 @@ func TestOpenRefusesAStreamThatIsNotALedger(t *testing.T) {
 	if _, err := js.CreateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
+	// A memory stream under another name, with roll-ups: lost on restart.
+	mem := StreamConfig(Config{Stream: "MEM"})
+	mem.Storage = jetstream.MemoryStorage
+	mem.AllowRollup, mem.DenyPurge = true, false // the server allows roll-ups only with purge
+	mem.Subjects = []string{"mem.>"}
+	if _, err := js.CreateStream(ctx, mem); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, Config{URL: nats.DefaultURL, Stream: "MEM", NATSOptions: []nats.Option{nats.InProcessServer(emb.srv), nats.UserInfo(emb.user, emb.password)}})
+	var sce *StreamConfigError
+	if !errors.As(err, &sce) || !strings.Contains(err.Error(), "storage is not file") || !strings.Contains(err.Error(), "AllowRollup is on") {
+		t.Fatalf("Open of a memory stream = %v, want a StreamConfigError naming storage and roll-ups", err)
+	}
 	nc.Close()
 	emb.Shutdown()
 
 	_, err = Open(ctx, Config{DataDir: dir})
-	var sce *StreamConfigError
 	if !errors.Is(err, ErrStreamConfig) || !errors.As(err, &sce) || len(sce.Problems) != 2 {
 		t.Fatalf("Open = %v, want a StreamConfigError with 2 problems", err)
 	}
