@@ -253,7 +253,7 @@ func checkStreamConfig(c jetstream.StreamConfig) error {
 	if c.AllowRollup {
 		p = append(p, "AllowRollup is on (a roll-up message would remove events)")
 	}
-		if c.Retention != jetstream.LimitsPolicy {
+	if c.Retention != jetstream.LimitsPolicy {
 		p = append(p, "retention is not limits (events would be removed once consumed)")
 	}
 	if !c.AllowAtomicPublish {
@@ -617,24 +617,33 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 // when the second page was requested. On a stream without AllowDirect it
 // falls back to Read.
 func (s *Store) Load(ctx context.Context, subject string) ([]Stored, error) {
+	return s.LoadFrom(ctx, subject, 1)
+}
+
+// LoadFrom is Load of the events at fromSeq and after: what a writer
+// holding an aggregate's state up to some sequence reads to catch up.
+func (s *Store) LoadFrom(ctx context.Context, subject string, fromSeq uint64) ([]Stored, error) {
 	if subject == "" {
 		subject = AllSubjects
 	}
+	if fromSeq == 0 {
+		fromSeq = 1
+	}
 	if !s.direct {
 		var out []Stored
-		err := s.Read(ctx, subject, 0, 0, func(st Stored) error {
+		err := s.Read(ctx, subject, fromSeq, 0, func(st Stored) error {
 			out = append(out, st)
 			return nil
 		})
 		return out, err
 	}
-	return s.loadDirect(ctx, subject)
+	return s.loadDirect(ctx, subject, fromSeq)
 }
 
 // directBatch is how many messages one batched direct get asks for.
 const directBatch = 1000
 
-func (s *Store) loadDirect(ctx context.Context, filter string) ([]Stored, error) {
+func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]Stored, error) {
 	ctx, cancel := withDefaultTimeout(ctx, time.Minute)
 	defer cancel()
 	fail := func(err error) ([]Stored, error) { return nil, fmt.Errorf("events: load %s: %w", filter, err) }
@@ -650,7 +659,7 @@ func (s *Store) loadDirect(ctx context.Context, filter string) ([]Stored, error)
 
 	var out []Stored
 	var end uint64 // bound once a second page is needed; 0 = not yet
-	next := uint64(1)
+	next := from
 	for {
 		req, _ := json.Marshal(struct {
 			Seq     uint64 `json:"seq"`
