@@ -1,0 +1,69 @@
+package events
+
+import (
+	"fmt"
+	"testing"
+)
+
+// LoadFrom returns the events of a subject from a sequence on, across
+// pages of the batched direct get, and nothing of other subjects.
+func TestLoadFrom(t *testing.T) {
+	ctx := testCtx(t)
+	s := mustOpen(t, "")
+	a := Subject(2024, UnitAggregate("a"))
+	b := Subject(2024, UnitAggregate("b"))
+	prev := ""
+	var batch []Pending
+	var err error
+	for i := range 2500 {
+		subj := a
+		if i%5 == 4 {
+			subj = b
+		}
+		env := newEnv(t, subj, "", score{"x", fmt.Sprint(i)})
+		if subj == a {
+			env.Prev = prev
+			raw, err := Encode(env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prev = Hash(raw)
+		}
+		batch = append(batch, Pending{Subject: subj, Envelope: env})
+		if len(batch) == MaxBatch || i == 2499 {
+			for j := range batch {
+				if batch[j].ExpectedLastSubjectSeq, _, err = s.LastSubjectSeq(ctx, batch[j].Subject); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := s.Append(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			batch = nil
+		}
+	}
+	all, err := s.Load(ctx, a)
+	if err != nil || len(all) != 2000 {
+		t.Fatalf("Load: %d events, %v; want 2000", len(all), err)
+	}
+	for _, from := range []uint64{0, 1, all[999].Seq, all[999].Seq + 1, all[1500].Seq, all[1999].Seq, all[1999].Seq + 1} {
+		got, err := s.LoadFrom(ctx, a, from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []Stored
+		for _, ev := range all {
+			if ev.Seq >= from {
+				want = append(want, ev)
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("LoadFrom(%d): %d events, want %d", from, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Seq != want[i].Seq || got[i].Subject != a || string(got[i].Raw) != string(want[i].Raw) {
+				t.Fatalf("LoadFrom(%d): event %d is seq %d on %s, want seq %d", from, i, got[i].Seq, got[i].Subject, want[i].Seq)
+			}
+		}
+	}
+}
