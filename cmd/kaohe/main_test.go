@@ -175,3 +175,13 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo --example nowhere: exit %d, %s", code, errs)
 	}
 }
+
+// A ledger that cannot be reached is an internal error (exit 3) that says
+// what failed, not a rejected input.
+func TestUnreachableNatsIsExit3(t *testing.T) {
+	c := newCLI(t)
+	code, _, errs := c.run("--nats", "nats://127.0.0.1:1", "log")
+	if code != exitInternal || !strings.Contains(errs, "open the event store") {
+		t.Fatalf("exit %d, %s", code, errs)
+	}
+}

@@ -318,7 +318,13 @@ func gradeNotes(g *engine.GradeResult) string {
 	}
 	for _, h := range g.Fired {
 		if h.Effect == "quota_cut" {
-			notes = append(notes, fmt.Sprintf("%s名额已满 quota full: not %s", h.Grade, h.Grade))
+			// The note starts with the quota's reason: "quota full", or a
+			// tie straddling the cap.
+			if reason, _, _ := strings.Cut(h.Note, " (group "); reason != "" && reason != "quota full" {
+				notes = append(notes, fmt.Sprintf("%s名额 quota: %s: not %s", h.Grade, reason, h.Grade))
+			} else {
+				notes = append(notes, fmt.Sprintf("%s名额已满 quota full: not %s", h.Grade, h.Grade))
+			}
 			continue
 		}
 		if h.Effect == "force" || h.Effect == "cap" || h.Effect == "not_determined" {
