@@ -47,7 +47,7 @@ func (s *session) decideIn(ctx context.Context, c Command, causation string, inA
 	if err != nil {
 		return err
 	}
-	if st.commands[c.ID] {
+	if st.recorded(c.ID) {
 		s.duplicates++
 		return nil
 	}
@@ -446,7 +446,7 @@ func (d *decision) correctScore(x *CorrectScore) error {
 		return fail(EINVALID, "data.supersedes", "required: the event id (or command id) of the entry being corrected")
 	}
 	x.Supersedes = d.st.ref(x.Supersedes)
-	old, ok := d.st.entries[x.Supersedes]
+	old, ok := d.st.entries.get(x.Supersedes)
 	if !ok {
 		return fail(ENOTFOUND, "data.supersedes", "no score entry %s for %s in %d", x.Supersedes, d.aggregate, d.c.Year)
 	}
@@ -665,7 +665,7 @@ func (d *decision) liftVeto(x *LiftVeto) error {
 		return err
 	}
 	x.Veto = d.st.ref(x.Veto)
-	active, ok := d.st.vetoes[x.Veto]
+	active, ok := d.st.vetoes.get(x.Veto)
 	if !ok {
 		return fail(ENOTFOUND, "data.veto", "no veto %s on %s", x.Veto, d.aggregate)
 	}
@@ -693,7 +693,7 @@ func (d *decision) condition(x *Condition) error {
 		return fail(ENOTFOUND, "data.condition", "%q is not a condition of the %d scheme", x.Condition, d.c.Year)
 	}
 	if d.c.Type == "ClearCondition" {
-		if !d.st.conditions[x.Condition] {
+		if flagged, _ := d.st.conditions.get(x.Condition); !flagged {
 			return fail(EINVALID, "data.condition", "%s is not flagged on %s", x.Condition, d.aggregate)
 		}
 		return d.emit(&events.ConditionCleared{Condition: x.Condition})
@@ -831,7 +831,7 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 		return err
 	}
 	x.Appeal = d.st.ref(x.Appeal)
-	open, ok := d.st.appeals[x.Appeal]
+	open, ok := d.st.appeals.get(x.Appeal)
 	if !ok {
 		return fail(ENOTFOUND, "data.appeal", "no appeal %s on %s", x.Appeal, d.aggregate)
 	}

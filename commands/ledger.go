@@ -260,6 +260,11 @@ func (l *Ledger) remember(s *session, stored []events.Stored) {
 	for _, ev := range stored {
 		last[ev.Subject] = ev
 	}
+	for subj, st := range s.states {
+		if _, wrote := last[subj]; wrote {
+			st.freeze() // the session is done with it: cacheable
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for subj, st := range s.states {
@@ -275,10 +280,11 @@ func (l *Ledger) remember(s *session, stored []events.Stored) {
 	}
 }
 
-// state returns a private working copy of an aggregate's state, read from the
-// stream when not cached (or, for fresh=true, brought up to date first).
-// unchecked says the copy came from the cache without looking at the
-// stream: it may be behind other writers.
+// state returns a private working copy of an aggregate's state (O(1): see
+// aggState.clone), read from the stream when not cached or, for
+// fresh=true, brought up to date first by reading only the events after
+// the cached one. unchecked says the copy came from the cache without
+// looking at the stream: it may be behind other writers.
 func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *aggState, unchecked bool, err error) {
 	l.mu.Lock()
 	cached := l.cache[subject]
@@ -297,16 +303,27 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 			return st, false, nil
 		}
 	}
-	err = l.Store.Read(ctx, subject, st.seq+1, 0, func(ev events.Stored) error { return st.apply(ev) })
+	evs, err := l.Store.LoadFrom(ctx, subject, st.seq+1)
 	if err != nil {
 		return nil, false, err
 	}
+	if len(evs) == 0 {
+		return st, false, nil
+	}
+	for _, ev := range evs {
+		if err := st.applyStored(ev); err != nil {
+			return nil, false, err
+		}
+	}
+	last := evs[len(evs)-1]
+	st.seq, st.hash = last.Seq, events.Hash(last.Raw)
+	st.freeze()
 	l.mu.Lock()
 	if c := l.cache[subject]; c == nil || c.seq < st.seq {
-		l.cache[subject] = st.clone()
+		l.cache[subject] = st
 	}
 	l.mu.Unlock()
-	return st, false, nil
+	return st.clone(), false, nil
 }
 
 // parsed gives the parsed scheme of a scheme aggregate state.

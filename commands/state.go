@@ -19,17 +19,21 @@ type entry struct {
 // aggState is what commands need to know about one aggregate: where its
 // chain ends, which command ids it has seen, and the live ids later commands
 // refer to. It is folded from the aggregate's events only.
+//
+// A state is copied on every submission that uses it, so its maps are
+// copy-on-write (lmap): a copy shares the frozen layers of the state it was
+// made from and writes only its own; copying costs the same however long
+// the aggregate's history.
 type aggState struct {
 	subject string
 	seq     uint64 // stream sequence of the last event; 0 = none
 	hash    string // Hash of the last event's bytes
 
-	commands   map[string]bool
-	byCommand  map[string]string // command id → id of the first event it wrote here
-	entries    map[string]entry
-	vetoes     map[string]bool // VetoImposed event id → still in force
-	appeals    map[string]bool // AppealFiled event id → still open
-	conditions map[string]bool
+	byCommand  lmap[string] // command id → id of the first event it wrote here
+	entries    lmap[entry]
+	vetoes     lmap[bool] // VetoImposed event id → still in force
+	appeals    lmap[bool] // AppealFiled event id → still open
+	conditions lmap[bool] // condition → flagged (false: cleared)
 	cadre      *events.CadreRegistered
 
 	// year aggregate
@@ -40,31 +44,46 @@ type aggState struct {
 }
 
 func newAggState(subject string) *aggState {
-	return &aggState{
-		subject:    subject,
-		commands:   map[string]bool{},
-		byCommand:  map[string]string{},
-		entries:    map[string]entry{},
-		vetoes:     map[string]bool{},
-		appeals:    map[string]bool{},
-		conditions: map[string]bool{},
-	}
+	return &aggState{subject: subject}
 }
 
+// clone is a working copy: it shares st's frozen layers, so st must be
+// frozen (a cached state always is). O(1).
 func (s *aggState) clone() *aggState {
 	c := *s
-	c.commands = maps.Clone(s.commands)
-	c.byCommand = maps.Clone(s.byCommand)
-	c.entries = maps.Clone(s.entries)
-	c.vetoes = maps.Clone(s.vetoes)
-	c.appeals = maps.Clone(s.appeals)
-	c.conditions = maps.Clone(s.conditions)
+	c.byCommand = s.byCommand.share()
+	c.entries = s.entries.share()
+	c.vetoes = s.vetoes.share()
+	c.appeals = s.appeals.share()
+	c.conditions = s.conditions.share()
 	return &c
+}
+
+// freeze makes the state's own writes a shared layer: from then on it may
+// be cached and cloned, and is never written again.
+func (s *aggState) freeze() {
+	s.byCommand.freeze()
+	s.entries.freeze()
+	s.vetoes.freeze()
+	s.appeals.freeze()
+	s.conditions.freeze()
+}
+
+// recorded says whether a command id wrote an event of this aggregate.
+func (s *aggState) recorded(commandID string) bool {
+	_, ok := s.byCommand.get(commandID)
+	return ok
 }
 
 // apply folds one stored event of this aggregate into the state.
 func (s *aggState) apply(ev events.Stored) error {
 	s.seq, s.hash = ev.Seq, events.Hash(ev.Raw)
+	return s.applyStored(ev)
+}
+
+// applyStored folds ev's payload but leaves seq and hash (set once after a
+// run of events).
+func (s *aggState) applyStored(ev events.Stored) error {
 	p, err := events.Payload(ev.Envelope)
 	if err != nil {
 		return err
@@ -74,34 +93,33 @@ func (s *aggState) apply(ev events.Stored) error {
 }
 
 func (s *aggState) applyPayload(env events.Envelope, p any) {
-	s.commands[env.CommandID] = true
-	if _, ok := s.byCommand[env.CommandID]; !ok {
-		s.byCommand[env.CommandID] = env.ID
+	if _, ok := s.byCommand.get(env.CommandID); !ok {
+		s.byCommand.set(env.CommandID, env.ID)
 	}
 	switch d := p.(type) {
 	case *events.SchemeDefined:
 		s.schemeSource = d.Source
 	case *events.ScoreRecorded:
-		s.entries[env.ID] = entry{unitPart: true, indicator: d.Indicator, part: d.Part, actor: env.Actor}
+		s.entries.set(env.ID, entry{unitPart: true, indicator: d.Indicator, part: d.Part, actor: env.Actor})
 	case *events.CadreScoreRecorded:
-		s.entries[env.ID] = entry{component: d.Component, actor: env.Actor}
+		s.entries.set(env.ID, entry{component: d.Component, actor: env.Actor})
 	case *events.ScoreCorrected:
-		if old, ok := s.entries[d.Supersedes]; ok {
+		if old, ok := s.entries.get(d.Supersedes); ok {
 			old.actor = env.Actor
-			s.entries[env.ID] = old
+			s.entries.set(env.ID, old)
 		}
 	case *events.VetoImposed:
-		s.vetoes[env.ID] = true
+		s.vetoes.set(env.ID, true)
 	case *events.VetoLifted:
-		s.vetoes[d.Veto] = false
+		s.vetoes.set(d.Veto, false)
 	case *events.ConditionFlagged:
-		s.conditions[d.Condition] = true
+		s.conditions.set(d.Condition, true)
 	case *events.ConditionCleared:
-		delete(s.conditions, d.Condition)
+		s.conditions.set(d.Condition, false)
 	case *events.AppealFiled:
-		s.appeals[env.ID] = true
+		s.appeals.set(env.ID, true)
 	case *events.AppealResolved:
-		s.appeals[d.Appeal] = false
+		s.appeals.set(d.Appeal, false)
 	case *events.CadreRegistered:
 		s.cadre = d
 	case *events.ResultsPublished:
@@ -115,8 +133,64 @@ func (s *aggState) applyPayload(env events.Envelope, p any) {
 // id, or the id of the command that wrote it (so a prepared command file can
 // name an entry before the ledger has assigned its event id).
 func (s *aggState) ref(r string) string {
-	if id, ok := s.byCommand[r]; ok {
+	if id, ok := s.byCommand.get(r); ok {
 		return id
 	}
 	return r
+}
+
+// lmap is a copy-on-write string-keyed map: this copy's own writes over a
+// chain of frozen layers shared with other copies. Layers are merged as
+// they are frozen so that each is less than half the size of the one below
+// it: a look-up visits O(log n) layers and an entry is copied O(log n)
+// times over the aggregate's life.
+type lmap[V any] struct {
+	base *layer[V]
+	own  map[string]V
+}
+
+// layer is a frozen part of an lmap: never written once made.
+type layer[V any] struct {
+	m      map[string]V
+	parent *layer[V]
+}
+
+func (m *lmap[V]) get(k string) (V, bool) {
+	if v, ok := m.own[k]; ok {
+		return v, true
+	}
+	for l := m.base; l != nil; l = l.parent {
+		if v, ok := l.m[k]; ok {
+			return v, true
+		}
+	}
+	var zero V
+	return zero, false
+}
+
+func (m *lmap[V]) set(k string, v V) {
+	if m.own == nil {
+		m.own = map[string]V{}
+	}
+	m.own[k] = v
+}
+
+// share is a copy of a frozen lmap.
+func (m lmap[V]) share() lmap[V] { return lmap[V]{base: m.base} }
+
+// freeze turns the own writes into the top layer, merging layers below it
+// that are not at least twice its size.
+func (m *lmap[V]) freeze() {
+	if len(m.own) == 0 {
+		m.own = nil
+		return
+	}
+	top := &layer[V]{m: m.own, parent: m.base}
+	for top.parent != nil && 2*len(top.m) >= len(top.parent.m) {
+		merged := make(map[string]V, len(top.parent.m)+len(top.m))
+		maps.Copy(merged, top.parent.m)
+		maps.Copy(merged, top.m)
+		top = &layer[V]{m: merged, parent: top.parent.parent}
+	}
+	m.base, m.own = top, nil
 }
