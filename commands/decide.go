@@ -20,16 +20,9 @@ const (
 	gateAlways                // also after closing (appeal resolutions)
 )
 
-// decide checks one command and, if it is acceptable, adds its events to
-// the session. A command id already in the ledger is counted as a duplicate.
-func (s *session) decide(ctx context.Context, c Command) error {
-	if s.now.IsZero() {
-		s.now = s.l.now()
-	}
-	return s.decideIn(ctx, c, "", false)
-}
-
-// decideIn decides c; inAppeal marks the corrections of an appeal
+// decideIn checks one command and, if it is acceptable, adds its events
+// to the session; a command id already in the ledger is counted as a
+// duplicate. inAppeal marks the corrections of an appeal
 // resolution, which may write to a published year and are caused by it.
 func (s *session) decideIn(ctx context.Context, c Command, causation string, inAppeal bool) error {
 	if err := checkEnvelope(c); err != nil {

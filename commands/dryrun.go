@@ -16,43 +16,34 @@ import (
 // an appeal resolution (ResolveAppeal) are: allowed after publication, and
 // every other check the same; the types a resolution may not carry
 // (FileAppeal, ResolveAppeal, DefineScheme, PublishResults, CloseYear) are
-// refused. A command whose id is already in the ledger decides nothing.
+// refused. A command whose id is already in the ledger decides nothing; a
+// submission naming one id twice or making more than events.MaxBatch
+// events is refused, as Submit refuses it.
 func (l *Ledger) Decide(ctx context.Context, cmds []Command, asCorrections bool) ([]events.Pending, error) {
 	if err := l.ready(); err != nil {
 		return nil, err
 	}
-	// Every state is checked against the stream: a dry run has no retry
-	// to fall back on when a cached copy is stale.
-	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.now(), fresh: true}
-	for i, c := range cmds {
-		var err error
-		if asCorrections {
-			switch c.Type {
-			case "ResolveAppeal", "FileAppeal", "DefineScheme", "PublishResults", "CloseYear":
-				err = fail(EINVALID, "type", "%s cannot be a correction of an appeal", c.Type)
-			default:
-				err = s.decideIn(ctx, c, "", true)
-			}
-		} else {
-			err = s.decideIn(ctx, c, "", false)
+	if err := uniqueIDs(cmds); err != nil {
+		return nil, err
+	}
+	// Decided like a Submit: on cached copies first; a rejection on them
+	// is checked once more on the stream's state, and an acceptance too
+	// (a dry run has no append whose guards would refuse a stale
+	// decision): every state it used must still be the last of its
+	// subject, or it is decided again on fresh states.
+	s, err := l.decideAll(ctx, cmds, asCorrections, false)
+	var e *Error
+	switch {
+	case err == nil && s.unchecked:
+		err = s.unmoved(ctx, 0)
+		if errors.Is(err, errStale) {
+			s, err = l.decideAll(ctx, cmds, asCorrections, true)
 		}
-		if err == nil {
-			continue
-		}
-		var e *Error
-		if !errors.As(err, &e) {
-			return nil, &Error{Code: EINTERNAL, Index: i + 1, Command: c.ID, Msg: "deciding failed", Err: err}
-		}
-		if e.Index == 0 {
-			e.Index = c.Line
-			if e.Index == 0 && len(cmds) > 1 {
-				e.Index = i + 1
-			}
-		}
-		if e.Command == "" {
-			e.Command = c.ID
-		}
-		return nil, e
+	case errors.As(err, &e) && e.Code != EINTERNAL && s.unchecked:
+		s, err = l.decideAll(ctx, cmds, asCorrections, true)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return s.pending, nil
 }

@@ -120,41 +120,22 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 	}
 	recheck := false
 	rebased := 0 // appends of the same decision, guarded again
-attempts:
 	for attempt := 1; ; attempt++ {
-		s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, fresh: recheck}
-		for i, c := range cmds {
-			if err := s.decide(ctx, c); err != nil {
-				var e *Error
-				if errors.As(err, &e) && e.Code != EINTERNAL && s.unchecked {
-					// Decided on cached copies that other writers may
-					// have moved past (an entry, a registration it refers
-					// to): decide once more, every state checked against
-					// the stream, before rejecting.
-					recheck = true
-					continue attempts
-				}
-				if errors.As(err, &e) {
-					if e.Index == 0 {
-						e.Index = c.Line
-						if e.Index == 0 && len(cmds) > 1 {
-							e.Index = i + 1
-						}
-					}
-					if e.Command == "" {
-						e.Command = c.ID
-					}
-					return nil, e
-				}
-				return nil, &Error{Code: EINTERNAL, Index: i + 1, Command: c.ID, Msg: "deciding failed", Err: err}
+		s, err := l.decideAll(ctx, cmds, false, recheck)
+		if err != nil {
+			if e := (*Error)(nil); errors.As(err, &e) && e.Code != EINTERNAL && s.unchecked {
+				// Decided on cached copies that other writers may
+				// have moved past (an entry, a registration it refers
+				// to): decide once more, every state checked against
+				// the stream, before rejecting.
+				recheck = true
+				continue
 			}
+			return nil, err
 		}
 		out := &Outcome{Duplicates: s.duplicates, Attempts: attempt + rebased}
 		if len(s.pending) == 0 {
 			return out, nil
-		}
-		if len(s.pending) > events.MaxBatch {
-			return nil, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d: split the file (resubmitting is safe: recorded command ids are skipped)", len(s.pending), events.MaxBatch)
 		}
 		rebase, err := s.guard(ctx)
 		var stored []events.Stored
@@ -210,6 +191,48 @@ attempts:
 // submission's guards and its append: where another writer's event makes
 // the server refuse the append.
 var testHookBeforeAppend func()
+
+// decideAll decides every command in one session: what Submit appends
+// and Decide returns. fresh checks every cached state against the stream
+// first. On a rejection the error names the command and the session is
+// returned too (its unchecked flag says whether cached copies were used).
+// With asCorrections the commands are decided as the corrections of an
+// appeal resolution.
+func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, fresh bool) (*session, error) {
+	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.now(), fresh: fresh}
+	for i, c := range cmds {
+		var err error
+		switch {
+		case !asCorrections:
+			err = s.decideIn(ctx, c, "", false)
+		case c.Type == "ResolveAppeal", c.Type == "FileAppeal", c.Type == "DefineScheme", c.Type == "PublishResults", c.Type == "CloseYear":
+			err = fail(EINVALID, "type", "%s cannot be a correction of an appeal", c.Type)
+		default:
+			err = s.decideIn(ctx, c, "", true)
+		}
+		if err == nil {
+			continue
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			return s, &Error{Code: EINTERNAL, Index: i + 1, Command: c.ID, Msg: "deciding failed", Err: err}
+		}
+		if e.Index == 0 {
+			e.Index = c.Line
+			if e.Index == 0 && len(cmds) > 1 {
+				e.Index = i + 1
+			}
+		}
+		if e.Command == "" {
+			e.Command = c.ID
+		}
+		return s, e
+	}
+	if len(s.pending) > events.MaxBatch {
+		return s, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d: split the file (resubmitting is safe: recorded command ids are skipped)", len(s.pending), events.MaxBatch)
+	}
+	return s, nil
+}
 
 // backoff waits a random while, growing with the attempt, before deciding
 // again after a conflict: without it many writers of one unit retry in

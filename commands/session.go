@@ -162,13 +162,13 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 	return rebase, nil
 }
 
-// unmoved checks that every state of year y the session used is still the
-// last of its subject; errStale when one moved. The reads go out together
-// (at most 16 at a time): one round trip for the usual few.
+// unmoved checks that every state of year y (0: of any year) the session
+// used is still the last of its subject; errStale when one moved. The reads
+// go out together (at most 16 at a time): one round trip for the usual few.
 func (s *session) unmoved(ctx context.Context, y int) error {
 	var subjects []string
 	for subj := range s.states {
-		if sy, _, err := events.ParseSubject(subj); err == nil && sy == y {
+		if sy, _, err := events.ParseSubject(subj); err == nil && (y == 0 || sy == y) {
 			subjects = append(subjects, subj)
 		}
 	}
