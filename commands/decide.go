@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kaohe/kaohe/events"
@@ -816,7 +817,49 @@ func (d *decision) fileAppeal(x *FileAppeal) error {
 	} else if _, err := d.unit(x.Unit); err != nil {
 		return err
 	}
-	return d.emit(&events.AppealFiled{Claim: x.Claim, Disputed: x.Disputed})
+	disputed, err := d.disputed(x)
+	if err != nil {
+		return err
+	}
+	return d.emit(&events.AppealFiled{Claim: x.Claim, Disputed: disputed})
+}
+
+// disputed checks the events an appeal disputes: each an event of the
+// appealing unit or cadre in the appeal's year (named by its event id or by
+// the id of the command that wrote it), or a grade decision about it; each
+// once. They are recorded by event id.
+func (d *decision) disputed(x *FileAppeal) ([]string, error) {
+	if len(x.Disputed) == 0 {
+		return nil, nil
+	}
+	who, kinds := "unit "+x.Unit, []string{events.GradeUnit + ":" + x.Unit, events.GradeTeam + ":" + x.Unit}
+	if x.Cadre != "" {
+		who, kinds = "cadre "+x.Cadre, []string{events.GradeCadre + ":" + x.Cadre}
+	}
+	out := make([]string, len(x.Disputed))
+	seen := map[string]int{}
+	for i, r := range x.Disputed {
+		field := fmt.Sprintf("data.disputed[%d]", i)
+		id := d.st.ref(r)
+		if strings.TrimSpace(r) == "" {
+			return nil, fail(EINVALID, field, "empty: name an event id (or the id of the command that wrote it)")
+		}
+		known, _ := d.st.ids.get(id)
+		if !known {
+			if grade, ok := d.year.grades.get(d.year.ref(r)); ok && slices.Contains(kinds, grade) {
+				known, id = true, d.year.ref(r)
+			}
+		}
+		if !known {
+			return nil, fail(ENOTFOUND, field, "no event %s of %s in %d: an appeal disputes the %s's own events (entries, deductions, vetoes …) or a grade decision about it", r, who, d.c.Year, strings.Fields(who)[0])
+		}
+		if j, ok := seen[id]; ok {
+			return nil, fail(EINVALID, field, "event %s is already disputed[%d]", r, j)
+		}
+		seen[id] = i
+		out[i] = id
+	}
+	return out, nil
 }
 
 func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {

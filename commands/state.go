@@ -29,7 +29,9 @@ type aggState struct {
 	seq     uint64 // stream sequence of the last event; 0 = none
 	hash    string // Hash of the last event's bytes
 
+	ids        lmap[bool]   // ids of this aggregate's events
 	byCommand  lmap[string] // command id → id of the first event it wrote here
+	grades     lmap[string] // year aggregate: GradeDecided event id → "<kind>:<subject>"
 	entries    lmap[entry]
 	vetoes     lmap[bool] // VetoImposed event id → still in force
 	appeals    lmap[bool] // AppealFiled event id → still open
@@ -51,7 +53,9 @@ func newAggState(subject string) *aggState {
 // frozen (a cached state always is). O(1).
 func (s *aggState) clone() *aggState {
 	c := *s
+	c.ids = s.ids.share()
 	c.byCommand = s.byCommand.share()
+	c.grades = s.grades.share()
 	c.entries = s.entries.share()
 	c.vetoes = s.vetoes.share()
 	c.appeals = s.appeals.share()
@@ -62,7 +66,9 @@ func (s *aggState) clone() *aggState {
 // freeze makes the state's own writes a shared layer: from then on it may
 // be cached and cloned, and is never written again.
 func (s *aggState) freeze() {
+	s.ids.freeze()
 	s.byCommand.freeze()
+	s.grades.freeze()
 	s.entries.freeze()
 	s.vetoes.freeze()
 	s.appeals.freeze()
@@ -93,6 +99,7 @@ func (s *aggState) applyStored(ev events.Stored) error {
 }
 
 func (s *aggState) applyPayload(env events.Envelope, p any) {
+	s.ids.set(env.ID, true)
 	if _, ok := s.byCommand.get(env.CommandID); !ok {
 		s.byCommand.set(env.CommandID, env.ID)
 	}
@@ -122,6 +129,8 @@ func (s *aggState) applyPayload(env events.Envelope, p any) {
 		s.appeals.set(d.Appeal, false)
 	case *events.CadreRegistered:
 		s.cadre = d
+	case *events.GradeDecided:
+		s.grades.set(env.ID, d.Kind+":"+d.Subject)
 	case *events.ResultsPublished:
 		s.published++
 	case *events.YearClosed:

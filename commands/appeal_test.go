@@ -1,0 +1,80 @@
+package commands_test
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
+)
+
+// An appeal disputes events of the appealing unit or cadre in its year (by
+// event id or by the id of the command that wrote it) or a grade decision
+// about it: anything else is refused naming data.disputed[i], and the
+// events are recorded by event id.
+func TestAppealDisputesItsOwnEvents(t *testing.T) {
+	st, l := setup(t)
+	out := submit(t, l,
+		score("s1", statistics, "u01", "gdp", "", "98"),
+		score("s2", statistics, "u02", "gdp", "", "97"),
+		cmd("ded", "ApplyDeduction", office, map[string]string{"unit": "u01", "item": "criticism", "level": "city"}, reason("市级通报批评")),
+		cmd("reg", "RegisterCadre", office, map[string]string{"cadre": "c01", "name": "张三", "unit": "u01", "class": "principal"}),
+		decide("g1", "unit", "u01", "良好", reason("r")),
+		decide("g2", "unit", "u02", "良好", reason("r")),
+		decide("g3", "team", "u01", "良好", reason("r")),
+	)
+	id := map[string]string{}
+	for _, ev := range out.Events {
+		id[ev.CommandID] = ev.ID
+	}
+	// An event of another year: the same scheme put in force for 2023.
+	src, err := os.ReadFile("testdata/scheme-2022.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func(c commands.Command) commands.Command { c.Year = 2023; return c }
+	out = submit(t, l, next(cmd("scheme-2023", "DefineScheme", office, commands.DefineScheme{Source: strings.Replace(string(src), "year: 2022", "year: 2023", 1)})),
+		next(score("s2023", statistics, "u01", "gdp", "", "99")))
+	id["s2023"] = out.Events[1].ID
+
+	unit01 := events.Actor{ID: "u01", Role: events.RoleUnit}
+	appeal := func(cid string, disputed ...string) commands.Command {
+		return cmd(cid, "FileAppeal", unit01, map[string]any{"unit": "u01", "claim": "数据有误", "disputed": disputed})
+	}
+	for _, tt := range []struct {
+		name     string
+		c        commands.Command
+		code     string
+		field    string
+		mentions string
+	}{
+		{"an unknown id", appeal("a", "s1", "01NOSUCHEVENT"), commands.ENOTFOUND, "data.disputed[1]", "01NOSUCHEVENT"},
+		{"another unit's entry", appeal("a", id["s2"]), commands.ENOTFOUND, "data.disputed[0]", "unit u01"},
+		{"another unit's entry by command id", appeal("a", "s2"), commands.ENOTFOUND, "data.disputed[0]", "s2"},
+		{"another year's entry of the unit", appeal("a", id["s2023"]), commands.ENOTFOUND, "data.disputed[0]", "2022"},
+		{"another unit's grade", appeal("a", id["g2"]), commands.ENOTFOUND, "data.disputed[0]", ""},
+		{"an event named twice", appeal("a", "s1", id["s1"]), commands.EINVALID, "data.disputed[1]", "disputed[0]"},
+		{"an empty id", appeal("a", ""), commands.EINVALID, "data.disputed[0]", ""},
+		{"a cadre disputing its unit's entry", cmd("a", "FileAppeal", office, map[string]any{"cadre": "c01", "claim": "c", "disputed": []string{id["s1"]}}), commands.ENOTFOUND, "data.disputed[0]", "cadre c01"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := rejected(t, st, l, tt.code, tt.field, tt.c)
+			if !strings.Contains(e.Msg, tt.mentions) {
+				t.Errorf("message %q does not mention %q", e.Msg, tt.mentions)
+			}
+		})
+	}
+
+	out = submit(t, l, appeal("a1", "s1", id["ded"], id["g1"], "g3"))
+	got := decodeAs[events.AppealFiled](t, out.Events[0]).Disputed
+	if want := []string{id["s1"], id["ded"], id["g1"], id["g3"]}; !slices.Equal(got, want) {
+		t.Fatalf("disputed %v, want the event ids %v", got, want)
+	}
+	// An appeal and the entry it disputes in one submission.
+	out = submit(t, l, score("s3", team, "u01", "work", "", "80"), appeal("a2", "s3"))
+	if got := decodeAs[events.AppealFiled](t, out.Events[1]).Disputed; !slices.Equal(got, []string{out.Events[0].ID}) {
+		t.Fatalf("disputed %v, want the entry of the same submission %s", got, out.Events[0].ID)
+	}
+}
