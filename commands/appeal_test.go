@@ -78,3 +78,66 @@ func TestAppealDisputesItsOwnEvents(t *testing.T) {
 		t.Fatalf("disputed %v, want the entry of the same submission %s", got, out.Events[0].ID)
 	}
 }
+
+// The corrections of an appeal resolution are decided by the rules of their
+// own types and actors; a correction's actor is the resolver's unless it
+// names one. A score is corrected by the assessment office or the part's
+// provider — not by the committee, whose resolution names the office or the
+// provider as the correction's actor — and a veto is lifted by the
+// committee only, also in an office's resolution.
+func TestAppealCorrectionRoles(t *testing.T) {
+	st, l := setup(t)
+	submit(t, l,
+		score("gdp", statistics, "u01", "gdp", "", "90"),
+		score("party", orgDept, "u01", "party", "routine", "70"),
+		cmd("v1", "ImposeVeto", office, map[string]string{"unit": "u01", "area": "key_work"}, reason("重点工作未完成")),
+	)
+	submit(t, l, cmd("p1", "PublishResults", office, `{}`))
+	unit01 := events.Actor{ID: "u01", Role: events.RoleUnit}
+	for _, a := range []string{"a1", "a2", "a3", "a4"} {
+		submit(t, l, cmd(a, "FileAppeal", unit01, map[string]any{"unit": "u01", "claim": "数据有误"}))
+	}
+	resolve := func(id, appeal string, by events.Actor, corrections ...map[string]any) commands.Command {
+		cs := make([]any, len(corrections))
+		for i, c := range corrections {
+			cs[i] = c
+		}
+		return cmd(id, "ResolveAppeal", by, map[string]any{"unit": "u01", "appeal": appeal, "outcome": "upheld", "corrections": cs}, reason("复核认定"))
+	}
+	correct := func(supersedes, value string, actor *events.Actor) map[string]any {
+		c := map[string]any{"type": "CorrectScore", "data": map[string]any{"unit": "u01", "supersedes": supersedes, "value": value}}
+		if actor != nil {
+			c["actor"] = *actor
+		}
+		return c
+	}
+	lift := map[string]any{"type": "LiftVeto", "data": map[string]any{"unit": "u01", "veto": "v1"}}
+
+	// Refused: the committee's own correction, a provider of another part,
+	// an office resolution lifting a veto in its own name.
+	e := rejected(t, st, l, commands.EFORBIDDEN, "data.corrections[0].actor", resolve("r", "a1", committee, correct("gdp", "95", nil)))
+	if !strings.Contains(e.Msg, "name the office or the provider") {
+		t.Errorf("message %q does not say whom to name", e.Msg)
+	}
+	rejected(t, st, l, commands.EFORBIDDEN, "data.corrections[0].actor", resolve("r", "a1", committee, correct("party", "80", &team)))
+	rejected(t, st, l, commands.EFORBIDDEN, "data.corrections[0].actor.role", resolve("r", "a1", office, lift))
+
+	// Accepted: the committee names the office, or the providing
+	// department; the office corrects in its own name; an office
+	// resolution names the committee for the veto lift.
+	for _, tt := range []struct {
+		c     commands.Command
+		actor events.Actor
+	}{
+		{resolve("r1", "a1", committee, correct("gdp", "95", &office)), office},
+		{resolve("r2", "a2", committee, correct("party", "80", &orgDept)), orgDept},
+		{resolve("r3", "a3", office, correct("gdp", "96", nil)), office},
+		{resolve("r4", "a4", office, map[string]any{"type": "LiftVeto", "actor": committee, "data": map[string]any{"unit": "u01", "veto": "v1"}}), committee},
+	} {
+		out := submit(t, l, tt.c)
+		if len(out.Events) != 2 || out.Events[1].Actor != tt.actor {
+			t.Fatalf("%s: %d events, correction by %+v; want 2, by %+v", tt.c.ID, len(out.Events), out.Events[len(out.Events)-1].Actor, tt.actor)
+		}
+	}
+	load(t, st, events.UnitAggregate("u01"))
+}

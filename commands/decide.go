@@ -463,7 +463,11 @@ func (d *decision) correctScore(x *CorrectScore) error {
 			return fail(ENOTFOUND, "data.supersedes", "part %s of indicator %s (the corrected entry) is not in the scheme in force", old.part, ind.ID)
 		}
 		if !providerAllows(d.c.Actor, part.Provider) && d.c.Actor.Role != events.RoleOffice {
-			return fail(EFORBIDDEN, "actor", "only %s (the provider) or the assessment office may correct %s/%s", part.Provider, ind.ID, part.ID)
+			hint := ""
+			if d.causation != "" {
+				hint = " (in an appeal resolution a correction's actor is the resolver's unless the correction names its own: name the office or the provider)"
+			}
+			return fail(EFORBIDDEN, "actor", "only %s (the provider) or the assessment office may correct %s/%s, not %s %q%s", part.Provider, ind.ID, part.ID, d.c.Actor.Role, d.c.Actor.ID, hint)
 		}
 		if err := inRange("data.value", x.Value, part.Max); err != nil {
 			return err
