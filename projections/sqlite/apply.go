@@ -144,23 +144,26 @@ type entry struct {
 // errors fail it: an event this code cannot read is still indexed (with
 // the problem in its detail), and the engine reports it when the year is
 // scored.
-func (a *applier) apply(ctx context.Context, ev events.Stored) error {
+func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) error {
 	if a.d.noMemo {
 		a.memo.reset()
+	}
+	if dec == nil {
+		d := decode(ev)
+		dec = &d
 	}
 	a.years[ev.Year] = true
 	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
 	r := row{kind: kind, subject: subject}
-	p, err := events.Payload(ev.Envelope)
-	if err != nil {
-		r.detail = "无法读取 unreadable: " + err.Error()
-	} else if err := a.derive(ctx, ev, p, &r); err != nil {
+	if dec.err != nil {
+		r.detail = "无法读取 unreadable: " + dec.err.Error()
+	} else if err := a.derive(ctx, ev, dec.p, &r); err != nil {
 		return fmt.Errorf("projections: event %d (%s): %w", ev.Seq, ev.Type, err)
 	}
 	a.pending = append(a.pending, int64(ev.Seq), ev.ID, ev.Type, ev.V, ev.Year, ev.Aggregate,
 		ev.Actor.ID, string(ev.Actor.Role), ev.RecordedAt.UnixNano(), ev.OccurredAt.UnixNano(),
 		ev.CommandID, ev.CausationID, ev.CorrelationID, ev.Reason,
-		r.kind, r.subject, r.indicator, r.part, r.old, r.new, r.refers, r.detail, dataAt(ev), ev.Raw)
+		r.kind, r.subject, r.indicator, r.part, r.old, r.new, r.refers, r.detail, dec.at, ev.Raw)
 	if len(a.pending) == rowsPerInsert*eventCols {
 		if err := a.flush(ctx); err != nil {
 			return err
@@ -174,6 +177,28 @@ func (a *applier) apply(ctx context.Context, ev events.Stored) error {
 		a.memo.entries[ev.ID] = entry{typ: ev.Type, kind: r.kind, subject: r.subject, indicator: r.indicator, part: r.part, value: r.new}
 	}
 	return nil
+}
+
+// decoded is what applying an event needs that depends on the event
+// alone, made ahead on another goroutine (pump): its payload (or why it
+// cannot be read) and where the payload lies in the stored bytes.
+type decoded struct {
+	p   any
+	err error
+	at  int
+}
+
+func decode(ev events.Stored) decoded {
+	p, err := events.Payload(ev.Envelope)
+	return decoded{p: p, err: err, at: dataAt(ev)}
+}
+
+func decodeAll(evs []events.Stored) []decoded {
+	out := make([]decoded, len(evs))
+	for i, ev := range evs {
+		out[i] = decode(ev)
+	}
+	return out
 }
 
 // dataKey precedes the payload in the stored envelope, its last field.

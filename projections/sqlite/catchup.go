@@ -71,7 +71,7 @@ func (d *DB) catchUp(ctx context.Context, st *events.Store, progress func(Progre
 				p.Total = total
 				progress(p)
 			}
-		}, func(b []events.Stored, n int) (int, error) { return d.applyBatch(ctx, b, n) })
+		}, func(b []events.Stored, dec []decoded, n int) (int, error) { return d.applyBatch(ctx, b, dec, n) })
 		if err != nil {
 			return stats, err
 		}
@@ -91,42 +91,60 @@ func (d *DB) catchUp(ctx context.Context, st *events.Store, progress func(Progre
 	return stats, err
 }
 
-// pump reads events on one goroutine (the stream consumer decodes JSON)
-// and applies them in batches on this one (SQLite), so the two overlap.
-// apply gets each batch and its number and says how many it applied.
+// pump reads events on one goroutine (the stream consumer decodes the
+// envelopes), decodes their payloads on a second and applies them in
+// batches on this one (SQLite), so the three overlap. apply gets each
+// batch, its payloads and its number, and says how many it applied.
 func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.Stored) error) error, stats *Stats, progress func(Progress),
-	apply func([]events.Stored, int) (int, error)) error {
+	apply func([]events.Stored, []decoded, int) (int, error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []events.Stored, 2)
+	type batch struct {
+		evs []events.Stored
+		dec []decoded
+	}
+	raw := make(chan []events.Stored, 2)
+	batches := make(chan batch, 2)
 	readErr := make(chan error, 1)
 	size := d.batch
 	go func() {
-		defer close(batches)
-		batch := make([]events.Stored, 0, size)
+		defer close(raw)
+		b := make([]events.Stored, 0, size)
 		send := func() error {
 			select {
-			case batches <- batch:
-				batch = make([]events.Stored, 0, size)
+			case raw <- b:
+				b = make([]events.Stored, 0, size)
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
 		err := read(ctx, func(ev events.Stored) error {
-			batch = append(batch, ev)
-			if len(batch) == size {
+			b = append(b, ev)
+			if len(b) == size {
 				return send()
 			}
 			return nil
 		})
-		if err == nil && len(batch) > 0 {
+		if err == nil && len(b) > 0 {
 			err = send()
 		}
 		readErr <- err
 	}()
+	go func() {
+		defer close(batches)
+		for evs := range raw {
+			select {
+			case batches <- batch{evs, decodeAll(evs)}:
+			case <-ctx.Done():
+				for range raw {
+				}
+				return
+			}
+		}
+	}()
 	for b := range batches {
-		n, err := apply(b, stats.Batches+1)
+		n, err := apply(b.evs, b.dec, stats.Batches+1)
 		if err != nil {
 			cancel()
 			for range batches {
@@ -136,15 +154,15 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 		}
 		stats.Batches++
 		stats.Applied += uint64(n)
-		progress(Progress{Applied: stats.Applied, Seq: b[len(b)-1].Seq})
+		progress(Progress{Applied: stats.Applied, Seq: b.evs[len(b.evs)-1].Seq})
 	}
 	return <-readErr
 }
 
-// applyBatch applies evs (stream order) in one transaction with the new
-// checkpoint. Events at or below the checkpoint it finds are skipped:
+// applyBatch applies evs (stream order; dec their payloads, or nil) in one
+// transaction with the new checkpoint. Events at or below the checkpoint it finds are skipped:
 // another process got there first. It returns how many it applied.
-func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, n int) (int, error) {
+func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, dec []decoded, n int) (int, error) {
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
 	tx, err := d.handle().BeginTx(ctx, nil)
@@ -173,11 +191,15 @@ func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, n int) (int, e
 	// transaction still checks ctx at begin and commit).
 	sctx := context.WithoutCancel(ctx)
 	applied := 0
-	for _, ev := range evs {
+	for i, ev := range evs {
 		if ev.Seq <= cp {
 			continue
 		}
-		if err := a.apply(sctx, ev); err != nil {
+		var dp *decoded
+		if dec != nil {
+			dp = &dec[i]
+		}
+		if err := a.apply(sctx, ev, dp); err != nil {
 			return 0, err
 		}
 		cp = ev.Seq
@@ -283,7 +305,7 @@ func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progre
 		}
 		defer a.close()
 		err = st.Read(ctx, events.YearSubjects(year), 1, cp, func(ev events.Stored) error {
-			if err := a.apply(ctx, ev); err != nil {
+			if err := a.apply(ctx, ev, nil); err != nil {
 				return err
 			}
 			applied++
@@ -353,7 +375,7 @@ func (d *DB) Follow(ctx context.Context, st *events.Store) error {
 			}
 		}
 		n++
-		if _, err := d.applyBatch(ctx, batch, n); err != nil {
+		if _, err := d.applyBatch(ctx, batch, nil, n); err != nil {
 			return err
 		}
 		if len(ch) == 0 {

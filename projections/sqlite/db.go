@@ -68,6 +68,8 @@ type DB struct {
 	beforeCommit func(batch int) error
 	afterCommit  func(batch int, lastSeq uint64) error
 	beforeSwap   func() error // a full rebuild, built and scored, about to rename its file
+
+	rebuildMemory int64 // SetRebuildMemory
 }
 
 // Open opens (creating if needed) the projections file at path. A file
@@ -77,7 +79,7 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{path: path, batch: DefaultBatch, schemes: map[string]*scheme.Scheme{}}
+	d := &DB{path: path, batch: DefaultBatch, schemes: map[string]*scheme.Scheme{}, rebuildMemory: DefaultRebuildMemory}
 	d.cur.Store(sdb)
 	return d, nil
 }

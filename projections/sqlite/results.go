@@ -285,14 +285,28 @@ func scoringEvents(ctx context.Context, q querier, year int, p Point) ([]events.
 	}
 	defer rows.Close()
 	var out []events.Stored
+	// A year has a few dozen types and a few hundred aggregates: one
+	// string each, not one a row.
+	names := map[string]string{}
+	name := func(b []byte) string {
+		if s, ok := names[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		names[s] = s
+		return s
+	}
 	for rows.Next() {
 		var ev events.Stored
 		var seq, at int64
-		var raw sql.RawBytes // only the payload is copied out of it
-		if err := rows.Scan(&seq, &ev.ID, &ev.Type, &ev.V, &ev.Aggregate, &ev.Reason, &at, &raw); err != nil {
+		var typ, agg, reason, raw sql.RawBytes // only the payload is copied out of raw
+		if err := rows.Scan(&seq, &ev.ID, &typ, &ev.V, &agg, &reason, &at, &raw); err != nil {
 			return nil, err
 		}
-		ev.Seq, ev.Year = uint64(seq), year
+		ev.Seq, ev.Year, ev.Type, ev.Aggregate = uint64(seq), year, name(typ), name(agg)
+		if len(reason) > 0 {
+			ev.Reason = string(reason)
+		}
 		if at >= 0 && int(at) < len(raw) {
 			ev.Data = bytes.Clone(raw[at : len(raw)-1])
 		} else {
