@@ -42,6 +42,9 @@ func (s *session) decideIn(ctx context.Context, c Command, causation string, inA
 		return err
 	}
 	if st.recorded(c.ID) {
+		if err := s.sameCommand(ctx, c, st); err != nil {
+			return err
+		}
 		s.duplicates++
 		return nil
 	}

@@ -3,6 +3,7 @@ package commands_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,9 +34,13 @@ func TestResubmittingACommandWritesItOnce(t *testing.T) {
 	}
 	resubmitted(t, st, l, c)             // same ledger (cached state)
 	resubmitted(t, st, newLedger(st), c) // a new process: state read from the stream
-	// The same id with other data is still the recorded command: skipped,
-	// never a second entry.
-	resubmitted(t, st, newLedger(st), score("gdp-u01", statistics, "u01", "gdp", "", "99"))
+	// The same id with other data is another command under a used id:
+	// refused naming the id and what differs, never a second entry, never
+	// silently skipped.
+	e := rejected(t, st, newLedger(st), commands.EINVALID, "id", score("gdp-u01", statistics, "u01", "gdp", "", "99"))
+	if !strings.Contains(e.Msg, "data.value") {
+		t.Errorf("message %q does not say what differs", e.Msg)
+	}
 	if n := commandIDs(load(t, st, events.UnitAggregate("u01")))["gdp-u01"]; n != 1 {
 		t.Fatalf("gdp-u01 stored %d times", n)
 	}
@@ -132,5 +137,65 @@ func TestCommandIDTwiceInOneSubmission(t *testing.T) {
 		if e.Index != 3 || e.Command != "x1" {
 			t.Fatalf("error names command %d (%s), want 3 (x1): %v", e.Index, e.Command, e)
 		}
+	}
+}
+
+// A command id names one command forever. Resubmitting the recorded
+// command is skipped however its values are written (93.5 or "93.50", an
+// entry named by command or event id, business time left out); any other
+// command under the id — other data, actor, reason, type, time — is refused
+// naming the id and what differs. An id the server still remembers (its
+// dedupe window) on another unit is refused at once.
+func TestReusedCommandID(t *testing.T) {
+	st, l := setup(t)
+	out := submit(t, l,
+		score("s1", statistics, "u01", "gdp", "", "93.5", at("2022-06-30T10:00:00+08:00")),
+		cmd("c1", "CorrectScore", statistics, map[string]any{"unit": "u01", "supersedes": "s1", "value": 94}, reason("更正")),
+		cmd("v1", "ImposeVeto", committee, map[string]string{"unit": "u02", "area": "key_work"}, reason("重点工作未完成")),
+		cmd("t1", "TallyVotes", raters, map[string]any{"unit": "u03", "counts": []map[string]any{{"level": "优秀", "count": 8}, {"level": "良好", "count": 2}}, "valid": 10}),
+	)
+	s1 := out.Events[0].ID
+
+	same := []commands.Command{
+		score("s1", statistics, "u01", "gdp", "", "93.50", at("2022-06-30T02:00:00Z")),
+		cmd("s1", "RecordScore", statistics, `{"unit":"u01","indicator":"gdp","value":93.5}`),
+		cmd("c1", "CorrectScore", statistics, map[string]any{"unit": "u01", "supersedes": s1, "value": "94"}, reason("更正")),
+		cmd("v1", "ImposeVeto", committee, map[string]string{"unit": "u02", "area": "key_work"}, reason("重点工作未完成")),
+		cmd("t1", "TallyVotes", raters, map[string]any{"unit": "u03", "item": "overall", "counts": []map[string]any{{"level": "优秀", "count": 8}, {"level": "良好", "count": 2}}, "valid": 10}),
+	}
+	for _, c := range same {
+		resubmitted(t, st, newLedger(st), c)
+	}
+
+	for _, tt := range []struct {
+		name, differs string
+		c             commands.Command
+	}{
+		{"other value", "data.value", score("s1", statistics, "u01", "gdp", "", "93.6")},
+		{"other part", "data.part", score("s1", statistics, "u01", "gdp", "target", "93.5")},
+		{"other time", "occurred_at", score("s1", statistics, "u01", "gdp", "", "93.5", at("2022-07-01T10:00:00+08:00"))},
+		{"other actor", "actor", score("s1", events.Actor{ID: "tjj2", Role: events.RoleStatistics}, "u01", "gdp", "", "93.5")},
+		{"other reason", "reason", cmd("c1", "CorrectScore", statistics, map[string]any{"unit": "u01", "supersedes": "s1", "value": 94}, reason("另一更正"))},
+		{"other entry corrected", "data.supersedes", cmd("c1", "CorrectScore", statistics, map[string]any{"unit": "u01", "supersedes": "c1", "value": 94}, reason("更正"))},
+		{"other type", "type", cmd("s1", "ApplyDeduction", office, map[string]string{"unit": "u01", "item": "criticism", "level": "city"}, reason("r"))},
+		{"other counts", "data.counts", cmd("t1", "TallyVotes", raters, map[string]any{"unit": "u03", "counts": []map[string]any{{"level": "优秀", "count": 9}, {"level": "良好", "count": 1}}, "valid": 10})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := rejected(t, st, newLedger(st), commands.EINVALID, "id", tt.c)
+			if !strings.Contains(e.Msg, tt.differs) {
+				t.Errorf("message %q does not name %s", e.Msg, tt.differs)
+			}
+			// Also within a file, after the file's other commands.
+			rejected(t, st, l, commands.EINVALID, "id", score("fresh-1", statistics, "u04", "gdp", "", "90"), tt.c)
+		})
+	}
+
+	// The id of u01's entry used for u02's: the server remembers it.
+	e := rejected(t, st, newLedger(st), commands.EINVALID, "id", score("s1", statistics, "u02", "gdp", "", "93.5"))
+	if e.Command != "s1" || !strings.Contains(e.Msg, "another unit or cadre") {
+		t.Errorf("error %v does not name s1 as used on another unit", e)
+	}
+	if n := commandIDs(load(t, st, events.UnitAggregate("u02")))["s1"]; n != 0 {
+		t.Fatalf("s1 stored %d times on u02", n)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,7 +120,8 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		return nil, err
 	}
 	recheck := false
-	rebased := 0 // appends of the same decision, guarded again
+	rebased := 0    // appends of the same decision, guarded again
+	duplicated := 0 // appends refused for a command id the server already holds
 	for attempt := 1; ; attempt++ {
 		s, err := l.decideAll(ctx, cmds, false, recheck)
 		if err != nil {
@@ -160,14 +162,21 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		}
 		// A duplicate message id means another writer stored some of
 		// these commands after we read (the same file submitted twice at
-		// once): like a conflict, re-read and decide again, which now
-		// counts them as duplicates.
-		if errors.Is(err, events.ErrConflict) || errors.Is(err, events.ErrDuplicate) {
+		// once): re-read every state and decide again at once, which now
+		// counts them as duplicates. When the server still refuses an id
+		// after that, the id is stored on another unit or cadre than the
+		// one this command writes to: a reused id.
+		if errors.Is(err, events.ErrDuplicate) {
+			l.forget(s.states)
+			if duplicated++; duplicated > 3 {
+				return nil, reusedID(err)
+			}
+			recheck = true
+			continue
+		}
+		if errors.Is(err, events.ErrConflict) {
 			l.forget(s.states)
 			if attempt >= max {
-				if errors.Is(err, events.ErrDuplicate) {
-					return nil, &Error{Code: EINVALID, Field: "id", Msg: "the server already holds these command ids, but not on the units they write to: a command id was reused for a different command", Err: err}
-				}
 				return nil, &Error{Code: ECONFLICT, Msg: "other writers changed the same units; gave up after several attempts", Err: err}
 			}
 			if err := backoff(ctx, attempt); err != nil {
@@ -232,6 +241,21 @@ func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, f
 		return s, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d: split the file (resubmitting is safe: recorded command ids are skipped)", len(s.pending), events.MaxBatch)
 	}
 	return s, nil
+}
+
+// reusedID is the error for a command id the server holds (within its
+// dedupe window) on another aggregate than the one the command writes to.
+func reusedID(err error) *Error {
+	e := &Error{Code: EINVALID, Field: "id", Err: err,
+		Msg: "the server already holds this command id for a command on another unit or cadre (ids are remembered by the server for its dedupe window): a command id names one command forever; give this one a new id"}
+	var dup *events.DuplicateError
+	if errors.As(err, &dup) && len(dup.MsgIDs) == 1 {
+		e.Command, _, _ = strings.Cut(dup.MsgIDs[0], ":")
+	}
+	if errors.As(err, &dup) && len(dup.MsgIDs) > 1 {
+		e.Msg = "the server already holds one of these command ids for a command on another unit or cadre (ids are remembered by the server for its dedupe window): a command id names one command forever; give it a new id"
+	}
+	return e
 }
 
 // backoff waits a random while, growing with the attempt, before deciding

@@ -27,6 +27,7 @@ type session struct {
 	// year (a publication, a proposed grade), with the year's last sequence
 	// read before that decision: their append guards the whole year.
 	wholeYear map[int]uint64
+	stored    map[string][]events.Stored // aggregates read to compare a resubmitted command (sameCommand)
 }
 
 // errStale: a state the session decided on moved before the append; like
