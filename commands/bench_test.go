@@ -2,6 +2,8 @@ package commands_test
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
@@ -37,6 +39,60 @@ func BenchmarkSubmitLongHistory(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkSubmitWriters is eight writers on one ledger, each submitting
+// single RecordScore commands on units of its own (u01–u16, two each) or
+// all on u01: the cost of the year guard when single events of different
+// units of one year are appended at once (each is guarded by the whole
+// year, so other writers' events make it re-append).
+func BenchmarkSubmitWriters(b *testing.B) {
+	for _, shared := range []bool{false, true} {
+		name := "own_units"
+		if shared {
+			name = "one_unit"
+		}
+		b.Run(name, func(b *testing.B) {
+			_, l := setup(b)
+			ctx := testCtx(b)
+			const writers = 8
+			per := max(1, b.N/writers)
+			var retries atomic.Int64
+			var wg sync.WaitGroup
+			errs := make(chan error, writers)
+			b.ResetTimer()
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range per {
+						unit := fmt.Sprintf("u%02d", 1+2*w+i%2)
+						if shared {
+							unit = "u01"
+						}
+						c := score(fmt.Sprintf("w%d-%d", w, i), statistics, unit, "gdp", "", fmt.Sprint(i%100))
+						out, err := l.Submit(ctx, []commands.Command{c})
+						for commands.ErrorCode(err) == commands.ECONFLICT {
+							out, err = l.Submit(ctx, []commands.Command{c})
+						}
+						if err != nil {
+							errs <- err
+							return
+						}
+						retries.Add(int64(out.Attempts - 1))
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			close(errs)
+			for err := range errs {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(writers*per)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(retries.Load())/float64(writers*per), "retries/event")
 		})
 	}
 }
