@@ -600,6 +600,82 @@ func (s *Store) lastFor(ctx context.Context, filter string) (uint64, []byte, err
 	return seq, resp.Data, nil
 }
 
+// LastSeqs gives the stream sequence of the last message on each subject
+// (literal subjects; 0 for one with none) as of upTo (0 = now), read as one
+// snapshot per request: a batched direct get (multi_last) of at most
+// multiLastBatch subjects, isolated from concurrent writes. Without
+// AllowDirect it falls back to LastSubjectSeq per subject (not a snapshot).
+func (s *Store) LastSeqs(ctx context.Context, subjects []string, upTo uint64) (map[string]uint64, error) {
+	out := make(map[string]uint64, len(subjects))
+	if !s.direct {
+		for _, subj := range subjects {
+			seq, _, err := s.LastSubjectSeq(ctx, subj)
+			if err != nil {
+				return nil, err
+			}
+			out[subj] = seq
+		}
+		return out, nil
+	}
+	for start := 0; start < len(subjects); start += multiLastBatch {
+		if err := s.multiLast(ctx, subjects[start:min(len(subjects), start+multiLastBatch)], upTo, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// multiLastBatch bounds the subjects of one multi_last request (the
+// server answers at most 1,024 messages to one).
+const multiLastBatch = 256
+
+func (s *Store) multiLast(ctx context.Context, subjects []string, upTo uint64, out map[string]uint64) error {
+	ctx, cancel := withDefaultTimeout(ctx, apiTimeout)
+	defer cancel()
+	fail := func(err error) error { return fmt.Errorf("events: last sequences of %d subjects: %w", len(subjects), err) }
+	for _, subj := range subjects {
+		if strings.ContainsAny(subj, "*>") {
+			return fail(fmt.Errorf("%q is not a literal subject", subj))
+		}
+		out[subj] = 0
+	}
+	inbox := nats.NewInbox()
+	ch := make(chan *nats.Msg, len(subjects)+2)
+	sub, err := s.nc.ChanSubscribe(inbox, ch)
+	if err != nil {
+		return fail(err)
+	}
+	defer sub.Unsubscribe()
+	req, _ := json.Marshal(struct {
+		MultiLast []string `json:"multi_last"`
+		UpToSeq   uint64   `json:"up_to_seq,omitempty"`
+		Batch     int      `json:"batch"`
+	}{subjects, upTo, len(subjects)})
+	if err := s.nc.PublishRequest("$JS.API.DIRECT.GET."+s.name, inbox, req); err != nil {
+		return fail(err)
+	}
+	for {
+		var m *nats.Msg
+		select {
+		case m = <-ch:
+		case <-ctx.Done():
+			return fail(ctx.Err())
+		}
+		switch st := m.Header.Get("Status"); st {
+		case "": // the last message of one subject
+			seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+			if err != nil {
+				return fail(fmt.Errorf("bad sequence header: %w", err))
+			}
+			out[m.Header.Get(jetstream.SubjectHeader)] = seq
+		case "204", "404": // end of the answer; none of the subjects has a message
+			return nil
+		default:
+			return fail(fmt.Errorf("status %s %s", st, m.Header.Get("Description")))
+		}
+	}
+}
+
 // LastSeq is the stream's last sequence (0 when empty).
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)

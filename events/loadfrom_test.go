@@ -67,3 +67,44 @@ func TestLoadFrom(t *testing.T) {
 		}
 	}
 }
+
+// LastSeqs gives each subject's last sequence in one snapshot, 0 for a
+// subject without messages, as of a sequence when asked.
+func TestLastSeqs(t *testing.T) {
+	ctx := testCtx(t)
+	s := mustOpen(t, "")
+	a := Subject(2024, UnitAggregate("a"))
+	b := Subject(2024, UnitAggregate("b"))
+	none := Subject(2024, UnitAggregate("none"))
+	var seqs []uint64
+	for _, subj := range []string{a, b, a} {
+		ev, _, err := appendNext(ctx, t, s, subj, score{"x", "1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, ev.Seq)
+	}
+	got, err := s.LastSeqs(ctx, []string{a, b, none}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[a] != seqs[2] || got[b] != seqs[1] || got[none] != 0 || len(got) != 3 {
+		t.Fatalf("LastSeqs = %v; want a %d, b %d, none 0", got, seqs[2], seqs[1])
+	}
+	if got, err = s.LastSeqs(ctx, []string{a, b, none}, seqs[1]); err != nil || got[a] != seqs[0] || got[b] != seqs[1] {
+		t.Fatalf("LastSeqs up to %d = %v, %v; want a %d, b %d", seqs[1], got, err, seqs[0], seqs[1])
+	}
+	if got, err = s.LastSeqs(ctx, []string{none}, 0); err != nil || got[none] != 0 {
+		t.Fatalf("LastSeqs of an empty subject = %v, %v", got, err)
+	}
+	many := []string{}
+	for i := range 600 {
+		many = append(many, Subject(2024, UnitAggregate(fmt.Sprint("m", i))))
+	}
+	if got, err = s.LastSeqs(ctx, append(many, a), 0); err != nil || len(got) != 601 || got[a] != seqs[2] {
+		t.Fatalf("LastSeqs of 601 subjects: %d, a %d, %v", len(got), got[a], err)
+	}
+	if _, err := s.LastSeqs(ctx, []string{YearSubjects(2024)}, 0); err == nil {
+		t.Fatal("LastSeqs of a wildcard: no error")
+	}
+}
