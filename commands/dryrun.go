@@ -35,7 +35,7 @@ func (l *Ledger) Decide(ctx context.Context, cmds []Command, asCorrections bool)
 	var e *Error
 	switch {
 	case err == nil && s.unchecked:
-		err = s.unmoved(ctx, 0)
+		err = s.unmoved(ctx, 0, 0)
 		if errors.Is(err, errStale) {
 			s, err = l.decideAll(ctx, cmds, asCorrections, true)
 		}

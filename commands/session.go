@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"sync"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
@@ -153,9 +152,8 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 			rebase = false // the decision read every event of the year up to L
 		}
 		// Every state of the year the decision used must be the last of
-		// its subject as of L (read after it): then "nothing after L"
-		// means nothing moved.
-		if err := s.unmoved(ctx, y); err != nil {
+		// its subject as of L: then "nothing after L" means nothing moved.
+		if err := s.unmoved(ctx, y, last); err != nil {
 			return false, err
 		}
 		s.pending[firstOfYear[y]].Expect = &events.Expectation{Filter: events.YearSubjects(y), Seq: last}
@@ -164,41 +162,23 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 }
 
 // unmoved checks that every state of year y (0: of any year) the session
-// used is still the last of its subject; errStale when one moved. The reads
-// go out together (at most 16 at a time): one round trip for the usual few.
-func (s *session) unmoved(ctx context.Context, y int) error {
+// used is the last of its subject as of stream sequence upTo (0: now);
+// errStale when one moved. One snapshot read (a batched direct get) for up
+// to 256 states.
+func (s *session) unmoved(ctx context.Context, y int, upTo uint64) error {
 	var subjects []string
 	for subj := range s.states {
 		if sy, _, err := events.ParseSubject(subj); err == nil && (y == 0 || sy == y) {
 			subjects = append(subjects, subj)
 		}
 	}
-	errs := make([]error, len(subjects))
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
-	for i, subj := range subjects {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			cur, _, err := s.l.Store.LastSubjectSeq(ctx, subj)
-			switch {
-			case err != nil:
-				errs[i] = &Error{Code: EINTERNAL, Msg: "cannot read " + subj, Err: err}
-			case cur != s.base[subj]:
-				errs[i] = errStale
-			}
-		}()
+	cur, err := s.l.Store.LastSeqs(ctx, subjects, upTo)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Msg: "cannot read the states decided on", Err: err}
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, errStale) {
-			return err
-		}
-	}
-	for _, err := range errs {
-		if err != nil {
-			return err
+	for _, subj := range subjects {
+		if cur[subj] != s.base[subj] {
+			return errStale
 		}
 	}
 	return nil
