@@ -632,7 +632,9 @@ const multiLastBatch = 256
 func (s *Store) multiLast(ctx context.Context, subjects []string, upTo uint64, out map[string]uint64) error {
 	ctx, cancel := withDefaultTimeout(ctx, apiTimeout)
 	defer cancel()
-	fail := func(err error) error { return fmt.Errorf("events: last sequences of %d subjects: %w", len(subjects), err) }
+	fail := func(err error) error {
+		return fmt.Errorf("events: last sequences of %d subjects: %w", len(subjects), err)
+	}
 	for _, subj := range subjects {
 		if strings.ContainsAny(subj, "*>") {
 			return fail(fmt.Errorf("%q is not a literal subject", subj))
