@@ -602,38 +602,59 @@ func (s *Store) lastFor(ctx context.Context, filter string) (uint64, []byte, err
 
 // LastSeqs gives the stream sequence of the last message on each subject
 // (literal subjects; 0 for one with none) as of upTo (0 = now), read as one
-// snapshot per request: a batched direct get (multi_last) of at most
-// multiLastBatch subjects, isolated from concurrent writes. Without
-// AllowDirect it falls back to LastSubjectSeq per subject (not a snapshot).
-func (s *Store) LastSeqs(ctx context.Context, subjects []string, upTo uint64) (map[string]uint64, error) {
-	out := make(map[string]uint64, len(subjects))
+// snapshot: batched direct gets (multi_last) of at most multiLastBatch
+// subjects each, isolated from concurrent writes, every one after the first
+// as of the first's sequence. asOf is the stream sequence the snapshot is
+// as of; 0 when the server does not say (no subject has a message yet, or
+// a stream without AllowDirect, where it reads LastSubjectSeq per subject).
+func (s *Store) LastSeqs(ctx context.Context, subjects []string, upTo uint64) (last map[string]uint64, asOf uint64, err error) {
+	last = make(map[string]uint64, len(subjects))
 	if !s.direct {
 		for _, subj := range subjects {
 			seq, _, err := s.LastSubjectSeq(ctx, subj)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
-			out[subj] = seq
+			last[subj] = seq
 		}
-		return out, nil
+		return last, upTo, nil
 	}
+	asOf = upTo
 	for start := 0; start < len(subjects); start += multiLastBatch {
-		if err := s.multiLast(ctx, subjects[start:min(len(subjects), start+multiLastBatch)], upTo, out); err != nil {
-			return nil, err
+		at, err := s.multiLast(ctx, subjects[start:min(len(subjects), start+multiLastBatch)], asOf, last)
+		if err != nil {
+			return nil, 0, err
 		}
+		if at == 0 {
+			if upTo == 0 && start+multiLastBatch < len(subjects) {
+				// No snapshot sequence to read the rest as of: one
+				// request per subject, not a snapshot.
+				for _, subj := range subjects[start+multiLastBatch:] {
+					if last[subj], _, err = s.LastSubjectSeq(ctx, subj); err != nil {
+						return nil, 0, err
+					}
+				}
+				return last, 0, nil
+			}
+			at = upTo
+		}
+		asOf = at
 	}
-	return out, nil
+	return last, asOf, nil
 }
 
 // multiLastBatch bounds the subjects of one multi_last request (the
 // server answers at most 1,024 messages to one).
 const multiLastBatch = 256
 
-func (s *Store) multiLast(ctx context.Context, subjects []string, upTo uint64, out map[string]uint64) error {
+// multiLast reads the last sequences of subjects as of upTo (0 = now) into
+// out and returns the sequence the server read them as of (0 when it
+// does not say).
+func (s *Store) multiLast(ctx context.Context, subjects []string, upTo uint64, out map[string]uint64) (uint64, error) {
 	ctx, cancel := withDefaultTimeout(ctx, apiTimeout)
 	defer cancel()
-	fail := func(err error) error {
-		return fmt.Errorf("events: last sequences of %d subjects: %w", len(subjects), err)
+	fail := func(err error) (uint64, error) {
+		return 0, fmt.Errorf("events: last sequences of %d subjects: %w", len(subjects), err)
 	}
 	for _, subj := range subjects {
 		if strings.ContainsAny(subj, "*>") {
@@ -670,8 +691,14 @@ func (s *Store) multiLast(ctx context.Context, subjects []string, upTo uint64, o
 				return fail(fmt.Errorf("bad sequence header: %w", err))
 			}
 			out[m.Header.Get(jetstream.SubjectHeader)] = seq
-		case "204", "404": // end of the answer; none of the subjects has a message
-			return nil
+		case "204": // end of the answer, with the sequence it is as of
+			at, err := strconv.ParseUint(m.Header.Get("Nats-UpTo-Sequence"), 10, 64)
+			if err != nil {
+				return fail(fmt.Errorf("bad Nats-UpTo-Sequence header: %w", err))
+			}
+			return at, nil
+		case "404": // none of the subjects has a message
+			return upTo, nil
 		default:
 			return fail(fmt.Errorf("status %s %s", st, m.Header.Get("Description")))
 		}

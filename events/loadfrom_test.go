@@ -84,27 +84,27 @@ func TestLastSeqs(t *testing.T) {
 		}
 		seqs = append(seqs, ev.Seq)
 	}
-	got, err := s.LastSeqs(ctx, []string{a, b, none}, 0)
+	got, asOf, err := s.LastSeqs(ctx, []string{a, b, none}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[a] != seqs[2] || got[b] != seqs[1] || got[none] != 0 || len(got) != 3 {
-		t.Fatalf("LastSeqs = %v; want a %d, b %d, none 0", got, seqs[2], seqs[1])
+	if got[a] != seqs[2] || got[b] != seqs[1] || got[none] != 0 || len(got) != 3 || asOf != seqs[2] {
+		t.Fatalf("LastSeqs = %v as of %d; want a %d, b %d, none 0 as of %d", got, asOf, seqs[2], seqs[1], seqs[2])
 	}
-	if got, err = s.LastSeqs(ctx, []string{a, b, none}, seqs[1]); err != nil || got[a] != seqs[0] || got[b] != seqs[1] {
-		t.Fatalf("LastSeqs up to %d = %v, %v; want a %d, b %d", seqs[1], got, err, seqs[0], seqs[1])
+	if got, asOf, err = s.LastSeqs(ctx, []string{a, b, none}, seqs[1]); err != nil || got[a] != seqs[0] || got[b] != seqs[1] || asOf != seqs[1] {
+		t.Fatalf("LastSeqs up to %d = %v as of %d, %v; want a %d, b %d", seqs[1], got, asOf, err, seqs[0], seqs[1])
 	}
-	if got, err = s.LastSeqs(ctx, []string{none}, 0); err != nil || got[none] != 0 {
-		t.Fatalf("LastSeqs of an empty subject = %v, %v", got, err)
+	if got, asOf, err = s.LastSeqs(ctx, []string{none}, 0); err != nil || got[none] != 0 || asOf != 0 {
+		t.Fatalf("LastSeqs of an empty subject = %v as of %d, %v; want 0 as of 0 (not said)", got, asOf, err)
 	}
 	many := []string{}
 	for i := range 600 {
 		many = append(many, Subject(2024, UnitAggregate(fmt.Sprint("m", i))))
 	}
-	if got, err = s.LastSeqs(ctx, append(many, a), 0); err != nil || len(got) != 601 || got[a] != seqs[2] {
-		t.Fatalf("LastSeqs of 601 subjects: %d, a %d, %v", len(got), got[a], err)
+	if got, asOf, err = s.LastSeqs(ctx, append([]string{a}, many...), 0); err != nil || len(got) != 601 || got[a] != seqs[2] || asOf != seqs[2] {
+		t.Fatalf("LastSeqs of 601 subjects: %d, a %d as of %d, %v", len(got), got[a], asOf, err)
 	}
-	if _, err := s.LastSeqs(ctx, []string{YearSubjects(2024)}, 0); err == nil {
+	if _, _, err := s.LastSeqs(ctx, []string{YearSubjects(2024)}, 0); err == nil {
 		t.Fatal("LastSeqs of a wildcard: no error")
 	}
 }
