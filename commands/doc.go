@@ -3,7 +3,8 @@
 // the actor's role, deadlines and publication state before any event is
 // appended; a rejected command writes nothing and returns an *Error naming the
 // field. Appends use optimistic concurrency: each written aggregate's last
-// sequence, and the year's lifecycle and scheme (or the whole year), are
-// expected by the server; on a conflict the affected state is re-read and the
-// whole submission is decided again.
+// sequence and the year's lifecycle and scheme (or, when one event cannot
+// carry them all, the end of the stream after a snapshot of every state
+// decided on) are expected by the server; on a conflict the affected state
+// is re-read and the whole submission is decided again.
 package commands

@@ -98,13 +98,15 @@ func (s *session) markWholeYear(ctx context.Context, y int) error {
 // default). One message carries one expectation, so the year's own state
 // and its scheme, when the append does not write them, are guarded on the
 // later messages of a subject ("free" messages). When there are not
-// enough of those (a single event, or one event per unit), or when a
-// decision read the whole year (wholeYear), the year's first message
-// guards the whole year instead: kaohe.<year>.> must still end at the
-// sequence L read before every state of the year the session used is
-// checked against the stream (one read each). rebase says every year of
-// the append is guarded that way alone, so on a conflict the guards may be
-// set again (guard once more) without deciding again.
+// enough of those (a single event, or one event per unit), every state the
+// session used is read in one snapshot as of some stream sequence U and
+// must be unmoved, and a message expects the whole stream (kaohe.>) to
+// still end at U. A year whose decision read all of its events up to L
+// (wholeYear: a publication, a proposed grade) is guarded by the year
+// (kaohe.<year>.>) at L, its states checked as of L. rebase says the
+// append rests on the snapshot alone: on a conflict guard may be called
+// again to take a new snapshot, and the same events appended, without
+// deciding again.
 func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 	written := map[string]bool{}
 	firstOfYear := map[int]int{}
@@ -122,49 +124,76 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 		}
 		written[p.Subject] = true
 	}
-	rebase = true
+	var open []int // years left to the snapshot
 	for _, y := range years {
-		last, whole := s.wholeYear[y]
-		if !whole {
-			var need []string
-			for _, agg := range []string{events.AggYear, events.AggScheme} {
-				subj := events.Subject(y, agg)
-				if written[subj] {
-					continue // its first message expects its last sequence
-				}
-				if _, err := s.agg(ctx, y, agg, false); err != nil {
-					return false, err
-				}
-				need = append(need, subj)
+		if last, whole := s.wholeYear[y]; whole {
+			if err := s.unmoved(ctx, y, last); err != nil {
+				return false, err
 			}
-			if len(need) <= len(free) {
-				for _, subj := range need {
-					s.pending[free[0]].Expect = &events.Expectation{Filter: subj, Seq: s.base[subj]}
-					free = free[1:]
-				}
-				rebase = false
-				continue
-			}
-			if last, _, err = s.l.Store.LastSubjectSeq(ctx, events.YearSubjects(y)); err != nil {
-				return false, &Error{Code: EINTERNAL, Msg: fmt.Sprintf("cannot read year %d", y), Err: err}
-			}
-		} else {
-			rebase = false // the decision read every event of the year up to L
+			s.pending[firstOfYear[y]].Expect = &events.Expectation{Filter: events.YearSubjects(y), Seq: last}
+			continue
 		}
-		// Every state of the year the decision used must be the last of
-		// its subject as of L: then "nothing after L" means nothing moved.
-		if err := s.unmoved(ctx, y, last); err != nil {
-			return false, err
+		var need []string
+		for _, agg := range []string{events.AggYear, events.AggScheme} {
+			subj := events.Subject(y, agg)
+			if written[subj] {
+				continue // its first message expects its last sequence
+			}
+			if _, err := s.agg(ctx, y, agg, false); err != nil {
+				return false, err
+			}
+			need = append(need, subj)
 		}
-		s.pending[firstOfYear[y]].Expect = &events.Expectation{Filter: events.YearSubjects(y), Seq: last}
+		if len(need) > len(free) {
+			open = append(open, y)
+			continue
+		}
+		for _, subj := range need {
+			s.pending[free[0]].Expect = &events.Expectation{Filter: subj, Seq: s.base[subj]}
+			free = free[1:]
+		}
 	}
-	return rebase, nil
+	if len(open) == 0 {
+		return false, nil
+	}
+	at, err := s.snapshot(ctx)
+	if err != nil {
+		return false, err
+	}
+	s.pending[firstOfYear[open[0]]].Expect = &events.Expectation{Filter: events.AllSubjects, Seq: at}
+	return len(s.wholeYear) == 0, nil
+}
+
+// snapshot checks that every state the session used is unmoved as of one
+// stream sequence, which it returns: errStale when one moved.
+func (s *session) snapshot(ctx context.Context) (uint64, error) {
+	subjects := make([]string, 0, len(s.states))
+	for subj := range s.states {
+		subjects = append(subjects, subj)
+	}
+	cur, at, err := s.l.Store.LastSeqs(ctx, subjects, 0)
+	if err == nil && at == 0 {
+		// The server did not say what the reads were as of (no state
+		// has an event yet): read the stream's end first, then the
+		// states; anything stored after it fails the append anyway.
+		if at, _, err = s.l.Store.LastSubjectSeq(ctx, events.AllSubjects); err == nil {
+			cur, _, err = s.l.Store.LastSeqs(ctx, subjects, 0)
+		}
+	}
+	if err != nil {
+		return 0, &Error{Code: EINTERNAL, Msg: "cannot read the states decided on", Err: err}
+	}
+	for _, subj := range subjects {
+		if cur[subj] != s.base[subj] {
+			return 0, errStale
+		}
+	}
+	return at, nil
 }
 
 // unmoved checks that every state of year y (0: of any year) the session
 // used is the last of its subject as of stream sequence upTo (0: now);
-// errStale when one moved. One snapshot read (a batched direct get) for up
-// to 256 states.
+// errStale when one moved.
 func (s *session) unmoved(ctx context.Context, y int, upTo uint64) error {
 	var subjects []string
 	for subj := range s.states {
@@ -172,7 +201,7 @@ func (s *session) unmoved(ctx context.Context, y int, upTo uint64) error {
 			subjects = append(subjects, subj)
 		}
 	}
-	cur, err := s.l.Store.LastSeqs(ctx, subjects, upTo)
+	cur, _, err := s.l.Store.LastSeqs(ctx, subjects, upTo)
 	if err != nil {
 		return &Error{Code: EINTERNAL, Msg: "cannot read the states decided on", Err: err}
 	}
