@@ -47,7 +47,7 @@ type applier struct {
 	full *full // a full rebuild's complete facts and entries (nil: memo and look-ups)
 
 	insEvent, insEvents, getFact, putFact, getEntry, insScheme *sql.Stmt
-	years                                                      map[int]bool
+	years                                                      map[int]int // events applied per year
 
 	pending []any // events rows not yet inserted, eventCols values each
 }
@@ -72,7 +72,7 @@ func valuesList(rows, cols int) string {
 // newApplier prepares the statements of a transaction. With f (a full
 // rebuild), facts and entries are in f and never looked up in the file.
 func (d *DB) newApplier(ctx context.Context, tx *sql.Tx, f *full) (*applier, error) {
-	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]bool{}}
+	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}}
 	if f != nil {
 		a.memo = &memo{} // unused, but apply may reset it
 		a.memo.reset()
@@ -152,7 +152,7 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 		d := decode(ev)
 		dec = &d
 	}
-	a.years[ev.Year] = true
+	a.years[ev.Year]++
 	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
 	r := row{kind: kind, subject: subject}
 	if dec.err != nil {

@@ -25,8 +25,8 @@ type Stats struct {
 	LastSeq  uint64        // checkpoint at the end
 	Duration time.Duration // wall time
 	Applying time.Duration // of which reading and applying events
-	Indexing time.Duration // creating secondary indexes (after a full rebuild)
-	Scoring  time.Duration // scoring the changed years
+	Indexing time.Duration // creating secondary indexes (after a full rebuild: the one scoring reads)
+	Scoring  time.Duration // scoring the changed years (a full rebuild creates its other indexes meanwhile)
 }
 
 // ErrAhead: the projections have applied more of the stream than the
@@ -235,7 +235,7 @@ func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, dec []decoded,
 	return applied, nil
 }
 
-func markDirty(ctx context.Context, q querier, years map[int]bool) error {
+func markDirty(ctx context.Context, q querier, years map[int]int) error {
 	ys := make([]int, 0, len(years))
 	for y := range years {
 		ys = append(ys, y)

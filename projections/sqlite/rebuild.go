@@ -133,20 +133,58 @@ func (d *DB) rebuildAll(ctx context.Context, st *events.Store, progress func(Pro
 	}()
 
 	t := time.Now()
-	years, err := d.buildRows(ctx, b, st, end, &stats, progress)
+	counts, facts, err := d.buildRows(ctx, b, st, end, &stats, progress)
 	if err != nil {
 		return stats, err
 	}
+	years := make([]int, 0, len(counts))
+	for y := range counts {
+		years = append(years, y)
+	}
+	slices.Sort(years)
 	stats.Applying = time.Since(t)
+	// Scoring reads years by events(year, seq): that index first; the
+	// facts and the other indexes are written while years are being scored
+	// (scoreAll). The rows written so far go to the disk meanwhile, so the
+	// sync before the rename has little left to do.
 	t = time.Now()
-	for _, ix := range append([]string{`CREATE INDEX events_id ON events(id, type, kind, subject, indicator, part, new_value)`}, indexes...) {
-		if _, err := b.ExecContext(ctx, ix); err != nil {
-			return stats, fmt.Errorf("projections: create index: %w", err)
-		}
+	if _, err := b.ExecContext(ctx, indexes[0]); err != nil {
+		return stats, fmt.Errorf("projections: create index: %w", err)
 	}
 	stats.Indexing = time.Since(t)
+	synced := make(chan struct{})
+	go func() {
+		defer close(synced)
+		if f, err := os.Open(tmp); err == nil {
+			f.Sync() // best effort: swap syncs again
+			f.Close()
+		}
+	}()
+	defer func() { <-synced }()
 	t = time.Now()
-	if err := d.scoreAll(ctx, b, years); err != nil {
+	later := []func() error{
+		func() error {
+			tx, err := b.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if err := facts.writeFacts(context.WithoutCancel(ctx), tx); err != nil {
+				return err
+			}
+			facts = nil
+			return tx.Commit()
+		},
+	}
+	for _, ix := range append([]string{`CREATE INDEX events_id ON events(id, type, kind, subject, indicator, part, new_value)`}, indexes[1:]...) {
+		later = append(later, func() error {
+			if _, err := b.ExecContext(ctx, ix); err != nil {
+				return fmt.Errorf("projections: create index: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := d.scoreAll(ctx, b, years, counts, later); err != nil {
 		return stats, err
 	}
 	stats.Years = years
@@ -177,16 +215,16 @@ func (d *DB) rebuildAll(ctx context.Context, st *events.Store, progress func(Pro
 }
 
 // buildRows applies events 1 … end to the new file in one transaction and
-// returns the years seen, ascending.
-func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uint64, stats *Stats, progress func(Progress)) ([]int, error) {
+// returns the number of events of each year, and the facts to write.
+func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uint64, stats *Stats, progress func(Progress)) (map[int]int, *full, error) {
 	tx, err := b.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer tx.Rollback()
 	a, err := d.newApplier(ctx, tx, newFull())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer a.close()
 	var last uint64
@@ -214,30 +252,22 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 			return len(evs), nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := a.flush(ctx); err != nil {
-		return nil, err
-	}
-	if err := a.full.writeFacts(ctx, tx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if last > 0 {
 		if err := setCheckpoint(ctx, tx, last); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	a.close()
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("projections: commit: %w", err)
+		return nil, nil, fmt.Errorf("projections: commit: %w", err)
 	}
-	years := make([]int, 0, len(a.years))
-	for y := range a.years {
-		years = append(years, y)
-	}
-	slices.Sort(years)
-	return years, nil
+	return a.years, a.full, nil
 }
 
 // swap puts the built file in place of the old one and opens it. The old
@@ -287,8 +317,11 @@ func (d *DB) swap(tmp string) error {
 
 // scoreAll scores every year into the new file: one goroutine reads a
 // year's events (the file has one connection), one per CPU scores, and the
-// results are stored in year order.
-func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int) error {
+// results are stored in year order. The reading goroutine also does the
+// work of later (writing the facts, creating indexes), one at a time
+// whenever enough years are waiting to be scored: the scorers keep the
+// other core busy meanwhile.
+func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, later []func() error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
@@ -297,14 +330,26 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int) error {
 		done chan struct{}
 	}
 	workers := max(1, runtime.GOMAXPROCS(0))
-	jobs := make(chan *job)
-	order := make(chan *job, workers)
+	const ahead = 4 // years read and waiting to be scored (~5 MB each)
+	jobs := make(chan *job, ahead)
+	order := make(chan *job, ahead+workers)
 	readErr := make(chan error, 1)
+	index := func() error {
+		f := later[0]
+		later = later[1:]
+		return f()
+	}
 	go func() {
 		defer close(order)
 		defer close(jobs)
 		for _, y := range years {
-			evs, err := scoringEvents(ctx, b, y, Point{})
+			if len(later) > 0 && len(jobs) >= ahead-1 {
+				if err := index(); err != nil {
+					readErr <- err
+					return
+				}
+			}
+			evs, err := scoringEvents(ctx, b, y, Point{}, counts[y])
 			if err != nil {
 				readErr <- err
 				return
@@ -320,6 +365,12 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int) error {
 			case jobs <- j:
 			case <-ctx.Done():
 				readErr <- ctx.Err()
+				return
+			}
+		}
+		for len(later) > 0 {
+			if err := index(); err != nil {
+				readErr <- err
 				return
 			}
 		}

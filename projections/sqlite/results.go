@@ -143,7 +143,7 @@ func (sc *scored) encode() {
 
 // score reads a year's events from q and scores them.
 func (d *DB) score(ctx context.Context, q querier, year int) (scored, error) {
-	evs, err := scoringEvents(ctx, q, year, Point{})
+	evs, err := scoringEvents(ctx, q, year, Point{}, 0)
 	if err != nil {
 		return scored{}, err
 	}
@@ -240,6 +240,9 @@ func yearEvents(ctx context.Context, q querier, year int, p Point) ([]events.Sto
 	defer rows.Close()
 	var out []events.Stored
 	for rows.Next() {
+		if len(out)%1024 == 1023 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		var seq int64
 		var raw []byte
 		if err := rows.Scan(&seq, &raw); err != nil {
@@ -255,6 +258,7 @@ func yearEvents(ctx context.Context, q querier, year int, p Point) ([]events.Sto
 }
 
 // queryYear selects columns of a year's events up to p, in stream order.
+// The rows are read without ctx's cancellation: check it between rows.
 func queryYear(ctx context.Context, q querier, columns string, year int, p Point) (*sql.Rows, error) {
 	query := `SELECT ` + columns + ` FROM events WHERE year = ?`
 	args := []any{year}
@@ -266,7 +270,9 @@ func queryYear(ctx context.Context, q querier, columns string, year int, p Point
 		query += ` AND recorded_ns <= ?`
 		args = append(args, p.AsOf.UnixNano())
 	}
-	rows, err := q.QueryContext(ctx, query+` ORDER BY seq`, args...)
+	// Without a cancellable context the driver does not start a goroutine
+	// per row to watch it; the callers check ctx between rows.
+	rows, err := q.QueryContext(context.WithoutCancel(ctx), query+` ORDER BY seq`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("projections: read year %d: %w", year, err)
 	}
@@ -278,13 +284,13 @@ func queryYear(ctx context.Context, q querier, columns string, year int, p Point
 // the payload out of the stored bytes instead of decoding the envelope:
 // scoring a year costs about half as much. The other fields are zero, Raw
 // included.
-func scoringEvents(ctx context.Context, q querier, year int, p Point) ([]events.Stored, error) {
+func scoringEvents(ctx context.Context, q querier, year int, p Point, hint int) ([]events.Stored, error) {
 	rows, err := queryYear(ctx, q, `seq, id, type, v, aggregate, reason, data_at, raw`, year, p)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []events.Stored
+	out := make([]events.Stored, 0, hint)
 	// A year has a few dozen types and a few hundred aggregates: one
 	// string each, not one a row.
 	names := map[string]string{}
@@ -297,6 +303,9 @@ func scoringEvents(ctx context.Context, q querier, year int, p Point) ([]events.
 		return s
 	}
 	for rows.Next() {
+		if len(out)%1024 == 1023 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		var ev events.Stored
 		var seq, at int64
 		var typ, agg, reason, raw sql.RawBytes // only the payload is copied out of raw
@@ -396,7 +405,7 @@ func (d *DB) ResultsAt(ctx context.Context, st *events.Store, year int, p Point)
 			}
 		}
 	}
-	evs, err := scoringEvents(ctx, d.handle(), year, p)
+	evs, err := scoringEvents(ctx, d.handle(), year, p, 0)
 	if err != nil {
 		return nil, err
 	}
