@@ -285,7 +285,11 @@ func queryYear(ctx context.Context, q querier, columns string, year int, p Point
 // scoring a year costs about half as much. The other fields are zero, Raw
 // included.
 func scoringEvents(ctx context.Context, q querier, year int, p Point, hint int) ([]events.Stored, error) {
-	rows, err := queryYear(ctx, q, `seq, id, type, v, aggregate, reason, data_at, raw`, year, p)
+	// The payload is cut out of the stored bytes by SQLite: only it
+	// crosses into Go (the whole envelope when data_at does not say where
+	// it is, to be decoded).
+	rows, err := queryYear(ctx, q, `seq, id, type, v, aggregate, reason, data_at >= 0 AND data_at < length(raw),
+		CASE WHEN data_at >= 0 AND data_at < length(raw) THEN substr(raw, data_at + 1, length(raw) - data_at - 1) ELSE raw END`, year, p)
 	if err != nil {
 		return nil, err
 	}
@@ -307,19 +311,20 @@ func scoringEvents(ctx context.Context, q querier, year int, p Point, hint int) 
 			return nil, ctx.Err()
 		}
 		var ev events.Stored
-		var seq, at int64
-		var typ, agg, reason, raw sql.RawBytes // only the payload is copied out of raw
-		if err := rows.Scan(&seq, &ev.ID, &typ, &ev.V, &agg, &reason, &at, &raw); err != nil {
+		var seq int64
+		var cut bool
+		var typ, agg, reason, b sql.RawBytes
+		if err := rows.Scan(&seq, &ev.ID, &typ, &ev.V, &agg, &reason, &cut, &b); err != nil {
 			return nil, err
 		}
 		ev.Seq, ev.Year, ev.Type, ev.Aggregate = uint64(seq), year, name(typ), name(agg)
 		if len(reason) > 0 {
 			ev.Reason = string(reason)
 		}
-		if at >= 0 && int(at) < len(raw) {
-			ev.Data = bytes.Clone(raw[at : len(raw)-1])
+		if cut {
+			ev.Data = bytes.Clone(b)
 		} else {
-			env, err := events.Decode(bytes.Clone(raw))
+			env, err := events.Decode(bytes.Clone(b))
 			if err != nil {
 				return nil, &events.DecodeError{Seq: ev.Seq, Err: err}
 			}
