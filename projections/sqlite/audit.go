@@ -87,7 +87,7 @@ func (d *DB) Audit(ctx context.Context, q AuditQuery) ([]AuditRow, error) {
 }
 
 func (d *DB) auditRows(ctx context.Context, query string, args ...any) ([]AuditRow, error) {
-	rows, err := d.db.QueryContext(ctx, query, args...)
+	rows, err := d.handle().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("projections: audit: %w", err)
 	}

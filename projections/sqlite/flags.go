@@ -77,7 +77,7 @@ func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, erro
 	if err != nil {
 		return nil, err
 	}
-	sc, err := d.schemeOf(ctx, d.db, year)
+	sc, err := d.schemeOf(ctx, d.handle(), year)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +218,7 @@ func selfScoring(r *AuditRow, sc *scheme.Scheme, cadreUnit map[string]string) st
 
 // cadreUnits maps each registered cadre of a year to their unit.
 func (d *DB) cadreUnits(ctx context.Context, year int) (map[string]string, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT subject, value FROM facts WHERE year = ? AND kind = 'cadre' AND fact = ?`, year, factUnit)
+	rows, err := d.handle().QueryContext(ctx, `SELECT subject, value FROM facts WHERE year = ? AND kind = 'cadre' AND fact = ?`, year, factUnit)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func (d *DB) payloads(ctx context.Context, year int, types ...string) (map[uint6
 	for _, t := range types {
 		args = append(args, t)
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT seq, raw FROM events WHERE year = ? AND type IN (`+ph+`)`, args...)
+	rows, err := d.handle().QueryContext(ctx, `SELECT seq, raw FROM events WHERE year = ? AND type IN (`+ph+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
