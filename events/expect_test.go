@@ -52,6 +52,13 @@ func TestAppendExpectOtherSubject(t *testing.T) {
 		{"single: a whole-year guard behind another subject's write", func() []Pending {
 			return []Pending{next(a, &Expectation{Filter: YearSubjects(2024), Seq: last(YearSubjects(2024)) - 1})}
 		}, true},
+		{"single: a whole-stream guard (>) that holds", func() []Pending {
+			return []Pending{next(a, &Expectation{Filter: ">", Seq: mustLastSeq(t, s)})}
+		}, false},
+		{"batch: a whole-stream guard (>) on a later message behind another write", func() []Pending {
+			p := next(a, nil)
+			return []Pending{p, then(p, &Expectation{Filter: ">", Seq: mustLastSeq(t, s) - 1})}
+		}, true},
 		{"batch: the year's guard on the second write of a subject holds", func() []Pending {
 			p := next(a, nil)
 			return []Pending{p, then(p, &Expectation{Filter: yr, Seq: last(yr)}), next(b, nil)}
