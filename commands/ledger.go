@@ -107,7 +107,9 @@ type Outcome struct {
 
 // Submit decides every command against the current state and appends all
 // resulting events atomically: either all are written or none. A command
-// whose id is already in the ledger is skipped (resubmission is safe).
+// whose id is already in the ledger is skipped when it is the recorded
+// command again (resubmission is safe); another command under a recorded
+// id is refused (EINVALID on "id").
 func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 	if err := l.ready(); err != nil {
 		return nil, err
@@ -147,9 +149,9 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 			}
 			stored, err = l.Store.Append(ctx, s.pending)
 		}
-		// Guarded by whole years alone: another writer's event elsewhere
-		// in the year is a conflict too; when none of the states decided
-		// on moved, set the guards again and append the same events.
+		// Guarded by a snapshot: another writer's event anywhere is a
+		// conflict too; when a new snapshot shows none of the states
+		// decided on moved, append the same events again.
 		for n := 0; rebase && errors.Is(err, events.ErrConflict) && n < 10*max; n++ {
 			rebased++
 			out.Attempts++

@@ -100,8 +100,8 @@ func (s *session) markWholeYear(ctx context.Context, y int) error {
 // later messages of a subject ("free" messages). When there are not
 // enough of those (a single event, or one event per unit), every state the
 // session used is read in one snapshot as of some stream sequence U and
-// must be unmoved, and a message expects the whole stream (kaohe.>) to
-// still end at U. A year whose decision read all of its events up to L
+// must be unmoved, and a message expects the whole stream (">") to still
+// end at U. A year whose decision read all of its events up to L
 // (wholeYear: a publication, a proposed grade) is guarded by the year
 // (kaohe.<year>.>) at L, its states checked as of L. rebase says the
 // append rests on the snapshot alone: on a conflict guard may be called
@@ -160,7 +160,10 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	s.pending[firstOfYear[open[0]]].Expect = &events.Expectation{Filter: events.AllSubjects, Seq: at}
+	// ">" rather than kaohe.>: the stream holds only kaohe.> and the
+	// server answers ">" from its last sequence, without a look at every
+	// subject.
+	s.pending[firstOfYear[open[0]]].Expect = &events.Expectation{Filter: ">", Seq: at}
 	return len(s.wholeYear) == 0, nil
 }
 
