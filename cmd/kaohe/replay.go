@@ -53,10 +53,13 @@ func (m *Main) replayCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "replay [--year Y]",
 		Short: "rebuild the projections database from the event stream — 重放重建",
-		Long: `Empty the SQLite projections (` + projectionsFile + ` under --data) and replay the
-event stream into them: every year, or only --year Y. The database is only a
-cache of the stream: deleting it and replaying gives byte-identical results.
-Prints the events applied, the rate, and each rebuilt year's results digest.`,
+		Long: `Rebuild the SQLite projections (` + projectionsFile + ` under --data) from the
+event stream: every year, or only --year Y. Every year is built into a new file
+beside the old one (` + projectionsFile + `.rebuild) and renamed into place when
+complete, so a replay stopped at any point leaves the old file as it was; --year Y
+replaces that year in one transaction. The database is only a cache of the
+stream: deleting it and replaying gives byte-identical results. Prints the
+events applied, the rate, and each rebuilt year's results digest.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if year < 0 {

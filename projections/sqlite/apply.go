@@ -42,14 +42,22 @@ const (
 // prepared once per transaction.
 type applier struct {
 	d    *DB
-	tx   *sql.Tx
+	tx   txn
 	memo *memo // facts and entries known in this transaction's view
 	full *full // a full rebuild's complete facts and entries (nil: memo and look-ups)
 
 	insEvent, insEvents, getFact, putFact, getEntry, insScheme *sql.Stmt
 	years                                                      map[int]int // events applied per year
 
-	pending []any // events rows not yet inserted, eventCols values each
+	pending []any     // events rows not yet inserted, eventCols values each
+	direct  *inserter // a full rebuild inserts them through the driver
+}
+
+// txn is what applying needs of a transaction: a *sql.Tx, or the *sql.Conn
+// of a full rebuild with a transaction begun on it.
+type txn interface {
+	querier
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // eventCols is the number of columns of an events row; rowsPerInsert rows
@@ -71,7 +79,7 @@ func valuesList(rows, cols int) string {
 
 // newApplier prepares the statements of a transaction. With f (a full
 // rebuild), facts and entries are in f and never looked up in the file.
-func (d *DB) newApplier(ctx context.Context, tx *sql.Tx, f *full) (*applier, error) {
+func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) {
 	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}}
 	if f != nil {
 		a.memo = &memo{} // unused, but apply may reset it
@@ -119,7 +127,13 @@ func (a *applier) flush(ctx context.Context) error {
 		if len(a.pending)-off < n {
 			st, n = a.insEvent, eventCols
 		}
-		if _, err := st.ExecContext(ctx, a.pending[off:off+n]...); err != nil {
+		var err error
+		if a.direct != nil {
+			err = a.direct.exec(ctx, n == eventCols, a.pending[off:off+n])
+		} else {
+			_, err = st.ExecContext(ctx, a.pending[off:off+n]...)
+		}
+		if err != nil {
 			return fmt.Errorf("projections: index event %v: %w", a.pending[off], err)
 		}
 		off += n
@@ -160,10 +174,12 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 	} else if err := a.derive(ctx, ev, dec.p, &r); err != nil {
 		return fmt.Errorf("projections: event %d (%s): %w", ev.Seq, ev.Type, err)
 	}
-	a.pending = append(a.pending, int64(ev.Seq), ev.ID, ev.Type, ev.V, ev.Year, ev.Aggregate,
+	// Values of the driver's own types (int64, string, []byte): a full
+	// rebuild hands them to it without database/sql.
+	a.pending = append(a.pending, int64(ev.Seq), ev.ID, ev.Type, int64(ev.V), int64(ev.Year), ev.Aggregate,
 		ev.Actor.ID, string(ev.Actor.Role), ev.RecordedAt.UnixNano(), ev.OccurredAt.UnixNano(),
 		ev.CommandID, ev.CausationID, ev.CorrelationID, ev.Reason,
-		r.kind, r.subject, r.indicator, r.part, r.old, r.new, r.refers, r.detail, dec.at, ev.Raw)
+		r.kind, r.subject, r.indicator, r.part, r.old, r.new, r.refers, r.detail, int64(dec.at), ev.Raw)
 	if len(a.pending) == rowsPerInsert*eventCols {
 		if err := a.flush(ctx); err != nil {
 			return err

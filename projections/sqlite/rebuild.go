@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -37,7 +38,7 @@ const rebuildSuffix = ".rebuild"
 
 // buildCacheKiB is the page cache of the file being built: index creation
 // sorts in it.
-const buildCacheKiB = 32 << 10
+const buildCacheKiB = 16 << 10
 
 // openBuilder creates the new file: the schema without the secondary
 // indexes (created once at the end, by sorting), one connection.
@@ -74,7 +75,7 @@ func removeFile(path string) error {
 
 // DefaultRebuildMemory is how much memory a full rebuild may take above
 // what the process holds when it starts (SetRebuildMemory).
-const DefaultRebuildMemory = 192 << 20
+const DefaultRebuildMemory = 160 << 20
 
 // SetRebuildMemory bounds the memory a full rebuild adds to the process: a
 // soft limit (debug.SetMemoryLimit) of what the Go runtime held when the
@@ -164,16 +165,20 @@ func (d *DB) rebuildAll(ctx context.Context, st *events.Store, progress func(Pro
 	t = time.Now()
 	later := []func() error{
 		func() error {
-			tx, err := b.BeginTx(ctx, nil)
+			conn, err := b.Conn(ctx)
 			if err != nil {
 				return err
 			}
-			defer tx.Rollback()
-			if err := facts.writeFacts(context.WithoutCancel(ctx), tx); err != nil {
+			defer conn.Close()
+			if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
+				return err
+			}
+			if err := facts.writeFacts(context.WithoutCancel(ctx), conn); err != nil {
 				return err
 			}
 			facts = nil
-			return tx.Commit()
+			_, err = conn.ExecContext(ctx, `COMMIT`)
+			return err
 		},
 	}
 	for _, ix := range append([]string{`CREATE INDEX events_id ON events(id, type, kind, subject, indicator, part, new_value)`}, indexes[1:]...) {
@@ -217,16 +222,25 @@ func (d *DB) rebuildAll(ctx context.Context, st *events.Store, progress func(Pro
 // buildRows applies events 1 … end to the new file in one transaction and
 // returns the number of events of each year, and the facts to write.
 func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uint64, stats *Stats, progress func(Progress)) (map[int]int, *full, error) {
-	tx, err := b.BeginTx(ctx, nil)
+	conn, err := b.Conn(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer tx.Rollback()
-	a, err := d.newApplier(ctx, tx, newFull())
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
+		return nil, nil, err
+	}
+	// An error leaves the transaction open on the file being built, which
+	// is then removed.
+	a, err := d.newApplier(ctx, conn, newFull())
 	if err != nil {
 		return nil, nil, err
 	}
 	defer a.close()
+	if a.direct, err = newInserter(ctx, conn, insertEvents, eventCols); err != nil {
+		return nil, nil, err
+	}
+	defer a.direct.close()
 	var last uint64
 	if end > 0 {
 		sctx := context.WithoutCancel(ctx) // as in applyBatch
@@ -255,16 +269,16 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 			return nil, nil, err
 		}
 	}
-	if err := a.flush(ctx); err != nil {
+	if err := a.flush(context.WithoutCancel(ctx)); err != nil {
 		return nil, nil, err
 	}
 	if last > 0 {
-		if err := setCheckpoint(ctx, tx, last); err != nil {
+		if err := setCheckpoint(ctx, conn, last); err != nil {
 			return nil, nil, err
 		}
 	}
 	a.close()
-	if err := tx.Commit(); err != nil {
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
 		return nil, nil, fmt.Errorf("projections: commit: %w", err)
 	}
 	return a.years, a.full, nil
@@ -570,7 +584,7 @@ const factCols = 9
 
 // writeFacts inserts every fact in primary-key order (appending to the
 // table's B-tree), each with the id of the event that set it.
-func (f *full) writeFacts(ctx context.Context, tx *sql.Tx) error {
+func (f *full) writeFacts(ctx context.Context, conn *sql.Conn) error {
 	// Rank the interned strings so keys compare as integers, in the
 	// order SQLite compares the text (bytewise).
 	byText := make([]uint32, len(f.strs))
@@ -597,31 +611,25 @@ func (f *full) writeFacts(ctx context.Context, tx *sql.Tx) error {
 			cmp.Compare(rank[x.k.indicator], rank[y.k.indicator]), cmp.Compare(rank[x.k.part], rank[y.k.part]))
 	})
 	const q = `INSERT INTO facts(year, kind, subject, fact, indicator, part, value, event_id, seq) VALUES `
-	one := `(?, ?, ?, ?, ?, ?, ?, (SELECT id FROM events WHERE seq = ?), ?)`
-	many, err := tx.PrepareContext(ctx, q+strings.Repeat(one+", ", rowsPerInsert-1)+one)
+	ins, err := newInserter(ctx, conn, q, factCols, `(?, ?, ?, ?, ?, ?, ?, (SELECT id FROM events WHERE seq = ?), ?)`)
 	if err != nil {
 		return err
 	}
-	defer many.Close()
-	single, err := tx.PrepareContext(ctx, q+one)
-	if err != nil {
-		return err
-	}
-	defer single.Close()
+	defer ins.close()
 	args := make([]any, 0, rowsPerInsert*factCols)
 	for i, e := range keys {
 		k, v := e.k, e.v
-		args = append(args, int(k.year), f.strs[k.kind], f.strs[k.subject], f.strs[k.fact], f.strs[k.indicator], f.strs[k.part],
+		args = append(args, int64(k.year), f.strs[k.kind], f.strs[k.subject], f.strs[k.fact], f.strs[k.indicator], f.strs[k.part],
 			f.strs[v.value], int64(v.seq), int64(v.seq))
 		if len(args) < rowsPerInsert*factCols && i < len(keys)-1 {
 			continue
 		}
 		for off := 0; off < len(args); {
-			s, n := many, rowsPerInsert*factCols
+			n := rowsPerInsert * factCols
 			if len(args)-off < n {
-				s, n = single, factCols
+				n = factCols
 			}
-			if _, err := s.ExecContext(ctx, args[off:off+n]...); err != nil {
+			if err := ins.exec(ctx, n == factCols, args[off:off+n]); err != nil {
 				return fmt.Errorf("projections: write facts: %w", err)
 			}
 			off += n
@@ -629,4 +637,81 @@ func (f *full) writeFacts(ctx context.Context, tx *sql.Tx) error {
 		args = args[:0]
 	}
 	return nil
+}
+
+// inserter runs a multi-row INSERT (rowsPerInsert rows, and a one-row
+// form for the rest) straight through the driver, on a full rebuild's
+// connection: database/sql would copy every value into a new argument
+// slice per statement (a gigabyte of garbage for a million events).
+type inserter struct {
+	conn      *sql.Conn
+	many, one driver.Stmt
+	args      []driver.NamedValue
+}
+
+// newInserter prepares q + rows of cols placeholders (row, or "(?, …)").
+func newInserter(ctx context.Context, conn *sql.Conn, q string, cols int, row ...string) (*inserter, error) {
+	one := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	if len(row) > 0 {
+		one = row[0]
+	}
+	in := &inserter{conn: conn, args: make([]driver.NamedValue, rowsPerInsert*cols)}
+	for i := range in.args {
+		in.args[i].Ordinal = i + 1
+	}
+	err := conn.Raw(func(dc any) error {
+		p, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return errors.New("the driver cannot prepare with a context")
+		}
+		var err error
+		if in.many, err = p.PrepareContext(ctx, q+strings.Repeat(one+", ", rowsPerInsert-1)+one); err != nil {
+			return err
+		}
+		in.one, err = p.PrepareContext(ctx, q+one)
+		return err
+	})
+	if err != nil {
+		in.close()
+		return nil, fmt.Errorf("projections: prepare: %w", err)
+	}
+	return in, nil
+}
+
+// exec inserts the rows of vals (driver values): one row when single, else
+// rowsPerInsert rows.
+func (in *inserter) exec(ctx context.Context, single bool, vals []any) error {
+	st := in.many
+	if single {
+		st = in.one
+	}
+	args := in.args[:len(vals)]
+	for i, v := range vals {
+		args[i].Value = v
+	}
+	err := in.conn.Raw(func(any) error {
+		x, ok := st.(driver.StmtExecContext)
+		if !ok {
+			return errors.New("the driver cannot execute with a context")
+		}
+		_, err := x.ExecContext(ctx, args)
+		return err
+	})
+	clear(args) // the values are SQLite's now
+	for i := range args {
+		args[i].Ordinal = i + 1
+	}
+	return err
+}
+
+func (in *inserter) close() {
+	in.conn.Raw(func(any) error {
+		for _, s := range []driver.Stmt{in.many, in.one} {
+			if s != nil {
+				s.Close()
+			}
+		}
+		return nil
+	})
+	in.many, in.one = nil, nil
 }
