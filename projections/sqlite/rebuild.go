@@ -518,13 +518,14 @@ func (f *full) setFact(year int, kind, subject, fact, indicator, part, value str
 
 // row reads an applied event's entry columns back by sequence.
 func (f *full) row(ctx context.Context, a *applier, seq uint64) (string, entry, error) {
-	if err := a.flush(ctx); err != nil {
-		return "", entry{}, err
+	if len(a.pending) > 0 && int64(seq) >= a.pending[0].(int64) { // not inserted yet
+		if err := a.flush(ctx); err != nil {
+			return "", entry{}, err
+		}
 	}
 	var id string
 	var e entry
-	err := a.tx.QueryRowContext(ctx, `SELECT id, type, kind, subject, indicator, part, new_value FROM events WHERE seq = ?`, int64(seq)).
-		Scan(&id, &e.typ, &e.kind, &e.subject, &e.indicator, &e.part, &e.value)
+	err := a.getRow.QueryRowContext(ctx, int64(seq)).Scan(&id, &e.typ, &e.kind, &e.subject, &e.indicator, &e.part, &e.value)
 	return id, e, err
 }
 
