@@ -274,23 +274,6 @@ func inRange(field string, v events.Number, max string) error {
 	return nil
 }
 
-// providerAllows checks that the actor is the data provider of a part.
-func providerAllows(a events.Actor, provider string) bool {
-	switch {
-	case strings.HasPrefix(provider, "dept:"):
-		return a.Role == events.RoleDepartment && a.ID == strings.TrimPrefix(provider, "dept:")
-	case provider == "statistics":
-		return a.Role == events.RoleStatistics
-	case provider == "office":
-		return a.Role == events.RoleOffice
-	case provider == "team":
-		return a.Role == events.RoleTeam
-	case provider == "raters":
-		return a.Role == events.RoleRaters
-	}
-	return false
-}
-
 func (d *decision) run(ctx context.Context, p any) error {
 	switch x := p.(type) {
 	case *AdjustTarget:
@@ -405,7 +388,7 @@ func (d *decision) recordScore(x *RecordScore) error {
 		}
 		return fail(ENOTFOUND, "data.part", "indicator %s has parts %s, not %q", ind.ID, strings.Join(ids, ", "), x.Part)
 	}
-	if !providerAllows(d.c.Actor, part.Provider) {
+	if !part.ProvidedBy(d.c.Actor) {
 		return fail(EFORBIDDEN, "actor", "%s/%s of indicator %s is entered by %s, not by %s %q", ind.ID, part.ID, ind.ID, part.Provider, d.c.Actor.Role, d.c.Actor.ID)
 	}
 	switch x.Source {
@@ -465,7 +448,7 @@ func (d *decision) correctScore(x *CorrectScore) error {
 		if part == nil { // the scheme was replaced since: no provider or range to check against
 			return fail(ENOTFOUND, "data.supersedes", "part %s of indicator %s (the corrected entry) is not in the scheme in force", old.part, ind.ID)
 		}
-		if !providerAllows(d.c.Actor, part.Provider) && d.c.Actor.Role != events.RoleOffice {
+		if !part.ProvidedBy(d.c.Actor) && d.c.Actor.Role != events.RoleOffice {
 			hint := ""
 			if d.causation != "" {
 				hint = " (in an appeal resolution a correction's actor is the resolver's unless the correction names its own: name the office or the provider)"
@@ -956,6 +939,11 @@ func (d *decision) publish(ctx context.Context) error {
 	pub, err := d.s.l.Publisher.Publication(ctx, d.c.Year)
 	if err != nil {
 		return &Error{Code: EINTERNAL, Msg: "cannot compute the publication", Err: err}
+	}
+	// Nothing new since the latest publication but the publication itself:
+	// a new version would only repeat it.
+	if d.year.published > 0 && pub.Events == d.year.lastCovered+1 {
+		return fail(EINVALID, "type", "nothing changed in %d since publication v%d: no new version to publish", d.c.Year, d.year.published)
 	}
 	pub.Version = d.year.published + 1
 	return d.emit(&pub)

@@ -39,8 +39,9 @@ type aggState struct {
 	cadre      *events.CadreRegistered
 
 	// year aggregate
-	published int // number of publications
-	closed    bool
+	published   int // number of publications
+	lastCovered int // events the latest publication covers
+	closed      bool
 	// scheme aggregate
 	schemeSource string
 }
@@ -133,6 +134,7 @@ func (s *aggState) applyPayload(env events.Envelope, p any) {
 		s.grades.set(env.ID, d.Kind+":"+d.Subject)
 	case *events.ResultsPublished:
 		s.published++
+		s.lastCovered = d.Events
 	case *events.YearClosed:
 		s.closed = true
 	}

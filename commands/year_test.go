@@ -120,6 +120,10 @@ func TestPublishedAndClosedYear(t *testing.T) {
 	if pub := decodeAs[events.ResultsPublished](t, out.Events[0]); pub.Version != 2 || pub.UpToSeq != out.Events[0].Seq-1 {
 		t.Fatalf("republication %+v at seq %d, want version 2 up to the seq before it", pub, out.Events[0].Seq)
 	}
+	// Nothing since v2 but v2 itself: no v3 that would only repeat it.
+	if e := rejected(t, st, l, commands.EINVALID, "type", cmd("p3", "PublishResults", office, `{}`)); !strings.Contains(e.Msg, "nothing changed in 2022 since publication v2") {
+		t.Errorf("empty republication: %q", e.Msg)
+	}
 	rejected(t, st, l, commands.EFORBIDDEN, "actor.role", cmd("close", "CloseYear", office, `{}`))
 	submit(t, l, cmd("close", "CloseYear", committee, `{}`))
 

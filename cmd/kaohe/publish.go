@@ -86,6 +86,9 @@ republication after an appeal is a new version.`,
 				id = commandID("publish", year)
 			}
 			evs, err := m.submitOne(cmd, commands.Command{ID: id, Type: "PublishResults", Year: year, Actor: actor}, commands.PublishResults{})
+			if commands.ErrorCode(err) == commands.ECONFLICT {
+				return fmt.Errorf("%w — entries of %d kept arriving while the publication was computed: publish again when they stop", err, year)
+			}
 			if err != nil {
 				return err
 			}

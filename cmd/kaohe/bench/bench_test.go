@@ -107,9 +107,8 @@ func openLedger(b *testing.B) (*commands.Ledger, *cmdSet, *County) {
 
 // BenchmarkSubmitOne is one validated append (RecordScore) per submission:
 // state check, decision, one durable append. Like a clerk, it goes from
-// unit to unit (32 of them), so no unit's history grows past a year's:
-// the ledger copies an aggregate's cached state on every submission, a
-// cost that grows with that aggregate's events.
+// unit to unit (32 of them), so no unit's history grows past a year's
+// (commands' BenchmarkSubmitLongHistory measures one long aggregate).
 func BenchmarkSubmitOne(b *testing.B) {
 	l, set, c := openLedger(b)
 	ctx := testCtx(b)
