@@ -53,14 +53,14 @@ func (r *run) rebuild() error {
 }
 
 // rebuildAll is the full rebuild measured: the SQLite projections
-// (projections/sqlite) emptied and replayed from the whole stream, every
-// year scored, as `kaohe replay` does.
+// (projections/sqlite) rebuilt from the whole stream into a new file,
+// every year scored, as `kaohe replay` does.
 var rebuildAll = func(r *run) (int, string, error) {
 	st, err := r.db.Rebuild(r.ctx, r.store, 0, nil)
 	if err != nil {
 		return 0, "", err
 	}
-	return int(st.Applied), fmt.Sprintf("projections/sqlite Rebuild: %d transactions; reading and applying %.1f s, indexing %.1f s, scoring %d years %.1f s",
+	return int(st.Applied), fmt.Sprintf("projections/sqlite Rebuild: %d batches; reading and applying %.1f s, indexing %.1f s, scoring %d years (with the facts and the other indexes) %.1f s",
 		st.Batches, st.Applying.Seconds(), st.Indexing.Seconds(), len(st.Years), st.Scoring.Seconds()), nil
 }
 
