@@ -5,7 +5,9 @@
 // scored by projections/engine.
 //
 // The file is disposable: it is derived from the event stream only, and
-// Rebuild recreates it. CatchUp applies the events after the checkpoint in
+// Rebuild recreates it — a full rebuild in a new file, built without a
+// journal and renamed over the old one when complete, so a rebuild that
+// stops leaves the old file as it was. CatchUp applies the events after the checkpoint in
 // transactions of a thousand; each transaction writes its rows and the new
 // checkpoint together, so a crash at any point resumes without applying an
 // event twice or skipping one. Years whose events changed are marked dirty
