@@ -1,13 +1,13 @@
 package examples
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/examples/variation"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
@@ -137,67 +137,9 @@ func interleave(evs []events.Stored, rng *rand.Rand) []events.Stored {
 // conditions, registrations and decisions stay as they are.
 func vary(t *testing.T, sc *scheme.Scheme, evs []events.Stored, rng *rand.Rand) []events.Stored {
 	t.Helper()
-	factors := []string{"0", "0.3", "0.59", "0.6", "0.61", "0.8", "0.95", "1", "1.2", "1.5"}
-	scaled := func(v events.Number, top string) events.Number {
-		d, err := scheme.ParseDec(string(v))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d = d.Mul(scheme.MustDec(factors[rng.IntN(len(factors))])).Round(2, scheme.HalfUp)
-		if top != "" {
-			d = d.Min(scheme.MustDec(top))
-		}
-		return events.Number(d.String())
-	}
-	var out []events.Stored
-	for _, e := range evs {
-		p, err := events.Payload(e.Envelope)
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch x := p.(type) {
-		case *events.ScoreRecorded:
-			top := ""
-			if in, ok := sc.Indicator(e.Aggregate[len("unit."):], x.Indicator); ok {
-				for _, part := range in.Parts() {
-					if part.ID == x.Part {
-						top = part.Max
-					}
-				}
-			}
-			x.Value = scaled(x.Value, top)
-		case *events.CadreScoreRecorded:
-			x.Value = events.Number(fmt.Sprint(rng.IntN(101)))
-		case *events.SocialEvaluationRecorded:
-			if x.Score != "" {
-				x.Score = events.Number(fmt.Sprint(rng.IntN(101)))
-			}
-			for i := range x.Ballots {
-				x.Ballots[i].Count = rng.IntN(20)
-			}
-			if len(x.Ballots) > 0 {
-				x.Ballots[0].Count++
-			}
-		case *events.VotesTallied:
-			left := x.Valid
-			for i := range x.Counts {
-				x.Counts[i].Count = rng.IntN(left + 1)
-				left -= x.Counts[i].Count
-			}
-		case *events.BonusGranted, *events.DeductionApplied:
-			if rng.IntN(4) == 0 {
-				continue
-			}
-		default:
-			out = append(out, e)
-			continue
-		}
-		data, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.Data = data
-		out = append(out, e)
+	out, err := variation.Year(sc, evs, rng, false)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/examples"
+	"github.com/kaohe/kaohe/examples/variation"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
@@ -129,59 +130,9 @@ func TestExplainAddsUpForVariedYears(t *testing.T) {
 // varied redraws a year's entered facts (see TestExplainAddsUpForVariedYears).
 func varied(t *testing.T, sc *scheme.Scheme, evs []events.Stored, rng *rand.Rand) []events.Stored {
 	t.Helper()
-	factors := []string{"0", "0.3", "0.59", "0.6", "0.61", "0.8", "0.95", "1", "1.2", "1.5"}
-	var out []events.Stored
-	for _, e := range evs {
-		p, err := events.Payload(e.Envelope)
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch x := p.(type) {
-		case *events.ScoreRecorded:
-			d := scheme.MustDec(string(x.Value)).Mul(scheme.MustDec(factors[rng.IntN(len(factors))])).Round(2, scheme.HalfUp)
-			if in, ok := sc.Indicator(strings.TrimPrefix(e.Aggregate, "unit."), x.Indicator); ok {
-				for _, part := range in.Parts() {
-					if part.ID == x.Part && part.Max != "" {
-						d = d.Min(scheme.MustDec(part.Max))
-					}
-				}
-			}
-			x.Value = events.Number(d.String())
-			if rng.IntN(10) == 0 {
-				continue // not entered
-			}
-		case *events.CadreScoreRecorded:
-			x.Value = events.Number(strconv.Itoa(rng.IntN(101)))
-		case *events.SocialEvaluationRecorded:
-			if x.Score != "" {
-				x.Score = events.Number(strconv.Itoa(rng.IntN(101)))
-			}
-			for i := range x.Ballots {
-				x.Ballots[i].Count = rng.IntN(20)
-			}
-			if len(x.Ballots) > 0 {
-				x.Ballots[0].Count++
-			}
-		case *events.VotesTallied:
-			left := x.Valid
-			for i := range x.Counts {
-				x.Counts[i].Count = rng.IntN(left + 1)
-				left -= x.Counts[i].Count
-			}
-		case *events.BonusGranted, *events.DeductionApplied:
-			if rng.IntN(4) == 0 {
-				continue
-			}
-		default:
-			out = append(out, e)
-			continue
-		}
-		data, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.Data = data
-		out = append(out, e)
+	out, err := variation.Year(sc, evs, rng, true)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
