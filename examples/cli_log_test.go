@@ -21,14 +21,7 @@ import (
 // `kaohe results --category` prints only that category. Exit codes follow
 // DESIGN.md: 0 ok, 1 rejected or check failed, 2 usage.
 func TestCLILogFilters(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go toolchain to build cmd/kaohe")
-	}
-	bin := filepath.Join(t.TempDir(), "kaohe")
-	if out, err := exec.CommandContext(testCtx(t), gobin, "build", "-o", bin, "../cmd/kaohe").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/kaohe: %v\n%s", err, out)
-	}
+	bin := buildKaohe(t)
 	data := t.TempDir()
 	run := func(args ...string) (int, string, string) {
 		t.Helper()

@@ -18,14 +18,7 @@ import (
 // same hand-computed expectations as the in-process tests; `kaohe explain`
 // must print some of that arithmetic.
 func TestCLISubmitAndResults(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go toolchain to build cmd/kaohe")
-	}
-	bin := filepath.Join(t.TempDir(), "kaohe")
-	if out, err := exec.CommandContext(testCtx(t), gobin, "build", "-o", bin, "../cmd/kaohe").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/kaohe: %v\n%s", err, out)
-	}
+	bin := buildKaohe(t)
 	for _, ex := range []struct {
 		name    string
 		year    int

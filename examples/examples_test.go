@@ -3,6 +3,8 @@ package examples
 import (
 	"context"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -342,4 +344,18 @@ func TestEveryExampleFitsOneSubmission(t *testing.T) {
 	if _, err := Year("nowhere"); err == nil || !strings.Contains(err.Error(), "zhashui-2022") {
 		t.Errorf("an unknown example: %v", err)
 	}
+}
+
+// buildKaohe builds the kaohe binary for tests that run it as a user does.
+func buildKaohe(t *testing.T) string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go toolchain to build cmd/kaohe")
+	}
+	bin := filepath.Join(t.TempDir(), "kaohe")
+	if out, err := exec.CommandContext(testCtx(t), gobin, "build", "-o", bin, "../cmd/kaohe").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/kaohe: %v\n%s", err, out)
+	}
+	return bin
 }
