@@ -134,7 +134,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *events.Store, progress func(Pro
 	}()
 
 	t := time.Now()
-	counts, facts, err := d.buildRows(ctx, b, st, end, &stats, progress)
+	counts, facts, folds, err := d.buildRows(ctx, b, st, end, &stats, progress)
 	if err != nil {
 		return stats, err
 	}
@@ -189,7 +189,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *events.Store, progress func(Pro
 			return nil
 		})
 	}
-	if err := d.scoreAll(ctx, b, years, counts, later); err != nil {
+	if err := d.scoreAll(ctx, b, years, counts, folds, later); err != nil {
 		return stats, err
 	}
 	stats.Years = years
@@ -219,29 +219,68 @@ func (d *DB) rebuildAll(ctx context.Context, st *events.Store, progress func(Pro
 	return stats, err
 }
 
+// yearFold is a year's engine facts folded while its events are applied
+// (a full rebuild), so that scoring need not read and decode them again.
+type yearFold struct {
+	y    *engine.Year
+	upto uint64 // the year's last event
+}
+
 // buildRows applies events 1 … end to the new file in one transaction and
-// returns the number of events of each year, and the facts to write.
-func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uint64, stats *Stats, progress func(Progress)) (map[int]int, *full, error) {
+// returns the number of events of each year, the facts to write, and each
+// year's engine facts.
+func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uint64, stats *Stats, progress func(Progress)) (map[int]int, *full, map[int]*yearFold, error) {
 	conn, err := b.Conn(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// An error leaves the transaction open on the file being built, which
 	// is then removed.
 	a, err := d.newApplier(ctx, conn, newFull())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer a.close()
 	if a.direct, err = newInserter(ctx, conn, insertEvents, eventCols); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer a.direct.close()
 	var last uint64
+	// The engine's facts are folded on their own goroutine, a batch behind
+	// the rows (the payloads are only read, by both).
+	folds := map[int]*yearFold{}
+	type batch struct {
+		evs []events.Stored
+		dec []decoded
+	}
+	toFold := make(chan batch, 4)
+	folded := make(chan struct{})
+	go func() {
+		defer close(folded)
+		for b := range toFold {
+			for i, ev := range b.evs {
+				fo := folds[ev.Year]
+				if fo == nil {
+					fo = &yearFold{y: engine.NewYear(ev.Year)}
+					folds[ev.Year] = fo
+				}
+				fo.y.Apply(ev, b.dec[i].p, b.dec[i].err)
+				fo.upto = ev.Seq
+			}
+		}
+	}()
+	foldDone := func() {
+		if toFold != nil {
+			close(toFold)
+			<-folded
+			toFold = nil
+		}
+	}
+	defer foldDone()
 	if end > 0 {
 		sctx := context.WithoutCancel(ctx) // as in applyBatch
 		err = d.pump(ctx, func(ctx context.Context, fn func(events.Stored) error) error {
@@ -258,6 +297,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 				}
 				last = ev.Seq
 			}
+			toFold <- batch{evs, dec}
 			if d.beforeCommit != nil {
 				if err := d.beforeCommit(n); err != nil {
 					return 0, err
@@ -266,22 +306,23 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 			return len(evs), nil
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
+	foldDone()
 	if err := a.flush(context.WithoutCancel(ctx)); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if last > 0 {
 		if err := setCheckpoint(ctx, conn, last); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	a.close()
 	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
-		return nil, nil, fmt.Errorf("projections: commit: %w", err)
+		return nil, nil, nil, fmt.Errorf("projections: commit: %w", err)
 	}
-	return a.years, a.full, nil
+	return a.years, a.full, folds, nil
 }
 
 // swap puts the built file in place of the old one and opens it. The old
@@ -329,19 +370,22 @@ func (d *DB) swap(tmp string) error {
 	return nil
 }
 
-// scoreAll scores every year into the new file: one goroutine reads a
-// year's events (the file has one connection), one per CPU scores, and the
-// results are stored in year order. The reading goroutine also does the
-// work of later (writing the facts, creating indexes), one at a time
-// whenever enough years are waiting to be scored: the scorers keep the
-// other core busy meanwhile.
-func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, later []func() error) error {
+// scoreAll scores every year into the new file: one per CPU scores, and
+// the results are stored in year order. A year is scored from the facts
+// folded while its events were applied (folds); a year whose fold fell
+// back (engine.Year.Refold: a scheme replaced mid-year, say) is scored
+// from its events, read back by one goroutine (the file has one
+// connection). That goroutine also does the work of later (writing the
+// facts, creating indexes), one at a time whenever enough years are
+// waiting to be scored: the scorers keep the other core busy meanwhile.
+func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, folds map[int]*yearFold, later []func() error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
-		sc   scored
-		evs  []events.Stored
-		done chan struct{}
+		sc    scored
+		evs   []events.Stored
+		facts *engine.Facts // folded already (evs nil)
+		done  chan struct{}
 	}
 	workers := max(1, runtime.GOMAXPROCS(0))
 	const ahead = 4 // years read and waiting to be scored (~5 MB each)
@@ -363,12 +407,19 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 					return
 				}
 			}
-			evs, err := scoringEvents(ctx, b, y, Point{}, counts[y])
-			if err != nil {
-				readErr <- err
-				return
+			var j *job
+			if fo := folds[y]; fo != nil && fo.y.Refold() == "" {
+				delete(folds, y) // the job holds the facts until they are scored
+				j = &job{sc: scored{year: y, events: counts[y], upto: int64(fo.upto)}, facts: fo.y.Facts(), done: make(chan struct{})}
+			} else {
+				delete(folds, y)
+				evs, err := scoringEvents(ctx, b, y, Point{}, counts[y])
+				if err != nil {
+					readErr <- err
+					return
+				}
+				j = &job{sc: scored{year: y, events: len(evs)}, evs: evs, done: make(chan struct{})}
 			}
-			j := &job{sc: scored{year: y, events: len(evs)}, evs: evs, done: make(chan struct{})}
 			select {
 			case order <- j:
 			case <-ctx.Done():
@@ -393,14 +444,17 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 	for range workers {
 		go func() {
 			for j := range jobs {
-				if len(j.evs) > 0 {
+				switch {
+				case j.facts != nil:
+					j.sc.res, j.sc.err = engine.Score(j.facts)
+				case len(j.evs) > 0:
 					j.sc.upto = int64(j.evs[len(j.evs)-1].Seq)
 					j.sc.res, j.sc.err = engine.Compute(j.evs)
-					if j.sc.err == nil {
-						j.sc.encode()
-					}
 				}
-				j.evs = nil
+				if j.sc.res != nil && j.sc.err == nil {
+					j.sc.encode()
+				}
+				j.evs, j.facts = nil, nil
 				close(j.done)
 			}
 		}()
