@@ -23,6 +23,10 @@ func (d *DB) SetBeforeSwap(fn func() error) { d.beforeSwap = fn }
 // that every id but a few goes through the clash path.
 func CollidingHashes(on bool) { collide = on }
 
+// FoldBudget sets the largest stream whose years a full rebuild folds
+// while applying (0: the default).
+func FoldBudget(n int) { foldBudgetEvents = n }
+
 // NoMemo makes every look-up of facts and entries go to the file.
 func (d *DB) NoMemo() { d.noMemo = true }
 

@@ -226,6 +226,27 @@ type yearFold struct {
 	upto uint64 // the year's last event
 }
 
+// foldBytesPerEvent is about what a county year's engine.Facts hold per
+// event folded (a 1M-event rebuild that kept every year's facts peaked
+// ~560 MB above one that kept none: 1,049 MB).
+const foldBytesPerEvent = 512
+
+// foldBudget is the largest stream whose years a full rebuild folds while
+// applying: a third of its memory budget (SetRebuildMemory) in facts.
+// Years interleave in the stream, so every year's facts are live until
+// the end; a larger stream is scored as before, every year read back from
+// the file (dropping years once past the budget instead folded a third of
+// a 1M stream for nothing and made the rebuild slower: docs/performance.md).
+func (d *DB) foldBudget() int {
+	if foldBudgetEvents > 0 {
+		return foldBudgetEvents
+	}
+	return int(max(d.rebuildMemory, DefaultRebuildMemory) / 3 / foldBytesPerEvent)
+}
+
+// foldBudgetEvents replaces foldBudget when > 0 (tests).
+var foldBudgetEvents int
+
 // buildRows applies events 1 … end to the new file in one transaction and
 // returns the number of events of each year, the facts to write, and each
 // year's engine facts.
@@ -251,28 +272,32 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 	defer a.direct.close()
 	var last uint64
 	// The engine's facts are folded on their own goroutine, a batch behind
-	// the rows (the payloads are only read, by both).
+	// the rows (the payloads are only read, by both), when the stream is
+	// small enough (foldBudget).
 	folds := map[int]*yearFold{}
 	type batch struct {
 		evs []events.Stored
 		dec []decoded
 	}
-	toFold := make(chan batch, 4)
+	var toFold chan batch
 	folded := make(chan struct{})
-	go func() {
-		defer close(folded)
-		for b := range toFold {
-			for i, ev := range b.evs {
-				fo := folds[ev.Year]
-				if fo == nil {
-					fo = &yearFold{y: engine.NewYear(ev.Year)}
-					folds[ev.Year] = fo
+	if end <= uint64(d.foldBudget()) {
+		toFold = make(chan batch, 4)
+		go func() {
+			defer close(folded)
+			for b := range toFold {
+				for i, ev := range b.evs {
+					fo := folds[ev.Year]
+					if fo == nil {
+						fo = &yearFold{y: engine.NewYear(ev.Year)}
+						folds[ev.Year] = fo
+					}
+					fo.y.Apply(ev, b.dec[i].p, b.dec[i].err)
+					fo.upto = ev.Seq
 				}
-				fo.y.Apply(ev, b.dec[i].p, b.dec[i].err)
-				fo.upto = ev.Seq
 			}
-		}
-	}()
+		}()
+	}
 	foldDone := func() {
 		if toFold != nil {
 			close(toFold)
@@ -297,7 +322,9 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 				}
 				last = ev.Seq
 			}
-			toFold <- batch{evs, dec}
+			if toFold != nil {
+				toFold <- batch{evs, dec}
+			}
 			if d.beforeCommit != nil {
 				if err := d.beforeCommit(n); err != nil {
 					return 0, err

@@ -175,11 +175,21 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 	if _, err := live.RefreshResults(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
+	want := mustDump(t, live)
+	// A stream larger than the fold budget: every year is read back.
+	sqlite.FoldBudget(40)
+	small := openDB(t, "")
+	_, err := small.Rebuild(testCtx(t), st, 0, nil)
+	sqlite.FoldBudget(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameDump(t, "rebuild of a stream over the fold budget vs catch-up", mustDump(t, small), want)
 	db := openDB(t, "")
 	if _, err := db.Rebuild(testCtx(t), st, 0, nil); err != nil {
 		t.Fatal(err)
 	}
-	sameDump(t, "rebuild vs catch-up", mustDump(t, db), mustDump(t, live))
+	sameDump(t, "rebuild vs catch-up", mustDump(t, db), want)
 	for _, y := range []int{2023, 2024} {
 		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, replay.Point{}))
 	}
