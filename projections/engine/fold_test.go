@@ -33,8 +33,11 @@ func schemeEvent(t testing.TB, path string) events.Stored {
 	return ev(t, "00scheme", events.AggScheme, &events.SchemeDefined{Source: string(src)})
 }
 
-func TestFoldAppliesCorrectionsAndLiftedVetoes(t *testing.T) {
-	evs := []events.Stored{
+// foldFixture is a year of corrections (of corrections), vetoes imposed and
+// lifted, conditions, a deduction, a cadre, a decision and a fact of an
+// unknown unit (a warning).
+func foldFixture(t *testing.T) []events.Stored {
+	return []events.Stored{
 		schemeEvent(t, "testdata/zhashui-2022.yaml"),
 		ev(t, "01", "unit.t1", &events.ScoreRecorded{Indicator: "gdp", Part: "actual", Value: "50"}),
 		ev(t, "02", "unit.t1", &events.ScoreCorrected{Supersedes: "01", Value: "90"}),
@@ -52,6 +55,10 @@ func TestFoldAppliesCorrectionsAndLiftedVetoes(t *testing.T) {
 		ev(t, "14", events.AggYear, &events.GradeDecided{Kind: "unit", Subject: "t2", Grade: "一般", Proposed: "良好", Override: true}),
 		ev(t, "15", "unit.t9", &events.ScoreRecorded{Indicator: "gdp", Part: "actual", Value: "1"}),
 	}
+}
+
+func TestFoldAppliesCorrectionsAndLiftedVetoes(t *testing.T) {
+	evs := foldFixture(t)
 	f, err := Fold(nil, evs)
 	if err != nil {
 		t.Fatal(err)

@@ -43,25 +43,9 @@ func sameAsCompute(t *testing.T, label string, evs []events.Stored) {
 
 func TestYearFoldEqualsCompute(t *testing.T) {
 	t.Run("corrections, vetoes, decisions and an unplaceable fact", func(t *testing.T) {
-		evs := []events.Stored{
-			schemeEvent(t, "testdata/zhashui-2022.yaml"),
-			ev(t, "01", "unit.t1", &events.ScoreRecorded{Indicator: "gdp", Part: "actual", Value: "50"}),
-			ev(t, "02", "unit.t1", &events.ScoreCorrected{Supersedes: "01", Value: "90"}),
-			ev(t, "03", "unit.t1", &events.ScoreCorrected{Supersedes: "02", Value: "95"}),
-			ev(t, "04", "unit.t1", &events.TargetAdjusted{Indicator: "gdp", Target: "95", ApprovalRef: "委-1"}),
-			ev(t, "05", "unit.t2", &events.VetoImposed{Area: "key_work"}),
-			ev(t, "06", "unit.t2", &events.VetoLifted{Veto: "05"}),
-			ev(t, "07", "unit.t3", &events.VetoImposed{Area: "key_work"}),
-			ev(t, "08", "unit.t1", &events.ConditionFlagged{Condition: "npc_unsatisfactory"}),
-			ev(t, "09", "unit.t1", &events.ConditionCleared{Condition: "npc_unsatisfactory"}),
-			ev(t, "10", "unit.t4", &events.DeductionApplied{Item: "criticism", Level: "city", Matter: "x"}),
-			ev(t, "11", "cadre.k1", &events.CadreRegistered{Name: "张三", Unit: "t1", Class: "principal"}),
-			ev(t, "12", "cadre.k1", &events.CadreScoreRecorded{Component: "superior", Value: "80"}),
-			ev(t, "13", "cadre.k1", &events.ScoreCorrected{Supersedes: "12", Value: "85"}),
-			ev(t, "14", events.AggYear, &events.GradeDecided{Kind: "unit", Subject: "t2", Grade: "一般", Proposed: "良好", Override: true}),
-			ev(t, "15", "unit.t9", &events.ScoreRecorded{Indicator: "gdp", Part: "actual", Value: "1"}), // a warning
-			ev(t, "16", "unit.t1", &events.ScoreCorrected{Supersedes: "nope", Value: "1"}),              // a warning
-		}
+		evs := append(foldFixture(t),
+			ev(t, "16", "unit.t1", &events.ScoreCorrected{Supersedes: "nope", Value: "1"})) // a warning
+
 		sameAsCompute(t, "fixture", evs)
 	})
 	t.Run("random years, in several orders", func(t *testing.T) {
