@@ -678,17 +678,15 @@ func (s *Store) multiLast(ctx context.Context, subjects []string, upTo uint64, o
 		return fail(err)
 	}
 	for {
-		var m *nats.Msg
-		select {
-		case m = <-ch:
-		case <-ctx.Done():
-			return fail(ctx.Err())
+		m, err := directReply(ctx, ch)
+		if err != nil {
+			return fail(err)
 		}
 		switch st := m.Header.Get("Status"); st {
 		case "": // the last message of one subject
-			seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+			seq, err := directSeq(m)
 			if err != nil {
-				return fail(fmt.Errorf("bad sequence header: %w", err))
+				return fail(err)
 			}
 			out[m.Header.Get(jetstream.SubjectHeader)] = seq
 		case "204": // end of the answer, with the sequence it is as of
@@ -745,6 +743,25 @@ func (s *Store) LoadFrom(ctx context.Context, subject string, fromSeq uint64) ([
 	return s.loadDirect(ctx, subject, fromSeq)
 }
 
+// directReply waits for the next message of a batched direct get's answer.
+func directReply(ctx context.Context, ch <-chan *nats.Msg) (*nats.Msg, error) {
+	select {
+	case m := <-ch:
+		return m, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// directSeq is the stream sequence of a message in a direct get's answer.
+func directSeq(m *nats.Msg) (uint64, error) {
+	seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad sequence header: %w", err)
+	}
+	return seq, nil
+}
+
 // directBatch is how many messages one batched direct get asks for.
 const directBatch = 1000
 
@@ -776,17 +793,15 @@ func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]S
 		}
 	page:
 		for {
-			var m *nats.Msg
-			select {
-			case m = <-ch:
-			case <-ctx.Done():
-				return fail(ctx.Err())
+			m, err := directReply(ctx, ch)
+			if err != nil {
+				return fail(err)
 			}
 			switch st := m.Header.Get("Status"); st {
 			case "": // a message
-				seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+				seq, err := directSeq(m)
 				if err != nil {
-					return fail(fmt.Errorf("bad sequence header: %w", err))
+					return fail(err)
 				}
 				if end != 0 && seq > end {
 					return out, nil
