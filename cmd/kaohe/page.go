@@ -31,8 +31,8 @@ func (p publicPage) handler() http.Handler {
 	return mux
 }
 
-// yearPublications reads a year's publications and the results of each
-// from the projections.
+// publications reads a year's publications from the projections' events
+// index.
 func (p publicPage) publications(ctx context.Context, year int) ([]replay.Published, error) {
 	evs, err := p.db.YearEvents(ctx, year, sqlite.Point{})
 	if err != nil {
@@ -72,7 +72,11 @@ func (p publicPage) year(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pubs, err := p.publications(r.Context(), year)
-	if err != nil || len(pubs) == 0 {
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if len(pubs) == 0 {
 		http.Error(w, fmt.Sprintf("%d年度考核结果尚未公布 (no publication for %d)", year, year), http.StatusNotFound)
 		return
 	}

@@ -62,9 +62,6 @@ func parseTime(s string, endOfDay bool) (time.Time, error) {
 // from the projections' events index, so the cost is one year's events
 // whatever the stream's size. kaohe verify recomputes from the stream itself.
 func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*engine.Results, error) {
-	if err := m.Open(ctx); err != nil {
-		return nil, err
-	}
 	db, err := m.projections(ctx)
 	if err != nil {
 		return nil, err

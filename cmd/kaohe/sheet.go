@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -167,7 +168,7 @@ func writeScoreSheet(path string, f *engine.Facts, a events.Actor, rows []sheetR
 // the same value or an empty cell → nothing. Command ids are the file's
 // hash and the row, so submitting the same file again writes nothing.
 func (m *Main) readScoreSheet(ctx context.Context, path string, data []byte) ([]commands.Command, error) {
-	x, err := excelize.OpenReader(strings.NewReader(string(data)))
+	x, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, usageError{fmt.Sprintf("%s: not a readable Excel workbook: %v", path, err)}
 	}
