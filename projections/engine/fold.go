@@ -62,9 +62,7 @@ func (fo *Folder) Facts() (*Facts, error) {
 	}
 	f := NewFacts(fo.scheme)
 	for i, e := range fo.events {
-		if err := f.apply(e, fo.decoded[i]); err != nil {
-			f.Warnings = append(f.Warnings, fmt.Sprintf("event %s (%s on %s): %v", e.ID, e.Type, e.Aggregate, err))
-		}
+		f.place(e, fo.decoded[i])
 	}
 	return f, nil
 }
@@ -79,6 +77,14 @@ func Fold(sc *scheme.Scheme, evs []events.Stored) (*Facts, error) {
 		}
 	}
 	return fo.Facts()
+}
+
+// place applies one decoded event; a fact the scheme cannot place becomes
+// a warning, never a silent drop.
+func (f *Facts) place(e events.Stored, p any) {
+	if err := f.apply(e, p); err != nil {
+		f.Warnings = append(f.Warnings, fmt.Sprintf("event %s (%s on %s): %v", e.ID, e.Type, e.Aggregate, err))
+	}
 }
 
 // apply places one decoded event.

@@ -57,10 +57,7 @@ func (y *Year) Apply(e events.Stored, p any, perr error) bool {
 	if y.facts == nil {
 		return y.stop(fmt.Sprintf("event %s comes before the scheme", e.ID))
 	}
-	// As Folder.Facts: a fact the scheme cannot place is a warning.
-	if err := y.facts.apply(e, p); err != nil {
-		y.facts.Warnings = append(y.facts.Warnings, fmt.Sprintf("event %s (%s on %s): %v", e.ID, e.Type, e.Aggregate, err))
-	}
+	y.facts.place(e, p)
 	return true
 }
 
