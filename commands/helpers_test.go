@@ -41,7 +41,7 @@ func openStore(tb testing.TB, dir string, window time.Duration) *events.Store {
 	if dir == "" {
 		dir = tb.TempDir()
 	}
-	st, err := events.Open(testCtx(tb), events.Config{DataDir: dir, DuplicateWindow: window})
+	st, err := events.Open(testCtx(tb), events.Config{DataDir: dir, DuplicateWindow: window, Create: true})
 	if err != nil {
 		tb.Fatalf("events.Open: %v", err)
 	}

@@ -93,7 +93,7 @@ func TestReplicatedStreamOnACluster(t *testing.T) {
 	var s *Store
 	checkFor(t, 20*time.Second, 100*time.Millisecond, func() error {
 		var err error
-		s, err = Open(ctx, Config{URL: srvs[0].ClientURL(), Replicas: 3, NATSOptions: []nats.Option{nats.Name("kaohe-cluster-test")}})
+		s, err = Open(ctx, Config{URL: srvs[0].ClientURL(), Replicas: 3, Create: true, NATSOptions: []nats.Option{nats.Name("kaohe-cluster-test")}})
 		return err
 	})
 	t.Cleanup(s.Close)

@@ -40,7 +40,7 @@ func mustOpen(tb testing.TB, dir string, mod ...func(*Config)) *Store {
 	if dir == "" {
 		dir = tb.TempDir()
 	}
-	cfg := Config{DataDir: dir, DuplicateWindow: 30 * time.Second}
+	cfg := Config{DataDir: dir, DuplicateWindow: 30 * time.Second, Create: true}
 	for _, m := range mod {
 		m(&cfg)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -60,7 +61,43 @@ var (
 	ErrInvalidEvent = errors.New("events: invalid event")
 	// ErrStreamConfig: an existing stream is not configured as a ledger.
 	ErrStreamConfig = errors.New("events: stream not configured as a ledger")
+	// ErrNoLedger: the stream does not exist and Config.Create was not set.
+	ErrNoLedger = errors.New("events: no ledger here")
+	// ErrServerTooOld: the external server cannot write atomic batches.
+	ErrServerTooOld = errors.New("events: NATS server too old")
 )
+
+// NoLedgerError: Open found no stream and was not asked to create one.
+// errors.Is(err, ErrNoLedger) is true.
+type NoLedgerError struct {
+	Stream string
+	Where  string // "data directory D" or "the NATS server at URL"
+}
+
+func (e *NoLedgerError) Error() string {
+	return fmt.Sprintf("events: no ledger here: stream %s does not exist on %s", e.Stream, e.Where)
+}
+
+// Is makes errors.Is(err, ErrNoLedger) true.
+func (e *NoLedgerError) Is(target error) bool { return target == ErrNoLedger }
+
+// MinServerVersion is the oldest nats-server that can hold the ledger:
+// 2.12 brought atomic batch publish, which every multi-event append needs.
+const MinServerVersion = "2.12.0"
+
+// ServerVersionError: the external server is older than MinServerVersion.
+// errors.Is(err, ErrServerTooOld) is true.
+type ServerVersionError struct {
+	URL     string
+	Version string
+}
+
+func (e *ServerVersionError) Error() string {
+	return fmt.Sprintf("events: the NATS server at %s is version %s; kaohe needs nats-server %s or later (atomic batch publish)", e.URL, e.Version, MinServerVersion)
+}
+
+// Is makes errors.Is(err, ErrServerTooOld) true.
+func (e *ServerVersionError) Is(target error) bool { return target == ErrServerTooOld }
 
 // ConflictError reports a failed optimistic concurrency check.
 // errors.Is(err, ErrConflict) is true.
@@ -127,6 +164,10 @@ type Config struct {
 	Stream          string        // stream name; default "KAOHE"
 	Replicas        int           // stream replicas when creating it; default 1
 	DuplicateWindow time.Duration // Nats-Msg-Id dedupe window; default 2m
+	// Create the stream when it does not exist. Only `kaohe init` (and the
+	// demo on an empty data directory) set it: a ledger that disappeared
+	// must be an error (NoLedgerError), never silently a new empty one.
+	Create bool
 
 	Embedded    EmbeddedOptions // embedded server options (fsync, listener)
 	NATSOptions []nats.Option   // extra connection options (credentials, TLS, error handler)
@@ -154,11 +195,23 @@ type Store struct {
 	name   string
 	direct bool      // AllowDirect on the stream: last-message reads use direct get
 	emb    *Embedded // nil when connected to an external server
+	lock   *dirLock  // the data directory's lock, held while emb runs
+	// destructive lists the stream-destroying API subjects an external
+	// server let this user publish to (checked at Open).
+	destructive []string
+	created     bool // Open created the stream
 }
 
-// Open connects (starting the embedded server when cfg.URL is empty) and
-// creates the stream if it does not exist. An existing stream is checked,
-// never updated: a StreamConfigError if it is not append-only.
+// Open connects and checks the stream: an existing stream is checked,
+// never updated (a StreamConfigError if it is not append-only); a missing
+// one is created only with cfg.Create, otherwise Open fails with a
+// NoLedgerError.
+//
+// With cfg.URL empty it runs the embedded server on cfg.DataDir, holding
+// the directory's lock (LockFile) until Close: a second process, or a
+// second Open in this one, gets a LockedError. With cfg.URL it refuses a
+// server older than MinServerVersion (ServerVersionError) and checks
+// whether the user may delete or purge streams (DestructiveAPIs).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg = cfg.withDefaults()
 	if strings.ContainsAny(cfg.Stream, ". *>\t\r\n") {
@@ -170,7 +223,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if cfg.DataDir == "" {
 			return nil, errors.New("events: Config needs a URL or a DataDir")
 		}
-		if s.emb, err = StartEmbedded(filepath.Join(cfg.DataDir, "nats"), cfg.Embedded); err != nil {
+		store := filepath.Join(cfg.DataDir, "nats")
+		if _, serr := os.Stat(store); !cfg.Create && errors.Is(serr, os.ErrNotExist) {
+			// Nothing was ever stored here: say so without leaving a
+			// server's directories behind in a mistyped --data.
+			return nil, &NoLedgerError{Stream: cfg.Stream, Where: "data directory " + cfg.DataDir}
+		}
+		if s.lock, err = lockDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		if s.emb, err = StartEmbedded(store, cfg.Embedded); err != nil {
+			s.Close()
 			return nil, err
 		}
 		s.nc, err = s.emb.Connect(cfg.NATSOptions...)
@@ -178,6 +241,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.nc, err = nats.Connect(cfg.URL, cfg.NATSOptions...)
 		if err != nil {
 			err = fmt.Errorf("events: connect %s: %w", cfg.URL, err)
+		} else {
+			err = checkServerVersion(cfg.URL, s.nc.ConnectedServerVersion())
 		}
 	}
 	if err != nil {
@@ -191,6 +256,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err = s.ensureStream(ctx, cfg); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.emb == nil {
+		s.destructive = probeDestructive(ctx, s.nc)
 	}
 	return s, nil
 }
@@ -218,9 +286,18 @@ func StreamConfig(cfg Config) jetstream.StreamConfig {
 func (s *Store) ensureStream(ctx context.Context, cfg Config) error {
 	st, err := s.js.Stream(ctx, s.name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if !cfg.Create {
+			where := "the NATS server at " + cfg.URL
+			if cfg.URL == "" {
+				where = "data directory " + cfg.DataDir
+			}
+			return &NoLedgerError{Stream: s.name, Where: where}
+		}
+		s.created = true
 		st, err = s.js.CreateStream(ctx, StreamConfig(cfg))
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			// Another process created it between our look-up and create.
+			s.created = false
 			st, err = s.js.Stream(ctx, s.name)
 		}
 	}
@@ -274,7 +351,8 @@ func checkStreamConfig(c jetstream.StreamConfig) error {
 	return nil
 }
 
-// Close closes the connection and, when embedded, shuts the server down.
+// Close closes the connection and, when embedded, shuts the server down
+// and then releases the data directory's lock.
 func (s *Store) Close() {
 	if s.nc != nil {
 		s.nc.Close()
@@ -282,7 +360,17 @@ func (s *Store) Close() {
 	if s.emb != nil {
 		s.emb.Shutdown()
 	}
+	s.lock.unlock()
 }
+
+// Created reports whether Open created the stream (Config.Create).
+func (s *Store) Created() bool { return s.created }
+
+// DestructiveAPIs lists the JetStream API subjects (of DeniedAPISubjects)
+// that the external server let this connection's user publish to: with
+// them the user could delete, purge or reconfigure the ledger stream. Empty
+// for the embedded server, and when the operator denied them all.
+func (s *Store) DestructiveAPIs() []string { return s.destructive }
 
 // Embedded is the in-process server, nil when connected to an external one.
 func (s *Store) Embedded() *Embedded { return s.emb }
@@ -710,6 +798,16 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("events: stream info: %w", err)
 	}
 	return info.State.LastSeq, nil
+}
+
+// Messages is how many messages the stream holds now (after a purge it is
+// 0 while LastSeq stays where it was).
+func (s *Store) Messages(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("events: stream info: %w", err)
+	}
+	return info.State.Msgs, nil
 }
 
 // Load returns every event of one subject (or wildcard filter) in stream

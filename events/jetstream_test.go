@@ -462,7 +462,7 @@ func TestDuplicateMsgID(t *testing.T) {
 func TestRestartKeepsEvents(t *testing.T) {
 	ctx := testCtx(t)
 	dir := t.TempDir()
-	s, err := Open(ctx, Config{DataDir: dir})
+	s, err := Open(ctx, Config{DataDir: dir, Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -653,13 +653,17 @@ func TestEmbeddedListener(t *testing.T) {
 		t.Fatal("not connected over the listener")
 	}
 	// External-URL mode of Open over the same listener, as the app user.
-	s, err := Open(testCtx(t), Config{URL: emb.ClientURL(), NATSOptions: []nats.Option{nats.UserInfo("kaohe", emb.password)}})
+	s, err := Open(testCtx(t), Config{URL: emb.ClientURL(), Create: true, NATSOptions: []nats.Option{nats.UserInfo("kaohe", emb.password)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	if s.Embedded() != nil {
 		t.Fatal("external store reports an embedded server")
+	}
+	// The application user may not delete or purge: nothing to warn about.
+	if d := s.DestructiveAPIs(); len(d) != 0 {
+		t.Fatalf("the restricted user reads as allowed to publish to %v", d)
 	}
 	if _, _, err := appendNext(testCtx(t), t, s, Subject(2024, AggScheme), score{"x", "1"}); err != nil {
 		t.Fatal(err)

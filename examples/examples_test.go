@@ -38,7 +38,7 @@ type submitted struct {
 func submit(t *testing.T, name string, year int) *submitted {
 	t.Helper()
 	ctx := testCtx(t)
-	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir()})
+	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatalf("events.Open: %v", err)
 	}

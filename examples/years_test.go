@@ -17,7 +17,7 @@ import (
 // scheme never changes an earlier year, nor an earlier one a later year.
 func TestEachYearIsScoredByItsOwnScheme(t *testing.T) {
 	ctx := testCtx(t)
-	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir()})
+	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

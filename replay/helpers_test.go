@@ -24,7 +24,7 @@ func testCtx(t *testing.T) context.Context {
 // openStore starts an embedded JetStream server in a temp dir.
 func openStore(t *testing.T) *events.Store {
 	t.Helper()
-	st, err := events.Open(testCtx(t), events.Config{DataDir: t.TempDir()})
+	st, err := events.Open(testCtx(t), events.Config{DataDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -154,7 +154,7 @@ func TestVerifyFailsNamingTheTamperedEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	dst, err := events.Open(ctx, events.Config{DataDir: dir})
+	dst, err := events.Open(ctx, events.Config{DataDir: dir, Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

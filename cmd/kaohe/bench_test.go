@@ -14,7 +14,7 @@ import (
 // through the CLI: the table and the JSON report come out, and --data is
 // never touched. No figure is judged: speed belongs to benchmarks.
 func TestBenchCommand(t *testing.T) {
-	c := newCLI(t)
+	c := emptyCLI(t)
 	report := filepath.Join(t.TempDir(), "bench.json")
 	out := c.ok("bench", "--events", "7000", "--json", report, "--work", t.TempDir())
 	for _, want := range []string{"kaohe bench · 7000 events · 1 county years (2001–2001)", "原始读取 raw read", "全量重建 full rebuild", "% of raw.sync_publish", "审计查询 audit (one unit)"} {
@@ -39,7 +39,7 @@ func TestBenchCommand(t *testing.T) {
 }
 
 func TestBenchCommandRefusesTooFewEvents(t *testing.T) {
-	c := newCLI(t)
+	c := emptyCLI(t)
 	code, _, errs := c.run("bench", "--events", "5000")
 	if code != exitUsage || !strings.Contains(errs, "1 county years need at least 6536 events") {
 		t.Errorf("exit %d, stderr %q; want usage error naming the minimum", code, errs)

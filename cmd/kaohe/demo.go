@@ -20,7 +20,8 @@ func (m *Main) demoCommand() *cobra.Command {
 		Long: `Submit a worked example year (default: 柞水县 2022, examples/zhashui-2022) to
 the ledger under --data: the scheme, a target adjustment, routine and year-end
 scores, a correction, social evaluations, bonuses, deductions, a veto and its
-lifting, cadre scores and the committee's grade decisions. Then print how many
+lifting, cadre scores and the committee's grade decisions (on an empty data
+directory it first creates the ledger, as kaohe init does). Then print how many
 events of each type the year holds and the rankings computed from them.
 Running it again writes nothing: every command is already recorded.`,
 		Args: cobra.NoArgs,
@@ -30,6 +31,10 @@ Running it again writes nothing: every command is already recorded.`,
 				return usageError{"--example: " + err.Error()}
 			}
 			year := cmds[0].Year
+			// The demo starts a ledger on an empty data directory, as
+			// kaohe init would; never on a server (--nats), nor where the
+			// projections remember a lost one (datadir.go).
+			m.create = m.NatsURL == ""
 			if err := m.Open(cmd.Context()); err != nil {
 				return err
 			}

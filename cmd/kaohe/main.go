@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -42,6 +43,7 @@ type Main struct {
 	DataDir  string
 	NatsURL  string
 	Replicas int
+	LockWait time.Duration // how long to wait for a data directory in use (datadir.go)
 	Stdout   io.Writer
 	Stderr   io.Writer
 	Stdin    io.Reader
@@ -49,6 +51,9 @@ type Main struct {
 	store    *events.Store
 	ledger   *commands.Ledger
 	embedded events.EmbeddedOptions // listener of the embedded server (kaohe serve)
+	create   bool                   // Open may create the stream (kaohe init, the demo)
+	serving  bool                   // this is kaohe serve: never a client of another serve
+	served   *served                // the kaohe serve this process is a client of, if any
 }
 
 // Open connects to the event store (the embedded server by default).
@@ -56,7 +61,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.store != nil {
 		return nil
 	}
-	st, err := events.Open(ctx, events.Config{URL: m.NatsURL, DataDir: m.DataDir, Replicas: m.Replicas, Embedded: m.embedded})
+	st, err := m.openStore(ctx)
+	var cf checkFailed
+	if errors.As(err, &cf) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("open the event store: %w", err)
 	}
@@ -121,6 +130,7 @@ func (m *Main) rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&m.DataDir, "data", "./kaohe-data", "data directory: the embedded NATS store and the SQLite projections")
 	root.PersistentFlags().StringVar(&m.NatsURL, "nats", "", "use an existing NATS server or cluster at this URL instead of the embedded one")
 	root.PersistentFlags().IntVar(&m.Replicas, "replicas", 1, "stream replicas (with --nats on a cluster)")
+	root.PersistentFlags().DurationVar(&m.LockWait, "lock-wait", DefaultLockWait, "how long to wait for another kaohe command using --data to finish")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	for _, c := range m.subcommands() {
 		root.AddCommand(c)

@@ -16,7 +16,16 @@ type cli struct {
 	data string
 }
 
+// newCLI is a session on a new ledger (kaohe init has run).
 func newCLI(t *testing.T) *cli {
+	t.Helper()
+	c := emptyCLI(t)
+	c.ok("init")
+	return c
+}
+
+// emptyCLI is a session on an empty data directory, nothing opened yet.
+func emptyCLI(t *testing.T) *cli {
 	t.Helper()
 	c := &cli{t: t, m: &Main{}, data: t.TempDir()}
 	t.Cleanup(c.m.Close)
@@ -148,7 +157,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
-	c := newCLI(t)
+	c := emptyCLI(t)
 	out := c.ok("demo")
 	for _, want := range []string{
 		"309 commands, 309 events written, 0 already recorded",
@@ -179,7 +188,7 @@ func TestDemo(t *testing.T) {
 // A ledger that cannot be reached is an internal error (exit 3) that says
 // what failed, not a rejected input.
 func TestUnreachableNatsIsExit3(t *testing.T) {
-	c := newCLI(t)
+	c := emptyCLI(t)
 	code, _, errs := c.run("--nats", "nats://127.0.0.1:1", "log")
 	if code != exitInternal || !strings.Contains(errs, "open the event store") {
 		t.Fatalf("exit %d, %s", code, errs)

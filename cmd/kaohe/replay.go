@@ -65,6 +65,9 @@ events applied, the rate, and each rebuilt year's results digest.`,
 			if year < 0 {
 				return usageError{"--year must be a year, e.g. 2023"}
 			}
+			if err := m.refuseWhileServed(cmd.Context(), "replay"); err != nil {
+				return err
+			}
 			db, err := m.openProjections(cmd.Context())
 			if err != nil {
 				return err

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -33,12 +34,18 @@ every published version's results JSON, whose SHA-256 is its digest.
 The application user may not delete, purge or reconfigure the stream. Its
 password is $KAOHE_NATS_PASSWORD, or a fresh random one printed at start.
 With --nats URL (an existing server or cluster) serve only keeps the
-projections current. Stops cleanly on Ctrl-C or SIGTERM.`,
+projections current. Stops cleanly on Ctrl-C or SIGTERM.
+
+serve holds the data directory's lock and records its URL and credentials in
+serve.json under --data (mode 0600, removed on a clean stop): other kaohe
+commands with the same --data connect to it as clients and share its
+projections; replay refuses while serve runs (docs/operations.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			password := os.Getenv("KAOHE_NATS_PASSWORD")
+			m.serving = true
 			if m.NatsURL == "" {
 				host, portText, err := net.SplitHostPort(listen)
 				if err != nil {
@@ -71,6 +78,12 @@ projections current. Stops cleanly on Ctrl-C or SIGTERM.`,
 					return err
 				}
 				u.User = url.UserPassword(user, password)
+				// Other kaohe processes on --data find the lock held by
+				// us and connect here instead (datadir.go).
+				if err := writeServeFile(m.DataDir, served{PID: os.Getpid(), URL: emb.ClientURL(), User: user, Password: password}); err != nil {
+					return fmt.Errorf("record where clients reach serve: %w", err)
+				}
+				defer os.Remove(filepath.Join(m.DataDir, serveFile))
 				fmt.Fprintf(m.Stdout, "kaohe serve: ledger %s at %s (data %s)\n", m.store.StreamName(), emb.ClientURL(), m.DataDir)
 				fmt.Fprintf(m.Stdout, "clients: kaohe --nats %s results --year Y\n", u)
 			}

@@ -49,6 +49,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // cannot delete the stream.
 func TestServeFollowsEventsSubmittedThroughNats(t *testing.T) {
 	data := t.TempDir()
+	setup := &cli{t: t, m: &Main{}, data: data}
+	setup.ok("init")
+	setup.m.Close()
 	var out lockedBuffer
 	server := &Main{Stdout: &out, Stderr: &out, Stdin: strings.NewReader("")}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -65,7 +68,7 @@ func TestServeFollowsEventsSubmittedThroughNats(t *testing.T) {
 	waitFor(t, "serve to print its client URL", func() bool { return clientURL.MatchString(out.String()) })
 	url := clientURL.FindStringSubmatch(out.String())[1]
 
-	client := newCLI(t)
+	client := emptyCLI(t)
 	client.ok("--nats", url, "submit", "testdata/mini/year.jsonl")
 
 	db, err := sqlite.Open(filepath.Join(data, projectionsFile))

@@ -9,6 +9,7 @@ import (
 // subcommands lists every kaohe subcommand.
 func (m *Main) subcommands() []*cobra.Command {
 	return []*cobra.Command{
+		m.initCommand(),
 		m.demoCommand(),
 		m.serveCommand(),
 		m.submitCommand(),

@@ -204,7 +204,7 @@ func stream(b *testing.B) *events.Store {
 		if err != nil {
 			b.Fatal(err)
 		}
-		st, err := events.Open(context.Background(), events.Config{DataDir: dir})
+		st, err := events.Open(context.Background(), events.Config{DataDir: dir, Create: true})
 		if err != nil {
 			b.Fatal(err)
 		}

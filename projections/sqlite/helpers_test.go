@@ -27,7 +27,7 @@ func testCtx(tb testing.TB) context.Context {
 // openStore starts an embedded JetStream server in a temp dir.
 func openStore(tb testing.TB) *events.Store {
 	tb.Helper()
-	st, err := events.Open(testCtx(tb), events.Config{DataDir: tb.TempDir()})
+	st, err := events.Open(testCtx(tb), events.Config{DataDir: tb.TempDir(), Create: true})
 	if err != nil {
 		tb.Fatalf("events.Open: %v", err)
 	}

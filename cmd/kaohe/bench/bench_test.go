@@ -89,7 +89,7 @@ func BenchmarkComputeCountyYear(b *testing.B) {
 func openLedger(b *testing.B) (*commands.Ledger, *cmdSet, *County) {
 	b.Helper()
 	ctx := testCtx(b)
-	st, err := events.Open(ctx, events.Config{DataDir: b.TempDir()})
+	st, err := events.Open(ctx, events.Config{DataDir: b.TempDir(), Create: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 // that fsyncs every two minutes instead of before every ack: what the
 // ledger's durability (SyncAlways) costs. Not a ledger setting.
 func (r *run) noSync() error {
-	st, err := events.Open(r.ctx, events.Config{DataDir: filepath.Join(r.dir, "nosync"), Embedded: events.EmbeddedOptions{SyncInterval: 2 * time.Minute}})
+	st, err := events.Open(r.ctx, events.Config{DataDir: filepath.Join(r.dir, "nosync"), Create: true, Embedded: events.EmbeddedOptions{SyncInterval: 2 * time.Minute}})
 	if err != nil {
 		return err
 	}

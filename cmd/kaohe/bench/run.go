@@ -189,7 +189,7 @@ func (r *run) heapProfile(name string) {
 // open starts the embedded server (production setting: SyncAlways) and a
 // second connection for the raw publishes.
 func (r *run) open() error {
-	st, err := events.Open(r.ctx, events.Config{DataDir: filepath.Join(r.dir, "ledger")})
+	st, err := events.Open(r.ctx, events.Config{DataDir: filepath.Join(r.dir, "ledger"), Create: true})
 	if err != nil {
 		return err
 	}

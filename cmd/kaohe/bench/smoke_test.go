@@ -66,7 +66,7 @@ func TestSmoke(t *testing.T) {
 // running facts, so this also checks they match engine.Fold).
 func TestGeneratedLedgerVerifies(t *testing.T) {
 	ctx := testCtx(t)
-	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir()})
+	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

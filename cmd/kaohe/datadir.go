@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/sqlite"
+)
+
+// One ledger, one server (docs/operations.md). The process that runs the
+// embedded server on --data holds the directory's lock (events.LockFile).
+// `kaohe serve` also writes serveFile, saying where clients reach it; any
+// other process finding the lock held by serve connects to it as a client,
+// and one finding it held by a short-lived command (submit, demo, replay…)
+// waits up to --lock-wait for it, then fails naming the holder.
+
+// serveFile is where `kaohe serve` records its client URL and credentials,
+// mode 0600: the data directory is local, and whoever may read it may
+// read the store's files anyway.
+const serveFile = "serve.json"
+
+// DefaultLockWait is how long a command waits for a short-lived holder.
+const DefaultLockWait = 30 * time.Second
+
+// served is the content of serveFile.
+type served struct {
+	PID      int    `json:"pid"`
+	URL      string `json:"url"`
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+// writeServeFile records where serve's clients connect (atomically: a
+// reader sees the old file or the whole new one).
+func writeServeFile(dir string, s served) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, serveFile+".*") // mode 0600
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, serveFile))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// readServeFile reads serveFile if the serve that wrote it is pid, the
+// process holding the lock now; a file left by a killed serve is stale.
+func readServeFile(dir string, pid int) (served, bool) {
+	var s served
+	b, err := os.ReadFile(filepath.Join(dir, serveFile))
+	if err != nil || json.Unmarshal(b, &s) != nil {
+		return served{}, false
+	}
+	return s, pid != 0 && s.PID == pid && s.URL != ""
+}
+
+// openStore opens the ledger for Main.Open: the embedded server on --data
+// (waiting for the directory's lock, or becoming a client of the serve
+// holding it), or --nats. Then the checks that a ledger was not lost.
+func (m *Main) openStore(ctx context.Context) (*events.Store, error) {
+	cp, cpErr := sqlite.ReadCheckpoint(ctx, filepath.Join(m.DataDir, projectionsFile))
+	if cpErr != nil {
+		cp = 0 // a damaged file says nothing; its own checks report it
+	}
+	cfg := events.Config{URL: m.NatsURL, DataDir: m.DataDir, Replicas: m.Replicas, Embedded: m.embedded,
+		// Creating is for `kaohe init` and the demo, and never where the
+		// projections remember events: that stream was lost, not new.
+		Create: m.create && cp == 0}
+	st, err := m.openLocked(ctx, cfg)
+	if err != nil {
+		var nle *events.NoLedgerError
+		var ve *events.ServerVersionError
+		switch {
+		case errors.As(err, &nle) && cp > 0:
+			return nil, m.lostLedger(nle.Stream, nle.Where, "does not exist", cp)
+		case errors.As(err, &nle):
+			return nil, checkFailed{fmt.Sprintf("no ledger here: stream %s does not exist on %s: run kaohe init", nle.Stream, nle.Where)}
+		case errors.As(err, &ve):
+			return nil, checkFailed{strings.TrimPrefix(err.Error(), "events: ")}
+		}
+		return nil, err
+	}
+	if st.Embedded() != nil && !m.serving {
+		// We hold the lock: a serveFile here was left by a serve that
+		// was killed (a clean stop removes it).
+		os.Remove(filepath.Join(m.DataDir, serveFile))
+	}
+	if d := st.DestructiveAPIs(); len(d) > 0 {
+		fmt.Fprintf(m.Stderr, `kaohe: WARNING ─────────────────────────────────────────────────────────
+kaohe: the NATS user at %s may publish to %s:
+kaohe: it could delete, purge or reconfigure the ledger stream %s, and every
+kaohe: event with it. Deny these subjects to kaohe's user on that server
+kaohe: (docs/operations.md, "External server permissions").
+kaohe: ─────────────────────────────────────────────────────────────────
+`, m.NatsURL, strings.Join(d, ", "), st.StreamName())
+	}
+	if cp > 0 {
+		n, err := st.Messages(ctx)
+		if err == nil && n == 0 {
+			where := "data directory " + m.DataDir
+			if cfg.URL != "" || m.served != nil {
+				where = "the NATS server at " + m.storeURL()
+			}
+			st.Close()
+			return nil, m.lostLedger(st.StreamName(), where, "is empty", cp)
+		}
+	}
+	return st, nil
+}
+
+// lostLedger is the alarm for a stream that is gone or emptied although the
+// projections applied events from it: never a fresh start.
+func (m *Main) lostLedger(stream, where, state string, cp uint64) error {
+	return checkFailed{fmt.Sprintf(`ALARM — LEDGER LOST: stream %s %s on %s, but the projections
+(%s) applied its events up to seq %d. The events were deleted or purged, or
+this is the wrong server or data directory. kaohe will not start a new ledger in
+its place: restore the stream from a backup and run kaohe verify
+(docs/operations.md)`, stream, state, where, filepath.Join(m.DataDir, projectionsFile), cp)}
+}
+
+// storeURL is where the store was reached: --nats, or the serve found.
+func (m *Main) storeURL() string {
+	if m.served != nil {
+		return m.served.URL
+	}
+	return m.NatsURL
+}
+
+// openLocked opens cfg; with the embedded server, it waits for the data
+// directory's lock or connects to the serve holding it.
+func (m *Main) openLocked(ctx context.Context, cfg events.Config) (*events.Store, error) {
+	deadline := time.Now().Add(m.LockWait)
+	told := false
+	for {
+		st, err := events.Open(ctx, cfg)
+		var le *events.LockedError
+		if cfg.URL != "" || !errors.As(err, &le) {
+			return st, err
+		}
+		if s, ok := readServeFile(m.DataDir, le.Holder.PID); ok {
+			if m.serving {
+				return nil, checkFailed{fmt.Sprintf("data directory %s is already served by kaohe serve (pid %d) at %s", m.DataDir, s.PID, s.URL)}
+			}
+			// A long-running server owns the store: be its client, as
+			// with --nats.
+			m.served = &s
+			cfg.URL = s.URL
+			cfg.NATSOptions = append(cfg.NATSOptions[:len(cfg.NATSOptions):len(cfg.NATSOptions)], nats.UserInfo(s.User, s.Password))
+			return events.Open(ctx, cfg)
+		}
+		if !time.Now().Before(deadline) {
+			return nil, checkFailed{fmt.Sprintf("data directory %s is in use by kaohe %s; gave up after waiting %s (--lock-wait). "+
+				"One ledger, one server: wait for it to finish, or run kaohe serve and let other commands connect to it",
+				m.DataDir, le.Holder, m.LockWait)}
+		}
+		if !told {
+			fmt.Fprintf(m.Stderr, "kaohe: data directory %s is in use by %s; waiting up to %s (--lock-wait)\n", m.DataDir, le.Holder, m.LockWait)
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// refuseWhileServed stops a command that replaces the projections file
+// (replay) when a kaohe serve holds --data: serve keeps the file open and
+// applies every new event to it, so a file swapped under it would leave
+// serve (and its 公示 pages) on the old one. Queries share the file safely:
+// every write transaction re-reads the checkpoint under SQLite's lock.
+func (m *Main) refuseWhileServed(ctx context.Context, what string) error {
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	if m.served == nil {
+		return nil
+	}
+	return checkFailed{fmt.Sprintf("kaohe serve (pid %d) is running on %s and its projections follow the stream: stop it, run kaohe %s, then start serve again", m.served.PID, m.DataDir, what)}
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func (m *Main) initCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "init",
+		Short: "create the ledger's stream under --data (or on --nats) — 初始化",
+		Long: `Create the ledger: the append-only stream (KAOHE) on the embedded server
+under --data, or on the server at --nats. Every other command refuses a data
+directory or server without it ("no ledger here: run kaohe init"), so a stream
+that was deleted is never silently replaced by an empty one. Running init on
+an existing ledger changes nothing and says so. Where the projections under
+--data remember events but the stream is gone, init refuses: restore the
+stream from a backup (docs/operations.md).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m.create = true
+			if err := m.Open(cmd.Context()); err != nil {
+				return err
+			}
+			where := "data directory " + m.DataDir
+			if u := m.storeURL(); u != "" {
+				where = "the NATS server at " + u
+			}
+			if !m.store.Created() {
+				n, err := m.store.Messages(cmd.Context())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(m.Stdout, "already initialised: stream %s on %s holds %d events; nothing changed\n", m.store.StreamName(), where, n)
+				return nil
+			}
+			fmt.Fprintf(m.Stdout, "初始化 initialised: stream %s created on %s\n", m.store.StreamName(), where)
+			fmt.Fprintln(m.Stdout, "Next: kaohe submit FILE (docs/commands.md), or kaohe serve to share the ledger")
+			return nil
+		},
+	}
+}
