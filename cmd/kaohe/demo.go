@@ -35,6 +35,7 @@ Running it again writes nothing: every command is already recorded.`,
 			// kaohe init would; never on a server (--nats), nor where the
 			// projections remember a lost one (datadir.go).
 			m.create = m.NatsURL == ""
+			defer func() { m.create = false }()
 			if err := m.Open(cmd.Context()); err != nil {
 				return err
 			}

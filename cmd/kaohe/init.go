@@ -20,6 +20,8 @@ stream from a backup (docs/operations.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m.create = true
+			defer func() { m.create = false }()
+			wasOpen := m.store != nil // a session (tests) that opened it before
 			if err := m.Open(cmd.Context()); err != nil {
 				return err
 			}
@@ -27,7 +29,7 @@ stream from a backup (docs/operations.md).`,
 			if u := m.storeURL(); u != "" {
 				where = "the NATS server at " + u
 			}
-			if !m.store.Created() {
+			if wasOpen || !m.store.Created() {
 				n, err := m.store.Messages(cmd.Context())
 				if err != nil {
 					return err
