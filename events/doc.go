@@ -8,8 +8,11 @@
 //
 // # Stream
 //
-// One stream holds every year. Open creates it when missing; when it
-// exists Open checks it (StreamConfigError) and never updates it.
+// One stream holds every year. Open creates it only when Config.Create is
+// set (kaohe init, the demo on an empty data directory); otherwise a
+// missing stream is a NoLedgerError, so a deleted ledger is never silently
+// replaced by an empty one. When it exists Open checks it
+// (StreamConfigError) and never updates it.
 //
 //	name                 KAOHE (Config.Stream)
 //	subjects             kaohe.>
@@ -32,7 +35,19 @@
 // $JS.API.STREAM.MSG.DELETE.>, $JS.API.STREAM.UPDATE.>,
 // $JS.API.ACCOUNT.PURGE.>); such a request gets no reply, only a
 // permissions violation on the connection. Against an external server
-// (Config.URL) the operator must grant the same restricted permissions.
+// (Config.URL) the operator must grant the same restricted permissions;
+// Open probes them with requests naming a stream that does not exist and
+// reports the ones answered (Store.DestructiveAPIs). It also refuses a
+// server older than MinServerVersion (no atomic batches).
+//
+// # Data directory
+//
+// The embedded server stores under Config.DataDir/nats. The process running
+// it holds an exclusive flock on DataDir/kaohe.lock (LockFile), which names
+// the holder as JSON ({"pid","command","since"}), from before the server
+// starts until after it has shut down: a second Open on the directory, in
+// any process, gets a LockedError instead of a second server on the same
+// store. The kernel drops the lock when its process dies.
 //
 // # Subjects
 //
