@@ -46,6 +46,7 @@ func TestCLILogFilters(t *testing.T) {
 		}
 		return out
 	}
+	ok("init")
 	ok("submit", filepath.Join("zhashui-2022", "year.jsonl"))
 
 	type line struct {

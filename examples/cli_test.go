@@ -61,6 +61,7 @@ func TestCLISubmitAndResults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			kaohe("init")
 			out := kaohe("submit", filepath.Join(ex.name, "year.jsonl"))
 			if want := strconv.Itoa(len(cmds)) + " events written"; !strings.Contains(out, want) {
 				t.Fatalf("submit: %q lacks %q", out, want)

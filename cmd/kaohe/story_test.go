@@ -21,7 +21,7 @@ import (
 // one; jyj takes the other and pushes czj (decided 优秀 in v1) out of the
 // quota: the committee decides again (czj 良好) in the resolution.
 func TestREADMEStoryOnTheDemoYear(t *testing.T) {
-	c := newCLI(t)
+	c := emptyCLI(t) // the walk-through starts with kaohe demo on an empty directory
 	const ex = "../../examples/zhashui-2022/"
 	c.ok("demo")
 
