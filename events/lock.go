@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -65,11 +64,9 @@ func lockDir(dir string) (*dirLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("events: lock file: %w", err)
 	}
-	// flock, not fcntl locks: a flock belongs to the open file, so a second
-	// Open in the same process is refused too (fcntl locks are per process).
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLock(f); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errWouldBlock) {
 			h, _ := ReadLockHolder(dir)
 			return nil, &LockedError{Dir: dir, Holder: h}
 		}
