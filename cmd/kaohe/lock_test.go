@@ -206,6 +206,12 @@ func TestOneServerPerDataDirectory(t *testing.T) {
 		files := map[string]int{"a": 100, "b": 100, "c": 100}
 		p.submitAll(files)
 		p.checkAll(files) // log and verify are clients of serve as well
+		if out := p.ok("init"); !strings.Contains(out, "already initialised: stream KAOHE on the NATS server at nats://127.0.0.1:") {
+			t.Fatalf("init beside serve: %s", out)
+		}
+		if code, _, errs := p.run("serve", "--listen", "127.0.0.1:0"); code != exitRejected || !strings.Contains(errs, fmt.Sprintf("already served by kaohe serve (pid %d)", serve.Process.Pid)) {
+			t.Fatalf("a second serve: exit %d, %s", code, errs)
+		}
 		if code, _, errs := p.run("replay"); code != exitRejected || !strings.Contains(errs, fmt.Sprintf("kaohe serve (pid %d) is running", serve.Process.Pid)) {
 			t.Fatalf("replay while serve runs: exit %d, %s", code, errs)
 		}
