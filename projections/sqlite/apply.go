@@ -53,7 +53,7 @@ type applier struct {
 	pending []any     // events rows not yet inserted, eventCols values each
 	direct  *inserter // a full rebuild inserts them through the driver
 
-	heads       map[string]events.Head     // chain heads read or moved in this transaction (quarantine.go)
+	heads       map[string]events.Head    // chain heads read or moved in this transaction (quarantine.go)
 	quarantined []*events.QuarantineError // a full rebuild's quarantined messages, for scoring
 }
 
