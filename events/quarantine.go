@@ -46,9 +46,12 @@ func (e *QuarantineError) Error() string {
 // Is makes errors.Is(err, ErrQuarantined) true.
 func (e *QuarantineError) Is(target error) bool { return target == ErrQuarantined }
 
+// QuarantineWarningPrefix starts every Warning.
+const QuarantineWarningPrefix = "已隔离 quarantined: "
+
 // Warning is the line a year's results carry for the quarantined event.
 func (e *QuarantineError) Warning() string {
-	return fmt.Sprintf("已隔离 quarantined: stream seq %d on %s (%s: %s), excluded from scoring; kaohe quarantine lists it", e.Seq, e.Subject, e.Reason, e.Detail)
+	return fmt.Sprintf(QuarantineWarningPrefix+"stream seq %d on %s (%s: %s), excluded from scoring; kaohe quarantine lists it", e.Seq, e.Subject, e.Reason, e.Detail)
 }
 
 // Head is where an aggregate's chain ends: its last accepted event (zero
