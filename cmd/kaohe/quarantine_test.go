@@ -141,10 +141,18 @@ func TestOneJunkMessageStopsNothing(t *testing.T) {
 				}
 			}
 
+			// A publication covers the warning; verify recomputes it.
+			client.ok(via("publish", "--year", "2022")...)
+			if got := client.ok(via("diff", "--year", "2022")...); !strings.Contains(got, "nothing moved") {
+				t.Fatalf("diff from the publication to now moves something:\n%s", got)
+			}
 			code, vout, verr := client.run(via("verify")...)
 			mark := fmt.Sprintf("[quarantined] seq %d on kaohe.2022.unit.t1: %s", seq, tc.reason)
 			if code != exitRejected || !strings.Contains(vout, mark) || !strings.Contains(verr, "quarantined") {
 				t.Fatalf("verify: exit %d, want 1 listing %q\n%s\n%s", code, mark, vout, verr)
+			}
+			if strings.Contains(vout, "[publication]") || !strings.Contains(vout, "— ok") {
+				t.Fatalf("verify does not find the publication of a year with junk intact:\n%s", vout)
 			}
 			if tc.reason != events.ReasonBrokenChain && strings.Contains(vout, "[chain]") {
 				t.Fatalf("verify found a broken chain besides the junk (the next command did not link to the last accepted event):\n%s", vout)
