@@ -54,6 +54,8 @@ type applier struct {
 	direct  *inserter // a full rebuild inserts them through the driver
 
 	heads       map[string]events.Head    // chain heads read or moved in this transaction (quarantine.go)
+	moved       map[string]bool           // subjects whose head this transaction moved
+	getHead     *sql.Stmt                 // prepared on first use
 	quarantined []*events.QuarantineError // a full rebuild's quarantined messages, for scoring
 }
 
@@ -84,7 +86,7 @@ func valuesList(rows, cols int) string {
 // newApplier prepares the statements of a transaction. With f (a full
 // rebuild), facts and entries are in f and never looked up in the file.
 func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) {
-	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]events.Head{}}
+	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]events.Head{}, moved: map[string]bool{}}
 	if f != nil {
 		a.memo = &memo{} // unused, but apply may reset it
 		a.memo.reset()
@@ -117,7 +119,7 @@ func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) 
 }
 
 func (a *applier) close() {
-	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme, a.getRow} {
+	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme, a.getRow, a.getHead} {
 		if s != nil {
 			s.Close()
 		}

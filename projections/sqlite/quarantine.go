@@ -29,6 +29,7 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 	}
 	if qerr == nil {
 		a.heads[ev.Subject] = head.Next(ev)
+		a.moved[ev.Subject] = true
 		return true, nil
 	}
 	dec.err = qerr // the fold of a full rebuild skips it too
@@ -43,43 +44,65 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 		a.quarantined = append(a.quarantined, q)
 	}
 	if _, err := a.tx.ExecContext(ctx, `INSERT OR REPLACE INTO quarantine(seq, year, subject, reason, detail, raw_hash, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		int64(q.Seq), q.Year, q.Subject, q.Reason, q.Detail, q.RawHash, q.EventID); err != nil {
+		int64(q.Seq), q.Year, q.Subject, q.Reason, q.Detail, q.RawHash, q.EventID); err != nil { // rare: not prepared
 		return false, fmt.Errorf("projections: quarantine event %d: %w", ev.Seq, err)
 	}
 	return false, nil
 }
 
 // head is the last accepted event of subject: this transaction's, else
-// the file's.
+// the memo's (heads this handle read or committed), else the file's.
 func (a *applier) head(ctx context.Context, subject string) (events.Head, error) {
 	if h, ok := a.heads[subject]; ok {
 		return h, nil
 	}
 	var h events.Head
 	if a.full == nil { // a full rebuild starts from nothing: every head is in a.heads
+		if mh, ok := a.memo.heads[subject]; ok {
+			a.heads[subject] = mh
+			return mh, nil
+		}
+		if a.getHead == nil {
+			var err error
+			if a.getHead, err = a.tx.PrepareContext(ctx, `SELECT seq, hash FROM chain_heads WHERE subject = ?`); err != nil {
+				return h, fmt.Errorf("projections: prepare: %w", err)
+			}
+		}
 		var seq int64
-		err := a.tx.QueryRowContext(ctx, `SELECT seq, hash FROM chain_heads WHERE subject = ?`, subject).Scan(&seq, &h.Hash)
+		err := a.getHead.QueryRowContext(ctx, subject).Scan(&seq, &h.Hash)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return h, fmt.Errorf("projections: chain head of %s: %w", subject, err)
 		}
 		h.Seq = uint64(seq)
+		a.memo.heads[subject] = h
 	}
 	a.heads[subject] = h
 	return h, nil
 }
 
-// writeHeads stores the heads this transaction moved (before it commits).
+// writeHeads stores the heads this transaction moved (before it commits),
+// in the memo too (reset if the transaction rolls back).
 func (a *applier) writeHeads(ctx context.Context) error {
-	for subj, h := range a.heads {
-		if h.Seq == 0 {
-			continue // only read, and none yet
-		}
+	if len(a.moved) == 0 {
+		return nil
+	}
+	put, err := a.tx.PrepareContext(ctx, `INSERT INTO chain_heads(subject, year, seq, hash) VALUES (?, ?, ?, ?)
+		ON CONFLICT(subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`)
+	if err != nil {
+		return fmt.Errorf("projections: prepare: %w", err)
+	}
+	defer put.Close()
+	for subj := range a.moved {
+		h := a.heads[subj]
 		year, _, _ := events.ParseSubject(subj)
-		if _, err := a.tx.ExecContext(ctx, `INSERT INTO chain_heads(subject, year, seq, hash) VALUES (?, ?, ?, ?)
-			ON CONFLICT(subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, subj, year, int64(h.Seq), h.Hash); err != nil {
+		if _, err := put.ExecContext(ctx, subj, year, int64(h.Seq), h.Hash); err != nil {
 			return fmt.Errorf("projections: chain head of %s: %w", subj, err)
 		}
+		if a.full == nil {
+			a.memo.heads[subj] = h
+		}
 	}
+	clear(a.moved)
 	return nil
 }
 
