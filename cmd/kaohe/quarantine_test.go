@@ -166,7 +166,9 @@ func TestOneJunkMessageStopsNothing(t *testing.T) {
 			if got := client.ok(via("log", "--year", "2022", "--unit", "t1")...); !strings.Contains(got, "4 events") || !strings.Contains(got, tc.reason) {
 				t.Fatalf("log --unit t1:\n%s", got)
 			}
-			client.ok(via("replay")...)
+			if got := client.ok(via("replay")...); !strings.Contains(got, "1 quarantined messages") {
+				t.Fatalf("replay does not say it left a message out:\n%s", got)
+			}
 			if got := client.ok(via("results", "--year", "2022", "--json")...); got != js {
 				t.Fatalf("after replay the 2022 results differ:\n%s\n%s", js, got)
 			}
@@ -215,4 +217,40 @@ func publishJunk(t *testing.T, url, subject string, junk func(events.Envelope, s
 		t.Fatal(err)
 	}
 	return ack.Sequence
+}
+
+// Junk in a year that has no events, or on a subject without a year, is
+// quarantined too: the year's results say what the ledger holds of it,
+// verify lists both, and the other year is untouched.
+func TestJunkOutsideAnyYearsEvents(t *testing.T) {
+	c := newCLI(t)
+	c.ok("submit", "testdata/mini/year.jsonl")
+	before := c.ok("results", "--year", "2022", "--json")
+	nc, err := c.m.store.Embedded().Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, subj := range []string{"kaohe.2031.unit.x", "kaohe.abc.unit.x"} {
+		if _, err := js.Publish(context.Background(), subj, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, errs := c.run("results", "--year", "2031"); code != exitRejected || !strings.Contains(errs, "1 quarantined messages of 2031") {
+		t.Fatalf("results --year 2031: exit %d: %s", code, errs)
+	}
+	if got := c.ok("results", "--year", "2022", "--json"); got != before {
+		t.Fatal("2022 results changed")
+	}
+	code, out, _ := c.run("verify")
+	if code != exitRejected || !strings.Contains(out, "seq 6 on kaohe.2031.unit.x: not_envelope") || !strings.Contains(out, "seq 7 on kaohe.abc.unit.x: bad_subject") {
+		t.Fatalf("verify: exit %d\n%s", code, out)
+	}
+	if got := c.ok("quarantine", "--json"); !strings.Contains(got, `"reason":"bad_subject"`) {
+		t.Fatalf("quarantine --json: %s", got)
+	}
 }

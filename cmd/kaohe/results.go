@@ -74,6 +74,9 @@ func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*eng
 		if pt != (replay.Point{}) {
 			at = " at that point (--as-of/--at-seq)"
 		}
+		if qs, qerr := db.Quarantined(ctx, year); qerr == nil && len(qs) > 0 {
+			at += fmt.Sprintf("; it holds %d quarantined messages of %d (kaohe quarantine --year %d)", len(qs), year, year)
+		}
 		return nil, checkFailed{fmt.Sprintf("--year %d: the ledger has no events of that year%s (kaohe log lists what it holds)", year, at)}
 	}
 	if err != nil {

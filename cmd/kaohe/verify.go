@@ -23,9 +23,13 @@ func (m *Main) verifyCommand() *cobra.Command {
   - every publication: the Merkle root and the event count over the year's
     events up to its up_to_seq, and the results digest recomputed from
     those events.
-Exit 1 naming the first event or publication that does not match; the
-whole report is printed (--json: as JSON). docs/verify.md explains what
-each check proves.`,
+Every message is admitted first: one that is junk or does not belong (not an
+envelope, unknown type or version, another year or aggregate than its
+subject's, a prev not linking to its aggregate's last accepted event) is
+listed as quarantined, and is a finding too.
+Exit 1 naming the first event or publication that does not match, or the
+first quarantined message; the whole report is printed (--json: as JSON).
+docs/verify.md explains what each check proves.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := m.Open(cmd.Context()); err != nil {
