@@ -161,26 +161,8 @@ func (v *verifier) add(ev events.Stored) {
 	if _, seen := v.subjects[ev.Subject]; !seen {
 		v.subjects[ev.Subject] = year
 	}
-	if _, err := v.adm.Admit(ev); err != nil {
-		q := events.AsQuarantine(err)
-		if q == nil {
-			q = &events.QuarantineError{Seq: ev.Seq, Subject: ev.Subject, Year: year, Detail: err.Error()}
-		}
-		v.out.Quarantined = append(v.out.Quarantined, q)
-		v.quar[year] = append(v.quar[year], q)
-		v.year(year)
-		// A link that does not hold is also a chain problem: this message
-		// may be junk, or the event it should link to was changed (or one
-		// after it dropped). The checker's chain, like the admission's,
-		// holds accepted events only, so it names the same link.
-		if q.Reason != events.ReasonBrokenChain || v.broken[ev.Subject] {
-			return
-		}
-	} else {
-		v.years[year] = append(v.years[year], ev)
-		if v.broken[ev.Subject] {
-			return
-		}
+	if !v.admit(ev, year) || v.broken[ev.Subject] {
+		return
 	}
 	err := v.chain.Add(ev)
 	if err == nil {
@@ -201,6 +183,29 @@ func (v *verifier) add(ev events.Stored) {
 		}
 	}
 	v.out.Problems = append(v.out.Problems, p)
+}
+
+// admit admits ev (events.Admit, as scoring does): an accepted event
+// joins its year; a quarantined message is listed and is no part of it.
+// It says whether to check ev's chain link too: for an accepted event,
+// and for a message quarantined for its link, which is also a chain
+// problem (the message may be junk, or the event it should link to was
+// changed, or one after it dropped). The checker's chain, like the
+// admission's, holds accepted events only, so it names the same link.
+func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
+	_, err := v.adm.Admit(ev)
+	if err == nil {
+		v.years[year] = append(v.years[year], ev)
+		return true
+	}
+	q := events.AsQuarantine(err)
+	if q == nil {
+		q = &events.QuarantineError{Seq: ev.Seq, Subject: ev.Subject, Year: year, Detail: err.Error()}
+	}
+	v.out.Quarantined = append(v.out.Quarantined, q)
+	v.quar[year] = append(v.quar[year], q)
+	v.year(year)
+	return q.Reason == events.ReasonBrokenChain
 }
 
 // isPrevMismatch tells the broken-link case (the previous event is the
