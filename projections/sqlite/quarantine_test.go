@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -44,10 +45,13 @@ func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
 	forged := unit.Envelope
 	forged.ID, forged.CommandID, forged.Prev = "01JUNKJUNKJUNKJUNKJUNKJUNK", "junk", strings.Repeat("0", 64)
 	raw, _ := events.Encode(forged)
+	var junkSeqs []uint64
 	for _, junk := range [][]byte{[]byte("not json"), raw} {
-		if _, err := js.Publish(testCtx(t), unit.Subject, junk); err != nil {
+		ack, err := js.Publish(testCtx(t), unit.Subject, junk)
+		if err != nil {
 			t.Fatal(err)
 		}
+		junkSeqs = append(junkSeqs, ack.Sequence)
 	}
 	submitYear(t, st, 2024)
 	last, _ := st.LastSeq(testCtx(t))
@@ -74,6 +78,17 @@ func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
 	qs, err := db.Quarantined(testCtx(t), 0)
 	if err != nil || len(qs) != 2 || qs[0].Reason != events.ReasonNotJSON || qs[1].Reason != events.ReasonBrokenChain || qs[0].Subject != unit.Subject {
 		t.Fatalf("Quarantined = %+v, %v", qs, err)
+	}
+
+	// As it stood before, between and after the junk: the same warnings
+	// as replay's.
+	for _, at := range []uint64{junkSeqs[0] - 1, junkSeqs[0], junkSeqs[1], last} {
+		p := replay.Point{AtSeq: at}
+		r, err := db.ResultsAt(testCtx(t), nil, 2023, sqlite.Point(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameBytes(t, fmt.Sprintf("2023 at seq %d", at), r.JSON(), streamJSON(t, st, 2023, p))
 	}
 
 	want := mustDump(t, db)

@@ -438,14 +438,12 @@ func (d *DB) ResultsAt(ctx context.Context, st *events.Store, year int, p Point)
 	if err != nil {
 		return nil, err
 	}
-	// The quarantined messages of the stream as it stood at p (as of a
-	// time: those before the last event recorded by then).
+	// The quarantined messages of the stream as it stood at p: up to
+	// AtSeq; as of a time, those before the last event recorded by then
+	// (replay.ReadYear says the same).
 	upTo := p.AtSeq
-	if !p.AsOf.IsZero() || upTo == 0 {
+	if !p.AsOf.IsZero() {
 		upTo = evs[len(evs)-1].Seq
-		if p.AtSeq == 0 && p.AsOf.IsZero() {
-			upTo = 0
-		}
 	}
 	qs, err := quarantined(ctx, d.handle(), year, upTo, false)
 	if err != nil {
