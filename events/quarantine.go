@@ -180,7 +180,7 @@ func AdmitAll(evs []Stored) (accepted []Stored, quarantined []*QuarantineError) 
 	accepted = evs[:0:0]
 	for _, ev := range evs {
 		if _, err := a.Admit(ev); err != nil {
-			quarantined = append(quarantined, asQuarantine(err))
+			quarantined = append(quarantined, AsQuarantine(err))
 			continue
 		}
 		accepted = append(accepted, ev)
@@ -189,9 +189,7 @@ func AdmitAll(evs []Stored) (accepted []Stored, quarantined []*QuarantineError) 
 }
 
 // AsQuarantine is err as a *QuarantineError (nil when it is not one).
-func AsQuarantine(err error) *QuarantineError { return asQuarantine(err) }
-
-func asQuarantine(err error) *QuarantineError {
+func AsQuarantine(err error) *QuarantineError {
 	var q *QuarantineError
 	if errors.As(err, &q) {
 		return q
