@@ -321,7 +321,7 @@ func (l *Ledger) remember(s *session, stored []events.Stored) {
 		if !wrote {
 			continue
 		}
-		st.seq, st.hash = ev.Seq, events.Hash(ev.Raw)
+		st.seq, st.headSeq, st.hash = ev.Seq, ev.Seq, events.Hash(ev.Raw)
 		if c := l.cache[subj]; c != nil && c.seq > st.seq {
 			continue // a concurrent Submit of this ledger cached a later state
 		}
@@ -364,8 +364,7 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 			return nil, false, err
 		}
 	}
-	last := evs[len(evs)-1]
-	st.seq, st.hash = last.Seq, events.Hash(last.Raw)
+	st.seq = evs[len(evs)-1].Seq // the head moved with each accepted event
 	st.freeze()
 	l.mu.Lock()
 	if c := l.cache[subject]; c == nil || c.seq < st.seq {

@@ -54,6 +54,8 @@ func (s *session) sameCommand(ctx context.Context, c Command, st *aggState) erro
 		if evs, err = s.l.Store.Load(ctx, st.subject); err != nil {
 			return &Error{Code: EINTERNAL, Msg: "cannot read " + st.subject, Err: err}
 		}
+		evs, _ = events.AdmitAll(evs) // a quarantined message recorded no command
+
 		if s.stored == nil {
 			s.stored = map[string][]events.Stored{}
 		}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"maps"
 
 	"github.com/kaohe/kaohe/events"
@@ -26,8 +27,12 @@ type entry struct {
 // the aggregate's history.
 type aggState struct {
 	subject string
-	seq     uint64 // stream sequence of the last event; 0 = none
-	hash    string // Hash of the last event's bytes
+	seq     uint64 // stream sequence of the subject's last message; 0 = none (what an append expects)
+	// hash is the Hash of the aggregate's last accepted event (events.Admit),
+	// the prev of its next event; headSeq is that event's sequence. A
+	// quarantined message on the subject moves seq but not the head.
+	hash    string
+	headSeq uint64
 
 	ids        lmap[bool]   // ids of this aggregate's events
 	byCommand  lmap[string] // command id → id of the first event it wrote here
@@ -82,19 +87,27 @@ func (s *aggState) recorded(commandID string) bool {
 	return ok
 }
 
-// apply folds one stored event of this aggregate into the state.
+// apply folds one stored message of this aggregate into the state.
 func (s *aggState) apply(ev events.Stored) error {
-	s.seq, s.hash = ev.Seq, events.Hash(ev.Raw)
+	s.seq = ev.Seq
 	return s.applyStored(ev)
 }
 
-// applyStored folds ev's payload but leaves seq and hash (set once after a
-// run of events).
+// applyStored admits one stored message (events.Admit, against the
+// aggregate's head) and folds an accepted event's payload, moving the
+// head; a quarantined message is left out, so the next event links to
+// the last accepted one. It leaves seq (set once after a run of messages).
 func (s *aggState) applyStored(ev events.Stored) error {
-	p, err := events.Payload(ev.Envelope)
+	head := events.Head{Seq: s.headSeq, Hash: s.hash}
+	p, err := events.Admit(ev, head)
+	if errors.Is(err, events.ErrQuarantined) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
+	head = head.Next(ev)
+	s.headSeq, s.hash = head.Seq, head.Hash
 	s.applyPayload(ev.Envelope, p)
 	return nil
 }

@@ -136,17 +136,35 @@
 //
 // # Hash chain
 //
-// For each subject, the first event has prev "" and every later one has
-// prev = hex(SHA-256(stored bytes of the previous event on that subject)).
-// The hash is over the exact message payload as stored (Stored.Raw); an
-// envelope is never re-encoded after it is written. Changing or dropping
-// an event therefore breaks the next event's link. VerifyChain and
-// ChainChecker check this, that each envelope matches its stored bytes,
-// and that year/aggregate match the subject; a *ChainError names the
-// first bad event. The last event of each subject has no successor to
-// vouch for it: publication digests anchor those.
+// For each subject, the first accepted event has prev "" and every later
+// one has prev = hex(SHA-256(stored bytes of the previous accepted event on
+// that subject)); a quarantined message (below) is no link. The hash is
+// over the exact message payload as stored (Stored.Raw); an envelope is
+// never re-encoded after it is written. Changing or dropping an event
+// therefore breaks the next event's link. VerifyChain and ChainChecker
+// check this, that each envelope matches its stored bytes, and that
+// year/aggregate match the subject; a *ChainError names the first bad
+// event. The last event of each subject has no successor to vouch for it:
+// publication digests anchor those.
+//
+// # Quarantine
+//
+// Anyone with publish rights on kaohe.> can store any bytes on a subject.
+// Admit (quarantine.go) is the one rule every reader applies to each
+// message, against its aggregate's Head (last accepted event): the bytes
+// must be JSON, an envelope, of a catalogued type and version whose data
+// decodes, of the subject's year and aggregate (Check), and prev must be
+// the head's hash (Link). Otherwise the message is quarantined, a
+// *QuarantineError with a Reason* (append-only set; signatures add theirs):
+// it stays in the stream, is excluded from scoring with a warning on its
+// year's results, is listed by verify and kaohe quarantine, and the next
+// event of the aggregate links to the last accepted one.
 //
 // # Reading
+//
+// A message that is not an envelope is delivered all the same, with
+// Stored.DecodeErr set, never an error that stops the read: Check
+// quarantines it and the readers go on past it.
 //
 // Load reads one aggregate (or a wildcard) with batched direct gets: one
 // request for up to a thousand events, no server-side consumer. Read and

@@ -41,6 +41,10 @@ type Stored struct {
 	Seq     uint64
 	Subject string
 	Raw     []byte
+	// DecodeErr says why Raw is not an envelope (Envelope is then zero).
+	// The readers deliver such a message rather than stop at it: Check
+	// quarantines it, and what follows is read on.
+	DecodeErr error
 }
 
 // Hash is the chain hash of stored event bytes: the next event of the same

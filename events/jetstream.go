@@ -905,11 +905,7 @@ func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]S
 					return out, nil
 				}
 				subj := m.Header.Get(jetstream.SubjectHeader)
-				env, err := Decode(m.Data)
-				if err != nil {
-					return nil, &DecodeError{Seq: seq, Subject: subj, Err: err}
-				}
-				out = append(out, Stored{Envelope: env, Seq: seq, Subject: subj, Raw: m.Data})
+				out = append(out, decodeStored(seq, subj, m.Data))
 				next = seq + 1
 			case "404": // nothing (more) matches
 				return out, nil
@@ -1039,9 +1035,16 @@ func toStored(msg jetstream.Msg) (Stored, error) {
 		return Stored{}, fmt.Errorf("events: message metadata: %w", err)
 	}
 	raw := msg.Data() // nats.go gives each message its own buffer: no copy needed
+	return decodeStored(md.Sequence.Stream, msg.Subject(), raw), nil
+}
+
+// decodeStored is a message as read: a message that is not an envelope is
+// delivered with DecodeErr set (and a zero Envelope), never an error that
+// stops the read: one junk message must not hide the rest of the stream.
+func decodeStored(seq uint64, subject string, raw []byte) Stored {
 	env, err := Decode(raw)
 	if err != nil {
-		return Stored{}, &DecodeError{Seq: md.Sequence.Stream, Subject: msg.Subject(), Err: err}
+		return Stored{Seq: seq, Subject: subject, Raw: raw, DecodeErr: err}
 	}
-	return Stored{Envelope: env, Seq: md.Sequence.Stream, Subject: msg.Subject(), Raw: raw}, nil
+	return Stored{Envelope: env, Seq: seq, Subject: subject, Raw: raw}
 }

@@ -58,6 +58,7 @@ func (h *History) WhatIf(base Ref, exclude []string, added []events.Envelope) (*
 	if err != nil {
 		return nil, fmt.Errorf("what-if replay of %d: %w", h.Year, err)
 	}
+	r.Quarantined(h.quarantinedUpto(from.Seq))
 	to := Side{Ref: "what-if", Seq: from.Seq, Digest: r.Digest(), Results: r}
 	return Compare(h.Year, from, to, cause), nil
 }

@@ -43,17 +43,31 @@ func Publications(evs []events.Stored) ([]Published, error) {
 // compared without reading again.
 type History struct {
 	Year         int
-	Events       []events.Stored // stream order
+	Events       []events.Stored // stream order, accepted events only
 	Publications []Published     // stream order
+	// Quarantined are the year's quarantined messages (stream order): the
+	// results at a point warn of those up to it, as published results did.
+	Quarantined []*events.QuarantineError
 }
 
 // LoadHistory reads a year's events up to now.
 func LoadHistory(ctx context.Context, st *events.Store, year int) (*History, error) {
-	evs, err := YearEvents(ctx, st, year, Point{})
+	evs, qs, err := ReadYear(ctx, st, year, Point{})
 	if err != nil {
 		return nil, err
 	}
-	return NewHistory(year, evs)
+	h, err := NewHistory(year, evs)
+	if err != nil {
+		return nil, err
+	}
+	h.Quarantined = qs
+	return h, nil
+}
+
+// quarantinedUpto gives the quarantined messages with seq ≤ seq.
+func (h *History) quarantinedUpto(seq uint64) []*events.QuarantineError {
+	n := sort.Search(len(h.Quarantined), func(i int) bool { return h.Quarantined[i].Seq > seq })
+	return h.Quarantined[:n]
 }
 
 // NewHistory wraps a year's events (stream order).
@@ -119,7 +133,12 @@ func (h *History) ResultsAt(seq uint64) (*engine.Results, error) {
 	if len(evs) == 0 {
 		return nil, fmt.Errorf("year %d has no events at or before seq %d", h.Year, seq)
 	}
-	return engine.Compute(evs)
+	r, err := engine.Compute(evs)
+	if err != nil {
+		return nil, err
+	}
+	r.Quarantined(h.quarantinedUpto(seq))
+	return r, nil
 }
 
 // Ref names a point of a year: a published version (v2), the current
@@ -177,7 +196,11 @@ func (h *History) Resolve(r Ref) (uint64, error) {
 	case r.Seq > 0:
 		return r.Seq, nil
 	}
-	return h.Last(), nil
+	last := h.Last()
+	if n := len(h.Quarantined); n > 0 {
+		last = max(last, h.Quarantined[n-1].Seq) // now: with every warning, as kaohe results
+	}
+	return last, nil
 }
 
 func (h *History) versions() string {

@@ -15,13 +15,17 @@ import (
 // chain holds and every publication matches the events of its time.
 type Verification struct {
 	Years    []*YearCheck `json:"years"`
-	Events   int          `json:"events"`   // events read
+	Events   int          `json:"events"`   // messages read (quarantined ones included)
 	Subjects int          `json:"subjects"` // hash chains (one per aggregate)
 	Problems []*Problem   `json:"problems"` // in stream order (of the suspect event, for broken links)
+	// Quarantined lists, in stream order, the messages that are not
+	// accepted into the ledger (events.Admit): excluded from scoring and
+	// from the publications' roots. Each is a finding: OK is false.
+	Quarantined []*events.QuarantineError `json:"quarantined"`
 }
 
-// OK reports whether nothing failed.
-func (v *Verification) OK() bool { return len(v.Problems) == 0 }
+// OK reports whether nothing failed and nothing is quarantined.
+func (v *Verification) OK() bool { return len(v.Problems) == 0 && len(v.Quarantined) == 0 }
 
 // First is the first problem in stream order, nil when OK.
 func (v *Verification) First() *Problem {
@@ -34,7 +38,8 @@ func (v *Verification) First() *Problem {
 // YearCheck is one year's part of a verification.
 type YearCheck struct {
 	Year         int                 `json:"year"`
-	Events       int                 `json:"events"`
+	Events       int                 `json:"events"` // accepted events
+	Quarantined  int                 `json:"quarantined"`
 	Subjects     int                 `json:"subjects"`
 	Publications []*PublicationCheck `json:"publications"`
 }
@@ -104,21 +109,10 @@ func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification,
 	}
 	v := newVerifier()
 	for _, f := range filters {
-		from := uint64(1)
-		for {
-			err := st.Read(ctx, f, from, 0, func(ev events.Stored) error { v.add(ev); return nil })
-			var de *events.DecodeError
-			if errors.As(err, &de) {
-				// Name it and read on past it: one bad message must not
-				// hide what follows.
-				v.unreadable(de)
-				from = de.Seq + 1
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("verify: read %s: %w", f, err)
-			}
-			break
+		// A message that is not an envelope is delivered too (Stored.DecodeErr)
+		// and quarantined: one bad message must not hide what follows.
+		if err := st.Read(ctx, f, 1, 0, func(ev events.Stored) error { v.add(ev); return nil }); err != nil {
+			return nil, fmt.Errorf("verify: read %s: %w", f, err)
 		}
 	}
 	for _, y := range years {
@@ -138,6 +132,8 @@ func VerifyEvents(evs []events.Stored) *Verification {
 }
 
 type verifier struct {
+	adm      events.Admitter // the same admission as scoring: quarantined messages are no part of a year
+	quar     map[int][]*events.QuarantineError
 	chain    events.ChainChecker
 	broken   map[string]bool // subjects whose chain already failed: later links would only repeat it
 	subjects map[string]int  // subject → year
@@ -146,7 +142,7 @@ type verifier struct {
 }
 
 func newVerifier() *verifier {
-	return &verifier{broken: map[string]bool{}, subjects: map[string]int{}, years: map[int][]events.Stored{}, out: &Verification{}}
+	return &verifier{broken: map[string]bool{}, subjects: map[string]int{}, years: map[int][]events.Stored{}, quar: map[int][]*events.QuarantineError{}, out: &Verification{}}
 }
 
 func (v *verifier) year(y int) []events.Stored {
@@ -165,8 +161,7 @@ func (v *verifier) add(ev events.Stored) {
 	if _, seen := v.subjects[ev.Subject]; !seen {
 		v.subjects[ev.Subject] = year
 	}
-	v.years[year] = append(v.years[year], ev)
-	if v.broken[ev.Subject] {
+	if !v.admit(ev, year) || v.broken[ev.Subject] {
 		return
 	}
 	err := v.chain.Add(ev)
@@ -181,13 +176,36 @@ func (v *verifier) add(ev events.Stored) {
 		if ce.PrevSeq != 0 && isPrevMismatch(ce) {
 			p.Suspect = ce.PrevSeq
 			p.SuspectID = v.idOf(year, ce.PrevSeq)
-			p.Message = fmt.Sprintf("event seq %d (%s) on %s was changed, or an event of that subject after it was dropped: the next event, seq %d (%s), carries prev %s but seq %d hashes to %s",
-				ce.PrevSeq, p.SuspectID, ev.Subject, ev.Seq, ev.ID, short(ce.Got), ce.PrevSeq, short(ce.Want))
+			p.Message = fmt.Sprintf("event seq %d (%s) on %s was changed, or an event of that subject after it was dropped, or seq %d is not the ledger's (it is quarantined): the next event, seq %d (%s), carries prev %s but seq %d hashes to %s",
+				ce.PrevSeq, p.SuspectID, ev.Subject, ev.Seq, ev.Seq, ev.ID, short(ce.Got), ce.PrevSeq, short(ce.Want))
 		} else {
 			p.Message = fmt.Sprintf("event seq %d (%s) on %s: %s", ev.Seq, ev.ID, ev.Subject, ce.Problem)
 		}
 	}
 	v.out.Problems = append(v.out.Problems, p)
+}
+
+// admit admits ev (events.Admit, as scoring does): an accepted event
+// joins its year; a quarantined message is listed and is no part of it.
+// It says whether to check ev's chain link too: for an accepted event,
+// and for a message quarantined for its link, which is also a chain
+// problem (the message may be junk, or the event it should link to was
+// changed, or one after it dropped). The checker's chain, like the
+// admission's, holds accepted events only, so it names the same link.
+func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
+	_, err := v.adm.Admit(ev)
+	if err == nil {
+		v.years[year] = append(v.years[year], ev)
+		return true
+	}
+	q := events.AsQuarantine(err)
+	if q == nil {
+		q = &events.QuarantineError{Seq: ev.Seq, Subject: ev.Subject, Year: year, Detail: err.Error()}
+	}
+	v.out.Quarantined = append(v.out.Quarantined, q)
+	v.quar[year] = append(v.quar[year], q)
+	v.year(year)
+	return q.Reason == events.ReasonBrokenChain
 }
 
 // isPrevMismatch tells the broken-link case (the previous event is the
@@ -205,16 +223,6 @@ func (v *verifier) idOf(year int, seq uint64) string {
 	return "?"
 }
 
-func (v *verifier) unreadable(de *events.DecodeError) {
-	year, _, _ := events.ParseSubject(de.Subject)
-	v.out.Events++
-	v.broken[de.Subject] = true
-	v.out.Problems = append(v.out.Problems, &Problem{
-		Kind: ProblemUnreadable, Year: year, Seq: de.Seq, Subject: de.Subject,
-		Message: fmt.Sprintf("event seq %d on %s is not an envelope (its bytes were changed): %v", de.Seq, de.Subject, de.Err),
-	})
-}
-
 func (v *verifier) finish() *Verification {
 	out := v.out
 	out.Subjects = len(v.subjects)
@@ -228,18 +236,19 @@ func (v *verifier) finish() *Verification {
 	}
 	sort.Ints(years)
 	for _, y := range years {
-		yc := &YearCheck{Year: y, Events: len(v.years[y]), Subjects: perYear[y]}
+		yc := &YearCheck{Year: y, Events: len(v.years[y]), Quarantined: len(v.quar[y]), Subjects: perYear[y]}
 		out.Years = append(out.Years, yc)
-		yc.Publications, out.Problems = checkPublications(y, v.years[y], out.Problems)
+		yc.Publications, out.Problems = checkPublications(y, v.years[y], v.quar[y], out.Problems)
 	}
 	sort.SliceStable(out.Problems, func(i, j int) bool { return out.Problems[i].at() < out.Problems[j].at() })
 	return out
 }
 
 // checkPublications recomputes every publication of a year in one pass:
-// the Merkle tree and the fold advance through the events in stream order
-// and are read at each publication's up_to_seq.
-func checkPublications(year int, evs []events.Stored, problems []*Problem) ([]*PublicationCheck, []*Problem) {
+// the Merkle tree and the fold advance through the accepted events in
+// stream order and are read at each publication's up_to_seq; the results
+// warn of the quarantined messages qs up to it, as they did when published.
+func checkPublications(year int, evs []events.Stored, qs []*events.QuarantineError, problems []*Problem) ([]*PublicationCheck, []*Problem) {
 	var checks []*PublicationCheck
 	for _, ev := range evs {
 		if ev.Type != "ResultsPublished" {
@@ -279,6 +288,11 @@ func checkPublications(year int, evs []events.Stored, problems []*Problem) ([]*P
 		} else if r, err := engine.Score(f); err != nil {
 			scoreErr = err
 		} else {
+			n := 0
+			for n < len(qs) && qs[n].Seq <= pc.UpToSeq {
+				n++
+			}
+			r.Quarantined(qs[:n])
 			pc.GotDigest = r.Digest()
 		}
 		pc.OK = pc.GotRoot == pc.MerkleRoot && pc.GotEvents == pc.Events && pc.GotDigest == pc.Digest && pc.UpToSeq < pc.Seq

@@ -27,24 +27,58 @@ func (p Point) Includes(ev events.Stored) bool {
 	return true
 }
 
-// YearEvents reads a year's events in stream order, up to p.
+// YearEvents reads a year's accepted events in stream order, up to p:
+// quarantined messages (events.Admit) are left out.
 func YearEvents(ctx context.Context, st *events.Store, year int, p Point) ([]events.Stored, error) {
+	evs, _, err := ReadYear(ctx, st, year, p)
+	return evs, err
+}
+
+// ReadYear reads a year up to p and admits every message (events.Admit):
+// the accepted events, and the quarantined messages, in stream order.
+// Every aggregate of the year is read from its first event, so each
+// message is judged against its aggregate's last accepted event. As of a
+// time, the quarantined messages are those before the last event recorded
+// by then.
+func ReadYear(ctx context.Context, st *events.Store, year int, p Point) ([]events.Stored, []*events.QuarantineError, error) {
 	var out []events.Stored
+	var qs []*events.QuarantineError
+	var adm events.Admitter
 	err := st.Read(ctx, events.YearSubjects(year), 0, p.AtSeq, func(ev events.Stored) error {
+		if _, err := adm.Admit(ev); err != nil {
+			q := events.AsQuarantine(err)
+			if q == nil {
+				return err
+			}
+			qs = append(qs, q)
+			return nil
+		}
 		if p.Includes(ev) {
 			out = append(out, ev)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read year %d: %w", year, err)
+		return nil, nil, fmt.Errorf("read year %d: %w", year, err)
 	}
-	return out, nil
+	if !p.AsOf.IsZero() {
+		var last uint64
+		if len(out) > 0 {
+			last = out[len(out)-1].Seq
+		}
+		n := 0
+		for n < len(qs) && qs[n].Seq <= last {
+			n++
+		}
+		qs = qs[:n]
+	}
+	return out, qs, nil
 }
 
-// Results scores a year as it stood at p, from the stream alone.
+// Results scores a year as it stood at p, from the stream alone; the
+// results warn of each quarantined message of the year.
 func Results(ctx context.Context, st *events.Store, year int, p Point) (*engine.Results, []events.Stored, error) {
-	evs, err := YearEvents(ctx, st, year, p)
+	evs, qs, err := ReadYear(ctx, st, year, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -55,16 +89,26 @@ func Results(ctx context.Context, st *events.Store, year int, p Point) (*engine.
 	if err != nil {
 		return nil, nil, err
 	}
+	r.Quarantined(qs)
 	return r, evs, nil
 }
 
 // Publication is what a publication of the given events carries: the
 // results digest, the Merkle root over every event and the last sequence.
 func Publication(evs []events.Stored) (events.ResultsPublished, error) {
+	return publication(evs, nil)
+}
+
+// publication is Publication of a year's accepted events and its
+// quarantined messages: the results warn of each, and the publication
+// covers up to the later of the last event and the last quarantined
+// message, so that verify recomputes the same warnings.
+func publication(evs []events.Stored, qs []*events.QuarantineError) (events.ResultsPublished, error) {
 	r, err := engine.Compute(evs)
 	if err != nil {
 		return events.ResultsPublished{}, err
 	}
+	r.Quarantined(qs)
 	var m Merkle
 	for _, ev := range evs {
 		m.Add(ev.Raw)
@@ -72,6 +116,9 @@ func Publication(evs []events.Stored) (events.ResultsPublished, error) {
 	pub := events.ResultsPublished{Digest: r.Digest(), MerkleRoot: m.Root(), Events: m.Count()}
 	if len(evs) > 0 {
 		pub.UpToSeq = evs[len(evs)-1].Seq
+	}
+	if len(qs) > 0 {
+		pub.UpToSeq = max(pub.UpToSeq, qs[len(qs)-1].Seq)
 	}
 	return pub, nil
 }
@@ -96,9 +143,9 @@ func (l Ledger) ProposedGrade(ctx context.Context, year int, kind, subject strin
 
 // Publication implements commands.Publisher.
 func (l Ledger) Publication(ctx context.Context, year int) (events.ResultsPublished, error) {
-	evs, err := YearEvents(ctx, l.Store, year, Point{})
+	evs, qs, err := ReadYear(ctx, l.Store, year, Point{})
 	if err != nil {
 		return events.ResultsPublished{}, err
 	}
-	return Publication(evs)
+	return publication(evs, qs)
 }

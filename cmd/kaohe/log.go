@@ -63,7 +63,18 @@ func (m *Main) logCommand() *cobra.Command {
 				return err
 			}
 			var rows []events.Stored
+			// Every aggregate read is read whole, so each message is
+			// admitted against its aggregate's last accepted event.
+			var adm events.Admitter
+			var quarantined []*events.QuarantineError
 			err := m.store.Read(cmd.Context(), f.subject(), 1, 0, func(ev events.Stored) error {
+				if _, err := adm.Admit(ev); err != nil {
+					if q := events.AsQuarantine(err); q != nil {
+						quarantined = append(quarantined, q)
+						return nil
+					}
+					return err
+				}
 				if !f.keep(ev) {
 					return nil
 				}
@@ -74,8 +85,15 @@ func (m *Main) logCommand() *cobra.Command {
 				rows = append(rows, ev)
 				return nil
 			})
-			if err != nil || f.json {
+			if err != nil {
 				return err
+			}
+			if f.json {
+				// Stdout stays one envelope a line; what was left out is said.
+				if len(quarantined) > 0 {
+					fmt.Fprintf(m.Stderr, "kaohe: %d quarantined messages left out (kaohe quarantine lists them)\n", len(quarantined))
+				}
+				return nil
 			}
 			t := newTable("序号 seq", "记录时间 recorded (UTC+8)", "类型 type", "对象 aggregate", "操作人 actor", "内容 details", "理由 reason").alignRight(0)
 			for _, ev := range rows {
@@ -85,6 +103,10 @@ func (m *Main) logCommand() *cobra.Command {
 			}
 			t.write(m.Stdout)
 			fmt.Fprintf(m.Stdout, "%d events\n", len(rows))
+			if len(quarantined) > 0 {
+				fmt.Fprintf(m.Stdout, "\n【已隔离 quarantined】 not part of the ledger, excluded from scoring\n")
+				printQuarantine(m, quarantined)
+			}
 			return nil
 		},
 	}

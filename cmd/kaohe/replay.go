@@ -107,6 +107,11 @@ events applied, the rate, and each rebuilt year's results digest.`,
 				return nil
 			}
 			t.write(m.Stdout)
+			if qs, err := db.Quarantined(cmd.Context(), year); err != nil {
+				return err
+			} else if len(qs) > 0 {
+				fmt.Fprintf(m.Stdout, "%d quarantined messages, excluded from scoring (kaohe quarantine lists them)\n", len(qs))
+			}
 			if failed > 0 {
 				return checkFailed{fmt.Sprintf("%d year(s) could not be scored (see above)", failed)}
 			}

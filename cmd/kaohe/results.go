@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
@@ -72,6 +73,9 @@ func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*eng
 		at := ""
 		if pt != (replay.Point{}) {
 			at = " at that point (--as-of/--at-seq)"
+		}
+		if qs, qerr := db.Quarantined(ctx, year); qerr == nil && len(qs) > 0 {
+			at += fmt.Sprintf("; it holds %d quarantined messages of %d (kaohe quarantine --year %d)", len(qs), year, year)
 		}
 		return nil, checkFailed{fmt.Sprintf("--year %d: the ledger has no events of that year%s (kaohe log lists what it holds)", year, at)}
 	}
@@ -420,12 +424,14 @@ func (m *Main) explainCommand() *cobra.Command {
 					return checkFailed{fmt.Sprintf("unit %q is not in the %d results", unit, year)}
 				}
 				fmt.Fprint(m.Stdout, engine.Explain(r, unit))
+				printQuarantineWarnings(m, r)
 				return nil
 			}
 			if _, ok := r.Cadre(cadre); !ok {
 				return checkFailed{fmt.Sprintf("cadre %q is not in the %d results", cadre, year)}
 			}
 			fmt.Fprint(m.Stdout, engine.ExplainCadre(r, cadre))
+			printQuarantineWarnings(m, r)
 			return nil
 		},
 	}
@@ -434,4 +440,14 @@ func (m *Main) explainCommand() *cobra.Command {
 	c.Flags().StringVar(&cadre, "cadre", "", "the cadre to explain")
 	pf.register(c)
 	return c
+}
+
+// printQuarantineWarnings repeats under an explanation the results'
+// warnings of quarantined messages: the arithmetic above leaves them out.
+func printQuarantineWarnings(m *Main, r *engine.Results) {
+	for _, w := range r.Warnings {
+		if strings.HasPrefix(w, events.QuarantineWarningPrefix) {
+			fmt.Fprintf(m.Stdout, "warning: %s\n", w)
+		}
+	}
 }

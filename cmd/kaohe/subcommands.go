@@ -19,6 +19,7 @@ func (m *Main) subcommands() []*cobra.Command {
 		m.explainCommand(),
 		m.publishCommand(),
 		m.verifyCommand(),
+		m.quarantineCommand(),
 		m.diffCommand(),
 		m.appealCommand(),
 		m.benchCommand(),

@@ -23,9 +23,13 @@ func (m *Main) verifyCommand() *cobra.Command {
   - every publication: the Merkle root and the event count over the year's
     events up to its up_to_seq, and the results digest recomputed from
     those events.
-Exit 1 naming the first event or publication that does not match; the
-whole report is printed (--json: as JSON). docs/verify.md explains what
-each check proves.`,
+Every message is admitted first: one that is junk or does not belong (not an
+envelope, unknown type or version, another year or aggregate than its
+subject's, a prev not linking to its aggregate's last accepted event) is
+listed as quarantined, and is a finding too.
+Exit 1 naming the first event or publication that does not match, or the
+first quarantined message; the whole report is printed (--json: as JSON).
+docs/verify.md explains what each check proves.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := m.Open(cmd.Context()); err != nil {
@@ -54,7 +58,11 @@ each check proves.`,
 				printVerification(m, v)
 			}
 			if p := v.First(); p != nil {
-				return checkFailed{fmt.Sprintf("verify failed (%d problems); first: %s", len(v.Problems), p.Message)}
+				return checkFailed{fmt.Sprintf("verify failed (%d problems, %d quarantined messages); first: %s", len(v.Problems), len(v.Quarantined), p.Message)}
+			}
+			if len(v.Quarantined) > 0 {
+				q := v.Quarantined[0]
+				return checkFailed{fmt.Sprintf("verify failed: %d quarantined messages; first: seq %d on %s (%s): %s", len(v.Quarantined), q.Seq, q.Subject, q.Reason, q.Detail)}
 			}
 			return nil
 		},
@@ -67,6 +75,9 @@ each check proves.`,
 func printVerification(m *Main, v *replay.Verification) {
 	for _, y := range v.Years {
 		fmt.Fprintf(m.Stdout, "%d: %d events in %d hash chains\n", y.Year, y.Events, y.Subjects)
+		if y.Quarantined > 0 {
+			fmt.Fprintf(m.Stdout, "  %d quarantined messages (excluded from scoring)\n", y.Quarantined)
+		}
 		for _, p := range y.Publications {
 			mark := "ok"
 			if !p.OK {
@@ -93,8 +104,11 @@ func printVerification(m *Main, v *replay.Verification) {
 		fmt.Fprintf(m.Stdout, "校验通过 OK: %d events, %d hash chains intact; %s\n", v.Events, v.Subjects, detail)
 		return
 	}
-	fmt.Fprintf(m.Stdout, "校验失败 FAILED: %d problems\n", len(v.Problems))
+	fmt.Fprintf(m.Stdout, "校验失败 FAILED: %d problems, %d quarantined messages\n", len(v.Problems), len(v.Quarantined))
 	for _, p := range v.Problems {
 		fmt.Fprintf(m.Stdout, "  [%s] %s\n", p.Kind, p.Message)
+	}
+	for _, q := range v.Quarantined {
+		fmt.Fprintf(m.Stdout, "  [quarantined] seq %d on %s: %s: %s (raw sha-256 %s)\n", q.Seq, q.Subject, q.Reason, q.Detail, short(q.RawHash))
 	}
 }

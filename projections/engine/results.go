@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // Results is the outcome of scoring a year. It marshals to a canonical JSON
@@ -371,4 +373,13 @@ func (r *Results) ProposedGrade(kind, subject string) string {
 		}
 	}
 	return ""
+}
+
+// Quarantined adds a warning for each quarantined message of the year
+// (events.Admit): it was excluded from scoring, and the results say so. A
+// year without any keeps its results, and digest, as they were.
+func (r *Results) Quarantined(qs []*events.QuarantineError) {
+	for _, q := range qs {
+		r.Warnings = append(r.Warnings, q.Warning())
+	}
 }

@@ -52,6 +52,11 @@ type applier struct {
 
 	pending []any     // events rows not yet inserted, eventCols values each
 	direct  *inserter // a full rebuild inserts them through the driver
+
+	heads       map[string]events.Head    // chain heads read or moved in this transaction (quarantine.go)
+	moved       map[string]bool           // subjects whose head this transaction moved
+	getHead     *sql.Stmt                 // prepared on first use
+	quarantined []*events.QuarantineError // a full rebuild's quarantined messages, for scoring
 }
 
 // txn is what applying needs of a transaction: a *sql.Tx, or the *sql.Conn
@@ -81,7 +86,7 @@ func valuesList(rows, cols int) string {
 // newApplier prepares the statements of a transaction. With f (a full
 // rebuild), facts and entries are in f and never looked up in the file.
 func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) {
-	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}}
+	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]events.Head{}, moved: map[string]bool{}}
 	if f != nil {
 		a.memo = &memo{} // unused, but apply may reset it
 		a.memo.reset()
@@ -114,7 +119,7 @@ func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) 
 }
 
 func (a *applier) close() {
-	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme, a.getRow} {
+	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme, a.getRow, a.getHead} {
 		if s != nil {
 			s.Close()
 		}
@@ -157,9 +162,8 @@ type entry struct {
 }
 
 // apply writes one event's row and updates the facts. Only database
-// errors fail it: an event this code cannot read is still indexed (with
-// the problem in its detail), and the engine reports it when the year is
-// scored.
+// errors fail it: a message that is not admitted (events.Admit) is
+// quarantined instead (quarantine.go), and applying goes on.
 func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) error {
 	if a.d.noMemo {
 		a.memo.reset()
@@ -168,12 +172,13 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 		d := decode(ev)
 		dec = &d
 	}
+	if ok, err := a.admit(ctx, ev, dec); !ok {
+		return err
+	}
 	a.years[ev.Year]++
 	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
 	r := row{kind: kind, subject: subject}
-	if dec.err != nil {
-		r.detail = "无法读取 unreadable: " + dec.err.Error()
-	} else if err := a.derive(ctx, ev, dec.p, &r); err != nil {
+	if err := a.derive(ctx, ev, dec.p, &r); err != nil {
 		return fmt.Errorf("projections: event %d (%s): %w", ev.Seq, ev.Type, err)
 	}
 	// Values of the driver's own types (int64, string, []byte): a full
@@ -198,8 +203,9 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 }
 
 // decoded is what applying an event needs that depends on the event
-// alone, made ahead on another goroutine (pump): its payload (or why it
-// cannot be read) and where the payload lies in the stored bytes.
+// alone, made ahead on another goroutine (pump): its payload, or why it is
+// quarantined (events.Check), and where the payload lies in the stored
+// bytes.
 type decoded struct {
 	p   any
 	err error
@@ -207,8 +213,11 @@ type decoded struct {
 }
 
 func decode(ev events.Stored) decoded {
-	p, err := events.Payload(ev.Envelope)
-	return decoded{p: p, err: err, at: dataAt(ev)}
+	p, err := events.Check(ev)
+	if err != nil {
+		return decoded{err: err}
+	}
+	return decoded{p: p, at: dataAt(ev)}
 }
 
 func decodeAll(evs []events.Stored) []decoded {

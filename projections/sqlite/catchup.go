@@ -211,6 +211,9 @@ func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, dec []decoded,
 	if err := a.flush(sctx); err != nil {
 		return 0, err
 	}
+	if err := a.writeHeads(sctx); err != nil {
+		return 0, err
+	}
 	if err := markDirty(ctx, tx, a.years); err != nil {
 		return 0, err
 	}
@@ -316,6 +319,9 @@ func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progre
 		})
 		if err == nil {
 			err = a.flush(ctx)
+		}
+		if err == nil {
+			err = a.writeHeads(ctx)
 		}
 		if err != nil {
 			return 0, err

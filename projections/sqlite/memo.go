@@ -1,5 +1,7 @@
 package sqlite
 
+import "github.com/kaohe/kaohe/events"
+
 // memo remembers, between batches, facts and entries this handle has read
 // or written, so that applying an event rarely needs a look-up query (the
 // look-ups were half the cost of a rebuild). It is only a cache of rows in
@@ -12,6 +14,7 @@ type memo struct {
 	seq     uint64 // the checkpoint the maps agree with
 	facts   map[factKey]string
 	entries map[string]entry
+	heads   map[string]events.Head // chain_heads rows (quarantine.go)
 }
 
 // memoLimit bounds each map (~150 bytes an entry).
@@ -30,7 +33,7 @@ var referred = map[string]bool{
 
 // begin checks the memo against the checkpoint a batch starts from.
 func (m *memo) begin(cp uint64) {
-	if !m.valid || m.seq != cp || len(m.facts) > memoLimit || len(m.entries) > memoLimit {
+	if !m.valid || m.seq != cp || len(m.facts) > memoLimit || len(m.entries) > memoLimit || len(m.heads) > memoLimit {
 		m.reset()
 		m.valid, m.seq = true, cp
 	}
@@ -44,4 +47,5 @@ func (m *memo) reset() {
 	m.valid = false
 	m.facts = map[factKey]string{}
 	m.entries = map[string]entry{}
+	m.heads = map[string]events.Head{}
 }

@@ -287,6 +287,9 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 			defer close(folded)
 			for b := range toFold {
 				for i, ev := range b.evs {
+					if b.dec[i].err != nil {
+						continue // quarantined
+					}
 					fo := folds[ev.Year]
 					if fo == nil {
 						fo = &yearFold{y: engine.NewYear(ev.Year)}
@@ -338,6 +341,9 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 	}
 	foldDone()
 	if err := a.flush(context.WithoutCancel(ctx)); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := a.writeHeads(context.WithoutCancel(ctx)); err != nil {
 		return nil, nil, nil, err
 	}
 	if last > 0 {
@@ -434,10 +440,15 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 					return
 				}
 			}
+			qs, err := quarantined(ctx, b, y, 0, false)
+			if err != nil {
+				readErr <- err
+				return
+			}
 			var j *job
 			if fo := folds[y]; fo != nil && fo.y.Refold() == "" {
 				delete(folds, y) // the job holds the facts until they are scored
-				j = &job{sc: scored{year: y, events: counts[y], upto: int64(fo.upto)}, facts: fo.y.Facts(), done: make(chan struct{})}
+				j = &job{sc: scored{year: y, events: counts[y], upto: int64(fo.upto), quarantined: qs}, facts: fo.y.Facts(), done: make(chan struct{})}
 			} else {
 				delete(folds, y)
 				evs, err := scoringEvents(ctx, b, y, Point{}, counts[y])
@@ -445,7 +456,7 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 					readErr <- err
 					return
 				}
-				j = &job{sc: scored{year: y, events: len(evs)}, evs: evs, done: make(chan struct{})}
+				j = &job{sc: scored{year: y, events: len(evs), quarantined: qs}, evs: evs, done: make(chan struct{})}
 			}
 			select {
 			case order <- j:
@@ -478,6 +489,7 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 					j.sc.upto = int64(j.evs[len(j.evs)-1].Seq)
 					j.sc.res, j.sc.err = engine.Compute(j.evs)
 				}
+				j.sc.warn()
 				if j.sc.res != nil && j.sc.err == nil {
 					j.sc.encode()
 				}

@@ -143,9 +143,10 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 	evs := submitYear(t, st, 2024)
 	var scheme events.Envelope
 	var schemeSeq uint64
+	var schemeHash string
 	for _, e := range evs {
 		if e.Type == "SchemeDefined" {
-			scheme, schemeSeq = e.Envelope, e.Seq
+			scheme, schemeSeq, schemeHash = e.Envelope, e.Seq, events.Hash(e.Raw)
 		}
 	}
 	if scheme.ID == "" {
@@ -153,12 +154,15 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 	}
 	// Written straight to the store (the commands would refuse some).
 	replaced := scheme
-	replaced.ID, replaced.CommandID = "01HZZZZZZZZZZZZZZZZZZZZZZ1", "x1"
+	replaced.ID, replaced.CommandID, replaced.Prev = "01HZZZZZZZZZZZZZZZZZZZZZZ1", "x1", schemeHash
 	unscored := events.Envelope{ID: "01HZZZZZZZZZZZZZZZZZZZZZZ2", Type: "ScoreRecorded", V: 1, Year: 2030, Aggregate: "unit.t1",
 		Actor: events.Actor{ID: "tjj", Role: events.RoleStatistics}, CommandID: "x2",
 		Data: []byte(`{"indicator":"gdp","part":"actual","source":"statistics","value":"90"}`)}
+	// A scheme that does not parse: the engine's error. Then a payload
+	// that does not decode: quarantined, alike in both.
 	scheme31 := scheme
 	scheme31.ID, scheme31.CommandID, scheme31.Year = "01HZZZZZZZZZZZZZZZZZZZZZZ3", "x3", 2031
+	scheme31.Data = []byte(`{"source":"year: [not yaml","digest":""}`)
 	garbled := unscored
 	garbled.ID, garbled.CommandID, garbled.Year, garbled.Data = "01HZZZZZZZZZZZZZZZZZZZZZZ4", "x4", 2031, []byte(`{"indicator":7}`)
 	for i, env := range []events.Envelope{replaced, unscored, scheme31, garbled} {
@@ -196,6 +200,9 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 	ys, err := db.Years(testCtx(t))
 	if err != nil || len(ys) != 4 || ys[2].Error == "" || ys[3].Error == "" {
 		t.Fatalf("Years = %+v, %v; want 2030 and 2031 with the engine's errors", ys, err)
+	}
+	if q, err := db.Quarantined(testCtx(t), 0); err != nil || len(q) != 1 || q[0].Reason != events.ReasonBadPayload || q[0].Year != 2031 {
+		t.Fatalf("Quarantined = %+v, %v; want the garbled 2031 event", q, err)
 	}
 }
 

@@ -105,7 +105,11 @@ func (d *DB) refresh(ctx context.Context, year int, pre *scored) error {
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events WHERE year = ?`, year).Scan(&upto); err != nil {
 		return err
 	}
-	if pre == nil || pre.upto != upto {
+	var nq int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM quarantine WHERE year = ?`, year).Scan(&nq); err != nil {
+		return err
+	}
+	if pre == nil || pre.upto != upto || len(pre.quarantined) != nq {
 		sc, err := d.score(ctx, tx, year)
 		if err != nil {
 			return err
@@ -125,6 +129,8 @@ type scored struct {
 	events int
 	res    *engine.Results
 	err    error // why the engine could not score the events
+
+	quarantined []*events.QuarantineError // the year's quarantined messages: a warning each
 
 	js     []byte // res.JSON() and its digest, when already made (encode)
 	digest string
@@ -148,11 +154,22 @@ func (d *DB) score(ctx context.Context, q querier, year int) (scored, error) {
 		return scored{}, err
 	}
 	sc := scored{year: year, events: len(evs)}
+	if sc.quarantined, err = quarantined(ctx, q, year, 0, false); err != nil {
+		return scored{}, err
+	}
 	if len(evs) > 0 {
 		sc.upto = int64(evs[len(evs)-1].Seq)
 		sc.res, sc.err = engine.Compute(evs)
+		sc.warn()
 	}
 	return sc, nil
+}
+
+// warn adds the year's quarantine warnings to its results.
+func (sc *scored) warn() {
+	if sc.res != nil && sc.err == nil {
+		sc.res.Quarantined(sc.quarantined)
+	}
 }
 
 // refreshYear scores a year from its events in q and stores the results
@@ -417,5 +434,21 @@ func (d *DB) ResultsAt(ctx context.Context, st *events.Store, year int, p Point)
 	if len(evs) == 0 {
 		return nil, fmt.Errorf("%w: year %d has no events at that point", ErrNoEvents, year)
 	}
-	return engine.Compute(evs)
+	r, err := engine.Compute(evs)
+	if err != nil {
+		return nil, err
+	}
+	// The quarantined messages of the stream as it stood at p: up to
+	// AtSeq; as of a time, those before the last event recorded by then
+	// (replay.ReadYear says the same).
+	upTo := p.AtSeq
+	if !p.AsOf.IsZero() {
+		upTo = evs[len(evs)-1].Seq
+	}
+	qs, err := quarantined(ctx, d.handle(), year, upTo, false)
+	if err != nil {
+		return nil, err
+	}
+	r.Quarantined(qs)
+	return r, nil
 }

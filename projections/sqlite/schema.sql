@@ -140,3 +140,27 @@ CREATE TABLE cadre_results (
 	override  INTEGER NOT NULL,
 	PRIMARY KEY (year, cadre)
 ) WITHOUT ROWID;
+
+-- quarantine lists the stream's messages that were not accepted into the
+-- ledger (events.Admit): junk, or an event that does not belong on its
+-- subject or does not link to its aggregate's last accepted event. They
+-- have no events row: scoring never sees them, and each year's results
+-- carry a warning per quarantined message of the year.
+CREATE TABLE quarantine (
+	seq      INTEGER PRIMARY KEY, -- stream sequence
+	year     INTEGER NOT NULL,    -- the subject's year (0 when it has none)
+	subject  TEXT NOT NULL,
+	reason   TEXT NOT NULL,       -- events.Reason*
+	detail   TEXT NOT NULL,
+	raw_hash TEXT NOT NULL,       -- hex SHA-256 of the stored bytes
+	event_id TEXT NOT NULL        -- the envelope's id, '' when there is none
+);
+
+-- chain_heads is each aggregate's last accepted event: the prev the next
+-- event of the aggregate must carry (events.Head).
+CREATE TABLE chain_heads (
+	subject TEXT PRIMARY KEY,
+	year    INTEGER NOT NULL,
+	seq     INTEGER NOT NULL,
+	hash    TEXT NOT NULL
+) WITHOUT ROWID;

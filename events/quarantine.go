@@ -1,0 +1,198 @@
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Why an event is quarantined: a closed, append-only set of reasons
+// (stored in the projections and printed by verify, so never renamed).
+// Signatures (a later issue) add their reason here.
+const (
+	ReasonNotJSON        = "not_json"        // the payload is not JSON at all
+	ReasonNotEnvelope    = "not_envelope"    // JSON, but not an envelope (wrong shape, id or type missing)
+	ReasonBadSubject     = "bad_subject"     // the subject is not kaohe.<year>.<aggregate>
+	ReasonUnknownType    = "unknown_type"    // type is not in the catalogue
+	ReasonUnknownVersion = "unknown_version" // v is not a version the catalogue can read
+	ReasonBadPayload     = "bad_payload"     // data does not decode into the type's payload
+	ReasonWrongYear      = "wrong_year"      // envelope year is not the subject's
+	ReasonWrongAggregate = "wrong_aggregate" // envelope aggregate is not the subject's
+	ReasonBrokenChain    = "broken_chain"    // prev is not the hash of the aggregate's last accepted event
+)
+
+// ErrQuarantined is matched (errors.Is) by every *QuarantineError.
+var ErrQuarantined = errors.New("events: event quarantined")
+
+// QuarantineError says why a stored message is not accepted into the
+// ledger. A quarantined message stays in the stream (nothing is deleted)
+// but is no part of its aggregate: it is excluded from scoring, the next
+// event of the aggregate links to the last accepted one, and it is listed
+// by verify and the quarantine listing.
+type QuarantineError struct {
+	Seq     uint64 `json:"seq"`
+	Subject string `json:"subject"`
+	Year    int    `json:"year"` // the subject's year (0 when the subject has none)
+	Reason  string `json:"reason"`
+	Detail  string `json:"detail"`   // what is wrong, in words
+	RawHash string `json:"raw_hash"` // Hash of the stored bytes
+	EventID string `json:"event_id,omitempty"`
+}
+
+func (e *QuarantineError) Error() string {
+	return fmt.Sprintf("events: seq %d on %s quarantined (%s): %s", e.Seq, e.Subject, e.Reason, e.Detail)
+}
+
+// Is makes errors.Is(err, ErrQuarantined) true.
+func (e *QuarantineError) Is(target error) bool { return target == ErrQuarantined }
+
+// QuarantineWarningPrefix starts every Warning.
+const QuarantineWarningPrefix = "已隔离 quarantined: "
+
+// Warning is the line a year's results carry for the quarantined event.
+func (e *QuarantineError) Warning() string {
+	return fmt.Sprintf(QuarantineWarningPrefix+"stream seq %d on %s (%s: %s), excluded from scoring; kaohe quarantine lists it", e.Seq, e.Subject, e.Reason, e.Detail)
+}
+
+// Head is where an aggregate's chain ends: its last accepted event (zero
+// when none yet). The next event of the aggregate must carry Hash in prev.
+type Head struct {
+	Seq  uint64
+	Hash string
+}
+
+// Next is the head after ev was accepted.
+func (h Head) Next(ev Stored) Head { return Head{Seq: ev.Seq, Hash: Hash(ev.Raw)} }
+
+// Admit decides whether a stored message is accepted into the ledger,
+// given the head of its aggregate: Check, then Link. It returns the
+// decoded payload, or a *QuarantineError. This is the one place the rule
+// lives: the projections, replay and verify, and the commands (which chain
+// a new event to the head) all admit through it, so they agree on every
+// aggregate's chain.
+func Admit(ev Stored, head Head) (any, error) {
+	p, err := Check(ev)
+	if err != nil {
+		return nil, err
+	}
+	if err := Link(ev, head); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Check is the part of Admit that depends on the message alone (so it may
+// run ahead, on another goroutine): the bytes are an envelope of a
+// catalogued type and version whose payload decodes, on the subject of its
+// own year and aggregate. It returns the decoded payload.
+func Check(ev Stored) (any, error) {
+	q := func(reason, format string, args ...any) error {
+		return quarantine(ev, reason, fmt.Sprintf(format, args...))
+	}
+	if ev.DecodeErr != nil {
+		if !json.Valid(ev.Raw) {
+			return nil, q(ReasonNotJSON, "the stored bytes are not JSON")
+		}
+		return nil, q(ReasonNotEnvelope, "the stored JSON is not an envelope: %v", ev.DecodeErr)
+	}
+	year, agg, err := ParseSubject(ev.Subject)
+	if err != nil {
+		return nil, q(ReasonBadSubject, "%v", err)
+	}
+	switch {
+	case ev.ID == "" || ev.Type == "":
+		return nil, q(ReasonNotEnvelope, "the stored JSON is not an envelope: no id or type")
+	case ev.Year != year:
+		return nil, q(ReasonWrongYear, "envelope year %d on a subject of year %d", ev.Year, year)
+	case ev.Aggregate != agg:
+		return nil, q(ReasonWrongAggregate, "envelope aggregate %q on the subject of %q", ev.Aggregate, agg)
+	}
+	t, ok := TypeOf(ev.Type)
+	if !ok {
+		return nil, q(ReasonUnknownType, "unknown event type %q", ev.Type)
+	}
+	if ev.V != t.Version {
+		return nil, q(ReasonUnknownVersion, "%s v%d: this ledger reads v%d", ev.Type, ev.V, t.Version)
+	}
+	p, err := Payload(ev.Envelope)
+	if err != nil {
+		return nil, q(ReasonBadPayload, "%v", err)
+	}
+	return p, nil
+}
+
+// Link is the part of Admit that depends on the aggregate's history: prev
+// is the hash of the aggregate's last accepted event ("" for its first).
+// A quarantined message is never a link: the next event chains to the
+// event before it.
+func Link(ev Stored, head Head) error {
+	if ev.Prev == head.Hash {
+		return nil
+	}
+	if head.Seq == 0 {
+		return quarantine(ev, ReasonBrokenChain, fmt.Sprintf("prev %s, but the aggregate has no accepted event before it (prev must be empty)", short(ev.Prev)))
+	}
+	return quarantine(ev, ReasonBrokenChain, fmt.Sprintf("prev %s is not the hash %s of the aggregate's last accepted event, seq %d", short(ev.Prev), short(head.Hash), head.Seq))
+}
+
+func quarantine(ev Stored, reason, detail string) *QuarantineError {
+	year, _, _ := ParseSubject(ev.Subject)
+	return &QuarantineError{Seq: ev.Seq, Subject: ev.Subject, Year: year, Reason: reason, Detail: detail, RawHash: Hash(ev.Raw), EventID: ev.ID}
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	if h == "" {
+		return `""`
+	}
+	return h
+}
+
+// Admitter admits a stream of messages in stream order, keeping each
+// aggregate's head: what a reader that sees every event of an aggregate
+// from its first uses.
+type Admitter struct {
+	heads map[string]Head
+}
+
+// Admit admits ev against its aggregate's head and, when accepted,
+// advances the head.
+func (a *Admitter) Admit(ev Stored) (any, error) {
+	if a.heads == nil {
+		a.heads = map[string]Head{}
+	}
+	p, err := Admit(ev, a.heads[ev.Subject])
+	if err == nil {
+		a.heads[ev.Subject] = a.heads[ev.Subject].Next(ev)
+	}
+	return p, err
+}
+
+// Head is the head of subject so far.
+func (a *Admitter) Head(subject string) Head { return a.heads[subject] }
+
+// AdmitAll splits evs (stream order, each aggregate from its first event)
+// into the accepted events and the quarantined ones.
+func AdmitAll(evs []Stored) (accepted []Stored, quarantined []*QuarantineError) {
+	var a Admitter
+	accepted = evs[:0:0]
+	for _, ev := range evs {
+		if _, err := a.Admit(ev); err != nil {
+			quarantined = append(quarantined, AsQuarantine(err))
+			continue
+		}
+		accepted = append(accepted, ev)
+	}
+	return accepted, quarantined
+}
+
+// AsQuarantine is err as a *QuarantineError (nil when it is not one).
+func AsQuarantine(err error) *QuarantineError {
+	var q *QuarantineError
+	if errors.As(err, &q) {
+		return q
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package events
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// stored is env as a reader delivers it from subject at seq.
+func stored(tb testing.TB, subject string, seq uint64, env Envelope) Stored {
+	tb.Helper()
+	raw, err := Encode(env)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return decodeStored(seq, subject, raw)
+}
+
+func TestAdmitNamesWhyAMessageIsQuarantined(t *testing.T) {
+	const subj = "kaohe.2024.unit.u1"
+	score := map[string]string{"indicator": "gdp", "part": "actual", "source": "statistics", "value": "90"}
+	first := stored(t, subj, 1, newEnv(t, subj, "", score))
+	head := Head{}.Next(first)
+	next := func(change func(*Envelope)) Stored {
+		env := newEnv(t, subj, head.Hash, score)
+		change(&env)
+		return stored(t, subj, 2, env)
+	}
+	tests := []struct {
+		name   string
+		ev     Stored
+		reason string // "" = accepted
+	}{
+		{"the next event linking to the head is accepted", next(func(*Envelope) {}), ""},
+		{"bytes that are not JSON", decodeStored(2, subj, []byte("hello")), ReasonNotJSON},
+		{"JSON that is not an envelope", decodeStored(2, subj, []byte(`{"hello":"world"}`)), ReasonNotEnvelope},
+		{"JSON of the wrong shape", decodeStored(2, subj, []byte(`{"year":"twenty"}`)), ReasonNotEnvelope},
+		{"a subject without a year", stored(t, "kaohe.x.unit.u1", 2, newEnv(t, subj, head.Hash, score)), ReasonBadSubject},
+		{"an unknown type", next(func(e *Envelope) { e.Type = "ScoreDeleted" }), ReasonUnknownType},
+		{"an unknown version", next(func(e *Envelope) { e.V = 2 }), ReasonUnknownVersion},
+		{"a payload that does not decode", next(func(e *Envelope) { e.Data = []byte(`{"value":[1]}`) }), ReasonBadPayload},
+		{"another year", next(func(e *Envelope) { e.Year = 2025 }), ReasonWrongYear},
+		{"another aggregate", next(func(e *Envelope) { e.Aggregate = "unit.u2" }), ReasonWrongAggregate},
+		{"a prev that is not the head's hash", next(func(e *Envelope) { e.Prev = strings.Repeat("0", 64) }), ReasonBrokenChain},
+		{"an empty prev after the first event", next(func(e *Envelope) { e.Prev = "" }), ReasonBrokenChain},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Admit(tc.ev, head)
+			if tc.reason == "" {
+				if err != nil {
+					t.Fatalf("Admit = %v, want accepted", err)
+				}
+				return
+			}
+			q := AsQuarantine(err)
+			if q == nil || !errors.Is(err, ErrQuarantined) || q.Reason != tc.reason || q.Seq != 2 || q.RawHash != Hash(tc.ev.Raw) {
+				t.Fatalf("Admit = %v (%+v), want reason %s at seq 2", err, q, tc.reason)
+			}
+		})
+	}
+}
+
+// A quarantined message is no link: the event after it chains to the
+// last accepted event, and one chaining to the junk is quarantined too.
+func TestAQuarantinedMessageIsNoLink(t *testing.T) {
+	const subj = "kaohe.2024.unit.u1"
+	score := map[string]string{"indicator": "gdp", "part": "actual", "source": "statistics", "value": "90"}
+	first := stored(t, subj, 1, newEnv(t, subj, "", score))
+	junk := stored(t, subj, 2, newEnv(t, subj, Hash(first.Raw), map[string][]int{"value": {1}})) // bad payload
+	onJunk := stored(t, subj, 3, newEnv(t, subj, Hash(junk.Raw), score))
+	good := stored(t, subj, 4, newEnv(t, subj, Hash(first.Raw), score))
+	accepted, quarantined := AdmitAll([]Stored{first, junk, onJunk, good})
+	if len(accepted) != 2 || accepted[0].Seq != 1 || accepted[1].Seq != 4 {
+		t.Fatalf("accepted %d events, want seq 1 and 4", len(accepted))
+	}
+	if len(quarantined) != 2 || quarantined[0].Reason != ReasonBadPayload || quarantined[1].Reason != ReasonBrokenChain {
+		t.Fatalf("quarantined %+v", quarantined)
+	}
+}

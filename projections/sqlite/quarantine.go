@@ -1,0 +1,140 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/kaohe/kaohe/events"
+)
+
+// Quarantine: every message is admitted (events.Admit) before it is
+// applied. Check runs ahead with the payload decoding (decode); the link
+// to the aggregate's last accepted event is checked here, in stream order,
+// against chain_heads. A quarantined message gets a quarantine row instead
+// of an events row, and marks its year for scoring again (the results
+// carry a warning for it); applying goes on with the next message.
+
+// admit decides whether ev is accepted. A quarantined message is recorded
+// and ok is false; err is a database error only.
+func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok bool, err error) {
+	qerr := dec.err
+	var head events.Head
+	if qerr == nil {
+		if head, err = a.head(ctx, ev.Subject); err != nil {
+			return false, err
+		}
+		qerr = events.Link(ev, head)
+	}
+	if qerr == nil {
+		a.heads[ev.Subject] = head.Next(ev)
+		a.moved[ev.Subject] = true
+		return true, nil
+	}
+	dec.err = qerr // the fold of a full rebuild skips it too
+	q := events.AsQuarantine(qerr)
+	if q == nil { // not a classification: cannot happen, but never a silent skip
+		return false, fmt.Errorf("projections: event %d: %w", ev.Seq, qerr)
+	}
+	if _, ok := a.years[q.Year]; !ok {
+		a.years[q.Year] = 0 // not an event of the year, but its results now carry the warning
+	}
+	if a.full != nil {
+		a.quarantined = append(a.quarantined, q)
+	}
+	if _, err := a.tx.ExecContext(ctx, `INSERT OR REPLACE INTO quarantine(seq, year, subject, reason, detail, raw_hash, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		int64(q.Seq), q.Year, q.Subject, q.Reason, q.Detail, q.RawHash, q.EventID); err != nil { // rare: not prepared
+		return false, fmt.Errorf("projections: quarantine event %d: %w", ev.Seq, err)
+	}
+	return false, nil
+}
+
+// head is the last accepted event of subject: this transaction's, else
+// the memo's (heads this handle read or committed), else the file's.
+func (a *applier) head(ctx context.Context, subject string) (events.Head, error) {
+	if h, ok := a.heads[subject]; ok {
+		return h, nil
+	}
+	var h events.Head
+	if a.full == nil { // a full rebuild starts from nothing: every head is in a.heads
+		if mh, ok := a.memo.heads[subject]; ok {
+			a.heads[subject] = mh
+			return mh, nil
+		}
+		if a.getHead == nil {
+			var err error
+			if a.getHead, err = a.tx.PrepareContext(ctx, `SELECT seq, hash FROM chain_heads WHERE subject = ?`); err != nil {
+				return h, fmt.Errorf("projections: prepare: %w", err)
+			}
+		}
+		var seq int64
+		err := a.getHead.QueryRowContext(ctx, subject).Scan(&seq, &h.Hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return h, fmt.Errorf("projections: chain head of %s: %w", subject, err)
+		}
+		h.Seq = uint64(seq)
+		a.memo.heads[subject] = h
+	}
+	a.heads[subject] = h
+	return h, nil
+}
+
+// writeHeads stores the heads this transaction moved (before it commits),
+// in the memo too (reset if the transaction rolls back).
+func (a *applier) writeHeads(ctx context.Context) error {
+	if len(a.moved) == 0 {
+		return nil
+	}
+	put, err := a.tx.PrepareContext(ctx, `INSERT INTO chain_heads(subject, year, seq, hash) VALUES (?, ?, ?, ?)
+		ON CONFLICT(subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`)
+	if err != nil {
+		return fmt.Errorf("projections: prepare: %w", err)
+	}
+	defer put.Close()
+	for subj := range a.moved {
+		h := a.heads[subj]
+		year, _, _ := events.ParseSubject(subj)
+		if _, err := put.ExecContext(ctx, subj, year, int64(h.Seq), h.Hash); err != nil {
+			return fmt.Errorf("projections: chain head of %s: %w", subj, err)
+		}
+		if a.full == nil {
+			a.memo.heads[subj] = h
+		}
+	}
+	clear(a.moved)
+	return nil
+}
+
+// Quarantined lists the quarantined messages of a year (0: of every
+// year), in stream order.
+func (d *DB) Quarantined(ctx context.Context, year int) ([]*events.QuarantineError, error) {
+	return quarantined(ctx, d.handle(), year, 0, year == 0)
+}
+
+// quarantined reads the quarantine rows of year with seq ≤ upTo (0: all);
+// every year when all.
+func quarantined(ctx context.Context, q querier, year int, upTo uint64, all bool) ([]*events.QuarantineError, error) {
+	query := `SELECT seq, year, subject, reason, detail, raw_hash, event_id FROM quarantine WHERE (? OR year = ?)`
+	args := []any{all, year}
+	if upTo != 0 {
+		query += ` AND seq <= ?`
+		args = append(args, int64(upTo))
+	}
+	rows, err := q.QueryContext(ctx, query+` ORDER BY seq`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("projections: quarantine: %w", err)
+	}
+	defer rows.Close()
+	var out []*events.QuarantineError
+	for rows.Next() {
+		var e events.QuarantineError
+		var seq int64
+		if err := rows.Scan(&seq, &e.Year, &e.Subject, &e.Reason, &e.Detail, &e.RawHash, &e.EventID); err != nil {
+			return nil, err
+		}
+		e.Seq = uint64(seq)
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
