@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -79,6 +80,12 @@ func TestOneJunkMessageStopsNothing(t *testing.T) {
 	for _, tc := range junkCases {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
+			initMain := &Main{Stdout: io.Discard, Stderr: io.Discard}
+			code := initMain.Run(context.Background(), []string{"--data", data, "init"})
+			initMain.Close()
+			if code != 0 {
+				t.Fatalf("init: exit %d", code)
+			}
 			var out lockedBuffer
 			server := &Main{Stdout: &out, Stderr: &out, Stdin: strings.NewReader("")}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -94,7 +101,7 @@ func TestOneJunkMessageStopsNothing(t *testing.T) {
 			clientURL := regexp.MustCompile(`kaohe --nats (\S+) `)
 			waitFor(t, "serve to print its client URL", func() bool { return clientURL.MatchString(out.String()) })
 			url := clientURL.FindStringSubmatch(out.String())[1]
-			client := newCLI(t)
+			client := emptyCLI(t) // a client of serve: its own data directory holds only projections
 			via := func(args ...string) []string { return append([]string{"--nats", url}, args...) }
 			client.ok(via("submit", "testdata/mini/year.jsonl")...)
 			client.ok(via("submit", "testdata/seven/year.jsonl")...)
