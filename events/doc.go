@@ -93,9 +93,10 @@
 // and batches) is ErrConflict (*ConflictError): reload the aggregate and
 // decide again. A repeated Nats-Msg-Id within the window is ErrDuplicate
 // (*DuplicateError, with the stored sequence for single messages): nothing
-// was written. The server checks the expected sequence before the msg id
+// was written. One server checks the expected sequence before the msg id
 // for a single message, so resending a single event whose first send
-// landed gives ErrConflict, not ErrDuplicate; in a batch the msg id is
+// landed gives ErrConflict there; a replicated stream (a cluster) checks
+// the msg id first and gives ErrDuplicate; in a batch the msg id is
 // checked first. Either way nothing is written twice, and since the
 // window is short, command handlers must also look for their command id
 // in the reloaded aggregate (the durable check).
