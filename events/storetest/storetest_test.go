@@ -70,4 +70,3 @@ func streamInfo(t *testing.T, url, stream string) *jetstream.StreamInfo {
 	}
 	return info
 }
-
