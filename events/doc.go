@@ -140,6 +140,13 @@
 // thousand, each message decoded once) and delete it when done; Read
 // stops at the last matching message present when it started.
 //
+// Every replica of a replicated stream answers direct gets, a follower
+// from a copy that may be behind the leader's. So there the last message
+// of a subject is asked of the leader (the message get API), a Load reads
+// on until the leader's last match, and LastSeqs as of a sequence asks the
+// leader subject by subject: a read sees every event acknowledged before
+// it, on one server or three.
+//
 // # Durability and cost
 //
 // The embedded server runs with SyncAlways: an event is fsynced before
