@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// The fuzz targets' seeds are in testdata/fuzz/<target>/: events as a
-// ledger stores them (one of each type the zhashui-2022 example writes)
-// and whatever input once broke a property. Plain `go test` replays them;
+// The fuzz targets' seeds are in testdata/fuzz/<target>/: events as the
+// ledger stored them when the zhashui-2022 example was submitted (one of
+// each type it writes but the scheme) and whatever input once broke a
+// property. Plain `go test` replays them;
 // docs/development.md says how to fuzz further.
 
 // Decoding stored bytes never panics, and an envelope that decodes
