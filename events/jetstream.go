@@ -645,39 +645,31 @@ func (s *Store) lastFromLeader(ctx context.Context, filter string) (uint64, []by
 // subjects each, isolated from concurrent writes, every one after the first
 // as of the first's sequence. asOf is the stream sequence the snapshot is
 // as of; 0 when the server does not say (no subject has a message yet, or
-// a stream without AllowDirect, where it reads LastSubjectSeq per subject).
+// where it reads LastSubjectSeq per subject: a stream without AllowDirect,
+// and a replicated stream unless one current answer covers every subject).
 func (s *Store) LastSeqs(ctx context.Context, subjects []string, upTo uint64) (last map[string]uint64, asOf uint64, err error) {
-	last = make(map[string]uint64, len(subjects))
-	if !s.direct || (s.replicated && upTo > 0) {
-		for _, subj := range subjects {
-			if strings.ContainsAny(subj, "*>") {
-				return nil, 0, fmt.Errorf("events: last sequences: %q is not a literal subject", subj)
-			}
-			seq, _, err := s.LastSubjectSeq(ctx, subj)
-			if err != nil {
-				return nil, 0, err
-			}
-			if upTo > 0 && seq > upTo {
-				// The subject moved after upTo: its last event as of upTo
-				// is found by reading it (no server API answers it here).
-				seq = 0
-				err = s.Read(ctx, subj, 1, upTo, func(st Stored) error {
-					seq = st.Seq
-					return nil
-				})
-				if err != nil {
-					return nil, 0, err
-				}
-			}
-			last[subj] = seq
-		}
-		return last, upTo, nil
+	if !s.direct || (s.replicated && (upTo > 0 || len(subjects) > multiLastBatch)) {
+		// A follower answers as of upTo even when its copy stops short of
+		// it, and a later batch of a multi-batch snapshot is as of upTo.
+		return s.lastSeqsFromLeader(ctx, subjects, upTo)
 	}
+	var floor uint64 // replicated: the leader's last sequence before the call
+	if s.replicated {
+		if floor, err = s.LastSeq(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
+	last = make(map[string]uint64, len(subjects))
 	asOf = upTo
 	for start := 0; start < len(subjects); start += multiLastBatch {
 		at, err := s.multiLast(ctx, subjects[start:min(len(subjects), start+multiLastBatch)], asOf, last)
 		if err != nil {
 			return nil, 0, err
+		}
+		if s.replicated && at < floor {
+			// A follower behind the leader answered (as of its own last
+			// sequence, or "none" without one).
+			return s.lastSeqsFromLeader(ctx, subjects, upTo)
 		}
 		if at == 0 {
 			if upTo == 0 && start+multiLastBatch < len(subjects) {
@@ -695,6 +687,35 @@ func (s *Store) LastSeqs(ctx context.Context, subjects []string, upTo uint64) (l
 		asOf = at
 	}
 	return last, asOf, nil
+}
+
+// lastSeqsFromLeader is LastSeqs subject by subject through the leader,
+// not a snapshot when upTo is 0 (it then says as of 0).
+func (s *Store) lastSeqsFromLeader(ctx context.Context, subjects []string, upTo uint64) (map[string]uint64, uint64, error) {
+	last := make(map[string]uint64, len(subjects))
+	for _, subj := range subjects {
+		if strings.ContainsAny(subj, "*>") {
+			return nil, 0, fmt.Errorf("events: last sequences: %q is not a literal subject", subj)
+		}
+		seq, _, err := s.lastFromLeader(ctx, subj)
+		if err != nil {
+			return nil, 0, err
+		}
+		if upTo > 0 && seq > upTo {
+			// The subject moved after upTo: its last event as of upTo is
+			// found by reading it (no leader API answers "last before").
+			seq = 0
+			err = s.Read(ctx, subj, 1, upTo, func(st Stored) error {
+				seq = st.Seq
+				return nil
+			})
+			if err != nil {
+				return nil, 0, err
+			}
+		}
+		last[subj] = seq
+	}
+	return last, upTo, nil
 }
 
 // multiLastBatch bounds the subjects of one multi_last request (the

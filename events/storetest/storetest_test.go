@@ -79,8 +79,8 @@ func streamInfo(t *testing.T, url, stream string) *jetstream.StreamInfo {
 // On a replicated stream a read right after an append sees it: every
 // replica answers direct gets, a follower from a copy that may lag, so the
 // store reads through the leader there. Before it did, one Load in a few
-// dozen missed the event just acknowledged, and LastSeqs as of its
-// sequence said the subject had none.
+// dozen missed the event just acknowledged, LastSeqs as of its sequence
+// said the subject had none, and LastSeqs now answered as of before it.
 func TestClusterReadsItsOwnWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-server cluster")
@@ -125,12 +125,18 @@ func TestClusterReadsItsOwnWrites(t *testing.T) {
 		if len(evs) != i+1 || evs[i].Seq != st.Seq {
 			t.Fatalf("append %d: acknowledged seq %d, Load read %v", i, st.Seq, storetest.Seqs(evs))
 		}
-		last, _, err := s.LastSeqs(ctx, []string{a, b}, st.Seq)
+		last, asOf, err := s.LastSeqs(ctx, []string{a, b}, st.Seq)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if last[a] != st.Seq {
 			t.Fatalf("append %d: acknowledged seq %d, LastSeqs as of it says %d", i, st.Seq, last[a])
+		}
+		if last, asOf, err = s.LastSeqs(ctx, []string{a, b}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if last[a] != st.Seq || (asOf != 0 && asOf < st.Seq) {
+			t.Fatalf("append %d: acknowledged seq %d, LastSeqs now says %d as of %d", i, st.Seq, last[a], asOf)
 		}
 	}
 }
