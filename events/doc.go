@@ -143,9 +143,10 @@
 // Every replica of a replicated stream answers direct gets, a follower
 // from a copy that may be behind the leader's. So there the last message
 // of a subject is asked of the leader (the message get API), a Load reads
-// on until the leader's last match, and LastSeqs as of a sequence asks the
-// leader subject by subject: a read sees every event acknowledged before
-// it, on one server or three.
+// on until the leader's last match, and LastSeqs takes a follower's
+// snapshot only when it is as of the leader's last sequence or later, else
+// (and always as of a given sequence) asks the leader subject by subject:
+// a read sees every event acknowledged before it, on one server or three.
 //
 // # Durability and cost
 //
