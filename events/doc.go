@@ -108,9 +108,10 @@
 // and batches) is ErrConflict (*ConflictError): reload the aggregate and
 // decide again. A repeated Nats-Msg-Id within the window is ErrDuplicate
 // (*DuplicateError, with the stored sequence for single messages): nothing
-// was written. The server checks the expected sequence before the msg id
+// was written. One server checks the expected sequence before the msg id
 // for a single message, so resending a single event whose first send
-// landed gives ErrConflict, not ErrDuplicate; in a batch the msg id is
+// landed gives ErrConflict there; a replicated stream (a cluster) checks
+// the msg id first and gives ErrDuplicate; in a batch the msg id is
 // checked first. Either way nothing is written twice, and since the
 // window is short, command handlers must also look for their command id
 // in the reloaded aggregate (the durable check).
@@ -171,6 +172,14 @@
 // Watch stream through an ordered consumer (flow-controlled pulls of a
 // thousand, each message decoded once) and delete it when done; Read
 // stops at the last matching message present when it started.
+//
+// Every replica of a replicated stream answers direct gets, a follower
+// from a copy that may be behind the leader's. So there the last message
+// of a subject is asked of the leader (the message get API), a Load reads
+// on until the leader's last match, and LastSeqs takes a follower's
+// snapshot only when it is as of the leader's last sequence or later, else
+// (and always as of a given sequence) asks the leader subject by subject:
+// a read sees every event acknowledged before it, on one server or three.
 //
 // # Durability and cost
 //

@@ -200,6 +200,10 @@ type Store struct {
 	// server let this user publish to (checked at Open).
 	destructive []string
 	created     bool // Open created the stream
+
+	// replicated: Replicas > 1, where a follower may answer a direct get
+	// from a copy behind the leader's (see ensureStream).
+	replicated bool
 }
 
 // Open connects and checks the stream: an existing stream is checked,
@@ -308,7 +312,15 @@ func (s *Store) ensureStream(ctx context.Context, cfg Config) error {
 		return err
 	}
 	s.stream = st
-	s.direct = st.CachedInfo().Config.AllowDirect
+	// Every replica answers direct gets, a follower from a copy that may
+	// be behind the leader: a Load just after an append could miss it, and
+	// LastSeqs as of a sequence the follower lacks would say "no event".
+	// On a replicated stream the last message of a subject is asked of the
+	// leader, a Load reads on until the leader's last match, and LastSeqs
+	// as of a sequence asks the leader per subject.
+	c := st.CachedInfo().Config
+	s.direct = c.AllowDirect
+	s.replicated = c.Replicas > 1
 	return nil
 }
 
@@ -654,15 +666,8 @@ func (s *Store) LastSubjectSeq(ctx context.Context, subject string) (uint64, str
 
 // lastFor is the last message matching filter: one direct get.
 func (s *Store) lastFor(ctx context.Context, filter string) (uint64, []byte, error) {
-	if !s.direct {
-		m, err := s.stream.GetLastMsgForSubject(ctx, filter)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return 0, nil, nil
-		}
-		if err != nil {
-			return 0, nil, fmt.Errorf("events: last message of %s: %w", filter, err)
-		}
-		return m.Sequence, m.Data, nil
+	if !s.direct || s.replicated {
+		return s.lastFromLeader(ctx, filter)
 	}
 	// The request-body form of direct get takes wildcards too (the
 	// subject-suffix form nats.go uses cannot).
@@ -688,30 +693,71 @@ func (s *Store) lastFor(ctx context.Context, filter string) (uint64, []byte, err
 	return seq, resp.Data, nil
 }
 
+// lastFromLeader is lastFor through the message get API, which only the
+// stream leader answers (nats.go's GetLastMsgForSubject would use a direct
+// get whenever the stream allows them).
+func (s *Store) lastFromLeader(ctx context.Context, filter string) (uint64, []byte, error) {
+	req, _ := json.Marshal(struct {
+		LastFor string `json:"last_by_subj"`
+	}{filter})
+	ctx, cancel := withDefaultTimeout(ctx, apiTimeout)
+	defer cancel()
+	resp, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+s.name, req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("events: last message of %s: %w", filter, err)
+	}
+	var r struct {
+		Error   *jetstream.APIError `json:"error"`
+		Message *struct {
+			Seq  uint64 `json:"seq"`
+			Data []byte `json:"data"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return 0, nil, fmt.Errorf("events: last message of %s: %w", filter, err)
+	}
+	switch {
+	case r.Error != nil && r.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return 0, nil, nil
+	case r.Error != nil:
+		return 0, nil, fmt.Errorf("events: last message of %s: %w", filter, r.Error)
+	case r.Message == nil:
+		return 0, nil, fmt.Errorf("events: last message of %s: empty answer", filter)
+	}
+	return r.Message.Seq, r.Message.Data, nil
+}
+
 // LastSeqs gives the stream sequence of the last message on each subject
 // (literal subjects; 0 for one with none) as of upTo (0 = now), read as one
 // snapshot: batched direct gets (multi_last) of at most multiLastBatch
 // subjects each, isolated from concurrent writes, every one after the first
 // as of the first's sequence. asOf is the stream sequence the snapshot is
 // as of; 0 when the server does not say (no subject has a message yet, or
-// a stream without AllowDirect, where it reads LastSubjectSeq per subject).
+// where it reads LastSubjectSeq per subject: a stream without AllowDirect,
+// and a replicated stream unless one current answer covers every subject).
 func (s *Store) LastSeqs(ctx context.Context, subjects []string, upTo uint64) (last map[string]uint64, asOf uint64, err error) {
-	last = make(map[string]uint64, len(subjects))
-	if !s.direct {
-		for _, subj := range subjects {
-			seq, _, err := s.LastSubjectSeq(ctx, subj)
-			if err != nil {
-				return nil, 0, err
-			}
-			last[subj] = seq
-		}
-		return last, upTo, nil
+	if !s.direct || (s.replicated && (upTo > 0 || len(subjects) > multiLastBatch)) {
+		// A follower answers as of upTo even when its copy stops short of
+		// it, and a later batch of a multi-batch snapshot is as of upTo.
+		return s.lastSeqsFromLeader(ctx, subjects, upTo)
 	}
+	var floor uint64 // replicated: the leader's last sequence before the call
+	if s.replicated {
+		if floor, err = s.LastSeq(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
+	last = make(map[string]uint64, len(subjects))
 	asOf = upTo
 	for start := 0; start < len(subjects); start += multiLastBatch {
 		at, err := s.multiLast(ctx, subjects[start:min(len(subjects), start+multiLastBatch)], asOf, last)
 		if err != nil {
 			return nil, 0, err
+		}
+		if s.replicated && at < floor {
+			// A follower behind the leader answered (as of its own last
+			// sequence, or "none" without one).
+			return s.lastSeqsFromLeader(ctx, subjects, upTo)
 		}
 		if at == 0 {
 			if upTo == 0 && start+multiLastBatch < len(subjects) {
@@ -729,6 +775,35 @@ func (s *Store) LastSeqs(ctx context.Context, subjects []string, upTo uint64) (l
 		asOf = at
 	}
 	return last, asOf, nil
+}
+
+// lastSeqsFromLeader is LastSeqs subject by subject through the leader,
+// not a snapshot when upTo is 0 (it then says as of 0).
+func (s *Store) lastSeqsFromLeader(ctx context.Context, subjects []string, upTo uint64) (map[string]uint64, uint64, error) {
+	last := make(map[string]uint64, len(subjects))
+	for _, subj := range subjects {
+		if strings.ContainsAny(subj, "*>") {
+			return nil, 0, fmt.Errorf("events: last sequences: %q is not a literal subject", subj)
+		}
+		seq, _, err := s.lastFromLeader(ctx, subj)
+		if err != nil {
+			return nil, 0, err
+		}
+		if upTo > 0 && seq > upTo {
+			// The subject moved after upTo: its last event as of upTo is
+			// found by reading it (no leader API answers "last before").
+			seq = 0
+			err = s.Read(ctx, subj, 1, upTo, func(st Stored) error {
+				seq = st.Seq
+				return nil
+			})
+			if err != nil {
+				return nil, 0, err
+			}
+		}
+		last[subj] = seq
+	}
+	return last, upTo, nil
 }
 
 // multiLastBatch bounds the subjects of one multi_last request (the
@@ -815,8 +890,10 @@ func (s *Store) Messages(ctx context.Context) (uint64, error) {
 // to a thousand events, no consumer created on the server, and each page
 // is read in isolation from concurrent batch writes. Events appended while
 // a multi-page Load runs are included up to the last sequence matching
-// when the second page was requested. On a stream without AllowDirect it
-// falls back to Read.
+// when the second page was requested (on a replicated stream: up to the
+// leader's last match when the Load started, so a Load sees every event
+// acknowledged before it, whichever replica answers). On a stream without
+// AllowDirect it falls back to Read.
 func (s *Store) Load(ctx context.Context, subject string) ([]Stored, error) {
 	return s.LoadFrom(ctx, subject, 1)
 }
@@ -879,6 +956,13 @@ func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]S
 
 	var out []Stored
 	var end uint64 // bound once a second page is needed; 0 = not yet
+	if s.replicated {
+		// A follower may answer from behind: read on until the leader's
+		// last match, asking again when an answer ends short of it.
+		if end, _, err = s.lastFromLeader(ctx, filter); err != nil || end < from {
+			return nil, err
+		}
+	}
 	next := from
 	for {
 		req, _ := json.Marshal(struct {
@@ -908,9 +992,12 @@ func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]S
 				out = append(out, decodeStored(seq, subj, m.Data))
 				next = seq + 1
 			case "404": // nothing (more) matches
+				if s.replicated && next <= end {
+					break page // a follower behind the leader answered
+				}
 				return out, nil
 			case "204": // end of this page
-				if m.Header.Get("Nats-Num-Pending") == "0" {
+				if m.Header.Get("Nats-Num-Pending") == "0" && !(s.replicated && next <= end) {
 					return out, nil
 				}
 				if end == 0 {

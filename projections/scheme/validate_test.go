@@ -3,6 +3,7 @@ package scheme_test
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -198,12 +199,22 @@ func TestErrorMessageFormat(t *testing.T) {
 	}
 }
 
+// Parse never panics, refuses with a *scheme.Error, and answers the same
+// input the same way (no map order in its messages). Seeds: the five
+// example schemes and the entries under testdata/fuzz/FuzzParseNeverPanics
+// (inputs that once broke it); docs/development.md says how to fuzz.
 func FuzzParseNeverPanics(f *testing.F) {
 	f.Add([]byte(minimal))
-	for _, p := range []string{"zhashui-2022", "xx-2020", "daligang-2021", "lushan-2022", "hengyang-2017"} {
-		if b, err := os.ReadFile("../engine/testdata/" + p + ".yaml"); err == nil {
-			f.Add(b)
+	examples, err := filepath.Glob("../../examples/*/scheme.yaml")
+	if err != nil || len(examples) < 5 {
+		f.Fatalf("the example schemes (seeds): %v %v", examples, err)
+	}
+	for _, p := range examples {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		sc, err := scheme.Parse(src)
@@ -215,6 +226,15 @@ func FuzzParseNeverPanics(f *testing.F) {
 			if !errors.As(err, &se) {
 				t.Fatalf("error is not a *scheme.Error: %T", err)
 			}
+		}
+		sc2, err2 := scheme.Parse(src)
+		switch {
+		case (err == nil) != (err2 == nil):
+			t.Fatalf("parsed twice: %v, then %v", err, err2)
+		case err != nil && err.Error() != err2.Error():
+			t.Fatalf("the same input, two messages:\n%v\n%v", err, err2)
+		case err == nil && sc.Digest() != sc2.Digest():
+			t.Fatal("the same input, two digests")
 		}
 	})
 }
