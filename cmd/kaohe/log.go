@@ -62,6 +62,11 @@ func (m *Main) logCommand() *cobra.Command {
 			if err := m.Open(cmd.Context()); err != nil {
 				return err
 			}
+			if f.unit != "" || f.cadre != "" {
+				if err := m.knownSubject(cmd.Context(), f.year, f.unit, f.cadre); err != nil {
+					return err
+				}
+			}
 			var rows []events.Stored
 			err := m.store.Read(cmd.Context(), f.subject(), 1, 0, func(ev events.Stored) error {
 				if !f.keep(ev) {
