@@ -399,11 +399,42 @@ func (d *decision) recordScore(x *RecordScore) error {
 	if err := inRange("data.value", x.Value, part.Max); err != nil {
 		return err
 	}
+	keys := []string{recordKey("part", ind.ID, part.ID)}
+	if len(parts) == 1 {
+		keys = append(keys, recordKey("part", ind.ID, "")) // an entry stored without its only part's id
+	}
+	if err := d.notRecorded("data.part", fmt.Sprintf("%s/%s of unit %s", ind.ID, part.ID, u.ID), true, keys...); err != nil {
+		return err
+	}
 	source := x.Source
 	if source == "" {
 		source = defaultSource(d.c.Actor.Role, part.ID)
 	}
 	return d.emit(&events.ScoreRecorded{Indicator: ind.ID, Part: part.ID, Source: source, Value: x.Value, Note: x.Note})
+}
+
+// notRecorded refuses a record command for something already recorded
+// (under another command id: the same id again is a resubmission, skipped
+// before deciding), naming the record in force. A score or a cadre
+// component (correctable) changes only through CorrectScore, with a reason
+// and naming the entry it supersedes: a second record never silently
+// replaces the first. Ballots and vote tallies have no correction command:
+// a recount replaces the earlier one only with a reason, which the audit
+// shows beside the change (before → after).
+func (d *decision) notRecorded(field, what string, correctable bool, keys ...string) error {
+	for _, k := range keys {
+		r, ok := d.st.records.get(k)
+		if !ok {
+			continue
+		}
+		if correctable {
+			return fail(EINVALID, field, "%s is already recorded (event %s, command %s): a recorded value changes only through CorrectScore with a reason (data.supersedes %q)", what, r.event, r.command, r.command)
+		}
+		if strings.TrimSpace(d.c.Reason) == "" {
+			return fail(EINVALID, field, "%s is already recorded (event %s, command %s): a recount replaces it only with a reason", what, r.event, r.command)
+		}
+	}
+	return nil
 }
 
 func defaultSource(r events.Role, part string) string {
@@ -502,6 +533,9 @@ func (d *decision) socialEvaluation(x *RecordSocialEvaluation) error {
 	default:
 		return fail(EINVALID, "data.ballots", "required: ballots per level, or a score 0–100")
 	}
+	if err := d.notRecorded("data.group", fmt.Sprintf("the evaluation of unit %s by rater group %s", u.ID, g.ID), false, recordKey("group", g.ID)); err != nil {
+		return err
+	}
 	return d.emit(&events.SocialEvaluationRecorded{Group: g.ID, Ballots: x.Ballots, Score: x.Score})
 }
 
@@ -561,6 +595,9 @@ func (d *decision) tallyVotes(x *TallyVotes) error {
 	item := x.Item
 	if item == "" {
 		item = "overall"
+	}
+	if err := d.notRecorded("data.item", fmt.Sprintf("the %s tally of %s", item, d.aggregate), false, recordKey("votes", item)); err != nil {
+		return err
 	}
 	return d.emit(&events.VotesTallied{Item: item, Counts: x.Counts, Valid: x.Valid})
 }
@@ -716,6 +753,9 @@ func (d *decision) cadreScore(x *RecordCadreScore) error {
 		return fail(ENOTFOUND, "data.component", "cadre class %s has no component %q", d.st.cadre.Class, x.Component)
 	}
 	if err := inRange("data.value", x.Value, max); err != nil {
+		return err
+	}
+	if err := d.notRecorded("data.component", fmt.Sprintf("component %s of cadre %s", x.Component, x.Cadre), true, recordKey("component", x.Component)); err != nil {
 		return err
 	}
 	return d.emit(&events.CadreScoreRecorded{Component: x.Component, Value: x.Value, Note: x.Note})
