@@ -915,7 +915,20 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 	if x.Outcome == events.AppealRejected && len(x.Corrections) > 0 {
 		return fail(EINVALID, "data.corrections", "a rejected appeal makes no corrections")
 	}
-	if err := d.emit(&events.AppealResolved{Appeal: x.Appeal, Outcome: x.Outcome}); err != nil {
+	// What the year looked like before the resolution: a knock-on grade
+	// decision must be one whose proposal the corrections change.
+	before := len(d.s.pending)
+	var knockOn []string
+	for i, cc := range x.Corrections {
+		g, err := d.concerns(x, cc, fmt.Sprintf("data.corrections[%d]", i))
+		if err != nil {
+			return err
+		}
+		if g != nil {
+			knockOn = append(knockOn, g.Kind+":"+g.Subject)
+		}
+	}
+	if err := d.emit(&events.AppealResolved{Appeal: x.Appeal, Outcome: x.Outcome, KnockOn: knockOn}); err != nil {
 		return err
 	}
 	for i, cc := range x.Corrections {
@@ -954,6 +967,81 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 			}
 			return err
 		}
+		if g, _ := d.concerns(x, cc, field); g != nil {
+			if err := d.knockOn(ctx, x, g, field, before); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// concerns checks that a correction of an appeal resolution concerns the
+// appealing unit or cadre: written to its aggregate, or a grade decision
+// about it. A grade decision about another subject is returned: it is
+// allowed only as the quota knock-on of the resolution (knockOn), and the
+// resolution names it. Anything else — another unit's score, another
+// cadre's veto — is refused naming the field that names the subject. A
+// correction that does not decode is left to its own checks.
+func (d *decision) concerns(x *ResolveAppeal, cc Command, field string) (*DecideGrade, error) {
+	p, err := cc.payload()
+	if err != nil {
+		return nil, nil
+	}
+	who := "unit " + x.Unit
+	if x.Cadre != "" {
+		who = "cadre " + x.Cadre
+	}
+	if g, ok := p.(*DecideGrade); ok {
+		own := (x.Unit != "" && (g.Kind == events.GradeUnit || g.Kind == events.GradeTeam) && g.Subject == x.Unit) ||
+			(x.Cadre != "" && g.Kind == events.GradeCadre && g.Subject == x.Cadre)
+		if own {
+			return nil, nil
+		}
+		return g, nil
+	}
+	agg, err := aggregateOf(cc.Type, p)
+	if err != nil || agg == d.aggregate {
+		return nil, nil
+	}
+	sub := "data.unit"
+	if strings.HasPrefix(agg, events.CadreAggregate("")) {
+		sub = "data.cadre"
+	}
+	other := strings.Replace(agg, ".", " ", 1)
+	return nil, fail(EINVALID, field+"."+sub, "the resolution of %s's appeal cannot write %s of %s: its corrections concern %s; the only others it may write are the grade decisions its re-ranking requires (DecideGrade of a subject whose proposed grade the corrections change)", who, cc.Type, other, who)
+}
+
+// knockOn checks a resolution's grade decision about another subject than
+// the appellant: the resolution's corrections must change that subject's
+// proposed grade (comparing the proposal before the resolution, with the
+// submission's earlier events, and as decided now), or the decision is no
+// knock-on of the appeal and has no place in its resolution.
+func (d *decision) knockOn(ctx context.Context, x *ResolveAppeal, g *DecideGrade, field string, before int) error {
+	subject := field + ".data.subject"
+	if d.s.l.Proposer == nil {
+		return fail(EINVALID, subject, "a grade decision about %s %s in an appeal resolution must be a knock-on of its corrections, and without the engine's proposals (no proposer configured) that cannot be shown", g.Kind, g.Subject)
+	}
+	var prior []events.Envelope
+	for _, p := range d.s.pending[:before] {
+		if p.Envelope.Year == d.c.Year {
+			prior = append(prior, p.Envelope)
+		}
+	}
+	was, err := d.s.l.Proposer.ProposedGrade(ctx, d.c.Year, g.Kind, g.Subject, prior)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Msg: "cannot compute the proposed grade", Err: err}
+	}
+	now, err := d.s.l.Proposer.ProposedGrade(ctx, d.c.Year, g.Kind, g.Subject, d.s.pendingOf(d.c.Year))
+	if err != nil {
+		return &Error{Code: EINTERNAL, Msg: "cannot compute the proposed grade", Err: err}
+	}
+	if was == now {
+		who := "unit " + x.Unit
+		if x.Cadre != "" {
+			who = "cadre " + x.Cadre
+		}
+		return fail(EINVALID, subject, "the resolution of %s's appeal does not change the proposed %s grade of %s (%q before and after its corrections): a resolution decides again only the appellant's grades and those its corrections move (the quota knock-on); list the knock-on decisions after the corrections that cause them", who, g.Kind, g.Subject, was)
 	}
 	return nil
 }

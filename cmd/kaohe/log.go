@@ -162,7 +162,11 @@ func describe(env events.Envelope) string {
 	case *events.AppealFiled:
 		return "appeal: " + d.Claim
 	case *events.AppealResolved:
-		return fmt.Sprintf("appeal %s: %s", d.Appeal, d.Outcome)
+		s := fmt.Sprintf("appeal %s: %s", d.Appeal, d.Outcome)
+		if len(d.KnockOn) > 0 {
+			s += " (knock-on decisions: " + strings.Join(d.KnockOn, ", ") + ")"
+		}
+		return s
 	case *events.CadreRegistered:
 		return fmt.Sprintf("%s, %s of %s (%s)", d.Name, d.Post, d.Unit, d.Class)
 	case *events.CadreScoreRecorded:
