@@ -31,6 +31,9 @@ func (m *Main) knownSubject(ctx context.Context, year int, unit, cadre string) e
 	if year != 0 && schemes[year] == nil {
 		return checkFailed{fmt.Sprintf("--year %d: the ledger has no scheme for that year: no unit or cadre is known in it (kaohe log lists what it holds)", year)}
 	}
+	if unit == "" && cadre == "" {
+		return nil
+	}
 	years := make([]int, 0, len(schemes))
 	for y := range schemes {
 		years = append(years, y)
