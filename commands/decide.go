@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -968,7 +969,7 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 			return err
 		}
 		if g, _ := d.concerns(x, cc, field); g != nil {
-			if err := d.knockOn(ctx, x, g, field, before); err != nil {
+			if err := d.knockOn(ctx, x, g, cc.ID, field, before); err != nil {
 				return err
 			}
 		}
@@ -1013,11 +1014,16 @@ func (d *decision) concerns(x *ResolveAppeal, cc Command, field string) (*Decide
 }
 
 // knockOn checks a resolution's grade decision about another subject than
-// the appellant: the resolution's corrections must change that subject's
-// proposed grade (comparing the proposal before the resolution, with the
-// submission's earlier events, and as decided now), or the decision is no
-// knock-on of the appeal and has no place in its resolution.
-func (d *decision) knockOn(ctx context.Context, x *ResolveAppeal, g *DecideGrade, field string, before int) error {
+// the appellant, just decided: the resolution's corrections must change
+// that subject's proposed grade (the proposal before the resolution, with
+// the submission's earlier events, against the one the decision recorded),
+// or the decision is no knock-on of the appeal and has no place in its
+// resolution.
+func (d *decision) knockOn(ctx context.Context, x *ResolveAppeal, g *DecideGrade, id, field string, before int) error {
+	n := len(d.s.pending)
+	if n == 0 || d.s.pending[n-1].Envelope.CommandID != id || d.s.pending[n-1].Envelope.Type != "GradeDecided" {
+		return nil // already recorded (a duplicate): nothing is written
+	}
 	subject := field + ".data.subject"
 	if d.s.l.Proposer == nil {
 		return fail(EINVALID, subject, "a grade decision about %s %s in an appeal resolution must be a knock-on of its corrections, and without the engine's proposals (no proposer configured) that cannot be shown", g.Kind, g.Subject)
@@ -1032,11 +1038,13 @@ func (d *decision) knockOn(ctx context.Context, x *ResolveAppeal, g *DecideGrade
 	if err != nil {
 		return &Error{Code: EINTERNAL, Msg: "cannot compute the proposed grade", Err: err}
 	}
-	now, err := d.s.l.Proposer.ProposedGrade(ctx, d.c.Year, g.Kind, g.Subject, d.s.pendingOf(d.c.Year))
-	if err != nil {
-		return &Error{Code: EINTERNAL, Msg: "cannot compute the proposed grade", Err: err}
+	// The proposal with the corrections listed before the decision: the
+	// one its GradeDecided recorded, the session's last event.
+	var gd events.GradeDecided
+	if err := json.Unmarshal(d.s.pending[n-1].Envelope.Data, &gd); err != nil {
+		return &Error{Code: EINTERNAL, Msg: "cannot read the decided grade", Err: err}
 	}
-	if was == now {
+	if now := gd.Proposed; was == now {
 		who := "unit " + x.Unit
 		if x.Cadre != "" {
 			who = "cadre " + x.Cadre
