@@ -59,8 +59,9 @@ func TestCLIUnknownSubjectIsRefused(t *testing.T) {
 		{[]string{"audit", "--year", "2021"}, []string{"--year 2021", "no scheme"}},
 		{[]string{"audit", "--year", "2021", "--flags"}, []string{"--year 2021", "no scheme"}},
 		{[]string{"results", "--year", "2021"}, []string{"--year 2021"}},
-		{[]string{"results", "--year", "2022", "--unit", "nosuch"}, []string{"nosuch", "2022"}},
-		{[]string{"explain", "--year", "2022", "--unit", "nosuch"}, []string{"nosuch", "2022"}},
+		{[]string{"results", "--year", "2022", "--unit", "nosuch"}, []string{`unknown unit "nosuch" in 2022`}},
+		{[]string{"explain", "--year", "2022", "--unit", "nosuch"}, []string{`unknown unit "nosuch" in 2022`}},
+		{[]string{"explain", "--year", "2022", "--cadre", "nobody"}, []string{`unknown cadre "nobody" in 2022`}},
 		{[]string{"explain", "--year", "2021", "--unit", "jyj"}, []string{"--year 2021"}},
 	} {
 		name := strings.Join(tt.args, " ")
