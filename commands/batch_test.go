@@ -11,11 +11,22 @@ import (
 	"github.com/kaohe/kaohe/events"
 )
 
-// manyScores is n gdp entries spread over the 24 units of the scheme.
-func manyScores(prefix string, n int) []commands.Command {
+// manyScores is n gdp values spread over the 24 units of the scheme: each
+// unit's first is recorded, the later ones correct it (a recorded value is
+// never recorded again). With base, every value corrects the entries
+// manyScores(base, 24) recorded before.
+func manyScores(prefix string, n int, base ...string) []commands.Command {
 	out := make([]commands.Command, n)
 	for i := range out {
-		out[i] = score(fmt.Sprintf("%s-%04d", prefix, i), statistics, fmt.Sprintf("u%02d", i%24+1), "gdp", "", fmt.Sprintf("%d.5", i))
+		id, unit, v := fmt.Sprintf("%s-%04d", prefix, i), fmt.Sprintf("u%02d", i%24+1), fmt.Sprintf("%d.5", i)
+		switch {
+		case len(base) > 0:
+			out[i] = fix(id, unit, base[0]+"-"+fmt.Sprintf("%04d", i%24), v)
+		case i < 24:
+			out[i] = score(id, statistics, unit, "gdp", "", v)
+		default:
+			out[i] = fix(id, unit, fmt.Sprintf("%s-%04d", prefix, i%24), v)
+		}
 	}
 	return out
 }
@@ -42,9 +53,9 @@ func TestBigBatchLandsContiguously(t *testing.T) {
 	// l caches every unit's (empty) state; another writer then adds an
 	// entry to u07, so l's first attempt must conflict and decide again.
 	submit(t, l, manyScores("warm", 24)...)
-	submit(t, newLedger(st), score("other", statistics, "u07", "gdp", "", "1"))
+	submit(t, newLedger(st), fix("other", "u07", "warm-0006", "1"))
 
-	batch := manyScores("big", 500)
+	batch := manyScores("big", 500, "warm")
 	before := lastSeq(t, st)
 	out := submit(t, l, batch...)
 	if out.Attempts < 2 {
@@ -73,7 +84,7 @@ func TestBigBatchLandsContiguously(t *testing.T) {
 		t.Fatalf("%d events in the year", len(all))
 	}
 
-	e := rejected(t, st, l, commands.EINVALID, "", manyScores("huge", events.MaxBatch+1)...)
+	e := rejected(t, st, l, commands.EINVALID, "", manyScores("huge", events.MaxBatch+1, "warm")...)
 	if !strings.Contains(e.Msg, "at most 1000") {
 		t.Errorf("message %q does not give the limit", e.Msg)
 	}

@@ -17,19 +17,20 @@ func BenchmarkSubmitLongHistory(b *testing.B) {
 	for _, history := range []int{0, 5000} {
 		b.Run(fmt.Sprintf("history=%d", history), func(b *testing.B) {
 			st, l := setup(b)
+			submit(b, l, score("base", statistics, "u01", "gdp", "", "1")) // every later value corrects it
 			for k := 0; k < history; k += events.MaxBatch {
 				var cmds []commands.Command
 				for i := k; i < min(history, k+events.MaxBatch); i++ {
-					cmds = append(cmds, score(fmt.Sprintf("h-%d", i), statistics, "u01", "gdp", "", fmt.Sprint(i%100)))
+					cmds = append(cmds, fix(fmt.Sprintf("h-%d", i), "u01", "base", fmt.Sprint(i%100)))
 				}
 				submit(b, l, cmds...)
 			}
-			if n := len(load(b, st, events.UnitAggregate("u01"))); n != history {
-				b.Fatalf("u01 has %d events, want %d", n, history)
+			if n := len(load(b, st, events.UnitAggregate("u01"))); n != history+1 {
+				b.Fatalf("u01 has %d events, want %d", n, history+1)
 			}
 			cmds := make([]commands.Command, b.N)
 			for i := range cmds {
-				cmds[i] = score(fmt.Sprintf("b-%d", i), statistics, "u01", "gdp", "", fmt.Sprint(i%100))
+				cmds[i] = fix(fmt.Sprintf("b-%d", i), "u01", "base", fmt.Sprint(i%100))
 			}
 			ctx := testCtx(b)
 			b.ReportAllocs()
@@ -44,7 +45,7 @@ func BenchmarkSubmitLongHistory(b *testing.B) {
 }
 
 // BenchmarkSubmitWriters is eight writers on one ledger, each submitting
-// single RecordScore commands on units of its own (u01–u16, two each) or
+// single CorrectScore commands on units of its own (u01–u16, two each) or
 // all on u01: the cost of the year guard when single events of different
 // units of one year are appended at once (each is guarded by the whole
 // year, so other writers' events make it re-append).
@@ -56,6 +57,11 @@ func BenchmarkSubmitWriters(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			_, l := setup(b)
+			var base []commands.Command // each unit's entry: the writers correct it
+			for u := 1; u <= 16; u++ {
+				base = append(base, score(fmt.Sprintf("base-u%02d", u), statistics, fmt.Sprintf("u%02d", u), "gdp", "", "1"))
+			}
+			submit(b, l, base...)
 			ctx := testCtx(b)
 			const writers = 8
 			per := max(1, b.N/writers)
@@ -72,7 +78,7 @@ func BenchmarkSubmitWriters(b *testing.B) {
 						if shared {
 							unit = "u01"
 						}
-						c := score(fmt.Sprintf("w%d-%d", w, i), statistics, unit, "gdp", "", fmt.Sprint(i%100))
+						c := fix(fmt.Sprintf("w%d-%d", w, i), unit, "base-"+unit, fmt.Sprint(i%100))
 						out, err := l.Submit(ctx, []commands.Command{c})
 						for commands.ErrorCode(err) == commands.ECONFLICT {
 							out, err = l.Submit(ctx, []commands.Command{c})

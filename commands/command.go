@@ -278,8 +278,11 @@ func ReadCommands(r io.Reader) ([]Command, error) {
 }
 
 // ResolveFiles replaces each DefineScheme's source_file by the file's text,
-// read with readFile (relative to the submission file), so a year file can
-// name its scheme instead of embedding the YAML on one line.
+// read with readFile (relative to the submission file: FilesBeside is the
+// reader kaohe submit uses), so a year file can name its scheme instead of
+// embedding the YAML on one line. A file that cannot be read is refused
+// naming the line and data.source_file; the error says why, never what the
+// file holds.
 func ResolveFiles(cmds []Command, readFile func(name string) ([]byte, error)) error {
 	for i, c := range cmds {
 		if c.Type != "DefineScheme" {

@@ -22,6 +22,7 @@ func TestConcurrentWritersOnOneUnit(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			st, setupLedger := setup(t)
+			submit(t, setupLedger, score("base", statistics, "u01", "gdp", "", "1")) // the entry every write below corrects
 			ctx := testCtx(t)
 			ledgers := make([]*commands.Ledger, writers)
 			for i := range ledgers {
@@ -33,7 +34,7 @@ func TestConcurrentWritersOnOneUnit(t *testing.T) {
 					// state is cached by an entry of its own, so every
 					// ledger but the last holds a stale copy of u01: its
 					// first append below must conflict and retry.
-					submit(t, ledgers[i], defineScheme(t, "scheme-1"), score(fmt.Sprintf("warm-%02d", i), statistics, "u01", "gdp", "", "1"))
+					submit(t, ledgers[i], defineScheme(t, "scheme-1"), fix(fmt.Sprintf("warm-%02d", i), "u01", "base", "1"))
 				}
 			}
 			var wg sync.WaitGroup
@@ -45,7 +46,7 @@ func TestConcurrentWritersOnOneUnit(t *testing.T) {
 					defer wg.Done()
 					for k := range each {
 						id := fmt.Sprintf("w%02d-%d", w, k)
-						out, err := ledgers[w].Submit(ctx, []commands.Command{score(id, statistics, "u01", "gdp", "", fmt.Sprintf("%d.%d", w, k))})
+						out, err := ledgers[w].Submit(ctx, []commands.Command{fix(id, "u01", "base", fmt.Sprintf("%d.%d", w, k))})
 						if err != nil {
 							errs <- fmt.Errorf("%s: %w", id, err)
 							continue
@@ -69,8 +70,8 @@ func TestConcurrentWritersOnOneUnit(t *testing.T) {
 			if !shared {
 				warm = writers
 			}
-			if len(evs) != writers*each+warm {
-				t.Fatalf("u01 has %d events, want %d writes + %d warm-ups", len(evs), writers*each, warm)
+			if len(evs) != 1+writers*each+warm {
+				t.Fatalf("u01 has %d events, want the entry, %d writes + %d warm-ups", len(evs), writers*each, warm)
 			}
 			attempts, most := 0, 0
 			for w := range writers {
@@ -121,7 +122,11 @@ func TestConcurrentSameSubmission(t *testing.T) {
 	var file []commands.Command
 	for i := range 40 {
 		unit := fmt.Sprintf("u%02d", i%8+1)
-		file = append(file, score(fmt.Sprintf("f-%02d", i), statistics, unit, "gdp", "", fmt.Sprint(90+i)))
+		if i < 8 {
+			file = append(file, score(fmt.Sprintf("f-%02d", i), statistics, unit, "gdp", "", fmt.Sprint(90+i)))
+		} else {
+			file = append(file, fix(fmt.Sprintf("f-%02d", i), unit, fmt.Sprintf("f-%02d", i%8), fmt.Sprint(90+i)))
+		}
 	}
 	const writers = 6
 	var wg sync.WaitGroup

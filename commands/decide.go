@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -399,11 +400,42 @@ func (d *decision) recordScore(x *RecordScore) error {
 	if err := inRange("data.value", x.Value, part.Max); err != nil {
 		return err
 	}
+	keys := []string{recordKey("part", ind.ID, part.ID)}
+	if len(parts) == 1 {
+		keys = append(keys, recordKey("part", ind.ID, "")) // an entry stored without its only part's id
+	}
+	if err := d.notRecorded("data.part", fmt.Sprintf("%s/%s of unit %s", ind.ID, part.ID, u.ID), true, keys...); err != nil {
+		return err
+	}
 	source := x.Source
 	if source == "" {
 		source = defaultSource(d.c.Actor.Role, part.ID)
 	}
 	return d.emit(&events.ScoreRecorded{Indicator: ind.ID, Part: part.ID, Source: source, Value: x.Value, Note: x.Note})
+}
+
+// notRecorded refuses a record command for something already recorded
+// (under another command id: the same id again is a resubmission, skipped
+// before deciding), naming the record in force. A score or a cadre
+// component (correctable) changes only through CorrectScore, with a reason
+// and naming the entry it supersedes: a second record never silently
+// replaces the first. Ballots and vote tallies have no correction command:
+// a recount replaces the earlier one only with a reason, which the audit
+// shows beside the change (before → after).
+func (d *decision) notRecorded(field, what string, correctable bool, keys ...string) error {
+	for _, k := range keys {
+		r, ok := d.st.records.get(k)
+		if !ok {
+			continue
+		}
+		if correctable {
+			return fail(EINVALID, field, "%s is already recorded (event %s, command %s): a recorded value changes only through CorrectScore with a reason (data.supersedes %q)", what, r.event, r.command, r.command)
+		}
+		if strings.TrimSpace(d.c.Reason) == "" {
+			return fail(EINVALID, field, "%s is already recorded (event %s, command %s): a recount replaces it only with a reason", what, r.event, r.command)
+		}
+	}
+	return nil
 }
 
 func defaultSource(r events.Role, part string) string {
@@ -502,6 +534,9 @@ func (d *decision) socialEvaluation(x *RecordSocialEvaluation) error {
 	default:
 		return fail(EINVALID, "data.ballots", "required: ballots per level, or a score 0–100")
 	}
+	if err := d.notRecorded("data.group", fmt.Sprintf("the evaluation of unit %s by rater group %s", u.ID, g.ID), false, recordKey("group", g.ID)); err != nil {
+		return err
+	}
 	return d.emit(&events.SocialEvaluationRecorded{Group: g.ID, Ballots: x.Ballots, Score: x.Score})
 }
 
@@ -561,6 +596,9 @@ func (d *decision) tallyVotes(x *TallyVotes) error {
 	item := x.Item
 	if item == "" {
 		item = "overall"
+	}
+	if err := d.notRecorded("data.item", fmt.Sprintf("the %s tally of %s", item, d.aggregate), false, recordKey("votes", item)); err != nil {
+		return err
 	}
 	return d.emit(&events.VotesTallied{Item: item, Counts: x.Counts, Valid: x.Valid})
 }
@@ -716,6 +754,9 @@ func (d *decision) cadreScore(x *RecordCadreScore) error {
 		return fail(ENOTFOUND, "data.component", "cadre class %s has no component %q", d.st.cadre.Class, x.Component)
 	}
 	if err := inRange("data.value", x.Value, max); err != nil {
+		return err
+	}
+	if err := d.notRecorded("data.component", fmt.Sprintf("component %s of cadre %s", x.Component, x.Cadre), true, recordKey("component", x.Component)); err != nil {
 		return err
 	}
 	return d.emit(&events.CadreScoreRecorded{Component: x.Component, Value: x.Value, Note: x.Note})
@@ -875,7 +916,20 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 	if x.Outcome == events.AppealRejected && len(x.Corrections) > 0 {
 		return fail(EINVALID, "data.corrections", "a rejected appeal makes no corrections")
 	}
-	if err := d.emit(&events.AppealResolved{Appeal: x.Appeal, Outcome: x.Outcome}); err != nil {
+	// What the year looked like before the resolution: a knock-on grade
+	// decision must be one whose proposal the corrections change.
+	before := len(d.s.pending)
+	var knockOn []string
+	for i, cc := range x.Corrections {
+		g, err := d.concerns(x, cc, fmt.Sprintf("data.corrections[%d]", i))
+		if err != nil {
+			return err
+		}
+		if g != nil {
+			knockOn = append(knockOn, g.Kind+":"+g.Subject)
+		}
+	}
+	if err := d.emit(&events.AppealResolved{Appeal: x.Appeal, Outcome: x.Outcome, KnockOn: knockOn}); err != nil {
 		return err
 	}
 	for i, cc := range x.Corrections {
@@ -914,6 +968,88 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 			}
 			return err
 		}
+		if g, _ := d.concerns(x, cc, field); g != nil {
+			if err := d.knockOn(ctx, x, g, cc.ID, field, before); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// concerns checks that a correction of an appeal resolution concerns the
+// appealing unit or cadre: written to its aggregate, or a grade decision
+// about it. A grade decision about another subject is returned: it is
+// allowed only as the quota knock-on of the resolution (knockOn), and the
+// resolution names it. Anything else — another unit's score, another
+// cadre's veto — is refused naming the field that names the subject. A
+// correction that does not decode is left to its own checks.
+func (d *decision) concerns(x *ResolveAppeal, cc Command, field string) (*DecideGrade, error) {
+	p, err := cc.payload()
+	if err != nil {
+		return nil, nil
+	}
+	who := "unit " + x.Unit
+	if x.Cadre != "" {
+		who = "cadre " + x.Cadre
+	}
+	if g, ok := p.(*DecideGrade); ok {
+		own := (x.Unit != "" && (g.Kind == events.GradeUnit || g.Kind == events.GradeTeam) && g.Subject == x.Unit) ||
+			(x.Cadre != "" && g.Kind == events.GradeCadre && g.Subject == x.Cadre)
+		if own {
+			return nil, nil
+		}
+		return g, nil
+	}
+	agg, err := aggregateOf(cc.Type, p)
+	if err != nil || agg == d.aggregate {
+		return nil, nil
+	}
+	sub := "data.unit"
+	if strings.HasPrefix(agg, events.CadreAggregate("")) {
+		sub = "data.cadre"
+	}
+	other := strings.Replace(agg, ".", " ", 1)
+	return nil, fail(EINVALID, field+"."+sub, "the resolution of %s's appeal cannot write %s of %s: its corrections concern %s; the only others it may write are the grade decisions its re-ranking requires (DecideGrade of a subject whose proposed grade the corrections change)", who, cc.Type, other, who)
+}
+
+// knockOn checks a resolution's grade decision about another subject than
+// the appellant, just decided: the resolution's corrections must change
+// that subject's proposed grade (the proposal before the resolution, with
+// the submission's earlier events, against the one the decision recorded),
+// or the decision is no knock-on of the appeal and has no place in its
+// resolution.
+func (d *decision) knockOn(ctx context.Context, x *ResolveAppeal, g *DecideGrade, id, field string, before int) error {
+	n := len(d.s.pending)
+	if n == 0 || d.s.pending[n-1].Envelope.CommandID != id || d.s.pending[n-1].Envelope.Type != "GradeDecided" {
+		return nil // already recorded (a duplicate): nothing is written
+	}
+	subject := field + ".data.subject"
+	if d.s.l.Proposer == nil {
+		return fail(EINVALID, subject, "a grade decision about %s %s in an appeal resolution must be a knock-on of its corrections, and without the engine's proposals (no proposer configured) that cannot be shown", g.Kind, g.Subject)
+	}
+	var prior []events.Envelope
+	for _, p := range d.s.pending[:before] {
+		if p.Envelope.Year == d.c.Year {
+			prior = append(prior, p.Envelope)
+		}
+	}
+	was, err := d.s.l.Proposer.ProposedGrade(ctx, d.c.Year, g.Kind, g.Subject, prior)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Msg: "cannot compute the proposed grade", Err: err}
+	}
+	// The proposal with the corrections listed before the decision: the
+	// one its GradeDecided recorded, the session's last event.
+	var gd events.GradeDecided
+	if err := json.Unmarshal(d.s.pending[n-1].Envelope.Data, &gd); err != nil {
+		return &Error{Code: EINTERNAL, Msg: "cannot read the decided grade", Err: err}
+	}
+	if now := gd.Proposed; was == now {
+		who := "unit " + x.Unit
+		if x.Cadre != "" {
+			who = "cadre " + x.Cadre
+		}
+		return fail(EINVALID, subject, "the resolution of %s's appeal does not change the proposed %s grade of %s (%q before and after its corrections): a resolution decides again only the appellant's grades and those its corrections move (the quota knock-on); list the knock-on decisions after the corrections that cause them", who, g.Kind, g.Subject, was)
 	}
 	return nil
 }

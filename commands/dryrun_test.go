@@ -1,7 +1,6 @@
 package commands_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
@@ -53,10 +52,7 @@ func TestDecideLikeSubmit(t *testing.T) {
 	} else if e := err.(*commands.Error); e.Field != "id" || e.Index != 2 {
 		t.Fatalf("Decide with an id twice: %v; want field id of command 2", err)
 	}
-	var big []commands.Command
-	for i := range events.MaxBatch + 1 {
-		big = append(big, score(fmt.Sprintf("big-%d", i), statistics, fmt.Sprintf("u%02d", i%8+1), "gdp", "", "90"))
-	}
+	big := manyScores("big", events.MaxBatch+1)
 	if _, err := a.Decide(ctx, big, true); commands.ErrorCode(err) != commands.EINVALID {
 		t.Fatalf("Decide of %d events: %v; want EINVALID as Submit gives", len(big), err)
 	}

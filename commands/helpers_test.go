@@ -99,6 +99,13 @@ func score(id string, actor events.Actor, unit, indicator, part, value string, o
 	return cmd(id, "RecordScore", actor, d, opts...)
 }
 
+// fix is the statistics bureau's correction of a unit's gdp entry base:
+// load tests write many values to one unit this way, since a recorded
+// value is never recorded again (TestRecordedValuesAreNotRecordedAgain).
+func fix(id, unit, base, value string) commands.Command {
+	return cmd(id, "CorrectScore", statistics, map[string]string{"unit": unit, "supersedes": base, "value": value}, reason("统计快报更正"))
+}
+
 // defineScheme is the office's DefineScheme of testdata/scheme-2022.yaml.
 func defineScheme(tb testing.TB, id string) commands.Command {
 	tb.Helper()

@@ -27,7 +27,7 @@ func TestZeroLedger(t *testing.T) {
 	st := openStore(t, "", 0)
 	l := &commands.Ledger{Store: st}
 	submit(t, l, defineScheme(t, "scheme-1"), c)
-	submit(t, l, score("s2", statistics, "u01", "gdp", "", "99"))
+	submit(t, l, fix("s2", "u01", "s1", "99"))
 	if pend, err := l.Decide(ctx, []commands.Command{score("s3", statistics, "u02", "gdp", "", "97")}, false); err != nil || len(pend) != 1 {
 		t.Fatalf("Decide: %d events, %v", len(pend), err)
 	}

@@ -74,7 +74,7 @@ func TestNoOpenYearWriteAfterAPublication(t *testing.T) {
 			t.Run(name+", "+when, func(t *testing.T) {
 				st, a := setup(t)
 				// a caches u01, u02 and the year as open.
-				submit(t, a, score("s1", statistics, "u01", "gdp", "", "90"), score("s2", statistics, "u02", "gdp", "", "91"))
+				submit(t, a, score("s1", team, "u01", "party", "highlights", "90"), score("s2", team, "u02", "party", "highlights", "91"))
 				publish := func() { submit(t, newLedger(st), cmd("p1", "PublishResults", office, `{}`)) }
 				hooked := false
 				if inFlight {
@@ -109,7 +109,7 @@ func TestNoOpenYearWriteAfterAPublication(t *testing.T) {
 				// Appeals still pass on the same ledger.
 				submit(t, a, cmd("a1", "FileAppeal", office, map[string]any{"unit": "u01", "claim": "数据有误"}),
 					cmd("r1", "ResolveAppeal", committee, map[string]any{"unit": "u01", "appeal": "a1", "outcome": "upheld",
-						"corrections": []any{map[string]any{"type": "CorrectScore", "actor": statistics, "data": map[string]any{"unit": "u01", "supersedes": "s1", "value": "99"}}}}, reason("复核")))
+						"corrections": []any{map[string]any{"type": "CorrectScore", "actor": team, "data": map[string]any{"unit": "u01", "supersedes": "s1", "value": "99"}}}}, reason("复核")))
 				if _, late := afterPublication(t, st); len(late) != 0 {
 					t.Fatalf("the appeal's correction counted as a late write: %s %s", late[0].Type, late[0].CommandID)
 				}
@@ -177,19 +177,31 @@ func TestPublicationRacingWithScores(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			recorded := map[string]string{} // unit/indicator/part → the command that recorded it
 			for k := range each {
+				// Each part is recorded once, then corrected (a recorded
+				// value is never recorded again).
+				entry := func(id string, by events.Actor, unit, indicator, part string) commands.Command {
+					key := unit + "/" + indicator + "/" + part
+					first, ok := recorded[key]
+					if !ok {
+						recorded[key] = id
+						return score(id, by, unit, indicator, part, fmt.Sprint(k%100))
+					}
+					return cmd(id, "CorrectScore", by, map[string]string{"unit": unit, "supersedes": first, "value": fmt.Sprint(k % 100)}, reason("更正"))
+				}
 				var cmds []commands.Command
 				switch k % 3 {
 				case 0: // one event
-					cmds = append(cmds, score(fmt.Sprintf("w%d-%d", w, k), statistics, unit, "gdp", "", fmt.Sprint(k%100)))
+					cmds = append(cmds, entry(fmt.Sprintf("w%d-%d", w, k), statistics, unit, "gdp", ""))
 				case 1: // two events of one unit: no room for the year's guards
-					cmds = append(cmds, score(fmt.Sprintf("w%d-%d", w, k), statistics, unit, "gdp", "", fmt.Sprint(k%100)),
-						score(fmt.Sprintf("w%d-%d-b", w, k), team, unit, "work", "", fmt.Sprint(k%100)))
+					cmds = append(cmds, entry(fmt.Sprintf("w%d-%d", w, k), statistics, unit, "gdp", ""),
+						entry(fmt.Sprintf("w%d-%d-b", w, k), team, unit, "work", ""))
 				case 2: // three events of one unit and one of the next: room
-					cmds = append(cmds, score(fmt.Sprintf("w%d-%d", w, k), statistics, unit, "gdp", "", fmt.Sprint(k%100)),
-						score(fmt.Sprintf("w%d-%d-b", w, k), team, unit, "work", "", fmt.Sprint(k%100)),
-						score(fmt.Sprintf("w%d-%d-c", w, k), orgDept, unit, "party", "routine", fmt.Sprint(k%100)),
-						score(fmt.Sprintf("w%d-%d-d", w, k), statistics, fmt.Sprintf("u%02d", w+11), "gdp", "", fmt.Sprint(k%100)))
+					cmds = append(cmds, entry(fmt.Sprintf("w%d-%d", w, k), statistics, unit, "gdp", ""),
+						entry(fmt.Sprintf("w%d-%d-b", w, k), team, unit, "work", ""),
+						entry(fmt.Sprintf("w%d-%d-c", w, k), orgDept, unit, "party", "routine"),
+						entry(fmt.Sprintf("w%d-%d-d", w, k), statistics, fmt.Sprintf("u%02d", w+11), "gdp", ""))
 				}
 				if k > 2 {
 					// Think time, so the office finds a moment to publish

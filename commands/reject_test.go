@@ -228,8 +228,9 @@ func TestReplacedSchemeIsInForce(t *testing.T) {
 	submit(t, l, replace, score("s2", team, "u01", "key_work", "", "80"))
 	for i, led := range []*commands.Ledger{l, newLedger(st)} {
 		id := fmt.Sprintf("s3-%d", i)
-		rejected(t, st, led, commands.ENOTFOUND, "data.indicator", score(id, team, "u02", "work", "", "80"))
-		submit(t, led, score(id, team, "u02", "key_work", "", "80"))
+		unit := fmt.Sprintf("u%02d", i+2) // a unit of its own: a part is recorded once
+		rejected(t, st, led, commands.ENOTFOUND, "data.indicator", score(id, team, unit, "work", "", "80"))
+		submit(t, led, score(id, team, unit, "key_work", "", "80"))
 	}
 	// An entry of a part the scheme no longer has cannot be corrected:
 	// there is no provider or range left to check the correction against.

@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"maps"
+	"strings"
 
 	"github.com/kaohe/kaohe/events"
 )
@@ -38,9 +39,10 @@ type aggState struct {
 	byCommand  lmap[string] // command id → id of the first event it wrote here
 	grades     lmap[string] // year aggregate: GradeDecided event id → "<kind>:<subject>"
 	entries    lmap[entry]
-	vetoes     lmap[bool] // VetoImposed event id → still in force
-	appeals    lmap[bool] // AppealFiled event id → still open
-	conditions lmap[bool] // condition → flagged (false: cleared)
+	records    lmap[record] // recordKey → the record in force (see recordKey)
+	vetoes     lmap[bool]   // VetoImposed event id → still in force
+	appeals    lmap[bool]   // AppealFiled event id → still open
+	conditions lmap[bool]   // condition → flagged (false: cleared)
 	cadre      *events.CadreRegistered
 
 	// year aggregate
@@ -63,6 +65,7 @@ func (s *aggState) clone() *aggState {
 	c.byCommand = s.byCommand.share()
 	c.grades = s.grades.share()
 	c.entries = s.entries.share()
+	c.records = s.records.share()
 	c.vetoes = s.vetoes.share()
 	c.appeals = s.appeals.share()
 	c.conditions = s.conditions.share()
@@ -76,9 +79,21 @@ func (s *aggState) freeze() {
 	s.byCommand.freeze()
 	s.grades.freeze()
 	s.entries.freeze()
+	s.records.freeze()
 	s.vetoes.freeze()
 	s.appeals.freeze()
 	s.conditions.freeze()
+}
+
+// record is the event that recorded a value a later record command would
+// replace: a unit's indicator part, a cadre's component, a rater group's
+// evaluation, a vote tally item. A recorded value is never silently
+// replaced by another record (see decision.notRecorded).
+type record struct{ event, command string }
+
+// recordKey names what a record command records, e.g. part/gdp/gdp.
+func recordKey(kind string, ids ...string) string {
+	return kind + "/" + strings.Join(ids, "/")
 }
 
 // recorded says whether a command id wrote an event of this aggregate.
@@ -122,8 +137,14 @@ func (s *aggState) applyPayload(env events.Envelope, p any) {
 		s.schemeSource = d.Source
 	case *events.ScoreRecorded:
 		s.entries.set(env.ID, entry{unitPart: true, indicator: d.Indicator, part: d.Part, actor: env.Actor})
+		s.records.set(recordKey("part", d.Indicator, d.Part), record{event: env.ID, command: env.CommandID})
 	case *events.CadreScoreRecorded:
 		s.entries.set(env.ID, entry{component: d.Component, actor: env.Actor})
+		s.records.set(recordKey("component", d.Component), record{event: env.ID, command: env.CommandID})
+	case *events.SocialEvaluationRecorded:
+		s.records.set(recordKey("group", d.Group), record{event: env.ID, command: env.CommandID})
+	case *events.VotesTallied:
+		s.records.set(recordKey("votes", d.Item), record{event: env.ID, command: env.CommandID})
 	case *events.ScoreCorrected:
 		if old, ok := s.entries.get(d.Supersedes); ok {
 			old.actor = env.Actor

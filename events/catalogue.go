@@ -140,10 +140,13 @@ const (
 )
 
 // AppealResolved closes a case. Corrective events of the same command carry
-// the appeal's event id as causation id.
+// the appeal's event id as causation id. They concern the appealing unit or
+// cadre, except the grade decisions of others that the re-ranking requires
+// (the quota knock-on), which KnockOn names as "<kind>:<subject>".
 type AppealResolved struct {
-	Appeal  string `json:"appeal"` // event id of the AppealFiled
-	Outcome string `json:"outcome"`
+	Appeal  string   `json:"appeal"` // event id of the AppealFiled
+	Outcome string   `json:"outcome"`
+	KnockOn []string `json:"knock_on,omitempty"` // e.g. ["unit:czj"]
 }
 
 // Cadre classes.

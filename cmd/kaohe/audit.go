@@ -54,6 +54,12 @@ computed proposal, and targets adjusted after the cut-off.`,
 			if flags && (q.Unit != "" || q.Cadre != "" || q.Indicator != "" || q.Actor != "" || since != "") {
 				return usageError{"--flags lists the whole year: it takes no --unit, --cadre, --indicator, --actor or --since"}
 			}
+			if err := m.Open(cmd.Context()); err != nil {
+				return err
+			}
+			if err := m.knownSubject(cmd.Context(), q.Year, q.Unit, q.Cadre); err != nil {
+				return err
+			}
 			db, err := m.projections(cmd.Context())
 			if err != nil {
 				return err

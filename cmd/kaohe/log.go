@@ -62,6 +62,11 @@ func (m *Main) logCommand() *cobra.Command {
 			if err := m.Open(cmd.Context()); err != nil {
 				return err
 			}
+			if f.unit != "" || f.cadre != "" {
+				if err := m.knownSubject(cmd.Context(), f.year, f.unit, f.cadre); err != nil {
+					return err
+				}
+			}
 			var rows []events.Stored
 			// Every aggregate read is read whole, so each message is
 			// admitted against its aggregate's last accepted event.
@@ -179,7 +184,11 @@ func describe(env events.Envelope) string {
 	case *events.AppealFiled:
 		return "appeal: " + d.Claim
 	case *events.AppealResolved:
-		return fmt.Sprintf("appeal %s: %s", d.Appeal, d.Outcome)
+		s := fmt.Sprintf("appeal %s: %s", d.Appeal, d.Outcome)
+		if len(d.KnockOn) > 0 {
+			s += " (knock-on decisions: " + strings.Join(d.KnockOn, ", ") + ")"
+		}
+		return s
 	case *events.CadreRegistered:
 		return fmt.Sprintf("%s, %s of %s (%s)", d.Name, d.Post, d.Unit, d.Class)
 	case *events.CadreScoreRecorded:

@@ -129,7 +129,7 @@ byte-identical output. --as-of / --at-seq show the results as they stood then.`,
 			if unit != "" {
 				u, ok := r.Unit(unit)
 				if !ok {
-					return checkFailed{fmt.Sprintf("unit %q is not in the %d results", unit, year)}
+					return checkFailed{fmt.Sprintf("--unit %s: unknown unit %q in %d (not in that year's results)", unit, unit, year)}
 				}
 				if asJSON {
 					return writeJSON(m.Stdout, u)
@@ -421,14 +421,14 @@ func (m *Main) explainCommand() *cobra.Command {
 			}
 			if unit != "" {
 				if _, ok := r.Unit(unit); !ok {
-					return checkFailed{fmt.Sprintf("unit %q is not in the %d results", unit, year)}
+					return checkFailed{fmt.Sprintf("--unit %s: unknown unit %q in %d (not in that year's results)", unit, unit, year)}
 				}
 				fmt.Fprint(m.Stdout, engine.Explain(r, unit))
 				printQuarantineWarnings(m, r)
 				return nil
 			}
 			if _, ok := r.Cadre(cadre); !ok {
-				return checkFailed{fmt.Sprintf("cadre %q is not in the %d results", cadre, year)}
+				return checkFailed{fmt.Sprintf("--cadre %s: unknown cadre %q in %d (not in that year's results)", cadre, cadre, year)}
 			}
 			fmt.Fprint(m.Stdout, engine.ExplainCadre(r, cadre))
 			printQuarantineWarnings(m, r)

@@ -47,13 +47,9 @@ nothing.`,
 			if args[0] != "-" {
 				dir = filepath.Dir(args[0])
 			}
-			err = commands.ResolveFiles(cmds, func(name string) ([]byte, error) {
-				if !filepath.IsAbs(name) {
-					name = filepath.Join(dir, name)
-				}
-				return os.ReadFile(name)
-			})
-			if err != nil {
+			// A source_file is read only beside or under the submission
+			// file, bounded (commands.FilesBeside).
+			if err := commands.ResolveFiles(cmds, commands.FilesBeside(dir)); err != nil {
 				return err
 			}
 			if len(cmds) == 0 {

@@ -62,7 +62,7 @@ func TestAuditShowsBeforeAndAfter(t *testing.T) {
 		t.Errorf("corrections refer to %s and %s, want the events of p02 and p04", rows[1].Refers, rows[2].Refers)
 	}
 
-	// Everything about unit t2, in order: the re-entry shows 70 → 72 and
+	// Everything about unit t2, in order: the correction shows 70 → 72 and
 	// the committee's decision the proposal it replaced.
 	rows, err = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Unit: "t2"})
 	if err != nil {
@@ -72,7 +72,7 @@ func TestAuditShowsBeforeAndAfter(t *testing.T) {
 		{"p03", "ScoreRecorded", "tjj", "gdp", "actual", "", "55", ""},
 		{"p07", "TargetAdjusted", "khb", "gdp", "target", "50", "60", "重大项目调整，考委会特批"},
 		{"p13", "ScoreRecorded", "khz", "work", "score", "", "70", ""},
-		{"p18", "ScoreRecorded", "khz", "work", "score", "70", "72", "复查后改分"},
+		{"p18", "ScoreCorrected", "khz", "work", "score", "70", "72", "复查后改分"},
 		{"p19", "GradeDecided", "khwyh", "grade", "", "良好", "优秀", "考委会研究决定"},
 	})
 
@@ -135,7 +135,7 @@ func TestFlags(t *testing.T) {
 		{sqlite.FlagSelfScoring, "p08", "zzb"},      // department org is 县委组织部, the unit zzb
 		{sqlite.FlagSelfScoring, "p11", "fgj"},      // department fgj scores unit fgj
 		{sqlite.FlagSelfScoring, "p17", "c1"},       // fgj scores c1, a cadre of fgj
-		{sqlite.FlagNearDeadline, "p18", "t2"},      // re-entry 70 → 72 25 h before v1
+		{sqlite.FlagNearDeadline, "p18", "t2"},      // correction 70 → 72 25 h before v1
 		{sqlite.FlagGradeOverride, "p19", "t2"},     // proposed 良好, decided 优秀
 		{sqlite.FlagAfterPublication, "p22a", "t1"}, // the appeal's correction after v1
 		{sqlite.FlagNearDeadline, "p22a", "t1"},     // and 24 h before v2

@@ -25,12 +25,14 @@ func defineCmd(c *County) commands.Command {
 	return commands.Command{ID: fmt.Sprintf("bench-scheme-%d", c.Year), Type: "DefineScheme", Year: c.Year, Actor: actorOffice, Data: define}
 }
 
-// cmdSet builds RecordScore commands (the year-end assessment team's
-// judged scores) for units of the append county.
+// cmdSet builds the year-end assessment team's judged scores for units of
+// the append county: a part's first score is a RecordScore, each later one
+// a CorrectScore of that entry (a recorded value is never recorded again).
 type cmdSet struct {
-	c    *County
-	next int
-	seq  int
+	c        *County
+	next     int
+	seq      int
+	recorded map[[3]string]string // (unit, indicator, part) → the command that recorded it
 }
 
 // teamParts lists (unit, indicator, part) the assessment team enters.
@@ -53,9 +55,34 @@ func teamParts(c *County, unit string) [][3]string {
 func (s *cmdSet) score(prefix, unit string, i int) commands.Command {
 	parts := teamParts(s.c, unit)
 	p := parts[i%len(parts)]
-	data, _ := json.Marshal(commands.RecordScore{Unit: p[0], Indicator: p[1], Part: p[2], Value: events.Number(fmt.Sprintf("%d.%d", 60+i%40, i%10))})
+	value := events.Number(fmt.Sprintf("%d.%d", 60+i%40, i%10))
 	s.seq++
-	return commands.Command{ID: fmt.Sprintf("%s-%07d", prefix, s.seq), Type: "RecordScore", Year: AppendYear, Actor: actorTeam, Data: data}
+	c := commands.Command{ID: fmt.Sprintf("%s-%07d", prefix, s.seq), Year: AppendYear, Actor: actorTeam}
+	if first, ok := s.recorded[p]; ok {
+		c.Type, c.Reason = "CorrectScore", "复核更正"
+		c.Data, _ = json.Marshal(commands.CorrectScore{Unit: p[0], Supersedes: first, Value: value})
+		return c
+	}
+	if s.recorded == nil {
+		s.recorded = map[[3]string]string{}
+	}
+	s.recorded[p] = c.ID
+	c.Type = "RecordScore"
+	c.Data, _ = json.Marshal(commands.RecordScore{Unit: p[0], Indicator: p[1], Part: p[2], Value: value})
+	return c
+}
+
+// prime records every part of unit not yet recorded, so that writers
+// sharing the unit only correct: a correction decided before the entry it
+// corrects is stored would be refused.
+func (s *cmdSet) prime(prefix, unit string) []commands.Command {
+	var out []commands.Command
+	for i, p := range teamParts(s.c, unit) {
+		if _, ok := s.recorded[p]; !ok {
+			out = append(out, s.score(prefix, unit, i))
+		}
+	}
+	return out
 }
 
 // appends measures writes: the raw synchronous publish rate, then
@@ -96,7 +123,8 @@ func (r *run) appends() error {
 	r.rep.add(Figure{Key: "raw.sync_publish", Label: "原始同步发布 raw sync publish, 1 writer", Value: float64(n) / elapsed.Seconds(), Unit: "events/s", Events: n, Seconds: elapsed.Seconds()})
 	r.logf("raw sync publish: %d events in %.2f s", n, elapsed.Seconds())
 
-	set := &cmdSet{c: c}
+	// The raw phase recorded j01 of the first unit: later scores correct it.
+	set := &cmdSet{c: c, recorded: map[[3]string]string{{units[0], "j01", "score"}: "raw-0"}}
 	// Validated, one writer: one command per submission.
 	// A clerk entering scores goes from unit to unit: 32 departments in
 	// turn, so no unit's history grows beyond what a year gives it.
@@ -126,7 +154,13 @@ func (r *run) appends() error {
 	r.rep.add(Figure{Key: "append.8_units", Label: "命令追加 8 writers, different units", Value: float64(8*per) / d.Seconds(), Unit: "events/s", Events: 8 * per, Seconds: d.Seconds(),
 		RatioTo: "raw.sync_publish"})
 
-	// Eight writers on one unit: conflicts, retried by Submit.
+	// Eight writers on one unit: conflicts, retried by Submit. They
+	// correct the unit's parts, recorded first.
+	if prime := set.prime("prime", units[39]); len(prime) > 0 {
+		if _, err := r.ledger.Submit(r.ctx, prime); err != nil {
+			return fmt.Errorf("record the parts of %s: %w", units[39], err)
+		}
+	}
 	per = max(1, n/16)
 	same := func(w, i int) commands.Command { return set.score(fmt.Sprintf("s%d", w), units[39], i*8+w) }
 	d, retries, gaveUp, err := r.writers(8, per, same)

@@ -105,7 +105,8 @@ func openLedger(b *testing.B) (*commands.Ledger, *cmdSet, *County) {
 	return l, &cmdSet{c: c}, c
 }
 
-// BenchmarkSubmitOne is one validated append (RecordScore) per submission:
+// BenchmarkSubmitOne is one validated append (a part's RecordScore, later
+// its CorrectScore) per submission:
 // state check, decision, one durable append. Like a clerk, it goes from
 // unit to unit (32 of them), so no unit's history grows past a year's
 // (commands' BenchmarkSubmitLongHistory measures one long aggregate).
@@ -125,7 +126,7 @@ func BenchmarkSubmitOne(b *testing.B) {
 	}
 }
 
-// BenchmarkSubmitBulk submits 1,000 RecordScore commands across the 60
+// BenchmarkSubmitBulk submits 1,000 scores (RecordScore, then CorrectScore) across the 60
 // units as one atomic submission; reported per event.
 func BenchmarkSubmitBulk(b *testing.B) {
 	l, set, c := openLedger(b)

@@ -29,8 +29,9 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("counties %d, events %d; want 2 county years of 10,000", rep.Counties, rep.Events)
 	}
 	// 20,000 county events, then the append phases: 1 scheme + 100 raw sync
-	// + 100 one writer + 8×25 on different units + 8×12 on one unit + 2,000 bulk.
-	if want := uint64(20_000 + 1 + 200 + 200 + 200 + 96 + 2000); rep.Stream != want {
+	// + 100 one writer + 8×25 on different units + the one unit's 40 parts
+	// recorded (its writers correct them) + 8×12 on it + 2,000 bulk.
+	if want := uint64(20_000 + 1 + 200 + 200 + 200 + 40 + 96 + 2000); rep.Stream != want {
 		t.Errorf("stream length %d, want %d", rep.Stream, want)
 	}
 	keys := []string{
