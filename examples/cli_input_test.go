@@ -42,6 +42,9 @@ func runKaohe(t *testing.T, bin, data string, args ...string) (int, string, stri
 func TestCLIUnknownSubjectIsRefused(t *testing.T) {
 	bin := buildKaohe(t)
 	data := t.TempDir()
+	if code, _, errs := runKaohe(t, bin, data, "init"); code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, errs)
+	}
 	if code, _, errs := runKaohe(t, bin, data, "submit", filepath.Join("zhashui-2022", "year.jsonl")); code != 0 {
 		t.Fatalf("submit: exit %d\n%s", code, errs)
 	}
@@ -97,6 +100,9 @@ func TestCLIUnknownSubjectIsRefused(t *testing.T) {
 func TestCLISourceFileStaysBesideTheSubmission(t *testing.T) {
 	bin := buildKaohe(t)
 	data := t.TempDir()
+	if code, _, errs := runKaohe(t, bin, data, "init"); code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, errs)
+	}
 	scheme, err := os.ReadFile(filepath.Join("zhashui-2022", "scheme.yaml"))
 	if err != nil {
 		t.Fatal(err)
