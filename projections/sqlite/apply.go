@@ -49,6 +49,7 @@ type applier struct {
 	insEvent, insEvents, getFact, putFact, getEntry, insScheme *sql.Stmt
 	getRow                                                     *sql.Stmt   // a full rebuild's entry by seq
 	years                                                      map[int]int // events applied per year
+	heads                                                      map[string]head // each subject's last event applied (saveHeads)
 
 	pending []any     // events rows not yet inserted, eventCols values each
 	direct  *inserter // a full rebuild inserts them through the driver
@@ -81,7 +82,7 @@ func valuesList(rows, cols int) string {
 // newApplier prepares the statements of a transaction. With f (a full
 // rebuild), facts and entries are in f and never looked up in the file.
 func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) {
-	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}}
+	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]head{}}
 	if f != nil {
 		a.memo = &memo{} // unused, but apply may reset it
 		a.memo.reset()
@@ -169,6 +170,7 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 		dec = &d
 	}
 	a.years[ev.Year]++
+	a.heads[ev.Subject] = head{seq: ev.Seq, hash: events.Hash(ev.Raw)}
 	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
 	r := row{kind: kind, subject: subject}
 	if dec.err != nil {

@@ -24,7 +24,7 @@ var schemaSQL string
 // the schema or what a row means changes: a file of another version is
 // dropped and rebuilt from the stream on Open (it is a cache, never
 // migrated).
-const schemaVersion = 3
+const schemaVersion = 4
 
 // DefaultBatch is how many events one transaction applies.
 const DefaultBatch = 1000
@@ -41,7 +41,7 @@ var indexes = []string{
 
 // tables lists every table of schema.sql, for full rebuilds.
 var tables = []string{"meta", "events", "facts", "schemes", "dirty_years",
-	"year_results", "unit_results", "team_results", "cadre_results"}
+	"year_results", "unit_results", "team_results", "cadre_results", "heads"}
 
 // yearTables are the tables with a year column: a one-year rebuild deletes
 // that year's rows from each.

@@ -344,6 +344,9 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 		if err := setCheckpoint(ctx, conn, last); err != nil {
 			return nil, nil, nil, err
 		}
+		if err := a.saveHeads(ctx); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	a.close()
 	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {

@@ -140,3 +140,13 @@ CREATE TABLE cadre_results (
 	override  INTEGER NOT NULL,
 	PRIMARY KEY (year, cadre)
 ) WITHOUT ROWID;
+
+-- heads is what the projections have seen of the stream: each subject's
+-- last applied event (its stream sequence and chain hash), written in the
+-- transaction that moves the checkpoint. A stream behind it is an alarm
+-- (heads.go): events were lost.
+CREATE TABLE heads (
+	subject TEXT PRIMARY KEY,
+	seq     INTEGER NOT NULL,
+	hash    TEXT NOT NULL
+) WITHOUT ROWID;

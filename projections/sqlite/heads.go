@@ -1,0 +1,190 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/kaohe/kaohe/events"
+)
+
+// head is a subject's last event applied.
+type head struct {
+	seq  uint64
+	hash string // events.Hash of its stored bytes
+}
+
+// saveHeads writes the subjects' heads of this transaction (with the
+// checkpoint, so the two always agree).
+func (a *applier) saveHeads(ctx context.Context) error {
+	if len(a.heads) == 0 {
+		return nil
+	}
+	subjects := make([]string, 0, len(a.heads))
+	for s := range a.heads {
+		subjects = append(subjects, s)
+	}
+	sort.Strings(subjects)
+	for _, s := range subjects {
+		h := a.heads[s]
+		if _, err := a.tx.ExecContext(ctx, `INSERT INTO heads(subject, seq, hash) VALUES (?, ?, ?)
+			ON CONFLICT(subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash WHERE excluded.seq > heads.seq`,
+			s, int64(h.seq), h.hash); err != nil {
+			return fmt.Errorf("projections: save head of %s: %w", s, err)
+		}
+	}
+	clear(a.heads)
+	return nil
+}
+
+// CheckStream holds the stream against what the projections have seen:
+// every sequence up to the checkpoint is there (kaohe never deletes, so
+// a hole anywhere is loss), each subject's last sequence is at least its
+// head, and the event at the checkpoint has the bytes that were applied.
+// Otherwise it returns an *events.LossError naming the first missing or
+// changed event. Every catch-up runs it first (so Follow and every query
+// do): a stream that lost events must not be served as if it had not.
+func (d *DB) CheckStream(ctx context.Context, st *events.Store) error {
+	q := d.handle()
+	cp, err := checkpoint(ctx, q)
+	if err != nil || cp == 0 {
+		return err
+	}
+	miss, err := st.FirstMissing(ctx, cp)
+	if err != nil {
+		return err
+	}
+	if miss != 0 {
+		return d.lossAt(ctx, miss, fmt.Sprintf("the projections applied every event up to seq %d", cp))
+	}
+	heads, err := d.heads(ctx)
+	if err != nil {
+		return err
+	}
+	subjects := make([]string, 0, len(heads))
+	for s := range heads {
+		subjects = append(subjects, s)
+	}
+	sort.Strings(subjects)
+	last, _, err := st.LastSeqs(ctx, subjects, 0)
+	if err != nil {
+		return err
+	}
+	var first *events.LossError
+	for _, s := range subjects {
+		h := heads[s]
+		if last[s] >= h.seq {
+			continue
+		}
+		seq, err := d.firstAfter(ctx, s, last[s])
+		if err != nil {
+			return err
+		}
+		if first == nil || seq < first.Seq {
+			le, err := d.loss(ctx, seq, fmt.Sprintf("subject %s had events up to seq %d, the stream has them up to seq %d", s, h.seq, last[s]))
+			if err != nil {
+				return err
+			}
+			first = le
+		}
+	}
+	if first != nil {
+		return first
+	}
+	return d.checkAt(ctx, st, cp, heads)
+}
+
+// checkAt compares the stored bytes of the event at seq with the hash of
+// its subject's head, when it is one.
+func (d *DB) checkAt(ctx context.Context, st *events.Store, seq uint64, heads map[string]head) error {
+	var got *events.Stored
+	err := st.Read(ctx, events.AllSubjects, seq, seq, func(ev events.Stored) error { got = &ev; return nil })
+	var de *events.DecodeError
+	if errors.As(err, &de) && de.Seq == seq {
+		return d.lossChanged(ctx, seq, "its bytes are not an envelope any more")
+	}
+	if err != nil {
+		return err
+	}
+	if got == nil || got.Seq != seq {
+		return d.lossAt(ctx, seq, "the projections applied it")
+	}
+	h, ok := heads[got.Subject]
+	if ok && h.seq == seq && h.hash != events.Hash(got.Raw) {
+		return d.lossChanged(ctx, seq, fmt.Sprintf("applied with hash %s, the stream's hashes to %s", short(h.hash), short(events.Hash(got.Raw))))
+	}
+	if !ok || h.seq != seq {
+		// The event at the checkpoint is the last applied, so it is its
+		// subject's head: anything else means another event stands there.
+		return d.lossChanged(ctx, seq, fmt.Sprintf("the stream has an event on %s there, which the projections never applied", got.Subject))
+	}
+	return nil
+}
+
+func (d *DB) heads(ctx context.Context) (map[string]head, error) {
+	rows, err := d.handle().QueryContext(ctx, `SELECT subject, seq, hash FROM heads`)
+	if err != nil {
+		return nil, fmt.Errorf("projections: read heads: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]head{}
+	for rows.Next() {
+		var s string
+		var h head
+		var seq int64
+		if err := rows.Scan(&s, &seq, &h.hash); err != nil {
+			return nil, err
+		}
+		h.seq = uint64(seq)
+		out[s] = h
+	}
+	return out, rows.Err()
+}
+
+// firstAfter is the first applied event of subject after seq.
+func (d *DB) firstAfter(ctx context.Context, subject string, seq uint64) (uint64, error) {
+	year, agg, err := events.ParseSubject(subject)
+	if err != nil {
+		return 0, err
+	}
+	var next sql.NullInt64
+	err = d.handle().QueryRowContext(ctx, `SELECT min(seq) FROM events WHERE year = ? AND aggregate = ? AND seq > ?`, year, agg, int64(seq)).Scan(&next)
+	if err != nil {
+		return 0, fmt.Errorf("projections: events of %s: %w", subject, err)
+	}
+	return uint64(next.Int64), nil
+}
+
+func (d *DB) lossAt(ctx context.Context, seq uint64, detail string) error {
+	le, err := d.loss(ctx, seq, detail)
+	if err != nil {
+		return err
+	}
+	return le
+}
+
+func (d *DB) lossChanged(ctx context.Context, seq uint64, detail string) error {
+	le, err := d.loss(ctx, seq, detail)
+	if err != nil {
+		return err
+	}
+	le.Changed = true
+	return le
+}
+
+// loss names the event at seq from the events table (what was applied).
+func (d *DB) loss(ctx context.Context, seq uint64, detail string) (*events.LossError, error) {
+	le := &events.LossError{Seq: seq, Memory: "projections", Detail: detail}
+	var year int
+	var id, agg string
+	err := d.handle().QueryRowContext(ctx, `SELECT id, year, aggregate FROM events WHERE seq = ?`, int64(seq)).Scan(&id, &year, &agg)
+	if err == nil {
+		le.EventID, le.Subject = id, events.Subject(year, agg)
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("projections: event %s: %w", strconv.FormatUint(seq, 10), err)
+	}
+	return le, nil
+}
