@@ -47,8 +47,8 @@ type applier struct {
 	full *full // a full rebuild's complete facts and entries (nil: memo and look-ups)
 
 	insEvent, insEvents, getFact, putFact, getEntry, insScheme *sql.Stmt
-	getRow                                                     *sql.Stmt   // a full rebuild's entry by seq
-	years                                                      map[int]int // events applied per year
+	getRow                                                     *sql.Stmt       // a full rebuild's entry by seq
+	years                                                      map[int]int     // events applied per year
 	heads                                                      map[string]head // each subject's last event applied (saveHeads)
 
 	pending []any     // events rows not yet inserted, eventCols values each
