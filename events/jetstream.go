@@ -112,6 +112,7 @@ type DecodeError struct {
 	Seq     uint64
 	Subject string
 	Err     error
+	Raw     []byte // the stored bytes (the transparency log hashes them all)
 }
 
 func (e *DecodeError) Error() string {
@@ -809,7 +810,7 @@ func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]S
 				subj := m.Header.Get(jetstream.SubjectHeader)
 				env, err := Decode(m.Data)
 				if err != nil {
-					return nil, &DecodeError{Seq: seq, Subject: subj, Err: err}
+					return nil, &DecodeError{Seq: seq, Subject: subj, Err: err, Raw: m.Data}
 				}
 				out = append(out, Stored{Envelope: env, Seq: seq, Subject: subj, Raw: m.Data})
 				next = seq + 1
@@ -943,7 +944,7 @@ func toStored(msg jetstream.Msg) (Stored, error) {
 	raw := msg.Data() // nats.go gives each message its own buffer: no copy needed
 	env, err := Decode(raw)
 	if err != nil {
-		return Stored{}, &DecodeError{Seq: md.Sequence.Stream, Subject: msg.Subject(), Err: err}
+		return Stored{}, &DecodeError{Seq: md.Sequence.Stream, Subject: msg.Subject(), Err: err, Raw: raw}
 	}
 	return Stored{Envelope: env, Seq: md.Sequence.Stream, Subject: msg.Subject(), Raw: raw}, nil
 }

@@ -18,6 +18,7 @@ type LossError struct {
 	Subject string // its subject ("" when unknown)
 	EventID string // its event id ("" when unknown)
 	Changed bool   // the event is there but its bytes differ
+	Before  bool   // the change lies at or before Seq (a tree root differs), not exactly at it
 	Memory  string // what remembered it: "projections", "witness"
 	Detail  string // what the memory says and the stream does not
 }
@@ -38,6 +39,9 @@ func (e *LossError) Error() string {
 		ev += " on " + e.Subject
 	}
 	msg := fmt.Sprintf("the ledger lost events: %s %s", ev, what)
+	if e.Before {
+		msg = fmt.Sprintf("the ledger lost events: an event at or before seq %d was changed or removed", e.Seq)
+	}
 	if e.Detail != "" {
 		msg += "; " + e.Detail
 	}
@@ -64,17 +68,18 @@ func (s *Store) State(ctx context.Context) (StreamState, error) {
 	return StreamState{FirstSeq: info.State.FirstSeq, LastSeq: info.State.LastSeq, Msgs: info.State.Msgs}, nil
 }
 
-// FirstMissing is the first stream sequence in 1..max(upTo, the stream's
-// last sequence) that holds no message, 0 when every one is there. kaohe never deletes or purges a message, so any hole is loss.
+// FirstMissing is the first stream sequence in after+1..max(upTo, the
+// stream's last sequence) that holds no message, 0 when every one is there
+// (after: holes up to it are known and accepted). kaohe never deletes or purges a message, so any hole is loss.
 // When the stream's state shows no hole it costs one request; otherwise
 // it reads the stream up to the hole.
-func (s *Store) FirstMissing(ctx context.Context, upTo uint64) (uint64, error) {
+func (s *Store) FirstMissing(ctx context.Context, after, upTo uint64) (uint64, error) {
 	st, err := s.State(ctx)
 	if err != nil {
 		return 0, err
 	}
 	upTo = max(upTo, st.LastSeq)
-	if upTo == 0 {
+	if upTo <= after {
 		return 0, nil
 	}
 	if st.Msgs > 0 && st.FirstSeq == 1 && st.Msgs == st.LastSeq && st.LastSeq >= upTo {
@@ -82,9 +87,9 @@ func (s *Store) FirstMissing(ctx context.Context, upTo uint64) (uint64, error) {
 	}
 	// Read what is really there: a damaged store may report a last
 	// sequence it no longer holds messages up to.
-	next := uint64(1)
+	next := after + 1
 	errHole := errors.New("hole")
-	err = s.readRaw(ctx, upTo, func(seq uint64) error {
+	err = s.readRaw(ctx, next, upTo, func(seq uint64) error {
 		if seq != next {
 			return errHole
 		}
@@ -100,10 +105,9 @@ func (s *Store) FirstMissing(ctx context.Context, upTo uint64) (uint64, error) {
 	return next, nil
 }
 
-// readRaw calls fn with the sequence of every message up to upTo, also
+// readRaw calls fn with the sequence of every message from..upTo, also
 // of messages that are not envelopes (those are not loss).
-func (s *Store) readRaw(ctx context.Context, upTo uint64, fn func(seq uint64) error) error {
-	from := uint64(1)
+func (s *Store) readRaw(ctx context.Context, from, upTo uint64, fn func(seq uint64) error) error {
 	for from <= upTo {
 		err := s.Read(ctx, AllSubjects, from, upTo, func(ev Stored) error {
 			from = ev.Seq + 1

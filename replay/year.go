@@ -79,7 +79,13 @@ func Publication(evs []events.Stored) (events.ResultsPublished, error) {
 // Ledger gives the commands package what it needs from scoring: proposed
 // grades for committee decisions and the contents of a publication, both
 // replayed from the stream.
-type Ledger struct{ Store *events.Store }
+type Ledger struct {
+	Store *events.Store
+	// Checkpoint, when set, gives the signed checkpoint of the whole stream
+	// that each publication carries (StreamCheckpoint, signed and
+	// witnessed). An error refuses the publication.
+	Checkpoint func(ctx context.Context) (string, error)
+}
 
 // ProposedGrade implements commands.Proposer: the year's stored events and
 // then the submission's pending ones.
@@ -100,5 +106,10 @@ func (l Ledger) Publication(ctx context.Context, year int) (events.ResultsPublis
 	if err != nil {
 		return events.ResultsPublished{}, err
 	}
-	return Publication(evs)
+	pub, err := Publication(evs)
+	if err != nil || l.Checkpoint == nil {
+		return pub, err
+	}
+	pub.Checkpoint, err = l.Checkpoint(ctx)
+	return pub, err
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/replay"
+	"github.com/kaohe/kaohe/replay/witness"
 )
 
 func (m *Main) verifyCommand() *cobra.Command {
@@ -23,9 +27,14 @@ func (m *Main) verifyCommand() *cobra.Command {
   - every publication: the Merkle root and the event count over the year's
     events up to its up_to_seq, and the results digest recomputed from
     those events.
-Exit 1 naming the first event or publication that does not match; the
-whole report is printed (--json: as JSON). docs/verify.md explains what
-each check proves.`,
+  - the transparency log: every signed checkpoint (the witness files', and
+    those publications carry) matches the stream's RFC 6962 tree at its
+    size, each extends the one before (a consistency proof), and the stream
+    still holds everything the newest covers;
+  - nothing the projections have seen is gone (each subject's head).
+Exit 1 naming the first event or publication that does not match, or the
+first lost event; the whole report is printed (--json: as JSON).
+docs/verify.md explains what each check proves.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := m.Open(cmd.Context()); err != nil {
@@ -39,6 +48,20 @@ each check proves.`,
 			if err != nil {
 				return err
 			}
+			lr, err := m.verifyLog(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if lr.failed() {
+				if asJSON {
+					if err := writeJSON(m.Stdout, verifyReport{v, lr}); err != nil {
+						return err
+					}
+				} else {
+					printVerification(m, v, lr)
+				}
+				return checkFailed{"verify failed: " + lr.first()}
+			}
 			if v.Events == 0 {
 				what := "the ledger"
 				if year != 0 {
@@ -47,11 +70,11 @@ each check proves.`,
 				return checkFailed{what + " has no events: nothing to verify"}
 			}
 			if asJSON {
-				if err := writeJSON(m.Stdout, v); err != nil {
+				if err := writeJSON(m.Stdout, verifyReport{v, lr}); err != nil {
 					return err
 				}
 			} else {
-				printVerification(m, v)
+				printVerification(m, v, lr)
 			}
 			if p := v.First(); p != nil {
 				return checkFailed{fmt.Sprintf("verify failed (%d problems); first: %s", len(v.Problems), p.Message)}
@@ -61,10 +84,11 @@ each check proves.`,
 	}
 	c.Flags().IntVar(&year, "year", 0, "only this year (default: every year)")
 	c.Flags().BoolVar(&asJSON, "json", false, "the verification report as JSON")
+	c.Flags().StringArrayVar(&m.Witnesses, "witness", nil, "also hold the stream against the checkpoints in this witness directory (repeatable)")
 	return c
 }
 
-func printVerification(m *Main, v *replay.Verification) {
+func printVerification(m *Main, v *replay.Verification, lr *logReport) {
 	for _, y := range v.Years {
 		fmt.Fprintf(m.Stdout, "%d: %d events in %d hash chains\n", y.Year, y.Events, y.Subjects)
 		for _, p := range y.Publications {
@@ -78,6 +102,14 @@ func printVerification(m *Main, v *replay.Verification) {
 		if len(y.Publications) == 0 {
 			fmt.Fprintf(m.Stdout, "  not published\n")
 		}
+	}
+	lr.print(m)
+	if lr.failed() {
+		fmt.Fprintf(m.Stdout, "校验失败 FAILED: the ledger lost or changed events (above)\n")
+		for _, p := range v.Problems {
+			fmt.Fprintf(m.Stdout, "  [%s] %s\n", p.Kind, p.Message)
+		}
+		return
 	}
 	if v.OK() {
 		var pubs []string
@@ -96,5 +128,94 @@ func printVerification(m *Main, v *replay.Verification) {
 	fmt.Fprintf(m.Stdout, "校验失败 FAILED: %d problems\n", len(v.Problems))
 	for _, p := range v.Problems {
 		fmt.Fprintf(m.Stdout, "  [%s] %s\n", p.Kind, p.Message)
+	}
+}
+
+// verifyReport is verify --json: the chain and publication checks, and
+// the log's.
+type verifyReport struct {
+	*replay.Verification
+	Log *logReport `json:"log"`
+}
+
+// logReport is what verify found of the transparency log and of loss.
+type logReport struct {
+	*replay.LogCheck
+	Accepted uint64   `json:"accepted_loss,omitempty"`    // holes up to this seq were accepted (replay --accept-loss)
+	Loss     string   `json:"loss,omitempty"`             // the projections' or a witness's alarm
+	Witness  []string `json:"witness_problems,omitempty"` // unreadable or unsigned witness records
+}
+
+func (r *logReport) failed() bool {
+	return r.Loss != "" || len(r.Witness) > 0 || len(r.Problems) > 0
+}
+
+func (r *logReport) first() string {
+	switch {
+	case r.Loss != "":
+		return r.Loss
+	case len(r.Problems) > 0:
+		return r.Problems[0].Message
+	case len(r.Witness) > 0:
+		return r.Witness[0]
+	}
+	return ""
+}
+
+// verifyLog runs the loss checks: the projections' heads and the witnesses'
+// newest checkpoints (checkLoss), and the transparency log (VerifyLog)
+// against every checkpoint held or published.
+func (m *Main) verifyLog(ctx context.Context) (*logReport, error) {
+	r := &logReport{}
+	if err := m.checkLoss(ctx); err != nil {
+		if !errors.Is(err, events.ErrLoss) {
+			return nil, err
+		}
+		r.Loss = err.Error()
+	}
+	v, err := witness.LoadVerifier(m.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	var held []witness.Checkpoint
+	for _, dir := range m.witnessDirs() {
+		cps, err := witness.In(dir).Read(v)
+		if err != nil {
+			r.Witness = append(r.Witness, err.Error())
+		}
+		held = append(held, cps...)
+	}
+	accepted, err := m.acceptedLoss(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.Accepted = accepted
+	if r.LogCheck, err = replay.VerifyLog(ctx, m.store, held, v, accepted); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *logReport) print(m *Main) {
+	lc := r.LogCheck
+	if lc.Checkpoints == 0 {
+		fmt.Fprintf(m.Stdout, "透明日志 log: %d messages; no signed checkpoint yet (the first publication makes one)\n", lc.StreamSize)
+	} else {
+		fmt.Fprintf(m.Stdout, "透明日志 log: %d messages in order; %d checkpoints, the newest of size %d\n", lc.StreamSize, lc.Checkpoints, lc.Newest)
+	}
+	if r.Accepted > 0 {
+		fmt.Fprintf(m.Stdout, "  损失已接受 accepted loss: messages missing up to seq %d were accepted by kaohe replay --accept-loss (the log counts them as empty records)\n", r.Accepted)
+	}
+	if r.Loss != "" {
+		fmt.Fprintf(m.Stdout, "  [loss] %s\n", r.Loss)
+	}
+	for _, p := range lc.Problems {
+		fmt.Fprintf(m.Stdout, "  [log] %s\n", p.Message)
+	}
+	for _, w := range r.Witness {
+		fmt.Fprintf(m.Stdout, "  [witness] %s\n", w)
+	}
+	if !r.failed() && lc.Checkpoints > 0 {
+		fmt.Fprintf(m.Stdout, "  every checkpoint matches the stream and extends the one before\n")
 	}
 }

@@ -70,14 +70,22 @@ type DB struct {
 	beforeSwap   func() error // a full rebuild, built and scored, about to rename its file
 
 	rebuildMemory int64 // SetRebuildMemory
+
+	acceptLoss uint64 // AcceptLoss: written by the next full rebuild
 }
 
 // Open opens (creating if needed) the projections file at path. A file
 // written by another schema version is emptied; CatchUp then rebuilds it.
+//
+// A damaged file (CheckFile, or SQLite finding it malformed) is refused
+// with ErrDamaged: never used, never emptied here (replay sets it aside).
 func Open(path string) (*DB, error) {
+	if err := CheckFile(path); err != nil {
+		return nil, err
+	}
 	sdb, err := openFile(path)
 	if err != nil {
-		return nil, err
+		return nil, damaged(path, err)
 	}
 	d := &DB{path: path, batch: DefaultBatch, schemes: map[string]*scheme.Scheme{}, rebuildMemory: DefaultRebuildMemory}
 	d.cur.Store(sdb)

@@ -53,7 +53,11 @@ func (d *DB) CheckStream(ctx context.Context, st *events.Store) error {
 	if err != nil || cp == 0 {
 		return err
 	}
-	miss, err := st.FirstMissing(ctx, cp)
+	accepted, err := metaUint(ctx, q, metaAcceptedLoss)
+	if err != nil {
+		return err
+	}
+	miss, err := st.FirstMissing(ctx, accepted, cp)
 	if err != nil {
 		return err
 	}
@@ -187,4 +191,45 @@ func (d *DB) loss(ctx context.Context, seq uint64, detail string) (*events.LossE
 		return nil, fmt.Errorf("projections: event %s: %w", strconv.FormatUint(seq, 10), err)
 	}
 	return le, nil
+}
+
+// metaAcceptedLoss is the meta key of an accepted loss: holes in the
+// stream at or below it were accepted by replay --accept-loss.
+const metaAcceptedLoss = "accepted_loss"
+
+// AcceptLoss makes the next full rebuild record that holes in the stream
+// up to seq are known and accepted (kaohe replay --accept-loss): the
+// rebuilt projections do not raise the alarm for them again. A rebuild
+// carries an accepted loss over from the file it replaces.
+func (d *DB) AcceptLoss(seq uint64) { d.acceptLoss = max(d.acceptLoss, seq) }
+
+// AcceptedLoss is the sequence up to which holes were accepted (0: none).
+func (d *DB) AcceptedLoss(ctx context.Context) (uint64, error) {
+	return metaUint(ctx, d.handle(), metaAcceptedLoss)
+}
+
+func metaUint(ctx context.Context, q querier, key string) (uint64, error) {
+	var s string
+	err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("projections: read %s: %w", key, err)
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("projections: bad %s %q", key, s)
+	}
+	return n, nil
+}
+
+// saveAcceptedLoss writes the accepted loss of a full rebuild.
+func (d *DB) saveAcceptedLoss(ctx context.Context, q querier) error {
+	if d.acceptLoss == 0 {
+		return nil
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, metaAcceptedLoss, strconv.FormatUint(d.acceptLoss, 10))
+	return err
 }
