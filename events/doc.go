@@ -131,6 +131,18 @@
 // first bad event. The last event of each subject has no successor to
 // vouch for it: publication digests anchor those.
 //
+// # Transparency log and loss
+//
+// The whole stream is also an RFC 6962 transparency log: leaf i is the
+// tlog.RecordHash of the stored bytes of the message at stream sequence
+// i+1 (replay/witness). Each ResultsPublished carries, in its optional
+// checkpoint field, the signed checkpoint (C2SP signed note: origin
+// kaohe/<stream>, size, base64 root) of the stream when it was computed;
+// events written before the field existed decode unchanged. kaohe never
+// deletes or purges a message, so a hole in the stream's sequences is
+// loss: a *LossError (errors.Is ErrLoss) names the first missing or
+// changed event, from what the projections or a witness remember.
+//
 // # Reading
 //
 // Load reads one aggregate (or a wildcard) with batched direct gets: one
