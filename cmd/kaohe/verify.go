@@ -52,17 +52,7 @@ docs/verify.md explains what each check proves.`,
 			if err != nil {
 				return err
 			}
-			if lr.failed() {
-				if asJSON {
-					if err := writeJSON(m.Stdout, verifyReport{v, lr}); err != nil {
-						return err
-					}
-				} else {
-					printVerification(m, v, lr)
-				}
-				return checkFailed{"verify failed: " + lr.first()}
-			}
-			if v.Events == 0 {
+			if v.Events == 0 && !lr.failed() {
 				what := "the ledger"
 				if year != 0 {
 					what = fmt.Sprintf("year %d", year)
@@ -76,8 +66,17 @@ docs/verify.md explains what each check proves.`,
 			} else {
 				printVerification(m, v, lr)
 			}
-			if p := v.First(); p != nil {
-				return checkFailed{fmt.Sprintf("verify failed (%d problems); first: %s", len(v.Problems), p.Message)}
+			// First a loss (it names the lost event), then the chain and
+			// publication problems in stream order (they name the changed
+			// event), then what the log found.
+			n := len(v.Problems) + len(lr.Problems) + len(lr.Witness)
+			switch p := v.First(); {
+			case lr.Loss != "":
+				return checkFailed{"verify failed: " + lr.Loss}
+			case p != nil:
+				return checkFailed{fmt.Sprintf("verify failed (%d problems); first: %s", n, p.Message)}
+			case lr.failed():
+				return checkFailed{fmt.Sprintf("verify failed (%d problems); first: %s", n, lr.first())}
 			}
 			return nil
 		},

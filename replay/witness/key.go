@@ -35,10 +35,16 @@ func LoadSigner(dataDir, name string) (note.Signer, note.Verifier, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("witness: generate checkpoint key: %w", err)
 		}
-		if err := writeNew(vkeyPath, []byte(v+"\n"), 0o644); err != nil {
+		// The signer first, created exclusively: of two processes making
+		// a key at once, one wins and the other reads the winner's.
+		err = writeNew(skeyPath, []byte(s+"\n"), 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return LoadSigner(dataDir, name)
+		}
+		if err != nil {
 			return nil, nil, err
 		}
-		if err := writeNew(skeyPath, []byte(s+"\n"), 0o600); err != nil {
+		if err := writeNew(vkeyPath, []byte(v+"\n"), 0o644); err != nil {
 			return nil, nil, err
 		}
 		skey = []byte(s)
