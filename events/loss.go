@@ -68,21 +68,31 @@ func (s *Store) State(ctx context.Context) (StreamState, error) {
 	return StreamState{FirstSeq: info.State.FirstSeq, LastSeq: info.State.LastSeq, Msgs: info.State.Msgs}, nil
 }
 
-// FirstMissing is the first stream sequence in after+1..max(upTo, the
-// stream's last sequence) that holds no message, 0 when every one is there
-// (after: holes up to it are known and accepted). kaohe never deletes or purges a message, so any hole is loss.
-// When the stream's state shows no hole it costs one request; otherwise
-// it reads the stream up to the hole.
-func (s *Store) FirstMissing(ctx context.Context, after, upTo uint64) (uint64, error) {
+// Accepted is a loss accepted by kaohe replay --accept-loss: sequences up
+// to Through that hold no message are known to be gone; the stream held
+// Held messages then. The zero value accepts nothing.
+type Accepted struct {
+	Through uint64
+	Held    uint64
+}
+
+// FirstMissing is the first stream sequence after acc.Through, up to
+// max(upTo, the stream's last sequence), that holds no message; 0 when
+// every one is there. kaohe never deletes or purges a message, so any
+// hole is loss. When the stream's state shows no new hole (as many
+// messages since acc as sequences) it costs one request; otherwise it
+// reads the stream from acc.Through up to the hole.
+func (s *Store) FirstMissing(ctx context.Context, acc Accepted, upTo uint64) (uint64, error) {
 	st, err := s.State(ctx)
 	if err != nil {
 		return 0, err
 	}
+	after := acc.Through
 	upTo = max(upTo, st.LastSeq)
 	if upTo <= after {
 		return 0, nil
 	}
-	if st.Msgs > 0 && st.FirstSeq == 1 && st.Msgs == st.LastSeq && st.LastSeq >= upTo {
+	if st.LastSeq >= upTo && st.Msgs >= acc.Held && st.Msgs-acc.Held == st.LastSeq-after {
 		return 0, nil
 	}
 	// Read what is really there: a damaged store may report a last

@@ -49,35 +49,35 @@ func (m *Main) checkpointSigner() (note.Signer, note.Verifier, error) {
 // checkpointNow is the ledger's publication hook: the checkpoint of the
 // stream as it stands, signed and witnessed (witnessCheckpoint).
 func (m *Main) checkpointNow(ctx context.Context) (string, error) {
-	accepted, err := m.acceptedLoss(ctx)
+	acc, err := m.acceptedLoss(ctx)
 	if err != nil {
 		return "", err
 	}
-	cp, err := replay.StreamCheckpoint(ctx, m.store, accepted)
+	cp, err := replay.StreamCheckpoint(ctx, m.store, acc.Through)
 	if err != nil {
 		return "", err
 	}
-	return m.witnessCheckpoint(ctx, cp, accepted)
+	return m.witnessCheckpoint(ctx, cp, acc.Through)
 }
 
-// acceptedLoss is the sequence up to which holes in the stream were
-// accepted (replay --accept-loss), as the projections record it; 0 when
-// none, or the projections are not there or damaged.
-func (m *Main) acceptedLoss(ctx context.Context) (uint64, error) {
+// acceptedLoss is the loss accepted by replay --accept-loss, as the
+// projections record it; none when the projections are not there or
+// damaged.
+func (m *Main) acceptedLoss(ctx context.Context) (events.Accepted, error) {
 	path := filepath.Join(m.DataDir, projectionsFile)
 	if _, err := os.Stat(path); err != nil || sqlite.CheckFile(path) != nil {
-		return 0, nil
+		return events.Accepted{}, nil
 	}
 	db, err := sqlite.Open(path)
 	if err != nil {
-		return 0, nil
+		return events.Accepted{}, nil
 	}
 	defer db.Close()
-	n, err := db.AcceptedLoss(ctx)
+	acc, err := db.AcceptedLoss(ctx)
 	if sqlite.IsDamaged(err) {
-		return 0, nil
+		return events.Accepted{}, nil
 	}
-	return n, err
+	return acc, err
 }
 
 // witnessCheckpoint signs a checkpoint and appends it to every witness,
@@ -215,11 +215,11 @@ func setAsideDamaged(path string) (string, error) {
 // acceptLoss is replay --accept-loss: it says what is gone and sets the
 // witness file under --data aside (kept whole, renamed: it is the evidence
 // of what the ledger held), so the next publication starts a new one. It
-// returns the stream's last sequence: holes up to it are accepted.
-func (m *Main) acceptLoss(ctx context.Context, loss error) (uint64, error) {
+// returns the accepted loss: holes up to the stream's last sequence.
+func (m *Main) acceptLoss(ctx context.Context, loss error) (events.Accepted, error) {
 	st, err := m.store.State(ctx)
 	if err != nil {
-		return 0, err
+		return events.Accepted{}, err
 	}
 	fmt.Fprintf(m.Stdout, "损失 LOSS ACCEPTED: %v\n", loss)
 	fmt.Fprintf(m.Stdout, "  the stream holds %d messages (last seq %d); the projections are rebuilt from those, and the messages missing up to seq %d are recorded as accepted\n",
@@ -228,9 +228,9 @@ func (m *Main) acceptLoss(ctx context.Context, loss error) (uint64, error) {
 	if _, err := os.Stat(f.Path); err == nil {
 		aside := f.Path + ".before-loss-" + time.Now().UTC().Format("20060102T150405Z")
 		if err := os.Rename(f.Path, aside); err != nil {
-			return 0, fmt.Errorf("set the witness aside: %w", err)
+			return events.Accepted{}, fmt.Errorf("set the witness aside: %w", err)
 		}
 		fmt.Fprintf(m.Stdout, "  witness set aside as %s (keep it: it records what was published before the loss)\n", aside)
 	}
-	return st.LastSeq, nil
+	return events.Accepted{Through: st.LastSeq, Held: st.Msgs}, nil
 }

@@ -102,7 +102,7 @@ one begins with the next publication.`,
 				fmt.Fprintf(m.Stdout, "projections damaged: set aside as %s; every year is rebuilt from the stream\n", aside)
 				year = 0
 			}
-			var accept uint64
+			var accept events.Accepted
 			if err := m.checkLoss(cmd.Context()); err != nil {
 				if !errors.Is(err, events.ErrLoss) || !acceptLoss {
 					if errors.Is(err, events.ErrLoss) {

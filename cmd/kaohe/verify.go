@@ -188,8 +188,8 @@ func (m *Main) verifyLog(ctx context.Context) (*logReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Accepted = accepted
-	if r.LogCheck, err = replay.VerifyLog(ctx, m.store, held, v, accepted); err != nil {
+	r.Accepted = accepted.Through
+	if r.LogCheck, err = replay.VerifyLog(ctx, m.store, held, v, accepted.Through); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
 
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
 
@@ -71,7 +72,7 @@ type DB struct {
 
 	rebuildMemory int64 // SetRebuildMemory
 
-	acceptLoss uint64 // AcceptLoss: written by the next full rebuild
+	acceptLoss events.Accepted // AcceptLoss: written by the next full rebuild
 }
 
 // Open opens (creating if needed) the projections file at path. A file

@@ -53,7 +53,7 @@ func (d *DB) CheckStream(ctx context.Context, st *events.Store) error {
 	if err != nil || cp == 0 {
 		return err
 	}
-	accepted, err := metaUint(ctx, q, metaAcceptedLoss)
+	accepted, err := acceptedLoss(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -193,43 +193,48 @@ func (d *DB) loss(ctx context.Context, seq uint64, detail string) (*events.LossE
 	return le, nil
 }
 
-// metaAcceptedLoss is the meta key of an accepted loss: holes in the
-// stream at or below it were accepted by replay --accept-loss.
+// metaAcceptedLoss is the meta key of an accepted loss (events.Accepted,
+// "<through> <held>"): holes in the stream up to through were accepted
+// by replay --accept-loss, when the stream held held messages.
 const metaAcceptedLoss = "accepted_loss"
 
-// AcceptLoss makes the next full rebuild record that holes in the stream
-// up to seq are known and accepted (kaohe replay --accept-loss): the
-// rebuilt projections do not raise the alarm for them again. A rebuild
-// carries an accepted loss over from the file it replaces.
-func (d *DB) AcceptLoss(seq uint64) { d.acceptLoss = max(d.acceptLoss, seq) }
-
-// AcceptedLoss is the sequence up to which holes were accepted (0: none).
-func (d *DB) AcceptedLoss(ctx context.Context) (uint64, error) {
-	return metaUint(ctx, d.handle(), metaAcceptedLoss)
+// AcceptLoss makes the next full rebuild record the accepted loss (kaohe
+// replay --accept-loss): the rebuilt projections do not raise the alarm
+// for those holes again. A rebuild carries an accepted loss over from the
+// file it replaces.
+func (d *DB) AcceptLoss(acc events.Accepted) {
+	if acc.Through > d.acceptLoss.Through {
+		d.acceptLoss = acc
+	}
 }
 
-func metaUint(ctx context.Context, q querier, key string) (uint64, error) {
+// AcceptedLoss is the loss accepted in this file (zero: none).
+func (d *DB) AcceptedLoss(ctx context.Context) (events.Accepted, error) {
+	return acceptedLoss(ctx, d.handle())
+}
+
+func acceptedLoss(ctx context.Context, q querier) (events.Accepted, error) {
 	var s string
-	err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&s)
+	err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, metaAcceptedLoss).Scan(&s)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		return events.Accepted{}, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("projections: read %s: %w", key, err)
+		return events.Accepted{}, fmt.Errorf("projections: read %s: %w", metaAcceptedLoss, err)
 	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("projections: bad %s %q", key, s)
+	var acc events.Accepted
+	if _, err := fmt.Sscanf(s, "%d %d", &acc.Through, &acc.Held); err != nil {
+		return events.Accepted{}, fmt.Errorf("projections: bad %s %q", metaAcceptedLoss, s)
 	}
-	return n, nil
+	return acc, nil
 }
 
 // saveAcceptedLoss writes the accepted loss of a full rebuild.
 func (d *DB) saveAcceptedLoss(ctx context.Context, q querier) error {
-	if d.acceptLoss == 0 {
+	if d.acceptLoss.Through == 0 {
 		return nil
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?)
-		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, metaAcceptedLoss, strconv.FormatUint(d.acceptLoss, 10))
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, metaAcceptedLoss, fmt.Sprintf("%d %d", d.acceptLoss.Through, d.acceptLoss.Held))
 	return err
 }

@@ -93,9 +93,13 @@ func TestAStreamThatLostEventsIsAnAlarm(t *testing.T) {
 			if le.Seq != want.Seq || le.EventID != want.ID || le.Subject != want.Subject {
 				t.Fatalf("alarm names seq %d (%s on %s), want seq %d (%s on %s): %v", le.Seq, le.EventID, le.Subject, want.Seq, want.ID, want.Subject, err)
 			}
-			// Every later catch-up (each query) raises it again.
+			// Every later catch-up (each query) raises it again, and so
+			// does Follow (kaohe serve) before it follows anything.
 			if _, err := db.CatchUp(testCtx(t), st); !errors.Is(err, events.ErrLoss) {
 				t.Fatalf("second CatchUp = %v, want the alarm again", err)
+			}
+			if err := db.Follow(testCtx(t), st); !errors.Is(err, events.ErrLoss) {
+				t.Fatalf("Follow = %v, want the alarm", err)
 			}
 		})
 	}
