@@ -127,11 +127,17 @@ func (m *Main) witnessCheckpoint(ctx context.Context, cp witness.Checkpoint, acc
 }
 
 // checkLoss holds the stream against what kaohe remembers of it: the
-// projections' subject heads (when the file is there and whole) and the
-// newest checkpoint each witness holds (every sequence up to its size
-// must be there: cheap, one request when there is no hole; kaohe verify
-// also compares the roots). Queries and the ledger's writes run it.
-func (m *Main) checkLoss(ctx context.Context) error {
+// projections' checkpoint (sqlite CheckStream, when the file is there and
+// whole) and the newest checkpoint each witness holds (every sequence up
+// to its size must be there). Cheap — a few requests when there is no
+// hole — so queries and the ledger's writes run it each time.
+func (m *Main) checkLoss(ctx context.Context) error { return m.checkMemory(ctx, false) }
+
+// checkLossFully is checkLoss with every subject's head (sqlite
+// CheckHeads): verify and replay.
+func (m *Main) checkLossFully(ctx context.Context) error { return m.checkMemory(ctx, true) }
+
+func (m *Main) checkMemory(ctx context.Context, everyHead bool) error {
 	path := filepath.Join(m.DataDir, projectionsFile)
 	if _, err := os.Stat(path); err == nil && sqlite.CheckFile(path) == nil {
 		db, err := sqlite.Open(path)
@@ -139,7 +145,11 @@ func (m *Main) checkLoss(ctx context.Context) error {
 			return err
 		}
 		if err == nil {
-			err = db.CheckStream(ctx, m.store)
+			if everyHead {
+				err = db.CheckHeads(ctx, m.store)
+			} else {
+				err = db.CheckStream(ctx, m.store)
+			}
 			db.Close()
 			if err != nil && !sqlite.IsDamaged(err) {
 				return err

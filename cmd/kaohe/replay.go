@@ -103,7 +103,7 @@ one begins with the next publication.`,
 				year = 0
 			}
 			var accept events.Accepted
-			if err := m.checkLoss(cmd.Context()); err != nil {
+			if err := m.checkLossFully(cmd.Context()); err != nil {
 				if !errors.Is(err, events.ErrLoss) || !acceptLoss {
 					if errors.Is(err, events.ErrLoss) {
 						return fmt.Errorf("%w — replay refuses to rebuild without it; kaohe replay --accept-loss rebuilds from what the stream holds", err)

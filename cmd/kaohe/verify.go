@@ -162,11 +162,11 @@ func (r *logReport) first() string {
 }
 
 // verifyLog runs the loss checks: the projections' heads and the witnesses'
-// newest checkpoints (checkLoss), and the transparency log (VerifyLog)
+// newest checkpoints (checkLossFully), and the transparency log (VerifyLog)
 // against every checkpoint held or published.
 func (m *Main) verifyLog(ctx context.Context) (*logReport, error) {
 	r := &logReport{}
-	if err := m.checkLoss(ctx); err != nil {
+	if err := m.checkLossFully(ctx); err != nil {
 		if !errors.Is(err, events.ErrLoss) {
 			return nil, err
 		}

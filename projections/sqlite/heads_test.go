@@ -104,3 +104,21 @@ func TestAStreamThatLostEventsIsAnAlarm(t *testing.T) {
 		})
 	}
 }
+
+// A stream replaced by another of as many messages has no hole: the event
+// at the checkpoint tells it, on every catch-up and in CheckHeads.
+func TestAnotherStreamOfTheSameLengthIsAnAlarm(t *testing.T) {
+	st := openStore(t)
+	submitYear(t, st, 2023)
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	other := openStore(t)
+	submitYear(t, other, 2023)
+	if _, err := db.CatchUp(testCtx(t), other); !errors.Is(err, events.ErrLoss) {
+		t.Fatalf("CatchUp on another stream = %v, want the alarm", err)
+	}
+	var le *events.LossError
+	if err := db.CheckHeads(testCtx(t), other); !errors.As(err, &le) || !le.Changed {
+		t.Fatalf("CheckHeads on another stream = %v, want a changed event named", err)
+	}
+}
