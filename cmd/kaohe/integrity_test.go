@@ -308,3 +308,22 @@ func TestARewrittenStreamIsCaughtByTheWitness(t *testing.T) {
 	binOK(t, other, "demo")
 	wantExit(t, other, 1, []string{"the stream was rewritten: checkpoint of size 309"}, "verify", "--witness", w2)
 }
+
+// With the projections damaged too, the witness is the memory left: replay
+// sets the file aside and still refuses to rebuild over the loss.
+func TestReplayHoldsTheStreamAgainstTheWitnessWhenTheProjectionsAreDamaged(t *testing.T) {
+	base := demoLedger(t)
+	all := storedEvents(t, base)
+	dir := copyDir(t, base)
+	cutBlock(t, dir, func(n int64) int64 { return n / 2 })
+	lost := firstLost(t, all, storedEvents(t, dir))
+	if err := os.WriteFile(filepath.Join(dir, projectionsFile), []byte("not a database"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, dir, 1, []string{"projections damaged: run kaohe replay"}, "results", "--year", "2022")
+	wantExit(t, dir, 1, []string{"set aside", "lost events", "seq " + itoa(lost.Seq), "witness", "--accept-loss"}, "replay")
+	wantExit(t, dir, 1, []string{"lost events", "seq " + itoa(lost.Seq)}, "results", "--year", "2022")
+	wantExit(t, dir, 1, []string{"lost events", "first missing seq " + itoa(lost.Seq)}, "verify")
+	wantExit(t, dir, 0, []string{"LOSS ACCEPTED"}, "replay", "--accept-loss")
+	binOK(t, dir, "results", "--year", "2022")
+}
