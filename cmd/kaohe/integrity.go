@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -30,6 +31,9 @@ func integrityError(err error) (string, bool) {
 		}
 		return "ALARM: " + msg + " (kaohe verify names what is gone; docs/operations.md: restore)", true
 	case sqlite.IsDamaged(err):
+		if strings.HasPrefix(err.Error(), sqlite.ErrDamaged.Error()) {
+			return err.Error(), true
+		}
 		return fmt.Sprintf("%s (%v)", sqlite.ErrDamaged, err), true
 	}
 	return "", false
