@@ -14,6 +14,7 @@ const (
 	ELOCKED    = "ELOCKED"    // the year is published or closed
 	ECONFLICT  = "ECONFLICT"  // concurrent writers kept winning; retry later
 	EINTERNAL  = "EINTERNAL"  // the store failed
+	EALARM     = "EALARM"     // the ledger lost events: every write is refused (Ledger.Guard)
 )
 
 // Error is a rejected command: which command (its position in a submission

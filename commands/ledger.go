@@ -39,6 +39,10 @@ type Ledger struct {
 	Now       func() time.Time // injectable clock for recorded_at
 	Proposer  Proposer         // optional: needed for DecideGrade overrides
 	Publisher Publisher        // optional: needed for PublishResults
+	// Guard, when set, runs before every submission; an error refuses it.
+	// The CLI sets it to the loss check (guard.go): nothing is written on
+	// a stream that lost events.
+	Guard func(ctx context.Context) error
 
 	// MaxAttempts bounds the decide-append loop under contention.
 	MaxAttempts int
@@ -119,6 +123,9 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		max = 1
 	}
 	if err := uniqueIDs(cmds); err != nil {
+		return nil, err
+	}
+	if err := l.guard(ctx); err != nil {
 		return nil, err
 	}
 	recheck := false

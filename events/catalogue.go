@@ -209,6 +209,11 @@ type ResultsPublished struct {
 	Digest     string `json:"digest"`
 	MerkleRoot string `json:"merkle_root"`
 	Events     int    `json:"events"`
+	// Checkpoint is the signed checkpoint of the whole stream when the
+	// publication was computed (a C2SP signed note: origin, size, root of
+	// the RFC 6962 tree over stream sequences 1..size; replay/witness).
+	// Publications made before it existed have none.
+	Checkpoint string `json:"checkpoint,omitempty"`
 }
 
 // YearClosed (year) ends the year: only appeal resolutions may follow.

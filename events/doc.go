@@ -161,6 +161,18 @@
 // year's results, is listed by verify and kaohe quarantine, and the next
 // event of the aggregate links to the last accepted one.
 //
+// # Transparency log and loss
+//
+// The whole stream is also an RFC 6962 transparency log: leaf i is the
+// tlog.RecordHash of the stored bytes of the message at stream sequence
+// i+1 (replay/witness). Each ResultsPublished carries, in its optional
+// checkpoint field, the signed checkpoint (C2SP signed note: origin
+// kaohe/<stream>, size, base64 root) of the stream when it was computed;
+// events written before the field existed decode unchanged. kaohe never
+// deletes or purges a message, so a hole in the stream's sequences is
+// loss: a *LossError (errors.Is ErrLoss) names the first missing or
+// changed event, from what the projections or a witness remember.
+//
 // # Reading
 //
 // A message that is not an envelope is delivered all the same, with

@@ -149,6 +149,7 @@ type DecodeError struct {
 	Seq     uint64
 	Subject string
 	Err     error
+	Raw     []byte // the stored bytes (the transparency log hashes them all)
 }
 
 func (e *DecodeError) Error() string {

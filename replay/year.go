@@ -126,7 +126,13 @@ func publication(evs []events.Stored, qs []*events.QuarantineError) (events.Resu
 // Ledger gives the commands package what it needs from scoring: proposed
 // grades for committee decisions and the contents of a publication, both
 // replayed from the stream.
-type Ledger struct{ Store *events.Store }
+type Ledger struct {
+	Store *events.Store
+	// Checkpoint, when set, gives the signed checkpoint of the whole stream
+	// that each publication carries (StreamCheckpoint, signed and
+	// witnessed). An error refuses the publication.
+	Checkpoint func(ctx context.Context) (string, error)
+}
 
 // ProposedGrade implements commands.Proposer: the year's stored events and
 // then the submission's pending ones.
@@ -147,5 +153,10 @@ func (l Ledger) Publication(ctx context.Context, year int) (events.ResultsPublis
 	if err != nil {
 		return events.ResultsPublished{}, err
 	}
-	return publication(evs, qs)
+	pub, err := publication(evs, qs)
+	if err != nil || l.Checkpoint == nil {
+		return pub, err
+	}
+	pub.Checkpoint, err = l.Checkpoint(ctx)
+	return pub, err
 }

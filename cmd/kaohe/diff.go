@@ -70,7 +70,7 @@ another out of the 30% quota). --from defaults to the latest publication,
 
 // history reads a year's events once.
 func (m *Main) history(cmd *cobra.Command, year int) (*replay.History, error) {
-	if err := m.Open(cmd.Context()); err != nil {
+	if err := m.openChecked(cmd.Context()); err != nil {
 		return nil, err
 	}
 	h, err := replay.LoadHistory(cmd.Context(), m.store, year)

@@ -59,7 +59,7 @@ func (m *Main) logCommand() *cobra.Command {
 					return usageError{fmt.Sprintf("%q is not a valid id ([A-Za-z0-9_-]+)", id)}
 				}
 			}
-			if err := m.Open(cmd.Context()); err != nil {
+			if err := m.openChecked(cmd.Context()); err != nil {
 				return err
 			}
 			if f.unit != "" || f.cadre != "" {

@@ -47,6 +47,9 @@ type Main struct {
 	Stdout   io.Writer
 	Stderr   io.Writer
 	Stdin    io.Reader
+	// Witnesses are more witness directories (--witness on publish and
+	// verify) besides the one under --data.
+	Witnesses []string
 
 	store    *events.Store
 	ledger   *commands.Ledger
@@ -101,6 +104,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	if msg, ok := integrityError(err); ok {
+		fmt.Fprintln(m.Stderr, "kaohe:", msg)
+		return exitRejected
 	}
 	var ue usageError
 	var cf checkFailed

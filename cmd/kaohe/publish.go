@@ -69,8 +69,13 @@ func (m *Main) publishCommand() *cobra.Command {
 		Short: "publish the year's current results as a new version — 公布结果",
 		Long: `Append a ResultsPublished event: the next version number, the stream
 sequence it covers (up_to_seq), the results digest (SHA-256 of the canonical
-results JSON) and a Merkle root over every event of the year up to that
-sequence. kaohe verify checks both later; kaohe diff compares versions.
+results JSON), a Merkle root over every event of the year up to that
+sequence, and a signed checkpoint of the whole stream (its size and RFC 6962
+tree root, a C2SP signed note) that is also appended to the witness file
+(--data/witness/checkpoints, and every --witness directory), each witness
+first checking that it extends the checkpoint it held before. kaohe verify
+checks all of it later; kaohe diff compares versions. Print the checkpoint on
+the 公示 notice (docs/operations.md).
 After the first publication only appeals (复核) change the year; a
 republication after an appeal is a new version.`,
 		Args: cobra.NoArgs,
@@ -101,6 +106,14 @@ republication after an appeal is a new version.`,
 			if err := json.Unmarshal(ev.Data, &p); err != nil {
 				return err
 			}
+			// The publication's own checkpoint covers the stream before
+			// it; witnessing the stream once more covers the publication
+			// event too, so the witnesses alone notice it going missing.
+			if p.Checkpoint != "" {
+				if _, err := m.checkpointNow(cmd.Context()); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				return writeJSON(m.Stdout, struct {
 					events.ResultsPublished
@@ -112,6 +125,12 @@ republication after an appeal is a new version.`,
 			fmt.Fprintf(m.Stdout, "  覆盖 covers         %d events of %d, up to seq %d\n", p.Events, year, p.UpToSeq)
 			fmt.Fprintf(m.Stdout, "  结果摘要 digest     %s\n", p.Digest)
 			fmt.Fprintf(m.Stdout, "  默克尔根 Merkle root %s\n", p.MerkleRoot)
+			if p.Checkpoint != "" {
+				fmt.Fprintf(m.Stdout, "  检查点 checkpoint (witnessed in %s):\n", strings.Join(m.witnessDirs(), ", "))
+				for _, line := range strings.Split(strings.TrimRight(p.Checkpoint, "\n"), "\n") {
+					fmt.Fprintf(m.Stdout, "    %s\n", line)
+				}
+			}
 			fmt.Fprintf(m.Stdout, "(kaohe verify --year %d re-checks both; kaohe results --year %d --at-seq %d shows what was published)\n", year, year, p.UpToSeq)
 			return nil
 		},
@@ -119,6 +138,7 @@ republication after an appeal is a new version.`,
 	c.Flags().IntVar(&year, "year", 0, "assessment year (required)")
 	c.Flags().StringVar(&id, "id", "", "command id (default: a fresh one); resubmitting the same id publishes nothing new")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the publication as JSON")
+	c.Flags().StringArrayVar(&m.Witnesses, "witness", nil, "also append the checkpoint to the witness file in this directory (repeatable)")
 	af.register(c, "office", events.RoleOffice)
 	return c
 }

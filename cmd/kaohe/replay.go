@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/sqlite"
+	"github.com/kaohe/kaohe/replay/witness"
 )
 
 // projectionsFile is the SQLite read models' file under --data.
@@ -43,13 +46,25 @@ func (m *Main) projections(ctx context.Context) (*sqlite.DB, error) {
 	}
 	if _, err := db.CatchUp(ctx, m.store); err != nil {
 		db.Close()
+		if errors.Is(err, events.ErrLoss) {
+			return nil, err // the alarm, as it is: replay must not be the advice
+		}
 		return nil, fmt.Errorf("bring the projections up to date (kaohe replay rebuilds them): %w", err)
+	}
+	// The projections may be new (deleted, set aside): the witnesses
+	// remember too.
+	if err := m.checkWitnessSize(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }
 
 func (m *Main) replayCommand() *cobra.Command {
-	var year int
+	var (
+		year       int
+		acceptLoss bool
+	)
 	c := &cobra.Command{
 		Use:   "replay [--year Y]",
 		Short: "rebuild the projections database from the event stream — 重放重建",
@@ -59,7 +74,17 @@ beside the old one (` + projectionsFile + `.rebuild) and renamed into place when
 complete, so a replay stopped at any point leaves the old file as it was; --year Y
 replaces that year in one transaction. The database is only a cache of the
 stream: deleting it and replaying gives byte-identical results. Prints the
-events applied, the rate, and each rebuilt year's results digest.`,
+events applied, the rate, and each rebuilt year's results digest.
+
+A damaged file (cut short, overwritten) is never opened: it is set aside
+(` + projectionsFile + `.damaged-<time>) and every year is rebuilt into a new one.
+
+Replay never silently accepts a loss: when the stream lacks events the old
+projections applied, or that the newest witnessed checkpoint covers, it
+refuses (exit 1) naming the first missing event. --accept-loss rebuilds from
+what the stream still holds, after printing what is gone; the witness file is
+then set aside (` + witness.DefaultDir + `/` + witness.FileName + `.before-loss-<time>: keep it) and a new
+one begins with the next publication.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if year < 0 {
@@ -68,11 +93,37 @@ events applied, the rate, and each rebuilt year's results digest.`,
 			if err := m.refuseWhileServed(cmd.Context(), "replay"); err != nil {
 				return err
 			}
+			if err := m.Open(cmd.Context()); err != nil {
+				return err
+			}
+			path := filepath.Join(m.DataDir, projectionsFile)
+			aside, err := setAsideDamaged(path)
+			if err != nil {
+				return err
+			}
+			if aside != "" {
+				fmt.Fprintf(m.Stdout, "projections damaged: set aside as %s; every year is rebuilt from the stream\n", aside)
+				year = 0
+			}
+			var accept events.Accepted
+			if err := m.checkLossFully(cmd.Context()); err != nil {
+				if !errors.Is(err, events.ErrLoss) || !acceptLoss {
+					if errors.Is(err, events.ErrLoss) {
+						return fmt.Errorf("%w — replay refuses to rebuild without it; kaohe replay --accept-loss rebuilds from what the stream holds", err)
+					}
+					return err
+				}
+				if accept, err = m.acceptLoss(cmd.Context(), err); err != nil {
+					return err
+				}
+				year = 0
+			}
 			db, err := m.openProjections(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			db.AcceptLoss(accept)
 			bar := newProgress(m.Stderr)
 			stats, err := db.Rebuild(cmd.Context(), m.store, year, bar.update)
 			bar.done()
@@ -119,6 +170,7 @@ events applied, the rate, and each rebuilt year's results digest.`,
 		},
 	}
 	c.Flags().IntVar(&year, "year", 0, "rebuild only this year (default: every year)")
+	c.Flags().BoolVar(&acceptLoss, "accept-loss", false, "rebuild even though the stream lost events (prints what is gone)")
 	return c
 }
 

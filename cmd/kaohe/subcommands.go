@@ -32,5 +32,6 @@ func (m *Main) subcommands() []*cobra.Command {
 // decisions and publications.
 func (m *Main) wireLedger() {
 	m.ledger.Proposer = replay.Ledger{Store: m.store}
-	m.ledger.Publisher = replay.Ledger{Store: m.store}
+	m.ledger.Publisher = replay.Ledger{Store: m.store, Checkpoint: m.checkpointNow}
+	m.ledger.Guard = m.checkLoss // nothing is written on a stream that lost events
 }

@@ -47,8 +47,9 @@ type applier struct {
 	full *full // a full rebuild's complete facts and entries (nil: memo and look-ups)
 
 	insEvent, insEvents, getFact, putFact, getEntry, insScheme *sql.Stmt
-	getRow                                                     *sql.Stmt   // a full rebuild's entry by seq
-	years                                                      map[int]int // events applied per year
+	getRow                                                     *sql.Stmt       // a full rebuild's entry by seq
+	years                                                      map[int]int     // events applied per year
+	seen                                                       map[string]head // each subject's last message applied, quarantined or not (saveHeads)
 
 	pending []any     // events rows not yet inserted, eventCols values each
 	direct  *inserter // a full rebuild inserts them through the driver
@@ -86,7 +87,7 @@ func valuesList(rows, cols int) string {
 // newApplier prepares the statements of a transaction. With f (a full
 // rebuild), facts and entries are in f and never looked up in the file.
 func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) {
-	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]events.Head{}, moved: map[string]bool{}}
+	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]events.Head{}, moved: map[string]bool{}, seen: map[string]head{}}
 	if f != nil {
 		a.memo = &memo{} // unused, but apply may reset it
 		a.memo.reset()
@@ -172,6 +173,9 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 		d := decode(ev)
 		dec = &d
 	}
+	// What the stream held is remembered whether or not it is admitted:
+	// loss of a quarantined message is loss too.
+	a.seen[ev.Subject] = head{seq: ev.Seq, hash: events.Hash(ev.Raw)}
 	if ok, err := a.admit(ctx, ev, dec); !ok {
 		return err
 	}

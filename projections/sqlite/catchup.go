@@ -50,6 +50,9 @@ func (d *DB) CatchUpProgress(ctx context.Context, st *events.Store, progress fun
 func (d *DB) catchUp(ctx context.Context, st *events.Store, progress func(Progress)) (Stats, error) {
 	start := time.Now()
 	var stats Stats
+	if err := d.CheckStream(ctx, st); err != nil {
+		return stats, err
+	}
 	from, err := d.Checkpoint(ctx)
 	if err != nil {
 		return stats, err
@@ -218,6 +221,9 @@ func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, dec []decoded,
 		return 0, err
 	}
 	if err := setCheckpoint(ctx, tx, cp); err != nil {
+		return 0, err
+	}
+	if err := a.saveHeads(ctx); err != nil {
 		return 0, err
 	}
 	if d.beforeCommit != nil {

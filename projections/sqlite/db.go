@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
 
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
 
@@ -24,7 +25,7 @@ var schemaSQL string
 // the schema or what a row means changes: a file of another version is
 // dropped and rebuilt from the stream on Open (it is a cache, never
 // migrated).
-const schemaVersion = 4
+const schemaVersion = 5
 
 // DefaultBatch is how many events one transaction applies.
 const DefaultBatch = 1000
@@ -41,7 +42,7 @@ var indexes = []string{
 
 // tables lists every table of schema.sql, for full rebuilds.
 var tables = []string{"meta", "events", "facts", "schemes", "dirty_years",
-	"year_results", "unit_results", "team_results", "cadre_results", "quarantine", "chain_heads"}
+	"year_results", "unit_results", "team_results", "cadre_results", "quarantine", "chain_heads", "heads"}
 
 // yearTables are the tables with a year column: a one-year rebuild deletes
 // that year's rows from each.
@@ -70,14 +71,22 @@ type DB struct {
 	beforeSwap   func() error // a full rebuild, built and scored, about to rename its file
 
 	rebuildMemory int64 // SetRebuildMemory
+
+	acceptLoss events.Accepted // AcceptLoss: written by the next full rebuild
 }
 
 // Open opens (creating if needed) the projections file at path. A file
 // written by another schema version is emptied; CatchUp then rebuilds it.
+//
+// A damaged file (CheckFile, or SQLite finding it malformed) is refused
+// with ErrDamaged: never used, never emptied here (replay sets it aside).
 func Open(path string) (*DB, error) {
+	if err := CheckFile(path); err != nil {
+		return nil, err
+	}
 	sdb, err := openFile(path)
 	if err != nil {
-		return nil, err
+		return nil, damaged(path, err)
 	}
 	d := &DB{path: path, batch: DefaultBatch, schemes: map[string]*scheme.Scheme{}, rebuildMemory: DefaultRebuildMemory}
 	d.cur.Store(sdb)

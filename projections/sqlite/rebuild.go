@@ -116,6 +116,9 @@ func (d *DB) rebuildAll(ctx context.Context, st *events.Store, progress func(Pro
 	if err != nil {
 		return stats, err
 	}
+	if old, err := d.AcceptedLoss(ctx); err == nil {
+		d.AcceptLoss(old) // carried over to the new file
+	}
 	tmp := d.path + rebuildSuffix
 	if err := removeFile(tmp); err != nil {
 		return stats, fmt.Errorf("projections: remove the stale %s: %w", tmp, err)
@@ -350,6 +353,12 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 		if err := setCheckpoint(ctx, conn, last); err != nil {
 			return nil, nil, nil, err
 		}
+		if err := a.saveHeads(ctx); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if err := d.saveAcceptedLoss(ctx, conn); err != nil {
+		return nil, nil, nil, err
 	}
 	a.close()
 	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {

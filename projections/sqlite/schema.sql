@@ -164,3 +164,13 @@ CREATE TABLE chain_heads (
 	seq     INTEGER NOT NULL,
 	hash    TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- heads is what the projections have seen of the stream: each subject's
+-- last message applied, quarantined or not (its stream sequence and hash),
+-- written in the transaction that moves the checkpoint. A stream behind it is an alarm
+-- (heads.go): events were lost.
+CREATE TABLE heads (
+	subject TEXT PRIMARY KEY,
+	seq     INTEGER NOT NULL,
+	hash    TEXT NOT NULL
+) WITHOUT ROWID;
