@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,34 +16,6 @@ import (
 
 // The integrity tests run the built kaohe binary: each command is its own
 // process with its own embedded server, as an office runs them.
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// kaoheBinary builds the kaohe binary once per test process.
-func kaoheBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kaohe-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "kaohe")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = err
-			binPath = string(out)
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("go build: %v\n%s", binErr, binPath)
-	}
-	return binPath
-}
 
 // binRun runs the binary on data directory dir: exit code and output.
 func binRun(t *testing.T, dir string, args ...string) (int, string) {

@@ -18,20 +18,6 @@ import (
 	"github.com/kaohe/kaohe/events"
 )
 
-// kaoheBin builds the kaohe binary once for this test.
-func kaoheBin(t *testing.T) string {
-	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go toolchain to build kaohe")
-	}
-	bin := filepath.Join(t.TempDir(), "kaohe")
-	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // proc runs kaohe subprocesses on one data directory.
 type proc struct {
 	t    *testing.T
@@ -191,7 +177,7 @@ func (p *proc) startServe() (*exec.Cmd, *lockedBuffer) {
 // acknowledged its events and lost some of the others' (verify failed on
 // chains whose next event carried prev "").
 func TestOneServerPerDataDirectory(t *testing.T) {
-	bin := kaoheBin(t)
+	bin := kaoheBinary(t)
 
 	t.Run("submits at once from several processes", func(t *testing.T) {
 		p := newProc(t, bin)

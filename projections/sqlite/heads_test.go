@@ -60,7 +60,7 @@ func TestAStreamThatLostEventsIsAnAlarm(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			st, err := events.Open(testCtx(t), events.Config{DataDir: dir})
+			st, err := events.Open(testCtx(t), events.Config{DataDir: dir, Create: true})
 			if err != nil {
 				t.Fatal(err)
 			}
