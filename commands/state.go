@@ -31,6 +31,7 @@ type aggState struct {
 
 	ids        lmap[bool]   // ids of this aggregate's events
 	byCommand  lmap[string] // command id → id of the first event it wrote here
+	cmdSeq     lmap[uint64] // command id → stream sequence of that event, when read from the stream or appended
 	grades     lmap[string] // year aggregate: GradeDecided event id → "<kind>:<subject>"
 	entries    lmap[entry]
 	vetoes     lmap[bool] // VetoImposed event id → still in force
@@ -56,6 +57,7 @@ func (s *aggState) clone() *aggState {
 	c := *s
 	c.ids = s.ids.share()
 	c.byCommand = s.byCommand.share()
+	c.cmdSeq = s.cmdSeq.share()
 	c.grades = s.grades.share()
 	c.entries = s.entries.share()
 	c.vetoes = s.vetoes.share()
@@ -69,6 +71,7 @@ func (s *aggState) clone() *aggState {
 func (s *aggState) freeze() {
 	s.ids.freeze()
 	s.byCommand.freeze()
+	s.cmdSeq.freeze()
 	s.grades.freeze()
 	s.entries.freeze()
 	s.vetoes.freeze()
@@ -94,6 +97,9 @@ func (s *aggState) applyStored(ev events.Stored) error {
 	p, err := events.Payload(ev.Envelope)
 	if err != nil {
 		return err
+	}
+	if !s.recorded(ev.CommandID) {
+		s.cmdSeq.set(ev.CommandID, ev.Seq)
 	}
 	s.applyPayload(ev.Envelope, p)
 	return nil
