@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -79,7 +80,7 @@ func (e *PartialError) Unwrap() error { return e.Err }
 // already planned: what a later grade decision's proposal (Proposer) or a
 // publication's check needs of its year. Past it, such a command is
 // refused and must come in a file of its own.
-const maxCarried = 50_000
+const maxCarried = 20_000
 
 // fileBatch is one planned atomic append: the command lines first..last
 // and a digest of them, checked again when the file is read to write it.
@@ -92,7 +93,8 @@ type fileBatch struct {
 // filePlan is what the validation of a file found.
 type filePlan struct {
 	batches    []fileBatch
-	recorded   lineSet // command lines already in the ledger
+	release    [][]string // per batch: subjects no later batch uses (their cached states are let go after it)
+	recorded   lineSet    // command lines already in the ledger
 	commands   int
 	duplicates int
 	lastLine   int
@@ -120,6 +122,13 @@ func (l *Ledger) SubmitFile(ctx context.Context, open func() (io.ReadCloser, err
 	if plan.commands == 0 {
 		return nil, fail(EINVALID, "", "no commands in the file")
 	}
+	if len(plan.batches) > 1 {
+		// The validation's states of a large file are garbage now:
+		// collect them before the writing makes its own, so that the
+		// two passes' memory does not add up.
+		debug.FreeOSMemory()
+	}
+
 	return l.writeFile(ctx, open, prepare, plan)
 }
 
@@ -133,7 +142,7 @@ func (l *Ledger) validateFile(ctx context.Context, open func() (io.ReadCloser, e
 	}
 	defer r.Close()
 	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.now(), fresh: fresh,
-		carried: &carried{years: map[int][]events.Envelope{}, dropped: map[int]bool{}}, recorded: &window{}}
+		carried: &carried{years: map[int][]events.Envelope{}, dropped: map[int]bool{}}, recorded: &window{}, lastUse: map[string]int{}}
 	plan := &filePlan{}
 	ids := map[string]int{} // command id → line: an id names one command of the file
 	var cur fileBatch
@@ -163,6 +172,7 @@ func (l *Ledger) validateFile(ctx context.Context, open func() (io.ReadCloser, e
 		}
 		ids[c.ID] = c.Line
 		n0, dup0 := len(s.pending), s.duplicates
+		s.line = c.Line
 		if err := s.decideFileCommand(ctx, c); err != nil {
 			return nil, s.unchecked, err
 		}
@@ -177,6 +187,12 @@ func (l *Ledger) validateFile(ctx context.Context, open func() (io.ReadCloser, e
 			s.carried.add(s.pending[:n0])
 			s.pending = slices.Clone(s.pending[n0:])
 			s.emitted = nil
+			// Compact what the batch folded into the states: a frozen
+			// layer is a map made to size, the writes' maps grew by
+			// doubling.
+			for _, st := range s.states {
+				st.freeze()
+			}
 		}
 		if cur.first == 0 {
 			cur.first = c.Line
@@ -194,6 +210,16 @@ func (l *Ledger) validateFile(ctx context.Context, open func() (io.ReadCloser, e
 	}
 	if cur.first != 0 {
 		closeBatch()
+	}
+	// Which states each batch is the last to use: writing lets them go
+	// after it, so the ledger's cache holds what the rest of the file
+	// needs, not every aggregate the file touched.
+	plan.release = make([][]string, len(plan.batches))
+	for subj, line := range s.lastUse {
+		i := sort.Search(len(plan.batches), func(i int) bool { return plan.batches[i].last >= line })
+		if i < len(plan.batches) {
+			plan.release[i] = append(plan.release[i], subj)
+		}
 	}
 	return plan, s.unchecked, nil
 }
@@ -300,6 +326,7 @@ func (l *Ledger) writeFile(ctx context.Context, open func() (io.ReadCloser, erro
 			}
 		}
 		written = b.last
+		l.release(plan.release[bi])
 		batch = batch[:0]
 		sum.Reset()
 		bi++
@@ -341,6 +368,17 @@ func (l *Ledger) writeFile(ctx context.Context, open func() (io.ReadCloser, erro
 		return nil, changed(plan.batches[bi])
 	}
 	return out, nil
+}
+
+// release lets the cached states of subjects go (a file's write is done
+// with them): a later use reads them again.
+func (l *Ledger) release(subjects []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, subj := range subjects {
+		delete(l.cache, subj)
+		delete(l.schemes, subj)
+	}
 }
 
 // outcome is what is known of a failed append.

@@ -36,6 +36,8 @@ type session struct {
 	// windows (recorded), not whole aggregates.
 	carried  *carried
 	recorded *window
+	lastUse  map[string]int // subject → the last line of the file whose command used its state
+	line     int            // the line being decided
 }
 
 // errStale: a state the session decided on moved before the append; like
@@ -45,6 +47,9 @@ var errStale = errors.New("commands: a state decided on has changed")
 // agg returns the session's working copy of an aggregate.
 func (s *session) agg(ctx context.Context, year int, aggregate string, fresh bool) (*aggState, error) {
 	subj := events.Subject(year, aggregate)
+	if s.lastUse != nil {
+		s.lastUse[subj] = s.line
+	}
 	if st, ok := s.states[subj]; ok {
 		return st, nil
 	}
