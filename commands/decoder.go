@@ -97,19 +97,25 @@ func decodeLine(text []byte, line int) (Command, error) {
 	if err := dec.Decode(&c); err != nil {
 		return bad("", "line is not a valid command: %s", jsonProblem(err))
 	}
-	if rest := bytes.TrimSpace(text[dec.InputOffset():]); len(rest) > 0 {
-		return bad("", "text after the command's JSON object (%s): one command per line", excerpt(rest))
-	}
 	if field, ok := badText(text); ok {
 		return bad(field, "not valid UTF-8 text (invalid bytes or a lone surrogate escape): the file must be UTF-8")
+	}
+	// From here the error names the command's id too.
+	badCmd := func(field, format string, args ...any) (Command, error) {
+		_, err := bad(field, format, args...)
+		err.(*Error).Command = c.ID
+		return Command{}, err
+	}
+	if rest := bytes.TrimSpace(text[dec.InputOffset():]); len(rest) > 0 {
+		return badCmd("", "text after the command's JSON object (%s): one command per line", excerpt(rest))
 	}
 	c.Line = line
 	switch _, known := commandTypes[c.Type]; {
 	case c.Type == "":
-		return bad("type", "required")
+		return badCmd("type", "required")
 	case !known:
 		// Not "unknown command": that reads as a command-line mistake.
-		return bad("type", "%q is not a command type (types: %s)", c.Type, strings.Join(Types(), ", "))
+		return badCmd("type", "%q is not a command type (types: %s)", c.Type, strings.Join(Types(), ", "))
 	}
 	if e := checkLimits(c); e != nil {
 		e.Index, e.Command = line, c.ID

@@ -274,7 +274,10 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 	}
 	if len(raw) > MaxEventBytes {
 		field := "data"
-		if len(env.Data) < len(raw)/2 {
+		switch {
+		case name == "SchemeDefined":
+			field = "data.source"
+		case len(env.Data) < len(raw)/2:
 			field = "" // the envelope's other fields make it large
 		}
 		return fail(EINVALID, field, "the %s event would be %d bytes; one event holds at most %d (docs/commands.md, limits)", name, len(raw), MaxEventBytes)
