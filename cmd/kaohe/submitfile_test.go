@@ -10,40 +10,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-var (
-	submitBinOnce sync.Once
-	submitBin     string
-	submitBinErr  error
-)
-
-// kaoheBinary builds the kaohe binary once for the tests that run it as
-// a user does (exit codes, stderr). KAOHE_BIN names a built one instead.
+// kaoheBinary builds the kaohe binary for a test that runs it as a user
+// does (exit codes, stderr); KAOHE_BIN names a built one instead.
 func kaoheBinary(t *testing.T) string {
 	t.Helper()
 	if bin := os.Getenv("KAOHE_BIN"); bin != "" {
 		return bin
 	}
-	submitBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kaohe-bin-")
-		if err != nil {
-			submitBinErr = err
-			return
-		}
-		submitBin = filepath.Join(dir, "kaohe")
-		out, err := exec.Command("go", "build", "-o", submitBin, ".").CombinedOutput()
-		if err != nil {
-			submitBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if submitBinErr != nil {
-		t.Fatal(submitBinErr)
+	bin := filepath.Join(t.TempDir(), "kaohe")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return submitBin
+	return bin
 }
 
 // binRun runs the binary on a data directory: exit code, stdout, stderr.
