@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -208,7 +207,9 @@ func Types() []string {
 func (c Command) payload() (any, error) {
 	mk, ok := commandTypes[c.Type]
 	if !ok {
-		return nil, fail(EINVALID, "type", "unknown command type %q (known: %s)", c.Type, strings.Join(Types(), ", "))
+		// Not "unknown command": the CLI reads that as a mistake on its
+		// command line (exit 2), and this is bad input (exit 1).
+		return nil, fail(EINVALID, "type", "%q is not a command type (types: %s)", c.Type, strings.Join(Types(), ", "))
 	}
 	p := mk()
 	data := c.Data
@@ -250,31 +251,22 @@ func jsonProblem(err error) string {
 }
 
 // ReadCommands parses a submission: one JSON command per line; blank lines
-// and lines starting with # are skipped. Errors name the line.
+// and lines starting with # are skipped. Errors name the line (Decoder
+// says what a line may not be). It holds every command: a file of any
+// size is read with a Decoder (Ledger.SubmitFile).
 func ReadCommands(r io.Reader) ([]Command, error) {
 	var out []Command
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1024*1024), 64*1024*1024) // a scheme YAML can be a long line
-	line := 0
-	for sc.Scan() {
-		line++
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 || text[0] == '#' {
-			continue
+	dec := NewDecoder(r)
+	for {
+		c, err := dec.Next()
+		if err == io.EOF {
+			return out, nil
 		}
-		var c Command
-		dec := json.NewDecoder(bytes.NewReader(text))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return nil, &Error{Code: EINVALID, Index: line, Msg: "line is not a valid command: " + jsonProblem(err)}
+		if err != nil {
+			return nil, err
 		}
-		c.Line = line
 		out = append(out, c)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, &Error{Code: EINVALID, Index: line + 1, Msg: "cannot read line", Err: err}
-	}
-	return out, nil
 }
 
 // ResolveFiles replaces each DefineScheme's source_file by the file's text,

@@ -6,5 +6,7 @@
 // sequence and the year's lifecycle and scheme (or, when one event cannot
 // carry them all, the end of the stream after a snapshot of every state
 // decided on) are expected by the server; on a conflict the affected state
-// is re-read and the whole submission is decided again.
+// is re-read and the whole submission is decided again. A command file of
+// any size is read as a stream (Decoder), checked whole and then written in
+// atomic batches (Ledger.SubmitFile).
 package commands

@@ -220,13 +220,17 @@ func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, f
 	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.now(), fresh: fresh}
 	for i, c := range cmds {
 		var err error
-		switch {
-		case !asCorrections:
-			err = s.decideIn(ctx, c, "", false)
-		case c.Type == "ResolveAppeal", c.Type == "FileAppeal", c.Type == "DefineScheme", c.Type == "PublishResults", c.Type == "CloseYear":
-			err = fail(EINVALID, "type", "%s cannot be a correction of an appeal", c.Type)
-		default:
-			err = s.decideIn(ctx, c, "", true)
+		if e := checkLimits(c); e != nil {
+			err = e
+		} else {
+			switch {
+			case !asCorrections:
+				err = s.decideIn(ctx, c, "", false)
+			case c.Type == "ResolveAppeal", c.Type == "FileAppeal", c.Type == "DefineScheme", c.Type == "PublishResults", c.Type == "CloseYear":
+				err = fail(EINVALID, "type", "%s cannot be a correction of an appeal", c.Type)
+			default:
+				err = s.decideIn(ctx, c, "", true)
+			}
 		}
 		if err == nil {
 			continue
@@ -247,7 +251,7 @@ func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, f
 		return s, e
 	}
 	if len(s.pending) > events.MaxBatch {
-		return s, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d: split the file (resubmitting is safe: recorded command ids are skipped)", len(s.pending), events.MaxBatch)
+		return s, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d (kaohe submit writes a larger file in batches of at most that many: Ledger.SubmitFile)", len(s.pending), events.MaxBatch)
 	}
 	return s, nil
 }
@@ -315,6 +319,15 @@ func (l *Ledger) remember(s *session, stored []events.Stored) {
 	last := map[string]events.Stored{}
 	for _, ev := range stored {
 		last[ev.Subject] = ev
+	}
+	for _, ev := range stored {
+		// Where each command's first event is, for comparing a later
+		// resubmission of it (sameCommand).
+		if st := s.states[ev.Subject]; st != nil {
+			if _, ok := st.cmdSeq.get(ev.CommandID); !ok {
+				st.cmdSeq.set(ev.CommandID, ev.Seq)
+			}
+		}
 	}
 	for subj, st := range s.states {
 		if _, wrote := last[subj]; wrote {

@@ -48,25 +48,9 @@ var notCompared = map[string]bool{"override": true}
 // them, and every data field the event carries under the same name
 // (numbers by value, references by event or command id).
 func (s *session) sameCommand(ctx context.Context, c Command, st *aggState) error {
-	evs, ok := s.stored[st.subject]
-	if !ok {
-		var err error
-		if evs, err = s.l.Store.Load(ctx, st.subject); err != nil {
-			return &Error{Code: EINTERNAL, Msg: "cannot read " + st.subject, Err: err}
-		}
-		evs, _ = events.AdmitAll(evs) // a quarantined message recorded no command
-
-		if s.stored == nil {
-			s.stored = map[string][]events.Stored{}
-		}
-		s.stored[st.subject] = evs
-	}
-	var rec *events.Stored
-	for i := range evs {
-		if evs[i].CommandID == c.ID {
-			rec = &evs[i]
-			break
-		}
+	rec, err := s.recordedEvent(ctx, st, c.ID)
+	if err != nil {
+		return err
 	}
 	if rec == nil {
 		// Not stored: an event decided earlier in this submission (a
@@ -89,6 +73,40 @@ func (s *session) sameCommand(ctx context.Context, c Command, st *aggState) erro
 		return fail(EINVALID, "id", "command id %s is already recorded (%s at seq %d) for a different command: %s; a changed command needs a new id", c.ID, rec.Type, rec.Seq, diff)
 	}
 	return nil
+}
+
+// recordedEvent finds the stored first event of command id on st's
+// aggregate: in a file's window of the stream when its sequence is known,
+// else by reading the aggregate (once per session). nil when it is not
+// stored.
+func (s *session) recordedEvent(ctx context.Context, st *aggState, id string) (*events.Stored, error) {
+	if seq, ok := st.cmdSeq.get(id); ok && seq > 0 && s.recorded != nil {
+		ev, err := s.recorded.at(ctx, s.l.Store, seq)
+		if err != nil {
+			return nil, &Error{Code: EINTERNAL, Msg: "cannot read the stream", Err: err}
+		}
+		if ev != nil && ev.CommandID == id && ev.Subject == st.subject {
+			return ev, nil
+		}
+	}
+	evs, ok := s.stored[st.subject]
+	if !ok {
+		var err error
+		if evs, err = s.l.Store.Load(ctx, st.subject); err != nil {
+			return nil, &Error{Code: EINTERNAL, Msg: "cannot read " + st.subject, Err: err}
+		}
+		evs, _ = events.AdmitAll(evs) // a quarantined message recorded no command
+		if s.stored == nil {
+			s.stored = map[string][]events.Stored{}
+		}
+		s.stored[st.subject] = evs
+	}
+	for i := range evs {
+		if evs[i].CommandID == id {
+			return &evs[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // commandDiff names the first way c differs from the command that wrote

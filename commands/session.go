@@ -27,6 +27,17 @@ type session struct {
 	// read before that decision: their append guards the whole year.
 	wholeYear map[int]uint64
 	stored    map[string][]events.Stored // aggregates read to compare a resubmitted command (sameCommand)
+	emitted   map[string]int             // command id → events it made so far (their message ids)
+
+	// A file's validation (SubmitFile) decides the whole file in one
+	// session but keeps only the events of the batch being decided:
+	// earlier batches' events of each year are carried (pendingOf) up to
+	// maxCarried, and a look-up of recorded commands reads the stream in
+	// windows (recorded), not whole aggregates.
+	carried  *carried
+	recorded *window
+	lastUse  map[string]int // subject → the last line of the file whose command used its state
+	line     int            // the line being decided
 }
 
 // errStale: a state the session decided on moved before the append; like
@@ -36,6 +47,9 @@ var errStale = errors.New("commands: a state decided on has changed")
 // agg returns the session's working copy of an aggregate.
 func (s *session) agg(ctx context.Context, year int, aggregate string, fresh bool) (*aggState, error) {
 	subj := events.Subject(year, aggregate)
+	if s.lastUse != nil {
+		s.lastUse[subj] = s.line
+	}
 	if st, ok := s.states[subj]; ok {
 		return st, nil
 	}
@@ -258,11 +272,25 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 	if err != nil {
 		return err
 	}
+	if len(raw) > MaxEventBytes {
+		field := "data"
+		switch {
+		case name == "SchemeDefined":
+			field = "data.source"
+		case len(env.Data) < len(raw)/2:
+			field = "" // the envelope's other fields make it large
+		}
+		return fail(EINVALID, field, "the %s event would be %d bytes; one event holds at most %d (docs/commands.md, limits)", name, len(raw), MaxEventBytes)
+	}
 	subj := events.Subject(year, aggregate)
 	msgID := c.ID
-	if n := s.countFor(c.ID); n > 0 {
+	if n := s.emitted[c.ID]; n > 0 {
 		msgID = fmt.Sprintf("%s:%d", c.ID, n)
 	}
+	if s.emitted == nil {
+		s.emitted = map[string]int{}
+	}
+	s.emitted[c.ID]++
 	s.pending = append(s.pending, events.Pending{
 		Subject:                subj,
 		Envelope:               env,
@@ -274,25 +302,19 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 	return nil
 }
 
-// pendingOf lists the events of a year decided so far in this session.
+// pendingOf lists the events of a year decided so far in this session
+// (for a file, in this batch and the ones before it).
 func (s *session) pendingOf(year int) []events.Envelope {
 	var out []events.Envelope
+	if s.carried != nil {
+		out = append(out, s.carried.years[year]...)
+	}
 	for _, p := range s.pending {
 		if p.Envelope.Year == year {
 			out = append(out, p.Envelope)
 		}
 	}
 	return out
-}
-
-func (s *session) countFor(commandID string) int {
-	n := 0
-	for _, p := range s.pending {
-		if p.Envelope.CommandID == commandID {
-			n++
-		}
-	}
-	return n
 }
 
 // cmpNum compares two valid decimal texts exactly.

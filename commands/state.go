@@ -37,6 +37,7 @@ type aggState struct {
 
 	ids        lmap[bool]   // ids of this aggregate's events
 	byCommand  lmap[string] // command id → id of the first event it wrote here
+	cmdSeq     lmap[uint64] // command id → stream sequence of that event, when read from the stream or appended
 	grades     lmap[string] // year aggregate: GradeDecided event id → "<kind>:<subject>"
 	entries    lmap[entry]
 	records    lmap[record] // recordKey → the record in force (see recordKey)
@@ -63,6 +64,7 @@ func (s *aggState) clone() *aggState {
 	c := *s
 	c.ids = s.ids.share()
 	c.byCommand = s.byCommand.share()
+	c.cmdSeq = s.cmdSeq.share()
 	c.grades = s.grades.share()
 	c.entries = s.entries.share()
 	c.records = s.records.share()
@@ -77,6 +79,7 @@ func (s *aggState) clone() *aggState {
 func (s *aggState) freeze() {
 	s.ids.freeze()
 	s.byCommand.freeze()
+	s.cmdSeq.freeze()
 	s.grades.freeze()
 	s.entries.freeze()
 	s.records.freeze()
@@ -123,6 +126,9 @@ func (s *aggState) applyStored(ev events.Stored) error {
 	}
 	head = head.Next(ev)
 	s.headSeq, s.hash = head.Seq, head.Hash
+	if !s.recorded(ev.CommandID) {
+		s.cmdSeq.set(ev.CommandID, ev.Seq)
+	}
 	s.applyPayload(ev.Envelope, p)
 	return nil
 }

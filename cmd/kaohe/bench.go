@@ -25,7 +25,8 @@ county) on an embedded server in a temporary directory (never --data), and
 measure in one run: raw async and sync publish and raw read rates; validated
 appends through commands (1 writer, 8 writers on different units, 8 on one
 unit, bulk import); a full rebuild; results --as-of, an appeal what-if,
-explain and an audit of one unit at full size; and peak RSS. Prints a table
+explain and an audit of one unit at full size; kaohe submit of a command
+file at two sizes ten times apart; and peak RSS. Prints a table
 with each figure's ratio to the raw limit it is bounded by; --json writes
 the report. docs/performance.md explains the figures and targets.`,
 		Args: cobra.NoArgs,
@@ -72,6 +73,7 @@ the report. docs/performance.md explains the figures and targets.`,
 	c.Flags().IntVar(&cfg.Events, "events", 1_000_000, "county events to generate")
 	c.Flags().IntVar(&cfg.Counties, "counties", 0, "county years (default: one per 10,000 events, at most 100)")
 	c.Flags().Uint64Var(&cfg.Seed, "seed", 1, "seed of the synthetic values and ids")
+	c.Flags().IntVar(&cfg.Submit, "submit", 0, "commands of the large file of the submit phase (a small one has a tenth; default: events/10 within 2,000..100,000)")
 	c.Flags().StringVar(&jsonFile, "json", "", "write the report as JSON to this file")
 	c.Flags().StringVar(&cfg.Profile, "profile", "", "write a CPU profile of each phase (pprof) into this directory")
 	c.Flags().StringVar(&work, "work", "", "keep the servers' data in this directory instead of a removed temporary one")

@@ -29,9 +29,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// kaoheBinary builds the kaohe binary once per test process.
+// kaoheBinary builds the kaohe binary once per test process; KAOHE_BIN
+// names a built one instead (to run the tests against another version).
 func kaoheBinary(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("KAOHE_BIN"); bin != "" {
+		return bin
+	}
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go toolchain to build kaohe")

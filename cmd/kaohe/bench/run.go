@@ -30,6 +30,10 @@ type Config struct {
 	// within 2,000..50,000).
 	Appends int
 	Bulk    int
+	// Submit is the number of commands of the large command file the
+	// submit phase writes through Ledger.SubmitFile (a small one has a
+	// tenth); default Events/10 within 2,000..100,000.
+	Submit int
 	// NoSync is the number of events of the async publish repeated on a
 	// server that does not fsync every write (what SyncAlways costs);
 	// default min(Events, 100,000); negative = skip.
@@ -51,6 +55,9 @@ func (c Config) withDefaults() Config {
 	if c.Bulk <= 0 {
 		c.Bulk = min(50_000, max(2000, c.Events/20))
 	}
+	if c.Submit <= 0 {
+		c.Submit = min(100_000, max(2000, c.Events/10))
+	}
 	if c.NoSync == 0 {
 		c.NoSync = min(c.Events, 100_000)
 	}
@@ -70,6 +77,7 @@ const (
 	TargetRebuildSeconds = 15.0 // a 1M-event rebuild under 15 s
 	TargetAppendOfSync   = 0.25 // one validated writer ≥ 25% of raw sync publish
 	TargetBulkOfAsync    = 0.50 // bulk import ≥ 50% of raw async publish
+	TargetSubmitOfBulk   = 0.50 // a large file through kaohe submit ≥ 50% of the bulk import (issue #10)
 	TargetQueryMS        = 1000 // as-of, what-if, explain under 1 s at 1M
 	TargetAuditMS        = 50   // audit of one unit under 50 ms at 1M
 	TargetRebuildRSSMB   = 500  // peak RSS of a 1M rebuild
@@ -118,6 +126,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"read", r.read},
 		{"rebuild", r.rebuild},
 		{"queries", r.queries},
+		{"submit", r.submit},
 	}
 	for _, p := range phases {
 		if err := r.profiled(p.name, p.fn); err != nil {
@@ -138,6 +147,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Events >= 1_000_000 {
 		r.rep.judgeRatio("append.one_writer", TargetAppendOfSync)
 		r.rep.judgeRatio("append.bulk", TargetBulkOfAsync)
+		r.rep.judgeRatio("submit.large", TargetSubmitOfBulk)
 		r.rep.judgeRatio("rebuild", TargetRebuildOfRead)
 	}
 	r.rep.Seconds = time.Since(start).Seconds()

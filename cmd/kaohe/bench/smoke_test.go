@@ -30,15 +30,17 @@ func TestSmoke(t *testing.T) {
 	}
 	// 20,000 county events, then the append phases: 1 scheme + 100 raw sync
 	// + 100 one writer + 8×25 on different units + the one unit's 40 parts
-	// recorded (its writers correct them) + 8×12 on it + 2,000 bulk.
-	if want := uint64(20_000 + 1 + 200 + 200 + 200 + 40 + 96 + 2000); rep.Stream != want {
+	// recorded (its writers correct them) + 8×12 on it + 2,000 bulk; then
+	// the submit phase's files of 200 and 2,000 commands and a bulk import
+	// of 200 like them.
+	if want := uint64(20_000 + 1 + 200 + 200 + 200 + 40 + 96 + 2000 + 200 + 2000 + 200); rep.Stream != want {
 		t.Errorf("stream length %d, want %d", rep.Stream, want)
 	}
 	keys := []string{
 		"raw.async_publish", "rss.load", "raw.sync_publish", "append.one_writer", "append.8_units",
 		"append.8_same_unit", "append.bulk", "rss.appends", "rss.resting", "raw.read", "rss.read", "rebuild",
 		"rebuild.seconds", "rss.rebuild", "query.as_of", "query.as_of_projection", "query.what_if", "query.explain",
-		"query.audit", "rss.queries", "raw.async_publish_nosync",
+		"query.audit", "rss.queries", "submit.small", "submit.large", "rss.submit", "submit.bulk_same", "raw.async_publish_nosync",
 	}
 	for _, k := range keys {
 		f, ok := rep.Figure(k)
