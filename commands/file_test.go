@@ -99,14 +99,21 @@ func TestSubmitRefusesOversizeText(t *testing.T) {
 	}
 }
 
-// scoreFile is a command file of n RecordScore commands over u01–u24
-// (gdp, by the statistics bureau): one event each.
+// scoreFile is a command file of n scores over u01–u24 (gdp, by the
+// statistics bureau): each unit's first is recorded, the later ones
+// correct the one before (a recorded value is never recorded again); one
+// event each.
 func scoreFile(tb testing.TB, prefix string, n int) []byte {
 	tb.Helper()
 	var b bytes.Buffer
 	b.WriteString("# scores\n")
 	for i := 0; i < n; i++ {
-		b.WriteString(line(tb, score(fmt.Sprintf("%s-%05d", prefix, i), statistics, fmt.Sprintf("u%02d", 1+i%24), "gdp", "", fmt.Sprint(50+i%50))))
+		id, unit, v := fmt.Sprintf("%s-%05d", prefix, i), fmt.Sprintf("u%02d", 1+i%24), fmt.Sprint(50+i%50)
+		c := score(id, statistics, unit, "gdp", "", v)
+		if i >= 24 {
+			c = fix(id, unit, fmt.Sprintf("%s-%05d", prefix, i-24), v)
+		}
+		b.WriteString(line(tb, c))
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
@@ -157,8 +164,8 @@ func TestSubmitFileOfAnySize(t *testing.T) {
 	}
 	// A command under a recorded id that differs is still refused,
 	// naming its line (the recorded ones are compared by the window).
-	changed := bytes.Replace(data, []byte(`"f-01234","type":"RecordScore","year":2022,"actor":{"id":"tjj","role":"statistics"},"data":{"indicator":"gdp","unit":"u11","value":"84"}`),
-		[]byte(`"f-01234","type":"RecordScore","year":2022,"actor":{"id":"tjj","role":"statistics"},"data":{"indicator":"gdp","unit":"u11","value":"85"}`), 1)
+	recorded := line(t, fix("f-01234", "u11", "f-01210", "84"))
+	changed := bytes.Replace(data, []byte(recorded), []byte(line(t, fix("f-01234", "u11", "f-01210", "85"))), 1)
 	if bytes.Equal(changed, data) {
 		t.Fatal("test file: line of f-01234 not found")
 	}

@@ -49,6 +49,9 @@ func stored(t *testing.T, bin, data string) int {
 func TestSubmitBadLinesThroughTheBinary(t *testing.T) {
 	bin := kaoheBinary(t)
 	data := t.TempDir()
+	if code, _, errs := runBinary(t, bin, data, "init"); code != 0 {
+		t.Fatalf("init: exit %d %s", code, errs)
+	}
 	if code, _, errs := runBinary(t, bin, data, "submit", "testdata/mini/year.jsonl"); code != 0 {
 		t.Fatalf("submit the mini year: exit %d %s", code, errs)
 	}
@@ -89,6 +92,9 @@ func TestSubmitBadLinesThroughTheBinary(t *testing.T) {
 func TestSubmitLargeFileThroughTheBinary(t *testing.T) {
 	bin := kaoheBinary(t)
 	data, dir := t.TempDir(), t.TempDir()
+	if code, _, errs := runBinary(t, bin, data, "init"); code != 0 {
+		t.Fatalf("init: exit %d %s", code, errs)
+	}
 	scheme, err := os.ReadFile("testdata/mini/scheme.yaml")
 	if err != nil {
 		t.Fatal(err)
