@@ -1,10 +1,7 @@
 package events
 
 import (
-	"bufio"
-	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,53 +112,6 @@ func TestOpenWithoutCreateNeverMakesAStream(t *testing.T) {
 	defer s2.Close()
 	if !s.Created() || s2.Created() {
 		t.Errorf("Created: first %v, second %v; want true, false", s.Created(), s2.Created())
-	}
-}
-
-// fakeOldServer speaks just enough of the NATS protocol for nats.go to
-// connect: an INFO naming version, and PONG to every PING.
-func fakeOldServer(t *testing.T, version string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				conn.Write([]byte(`INFO {"server_id":"x","version":"` + version + `","proto":1,"max_payload":1048576}` + "\r\n"))
-				r := bufio.NewReader(conn)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.HasPrefix(line, "PING") {
-						conn.Write([]byte("PONG\r\n"))
-					}
-				}
-			}()
-		}
-	}()
-	return "nats://" + ln.Addr().String()
-}
-
-// Debian ships nats-server 2.9: it has no atomic batches, so kaohe refuses
-// it at connect, naming its version.
-func TestOpenRefusesAServerOlderThan212(t *testing.T) {
-	url := fakeOldServer(t, "2.9.25")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err := Open(ctx, Config{URL: url})
-	var ve *ServerVersionError
-	if !errors.Is(err, ErrServerTooOld) || !errors.As(err, &ve) || ve.Version != "2.9.25" || !strings.Contains(err.Error(), "2.9.25") || !strings.Contains(err.Error(), "2.12") {
-		t.Fatalf("Open of a 2.9.25 server = %v, want a ServerVersionError naming 2.9.25 and 2.12", err)
 	}
 }
 

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kaohe/kaohe/events/storetest"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -120,35 +119,9 @@ func natsConnect(url string) (*nats.Conn, error) { return nats.Connect(url) }
 // connect, naming its version. The "server" is a loopback listener that
 // speaks just enough of the protocol for a client to connect.
 func TestOldNatsServerRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				conn.Write([]byte(`INFO {"server_id":"x","version":"2.9.25","proto":1,"max_payload":1048576}` + "\r\n"))
-				r := bufio.NewReader(conn)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.HasPrefix(line, "PING") {
-						conn.Write([]byte("PONG\r\n"))
-					}
-				}
-			}()
-		}
-	}()
+	url := storetest.FakeServer(t, "2.9.25")
 	c := emptyCLI(t)
-	code, _, errs := c.run("--nats", "nats://"+ln.Addr().String(), "log")
+	code, _, errs := c.run("--nats", url, "log")
 	if code != exitRejected || !strings.Contains(errs, "is version 2.9.25; kaohe needs nats-server 2.12.0 or later") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}

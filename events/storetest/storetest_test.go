@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/storetest"
@@ -138,5 +140,18 @@ func TestClusterReadsItsOwnWrites(t *testing.T) {
 		if last[a] != st.Seq || (asOf != 0 && asOf < st.Seq) {
 			t.Fatalf("append %d: acknowledged seq %d, LastSeqs now says %d as of %d", i, st.Seq, last[a], asOf)
 		}
+	}
+}
+
+// Debian ships nats-server 2.9: it has no atomic batches, so kaohe refuses
+// it at connect, naming its version.
+func TestOpenRefusesAServerOlderThan212(t *testing.T) {
+	url := storetest.FakeServer(t, "2.9.25")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := events.Open(ctx, events.Config{URL: url})
+	var ve *events.ServerVersionError
+	if !errors.Is(err, events.ErrServerTooOld) || !errors.As(err, &ve) || ve.Version != "2.9.25" || !strings.Contains(err.Error(), "2.9.25") || !strings.Contains(err.Error(), "2.12") {
+		t.Fatalf("Open of a 2.9.25 server = %v, want a ServerVersionError naming 2.9.25 and 2.12", err)
 	}
 }
