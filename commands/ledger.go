@@ -47,6 +47,7 @@ type Ledger struct {
 	cache   map[string]*aggState // subject → state at its seq (nil until first use)
 	schemes map[string]*parsedScheme
 	entropy *ulid.MonotonicEntropy
+	ids     identity // the roster, for signed commands (identity.go)
 }
 
 // parsedScheme is a parsed scheme with the source it was parsed from: the
@@ -119,6 +120,10 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		max = 1
 	}
 	if err := uniqueIDs(cmds); err != nil {
+		return nil, err
+	}
+	cmds, err := l.authenticate(ctx, cmds) // signatures; actors from the roster
+	if err != nil {
 		return nil, err
 	}
 	recheck := false

@@ -126,6 +126,9 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 	}
 	var open []int // years left to the snapshot
 	for _, y := range years {
+		if y == events.OrgYear {
+			continue // the roster: each official's first message expects its last sequence
+		}
 		if last, whole := s.wholeYear[y]; whole {
 			if err := s.unmoved(ctx, y, last); err != nil {
 				return false, err
@@ -253,6 +256,7 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 		CorrelationID: correlation,
 		Prev:          st.hash,
 		Data:          data,
+		Sig:           c.signature,
 	}
 	raw, err := events.Encode(env)
 	if err != nil {

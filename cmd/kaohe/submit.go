@@ -69,6 +69,9 @@ nothing.`,
 
 // submit writes commands all or nothing and says what was written.
 func (m *Main) submit(ctx context.Context, cmds []commands.Command) error {
+	if err := m.sign(ctx, cmds); err != nil {
+		return err
+	}
 	out, err := m.ledger.Submit(ctx, cmds)
 	if err != nil {
 		return err

@@ -168,7 +168,9 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 		d := decode(ev)
 		dec = &d
 	}
-	a.years[ev.Year]++
+	if ev.Year != events.OrgYear { // the roster is indexed (log, audit) but is no year to score
+		a.years[ev.Year]++
+	}
 	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
 	r := row{kind: kind, subject: subject}
 	if dec.err != nil {

@@ -287,6 +287,9 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 			defer close(folded)
 			for b := range toFold {
 				for i, ev := range b.evs {
+					if ev.Year == events.OrgYear {
+						continue // the roster: no year to score
+					}
 					fo := folds[ev.Year]
 					if fo == nil {
 						fo = &yearFold{y: engine.NewYear(ev.Year)}
