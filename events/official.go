@@ -219,27 +219,61 @@ func (r *Roster) Apply(ev Stored) error {
 // RosterAsOf folds a list of roster events (stream order) forward as the
 // sequence asked for grows: At(seq) is the roster as it stood when the
 // event at seq was recorded, i.e. with every roster event before seq.
+// Give it only validly signed roster events (ValidRoster): a forged
+// registration must not vouch for forged events.
 type RosterAsOf struct {
-	evs []Stored
-	i   int
-	r   Roster
-	Err error // the first roster event that did not fold, if any
+	evs  []Stored
+	i    int
+	r    Roster
+	last uint64
 }
 
 // NewRosterAsOf starts a roster timeline over the roster's events.
 func NewRosterAsOf(evs []Stored) *RosterAsOf { return &RosterAsOf{evs: evs} }
 
-// Add appends a roster event read later (after every event given so far).
+// Add appends a roster event (after every event given so far).
 func (t *RosterAsOf) Add(ev Stored) { t.evs = append(t.evs, ev) }
 
-// At returns the roster with every roster event of sequence < seq. Calls
-// must not go back in sequence.
+// Last is the sequence of the last roster event given, 0 if none.
+func (t *RosterAsOf) Last() uint64 {
+	if len(t.evs) == 0 {
+		return 0
+	}
+	return t.evs[len(t.evs)-1].Seq
+}
+
+// At returns the roster with every roster event of sequence < seq. Going
+// back in sequence folds again from the start.
 func (t *RosterAsOf) At(seq uint64) *Roster {
+	if seq < t.last {
+		t.i, t.r = 0, Roster{}
+	}
+	t.last = seq
 	for t.i < len(t.evs) && t.evs[t.i].Seq < seq {
-		if err := t.r.Apply(t.evs[t.i]); err != nil && t.Err == nil {
-			t.Err = err
-		}
+		_ = t.r.Apply(t.evs[t.i]) // ValidRoster kept only events that fold
 		t.i++
 	}
 	return &t.r
+}
+
+// ValidRoster keeps the roster events (stream order) that are validly
+// signed by the roster as it stood before each and that fold, and gives
+// the problem of every other one.
+func ValidRoster(evs []Stored) (valid []Stored, bad []error) {
+	var r Roster
+	for _, ev := range evs {
+		if !IsRosterEvent(ev.Envelope) {
+			continue
+		}
+		if err := CheckSignature(ev, &r); err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		if err := r.Apply(ev); err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		valid = append(valid, ev)
+	}
+	return valid, bad
 }

@@ -18,6 +18,8 @@ type Verification struct {
 	Events   int          `json:"events"`   // events read
 	Subjects int          `json:"subjects"` // hash chains (one per aggregate)
 	Problems []*Problem   `json:"problems"` // in stream order (of the suspect event, for broken links)
+	Signed   int          `json:"signed"`   // events validly signed by an official of the roster (signatures.go)
+	Unsigned int          `json:"unsigned"` // unsigned events from before the roster existed (an older ledger)
 }
 
 // OK reports whether nothing failed.
@@ -103,6 +105,11 @@ func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification,
 		}
 	}
 	v := newVerifier()
+	sigs, err := loadRoster(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	v.sigs = sigs
 	for _, f := range filters {
 		from := uint64(1)
 		for {
@@ -131,6 +138,7 @@ func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification,
 // same way as Verify.
 func VerifyEvents(evs []events.Stored) *Verification {
 	v := newVerifier()
+	v.sigs = rosterOf(evs)
 	for _, ev := range evs {
 		v.add(ev)
 	}
@@ -143,6 +151,7 @@ type verifier struct {
 	subjects map[string]int  // subject → year
 	years    map[int][]events.Stored
 	out      *Verification
+	sigs     *signatures // nil: signatures not checked
 }
 
 func newVerifier() *verifier {
@@ -166,6 +175,7 @@ func (v *verifier) add(ev events.Stored) {
 		v.subjects[ev.Subject] = year
 	}
 	v.years[year] = append(v.years[year], ev)
+	v.checkSignature(ev, year)
 	if v.broken[ev.Subject] {
 		return
 	}
@@ -228,6 +238,9 @@ func (v *verifier) finish() *Verification {
 	}
 	sort.Ints(years)
 	for _, y := range years {
+		if y == events.OrgYear {
+			continue // the roster: chains and signatures, no publications
+		}
 		yc := &YearCheck{Year: y, Events: len(v.years[y]), Subjects: perYear[y]}
 		out.Years = append(out.Years, yc)
 		yc.Publications, out.Problems = checkPublications(y, v.years[y], out.Problems)

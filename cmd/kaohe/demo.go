@@ -125,7 +125,7 @@ func (m *Main) demoOfficials(ctx context.Context, cmds []commands.Command) error
 			return err
 		}
 	}
-	actors := actorsOf(cmds)
+	actors := commands.ActorsOf(cmds)
 	actors = append(actors, events.Actor{ID: "office", Role: events.RoleOffice})
 	for _, c := range cmds {
 		var d commands.DefineScheme

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +10,6 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/kaohe/kaohe/commands"
-	"github.com/kaohe/kaohe/events"
 )
 
 // Keys and signing on the client side. Every command the CLI submits to a
@@ -128,113 +125,15 @@ func (m *Main) sign(ctx context.Context, cmds []commands.Command) error {
 	if err != nil {
 		return err
 	}
+	if given == nil {
+		return commands.SignAs(roster, cmds, m.keyFor)
+	}
 	for i := range cmds {
-		c := &cmds[i]
-		if c.Sig != "" {
-			continue // signed by its official already
-		}
-		kp := given
-		if kp == nil {
-			if kp, err = m.localKey(roster, *c); err != nil {
-				return withPosition(err, *c, i, len(cmds))
-			}
-			if err := m.signCorrections(roster, c); err != nil {
-				return withPosition(err, *c, i, len(cmds))
-			}
-		}
-		if err := commands.Sign(c, kp); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func withPosition(err error, c commands.Command, i, n int) error {
-	var e *commands.Error
-	if errors.As(err, &e) && e.Index == 0 {
-		e.Index, e.Command = c.Line, c.ID
-		if e.Index == 0 && n > 1 {
-			e.Index = i + 1
-		}
-	}
-	return err
-}
-
-// localKey is the key of the official a command names (the local mode).
-func (m *Main) localKey(roster *events.Roster, c commands.Command) (nkeys.KeyPair, error) {
-	if commands.IsRosterCommand(c.Type) && c.Actor.ID == "" {
-		for _, o := range roster.Officials() {
-			if o.Role != events.RoleAdmin || o.Revoked {
-				continue
-			}
-			if kp, err := m.keyFor(o.ID); err == nil {
-				return kp, nil
-			}
-		}
-		return nil, &commands.Error{Code: commands.EFORBIDDEN, Field: "sig",
-			Msg: fmt.Sprintf("no admin key in %s: give an admin's --key FILE", m.keysDir())}
-	}
-	if c.Actor.ID == "" {
-		return nil, &commands.Error{Code: commands.EINVALID, Field: "actor",
-			Msg: "the command names no actor: give --key FILE (or KAOHE_KEY) to sign it"}
-	}
-	return m.keyFor(officialOf(roster, c.Actor))
-}
-
-// officialOf names the official an actor is: the one the roster gives
-// exactly that actor (id it acts for and role), else the official of that
-// id.
-func officialOf(roster *events.Roster, a events.Actor) string {
-	for _, o := range roster.Officials() {
-		if !o.Revoked && o.Actor().ID == a.ID && (a.Role == "" || o.Role == a.Role) {
-			if o.ID == a.ID || a.Role != "" {
-				return o.ID
+		if cmds[i].Sig == "" {
+			if err := commands.Sign(&cmds[i], given); err != nil {
+				return err
 			}
 		}
 	}
-	return a.ID
-}
-
-// signCorrections signs the corrections of an appeal resolution that name
-// another official than the resolver with that official's key.
-func (m *Main) signCorrections(roster *events.Roster, c *commands.Command) error {
-	if c.Type != "ResolveAppeal" {
-		return nil
-	}
-	var d commands.ResolveAppeal
-	if err := json.Unmarshal(c.Data, &d); err != nil {
-		return nil // the ledger names the problem
-	}
-	changed := false
-	for i := range d.Corrections {
-		cc := &d.Corrections[i]
-		if cc.Sig != "" || cc.Actor.ID == "" || (cc.Actor.ID == c.Actor.ID && (cc.Actor.Role == "" || cc.Actor.Role == c.Actor.Role)) {
-			continue
-		}
-		// The ledger's defaults, filled before signing (the signature
-		// covers the id and year the events will carry).
-		if cc.ID == "" {
-			cc.ID = fmt.Sprintf("%s/%d", c.ID, i+1)
-		}
-		if cc.Year == 0 {
-			cc.Year = c.Year
-		}
-		kp, err := m.keyFor(officialOf(roster, cc.Actor))
-		if err != nil {
-			return err
-		}
-		if err := commands.Sign(cc, kp); err != nil {
-			return err
-		}
-		changed = true
-	}
-	if !changed {
-		return nil
-	}
-	data, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	c.Data = data
 	return nil
 }

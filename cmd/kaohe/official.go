@@ -66,7 +66,7 @@ Signed by an admin: --key FILE, or an admin key file in the keys folder.`,
 					if err != nil {
 						return err
 					}
-					actors = append(actors, actorsOf(cs)...)
+					actors = append(actors, commands.ActorsOf(cs)...)
 				}
 				return m.enroll(cmd.Context(), actors, reason)
 			}
@@ -297,83 +297,28 @@ func (m *Main) createAdmin(ctx context.Context, id, name, path string) error {
 	return nil
 }
 
-// actorsOf lists the actors commands name (corrections of appeal
-// resolutions too), in order of first appearance.
-func actorsOf(cs []commands.Command) []events.Actor {
-	var out []events.Actor
-	seen := map[events.Actor]bool{}
-	var walk func(cs []commands.Command)
-	walk = func(cs []commands.Command) {
-		for _, c := range cs {
-			if c.Actor.ID != "" && !seen[c.Actor] {
-				seen[c.Actor] = true
-				out = append(out, c.Actor)
-			}
-			if c.Type == "ResolveAppeal" {
-				var d commands.ResolveAppeal
-				if json.Unmarshal(c.Data, &d) == nil {
-					walk(d.Corrections)
-				}
-			}
-		}
-	}
-	walk(cs)
-	return out
-}
-
 // enroll registers, in one submission, an official for every actor no
-// official acts as yet, each with a new key file in the keys folder (see
-// kaohe official add --from). On a ledger without a roster it does nothing.
+// official acts as yet (commands.Enrolment), each with a new key file in
+// the keys folder. On a ledger without a roster it does nothing.
 func (m *Main) enroll(ctx context.Context, actors []events.Actor, reason string) error {
 	r, err := m.ledger.Roster(ctx)
 	if err != nil || r.Empty() {
 		return err
 	}
-	taken := map[string]bool{}
-	have := map[events.Actor]bool{}
-	for _, o := range r.Officials() {
-		taken[o.ID] = true
-		if !o.Revoked {
-			have[o.Actor()] = true
-		}
-	}
 	if reason == "" {
 		reason = "enrolled from the actors of a command file"
 	}
-	var cmds []commands.Command
 	var names []string
-	for _, a := range actors {
-		if have[a] || !a.Role.Valid() || !events.ValidID(a.ID) || a.Role == events.RoleAdmin {
-			continue
-		}
-		have[a] = true
-		id := a.ID
-		if taken[id] {
-			id = a.ID + "-" + string(a.Role)
-		}
-		if taken[id] {
-			return usageError{fmt.Sprintf("cannot enrol %s (%s): official ids %s and %s are taken", a.ID, a.Role, a.ID, id)}
-		}
-		taken[id] = true
+	cmds, err := commands.Enrolment(r, actors, reason, func(id string) (string, error) {
 		kp, err := newKeyFile(filepath.Join(m.keysDir(), id+keyFileExt))
 		if err != nil {
-			return err
+			return "", err
 		}
-		pub, err := kp.PublicKey()
-		if err != nil {
-			return err
-		}
-		actsFor := ""
-		if id != a.ID {
-			actsFor = a.ID
-		}
-		c := commands.Command{ID: "register-" + id, Type: "RegisterOfficial", Reason: reason}
-		c.Data, _ = json.Marshal(commands.RegisterOfficial{Official: id, Name: id, Role: a.Role, ActsFor: actsFor, Key: pub})
-		cmds = append(cmds, c)
 		names = append(names, id)
-	}
-	if len(cmds) == 0 {
-		return nil
+		return kp.PublicKey()
+	})
+	if err != nil || len(cmds) == 0 {
+		return err
 	}
 	if err := m.sign(ctx, cmds); err != nil {
 		return err
