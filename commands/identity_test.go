@@ -3,6 +3,7 @@ package commands_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -204,6 +205,17 @@ func TestAForgedScoreWithACorrectPrevIsNamedByVerify(t *testing.T) {
 	if !found {
 		t.Fatalf("verify does not name seq %d, which carries another command's signature", forged2.Seq)
 	}
+	// The signature of s1 on an event of the same command id with another
+	// value; and on a second copy of s1's own event.
+	forged3 := forgeWith(t, st, "u01", score("s1", statistics, "u01", "gdp", "", "30"), stored[0].Sig)
+	forged4 := forgeWith(t, st, "u01", score("s1", statistics, "u01", "gdp", "", "95"), stored[0].Sig)
+	named := map[uint64]string{}
+	for _, p := range verify(t, st).Problems {
+		named[p.Seq] = p.Message
+	}
+	if !strings.Contains(named[forged3.Seq], "data.value") || !strings.Contains(named[forged4.Seq], "already wrote") {
+		t.Fatalf("verify names %v; want seq %d (another value under s1's signature) and seq %d (s1 replayed)", named, forged3.Seq, forged4.Seq)
+	}
 }
 
 func TestRosterCommandsNeedAnAdmin(t *testing.T) {
@@ -258,9 +270,9 @@ func forgeWith(tb testing.TB, st *events.Store, unit string, c commands.Command,
 	}
 	data, _ := json.Marshal(events.ScoreRecorded{Indicator: d.Indicator, Part: "actual", Source: "statistics", Value: d.Value})
 	now := time.Date(2023, 1, 5, 9, 0, 0, 0, time.UTC)
-	env := events.Envelope{ID: "01FORGED" + strings.ToUpper(c.ID), Type: "ScoreRecorded", V: 1, Year: year, Aggregate: agg,
+	env := events.Envelope{ID: fmt.Sprintf("01FORGED%s%d", strings.ToUpper(c.ID), seq), Type: "ScoreRecorded", V: 1, Year: year, Aggregate: agg,
 		OccurredAt: now, RecordedAt: now, Actor: c.Actor, CommandID: c.ID, CorrelationID: c.ID, Prev: prev, Data: data, Sig: sig}
-	out, err := st.Append(testCtx(tb), []events.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq, MsgID: c.ID}})
+	out, err := st.Append(testCtx(tb), []events.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
 	if err != nil {
 		tb.Fatal(err)
 	}

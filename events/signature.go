@@ -197,33 +197,84 @@ func officialID(ev Stored) string {
 }
 
 // signedCommandMatches checks that the signed command is the one that
-// wrote the event: same year, and its id is the event's command id or the
-// id of one of its corrections (an appeal resolution).
+// wrote the event: same year; its id is the event's command id or the id
+// of one of its corrections (an appeal resolution); and every field the
+// event's data shares with that command's data holds the same value
+// (references to earlier events excepted: the ledger resolves a command
+// id there to the event id). So a signature copied onto another event, or
+// onto other values, does not pass.
 func signedCommandMatches(ev Envelope, command []byte) error {
+	type cmd struct {
+		ID   string          `json:"id"`
+		Year int             `json:"year"`
+		Data json.RawMessage `json:"data"`
+	}
 	var c struct {
-		ID   string `json:"id"`
-		Year int    `json:"year"`
+		cmd
 		Data struct {
-			Corrections []struct {
-				ID   string `json:"id"`
-				Year int    `json:"year"`
-			} `json:"corrections"`
+			Corrections []cmd `json:"corrections"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(command, &c); err != nil {
 		return fmt.Errorf("the signed command is not a command: %v", err)
 	}
+	if err := json.Unmarshal(command, &c.cmd); err != nil {
+		return fmt.Errorf("the signed command is not a command: %v", err)
+	}
 	if c.Year != ev.Year {
 		return fmt.Errorf("the signed command is for year %d, the event for %d", c.Year, ev.Year)
 	}
+	wrote := (*cmd)(nil)
 	if c.ID == ev.CommandID {
-		return nil
+		wrote = &c.cmd
 	}
 	for i, k := range c.Data.Corrections {
 		// A correction without an id gets "<resolution id>/<n>" (n from 1).
 		if k.ID == ev.CommandID || (k.ID == "" && ev.CommandID == fmt.Sprintf("%s/%d", c.ID, i+1)) {
-			return nil
+			wrote = &c.Data.Corrections[i]
 		}
 	}
-	return fmt.Errorf("the signed command %q did not write command %q", c.ID, ev.CommandID)
+	if wrote == nil {
+		return fmt.Errorf("the signed command %q did not write command %q", c.ID, ev.CommandID)
+	}
+	return sameFields(ev.Data, wrote.Data)
+}
+
+// references are data fields naming earlier events: the command may name
+// them by command id, the event holds the event id.
+var references = map[string]bool{"supersedes": true, "veto": true, "appeal": true, "disputed": true}
+
+// sameFields compares the fields two data objects share.
+func sameFields(event, command json.RawMessage) error {
+	var e, c map[string]json.RawMessage
+	if json.Unmarshal(event, &e) != nil || len(command) == 0 || json.Unmarshal(command, &c) != nil {
+		return nil // nothing to compare (an empty payload)
+	}
+	for k, ev := range e {
+		cv, ok := c[k]
+		if !ok || references[k] {
+			continue
+		}
+		if scalar(ev) != scalar(cv) {
+			return fmt.Errorf("data.%s is %s in the event but %s in the signed command", k, ev, cv)
+		}
+	}
+	return nil
+}
+
+// scalar gives a JSON value's comparable text: a string's or a number's
+// text alike (numbers are entered either way), else its canonical JSON.
+func scalar(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	if b, err := CanonicalJSON(raw); err == nil {
+		return string(b)
+	}
+	return string(raw)
 }

@@ -18,6 +18,11 @@ const ProblemSignature = "signature"
 // for nothing.
 type signatures struct {
 	asOf *events.RosterAsOf
+	// The events of one command are stored together (one atomic
+	// append): a signed command id met again after other commands'
+	// events is a signature replayed onto a new event.
+	lastCmd string
+	done    map[string]uint64 // command id → seq of its first event
 }
 
 // loadRoster reads the roster's events for a verification.
@@ -41,6 +46,20 @@ func (s *signatures) check(ev events.Stored) (unsigned bool, err error) {
 	err = events.CheckSignature(ev, s.asOf.At(ev.Seq))
 	if errors.Is(err, events.ErrUnsigned) {
 		return true, nil
+	}
+	if ev.CommandID != s.lastCmd {
+		if first, ok := s.done[ev.CommandID]; ok && err == nil {
+			err = fmt.Errorf("command %s already wrote its events (from seq %d): this later event carries a replayed signature", ev.CommandID, first)
+		} else if !ok {
+			if s.done == nil {
+				s.done = map[string]uint64{}
+			}
+			s.done[ev.CommandID] = ev.Seq
+		}
+		s.lastCmd = ev.CommandID
+	}
+	if err != nil {
+		s.lastCmd = "" // a bad event breaks the run: its command's next event is not "together" with it
 	}
 	return false, err
 }

@@ -245,7 +245,13 @@ func (v *verifier) finish() *Verification {
 		out.Years = append(out.Years, yc)
 		yc.Publications, out.Problems = checkPublications(y, v.years[y], out.Problems)
 	}
-	sort.SliceStable(out.Problems, func(i, j int) bool { return out.Problems[i].at() < out.Problems[j].at() })
+	sort.SliceStable(out.Problems, func(i, j int) bool {
+		a, b := out.Problems[i], out.Problems[j]
+		if a.at() != b.at() {
+			return a.at() < b.at()
+		}
+		return a.Kind == ProblemChain && b.Kind != ProblemChain // a changed event: its broken link says more than its signature
+	})
 	return out
 }
 
