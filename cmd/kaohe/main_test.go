@@ -196,11 +196,12 @@ func TestSubmitLogResultsExplain(t *testing.T) {
 			t.Fatalf("explain lacks %q:\n%s", want, out)
 		}
 	}
-	// As it stood at seq 3 (before the correction): gdp 98 → 39.20; no party
-	// entry yet → raw 39.20 → 39.20 × 90 / 100 = 35.28.
-	out = c.ok("results", "--year", "2022", "--unit", "t1", "--at-seq", "3")
+	// As it stood at seq 7 (before the correction; seq 1–4 are the roster:
+	// the admin, khb, org, tjj): gdp 98 → 39.20; no party entry yet →
+	// raw 39.20 → 39.20 × 90 / 100 = 35.28.
+	out = c.ok("results", "--year", "2022", "--unit", "t1", "--at-seq", "7")
 	if !strings.Contains(out, "35.28") {
-		t.Fatalf("results --at-seq 3:\n%s", out)
+		t.Fatalf("results --at-seq 7:\n%s", out)
 	}
 }
 
@@ -224,8 +225,8 @@ func TestExitCodes(t *testing.T) {
 		t.Fatalf("bad file: exit %d, stderr %q; want exit 1 naming data.value", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(c.ok("log", "--json")), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("after a rejected file the log has %d events, want the 5 earlier ones", len(lines))
+	if len(lines) != 9 {
+		t.Fatalf("after a rejected file the log has %d events, want the 5 earlier ones and the roster's 4", len(lines))
 	}
 	if code, _, errs := c.run("explain", "--year", "2022", "--unit", "nobody"); code != exitRejected || !strings.Contains(errs, "nobody") {
 		t.Fatalf("explain unknown unit: exit %d %q", code, errs)
