@@ -65,8 +65,17 @@ func (l *Ledger) Roster(ctx context.Context) (*events.Roster, error) {
 	if err := l.ready(); err != nil {
 		return nil, err
 	}
-	from := l.rosterNow().Seq() + 1
-	evs, err := l.Store.LoadFrom(ctx, events.RosterSubjects, from)
+	known := l.rosterNow()
+	// The roster's last sequence first (one cheap request): read its new
+	// events only when it moved.
+	last, _, err := l.Store.LastSubjectSeq(ctx, events.RosterSubjects)
+	if err != nil {
+		return nil, &Error{Code: EINTERNAL, Msg: "cannot read the roster", Err: err}
+	}
+	if known != nil && last == known.Seq() {
+		return known, nil
+	}
+	evs, err := l.Store.LoadFrom(ctx, events.RosterSubjects, known.Seq()+1)
 	if err != nil {
 		return nil, &Error{Code: EINTERNAL, Msg: "cannot read the roster", Err: err}
 	}

@@ -278,3 +278,33 @@ func forgeWith(tb testing.TB, st *events.Store, unit string, c commands.Command,
 	}
 	return out[0]
 }
+
+// BenchmarkSubmitSigned is one validated RecordScore per submission,
+// unsigned on a ledger without a roster and signed (on the client's side,
+// inside the loop) on one with: the cost of identity per append.
+func BenchmarkSubmitSigned(b *testing.B) {
+	for _, signed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("signed=%v", signed), func(b *testing.B) {
+			var l *commands.Ledger
+			if signed {
+				_, l = signedSetup(b)
+			} else {
+				_, l = setup(b)
+			}
+			ctx := testCtx(b)
+			kp := officialtest.Key("tjj")
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c := score(fmt.Sprintf("b-%d", i), statistics, fmt.Sprintf("u%02d", 1+i%3), "gdp", "", fmt.Sprint(i%100))
+				if signed {
+					if err := commands.Sign(&c, kp); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := l.Submit(ctx, []commands.Command{c}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -83,6 +83,7 @@ type run struct {
 	store  *events.Store
 	js     jetstream.JetStream
 	ledger *commands.Ledger
+	signer *signer // the officials' keys, once appends registered them (sign.go)
 	db     *sqlite.DB
 	gen    *Generator
 	rep    *Report
