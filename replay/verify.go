@@ -135,7 +135,9 @@ func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification,
 }
 
 // VerifyEvents checks events already read (stream order, any years), the
-// same way as Verify.
+// same way as Verify. Signatures are checked against the roster events
+// among evs: give them too (kaohe.org.official.>) when the events are
+// signed, else every signed event is named for an unknown key.
 func VerifyEvents(evs []events.Stored) *Verification {
 	v := newVerifier()
 	v.sigs = rosterOf(evs)
