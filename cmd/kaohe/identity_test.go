@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
 )
 
@@ -147,4 +149,63 @@ func appendForged(t *testing.T, dir, unit string) string {
 		t.Fatal(err)
 	}
 	return strconv.FormatUint(out[0].Seq, 10)
+}
+
+// A ledger from before signed commands (no roster) replays, verifies and
+// takes unsigned commands as before; kaohe init adds its first admin, after
+// which commands are signed and its older events show as unsigned.
+func TestAnOlderLedgerWithoutARoster(t *testing.T) {
+	data := t.TempDir()
+	ctx := context.Background()
+	st, err := events.Open(ctx, events.Config{DataDir: data, Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open("testdata/mini/year.jsonl")
+	cmds, err := commands.ReadCommands(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := commands.ResolveFiles(cmds, func(name string) ([]byte, error) { return os.ReadFile(filepath.Join("testdata/mini", name)) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := commands.NewLedger(st).Submit(ctx, cmds); err != nil { // unsigned, as an older kaohe wrote them
+		t.Fatal(err)
+	}
+	st.Close()
+
+	c := &cli{t: t, m: &Main{}, data: data}
+	t.Cleanup(c.m.Close)
+	if out := c.ok("verify"); !strings.Contains(out, "校验通过 OK") || !strings.Contains(out, "5 events are unsigned (未签名)") {
+		t.Fatalf("verify of an older ledger:\n%s", out)
+	}
+	if out := c.ok("log", "--year", "2022"); strings.Count(out, "未签名 unsigned") != 5 {
+		t.Fatalf("log of an older ledger does not mark its 5 events unsigned:\n%s", out)
+	}
+	if out := c.ok("official", "list"); !strings.Contains(out, "no roster") {
+		t.Fatalf("official list: %s", out)
+	}
+	more := filepath.Join(t.TempDir(), "more.jsonl")
+	os.WriteFile(more, []byte(`{"id":"s6","type":"RecordScore","year":2022,"actor":{"id":"tjj","role":"statistics"},"data":{"unit":"t3","indicator":"gdp","value":"70"}}`+"\n"), 0o644)
+	c.ok("submit", more) // no roster: unsigned, as before
+
+	out := c.ok("init")
+	if !strings.Contains(out, "no roster of officials: registering its first admin") || !strings.Contains(out, "admin.nk") {
+		t.Fatalf("init on an older ledger: %s", out)
+	}
+	// From now on commands are signed: tjj is not on the roster yet.
+	more2 := filepath.Join(t.TempDir(), "more2.jsonl")
+	os.WriteFile(more2, []byte(`{"id":"s7","type":"RecordScore","year":2022,"actor":{"id":"tjj","role":"statistics"},"data":{"unit":"t4","indicator":"gdp","value":"71"}}`+"\n"), 0o644)
+	var errb strings.Builder
+	c.m.Stdout, c.m.Stderr = io.Discard, &errb
+	// c.m.Run, not c.run: the test session would enrol tjj first.
+	if code, errs := c.m.Run(ctx, []string{"--data", data, "submit", more2}), errb.String(); code != exitRejected || !strings.Contains(errs, "no key of official tjj") {
+		t.Fatalf("unsigned submit after init: exit %d %s", code, errs)
+	}
+	c.ok("official", "add", "--id", "tjj", "--role", "statistics", "--name", "县统计局")
+	c.ok("submit", more2)
+	if out := c.ok("verify"); !strings.Contains(out, "3 events validly signed by officials of the roster; 6 unsigned (未签名) from before the roster") {
+		t.Fatalf("verify after init:\n%s", out)
+	}
 }
