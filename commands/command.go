@@ -29,6 +29,8 @@ type Command struct {
 
 	Line      int               `json:"-"` // line in the submission file, for error messages
 	signature *events.Signature // set by authenticate: what the command's events carry
+	signerAt  uint64            // the stream sequence of the signer's last roster event, as authenticated
+	signerOf  string            // the signer's official id
 }
 
 // Command payloads. Units and cadres are named by their scheme ids.

@@ -99,14 +99,26 @@ func (l *Ledger) Roster(ctx context.Context) (*events.Roster, error) {
 
 // authenticate checks the signature of every command against the roster
 // and gives each the actor the roster says; see the comment at the top.
-func (l *Ledger) authenticate(ctx context.Context, cmds []Command) ([]Command, error) {
-	roster, err := l.Roster(ctx)
-	if err != nil {
-		return nil, err
+// It uses the roster as last read (no request) unless fresh is set or
+// nothing was read yet; a refusal on the cached roster is decided again
+// on the roster read now. A cached roster that is behind is caught at the
+// append: each signer's roster entry is guarded like a state decided on
+// (signedBy), and Submit, deciding again after the conflict, asks fresh.
+func (l *Ledger) authenticate(ctx context.Context, cmds []Command, fresh bool) ([]Command, error) {
+	roster := l.rosterNow()
+	if fresh || roster == nil {
+		var err error
+		if roster, err = l.Roster(ctx); err != nil {
+			return nil, err
+		}
+		fresh = true
 	}
 	out := make([]Command, len(cmds))
 	for i, c := range cmds {
 		a, err := authOne(roster, c)
+		if err != nil && !fresh {
+			return l.authenticate(ctx, cmds, true)
+		}
 		if err != nil {
 			err.Index, err.Command = c.Line, c.ID
 			if err.Index == 0 && len(cmds) > 1 {
@@ -117,6 +129,43 @@ func (l *Ledger) authenticate(ctx context.Context, cmds []Command) ([]Command, e
 		out[i] = a
 	}
 	return out, nil
+}
+
+// signedBy adds the signer's roster entry (kaohe.org.official.<id>) to the
+// states the session decided on, at the sequence the signature was
+// checked against: the append's guards then refuse it if the official
+// was revoked, rotated or changed meanwhile.
+func (s *session) signedBy(c Command) {
+	if c.signerOf == "" {
+		return
+	}
+	subj := events.Subject(events.OrgYear, events.OfficialAggregate(c.signerOf))
+	if _, ok := s.states[subj]; ok {
+		return
+	}
+	st := newAggState(subj)
+	st.seq = c.signerAt
+	s.states[subj] = st
+	s.base[subj] = c.signerAt
+	s.signers = append(s.signers, subj)
+}
+
+// signersUnmoved checks the signers' roster entries when the append is not
+// guarded by a snapshot of every state: errStale when one moved.
+func (s *session) signersUnmoved(ctx context.Context) error {
+	if len(s.signers) == 0 {
+		return nil
+	}
+	cur, _, err := s.l.Store.LastSeqs(ctx, s.signers, 0)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Msg: "cannot read the roster", Err: err}
+	}
+	for _, subj := range s.signers {
+		if cur[subj] != s.base[subj] {
+			return errStale
+		}
+	}
+	return nil
 }
 
 // authOne checks one command's signature and sets its actor and the
@@ -145,7 +194,9 @@ func authOne(r *events.Roster, c Command) (Command, *Error) {
 	case o.Key != sig.Key:
 		return c, fail(EFORBIDDEN, "signer", "key %s of official %s was replaced (rotated): sign with its current key", sig.Key, o.ID)
 	}
-	return withActor(c, o.Actor(), sig, o.ID)
+	c, e := withActor(c, o.Actor(), sig, o.ID)
+	c.signerOf, c.signerAt = o.ID, o.Seq
+	return c, e
 }
 
 // checkSig verifies a command's own signature.

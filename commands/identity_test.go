@@ -308,3 +308,36 @@ func BenchmarkSubmitSigned(b *testing.B) {
 		})
 	}
 }
+
+// A ledger remembers the roster between submissions; a revocation written
+// meanwhile by another writer (another ledger on the same stream) is still
+// honoured: the signer's roster entry is guarded at the append, and the
+// command decided again on the roster as it is now is refused.
+func TestARevocationByAnotherWriterIsHonouredAtOnce(t *testing.T) {
+	st, l := signedSetup(t)
+	signedSubmit(t, l, score("s1", statistics, "u01", "gdp", "", "95")) // l has the roster cached
+	other := newLedger(st)
+	revoke := cmd("revoke-tjj", "RevokeOfficial", events.Actor{}, commands.RevokeOfficial{Official: "tjj"}, reason("调离"))
+	revoke.Year = 0
+	if _, err := other.Submit(testCtx(t), []commands.Command{signedBy(t, revoke, officialtest.Key(officialtest.AdminID))}); err != nil {
+		t.Fatal(err)
+	}
+	// One event (guarded by a snapshot of every state) …
+	rejected(t, st, l, commands.EFORBIDDEN, "signer", signedBy(t, score("s2", statistics, "u02", "gdp", "", "90"), officialtest.Key("tjj")))
+	// … and several on one unit (guarded message by message).
+	l2 := newLedger(st)
+	signedSubmit(t, l2, score("o1", orgDept, "u03", "party", "routine", "80"))
+	revokeOrg := cmd("revoke-org", "RevokeOfficial", events.Actor{}, commands.RevokeOfficial{Official: "org"}, reason("机构改革"))
+	revokeOrg.Year = 0
+	if _, err := other.Submit(testCtx(t), []commands.Command{signedBy(t, revokeOrg, officialtest.Key(officialtest.AdminID))}); err != nil {
+		t.Fatal(err)
+	}
+	k := officialtest.Key("org")
+	rejected(t, st, l2, commands.EFORBIDDEN, "signer",
+		signedBy(t, cmd("o2", "CorrectScore", orgDept, map[string]string{"unit": "u03", "supersedes": "o1", "value": "81"}, reason("更正")), k),
+		signedBy(t, cmd("o3", "CorrectScore", orgDept, map[string]string{"unit": "u03", "supersedes": "o1", "value": "82"}, reason("再更正")), k),
+		signedBy(t, cmd("o4", "CorrectScore", orgDept, map[string]string{"unit": "u03", "supersedes": "o1", "value": "83"}, reason("三更正")), k))
+	if v := verify(t, st); !v.OK() {
+		t.Fatalf("verify: %v", v.Problems)
+	}
+}

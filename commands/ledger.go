@@ -122,15 +122,17 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 	if err := uniqueIDs(cmds); err != nil {
 		return nil, err
 	}
-	cmds, err := l.authenticate(ctx, cmds) // signatures; actors from the roster
-	if err != nil {
-		return nil, err
-	}
 	recheck := false
 	rebased := 0    // appends of the same decision, guarded again
 	duplicated := 0 // appends refused for a command id the server already holds
 	for attempt := 1; ; attempt++ {
-		s, err := l.decideAll(ctx, cmds, false, recheck)
+		// Signatures, and actors from the roster: the cached roster
+		// first, read again after a conflict (identity.go).
+		signed, err := l.authenticate(ctx, cmds, attempt > 1)
+		if err != nil {
+			return nil, err
+		}
+		s, err := l.decideAll(ctx, signed, false, recheck)
 		if err != nil {
 			if e := (*Error)(nil); errors.As(err, &e) && e.Code != EINTERNAL && s.unchecked {
 				// Decided on cached copies that other writers may

@@ -27,6 +27,7 @@ type session struct {
 	// read before that decision: their append guards the whole year.
 	wholeYear map[int]uint64
 	stored    map[string][]events.Stored // aggregates read to compare a resubmitted command (sameCommand)
+	signers   []string                   // the signers' roster subjects, guarded like states (identity.go)
 }
 
 // errStale: a state the session decided on moved before the append; like
@@ -157,7 +158,9 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 		}
 	}
 	if len(open) == 0 {
-		return false, nil
+		// No snapshot of every state: check the signers' roster entries
+		// on their own (identity.go).
+		return false, s.signersUnmoved(ctx)
 	}
 	at, err := s.snapshot(ctx)
 	if err != nil {
@@ -275,6 +278,7 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 	})
 	st.hash = events.Hash(raw)
 	st.applyPayload(env, payload)
+	s.signedBy(c) // identity.go: the signer's roster entry is guarded like a state decided on
 	return nil
 }
 

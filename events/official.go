@@ -60,6 +60,7 @@ type Official struct {
 	Key     string      `json:"key"` // the current key
 	Revoked bool        `json:"revoked,omitempty"`
 	Keys    []KeyPeriod `json:"keys"` // every key it had, oldest first
+	Seq     uint64      `json:"seq"`  // stream sequence of its last roster event
 }
 
 // KeyPeriod is when a key was an official's current key: from the stream
@@ -212,6 +213,7 @@ func (r *Roster) Apply(ev Stored) error {
 			last.Until = ev.Seq
 		}
 	}
+	r.officials[id].Seq = ev.Seq
 	r.seq = ev.Seq
 	return nil
 }
