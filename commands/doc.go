@@ -7,4 +7,11 @@
 // carry them all, the end of the stream after a snapshot of every state
 // decided on) are expected by the server; on a conflict the affected state
 // is re-read and the whole submission is decided again.
+//
+// On a ledger with a roster of officials (kaohe.org.official.<id>) every
+// command must be signed by an official whose key is current (Sign, SignAs
+// on the client's side; identity.go checks): the actor and role come from
+// the roster, the signer's roster entry is guarded at the append like a
+// state decided on, and each event carries the signature (events.Signature).
+// Roster commands (RegisterOfficial …, official.go) are an admin's.
 package commands

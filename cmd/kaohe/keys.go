@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -114,26 +115,51 @@ func (m *Main) keyFor(official string) (nkeys.KeyPair, error) {
 
 // sign signs the commands for submission; see the comment at the top.
 func (m *Main) sign(ctx context.Context, cmds []commands.Command) error {
-	roster, err := m.ledger.Roster(ctx)
+	signOne, err := m.signer(ctx)
 	if err != nil {
 		return err
-	}
-	if roster.Empty() {
-		return nil
-	}
-	given, err := m.givenKey()
-	if err != nil {
-		return err
-	}
-	if given == nil {
-		return commands.SignAs(roster, cmds, m.keyFor)
 	}
 	for i := range cmds {
-		if cmds[i].Sig == "" {
-			if err := commands.Sign(&cmds[i], given); err != nil {
-				return err
+		if err := signOne(&cmds[i]); err != nil {
+			var e *commands.Error
+			if errors.As(err, &e) && e.Index == 0 {
+				e.Index, e.Command = cmds[i].Line, cmds[i].ID
+				if e.Index == 0 && len(cmds) > 1 {
+					e.Index = i + 1
+				}
 			}
+			return err
 		}
 	}
 	return nil
+}
+
+// signer gives a function signing one command at a time (a streamed
+// file's lines), the roster read once: a no-op on a ledger without one.
+func (m *Main) signer(ctx context.Context) (func(*commands.Command) error, error) {
+	roster, err := m.ledger.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if roster.Empty() {
+		return func(*commands.Command) error { return nil }, nil
+	}
+	given, err := m.givenKey()
+	if err != nil {
+		return nil, err
+	}
+	return func(c *commands.Command) error {
+		switch {
+		case c.Sig != "":
+			return nil // signed by its official already
+		case given != nil:
+			return commands.Sign(c, given)
+		}
+		one := []commands.Command{*c}
+		if err := commands.SignAs(roster, one, m.keyFor); err != nil {
+			return err
+		}
+		*c = one[0]
+		return nil
+	}, nil
 }
