@@ -23,8 +23,13 @@ type Command struct {
 	CausationID   string          `json:"causation_id,omitempty"`
 	CorrelationID string          `json:"correlation_id,omitempty"`
 	Data          json.RawMessage `json:"data"`
+	Signer        string          `json:"signer,omitempty"` // the signing official's nkey public key (U…)
+	Sig           string          `json:"sig,omitempty"`    // base64 ed25519 signature of the command (identity.go)
 
-	Line int `json:"-"` // line in the submission file, for error messages
+	Line      int               `json:"-"` // line in the submission file, for error messages
+	signature *events.Signature // set by authenticate: what the command's events carry
+	signerAt  uint64            // the stream sequence of the signer's last roster event, as authenticated
+	signerOf  string            // the signer's official id
 }
 
 // Command payloads. Units and cadres are named by their scheme ids.
@@ -190,6 +195,10 @@ var commandTypes = map[string]func() any{
 	"ResolveAppeal":          func() any { return new(ResolveAppeal) },
 	"PublishResults":         func() any { return new(PublishResults) },
 	"CloseYear":              func() any { return new(CloseYear) },
+	"RegisterOfficial":       func() any { return new(RegisterOfficial) },
+	"RotateOfficialKey":      func() any { return new(RotateOfficialKey) },
+	"ChangeOfficialRole":     func() any { return new(ChangeOfficialRole) },
+	"RevokeOfficial":         func() any { return new(RevokeOfficial) },
 }
 
 // Types lists the command type names, sorted.

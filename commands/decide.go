@@ -27,6 +27,9 @@ const (
 // duplicate. inAppeal marks the corrections of an appeal
 // resolution, which may write to a published year and are caused by it.
 func (s *session) decideIn(ctx context.Context, c Command, causation string, inAppeal bool) error {
+	if IsRosterCommand(c.Type) && !inAppeal {
+		return s.decideOfficial(ctx, c) // official.go
+	}
 	if err := checkEnvelope(c); err != nil {
 		return err
 	}
@@ -82,6 +85,8 @@ func checkEnvelope(c Command) error {
 		return fail(EINVALID, "actor.role", "unknown role %q", c.Actor.Role)
 	case c.Actor.Role == events.RoleInspector:
 		return fail(EFORBIDDEN, "actor.role", "a discipline inspector (纪检监察) reads the ledger but never writes to it")
+	case c.Actor.Role == events.RoleAdmin:
+		return fail(EFORBIDDEN, "actor.role", "an admin (系统管理员) registers officials but scores nothing")
 	}
 	return nil
 }
@@ -934,6 +939,13 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 	}
 	for i, cc := range x.Corrections {
 		field := fmt.Sprintf("data.corrections[%d]", i)
+		cc, err := d.s.l.authCorrection(cc, d.c) // identity.go
+		if err != nil {
+			if e, ok := err.(*Error); ok {
+				e.Field = field + "." + e.Field
+			}
+			return err
+		}
 		if cc.ID == "" {
 			cc.ID = fmt.Sprintf("%s/%d", d.c.ID, i+1)
 		}

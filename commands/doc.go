@@ -9,4 +9,11 @@
 // is re-read and the whole submission is decided again. A command file of
 // any size is read as a stream (Decoder), checked whole and then written in
 // atomic batches (Ledger.SubmitFile).
+//
+// On a ledger with a roster of officials (kaohe.org.official.<id>) every
+// command must be signed by an official whose key is current (Sign, SignAs
+// on the client's side; identity.go checks): the actor and role come from
+// the roster, the signer's roster entry is guarded at the append like a
+// state decided on, and each event carries the signature (events.Signature).
+// Roster commands (RegisterOfficial …, official.go) are an admin's.
 package commands

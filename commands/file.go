@@ -171,6 +171,13 @@ func (l *Ledger) validateFile(ctx context.Context, open func() (io.ReadCloser, e
 			return nil, s.unchecked, &Error{Code: EINVALID, Index: c.Line, Command: c.ID, Field: "id", Msg: fmt.Sprintf("command id already used by command %d of this submission", j)}
 		}
 		ids[c.ID] = c.Line
+		// The signature, and the actor from the roster, as Submit does
+		// (identity.go); the writing pass's Submit checks them again.
+		signed, err := l.authenticate(ctx, []Command{c}, false)
+		if err != nil {
+			return nil, s.unchecked, err
+		}
+		c = signed[0]
 		n0, dup0 := len(s.pending), s.duplicates
 		s.line = c.Line
 		if err := s.decideFileCommand(ctx, c); err != nil {

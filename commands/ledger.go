@@ -51,6 +51,7 @@ type Ledger struct {
 	cache   map[string]*aggState // subject → state at its seq (nil until first use)
 	schemes map[string]*parsedScheme
 	entropy *ulid.MonotonicEntropy
+	ids     identity // the roster, for signed commands (identity.go)
 }
 
 // parsedScheme is a parsed scheme with the source it was parsed from: the
@@ -132,7 +133,13 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 	rebased := 0    // appends of the same decision, guarded again
 	duplicated := 0 // appends refused for a command id the server already holds
 	for attempt := 1; ; attempt++ {
-		s, err := l.decideAll(ctx, cmds, false, recheck)
+		// Signatures, and actors from the roster: the cached roster
+		// first, read again after a conflict (identity.go).
+		signed, err := l.authenticate(ctx, cmds, attempt > 1)
+		if err != nil {
+			return nil, err
+		}
+		s, err := l.decideAll(ctx, signed, false, recheck)
 		if err != nil {
 			if e := (*Error)(nil); errors.As(err, &e) && e.Code != EINTERNAL && s.unchecked {
 				// Decided on cached copies that other writers may

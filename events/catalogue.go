@@ -249,6 +249,10 @@ var Catalogue = []EventType{
 	{"GradeDecided", 1, "等次决定", func() any { return new(GradeDecided) }},
 	{"ResultsPublished", 1, "结果公布", func() any { return new(ResultsPublished) }},
 	{"YearClosed", 1, "年度关闭", func() any { return new(YearClosed) }},
+	{"OfficialRegistered", 1, "登记官员", func() any { return new(OfficialRegistered) }},
+	{"OfficialKeyRotated", 1, "更换密钥", func() any { return new(OfficialKeyRotated) }},
+	{"OfficialRoleChanged", 1, "变更角色", func() any { return new(OfficialRoleChanged) }},
+	{"OfficialRevoked", 1, "撤销官员", func() any { return new(OfficialRevoked) }},
 }
 
 // TypeOf finds a registered type by name.

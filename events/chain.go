@@ -140,6 +140,8 @@ func envelopeDiff(a, b Envelope) string {
 		return "prev"
 	case !jsonEqual(a.Data, b.Data):
 		return "data"
+	case (a.Sig == nil) != (b.Sig == nil) || (a.Sig != nil && *a.Sig != *b.Sig):
+		return "sig"
 	}
 	return ""
 }

@@ -58,8 +58,16 @@
 //	kaohe.<year>.unit.<unit-id>   an assessed unit (被考核单位) in the year
 //	kaohe.<year>.cadre.<id>       a cadre (干部, a leader) in the year
 //	kaohe.<year>.year             the year itself: grades, publications, closing
+//	kaohe.org.official.<id>       an official of the roster (官员名册): key, role,
+//	                              rotation, revocation (official.go)
 //
 // Ids are [A-Za-z0-9_-]+. kaohe.<year>.> selects a year, kaohe.> all.
+// The organisation's aggregates are outside the years: their token is
+// "org" where a year would be, their envelopes carry year 0 (OrgYear), and
+// ParseSubject gives year 0 for them (a subject kaohe.0.… is refused).
+// kaohe.org.> (OrgSubjects) selects them, kaohe.org.official.>
+// (RosterSubjects) the roster. They are hash-chained like every subject,
+// indexed by the projections (kaohe log) but never scored.
 //
 // # Headers
 //
@@ -134,6 +142,9 @@
 //	correlation_id  optional: the workflow it belongs to
 //	prev            hex SHA-256 of the previous event of the same subject
 //	data            the type's payload: facts as entered, never totals
+//	sig             the official's signature of the command that wrote the
+//	                event (see Signatures); absent on events recorded
+//	                before the ledger had a roster
 //
 // # Hash chain
 //
@@ -172,6 +183,61 @@
 // deletes or purges a message, so a hole in the stream's sequences is
 // loss: a *LossError (errors.Is ErrLoss) names the first missing or
 // changed event, from what the projections or a witness remember.
+//
+// # Roster
+//
+// Officials are events on kaohe.org.official.<id> (year 0): OfficialRegistered
+// {name, role, acts_for, key}, OfficialKeyRotated {key}, OfficialRoleChanged
+// {role, acts_for}, OfficialRevoked {}; the envelope's actor says who did it
+// (an admin, or the official rotating its own key) and its reason why. Keys
+// are NATS nkey user keys ("U…": base32 of the ed25519 public key with a
+// prefix byte and a CRC16), the seed "SU…" stays with the official. A key
+// names one official forever. Roles are those of roles.go, admin included
+// (registers officials, scores nothing). acts_for is the id the official
+// acts as in events: its department or unit for those roles (default: its
+// own id), or an account several officials share (the office "khb" also
+// organising ballots as raters). Roster folds the events (pure); RosterAsOf
+// gives the roster as it stood when an event was recorded: every roster
+// event of a lower stream sequence. The first registration of a ledger is
+// its first admin, signed by the key it registers (kaohe init).
+//
+// # Signatures
+//
+// Every command to a ledger with a roster is signed by the official who
+// gives it, and every event it writes carries in "sig":
+//
+//	key      the official's nkey public user key, "U…"
+//	command  the signed command: its canonical JSON, as a JSON string
+//	sig      standard base64 (with padding) of the 64-byte ed25519 signature
+//
+// The signed bytes are exactly
+//
+//	"kaohe-command-v1\n" + command
+//
+// (SignaturePrefix, a domain-separation line, then the command text). To
+// check an event with any ed25519 tool: decode the key (nkeys: base32, drop
+// the prefix byte and the 2-byte CRC16: 32 bytes), decode sig from base64,
+// verify over those bytes. The command is the submitted command
+// (docs/commands.md) without its "signer" and "sig" fields, in
+// CanonicalJSON form: object keys sorted by their bytes, no whitespace,
+// numbers as written, strings escaped as Go's encoding/json without HTML
+// escaping, optional fields that were not given left out. Because the
+// signed text is stored, nobody needs to rebuild it to check a signature.
+//
+// CheckSignature decides whether an event is validly signed: the signature
+// verifies; the key was then the current key of an official not revoked
+// (events signed with a since-rotated key before the rotation stay valid,
+// anything signed with a revoked or replaced key after the fact does not);
+// the event's actor is the one the roster gives that official; the signed
+// command has the event's year and command id (or, for an appeal's
+// correction, names it among data.corrections), and every data field the
+// event shares with the command holds the same value. replay.Verify adds
+// that one command's events are stored together (one atomic append), so a
+// signature copied onto a later event is named too. An event without sig is
+// ErrUnsigned, acceptable only before the roster's first event (an older
+// ledger); after it, it is a *SignatureError (the typed errors name the
+// problem: unsigned, invalid, unknown-key, rotated-key, revoked, actor,
+// command).
 //
 // # Reading
 //

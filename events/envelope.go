@@ -32,6 +32,7 @@ type Envelope struct {
 	CorrelationID string          `json:"correlation_id,omitempty"`
 	Prev          string          `json:"prev"` // hex SHA-256 of the previous event of the same aggregate; "" for the first
 	Data          json.RawMessage `json:"data"`
+	Sig           *Signature      `json:"sig,omitempty"` // the official's signature of the command (signature.go); absent on events from before the roster
 }
 
 // Stored is an envelope as read back: its stream sequence and the exact bytes

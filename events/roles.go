@@ -13,6 +13,7 @@ const (
 	RoleRaters     Role = "raters"     // organizer of a rater group's ballots (社会评价/民主测评)
 	RoleUnit       Role = "unit"       // 被考核单位 an assessed unit (actor id = unit id); files appeals
 	RoleInspector  Role = "inspector"  // 纪检监察 discipline inspector: reads, never writes
+	RoleAdmin      Role = "admin"      // 系统管理员 registers officials on the roster; scores nothing
 )
 
 // Roles lists every role with its Chinese label, in display order.
@@ -28,6 +29,7 @@ var Roles = []struct {
 	{RoleRaters, "评价组织"},
 	{RoleUnit, "被考核单位"},
 	{RoleInspector, "纪检监察"},
+	{RoleAdmin, "系统管理员"},
 }
 
 // Valid reports whether r is one of the known roles.

@@ -28,7 +28,11 @@ func UnitAggregate(id string) string { return "unit." + id }
 func CadreAggregate(id string) string { return "cadre." + id }
 
 // Subject is the stream subject of an aggregate in a year: kaohe.<year>.<aggregate>.
+// Year OrgYear (0) gives the organisation's subjects: kaohe.org.<aggregate>.
 func Subject(year int, aggregate string) string {
+	if year == OrgYear {
+		return SubjectPrefix + "." + OrgToken + "." + aggregate
+	}
 	return SubjectPrefix + "." + strconv.Itoa(year) + "." + aggregate
 }
 
@@ -38,13 +42,20 @@ func YearSubjects(year int) string { return SubjectPrefix + "." + strconv.Itoa(y
 // AllSubjects is the wildcard covering the whole ledger.
 const AllSubjects = SubjectPrefix + ".>"
 
-// ParseSubject splits a subject into its year and aggregate.
+// ParseSubject splits a subject into its year and aggregate; the
+// organisation's subjects (kaohe.org.…) give year OrgYear.
 func ParseSubject(subject string) (year int, aggregate string, err error) {
 	parts := strings.SplitN(subject, ".", 3)
 	if len(parts) != 3 || parts[0] != SubjectPrefix {
 		return 0, "", fmt.Errorf("subject %q is not a kaohe subject", subject)
 	}
+	if parts[1] == OrgToken {
+		return OrgYear, parts[2], nil
+	}
 	year, err = strconv.Atoi(parts[1])
+	if err == nil && year == OrgYear {
+		err = fmt.Errorf("year 0 is written %q", OrgToken)
+	}
 	if err != nil {
 		return 0, "", fmt.Errorf("subject %q: year %q is not a number", subject, parts[1])
 	}

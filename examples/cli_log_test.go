@@ -47,6 +47,7 @@ func TestCLILogFilters(t *testing.T) {
 		return out
 	}
 	ok("init")
+	ok("official", "add", "--from", filepath.Join("zhashui-2022", "year.jsonl")) // its officials, with key files in the data directory
 	ok("submit", filepath.Join("zhashui-2022", "year.jsonl"))
 
 	type line struct {

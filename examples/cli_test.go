@@ -62,6 +62,7 @@ func TestCLISubmitAndResults(t *testing.T) {
 				t.Fatal(err)
 			}
 			kaohe("init")
+			kaohe("official", "add", "--from", filepath.Join(ex.name, "year.jsonl")) // its officials, with key files in the data directory
 			out := kaohe("submit", filepath.Join(ex.name, "year.jsonl"))
 			if want := strconv.Itoa(len(cmds)) + " events written"; !strings.Contains(out, want) {
 				t.Fatalf("submit: %q lacks %q", out, want)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/internal/officialtest"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -48,7 +49,7 @@ func submit(t *testing.T, name string, year int) *submitted {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := l.Submit(ctx, cmds)
+	out, err := officialtest.Submit(ctx, l, cmds) // signed, each by its official
 	if err != nil {
 		t.Fatalf("submit %s: %v", name, err)
 	}

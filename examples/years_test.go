@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/internal/officialtest"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -32,7 +33,7 @@ func TestEachYearIsScoredByItsOwnScheme(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := l.Submit(ctx, cmds); err != nil {
+		if _, err := officialtest.Submit(ctx, l, cmds); err != nil {
 			t.Fatalf("submit %s after the later years: %v", y.name, err)
 		}
 	}

@@ -3,6 +3,7 @@ package examples
 import (
 	"testing"
 
+	"github.com/kaohe/kaohe/internal/officialtest"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -26,7 +27,7 @@ func TestZhashui2022(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := newLedger(s.st).Submit(ctx, cmds)
+	again, err := officialtest.Submit(ctx, newLedger(s.st), cmds)
 	if err != nil || len(again.Events) != 0 || again.Duplicates != len(cmds) {
 		t.Fatalf("resubmission: %+v %v", again, err)
 	}

@@ -22,6 +22,8 @@ type Verification struct {
 	// accepted into the ledger (events.Admit): excluded from scoring and
 	// from the publications' roots. Each is a finding: OK is false.
 	Quarantined []*events.QuarantineError `json:"quarantined"`
+	Signed   int          `json:"signed"`   // events validly signed by an official of the roster (signatures.go)
+	Unsigned int          `json:"unsigned"` // unsigned events from before the roster existed (an older ledger)
 }
 
 // OK reports whether nothing failed and nothing is quarantined.
@@ -108,6 +110,11 @@ func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification,
 		}
 	}
 	v := newVerifier()
+	sigs, err := loadRoster(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	v.sigs = sigs
 	for _, f := range filters {
 		// A message that is not an envelope is delivered too (Stored.DecodeErr)
 		// and quarantined: one bad message must not hide what follows.
@@ -122,9 +129,12 @@ func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification,
 }
 
 // VerifyEvents checks events already read (stream order, any years), the
-// same way as Verify.
+// same way as Verify. Signatures are checked against the roster events
+// among evs: give them too (kaohe.org.official.>) when the events are
+// signed, else every signed event is named for an unknown key.
 func VerifyEvents(evs []events.Stored) *Verification {
 	v := newVerifier()
+	v.sigs = rosterOf(evs)
 	for _, ev := range evs {
 		v.add(ev)
 	}
@@ -139,6 +149,7 @@ type verifier struct {
 	subjects map[string]int  // subject → year
 	years    map[int][]events.Stored
 	out      *Verification
+	sigs     *signatures // nil: signatures not checked
 }
 
 func newVerifier() *verifier {
@@ -161,7 +172,11 @@ func (v *verifier) add(ev events.Stored) {
 	if _, seen := v.subjects[ev.Subject]; !seen {
 		v.subjects[ev.Subject] = year
 	}
-	if !v.admit(ev, year) || v.broken[ev.Subject] {
+	if !v.admit(ev, year) {
+		return
+	}
+	v.checkSignature(ev, year)
+	if v.broken[ev.Subject] {
 		return
 	}
 	err := v.chain.Add(ev)
@@ -236,11 +251,20 @@ func (v *verifier) finish() *Verification {
 	}
 	sort.Ints(years)
 	for _, y := range years {
+		if y == events.OrgYear {
+			continue // the roster: chains and signatures, no publications
+		}
 		yc := &YearCheck{Year: y, Events: len(v.years[y]), Quarantined: len(v.quar[y]), Subjects: perYear[y]}
 		out.Years = append(out.Years, yc)
 		yc.Publications, out.Problems = checkPublications(y, v.years[y], v.quar[y], out.Problems)
 	}
-	sort.SliceStable(out.Problems, func(i, j int) bool { return out.Problems[i].at() < out.Problems[j].at() })
+	sort.SliceStable(out.Problems, func(i, j int) bool {
+		a, b := out.Problems[i], out.Problems[j]
+		if a.at() != b.at() {
+			return a.at() < b.at()
+		}
+		return a.Kind == ProblemChain && b.Kind != ProblemChain // a changed event: its broken link says more than its signature
+	})
 	return out
 }
 

@@ -23,9 +23,12 @@ import (
 //	u4 corrected to 92: u4 92.00 #2 优秀, u2 90.00 #3 良好, u3 #4.
 func TestPublishAppealRepublishDiffVerify(t *testing.T) {
 	c := newCLI(t)
+	// The roster first: seq 1 the admin, 2–4 khb, office and u4 (k = 4
+	// events before the year's).
+	c.officials("testdata/seven/year.jsonl", "office:office", "u4:unit")
 	c.ok("submit", "testdata/seven/year.jsonl")
 	out := c.ok("publish", "--year", "2024")
-	if !strings.Contains(out, "version v1") || !strings.Contains(out, "8 events of 2024, up to seq 8") {
+	if !strings.Contains(out, "version v1") || !strings.Contains(out, "8 events of 2024, up to seq 12") {
 		t.Fatalf("publish:\n%s", out)
 	}
 
@@ -50,13 +53,13 @@ func TestPublishAppealRepublishDiffVerify(t *testing.T) {
 	if code, _, errs := c.run("appeal", "simulate", "--year", "2024", "--unit", "u4", "--exclude", "no-such-event"); code != exitRejected || !strings.Contains(errs, "no-such-event") {
 		t.Fatalf("simulate excluding an unknown event: exit %d %s", code, errs)
 	}
-	// Simulating wrote nothing: seq 9 is still the last event.
-	if lines := strings.Split(strings.TrimSpace(c.ok("log", "--json")), "\n"); len(lines) != 9 {
-		t.Fatalf("after simulate the log has %d events, want 9", len(lines))
+	// Simulating wrote nothing: seq 13 is still the last event.
+	if lines := strings.Split(strings.TrimSpace(c.ok("log", "--json")), "\n"); len(lines) != 13 {
+		t.Fatalf("after simulate the log has %d events, want 13", len(lines))
 	}
 
 	out = c.ok("appeal", "file", "--year", "2024", "--unit", "u4", "--claim", "工作实绩应为92分", "--disputed", "sc-u4", "--id", "appeal-u4")
-	if !strings.Contains(out, "(seq 10) on unit.u4") {
+	if !strings.Contains(out, "(seq 14) on unit.u4") {
 		t.Fatalf("appeal file:\n%s", out)
 	}
 	if code, _, errs := c.run("appeal", "file", "--year", "2024", "--unit", "u4", "--claim", "x", "--disputed", "nope"); code != exitRejected || !strings.Contains(errs, "--disputed nope") {
@@ -68,10 +71,10 @@ func TestPublishAppealRepublishDiffVerify(t *testing.T) {
 	}
 	out = c.ok("appeal", "resolve", "--year", "2024", "--unit", "u4", "--appeal", "appeal-u4", "--outcome", "upheld",
 		"--reason", "复核：原始记录为92分", "--corrections", corr)
-	if !strings.Contains(out, "2 events written") || !strings.Contains(out, "seq 12 更正得分 ScoreCorrected") {
+	if !strings.Contains(out, "2 events written") || !strings.Contains(out, "seq 16 更正得分 ScoreCorrected") {
 		t.Fatalf("appeal resolve:\n%s", out)
 	}
-	if out = c.ok("publish", "--year", "2024"); !strings.Contains(out, "version v2") || !strings.Contains(out, "up to seq 12") {
+	if out = c.ok("publish", "--year", "2024"); !strings.Contains(out, "version v2") || !strings.Contains(out, "up to seq 16") {
 		t.Fatalf("republish:\n%s", out)
 	}
 
@@ -97,7 +100,7 @@ func TestPublishAppealRepublishDiffVerify(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.ok("diff", "--year", "2024", "--from", "v1", "--to", "v2", "--json")), &d); err != nil {
 		t.Fatal(err)
 	}
-	if d.From.Ref != "v1" || d.From.Seq != 8 || d.To.Ref != "v2" || d.To.Seq != 12 || len(d.Units) != 3 {
+	if d.From.Ref != "v1" || d.From.Seq != 12 || d.To.Ref != "v2" || d.To.Seq != 16 || len(d.Units) != 3 {
 		t.Fatalf("diff v1→v2: %+v", d)
 	}
 	for _, u := range d.Units {
@@ -114,24 +117,24 @@ func TestPublishAppealRepublishDiffVerify(t *testing.T) {
 		}
 	}
 	// Nothing changed since v2.
-	if out = c.ok("diff", "--year", "2024"); !strings.Contains(out, "v2 (seq 12") || !strings.Contains(out, "nothing moved") {
+	if out = c.ok("diff", "--year", "2024"); !strings.Contains(out, "v2 (seq 16") || !strings.Contains(out, "nothing moved") {
 		t.Fatalf("diff since the last publication:\n%s", out)
 	}
 
 	out = c.ok("appeal", "show", "--year", "2024", "--unit", "u4")
-	for _, want := range []string{"已结案 upheld", "in force: v1", "seq 5", "work/score = 80", "seq 12", "republished: v2", "--from v1 --to v2"} {
+	for _, want := range []string{"已结案 upheld", "in force: v1", "seq 9", "work/score = 80", "seq 16", "republished: v2", "--from v1 --to v2"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("appeal show lacks %q:\n%s", want, out)
 		}
 	}
 
 	out = c.ok("verify")
-	if !strings.Contains(out, "校验通过 OK: 13 events, 9 hash chains intact; publications 2024 v1, 2024 v2 match") {
+	if !strings.Contains(out, "校验通过 OK: 17 events, 13 hash chains intact; publications 2024 v1, 2024 v2 match") {
 		t.Fatalf("verify:\n%s", out)
 	}
 	// As of each publication, the results are what was published.
 	report := c.ok("verify", "--year", "2024", "--json")
-	for _, seq := range []string{"8", "12"} {
+	for _, seq := range []string{"12", "16"} {
 		sum := sha256.Sum256([]byte(strings.TrimSuffix(c.ok("results", "--year", "2024", "--json", "--at-seq", seq), "\n")))
 		if digest := hex.EncodeToString(sum[:]); !strings.Contains(report, `"digest":"`+digest+`"`) {
 			t.Errorf("results at seq %s (digest %s) is not a published digest:\n%s", seq, digest, report)
@@ -144,6 +147,7 @@ func TestPublishAppealRepublishDiffVerify(t *testing.T) {
 // names the changed event.
 func TestVerifyFailsNamingTheTamperedEvent(t *testing.T) {
 	c := newCLI(t)
+	c.officials("testdata/seven/year.jsonl", "office:office", "u4:unit") // seq 1–4: the roster
 	c.ok("submit", "testdata/seven/year.jsonl")
 	c.ok("publish", "--year", "2024")
 	c.ok("appeal", "file", "--year", "2024", "--unit", "u4", "--claim", "x", "--disputed", "sc-u4")
@@ -161,7 +165,7 @@ func TestVerifyFailsNamingTheTamperedEvent(t *testing.T) {
 	last := map[string]uint64{}
 	for _, ev := range all {
 		env := ev.Envelope
-		if ev.Seq == 5 { // u4's score: 80 → 99
+		if ev.Seq == 9 { // u4's score: 80 → 99
 			env.Data = bytes.Replace(env.Data, []byte(`"80"`), []byte(`"99"`), 1)
 		}
 		if _, err := dst.Append(ctx, []events.Pending{{Subject: ev.Subject, Envelope: env, ExpectedLastSubjectSeq: last[ev.Subject]}}); err != nil {
@@ -174,7 +178,7 @@ func TestVerifyFailsNamingTheTamperedEvent(t *testing.T) {
 	t2 := &cli{t: t, m: &Main{}, data: dir}
 	t.Cleanup(t2.m.Close)
 	code, out, errs := t2.run("verify", "--year", "2024")
-	if code != exitRejected || !strings.Contains(errs, "event seq 5 ("+all[4].ID+") on kaohe.2024.unit.u4 was changed") || !strings.Contains(out, "校验失败 FAILED") {
+	if code != exitRejected || !strings.Contains(errs, "event seq 9 ("+all[8].ID+") on kaohe.2024.unit.u4 was changed") || !strings.Contains(out, "校验失败 FAILED") {
 		t.Fatalf("verify of a tampered copy: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }

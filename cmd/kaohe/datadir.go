@@ -116,13 +116,19 @@ kaohe: ────────────────────────�
 	}
 	if cp > 0 {
 		n, err := st.Messages(ctx)
-		if err == nil && n == 0 {
+		// Behind the projections, not only empty: a recreated ledger
+		// holds its new admin's registration (kaohe init).
+		if err == nil && n < cp {
 			where := "data directory " + m.DataDir
 			if cfg.URL != "" || m.served != nil {
 				where = "the NATS server at " + m.storeURL()
 			}
 			st.Close()
-			return nil, m.lostLedger(st.StreamName(), where, "is empty", cp)
+			state := "is empty"
+			if n > 0 {
+				state = fmt.Sprintf("is behind (holds %d events)", n)
+			}
+			return nil, m.lostLedger(st.StreamName(), where, state, cp)
 		}
 	}
 	return st, nil

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/examples"
+	"github.com/kaohe/kaohe/projections/scheme"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -21,7 +25,11 @@ func (m *Main) demoCommand() *cobra.Command {
 the ledger under --data: the scheme, a target adjustment, routine and year-end
 scores, a correction, social evaluations, bonuses, deductions, a veto and its
 lifting, cadre scores and the committee's grade decisions (on an empty data
-directory it first creates the ledger, as kaohe init does). Then print how many
+directory it first creates the ledger and its admin, as kaohe init does).
+It registers the example's officials (every actor of its commands, the
+office account "office" that publish and appeal resolve default to, and
+each assessed unit, who files its appeals) with key files in DATA/keys, and
+signs each command with its official's key. Then print how many
 events of each type the year holds and the rankings computed from them.
 Running it again writes nothing: every command is already recorded.`,
 		Args: cobra.NoArgs,
@@ -37,6 +45,12 @@ Running it again writes nothing: every command is already recorded.`,
 			m.create = m.NatsURL == ""
 			defer func() { m.create = false }()
 			if err := m.Open(cmd.Context()); err != nil {
+				return err
+			}
+			if err := m.demoOfficials(cmd.Context(), cmds); err != nil {
+				return err
+			}
+			if err := m.sign(cmd.Context(), cmds); err != nil {
 				return err
 			}
 			out, err := m.ledger.Submit(cmd.Context(), cmds)
@@ -96,4 +110,39 @@ Running it again writes nothing: every command is already recorded.`,
 	}
 	c.Flags().StringVar(&name, "example", examples.Demo, fmt.Sprintf("which example year to submit (%v)", examples.Names()))
 	return c
+}
+
+// demoOfficials gives the demo a roster: the first admin on a ledger it
+// has just created, then an official for every actor of the example, the
+// CLI's default office account and each unit of its scheme (see demo's
+// help). On an older ledger without a roster it does nothing.
+func (m *Main) demoOfficials(ctx context.Context, cmds []commands.Command) error {
+	r, err := m.ledger.Roster(ctx)
+	if err != nil {
+		return err
+	}
+	if r.Empty() {
+		if !m.store.Created() {
+			return nil
+		}
+		if err := m.createAdmin(ctx, "admin", "系统管理员", ""); err != nil {
+			return err
+		}
+	}
+	actors := commands.ActorsOf(cmds)
+	actors = append(actors, events.Actor{ID: "office", Role: events.RoleOffice})
+	for _, c := range cmds {
+		var d commands.DefineScheme
+		if c.Type != "DefineScheme" || json.Unmarshal(c.Data, &d) != nil {
+			continue
+		}
+		sc, err := scheme.Parse([]byte(d.Source))
+		if err != nil {
+			return err
+		}
+		for _, u := range sc.Units() {
+			actors = append(actors, events.Actor{ID: u.ID, Role: events.RoleUnit})
+		}
+	}
+	return m.enroll(ctx, actors, "kaohe demo: the example's officials")
 }

@@ -37,7 +37,7 @@ func TestNoLedgerUntilInit(t *testing.T) {
 		t.Fatalf("init: %s", out)
 	}
 	c.ok("submit", "testdata/mini/year.jsonl")
-	if out := c.ok("init"); !strings.Contains(out, "already initialised: stream KAOHE on data directory "+c.data+" holds 5 events; nothing changed") {
+	if out := c.ok("init"); !strings.Contains(out, "already initialised: stream KAOHE on data directory "+c.data+" holds 9 events; nothing changed") {
 		t.Fatalf("second init: %s", out)
 	}
 }
@@ -75,6 +75,9 @@ func TestDeletedStreamIsAnAlarmNotAFreshStart(t *testing.T) {
 	if code != exitOK || !strings.Contains(errs, "WARNING") || !strings.Contains(errs, "$JS.API.STREAM.DELETE.>") || !strings.Contains(errs, "docs/operations.md") {
 		t.Fatalf("init on a permissive server: exit %d, stderr %q; want a warning naming $JS.API.STREAM.DELETE.>", code, errs)
 	}
+	if code, out, errs := nats("official", "add", "--from", "testdata/mini/year.jsonl"); code != exitOK {
+		t.Fatalf("official add: exit %d %s %s", code, out, errs)
+	}
 	if code, out, errs := nats("submit", "testdata/mini/year.jsonl"); code != exitOK {
 		t.Fatalf("submit: exit %d %s %s", code, out, errs)
 	}
@@ -95,7 +98,7 @@ func TestDeletedStreamIsAnAlarmNotAFreshStart(t *testing.T) {
 	}
 	for _, args := range [][]string{{"results", "--year", "2022"}, {"submit", "testdata/mini/year.jsonl"}, {"init"}, {"demo"}} {
 		code, _, errs := nats(args...)
-		if code != exitRejected || !strings.Contains(errs, "ALARM — LEDGER LOST: stream KAOHE does not exist on the NATS server at "+url) || !strings.Contains(errs, "up to seq 5") {
+		if code != exitRejected || !strings.Contains(errs, "ALARM — LEDGER LOST: stream KAOHE does not exist on the NATS server at "+url) || !strings.Contains(errs, "up to seq 9") {
 			t.Fatalf("kaohe %s after the stream was deleted: exit %d, stderr %q", strings.Join(args, " "), code, errs)
 		}
 		if _, err := js.Stream(ctx, "KAOHE"); err == nil {
@@ -103,12 +106,13 @@ func TestDeletedStreamIsAnAlarmNotAFreshStart(t *testing.T) {
 		}
 	}
 
-	// Someone creates it again, empty (kaohe init from another directory).
+	// Someone creates it again (kaohe init from another directory): it
+	// holds only its new admin's registration.
 	other := &cli{t: t, m: &Main{}, data: t.TempDir()}
 	other.ok("--nats", url, "init")
 	other.m.Close()
 	code, _, errs = nats("results", "--year", "2022")
-	if code != exitRejected || !strings.Contains(errs, "ALARM — LEDGER LOST: stream KAOHE is empty on the NATS server at "+url) {
+	if code != exitRejected || !strings.Contains(errs, "ALARM — LEDGER LOST: stream KAOHE is behind (holds 1 events) on the NATS server at "+url) {
 		t.Fatalf("results on a recreated empty stream: exit %d, stderr %q", code, errs)
 	}
 }

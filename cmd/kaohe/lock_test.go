@@ -79,14 +79,16 @@ func newProc(t *testing.T, bin string) *proc {
 	os.WriteFile(filepath.Join(p.dir, "scheme.yaml"), scheme, 0o644)
 	os.WriteFile(filepath.Join(p.dir, "scheme.jsonl"), []byte(`{"id":"s1","type":"DefineScheme","year":2022,"actor":{"id":"khb","role":"office"},"data":{"source_file":"scheme.yaml"}}`+"\n"), 0o644)
 	p.ok("init")
+	p.ok("official", "add", "--from", filepath.Join(p.dir, "scheme.jsonl")) // khb, the office, signs every file
 	p.ok("submit", filepath.Join(p.dir, "scheme.jsonl"))
 	return p
 }
 
-// commandIDs is the command id of every event in the ledger.
+// commandIDs is the command id of every event of the year (the roster's
+// registrations are not counted).
 func (p *proc) commandIDs() map[string]int {
 	ids := map[string]int{}
-	for _, l := range strings.Split(strings.TrimSpace(p.ok("log", "--json")), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(p.ok("log", "--year", "2022", "--json")), "\n") {
 		var env struct {
 			CommandID string `json:"command_id"`
 		}

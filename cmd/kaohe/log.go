@@ -102,9 +102,16 @@ func (m *Main) logCommand() *cobra.Command {
 			}
 			t := newTable("序号 seq", "记录时间 recorded (UTC+8)", "类型 type", "对象 aggregate", "操作人 actor", "内容 details", "理由 reason").alignRight(0)
 			for _, ev := range rows {
+				where := fmt.Sprintf("%d %s", ev.Year, ev.Aggregate)
+				if ev.Year == events.OrgYear {
+					where = events.OrgToken + " " + ev.Aggregate // the roster
+				}
+				who := fmt.Sprintf("%s (%s)", ev.Actor.ID, roleLabel(ev.Actor.Role))
+				if ev.Sig == nil {
+					who += " 未签名 unsigned" // before the roster, or written around the ledger (kaohe verify says which)
+				}
 				t.add(strconv.FormatUint(ev.Seq, 10), ev.RecordedAt.In(chinaTime).Format("2006-01-02 15:04:05"),
-					typeLabel(ev.Type), fmt.Sprintf("%d %s", ev.Year, ev.Aggregate),
-					fmt.Sprintf("%s (%s)", ev.Actor.ID, roleLabel(ev.Actor.Role)), describe(ev.Envelope), ev.Reason)
+					typeLabel(ev.Type), where, who, describe(ev.Envelope), ev.Reason)
 			}
 			t.write(m.Stdout)
 			fmt.Fprintf(m.Stdout, "%d events\n", len(rows))
@@ -150,6 +157,18 @@ func describe(env events.Envelope) string {
 		return "(" + err.Error() + ")"
 	}
 	switch d := p.(type) {
+	case *events.OfficialRegistered:
+		s := fmt.Sprintf("%s %s, key %s", d.Name, roleLabel(d.Role), d.Key)
+		if d.ActsFor != "" {
+			s += ", acts for " + d.ActsFor
+		}
+		return s
+	case *events.OfficialKeyRotated:
+		return "new key " + d.Key
+	case *events.OfficialRoleChanged:
+		return "role → " + roleLabel(d.Role)
+	case *events.OfficialRevoked:
+		return "revoked"
 	case *events.SchemeDefined:
 		return fmt.Sprintf("scheme sha256 %s… (%d bytes)", d.Digest[:12], len(d.Source))
 	case *events.TargetAdjusted:

@@ -44,6 +44,8 @@ type Main struct {
 	NatsURL  string
 	Replicas int
 	LockWait time.Duration // how long to wait for a data directory in use (datadir.go)
+	KeyFile  string        // --key: the official's key file that signs every command (keys.go)
+	KeysDir  string        // --keys: key files <official>.nk (default DATA/keys)
 	Stdout   io.Writer
 	Stderr   io.Writer
 	Stdin    io.Reader
@@ -138,6 +140,8 @@ func (m *Main) rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&m.NatsURL, "nats", "", "use an existing NATS server or cluster at this URL instead of the embedded one")
 	root.PersistentFlags().IntVar(&m.Replicas, "replicas", 1, "stream replicas (with --nats on a cluster)")
 	root.PersistentFlags().DurationVar(&m.LockWait, "lock-wait", DefaultLockWait, "how long to wait for another kaohe command using --data to finish")
+	root.PersistentFlags().StringVar(&m.KeyFile, "key", "", "your key file (nkey seed SU…) that signs your commands; or KAOHE_KEY")
+	root.PersistentFlags().StringVar(&m.KeysDir, "keys", "", "a folder of key files <official>.nk signing each command as the official it names (default DATA/keys)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	for _, c := range m.subcommands() {
 		root.AddCommand(c)

@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
 )
 
 // cli runs kaohe command lines against one data directory, keeping the
@@ -35,10 +41,80 @@ func emptyCLI(t *testing.T) *cli {
 // run executes one command line; it returns the exit code, stdout, stderr.
 func (c *cli) run(args ...string) (int, string, string) {
 	c.t.Helper()
+	c.enrol(args)
 	var out, errb bytes.Buffer
 	c.m.Stdout, c.m.Stderr, c.m.Stdin = &out, &errb, strings.NewReader("")
 	code := c.m.Run(context.Background(), append([]string{"--data", c.data}, args...))
 	return code, out.String(), errb.String()
+}
+
+// enrol registers on the session's open ledger, with key files in its
+// data directory, the officials a command line will sign as (the actors
+// of the command files it names, --actor/--role, or the actor publish and
+// appeal default to): the shared test path of kaohe official add --from.
+// Sessions with nothing open (or on --nats) enrol explicitly.
+func (c *cli) enrol(args []string) {
+	c.t.Helper()
+	if c.m.store == nil || c.m.ledger == nil || slices.Contains(args, "--nats") || len(args) == 0 {
+		return
+	}
+	flag := func(name string) string {
+		if i := slices.Index(args, name); i >= 0 && i+1 < len(args) {
+			return args[i+1]
+		}
+		return ""
+	}
+	var actors []events.Actor
+	for _, a := range args {
+		if !strings.HasSuffix(a, ".jsonl") {
+			continue
+		}
+		f, err := os.Open(a)
+		if err != nil {
+			continue
+		}
+		cs, err := commands.ReadCommands(f)
+		f.Close()
+		if err == nil {
+			actors = append(actors, commands.ActorsOf(cs)...)
+		}
+	}
+	switch {
+	case flag("--actor") != "" && flag("--role") != "":
+		actors = append(actors, events.Actor{ID: flag("--actor"), Role: events.Role(flag("--role"))})
+	case args[0] == "publish" || (args[0] == "appeal" && len(args) > 1 && args[1] == "resolve"):
+		actors = append(actors, events.Actor{ID: "office", Role: events.RoleOffice})
+	case args[0] == "appeal" && len(args) > 1 && args[1] == "file" && flag("--unit") != "":
+		actors = append(actors, events.Actor{ID: flag("--unit"), Role: events.RoleUnit})
+	}
+	if len(actors) == 0 {
+		return
+	}
+	c.m.DataDir = c.data
+	stdout := c.m.Stdout
+	c.m.Stdout = io.Discard
+	defer func() { c.m.Stdout = stdout }()
+	if err := c.m.enroll(context.Background(), actors, "test officials"); err != nil {
+		c.t.Fatalf("enrol the officials of kaohe %s: %v", strings.Join(args, " "), err)
+	}
+}
+
+// officials enrols up front the officials of command files and of
+// "id:role" pairs, so that a test's stream sequences do not depend on
+// when run enrols them: the roster takes seq 1 (the admin, by init) to
+// 1 + the number of officials.
+func (c *cli) officials(specs ...string) {
+	c.t.Helper()
+	var args []string
+	for _, s := range specs {
+		if id, role, ok := strings.Cut(s, ":"); ok {
+			args = append(args, "--actor", id, "--role", role)
+			c.enrol(append([]string{"official"}, args...))
+			args = nil
+			continue
+		}
+		c.enrol([]string{"official", s})
+	}
 }
 
 // ok runs a command line that must succeed and returns its stdout.
@@ -120,11 +196,12 @@ func TestSubmitLogResultsExplain(t *testing.T) {
 			t.Fatalf("explain lacks %q:\n%s", want, out)
 		}
 	}
-	// As it stood at seq 3 (before the correction): gdp 98 → 39.20; no party
-	// entry yet → raw 39.20 → 39.20 × 90 / 100 = 35.28.
-	out = c.ok("results", "--year", "2022", "--unit", "t1", "--at-seq", "3")
+	// As it stood at seq 7 (before the correction; seq 1–4 are the roster:
+	// the admin, khb, org, tjj): gdp 98 → 39.20; no party entry yet →
+	// raw 39.20 → 39.20 × 90 / 100 = 35.28.
+	out = c.ok("results", "--year", "2022", "--unit", "t1", "--at-seq", "7")
 	if !strings.Contains(out, "35.28") {
-		t.Fatalf("results --at-seq 3:\n%s", out)
+		t.Fatalf("results --at-seq 7:\n%s", out)
 	}
 }
 
@@ -148,8 +225,8 @@ func TestExitCodes(t *testing.T) {
 		t.Fatalf("bad file: exit %d, stderr %q; want exit 1 naming data.value", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(c.ok("log", "--json")), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("after a rejected file the log has %d events, want the 5 earlier ones", len(lines))
+	if len(lines) != 9 {
+		t.Fatalf("after a rejected file the log has %d events, want the 5 earlier ones and the roster's 4", len(lines))
 	}
 	if code, _, errs := c.run("explain", "--year", "2022", "--unit", "nobody"); code != exitRejected || !strings.Contains(errs, "nobody") {
 		t.Fatalf("explain unknown unit: exit %d %q", code, errs)

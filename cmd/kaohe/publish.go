@@ -50,7 +50,11 @@ func (m *Main) submitOne(cmd *cobra.Command, c commands.Command, payload any) ([
 	if err := m.Open(cmd.Context()); err != nil {
 		return nil, err
 	}
-	out, err := m.ledger.Submit(cmd.Context(), []commands.Command{c})
+	cmds := []commands.Command{c}
+	if err := m.sign(cmd.Context(), cmds); err != nil {
+		return nil, err
+	}
+	out, err := m.ledger.Submit(cmd.Context(), cmds)
 	if err != nil {
 		return nil, err
 	}

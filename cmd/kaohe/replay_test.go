@@ -26,8 +26,9 @@ func TestReplayAndAudit(t *testing.T) {
 	digest := hex.EncodeToString(sum[:])
 
 	out := c.ok("replay")
-	if !strings.Contains(out, "replayed 6 events") || !strings.Contains(out, digest) {
-		t.Fatalf("replay output lacks 6 events or the results digest %s:\n%s", digest, out)
+	// 6 events of the year after the roster's 4 (the admin, khb, org, tjj).
+	if !strings.Contains(out, "replayed 10 events") || !strings.Contains(out, digest) {
+		t.Fatalf("replay output lacks 10 events or the results digest %s:\n%s", digest, out)
 	}
 
 	// Audit: one JSON row per line, in order, old → new.
@@ -46,7 +47,7 @@ func TestReplayAndAudit(t *testing.T) {
 		}
 		got = append(got, r)
 	}
-	want := []row{{2, "s2", "", "98", ""}, {4, "s4", "98", "99", "快报更正"}, {6, "s6", "99", "100", "年报更正"}}
+	want := []row{{6, "s2", "", "98", ""}, {8, "s4", "98", "99", "快报更正"}, {10, "s6", "99", "100", "年报更正"}}
 	if len(got) != len(want) {
 		t.Fatalf("audit rows %+v, want %+v", got, want)
 	}

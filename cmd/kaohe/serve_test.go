@@ -51,6 +51,7 @@ func TestServeFollowsEventsSubmittedThroughNats(t *testing.T) {
 	data := t.TempDir()
 	setup := &cli{t: t, m: &Main{}, data: data}
 	setup.ok("init")
+	setup.ok("official", "add", "--from", "testdata/mini/year.jsonl")
 	setup.m.Close()
 	var out lockedBuffer
 	server := &Main{Stdout: &out, Stderr: &out, Stdin: strings.NewReader("")}
@@ -69,16 +70,16 @@ func TestServeFollowsEventsSubmittedThroughNats(t *testing.T) {
 	url := clientURL.FindStringSubmatch(out.String())[1]
 
 	client := emptyCLI(t)
-	client.ok("--nats", url, "submit", "testdata/mini/year.jsonl")
+	client.ok("--nats", url, "--keys", filepath.Join(data, keysDirName), "submit", "testdata/mini/year.jsonl")
 
 	db, err := sqlite.Open(filepath.Join(data, projectionsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	waitFor(t, "the served projections to apply the 5 events", func() bool {
+	waitFor(t, "the served projections to apply the 5 events after the roster's 4", func() bool {
 		cp, err := db.Checkpoint(context.Background())
-		return err == nil && cp == 5
+		return err == nil && cp == 9
 	})
 	js, err := db.ResultsJSON(context.Background(), 2022)
 	if err != nil {
@@ -109,7 +110,7 @@ func TestServeFollowsEventsSubmittedThroughNats(t *testing.T) {
 		t.Fatalf("serve exit %d:\n%s", code, out.String())
 	}
 	done <- exitOK
-	if !strings.Contains(out.String(), "stopped; projections applied up to seq 5") {
+	if !strings.Contains(out.String(), "stopped; projections applied up to seq 9") {
 		t.Fatalf("serve output:\n%s", out.String())
 	}
 }

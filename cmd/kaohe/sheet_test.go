@@ -59,8 +59,8 @@ func TestScoreSheetRoundTrip(t *testing.T) {
 	if code != exitRejected || !strings.Contains(errs, "row 4") || !strings.Contains(errs, "理由 reason is required to change gdp/actual of t1 from 99 to 101") {
 		t.Fatalf("submit without a reason: exit %d, %s", code, errs)
 	}
-	if n := len(strings.Split(strings.TrimSpace(c.ok("log", "--json")), "\n")); n != 5 {
-		t.Fatalf("%d events after a rejected sheet, want 5", n)
+	if n := len(strings.Split(strings.TrimSpace(c.ok("log", "--json")), "\n")); n != 9 {
+		t.Fatalf("%d events after a rejected sheet, want 9 (5 and the roster's 4)", n)
 	}
 
 	fill(map[string][2]string{"t1/gdp": {"101", "年报数据更正"}})

@@ -25,6 +25,7 @@ func (m *Main) subcommands() []*cobra.Command {
 		m.benchCommand(),
 		m.replayCommand(),
 		m.auditCommand(),
+		m.officialCommand(),
 	}
 }
 

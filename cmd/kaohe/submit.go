@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -100,7 +101,22 @@ func (m *Main) submitFile(ctx context.Context, name string) error {
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
-	out, err := m.ledger.SubmitFile(ctx, open, prepare)
+	// Each line is signed by its official as it is read (keys.go): the
+	// same bytes in both of SubmitFile's readings, ed25519 being
+	// deterministic.
+	sign, err := m.signer(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := m.ledger.SubmitFile(ctx, open, func(c *commands.Command) error {
+		if err := prepare(c); err != nil {
+			return err
+		}
+		if err := sign(c); err != nil {
+			return lineError(c, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -140,6 +156,9 @@ func spool(r io.Reader) (string, error) {
 
 // submit writes commands all or nothing and says what was written.
 func (m *Main) submit(ctx context.Context, cmds []commands.Command) error {
+	if err := m.sign(ctx, cmds); err != nil {
+		return err
+	}
 	out, err := m.ledger.Submit(ctx, cmds)
 	if err != nil {
 		return err
@@ -167,4 +186,19 @@ func (m *Main) submitScoreSheet(ctx context.Context, path string) error {
 		return nil
 	}
 	return m.submit(ctx, cmds)
+}
+
+// lineError names the line and command of an error that does not yet.
+func lineError(c *commands.Command, err error) error {
+	var e *commands.Error
+	if errors.As(err, &e) {
+		if e.Index == 0 {
+			e.Index = c.Line
+		}
+		if e.Command == "" {
+			e.Command = c.ID
+		}
+		return e
+	}
+	return fmt.Errorf("command %d (%s): %w", c.Line, c.ID, err)
 }

@@ -132,8 +132,10 @@ func printVerification(m *Main, v *replay.Verification, lr *logReport) {
 			detail = "publications " + strings.Join(pubs, ", ") + " match their events"
 		}
 		fmt.Fprintf(m.Stdout, "校验通过 OK: %d events, %d hash chains intact; %s\n", v.Events, v.Subjects, detail)
+		printSignatures(m, v)
 		return
 	}
+	printSignatures(m, v)
 	fmt.Fprintf(m.Stdout, "校验失败 FAILED: %d problems, %d quarantined messages\n", len(v.Problems), len(v.Quarantined))
 	for _, p := range v.Problems {
 		fmt.Fprintf(m.Stdout, "  [%s] %s\n", p.Kind, p.Message)
@@ -229,5 +231,18 @@ func (r *logReport) print(m *Main) {
 	}
 	if !r.failed() && lc.Checkpoints > 0 {
 		fmt.Fprintf(m.Stdout, "  every checkpoint matches the stream and extends the one before\n")
+	}
+}
+
+// printSignatures says how many events carry a valid official's signature
+// and how many are unsigned from before the roster (an older ledger).
+func printSignatures(m *Main, v *replay.Verification) {
+	switch {
+	case v.Unsigned > 0 && v.Signed == 0:
+		fmt.Fprintf(m.Stdout, "签名 signatures: none — %d events are unsigned (未签名), recorded before the ledger had a roster of officials\n", v.Unsigned)
+	case v.Unsigned > 0:
+		fmt.Fprintf(m.Stdout, "签名 signatures: %d events validly signed by officials of the roster; %d unsigned (未签名) from before the roster\n", v.Signed, v.Unsigned)
+	default:
+		fmt.Fprintf(m.Stdout, "签名 signatures: %d events validly signed by officials of the roster\n", v.Signed)
 	}
 }

@@ -179,7 +179,9 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 	if ok, err := a.admit(ctx, ev, dec); !ok {
 		return err
 	}
-	a.years[ev.Year]++
+	if ev.Year != events.OrgYear { // the roster is indexed (log, audit) but is no year to score
+		a.years[ev.Year]++
+	}
 	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
 	r := row{kind: kind, subject: subject}
 	if err := a.derive(ctx, ev, dec.p, &r); err != nil {

@@ -293,6 +293,9 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 					if b.dec[i].err != nil {
 						continue // quarantined
 					}
+					if ev.Year == events.OrgYear {
+						continue // the roster: no year to score
+					}
 					fo := folds[ev.Year]
 					if fo == nil {
 						fo = &yearFold{y: engine.NewYear(ev.Year)}

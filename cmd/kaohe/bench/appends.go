@@ -95,7 +95,10 @@ func (r *run) appends() error {
 		return err
 	}
 	resetPeak()
-	if _, err := r.ledger.Submit(r.ctx, []commands.Command{defineCmd(c)}); err != nil {
+	if err := r.enrolBench(); err != nil { // sign.go
+		return err
+	}
+	if _, err := r.submit(r.ctx, []commands.Command{defineCmd(c)}); err != nil {
 		return fmt.Errorf("define the append year's scheme: %w", err)
 	}
 	n := r.cfg.Appends
@@ -134,7 +137,7 @@ func (r *run) appends() error {
 	}
 	t0 := time.Now()
 	for _, cmd := range cmds {
-		if _, err := r.ledger.Submit(r.ctx, []commands.Command{cmd}); err != nil {
+		if _, err := r.submit(r.ctx, []commands.Command{cmd}); err != nil {
 			return fmt.Errorf("submit %s: %w", cmd.ID, err)
 		}
 	}
@@ -177,7 +180,7 @@ func (r *run) appends() error {
 		return err
 	}
 	t0 = time.Now()
-	written, err := importFile(r.ctx, r.ledger, file)
+	written, err := importFile(r.ctx, r.ledger, r.signer, file)
 	if err != nil {
 		return err
 	}
@@ -213,12 +216,12 @@ func (r *run) writers(w, per int, mk func(w, i int) commands.Command) (time.Dura
 		go func() {
 			defer wg.Done()
 			for _, cmd := range batches[k] {
-				out, err := r.ledger.Submit(r.ctx, []commands.Command{cmd})
+				out, err := r.submit(r.ctx, []commands.Command{cmd})
 				for tries := 1; commands.ErrorCode(err) == commands.ECONFLICT && tries < 10; tries++ {
 					mu.Lock()
 					gaveUp++
 					mu.Unlock()
-					out, err = r.ledger.Submit(r.ctx, []commands.Command{cmd})
+					out, err = r.submit(r.ctx, []commands.Command{cmd})
 				}
 				mu.Lock()
 				if err != nil && first == nil {
@@ -262,7 +265,7 @@ func writeBulk(name string, set *cmdSet, c *County, n int) error {
 
 // importFile reads a command file and submits it 1,000 commands at a time,
 // as `kaohe submit` does for a large file.
-func importFile(ctx context.Context, l *commands.Ledger, name string) (int, error) {
+func importFile(ctx context.Context, l *commands.Ledger, s *signer, name string) (int, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return 0, err
@@ -274,7 +277,7 @@ func importFile(ctx context.Context, l *commands.Ledger, name string) (int, erro
 	}
 	written := 0
 	for i := 0; i < len(cmds); i += events.MaxBatch {
-		out, err := l.Submit(ctx, cmds[i:min(i+events.MaxBatch, len(cmds))])
+		out, err := signedSubmit(ctx, l, s, cmds[i:min(i+events.MaxBatch, len(cmds))])
 		if err != nil {
 			return written, fmt.Errorf("bulk submission %d: %w", i/events.MaxBatch+1, err)
 		}

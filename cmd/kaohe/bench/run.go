@@ -91,6 +91,7 @@ type run struct {
 	store  *events.Store
 	js     jetstream.JetStream
 	ledger *commands.Ledger
+	signer *signer // the officials' keys, once appends registered them (sign.go)
 	db     *sqlite.DB
 	gen    *Generator
 	rep    *Report
@@ -126,7 +127,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"read", r.read},
 		{"rebuild", r.rebuild},
 		{"queries", r.queries},
-		{"submit", r.submit},
+		{"submit", r.submitFiles},
 	}
 	for _, p := range phases {
 		if err := r.profiled(p.name, p.fn); err != nil {

@@ -28,12 +28,12 @@ func TestSmoke(t *testing.T) {
 	if rep.Counties != 2 || rep.Events != 20_000 {
 		t.Errorf("counties %d, events %d; want 2 county years of 10,000", rep.Counties, rep.Events)
 	}
-	// 20,000 county events, then the append phases: 1 scheme + 100 raw sync
-	// + 100 one writer + 8×25 on different units + the one unit's 40 parts
-	// recorded (its writers correct them) + 8×12 on it + 2,000 bulk; then
-	// the submit phase's files of 200 and 2,000 commands and a bulk import
-	// of 200 like them.
-	if want := uint64(20_000 + 1 + 200 + 200 + 200 + 40 + 96 + 2000 + 200 + 2000 + 200); rep.Stream != want {
+	// 20,000 county events, then the append phases: the roster (an admin
+	// and 5 officials) + 1 scheme + 100 raw sync + 100 one writer + 8×25
+	// on different units + the one unit's 40 parts recorded (its writers
+	// correct them) + 8×12 on it + 2,000 bulk; then the submit phase's
+	// files of 200 and 2,000 commands and a bulk import of 200 like them.
+	if want := uint64(20_000 + 6 + 1 + 200 + 200 + 200 + 40 + 96 + 2000 + 200 + 2000 + 200); rep.Stream != want {
 		t.Errorf("stream length %d, want %d", rep.Stream, want)
 	}
 	keys := []string{

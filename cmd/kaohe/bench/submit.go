@@ -80,7 +80,7 @@ func WriteSubmitFile(w io.Writer, firstYear, n int, seed uint64) (int, error) {
 // (ReadCommands, then Submit 1,000 at a time, every command held): the
 // large file's rate is judged against it, the same commands the same way
 // written, without the check before.
-func (r *run) submit() error {
+func (r *run) submitFiles() error {
 	year := SubmitFirstYear
 	write := func(n int) (string, error) {
 		name := filepath.Join(r.dir, fmt.Sprintf("submit-%d-%d.jsonl", year, n))
@@ -103,7 +103,7 @@ func (r *run) submit() error {
 		}
 		resetPeak()
 		t0 := time.Now()
-		out, err := r.ledger.SubmitFile(r.ctx, func() (io.ReadCloser, error) { return os.Open(name) }, nil)
+		out, err := r.ledger.SubmitFile(r.ctx, func() (io.ReadCloser, error) { return os.Open(name) }, r.signer.sign)
 		if err != nil {
 			return fmt.Errorf("submit %d commands: %w", n, err)
 		}
@@ -131,7 +131,7 @@ func (r *run) submit() error {
 		return err
 	}
 	t0 := time.Now()
-	written, err := importFile(r.ctx, r.ledger, name)
+	written, err := importFile(r.ctx, r.ledger, r.signer, name)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,106 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nkeys"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
+)
+
+// Validated appends are signed, as every command to a ledger with a roster
+// must be: before its appends the bench registers an admin and the
+// generator's officials (the generated years stay before the roster:
+// unsigned, as in an older ledger) and signs every command on the
+// client's side, inside the timed loop, as kaohe submit does.
+
+// signer holds the bench officials' keys (in memory only).
+type signer struct {
+	keys   map[string]nkeys.KeyPair
+	roster *events.Roster
+}
+
+func (s *signer) key(official string) (nkeys.KeyPair, error) {
+	kp, ok := s.keys[official]
+	if !ok {
+		return nil, fmt.Errorf("bench: no key of official %s", official)
+	}
+	return kp, nil
+}
+
+// sign signs one command by its official, as kaohe submit does a file's
+// lines (nothing without a signer: an unsigned ledger).
+func (s *signer) sign(c *commands.Command) error {
+	if s == nil {
+		return nil
+	}
+	one := []commands.Command{*c}
+	if err := commands.SignAs(s.roster, one, s.key); err != nil {
+		return err
+	}
+	*c = one[0]
+	return nil
+}
+
+// enrolBench registers the admin and the generator's officials.
+func (r *run) enrolBench() error {
+	s := &signer{keys: map[string]nkeys.KeyPair{}}
+	admin, err := nkeys.CreateUser()
+	if err != nil {
+		return err
+	}
+	pub, _ := admin.PublicKey()
+	s.keys["admin"] = admin
+	reg := commands.Command{ID: "bench-register-admin", Type: "RegisterOfficial", Reason: "bench",
+		Data: []byte(`{"official":"admin","name":"admin","role":"admin","key":"` + pub + `"}`)}
+	if err := commands.Sign(&reg, admin); err != nil {
+		return err
+	}
+	if _, err := r.ledger.Submit(r.ctx, []commands.Command{reg}); err != nil {
+		return fmt.Errorf("register the bench admin: %w", err)
+	}
+	roster, err := r.ledger.Roster(r.ctx)
+	if err != nil {
+		return err
+	}
+	actors := []events.Actor{actorOffice, actorCommittee, actorStatistics, actorTeam, actorRaters}
+	cmds, err := commands.Enrolment(roster, actors, "bench officials", func(id string) (string, error) {
+		kp, err := nkeys.CreateUser()
+		if err != nil {
+			return "", err
+		}
+		s.keys[id] = kp
+		return kp.PublicKey()
+	})
+	if err != nil {
+		return err
+	}
+	if err := commands.SignAs(roster, cmds, s.key); err != nil {
+		return err
+	}
+	if _, err := r.ledger.Submit(r.ctx, cmds); err != nil {
+		return fmt.Errorf("register the bench officials: %w", err)
+	}
+	if s.roster, err = r.ledger.Roster(r.ctx); err != nil {
+		return err
+	}
+	r.signer = s
+	return nil
+}
+
+// submit signs commands (copies) by their officials and submits them.
+func (r *run) submit(ctx context.Context, cmds []commands.Command) (*commands.Outcome, error) {
+	return signedSubmit(ctx, r.ledger, r.signer, cmds)
+}
+
+func signedSubmit(ctx context.Context, l *commands.Ledger, s *signer, cmds []commands.Command) (*commands.Outcome, error) {
+	if s != nil {
+		cmds = append([]commands.Command(nil), cmds...)
+		if err := commands.SignAs(s.roster, cmds, s.key); err != nil {
+			return nil, err
+		}
+	}
+	return l.Submit(ctx, cmds)
+}

@@ -1,0 +1,280 @@
+package events
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nkeys"
+)
+
+// SignaturePrefix is the domain-separation line in front of every signed
+// command: a signature made for kaohe can never be taken for a signature of
+// anything else made with the same key (a NATS login nonce, another tool).
+const SignaturePrefix = "kaohe-command-v1\n"
+
+// Signature is what an event carries of the signed command that wrote it
+// (the envelope's "sig"): the signer's public key, the exact command bytes
+// signed and the ed25519 signature over SignaturePrefix + Command. With the
+// public roster, anyone can check it with any ed25519 tool.
+type Signature struct {
+	Key     string `json:"key"`     // nkey public user key ("U…", base32 of the ed25519 key)
+	Command string `json:"command"` // the canonical command JSON that was signed (CanonicalJSON)
+	Sig     string `json:"sig"`     // standard base64 of the 64-byte ed25519 signature
+}
+
+// SignedBytes are the bytes a signature covers: SignaturePrefix followed by
+// the canonical command JSON.
+func SignedBytes(command []byte) []byte {
+	return append([]byte(SignaturePrefix), command...)
+}
+
+// CanonicalJSON rewrites a JSON value in kaohe's canonical form: object
+// keys sorted by their UTF-8 bytes, no insignificant whitespace, numbers
+// exactly as written, strings escaped as Go's encoding/json does without
+// HTML escaping (only ", \ and control characters are escaped; U+2028 and
+// U+2029 as \u2028 and \u2029). Duplicate keys are refused.
+func CanonicalJSON(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("events: more than one JSON value")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // maps are encoded with sorted keys
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// Sign signs a canonical command with an nkey user key.
+func Sign(kp nkeys.KeyPair, command []byte) (Signature, error) {
+	pub, err := kp.PublicKey()
+	if err != nil {
+		return Signature{}, err
+	}
+	sig, err := kp.Sign(SignedBytes(command))
+	if err != nil {
+		return Signature{}, err
+	}
+	return Signature{Key: pub, Command: string(command), Sig: base64.StdEncoding.EncodeToString(sig)}, nil
+}
+
+// Valid checks the ed25519 signature of s over its command with its key.
+func (s Signature) Valid() error {
+	if !nkeys.IsValidPublicUserKey(s.Key) {
+		return fmt.Errorf("%q is not an nkey public user key", s.Key)
+	}
+	kp, err := nkeys.FromPublicKey(s.Key)
+	if err != nil {
+		return err
+	}
+	sig, err := base64.StdEncoding.DecodeString(s.Sig)
+	if err != nil {
+		return fmt.Errorf("signature is not base64: %v", err)
+	}
+	if err := kp.Verify(SignedBytes([]byte(s.Command)), sig); err != nil {
+		return errors.New("the signature does not match the command and key")
+	}
+	return nil
+}
+
+// ErrUnsigned is CheckSignature's answer for an unsigned event recorded
+// before the roster existed (an older ledger): acceptable, shown as unsigned.
+var ErrUnsigned = errors.New("events: unsigned (recorded before the roster existed)")
+
+// ErrBadSignature is matched (errors.Is) by every *SignatureError.
+var ErrBadSignature = errors.New("events: not validly signed")
+
+// Signature problems (SignatureError.Problem).
+const (
+	SigMissing  = "unsigned"    // no signature, though the roster existed
+	SigInvalid  = "invalid"     // the signature does not verify
+	SigUnknown  = "unknown-key" // the key is not on the roster
+	SigRotated  = "rotated-key" // the key had been replaced when the event was recorded
+	SigRevoked  = "revoked"     // the official had been revoked when the event was recorded
+	SigActor    = "actor"       // the event's actor is not what the roster gives the signer
+	SigMismatch = "command"     // the signed command is not the command that wrote the event
+)
+
+// SignatureError says why an event is not validly signed.
+type SignatureError struct {
+	Seq      uint64
+	EventID  string
+	Problem  string // one of the Sig* constants
+	Key      string // the signing key, if any
+	Official string // the official the key belongs to, if known
+	Msg      string
+}
+
+func (e *SignatureError) Error() string {
+	return fmt.Sprintf("events: event seq %d (%s) is not validly signed (%s): %s", e.Seq, e.EventID, e.Problem, e.Msg)
+}
+
+// Is makes errors.Is(err, ErrBadSignature) true.
+func (e *SignatureError) Is(target error) bool { return target == ErrBadSignature }
+
+// CheckSignature checks a stored event against the roster as it stood when
+// the event was recorded (every roster event before ev.Seq: RosterAsOf):
+//   - an unsigned event is ErrUnsigned when the roster was empty then (an
+//     older ledger), else a *SignatureError (SigMissing);
+//   - the signature verifies over SignedBytes(sig.command) (SigInvalid);
+//   - the key was the current key of an official not revoked (SigUnknown,
+//     SigRotated, SigRevoked); the first admin's registration, on an empty
+//     roster, is signed by the key it registers;
+//   - the event's actor is the one the roster gives that official
+//     (Official.Actor) (SigActor);
+//   - the signed command has the event's year and its command id (or, for
+//     an appeal's corrections, names it among data.corrections) (SigMismatch).
+func CheckSignature(ev Stored, roster *Roster) error {
+	bad := func(problem, key, official, format string, args ...any) error {
+		return &SignatureError{Seq: ev.Seq, EventID: ev.ID, Problem: problem, Key: key, Official: official, Msg: fmt.Sprintf(format, args...)}
+	}
+	s := ev.Sig
+	if s == nil {
+		if roster.Empty() {
+			return ErrUnsigned
+		}
+		return bad(SigMissing, "", "", "the roster existed when it was recorded, so it must carry an official's signature")
+	}
+	if err := s.Valid(); err != nil {
+		return bad(SigInvalid, s.Key, "", "%v", err)
+	}
+	var want Actor
+	if roster.Empty() {
+		// Bootstrap: the first official is an admin registering itself.
+		reg, ok := bootstrap(ev)
+		if !ok || reg.Key != s.Key {
+			return bad(SigUnknown, s.Key, "", "the roster was empty: only the first admin's self-signed registration can be signed then")
+		}
+		want = Actor{ID: officialID(ev), Role: RoleAdmin}
+	} else {
+		id := roster.KeyOwner(s.Key)
+		o, ok := roster.Official(id)
+		switch {
+		case !ok:
+			return bad(SigUnknown, s.Key, "", "the key is not on the roster")
+		case o.Revoked:
+			return bad(SigRevoked, s.Key, id, "official %s was revoked before this event was recorded", id)
+		case o.Key != s.Key:
+			return bad(SigRotated, s.Key, id, "the key of official %s had been replaced before this event was recorded", id)
+		}
+		want = o.Actor()
+	}
+	if ev.Actor != want {
+		return bad(SigActor, s.Key, want.ID, "the event names actor %s (%s) but the roster gives the signer %s (%s)", ev.Actor.ID, ev.Actor.Role, want.ID, want.Role)
+	}
+	if err := signedCommandMatches(ev.Envelope, []byte(s.Command)); err != nil {
+		return bad(SigMismatch, s.Key, want.ID, "%v", err)
+	}
+	return nil
+}
+
+// bootstrap gives the payload of a first admin's registration.
+func bootstrap(ev Stored) (*OfficialRegistered, bool) {
+	if ev.Type != "OfficialRegistered" || !IsRosterEvent(ev.Envelope) {
+		return nil, false
+	}
+	p, err := Payload(ev.Envelope)
+	if err != nil {
+		return nil, false
+	}
+	reg := p.(*OfficialRegistered)
+	return reg, reg.Role == RoleAdmin
+}
+
+func officialID(ev Stored) string {
+	_, id, _ := bytes.Cut([]byte(ev.Aggregate), []byte("."))
+	return string(id)
+}
+
+// signedCommandMatches checks that the signed command is the one that
+// wrote the event: same year; its id is the event's command id or the id
+// of one of its corrections (an appeal resolution); and every field the
+// event's data shares with that command's data holds the same value
+// (references to earlier events excepted: the ledger resolves a command
+// id there to the event id). So a signature copied onto another event, or
+// onto other values, does not pass.
+func signedCommandMatches(ev Envelope, command []byte) error {
+	type cmd struct {
+		ID   string          `json:"id"`
+		Year int             `json:"year"`
+		Data json.RawMessage `json:"data"`
+	}
+	var c struct {
+		cmd
+		Data struct {
+			Corrections []cmd `json:"corrections"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(command, &c); err != nil {
+		return fmt.Errorf("the signed command is not a command: %v", err)
+	}
+	if err := json.Unmarshal(command, &c.cmd); err != nil {
+		return fmt.Errorf("the signed command is not a command: %v", err)
+	}
+	if c.Year != ev.Year {
+		return fmt.Errorf("the signed command is for year %d, the event for %d", c.Year, ev.Year)
+	}
+	wrote := (*cmd)(nil)
+	if c.ID == ev.CommandID {
+		wrote = &c.cmd
+	}
+	for i, k := range c.Data.Corrections {
+		// A correction without an id gets "<resolution id>/<n>" (n from 1).
+		if k.ID == ev.CommandID || (k.ID == "" && ev.CommandID == fmt.Sprintf("%s/%d", c.ID, i+1)) {
+			wrote = &c.Data.Corrections[i]
+		}
+	}
+	if wrote == nil {
+		return fmt.Errorf("the signed command %q did not write command %q", c.ID, ev.CommandID)
+	}
+	return sameFields(ev.Data, wrote.Data)
+}
+
+// references are data fields naming earlier events: the command may name
+// them by command id, the event holds the event id.
+var references = map[string]bool{"supersedes": true, "veto": true, "appeal": true, "disputed": true}
+
+// sameFields compares the fields two data objects share.
+func sameFields(event, command json.RawMessage) error {
+	var e, c map[string]json.RawMessage
+	if json.Unmarshal(event, &e) != nil || len(command) == 0 || json.Unmarshal(command, &c) != nil {
+		return nil // nothing to compare (an empty payload)
+	}
+	for k, ev := range e {
+		cv, ok := c[k]
+		if !ok || references[k] {
+			continue
+		}
+		if scalar(ev) != scalar(cv) {
+			return fmt.Errorf("data.%s is %s in the event but %s in the signed command", k, ev, cv)
+		}
+	}
+	return nil
+}
+
+// scalar gives a JSON value's comparable text: a string's or a number's
+// text alike (numbers are entered either way), else its canonical JSON.
+func scalar(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	if b, err := CanonicalJSON(raw); err == nil {
+		return string(b)
+	}
+	return string(raw)
+}

@@ -1,0 +1,131 @@
+package events
+
+import (
+	"crypto/ed25519"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/nats-io/nkeys"
+)
+
+func testKey(t *testing.T, b byte) nkeys.KeyPair {
+	t.Helper()
+	seed := make([]byte, 32)
+	seed[0] = b
+	kp, err := nkeys.FromRawSeed(nkeys.PrefixByteUser, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp
+}
+
+func pubOf(t *testing.T, kp nkeys.KeyPair) string {
+	pub, err := kp.PublicKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
+// signedEvent is an event of a command signed with kp, as the ledger writes it.
+func signedEvent(t *testing.T, seq uint64, typ string, year int, agg string, actor Actor, data any, kp nkeys.KeyPair) Stored {
+	t.Helper()
+	raw, _ := json.Marshal(data)
+	cmd, _ := json.Marshal(map[string]any{"id": "c" + string(rune('0'+seq)), "type": "X", "year": year, "data": json.RawMessage(raw)})
+	canon, err := CanonicalJSON(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := Stored{Seq: seq, Envelope: Envelope{ID: "e", Type: typ, V: 1, Year: year, Aggregate: agg, Actor: actor, CommandID: "c" + string(rune('0'+seq)), Data: raw}}
+	if kp != nil {
+		s, err := Sign(kp, canon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Sig = &s
+	}
+	return ev
+}
+
+func TestCanonicalJSONSortsKeysAndKeepsNumbersAndText(t *testing.T) {
+	got, err := CanonicalJSON([]byte(` {"b": 1.50, "a": {"y": "<县>", "x": [2, "\u2028"]}} `))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"a":{"x":[2,"\u2028"],"y":"<县>"},"b":1.50}`; string(got) != want {
+		t.Fatalf("canonical %s, want %s", got, want)
+	}
+}
+
+// The stored signature checks with the standard library alone, as
+// events/doc.go tells: the nkey is base32 of prefix byte, 32-byte key, CRC16.
+func TestASignatureChecksWithPlainEd25519(t *testing.T) {
+	kp := testKey(t, 7)
+	s, err := Sign(kp, []byte(`{"id":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s.Key)
+	if err != nil || len(raw) != 35 {
+		t.Fatalf("key %s: %v (%d bytes)", s.Key, err, len(raw))
+	}
+	sig, _ := base64.StdEncoding.DecodeString(s.Sig)
+	if !ed25519.Verify(ed25519.PublicKey(raw[1:33]), []byte("kaohe-command-v1\n"+s.Command), sig) {
+		t.Fatal("plain ed25519 does not verify the signature")
+	}
+}
+
+func TestCheckSignatureAgainstTheRosterAsOfTheEvent(t *testing.T) {
+	admin, drc, drc2, eve := testKey(t, 1), testKey(t, 2), testKey(t, 3), testKey(t, 4)
+	off := func(id string) string { return OfficialAggregate(id) }
+	adminActor := Actor{ID: "admin", Role: RoleAdmin}
+	dept := Actor{ID: "drc", Role: RoleDepartment}
+	roster := []Stored{
+		signedEvent(t, 1, "OfficialRegistered", OrgYear, off("admin"), adminActor, OfficialRegistered{Name: "a", Role: RoleAdmin, Key: pubOf(t, admin)}, admin),
+		signedEvent(t, 2, "OfficialRegistered", OrgYear, off("drc"), adminActor, OfficialRegistered{Name: "d", Role: RoleDepartment, ActsFor: "drc", Key: pubOf(t, drc)}, admin),
+		signedEvent(t, 5, "OfficialKeyRotated", OrgYear, off("drc"), adminActor, OfficialKeyRotated{Key: pubOf(t, drc2)}, admin),
+		signedEvent(t, 8, "OfficialRevoked", OrgYear, off("drc"), adminActor, OfficialRevoked{}, admin),
+	}
+	valid, bad := ValidRoster(roster)
+	if len(valid) != 4 || len(bad) != 0 {
+		t.Fatalf("valid roster: %d valid, problems %v", len(valid), bad)
+	}
+	asOf := NewRosterAsOf(valid)
+	score := ScoreRecorded{Indicator: "gdp", Part: "actual", Value: "90"}
+	for _, c := range []struct {
+		name    string
+		ev      Stored
+		problem string // "" valid
+	}{
+		{"signed by drc before the rotation", signedEvent(t, 3, "ScoreRecorded", 2022, "unit.u1", dept, score, drc), ""},
+		{"drc's old key after the rotation", signedEvent(t, 6, "ScoreRecorded", 2022, "unit.u1", dept, score, drc), SigRotated},
+		{"drc's new key after the rotation", signedEvent(t, 7, "ScoreRecorded", 2022, "unit.u1", dept, score, drc2), ""},
+		{"drc's key after the revocation", signedEvent(t, 9, "ScoreRecorded", 2022, "unit.u1", dept, score, drc2), SigRevoked},
+		{"unsigned once the roster exists", signedEvent(t, 10, "ScoreRecorded", 2022, "unit.u1", dept, score, nil), SigMissing},
+		{"a key the roster never had", signedEvent(t, 11, "ScoreRecorded", 2022, "unit.u1", dept, score, eve), SigUnknown},
+		{"the admin's key acting as committee", signedEvent(t, 12, "VetoImposed", 2022, "unit.u1", Actor{ID: "admin", Role: RoleCommittee}, VetoImposed{Area: "x"}, admin), SigActor},
+	} {
+		err := CheckSignature(c.ev, asOf.At(c.ev.Seq))
+		var se *SignatureError
+		switch {
+		case c.problem == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.problem != "" && (!errors.As(err, &se) || se.Problem != c.problem || !errors.Is(err, ErrBadSignature)):
+			t.Errorf("%s: %v; want a %s SignatureError", c.name, err, c.problem)
+		}
+	}
+	// Before the roster: unsigned is ErrUnsigned (an older ledger).
+	if err := CheckSignature(signedEvent(t, 1, "ScoreRecorded", 2022, "unit.u1", dept, score, nil), &Roster{}); err != ErrUnsigned {
+		t.Fatalf("unsigned on an empty roster: %v", err)
+	}
+	// A forged registration (signed by a key the roster does not know)
+	// vouches for nothing.
+	forged := append(append([]Stored(nil), roster...),
+		signedEvent(t, 13, "OfficialRegistered", OrgYear, off("eve"), adminActor, OfficialRegistered{Name: "e", Role: RoleCommittee, Key: pubOf(t, eve)}, eve))
+	if valid, bad := ValidRoster(forged); len(valid) != 4 || len(bad) != 1 {
+		t.Fatalf("forged registration: %d valid, %d bad", len(valid), len(bad))
+	}
+}
