@@ -45,6 +45,9 @@ func TestCLIUnknownSubjectIsRefused(t *testing.T) {
 	if code, _, errs := runKaohe(t, bin, data, "init"); code != 0 {
 		t.Fatalf("init: exit %d\n%s", code, errs)
 	}
+	if code, _, errs := runKaohe(t, bin, data, "official", "add", "--from", filepath.Join("zhashui-2022", "year.jsonl")); code != 0 {
+		t.Fatalf("official add: exit %d\n%s", code, errs)
+	}
 	if code, _, errs := runKaohe(t, bin, data, "submit", filepath.Join("zhashui-2022", "year.jsonl")); code != 0 {
 		t.Fatalf("submit: exit %d\n%s", code, errs)
 	}
@@ -102,6 +105,9 @@ func TestCLISourceFileStaysBesideTheSubmission(t *testing.T) {
 	data := t.TempDir()
 	if code, _, errs := runKaohe(t, bin, data, "init"); code != 0 {
 		t.Fatalf("init: exit %d\n%s", code, errs)
+	}
+	if code, _, errs := runKaohe(t, bin, data, "official", "add", "--id", "khb", "--role", "office"); code != 0 {
+		t.Fatalf("official add: exit %d\n%s", code, errs)
 	}
 	scheme, err := os.ReadFile(filepath.Join("zhashui-2022", "scheme.yaml"))
 	if err != nil {

@@ -115,10 +115,15 @@ kaohe: ────────────────────────�
 `, m.NatsURL, strings.Join(d, ", "), st.StreamName())
 	}
 	if cp > 0 {
-		n, err := st.Messages(ctx)
-		// Behind the projections, not only empty: a recreated ledger
-		// holds its new admin's registration (kaohe init).
-		if err == nil && n < cp {
+		// A stream whose sequence stops short of what the projections
+		// applied is another stream: deleted and recreated (a recreated
+		// ledger holds its new admin's registration, kaohe init), or the
+		// wrong server. Holes in a stream that still reaches the
+		// checkpoint are the loss check's to name, event by event
+		// (projections/sqlite CheckStream).
+		n, nerr := st.Messages(ctx)
+		last, lerr := st.LastSeq(ctx)
+		if nerr == nil && lerr == nil && (n == 0 || last < cp) {
 			where := "data directory " + m.DataDir
 			if cfg.URL != "" || m.served != nil {
 				where = "the NATS server at " + m.storeURL()
@@ -126,7 +131,7 @@ kaohe: ────────────────────────�
 			st.Close()
 			state := "is empty"
 			if n > 0 {
-				state = fmt.Sprintf("is behind (holds %d events)", n)
+				state = fmt.Sprintf("ends at seq %d (holds %s)", last, plural(int(n), "event"))
 			}
 			return nil, m.lostLedger(st.StreamName(), where, state, cp)
 		}
@@ -204,4 +209,12 @@ func (m *Main) refuseWhileServed(ctx context.Context, what string) error {
 		return nil
 	}
 	return checkFailed{fmt.Sprintf("kaohe serve (pid %d) is running on %s and its projections follow the stream: stop it, run kaohe %s, then start serve again", m.served.PID, m.DataDir, what)}
+}
+
+// plural is "1 event", "2 events".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -112,7 +112,7 @@ func TestDeletedStreamIsAnAlarmNotAFreshStart(t *testing.T) {
 	other.ok("--nats", url, "init")
 	other.m.Close()
 	code, _, errs = nats("results", "--year", "2022")
-	if code != exitRejected || !strings.Contains(errs, "ALARM — LEDGER LOST: stream KAOHE is behind (holds 1 events) on the NATS server at "+url) {
+	if code != exitRejected || !strings.Contains(errs, "ALARM — LEDGER LOST: stream KAOHE ends at seq 1 (holds 1 event) on the NATS server at "+url) {
 		t.Fatalf("results on a recreated empty stream: exit %d, stderr %q", code, errs)
 	}
 }

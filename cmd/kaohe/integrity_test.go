@@ -258,15 +258,18 @@ func TestARewrittenStreamIsCaughtByTheWitness(t *testing.T) {
 	dir := t.TempDir()
 	binOK(t, dir, "demo")
 	binOK(t, dir, "publish", "--year", "2022")
-	for _, sub := range []string{"witness", "keys"} {
+	// The other ledger's witness and checkpoint key (its officials keep
+	// their own keys: they sign the next publication).
+	from := copyDir(t, orig)
+	for _, sub := range []string{"witness", filepath.Join("keys", "checkpoint.key"), filepath.Join("keys", "checkpoint.pub")} {
 		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Rename(filepath.Join(copyDir(t, orig), sub), filepath.Join(dir, sub)); err != nil {
+		if err := os.Rename(filepath.Join(from, sub), filepath.Join(dir, sub)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantExit(t, dir, 1, []string{"the stream was rewritten: checkpoint of size 309", "changed"}, "verify")
+	wantExit(t, dir, 1, []string{"the stream was rewritten: checkpoint of size ", "changed"}, "verify")
 	wantExit(t, dir, 1, []string{"does not extend"}, "publish", "--year", "2022")
 
 	// A second witness elsewhere (--witness) is held against too.
@@ -277,7 +280,7 @@ func TestARewrittenStreamIsCaughtByTheWitness(t *testing.T) {
 	binOK(t, clean, "verify", "--witness", w2)
 	other := t.TempDir()
 	binOK(t, other, "demo")
-	wantExit(t, other, 1, []string{"the stream was rewritten: checkpoint of size 309"}, "verify", "--witness", w2)
+	wantExit(t, other, 1, []string{"the stream was rewritten: checkpoint of size "}, "verify", "--witness", w2)
 }
 
 // With the projections damaged too, the witness is the memory left: replay

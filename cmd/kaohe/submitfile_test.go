@@ -52,6 +52,9 @@ func TestSubmitBadLinesThroughTheBinary(t *testing.T) {
 	if code, _, errs := runBinary(t, bin, data, "init"); code != 0 {
 		t.Fatalf("init: exit %d %s", code, errs)
 	}
+	if code, _, errs := runBinary(t, bin, data, "official", "add", "--from", "testdata/mini/year.jsonl"); code != 0 {
+		t.Fatalf("official add: exit %d %s", code, errs)
+	}
 	if code, _, errs := runBinary(t, bin, data, "submit", "testdata/mini/year.jsonl"); code != 0 {
 		t.Fatalf("submit the mini year: exit %d %s", code, errs)
 	}
@@ -60,6 +63,7 @@ func TestSubmitBadLinesThroughTheBinary(t *testing.T) {
 		return `{"id":"n2","type":"RecordScore","year":2022,"actor":{"id":"tjj","role":"statistics"},"reason":"` + r + `","data":{"unit":"t4","indicator":"gdp","value":"45"}}`
 	}
 	dir := t.TempDir()
+	before := stored(t, bin, data) // the roster's events and the mini year's 5
 	for _, tc := range []struct {
 		name, bad, want string
 	}{
@@ -79,8 +83,8 @@ func TestSubmitBadLinesThroughTheBinary(t *testing.T) {
 			if code != exitRejected || !strings.Contains(errs, tc.want) {
 				t.Fatalf("exit %d, stderr %.300q; want exit 1 and %q", code, errs, tc.want)
 			}
-			if n := stored(t, bin, data); n != 5 {
-				t.Fatalf("%d events stored after a refused file, want the mini year's 5", n)
+			if n := stored(t, bin, data); n != before {
+				t.Fatalf("%d events stored after a refused file, want the %d before it", n, before)
 			}
 		})
 	}
@@ -128,6 +132,9 @@ func TestSubmitLargeFileThroughTheBinary(t *testing.T) {
 	file := filepath.Join(dir, "year.jsonl")
 	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if code, _, errs := runBinary(t, bin, data, "official", "add", "--from", file); code != 0 {
+		t.Fatalf("official add: exit %d %s", code, errs)
 	}
 	code, out, errs := runBinary(t, bin, data, "submit", file)
 	if code != 0 || !strings.Contains(out, "accepted 5000 commands: 5000 events written, 0 already recorded") || !strings.Contains(out, "(5 atomic batches)") {

@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/nats-io/nkeys"
 
@@ -65,8 +67,16 @@ func (r *run) enrolBench() error {
 	if err != nil {
 		return err
 	}
-	actors := []events.Actor{actorOffice, actorCommittee, actorStatistics, actorTeam, actorRaters}
-	cmds, err := commands.Enrolment(roster, actors, "bench officials", func(id string) (string, error) {
+	r.signer = s
+	s.roster = roster
+	return r.enrol([]events.Actor{actorOffice, actorCommittee, actorStatistics, actorTeam, actorRaters})
+}
+
+// enrol registers, signed by the bench admin, the actors not yet on the
+// roster, with keys made in memory.
+func (r *run) enrol(actors []events.Actor) error {
+	s := r.signer
+	cmds, err := commands.Enrolment(s.roster, actors, "bench officials", func(id string) (string, error) {
 		kp, err := nkeys.CreateUser()
 		if err != nil {
 			return "", err
@@ -74,20 +84,47 @@ func (r *run) enrolBench() error {
 		s.keys[id] = kp
 		return kp.PublicKey()
 	})
-	if err != nil {
+	if err != nil || len(cmds) == 0 {
 		return err
 	}
-	if err := commands.SignAs(roster, cmds, s.key); err != nil {
+	if err := commands.SignAs(s.roster, cmds, s.key); err != nil {
 		return err
 	}
 	if _, err := r.ledger.Submit(r.ctx, cmds); err != nil {
 		return fmt.Errorf("register the bench officials: %w", err)
 	}
-	if s.roster, err = r.ledger.Roster(r.ctx); err != nil {
+	s.roster, err = r.ledger.Roster(r.ctx)
+	return err
+}
+
+// enrolFile enrols the actors a command file names (the submit phase's
+// files name departments the appends do not).
+func (r *run) enrolFile(name string) error {
+	if r.signer == nil {
+		return nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
 		return err
 	}
-	r.signer = s
-	return nil
+	defer f.Close()
+	seen := map[events.Actor]bool{}
+	var actors []events.Actor
+	dec := commands.NewDecoder(f)
+	for {
+		c, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if !seen[c.Actor] {
+			seen[c.Actor] = true
+			actors = append(actors, c.Actor)
+		}
+	}
+	return r.enrol(actors)
 }
 
 // submit signs commands (copies) by their officials and submits them.

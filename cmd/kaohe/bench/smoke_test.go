@@ -32,8 +32,9 @@ func TestSmoke(t *testing.T) {
 	// and 5 officials) + 1 scheme + 100 raw sync + 100 one writer + 8×25
 	// on different units + the one unit's 40 parts recorded (its writers
 	// correct them) + 8×12 on it + 2,000 bulk; then the submit phase's
-	// files of 200 and 2,000 commands and a bulk import of 200 like them.
-	if want := uint64(20_000 + 6 + 1 + 200 + 200 + 200 + 40 + 96 + 2000 + 200 + 2000 + 200); rep.Stream != want {
+	// departments (8 officials more) and its files of 200 and 2,000
+	// commands and a bulk import of 200 like them.
+	if want := uint64(20_000 + 6 + 1 + 200 + 200 + 200 + 40 + 96 + 2000 + 8 + 200 + 2000 + 200); rep.Stream != want {
 		t.Errorf("stream length %d, want %d", rep.Stream, want)
 	}
 	keys := []string{

@@ -93,7 +93,10 @@ func (r *run) submitFiles() error {
 			err = cerr
 		}
 		year += years
-		return name, err
+		if err != nil {
+			return name, err
+		}
+		return name, r.enrolFile(name)
 	}
 	var perCmd [2]float64
 	for i, n := range []int{r.cfg.Submit / 10, r.cfg.Submit} {
