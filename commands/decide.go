@@ -640,6 +640,15 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 	if !it.AppliesTo(target) {
 		return fail(EINVALID, "data.item", "item %s does not apply to a %s", it.Code, target)
 	}
+	// An accepted adjustment is never without effect: an item the scheme
+	// would not count for this subject is refused here, not dropped later.
+	group := x.Unit
+	if x.Cadre != "" {
+		group = d.st.cadre.Class
+	}
+	if why := d.sc.ItemEffect(it, target, group); why != "" {
+		return fail(EINVALID, "data.item", "%s", why)
+	}
 	if x.Points != "" {
 		if err := number("data.points", x.Points); err != nil {
 			return err

@@ -41,7 +41,13 @@ func Explain(r *Results, unitID string) string {
 			w.line(0, "合计 (subtotal) %s", u.Subtotal)
 		}
 		w.adjustments(u.Adjustments)
-		w.line(0, "综合得分 (composite) %s%s = %s", u.Subtotal, term(u.Adjustments.Net), u.Composite)
+		hits := ""
+		if u.Average != nil && u.Average.Hits != "" {
+			// an averaged score's own component items count after the mean
+			w.line(0, "本人分项扣减 (own items hitting staff components, after the mean) %s", u.Average.Hits)
+			hits = term(u.Average.Hits)
+		}
+		w.line(0, "综合得分 (composite) %s%s%s = %s", u.Subtotal, hits, term(u.Adjustments.Net), u.Composite)
 		if u.Rank > 0 {
 			w.line(0, "排名 (rank) %d / %d", u.Rank, u.Of)
 		}

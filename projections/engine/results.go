@@ -98,6 +98,9 @@ type AverageResult struct {
 	Sum      string       `json:"sum"`
 	Count    int          `json:"count"`
 	Mean     string       `json:"mean"`
+	// Hits sums the leader's own items that hit a component of the
+	// averaged category (002.9–002.11): added after the mean, outside caps.
+	Hits string `json:"hits,omitempty"`
 }
 
 // MemberRow is one averaged subject.

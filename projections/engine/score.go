@@ -159,12 +159,21 @@ func (e *engine) scoreAverage(u *scheme.Unit, cat *scheme.Category) {
 	av.Mean = e.fx(mean)
 	ur.Average = av
 	adj := e.adjust(&uf.Subject, cat.Caps)
-	for c := range adj.hits {
-		e.r.Warnings = append(e.r.Warnings, fmt.Sprintf("unit %s: items hitting component %s do not apply to an averaged score; ignored", u.ID, c))
+	// An averaged score has no components of its own, yet the items that
+	// hit a component of the staff (own-post deductions, 002.9–002.11) hit
+	// the supervising leader too: they apply to the leader's score after
+	// the average, "its own bonuses and deductions" (002.2). Like every
+	// component hit they are outside the composite caps.
+	hits := scheme.Dec{}
+	for _, c := range sortedKeys(adj.hits) {
+		hits = hits.Add(adj.hits[c])
+	}
+	if len(adj.hits) > 0 {
+		av.Hits = e.fx(hits)
 	}
 	ur.Subtotal = e.fx(mean)
 	ur.Adjustments = adj.res
-	comp := e.round(mean.Add(adj.net))
+	comp := e.round(mean.Add(hits).Add(adj.net))
 	ur.Composite = e.fx(comp)
 	s.composite = comp
 	e.subjectFacts(s, ur, &uf.Subject)
