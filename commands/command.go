@@ -69,6 +69,7 @@ type RecordSocialEvaluation struct {
 	Group   string              `json:"group"`
 	Ballots []events.LevelCount `json:"ballots,omitempty"`
 	Score   events.Number       `json:"score,omitempty"`
+	Rate    events.Number       `json:"rate,omitempty"` // published satisfaction rate, percent: groups with by: rate
 }
 
 // TallyVotes records a democratic-evaluation tally for a unit's team or a cadre.
@@ -78,6 +79,7 @@ type TallyVotes struct {
 	Item   string              `json:"item,omitempty"` // default "overall"
 	Counts []events.LevelCount `json:"counts"`
 	Valid  int                 `json:"valid"`
+	Rates  []events.LevelRate  `json:"rates,omitempty"` // published rates per level (percent), instead of counts
 }
 
 // BonusOrDeduction grants a bonus or applies a deduction to a unit or cadre.

@@ -520,7 +520,25 @@ func (d *decision) socialEvaluation(x *RecordSocialEvaluation) error {
 	if !g.Rates(u.Category) {
 		return fail(EINVALID, "data.group", "rater group %s does not rate category %s (unit %s)", g.ID, u.Category, u.ID)
 	}
+	if g.ByRate() {
+		// the scheme rates this group by a published rate (满意率): only a
+		// rate has a meaning for it
+		switch {
+		case len(x.Ballots) > 0:
+			return fail(EINVALID, "data.ballots", "rater group %s is rated by a published rate (by: rate): give data.rate (percent, e.g. \"92.5\")", g.ID)
+		case x.Score != "":
+			return fail(EINVALID, "data.score", "rater group %s is rated by a published rate (by: rate): give data.rate (percent, e.g. \"92.5\")", g.ID)
+		case x.Rate == "":
+			return fail(EINVALID, "data.rate", "required: the published satisfaction rate in percent (e.g. \"92.5\")")
+		}
+		if err := inRange("data.rate", x.Rate, "100"); err != nil {
+			return err
+		}
+	} else if x.Rate != "" {
+		return fail(EINVALID, "data.rate", "rater group %s is rated by ballots (levels %s) or a 0–100 score: a rate is accepted for groups the scheme rates by rate (by: rate)", g.ID, strings.Join(g.Levels, ", "))
+	}
 	switch {
+	case g.ByRate():
 	case len(x.Ballots) > 0 && x.Score != "":
 		return fail(EINVALID, "data.score", "give ballots or a score, not both")
 	case len(x.Ballots) > 0:
@@ -537,7 +555,7 @@ func (d *decision) socialEvaluation(x *RecordSocialEvaluation) error {
 	if err := d.notRecorded("data.group", fmt.Sprintf("the evaluation of unit %s by rater group %s", u.ID, g.ID), false, recordKey("group", g.ID)); err != nil {
 		return err
 	}
-	return d.emit(&events.SocialEvaluationRecorded{Group: g.ID, Ballots: x.Ballots, Score: x.Score})
+	return d.emit(&events.SocialEvaluationRecorded{Group: g.ID, Ballots: x.Ballots, Score: x.Score, Rate: x.Rate})
 }
 
 // levelCounts checks ballot counts: known levels, each once, none negative.
@@ -567,6 +585,32 @@ func levelCounts(field string, counts []events.LevelCount, levels []string) erro
 	return nil
 }
 
+// levelRates checks published rates: known levels, each once, each a
+// percent within 0–100, together at most 100.
+func levelRates(field string, rates []events.LevelRate, levels []string) error {
+	seen := map[string]bool{}
+	sum := scheme.Dec{}
+	for i, lr := range rates {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if !slices.Contains(levels, lr.Level) {
+			return fail(EINVALID, f+".level", "unknown level %q (levels: %s)", lr.Level, strings.Join(levels, ", "))
+		}
+		if seen[lr.Level] {
+			return fail(EINVALID, f+".level", "level %q given twice", lr.Level)
+		}
+		seen[lr.Level] = true
+		if err := inRange(f+".rate", lr.Rate, "100"); err != nil {
+			return err
+		}
+		v, _ := scheme.ParseDec(string(lr.Rate))
+		sum = sum.Add(v)
+	}
+	if sum.Cmp(scheme.Int(100)) > 0 {
+		return fail(EINVALID, field, "the rates sum to %s%%, over 100%%", sum)
+	}
+	return nil
+}
+
 func (d *decision) tallyVotes(x *TallyVotes) error {
 	if err := d.role(events.RoleRaters, events.RoleOffice); err != nil {
 		return err
@@ -580,18 +624,30 @@ func (d *decision) tallyVotes(x *TallyVotes) error {
 	} else if _, err := d.unit(x.Unit); err != nil {
 		return err
 	}
-	if err := levelCounts("data.counts", x.Counts, d.sc.VoteLevels(kind)); err != nil {
-		return err
-	}
-	sum := 0
-	for _, lc := range x.Counts {
-		sum += lc.Count
-	}
-	if x.Valid <= 0 {
-		return fail(EINVALID, "data.valid", "required: the number of valid ballots (the rate denominator)")
-	}
-	if sum > x.Valid {
-		return fail(EINVALID, "data.valid", "%d votes counted but only %d valid ballots", sum, x.Valid)
+	if len(x.Rates) > 0 {
+		if len(x.Counts) > 0 {
+			return fail(EINVALID, "data.rates", "give counts or rates, not both")
+		}
+		if err := levelRates("data.rates", x.Rates, d.sc.VoteLevels(kind)); err != nil {
+			return err
+		}
+		if x.Valid < 0 {
+			return fail(EINVALID, "data.valid", "cannot be negative")
+		}
+	} else {
+		if err := levelCounts("data.counts", x.Counts, d.sc.VoteLevels(kind)); err != nil {
+			return err
+		}
+		sum := 0
+		for _, lc := range x.Counts {
+			sum += lc.Count
+		}
+		if x.Valid <= 0 {
+			return fail(EINVALID, "data.valid", "required: the number of valid ballots (the rate denominator)")
+		}
+		if sum > x.Valid {
+			return fail(EINVALID, "data.valid", "%d votes counted but only %d valid ballots", sum, x.Valid)
+		}
 	}
 	item := x.Item
 	if item == "" {
@@ -600,7 +656,7 @@ func (d *decision) tallyVotes(x *TallyVotes) error {
 	if err := d.notRecorded("data.item", fmt.Sprintf("the %s tally of %s", item, d.aggregate), false, recordKey("votes", item)); err != nil {
 		return err
 	}
-	return d.emit(&events.VotesTallied{Item: item, Counts: x.Counts, Valid: x.Valid})
+	return d.emit(&events.VotesTallied{Item: item, Counts: x.Counts, Valid: x.Valid, Rates: x.Rates})
 }
 
 func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {

@@ -25,6 +25,14 @@ type LevelCount struct {
 	Count int    `json:"count"`
 }
 
+// LevelRate is a published rate of one level of a ballot, in percent
+// ("92.5" is 92.5%), entered when the organizer reports rates instead of
+// counts (得票率, 满意率).
+type LevelRate struct {
+	Level string `json:"level"`
+	Rate  Number `json:"rate"`
+}
+
 // Event payloads. Each type has an explicit name (the envelope's "type") and
 // a schema version; the registry below is the only place names are bound.
 // Payloads record facts as entered, never derived totals.
@@ -79,7 +87,10 @@ type ScoreCorrected struct {
 type SocialEvaluationRecorded struct {
 	Group   string       `json:"group"`
 	Ballots []LevelCount `json:"ballots,omitempty"`
-	Score   Number       `json:"score,omitempty"` // 0–100 rate, when given instead of ballots
+	Score   Number       `json:"score,omitempty"` // 0–100 score, when given instead of ballots
+	// Rate is a published satisfaction rate in percent (满意率 92.5), for a
+	// rater group the scheme rates by rate (by: rate).
+	Rate Number `json:"rate,omitempty"`
 }
 
 // VotesTallied (unit: the leadership team's ballot; cadre: the cadre's
@@ -88,6 +99,10 @@ type VotesTallied struct {
 	Item   string       `json:"item"` // "overall" (总体评价) unless the scheme names others
 	Counts []LevelCount `json:"counts"`
 	Valid  int          `json:"valid"` // valid ballots: the rate denominator
+	// Rates are the published rates per level (得票率, percent of the valid
+	// ballots), given instead of Counts; Valid is then informative (0 when
+	// not published).
+	Rates []LevelRate `json:"rates,omitempty"`
 }
 
 // BonusGranted (unit or cadre) adds a catalogue item (加分).

@@ -181,6 +181,26 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 			cr.Note = fmt.Sprintf("no %s ballot tallied: 0", cc.Item)
 			break
 		}
+		if len(t.Rates) > 0 {
+			// published rates: mean = Σ rate × value ÷ Σ rate (the same
+			// mean as counts, whose rates these are)
+			total, weighted := scheme.Dec{}, scheme.Dec{}
+			for _, r := range t.Rates {
+				v, _ := cc.Levels.Lookup(r.Level)
+				rt, _ := scheme.ParseDec(string(r.Rate))
+				cr.Ballots = append(cr.Ballots, &BallotRow{Level: r.Level, Rate: string(r.Rate), Value: v.String()})
+				total = total.Add(rt)
+				weighted = weighted.Add(v.Mul(rt))
+			}
+			if total.Sign() == 0 {
+				cr.Note = "no ballots: 0"
+				break
+			}
+			mean := weighted.Quo(total)
+			cr.Mean = mean.String()
+			pts = e.round(cc.PointsDec().Mul(mean))
+			break
+		}
 		total, weighted := int64(0), scheme.Dec{}
 		for _, c := range t.Counts {
 			v, _ := cc.Levels.Lookup(c.Level)

@@ -57,7 +57,7 @@ func Explain(r *Results, unitID string) string {
 	w.grade("等次 (unit grade)", u.Grade)
 	if t, ok := r.Team(unitID); ok {
 		for _, v := range t.Votes {
-			w.line(0, "班子测评 (team ballot) %s %s: %d ÷ %d = %s", v.Item, v.Level, v.Count, v.Valid, rateText(v.Rate))
+			w.line(0, "班子测评 (team ballot) %s %s: %s", v.Item, v.Level, voteText(v))
 		}
 		w.grade("班子等次 (team grade)", t.Grade)
 	}
@@ -84,7 +84,7 @@ func ExplainCadre(r *Results, cadreID string) string {
 	w.line(0, "综合得分 (composite) %s%s = %s", c.Subtotal, term(c.Adjustments.Net), c.Composite)
 	w.line(0, "排名 (rank) %d / %d (%s)", c.Rank, c.Of, c.Pool)
 	for _, v := range c.Votes {
-		w.line(0, "民主测评 (ballot) %s %s: %d ÷ %d = %s", v.Item, v.Level, v.Count, v.Valid, rateText(v.Rate))
+		w.line(0, "民主测评 (ballot) %s %s: %s", v.Item, v.Level, voteText(v))
 	}
 	w.vetoes(c.Vetoes)
 	w.conditions(c.Conditions)
@@ -247,6 +247,8 @@ func (w *explainer) indicator(in *IndicatorResult) {
 func (w *explainer) rater(r *RaterResult) {
 	head := fmt.Sprintf("%s (%s) %s 分", r.Name, r.Group, r.Max)
 	switch {
+	case r.Rate != "":
+		w.line(1, "%s: %s × %s%% (满意率 published rate) = %s%s", head, r.Max, r.Rate, r.Points, event(r.Event))
 	case r.Score != "":
 		w.line(1, "%s: %s × %s ÷ 100 = %s%s", head, r.Max, r.Score, r.Points, event(r.Event))
 	case len(r.Ballots) > 0:
@@ -257,11 +259,19 @@ func (w *explainer) rater(r *RaterResult) {
 }
 
 func ballotText(bs []*BallotRow, max, mean, points string) string {
-	var ts []string
+	var ts, rs []string
 	n := 0
 	for _, b := range bs {
+		if b.Rate != "" { // published rates: the mean is Σ rate × value ÷ Σ rate
+			ts = append(ts, fmt.Sprintf("%s %s%%×%s", b.Level, b.Rate, b.Value))
+			rs = append(rs, b.Rate+"%")
+			continue
+		}
 		ts = append(ts, fmt.Sprintf("%s %d×%s", b.Level, b.Count, b.Value))
 		n += b.Count
+	}
+	if len(rs) > 0 {
+		return fmt.Sprintf("%s × (%s) ÷ (%s) = %s × %s = %s", max, strings.Join(ts, " + "), strings.Join(rs, " + "), max, rateText(mean), points)
 	}
 	return fmt.Sprintf("%s × (%s) ÷ %d = %s × %s = %s", max, strings.Join(ts, " + "), n, max, rateText(mean), points)
 }
@@ -416,6 +426,14 @@ func short(d string) string {
 }
 
 // rateText shows an exact rate as a percentage: "95%", "7/12 (≈58.33%)".
+// voteText is a level's rate: count ÷ valid, or the published rate.
+func voteText(v *VoteRate) string {
+	if v.Published != "" {
+		return fmt.Sprintf("%s%% (得票率 published rate)", v.Published)
+	}
+	return fmt.Sprintf("%d ÷ %d = %s", v.Count, v.Valid, rateText(v.Rate))
+}
+
 func rateText(s string) string {
 	d, err := scheme.ParseRate(s)
 	if err != nil {

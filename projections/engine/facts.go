@@ -28,6 +28,7 @@ type Value struct {
 type Social struct {
 	Ballots []events.LevelCount
 	Score   string
+	Rate    string // a published satisfaction rate in percent (by: rate groups)
 	Event   string
 }
 
@@ -36,7 +37,33 @@ type Tally struct {
 	Item   string
 	Counts []events.LevelCount
 	Valid  int
+	Rates  []events.LevelRate // published rates in percent, instead of Counts
 	Event  string
+}
+
+// rate is the exact rate of some levels: published rates ÷ 100 summed, or
+// their counts ÷ valid ballots (ok false without valid ballots or rates).
+func (t Tally) rate(levels []string) (scheme.Dec, bool) {
+	if len(t.Rates) > 0 {
+		sum := scheme.Dec{}
+		for _, l := range levels {
+			for _, r := range t.Rates {
+				if r.Level == l {
+					v, _ := scheme.ParseDec(string(r.Rate))
+					sum = sum.Add(v)
+				}
+			}
+		}
+		return sum.Quo(scheme.Int(100)), true
+	}
+	if t.Valid <= 0 {
+		return scheme.Dec{}, false
+	}
+	n := 0
+	for _, l := range levels {
+		n += t.Count(l)
+	}
+	return scheme.Frac(int64(n), int64(t.Valid)), true
 }
 
 // Count is the number of votes at a level.
@@ -278,6 +305,69 @@ func (f *Facts) SetSocial(unit, group string, ballots []events.LevelCount, score
 		}
 	}
 	u.Social[group] = Social{Ballots: append([]events.LevelCount(nil), ballots...), Score: score, Event: eventID}
+	return nil
+}
+
+// SetSocialRate records a rater group's published satisfaction rate, in
+// percent (0–100), for a group the scheme rates by rate; a later
+// evaluation replaces it.
+func (f *Facts) SetSocialRate(unit, group, rate, eventID string) error {
+	u, err := f.unit(unit)
+	if err != nil {
+		return err
+	}
+	g, ok := f.Scheme.RaterGroup(group)
+	if !ok {
+		return fmt.Errorf("unknown rater group %q", group)
+	}
+	uu, _ := f.Scheme.Unit(unit)
+	if !g.Rates(uu.Category) {
+		return fmt.Errorf("rater group %s does not rate category %s", group, uu.Category)
+	}
+	if !g.ByRate() {
+		return fmt.Errorf("rater group %s is not rated by a rate (by: rate)", group)
+	}
+	if _, err := percent(rate); err != nil {
+		return err
+	}
+	u.Social[group] = Social{Rate: rate, Event: eventID}
+	return nil
+}
+
+// percent reads a rate in percent, 0–100.
+func percent(text string) (scheme.Dec, error) {
+	d, err := scheme.ParseDec(text)
+	if err != nil {
+		return d, err
+	}
+	if d.Sign() < 0 || d.Cmp(scheme.Int(100)) > 0 {
+		return d, fmt.Errorf("rate %s%% is outside 0–100", text)
+	}
+	return d, nil
+}
+
+// SetVoteRates records a tally given as published rates per level (得票率,
+// percent of valid ballots) instead of counts; valid is informative.
+func (f *Facts) SetVoteRates(kind, id, item string, rates []events.LevelRate, valid int, eventID string) error {
+	s, err := f.subject(kind, id)
+	if err != nil {
+		return err
+	}
+	if item == "" {
+		item = "overall"
+	}
+	sum := scheme.Dec{}
+	for _, r := range rates {
+		d, err := percent(string(r.Rate))
+		if err != nil {
+			return fmt.Errorf("level %s: %w", r.Level, err)
+		}
+		sum = sum.Add(d)
+	}
+	if sum.Cmp(scheme.Int(100)) > 0 {
+		return fmt.Errorf("rates sum to %s%%, over 100%%", sum)
+	}
+	s.Votes[item] = Tally{Item: item, Rates: append([]events.LevelRate(nil), rates...), Valid: valid, Event: eventID}
 	return nil
 }
 

@@ -113,10 +113,16 @@ func (f *Facts) apply(e events.Stored, p any) error {
 		if kind != "unit" {
 			return fmt.Errorf("a social evaluation belongs on a unit")
 		}
+		if x.Rate != "" {
+			return f.SetSocialRate(id, x.Group, string(x.Rate), e.ID)
+		}
 		return f.SetSocial(id, x.Group, x.Ballots, string(x.Score), e.ID)
 	case *events.VotesTallied:
 		if err := needSubject(); err != nil {
 			return err
+		}
+		if len(x.Rates) > 0 {
+			return f.SetVoteRates(kind, id, x.Item, x.Rates, x.Valid, e.ID)
 		}
 		return f.SetVotes(kind, id, x.Item, x.Counts, x.Valid, e.ID)
 	case *events.BonusGranted:

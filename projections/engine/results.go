@@ -168,6 +168,7 @@ type RaterResult struct {
 	Ballots []*BallotRow `json:"ballots,omitempty"`
 	Mean    string       `json:"mean,omitempty"` // exact mean level value
 	Score   string       `json:"score,omitempty"`
+	Rate    string       `json:"rate,omitempty"` // a published satisfaction rate, percent (by: rate)
 	Event   string       `json:"event,omitempty"`
 	Points  string       `json:"points"`
 	Note    string       `json:"note,omitempty"`
@@ -178,6 +179,7 @@ type RaterResult struct {
 type BallotRow struct {
 	Level string `json:"level"`
 	Count int    `json:"count"`
+	Rate  string `json:"rate,omitempty"` // the published rate in percent, when given instead of a count
 	Value string `json:"value"`
 }
 
@@ -276,7 +278,10 @@ type VoteRate struct {
 	Count int    `json:"count"`
 	Valid int    `json:"valid"`
 	Rate  string `json:"rate"` // exact: "9/10", "2/3"
-	Event string `json:"event,omitempty"`
+	// Published is the rate as entered, in percent, when the tally was
+	// given as rates (得票率) instead of counts; Count is then 0.
+	Published string `json:"published,omitempty"`
+	Event     string `json:"event,omitempty"`
 }
 
 // CadreResult is one cadre's score and grade.

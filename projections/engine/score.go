@@ -398,6 +398,11 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 	switch {
 	case !ok:
 		rr.Note = "no evaluation recorded: 0"
+	case soc.Rate != "":
+		// a published satisfaction rate: points × rate ÷ 100
+		rr.Rate, rr.Event = soc.Rate, soc.Event
+		v, _ := scheme.ParseDec(soc.Rate)
+		pts = e.round(slot.PointsDec().Mul(v).Quo(scheme.Int(100)))
 	case soc.Score != "":
 		rr.Score, rr.Event = soc.Score, soc.Event
 		v, _ := scheme.ParseDec(soc.Score)
