@@ -101,6 +101,15 @@ func aggregateOf(typ string, p any) (string, error) {
 		return cadreAgg(p.(*SetCadreStatus).Cadre, "data.cadre")
 	}
 	unit, cadre := subjectOf(p)
+	if office := officeOf(p); office != "" {
+		if unit != "" || cadre != "" {
+			return "", fail(EINVALID, "data.office", "give one of unit, cadre or office")
+		}
+		if !events.ValidID(office) {
+			return "", fail(EINVALID, "data.office", "%q is not a valid id ([A-Za-z0-9_-]+)", office)
+		}
+		return events.OfficeAggregate(office), nil
+	}
 	switch {
 	case unit != "" && cadre != "":
 		return "", fail(EINVALID, "data.cadre", "give either unit or cadre, not both")
@@ -123,6 +132,17 @@ func cadreAgg(id, field string) (string, error) {
 		return "", fail(EINVALID, field, "%q is not a valid id ([A-Za-z0-9_-]+)", id)
 	}
 	return events.CadreAggregate(id), nil
+}
+
+// officeOf gives the office an office-wide command is about ("" for none).
+func officeOf(p any) string {
+	switch d := p.(type) {
+	case *BonusOrDeduction:
+		return d.Office
+	case *Condition:
+		return d.Office
+	}
+	return ""
 }
 
 // subjectOf gives the unit or cadre a unit-or-cadre command is about.
@@ -671,12 +691,27 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 	if err := d.needReason(what); err != nil {
 		return err
 	}
-	if x.Cadre != "" {
+	if x.StaffOnly && x.Office == "" {
+		return fail(EINVALID, "data.staff_only", "only with data.office")
+	}
+	target := "unit"
+	var members []string // an office's units
+	switch {
+	case x.Office != "":
+		kind, units, err := d.office(x.Office, x.StaffOnly)
+		if err != nil {
+			return err
+		}
+		target, members = kind, units
+	case x.Cadre != "":
 		if err := d.cadre(x.Cadre); err != nil {
 			return err
 		}
-	} else if _, err := d.unit(x.Unit); err != nil {
-		return err
+		target = "cadre"
+	default:
+		if _, err := d.unit(x.Unit); err != nil {
+			return err
+		}
 	}
 	it, ok := d.sc.Item(x.Item)
 	if !ok {
@@ -689,21 +724,30 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 		}
 		return fail(EINVALID, "data.item", "item %s is a %s item: use the matching command", it.Code, kind)
 	}
-	target := "unit"
-	if x.Cadre != "" {
-		target = "cadre"
-	}
 	if !it.AppliesTo(target) {
+		if x.Office != "" {
+			return fail(EINVALID, "data.item", "item %s does not apply to a %s, and office %s hits %ss", it.Code, target, x.Office, target)
+		}
 		return fail(EINVALID, "data.item", "item %s does not apply to a %s", it.Code, target)
 	}
 	// An accepted adjustment is never without effect: an item the scheme
-	// would not count for this subject is refused here, not dropped later.
-	group := x.Unit
-	if x.Cadre != "" {
-		group = d.st.cadre.Class
-	}
-	if why := d.sc.ItemEffect(it, target, group); why != "" {
-		return fail(EINVALID, "data.item", "%s", why)
+	// would not count for this subject (for each unit of an office) is
+	// refused here, not dropped later.
+	switch {
+	case x.Office != "":
+		for _, u := range members {
+			if why := d.sc.ItemEffect(it, "unit", u); why != "" {
+				return fail(EINVALID, "data.item", "office %s: %s", x.Office, why)
+			}
+		}
+	case x.Cadre != "":
+		if why := d.sc.ItemEffect(it, "cadre", d.st.cadre.Class); why != "" {
+			return fail(EINVALID, "data.item", "%s", why)
+		}
+	default:
+		if why := d.sc.ItemEffect(it, "unit", x.Unit); why != "" {
+			return fail(EINVALID, "data.item", "%s", why)
+		}
 	}
 	if x.Points != "" {
 		if err := number("data.points", x.Points); err != nil {
@@ -716,7 +760,7 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 	if err := it.Check(x.Level, string(x.Points), x.Count); err != nil {
 		return &Error{Code: EINVALID, Field: "data", Msg: err.Error()}
 	}
-	p := events.BonusGranted{Item: it.Code, Level: x.Level, Matter: x.Matter, Points: x.Points, Count: x.Count}
+	p := events.BonusGranted{Item: it.Code, Level: x.Level, Matter: x.Matter, Points: x.Points, Count: x.Count, StaffOnly: x.StaffOnly}
 	if bonus {
 		return d.emit(&p)
 	}
@@ -769,12 +813,22 @@ func (d *decision) condition(x *Condition) error {
 	if err := d.needReason("a grade condition"); err != nil {
 		return err
 	}
-	if x.Cadre != "" {
+	if x.StaffOnly && x.Office == "" {
+		return fail(EINVALID, "data.staff_only", "only with data.office")
+	}
+	switch {
+	case x.Office != "":
+		if _, _, err := d.office(x.Office, x.StaffOnly); err != nil {
+			return err
+		}
+	case x.Cadre != "":
 		if err := d.cadre(x.Cadre); err != nil {
 			return err
 		}
-	} else if _, err := d.unit(x.Unit); err != nil {
-		return err
+	default:
+		if _, err := d.unit(x.Unit); err != nil {
+			return err
+		}
 	}
 	if !d.sc.Condition(x.Condition) {
 		return fail(ENOTFOUND, "data.condition", "%q is not a condition of the %d scheme", x.Condition, d.c.Year)
@@ -785,7 +839,25 @@ func (d *decision) condition(x *Condition) error {
 		}
 		return d.emit(&events.ConditionCleared{Condition: x.Condition})
 	}
-	return d.emit(&events.ConditionFlagged{Condition: x.Condition, Note: x.Note})
+	return d.emit(&events.ConditionFlagged{Condition: x.Condition, Note: x.Note, StaffOnly: x.StaffOnly})
+}
+
+// office resolves an office-wide target: an office of the scheme's units
+// (kind "unit": its members, and unless staffOnly the leaders supervising
+// it), or else a unit of the scheme (kind "cadre": the cadres registered with
+// it when the event occurs, expanded by the engine). staff_only means
+// something only for the first.
+func (d *decision) office(id string, staffOnly bool) (kind string, units []string, err error) {
+	if units, ok := d.sc.Office(id, staffOnly); ok {
+		return "unit", units, nil
+	}
+	if _, ok := d.sc.Unit(id); ok {
+		if staffOnly {
+			return "", nil, fail(EINVALID, "data.staff_only", "office %s is a unit: its registered cadres have no supervising leader to leave out", id)
+		}
+		return "cadre", nil, nil
+	}
+	return "", nil, fail(ENOTFOUND, "data.office", "unknown office %q in the %d scheme: name an office of the scheme's units (their office) or a unit (its registered cadres)", id, d.c.Year)
 }
 
 func (d *decision) registerCadre(x *RegisterCadre) error {

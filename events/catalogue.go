@@ -105,13 +105,19 @@ type VotesTallied struct {
 	Rates []LevelRate `json:"rates,omitempty"`
 }
 
-// BonusGranted (unit or cadre) adds a catalogue item (加分).
+// BonusGranted (unit, cadre or office) adds a catalogue item (加分). On an
+// office aggregate it hits everyone the office holds at the event's business
+// time — its members and the leaders supervising it (002.9–002.13), or the
+// cadres registered with a unit — as the engine expands it.
 type BonusGranted struct {
 	Item   string `json:"item"`             // catalogue code in the scheme
 	Level  string `json:"level,omitempty"`  // e.g. "province", "city", for level-table items
 	Matter string `json:"matter,omitempty"` // dedupe key: one matter counts once, at its highest value
 	Points Number `json:"points,omitempty"` // for items whose value the decider sets within a range
 	Count  int    `json:"count,omitempty"`  // for per-occurrence items (0 means 1)
+	// StaffOnly (on an office aggregate) leaves out the supervising
+	// leaders: the item hits the office's members only (002.13).
+	StaffOnly bool `json:"staff_only,omitempty"`
 }
 
 // DeductionApplied (unit or cadre) subtracts a catalogue item (减分/扣分).
@@ -128,12 +134,14 @@ type VetoLifted struct {
 	Veto string `json:"veto"` // event id of the VetoImposed
 }
 
-// ConditionFlagged (unit or cadre) records a named condition that a grade
+// ConditionFlagged (unit, cadre or office: everyone in it, as for
+// BonusGranted) records a named condition that a grade
 // rule of the scheme reacts to (e.g. "criticized_by_province",
 // "npc_unsatisfactory", "principal_adjusted").
 type ConditionFlagged struct {
 	Condition string `json:"condition"`
 	Note      string `json:"note,omitempty"`
+	StaffOnly bool   `json:"staff_only,omitempty"` // on an office aggregate: members only, no supervising leader
 }
 
 // ConditionCleared withdraws a condition.

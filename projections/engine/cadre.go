@@ -23,9 +23,10 @@ func (e *engine) scoreCadres() {
 		cl, _ := e.sc.CadreClassDef(cf.Class)
 		us := e.units[cf.Unit]
 		cr := &CadreResult{ID: id, Name: cf.Name, Unit: cf.Unit, Class: cf.Class, Post: cf.Post, Status: cf.Status, Components: []*ComponentResult{}}
-		adj := e.adjust(&cf.Subject, cs.Caps)
+		facts := e.withOffices("cadre", id, &cf.Subject)
+		adj := e.adjust(facts, cs.Caps)
 		s := &subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
-			scored: true, components: map[string]scheme.Dec{}, conditions: cf.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
+			scored: true, components: map[string]scheme.Dec{}, conditions: facts.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
 			order: i, lastMin: e.sc.Ranking.LastPlaceMin}
 		unitID := cf.Unit
 		s.unitGrade = func() string { return e.unitFinal(unitID) }
@@ -51,7 +52,7 @@ func (e *engine) scoreCadres() {
 		cr.Composite = e.fx(s.composite)
 		cr.Votes = e.voteRates(cf.Votes)
 		cr.Vetoes, s.vetoes = e.vetoResults(cf.Vetoes)
-		cr.Conditions = e.conditionResults(cf.Conditions)
+		cr.Conditions = e.conditionResults(facts.Conditions)
 		subs = append(subs, s)
 		byID[id] = cr
 		e.r.Cadres = append(e.r.Cadres, cr)

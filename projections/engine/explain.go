@@ -40,7 +40,7 @@ func Explain(r *Results, unitID string) string {
 		} else {
 			w.line(0, "合计 (subtotal) %s", u.Subtotal)
 		}
-		w.adjustments(u.Adjustments)
+		w.adjustments(r, u.Adjustments)
 		hits := ""
 		if u.Average != nil && u.Average.Hits != "" {
 			// an averaged score's own component items count after the mean
@@ -53,7 +53,7 @@ func Explain(r *Results, unitID string) string {
 		}
 	}
 	w.vetoes(u.Vetoes)
-	w.conditions(u.Conditions)
+	w.conditions(r, u.Conditions)
 	w.grade("等次 (unit grade)", u.Grade)
 	if t, ok := r.Team(unitID); ok {
 		for _, v := range t.Votes {
@@ -80,14 +80,14 @@ func ExplainCadre(r *Results, cadreID string) string {
 		terms = append(terms, comp.Points)
 	}
 	w.line(0, "合计 (subtotal) %s = %s", strings.Join(terms, " + "), c.Subtotal)
-	w.adjustments(c.Adjustments)
+	w.adjustments(r, c.Adjustments)
 	w.line(0, "综合得分 (composite) %s%s = %s", c.Subtotal, term(c.Adjustments.Net), c.Composite)
 	w.line(0, "排名 (rank) %d / %d (%s)", c.Rank, c.Of, c.Pool)
 	for _, v := range c.Votes {
 		w.line(0, "民主测评 (ballot) %s %s: %s", v.Item, v.Level, voteText(v))
 	}
 	w.vetoes(c.Vetoes)
-	w.conditions(c.Conditions)
+	w.conditions(r, c.Conditions)
 	w.grade("格次 (cadre grade)", c.Grade)
 	w.flags(r, "cadre", cadreID)
 	return w.String()
@@ -276,7 +276,7 @@ func ballotText(bs []*BallotRow, max, mean, points string) string {
 	return fmt.Sprintf("%s × (%s) ÷ %d = %s × %s = %s", max, strings.Join(ts, " + "), n, max, rateText(mean), points)
 }
 
-func (w *explainer) adjustments(a *AdjustResult) {
+func (w *explainer) adjustments(r *Results, a *AdjustResult) {
 	if a == nil || len(a.Rows) == 0 {
 		w.line(0, "加减分 (bonus/deduction) 无 (none)")
 		return
@@ -299,7 +299,7 @@ func (w *explainer) adjustments(a *AdjustResult) {
 		if row.Matter != "" {
 			matter = " 事项 (matter) " + row.Matter
 		}
-		w.line(1, "%s %s (%s)%s%s:%s %s%s%s%s", mark, row.Name, row.Item, levelText(row.Level), matter, mult, signed(row.Value), target, event(row.Event), note(row.Note))
+		w.line(1, "%s %s (%s)%s%s:%s %s%s%s%s%s", mark, row.Name, row.Item, levelText(row.Level), matter, mult, signed(row.Value), target, event(row.Event), officeText(r, row.Office, row.Event), note(row.Note))
 	}
 	w.line(1, "加分 (bonus) %s, 减分 (deduction) %s", signed(a.Bonus), signed(a.Deduction))
 	for _, c := range a.Caps {
@@ -318,10 +318,24 @@ func (w *explainer) vetoes(vs []*VetoResult) {
 	}
 }
 
-func (w *explainer) conditions(cs []*ConditionResult) {
+func (w *explainer) conditions(r *Results, cs []*ConditionResult) {
 	for _, c := range cs {
-		w.line(0, "情形 (condition) %s (%s)%s", c.Name, c.ID, event(c.Event))
+		w.line(0, "情形 (condition) %s (%s)%s%s", c.Name, c.ID, event(c.Event), officeText(r, c.Office, c.Event))
 	}
+}
+
+// officeText says that an event was entered for a whole office and whom
+// it hit: " 全办 (office) party_office → p01, p02, l1".
+func officeText(r *Results, office, ev string) string {
+	if office == "" {
+		return ""
+	}
+	for _, o := range r.Offices {
+		if o.Event == ev {
+			return fmt.Sprintf(" 全办 (office) %s → %s", office, strings.Join(o.Hit, ", "))
+		}
+	}
+	return " 全办 (office) " + office
 }
 
 func (w *explainer) grade(label string, g *GradeResult) {

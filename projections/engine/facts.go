@@ -11,6 +11,7 @@ package engine
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
@@ -84,6 +85,21 @@ type Adjustment struct {
 	Matter string
 	Points string
 	Count  int
+	Office string // set on the copies an office-wide item hits
+}
+
+// OfficeFact is an office-wide bonus, deduction or condition (an event on an
+// office aggregate). It is expanded when scored, from the roster at its
+// business time: an office of the scheme's units hits its members and, unless
+// StaffOnly, the leaders supervising it; a unit hits the cadres registered
+// with it by then.
+type OfficeFact struct {
+	Event      string
+	Office     string
+	At         time.Time // business time (occurred_at)
+	StaffOnly  bool
+	Adjustment *Adjustment // a bonus or deduction, or
+	Condition  string      // a flagged condition (cleared ones are removed)
 }
 
 // Veto is a one-vote veto (一票否决) and whether it was lifted.
@@ -115,7 +131,8 @@ type UnitFacts struct {
 type CadreFacts struct {
 	Subject
 	ID, Name, Unit, Class, Post string
-	Event                       string // CadreRegistered
+	Event                       string    // CadreRegistered
+	Registered                  time.Time // its business time (zero: always on the roster)
 	Status                      string
 	StatusEvent                 string
 	Scores                      map[string]Value // entered component (or part) → value
@@ -151,6 +168,7 @@ type Facts struct {
 	Cadres    map[string]*CadreFacts
 	Decisions map[string]*Decision // kind + "/" + subject → latest decision
 	Warnings  []string             // facts the scheme in force cannot place (e.g. after a scheme replacement)
+	Offices   []OfficeFact         // office-wide items and conditions, in event order
 	History   map[string][]Past    // kind + "/" + subject → earlier years (AddHistory)
 
 	entries map[string]entry
@@ -403,6 +421,59 @@ func (f *Facts) AddAdjustment(kind, id string, a Adjustment) error {
 		return err
 	}
 	s.Adjustments = append(s.Adjustments, a)
+	return nil
+}
+
+// officeKnown checks an office-wide target: an office of the scheme's
+// units, or a unit (its cadres).
+func (f *Facts) officeKnown(office string) error {
+	if _, ok := f.Scheme.Office(office, false); ok {
+		return nil
+	}
+	if _, ok := f.Scheme.Unit(office); ok {
+		return nil
+	}
+	return fmt.Errorf("unknown office %q (no unit of the scheme is in it or has that id)", office)
+}
+
+// AddOfficeAdjustment records an office-wide bonus or deduction (on an
+// office aggregate), occurred at `at`.
+func (f *Facts) AddOfficeAdjustment(office string, a Adjustment, staffOnly bool, at time.Time) error {
+	if err := f.officeKnown(office); err != nil {
+		return err
+	}
+	it, ok := f.Scheme.Item(a.Item)
+	if !ok {
+		return fmt.Errorf("unknown item %q", a.Item)
+	}
+	if err := it.Check(a.Level, a.Points, a.Count); err != nil {
+		return err
+	}
+	aa := a
+	f.Offices = append(f.Offices, OfficeFact{Event: a.Event, Office: office, At: at, StaffOnly: staffOnly, Adjustment: &aa})
+	return nil
+}
+
+// SetOfficeCondition flags (on) an office-wide condition, or clears every
+// earlier flag of it on the office.
+func (f *Facts) SetOfficeCondition(office, condition string, on, staffOnly bool, at time.Time, eventID string) error {
+	if err := f.officeKnown(office); err != nil {
+		return err
+	}
+	if !f.Scheme.Condition(condition) {
+		return fmt.Errorf("unknown condition %q", condition)
+	}
+	if on {
+		f.Offices = append(f.Offices, OfficeFact{Event: eventID, Office: office, At: at, StaffOnly: staffOnly, Condition: condition})
+		return nil
+	}
+	kept := f.Offices[:0:0]
+	for _, o := range f.Offices {
+		if o.Office != office || o.Condition != condition {
+			kept = append(kept, o)
+		}
+	}
+	f.Offices = kept
 	return nil
 }
 

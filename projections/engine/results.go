@@ -25,7 +25,10 @@ type Results struct {
 	Cadres       []*CadreResult    `json:"cadres"`
 	CadreQuotas  []*QuotaResult    `json:"cadre_quotas"`
 	Flags        []*FlagResult     `json:"flags"`
-	Warnings     []string          `json:"warnings"`
+	// Offices lists each office-wide item or condition and whom it hit
+	// (absent when there is none, so earlier years' digests stay).
+	Offices  []*OfficeResult `json:"offices,omitempty"`
+	Warnings []string        `json:"warnings"`
 }
 
 // CategoryResult is a category's ranking table and unit-grade quotas.
@@ -208,6 +211,7 @@ type AdjRow struct {
 	Value      string `json:"value"`      // signed value of the event
 	Counted    bool   `json:"counted"`
 	Component  string `json:"component,omitempty"` // hits this component instead of the composite
+	Office     string `json:"office,omitempty"`    // entered for everyone in this office (Results.Offices)
 	Note       string `json:"note,omitempty"`
 }
 
@@ -231,9 +235,21 @@ type VetoResult struct {
 
 // ConditionResult is a flagged condition.
 type ConditionResult struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Event string `json:"event"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Event  string `json:"event"`
+	Office string `json:"office,omitempty"` // flagged for everyone in this office
+}
+
+// OfficeResult is one office-wide item or condition and whom it hit: the
+// expansion of the office at the event's business time.
+type OfficeResult struct {
+	Event     string   `json:"event"`
+	Office    string   `json:"office"`
+	Of        string   `json:"of"` // "unit" (an office of the scheme's units) or "cadre" (a unit's registered cadres)
+	Item      string   `json:"item,omitempty"`
+	Condition string   `json:"condition,omitempty"`
+	Hit       []string `json:"hit"` // unit or cadre ids, in expansion order
 }
 
 // GradeResult is a proposed grade, the decision, and every rule that fired.

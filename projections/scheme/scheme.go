@@ -152,6 +152,31 @@ func (s *Scheme) CadreClassDef(id string) (*CadreClassDef, bool) {
 	return c, ok
 }
 
+// Office lists, in file order, the units an office-wide item or condition
+// hits: the scored units of the office (their `office`), then, unless
+// staffOnly, the units scored as an average that name it in `supervises`
+// (002's 分管领导: 「分管领导和全办人员」, 002.9–002.10). ok is false when no
+// unit is in the office. A leader supervising everything (supervises empty:
+// the secretary, the mayor) is not an office's leader.
+func (s *Scheme) Office(id string, staffOnly bool) (units []string, ok bool) {
+	for _, u := range s.UnitList {
+		if cat := s.categories[u.Category]; u.Office == id && cat != nil && cat.AverageOf == "" && !cat.External {
+			units = append(units, u.ID)
+		}
+	}
+	if len(units) == 0 {
+		return nil, false
+	}
+	if !staffOnly {
+		for _, u := range s.UnitList {
+			if cat := s.categories[u.Category]; cat != nil && cat.AverageOf != "" && StringList(u.Supervises).Has(id) {
+				units = append(units, u.ID)
+			}
+		}
+	}
+	return units, true
+}
+
 // ItemEffect says why an item granted to a unit (kind "unit", group its id)
 // or a cadre ("cadre", group the cadre's class) would change nothing, ""
 // when it counts. An accepted adjustment is never without effect: a unit
