@@ -42,11 +42,16 @@ func TestOfficeWideCommands(t *testing.T) {
 			}
 		})
 	}
-	submit(t, l,
+	year := []commands.Command{
 		c("basic", "ApplyDeduction", map[string]any{"office": "party_office", "item": "basic_task", "level": "二类"}),
 		c("advanced", "GrantBonus", map[string]any{"office": "party_office", "staff_only": true, "item": "office_advanced", "level": "city"}),
 		c("last", "FlagCondition", map[string]any{"office": "party_office", "condition": "key_work_last"}),
-	)
+	}
+	submit(t, l, year...)
+	// Resubmitted, the same commands are recognised and write nothing.
+	if again := submit(t, l, year...); len(again.Events) != 0 || again.Duplicates != 3 {
+		t.Fatalf("resubmission wrote %d events, %d duplicates", len(again.Events), again.Duplicates)
+	}
 	evs := append(load2021(t, st, events.AggScheme), load2021(t, st, events.OfficeAggregate("party_office"))...)
 	if len(evs) != 4 {
 		t.Fatalf("%d events on the scheme and the office, want 4", len(evs))
