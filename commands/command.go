@@ -74,6 +74,7 @@ type RecordSocialEvaluation struct {
 	Group   string              `json:"group"`
 	Ballots []events.LevelCount `json:"ballots,omitempty"`
 	Score   events.Number       `json:"score,omitempty"`
+	Rate    events.Number       `json:"rate,omitempty"` // published satisfaction rate, percent: groups with by: rate
 }
 
 // TallyVotes records a democratic-evaluation tally for a unit's team or a cadre.
@@ -83,17 +84,22 @@ type TallyVotes struct {
 	Item   string              `json:"item,omitempty"` // default "overall"
 	Counts []events.LevelCount `json:"counts"`
 	Valid  int                 `json:"valid"`
+	Rates  []events.LevelRate  `json:"rates,omitempty"` // published rates per level (percent), instead of counts
 }
 
-// BonusOrDeduction grants a bonus or applies a deduction to a unit or cadre.
+// BonusOrDeduction grants a bonus or applies a deduction to a unit, a cadre,
+// or everyone in an office (Office: an office of the scheme's units, or a
+// unit whose registered cadres it hits).
 type BonusOrDeduction struct {
-	Unit   string        `json:"unit,omitempty"`
-	Cadre  string        `json:"cadre,omitempty"`
-	Item   string        `json:"item"`
-	Level  string        `json:"level,omitempty"`
-	Matter string        `json:"matter,omitempty"`
-	Points events.Number `json:"points,omitempty"`
-	Count  int           `json:"count,omitempty"`
+	Unit      string        `json:"unit,omitempty"`
+	Cadre     string        `json:"cadre,omitempty"`
+	Office    string        `json:"office,omitempty"`
+	StaffOnly bool          `json:"staff_only,omitempty"` // office: members only, not the supervising leaders
+	Item      string        `json:"item"`
+	Level     string        `json:"level,omitempty"`
+	Matter    string        `json:"matter,omitempty"`
+	Points    events.Number `json:"points,omitempty"`
+	Count     int           `json:"count,omitempty"`
 }
 
 // ImposeVeto records a one-vote veto for a unit or cadre.
@@ -110,10 +116,13 @@ type LiftVeto struct {
 	Veto  string `json:"veto"`
 }
 
-// Condition flags or clears a named grade condition for a unit or cadre.
+// Condition flags or clears a named grade condition for a unit, a cadre or
+// everyone in an office (as BonusOrDeduction).
 type Condition struct {
 	Unit      string `json:"unit,omitempty"`
 	Cadre     string `json:"cadre,omitempty"`
+	Office    string `json:"office,omitempty"`
+	StaffOnly bool   `json:"staff_only,omitempty"`
 	Condition string `json:"condition"`
 	Note      string `json:"note,omitempty"`
 }

@@ -106,6 +106,15 @@ func aggregateOf(typ string, p any) (string, error) {
 		return cadreAgg(p.(*SetCadreStatus).Cadre, "data.cadre")
 	}
 	unit, cadre := subjectOf(p)
+	if office := officeOf(p); office != "" {
+		if unit != "" || cadre != "" {
+			return "", fail(EINVALID, "data.office", "give one of unit, cadre or office")
+		}
+		if !events.ValidID(office) {
+			return "", fail(EINVALID, "data.office", "%q is not a valid id ([A-Za-z0-9_-]+)", office)
+		}
+		return events.OfficeAggregate(office), nil
+	}
 	switch {
 	case unit != "" && cadre != "":
 		return "", fail(EINVALID, "data.cadre", "give either unit or cadre, not both")
@@ -128,6 +137,17 @@ func cadreAgg(id, field string) (string, error) {
 		return "", fail(EINVALID, field, "%q is not a valid id ([A-Za-z0-9_-]+)", id)
 	}
 	return events.CadreAggregate(id), nil
+}
+
+// officeOf gives the office an office-wide command is about ("" for none).
+func officeOf(p any) string {
+	switch d := p.(type) {
+	case *BonusOrDeduction:
+		return d.Office
+	case *Condition:
+		return d.Office
+	}
+	return ""
 }
 
 // subjectOf gives the unit or cadre a unit-or-cadre command is about.
@@ -525,7 +545,25 @@ func (d *decision) socialEvaluation(x *RecordSocialEvaluation) error {
 	if !g.Rates(u.Category) {
 		return fail(EINVALID, "data.group", "rater group %s does not rate category %s (unit %s)", g.ID, u.Category, u.ID)
 	}
+	if g.ByRate() {
+		// the scheme rates this group by a published rate (满意率): only a
+		// rate has a meaning for it
+		switch {
+		case len(x.Ballots) > 0:
+			return fail(EINVALID, "data.ballots", "rater group %s is rated by a published rate (by: rate): give data.rate (percent, e.g. \"92.5\")", g.ID)
+		case x.Score != "":
+			return fail(EINVALID, "data.score", "rater group %s is rated by a published rate (by: rate): give data.rate (percent, e.g. \"92.5\")", g.ID)
+		case x.Rate == "":
+			return fail(EINVALID, "data.rate", "required: the published satisfaction rate in percent (e.g. \"92.5\")")
+		}
+		if err := inRange("data.rate", x.Rate, "100"); err != nil {
+			return err
+		}
+	} else if x.Rate != "" {
+		return fail(EINVALID, "data.rate", "rater group %s is rated by ballots (levels %s) or a 0–100 score: a rate is accepted for groups the scheme rates by rate (by: rate)", g.ID, strings.Join(g.Levels, ", "))
+	}
 	switch {
+	case g.ByRate():
 	case len(x.Ballots) > 0 && x.Score != "":
 		return fail(EINVALID, "data.score", "give ballots or a score, not both")
 	case len(x.Ballots) > 0:
@@ -542,7 +580,7 @@ func (d *decision) socialEvaluation(x *RecordSocialEvaluation) error {
 	if err := d.notRecorded("data.group", fmt.Sprintf("the evaluation of unit %s by rater group %s", u.ID, g.ID), false, recordKey("group", g.ID)); err != nil {
 		return err
 	}
-	return d.emit(&events.SocialEvaluationRecorded{Group: g.ID, Ballots: x.Ballots, Score: x.Score})
+	return d.emit(&events.SocialEvaluationRecorded{Group: g.ID, Ballots: x.Ballots, Score: x.Score, Rate: x.Rate})
 }
 
 // levelCounts checks ballot counts: known levels, each once, none negative.
@@ -572,6 +610,32 @@ func levelCounts(field string, counts []events.LevelCount, levels []string) erro
 	return nil
 }
 
+// levelRates checks published rates: known levels, each once, each a
+// percent within 0–100, together at most 100.
+func levelRates(field string, rates []events.LevelRate, levels []string) error {
+	seen := map[string]bool{}
+	sum := scheme.Dec{}
+	for i, lr := range rates {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if !slices.Contains(levels, lr.Level) {
+			return fail(EINVALID, f+".level", "unknown level %q (levels: %s)", lr.Level, strings.Join(levels, ", "))
+		}
+		if seen[lr.Level] {
+			return fail(EINVALID, f+".level", "level %q given twice", lr.Level)
+		}
+		seen[lr.Level] = true
+		if err := inRange(f+".rate", lr.Rate, "100"); err != nil {
+			return err
+		}
+		v, _ := scheme.ParseDec(string(lr.Rate))
+		sum = sum.Add(v)
+	}
+	if sum.Cmp(scheme.Int(100)) > 0 {
+		return fail(EINVALID, field, "the rates sum to %s%%, over 100%%", sum)
+	}
+	return nil
+}
+
 func (d *decision) tallyVotes(x *TallyVotes) error {
 	if err := d.role(events.RoleRaters, events.RoleOffice); err != nil {
 		return err
@@ -585,18 +649,30 @@ func (d *decision) tallyVotes(x *TallyVotes) error {
 	} else if _, err := d.unit(x.Unit); err != nil {
 		return err
 	}
-	if err := levelCounts("data.counts", x.Counts, d.sc.VoteLevels(kind)); err != nil {
-		return err
-	}
-	sum := 0
-	for _, lc := range x.Counts {
-		sum += lc.Count
-	}
-	if x.Valid <= 0 {
-		return fail(EINVALID, "data.valid", "required: the number of valid ballots (the rate denominator)")
-	}
-	if sum > x.Valid {
-		return fail(EINVALID, "data.valid", "%d votes counted but only %d valid ballots", sum, x.Valid)
+	if len(x.Rates) > 0 {
+		if len(x.Counts) > 0 {
+			return fail(EINVALID, "data.rates", "give counts or rates, not both")
+		}
+		if err := levelRates("data.rates", x.Rates, d.sc.VoteLevels(kind)); err != nil {
+			return err
+		}
+		if x.Valid < 0 {
+			return fail(EINVALID, "data.valid", "cannot be negative")
+		}
+	} else {
+		if err := levelCounts("data.counts", x.Counts, d.sc.VoteLevels(kind)); err != nil {
+			return err
+		}
+		sum := 0
+		for _, lc := range x.Counts {
+			sum += lc.Count
+		}
+		if x.Valid <= 0 {
+			return fail(EINVALID, "data.valid", "required: the number of valid ballots (the rate denominator)")
+		}
+		if sum > x.Valid {
+			return fail(EINVALID, "data.valid", "%d votes counted but only %d valid ballots", sum, x.Valid)
+		}
 	}
 	item := x.Item
 	if item == "" {
@@ -605,7 +681,7 @@ func (d *decision) tallyVotes(x *TallyVotes) error {
 	if err := d.notRecorded("data.item", fmt.Sprintf("the %s tally of %s", item, d.aggregate), false, recordKey("votes", item)); err != nil {
 		return err
 	}
-	return d.emit(&events.VotesTallied{Item: item, Counts: x.Counts, Valid: x.Valid})
+	return d.emit(&events.VotesTallied{Item: item, Counts: x.Counts, Valid: x.Valid, Rates: x.Rates})
 }
 
 func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
@@ -620,12 +696,27 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 	if err := d.needReason(what); err != nil {
 		return err
 	}
-	if x.Cadre != "" {
+	if x.StaffOnly && x.Office == "" {
+		return fail(EINVALID, "data.staff_only", "only with data.office")
+	}
+	target := "unit"
+	var members []string // an office's units
+	switch {
+	case x.Office != "":
+		kind, units, err := d.office(x.Office, x.StaffOnly)
+		if err != nil {
+			return err
+		}
+		target, members = kind, units
+	case x.Cadre != "":
 		if err := d.cadre(x.Cadre); err != nil {
 			return err
 		}
-	} else if _, err := d.unit(x.Unit); err != nil {
-		return err
+		target = "cadre"
+	default:
+		if _, err := d.unit(x.Unit); err != nil {
+			return err
+		}
 	}
 	it, ok := d.sc.Item(x.Item)
 	if !ok {
@@ -638,12 +729,30 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 		}
 		return fail(EINVALID, "data.item", "item %s is a %s item: use the matching command", it.Code, kind)
 	}
-	target := "unit"
-	if x.Cadre != "" {
-		target = "cadre"
-	}
 	if !it.AppliesTo(target) {
+		if x.Office != "" {
+			return fail(EINVALID, "data.item", "item %s does not apply to a %s, and office %s hits %ss", it.Code, target, x.Office, target)
+		}
 		return fail(EINVALID, "data.item", "item %s does not apply to a %s", it.Code, target)
+	}
+	// An accepted adjustment is never without effect: an item the scheme
+	// would not count for this subject (for each unit of an office) is
+	// refused here, not dropped later.
+	switch {
+	case x.Office != "":
+		for _, u := range members {
+			if why := d.sc.ItemEffect(it, "unit", u); why != "" {
+				return fail(EINVALID, "data.item", "office %s: %s", x.Office, why)
+			}
+		}
+	case x.Cadre != "":
+		if why := d.sc.ItemEffect(it, "cadre", d.st.cadre.Class); why != "" {
+			return fail(EINVALID, "data.item", "%s", why)
+		}
+	default:
+		if why := d.sc.ItemEffect(it, "unit", x.Unit); why != "" {
+			return fail(EINVALID, "data.item", "%s", why)
+		}
 	}
 	if x.Points != "" {
 		if err := number("data.points", x.Points); err != nil {
@@ -656,7 +765,7 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 	if err := it.Check(x.Level, string(x.Points), x.Count); err != nil {
 		return &Error{Code: EINVALID, Field: "data", Msg: err.Error()}
 	}
-	p := events.BonusGranted{Item: it.Code, Level: x.Level, Matter: x.Matter, Points: x.Points, Count: x.Count}
+	p := events.BonusGranted{Item: it.Code, Level: x.Level, Matter: x.Matter, Points: x.Points, Count: x.Count, StaffOnly: x.StaffOnly}
 	if bonus {
 		return d.emit(&p)
 	}
@@ -709,12 +818,22 @@ func (d *decision) condition(x *Condition) error {
 	if err := d.needReason("a grade condition"); err != nil {
 		return err
 	}
-	if x.Cadre != "" {
+	if x.StaffOnly && x.Office == "" {
+		return fail(EINVALID, "data.staff_only", "only with data.office")
+	}
+	switch {
+	case x.Office != "":
+		if _, _, err := d.office(x.Office, x.StaffOnly); err != nil {
+			return err
+		}
+	case x.Cadre != "":
 		if err := d.cadre(x.Cadre); err != nil {
 			return err
 		}
-	} else if _, err := d.unit(x.Unit); err != nil {
-		return err
+	default:
+		if _, err := d.unit(x.Unit); err != nil {
+			return err
+		}
 	}
 	if !d.sc.Condition(x.Condition) {
 		return fail(ENOTFOUND, "data.condition", "%q is not a condition of the %d scheme", x.Condition, d.c.Year)
@@ -725,7 +844,25 @@ func (d *decision) condition(x *Condition) error {
 		}
 		return d.emit(&events.ConditionCleared{Condition: x.Condition})
 	}
-	return d.emit(&events.ConditionFlagged{Condition: x.Condition, Note: x.Note})
+	return d.emit(&events.ConditionFlagged{Condition: x.Condition, Note: x.Note, StaffOnly: x.StaffOnly})
+}
+
+// office resolves an office-wide target: an office of the scheme's units
+// (kind "unit": its members, and unless staffOnly the leaders supervising
+// it), or else a unit of the scheme (kind "cadre": the cadres registered with
+// it when the event occurs, expanded by the engine). staff_only means
+// something only for the first.
+func (d *decision) office(id string, staffOnly bool) (kind string, units []string, err error) {
+	if units, ok := d.sc.Office(id, staffOnly); ok {
+		return "unit", units, nil
+	}
+	if _, ok := d.sc.Unit(id); ok {
+		if staffOnly {
+			return "", nil, fail(EINVALID, "data.staff_only", "office %s is a unit: its registered cadres have no supervising leader to leave out", id)
+		}
+		return "cadre", nil, nil
+	}
+	return "", nil, fail(ENOTFOUND, "data.office", "unknown office %q in the %d scheme: name an office of the scheme's units (their office) or a unit (its registered cadres)", id, d.c.Year)
 }
 
 func (d *decision) registerCadre(x *RegisterCadre) error {

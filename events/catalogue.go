@@ -25,6 +25,14 @@ type LevelCount struct {
 	Count int    `json:"count"`
 }
 
+// LevelRate is a published rate of one level of a ballot, in percent
+// ("92.5" is 92.5%), entered when the organizer reports rates instead of
+// counts (得票率, 满意率).
+type LevelRate struct {
+	Level string `json:"level"`
+	Rate  Number `json:"rate"`
+}
+
 // Event payloads. Each type has an explicit name (the envelope's "type") and
 // a schema version; the registry below is the only place names are bound.
 // Payloads record facts as entered, never derived totals.
@@ -79,7 +87,10 @@ type ScoreCorrected struct {
 type SocialEvaluationRecorded struct {
 	Group   string       `json:"group"`
 	Ballots []LevelCount `json:"ballots,omitempty"`
-	Score   Number       `json:"score,omitempty"` // 0–100 rate, when given instead of ballots
+	Score   Number       `json:"score,omitempty"` // 0–100 score, when given instead of ballots
+	// Rate is a published satisfaction rate in percent (满意率 92.5), for a
+	// rater group the scheme rates by rate (by: rate).
+	Rate Number `json:"rate,omitempty"`
 }
 
 // VotesTallied (unit: the leadership team's ballot; cadre: the cadre's
@@ -88,15 +99,25 @@ type VotesTallied struct {
 	Item   string       `json:"item"` // "overall" (总体评价) unless the scheme names others
 	Counts []LevelCount `json:"counts"`
 	Valid  int          `json:"valid"` // valid ballots: the rate denominator
+	// Rates are the published rates per level (得票率, percent of the valid
+	// ballots), given instead of Counts; Valid is then informative (0 when
+	// not published).
+	Rates []LevelRate `json:"rates,omitempty"`
 }
 
-// BonusGranted (unit or cadre) adds a catalogue item (加分).
+// BonusGranted (unit, cadre or office) adds a catalogue item (加分). On an
+// office aggregate it hits everyone the office holds at the event's business
+// time — its members and the leaders supervising it (002.9–002.13), or the
+// cadres registered with a unit — as the engine expands it.
 type BonusGranted struct {
 	Item   string `json:"item"`             // catalogue code in the scheme
 	Level  string `json:"level,omitempty"`  // e.g. "province", "city", for level-table items
 	Matter string `json:"matter,omitempty"` // dedupe key: one matter counts once, at its highest value
 	Points Number `json:"points,omitempty"` // for items whose value the decider sets within a range
 	Count  int    `json:"count,omitempty"`  // for per-occurrence items (0 means 1)
+	// StaffOnly (on an office aggregate) leaves out the supervising
+	// leaders: the item hits the office's members only (002.13).
+	StaffOnly bool `json:"staff_only,omitempty"`
 }
 
 // DeductionApplied (unit or cadre) subtracts a catalogue item (减分/扣分).
@@ -113,12 +134,14 @@ type VetoLifted struct {
 	Veto string `json:"veto"` // event id of the VetoImposed
 }
 
-// ConditionFlagged (unit or cadre) records a named condition that a grade
+// ConditionFlagged (unit, cadre or office: everyone in it, as for
+// BonusGranted) records a named condition that a grade
 // rule of the scheme reacts to (e.g. "criticized_by_province",
 // "npc_unsatisfactory", "principal_adjusted").
 type ConditionFlagged struct {
 	Condition string `json:"condition"`
 	Note      string `json:"note,omitempty"`
+	StaffOnly bool   `json:"staff_only,omitempty"` // on an office aggregate: members only, no supervising leader
 }
 
 // ConditionCleared withdraws a condition.

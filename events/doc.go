@@ -57,6 +57,9 @@
 //	kaohe.<year>.scheme           the year's scheme (indicators, weights, rules)
 //	kaohe.<year>.unit.<unit-id>   an assessed unit (被考核单位) in the year
 //	kaohe.<year>.cadre.<id>       a cadre (干部, a leader) in the year
+//	kaohe.<year>.office.<id>      an office (办站所) or a unit's cadres: office-wide
+//	                              bonuses, deductions and conditions (002.9–002.13),
+//	                              expanded by the engine from the year's roster
 //	kaohe.<year>.year             the year itself: grades, publications, closing
 //	kaohe.org.official.<id>       an official of the roster (官员名册): key, role,
 //	                              rotation, revocation (official.go)

@@ -15,7 +15,8 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 // ValidID reports whether id is a subject-safe token ([A-Za-z0-9_-]+).
 func ValidID(id string) bool { return idPattern.MatchString(id) }
 
-// Aggregate names. A unit or cadre aggregate is "unit.<id>" / "cadre.<id>".
+// Aggregate names. A unit or cadre aggregate is "unit.<id>" / "cadre.<id>",
+// an office "office.<id>".
 const (
 	AggScheme = "scheme"
 	AggYear   = "year"
@@ -26,6 +27,11 @@ func UnitAggregate(id string) string { return "unit." + id }
 
 // CadreAggregate is the aggregate name of a cadre (leader).
 func CadreAggregate(id string) string { return "cadre." + id }
+
+// OfficeAggregate is the aggregate name of an office (办站所, 002) or of a
+// unit's roster of cadres: the items and conditions that hit everyone in it
+// (expanded by the scoring engine from the year's roster).
+func OfficeAggregate(id string) string { return "office." + id }
 
 // Subject is the stream subject of an aggregate in a year: kaohe.<year>.<aggregate>.
 // Year OrgYear (0) gives the organisation's subjects: kaohe.org.<aggregate>.

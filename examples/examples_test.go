@@ -324,7 +324,7 @@ func checkFlags(t *testing.T, r *engine.Results, want ...string) {
 }
 
 func TestEveryExampleFitsOneSubmission(t *testing.T) {
-	want := []string{"daligang-2021", "hengyang-2017", "lushan-2022", "xx-2020", "zhashui-2022"}
+	want := []string{"daligang-2021", "hengyang-2017", "lushan-2022", "xx-2020", "xx-2021", "zhashui-2022", "zhashui-2023"}
 	if got := Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("examples %v, want %v", got, want)
 	}

@@ -182,11 +182,21 @@ func describe(env events.Envelope) string {
 	case *events.ScoreCorrected:
 		return fmt.Sprintf("corrects %s → %s", d.Supersedes, d.Value)
 	case *events.SocialEvaluationRecorded:
+		if d.Rate != "" {
+			return fmt.Sprintf("%s rate %s%%", d.Group, d.Rate)
+		}
 		if d.Score != "" {
 			return fmt.Sprintf("%s score %s", d.Group, d.Score)
 		}
 		return fmt.Sprintf("%s ballots %s", d.Group, counts(d.Ballots))
 	case *events.VotesTallied:
+		if len(d.Rates) > 0 {
+			var rs []string
+			for _, r := range d.Rates {
+				rs = append(rs, r.Level+" "+string(r.Rate)+"%")
+			}
+			return fmt.Sprintf("%s rates %s", d.Item, strings.Join(rs, ", "))
+		}
 		return fmt.Sprintf("%s %s of %d valid", d.Item, counts(d.Counts), d.Valid)
 	case *events.BonusGranted:
 		return itemText("+", events.DeductionApplied(*d))

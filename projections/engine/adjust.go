@@ -44,7 +44,7 @@ func (e *engine) adjust(sub *Subject, caps *scheme.Caps) *adjusted {
 	seenMatter := map[string]int{}
 	for i, a := range adjs {
 		it, _ := sc.Item(a.Item)
-		row := &AdjRow{Event: a.Event, Item: a.Item, Name: it.Name, Rule: it.Rule, Level: a.Level, Matter: a.Matter, Component: it.Component, Counted: true}
+		row := &AdjRow{Event: a.Event, Item: a.Item, Name: it.Name, Rule: it.Rule, Level: a.Level, Matter: a.Matter, Component: it.Component, Office: a.Office, Counted: true}
 		base, err := it.Value(a.Level, a.Points)
 		if err != nil {
 			row.Counted, row.Note = false, err.Error()
@@ -201,7 +201,7 @@ func (e *engine) conditionResults(conds map[string]string) []*ConditionResult {
 		if def, ok := e.sc.ConditionDef(id); ok {
 			name = def.Name
 		}
-		out = append(out, &ConditionResult{ID: id, Name: name, Event: conds[id]})
+		out = append(out, &ConditionResult{ID: id, Name: name, Event: conds[id], Office: e.officeNote(conds[id])})
 	}
 	return out
 }

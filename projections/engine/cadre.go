@@ -23,9 +23,10 @@ func (e *engine) scoreCadres() {
 		cl, _ := e.sc.CadreClassDef(cf.Class)
 		us := e.units[cf.Unit]
 		cr := &CadreResult{ID: id, Name: cf.Name, Unit: cf.Unit, Class: cf.Class, Post: cf.Post, Status: cf.Status, Components: []*ComponentResult{}}
-		adj := e.adjust(&cf.Subject, cs.Caps)
+		facts := e.withOffices("cadre", id, &cf.Subject)
+		adj := e.adjust(facts, cs.Caps)
 		s := &subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
-			scored: true, components: map[string]scheme.Dec{}, conditions: cf.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
+			scored: true, components: map[string]scheme.Dec{}, conditions: facts.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
 			order: i, lastMin: e.sc.Ranking.LastPlaceMin}
 		unitID := cf.Unit
 		s.unitGrade = func() string { return e.unitFinal(unitID) }
@@ -51,7 +52,7 @@ func (e *engine) scoreCadres() {
 		cr.Composite = e.fx(s.composite)
 		cr.Votes = e.voteRates(cf.Votes)
 		cr.Vetoes, s.vetoes = e.vetoResults(cf.Vetoes)
-		cr.Conditions = e.conditionResults(cf.Conditions)
+		cr.Conditions = e.conditionResults(facts.Conditions)
 		subs = append(subs, s)
 		byID[id] = cr
 		e.r.Cadres = append(e.r.Cadres, cr)
@@ -179,6 +180,26 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 		t, ok := cf.Votes[cc.Item]
 		if !ok {
 			cr.Note = fmt.Sprintf("no %s ballot tallied: 0", cc.Item)
+			break
+		}
+		if len(t.Rates) > 0 {
+			// published rates: mean = Σ rate × value ÷ Σ rate (the same
+			// mean as counts, whose rates these are)
+			total, weighted := scheme.Dec{}, scheme.Dec{}
+			for _, r := range t.Rates {
+				v, _ := cc.Levels.Lookup(r.Level)
+				rt, _ := scheme.ParseDec(string(r.Rate))
+				cr.Ballots = append(cr.Ballots, &BallotRow{Level: r.Level, Rate: string(r.Rate), Value: v.String()})
+				total = total.Add(rt)
+				weighted = weighted.Add(v.Mul(rt))
+			}
+			if total.Sign() == 0 {
+				cr.Note = "no ballots: 0"
+				break
+			}
+			mean := weighted.Quo(total)
+			cr.Mean = mean.String()
+			pts = e.round(cc.PointsDec().Mul(mean))
 			break
 		}
 		total, weighted := int64(0), scheme.Dec{}

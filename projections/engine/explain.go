@@ -40,18 +40,24 @@ func Explain(r *Results, unitID string) string {
 		} else {
 			w.line(0, "合计 (subtotal) %s", u.Subtotal)
 		}
-		w.adjustments(u.Adjustments)
-		w.line(0, "综合得分 (composite) %s%s = %s", u.Subtotal, term(u.Adjustments.Net), u.Composite)
+		w.adjustments(r, u.Adjustments)
+		hits := ""
+		if u.Average != nil && u.Average.Hits != "" {
+			// an averaged score's own component items count after the mean
+			w.line(0, "本人分项扣减 (own items hitting staff components, after the mean) %s", u.Average.Hits)
+			hits = term(u.Average.Hits)
+		}
+		w.line(0, "综合得分 (composite) %s%s%s = %s", u.Subtotal, hits, term(u.Adjustments.Net), u.Composite)
 		if u.Rank > 0 {
 			w.line(0, "排名 (rank) %d / %d", u.Rank, u.Of)
 		}
 	}
 	w.vetoes(u.Vetoes)
-	w.conditions(u.Conditions)
+	w.conditions(r, u.Conditions)
 	w.grade("等次 (unit grade)", u.Grade)
 	if t, ok := r.Team(unitID); ok {
 		for _, v := range t.Votes {
-			w.line(0, "班子测评 (team ballot) %s %s: %d ÷ %d = %s", v.Item, v.Level, v.Count, v.Valid, rateText(v.Rate))
+			w.line(0, "班子测评 (team ballot) %s %s: %s", v.Item, v.Level, voteText(v))
 		}
 		w.grade("班子等次 (team grade)", t.Grade)
 	}
@@ -74,14 +80,14 @@ func ExplainCadre(r *Results, cadreID string) string {
 		terms = append(terms, comp.Points)
 	}
 	w.line(0, "合计 (subtotal) %s = %s", strings.Join(terms, " + "), c.Subtotal)
-	w.adjustments(c.Adjustments)
+	w.adjustments(r, c.Adjustments)
 	w.line(0, "综合得分 (composite) %s%s = %s", c.Subtotal, term(c.Adjustments.Net), c.Composite)
 	w.line(0, "排名 (rank) %d / %d (%s)", c.Rank, c.Of, c.Pool)
 	for _, v := range c.Votes {
-		w.line(0, "民主测评 (ballot) %s %s: %d ÷ %d = %s", v.Item, v.Level, v.Count, v.Valid, rateText(v.Rate))
+		w.line(0, "民主测评 (ballot) %s %s: %s", v.Item, v.Level, voteText(v))
 	}
 	w.vetoes(c.Vetoes)
-	w.conditions(c.Conditions)
+	w.conditions(r, c.Conditions)
 	w.grade("格次 (cadre grade)", c.Grade)
 	w.flags(r, "cadre", cadreID)
 	return w.String()
@@ -241,6 +247,8 @@ func (w *explainer) indicator(in *IndicatorResult) {
 func (w *explainer) rater(r *RaterResult) {
 	head := fmt.Sprintf("%s (%s) %s 分", r.Name, r.Group, r.Max)
 	switch {
+	case r.Rate != "":
+		w.line(1, "%s: %s × %s%% (满意率 published rate) = %s%s", head, r.Max, r.Rate, r.Points, event(r.Event))
 	case r.Score != "":
 		w.line(1, "%s: %s × %s ÷ 100 = %s%s", head, r.Max, r.Score, r.Points, event(r.Event))
 	case len(r.Ballots) > 0:
@@ -251,16 +259,24 @@ func (w *explainer) rater(r *RaterResult) {
 }
 
 func ballotText(bs []*BallotRow, max, mean, points string) string {
-	var ts []string
+	var ts, rs []string
 	n := 0
 	for _, b := range bs {
+		if b.Rate != "" { // published rates: the mean is Σ rate × value ÷ Σ rate
+			ts = append(ts, fmt.Sprintf("%s %s%%×%s", b.Level, b.Rate, b.Value))
+			rs = append(rs, b.Rate+"%")
+			continue
+		}
 		ts = append(ts, fmt.Sprintf("%s %d×%s", b.Level, b.Count, b.Value))
 		n += b.Count
+	}
+	if len(rs) > 0 {
+		return fmt.Sprintf("%s × (%s) ÷ (%s) = %s × %s = %s", max, strings.Join(ts, " + "), strings.Join(rs, " + "), max, rateText(mean), points)
 	}
 	return fmt.Sprintf("%s × (%s) ÷ %d = %s × %s = %s", max, strings.Join(ts, " + "), n, max, rateText(mean), points)
 }
 
-func (w *explainer) adjustments(a *AdjustResult) {
+func (w *explainer) adjustments(r *Results, a *AdjustResult) {
 	if a == nil || len(a.Rows) == 0 {
 		w.line(0, "加减分 (bonus/deduction) 无 (none)")
 		return
@@ -283,7 +299,7 @@ func (w *explainer) adjustments(a *AdjustResult) {
 		if row.Matter != "" {
 			matter = " 事项 (matter) " + row.Matter
 		}
-		w.line(1, "%s %s (%s)%s%s:%s %s%s%s%s", mark, row.Name, row.Item, levelText(row.Level), matter, mult, signed(row.Value), target, event(row.Event), note(row.Note))
+		w.line(1, "%s %s (%s)%s%s:%s %s%s%s%s%s", mark, row.Name, row.Item, levelText(row.Level), matter, mult, signed(row.Value), target, event(row.Event), officeText(r, row.Office, row.Event), note(row.Note))
 	}
 	w.line(1, "加分 (bonus) %s, 减分 (deduction) %s", signed(a.Bonus), signed(a.Deduction))
 	for _, c := range a.Caps {
@@ -302,10 +318,24 @@ func (w *explainer) vetoes(vs []*VetoResult) {
 	}
 }
 
-func (w *explainer) conditions(cs []*ConditionResult) {
+func (w *explainer) conditions(r *Results, cs []*ConditionResult) {
 	for _, c := range cs {
-		w.line(0, "情形 (condition) %s (%s)%s", c.Name, c.ID, event(c.Event))
+		w.line(0, "情形 (condition) %s (%s)%s%s", c.Name, c.ID, event(c.Event), officeText(r, c.Office, c.Event))
 	}
+}
+
+// officeText says that an event was entered for a whole office and whom
+// it hit: " 全办 (office) party_office → p01, p02, l1".
+func officeText(r *Results, office, ev string) string {
+	if office == "" {
+		return ""
+	}
+	for _, o := range r.Offices {
+		if o.Event == ev {
+			return fmt.Sprintf(" 全办 (office) %s → %s", office, strings.Join(o.Hit, ", "))
+		}
+	}
+	return " 全办 (office) " + office
 }
 
 func (w *explainer) grade(label string, g *GradeResult) {
@@ -410,6 +440,14 @@ func short(d string) string {
 }
 
 // rateText shows an exact rate as a percentage: "95%", "7/12 (≈58.33%)".
+// voteText is a level's rate: count ÷ valid, or the published rate.
+func voteText(v *VoteRate) string {
+	if v.Published != "" {
+		return fmt.Sprintf("%s%% (得票率 published rate)", v.Published)
+	}
+	return fmt.Sprintf("%d ÷ %d = %s", v.Count, v.Valid, rateText(v.Rate))
+}
+
 func rateText(s string) string {
 	d, err := scheme.ParseRate(s)
 	if err != nil {

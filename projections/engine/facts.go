@@ -11,6 +11,7 @@ package engine
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
@@ -28,6 +29,7 @@ type Value struct {
 type Social struct {
 	Ballots []events.LevelCount
 	Score   string
+	Rate    string // a published satisfaction rate in percent (by: rate groups)
 	Event   string
 }
 
@@ -36,7 +38,33 @@ type Tally struct {
 	Item   string
 	Counts []events.LevelCount
 	Valid  int
+	Rates  []events.LevelRate // published rates in percent, instead of Counts
 	Event  string
+}
+
+// rate is the exact rate of some levels: published rates ÷ 100 summed, or
+// their counts ÷ valid ballots (ok false without valid ballots or rates).
+func (t Tally) rate(levels []string) (scheme.Dec, bool) {
+	if len(t.Rates) > 0 {
+		sum := scheme.Dec{}
+		for _, l := range levels {
+			for _, r := range t.Rates {
+				if r.Level == l {
+					v, _ := scheme.ParseDec(string(r.Rate))
+					sum = sum.Add(v)
+				}
+			}
+		}
+		return sum.Quo(scheme.Int(100)), true
+	}
+	if t.Valid <= 0 {
+		return scheme.Dec{}, false
+	}
+	n := 0
+	for _, l := range levels {
+		n += t.Count(l)
+	}
+	return scheme.Frac(int64(n), int64(t.Valid)), true
 }
 
 // Count is the number of votes at a level.
@@ -57,6 +85,21 @@ type Adjustment struct {
 	Matter string
 	Points string
 	Count  int
+	Office string // set on the copies an office-wide item hits
+}
+
+// OfficeFact is an office-wide bonus, deduction or condition (an event on an
+// office aggregate). It is expanded when scored, from the roster at its
+// business time: an office of the scheme's units hits its members and, unless
+// StaffOnly, the leaders supervising it; a unit hits the cadres registered
+// with it by then.
+type OfficeFact struct {
+	Event      string
+	Office     string
+	At         time.Time // business time (occurred_at)
+	StaffOnly  bool
+	Adjustment *Adjustment // a bonus or deduction, or
+	Condition  string      // a flagged condition (cleared ones are removed)
 }
 
 // Veto is a one-vote veto (一票否决) and whether it was lifted.
@@ -88,7 +131,8 @@ type UnitFacts struct {
 type CadreFacts struct {
 	Subject
 	ID, Name, Unit, Class, Post string
-	Event                       string // CadreRegistered
+	Event                       string    // CadreRegistered
+	Registered                  time.Time // its business time (zero: always on the roster)
 	Status                      string
 	StatusEvent                 string
 	Scores                      map[string]Value // entered component (or part) → value
@@ -124,6 +168,7 @@ type Facts struct {
 	Cadres    map[string]*CadreFacts
 	Decisions map[string]*Decision // kind + "/" + subject → latest decision
 	Warnings  []string             // facts the scheme in force cannot place (e.g. after a scheme replacement)
+	Offices   []OfficeFact         // office-wide items and conditions, in event order
 	History   map[string][]Past    // kind + "/" + subject → earlier years (AddHistory)
 
 	entries map[string]entry
@@ -281,6 +326,69 @@ func (f *Facts) SetSocial(unit, group string, ballots []events.LevelCount, score
 	return nil
 }
 
+// SetSocialRate records a rater group's published satisfaction rate, in
+// percent (0–100), for a group the scheme rates by rate; a later
+// evaluation replaces it.
+func (f *Facts) SetSocialRate(unit, group, rate, eventID string) error {
+	u, err := f.unit(unit)
+	if err != nil {
+		return err
+	}
+	g, ok := f.Scheme.RaterGroup(group)
+	if !ok {
+		return fmt.Errorf("unknown rater group %q", group)
+	}
+	uu, _ := f.Scheme.Unit(unit)
+	if !g.Rates(uu.Category) {
+		return fmt.Errorf("rater group %s does not rate category %s", group, uu.Category)
+	}
+	if !g.ByRate() {
+		return fmt.Errorf("rater group %s is not rated by a rate (by: rate)", group)
+	}
+	if _, err := percent(rate); err != nil {
+		return err
+	}
+	u.Social[group] = Social{Rate: rate, Event: eventID}
+	return nil
+}
+
+// percent reads a rate in percent, 0–100.
+func percent(text string) (scheme.Dec, error) {
+	d, err := scheme.ParseDec(text)
+	if err != nil {
+		return d, err
+	}
+	if d.Sign() < 0 || d.Cmp(scheme.Int(100)) > 0 {
+		return d, fmt.Errorf("rate %s%% is outside 0–100", text)
+	}
+	return d, nil
+}
+
+// SetVoteRates records a tally given as published rates per level (得票率,
+// percent of valid ballots) instead of counts; valid is informative.
+func (f *Facts) SetVoteRates(kind, id, item string, rates []events.LevelRate, valid int, eventID string) error {
+	s, err := f.subject(kind, id)
+	if err != nil {
+		return err
+	}
+	if item == "" {
+		item = "overall"
+	}
+	sum := scheme.Dec{}
+	for _, r := range rates {
+		d, err := percent(string(r.Rate))
+		if err != nil {
+			return fmt.Errorf("level %s: %w", r.Level, err)
+		}
+		sum = sum.Add(d)
+	}
+	if sum.Cmp(scheme.Int(100)) > 0 {
+		return fmt.Errorf("rates sum to %s%%, over 100%%", sum)
+	}
+	s.Votes[item] = Tally{Item: item, Rates: append([]events.LevelRate(nil), rates...), Valid: valid, Event: eventID}
+	return nil
+}
+
 // SetVotes records a democratic-evaluation tally (VotesTallied) for a unit's
 // leadership team (kind "unit") or a cadre (kind "cadre").
 func (f *Facts) SetVotes(kind, id, item string, counts []events.LevelCount, valid int, eventID string) error {
@@ -313,6 +421,59 @@ func (f *Facts) AddAdjustment(kind, id string, a Adjustment) error {
 		return err
 	}
 	s.Adjustments = append(s.Adjustments, a)
+	return nil
+}
+
+// officeKnown checks an office-wide target: an office of the scheme's
+// units, or a unit (its cadres).
+func (f *Facts) officeKnown(office string) error {
+	if _, ok := f.Scheme.Office(office, false); ok {
+		return nil
+	}
+	if _, ok := f.Scheme.Unit(office); ok {
+		return nil
+	}
+	return fmt.Errorf("unknown office %q (no unit of the scheme is in it or has that id)", office)
+}
+
+// AddOfficeAdjustment records an office-wide bonus or deduction (on an
+// office aggregate), occurred at `at`.
+func (f *Facts) AddOfficeAdjustment(office string, a Adjustment, staffOnly bool, at time.Time) error {
+	if err := f.officeKnown(office); err != nil {
+		return err
+	}
+	it, ok := f.Scheme.Item(a.Item)
+	if !ok {
+		return fmt.Errorf("unknown item %q", a.Item)
+	}
+	if err := it.Check(a.Level, a.Points, a.Count); err != nil {
+		return err
+	}
+	aa := a
+	f.Offices = append(f.Offices, OfficeFact{Event: a.Event, Office: office, At: at, StaffOnly: staffOnly, Adjustment: &aa})
+	return nil
+}
+
+// SetOfficeCondition flags (on) an office-wide condition, or clears every
+// earlier flag of it on the office.
+func (f *Facts) SetOfficeCondition(office, condition string, on, staffOnly bool, at time.Time, eventID string) error {
+	if err := f.officeKnown(office); err != nil {
+		return err
+	}
+	if !f.Scheme.Condition(condition) {
+		return fmt.Errorf("unknown condition %q", condition)
+	}
+	if on {
+		f.Offices = append(f.Offices, OfficeFact{Event: eventID, Office: office, At: at, StaffOnly: staffOnly, Condition: condition})
+		return nil
+	}
+	kept := f.Offices[:0:0]
+	for _, o := range f.Offices {
+		if o.Office != office || o.Condition != condition {
+			kept = append(kept, o)
+		}
+	}
+	f.Offices = kept
 	return nil
 }
 

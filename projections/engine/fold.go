@@ -113,18 +113,30 @@ func (f *Facts) apply(e events.Stored, p any) error {
 		if kind != "unit" {
 			return fmt.Errorf("a social evaluation belongs on a unit")
 		}
+		if x.Rate != "" {
+			return f.SetSocialRate(id, x.Group, string(x.Rate), e.ID)
+		}
 		return f.SetSocial(id, x.Group, x.Ballots, string(x.Score), e.ID)
 	case *events.VotesTallied:
 		if err := needSubject(); err != nil {
 			return err
 		}
+		if len(x.Rates) > 0 {
+			return f.SetVoteRates(kind, id, x.Item, x.Rates, x.Valid, e.ID)
+		}
 		return f.SetVotes(kind, id, x.Item, x.Counts, x.Valid, e.ID)
 	case *events.BonusGranted:
+		if kind == "office" && id != "" {
+			return f.AddOfficeAdjustment(id, Adjustment{Event: e.ID, Item: x.Item, Level: x.Level, Matter: x.Matter, Points: string(x.Points), Count: x.Count}, x.StaffOnly, e.OccurredAt)
+		}
 		if err := needSubject(); err != nil {
 			return err
 		}
 		return f.AddAdjustment(kind, id, Adjustment{Event: e.ID, Item: x.Item, Level: x.Level, Matter: x.Matter, Points: string(x.Points), Count: x.Count})
 	case *events.DeductionApplied:
+		if kind == "office" && id != "" {
+			return f.AddOfficeAdjustment(id, Adjustment{Event: e.ID, Item: x.Item, Level: x.Level, Matter: x.Matter, Points: string(x.Points), Count: x.Count}, x.StaffOnly, e.OccurredAt)
+		}
 		if err := needSubject(); err != nil {
 			return err
 		}
@@ -137,11 +149,17 @@ func (f *Facts) apply(e events.Stored, p any) error {
 	case *events.VetoLifted:
 		return f.LiftVeto(x.Veto, e.ID)
 	case *events.ConditionFlagged:
+		if kind == "office" && id != "" {
+			return f.SetOfficeCondition(id, x.Condition, true, x.StaffOnly, e.OccurredAt, e.ID)
+		}
 		if err := needSubject(); err != nil {
 			return err
 		}
 		return f.SetCondition(kind, id, x.Condition, true, e.ID)
 	case *events.ConditionCleared:
+		if kind == "office" && id != "" {
+			return f.SetOfficeCondition(id, x.Condition, false, false, e.OccurredAt, e.ID)
+		}
 		if err := needSubject(); err != nil {
 			return err
 		}
@@ -150,7 +168,11 @@ func (f *Facts) apply(e events.Stored, p any) error {
 		if kind != "cadre" {
 			return fmt.Errorf("a registration belongs on a cadre")
 		}
-		return f.RegisterCadre(id, x.Name, x.Unit, x.Class, x.Post, e.ID)
+		if err := f.RegisterCadre(id, x.Name, x.Unit, x.Class, x.Post, e.ID); err != nil {
+			return err
+		}
+		f.Cadres[id].Registered = e.OccurredAt // the roster an office-wide item hits is the one at its business time
+		return nil
 	case *events.CadreScoreRecorded:
 		if kind != "cadre" {
 			return fmt.Errorf("a cadre score belongs on a cadre")

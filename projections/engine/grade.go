@@ -454,6 +454,10 @@ func (e *engine) voteRates(votes map[string]Tally) []*VoteRate {
 	out := []*VoteRate{}
 	for _, item := range sortedKeys(votes) {
 		t := votes[item]
+		for _, r := range t.Rates {
+			rate, _ := t.rate([]string{r.Level})
+			out = append(out, &VoteRate{Item: item, Level: r.Level, Valid: t.Valid, Rate: rate.String(), Published: string(r.Rate), Event: t.Event})
+		}
 		for _, c := range t.Counts {
 			rate := "—"
 			if t.Valid > 0 {

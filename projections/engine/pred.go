@@ -101,14 +101,10 @@ func (s *subject) voteRate(item string, levels []string) (scheme.Dec, bool) {
 		item = s.voteItem
 	}
 	t, ok := s.votes[item]
-	if !ok || t.Valid <= 0 {
+	if !ok {
 		return scheme.Dec{}, false
 	}
-	n := 0
-	for _, l := range levels {
-		n += t.Count(l)
-	}
-	return scheme.Frac(int64(n), int64(t.Valid)), true
+	return t.rate(levels)
 }
 
 // holds evaluates a predicate. Missing data (no tally, no score) never

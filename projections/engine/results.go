@@ -25,7 +25,10 @@ type Results struct {
 	Cadres       []*CadreResult    `json:"cadres"`
 	CadreQuotas  []*QuotaResult    `json:"cadre_quotas"`
 	Flags        []*FlagResult     `json:"flags"`
-	Warnings     []string          `json:"warnings"`
+	// Offices lists each office-wide item or condition and whom it hit
+	// (absent when there is none, so earlier years' digests stay).
+	Offices  []*OfficeResult `json:"offices,omitempty"`
+	Warnings []string        `json:"warnings"`
 }
 
 // CategoryResult is a category's ranking table and unit-grade quotas.
@@ -98,6 +101,9 @@ type AverageResult struct {
 	Sum      string       `json:"sum"`
 	Count    int          `json:"count"`
 	Mean     string       `json:"mean"`
+	// Hits sums the leader's own items that hit a component of the
+	// averaged category (002.9–002.11): added after the mean, outside caps.
+	Hits string `json:"hits,omitempty"`
 }
 
 // MemberRow is one averaged subject.
@@ -165,6 +171,7 @@ type RaterResult struct {
 	Ballots []*BallotRow `json:"ballots,omitempty"`
 	Mean    string       `json:"mean,omitempty"` // exact mean level value
 	Score   string       `json:"score,omitempty"`
+	Rate    string       `json:"rate,omitempty"` // a published satisfaction rate, percent (by: rate)
 	Event   string       `json:"event,omitempty"`
 	Points  string       `json:"points"`
 	Note    string       `json:"note,omitempty"`
@@ -175,6 +182,7 @@ type RaterResult struct {
 type BallotRow struct {
 	Level string `json:"level"`
 	Count int    `json:"count"`
+	Rate  string `json:"rate,omitempty"` // the published rate in percent, when given instead of a count
 	Value string `json:"value"`
 }
 
@@ -203,6 +211,7 @@ type AdjRow struct {
 	Value      string `json:"value"`      // signed value of the event
 	Counted    bool   `json:"counted"`
 	Component  string `json:"component,omitempty"` // hits this component instead of the composite
+	Office     string `json:"office,omitempty"`    // entered for everyone in this office (Results.Offices)
 	Note       string `json:"note,omitempty"`
 }
 
@@ -226,9 +235,21 @@ type VetoResult struct {
 
 // ConditionResult is a flagged condition.
 type ConditionResult struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Event string `json:"event"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Event  string `json:"event"`
+	Office string `json:"office,omitempty"` // flagged for everyone in this office
+}
+
+// OfficeResult is one office-wide item or condition and whom it hit: the
+// expansion of the office at the event's business time.
+type OfficeResult struct {
+	Event     string   `json:"event"`
+	Office    string   `json:"office"`
+	Of        string   `json:"of"` // "unit" (an office of the scheme's units) or "cadre" (a unit's registered cadres)
+	Item      string   `json:"item,omitempty"`
+	Condition string   `json:"condition,omitempty"`
+	Hit       []string `json:"hit"` // unit or cadre ids, in expansion order
 }
 
 // GradeResult is a proposed grade, the decision, and every rule that fired.
@@ -273,7 +294,10 @@ type VoteRate struct {
 	Count int    `json:"count"`
 	Valid int    `json:"valid"`
 	Rate  string `json:"rate"` // exact: "9/10", "2/3"
-	Event string `json:"event,omitempty"`
+	// Published is the rate as entered, in percent, when the tally was
+	// given as rates (得票率) instead of counts; Count is then 0.
+	Published string `json:"published,omitempty"`
+	Event     string `json:"event,omitempty"`
 }
 
 // CadreResult is one cadre's score and grade.

@@ -18,6 +18,11 @@ type engine struct {
 	uRes      map[string]*UnitResult
 	tRes      map[string]*TeamResult
 	cadreSubs []*subject
+
+	// office-wide facts, expanded (expandOffices)
+	extraAdj  map[string][]Adjustment      // kind/id → adjustments an office hit it with
+	extraCond map[string]map[string]string // kind/id → condition → office event
+	officeOf  map[string]*OfficeResult     // office event → its expansion
 }
 
 func (e *engine) round(d scheme.Dec) scheme.Dec { return d.Round(e.places, e.mode) }
@@ -36,6 +41,7 @@ func Score(f *Facts) (*Results, error) {
 		Categories: []*CategoryResult{}, Units: []*UnitResult{}, Teams: []*TeamResult{}, TeamQuotas: []*QuotaResult{}, Cadres: []*CadreResult{}, CadreQuotas: []*QuotaResult{}, Flags: []*FlagResult{},
 		Warnings: append([]string{}, f.Warnings...),
 	}
+	e.expandOffices()
 	// Units: scored categories first, then averages (002 leaders).
 	for i, u := range sc.Units() {
 		ur := &UnitResult{ID: u.ID, Name: u.Name, Category: u.Category, Components: []*ComponentResult{}}
@@ -98,7 +104,8 @@ func (e *engine) scoreUnit(u *scheme.Unit, cat *scheme.Category) {
 	ur := e.uRes[u.ID]
 	s := e.units[u.ID]
 	ur.Scored, s.scored = true, true
-	adj := e.adjust(&uf.Subject, cat.Caps)
+	facts := e.withOffices("unit", u.ID, &uf.Subject)
+	adj := e.adjust(facts, cat.Caps)
 	sub := scheme.Dec{}
 	for _, comp := range cat.Components {
 		cr, pts := e.component(uf, u, comp, adj)
@@ -112,7 +119,7 @@ func (e *engine) scoreUnit(u *scheme.Unit, cat *scheme.Category) {
 	comp := e.round(sub.Add(adj.net))
 	ur.Composite = e.fx(comp)
 	s.composite = comp
-	e.subjectFacts(s, ur, &uf.Subject)
+	e.subjectFacts(s, ur, facts)
 }
 
 func (e *engine) subjectFacts(s *subject, ur *UnitResult, sub *Subject) {
@@ -127,7 +134,7 @@ func (e *engine) external(u *scheme.Unit) {
 	uf := e.f.Units[u.ID]
 	ur.Subtotal, ur.Composite = "", ""
 	ur.Adjustments = &AdjustResult{Rows: []*AdjRow{}, Caps: []*CapResult{}}
-	e.subjectFacts(e.units[u.ID], ur, &uf.Subject)
+	e.subjectFacts(e.units[u.ID], ur, e.withOffices("unit", u.ID, &uf.Subject))
 }
 
 // scoreAverage: a 002 leader scores the mean of the supervised staff's
@@ -158,16 +165,26 @@ func (e *engine) scoreAverage(u *scheme.Unit, cat *scheme.Category) {
 	}
 	av.Mean = e.fx(mean)
 	ur.Average = av
-	adj := e.adjust(&uf.Subject, cat.Caps)
-	for c := range adj.hits {
-		e.r.Warnings = append(e.r.Warnings, fmt.Sprintf("unit %s: items hitting component %s do not apply to an averaged score; ignored", u.ID, c))
+	facts := e.withOffices("unit", u.ID, &uf.Subject)
+	adj := e.adjust(facts, cat.Caps)
+	// An averaged score has no components of its own, yet the items that
+	// hit a component of the staff (own-post deductions, 002.9–002.11) hit
+	// the supervising leader too: they apply to the leader's score after
+	// the average, "its own bonuses and deductions" (002.2). Like every
+	// component hit they are outside the composite caps.
+	hits := scheme.Dec{}
+	for _, c := range sortedKeys(adj.hits) {
+		hits = hits.Add(adj.hits[c])
+	}
+	if len(adj.hits) > 0 {
+		av.Hits = e.fx(hits)
 	}
 	ur.Subtotal = e.fx(mean)
 	ur.Adjustments = adj.res
-	comp := e.round(mean.Add(adj.net))
+	comp := e.round(mean.Add(hits).Add(adj.net))
 	ur.Composite = e.fx(comp)
 	s.composite = comp
-	e.subjectFacts(s, ur, &uf.Subject)
+	e.subjectFacts(s, ur, facts)
 }
 
 // component scores one component of a unit.
@@ -389,6 +406,11 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 	switch {
 	case !ok:
 		rr.Note = "no evaluation recorded: 0"
+	case soc.Rate != "":
+		// a published satisfaction rate: points × rate ÷ 100
+		rr.Rate, rr.Event = soc.Rate, soc.Event
+		v, _ := scheme.ParseDec(soc.Rate)
+		pts = e.round(slot.PointsDec().Mul(v).Quo(scheme.Int(100)))
 	case soc.Score != "":
 		rr.Score, rr.Event = soc.Score, soc.Event
 		v, _ := scheme.ParseDec(soc.Score)

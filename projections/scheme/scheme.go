@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -149,6 +150,78 @@ func (s *Scheme) CadreClass(id string) bool { _, ok := s.classes[id]; return ok 
 func (s *Scheme) CadreClassDef(id string) (*CadreClassDef, bool) {
 	c, ok := s.classes[id]
 	return c, ok
+}
+
+// Office lists, in file order, the units an office-wide item or condition
+// hits: the scored units of the office (their `office`), then, unless
+// staffOnly, the units scored as an average that name it in `supervises`
+// (002's 分管领导: 「分管领导和全办人员」, 002.9–002.10). ok is false when no
+// unit is in the office. A leader supervising everything (supervises empty:
+// the secretary, the mayor) is not an office's leader.
+func (s *Scheme) Office(id string, staffOnly bool) (units []string, ok bool) {
+	for _, u := range s.UnitList {
+		if cat := s.categories[u.Category]; u.Office == id && cat != nil && cat.AverageOf == "" && !cat.External {
+			units = append(units, u.ID)
+		}
+	}
+	if len(units) == 0 {
+		return nil, false
+	}
+	if !staffOnly {
+		for _, u := range s.UnitList {
+			if cat := s.categories[u.Category]; cat != nil && cat.AverageOf != "" && StringList(u.Supervises).Has(id) {
+				units = append(units, u.ID)
+			}
+		}
+	}
+	return units, true
+}
+
+// ItemEffect says why an item granted to a unit (kind "unit", group its id)
+// or a cadre ("cadre", group the cadre's class) would change nothing, ""
+// when it counts. An accepted adjustment is never without effect: a unit
+// graded only by decisions (external) has no score to adjust, and an item
+// hitting a component counts only where that component is scored — in the
+// unit's category or the cadre's class, or, for a score averaged over a
+// category (002 leaders), in the averaged category (then after the mean).
+func (s *Scheme) ItemEffect(it *Item, kind, group string) string {
+	if kind == "unit" {
+		u, ok := s.units[group]
+		if !ok {
+			return ""
+		}
+		cat := s.categories[u.Category]
+		switch {
+		case cat == nil:
+			return ""
+		case cat.External:
+			return fmt.Sprintf("unit %s (category %s) is graded only by decisions: it has no score for a bonus or deduction to change", u.ID, cat.ID)
+		case it.Component == "":
+			return ""
+		case cat.AverageOf != "":
+			if _, ok := s.components[cat.AverageOf][it.Component]; ok {
+				return ""
+			}
+			return fmt.Sprintf("item %s hits component %s, which category %s (averaged by unit %s's category %s) does not have", it.Code, it.Component, cat.AverageOf, u.ID, cat.ID)
+		}
+		if _, ok := s.components[cat.ID][it.Component]; !ok {
+			return fmt.Sprintf("item %s hits component %s, which unit %s's category %s does not have", it.Code, it.Component, u.ID, cat.ID)
+		}
+		return ""
+	}
+	if it.Component == "" {
+		return ""
+	}
+	cl, ok := s.classes[group]
+	if !ok {
+		return ""
+	}
+	for _, cc := range cl.Components {
+		if cc.ID == it.Component {
+			return ""
+		}
+	}
+	return fmt.Sprintf("item %s hits component %s, which cadre class %s does not have", it.Code, it.Component, group)
 }
 
 // CadreComponent is the largest value that may be entered for a cadre

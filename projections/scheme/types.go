@@ -170,13 +170,20 @@ type Ballot struct {
 // 上级评价 …) with its ballot levels and each level's value (the share of
 // the group's points a ballot at that level earns).
 type RaterGroup struct {
-	ID     string     `yaml:"id"`
-	Name   string     `yaml:"name"`
-	Table  LevelTable `yaml:"levels"`
-	Rule   string     `yaml:"rule"`
-	Levels []string   `yaml:"-"` // level names in order
+	ID    string     `yaml:"id"`
+	Name  string     `yaml:"name"`
+	Table LevelTable `yaml:"levels"`
+	Rule  string     `yaml:"rule"`
+	// By says how the organizer reports the group's evaluation: "" (ballots
+	// per level, or a 0–100 score) or "rate" (a published satisfaction rate,
+	// 公众满意度 000.7: points × rate; no level table needed).
+	By     string   `yaml:"by"`
+	Levels []string `yaml:"-"` // level names in order
 	cats   []string
 }
+
+// ByRate reports whether the group is rated by a published rate.
+func (g *RaterGroup) ByRate() bool { return g.By == "rate" }
 
 // Rates reports whether the group rates units of a category.
 func (g *RaterGroup) Rates(category string) bool {

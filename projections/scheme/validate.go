@@ -163,8 +163,13 @@ func (s *Scheme) validate(c *collector) {
 		p := at("rater_groups", i)
 		s.id(c, p+".id", g.ID, seen, "rater group")
 		s.groups[g.ID] = g
-		if len(g.Table) == 0 {
-			c.add(p+".levels", "required: the ballot levels and their values (e.g. {优秀: 1, 良好: 0.8, 一般: 0.6, 较差: 0})")
+		switch g.By {
+		case "", "rate":
+		default:
+			c.add(p+".by", "unknown %q (rate, or omit it for ballots or a 0–100 score)", g.By)
+		}
+		if len(g.Table) == 0 && !g.ByRate() {
+			c.add(p+".levels", "required: the ballot levels and their values (e.g. {优秀: 1, 良好: 0.8, 一般: 0.6, 较差: 0}), unless the group is rated by a published rate (by: rate)")
 		}
 		s.levelTable(c, p+".levels", g.Table, false)
 		g.Levels = g.Table.Names()

@@ -31,6 +31,10 @@ func TestMoreBadSchemesNameTheFieldAndReason(t *testing.T) {
 			"categories[0].components[1].raters", "points 8 ≠ declared total 10"},
 		{"a rater group listed twice", edit("raters: [{group: peer, points: 10}]", "raters: [{group: peer, points: 5}, {group: peer, points: 5}]"),
 			"categories[0].components[1].raters[1].group", `rater group "peer" listed twice`},
+		{"a rater group rated by an unknown form", edit("{id: peer, name: 同级互评, levels: {优秀: 1, 良好: 0.8}}", "{id: peer, name: 同级互评, by: percent, levels: {优秀: 1, 良好: 0.8}}"),
+			"rater_groups[0].by", `unknown "percent"`},
+		{"a rater group without levels nor by: rate", edit("{id: peer, name: 同级互评, levels: {优秀: 1, 良好: 0.8}}", "{id: peer, name: 同级互评}"),
+			"rater_groups[0].levels", "unless the group is rated by a published rate (by: rate)"},
 		{"a negative quota share", edit("share: 30%", "share: -10%"),
 			"unit_grading.quotas[0].share", "over 100% or below 0"},
 		{"a quota on a grade off the ladder", edit("quotas: [{grade: 优秀", "quotas: [{grade: 称职"),
@@ -106,5 +110,17 @@ func edit(old, new string) func() string {
 			panic("fixture lacks " + old)
 		}
 		return strings.Replace(minimal, old, new, 1)
+	}
+}
+
+// A rater group the organizer reports as a satisfaction rate (公众满意度,
+// 000.7) needs no level table.
+func TestARaterGroupRatedByRateNeedsNoLevels(t *testing.T) {
+	sc, err := scheme.Parse([]byte(edit("{id: peer, name: 同级互评, levels: {优秀: 1, 良好: 0.8}}", "{id: peer, name: 群众满意度, by: rate}")()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, ok := sc.RaterGroup("peer"); !ok || !g.ByRate() {
+		t.Fatalf("peer %+v", g)
 	}
 }

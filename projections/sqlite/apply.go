@@ -397,9 +397,15 @@ func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) e
 		if len(x.Ballots) > 0 {
 			v = levels(x.Ballots, 0)
 		}
+		if x.Rate != "" {
+			v = string(x.Rate) + "%"
+		}
 		return a.change(ctx, ev, r, factSocial, x.Group, "", v)
 
 	case *events.VotesTallied:
+		if len(x.Rates) > 0 {
+			return a.change(ctx, ev, r, factVotes, x.Item, "", rates(x.Rates))
+		}
 		return a.change(ctx, ev, r, factVotes, x.Item, "", levels(x.Counts, x.Valid))
 
 	case *events.BonusGranted:
@@ -528,6 +534,15 @@ func levels(counts []events.LevelCount, valid int) string {
 		s += " / " + strconv.Itoa(valid)
 	}
 	return s
+}
+
+// rates shows published rates per level: "优秀 92.5%, 较差 1%".
+func rates(rs []events.LevelRate) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.Level + " " + string(r.Rate) + "%"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func joinDetail(parts ...string) string {
