@@ -147,6 +147,23 @@ func (l Ledger) ProposedGrade(ctx context.Context, year int, kind, subject strin
 	return engine.Propose(evs, kind, subject)
 }
 
+// Proposals implements commands.YearProposer: the year computed once, with
+// the submission's pending events, for the proposals of many subjects.
+func (l Ledger) Proposals(ctx context.Context, year int, pending []events.Envelope) (func(kind, subject string) string, error) {
+	evs, err := YearEvents(ctx, l.Store, year, Point{})
+	if err != nil {
+		return nil, err
+	}
+	for _, env := range pending {
+		evs = append(evs, events.Stored{Envelope: env})
+	}
+	r, err := engine.Compute(evs)
+	if err != nil {
+		return nil, err
+	}
+	return r.ProposedGrade, nil
+}
+
 // Publication implements commands.Publisher.
 func (l Ledger) Publication(ctx context.Context, year int) (events.ResultsPublished, error) {
 	evs, qs, err := ReadYear(ctx, l.Store, year, Point{})
