@@ -109,7 +109,9 @@ func (m *Main) resultsCommand() *cobra.Command {
 		Long: `Print each category's ranking (rank, composite score, components, grade),
 the leadership-team grades and the cadre grades of a year. --json prints the
 canonical results document (docs/results.md): the same events always give
-byte-identical output. --as-of / --at-seq show the results as they stood then.`,
+byte-identical output, and its bytes (no newline after them) hash to the
+results digest a publication records. With --unit or --category, --json
+prints that part only, one line. --as-of / --at-seq show the results as they stood then.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if year == 0 {
@@ -146,7 +148,9 @@ byte-identical output. --as-of / --at-seq show the results as they stood then.`,
 					}
 					return checkFailed{fmt.Sprintf("category %q is not in the %d results", category, year)}
 				}
-				_, err := fmt.Fprintln(m.Stdout, string(r.JSON()))
+				// Exactly the canonical bytes, no newline after them:
+				// their SHA-256 is the results digest (docs/verify.md).
+				_, err := m.Stdout.Write(r.JSON())
 				return err
 			}
 			return printResults(m, r, category)
