@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,5 +26,28 @@ func TestResultsJSONHashesToThePublishedDigest(t *testing.T) {
 	}
 	if strings.HasSuffix(js, "\n") {
 		t.Fatal("results --json ends with a newline")
+	}
+}
+
+// The same simulation gives the same digest: the simulated events' ids
+// (which the results cite) come from the simulation's inputs, not from
+// the clock and chance.
+func TestAppealSimulationIsDeterministic(t *testing.T) {
+	c := newCLI(t)
+	c.ok("submit", "testdata/seven/year.jsonl")
+	c.ok("publish", "--year", "2024")
+	digest := func() string {
+		var d struct {
+			To struct{ Digest string }
+		}
+		out := c.ok("appeal", "simulate", "--year", "2024", "--unit", "u4", "--add", "testdata/seven/fix-u4.jsonl", "--json")
+		if err := json.Unmarshal([]byte(out), &d); err != nil || d.To.Digest == "" {
+			t.Fatalf("simulate --json: %v\n%s", err, out)
+		}
+		return d.To.Digest
+	}
+	first := digest()
+	if again := digest(); again != first {
+		t.Fatalf("the same simulation gave digest %s, then %s", first, again)
 	}
 }
