@@ -100,9 +100,9 @@ func (m *Main) logCommand() *cobra.Command {
 				}
 				return nil
 			}
-			t := newTable("序号 seq", "记录时间 recorded (UTC+8)", "类型 type", "对象 aggregate", "操作人 actor", "内容 details", "理由 reason").alignRight(0)
+			t := newTable("序号 seq", "时间 when (UTC+8)", "类型 type", "对象 aggregate", "操作人 actor", "内容 details", "理由 reason").alignRight(0)
 			for _, ev := range rows {
-				t.add(strconv.FormatUint(ev.Seq, 10), ev.RecordedAt.In(chinaTime).Format("2006-01-02 15:04:05"),
+				t.add(strconv.FormatUint(ev.Seq, 10), timeText(ev.OccurredAt, ev.RecordedAt, "2006-01-02 15:04:05"),
 					typeLabel(ev.Type), fmt.Sprintf("%d %s", ev.Year, ev.Aggregate),
 					fmt.Sprintf("%s (%s)", ev.Actor.ID, roleLabel(ev.Actor.Role)), describe(ev.Envelope), ev.Reason)
 			}

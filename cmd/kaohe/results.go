@@ -18,27 +18,37 @@ import (
 	"github.com/kaohe/kaohe/replay"
 )
 
-// pointFlags are the time-travel flags shared by results and explain.
+// pointFlags are the time-travel flags shared by results and explain. Two
+// axes of time: --as-of is business time (each event's occurred_at: what
+// had happened by then, as the ledger knows it now, a late entry dated
+// earlier included), --recorded-as-of is recorded time (what the ledger
+// held then: recorded_at); --at-seq is a place in the stream.
 type pointFlags struct {
-	asOf  string
-	atSeq uint64
+	asOf, recordedAsOf string
+	atSeq              uint64
 }
 
 func (p *pointFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&p.asOf, "as-of", "", "results as they stood at this time (RFC 3339, or a date: 2023-01-15 = end of that day, UTC+8)")
+	c.Flags().StringVar(&p.asOf, "as-of", "", "business time: the events that had happened by then (occurred_at), whenever recorded (RFC 3339, or a date: 2023-01-15 = end of that day, UTC+8)")
+	c.Flags().StringVar(&p.recordedAsOf, "recorded-as-of", "", "recorded time: what the ledger held then (recorded_at; same formats)")
 	c.Flags().Uint64Var(&p.atSeq, "at-seq", 0, "results as they stood at this stream sequence")
 }
 
 func (p *pointFlags) point() (replay.Point, error) {
 	pt := replay.Point{AtSeq: p.atSeq}
-	if p.asOf == "" {
-		return pt, nil
+	for _, f := range []struct {
+		name, val string
+		into      *time.Time
+	}{{"--as-of", p.asOf, &pt.Effective}, {"--recorded-as-of", p.recordedAsOf, &pt.AsOf}} {
+		if f.val == "" {
+			continue
+		}
+		t, err := parseTime(f.val, true)
+		if err != nil {
+			return pt, usageError{f.name + ": " + err.Error()}
+		}
+		*f.into = t
 	}
-	t, err := parseTime(p.asOf, true)
-	if err != nil {
-		return pt, usageError{"--as-of: " + err.Error()}
-	}
-	pt.AsOf = t
 	return pt, nil
 }
 
@@ -68,11 +78,11 @@ func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*eng
 		return nil, err
 	}
 	defer db.Close()
-	r, err := db.ResultsAt(ctx, nil, year, sqlite.Point{AtSeq: pt.AtSeq, AsOf: pt.AsOf})
+	r, err := db.ResultsAt(ctx, nil, year, sqlite.Point(pt))
 	if errors.Is(err, sqlite.ErrNoEvents) {
 		at := ""
 		if pt != (replay.Point{}) {
-			at = " at that point (--as-of/--at-seq)"
+			at = " at that point (--as-of/--recorded-as-of/--at-seq)"
 		}
 		if qs, qerr := db.Quarantined(ctx, year); qerr == nil && len(qs) > 0 {
 			at += fmt.Sprintf("; it holds %d quarantined messages of %d (kaohe quarantine --year %d)", len(qs), year, year)
@@ -111,7 +121,10 @@ the leadership-team grades and the cadre grades of a year. --json prints the
 canonical results document (docs/results.md): the same events always give
 byte-identical output, and its bytes (no newline after them) hash to the
 results digest a publication records. With --unit or --category, --json
-prints that part only, one line. --as-of / --at-seq show the results as they stood then.`,
+prints that part only, one line. --as-of DATE shows the results on business
+time: every event that had happened by then (its occurred_at), also one
+recorded later; --recorded-as-of DATE on recorded time: what the ledger held
+then; --at-seq N: up to that stream sequence.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if year == 0 {
@@ -428,6 +441,10 @@ func (m *Main) explainCommand() *cobra.Command {
 					return checkFailed{fmt.Sprintf("--unit %s: unknown unit %q in %d (not in that year's results)", unit, unit, year)}
 				}
 				fmt.Fprint(m.Stdout, engine.Explain(r, unit))
+				pt, _ := pf.point() // parsed above
+				if err := m.printTargetTimes(cmd.Context(), m.Stdout, year, unit, pt); err != nil {
+					return err
+				}
 				printQuarantineWarnings(m, r)
 				return nil
 			}
