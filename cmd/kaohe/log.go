@@ -107,7 +107,7 @@ func (m *Main) logCommand() *cobra.Command {
 					fmt.Sprintf("%s (%s)", ev.Actor.ID, roleLabel(ev.Actor.Role)), describe(ev.Envelope), ev.Reason)
 			}
 			t.write(m.Stdout)
-			fmt.Fprintf(m.Stdout, "%d events\n", len(rows))
+			fmt.Fprintln(m.Stdout, plural(len(rows), "event"))
 			if len(quarantined) > 0 {
 				fmt.Fprintf(m.Stdout, "\n【已隔离 quarantined】 not part of the ledger, excluded from scoring\n")
 				printQuarantine(m, quarantined)
