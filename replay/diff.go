@@ -121,23 +121,31 @@ func Compare(year int, from, to Side, evs []*EventRef) *Diff {
 }
 
 // figures keeps of each change's causes only the events that can have
-// changed its compared figures: a grade decision about the subject counts
-// only when its grade moved (a decision changes the grade, never a
-// composite or a rank).
+// changed its compared figures. The process facts (a filing, a
+// resolution, a publication, a closing) change no score — the engine
+// folds them to nothing — so they are never causes (the resolution's
+// corrections are, and their causation id names the appeal); a grade
+// decision about the subject counts only when its grade moved (a decision
+// changes the grade, never a composite or a rank).
 func (c *comparer) figures(list []*Change) {
 	for _, ch := range list {
-		if slices.Contains(ch.Moved, "grade") {
-			continue
-		}
+		grade := slices.Contains(ch.Moved, "grade")
 		kept := ch.Causes[:0]
 		for _, e := range ch.Causes {
-			if e.Event.Type != "GradeDecided" {
+			switch {
+			case processFacts[e.Event.Type]:
+			case e.Event.Type == "GradeDecided" && !grade:
+			default:
 				kept = append(kept, e)
 			}
 		}
 		ch.Causes = kept
 	}
 }
+
+// processFacts are the event types the engine folds to nothing
+// (engine.Fold): they record the process, not a figure.
+var processFacts = map[string]bool{"AppealFiled": true, "AppealResolved": true, "ResultsPublished": true, "YearClosed": true}
 
 type comparer struct {
 	evs      []*EventRef
