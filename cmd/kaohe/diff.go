@@ -104,6 +104,11 @@ func printDiff(m *Main, d *replay.Diff) {
 				arrow(rank(c.Before), rank(c.After)), arrow(grade(c.Before), grade(c.After)), causeText(c))
 		}
 		t.write(m.Stdout)
+		subject := "--unit U"
+		if part.changes[0].Kind == "cadre" {
+			subject = "--cadre K"
+		}
+		printLegend(m.Stdout, t, d.Year, subject)
 	}
 	if len(d.Quotas) > 0 {
 		fmt.Fprintf(m.Stdout, "\n【名额 quotas】\n")
