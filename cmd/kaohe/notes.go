@@ -55,9 +55,24 @@ func gradeNotes(g *engine.GradeResult, passed []string) []string {
 		}
 	}
 	if g.Pending {
-		notes = append(notes, "待委员会确认 pending committee decision")
+		notes = append(notes, "待委员会确认 pending committee decision"+ruleRef(pendingRule(g)))
 	}
 	return notes
+}
+
+// pendingRule is the soft rule a pending proposal rests on: the first soft
+// rule that fired, else the rule of the step that set it ("grade 优秀
+// (000.20)"); "" for a fallback (no step matched).
+func pendingRule(g *engine.GradeResult) string {
+	for _, h := range g.Fired {
+		if h.Soft && h.Rule != "" {
+			return h.Rule
+		}
+	}
+	if _, r, ok := strings.Cut(g.By, "("); ok {
+		return strings.TrimSuffix(r, ")")
+	}
+	return ""
 }
 
 func hitName(h *engine.RuleHit) string {
