@@ -200,6 +200,7 @@ var commandTypes = map[string]func() any{
 	"RecordCadreScore":       func() any { return new(RecordCadreScore) },
 	"SetCadreStatus":         func() any { return new(SetCadreStatus) },
 	"DecideGrade":            func() any { return new(DecideGrade) },
+	"DecideGrades":           func() any { return new(DecideGrades) },
 	"FileAppeal":             func() any { return new(FileAppeal) },
 	"ResolveAppeal":          func() any { return new(ResolveAppeal) },
 	"PublishResults":         func() any { return new(PublishResults) },

@@ -31,16 +31,16 @@ func (l *Ledger) Decide(ctx context.Context, cmds []Command, asCorrections bool)
 	// (a dry run has no append whose guards would refuse a stale
 	// decision): every state it used must still be the last of its
 	// subject, or it is decided again on fresh states.
-	s, err := l.decideAll(ctx, cmds, asCorrections, false)
+	s, err := l.decideAll(ctx, cmds, asCorrections, false, true)
 	var e *Error
 	switch {
 	case err == nil && s.unchecked:
 		err = s.unmoved(ctx, 0, 0)
 		if errors.Is(err, errStale) {
-			s, err = l.decideAll(ctx, cmds, asCorrections, true)
+			s, err = l.decideAll(ctx, cmds, asCorrections, true, true)
 		}
 	case errors.As(err, &e) && e.Code != EINTERNAL && s.unchecked:
-		s, err = l.decideAll(ctx, cmds, asCorrections, true)
+		s, err = l.decideAll(ctx, cmds, asCorrections, true, true)
 	}
 	if err != nil {
 		return nil, err

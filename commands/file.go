@@ -263,11 +263,11 @@ func (s *session) needsCarried(c Command) error {
 	if !s.carried.dropped[c.Year] {
 		return nil
 	}
-	needs := c.Type == "PublishResults" || (c.Type == "DecideGrade" && s.l.Proposer != nil)
+	needs := c.Type == "PublishResults" || ((c.Type == "DecideGrade" || c.Type == "DecideGrades") && s.l.Proposer != nil)
 	if c.Type == "ResolveAppeal" && s.l.Proposer != nil {
 		if p, err := c.payload(); err == nil {
 			for _, cc := range p.(*ResolveAppeal).Corrections {
-				needs = needs || cc.Type == "DecideGrade"
+				needs = needs || cc.Type == "DecideGrade" || cc.Type == "DecideGrades"
 			}
 		}
 	}

@@ -139,7 +139,7 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := l.decideAll(ctx, signed, false, recheck)
+		s, err := l.decideAll(ctx, signed, false, recheck, false)
 		if err != nil {
 			if e := (*Error)(nil); errors.As(err, &e) && e.Code != EINTERNAL && s.unchecked {
 				// Decided on cached copies that other writers may
@@ -222,9 +222,10 @@ var testHookBeforeAppend func()
 // first. On a rejection the error names the command and the session is
 // returned too (its unchecked flag says whether cached copies were used).
 // With asCorrections the commands are decided as the corrections of an
-// appeal resolution.
-func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, fresh bool) (*session, error) {
-	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.now(), fresh: fresh}
+// appeal resolution. dry marks a decision that is never appended
+// (Decide): its event ids are derived from what was decided.
+func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, fresh, dry bool) (*session, error) {
+	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.now(), fresh: fresh, dry: dry}
 	for i, c := range cmds {
 		var err error
 		if e := checkLimits(c); e != nil {

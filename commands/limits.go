@@ -60,6 +60,12 @@ func checkLimits(c Command) *Error {
 		return text("data.note", x.Note, MaxNoteBytes)
 	case *FileAppeal:
 		return text("data.claim", x.Claim, MaxClaimBytes)
+	case *DecideGrades:
+		for i, g := range x.Decisions {
+			if e := text(fmt.Sprintf("data.decisions[%d].reason", i), g.Reason, MaxReasonBytes); e != nil {
+				return e
+			}
+		}
 	case *ResolveAppeal:
 		for i, cc := range x.Corrections {
 			if e := checkLimits(cc); e != nil {

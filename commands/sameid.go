@@ -29,6 +29,7 @@ var firstEvent = map[string]string{
 	"RecordCadreScore":       "CadreScoreRecorded",
 	"SetCadreStatus":         "CadreStatusSet",
 	"DecideGrade":            "GradeDecided",
+	"DecideGrades":           "GradeDecided",
 	"FileAppeal":             "AppealFiled",
 	"ResolveAppeal":          "AppealResolved",
 	"PublishResults":         "ResultsPublished",
@@ -117,8 +118,8 @@ func commandDiff(c Command, env events.Envelope, ref func(string) string) string
 		return fmt.Sprintf("type %s, recorded %s", c.Type, env.Type)
 	case c.Actor != env.Actor:
 		return fmt.Sprintf("actor %s %q, recorded %s %q", c.Actor.Role, c.Actor.ID, env.Actor.Role, env.Actor.ID)
-	case c.Reason != env.Reason:
-		return fmt.Sprintf("reason %q, recorded %q", c.Reason, env.Reason)
+	case firstReason(c) != env.Reason:
+		return fmt.Sprintf("reason %q, recorded %q", firstReason(c), env.Reason)
 	case c.OccurredAt != nil && !c.OccurredAt.Equal(env.OccurredAt):
 		return fmt.Sprintf("occurred_at %s, recorded %s", c.OccurredAt.Format("2006-01-02T15:04:05Z07:00"), env.OccurredAt.Format("2006-01-02T15:04:05Z07:00"))
 	case c.CausationID != "" && c.CausationID != env.CausationID:

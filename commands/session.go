@@ -2,10 +2,14 @@ package commands
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
@@ -39,6 +43,12 @@ type session struct {
 	recorded *window
 	lastUse  map[string]int // subject → the last line of the file whose command used its state
 	line     int            // the line being decided
+
+	// dry: the events are never appended (Decide, for what-if replays).
+	// Their ids are derived from the command and the state it was decided
+	// on instead of the clock and chance, so the same simulation gives the
+	// same events and the same results digest (results cite event ids).
+	dry bool
 }
 
 // errStale: a state the session decided on moved before the append; like
@@ -258,8 +268,14 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 	if correlation == "" {
 		correlation = c.ID
 	}
+	id := ""
+	if s.dry {
+		id = dryID(c.ID, len(s.pending), name, events.Subject(year, aggregate), s.base[events.Subject(year, aggregate)], data)
+	} else {
+		id = s.l.newID(s.now)
+	}
 	env := events.Envelope{
-		ID:            s.l.newID(s.now),
+		ID:            id,
 		Type:          name,
 		V:             v,
 		Year:          year,
@@ -333,4 +349,22 @@ func cmpNum(a, b string) int {
 		return 0
 	}
 	return x.Cmp(y)
+}
+
+// dryID is the id of an event decided but never appended: the n-th event of
+// the decision, made by command cmd, of type name on subject, whose stored
+// head was at stream sequence base, with data. It is a ULID in form (16
+// bytes, Crockford base32) but not ordered in time: the same decision on
+// the same state always gets the same id. (Not the chain's prev: it covers
+// the recorded time of the decision's earlier events.)
+func dryID(cmd string, n int, name, subject string, base uint64, data []byte) string {
+	h := sha256.New()
+	for _, part := range []string{"kaohe what-if event", cmd, strconv.Itoa(n), name, subject, strconv.FormatUint(base, 10)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	h.Write(data)
+	var id ulid.ULID
+	copy(id[:], h.Sum(nil))
+	return id.String()
 }

@@ -180,7 +180,7 @@ func TestCLISourceFileStaysBesideTheSubmission(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("source_file %s: exit %d\n%s", file, code, errs)
 		}
-		want := "1 events written"
+		want := "1 event written"
 		if i > 0 {
 			want = "0 events written, 1 already recorded"
 		}

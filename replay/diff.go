@@ -62,9 +62,12 @@ type Change struct {
 	After  *Standing `json:"after"`  // nil: not in the To results
 	Moved  []string  `json:"moved"`  // what changed: composite, rank, proposed, grade, added, removed
 	// Causes are the events of the diff that touch the subject itself (its
-	// aggregate, a grade decision about it, the scheme; for a cadre also its
-	// unit). Via names the subjects of the same group whose own events moved
-	// it when it has none (one unit's appeal pushing another out of a quota).
+	// aggregate, a grade decision about it when its grade moved, the scheme;
+	// for a cadre also its unit). Via names the subjects of the same group
+	// whose own events moved their composite when the change's own events
+	// do not explain it (one unit's appeal pushing another down a place or
+	// out of a quota); a subject that only received a grade decision moves
+	// nobody else.
 	Causes []*EventRef `json:"causes"`
 	Via    []string    `json:"via,omitempty"`
 }
@@ -111,10 +114,38 @@ func Compare(year int, from, to Side, evs []*EventRef) *Diff {
 	d.Cadres = c.cadres(from.Results, to.Results)
 	d.Quotas = quotaChanges(from.Results, to.Results)
 	for _, list := range [][]*Change{d.Units, d.Teams, d.Cadres} {
+		c.figures(list)
 		via(list)
 	}
 	return d
 }
+
+// figures keeps of each change's causes only the events that can have
+// changed its compared figures. The process facts (a filing, a
+// resolution, a publication, a closing) change no score — the engine
+// folds them to nothing — so they are never causes (the resolution's
+// corrections are, and their causation id names the appeal); a grade
+// decision about the subject counts only when its grade moved (a decision
+// changes the grade, never a composite or a rank).
+func (c *comparer) figures(list []*Change) {
+	for _, ch := range list {
+		grade := slices.Contains(ch.Moved, "grade")
+		kept := ch.Causes[:0]
+		for _, e := range ch.Causes {
+			switch {
+			case processFacts[e.Event.Type]:
+			case e.Event.Type == "GradeDecided" && !grade:
+			default:
+				kept = append(kept, e)
+			}
+		}
+		ch.Causes = kept
+	}
+}
+
+// processFacts are the event types the engine folds to nothing
+// (engine.Fold): they record the process, not a figure.
+var processFacts = map[string]bool{"AppealFiled": true, "AppealResolved": true, "ResultsPublished": true, "YearClosed": true}
 
 type comparer struct {
 	evs      []*EventRef
@@ -300,15 +331,30 @@ func (c *comparer) cadres(a, b *engine.Results) []*Change {
 	return out
 }
 
-// via fills Via for changes without causes of their own: the subjects of
-// the same group that have some.
+// via fills Via where a change is not explained by its own events: it has
+// none, or its rank moved while its composite did not. Via names the
+// subjects of the same group whose own events moved their standing in the
+// ranking (composite, or in or out of it) — never one that only received
+// a grade decision, which moves nobody else's rank. Teams have no
+// composite: a team is named when events other than grade decisions
+// moved it (its unit's entries).
 func via(list []*Change) {
+	mover := func(o *Change) bool {
+		if len(o.Causes) == 0 {
+			return false
+		}
+		if o.Kind == "team" {
+			return slices.ContainsFunc(o.Causes, func(e *EventRef) bool { return e.Event.Type != "GradeDecided" })
+		}
+		return slices.Contains(o.Moved, "composite") || slices.Contains(o.Moved, "added") || slices.Contains(o.Moved, "removed")
+	}
 	for _, ch := range list {
-		if len(ch.Causes) > 0 {
+		byOthers := len(ch.Causes) == 0 || (slices.Contains(ch.Moved, "rank") && !slices.Contains(ch.Moved, "composite"))
+		if !byOthers {
 			continue
 		}
 		for _, o := range list {
-			if o != ch && o.Group == ch.Group && len(o.Causes) > 0 {
+			if o != ch && o.Group == ch.Group && mover(o) {
 				ch.Via = append(ch.Via, o.ID)
 			}
 		}

@@ -13,7 +13,11 @@ import (
 // recorded time, or (both zero) at the end.
 type Point struct {
 	AtSeq uint64    // include events with seq <= AtSeq
-	AsOf  time.Time // include events recorded at or before AsOf
+	AsOf  time.Time // include events recorded at or before AsOf (recorded time)
+	// Effective: include events whose business time (occurred_at) is at
+	// or before it, whenever they were recorded — the year as it is now
+	// known to have stood then.
+	Effective time.Time
 }
 
 // Includes reports whether ev is part of the stream as it stood at p.
@@ -22,6 +26,9 @@ func (p Point) Includes(ev events.Stored) bool {
 		return false
 	}
 	if !p.AsOf.IsZero() && ev.RecordedAt.After(p.AsOf) {
+		return false
+	}
+	if !p.Effective.IsZero() && ev.OccurredAt.After(p.Effective) {
 		return false
 	}
 	return true
@@ -61,7 +68,7 @@ func ReadYear(ctx context.Context, st *events.Store, year int, p Point) ([]event
 	if err != nil {
 		return nil, nil, fmt.Errorf("read year %d: %w", year, err)
 	}
-	if !p.AsOf.IsZero() {
+	if !p.AsOf.IsZero() || !p.Effective.IsZero() {
 		var last uint64
 		if len(out) > 0 {
 			last = out[len(out)-1].Seq
@@ -145,6 +152,23 @@ func (l Ledger) ProposedGrade(ctx context.Context, year int, kind, subject strin
 		evs = append(evs, events.Stored{Envelope: env})
 	}
 	return engine.Propose(evs, kind, subject)
+}
+
+// Proposals implements commands.YearProposer: the year computed once, with
+// the submission's pending events, for the proposals of many subjects.
+func (l Ledger) Proposals(ctx context.Context, year int, pending []events.Envelope) (func(kind, subject string) string, error) {
+	evs, err := YearEvents(ctx, l.Store, year, Point{})
+	if err != nil {
+		return nil, err
+	}
+	for _, env := range pending {
+		evs = append(evs, events.Stored{Envelope: env})
+	}
+	r, err := engine.Compute(evs)
+	if err != nil {
+		return nil, err
+	}
+	return r.ProposedGrade, nil
 }
 
 // Publication implements commands.Publisher.

@@ -305,7 +305,7 @@ resolution's. Then republish (kaohe publish) and compare the versions
 				fmt.Fprintf(m.Stdout, "command %s was already recorded: nothing written\n", id)
 				return nil
 			}
-			fmt.Fprintf(m.Stdout, "复核结论 appeal resolved (%s): %d events written\n", outcome, len(evs))
+			fmt.Fprintf(m.Stdout, "复核结论 appeal resolved (%s): %s written\n", outcome, plural(len(evs), "event"))
 			for _, ev := range evs {
 				fmt.Fprintf(m.Stdout, "  seq %d %s %s: %s\n", ev.Seq, typeLabel(ev.Type), ev.Aggregate, describe(ev.Envelope))
 			}

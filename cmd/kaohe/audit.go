@@ -106,10 +106,10 @@ func printAudit(m *Main, rows []sqlite.AuditRow, asJSON bool) error {
 		}
 		return nil
 	}
-	t := newTable("序号 seq", "记录时间 recorded", "操作人 actor", "事项 what", "对象 subject", "指标 indicator",
+	t := newTable("序号 seq", "时间 when (UTC+8)", "操作人 actor", "事项 what", "对象 subject", "指标 indicator",
 		"变更 before → after", "理由 reason", "说明 details").alignRight(0)
 	for _, r := range rows {
-		t.add(strconv.FormatUint(r.Seq, 10), r.RecordedAt.In(chinaTime).Format("2006-01-02 15:04"),
+		t.add(strconv.FormatUint(r.Seq, 10), timeText(r.OccurredAt, r.RecordedAt, "2006-01-02 15:04"),
 			actorText(r.Actor), typeLabel(r.Type), subjectText(r.Kind, r.Subject), indicatorText(r),
 			changeText(r.Old, r.New), r.Reason, r.Detail)
 	}
@@ -132,11 +132,11 @@ func printFlags(m *Main, year int, fl []sqlite.Flag, asJSON bool) error {
 		fmt.Fprintf(m.Stdout, "%d年度无提示 nothing flagged in %d\n", year, year)
 		return nil
 	}
-	t := newTable("序号 seq", "记录时间 recorded", "提示 flag", "操作人 actor", "事项 what", "对象 subject",
+	t := newTable("序号 seq", "时间 when (UTC+8)", "提示 flag", "操作人 actor", "事项 what", "对象 subject",
 		"变更 before → after", "说明 why").alignRight(0)
 	for _, f := range fl {
 		r := f.Event
-		t.add(strconv.FormatUint(r.Seq, 10), r.RecordedAt.In(chinaTime).Format("2006-01-02 15:04"), f.Label,
+		t.add(strconv.FormatUint(r.Seq, 10), timeText(r.OccurredAt, r.RecordedAt, "2006-01-02 15:04"), f.Label,
 			actorText(r.Actor), typeLabel(r.Type), subjectText(r.Kind, r.Subject), changeText(r.Old, r.New), f.Detail)
 	}
 	t.write(m.Stdout)

@@ -211,10 +211,3 @@ func (m *Main) refuseWhileServed(ctx context.Context, what string) error {
 	return checkFailed{fmt.Sprintf("kaohe serve (pid %d) is running on %s and its projections follow the stream: stop it, run kaohe %s, then start serve again", m.served.PID, m.DataDir, what)}
 }
 
-// plural is "1 event", "2 events".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}

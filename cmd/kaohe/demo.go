@@ -74,7 +74,7 @@ Running it again writes nothing: every command is already recorded.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(m.Stdout, "【%d年度事件日志 event log】 %d events\n", year, total)
+			fmt.Fprintf(m.Stdout, "【%d年度事件日志 event log】 %s\n", year, plural(total, "event"))
 			types := make([]string, 0, len(counts))
 			for t := range counts {
 				types = append(types, t)

@@ -104,6 +104,11 @@ func printDiff(m *Main, d *replay.Diff) {
 				arrow(rank(c.Before), rank(c.After)), arrow(grade(c.Before), grade(c.After)), causeText(c))
 		}
 		t.write(m.Stdout)
+		subject := "--unit U"
+		if part.changes[0].Kind == "cadre" {
+			subject = "--cadre K"
+		}
+		printLegend(m.Stdout, t, d.Year, subject)
 	}
 	if len(d.Quotas) > 0 {
 		fmt.Fprintf(m.Stdout, "\n【名额 quotas】\n")
@@ -177,15 +182,9 @@ func grade(s *replay.Standing) string {
 	return s.Grade
 }
 
-// causeText names the causing events by sequence (or "added"), or the
-// subjects that moved this one.
+// causeText names the causing events by sequence (or "added"), and the
+// subjects whose moves moved this one.
 func causeText(c *replay.Change) string {
-	if len(c.Causes) == 0 {
-		if len(c.Via) > 0 {
-			return "受 " + strings.Join(c.Via, ", ") + " 影响 (moved by " + strings.Join(c.Via, ", ") + ")"
-		}
-		return ""
-	}
 	var s []string
 	for _, e := range c.Causes {
 		switch e.Change {
@@ -196,6 +195,9 @@ func causeText(c *replay.Change) string {
 		default:
 			s = append(s, fmt.Sprintf("seq %d", e.Seq))
 		}
+	}
+	if len(c.Via) > 0 {
+		s = append(s, "受 "+strings.Join(c.Via, ", ")+" 影响 (moved by "+strings.Join(c.Via, ", ")+")")
 	}
 	return strings.Join(s, ", ")
 }

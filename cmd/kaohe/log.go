@@ -100,7 +100,7 @@ func (m *Main) logCommand() *cobra.Command {
 				}
 				return nil
 			}
-			t := newTable("序号 seq", "记录时间 recorded (UTC+8)", "类型 type", "对象 aggregate", "操作人 actor", "内容 details", "理由 reason").alignRight(0)
+			t := newTable("序号 seq", "时间 when (UTC+8)", "类型 type", "对象 aggregate", "操作人 actor", "内容 details", "理由 reason").alignRight(0)
 			for _, ev := range rows {
 				where := fmt.Sprintf("%d %s", ev.Year, ev.Aggregate)
 				if ev.Year == events.OrgYear {
@@ -110,11 +110,11 @@ func (m *Main) logCommand() *cobra.Command {
 				if ev.Sig == nil {
 					who += " 未签名 unsigned" // before the roster, or written around the ledger (kaohe verify says which)
 				}
-				t.add(strconv.FormatUint(ev.Seq, 10), ev.RecordedAt.In(chinaTime).Format("2006-01-02 15:04:05"),
+				t.add(strconv.FormatUint(ev.Seq, 10), timeText(ev.OccurredAt, ev.RecordedAt, "2006-01-02 15:04:05"),
 					typeLabel(ev.Type), where, who, describe(ev.Envelope), ev.Reason)
 			}
 			t.write(m.Stdout)
-			fmt.Fprintf(m.Stdout, "%d events\n", len(rows))
+			fmt.Fprintln(m.Stdout, plural(len(rows), "event"))
 			if len(quarantined) > 0 {
 				fmt.Fprintf(m.Stdout, "\n【已隔离 quarantined】 not part of the ledger, excluded from scoring\n")
 				printQuarantine(m, quarantined)

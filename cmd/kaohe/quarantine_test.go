@@ -117,7 +117,7 @@ func TestOneJunkMessageStopsNothing(t *testing.T) {
 			if err := os.WriteFile(after, []byte(`{"id":"after-junk","type":"CorrectScore","year":2022,"actor":{"id":"tjj","role":"statistics"},"reason":"再次更正","data":{"unit":"t1","supersedes":"s4","value":"97"}}`+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if got := client.ok(via("submit", after)...); !strings.Contains(got, "1 events written") {
+			if got := client.ok(via("submit", after)...); !strings.Contains(got, "1 event written") {
 				t.Fatalf("the command after the junk: %s", got)
 			}
 

@@ -18,27 +18,37 @@ import (
 	"github.com/kaohe/kaohe/replay"
 )
 
-// pointFlags are the time-travel flags shared by results and explain.
+// pointFlags are the time-travel flags shared by results and explain. Two
+// axes of time: --as-of is business time (each event's occurred_at: what
+// had happened by then, as the ledger knows it now, a late entry dated
+// earlier included), --recorded-as-of is recorded time (what the ledger
+// held then: recorded_at); --at-seq is a place in the stream.
 type pointFlags struct {
-	asOf  string
-	atSeq uint64
+	asOf, recordedAsOf string
+	atSeq              uint64
 }
 
 func (p *pointFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&p.asOf, "as-of", "", "results as they stood at this time (RFC 3339, or a date: 2023-01-15 = end of that day, UTC+8)")
+	c.Flags().StringVar(&p.asOf, "as-of", "", "business time: the events that had happened by then (occurred_at), whenever recorded (RFC 3339, or a date: 2023-01-15 = end of that day, UTC+8)")
+	c.Flags().StringVar(&p.recordedAsOf, "recorded-as-of", "", "recorded time: what the ledger held then (recorded_at; same formats)")
 	c.Flags().Uint64Var(&p.atSeq, "at-seq", 0, "results as they stood at this stream sequence")
 }
 
 func (p *pointFlags) point() (replay.Point, error) {
 	pt := replay.Point{AtSeq: p.atSeq}
-	if p.asOf == "" {
-		return pt, nil
+	for _, f := range []struct {
+		name, val string
+		into      *time.Time
+	}{{"--as-of", p.asOf, &pt.Effective}, {"--recorded-as-of", p.recordedAsOf, &pt.AsOf}} {
+		if f.val == "" {
+			continue
+		}
+		t, err := parseTime(f.val, true)
+		if err != nil {
+			return pt, usageError{f.name + ": " + err.Error()}
+		}
+		*f.into = t
 	}
-	t, err := parseTime(p.asOf, true)
-	if err != nil {
-		return pt, usageError{"--as-of: " + err.Error()}
-	}
-	pt.AsOf = t
 	return pt, nil
 }
 
@@ -68,11 +78,11 @@ func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*eng
 		return nil, err
 	}
 	defer db.Close()
-	r, err := db.ResultsAt(ctx, nil, year, sqlite.Point{AtSeq: pt.AtSeq, AsOf: pt.AsOf})
+	r, err := db.ResultsAt(ctx, nil, year, sqlite.Point(pt))
 	if errors.Is(err, sqlite.ErrNoEvents) {
 		at := ""
 		if pt != (replay.Point{}) {
-			at = " at that point (--as-of/--at-seq)"
+			at = " at that point (--as-of/--recorded-as-of/--at-seq)"
 		}
 		if qs, qerr := db.Quarantined(ctx, year); qerr == nil && len(qs) > 0 {
 			at += fmt.Sprintf("; it holds %d quarantined messages of %d (kaohe quarantine --year %d)", len(qs), year, year)
@@ -109,7 +119,12 @@ func (m *Main) resultsCommand() *cobra.Command {
 		Long: `Print each category's ranking (rank, composite score, components, grade),
 the leadership-team grades and the cadre grades of a year. --json prints the
 canonical results document (docs/results.md): the same events always give
-byte-identical output. --as-of / --at-seq show the results as they stood then.`,
+byte-identical output, and its bytes (no newline after them) hash to the
+results digest a publication records. With --unit or --category, --json
+prints that part only, one line. --as-of DATE shows the results on business
+time: every event that had happened by then (its occurred_at), also one
+recorded later; --recorded-as-of DATE on recorded time: what the ledger held
+then; --at-seq N: up to that stream sequence.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if year == 0 {
@@ -146,7 +161,9 @@ byte-identical output. --as-of / --at-seq show the results as they stood then.`,
 					}
 					return checkFailed{fmt.Sprintf("category %q is not in the %d results", category, year)}
 				}
-				_, err := fmt.Fprintln(m.Stdout, string(r.JSON()))
+				// Exactly the canonical bytes, no newline after them:
+				// their SHA-256 is the results digest (docs/verify.md).
+				_, err := m.Stdout.Write(r.JSON())
 				return err
 			}
 			return printResults(m, r, category)
@@ -177,7 +194,9 @@ func printResults(m *Main, r *engine.Results, category string) error {
 		}
 		found = true
 		fmt.Fprintf(m.Stdout, "\n【%s %s】 %d 个单位\n", cat.Name, cat.ID, cat.Size)
-		rankingTable(r, cat).write(m.Stdout)
+		t := rankingTable(r, cat)
+		t.write(m.Stdout)
+		printLegend(m.Stdout, t, r.Year, "--unit U")
 		for _, q := range cat.Quotas {
 			printQuota(m, q)
 		}
@@ -187,14 +206,18 @@ func printResults(m *Main, r *engine.Results, category string) error {
 	}
 	if category == "" && len(r.Teams) > 0 {
 		fmt.Fprintf(m.Stdout, "\n【领导班子 leadership teams】\n")
-		teamsTable(r).write(m.Stdout)
+		t := teamsTable(r)
+		t.write(m.Stdout)
+		printLegend(m.Stdout, t, r.Year, "--unit U")
 		for _, q := range r.TeamQuotas {
 			printQuota(m, q)
 		}
 	}
 	if category == "" && len(r.Cadres) > 0 {
 		fmt.Fprintf(m.Stdout, "\n【干部 cadres】\n")
-		cadresTable(r).write(m.Stdout)
+		t := cadresTable(r)
+		t.write(m.Stdout)
+		printLegend(m.Stdout, t, r.Year, "--cadre K")
 		for _, q := range r.CadreQuotas {
 			printQuota(m, q)
 		}
@@ -225,6 +248,7 @@ func rankingTable(r *engine.Results, cat *engine.CategoryResult) *table {
 		}
 	}
 	header = append(header, "加减分 adj", "综合得分 composite", "等次 grade", "说明 notes")
+	passedBy := priorityPasses(r, cat)
 	t := newTable(header...)
 	for i := 0; i < len(header)-2; i++ {
 		if i != 1 {
@@ -245,28 +269,28 @@ func rankingTable(r *engine.Results, cat *engine.CategoryResult) *table {
 		if u != nil {
 			g = u.Grade
 		}
-		cells = append(cells, adj, row.Composite, gradeText(g), unitNotes(u))
+		cells = append(cells, adj, row.Composite, gradeText(g), strings.Join(unitNotes(u, passedBy[row.Subject]), "; "))
 		t.add(cells...)
 	}
-	return t
+	return t.wrapAt(len(header)-1, notesWidth)
 }
 
 // teamsTable lists the leadership teams' votes and grades.
 func teamsTable(r *engine.Results) *table {
 	t := newTable("单位 unit", "民主测评 votes", "等次 grade", "说明 notes")
 	for _, tm := range r.Teams {
-		t.add(tm.Name+" "+tm.Unit, voteText(tm.Votes), gradeText(tm.Grade), gradeNotes(tm.Grade))
+		t.add(tm.Name+" "+tm.Unit, voteText(tm.Votes), gradeText(tm.Grade), strings.Join(gradeNotes(tm.Grade, nil), "; "))
 	}
-	return t
+	return t.wrapAt(3, notesWidth)
 }
 
 // cadresTable lists the cadres' scores, ranks and grades.
 func cadresTable(r *engine.Results) *table {
 	t := newTable("干部 cadre", "单位 unit", "类别 class", "得分 score", "名次 rank", "等次 grade", "说明 notes").alignRight(3, 4)
 	for _, c := range r.Cadres {
-		t.add(c.Name+" "+c.ID, c.Unit, c.Class, c.Composite, rankText(c.Rank, c.Of), gradeText(c.Grade), gradeNotes(c.Grade))
+		t.add(c.Name+" "+c.ID, c.Unit, c.Class, c.Composite, rankText(c.Rank, c.Of), gradeText(c.Grade), strings.Join(gradeNotes(c.Grade, nil), "; "))
 	}
-	return t
+	return t.wrapAt(6, notesWidth)
 }
 
 func componentPoints(u *engine.UnitResult, id string) string {
@@ -307,57 +331,6 @@ func staleText(proposed string) string {
 	return "(现提议 " + proposed + "，需重新决定 now proposed " + proposed + ": decide again)"
 }
 
-func gradeNotes(g *engine.GradeResult) string {
-	if g == nil {
-		return ""
-	}
-	var notes []string
-	if g.DecidedOn != "" {
-		notes = append(notes, fmt.Sprintf("decided %s on proposal %s", g.Decided, g.DecidedOn))
-	} else if g.Override {
-		notes = append(notes, fmt.Sprintf("proposed %s, decided %s: %s", g.Proposed, g.Decided, g.Reason))
-	}
-	for _, h := range g.Fired {
-		if h.Effect == "quota_cut" {
-			// The note starts with the quota's reason: "quota full", or a
-			// tie straddling the cap.
-			if reason, _, _ := strings.Cut(h.Note, " (group "); reason != "" && reason != "quota full" {
-				notes = append(notes, fmt.Sprintf("%s名额 quota: %s: not %s", h.Grade, reason, h.Grade))
-			} else {
-				notes = append(notes, fmt.Sprintf("%s名额已满 quota full: not %s", h.Grade, h.Grade))
-			}
-			continue
-		}
-		if h.Effect == "force" || h.Effect == "cap" || h.Effect == "not_determined" {
-			n := h.Rule
-			if h.Name != "" {
-				n = h.Name
-			}
-			notes = append(notes, fmt.Sprintf("%s → %s", n, h.Grade))
-		}
-	}
-	if g.Pending {
-		notes = append(notes, "待委员会确认 pending committee decision")
-	}
-	return strings.Join(notes, "; ")
-}
-
-func unitNotes(u *engine.UnitResult) string {
-	if u == nil {
-		return ""
-	}
-	var notes []string
-	for _, v := range u.Vetoes {
-		if !v.Lifted {
-			notes = append(notes, "一票否决 veto: "+v.Name)
-		}
-	}
-	if n := gradeNotes(u.Grade); n != "" {
-		notes = append(notes, n)
-	}
-	return strings.Join(notes, "; ")
-}
-
 func rankText(rank, of int) string {
 	if rank == 0 {
 		return "—"
@@ -394,7 +367,7 @@ func printUnitSummary(m *Main, r *engine.Results, u *engine.UnitResult) {
 		fmt.Fprintf(m.Stdout, "  加减分 bonus/deduction: %s\n", u.Adjustments.Net)
 	}
 	fmt.Fprintf(m.Stdout, "  综合得分 composite: %s, 名次 rank %s, 等次 grade %s\n", u.Composite, rankText(u.Rank, u.Of), gradeText(u.Grade))
-	if n := unitNotes(u); n != "" {
+	for _, n := range unitNotes(u, nil) {
 		fmt.Fprintf(m.Stdout, "  %s\n", n)
 	}
 	fmt.Fprintf(m.Stdout, "  (kaohe explain --year %d --unit %s shows the arithmetic)\n", r.Year, u.ID)
@@ -424,6 +397,10 @@ func (m *Main) explainCommand() *cobra.Command {
 					return checkFailed{fmt.Sprintf("--unit %s: unknown unit %q in %d (not in that year's results)", unit, unit, year)}
 				}
 				fmt.Fprint(m.Stdout, engine.Explain(r, unit))
+				pt, _ := pf.point() // parsed above
+				if err := m.printTargetTimes(cmd.Context(), m.Stdout, year, unit, pt); err != nil {
+					return err
+				}
 				printQuarantineWarnings(m, r)
 				return nil
 			}

@@ -120,8 +120,8 @@ func (m *Main) submitFile(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "accepted %d commands: %d events written, %d already recorded (skipped)\n",
-		out.Commands-out.Duplicates, out.Events, out.Duplicates)
+	fmt.Fprintf(m.Stdout, "accepted %s: %s written, %d already recorded (skipped)\n",
+		plural(out.Commands-out.Duplicates, "command"), plural(out.Events, "event"), out.Duplicates)
 	if out.Events > 0 {
 		batches := ""
 		if out.Batches > 1 {
@@ -163,8 +163,8 @@ func (m *Main) submit(ctx context.Context, cmds []commands.Command) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "accepted %d commands: %d events written, %d already recorded (skipped)\n",
-		len(cmds)-out.Duplicates, len(out.Events), out.Duplicates)
+	fmt.Fprintf(m.Stdout, "accepted %s: %s written, %d already recorded (skipped)\n",
+		plural(len(cmds)-out.Duplicates, "command"), plural(len(out.Events), "event"), out.Duplicates)
 	if len(out.Events) > 0 {
 		fmt.Fprintf(m.Stdout, "stream sequences %d–%d\n", out.Events[0].Seq, out.Events[len(out.Events)-1].Seq)
 	}

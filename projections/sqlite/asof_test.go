@@ -48,6 +48,22 @@ func TestResultsAtEverySeqEqualTheStreamReplay(t *testing.T) {
 			}
 			sameBytes(t, "as of a time", r.JSON(), streamJSON(t, st, year, p))
 		}
+		// And as of each event's business time (occurred_at), from the
+		// events index as from the stream.
+		for _, ev := range evs {
+			p := replay.Point{Effective: ev.OccurredAt}
+			r, err := db.ResultsAt(testCtx(t), st, year, sqlite.Point(p))
+			if errors.Is(err, sqlite.ErrNoEvents) {
+				continue
+			}
+			if err != nil {
+				if _, _, serr := replay.Results(testCtx(t), st, year, p); serr == nil {
+					t.Fatalf("ResultsAt(%d, effective %v): %v", year, ev.OccurredAt, err)
+				}
+				continue
+			}
+			sameBytes(t, "as of a business time", r.JSON(), streamJSON(t, st, year, p))
+		}
 	}
 }
 

@@ -17,11 +17,16 @@ import (
 )
 
 // Point says where in the stream to stop: at a stream sequence, at a
-// recorded time, or (both zero) at the end. It has the fields of
-// replay.Point, so one converts to the other: sqlite.Point(p).
+// recorded time, at a business time (any together), or (all zero) at the
+// end. It has the fields of replay.Point, so one converts to the other:
+// sqlite.Point(p).
 type Point struct {
 	AtSeq uint64    // include events with seq <= AtSeq
-	AsOf  time.Time // include events recorded at or before AsOf
+	AsOf  time.Time // include events recorded at or before AsOf (recorded time)
+	// Effective: include events whose business time (occurred_at) is at
+	// or before it, whenever they were recorded — the year as it is now
+	// known to have stood then.
+	Effective time.Time
 }
 
 // ErrNoEvents: the year has no events (at the point asked).
@@ -287,6 +292,10 @@ func queryYear(ctx context.Context, q querier, columns string, year int, p Point
 		query += ` AND recorded_ns <= ?`
 		args = append(args, p.AsOf.UnixNano())
 	}
+	if !p.Effective.IsZero() {
+		query += ` AND occurred_ns <= ?`
+		args = append(args, p.Effective.UnixNano())
+	}
 	// Without a cancellable context the driver does not start a goroutine
 	// per row to watch it; the callers check ctx between rows.
 	rows, err := q.QueryContext(context.WithoutCancel(ctx), query+` ORDER BY seq`, args...)
@@ -421,7 +430,7 @@ func (d *DB) ResultsAt(ctx context.Context, st *events.Store, year int, p Point)
 		if err != nil {
 			return nil, err
 		}
-		if p.AtSeq == 0 || p.AtSeq > cp || !p.AsOf.IsZero() {
+		if p.AtSeq == 0 || p.AtSeq > cp || !p.AsOf.IsZero() || !p.Effective.IsZero() {
 			if _, err := d.CatchUp(ctx, st); err != nil {
 				return nil, err
 			}
@@ -439,10 +448,10 @@ func (d *DB) ResultsAt(ctx context.Context, st *events.Store, year int, p Point)
 		return nil, err
 	}
 	// The quarantined messages of the stream as it stood at p: up to
-	// AtSeq; as of a time, those before the last event recorded by then
+	// AtSeq; as of a time, those before the last event included
 	// (replay.ReadYear says the same).
 	upTo := p.AtSeq
-	if !p.AsOf.IsZero() {
+	if !p.AsOf.IsZero() || !p.Effective.IsZero() {
 		upTo = evs[len(evs)-1].Seq
 	}
 	qs, err := quarantined(ctx, d.handle(), year, upTo, false)

@@ -1,0 +1,147 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kaohe/kaohe/events"
+)
+
+// DecideGrades is the committee's decisions of many grades at once (a
+// county's teams and cadres confirmed in one sitting): each decision is
+// an ordinary GradeDecided event, decided as a DecideGrade in list order
+// (a later decision's proposal sees the earlier ones), and the list is
+// written atomically: one bad decision refuses all of them.
+type DecideGrades struct {
+	Decisions []GradeDecision `json:"decisions"`
+}
+
+// GradeDecision is one decision of a DecideGrades. Reason is needed only
+// where the grade differs from the proposal; when empty, the command's
+// reason (if any) is recorded.
+type GradeDecision struct {
+	Kind    string `json:"kind"` // unit | team | cadre
+	Subject string `json:"subject"`
+	Grade   string `json:"grade"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// maxDecisions bounds one DecideGrades: its events are one atomic append.
+const maxDecisions = events.MaxBatch
+
+// decideGrades decides each decision as a DecideGrade of its own, an
+// error naming data.decisions[i] and the field.
+func (d *decision) decideGrades(ctx context.Context, x *DecideGrades) error {
+	if err := d.role(events.RoleCommittee); err != nil {
+		return err
+	}
+	switch {
+	case len(x.Decisions) == 0:
+		return fail(EINVALID, "data.decisions", "required: a list of decisions (kind, subject, grade, reason)")
+	case len(x.Decisions) > maxDecisions:
+		return fail(EINVALID, "data.decisions", "%d decisions; one command holds at most %d (its events are one atomic append): split the list", len(x.Decisions), maxDecisions)
+	}
+	// One computation of the year serves the decisions until one may move
+	// another's proposal: a unit's decision (a grade-linked score reads
+	// decided unit grades) or any override (a final grade that is not
+	// the proposal feeds quotas and the cadres of the unit). A team's or
+	// cadre's decision as proposed changes no final grade. Proposals are
+	// thus exactly those of the same decisions made one by one.
+	var proposals func(kind, subject string) string
+	propose := func(kind, subject string) (string, error) {
+		if proposals == nil {
+			var err error
+			if proposals, err = d.proposals(ctx); err != nil {
+				return "", err
+			}
+		}
+		return proposals(kind, subject), nil
+	}
+	seen := map[string]int{}
+	for i, g := range x.Decisions {
+		key := g.Kind + "/" + g.Subject
+		if j, ok := seen[key]; ok {
+			return fail(EINVALID, fmt.Sprintf("data.decisions[%d].subject", i), "%s %s is already decided by decisions[%d] of this command", g.Kind, g.Subject, j)
+		}
+		seen[key] = i
+		one := *d
+		one.c.Reason = decisionReason(d.c, g)
+		if _, ok := d.s.l.Proposer.(YearProposer); ok {
+			one.propose = propose
+		}
+		n := len(d.s.pending)
+		err := one.decideGrade(ctx, &DecideGrade{Kind: g.Kind, Subject: g.Subject, Grade: g.Grade})
+		var e *Error
+		if errors.As(err, &e) {
+			e.Field = decisionField(i, e.Field)
+			return e
+		}
+		if err != nil {
+			return err
+		}
+		if len(d.s.pending) > n {
+			if ev := d.s.pending[len(d.s.pending)-1].Envelope; g.Kind == events.GradeUnit || gradeOverride(ev) {
+				proposals = nil
+			}
+		}
+	}
+	return nil
+}
+
+// YearProposer is a Proposer that also computes the year once and gives
+// the proposals of every subject from that one computation.
+type YearProposer interface {
+	Proposals(ctx context.Context, year int, pending []events.Envelope) (func(kind, subject string) string, error)
+}
+
+// proposals computes the year's proposals with the events decided so far.
+func (d *decision) proposals(ctx context.Context) (func(kind, subject string) string, error) {
+	return d.s.l.Proposer.(YearProposer).Proposals(ctx, d.c.Year, d.s.pendingOf(d.c.Year))
+}
+
+// gradeOverride says whether a GradeDecided envelope departs from its
+// proposal.
+func gradeOverride(env events.Envelope) bool {
+	var g events.GradeDecided
+	if err := json.Unmarshal(env.Data, &g); err != nil {
+		return true // recompute: never guess
+	}
+	return g.Override
+}
+
+// decisionReason is the reason recorded with one decision of c.
+func decisionReason(c Command, g GradeDecision) string {
+	if strings.TrimSpace(g.Reason) != "" {
+		return g.Reason
+	}
+	return c.Reason
+}
+
+// decisionField names a field of decision i: data.kind becomes
+// data.decisions[i].kind, the reason data.decisions[i].reason.
+func decisionField(i int, field string) string {
+	pre := fmt.Sprintf("data.decisions[%d]", i)
+	switch {
+	case field == "reason":
+		return pre + ".reason"
+	case strings.HasPrefix(field, "data."):
+		return pre + "." + strings.TrimPrefix(field, "data.")
+	}
+	return field
+}
+
+// firstReason is the reason a command's first event records: for a
+// DecideGrades its first decision's (resubmissions compare it).
+func firstReason(c Command) string {
+	if c.Type != "DecideGrades" {
+		return c.Reason
+	}
+	p, err := c.payload()
+	if err != nil || len(p.(*DecideGrades).Decisions) == 0 {
+		return c.Reason
+	}
+	return decisionReason(c, p.(*DecideGrades).Decisions[0])
+}
