@@ -210,4 +210,3 @@ func (m *Main) refuseWhileServed(ctx context.Context, what string) error {
 	}
 	return checkFailed{fmt.Sprintf("kaohe serve (pid %d) is running on %s and its projections follow the stream: stop it, run kaohe %s, then start serve again", m.served.PID, m.DataDir, what)}
 }
-
