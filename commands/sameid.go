@@ -34,6 +34,10 @@ var firstEvent = map[string]string{
 	"ResolveAppeal":          "AppealResolved",
 	"PublishResults":         "ResultsPublished",
 	"CloseYear":              "YearClosed",
+	"RegisterOfficial":       "OfficialRegistered",
+	"RotateOfficialKey":      "OfficialKeyRotated",
+	"ChangeOfficialRole":     "OfficialRoleChanged",
+	"RevokeOfficial":         "OfficialRevoked",
 }
 
 // notCompared are data fields a recorded event may hold differently from

@@ -76,6 +76,13 @@ Signed by an admin: --key FILE, or an admin key file in the keys folder.`,
 			if name == "" {
 				name = id
 			}
+			roster, err := m.ledger.Roster(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if o, ok := roster.Official(id); ok {
+				return &commands.Error{Code: commands.EINVALID, Field: "id", Msg: fmt.Sprintf("official %s is already registered (%s, %s): kaohe official rotate changes its key, official revoke ends it", id, o.Role, o.Status())}
+			}
 			var kp nkeys.KeyPair
 			if pub == "" {
 				path := out
