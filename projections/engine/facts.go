@@ -300,17 +300,9 @@ func (f *Facts) SetPart(unit, indicator, part, val, eventID string) error {
 // SetSocial records a rater group's evaluation of a unit
 // (SocialEvaluationRecorded); a later one replaces it.
 func (f *Facts) SetSocial(unit, group string, ballots []events.LevelCount, score, eventID string) error {
-	u, err := f.unit(unit)
+	u, g, err := f.socialOf(unit, group)
 	if err != nil {
 		return err
-	}
-	g, ok := f.Scheme.RaterGroup(group)
-	if !ok {
-		return fmt.Errorf("unknown rater group %q", group)
-	}
-	uu, _ := f.Scheme.Unit(unit)
-	if !g.Rates(uu.Category) {
-		return fmt.Errorf("rater group %s does not rate category %s", group, uu.Category)
 	}
 	for _, b := range ballots {
 		if _, ok := g.Table.Lookup(b.Level); !ok {
@@ -330,17 +322,9 @@ func (f *Facts) SetSocial(unit, group string, ballots []events.LevelCount, score
 // percent (0–100), for a group the scheme rates by rate; a later
 // evaluation replaces it.
 func (f *Facts) SetSocialRate(unit, group, rate, eventID string) error {
-	u, err := f.unit(unit)
+	u, g, err := f.socialOf(unit, group)
 	if err != nil {
 		return err
-	}
-	g, ok := f.Scheme.RaterGroup(group)
-	if !ok {
-		return fmt.Errorf("unknown rater group %q", group)
-	}
-	uu, _ := f.Scheme.Unit(unit)
-	if !g.Rates(uu.Category) {
-		return fmt.Errorf("rater group %s does not rate category %s", group, uu.Category)
 	}
 	if !g.ByRate() {
 		return fmt.Errorf("rater group %s is not rated by a rate (by: rate)", group)
@@ -350,6 +334,23 @@ func (f *Facts) SetSocialRate(unit, group, rate, eventID string) error {
 	}
 	u.Social[group] = Social{Rate: rate, Event: eventID}
 	return nil
+}
+
+// socialOf is a unit's facts and a rater group that rates its category.
+func (f *Facts) socialOf(unit, group string) (*UnitFacts, *scheme.RaterGroup, error) {
+	u, err := f.unit(unit)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, ok := f.Scheme.RaterGroup(group)
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown rater group %q", group)
+	}
+	uu, _ := f.Scheme.Unit(unit)
+	if !g.Rates(uu.Category) {
+		return nil, nil, fmt.Errorf("rater group %s does not rate category %s", group, uu.Category)
+	}
+	return u, g, nil
 }
 
 // percent reads a rate in percent, 0–100.
