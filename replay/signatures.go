@@ -23,6 +23,7 @@ type signatures struct {
 	// events is a signature replayed onto a new event.
 	lastCmd string
 	done    map[string]uint64 // command id → seq of its first event
+	roster  []events.Stored   // the roster's accepted events
 }
 
 // loadRoster reads the roster's events for a verification.
@@ -36,8 +37,8 @@ func loadRoster(ctx context.Context, st *events.Store) (*signatures, error) {
 
 // rosterOf builds the checker from events already read (any subjects).
 func rosterOf(evs []events.Stored) *signatures {
-	valid, _ := events.ValidRoster(evs) // the invalid ones are named when verified as events
-	return &signatures{asOf: events.NewRosterAsOf(valid)}
+	valid := events.AcceptedRoster(evs) // the others are named when verified as events
+	return &signatures{asOf: events.NewRosterAsOf(valid), roster: valid}
 }
 
 // check checks one event's signature: nil when valid, or unsigned from

@@ -22,8 +22,8 @@ type Verification struct {
 	// accepted into the ledger (events.Admit): excluded from scoring and
 	// from the publications' roots. Each is a finding: OK is false.
 	Quarantined []*events.QuarantineError `json:"quarantined"`
-	Signed   int          `json:"signed"`   // events validly signed by an official of the roster (signatures.go)
-	Unsigned int          `json:"unsigned"` // unsigned events from before the roster existed (an older ledger)
+	Signed      int                       `json:"signed"`   // events validly signed by an official of the roster (signatures.go)
+	Unsigned    int                       `json:"unsigned"` // unsigned events from before the roster existed (an older ledger)
 }
 
 // OK reports whether nothing failed and nothing is quarantined.
@@ -114,7 +114,7 @@ func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification,
 	if err != nil {
 		return nil, err
 	}
-	v.sigs = sigs
+	v.sigs, v.adm = sigs, events.NewAdmitter(sigs.roster)
 	for _, f := range filters {
 		// A message that is not an envelope is delivered too (Stored.DecodeErr)
 		// and quarantined: one bad message must not hide what follows.
@@ -135,6 +135,7 @@ func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification,
 func VerifyEvents(evs []events.Stored) *Verification {
 	v := newVerifier()
 	v.sigs = rosterOf(evs)
+	v.adm = events.NewAdmitter(v.sigs.roster)
 	for _, ev := range evs {
 		v.add(ev)
 	}
@@ -142,7 +143,7 @@ func VerifyEvents(evs []events.Stored) *Verification {
 }
 
 type verifier struct {
-	adm      events.Admitter // the same admission as scoring: quarantined messages are no part of a year
+	adm      *events.Admitter // the same admission as scoring: quarantined messages are no part of a year
 	quar     map[int][]*events.QuarantineError
 	chain    events.ChainChecker
 	broken   map[string]bool // subjects whose chain already failed: later links would only repeat it
@@ -220,6 +221,9 @@ func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
 	v.out.Quarantined = append(v.out.Quarantined, q)
 	v.quar[year] = append(v.quar[year], q)
 	v.year(year)
+	if q.Reason == events.ReasonBadSignature {
+		v.checkSignature(ev, year) // named as a signature problem too: a forgery, or a key used after its time
+	}
 	return q.Reason == events.ReasonBrokenChain
 }
 

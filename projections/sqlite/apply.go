@@ -58,6 +58,7 @@ type applier struct {
 	moved       map[string]bool           // subjects whose head this transaction moved
 	getHead     *sql.Stmt                 // prepared on first use
 	quarantined []*events.QuarantineError // a full rebuild's quarantined messages, for scoring
+	roster      *events.RosterAsOf        // the roster as of each event (quarantine.go); nil: empty
 }
 
 // txn is what applying needs of a transaction: a *sql.Tx, or the *sql.Conn
