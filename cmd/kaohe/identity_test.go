@@ -99,15 +99,41 @@ func TestIdentityWithTheBinary(t *testing.T) {
 	}
 
 	// A ScoreRecorded written straight onto the stream, chained correctly:
-	// valid JSON, valid chain, no valid signature. Verify names it.
+	// valid JSON, valid chain, no valid signature. Verify names it, it is
+	// quarantined (bad_signature) and scoring is as without it.
+	before := p.ok("results", "--year", "2022", "--json")
 	forged := appendForged(t, p.data, "t3")
+	after := p.ok("results", "--year", "2022", "--json")
+	if strings.Count(after, events.QuarantineWarningPrefix) != 1 || withoutWarnings(t, after) != withoutWarnings(t, before) {
+		t.Fatalf("results after the forgery:\n%s\nwant as before, with a quarantine warning:\n%s", after, before)
+	}
+	if q := p.ok("quarantine"); !strings.Contains(q, "bad_signature") || !strings.Contains(q, forged) {
+		t.Fatalf("kaohe quarantine does not list the forgery (seq %s):\n%s", forged, q)
+	}
 	code, vout, verrs := p.run("verify")
 	if code != exitRejected || !strings.Contains(vout, "[signature] event seq "+forged) || !strings.Contains(verrs, "not validly signed") {
 		t.Fatalf("verify of a forged event: exit %d\n%s\n%s", code, vout, verrs)
 	}
-	if log := p.ok("log", "--year", "2022", "--unit", "t3"); !strings.Contains(log, "未签名 unsigned") {
-		t.Fatalf("log does not mark the forged event unsigned:\n%s", log)
+	if log := p.ok("log", "--year", "2022", "--unit", "t3"); !strings.Contains(log, "bad_signature") {
+		t.Fatalf("log does not show the forged event quarantined:\n%s", log)
 	}
+	// The next valid command on t3 lands, chained to its last accepted event.
+	p.ok("submit", party("p3", "t3", "90"))
+	if _, vout, _ := p.run("verify"); strings.Contains(vout, "[chain]") || !strings.Contains(vout, "[signature] event seq "+forged) {
+		t.Fatalf("verify after a valid command following the forgery:\n%s", vout)
+	}
+}
+
+// withoutWarnings is a results JSON without its warnings.
+func withoutWarnings(t *testing.T, js string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(js), &m); err != nil {
+		t.Fatalf("%v: %s", err, js)
+	}
+	delete(m, "warnings")
+	out, _ := json.Marshal(m)
+	return string(out)
 }
 
 // mustPub is the public key of a key file.
