@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -216,9 +218,24 @@ func TestAnOlderLedgerWithoutARoster(t *testing.T) {
 	os.WriteFile(more, []byte(`{"id":"s6","type":"RecordScore","year":2022,"actor":{"id":"tjj","role":"statistics"},"data":{"unit":"t3","indicator":"gdp","value":"70"}}`+"\n"), 0o644)
 	c.ok("submit", more) // no roster: unsigned, as before
 
+	// Its events show as unsigned beside the results (not in their JSON:
+	// the published digest stays), in the audit and on the 公示 page.
+	if out := c.ok("results", "--year", "2022"); !strings.Contains(out, "未签名 unsigned: 6 of the 6 events of 2022") {
+		t.Fatalf("results of an older ledger do not say its events are unsigned:\n%s", out)
+	}
+	if out := c.ok("audit", "--year", "2022"); strings.Count(out, "未签名 unsigned") != 6 || !strings.Contains(out, "其中 6 条未签名") {
+		t.Fatalf("audit of an older ledger does not mark its 6 events unsigned:\n%s", out)
+	}
+	unsignedJSON := c.ok("results", "--year", "2022", "--json")
+
 	out := c.ok("init")
 	if !strings.Contains(out, "no roster of officials: registering its first admin") || !strings.Contains(out, "admin.nk") {
 		t.Fatalf("init on an older ledger: %s", out)
+	}
+	// Its events, from before the roster, are not quarantined: the same
+	// results, byte for byte.
+	if js := c.ok("results", "--year", "2022", "--json"); js != unsignedJSON {
+		t.Fatalf("results of the older ledger changed with its roster:\n%s\nwant\n%s", js, unsignedJSON)
 	}
 	// From now on commands are signed: tjj is not on the roster yet.
 	more2 := filepath.Join(t.TempDir(), "more2.jsonl")
@@ -233,5 +250,21 @@ func TestAnOlderLedgerWithoutARoster(t *testing.T) {
 	c.ok("submit", more2)
 	if out := c.ok("verify"); !strings.Contains(out, "3 events validly signed by officials of the roster; 6 unsigned (未签名) from before the roster") {
 		t.Fatalf("verify after init:\n%s", out)
+	}
+
+	// The 公示 page of the year says how many of its events are unsigned.
+	c.ok("publish", "--year", "2022")
+	if out := c.ok("audit", "--year", "2022"); strings.Count(out, "未签名 unsigned") != 6 {
+		t.Fatalf("audit after signed events marks other than the 6 unsigned ones:\n%s", out)
+	}
+	db, err := c.m.projections(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	publicPage{db}.handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/2022", nil))
+	db.Close()
+	if body := rec.Body.String(); rec.Code != 200 || !strings.Contains(body, "7 条记录中有 6 条未签名") {
+		t.Fatalf("GET /2022: %d\n%s", rec.Code, body)
 	}
 }
