@@ -95,7 +95,13 @@ func Admit(ev Stored, head Head, roster *Roster) (any, error) {
 // published straight onto the stream never counts, however well it is
 // chained.
 func Authenticate(ev Stored, roster *Roster) error {
-	err := CheckSignature(ev, roster)
+	return AuthenticateVerified(ev, roster, VerifySignature(ev))
+}
+
+// AuthenticateVerified is Authenticate given VerifySignature's answer for
+// ev (worked out ahead, with Check).
+func AuthenticateVerified(ev Stored, roster *Roster, verified error) error {
+	err := CheckVerified(ev, roster, verified)
 	if errors.Is(err, ErrUnsigned) {
 		return nil
 	}

@@ -151,6 +151,7 @@ type verifier struct {
 	years    map[int][]events.Stored
 	out      *Verification
 	sigs     *signatures // nil: signatures not checked
+	admitted bool        // the last message admitted was accepted (its signature checked)
 }
 
 func newVerifier() *verifier {
@@ -176,7 +177,7 @@ func (v *verifier) add(ev events.Stored) {
 	if !v.admit(ev, year) {
 		return
 	}
-	v.checkSignature(ev, year)
+	v.checkSignature(ev, year, v.admitted)
 	if v.broken[ev.Subject] {
 		return
 	}
@@ -210,6 +211,7 @@ func (v *verifier) add(ev events.Stored) {
 // admission's, holds accepted events only, so it names the same link.
 func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
 	_, err := v.adm.Admit(ev)
+	v.admitted = err == nil
 	if err == nil {
 		v.years[year] = append(v.years[year], ev)
 		return true
@@ -222,7 +224,7 @@ func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
 	v.quar[year] = append(v.quar[year], q)
 	v.year(year)
 	if q.Reason == events.ReasonBadSignature {
-		v.checkSignature(ev, year) // named as a signature problem too: a forgery, or a key used after its time
+		v.checkSignature(ev, year, false) // named as a signature problem too: a forgery, or a key used after its time
 	}
 	return q.Reason == events.ReasonBrokenChain
 }

@@ -30,7 +30,7 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 		qerr = events.Link(ev, head)
 	}
 	if qerr == nil {
-		qerr = events.Authenticate(ev, a.rosterAt(ev.Seq))
+		qerr = events.AuthenticateVerified(ev, a.rosterAt(ev.Seq), dec.sig)
 	}
 	if qerr == nil {
 		if a.roster != nil && events.IsRosterEvent(ev.Envelope) && ev.Seq > a.roster.Last() {
