@@ -122,14 +122,18 @@ func (l *Ledger) rosterAsOf(ctx context.Context, seq uint64) (*events.RosterAsOf
 	ok := l.ids.roster != nil && seq < complete
 	l.ids.mu.Unlock()
 	if !ok {
-		var err error
+		// The stream's end first, then the roster: every roster event up
+		// to that end (and before seq, read already) is in the reading, so
+		// the aggregates loaded next rarely ask again.
+		end, err := l.Store.LastSeq(ctx)
+		if err != nil {
+			return nil, &Error{Code: EINTERNAL, Msg: "cannot read the stream", Err: err}
+		}
 		if _, acc, err = l.readRoster(ctx); err != nil {
 			return nil, err
 		}
-		// Read after the message at seq was: every roster event before it
-		// is in.
 		l.ids.mu.Lock()
-		l.ids.complete = max(l.ids.complete, seq+1)
+		l.ids.complete = max(l.ids.complete, seq+1, end+1)
 		l.ids.mu.Unlock()
 	}
 	return events.NewRosterAsOf(acc), nil
