@@ -150,8 +150,9 @@ type verifier struct {
 	subjects map[string]int  // subject → year
 	years    map[int][]events.Stored
 	out      *Verification
-	sigs     *signatures // nil: signatures not checked
-	admitted bool        // the last message admitted was accepted (its signature checked)
+	sigs     *signatures                        // nil: signatures not checked
+	admitted bool                               // the last message admitted was accepted (its signature checked)
+	lastQuar map[string]*events.QuarantineError // each subject's last message quarantined for itself (not its link)
 }
 
 func newVerifier() *verifier {
@@ -198,6 +199,10 @@ func (v *verifier) add(ev events.Stored) {
 		} else {
 			p.Message = fmt.Sprintf("event seq %d (%s) on %s: %s", ev.Seq, ev.ID, ev.Subject, ce.Problem)
 		}
+		if q := v.lastQuar[ev.Subject]; q != nil {
+			// Its link may be to that message: say so, it is the likelier story.
+			p.Message += fmt.Sprintf("; seq %d on this subject is quarantined (%s), so it is no link", q.Seq, q.Reason)
+		}
 	}
 	v.out.Problems = append(v.out.Problems, p)
 }
@@ -221,6 +226,12 @@ func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
 		q = &events.QuarantineError{Seq: ev.Seq, Subject: ev.Subject, Year: year, Detail: err.Error()}
 	}
 	v.out.Quarantined = append(v.out.Quarantined, q)
+	if q.Reason != events.ReasonBrokenChain {
+		if v.lastQuar == nil {
+			v.lastQuar = map[string]*events.QuarantineError{}
+		}
+		v.lastQuar[ev.Subject] = q
+	}
 	v.quar[year] = append(v.quar[year], q)
 	v.year(year)
 	if q.Reason == events.ReasonBadSignature {

@@ -181,7 +181,8 @@ func TestVerifyFailsNamingTheTamperedEvent(t *testing.T) {
 	// The changed event no longer matches its signature: it is named for
 	// that, with the value changed, and quarantined (bad_signature).
 	if code != exitRejected || !strings.Contains(errs, "event seq 9 ("+all[8].ID+" ScoreRecorded by khb) on kaohe.2024.unit.u4 is not validly signed") ||
-		!strings.Contains(out, `data.value is "99" in the event but "80" in the signed command`) || !strings.Contains(out, "校验失败 FAILED") {
+		!strings.Contains(out, `data.value is "99" in the event but "80" in the signed command`) || !strings.Contains(out, "校验失败 FAILED") ||
+		!strings.Contains(out, "seq 9 on this subject is quarantined (bad_signature), so it is no link") {
 		t.Fatalf("verify of a tampered copy: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }
