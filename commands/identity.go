@@ -116,9 +116,9 @@ func (l *Ledger) readRoster(ctx context.Context) (*events.Roster, []events.Store
 // rosterAsOf gives the roster's timeline, complete for every message up to
 // seq (read from the stream before asking): the roster is read again when
 // the last reading may have missed a roster event before seq.
-func (l *Ledger) rosterAsOf(ctx context.Context, seq uint64) (*events.RosterAsOf, error) {
+func (l *Ledger) rosterAsOf(ctx context.Context, seq uint64) (*rosterTimeline, error) {
 	l.ids.mu.Lock()
-	acc, complete := l.ids.accepted, l.ids.complete
+	acc, final, complete := l.ids.accepted, l.ids.roster, l.ids.complete
 	ok := l.ids.roster != nil && seq < complete
 	l.ids.mu.Unlock()
 	if !ok {
@@ -129,14 +129,35 @@ func (l *Ledger) rosterAsOf(ctx context.Context, seq uint64) (*events.RosterAsOf
 		if err != nil {
 			return nil, &Error{Code: EINTERNAL, Msg: "cannot read the stream", Err: err}
 		}
-		if _, acc, err = l.readRoster(ctx); err != nil {
+		if final, acc, err = l.readRoster(ctx); err != nil {
 			return nil, err
 		}
 		l.ids.mu.Lock()
 		l.ids.complete = max(l.ids.complete, seq+1, end+1)
 		l.ids.mu.Unlock()
 	}
-	return events.NewRosterAsOf(acc), nil
+	t := &rosterTimeline{asOf: events.NewRosterAsOf(acc), final: final}
+	if len(acc) > 0 {
+		t.last = acc[len(acc)-1].Seq
+	}
+	return t, nil
+}
+
+// rosterTimeline is the roster as of each message of an aggregate being
+// loaded. Most messages come after the roster's last event: they get the
+// roster as it stands, without folding it again.
+type rosterTimeline struct {
+	asOf  *events.RosterAsOf
+	final *events.Roster // the fold of every accepted roster event
+	last  uint64         // the last accepted roster event
+}
+
+// at is the roster as it stood when the message at seq was recorded.
+func (t *rosterTimeline) at(seq uint64) *events.Roster {
+	if seq > t.last {
+		return t.final
+	}
+	return t.asOf.At(seq)
 }
 
 // authenticate checks the signature of every command against the roster

@@ -392,7 +392,7 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 		return nil, false, err
 	}
 	for _, ev := range evs {
-		if err := st.applyStored(ev, asOf.At(ev.Seq)); err != nil {
+		if err := st.applyStored(ev, asOf.at(ev.Seq)); err != nil {
 			return nil, false, err
 		}
 	}

@@ -105,7 +105,7 @@ func (s *session) recordedEvent(ctx context.Context, st *aggState, id string) (*
 			if err != nil {
 				return nil, err
 			}
-			adm, kept := events.NewAdmitterAsOf(asOf), evs[:0:0]
+			adm, kept := events.NewAdmitterAsOf(asOf.asOf), evs[:0:0]
 			for _, ev := range evs {
 				if _, err := adm.Admit(ev); err == nil {
 					kept = append(kept, ev)
