@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"sync"
 
 	"github.com/nats-io/nkeys"
@@ -47,10 +48,16 @@ func Sign(c *Command, kp nkeys.KeyPair) error {
 
 // identity is the ledger's copy of the roster, brought up to date at the
 // start of every submission. A roster handed out is never changed: an
-// update folds into a clone.
+// update folds a new one. Only the roster events every reader accepts
+// count (events.AcceptedRoster): a forged registration vouches for
+// nothing.
 type identity struct {
-	mu     sync.Mutex
-	roster *events.Roster
+	mu       sync.Mutex
+	roster   *events.Roster  // the fold of accepted
+	all      []events.Stored // every roster message read, stream order
+	accepted []events.Stored // events.AcceptedRoster(all); only ever appended to
+	read     uint64          // the last roster message read
+	complete uint64          // every roster message before this stream sequence was read
 }
 
 // rosterNow gives the roster as last read.
@@ -65,36 +72,92 @@ func (l *Ledger) Roster(ctx context.Context) (*events.Roster, error) {
 	if err := l.ready(); err != nil {
 		return nil, err
 	}
-	known := l.rosterNow()
+	r, _, err := l.readRoster(ctx)
+	return r, err
+}
+
+// readRoster brings the roster up to date and gives it with its accepted
+// events.
+func (l *Ledger) readRoster(ctx context.Context) (*events.Roster, []events.Stored, error) {
+	l.ids.mu.Lock()
+	known, read := l.ids.roster, l.ids.read
+	l.ids.mu.Unlock()
 	// The roster's last sequence first (one cheap request): read its new
 	// events only when it moved.
 	last, _, err := l.Store.LastSubjectSeq(ctx, events.RosterSubjects)
 	if err != nil {
-		return nil, &Error{Code: EINTERNAL, Msg: "cannot read the roster", Err: err}
+		return nil, nil, &Error{Code: EINTERNAL, Msg: "cannot read the roster", Err: err}
 	}
-	if known != nil && last == known.Seq() {
-		return known, nil
-	}
-	evs, err := l.Store.LoadFrom(ctx, events.RosterSubjects, known.Seq()+1)
-	if err != nil {
-		return nil, &Error{Code: EINTERNAL, Msg: "cannot read the roster", Err: err}
+	var evs []events.Stored
+	if known == nil || last != read {
+		if evs, err = l.Store.LoadFrom(ctx, events.RosterSubjects, read+1); err != nil {
+			return nil, nil, &Error{Code: EINTERNAL, Msg: "cannot read the roster", Err: err}
+		}
 	}
 	l.ids.mu.Lock()
 	defer l.ids.mu.Unlock()
-	if len(evs) == 0 && l.ids.roster != nil {
-		return l.ids.roster, nil
-	}
-	r := l.ids.roster.Clone()
+	grew := false
 	for _, ev := range evs {
-		if ev.Seq <= r.Seq() {
+		if ev.Seq <= l.ids.read {
 			continue // a concurrent Submit read it first
 		}
-		if err := r.Apply(ev); err != nil {
-			return nil, &Error{Code: EINTERNAL, Msg: "the roster does not fold", Err: err}
-		}
+		l.ids.all = append(l.ids.all, ev)
+		l.ids.read = ev.Seq
+		grew = true
 	}
-	l.ids.roster = r
-	return r, nil
+	if grew || l.ids.roster == nil {
+		acc := events.AcceptedRoster(l.ids.all)
+		l.ids.accepted = acc[:len(acc):len(acc)]
+		l.ids.roster = events.NewRosterAsOf(acc).At(math.MaxUint64)
+	}
+	return l.ids.roster, l.ids.accepted, nil
+}
+
+// rosterAsOf gives the roster's timeline, complete for every message up to
+// seq (read from the stream before asking): the roster is read again when
+// the last reading may have missed a roster event before seq.
+func (l *Ledger) rosterAsOf(ctx context.Context, seq uint64) (*rosterTimeline, error) {
+	l.ids.mu.Lock()
+	acc, final, complete := l.ids.accepted, l.ids.roster, l.ids.complete
+	ok := l.ids.roster != nil && seq < complete
+	l.ids.mu.Unlock()
+	if !ok {
+		// The stream's end first, then the roster: every roster event up
+		// to that end (and before seq, read already) is in the reading, so
+		// the aggregates loaded next rarely ask again.
+		end, err := l.Store.LastSeq(ctx)
+		if err != nil {
+			return nil, &Error{Code: EINTERNAL, Msg: "cannot read the stream", Err: err}
+		}
+		if final, acc, err = l.readRoster(ctx); err != nil {
+			return nil, err
+		}
+		l.ids.mu.Lock()
+		l.ids.complete = max(l.ids.complete, seq+1, end+1)
+		l.ids.mu.Unlock()
+	}
+	t := &rosterTimeline{asOf: events.NewRosterAsOf(acc), final: final}
+	if len(acc) > 0 {
+		t.last = acc[len(acc)-1].Seq
+	}
+	return t, nil
+}
+
+// rosterTimeline is the roster as of each message of an aggregate being
+// loaded. Most messages come after the roster's last event: they get the
+// roster as it stands, without folding it again.
+type rosterTimeline struct {
+	asOf  *events.RosterAsOf
+	final *events.Roster // the fold of every accepted roster event
+	last  uint64         // the last accepted roster event
+}
+
+// at is the roster as it stood when the message at seq was recorded.
+func (t *rosterTimeline) at(seq uint64) *events.Roster {
+	if seq > t.last {
+		return t.final
+	}
+	return t.asOf.At(seq)
 }
 
 // authenticate checks the signature of every command against the roster

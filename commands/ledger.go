@@ -387,8 +387,12 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 	if len(evs) == 0 {
 		return st, false, nil
 	}
+	asOf, err := l.rosterAsOf(ctx, evs[len(evs)-1].Seq)
+	if err != nil {
+		return nil, false, err
+	}
 	for _, ev := range evs {
-		if err := st.applyStored(ev); err != nil {
+		if err := st.applyStored(ev, asOf.at(ev.Seq)); err != nil {
 			return nil, false, err
 		}
 	}

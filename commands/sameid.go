@@ -100,7 +100,19 @@ func (s *session) recordedEvent(ctx context.Context, st *aggState, id string) (*
 		if evs, err = s.l.Store.Load(ctx, st.subject); err != nil {
 			return nil, &Error{Code: EINTERNAL, Msg: "cannot read " + st.subject, Err: err}
 		}
-		evs, _ = events.AdmitAll(evs) // a quarantined message recorded no command
+		if len(evs) > 0 { // a quarantined message recorded no command
+			asOf, err := s.l.rosterAsOf(ctx, evs[len(evs)-1].Seq)
+			if err != nil {
+				return nil, err
+			}
+			adm, kept := events.NewAdmitterAsOf(asOf.asOf), evs[:0:0]
+			for _, ev := range evs {
+				if _, err := adm.Admit(ev); err == nil {
+					kept = append(kept, ev)
+				}
+			}
+			evs = kept
+		}
 		if s.stored == nil {
 			s.stored = map[string][]events.Stored{}
 		}

@@ -105,19 +105,20 @@ func (s *aggState) recorded(commandID string) bool {
 	return ok
 }
 
-// apply folds one stored message of this aggregate into the state.
-func (s *aggState) apply(ev events.Stored) error {
+// apply folds one stored message of this aggregate into the state, given
+// the roster as it stood when it was recorded.
+func (s *aggState) apply(ev events.Stored, roster *events.Roster) error {
 	s.seq = ev.Seq
-	return s.applyStored(ev)
+	return s.applyStored(ev, roster)
 }
 
 // applyStored admits one stored message (events.Admit, against the
-// aggregate's head) and folds an accepted event's payload, moving the
+// aggregate's head and the roster as of the message) and folds an accepted event's payload, moving the
 // head; a quarantined message is left out, so the next event links to
 // the last accepted one. It leaves seq (set once after a run of messages).
-func (s *aggState) applyStored(ev events.Stored) error {
+func (s *aggState) applyStored(ev events.Stored, roster *events.Roster) error {
 	head := events.Head{Seq: s.headSeq, Hash: s.hash}
-	p, err := events.Admit(ev, head)
+	p, err := events.Admit(ev, head, roster)
 	if errors.Is(err, events.ErrQuarantined) {
 		return nil
 	}

@@ -169,11 +169,19 @@
 // message, against its aggregate's Head (last accepted event): the bytes
 // must be JSON, an envelope, of a catalogued type and version whose data
 // decodes, of the subject's year and aggregate (Check), and prev must be
-// the head's hash (Link). Otherwise the message is quarantined, a
-// *QuarantineError with a Reason* (append-only set; signatures add theirs):
+// the head's hash (Link), and it must be validly signed by an official
+// current on the roster as it stood when it was recorded — every accepted
+// roster event of lower stream sequence — or be unsigned from before the
+// roster existed (Authenticate; a roster event must also fit the roster).
+// Otherwise the message is quarantined, a *QuarantineError with a Reason*
+// (append-only set; bad_signature for a forgery however well chained):
 // it stays in the stream, is excluded from scoring with a warning on its
 // year's results, is listed by verify and kaohe quarantine, and the next
-// event of the aggregate links to the last accepted one.
+// event of the aggregate links to the last accepted one. Readers of the
+// whole stream fold the roster as they admit (the zero Admitter); readers
+// of some subjects read the roster's events too (NewAdmitter), and only
+// accepted roster events count (AcceptedRoster), so a forged registration
+// vouches for nothing.
 //
 // # Transparency log and loss
 //

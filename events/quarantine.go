@@ -8,7 +8,6 @@ import (
 
 // Why an event is quarantined: a closed, append-only set of reasons
 // (stored in the projections and printed by verify, so never renamed).
-// Signatures (a later issue) add their reason here.
 const (
 	ReasonNotJSON        = "not_json"        // the payload is not JSON at all
 	ReasonNotEnvelope    = "not_envelope"    // JSON, but not an envelope (wrong shape, id or type missing)
@@ -19,6 +18,8 @@ const (
 	ReasonWrongYear      = "wrong_year"      // envelope year is not the subject's
 	ReasonWrongAggregate = "wrong_aggregate" // envelope aggregate is not the subject's
 	ReasonBrokenChain    = "broken_chain"    // prev is not the hash of the aggregate's last accepted event
+	ReasonBadSignature   = "bad_signature"   // recorded when the roster existed, but not validly signed by an official current then (CheckSignature)
+	ReasonBadRoster      = "bad_roster"      // a validly signed roster event that does not fit the roster (a rotation of an unknown official)
 )
 
 // ErrQuarantined is matched (errors.Is) by every *QuarantineError.
@@ -65,12 +66,14 @@ type Head struct {
 func (h Head) Next(ev Stored) Head { return Head{Seq: ev.Seq, Hash: Hash(ev.Raw)} }
 
 // Admit decides whether a stored message is accepted into the ledger,
-// given the head of its aggregate: Check, then Link. It returns the
-// decoded payload, or a *QuarantineError. This is the one place the rule
-// lives: the projections, replay and verify, and the commands (which chain
-// a new event to the head) all admit through it, so they agree on every
-// aggregate's chain.
-func Admit(ev Stored, head Head) (any, error) {
+// given the head of its aggregate and the roster as it stood when the
+// message was recorded (every accepted roster event before ev.Seq; see
+// Admitter and RosterAsOf): Check, then Link, then Authenticate. It
+// returns the decoded payload, or a *QuarantineError. This is the one
+// place the rule lives: the projections, replay and verify, and the
+// commands (which chain a new event to the head) all admit through it, so
+// they agree on every aggregate's chain.
+func Admit(ev Stored, head Head, roster *Roster) (any, error) {
 	p, err := Check(ev)
 	if err != nil {
 		return nil, err
@@ -78,7 +81,43 @@ func Admit(ev Stored, head Head) (any, error) {
 	if err := Link(ev, head); err != nil {
 		return nil, err
 	}
+	if err := Authenticate(ev, roster); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// Authenticate is the part of Admit that depends on the roster as it
+// stood when ev was recorded: the signature is valid (CheckSignature), or
+// the event is unsigned from before the roster existed (an older ledger:
+// accepted, shown as unsigned); a roster event also fits the roster. Else
+// it is quarantined (ReasonBadSignature, ReasonBadRoster): a forgery
+// published straight onto the stream never counts, however well it is
+// chained.
+func Authenticate(ev Stored, roster *Roster) error {
+	return AuthenticateVerified(ev, roster, VerifySignature(ev))
+}
+
+// AuthenticateVerified is Authenticate given VerifySignature's answer for
+// ev (worked out ahead, with Check).
+func AuthenticateVerified(ev Stored, roster *Roster, verified error) error {
+	err := CheckVerified(ev, roster, verified)
+	if errors.Is(err, ErrUnsigned) {
+		return nil
+	}
+	var se *SignatureError
+	if errors.As(err, &se) {
+		return quarantine(ev, ReasonBadSignature, se.Problem+": "+se.Msg)
+	}
+	if err != nil {
+		return quarantine(ev, ReasonBadSignature, err.Error())
+	}
+	if IsRosterEvent(ev.Envelope) {
+		if err := roster.Clone().Apply(ev); err != nil { // roster events are few: a copy is cheap
+			return quarantine(ev, ReasonBadRoster, err.Error())
+		}
+	}
+	return nil
 }
 
 // Check is the part of Admit that depends on the message alone (so it may
@@ -151,27 +190,67 @@ func short(h string) string {
 }
 
 // Admitter admits a stream of messages in stream order, keeping each
-// aggregate's head: what a reader that sees every event of an aggregate
-// from its first uses.
+// aggregate's head and the roster: what a reader that sees every event of
+// an aggregate from its first uses. The zero Admitter folds the roster
+// from the roster events it admits (a reader of the whole stream); one
+// made by NewAdmitter takes the roster as of each event from the roster's
+// accepted events read beforehand (a reader of some subjects only).
 type Admitter struct {
-	heads map[string]Head
+	heads  map[string]Head
+	roster Roster
+	asOf   *RosterAsOf
 }
 
-// Admit admits ev against its aggregate's head and, when accepted,
-// advances the head.
+// NewAdmitter admits with the roster as of each event taken from the
+// roster's events (stream order; any other events are ignored): only the
+// accepted ones count (AcceptedRoster).
+func NewAdmitter(roster []Stored) *Admitter {
+	return &Admitter{asOf: NewRosterAsOf(AcceptedRoster(roster))}
+}
+
+// NewAdmitterAsOf admits with the roster as of each event from a roster
+// timeline (of accepted roster events).
+func NewAdmitterAsOf(asOf *RosterAsOf) *Admitter { return &Admitter{asOf: asOf} }
+
+// Admit admits ev against its aggregate's head and the roster as of ev
+// and, when accepted, advances the head (and folds a roster event).
 func (a *Admitter) Admit(ev Stored) (any, error) {
 	if a.heads == nil {
 		a.heads = map[string]Head{}
 	}
-	p, err := Admit(ev, a.heads[ev.Subject])
+	roster := &a.roster
+	if a.asOf != nil {
+		roster = a.asOf.At(ev.Seq)
+	}
+	p, err := Admit(ev, a.heads[ev.Subject], roster)
 	if err == nil {
 		a.heads[ev.Subject] = a.heads[ev.Subject].Next(ev)
+		if a.asOf == nil && IsRosterEvent(ev.Envelope) {
+			_ = a.roster.Apply(ev) // Authenticate checked that it folds
+		}
 	}
 	return p, err
 }
 
 // Head is the head of subject so far.
 func (a *Admitter) Head(subject string) Head { return a.heads[subject] }
+
+// AcceptedRoster keeps the roster events (stream order) that Admit
+// accepts, each against the roster as it stood before it: the roster every
+// reader folds.
+func AcceptedRoster(evs []Stored) []Stored {
+	var a Admitter
+	var out []Stored
+	for _, ev := range evs {
+		if ev.DecodeErr != nil || !IsRosterEvent(ev.Envelope) {
+			continue
+		}
+		if _, err := a.Admit(ev); err == nil {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
 
 // AdmitAll splits evs (stream order, each aggregate from its first event)
 // into the accepted events and the quarantined ones.

@@ -46,7 +46,7 @@ func TestAdmitNamesWhyAMessageIsQuarantined(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Admit(tc.ev, head)
+			_, err := Admit(tc.ev, head, nil)
 			if tc.reason == "" {
 				if err != nil {
 					t.Fatalf("Admit = %v, want accepted", err)

@@ -135,6 +135,22 @@ func (e *SignatureError) Is(target error) bool { return target == ErrBadSignatur
 //   - the signed command has the event's year and its command id (or, for
 //     an appeal's corrections, names it among data.corrections) (SigMismatch).
 func CheckSignature(ev Stored, roster *Roster) error {
+	return CheckVerified(ev, roster, VerifySignature(ev))
+}
+
+// VerifySignature is the part of CheckSignature that depends on the event
+// alone, and the costly one: the ed25519 signature over the signed command
+// (nil for an unsigned event). A reader may run it ahead, on another
+// goroutine, and hand its answer to CheckVerified.
+func VerifySignature(ev Stored) error {
+	if ev.Sig == nil {
+		return nil
+	}
+	return ev.Sig.Valid()
+}
+
+// CheckVerified is CheckSignature given VerifySignature's answer for ev.
+func CheckVerified(ev Stored, roster *Roster, verified error) error {
 	bad := func(problem, key, official, format string, args ...any) error {
 		return &SignatureError{Seq: ev.Seq, EventID: ev.ID, Problem: problem, Key: key, Official: official, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -145,8 +161,8 @@ func CheckSignature(ev Stored, roster *Roster) error {
 		}
 		return bad(SigMissing, "", "", "the roster existed when it was recorded, so it must carry an official's signature")
 	}
-	if err := s.Valid(); err != nil {
-		return bad(SigInvalid, s.Key, "", "%v", err)
+	if verified != nil {
+		return bad(SigInvalid, s.Key, "", "%v", verified)
 	}
 	var want Actor
 	if roster.Empty() {

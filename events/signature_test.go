@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/nats-io/nkeys"
@@ -127,5 +128,76 @@ func TestCheckSignatureAgainstTheRosterAsOfTheEvent(t *testing.T) {
 		signedEvent(t, 13, "OfficialRegistered", OrgYear, off("eve"), adminActor, OfficialRegistered{Name: "e", Role: RoleCommittee, Key: pubOf(t, eve)}, eve))
 	if valid, bad := ValidRoster(forged); len(valid) != 4 || len(bad) != 1 {
 		t.Fatalf("forged registration: %d valid, %d bad", len(valid), len(bad))
+	}
+}
+
+// chained gives events subjects, ids, prevs and stored bytes, chained per
+// subject in the order given, as a stream holds them.
+func chained(t *testing.T, evs ...Stored) []Stored {
+	t.Helper()
+	heads := map[string]string{}
+	for i := range evs {
+		ev := &evs[i]
+		ev.Subject = Subject(ev.Year, ev.Aggregate)
+		ev.ID = fmt.Sprintf("E%03d", ev.Seq)
+		ev.Prev = heads[ev.Subject]
+		raw, err := Encode(ev.Envelope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Raw = raw
+		heads[ev.Subject] = Hash(raw)
+	}
+	return evs
+}
+
+// Admission judges each message's signature against the roster as of it,
+// folded from the accepted roster events only: a forged registration and
+// what its key signs are quarantined (bad_signature) whether the reader
+// folds the roster as it goes (Admitter) or reads it first (NewAdmitter);
+// events signed before a rotation count, after a revocation they do not.
+func TestAdmitQuarantinesWhatTheRosterAsOfItDoesNotVouchFor(t *testing.T) {
+	admin, drc, drc2, eve := testKey(t, 1), testKey(t, 2), testKey(t, 3), testKey(t, 4)
+	off := OfficialAggregate
+	adminActor := Actor{ID: "admin", Role: RoleAdmin}
+	dept := Actor{ID: "drc", Role: RoleDepartment}
+	score := ScoreRecorded{Indicator: "gdp", Part: "actual", Value: "90"}
+	all := chained(t,
+		signedEvent(t, 1, "ScoreRecorded", 2022, "unit.u0", dept, score, nil), // before the roster: unsigned, accepted
+		signedEvent(t, 2, "OfficialRegistered", OrgYear, off("admin"), adminActor, OfficialRegistered{Name: "a", Role: RoleAdmin, Key: pubOf(t, admin)}, admin),
+		signedEvent(t, 3, "OfficialRegistered", OrgYear, off("drc"), adminActor, OfficialRegistered{Name: "d", Role: RoleDepartment, ActsFor: "drc", Key: pubOf(t, drc)}, admin),
+		signedEvent(t, 4, "ScoreRecorded", 2022, "unit.u1", dept, score, drc), // before the rotation: counts
+		signedEvent(t, 5, "OfficialKeyRotated", OrgYear, off("drc"), adminActor, OfficialKeyRotated{Key: pubOf(t, drc2)}, admin),
+		signedEvent(t, 6, "ScoreRecorded", 2022, "unit.u2", dept, score, drc2),
+		signedEvent(t, 7, "OfficialRegistered", OrgYear, off("eve"), adminActor, OfficialRegistered{Name: "e", Role: RoleCommittee, Key: pubOf(t, eve)}, eve), // forged
+		signedEvent(t, 8, "VetoImposed", 2022, "unit.u1", Actor{ID: "eve", Role: RoleCommittee}, VetoImposed{Area: "x"}, eve),
+		signedEvent(t, 9, "OfficialRevoked", OrgYear, off("drc"), adminActor, OfficialRevoked{}, admin),
+		signedEvent(t, 10, "ScoreRecorded", 2022, "unit.u2", dept, score, drc2), // after the revocation
+		signedEvent(t, 11, "ScoreRecorded", 2022, "unit.u3", dept, score, nil),  // unsigned once the roster exists
+	)
+	want := map[uint64]bool{7: true, 8: true, 10: true, 11: true} // quarantined
+	var year []Stored
+	for _, ev := range all {
+		if ev.Year != OrgYear {
+			year = append(year, ev)
+		}
+	}
+	for name, run := range map[string]struct {
+		adm *Admitter
+		evs []Stored
+	}{"whole stream": {&Admitter{}, all}, "one year, roster read first": {NewAdmitter(all), year}} {
+		for _, ev := range run.evs {
+			_, err := run.adm.Admit(ev)
+			q := AsQuarantine(err)
+			switch {
+			case want[ev.Seq] && (q == nil || q.Reason != ReasonBadSignature):
+				t.Errorf("%s: seq %d admitted (%v), want quarantined bad_signature", name, ev.Seq, err)
+			case !want[ev.Seq] && err != nil:
+				t.Errorf("%s: seq %d quarantined: %v", name, ev.Seq, err)
+			}
+		}
+	}
+	if acc := AcceptedRoster(all); len(acc) != 4 {
+		t.Fatalf("accepted roster: %d events, want 4 (the forged registration left out)", len(acc))
 	}
 }

@@ -23,6 +23,7 @@ type signatures struct {
 	// events is a signature replayed onto a new event.
 	lastCmd string
 	done    map[string]uint64 // command id → seq of its first event
+	roster  []events.Stored   // the roster's accepted events
 }
 
 // loadRoster reads the roster's events for a verification.
@@ -36,16 +37,24 @@ func loadRoster(ctx context.Context, st *events.Store) (*signatures, error) {
 
 // rosterOf builds the checker from events already read (any subjects).
 func rosterOf(evs []events.Stored) *signatures {
-	valid, _ := events.ValidRoster(evs) // the invalid ones are named when verified as events
-	return &signatures{asOf: events.NewRosterAsOf(valid)}
+	valid := events.AcceptedRoster(evs) // the others are named when verified as events
+	return &signatures{asOf: events.NewRosterAsOf(valid), roster: valid}
 }
 
 // check checks one event's signature: nil when valid, or unsigned from
 // before the roster existed (then unsigned is true).
-func (s *signatures) check(ev events.Stored) (unsigned bool, err error) {
-	err = events.CheckSignature(ev, s.asOf.At(ev.Seq))
-	if errors.Is(err, events.ErrUnsigned) {
-		return true, nil
+// An admitted event passed the same check (events.Authenticate): it is
+// not checked again.
+func (s *signatures) check(ev events.Stored, admitted bool) (unsigned bool, err error) {
+	if admitted {
+		if ev.Sig == nil {
+			return true, nil
+		}
+	} else {
+		err = events.CheckSignature(ev, s.asOf.At(ev.Seq))
+		if errors.Is(err, events.ErrUnsigned) {
+			return true, nil
+		}
 	}
 	if ev.CommandID != s.lastCmd {
 		if first, ok := s.done[ev.CommandID]; ok && err == nil {
@@ -65,11 +74,11 @@ func (s *signatures) check(ev events.Stored) (unsigned bool, err error) {
 }
 
 // checkSignature records one event's signature check in the verification.
-func (v *verifier) checkSignature(ev events.Stored, year int) {
+func (v *verifier) checkSignature(ev events.Stored, year int, admitted bool) {
 	if v.sigs == nil {
 		return
 	}
-	unsigned, err := v.sigs.check(ev)
+	unsigned, err := v.sigs.check(ev, admitted)
 	switch {
 	case err != nil:
 		v.out.Problems = append(v.out.Problems, &Problem{Kind: ProblemSignature, Year: year, Seq: ev.Seq, EventID: ev.ID, Subject: ev.Subject,

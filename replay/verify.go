@@ -22,8 +22,8 @@ type Verification struct {
 	// accepted into the ledger (events.Admit): excluded from scoring and
 	// from the publications' roots. Each is a finding: OK is false.
 	Quarantined []*events.QuarantineError `json:"quarantined"`
-	Signed   int          `json:"signed"`   // events validly signed by an official of the roster (signatures.go)
-	Unsigned int          `json:"unsigned"` // unsigned events from before the roster existed (an older ledger)
+	Signed      int                       `json:"signed"`   // events validly signed by an official of the roster (signatures.go)
+	Unsigned    int                       `json:"unsigned"` // unsigned events from before the roster existed (an older ledger)
 }
 
 // OK reports whether nothing failed and nothing is quarantined.
@@ -114,7 +114,7 @@ func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification,
 	if err != nil {
 		return nil, err
 	}
-	v.sigs = sigs
+	v.sigs, v.adm = sigs, events.NewAdmitter(sigs.roster)
 	for _, f := range filters {
 		// A message that is not an envelope is delivered too (Stored.DecodeErr)
 		// and quarantined: one bad message must not hide what follows.
@@ -135,6 +135,7 @@ func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification,
 func VerifyEvents(evs []events.Stored) *Verification {
 	v := newVerifier()
 	v.sigs = rosterOf(evs)
+	v.adm = events.NewAdmitter(v.sigs.roster)
 	for _, ev := range evs {
 		v.add(ev)
 	}
@@ -142,14 +143,16 @@ func VerifyEvents(evs []events.Stored) *Verification {
 }
 
 type verifier struct {
-	adm      events.Admitter // the same admission as scoring: quarantined messages are no part of a year
+	adm      *events.Admitter // the same admission as scoring: quarantined messages are no part of a year
 	quar     map[int][]*events.QuarantineError
 	chain    events.ChainChecker
 	broken   map[string]bool // subjects whose chain already failed: later links would only repeat it
 	subjects map[string]int  // subject → year
 	years    map[int][]events.Stored
 	out      *Verification
-	sigs     *signatures // nil: signatures not checked
+	sigs     *signatures                        // nil: signatures not checked
+	admitted bool                               // the last message admitted was accepted (its signature checked)
+	lastQuar map[string]*events.QuarantineError // each subject's last message quarantined for itself (not its link)
 }
 
 func newVerifier() *verifier {
@@ -175,7 +178,7 @@ func (v *verifier) add(ev events.Stored) {
 	if !v.admit(ev, year) {
 		return
 	}
-	v.checkSignature(ev, year)
+	v.checkSignature(ev, year, v.admitted)
 	if v.broken[ev.Subject] {
 		return
 	}
@@ -196,6 +199,10 @@ func (v *verifier) add(ev events.Stored) {
 		} else {
 			p.Message = fmt.Sprintf("event seq %d (%s) on %s: %s", ev.Seq, ev.ID, ev.Subject, ce.Problem)
 		}
+		if q := v.lastQuar[ev.Subject]; q != nil {
+			// Its link may be to that message: say so, it is the likelier story.
+			p.Message += fmt.Sprintf("; seq %d on this subject is quarantined (%s), so it is no link", q.Seq, q.Reason)
+		}
 	}
 	v.out.Problems = append(v.out.Problems, p)
 }
@@ -209,6 +216,7 @@ func (v *verifier) add(ev events.Stored) {
 // admission's, holds accepted events only, so it names the same link.
 func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
 	_, err := v.adm.Admit(ev)
+	v.admitted = err == nil
 	if err == nil {
 		v.years[year] = append(v.years[year], ev)
 		return true
@@ -218,8 +226,17 @@ func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
 		q = &events.QuarantineError{Seq: ev.Seq, Subject: ev.Subject, Year: year, Detail: err.Error()}
 	}
 	v.out.Quarantined = append(v.out.Quarantined, q)
+	if q.Reason != events.ReasonBrokenChain {
+		if v.lastQuar == nil {
+			v.lastQuar = map[string]*events.QuarantineError{}
+		}
+		v.lastQuar[ev.Subject] = q
+	}
 	v.quar[year] = append(v.quar[year], q)
 	v.year(year)
+	if q.Reason == events.ReasonBadSignature {
+		v.checkSignature(ev, year, false) // named as a signature problem too: a forgery, or a key used after its time
+	}
 	return q.Reason == events.ReasonBrokenChain
 }
 

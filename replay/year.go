@@ -50,8 +50,14 @@ func YearEvents(ctx context.Context, st *events.Store, year int, p Point) ([]eve
 func ReadYear(ctx context.Context, st *events.Store, year int, p Point) ([]events.Stored, []*events.QuarantineError, error) {
 	var out []events.Stored
 	var qs []*events.QuarantineError
-	var adm events.Admitter
-	err := st.Read(ctx, events.YearSubjects(year), 0, p.AtSeq, func(ev events.Stored) error {
+	// The roster too, so each message is judged against the roster as
+	// it stood when it was recorded.
+	roster, err := st.Load(ctx, events.RosterSubjects)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the roster: %w", err)
+	}
+	adm := events.NewAdmitter(roster)
+	err = st.Read(ctx, events.YearSubjects(year), 0, p.AtSeq, func(ev events.Stored) error {
 		if _, err := adm.Admit(ev); err != nil {
 			q := events.AsQuarantine(err)
 			if q == nil {

@@ -178,7 +178,11 @@ func TestVerifyFailsNamingTheTamperedEvent(t *testing.T) {
 	t2 := &cli{t: t, m: &Main{}, data: dir}
 	t.Cleanup(t2.m.Close)
 	code, out, errs := t2.run("verify", "--year", "2024")
-	if code != exitRejected || !strings.Contains(errs, "event seq 9 ("+all[8].ID+") on kaohe.2024.unit.u4 was changed") || !strings.Contains(out, "校验失败 FAILED") {
+	// The changed event no longer matches its signature: it is named for
+	// that, with the value changed, and quarantined (bad_signature).
+	if code != exitRejected || !strings.Contains(errs, "event seq 9 ("+all[8].ID+" ScoreRecorded by khb) on kaohe.2024.unit.u4 is not validly signed") ||
+		!strings.Contains(out, `data.value is "99" in the event but "80" in the signed command`) || !strings.Contains(out, "校验失败 FAILED") ||
+		!strings.Contains(out, "seq 9 on this subject is quarantined (bad_signature), so it is no link") {
 		t.Fatalf("verify of a tampered copy: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }

@@ -108,13 +108,22 @@ func printAudit(m *Main, rows []sqlite.AuditRow, asJSON bool) error {
 	}
 	t := newTable("序号 seq", "时间 when (UTC+8)", "操作人 actor", "事项 what", "对象 subject", "指标 indicator",
 		"变更 before → after", "理由 reason", "说明 details").alignRight(0)
+	unsigned := 0
 	for _, r := range rows {
+		who := actorText(r.Actor)
+		if r.Unsigned {
+			who += " 未签名 unsigned" // recorded before the roster of officials existed
+			unsigned++
+		}
 		t.add(strconv.FormatUint(r.Seq, 10), timeText(r.OccurredAt, r.RecordedAt, "2006-01-02 15:04"),
-			actorText(r.Actor), typeLabel(r.Type), subjectText(r.Kind, r.Subject), indicatorText(r),
+			who, typeLabel(r.Type), subjectText(r.Kind, r.Subject), indicatorText(r),
 			changeText(r.Old, r.New), r.Reason, r.Detail)
 	}
 	t.write(m.Stdout)
 	fmt.Fprintf(m.Stdout, "%d 条 changes\n", len(rows))
+	if unsigned > 0 {
+		fmt.Fprintf(m.Stdout, "其中 %d 条未签名 %d unsigned: recorded before the ledger had a roster of officials (kaohe init), so no signature proves who made them\n", unsigned, unsigned)
+	}
 	return nil
 }
 

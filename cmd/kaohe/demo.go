@@ -62,7 +62,11 @@ Running it again writes nothing: every command is already recorded.`,
 
 			counts := map[string]int{}
 			total := 0
-			var adm events.Admitter
+			roster, err := m.store.Load(cmd.Context(), events.RosterSubjects)
+			if err != nil {
+				return err
+			}
+			adm := events.NewAdmitter(roster) // signatures as of each event
 			err = m.store.Read(cmd.Context(), events.YearSubjects(year), 1, 0, func(ev events.Stored) error {
 				if _, err := adm.Admit(ev); err != nil {
 					ev.Type = "已隔离 quarantined"

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -99,15 +101,41 @@ func TestIdentityWithTheBinary(t *testing.T) {
 	}
 
 	// A ScoreRecorded written straight onto the stream, chained correctly:
-	// valid JSON, valid chain, no valid signature. Verify names it.
+	// valid JSON, valid chain, no valid signature. Verify names it, it is
+	// quarantined (bad_signature) and scoring is as without it.
+	before := p.ok("results", "--year", "2022", "--json")
 	forged := appendForged(t, p.data, "t3")
+	after := p.ok("results", "--year", "2022", "--json")
+	if strings.Count(after, events.QuarantineWarningPrefix) != 1 || withoutWarnings(t, after) != withoutWarnings(t, before) {
+		t.Fatalf("results after the forgery:\n%s\nwant as before, with a quarantine warning:\n%s", after, before)
+	}
+	if q := p.ok("quarantine"); !strings.Contains(q, "bad_signature") || !strings.Contains(q, forged) {
+		t.Fatalf("kaohe quarantine does not list the forgery (seq %s):\n%s", forged, q)
+	}
 	code, vout, verrs := p.run("verify")
 	if code != exitRejected || !strings.Contains(vout, "[signature] event seq "+forged) || !strings.Contains(verrs, "not validly signed") {
 		t.Fatalf("verify of a forged event: exit %d\n%s\n%s", code, vout, verrs)
 	}
-	if log := p.ok("log", "--year", "2022", "--unit", "t3"); !strings.Contains(log, "未签名 unsigned") {
-		t.Fatalf("log does not mark the forged event unsigned:\n%s", log)
+	if log := p.ok("log", "--year", "2022", "--unit", "t3"); !strings.Contains(log, "bad_signature") {
+		t.Fatalf("log does not show the forged event quarantined:\n%s", log)
 	}
+	// The next valid command on t3 lands, chained to its last accepted event.
+	p.ok("submit", party("p3", "t3", "90"))
+	if _, vout, _ := p.run("verify"); strings.Contains(vout, "[chain]") || !strings.Contains(vout, "[signature] event seq "+forged) {
+		t.Fatalf("verify after a valid command following the forgery:\n%s", vout)
+	}
+}
+
+// withoutWarnings is a results JSON without its warnings.
+func withoutWarnings(t *testing.T, js string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(js), &m); err != nil {
+		t.Fatalf("%v: %s", err, js)
+	}
+	delete(m, "warnings")
+	out, _ := json.Marshal(m)
+	return string(out)
 }
 
 // mustPub is the public key of a key file.
@@ -190,9 +218,24 @@ func TestAnOlderLedgerWithoutARoster(t *testing.T) {
 	os.WriteFile(more, []byte(`{"id":"s6","type":"RecordScore","year":2022,"actor":{"id":"tjj","role":"statistics"},"data":{"unit":"t3","indicator":"gdp","value":"70"}}`+"\n"), 0o644)
 	c.ok("submit", more) // no roster: unsigned, as before
 
+	// Its events show as unsigned beside the results (not in their JSON:
+	// the published digest stays), in the audit and on the 公示 page.
+	if out := c.ok("results", "--year", "2022"); !strings.Contains(out, "未签名 unsigned: 6 of the 6 events of 2022") {
+		t.Fatalf("results of an older ledger do not say its events are unsigned:\n%s", out)
+	}
+	if out := c.ok("audit", "--year", "2022"); strings.Count(out, "未签名 unsigned") != 6 || !strings.Contains(out, "其中 6 条未签名") {
+		t.Fatalf("audit of an older ledger does not mark its 6 events unsigned:\n%s", out)
+	}
+	unsignedJSON := c.ok("results", "--year", "2022", "--json")
+
 	out := c.ok("init")
 	if !strings.Contains(out, "no roster of officials: registering its first admin") || !strings.Contains(out, "admin.nk") {
 		t.Fatalf("init on an older ledger: %s", out)
+	}
+	// Its events, from before the roster, are not quarantined: the same
+	// results, byte for byte.
+	if js := c.ok("results", "--year", "2022", "--json"); js != unsignedJSON {
+		t.Fatalf("results of the older ledger changed with its roster:\n%s\nwant\n%s", js, unsignedJSON)
 	}
 	// From now on commands are signed: tjj is not on the roster yet.
 	more2 := filepath.Join(t.TempDir(), "more2.jsonl")
@@ -207,5 +250,21 @@ func TestAnOlderLedgerWithoutARoster(t *testing.T) {
 	c.ok("submit", more2)
 	if out := c.ok("verify"); !strings.Contains(out, "3 events validly signed by officials of the roster; 6 unsigned (未签名) from before the roster") {
 		t.Fatalf("verify after init:\n%s", out)
+	}
+
+	// The 公示 page of the year says how many of its events are unsigned.
+	c.ok("publish", "--year", "2022")
+	if out := c.ok("audit", "--year", "2022"); strings.Count(out, "未签名 unsigned") != 6 {
+		t.Fatalf("audit after signed events marks other than the 6 unsigned ones:\n%s", out)
+	}
+	db, err := c.m.projections(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	publicPage{db}.handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/2022", nil))
+	db.Close()
+	if body := rec.Body.String(); rec.Code != 200 || !strings.Contains(body, "7 条记录中有 6 条未签名") {
+		t.Fatalf("GET /2022: %d\n%s", rec.Code, body)
 	}
 }

@@ -70,9 +70,13 @@ func (m *Main) logCommand() *cobra.Command {
 			var rows []events.Stored
 			// Every aggregate read is read whole, so each message is
 			// admitted against its aggregate's last accepted event.
-			var adm events.Admitter
+			roster, err := m.store.Load(cmd.Context(), events.RosterSubjects)
+			if err != nil {
+				return err
+			}
+			adm := events.NewAdmitter(roster) // signatures as of each event
 			var quarantined []*events.QuarantineError
-			err := m.store.Read(cmd.Context(), f.subject(), 1, 0, func(ev events.Stored) error {
+			err = m.store.Read(cmd.Context(), f.subject(), 1, 0, func(ev events.Stored) error {
 				if _, err := adm.Admit(ev); err != nil {
 					if q := events.AsQuarantine(err); q != nil {
 						quarantined = append(quarantined, q)

@@ -86,11 +86,17 @@ func (p publicPage) year(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	unsigned, total, err := p.db.Unsigned(r.Context(), year, latest.UpToSeq)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	render(w, yearTemplate, struct {
-		Results      *engine.Results
-		Latest       replay.Published
-		Publications []replay.Published
-	}{res, latest, pubs})
+		Results         *engine.Results
+		Latest          replay.Published
+		Publications    []replay.Published
+		Unsigned, Total int
+	}{res, latest, pubs, unsigned, total})
 }
 
 // version serves v<N>.json: the canonical results JSON of publication N,
@@ -169,5 +175,6 @@ var yearTemplate = template.Must(template.New("year").Funcs(pageFuncs).Parse(`<!
 <table><tr><th>版本</th><th>公布时间</th><th>结果摘要 SHA-256</th><th>默克尔根 Merkle root</th></tr>
 {{range .Publications}}<tr><td><a href="/{{$.Results.Year}}/v{{.Version}}.json">v{{.Version}}</a></td><td>{{date .RecordedAt}}</td><td><code>{{.Digest}}</code></td><td><code>{{.MerkleRoot}}</code></td></tr>
 {{end}}</table>
-<p>各版本结果文件的 SHA-256 即其结果摘要；<code>kaohe verify --year {{.Results.Year}}</code> 从事件重新计算并核对每一版。</p>
+{{if .Unsigned}}<p>本年度 {{.Total}} 条记录中有 {{.Unsigned}} 条未签名 ({{.Unsigned}} of the year's {{.Total}} events are unsigned)：它们记录于本台账建立官员名册之前，没有签名证明由谁作出。</p>
+{{end}}<p>各版本结果文件的 SHA-256 即其结果摘要；<code>kaohe verify --year {{.Results.Year}}</code> 从事件重新计算并核对每一版。</p>
 </body></html>`))

@@ -166,7 +166,10 @@ then; --at-seq N: up to that stream sequence.`,
 				_, err := m.Stdout.Write(r.JSON())
 				return err
 			}
-			return printResults(m, r, category)
+			if err := printResults(m, r, category); err != nil {
+				return err
+			}
+			return m.printUnsigned(cmd.Context(), year, pf)
 		},
 	}
 	c.Flags().IntVar(&year, "year", 0, "assessment year (required)")
@@ -427,4 +430,26 @@ func printQuarantineWarnings(m *Main, r *engine.Results) {
 			fmt.Fprintf(m.Stdout, "warning: %s\n", w)
 		}
 	}
+}
+
+// printUnsigned says how many of the events the results count are
+// unsigned (recorded before the roster existed). It is said beside the
+// results, not in their JSON: a flag there would change the digests older
+// ledgers published.
+func (m *Main) printUnsigned(ctx context.Context, year int, pf pointFlags) error {
+	pt, err := pf.point()
+	if err != nil {
+		return err
+	}
+	db, err := m.projections(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, total, err := db.Unsigned(ctx, year, pt.AtSeq) // as of a time: every event of the year so far
+	if err != nil || n == 0 {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "\n未签名 unsigned: %d of the %d events of %d carry no official's signature (recorded before the ledger had a roster of officials; kaohe audit marks them)\n", n, total, year)
+	return nil
 }

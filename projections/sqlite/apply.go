@@ -58,6 +58,7 @@ type applier struct {
 	moved       map[string]bool           // subjects whose head this transaction moved
 	getHead     *sql.Stmt                 // prepared on first use
 	quarantined []*events.QuarantineError // a full rebuild's quarantined messages, for scoring
+	roster      *events.RosterAsOf        // the roster as of each event (quarantine.go); nil: empty
 }
 
 // txn is what applying needs of a transaction: a *sql.Tx, or the *sql.Conn
@@ -210,11 +211,12 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 
 // decoded is what applying an event needs that depends on the event
 // alone, made ahead on another goroutine (pump): its payload, or why it is
-// quarantined (events.Check), and where the payload lies in the stored
+// quarantined (events.Check), its signature verified, and where the payload lies in the stored
 // bytes.
 type decoded struct {
 	p   any
 	err error
+	sig error // events.VerifySignature: the costly part of the signature check
 	at  int
 }
 
@@ -223,7 +225,7 @@ func decode(ev events.Stored) decoded {
 	if err != nil {
 		return decoded{err: err}
 	}
-	return decoded{p: p, at: dataAt(ev)}
+	return decoded{p: p, sig: events.VerifySignature(ev), at: dataAt(ev)}
 }
 
 func decodeAll(evs []events.Stored) []decoded {

@@ -30,6 +30,10 @@ type AuditRow struct {
 	CommandID  string       `json:"command_id"`
 	Causation  string       `json:"causation_id,omitempty"`
 	Detail     string       `json:"detail,omitempty"`
+	// Unsigned: the event carries no official's signature. Only events
+	// recorded before the roster existed (an older ledger) are accepted
+	// so; any other unsigned message is quarantined (bad_signature).
+	Unsigned bool `json:"unsigned,omitempty"`
 }
 
 // AuditQuery selects audit rows of one year. Empty fields do not filter.
@@ -44,7 +48,12 @@ type AuditQuery struct {
 }
 
 const auditColumns = `seq, id, year, type, recorded_ns, occurred_ns, actor_id, actor_role, kind, subject,
-	indicator, part, old_value, new_value, reason, refers, command_id, causation_id, detail`
+	indicator, part, old_value, new_value, reason, refers, command_id, causation_id, detail, ` + unsignedExpr
+
+// unsignedExpr is true for an events row whose stored envelope has no
+// "sig" (events.Encode writes it before data, the last field, and no
+// payload has a field of that name).
+const unsignedExpr = `instr(CAST(raw AS TEXT), '"sig":{') = 0`
 
 // Audit lists a year's audit rows in stream order. A query for one unit
 // reads only that unit's rows (index on year, subject), one for an actor
@@ -98,7 +107,7 @@ func (d *DB) auditRows(ctx context.Context, query string, args ...any) ([]AuditR
 		var seq, rec, occ int64
 		var role string
 		if err := rows.Scan(&seq, &r.EventID, &r.Year, &r.Type, &rec, &occ, &r.Actor.ID, &role, &r.Kind, &r.Subject,
-			&r.Indicator, &r.Part, &r.Old, &r.New, &r.Reason, &r.Refers, &r.CommandID, &r.Causation, &r.Detail); err != nil {
+			&r.Indicator, &r.Part, &r.Old, &r.New, &r.Reason, &r.Refers, &r.CommandID, &r.Causation, &r.Detail, &r.Unsigned); err != nil {
 			return nil, err
 		}
 		r.Seq, r.Actor.Role = uint64(seq), events.Role(role)
@@ -106,4 +115,17 @@ func (d *DB) auditRows(ctx context.Context, query string, args ...any) ([]AuditR
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// Unsigned counts a year's accepted events up to stream sequence upTo (0:
+// all) and how many of them are unsigned (AuditRow.Unsigned). The count is
+// shown beside the results (CLI, 公示 page), never in the results JSON:
+// that would change the digests older ledgers published.
+func (d *DB) Unsigned(ctx context.Context, year int, upTo uint64) (unsigned, total int, err error) {
+	err = d.handle().QueryRowContext(ctx, `SELECT count(*), coalesce(sum(`+unsignedExpr+`), 0) FROM events WHERE year = ? AND (? = 0 OR seq <= ?)`,
+		year, int64(upTo), int64(upTo)).Scan(&total, &unsigned)
+	if err != nil {
+		err = fmt.Errorf("projections: count unsigned events of %d: %w", year, err)
+	}
+	return unsigned, total, err
 }

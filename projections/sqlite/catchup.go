@@ -74,7 +74,7 @@ func (d *DB) catchUp(ctx context.Context, st *events.Store, progress func(Progre
 				p.Total = total
 				progress(p)
 			}
-		}, func(b []events.Stored, dec []decoded, n int) (int, error) { return d.applyBatch(ctx, b, dec, n) })
+		}, func(b []events.Stored, dec []decoded, n int) (int, error) { return d.applyBatch(ctx, st, b, dec, n) })
 		if err != nil {
 			return stats, err
 		}
@@ -165,7 +165,7 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 // applyBatch applies evs (stream order; dec their payloads, or nil) in one
 // transaction with the new checkpoint. Events at or below the checkpoint it finds are skipped:
 // another process got there first. It returns how many it applied.
-func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, dec []decoded, n int) (int, error) {
+func (d *DB) applyBatch(ctx context.Context, st *events.Store, evs []events.Stored, dec []decoded, n int) (int, error) {
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
 	tx, err := d.handle().BeginTx(ctx, nil)
@@ -186,6 +186,10 @@ func (d *DB) applyBatch(ctx context.Context, evs []events.Stored, dec []decoded,
 	d.memo.begin(cp)
 	a, err := d.newApplier(ctx, tx, nil)
 	if err != nil {
+		return 0, err
+	}
+	if a.roster, err = d.roster.asOf(ctx, st); err != nil {
+		a.close()
 		return 0, err
 	}
 	defer a.close()
@@ -313,6 +317,9 @@ func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progre
 			return 0, err
 		}
 		defer a.close()
+		if a.roster, err = d.roster.asOf(ctx, st); err != nil {
+			return 0, err
+		}
 		err = st.Read(ctx, events.YearSubjects(year), 1, cp, func(ev events.Stored) error {
 			if err := a.apply(ctx, ev, nil); err != nil {
 				return err
@@ -387,7 +394,7 @@ func (d *DB) Follow(ctx context.Context, st *events.Store) error {
 			}
 		}
 		n++
-		if _, err := d.applyBatch(ctx, batch, nil, n); err != nil {
+		if _, err := d.applyBatch(ctx, st, batch, nil, n); err != nil {
 			return err
 		}
 		if len(ch) == 0 {

@@ -62,8 +62,10 @@ type DB struct {
 	schemes map[string]*scheme.Scheme // digest → parsed; immutable, safe across rollbacks
 
 	applyMu sync.Mutex // one applying transaction at a time on this handle (it owns memo)
-	memo    memo
-	noMemo  bool // tests: every look-up goes to the file
+
+	roster rosterCache // the roster's events, to admit signed events (quarantine.go)
+	memo   memo
+	noMemo bool // tests: every look-up goes to the file
 
 	// hooks for crash tests (export_test.go); nil in production.
 	beforeCommit func(batch int) error

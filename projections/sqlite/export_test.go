@@ -90,7 +90,7 @@ func (d *DB) HasIndex(ctx context.Context, name string) (bool, error) {
 func (d *DB) ApplyAll(ctx context.Context, evs []events.Stored) error {
 	for i := 0; i < len(evs); i += d.batch {
 		j := min(i+d.batch, len(evs))
-		if _, err := d.applyBatch(ctx, evs[i:j], nil, i/d.batch+1); err != nil {
+		if _, err := d.applyBatch(ctx, nil, evs[i:j], nil, i/d.batch+1); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/kaohe/kaohe/events"
 )
@@ -12,7 +13,8 @@ import (
 // Quarantine: every message is admitted (events.Admit) before it is
 // applied. Check runs ahead with the payload decoding (decode); the link
 // to the aggregate's last accepted event is checked here, in stream order,
-// against chain_heads. A quarantined message gets a quarantine row instead
+// against chain_heads, and the signature against the roster as it stood
+// when the message was recorded. A quarantined message gets a quarantine row instead
 // of an events row, and marks its year for scoring again (the results
 // carry a warning for it); applying goes on with the next message.
 
@@ -28,6 +30,12 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 		qerr = events.Link(ev, head)
 	}
 	if qerr == nil {
+		qerr = events.AuthenticateVerified(ev, a.rosterAt(ev.Seq), dec.sig)
+	}
+	if qerr == nil {
+		if a.roster != nil && events.IsRosterEvent(ev.Envelope) && ev.Seq > a.roster.Last() {
+			a.roster.Add(ev) // read after the roster was: it is accepted, so it counts from here
+		}
 		a.heads[ev.Subject] = head.Next(ev)
 		a.moved[ev.Subject] = true
 		return true, nil
@@ -137,4 +145,51 @@ func quarantined(ctx context.Context, q querier, year int, upTo uint64, all bool
 		out = append(out, &e)
 	}
 	return out, rows.Err()
+}
+
+// rosterAt is the roster as it stood when the event at seq was recorded.
+func (a *applier) rosterAt(seq uint64) *events.Roster {
+	if a.roster == nil {
+		a.roster = events.NewRosterAsOf(nil)
+	}
+	return a.roster.At(seq)
+}
+
+// rosterCache keeps the roster's messages read from the stream, so each
+// batch reads only the roster's new ones (usually none: one request).
+type rosterCache struct {
+	mu       sync.Mutex
+	all      []events.Stored
+	accepted []events.Stored // events.AcceptedRoster(all)
+	read     uint64
+}
+
+// asOf gives a timeline of the roster's accepted events, read now. Roster
+// events recorded after the reading are added by the applier as it
+// accepts them.
+func (c *rosterCache) asOf(ctx context.Context, st *events.Store) (*events.RosterAsOf, error) {
+	if st == nil { // no stream (profiling): the roster is folded as applied
+		return events.NewRosterAsOf(nil), nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	last, _, err := st.LastSubjectSeq(ctx, events.RosterSubjects)
+	if err != nil {
+		return nil, fmt.Errorf("projections: read the roster: %w", err)
+	}
+	if last > c.read {
+		evs, err := st.LoadFrom(ctx, events.RosterSubjects, c.read+1)
+		if err != nil {
+			return nil, fmt.Errorf("projections: read the roster: %w", err)
+		}
+		for _, ev := range evs {
+			if ev.Seq > c.read {
+				c.all = append(c.all, ev)
+				c.read = ev.Seq
+			}
+		}
+		c.accepted = events.AcceptedRoster(c.all)
+	}
+	acc := c.accepted[:len(c.accepted):len(c.accepted)] // Add appends to a copy
+	return events.NewRosterAsOf(acc), nil
 }

@@ -269,6 +269,9 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uin
 		return nil, nil, nil, err
 	}
 	defer a.close()
+	if a.roster, err = d.roster.asOf(ctx, st); err != nil {
+		return nil, nil, nil, err
+	}
 	if a.direct, err = newInserter(ctx, conn, insertEvents, eventCols); err != nil {
 		return nil, nil, nil, err
 	}

@@ -1,0 +1,178 @@
+package sqlite_test
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/internal/officialtest"
+	"github.com/kaohe/kaohe/replay"
+)
+
+// On a signed ledger, events written straight onto the stream with a
+// correct prev but no valid signature are quarantined (bad_signature):
+// unsigned, and signed by a key whose official was revoked before. Events
+// signed with a key before its rotation still count. Scoring is as if the
+// forgeries were absent, replay and a full rebuild agree, verify names
+// them, and the next valid command on the unit lands, chained to the last
+// accepted event (no chain problem).
+func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
+	ctx := testCtx(t)
+	st := openStore(t)
+	var now time.Time
+	l := newLedger(st, &now)
+	byID := map[string]commands.Command{}
+	for _, c := range yearCommands(t, 2023) {
+		byID[c.ID] = c
+	}
+	submit := func(cs ...commands.Command) []events.Stored {
+		t.Helper()
+		var out []events.Stored
+		for _, c := range cs {
+			if c.OccurredAt != nil {
+				now = *c.OccurredAt
+			} else {
+				now = now.Add(time.Minute)
+			}
+			o, err := officialtest.Submit(ctx, l, []commands.Command{c})
+			if err != nil {
+				t.Fatalf("submit %s: %v", c.ID, err)
+			}
+			out = append(out, o.Events...)
+		}
+		return out
+	}
+	for _, id := range []string{"p01", "p02", "p03", "p04", "p05", "p06"} {
+		submit(byID[id])
+	}
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+
+	// tjj (who recorded gdp) rotates its key, then is revoked: its events
+	// signed before the rotation still count.
+	admin := func(id, typ, data string) commands.Command {
+		c := commands.Command{ID: id, Type: typ, Reason: "test", Data: json.RawMessage(data)}
+		if err := commands.Sign(&c, officialtest.Key(officialtest.AdminID)); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if _, err := l.Submit(ctx, []commands.Command{admin("rot", "RotateOfficialKey", `{"official":"tjj","key":"`+officialtest.PublicKey("tjj-2")+`"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	mustCatchUp(t, db, st)
+	if got := withoutWarnings(t, mustResultsJSON(t, db, 2023)); got != before {
+		t.Fatalf("after tjj's rotation the results changed:\n%s\nwant\n%s", got, before)
+	}
+	if qs, _ := db.Quarantined(ctx, 0); len(qs) != 0 {
+		t.Fatalf("events signed before a rotation quarantined: %+v", qs)
+	}
+	if _, err := l.Submit(ctx, []commands.Command{admin("rev", "RevokeOfficial", `{"official":"tjj"}`)}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The forgeries: an unsigned ScoreRecorded on t1, and one on t2
+	// validly signed with tjj's current key, after tjj's revocation.
+	unsigned := appendRaw(t, st, "t1", "forged", events.ScoreRecorded{Indicator: "work", Source: "year_end", Value: "100"}, events.Actor{ID: "khz", Role: events.RoleTeam}, nil)
+	late := commands.Command{ID: "late", Type: "RecordScore", Year: 2023, Data: json.RawMessage(`{"unit":"t2","indicator":"gdp","source":"statistics","value":"99"}`)}
+	canon, err := commands.Canonical(late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := events.Sign(officialtest.Key("tjj-2"), canon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := appendRaw(t, st, "t2", "late", events.ScoreRecorded{Indicator: "gdp", Source: "statistics", Value: "99"}, events.Actor{ID: "tjj", Role: events.RoleStatistics}, &sig)
+
+	mustCatchUp(t, db, st)
+	qs, err := db.Quarantined(ctx, 0)
+	if err != nil || len(qs) != 2 || qs[0].Seq != unsigned || qs[1].Seq != revoked ||
+		qs[0].Reason != events.ReasonBadSignature || qs[1].Reason != events.ReasonBadSignature ||
+		!strings.Contains(qs[0].Detail, events.SigMissing) || !strings.Contains(qs[1].Detail, events.SigRevoked) {
+		t.Fatalf("Quarantined = %+v, %v; want seq %d (unsigned) and %d (revoked), bad_signature", qs, err, unsigned, revoked)
+	}
+	got := mustResultsJSON(t, db, 2023)
+	sameBytes(t, "2023 results, projections vs replay", got, streamJSON(t, st, 2023, replay.Point{}))
+	if w := withoutWarnings(t, got); w != before {
+		t.Fatalf("the forgeries count in scoring:\n%s\nwant (as without them)\n%s", w, before)
+	}
+	if n := strings.Count(string(got), events.QuarantineWarningPrefix); n != 2 {
+		t.Fatalf("%d quarantine warnings in the results, want 2:\n%s", n, got)
+	}
+
+	// The next valid command on t1 lands (the commands do not count the
+	// forged work score as recorded) and links to the last accepted event.
+	submit(byID["p12"])
+	v, err := replay.Verify(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named []uint64
+	for _, p := range v.Problems {
+		switch p.Kind {
+		case replay.ProblemChain:
+			t.Errorf("chain problem after the forgeries: %s", p.Message)
+		case replay.ProblemSignature:
+			named = append(named, p.Seq)
+		default:
+			t.Errorf("problem: %s", p.Message)
+		}
+	}
+	if len(named) != 2 || named[0] != unsigned || named[1] != revoked || len(v.Quarantined) != 2 {
+		t.Fatalf("verify names %v and quarantines %d, want seqs %d and %d", named, len(v.Quarantined), unsigned, revoked)
+	}
+	mustCatchUp(t, db, st)
+	if js := string(mustResultsJSON(t, db, 2023)); !strings.Contains(js, `"work"`) {
+		t.Logf("results: %s", js)
+	}
+	want := mustDump(t, db)
+	rebuilt := openDB(t, "")
+	if _, err := rebuilt.Rebuild(ctx, st, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameDump(t, "a full rebuild vs catch-up", mustDump(t, rebuilt), want)
+}
+
+// appendRaw appends a ScoreRecorded on a unit of 2023 straight onto the
+// stream, chained to the unit's last message, as anyone with access to
+// the stream could; it returns its sequence.
+func appendRaw(t *testing.T, st *events.Store, unit, cmdID string, p events.ScoreRecorded, actor events.Actor, sig *events.Signature) uint64 {
+	t.Helper()
+	ctx := testCtx(t)
+	subj := events.Subject(2023, events.UnitAggregate(unit))
+	prior, err := st.Load(ctx, subj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, seq := "", uint64(0)
+	if n := len(prior); n > 0 {
+		prev, seq = events.Hash(prior[n-1].Raw), prior[n-1].Seq
+	}
+	d, _ := json.Marshal(p)
+	at := time.Date(2024, 1, 5, 9, 0, 0, 0, time.UTC)
+	env := events.Envelope{ID: "01FORGED" + strings.ToUpper(unit) + strconv.Itoa(int(seq)), Type: "ScoreRecorded", V: 1, Year: 2023, Aggregate: events.UnitAggregate(unit),
+		OccurredAt: at, RecordedAt: at, Actor: actor, CommandID: cmdID, CorrelationID: cmdID, Prev: prev, Sig: sig, Data: d}
+	out, err := st.Append(ctx, []events.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[0].Seq
+}
+
+// withoutWarnings is a results JSON without its warnings.
+func withoutWarnings(t *testing.T, js []byte) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(js, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "warnings")
+	out, _ := json.Marshal(m)
+	return string(out)
+}
