@@ -85,6 +85,19 @@ func (m *Main) openStore(ctx context.Context) (*events.Store, error) {
 		// Creating is for `kaohe init` and the demo, and never where the
 		// projections remember events: that stream was lost, not new.
 		Create: m.create && cp == 0}
+	if m.NatsKey != "" {
+		// --nats-key: the NATS user is an nkey (kaohe's service user on a
+		// kaohe serve, or an external server's nkey user).
+		kp, err := readKeyFile(m.NatsKey)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := kp.PublicKey()
+		if err != nil {
+			return nil, err
+		}
+		cfg.NATSOptions = append(cfg.NATSOptions, nats.Nkey(pub, kp.Sign))
+	}
 	st, err := m.openLocked(ctx, cfg)
 	if err != nil {
 		var nle *events.NoLedgerError

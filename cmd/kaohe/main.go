@@ -46,6 +46,7 @@ type Main struct {
 	LockWait time.Duration // how long to wait for a data directory in use (datadir.go)
 	KeyFile  string        // --key: the official's key file that signs every command (keys.go)
 	KeysDir  string        // --keys: key files <official>.nk (default DATA/keys)
+	NatsKey  string        // --nats-key: the nkey of the NATS user of --nats
 	Server   string        // --server: run through kaohe's service there (service.go)
 	Stdout   io.Writer
 	Stderr   io.Writer
@@ -147,6 +148,7 @@ func (m *Main) rootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&m.DataDir, "data", "./kaohe-data", "data directory: the embedded NATS store and the SQLite projections")
 	root.PersistentFlags().StringVar(&m.NatsURL, "nats", "", "use an existing NATS server or cluster at this URL instead of the embedded one")
+	root.PersistentFlags().StringVar(&m.NatsKey, "nats-key", "", "with --nats: the NATS user's nkey seed file (on a kaohe serve: its service key, DATA/keys/_service.nk)")
 	root.PersistentFlags().IntVar(&m.Replicas, "replicas", 1, "stream replicas (with --nats on a cluster)")
 	root.PersistentFlags().DurationVar(&m.LockWait, "lock-wait", DefaultLockWait, "how long to wait for another kaohe command using --data to finish")
 	root.PersistentFlags().StringVar(&m.KeyFile, "key", "", "your key file (nkey seed SU…) that signs your commands; or KAOHE_KEY")

@@ -305,3 +305,15 @@ func TestServeRefusesADestructiveUser(t *testing.T) {
 		t.Fatalf("serve on a permissive server: exit %d, %s", code, errs)
 	}
 }
+
+// serviceUser connects as serve's service user on data (its key file):
+// the one user that may write around the ledger, for tests of junk.
+func serviceUser(t *testing.T, data string) nats.Option {
+	t.Helper()
+	kp, err := readKeyFile(filepath.Join(data, keysDirName, serviceKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := kp.PublicKey()
+	return nats.Nkey(pub, kp.Sign)
+}
