@@ -286,6 +286,27 @@ func TestServeIsTheOnlyWriter(t *testing.T) {
 	if n := local.ok("log", "--json"); strings.Count(n, "\n") != 13 {
 		t.Fatalf("the ledger holds other events than the 13 written:\n%s", n)
 	}
+	// The server asks the roster on every connection: an official revoked
+	// a moment ago cannot connect any more, nor use a connection it holds.
+	t2 := keyOf(t, data, "t2")
+	held, err := connectAs(url, t2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	local.ok("official", "revoke", "--id", "t2", "--reason", "调离")
+	if nc, err := connectAs(url, t2); err == nil {
+		nc.Close()
+		t.Fatal("a revoked official connected")
+	}
+	msg, err := held.Request(events.ServicePrefix+".results", []byte(`{"args":["--year=2022","--unit=t2"]}`), 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(msg.Data), "no current official") {
+		t.Fatalf("a revoked official's open connection: %s", msg.Data)
+	}
+
 	// The service answered from serve's own projections, not a file
 	// under the default --data of its working directory.
 	if _, err := os.Stat("kaohe-data"); err == nil {
