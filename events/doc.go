@@ -40,6 +40,14 @@
 // reports the ones answered (Store.DestructiveAPIs). It also refuses a
 // server older than MinServerVersion (no atomic batches).
 //
+// With EmbeddedOptions.ServiceKey (kaohe serve) the embedded server takes
+// no password but nkeys (service_auth.go): the service key is the
+// application user above, the only one that may publish on kaohe.> or
+// use the JetStream API; an official's current roster key
+// (EmbeddedOptions.Official) may only publish on ServiceSubjects
+// (kaohesvc.>, outside the stream) and subscribe to its own inbox,
+// InboxPrefix(key)+".>"; every other connection is refused.
+//
 // # Data directory
 //
 // The embedded server stores under Config.DataDir/nats. The process running

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
 // EmbeddedOptions configures the in-process NATS server. The zero value is the
@@ -31,6 +32,12 @@ type EmbeddedOptions struct {
 	// random password (only this process can connect).
 	User     string
 	Password string
+
+	// ServiceKey, when set, replaces the password: nkey authentication,
+	// this key the service user, Official deciding which other keys are
+	// officials allowed to call kaohe's service (service_auth.go).
+	ServiceKey nkeys.KeyPair
+	Official   func(pub string) bool
 }
 
 // DeniedAPISubjects are the JetStream API subjects the application user may
@@ -52,6 +59,7 @@ type Embedded struct {
 	srv      *server.Server
 	user     string
 	password string
+	key      nkeys.KeyPair // the service key, nil with a password
 }
 
 // ErrEmbeddedNotReady is returned when the embedded server does not come up.
@@ -66,6 +74,7 @@ func StartEmbedded(dir string, opts EmbeddedOptions) (*Embedded, error) {
 	if user == "" {
 		user = "kaohe"
 	}
+	var err error
 	if password == "" {
 		var b [16]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -91,6 +100,15 @@ func StartEmbedded(dir string, opts EmbeddedOptions) (*Embedded, error) {
 			},
 		}},
 	}
+	var service string
+	if opts.ServiceKey != nil {
+		if service, err = opts.ServiceKey.PublicKey(); err != nil {
+			return nil, fmt.Errorf("events: service key: %w", err)
+		}
+		so.Users = nil
+		so.AlwaysEnableNonce = true
+		so.CustomClientAuthentication = &nkeyAuth{service: service, official: opts.Official}
+	}
 	if opts.SyncInterval > 0 {
 		so.SyncInterval = opts.SyncInterval
 	} else {
@@ -115,15 +133,16 @@ func StartEmbedded(dir string, opts EmbeddedOptions) (*Embedded, error) {
 		srv.Shutdown()
 		return nil, ErrEmbeddedNotReady
 	}
-	return &Embedded{srv: srv, user: user, password: password}, nil
+	return &Embedded{srv: srv, user: user, password: password, key: opts.ServiceKey}, nil
 }
 
 // Connect opens a connection as the application user (publish on the
 // destructive stream APIs denied). Extra options are applied after ours.
 func (e *Embedded) Connect(opts ...nats.Option) (*nats.Conn, error) {
-	all := []nats.Option{
-		nats.UserInfo(e.user, e.password),
-		nats.Name("kaohe"),
+	all := []nats.Option{nats.UserInfo(e.user, e.password), nats.Name("kaohe")}
+	if e.key != nil {
+		pub, _ := e.key.PublicKey()
+		all[0] = nats.Nkey(pub, e.key.Sign)
 	}
 	url := nats.DefaultURL
 	if e.srv.Addr() == nil {

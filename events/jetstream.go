@@ -385,6 +385,10 @@ func (s *Store) Created() bool { return s.created }
 // for the embedded server, and when the operator denied them all.
 func (s *Store) DestructiveAPIs() []string { return s.destructive }
 
+// Conn is the store's NATS connection (kaohe serve answers its service
+// on it).
+func (s *Store) Conn() *nats.Conn { return s.nc }
+
 // Embedded is the in-process server, nil when connected to an external one.
 func (s *Store) Embedded() *Embedded { return s.emb }
 

@@ -209,11 +209,19 @@ or command id and must exist in the year; they are recorded by event id.`,
 			if err != nil {
 				return err
 			}
-			h, err := m.history(cmd, year)
-			if err != nil {
-				return err
-			}
 			var ids []string
+			if m.Server != "" {
+				// Through kaohe's service: the ledger checks the
+				// disputed events exist (by event id).
+				ids = disputed
+				disputed = nil
+			}
+			var h *replay.History
+			if m.Server == "" {
+				if h, err = m.history(cmd, year); err != nil {
+					return err
+				}
+			}
 			for _, d := range disputed {
 				ev, ok := h.Event(d)
 				if !ok {

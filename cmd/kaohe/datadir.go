@@ -33,10 +33,9 @@ const DefaultLockWait = 30 * time.Second
 
 // served is the content of serveFile.
 type served struct {
-	PID      int    `json:"pid"`
-	URL      string `json:"url"`
-	User     string `json:"user"`
-	Password string `json:"password"`
+	PID int    `json:"pid"`
+	URL string `json:"url"`
+	Key string `json:"key"` // the service key's file: clients connect as the service user
 }
 
 // writeServeFile records where serve's clients connect (atomically: a
@@ -86,6 +85,19 @@ func (m *Main) openStore(ctx context.Context) (*events.Store, error) {
 		// Creating is for `kaohe init` and the demo, and never where the
 		// projections remember events: that stream was lost, not new.
 		Create: m.create && cp == 0}
+	if m.NatsKey != "" {
+		// --nats-key: the NATS user is an nkey (kaohe's service user on a
+		// kaohe serve, or an external server's nkey user).
+		kp, err := readKeyFile(m.NatsKey)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := kp.PublicKey()
+		if err != nil {
+			return nil, err
+		}
+		cfg.NATSOptions = append(cfg.NATSOptions, nats.Nkey(pub, kp.Sign))
+	}
 	st, err := m.openLocked(ctx, cfg)
 	if err != nil {
 		var nle *events.NoLedgerError
@@ -104,6 +116,11 @@ func (m *Main) openStore(ctx context.Context) (*events.Store, error) {
 		// We hold the lock: a serveFile here was left by a serve that
 		// was killed (a clean stop removes it).
 		os.Remove(filepath.Join(m.DataDir, serveFile))
+	}
+	if d := st.DestructiveAPIs(); len(d) > 0 && m.serving {
+		st.Close()
+		return nil, checkFailed{fmt.Sprintf("kaohe serve refuses to start: the NATS user at %s may publish to %s and so could delete, purge or reconfigure the ledger stream %s. "+
+			"Deny these subjects to kaohe's user on that server (docs/operations.md, \"External server permissions\")", m.NatsURL, strings.Join(d, ", "), st.StreamName())}
 	}
 	if d := st.DestructiveAPIs(); len(d) > 0 {
 		fmt.Fprintf(m.Stderr, `kaohe: WARNING ─────────────────────────────────────────────────────────
@@ -176,7 +193,15 @@ func (m *Main) openLocked(ctx context.Context, cfg events.Config) (*events.Store
 			// with --nats.
 			m.served = &s
 			cfg.URL = s.URL
-			cfg.NATSOptions = append(cfg.NATSOptions[:len(cfg.NATSOptions):len(cfg.NATSOptions)], nats.UserInfo(s.User, s.Password))
+			kp, err := readKeyFile(s.Key)
+			if err != nil {
+				return nil, err
+			}
+			pub, err := kp.PublicKey()
+			if err != nil {
+				return nil, err
+			}
+			cfg.NATSOptions = append(cfg.NATSOptions[:len(cfg.NATSOptions):len(cfg.NATSOptions)], nats.Nkey(pub, kp.Sign))
 			return events.Open(ctx, cfg)
 		}
 		if !time.Now().Before(deadline) {

@@ -164,7 +164,7 @@ func (p *proc) startServe() (*exec.Cmd, *lockedBuffer) {
 		s, ok := readServeFile(p.data, c.Process.Pid)
 		if ok {
 			if fi, err := os.Stat(filepath.Join(p.data, serveFile)); err != nil || fi.Mode().Perm() != 0o600 {
-				p.t.Fatalf("%s: %v, mode %v; want 0600 (it holds a password)", serveFile, err, fi.Mode())
+				p.t.Fatalf("%s: %v, mode %v; want 0600 (it names the service key)", serveFile, err, fi.Mode())
 			}
 			return s.URL != ""
 		}

@@ -46,6 +46,8 @@ type Main struct {
 	LockWait time.Duration // how long to wait for a data directory in use (datadir.go)
 	KeyFile  string        // --key: the official's key file that signs every command (keys.go)
 	KeysDir  string        // --keys: key files <official>.nk (default DATA/keys)
+	NatsKey  string        // --nats-key: the nkey of the NATS user of --nats
+	Server   string        // --server: run through kaohe's service there (service.go)
 	Stdout   io.Writer
 	Stderr   io.Writer
 	Stdin    io.Reader
@@ -103,9 +105,17 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	root.SetArgs(args)
 	root.SetOut(m.Stdout)
 	root.SetErr(m.Stderr)
-	err := root.ExecuteContext(ctx)
+	return m.exitFor(root.ExecuteContext(ctx))
+}
+
+// exitFor prints err as the CLI does and gives its exit code.
+func (m *Main) exitFor(err error) int {
 	if err == nil {
 		return exitOK
+	}
+	var rx remoteExit
+	if errors.As(err, &rx) {
+		return rx.code // printed already, by the service
 	}
 	if msg, ok := integrityError(err); ok {
 		fmt.Fprintln(m.Stderr, "kaohe:", msg)
@@ -138,12 +148,23 @@ func (m *Main) rootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&m.DataDir, "data", "./kaohe-data", "data directory: the embedded NATS store and the SQLite projections")
 	root.PersistentFlags().StringVar(&m.NatsURL, "nats", "", "use an existing NATS server or cluster at this URL instead of the embedded one")
+	root.PersistentFlags().StringVar(&m.NatsKey, "nats-key", "", "with --nats: the NATS user's nkey seed file (on a kaohe serve: its service key, DATA/keys/_service.nk)")
 	root.PersistentFlags().IntVar(&m.Replicas, "replicas", 1, "stream replicas (with --nats on a cluster)")
 	root.PersistentFlags().DurationVar(&m.LockWait, "lock-wait", DefaultLockWait, "how long to wait for another kaohe command using --data to finish")
 	root.PersistentFlags().StringVar(&m.KeyFile, "key", "", "your key file (nkey seed SU…) that signs your commands; or KAOHE_KEY")
 	root.PersistentFlags().StringVar(&m.KeysDir, "keys", "", "a folder of key files <official>.nk signing each command as the official it names (default DATA/keys)")
+	root.PersistentFlags().StringVar(&m.Server, "server", "", "run submit, results, explain, audit, log, publish and appeal file through kaohe serve's service at this NATS URL, as the official of --key")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	for _, c := range m.subcommands() {
+		if _, read := serviceReads[c.Name()]; read || c.Name() == "submit" {
+			local := c.RunE
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if m.Server != "" {
+					return m.remote(cmd, args)
+				}
+				return local(cmd, args)
+			}
+		}
 		root.AddCommand(c)
 	}
 	return root

@@ -47,6 +47,11 @@ func (m *Main) submitOne(cmd *cobra.Command, c commands.Command, payload any) ([
 		return nil, err
 	}
 	c.Data = data
+	if m.Server != "" {
+		// Through kaohe's service: what it prints is the answer (a
+		// remoteExit, also on success).
+		return nil, m.submitRemote(cmd.Context(), []commands.Command{c})
+	}
 	if err := m.Open(cmd.Context()); err != nil {
 		return nil, err
 	}

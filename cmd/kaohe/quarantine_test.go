@@ -98,11 +98,15 @@ func TestOneJunkMessageStopsNothing(t *testing.T) {
 				cancel()
 				<-done
 			}()
-			clientURL := regexp.MustCompile(`kaohe --nats (\S+) `)
+			clientURL := regexp.MustCompile(`kaohe serve: ledger \S+ at (\S+) `)
 			waitFor(t, "serve to print its client URL", func() bool { return clientURL.MatchString(out.String()) })
 			url := clientURL.FindStringSubmatch(out.String())[1]
-			client := emptyCLI(t) // a client of serve: its own data directory holds only projections
-			via := func(args ...string) []string { return append([]string{"--nats", url}, args...) }
+			// A client of serve as its service user: officials have no
+			// way to write junk.
+			client := emptyCLI(t) // its own data directory holds only projections
+			via := func(args ...string) []string {
+				return append([]string{"--nats", url, "--nats-key", filepath.Join(data, keysDirName, serviceKeyFile)}, args...)
+			}
 			// The client enrols the officials of its files, signed by the
 			// ledger's admin (kaohe init wrote its key under serve's data).
 			client.ok(via("--key", filepath.Join(data, "keys", "admin.nk"), "official", "add", "--from", "testdata/mini/year.jsonl", "--from", "testdata/seven/year.jsonl")...)
@@ -112,7 +116,7 @@ func TestOneJunkMessageStopsNothing(t *testing.T) {
 			other := client.ok(via("results", "--year", "2024", "--json")...)
 			before := client.ok(via("results", "--year", "2022", "--json")...)
 
-			seq := publishJunk(t, url, "kaohe.2022.unit.t1", tc.junk)
+			seq := publishJunk(t, url, "kaohe.2022.unit.t1", tc.junk, serviceUser(t, data))
 			after := filepath.Join(t.TempDir(), "after.jsonl")
 			if err := os.WriteFile(after, []byte(`{"id":"after-junk","type":"CorrectScore","year":2022,"actor":{"id":"tjj","role":"statistics"},"reason":"再次更正","data":{"unit":"t1","supersedes":"s4","value":"97"}}`+"\n"), 0o644); err != nil {
 				t.Fatal(err)
@@ -198,9 +202,9 @@ func TestOneJunkMessageStopsNothing(t *testing.T) {
 
 // publishJunk publishes the junk built on subject's last event with a
 // plain JetStream client and returns its stream sequence.
-func publishJunk(t *testing.T, url, subject string, junk func(events.Envelope, string) []byte) uint64 {
+func publishJunk(t *testing.T, url, subject string, junk func(events.Envelope, string) []byte, opts ...nats.Option) uint64 {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,7 +17,7 @@ import (
 )
 
 func (m *Main) serveCommand() *cobra.Command {
-	var listen, user, httpAddr string
+	var listen, httpAddr string
 	c := &cobra.Command{
 		Use:   "serve [--listen HOST:PORT]",
 		Short: "run the ledger's NATS server for other kaohe processes and keep the projections current — 服务",
@@ -31,10 +28,15 @@ consumer applies every new event as it is appended (docs/projections.md).
 --http ADDR also serves the 公示 pages: each year's latest publication, and
 every published version's results JSON, whose SHA-256 is its digest.
 
-The application user may not delete, purge or reconfigure the stream. Its
-password is $KAOHE_NATS_PASSWORD, or a fresh random one printed at start.
-With --nats URL (an existing server or cluster) serve only keeps the
-projections current. Stops cleanly on Ctrl-C or SIGTERM.
+Only kaohe's own service user (its key DATA/keys/_service.nk, mode 0600,
+made on first start) may append events or use the JetStream API, and it may
+not delete, purge or reconfigure the stream. There is no shared password:
+officials connect with their own roster key (nkey challenge) and may only
+call kaohe's service (kaohesvc.submit, .results, .explain, .audit, .log),
+which checks their role: kaohe --server URL --key FILE. With --nats URL (an
+existing server or cluster) serve keeps the projections current and answers
+the service there, and refuses to start if its user could delete or purge
+the stream. Stops cleanly on Ctrl-C or SIGTERM.
 
 serve holds the data directory's lock and records its URL and credentials in
 serve.json under --data (mode 0600, removed on a clean stop): other kaohe
@@ -44,8 +46,8 @@ projections; replay refuses while serve runs (docs/operations.md).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			password := os.Getenv("KAOHE_NATS_PASSWORD")
 			m.serving = true
+			var keyPath string
 			if m.NatsURL == "" {
 				host, portText, err := net.SplitHostPort(listen)
 				if err != nil {
@@ -58,34 +60,36 @@ projections; replay refuses while serve runs (docs/operations.md).`,
 				if port == 0 {
 					port = -1 // any free port
 				}
-				if password == "" {
-					var b [12]byte
-					if _, err := rand.Read(b[:]); err != nil {
-						return err
-					}
-					password = hex.EncodeToString(b[:])
+				// No password: the service key and the officials'
+				// roster keys (events/service_auth.go).
+				kp, path, err := m.serviceKey()
+				if err != nil {
+					return fmt.Errorf("service key: %w", err)
 				}
-				m.embedded.Host, m.embedded.Port, m.embedded.User, m.embedded.Password = host, port, user, password
+				keyPath = path
+				m.embedded.Host, m.embedded.Port = host, port
+				m.embedded.ServiceKey, m.embedded.Official = kp, m.isOfficial
 			}
 			db, err := m.openProjections(ctx)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			svc, err := m.startService(ctx)
+			if err != nil {
+				return fmt.Errorf("start kaohe's service: %w", err)
+			}
+			defer svc.Stop()
 			if emb := m.store.Embedded(); emb != nil {
-				u, err := url.Parse(emb.ClientURL())
-				if err != nil {
-					return err
-				}
-				u.User = url.UserPassword(user, password)
 				// Other kaohe processes on --data find the lock held by
-				// us and connect here instead (datadir.go).
-				if err := writeServeFile(m.DataDir, served{PID: os.Getpid(), URL: emb.ClientURL(), User: user, Password: password}); err != nil {
+				// us and connect here instead, as the service user
+				// (datadir.go).
+				if err := writeServeFile(m.DataDir, served{PID: os.Getpid(), URL: emb.ClientURL(), Key: keyPath}); err != nil {
 					return fmt.Errorf("record where clients reach serve: %w", err)
 				}
 				defer os.Remove(filepath.Join(m.DataDir, serveFile))
 				fmt.Fprintf(m.Stdout, "kaohe serve: ledger %s at %s (data %s)\n", m.store.StreamName(), emb.ClientURL(), m.DataDir)
-				fmt.Fprintf(m.Stdout, "clients: kaohe --nats %s results --year Y\n", u)
+				fmt.Fprintf(m.Stdout, "officials: kaohe --server %s --key YOUR.nk results --year Y\n", emb.ClientURL())
 			}
 			if httpAddr != "" {
 				ln, err := net.Listen("tcp", httpAddr)
@@ -108,7 +112,6 @@ projections; replay refuses while serve runs (docs/operations.md).`,
 		},
 	}
 	c.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "where the NATS server listens (port 0: any free port)")
-	c.Flags().StringVar(&user, "user", "kaohe", "the application user's name")
 	c.Flags().StringVar(&httpAddr, "http", "", "also serve the 公示 pages (published results, with their digests) at this address, e.g. 127.0.0.1:8080")
 	return c
 }

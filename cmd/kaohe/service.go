@@ -1,0 +1,411 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+	"github.com/nats-io/nkeys"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
+)
+
+// kaohe's service (docs/operations.md, "The server is the only writer").
+// kaohe serve answers officials on NATS: a micro service whose endpoints
+// are kaohesvc.<name>. An official's connection may publish only there
+// and receive only on its own inbox, _INBOX.<its key>.> (events,
+// service_auth.go), so the reply subject of a request names the key of
+// the caller, proven to the server by the nkey challenge: the endpoints
+// take the caller's official, role and unit from the roster by that key.
+//
+//   - submit takes JSON lines of commands each signed by the caller
+//     (commands.Sign, client side) and runs Ledger.Submit: the service
+//     never signs; a command signed by another key is refused.
+//   - results, explain, audit and log run the same subcommand as the
+//     local CLI on the server's ledger with the caller's flags (an allow
+//     list: none names a file or another ledger). A unit reads only its
+//     own unit (--unit its id); every other role reads everything.
+//
+// Writes other than submit (publish, appeal) are command files submitted
+// through submit (docs/commands.md).
+
+// serviceKeyFile is the service user's key in the keys directory; the
+// underscore keeps it apart from officials' <id>.nk files.
+const serviceKeyFile = "_service" + keyFileExt
+
+// serviceReads are the read endpoints and the flags each accepts.
+var serviceReads = map[string][]string{
+	"results": {"year", "category", "unit", "json", "as-of", "recorded-as-of", "at-seq"},
+	"explain": {"year", "unit", "cadre", "as-of", "recorded-as-of", "at-seq"},
+	"audit":   {"year", "unit", "cadre", "indicator", "actor", "since", "json", "flags", "window"},
+	"log":     {"year", "unit", "cadre", "actor", "type", "json"},
+}
+
+// serviceRequest is a read endpoint's request: the subcommand's flags and
+// arguments as on the command line.
+type serviceRequest struct {
+	Args []string `json:"args"`
+}
+
+// serviceReply is every endpoint's answer: what the local command would
+// have printed, and its exit code.
+type serviceReply struct {
+	Code   int    `json:"code"`
+	Stdout string `json:"stdout,omitempty"`
+	Stderr string `json:"stderr,omitempty"`
+}
+
+// serviceKey reads the service key, creating it (mode 0600) on first use.
+func (m *Main) serviceKey() (nkeys.KeyPair, string, error) {
+	path := filepath.Join(m.DataDir, keysDirName, serviceKeyFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		kp, err := nkeys.CreateUser()
+		if err != nil {
+			return nil, "", err
+		}
+		if err := writeKeyFile(path, kp, false); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, "", err
+		}
+	}
+	kp, err := readKeyFile(path)
+	return kp, path, err
+}
+
+// officialByKey is the official whose current key pub is ("" and false if
+// none, or revoked).
+func officialByKey(r *events.Roster, pub string) (events.Official, bool) {
+	o, ok := r.Official(r.KeyOwner(pub))
+	if !ok || o.Revoked || o.Key != pub {
+		return events.Official{}, false
+	}
+	return o, true
+}
+
+// isOfficial says whether pub may connect: an official's current key.
+// The embedded server asks it on every connection.
+func (m *Main) isOfficial(pub string) bool {
+	if m.ledger == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := m.ledger.Roster(ctx)
+	if err != nil {
+		return false
+	}
+	_, ok := officialByKey(r, pub)
+	return ok
+}
+
+// startService adds kaohe's micro service on the store's connection.
+func (m *Main) startService(ctx context.Context) (micro.Service, error) {
+	svc, err := micro.AddService(m.store.Conn(), micro.Config{
+		Name:        "kaohe",
+		Version:     "1.0.0",
+		Description: "kaohe ledger: signed submissions and role-checked reads",
+	})
+	if err != nil {
+		return nil, err
+	}
+	add := func(name string, h func(context.Context, events.Official, []byte) serviceReply) error {
+		return svc.AddEndpoint(name, micro.HandlerFunc(func(req micro.Request) {
+			o, err := m.caller(ctx, req.Reply())
+			if err != nil {
+				req.RespondJSON(serviceReply{Code: exitRejected, Stderr: "kaohe: rejected: " + err.Error() + "\n"})
+				return
+			}
+			req.RespondJSON(h(ctx, o, req.Data()))
+		}), micro.WithEndpointSubject(events.ServicePrefix+"."+name))
+	}
+	if err := add("submit", m.serveSubmit); err != nil {
+		return nil, err
+	}
+	for name := range serviceReads {
+		name := name
+		if err := add(name, func(ctx context.Context, o events.Official, data []byte) serviceReply {
+			return m.serveRead(ctx, name, o, data)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return svc, nil
+}
+
+// caller is the official whose inbox the reply goes to.
+func (m *Main) caller(ctx context.Context, reply string) (events.Official, error) {
+	pub, _, _ := strings.Cut(strings.TrimPrefix(reply, "_INBOX."), ".")
+	if !strings.HasPrefix(reply, "_INBOX.") || !nkeys.IsValidPublicUserKey(pub) {
+		return events.Official{}, &commands.Error{Code: commands.EFORBIDDEN,
+			Msg: "the reply inbox must be _INBOX.<your key>: connect with your key and that inbox prefix (kaohe --server)"}
+	}
+	r, err := m.ledger.Roster(ctx)
+	if err != nil {
+		return events.Official{}, err
+	}
+	o, ok := officialByKey(r, pub)
+	if !ok {
+		return events.Official{}, &commands.Error{Code: commands.EFORBIDDEN, Msg: fmt.Sprintf("key %s is no current official's key on the roster", pub)}
+	}
+	return o, nil
+}
+
+// serveSubmit writes the caller's signed commands, all or nothing.
+func (m *Main) serveSubmit(ctx context.Context, o events.Official, data []byte) serviceReply {
+	var cmds []commands.Command
+	dec := commands.NewDecoder(bytes.NewReader(data))
+	for {
+		c, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return replyOf(err, nil)
+		}
+		if c.Sig == "" || c.Signer != o.Key {
+			// The service never signs: each command is the caller's.
+			return replyOf(&commands.Error{Code: commands.EFORBIDDEN, Index: c.Line, Command: c.ID, Field: "sig",
+				Msg: fmt.Sprintf("every command must be signed by the caller's key %s (kaohe --server --key FILE signs them)", o.Key)}, nil)
+		}
+		cmds = append(cmds, c)
+	}
+	if len(cmds) == 0 {
+		return serviceReply{Code: exitUsage, Stderr: "kaohe: no commands in the request\n"}
+	}
+	var out bytes.Buffer
+	child := m.child(&out, io.Discard)
+	out.Reset()
+	err := child.submitSigned(ctx, cmds)
+	return replyOf(err, &out)
+}
+
+// serveRead runs a read subcommand for the caller.
+func (m *Main) serveRead(ctx context.Context, name string, o events.Official, data []byte) serviceReply {
+	var req serviceRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		return serviceReply{Code: exitUsage, Stderr: "kaohe: request: " + err.Error() + "\n"}
+	}
+	allowed := map[string]bool{}
+	for _, f := range serviceReads[name] {
+		allowed[f] = true
+	}
+	unit := ""
+	for i, a := range req.Args {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		flag, value, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !allowed[flag] {
+			return serviceReply{Code: exitUsage, Stderr: fmt.Sprintf("kaohe: %s through the service: flag --%s is not accepted\n", name, flag)}
+		}
+		if flag == "cadre" && o.Role == events.RoleUnit {
+			return serviceReply{Code: exitRejected, Stderr: "kaohe: rejected: a unit reads its own unit only (--unit), not a cadre's record\n"}
+		}
+		if flag == "unit" {
+			if !strings.Contains(a, "=") && i+1 < len(req.Args) {
+				value = req.Args[i+1]
+			}
+			unit = value
+		}
+	}
+	if o.Role == events.RoleUnit && unit != o.Actor().ID {
+		return serviceReply{Code: exitRejected, Stderr: fmt.Sprintf("kaohe: rejected: official %s reads as unit %s: give --unit %s (a unit reads its own results only)\n", o.ID, o.Actor().ID, o.Actor().ID)}
+	}
+	var out, errs bytes.Buffer
+	// --data again: Run sets every flag, its default too.
+	code := m.child(&out, &errs).Run(ctx, append([]string{"--data", m.DataDir, name}, req.Args...))
+	return serviceReply{Code: code, Stdout: out.String(), Stderr: errs.String()}
+}
+
+// child is a Main answering one request on this process's ledger.
+func (m *Main) child(stdout, stderr io.Writer) *Main {
+	return &Main{DataDir: m.DataDir, LockWait: m.LockWait, Stdout: stdout, Stderr: stderr, Stdin: strings.NewReader(""),
+		store: m.store, ledger: m.ledger, serving: true}
+}
+
+// submitSigned writes commands already signed by their officials.
+func (m *Main) submitSigned(ctx context.Context, cmds []commands.Command) error {
+	out, err := m.ledger.Submit(ctx, cmds)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "accepted %s: %s written, %d already recorded (skipped)\n",
+		plural(len(cmds)-out.Duplicates, "command"), plural(len(out.Events), "event"), out.Duplicates)
+	if len(out.Events) > 0 {
+		fmt.Fprintf(m.Stdout, "stream sequences %d–%d\n", out.Events[0].Seq, out.Events[len(out.Events)-1].Seq)
+	}
+	return nil
+}
+
+// replyOf turns a command's outcome into a reply, with the exit code and
+// message the local CLI would give.
+func replyOf(err error, out *bytes.Buffer) serviceReply {
+	r := serviceReply{}
+	if out != nil {
+		r.Stdout = out.String()
+	}
+	if err != nil {
+		var errs bytes.Buffer
+		r.Code = (&Main{Stderr: &errs}).exitFor(err)
+		r.Stderr = errs.String()
+	}
+	return r
+}
+
+// remoteExit is the exit code of a command run by the service, whose
+// output was already printed.
+type remoteExit struct{ code int }
+
+func (e remoteExit) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// errorIfFailed is nil for a remote command that succeeded.
+func errorIfFailed(err error) error {
+	var rx remoteExit
+	if errors.As(err, &rx) && rx.code == exitOK {
+		return nil
+	}
+	return err
+}
+
+// remote runs a subcommand through the service at --server.
+func (m *Main) remote(cmd *cobra.Command, args []string) error {
+	kp, err := m.givenKey()
+	if err != nil {
+		return err
+	}
+	if kp == nil {
+		return usageError{"--server needs your key: --key FILE or KAOHE_KEY"}
+	}
+	name := cmd.Name()
+	var body []byte
+	if name == "submit" {
+		if body, err = m.signedFile(args[0], kp); err != nil {
+			return err
+		}
+	} else {
+		req := serviceRequest{}
+		cmd.Flags().Visit(func(f *pflag.Flag) {
+			if cmd.Root().PersistentFlags().Lookup(f.Name) == nil { // --data, --key… stay here
+				req.Args = append(req.Args, "--"+f.Name+"="+f.Value.String())
+			}
+		})
+		req.Args = append(req.Args, args...)
+		body, _ = json.Marshal(req)
+	}
+	return m.call(cmd.Context(), kp, name, body)
+}
+
+// call sends one request to the service at --server as the holder of kp
+// and prints its reply; the error carries the reply's exit code.
+func (m *Main) call(ctx context.Context, kp nkeys.KeyPair, name string, body []byte) error {
+	pub, err := kp.PublicKey()
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(m.Server, nats.Nkey(pub, kp.Sign), nats.CustomInboxPrefix(events.InboxPrefix(pub)), nats.Name("kaohe "+name))
+	if err != nil {
+		return checkFailed{fmt.Sprintf("--server %s: %v (is your key %s a current official's key on the roster?)", m.Server, err, pub)}
+	}
+	defer nc.Close()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+	}
+	msg, err := nc.RequestWithContext(ctx, events.ServicePrefix+"."+name, body)
+	if err != nil {
+		return checkFailed{fmt.Sprintf("--server %s: %s: %v", m.Server, name, err)}
+	}
+	var rep serviceReply
+	if err := json.Unmarshal(msg.Data, &rep); err != nil {
+		return fmt.Errorf("--server %s: %s: unreadable reply: %w", m.Server, name, err)
+	}
+	fmt.Fprint(m.Stdout, rep.Stdout)
+	fmt.Fprint(m.Stderr, rep.Stderr)
+	return remoteExit{rep.Code}
+}
+
+// submitRemote signs commands the CLI built (publish, appeal file) with
+// --key and submits them through the service; the error carries the exit
+// code (0 too: what the service printed is the whole answer).
+func (m *Main) submitRemote(ctx context.Context, cmds []commands.Command) error {
+	kp, err := m.givenKey()
+	if err != nil {
+		return err
+	}
+	if kp == nil {
+		return usageError{"--server needs your key: --key FILE or KAOHE_KEY"}
+	}
+	var body bytes.Buffer
+	for i := range cmds {
+		if err := commands.Sign(&cmds[i], kp); err != nil {
+			return err
+		}
+		b, err := json.Marshal(cmds[i])
+		if err != nil {
+			return err
+		}
+		body.Write(append(b, '\n'))
+	}
+	return m.call(ctx, kp, "submit", body.Bytes())
+}
+
+// signedFile reads a command file and signs every command with kp: the
+// JSON lines the service's submit endpoint takes.
+func (m *Main) signedFile(name string, kp nkeys.KeyPair) ([]byte, error) {
+	if strings.HasSuffix(strings.ToLower(name), ".xlsx") {
+		return nil, usageError{"a score sheet (.xlsx) is submitted locally; through --server submit a command file"}
+	}
+	var r io.Reader = m.Stdin
+	dir := "."
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		defer f.Close()
+		r, dir = f, filepath.Dir(name)
+	}
+	readFile := commands.FilesBeside(dir)
+	var buf bytes.Buffer
+	dec := commands.NewDecoder(r)
+	for {
+		c, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.Type == "DefineScheme" {
+			one := []commands.Command{c}
+			if err := commands.ResolveFiles(one, readFile); err != nil {
+				return nil, err
+			}
+			c = one[0]
+		}
+		if err := commands.Sign(&c, kp); err != nil {
+			return nil, lineError(&c, err)
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(append(b, '\n'))
+	}
+	if buf.Len() == 0 {
+		return nil, usageError{"no commands in " + name}
+	}
+	return buf.Bytes(), nil
+}
