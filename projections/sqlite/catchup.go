@@ -395,6 +395,12 @@ func (d *DB) Follow(ctx context.Context, st *events.Store) error {
 		}
 		n++
 		if _, err := d.applyBatch(ctx, st, batch, nil, n); err != nil {
+			if ctx.Err() != nil {
+				// Stopped mid-batch: the transaction was rolled back
+				// (its statements closed under it); the batch is applied
+				// again from the checkpoint next time.
+				return ctx.Err()
+			}
 			return err
 		}
 		if len(ch) == 0 {

@@ -55,3 +55,38 @@ func TestFollowKeepsUpWithNewEvents(t *testing.T) {
 	}
 	sameBytes(t, "2023 while following", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, replay.Point{}))
 }
+
+// Stopping Follow while a batch is being applied (serve's Ctrl-C or
+// SIGTERM arriving mid-transaction) is a clean stop: the transaction is
+// rolled back and Follow says it was cancelled, not that a statement was
+// closed under it (which made serve exit 3); the next catch-up applies the
+// batch again.
+func TestFollowStoppedMidBatchIsACleanStop(t *testing.T) {
+	st := openStore(t)
+	db := openDB(t, "")
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	db.SetHooks(func(int) error {
+		cancel()
+		// database/sql rolls the transaction back on its own goroutine
+		// once ctx is done: wait for it, as a slow batch would.
+		time.Sleep(50 * time.Millisecond)
+		return nil
+	}, nil)
+	done := make(chan error, 1)
+	go func() { done <- db.Follow(ctx, st) }()
+	submitYear(t, st, 2023)
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Follow stopped mid-batch returned %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Follow did not stop")
+	}
+	db.SetHooks(nil, nil)
+	if _, err := db.CatchUp(testCtx(t), st); err != nil {
+		t.Fatal(err)
+	}
+	sameBytes(t, "2023 after the stopped batch", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, replay.Point{}))
+}
