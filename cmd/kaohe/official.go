@@ -50,7 +50,9 @@ that no official acts as yet (id = the actor's id, or <id>-<role> when that
 id is taken by the same account in another role, acting for the actor's id):
 a way to enrol the officials of a prepared year.
 
-Signed by an admin: --key FILE, or an admin key file in the keys folder.`,
+Signed by an admin: --key FILE, or an admin key file in the keys folder.
+Through --server (--key an admin's key) a generated key is written on this
+machine (--out) and only its public half is sent; --from stays local.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if m.Server != "" && len(from) > 0 {
