@@ -89,7 +89,8 @@ func TestServeRemoteSubcommands(t *testing.T) {
 	}
 	fix := filepath.Join(t.TempDir(), "fix.jsonl")
 	os.WriteFile(fix, []byte(`{"id":"c1","type":"CorrectScore","year":2022,"actor":{"id":"tjj","role":"statistics"},"reason":"复核更正","data":{"unit":"t1","supersedes":"s4","value":"100"}}`+"\n"), 0o644)
-	sim := []string{"appeal", "simulate", "--year", "2022", "--unit", "t1", "--add", fix}
+	refused(exitRejected, "t1", "appeal", "simulate", "--year", "2022", "--unit", "t1", "--add", fix) // against current
+	sim := []string{"appeal", "simulate", "--year", "2022", "--unit", "t1", "--against", "v1", "--add", fix}
 	if got, want := ok("t1", sim...), local.ok(sim...); got != want || !strings.Contains(got, "t1") {
 		t.Fatalf("appeal simulate through the service:\n%s\nlocally:\n%s", got, want)
 	}
@@ -112,6 +113,10 @@ func TestServeRemoteSubcommands(t *testing.T) {
 	if got, want := ok("khb", "diff", "--year", "2022"), local.ok("diff", "--year", "2022"); got != want || !strings.Contains(got, "t1") {
 		t.Fatalf("diff through the service:\n%s\nlocally:\n%s", got, want)
 	}
+	if errs := refused(exitRejected, "t1", "diff", "--year", "2022"); !strings.Contains(errs, "published versions only") {
+		t.Fatalf("a unit diffing against the unpublished current state: %s", errs)
+	}
+	ok("t1", "diff", "--year", "2022", "--from", "v1", "--to", "v1")
 
 	// The roster through the service: an admin registers an official by
 	// its public key; anyone else is refused.

@@ -67,10 +67,13 @@ var serviceReads = map[string][]string{
 
 // Who reads what through the service (docs/operations.md):
 //   - unitScoped reads (a unit's or cadre's data): a unit gives --unit
-//     its own id and no --cadre; every other role reads every unit.
+//     its own id and no --cadre (and appeal simulate --against vN: the
+//     other units it moves are seen as published); every other role
+//     reads every unit.
 //   - yearScoped reads (a whole year or the whole ledger): the office,
 //     the committee and the inspector read any; every other role only a
-//     published year (--year Y, and Y has a publication), as the public.
+//     published year (--year Y, and Y has a publication), as the public,
+//     and diff between published versions only.
 //   - the roster (official list) is public: anyone reads it.
 var (
 	unitScoped = map[string]bool{"results": true, "explain": true, "audit": true, "log": true, "appeal-show": true, "appeal-simulate": true}
@@ -299,6 +302,11 @@ func (m *Main) readPolicy(ctx context.Context, name string, o events.Official, g
 		if given["unit"] != o.Actor().ID {
 			return fmt.Sprintf("official %s reads as unit %s: give --unit %s (a unit reads its own results only)", o.ID, o.Actor().ID, o.Actor().ID)
 		}
+		// A what-if moves other units too: a unit simulates on what is
+		// published only.
+		if name == "appeal-simulate" && !strings.HasPrefix(given["against"], "v") {
+			return "a unit simulates against a published version only: --against vN"
+		}
 	case yearScoped[name] && !yearReader[o.Role]:
 		year, err := strconv.Atoi(given["year"])
 		if err != nil || year == 0 {
@@ -310,6 +318,10 @@ func (m *Main) readPolicy(ctx context.Context, name string, o events.Official, g
 		}
 		if pubs, err := replay.Publications(evs); err != nil || len(pubs) == 0 {
 			return fmt.Sprintf("year %d is not published: until it is, %s of it is for the office, the committee and the inspector", year, name)
+		}
+		// What changed since the publication is not public yet.
+		if name == "diff" && (!strings.HasPrefix(given["to"], "v") || (given["from"] != "" && !strings.HasPrefix(given["from"], "v"))) {
+			return fmt.Sprintf("a %s compares published versions only: --from vN --to vM (the current state is for the office, the committee and the inspector)", o.Role)
 		}
 	}
 	return ""
