@@ -153,20 +153,12 @@ func (m *Main) rootCommand() *cobra.Command {
 	root.PersistentFlags().DurationVar(&m.LockWait, "lock-wait", DefaultLockWait, "how long to wait for another kaohe command using --data to finish")
 	root.PersistentFlags().StringVar(&m.KeyFile, "key", "", "your key file (nkey seed SU…) that signs your commands; or KAOHE_KEY")
 	root.PersistentFlags().StringVar(&m.KeysDir, "keys", "", "a folder of key files <official>.nk signing each command as the official it names (default DATA/keys)")
-	root.PersistentFlags().StringVar(&m.Server, "server", "", "run submit, results, explain, audit, log, publish and appeal file through kaohe serve's service at this NATS URL, as the official of --key")
+	root.PersistentFlags().StringVar(&m.Server, "server", "", "run every subcommand but init, demo, serve, replay, bench and sheet through kaohe serve's service at this NATS URL, as the official of --key")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	for _, c := range m.subcommands() {
-		if _, read := serviceReads[c.Name()]; read || c.Name() == "submit" {
-			local := c.RunE
-			c.RunE = func(cmd *cobra.Command, args []string) error {
-				if m.Server != "" {
-					return m.remote(cmd, args)
-				}
-				return local(cmd, args)
-			}
-		}
 		root.AddCommand(c)
 	}
+	m.routeRemote(root)
 	return root
 }
 
@@ -178,4 +170,33 @@ func isCobraUsage(err error) bool {
 		}
 	}
 	return false
+}
+
+// routeRemote makes the service's reads and submit run through --server
+// when it is given, and the local-only subcommands refuse it (exit 2).
+// The other writes (publish, appeal, official) check m.Server themselves.
+func (m *Main) routeRemote(parent *cobra.Command) {
+	for _, c := range parent.Commands() {
+		m.routeRemote(c)
+		if c.RunE == nil {
+			continue
+		}
+		name := endpointName(c)
+		local := c.RunE
+		if _, read := serviceReads[name]; read || name == "submit" {
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if m.Server != "" {
+					return m.remote(cmd, args)
+				}
+				return local(cmd, args)
+			}
+		} else if why, ok := localOnly[name]; ok {
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if m.Server != "" {
+					return usageError{"not through --server: " + why}
+				}
+				return local(cmd, args)
+			}
+		}
+	}
 }

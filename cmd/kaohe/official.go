@@ -50,10 +50,15 @@ that no official acts as yet (id = the actor's id, or <id>-<role> when that
 id is taken by the same account in another role, acting for the actor's id):
 a way to enrol the officials of a prepared year.
 
-Signed by an admin: --key FILE, or an admin key file in the keys folder.`,
+Signed by an admin: --key FILE, or an admin key file in the keys folder.
+Through --server (--key an admin's key) a generated key is written on this
+machine (--out) and only its public half is sent; --from stays local.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := m.Open(cmd.Context()); err != nil {
+			if m.Server != "" && len(from) > 0 {
+				return usageError{"official add --from enrols with key files written beside the ledger: run it on the server's machine, or add each official through --server with --id, --role and --pubkey"}
+			}
+			if err := m.openUnlessRemote(cmd.Context()); err != nil {
 				return err
 			}
 			if len(from) > 0 {
@@ -76,12 +81,14 @@ Signed by an admin: --key FILE, or an admin key file in the keys folder.`,
 			if name == "" {
 				name = id
 			}
-			roster, err := m.ledger.Roster(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if o, ok := roster.Official(id); ok {
-				return &commands.Error{Code: commands.EINVALID, Field: "id", Msg: fmt.Sprintf("official %s is already registered (%s, %s): kaohe official rotate changes its key, official revoke ends it", id, o.Role, o.Status())}
+			if m.Server == "" { // through --server the ledger refuses a known id
+				roster, err := m.ledger.Roster(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if o, ok := roster.Official(id); ok {
+					return &commands.Error{Code: commands.EINVALID, Field: "id", Msg: fmt.Sprintf("official %s is already registered (%s, %s): kaohe official rotate changes its key, official revoke ends it", id, o.Role, o.Status())}
+				}
 			}
 			var kp nkeys.KeyPair
 			if pub == "" {
@@ -136,7 +143,7 @@ the keys folder (or --out). Signed by an admin, or by the official itself
 			if id == "" || reason == "" {
 				return usageError{"--id and --reason are required"}
 			}
-			if err := m.Open(cmd.Context()); err != nil {
+			if err := m.openUnlessRemote(cmd.Context()); err != nil {
 				return err
 			}
 			var kp nkeys.KeyPair
@@ -186,7 +193,7 @@ func (m *Main) officialRevokeCommand() *cobra.Command {
 			if id == "" || reason == "" {
 				return usageError{"--id and --reason are required"}
 			}
-			if err := m.Open(cmd.Context()); err != nil {
+			if err := m.openUnlessRemote(cmd.Context()); err != nil {
 				return err
 			}
 			c := commands.Command{ID: commandID("revoke-"+id, 0), Type: "RevokeOfficial", Reason: reason}
@@ -244,9 +251,23 @@ func (m *Main) officialListCommand() *cobra.Command {
 	return c
 }
 
-// submitRoster signs and submits one roster command.
+// openUnlessRemote opens the ledger, unless the command goes through
+// --server: then the service's ledger decides.
+func (m *Main) openUnlessRemote(ctx context.Context) error {
+	if m.Server != "" {
+		return nil
+	}
+	return m.Open(ctx)
+}
+
+// submitRoster signs and submits one roster command: through --server
+// signed by --key (an admin's, or the official's own for its rotation),
+// and only the public key travels.
 func (m *Main) submitRoster(ctx context.Context, c commands.Command) error {
 	cmds := []commands.Command{c}
+	if m.Server != "" {
+		return errorIfFailed(m.submitRemote(ctx, cmds))
+	}
 	if err := m.sign(ctx, cmds); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/replay"
 )
 
 // kaohe's service (docs/operations.md, "The server is the only writer").
@@ -33,13 +35,16 @@ import (
 //   - submit takes JSON lines of commands each signed by the caller
 //     (commands.Sign, client side) and runs Ledger.Submit: the service
 //     never signs; a command signed by another key is refused.
-//   - results, explain, audit and log run the same subcommand as the
-//     local CLI on the server's ledger with the caller's flags (an allow
-//     list: none names a file or another ledger). A unit reads only its
-//     own unit (--unit its id); every other role reads everything.
+//   - the reads (serviceReads: results, explain, audit, log, verify,
+//     diff, quarantine, appeal show|simulate, official list; a nested
+//     subcommand's endpoint is appeal-show …) run the same subcommand as
+//     the local CLI on the server's ledger with the caller's flags (an
+//     allow list: none names a file or another ledger; appeal simulate's
+//     --add file travels in the request). Who reads what: readPolicy.
 //
-// Writes other than submit (publish, appeal) are command files submitted
-// through submit (docs/commands.md).
+// Writes other than submit (publish, appeal file|resolve, official
+// add|rotate|revoke) are commands the CLI builds, signs with --key and
+// submits through submit (docs/commands.md).
 
 // serviceKeyFile is the service user's key in the keys directory; the
 // underscore keeps it apart from officials' <id>.nk files.
@@ -51,12 +56,59 @@ var serviceReads = map[string][]string{
 	"explain": {"year", "unit", "cadre", "as-of", "recorded-as-of", "at-seq"},
 	"audit":   {"year", "unit", "cadre", "indicator", "actor", "since", "json", "flags", "window"},
 	"log":     {"year", "unit", "cadre", "actor", "type", "json"},
+
+	"verify":          {"year", "json"},
+	"diff":            {"year", "from", "to", "json"},
+	"quarantine":      {"year", "json"},
+	"appeal-show":     {"year", "unit", "cadre", "json"},
+	"appeal-simulate": {"year", "unit", "cadre", "exclude", "against", "json"}, // --add: serviceRequest.Add
+	"official-list":   {"json"},
+}
+
+// Who reads what through the service (docs/operations.md):
+//   - unitScoped reads (a unit's or cadre's data): a unit gives --unit
+//     its own id and no --cadre (and appeal simulate --against vN: the
+//     other units it moves are seen as published); every other role
+//     reads every unit.
+//   - yearScoped reads (a whole year or the whole ledger): the office,
+//     the committee and the inspector read any; every other role only a
+//     published year (--year Y, and Y has a publication), as the public,
+//     and diff between published versions only.
+//   - the roster (official list) is public: anyone reads it.
+var (
+	unitScoped = map[string]bool{"results": true, "explain": true, "audit": true, "log": true, "appeal-show": true, "appeal-simulate": true}
+	yearScoped = map[string]bool{"verify": true, "diff": true, "quarantine": true}
+	yearReader = map[events.Role]bool{events.RoleOffice: true, events.RoleCommittee: true, events.RoleInspector: true}
+)
+
+// localOnly are the subcommands that run on a data directory of their own
+// and say so when given --server, with what to do instead.
+var localOnly = map[string]string{
+	"init":   "kaohe init creates a ledger in --data: run it on the server's machine, before kaohe serve",
+	"demo":   "kaohe demo builds a ledger of its own in --data: run it without --server",
+	"serve":  "kaohe serve is the server: run it without --server",
+	"replay": "kaohe replay rebuilds the projections of --data: run it on the server's machine (kaohe serve keeps its own current)",
+	"bench":  "kaohe bench runs servers of its own: run it without --server",
+	"sheet":  "kaohe sheet writes a score sheet from a local ledger: run it on a machine with --data, or submit a command file through --server",
+}
+
+// endpointName is a subcommand's endpoint: its path under kaohe, joined
+// by "-" (appeal show → appeal-show).
+func endpointName(cmd *cobra.Command) string {
+	var parts []string
+	for c := cmd; c != nil && c.HasParent(); c = c.Parent() {
+		parts = append([]string{c.Name()}, parts...)
+	}
+	return strings.Join(parts, "-")
 }
 
 // serviceRequest is a read endpoint's request: the subcommand's flags and
 // arguments as on the command line.
 type serviceRequest struct {
 	Args []string `json:"args"`
+	// Add is the content of appeal simulate's --add file: the service
+	// reads no file the caller names.
+	Add string `json:"add,omitempty"`
 }
 
 // serviceReply is every endpoint's answer: what the local command would
@@ -200,7 +252,7 @@ func (m *Main) serveRead(ctx context.Context, name string, o events.Official, da
 	for _, f := range serviceReads[name] {
 		allowed[f] = true
 	}
-	unit := ""
+	given := map[string]string{}
 	for i, a := range req.Args {
 		if !strings.HasPrefix(a, "-") {
 			continue
@@ -209,23 +261,70 @@ func (m *Main) serveRead(ctx context.Context, name string, o events.Official, da
 		if !allowed[flag] {
 			return serviceReply{Code: exitUsage, Stderr: fmt.Sprintf("kaohe: %s through the service: flag --%s is not accepted\n", name, flag)}
 		}
-		if flag == "cadre" && o.Role == events.RoleUnit {
-			return serviceReply{Code: exitRejected, Stderr: "kaohe: rejected: a unit reads its own unit only (--unit), not a cadre's record\n"}
+		if !strings.Contains(a, "=") && i+1 < len(req.Args) && !strings.HasPrefix(req.Args[i+1], "-") {
+			value = req.Args[i+1]
 		}
-		if flag == "unit" {
-			if !strings.Contains(a, "=") && i+1 < len(req.Args) {
-				value = req.Args[i+1]
-			}
-			unit = value
-		}
+		given[flag] = value
 	}
-	if o.Role == events.RoleUnit && unit != o.Actor().ID {
-		return serviceReply{Code: exitRejected, Stderr: fmt.Sprintf("kaohe: rejected: official %s reads as unit %s: give --unit %s (a unit reads its own results only)\n", o.ID, o.Actor().ID, o.Actor().ID)}
+	if msg := m.readPolicy(ctx, name, o, given); msg != "" {
+		return serviceReply{Code: exitRejected, Stderr: "kaohe: rejected: " + msg + "\n"}
+	}
+	args := append([]string{"--data", m.DataDir}, strings.Split(name, "-")...) // --data again: Run sets every flag, its default too
+	args = append(args, req.Args...)
+	if req.Add != "" {
+		if name != "appeal-simulate" {
+			return serviceReply{Code: exitUsage, Stderr: fmt.Sprintf("kaohe: %s takes no --add commands\n", name)}
+		}
+		dir, err := os.MkdirTemp("", "kaohe-add-")
+		if err != nil {
+			return replyOf(err, nil)
+		}
+		defer os.RemoveAll(dir)
+		f := filepath.Join(dir, "add.jsonl")
+		if err := os.WriteFile(f, []byte(req.Add), 0o600); err != nil {
+			return replyOf(err, nil)
+		}
+		args = append(args, "--add="+f)
 	}
 	var out, errs bytes.Buffer
-	// --data again: Run sets every flag, its default too.
-	code := m.child(&out, &errs).Run(ctx, append([]string{"--data", m.DataDir, name}, req.Args...))
+	code := m.child(&out, &errs).Run(ctx, args)
 	return serviceReply{Code: code, Stdout: out.String(), Stderr: errs.String()}
+}
+
+// readPolicy says why o may not run the read name with the given flags
+// ("" when it may); see unitScoped and yearScoped.
+func (m *Main) readPolicy(ctx context.Context, name string, o events.Official, given map[string]string) string {
+	switch {
+	case unitScoped[name] && o.Role == events.RoleUnit:
+		if _, ok := given["cadre"]; ok {
+			return "a unit reads its own unit only (--unit), not a cadre's record"
+		}
+		if given["unit"] != o.Actor().ID {
+			return fmt.Sprintf("official %s reads as unit %s: give --unit %s (a unit reads its own results only)", o.ID, o.Actor().ID, o.Actor().ID)
+		}
+		// A what-if moves other units too: a unit simulates on what is
+		// published only.
+		if name == "appeal-simulate" && !strings.HasPrefix(given["against"], "v") {
+			return "a unit simulates against a published version only: --against vN"
+		}
+	case yearScoped[name] && !yearReader[o.Role]:
+		year, err := strconv.Atoi(given["year"])
+		if err != nil || year == 0 {
+			return fmt.Sprintf("%s of the whole ledger is for the office, the committee and the inspector: a %s gives --year of a published year", name, o.Role)
+		}
+		evs, _, err := replay.ReadYear(ctx, m.store, year, replay.Point{})
+		if err != nil {
+			return err.Error()
+		}
+		if pubs, err := replay.Publications(evs); err != nil || len(pubs) == 0 {
+			return fmt.Sprintf("year %d is not published: until it is, %s of it is for the office, the committee and the inspector", year, name)
+		}
+		// What changed since the publication is not public yet.
+		if name == "diff" && (!strings.HasPrefix(given["to"], "v") || (given["from"] != "" && !strings.HasPrefix(given["from"], "v"))) {
+			return fmt.Sprintf("a %s compares published versions only: --from vN --to vM (the current state is for the office, the committee and the inspector)", o.Role)
+		}
+	}
+	return ""
 }
 
 // child is a Main answering one request on this process's ledger.
@@ -287,7 +386,7 @@ func (m *Main) remote(cmd *cobra.Command, args []string) error {
 	if kp == nil {
 		return usageError{"--server needs your key: --key FILE or KAOHE_KEY"}
 	}
-	name := cmd.Name()
+	name := endpointName(cmd)
 	var body []byte
 	if name == "submit" {
 		if body, err = m.signedFile(args[0], kp); err != nil {
@@ -295,11 +394,29 @@ func (m *Main) remote(cmd *cobra.Command, args []string) error {
 		}
 	} else {
 		req := serviceRequest{}
+		var ferr error
 		cmd.Flags().Visit(func(f *pflag.Flag) {
-			if cmd.Root().PersistentFlags().Lookup(f.Name) == nil { // --data, --key… stay here
+			switch {
+			case cmd.Root().PersistentFlags().Lookup(f.Name) != nil: // --data, --key… stay here
+			case f.Name == "add" && name == "appeal-simulate":
+				b, err := os.ReadFile(f.Value.String())
+				if err != nil {
+					ferr = usageError{"--add: " + err.Error()}
+				}
+				req.Add = string(b)
+			default:
+				if sv, ok := f.Value.(pflag.SliceValue); ok { // one flag a value: String() is "[a,b]"
+					for _, v := range sv.GetSlice() {
+						req.Args = append(req.Args, "--"+f.Name+"="+v)
+					}
+					return
+				}
 				req.Args = append(req.Args, "--"+f.Name+"="+f.Value.String())
 			}
 		})
+		if ferr != nil {
+			return ferr
+		}
 		req.Args = append(req.Args, args...)
 		body, _ = json.Marshal(req)
 	}
