@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
 )
 
 // Keys and signing on the client side. Every command the CLI submits to a
@@ -50,6 +51,9 @@ func (m *Main) givenKey() (nkeys.KeyPair, error) {
 		return nil, nil
 	case strings.HasPrefix(v, "SU"):
 		kp, err := nkeys.FromSeed([]byte(v))
+		if err == nil {
+			kp, err = events.NewSigningKey(kp)
+		}
 		if err != nil {
 			return nil, usageError{"KAOHE_KEY: not an nkey user seed: " + err.Error()}
 		}
@@ -72,7 +76,11 @@ func readKeyFile(path string) (nkeys.KeyPair, error) {
 	if err != nil {
 		return nil, usageError{fmt.Sprintf("key %s: %v", path, err)}
 	}
-	return kp, nil
+	sk, err := events.NewSigningKey(kp) // derived once: it may sign a whole file
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("key %s: %v", path, err)}
+	}
+	return sk, nil
 }
 
 // writeKeyFile writes a new key's seed, mode 0600, refusing to replace a

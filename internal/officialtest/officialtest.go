@@ -30,7 +30,11 @@ func Key(official string) nkeys.KeyPair {
 	if err != nil {
 		panic(err) // 32 bytes with the user prefix: cannot fail
 	}
-	return kp
+	sk, err := events.NewSigningKey(kp)
+	if err != nil {
+		panic(err)
+	}
+	return sk
 }
 
 // PublicKey is the public half of Key(official).

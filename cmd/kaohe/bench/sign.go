@@ -49,7 +49,7 @@ func (s *signer) sign(c *commands.Command) error {
 // enrolBench registers the admin and the generator's officials.
 func (r *run) enrolBench() error {
 	s := &signer{keys: map[string]nkeys.KeyPair{}}
-	admin, err := nkeys.CreateUser()
+	admin, err := newBenchKey()
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (r *run) enrolBench() error {
 func (r *run) enrol(actors []events.Actor) error {
 	s := r.signer
 	cmds, err := commands.Enrolment(s.roster, actors, "bench officials", func(id string) (string, error) {
-		kp, err := nkeys.CreateUser()
+		kp, err := newBenchKey()
 		if err != nil {
 			return "", err
 		}
@@ -158,4 +158,14 @@ func (r *run) rawSignature(id, unit string) (*events.Signature, error) {
 		return nil, err
 	}
 	return &events.Signature{Key: c.Signer, Command: string(canon), Sig: c.Sig}, nil
+}
+
+// newBenchKey is a new official's key, derived once for signing (as kaohe
+// submit's keys are).
+func newBenchKey() (nkeys.KeyPair, error) {
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		return nil, err
+	}
+	return events.NewSigningKey(kp)
 }
