@@ -2,8 +2,6 @@ package commands
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -222,8 +220,7 @@ func (s *session) defineScheme(ctx context.Context, c Command, st *aggState, d *
 	if st.schemeSource != "" && strings.TrimSpace(c.Reason) == "" {
 		return fail(EINVALID, "reason", "replacing the scheme in force needs a reason")
 	}
-	sum := sha256.Sum256([]byte(d.Source))
-	return s.emit(st, c, c.Year, events.AggScheme, &events.SchemeDefined{Source: d.Source, Digest: hex.EncodeToString(sum[:])}, "")
+	return s.emit(st, c, c.Year, events.AggScheme, &events.SchemeDefined{Source: d.Source, Digest: scheme.SourceDigest([]byte(d.Source))}, "")
 }
 
 // decision is one command being decided against a loaded year.

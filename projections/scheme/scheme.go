@@ -73,8 +73,7 @@ func Parse(src []byte) (*Scheme, error) {
 		}
 		return nil, &Error{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	sum := sha256.Sum256(src)
-	s.digest = hex.EncodeToString(sum[:])
+	s.digest = SourceDigest(src)
 	c := new(collector)
 	s.validate(c)
 	if err := c.err(); err != nil {
@@ -85,6 +84,14 @@ func Parse(src []byte) (*Scheme, error) {
 
 // Digest is the hex SHA-256 of the source text.
 func (s *Scheme) Digest() string { return s.digest }
+
+// SourceDigest is a scheme's digest: the hex SHA-256 of its source text,
+// as SchemeDefined records it. One definition for the commands that
+// record it, the parser and the projections that compare it.
+func SourceDigest(src []byte) string {
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:])
+}
 
 // Scale is the full score of a unit (100 or 1000).
 func (s *Scheme) Scale() Dec { return s.scale }

@@ -3,15 +3,14 @@ package sqlite
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/scheme"
 )
 
 // Fact names of the facts table.
@@ -325,8 +324,7 @@ func (a *applier) change(ctx context.Context, ev events.Stored, r *row, fact, in
 func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) error {
 	switch x := p.(type) {
 	case *events.SchemeDefined:
-		sum := sha256.Sum256([]byte(x.Source))
-		digest := hex.EncodeToString(sum[:])
+		digest := scheme.SourceDigest([]byte(x.Source))
 		var prev string
 		err := a.tx.QueryRowContext(ctx, `SELECT digest FROM schemes WHERE year = ? ORDER BY seq DESC LIMIT 1`, ev.Year).Scan(&prev)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
