@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,20 +18,7 @@ func TestServeRemoteSubcommands(t *testing.T) {
 	bin := kaoheBinary(t)
 	data, url, _ := servedLedger(t)
 	keys := filepath.Join(data, keysDirName)
-	kaohe := func(key string, args ...string) (int, string, string) {
-		t.Helper()
-		var out, errs bytes.Buffer
-		c := exec.Command(bin, append([]string{"--data", t.TempDir(), "--server", url, "--key", filepath.Join(keys, key+keyFileExt)}, args...)...)
-		c.Stdout, c.Stderr = &out, &errs
-		err := c.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return code, out.String(), errs.String()
-	}
+	kaohe := remoteKaohe(t, bin, url, keys)
 	ok := func(key string, args ...string) string {
 		t.Helper()
 		code, out, errs := kaohe(key, args...)

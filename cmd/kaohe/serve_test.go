@@ -107,20 +107,7 @@ func connectAs(url string, kp nkeys.KeyPair, opts ...nats.Option) (*nats.Conn, e
 func TestServeIsTheOnlyWriter(t *testing.T) {
 	bin := kaoheBinary(t)
 	data, url, _ := servedLedger(t)
-	kaohe := func(key string, args ...string) (int, string, string) {
-		t.Helper()
-		var out, errs bytes.Buffer
-		c := exec.Command(bin, append([]string{"--data", t.TempDir(), "--server", url, "--key", filepath.Join(data, keysDirName, key+keyFileExt)}, args...)...)
-		c.Stdout, c.Stderr = &out, &errs
-		err := c.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return code, out.String(), errs.String()
-	}
+	kaohe := remoteKaohe(t, bin, url, filepath.Join(data, keysDirName))
 
 	// One official signs another's commands: refused, nothing written.
 	if code, _, errs := kaohe("tjj", "submit", "testdata/mini/year.jsonl"); code != exitRejected || !strings.Contains(errs, "actor") {
@@ -337,4 +324,24 @@ func serviceUser(t *testing.T, data string) nats.Option {
 	}
 	pub, _ := kp.PublicKey()
 	return nats.Nkey(pub, kp.Sign)
+}
+
+// remoteKaohe runs the binary as an official against serve at url, with
+// that official's key file from keys, on an empty data directory of its
+// own: the exit code, stdout and stderr.
+func remoteKaohe(t *testing.T, bin, url, keys string) func(key string, args ...string) (int, string, string) {
+	return func(key string, args ...string) (int, string, string) {
+		t.Helper()
+		var out, errs bytes.Buffer
+		c := exec.Command(bin, append([]string{"--data", t.TempDir(), "--server", url, "--key", filepath.Join(keys, key+keyFileExt)}, args...)...)
+		c.Stdout, c.Stderr = &out, &errs
+		err := c.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String(), errs.String()
+	}
 }

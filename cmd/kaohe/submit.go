@@ -159,16 +159,7 @@ func (m *Main) submit(ctx context.Context, cmds []commands.Command) error {
 	if err := m.sign(ctx, cmds); err != nil {
 		return err
 	}
-	out, err := m.ledger.Submit(ctx, cmds)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "accepted %s: %s written, %d already recorded (skipped)\n",
-		plural(len(cmds)-out.Duplicates, "command"), plural(len(out.Events), "event"), out.Duplicates)
-	if len(out.Events) > 0 {
-		fmt.Fprintf(m.Stdout, "stream sequences %d–%d\n", out.Events[0].Seq, out.Events[len(out.Events)-1].Seq)
-	}
-	return nil
+	return m.submitSigned(ctx, cmds)
 }
 
 // submitScoreSheet submits the filled rows of a score sheet (kaohe sheet).
