@@ -43,12 +43,8 @@ func (s *session) decideIn(ctx context.Context, c Command, causation string, inA
 	if err != nil {
 		return err
 	}
-	if st.recorded(c.ID) {
-		if err := s.sameCommand(ctx, c, st); err != nil {
-			return err
-		}
-		s.duplicates++
-		return nil
+	if dup, err := s.duplicate(ctx, c, st); dup || err != nil {
+		return err
 	}
 	if c.Type == "DefineScheme" {
 		return s.defineScheme(ctx, c, st, p.(*DefineScheme))

@@ -93,12 +93,8 @@ func (s *session) decideOfficial(ctx context.Context, c Command) error {
 	if err != nil {
 		return err
 	}
-	if st.recorded(c.ID) {
-		if err := s.sameCommand(ctx, c, st); err != nil {
-			return err
-		}
-		s.duplicates++
-		return nil
+	if dup, err := s.duplicate(ctx, c, st); dup || err != nil {
+		return err
 	}
 	roster := s.l.rosterNow()
 	o, known := roster.Official(id)

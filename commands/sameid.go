@@ -45,6 +45,20 @@ var firstEvent = map[string]string{
 // it was needed).
 var notCompared = map[string]bool{"override": true}
 
+// duplicate reports whether c's id already wrote an event of st: then it
+// must be the command recorded under that id again (sameCommand) and is
+// counted as a skipped duplicate.
+func (s *session) duplicate(ctx context.Context, c Command, st *aggState) (bool, error) {
+	if !st.recorded(c.ID) {
+		return false, nil
+	}
+	if err := s.sameCommand(ctx, c, st); err != nil {
+		return true, err
+	}
+	s.duplicates++
+	return true, nil
+}
+
 // sameCommand checks that c, whose id st already holds, is the command
 // recorded under that id again (a resubmission, skipped) and not another
 // command reusing the id: that is an EINVALID error on "id" saying what
