@@ -873,21 +873,25 @@ func (s *Store) multiLast(ctx context.Context, subjects []string, upTo uint64, o
 
 // LastSeq is the stream's last sequence (0 when empty).
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
-	info, err := s.stream.Info(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("events: stream info: %w", err)
-	}
-	return info.State.LastSeq, nil
+	_, last, err := s.Extent(ctx)
+	return last, err
 }
 
 // Messages is how many messages the stream holds now (after a purge it is
 // 0 while LastSeq stays where it was).
 func (s *Store) Messages(ctx context.Context) (uint64, error) {
+	msgs, _, err := s.Extent(ctx)
+	return msgs, err
+}
+
+// Extent is how many messages the stream holds and its last sequence, from
+// one stream info request.
+func (s *Store) Extent(ctx context.Context) (messages, last uint64, err error) {
 	info, err := s.stream.Info(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("events: stream info: %w", err)
+		return 0, 0, fmt.Errorf("events: stream info: %w", err)
 	}
-	return info.State.Msgs, nil
+	return info.State.Msgs, info.State.LastSeq, nil
 }
 
 // Load returns every event of one subject (or wildcard filter) in stream

@@ -138,9 +138,8 @@ kaohe: ────────────────────────�
 		// wrong server. Holes in a stream that still reaches the
 		// checkpoint are the loss check's to name, event by event
 		// (projections/sqlite CheckStream).
-		n, nerr := st.Messages(ctx)
-		last, lerr := st.LastSeq(ctx)
-		if nerr == nil && lerr == nil && (n == 0 || last < cp) {
+		n, last, err := st.Extent(ctx)
+		if err == nil && (n == 0 || last < cp) {
 			where := "data directory " + m.DataDir
 			if cfg.URL != "" || m.served != nil {
 				where = "the NATS server at " + m.storeURL()
