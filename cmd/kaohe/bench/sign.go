@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/nats-io/nkeys"
@@ -108,22 +107,11 @@ func (r *run) enrolFile(name string) error {
 		return err
 	}
 	defer f.Close()
-	seen := map[events.Actor]bool{}
-	var actors []events.Actor
-	dec := commands.NewDecoder(f)
-	for {
-		c, err := dec.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if !seen[c.Actor] {
-			seen[c.Actor] = true
-			actors = append(actors, c.Actor)
-		}
+	cmds, err := commands.ReadCommands(f)
+	if err != nil {
+		return err
 	}
+	actors := commands.ActorsOf(cmds) // as kaohe official add --from reads them
 	return r.enrol(actors)
 }
 
