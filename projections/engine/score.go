@@ -23,10 +23,35 @@ type engine struct {
 	extraAdj  map[string][]Adjustment      // kind/id → adjustments an office hit it with
 	extraCond map[string]map[string]string // kind/id → condition → office event
 	officeOf  map[string]*OfficeResult     // office event → its expansion
+
+	// where the scoring is (kind, subject, part), for an overflow's error;
+	// err is the first overflow met: Score returns it instead of results
+	at  [4]string
+	err error
 }
 
-func (e *engine) round(d scheme.Dec) scheme.Dec { return d.Round(e.places, e.mode) }
-func (e *engine) fx(d scheme.Dec) string        { return d.Fixed(e.places) }
+// round, fx and str round, format with the scheme's places, and print a
+// computed value; each checks for an overflow, which fails the scoring
+// with where it happened rather than printing a wrong number.
+func (e *engine) round(d scheme.Dec) scheme.Dec { return e.check(d.Round(e.places, e.mode)) }
+func (e *engine) fx(d scheme.Dec) string        { return e.check(d).Fixed(e.places) }
+func (e *engine) str(d scheme.Dec) string       { return e.check(d).String() }
+
+func (e *engine) check(d scheme.Dec) scheme.Dec {
+	if d.Overflow() && e.err == nil {
+		where := e.at[0] + " " + e.at[1]
+		if e.at[2] != "" {
+			where += ", " + e.at[2] + " " + e.at[3]
+		}
+		e.err = fmt.Errorf("engine: year %d, %s: %w", e.sc.Year, where, scheme.ErrOverflow)
+	}
+	return d
+}
+
+// enter sets where the scoring is: a subject (kind and id) and, within
+// it, what is being scored (e.g. "component", "targets"; "" for the
+// subject's totals).
+func (e *engine) enter(kind, id, what, name string) { e.at = [4]string{kind, id, what, name} }
 
 // Score computes a year's results from its facts. It is pure and
 // deterministic.
@@ -86,6 +111,9 @@ func Score(f *Facts) (*Results, error) {
 	e.gradeTeams()
 	e.scoreCadres()
 	e.flags()
+	if e.err != nil {
+		return nil, e.err
+	}
 	return e.r, nil
 }
 
@@ -104,15 +132,18 @@ func (e *engine) scoreUnit(u *scheme.Unit, cat *scheme.Category) {
 	ur := e.uRes[u.ID]
 	s := e.units[u.ID]
 	ur.Scored, s.scored = true, true
+	e.enter("unit", u.ID, "", "")
 	facts := e.withOffices("unit", u.ID, &uf.Subject)
 	adj := e.adjust(facts, cat.Caps)
 	sub := scheme.Dec{}
 	for _, comp := range cat.Components {
+		e.enter("unit", u.ID, "component", comp.ID)
 		cr, pts := e.component(uf, u, comp, adj)
 		ur.Components = append(ur.Components, cr)
 		s.components[comp.ID] = pts
 		sub = sub.Add(pts)
 	}
+	e.enter("unit", u.ID, "", "")
 	sub = e.round(sub)
 	ur.Subtotal = e.fx(sub)
 	ur.Adjustments = adj.res
@@ -144,6 +175,7 @@ func (e *engine) scoreAverage(u *scheme.Unit, cat *scheme.Category) {
 	ur := e.uRes[u.ID]
 	s := e.units[u.ID]
 	ur.Scored, s.scored = true, true
+	e.enter("unit", u.ID, "", "")
 	av := &AverageResult{Category: cat.AverageOf, Offices: append([]string{}, u.Supervises...), Members: []*MemberRow{}}
 	sum := scheme.Dec{}
 	for _, m := range e.sc.Units() {
@@ -195,10 +227,12 @@ func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component
 	case "indicators":
 		raw := scheme.Dec{}
 		for _, in := range comp.Indicators {
+			e.at[2], e.at[3] = "indicator", in.ID
 			ir, p := e.indicator(uf, in)
 			cr.Indicators = append(cr.Indicators, ir)
 			raw = raw.Add(p)
 		}
+		e.at[2], e.at[3] = "component", comp.ID
 		if comp.Raw != "" {
 			cr.Raw, cr.RawMax = e.fx(raw), comp.RawDec().String()
 			pts = e.round(raw.Mul(comp.PointsDec()).Quo(comp.RawDec()))
@@ -208,10 +242,12 @@ func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component
 	case "raters":
 		sum := scheme.Dec{}
 		for _, slot := range comp.Raters {
+			e.at[2], e.at[3] = "rater group", slot.Group
 			rr, p := e.rater(uf, slot)
 			cr.Raters = append(cr.Raters, rr)
 			sum = sum.Add(p)
 		}
+		e.at[2], e.at[3] = "component", comp.ID
 		pts = e.round(sum)
 	case "full":
 		pts = comp.PointsDec()
@@ -329,7 +365,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 			} else {
 				ratio = a.Dec.Quo(t.Dec)
 			}
-			ir.Ratio = ratio.String()
+			ir.Ratio = e.str(ratio)
 			c := ratio.Cmp(in.FloorDec())
 			if c < 0 || (c == 0 && !in.Inclusive()) {
 				op := "<"
@@ -344,7 +380,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 				used = capv
 				ir.Note = fmt.Sprintf("ratio capped at %s", capv.Percent())
 			}
-			ir.RatioUsed = used.String()
+			ir.RatioUsed = e.str(used)
 			pts = e.round(w.Mul(used))
 		}
 	case scheme.Judged:
@@ -430,7 +466,7 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 			break
 		}
 		mean := weighted.Quo(scheme.Int(total))
-		rr.Mean = mean.String()
+		rr.Mean = e.str(mean)
 		pts = e.round(slot.PointsDec().Mul(mean))
 	}
 	rr.Points = e.fx(pts)
