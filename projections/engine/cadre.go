@@ -17,7 +17,8 @@ func (e *engine) scoreCadres() {
 		return
 	}
 	var subs []*subject
-	byID := map[string]*CadreResult{}
+	byID := make(map[string]*CadreResult, len(e.f.Cadres))
+	e.cRes = byID
 	for i, id := range e.f.cadreIDs() {
 		cf := e.f.Cadres[id]
 		cl, _ := e.sc.CadreClassDef(cf.Class)
@@ -125,10 +126,8 @@ func (e *engine) scoreCadres() {
 }
 
 func (e *engine) cadreFinal(id string) string {
-	for _, c := range e.r.Cadres {
-		if c.ID == id && c.Grade != nil {
-			return c.Grade.Final
-		}
+	if c := e.cRes[id]; c != nil && c.Grade != nil {
+		return c.Grade.Final
 	}
 	return ""
 }

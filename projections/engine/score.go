@@ -17,6 +17,7 @@ type engine struct {
 	teams     map[string]*subject
 	uRes      map[string]*UnitResult
 	tRes      map[string]*TeamResult
+	cRes      map[string]*CadreResult
 	cadreSubs []*subject
 
 	// office-wide facts, expanded (expandOffices)

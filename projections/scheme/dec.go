@@ -493,21 +493,33 @@ func (x Dec) Fixed(places int) string {
 }
 
 // point prints the integer v with a decimal point places digits from the
-// right ("8750", 2 → "87.50").
+// right ("8750", 2 → "87.50"), right to left into one buffer.
 func point(v int64, places int) string {
-	var buf [24]byte
-	s := strconv.AppendInt(buf[:0], abs(v), 10)
+	var buf [48]byte // 19 digits, the point, up to 18 zeros after it, a sign
+	i := len(buf)
+	u := uint64(abs(v))
+	for range places {
+		i--
+		buf[i] = byte('0' + u%10)
+		u /= 10
+	}
 	if places > 0 {
-		for len(s) <= places {
-			s = append([]byte{'0'}, s...)
+		i--
+		buf[i] = '.'
+	}
+	for {
+		i--
+		buf[i] = byte('0' + u%10)
+		u /= 10
+		if u == 0 {
+			break
 		}
-		k := len(s) - places
-		s = append(s[:k], append([]byte{'.'}, s[k:]...)...)
 	}
 	if v < 0 {
-		return "-" + string(s)
+		i--
+		buf[i] = '-'
 	}
-	return string(s)
+	return string(buf[i:])
 }
 
 // String is the exact value: a terminating decimal with trailing zeros
