@@ -131,7 +131,10 @@ func add(a, b int64) (int64, bool) {
 
 // ParseDec reads a plain decimal: optional sign, digits, optional fraction
 // ("93.5", "-2", "1250000.75"). No exponent, no spaces, no percent. A
-// number beyond the exact range is an error, not a rounded value.
+// number beyond the exact range (more than 18 significant digits, about)
+// is never rounded: it gives an overflow Dec and an error wrapping
+// ErrOverflow, so a caller that keeps the value (a fact as entered) fails
+// where it is computed with, naming what it is.
 func ParseDec(s string) (Dec, error) {
 	t := s
 	neg := false
@@ -146,7 +149,7 @@ func ParseDec(s string) (Dec, error) {
 	n, ok := digits(intPart + frac)
 	den, ok2 := pow10(len(frac))
 	if !ok || !ok2 {
-		return Dec{}, fmt.Errorf("%q is out of range (at most 18 significant digits)", s)
+		return overflow, fmt.Errorf("%q has too many significant digits: %w", s, ErrOverflow)
 	}
 	if neg {
 		n = -n

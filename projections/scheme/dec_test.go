@@ -91,9 +91,15 @@ func TestDecParsing(t *testing.T) {
 			t.Errorf("ParseDec(%q) = %s, %v; want %s", tc.in, d, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"", ".5", "1.", "1e3", "1,5", "--1", "9223372036854775808", "0.0000000000000000001", "12345678901234567890.5"} {
-		if _, err := ParseDec(bad); err == nil {
-			t.Errorf("ParseDec(%q) accepted", bad)
+	for _, bad := range []string{"", ".5", "1.", "1e3", "1,5", "--1"} {
+		if _, err := ParseDec(bad); err == nil || errors.Is(err, ErrOverflow) {
+			t.Errorf("ParseDec(%q): %v, want not a decimal", bad, err)
+		}
+	}
+	// beyond the exact range: an overflow, never a rounded value
+	for _, huge := range []string{"9223372036854775808", "0.0000000000000000001", "12345678901234567890.5", "9999999999999.999999"} {
+		if d, err := ParseDec(huge); !errors.Is(err, ErrOverflow) || !d.Overflow() {
+			t.Errorf("ParseDec(%q) = %s, %v; want an overflow", huge, d, err)
 		}
 	}
 	for _, tc := range []struct{ in, want string }{{"30%", "0.3"}, {"2/3", "2/3"}, {"0.9", "0.9"}, {"12.5%", "0.125"}, {"4/6", "2/3"}} {
