@@ -9,6 +9,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // manyScores is n gdp values spread over the 24 units of the scheme: each
@@ -84,7 +85,7 @@ func TestBigBatchLandsContiguously(t *testing.T) {
 		t.Fatalf("%d events in the year", len(all))
 	}
 
-	e := rejected(t, st, l, commands.EINVALID, "", manyScores("huge", events.MaxBatch+1, "warm")...)
+	e := rejected(t, st, l, commands.EINVALID, "", manyScores("huge", jetstream.MaxBatch+1, "warm")...)
 	if !strings.Contains(e.Msg, "at most 1000") {
 		t.Errorf("message %q does not give the limit", e.Msg)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // BenchmarkSubmitLongHistory is one validated append (RecordScore) per
@@ -18,9 +19,9 @@ func BenchmarkSubmitLongHistory(b *testing.B) {
 		b.Run(fmt.Sprintf("history=%d", history), func(b *testing.B) {
 			st, l := setup(b)
 			submit(b, l, score("base", statistics, "u01", "gdp", "", "1")) // every later value corrects it
-			for k := 0; k < history; k += events.MaxBatch {
+			for k := 0; k < history; k += jetstream.MaxBatch {
 				var cmds []commands.Command
-				for i := k; i < min(history, k+events.MaxBatch); i++ {
+				for i := k; i < min(history, k+jetstream.MaxBatch); i++ {
 					cmds = append(cmds, fix(fmt.Sprintf("h-%d", i), "u01", "base", fmt.Sprint(i%100)))
 				}
 				submit(b, l, cmds...)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // Decide (a dry run) decides like Submit: a ledger whose cached copies are
@@ -52,7 +53,7 @@ func TestDecideLikeSubmit(t *testing.T) {
 	} else if e := err.(*commands.Error); e.Field != "id" || e.Index != 2 {
 		t.Fatalf("Decide with an id twice: %v; want field id of command 2", err)
 	}
-	big := manyScores("big", events.MaxBatch+1)
+	big := manyScores("big", jetstream.MaxBatch+1)
 	if _, err := a.Decide(ctx, big, true); commands.ErrorCode(err) != commands.EINVALID {
 		t.Fatalf("Decide of %d events: %v; want EINVALID as Submit gives", len(big), err)
 	}

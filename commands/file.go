@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // A command file of any size is submitted in two passes over the file
@@ -184,10 +185,10 @@ func (l *Ledger) validateFile(ctx context.Context, open func() (io.ReadCloser, e
 			return nil, s.unchecked, err
 		}
 		made := len(s.pending) - n0
-		if made > events.MaxBatch {
-			return nil, s.unchecked, &Error{Code: EINVALID, Index: c.Line, Command: c.ID, Msg: fmt.Sprintf("the command makes %d events; one atomic append holds at most %d", made, events.MaxBatch)}
+		if made > jetstream.MaxBatch {
+			return nil, s.unchecked, &Error{Code: EINVALID, Index: c.Line, Command: c.ID, Msg: fmt.Sprintf("the command makes %d events; one atomic append holds at most %d", made, jetstream.MaxBatch)}
 		}
-		if cur.events+made > events.MaxBatch {
+		if cur.events+made > jetstream.MaxBatch {
 			// The batch is full without this command: plan it and let
 			// its events go (a year's are carried for pendingOf).
 			closeBatch()
@@ -429,7 +430,7 @@ type carried struct {
 	dropped map[int]bool
 }
 
-func (c *carried) add(pending []events.Pending) {
+func (c *carried) add(pending []jetstream.Pending) {
 	for _, p := range pending {
 		y := p.Envelope.Year
 		if c.dropped[y] {
@@ -456,10 +457,10 @@ type window struct {
 }
 
 // windowSize is the events one window read takes.
-const windowSize = 2 * events.MaxBatch
+const windowSize = 2 * jetstream.MaxBatch
 
 // at is the stored event at stream sequence seq (nil when there is none).
-func (w *window) at(ctx context.Context, st *events.Store, seq uint64) (*events.Stored, error) {
+func (w *window) at(ctx context.Context, st *jetstream.Store, seq uint64) (*events.Stored, error) {
 	find := func() *events.Stored {
 		i := sort.Search(len(w.evs), func(i int) bool { return w.evs[i].Seq >= seq })
 		if i < len(w.evs) && w.evs[i].Seq == seq {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // line is one command line of a test file.
@@ -125,7 +126,7 @@ func opener(data []byte) func() (io.ReadCloser, error) {
 
 // everyCommandOnce checks that each command of the file is stored exactly
 // once and every aggregate's chain holds.
-func everyCommandOnce(t *testing.T, st *events.Store, prefix string, n int) {
+func everyCommandOnce(t *testing.T, st *jetstream.Store, prefix string, n int) {
 	t.Helper()
 	seen := map[string]int{}
 	for u := 1; u <= 24; u++ {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -115,7 +116,7 @@ func TestDecideGradesHundreds(t *testing.T) {
 
 	// More decisions than one atomic append holds: refused, nothing written.
 	var many []commands.GradeDecision
-	for i := 0; i <= events.MaxBatch; i++ {
+	for i := 0; i <= jetstream.MaxBatch; i++ {
 		many = append(many, commands.GradeDecision{Kind: "cadre", Subject: fmt.Sprintf("c%04d", i), Grade: "称职"})
 	}
 	before = lastSeq(t, st)

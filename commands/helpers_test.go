@@ -10,6 +10,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -36,12 +37,12 @@ func testCtx(tb testing.TB) context.Context {
 // openStore starts an embedded JetStream server in dir (a fresh temp dir
 // when "") and opens the ledger stream; closed when the test ends (closing
 // twice is harmless, so a test may close it earlier to restart).
-func openStore(tb testing.TB, dir string, window time.Duration) *events.Store {
+func openStore(tb testing.TB, dir string, window time.Duration) *jetstream.Store {
 	tb.Helper()
 	if dir == "" {
 		dir = tb.TempDir()
 	}
-	st, err := events.Open(testCtx(tb), events.Config{DataDir: dir, DuplicateWindow: window, Create: true})
+	st, err := jetstream.Open(testCtx(tb), jetstream.Config{DataDir: dir, DuplicateWindow: window, Create: true})
 	if err != nil {
 		tb.Fatalf("events.Open: %v", err)
 	}
@@ -50,7 +51,7 @@ func openStore(tb testing.TB, dir string, window time.Duration) *events.Store {
 }
 
 // newLedger is a ledger with proposals and publications replayed from st.
-func newLedger(st *events.Store) *commands.Ledger {
+func newLedger(st *jetstream.Store) *commands.Ledger {
 	l := commands.NewLedger(st)
 	l.Proposer = replay.Ledger{Store: st}
 	l.Publisher = replay.Ledger{Store: st}
@@ -127,7 +128,7 @@ func submit(tb testing.TB, l *commands.Ledger, cmds ...commands.Command) *comman
 }
 
 // setup opens a fresh store with the scheme in force.
-func setup(tb testing.TB) (*events.Store, *commands.Ledger) {
+func setup(tb testing.TB) (*jetstream.Store, *commands.Ledger) {
 	tb.Helper()
 	st := openStore(tb, "", 0)
 	l := newLedger(st)
@@ -136,7 +137,7 @@ func setup(tb testing.TB) (*events.Store, *commands.Ledger) {
 }
 
 // lastSeq is the stream's last sequence.
-func lastSeq(tb testing.TB, st *events.Store) uint64 {
+func lastSeq(tb testing.TB, st *jetstream.Store) uint64 {
 	tb.Helper()
 	seq, err := st.LastSeq(testCtx(tb))
 	if err != nil {
@@ -147,7 +148,7 @@ func lastSeq(tb testing.TB, st *events.Store) uint64 {
 
 // rejected submits cmds, expects an *Error with the code and field, and
 // checks that nothing was written.
-func rejected(tb testing.TB, st *events.Store, l *commands.Ledger, code, field string, cmds ...commands.Command) *commands.Error {
+func rejected(tb testing.TB, st *jetstream.Store, l *commands.Ledger, code, field string, cmds ...commands.Command) *commands.Error {
 	tb.Helper()
 	before := lastSeq(tb, st)
 	out, err := l.Submit(testCtx(tb), cmds)
@@ -169,7 +170,7 @@ func rejected(tb testing.TB, st *events.Store, l *commands.Ledger, code, field s
 }
 
 // load reads one aggregate of the test year and checks its hash chain.
-func load(tb testing.TB, st *events.Store, aggregate string) []events.Stored {
+func load(tb testing.TB, st *jetstream.Store, aggregate string) []events.Stored {
 	tb.Helper()
 	evs, err := st.Load(testCtx(tb), events.Subject(year, aggregate))
 	if err != nil {

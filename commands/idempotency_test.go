@@ -11,10 +11,11 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // resubmitted submits cmds again and checks that nothing new was written.
-func resubmitted(t *testing.T, st *events.Store, l *commands.Ledger, cmds ...commands.Command) {
+func resubmitted(t *testing.T, st *jetstream.Store, l *commands.Ledger, cmds ...commands.Command) {
 	t.Helper()
 	before := lastSeq(t, st)
 	out := submit(t, l, cmds...)
@@ -66,11 +67,11 @@ func TestResubmittingAfterTheDedupeWindow(t *testing.T) {
 		OccurredAt: now, RecordedAt: now, Actor: statistics, CommandID: "probe", Data: data}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, err := st.Append(ctx, []events.Pending{{Subject: probe, Envelope: env, MsgID: "gdp-u01"}})
+		_, err := st.Append(ctx, []jetstream.Pending{{Subject: probe, Envelope: env, MsgID: "gdp-u01"}})
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, events.ErrDuplicate) || time.Now().After(deadline) {
+		if !errors.Is(err, jetstream.ErrDuplicate) || time.Now().After(deadline) {
 			t.Fatalf("probe append: %v", err)
 		}
 		time.Sleep(window / 2)

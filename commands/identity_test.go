@@ -12,13 +12,14 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/internal/officialtest"
 	"github.com/kaohe/kaohe/replay"
 )
 
 // signedSetup is setup on a ledger with a roster: the admin, the officials
 // of the test scheme, and the scheme defined by the office (signed).
-func signedSetup(tb testing.TB) (*events.Store, *commands.Ledger) {
+func signedSetup(tb testing.TB) (*jetstream.Store, *commands.Ledger) {
 	tb.Helper()
 	st := openStore(tb, "", 0)
 	l := newLedger(st)
@@ -55,7 +56,7 @@ func signedBy(tb testing.TB, c commands.Command, kp nkeys.KeyPair) commands.Comm
 }
 
 // verify runs replay.Verify on the whole ledger.
-func verify(tb testing.TB, st *events.Store) *replay.Verification {
+func verify(tb testing.TB, st *jetstream.Store) *replay.Verification {
 	tb.Helper()
 	v, err := replay.Verify(testCtx(tb), st)
 	if err != nil {
@@ -235,7 +236,7 @@ func TestRosterCommandsNeedAnAdmin(t *testing.T) {
 
 // forge writes the event a command would make straight onto the stream,
 // chained after the unit's last event, signed with kp when given.
-func forge(tb testing.TB, st *events.Store, unit string, c commands.Command, kp nkeys.KeyPair) events.Stored {
+func forge(tb testing.TB, st *jetstream.Store, unit string, c commands.Command, kp nkeys.KeyPair) events.Stored {
 	tb.Helper()
 	var sig *events.Signature
 	if kp != nil {
@@ -252,7 +253,7 @@ func forge(tb testing.TB, st *events.Store, unit string, c commands.Command, kp 
 	return forgeWith(tb, st, unit, c, sig)
 }
 
-func forgeWith(tb testing.TB, st *events.Store, unit string, c commands.Command, sig *events.Signature) events.Stored {
+func forgeWith(tb testing.TB, st *jetstream.Store, unit string, c commands.Command, sig *events.Signature) events.Stored {
 	tb.Helper()
 	var d commands.RecordScore
 	if err := json.Unmarshal(c.Data, &d); err != nil {
@@ -272,7 +273,7 @@ func forgeWith(tb testing.TB, st *events.Store, unit string, c commands.Command,
 	now := time.Date(2023, 1, 5, 9, 0, 0, 0, time.UTC)
 	env := events.Envelope{ID: fmt.Sprintf("01FORGED%s%d", strings.ToUpper(c.ID), seq), Type: "ScoreRecorded", V: 1, Year: year, Aggregate: agg,
 		OccurredAt: now, RecordedAt: now, Actor: c.Actor, CommandID: c.ID, CorrelationID: c.ID, Prev: prev, Data: data, Sig: sig}
-	out, err := st.Append(testCtx(tb), []events.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
+	out, err := st.Append(testCtx(tb), []jetstream.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
 	if err != nil {
 		tb.Fatal(err)
 	}

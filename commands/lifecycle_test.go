@@ -9,6 +9,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -16,7 +17,7 @@ import (
 // first publication that only an open year accepts: anything but the
 // year's own lifecycle and the steps of an appeal (a resolution's
 // corrections are caused by the appeal).
-func afterPublication(t *testing.T, st *events.Store) (pub events.Stored, late []events.Stored) {
+func afterPublication(t *testing.T, st *jetstream.Store) (pub events.Stored, late []events.Stored) {
 	t.Helper()
 	all, err := st.Load(testCtx(t), events.YearSubjects(year))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -89,7 +90,7 @@ func mustRead(tb testing.TB, path string) string {
 }
 
 // load2021 reads one aggregate of 2021 and checks its hash chain.
-func load2021(tb testing.TB, st *events.Store, aggregate string) []events.Stored {
+func load2021(tb testing.TB, st *jetstream.Store, aggregate string) []events.Stored {
 	tb.Helper()
 	evs, err := st.Load(testCtx(tb), events.Subject(2021, aggregate))
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/replay"
@@ -22,7 +22,7 @@ func TestCommandsChainPastQuarantinedJunk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := natsjs.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/commands"
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/internal/officialtest"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
@@ -28,7 +28,7 @@ func testCtx(t *testing.T) context.Context {
 
 // submitted is an example year written to a fresh ledger.
 type submitted struct {
-	st  *events.Store
+	st  *jetstream.Store
 	out *commands.Outcome
 	r   *engine.Results
 }
@@ -39,7 +39,7 @@ type submitted struct {
 func submit(t *testing.T, name string, year int) *submitted {
 	t.Helper()
 	ctx := testCtx(t)
-	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir(), Create: true})
+	st, err := jetstream.Open(ctx, jetstream.Config{DataDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatalf("events.Open: %v", err)
 	}
@@ -65,7 +65,7 @@ func submit(t *testing.T, name string, year int) *submitted {
 
 // newLedger is the ledger `kaohe submit` uses: proposals and publications
 // replayed from the stream.
-func newLedger(st *events.Store) *commands.Ledger {
+func newLedger(st *jetstream.Store) *commands.Ledger {
 	l := commands.NewLedger(st)
 	l.Proposer = replay.Ledger{Store: st}
 	l.Publisher = replay.Ledger{Store: st}
@@ -335,8 +335,8 @@ func TestEveryExampleFitsOneSubmission(t *testing.T) {
 		}
 		// Every command here writes one event; one atomic submission holds
 		// at most events.MaxBatch.
-		if len(cmds) == 0 || len(cmds) > events.MaxBatch {
-			t.Errorf("%s: %d commands (1–%d)", name, len(cmds), events.MaxBatch)
+		if len(cmds) == 0 || len(cmds) > jetstream.MaxBatch {
+			t.Errorf("%s: %d commands (1–%d)", name, len(cmds), jetstream.MaxBatch)
 		}
 		if cmds[0].Type != "DefineScheme" {
 			t.Errorf("%s: the first command is %s, not the scheme", name, cmds[0].Type)

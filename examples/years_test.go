@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/internal/officialtest"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
@@ -18,7 +19,7 @@ import (
 // scheme never changes an earlier year, nor an earlier one a later year.
 func TestEachYearIsScoredByItsOwnScheme(t *testing.T) {
 	ctx := testCtx(t)
-	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir(), Create: true})
+	st, err := jetstream.Open(ctx, jetstream.Config{DataDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestEachYearIsScoredByItsOwnScheme(t *testing.T) {
 
 // byCommand is the results JSON with every event id replaced by the id of
 // the command that wrote the event.
-func byCommand(t *testing.T, st *events.Store, year int, r *engine.Results) string {
+func byCommand(t *testing.T, st *jetstream.Store, year int, r *engine.Results) string {
 	t.Helper()
 	evs, err := st.Load(testCtx(t), events.YearSubjects(year))
 	if err != nil {

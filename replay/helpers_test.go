@@ -11,6 +11,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 const testYear = 2024
@@ -22,9 +23,9 @@ func testCtx(t *testing.T) context.Context {
 }
 
 // openStore starts an embedded JetStream server in a temp dir.
-func openStore(t *testing.T) *events.Store {
+func openStore(t *testing.T) *jetstream.Store {
 	t.Helper()
-	st, err := events.Open(testCtx(t), events.Config{DataDir: t.TempDir(), Create: true})
+	st, err := jetstream.Open(testCtx(t), jetstream.Config{DataDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func openStore(t *testing.T) *events.Store {
 
 // newLedger wires a ledger to the store with the replay proposer and
 // publisher, as the CLI does.
-func newLedger(st *events.Store) *commands.Ledger {
+func newLedger(st *jetstream.Store) *commands.Ledger {
 	l := commands.NewLedger(st)
 	l.Proposer = Ledger{Store: st}
 	l.Publisher = Ledger{Store: st}

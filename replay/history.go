@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -51,7 +52,7 @@ type History struct {
 }
 
 // LoadHistory reads a year's events up to now.
-func LoadHistory(ctx context.Context, st *events.Store, year int) (*History, error) {
+func LoadHistory(ctx context.Context, st *jetstream.Store, year int) (*History, error) {
 	evs, qs, err := ReadYear(ctx, st, year, Point{})
 	if err != nil {
 		return nil, err

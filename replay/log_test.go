@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay/witness"
 )
 
 // appendRaw writes n events on one subject straight to the store, their
 // reasons marked with tag (so two stores differ from the first event on).
-func appendRaw(t *testing.T, st *events.Store, n int, tag string) {
+func appendRaw(t *testing.T, st *jetstream.Store, n int, tag string) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		env := events.Envelope{ID: ulidLike(tag, i), Type: "YearClosed", V: 1, Year: 2030, Aggregate: "year",
@@ -19,7 +20,7 @@ func appendRaw(t *testing.T, st *events.Store, n int, tag string) {
 		if i > 0 {
 			exp, _, _ = st.LastSubjectSeq(testCtx(t), events.Subject(2030, "year"))
 		}
-		if _, err := st.Append(testCtx(t), []events.Pending{{Subject: events.Subject(2030, "year"), Envelope: env, ExpectedLastSubjectSeq: exp}}); err != nil {
+		if _, err := st.Append(testCtx(t), []jetstream.Pending{{Subject: events.Subject(2030, "year"), Envelope: env, ExpectedLastSubjectSeq: exp}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -29,7 +30,7 @@ func ulidLike(tag string, i int) string {
 	return strings.ToUpper(tag[:1]) + strings.Repeat("0", 24) + string(rune('A'+i))
 }
 
-func checkpointOf(t *testing.T, st *events.Store, n int64) witness.Checkpoint {
+func checkpointOf(t *testing.T, st *jetstream.Store, n int64) witness.Checkpoint {
 	t.Helper()
 	scan, err := ScanLog(testCtx(t), st, uint64(n), 0, []int64{n})
 	if err != nil {

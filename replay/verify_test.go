@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // story writes the seven-town year with an appeal between two
 // publications: seq 1 scheme, 2–8 scores (u4's is seq 5), 9 v1, 10
 // AppealFiled, 11 AppealResolved, 12 ScoreCorrected (u4 → 92), 13 v2.
-func story(t *testing.T) *events.Store {
+func story(t *testing.T) *jetstream.Store {
 	t.Helper()
 	st := openStore(t)
 	l := newLedger(st)
@@ -29,7 +30,7 @@ func story(t *testing.T) *events.Store {
 // an envelope on the way: the stream the application may write cannot be
 // rewritten in place (no delete, no purge, no update), so this is how a
 // ledger whose files were rewritten by someone with disk access reads.
-func tamperedCopy(t *testing.T, src *events.Store, mutate func(seq uint64, env *events.Envelope)) *events.Store {
+func tamperedCopy(t *testing.T, src *jetstream.Store, mutate func(seq uint64, env *events.Envelope)) *jetstream.Store {
 	t.Helper()
 	ctx := testCtx(t)
 	var all []events.Stored
@@ -42,7 +43,7 @@ func tamperedCopy(t *testing.T, src *events.Store, mutate func(seq uint64, env *
 		env := ev.Envelope
 		env.Data = append(json.RawMessage(nil), env.Data...)
 		mutate(ev.Seq, &env)
-		out, err := dst.Append(ctx, []events.Pending{{Subject: ev.Subject, Envelope: env, ExpectedLastSubjectSeq: last[ev.Subject]}})
+		out, err := dst.Append(ctx, []jetstream.Pending{{Subject: ev.Subject, Envelope: env, ExpectedLastSubjectSeq: last[ev.Subject]}})
 		if err != nil {
 			t.Fatal(err)
 		}

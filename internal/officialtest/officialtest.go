@@ -30,7 +30,7 @@ func Key(official string) nkeys.KeyPair {
 	if err != nil {
 		panic(err) // 32 bytes with the user prefix: cannot fail
 	}
-	sk, err := events.NewSigningKey(kp)
+	sk, err := commands.NewSigningKey(kp)
 	if err != nil {
 		panic(err)
 	}

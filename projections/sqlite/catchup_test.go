@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -16,7 +17,7 @@ var errCrash = errors.New("injected crash")
 
 // twoYears is a stream of the test year 2023 and its copy 2024, and the
 // dump of a clean rebuild of it in batches of three events.
-func twoYears(t *testing.T) (*events.Store, string) {
+func twoYears(t *testing.T) (*jetstream.Store, string) {
 	t.Helper()
 	st := openStore(t)
 	submitYear(t, st, 2023)
@@ -190,7 +191,7 @@ func TestAYearWithoutASchemeIsIndexedButNotScored(t *testing.T) {
 	env := events.Envelope{ID: "01HZZZZZZZZZZZZZZZZZZZZZZZ", Type: "ScoreRecorded", V: 1, Year: 2030, Aggregate: "unit.t1",
 		Actor: events.Actor{ID: "tjj", Role: events.RoleStatistics}, CommandID: "x1",
 		Data: []byte(`{"indicator":"gdp","part":"actual","source":"statistics","value":"90"}`)}
-	if _, err := st.Append(testCtx(t), []events.Pending{{Subject: events.Subject(2030, "unit.t1"), Envelope: env}}); err != nil {
+	if _, err := st.Append(testCtx(t), []jetstream.Pending{{Subject: events.Subject(2030, "unit.t1"), Envelope: env}}); err != nil {
 		t.Fatal(err)
 	}
 	db := openDB(t, "")

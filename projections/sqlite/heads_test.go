@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // blockFiles are the stream's message block files under a store directory.
@@ -30,7 +31,7 @@ func blockFiles(tb testing.TB, dir string) []string {
 // damageStore stops the store, cuts its (last) block file with cut(size)
 // → new size, and opens it again, as a disk fault or an administrator
 // could leave it.
-func damageStore(tb testing.TB, st *events.Store, dir string, cut func(int64) int64) *events.Store {
+func damageStore(tb testing.TB, st *jetstream.Store, dir string, cut func(int64) int64) *jetstream.Store {
 	tb.Helper()
 	st.Close()
 	blks := blockFiles(tb, dir)
@@ -42,7 +43,7 @@ func damageStore(tb testing.TB, st *events.Store, dir string, cut func(int64) in
 	if err := os.Truncate(blk, cut(fi.Size())); err != nil {
 		tb.Fatal(err)
 	}
-	st2, err := events.Open(testCtx(tb), events.Config{DataDir: dir})
+	st2, err := jetstream.Open(testCtx(tb), jetstream.Config{DataDir: dir})
 	if err != nil {
 		tb.Fatalf("reopen the damaged store: %v", err)
 	}
@@ -60,7 +61,7 @@ func TestAStreamThatLostEventsIsAnAlarm(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			st, err := events.Open(testCtx(t), events.Config{DataDir: dir, Create: true})
+			st, err := jetstream.Open(testCtx(t), jetstream.Config{DataDir: dir, Create: true})
 			if err != nil {
 				t.Fatal(err)
 			}

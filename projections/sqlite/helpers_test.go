@@ -13,6 +13,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -25,9 +26,9 @@ func testCtx(tb testing.TB) context.Context {
 }
 
 // openStore starts an embedded JetStream server in a temp dir.
-func openStore(tb testing.TB) *events.Store {
+func openStore(tb testing.TB) *jetstream.Store {
 	tb.Helper()
-	st, err := events.Open(testCtx(tb), events.Config{DataDir: tb.TempDir(), Create: true})
+	st, err := jetstream.Open(testCtx(tb), jetstream.Config{DataDir: tb.TempDir(), Create: true})
 	if err != nil {
 		tb.Fatalf("events.Open: %v", err)
 	}
@@ -85,7 +86,7 @@ func shiftYear(s string, y int) string {
 }
 
 // newLedger is a ledger on st whose clock reads *now.
-func newLedger(st *events.Store, now *time.Time) *commands.Ledger {
+func newLedger(st *jetstream.Store, now *time.Time) *commands.Ledger {
 	l := commands.NewLedger(st)
 	l.Proposer = replay.Ledger{Store: st}
 	l.Publisher = replay.Ledger{Store: st}
@@ -95,7 +96,7 @@ func newLedger(st *events.Store, now *time.Time) *commands.Ledger {
 
 // submitYear submits a year's commands one by one, each recorded at its
 // occurred_at (the ledger's clock), and returns the stored events.
-func submitYear(tb testing.TB, st *events.Store, y int) []events.Stored {
+func submitYear(tb testing.TB, st *jetstream.Store, y int) []events.Stored {
 	tb.Helper()
 	var now time.Time
 	l := newLedger(st, &now)
@@ -117,7 +118,7 @@ func submitYear(tb testing.TB, st *events.Store, y int) []events.Stored {
 
 // streamJSON is the canonical results JSON of a year computed from the
 // stream alone (replay.Results), as it stood at p.
-func streamJSON(tb testing.TB, st *events.Store, year int, p replay.Point) []byte {
+func streamJSON(tb testing.TB, st *jetstream.Store, year int, p replay.Point) []byte {
 	tb.Helper()
 	r, _, err := replay.Results(testCtx(tb), st, year, p)
 	if err != nil {
@@ -126,7 +127,7 @@ func streamJSON(tb testing.TB, st *events.Store, year int, p replay.Point) []byt
 	return r.JSON()
 }
 
-func mustCatchUp(tb testing.TB, db *sqlite.DB, st *events.Store) sqlite.Stats {
+func mustCatchUp(tb testing.TB, db *sqlite.DB, st *jetstream.Store) sqlite.Stats {
 	tb.Helper()
 	s, err := db.CatchUp(testCtx(tb), st)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -170,7 +171,7 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 		if i == 0 {
 			after = schemeSeq
 		}
-		if _, err := st.Append(testCtx(t), []events.Pending{{Subject: events.Subject(env.Year, env.Aggregate), Envelope: env, ExpectedLastSubjectSeq: after}}); err != nil {
+		if _, err := st.Append(testCtx(t), []jetstream.Pending{{Subject: events.Subject(env.Year, env.Aggregate), Envelope: env, ExpectedLastSubjectSeq: after}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/internal/officialtest"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -142,7 +143,7 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 // appendRaw appends a ScoreRecorded on a unit of 2023 straight onto the
 // stream, chained to the unit's last message, as anyone with access to
 // the stream could; it returns its sequence.
-func appendRaw(t *testing.T, st *events.Store, unit, cmdID string, p events.ScoreRecorded, actor events.Actor, sig *events.Signature) uint64 {
+func appendRaw(t *testing.T, st *jetstream.Store, unit, cmdID string, p events.ScoreRecorded, actor events.Actor, sig *events.Signature) uint64 {
 	t.Helper()
 	ctx := testCtx(t)
 	subj := events.Subject(2023, events.UnitAggregate(unit))
@@ -158,7 +159,7 @@ func appendRaw(t *testing.T, st *events.Store, unit, cmdID string, p events.Scor
 	at := time.Date(2024, 1, 5, 9, 0, 0, 0, time.UTC)
 	env := events.Envelope{ID: "01FORGED" + strings.ToUpper(unit) + strconv.Itoa(int(seq)), Type: "ScoreRecorded", V: 1, Year: 2023, Aggregate: events.UnitAggregate(unit),
 		OccurredAt: at, RecordedAt: at, Actor: actor, CommandID: cmdID, CorrelationID: cmdID, Prev: prev, Sig: sig, Data: d}
-	out, err := st.Append(ctx, []events.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
+	out, err := st.Append(ctx, []jetstream.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // appendCounty is the county scheme of AppendYear.
@@ -281,10 +282,10 @@ func importFile(ctx context.Context, l *commands.Ledger, s *signer, name string)
 		return 0, err
 	}
 	written := 0
-	for i := 0; i < len(cmds); i += events.MaxBatch {
-		out, err := signedSubmit(ctx, l, s, cmds[i:min(i+events.MaxBatch, len(cmds))])
+	for i := 0; i < len(cmds); i += jetstream.MaxBatch {
+		out, err := signedSubmit(ctx, l, s, cmds[i:min(i+jetstream.MaxBatch, len(cmds))])
 		if err != nil {
-			return written, fmt.Errorf("bulk submission %d: %w", i/events.MaxBatch+1, err)
+			return written, fmt.Errorf("bulk submission %d: %w", i/jetstream.MaxBatch+1, err)
 		}
 		written += len(out.Events)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -89,7 +90,7 @@ func BenchmarkComputeCountyYear(b *testing.B) {
 func openLedger(b *testing.B) (*commands.Ledger, *cmdSet, *County) {
 	b.Helper()
 	ctx := testCtx(b)
-	st, err := events.Open(ctx, events.Config{DataDir: b.TempDir(), Create: true})
+	st, err := jetstream.Open(ctx, jetstream.Config{DataDir: b.TempDir(), Create: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -133,8 +134,8 @@ func BenchmarkSubmitBulk(b *testing.B) {
 	ctx := testCtx(b)
 	batches := make([][]commands.Command, b.N)
 	for k := range batches {
-		for i := 0; i < events.MaxBatch; i++ {
-			n := k*events.MaxBatch + i
+		for i := 0; i < jetstream.MaxBatch; i++ {
+			n := k*jetstream.MaxBatch + i
 			batches[k] = append(batches[k], set.score(fmt.Sprint("bulk", k), c.Units[n%len(c.Units)], n/len(c.Units)))
 		}
 	}
@@ -145,5 +146,5 @@ func BenchmarkSubmitBulk(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*events.MaxBatch), "ns/event")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*jetstream.MaxBatch), "ns/event")
 }

@@ -1,7 +1,8 @@
-package events
+package jetstream
 
 import (
 	"errors"
+	"github.com/kaohe/kaohe/events"
 	"testing"
 )
 
@@ -11,9 +12,9 @@ import (
 func TestAppendExpectOtherSubject(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	a := Subject(2024, UnitAggregate("a"))
-	b := Subject(2024, UnitAggregate("b"))
-	yr := Subject(2024, AggYear)
+	a := events.Subject(2024, events.UnitAggregate("a"))
+	b := events.Subject(2024, events.UnitAggregate("b"))
+	yr := events.Subject(2024, events.AggYear)
 	for _, subj := range []string{a, b, yr} {
 		if _, _, err := appendNext(ctx, t, s, subj, score{"x", "0"}); err != nil {
 			t.Fatal(err)
@@ -35,11 +36,11 @@ func TestAppendExpectOtherSubject(t *testing.T) {
 	}
 	// then is a second event of the same subject, following p in a batch.
 	then := func(p Pending, expect *Expectation) Pending {
-		raw, err := Encode(p.Envelope)
+		raw, err := events.Encode(p.Envelope)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Pending{Subject: p.Subject, Envelope: newEnv(t, p.Subject, Hash(raw), score{"x", "2"}), Expect: expect}
+		return Pending{Subject: p.Subject, Envelope: newEnv(t, p.Subject, events.Hash(raw), score{"x", "2"}), Expect: expect}
 	}
 	tests := []struct {
 		name     string
@@ -47,10 +48,10 @@ func TestAppendExpectOtherSubject(t *testing.T) {
 		conflict bool
 	}{
 		{"single: a whole-year guard that holds", func() []Pending {
-			return []Pending{next(a, &Expectation{Filter: YearSubjects(2024), Seq: last(YearSubjects(2024))})}
+			return []Pending{next(a, &Expectation{Filter: events.YearSubjects(2024), Seq: last(events.YearSubjects(2024))})}
 		}, false},
 		{"single: a whole-year guard behind another subject's write", func() []Pending {
-			return []Pending{next(a, &Expectation{Filter: YearSubjects(2024), Seq: last(YearSubjects(2024)) - 1})}
+			return []Pending{next(a, &Expectation{Filter: events.YearSubjects(2024), Seq: last(events.YearSubjects(2024)) - 1})}
 		}, true},
 		{"single: a whole-stream guard (>) that holds", func() []Pending {
 			return []Pending{next(a, &Expectation{Filter: ">", Seq: mustLastSeq(t, s)})}
@@ -100,11 +101,11 @@ func TestAppendExpectOtherSubject(t *testing.T) {
 			}
 		})
 	}
-	all, err := s.Load(ctx, YearSubjects(2024))
+	all, err := s.Load(ctx, events.YearSubjects(2024))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := VerifyChain(all); err != nil {
+	if err := events.VerifyChain(all); err != nil {
 		t.Fatal(err)
 	}
 }
