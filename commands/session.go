@@ -299,7 +299,7 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 	if len(raw) > MaxEventBytes {
 		field := "data"
 		switch {
-		case name == "SchemeDefined":
+		case name == events.TypeSchemeDefined:
 			field = "data.source"
 		case len(env.Data) < len(raw)/2:
 			field = "" // the envelope's other fields make it large

@@ -27,7 +27,7 @@ type Published struct {
 func Publications(evs []events.Stored) ([]Published, error) {
 	var out []Published
 	for _, ev := range evs {
-		if ev.Type != "ResultsPublished" {
+		if ev.Type != events.TypeResultsPublished {
 			continue
 		}
 		p, err := events.Payload(ev.Envelope)

@@ -301,7 +301,7 @@ func publishedCheckpoints(ctx context.Context, st *jetstream.Store, v note.Verif
 	for {
 		err := st.Read(ctx, filter, from, 0, func(ev events.Stored) error {
 			from = ev.Seq + 1
-			if ev.Type != "ResultsPublished" {
+			if ev.Type != events.TypeResultsPublished {
 				return nil
 			}
 			p, err := events.Payload(ev.Envelope)

@@ -293,7 +293,7 @@ func (v *verifier) finish() *Verification {
 func checkPublications(year int, evs []events.Stored, qs []*events.QuarantineError, problems []*Problem) ([]*PublicationCheck, []*Problem) {
 	var checks []*PublicationCheck
 	for _, ev := range evs {
-		if ev.Type != "ResultsPublished" {
+		if ev.Type != events.TypeResultsPublished {
 			continue
 		}
 		p, err := events.Payload(ev.Envelope)

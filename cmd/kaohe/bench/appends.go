@@ -111,7 +111,7 @@ func (r *run) appends() error {
 	for i := 0; i < n; i++ {
 		now := time.Now().UTC()
 		data, _ := json.Marshal(events.ScoreRecorded{Indicator: "j01", Part: "score", Source: events.SourceYearEnd, Value: "88.5"})
-		env := events.Envelope{ID: ulid.Make().String(), Type: "ScoreRecorded", V: 1, Year: AppendYear, Aggregate: unitAgg(units[0]),
+		env := events.Envelope{ID: ulid.Make().String(), Type: events.TypeScoreRecorded, V: 1, Year: AppendYear, Aggregate: unitAgg(units[0]),
 			OccurredAt: now, RecordedAt: now, Actor: actorTeam, CommandID: fmt.Sprintf("raw-%d", i), CorrelationID: fmt.Sprintf("raw-%d", i), Prev: prev, Data: data}
 		// Signed (untimed) as the ledger's own events are: an unsigned
 		// event on a ledger with a roster is quarantined (bad_signature).
