@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 )
@@ -73,7 +74,7 @@ func TestBigBatchLandsContiguously(t *testing.T) {
 	if got := lastSeq(t, st); got != before+uint64(len(batch)) {
 		t.Fatalf("last seq %d, want %d", got, before+uint64(len(batch)))
 	}
-	all, err := st.Load(testCtx(t), events.YearSubjects(year))
+	all, err := st.Load(ledgertest.Ctx(t), events.YearSubjects(year))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestBigBatchLandsContiguously(t *testing.T) {
 // A submission file: comments and blank lines are skipped, errors name the
 // file line, and source_file is read beside the file.
 func TestSubmissionFile(t *testing.T) {
-	st := openStore(t, "", 0)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	file := `# 2022 年度数据
 {"id":"f1","type":"DefineScheme","year":2022,"actor":{"id":"khb","role":"office"},"data":{"source_file":"scheme-2022.yaml"}}

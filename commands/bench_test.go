@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 )
@@ -33,7 +34,7 @@ func BenchmarkSubmitLongHistory(b *testing.B) {
 			for i := range cmds {
 				cmds[i] = fix(fmt.Sprintf("b-%d", i), "u01", "base", fmt.Sprint(i%100))
 			}
-			ctx := testCtx(b)
+			ctx := ledgertest.Ctx(b)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range cmds {
@@ -63,7 +64,7 @@ func BenchmarkSubmitWriters(b *testing.B) {
 				base = append(base, score(fmt.Sprintf("base-u%02d", u), statistics, fmt.Sprintf("u%02d", u), "gdp", "", "1"))
 			}
 			submit(b, l, base...)
-			ctx := testCtx(b)
+			ctx := ledgertest.Ctx(b)
 			const writers = 8
 			per := max(1, b.N/writers)
 			var retries atomic.Int64

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 )
@@ -14,7 +15,7 @@ import (
 // events than one append holds) is refused the same way; nothing is written.
 func TestDecideLikeSubmit(t *testing.T) {
 	st, a := setup(t)
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	b := newLedger(st)
 	// a caches c03 as not registered and u01 without s2, then b writes both.
 	rejected(t, st, a, commands.ENOTFOUND, "data.cadre", cmd("x", "RecordCadreScore", team, map[string]string{"cadre": "c03", "component": "superior", "value": "90"}))

@@ -24,7 +24,7 @@ import (
 //  1. validate: every command is decided, in file order, in one session
 //     whose aggregate states run on through the whole file; the events of a
 //     batch are let go once the batch is full (the states keep what later
-//     commands need), and the batches are planned: at most events.MaxBatch
+//     commands need), and the batches are planned: at most jetstream.MaxBatch
 //     events each, a command never split.
 //  2. write: the file is read again and each batch submitted as one atomic
 //     append (Submit: decided again on the ledger's states, with the same
@@ -103,7 +103,7 @@ type filePlan struct {
 
 // SubmitFile validates the command file open returns (called once per
 // pass: it must give the same bytes each time), then writes it in atomic
-// batches of at most events.MaxBatch events. prepare, when set, is applied
+// batches of at most jetstream.MaxBatch events. prepare, when set, is applied
 // to each command read before it is decided (kaohe submit resolves a
 // DefineScheme's source_file there). A bad command is refused naming its
 // line, nothing written; a file with no command is an error too.

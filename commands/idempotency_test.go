@@ -10,6 +10,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 )
@@ -52,14 +53,14 @@ func TestResubmittingACommandWritesItOnce(t *testing.T) {
 // the command because the unit's own events hold its id.
 func TestResubmittingAfterTheDedupeWindow(t *testing.T) {
 	const window = 100 * time.Millisecond
-	st := openStore(t, "", window)
+	st := ledgertest.OpenStoreWith(t, jetstream.Config{DuplicateWindow: window})
 	l := newLedger(st)
 	c := score("gdp-u01", statistics, "u01", "gdp", "", "98")
 	submit(t, l, defineScheme(t, "scheme-1"), c)
 
 	// Wait until the server has forgotten the id: a raw append with it as
 	// Nats-Msg-Id (on another unit) is then accepted, not a duplicate.
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	probe := events.Subject(year, events.UnitAggregate("u02"))
 	data, _ := json.Marshal(events.ScoreRecorded{Indicator: "gdp", Part: "actual", Source: events.SourceStatistics, Value: "1"})
 	now := time.Now().UTC()
@@ -110,7 +111,7 @@ func TestResubmittingAPartlyRecordedFile(t *testing.T) {
 	}
 	resubmitted(t, st, newLedger(st), file...)
 
-	all, err := st.Load(testCtx(t), events.YearSubjects(year))
+	all, err := st.Load(ledgertest.Ctx(t), events.YearSubjects(year))
 	if err != nil {
 		t.Fatal(err)
 	}

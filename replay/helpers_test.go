@@ -1,37 +1,19 @@
 package replay
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 const testYear = 2024
-
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// openStore starts an embedded JetStream server in a temp dir.
-func openStore(t *testing.T) *jetstream.Store {
-	t.Helper()
-	st, err := jetstream.Open(testCtx(t), jetstream.Config{DataDir: t.TempDir(), Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	return st
-}
 
 // newLedger wires a ledger to the store with the replay proposer and
 // publisher, as the CLI does.
@@ -54,7 +36,7 @@ func cmds(t *testing.T, lines ...string) []commands.Command {
 
 func submit(t *testing.T, l *commands.Ledger, lines ...string) []events.Stored {
 	t.Helper()
-	out, err := l.Submit(testCtx(t), cmds(t, lines...))
+	out, err := l.Submit(ledgertest.Ctx(t), cmds(t, lines...))
 	if err != nil {
 		t.Fatalf("submit: %v", err)
 	}

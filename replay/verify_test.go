@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 )
@@ -15,7 +16,7 @@ import (
 // AppealFiled, 11 AppealResolved, 12 ScoreCorrected (u4 → 92), 13 v2.
 func story(t *testing.T) *jetstream.Store {
 	t.Helper()
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	seedSeven(t, l)
 	publish(t, l, "pub-1")
@@ -32,12 +33,12 @@ func story(t *testing.T) *jetstream.Store {
 // ledger whose files were rewritten by someone with disk access reads.
 func tamperedCopy(t *testing.T, src *jetstream.Store, mutate func(seq uint64, env *events.Envelope)) *jetstream.Store {
 	t.Helper()
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	var all []events.Stored
 	if err := src.Read(ctx, events.AllSubjects, 1, 0, func(ev events.Stored) error { all = append(all, ev); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	dst := openStore(t)
+	dst := ledgertest.OpenStore(t)
 	last := map[string]uint64{}
 	for _, ev := range all {
 		env := ev.Envelope
@@ -62,7 +63,7 @@ func replaceData(env *events.Envelope, old, new string) {
 func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
 	st := story(t)
 	ids := map[uint64]string{}
-	if err := st.Read(testCtx(t), events.AllSubjects, 1, 0, func(ev events.Stored) error { ids[ev.Seq] = ev.ID; return nil }); err != nil {
+	if err := st.Read(ledgertest.Ctx(t), events.AllSubjects, 1, 0, func(ev events.Stored) error { ids[ev.Seq] = ev.ID; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -111,7 +112,7 @@ func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := Verify(testCtx(t), tamperedCopy(t, st, tc.mutate), testYear)
+			v, err := Verify(ledgertest.Ctx(t), tamperedCopy(t, st, tc.mutate), testYear)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +138,7 @@ func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
 // the publication's event count and root name the gap.
 func TestVerifyEventsCatchesADroppedEvent(t *testing.T) {
 	st := story(t)
-	evs, err := YearEvents(testCtx(t), st, testYear, Point{})
+	evs, err := YearEvents(ledgertest.Ctx(t), st, testYear, Point{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +160,8 @@ func TestVerifyEventsCatchesADroppedEvent(t *testing.T) {
 // each publication against its own year's events; with a year, only that
 // year is read.
 func TestVerifyEveryYear(t *testing.T) {
-	ctx := testCtx(t)
-	st := openStore(t)
+	ctx := ledgertest.Ctx(t)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	seedYear(t, l, 2023, []string{"60", "70"})    // seq 1–3
 	seedSeven(t, l)                               // seq 4–11

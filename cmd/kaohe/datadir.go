@@ -17,7 +17,7 @@ import (
 )
 
 // One ledger, one server (docs/operations.md). The process that runs the
-// embedded server on --data holds the directory's lock (events.LockFile).
+// embedded server on --data holds the directory's lock (jetstream.LockFile).
 // `kaohe serve` also writes serveFile, saying where clients reach it; any
 // other process finding the lock held by serve connects to it as a client,
 // and one finding it held by a short-lived command (submit, demo, replay…)

@@ -2,9 +2,10 @@ package jetstream
 
 import (
 	"fmt"
-	"github.com/kaohe/kaohe/events"
 	"testing"
 	"time"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // benchAppend appends b.N single events to one subject, chaining locally

@@ -1,8 +1,9 @@
 package jetstream
 
 import (
-	"github.com/kaohe/kaohe/events"
 	"testing"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // The chain over what the store returns, read as a stream.

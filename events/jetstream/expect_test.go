@@ -2,8 +2,9 @@ package jetstream
 
 import (
 	"errors"
-	"github.com/kaohe/kaohe/events"
 	"testing"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // Pending.Expect: a message guards another subject or a wildcard (one

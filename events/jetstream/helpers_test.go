@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/kaohe/kaohe/events"
 	"testing"
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // checkFor polls f every poll until it returns nil, failing the test with

@@ -2,8 +2,9 @@ package jetstream
 
 import (
 	"fmt"
-	"github.com/kaohe/kaohe/events"
 	"testing"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // LoadFrom returns the events of a subject from a sequence on, across

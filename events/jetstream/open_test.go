@@ -2,7 +2,6 @@ package jetstream
 
 import (
 	"errors"
-	"github.com/kaohe/kaohe/events"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // Two embedded servers on one store lose acknowledged events; the second

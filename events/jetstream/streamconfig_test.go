@@ -1,12 +1,13 @@
 package jetstream
 
 import (
-	"github.com/kaohe/kaohe/events"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // The stream Open creates is a ledger as DESIGN.md describes it: file

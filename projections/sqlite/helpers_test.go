@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,29 +11,12 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
-
-// testCtx is a context bounded well below the test timeout.
-func testCtx(tb testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	tb.Cleanup(cancel)
-	return ctx
-}
-
-// openStore starts an embedded JetStream server in a temp dir.
-func openStore(tb testing.TB) *jetstream.Store {
-	tb.Helper()
-	st, err := jetstream.Open(testCtx(tb), jetstream.Config{DataDir: tb.TempDir(), Create: true})
-	if err != nil {
-		tb.Fatalf("events.Open: %v", err)
-	}
-	tb.Cleanup(st.Close)
-	return st
-}
 
 // openDB opens a projections file (a new one in a temp dir when path is "").
 func openDB(tb testing.TB, path string) *sqlite.DB {
@@ -107,7 +89,7 @@ func submitYear(tb testing.TB, st *jetstream.Store, y int) []events.Stored {
 		} else {
 			now = now.Add(time.Minute)
 		}
-		o, err := l.Submit(testCtx(tb), []commands.Command{c})
+		o, err := l.Submit(ledgertest.Ctx(tb), []commands.Command{c})
 		if err != nil {
 			tb.Fatalf("submit %s: %v", c.ID, err)
 		}
@@ -120,7 +102,7 @@ func submitYear(tb testing.TB, st *jetstream.Store, y int) []events.Stored {
 // stream alone (replay.Results), as it stood at p.
 func streamJSON(tb testing.TB, st *jetstream.Store, year int, p replay.Point) []byte {
 	tb.Helper()
-	r, _, err := replay.Results(testCtx(tb), st, year, p)
+	r, _, err := replay.Results(ledgertest.Ctx(tb), st, year, p)
 	if err != nil {
 		tb.Fatalf("replay.Results %d %+v: %v", year, p, err)
 	}
@@ -129,7 +111,7 @@ func streamJSON(tb testing.TB, st *jetstream.Store, year int, p replay.Point) []
 
 func mustCatchUp(tb testing.TB, db *sqlite.DB, st *jetstream.Store) sqlite.Stats {
 	tb.Helper()
-	s, err := db.CatchUp(testCtx(tb), st)
+	s, err := db.CatchUp(ledgertest.Ctx(tb), st)
 	if err != nil {
 		tb.Fatalf("CatchUp: %v", err)
 	}
@@ -138,7 +120,7 @@ func mustCatchUp(tb testing.TB, db *sqlite.DB, st *jetstream.Store) sqlite.Stats
 
 func mustDump(tb testing.TB, db *sqlite.DB) string {
 	tb.Helper()
-	d, err := db.Dump(testCtx(tb))
+	d, err := db.Dump(ledgertest.Ctx(tb))
 	if err != nil {
 		tb.Fatalf("Dump: %v", err)
 	}
@@ -147,7 +129,7 @@ func mustDump(tb testing.TB, db *sqlite.DB) string {
 
 func mustResultsJSON(tb testing.TB, db *sqlite.DB, year int) []byte {
 	tb.Helper()
-	js, err := db.ResultsJSON(testCtx(tb), year)
+	js, err := db.ResultsJSON(ledgertest.Ctx(tb), year)
 	if err != nil {
 		tb.Fatalf("ResultsJSON %d: %v", year, err)
 	}

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
-	"github.com/kaohe/kaohe/internal/officialtest"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -22,8 +22,8 @@ import (
 // them, and the next valid command on the unit lands, chained to the last
 // accepted event (no chain problem).
 func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
-	ctx := testCtx(t)
-	st := openStore(t)
+	ctx := ledgertest.Ctx(t)
+	st := ledgertest.OpenStore(t)
 	var now time.Time
 	l := newLedger(st, &now)
 	byID := map[string]commands.Command{}
@@ -39,7 +39,7 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 			} else {
 				now = now.Add(time.Minute)
 			}
-			o, err := officialtest.Submit(ctx, l, []commands.Command{c})
+			o, err := ledgertest.Submit(ctx, l, []commands.Command{c})
 			if err != nil {
 				t.Fatalf("submit %s: %v", c.ID, err)
 			}
@@ -58,12 +58,12 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 	// signed before the rotation still count.
 	admin := func(id, typ, data string) commands.Command {
 		c := commands.Command{ID: id, Type: typ, Reason: "test", Data: json.RawMessage(data)}
-		if err := commands.Sign(&c, officialtest.Key(officialtest.AdminID)); err != nil {
+		if err := commands.Sign(&c, ledgertest.Key(ledgertest.AdminID)); err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	if _, err := l.Submit(ctx, []commands.Command{admin("rot", "RotateOfficialKey", `{"official":"tjj","key":"`+officialtest.PublicKey("tjj-2")+`"}`)}); err != nil {
+	if _, err := l.Submit(ctx, []commands.Command{admin("rot", "RotateOfficialKey", `{"official":"tjj","key":"`+ledgertest.PublicKey("tjj-2")+`"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	mustCatchUp(t, db, st)
@@ -85,7 +85,7 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := events.Sign(officialtest.Key("tjj-2"), canon)
+	sig, err := events.Sign(ledgertest.Key("tjj-2"), canon)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 // the stream could; it returns its sequence.
 func appendRaw(t *testing.T, st *jetstream.Store, unit, cmdID string, p events.ScoreRecorded, actor events.Actor, sig *events.Signature) uint64 {
 	t.Helper()
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	subj := events.Subject(2023, events.UnitAggregate(unit))
 	prior, err := st.Load(ctx, subj)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
@@ -89,7 +90,7 @@ func BenchmarkComputeCountyYear(b *testing.B) {
 // the append county's scheme defined.
 func openLedger(b *testing.B) (*commands.Ledger, *cmdSet, *County) {
 	b.Helper()
-	ctx := testCtx(b)
+	ctx := ledgertest.Ctx(b)
 	st, err := jetstream.Open(ctx, jetstream.Config{DataDir: b.TempDir(), Create: true})
 	if err != nil {
 		b.Fatal(err)
@@ -113,7 +114,7 @@ func openLedger(b *testing.B) (*commands.Ledger, *cmdSet, *County) {
 // (commands' BenchmarkSubmitLongHistory measures one long aggregate).
 func BenchmarkSubmitOne(b *testing.B) {
 	l, set, c := openLedger(b)
-	ctx := testCtx(b)
+	ctx := ledgertest.Ctx(b)
 	cmds := make([]commands.Command, b.N)
 	for i := range cmds {
 		cmds[i] = set.score("one", c.Units[i%32], i/32)
@@ -131,7 +132,7 @@ func BenchmarkSubmitOne(b *testing.B) {
 // units as one atomic submission; reported per event.
 func BenchmarkSubmitBulk(b *testing.B) {
 	l, set, c := openLedger(b)
-	ctx := testCtx(b)
+	ctx := ledgertest.Ctx(b)
 	batches := make([][]commands.Command, b.N)
 	for k := range batches {
 		for i := 0; i < jetstream.MaxBatch; i++ {

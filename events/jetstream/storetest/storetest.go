@@ -63,7 +63,7 @@ func Open(tb testing.TB, cfg jetstream.Config) *jetstream.Store {
 	}
 	s, err := jetstream.Open(Ctx(tb), cfg)
 	if err != nil {
-		tb.Fatalf("events.Open: %v", err)
+		tb.Fatalf("jetstream.Open: %v", err)
 	}
 	tb.Cleanup(s.Close)
 	return s
