@@ -134,7 +134,7 @@ func (e *engine) cadreFinal(id string) string {
 
 // cadreComponent scores one cadre component.
 func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us *subject) (*ComponentResult, scheme.Dec) {
-	cr := &ComponentResult{ID: cc.ID, Name: cc.Name, Kind: cc.From, Max: cc.PointsDec().String(), Rule: cc.Rule}
+	cr := &ComponentResult{ID: cc.ID, Name: cc.Name, Kind: cc.From, Max: e.text(cc.PointsDec()), Rule: cc.Rule}
 	var pts scheme.Dec
 	switch cc.From {
 	case "entered":
@@ -145,7 +145,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 		}
 		vv := v
 		cr.Entered = &vv
-		pr := &PartResult{ID: cc.ID, Value: v.Text, Event: v.Event, Scale: cc.ScaleDec().String()}
+		pr := &PartResult{ID: cc.ID, Value: v.Text, Event: v.Event, Scale: e.text(cc.ScaleDec())}
 		val := clamp(v.Dec, cc.ScaleDec(), pr)
 		if pr.Note != "" {
 			cr.Note = pr.Note
@@ -155,7 +155,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 	case "parts":
 		sum := scheme.Dec{}
 		for _, ps := range cc.Parts {
-			pr := &PartResult{ID: ps.ID, Share: ps.ShareDec().Percent(), Scale: ps.ScaleDec().String()}
+			pr := &PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
 			if v, ok := cf.Scores[ps.ID]; ok {
 				pr.Value, pr.Event = v.Text, v.Event
 				val := clamp(v.Dec, ps.ScaleDec(), pr)
@@ -167,7 +167,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 		}
 		pts = e.round(sum.Mul(cc.PointsDec()))
 	case "unit_composite":
-		cr.Linked, cr.RawMax = cf.Unit, cc.ScaleDec().String()
+		cr.Linked, cr.RawMax = cf.Unit, e.text(cc.ScaleDec())
 		if us == nil || !us.scored {
 			cr.Note = "the unit has no composite: 0"
 			break
@@ -191,7 +191,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 			for _, r := range t.Rates {
 				v, _ := cc.Levels.Lookup(r.Level)
 				rt, _ := scheme.ParseDec(string(r.Rate))
-				cr.Ballots = append(cr.Ballots, &BallotRow{Level: r.Level, Rate: string(r.Rate), Value: v.String()})
+				cr.Ballots = append(cr.Ballots, &BallotRow{Level: r.Level, Rate: string(r.Rate), Value: e.text(v)})
 				total = total.Add(rt)
 				weighted = weighted.Add(v.Mul(rt))
 			}
@@ -207,7 +207,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 		total, weighted := int64(0), scheme.Dec{}
 		for _, c := range t.Counts {
 			v, _ := cc.Levels.Lookup(c.Level)
-			cr.Ballots = append(cr.Ballots, &BallotRow{Level: c.Level, Count: c.Count, Value: v.String()})
+			cr.Ballots = append(cr.Ballots, &BallotRow{Level: c.Level, Count: c.Count, Value: e.text(v)})
 			total += int64(c.Count)
 			weighted = weighted.Add(v.Mul(scheme.Int(int64(c.Count))))
 		}

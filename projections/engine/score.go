@@ -25,6 +25,11 @@ type engine struct {
 	extraCond map[string]map[string]string // kind/id → condition → office event
 	officeOf  map[string]*OfficeResult     // office event → its expansion
 
+	// the scheme's constants printed (weights, maxima, scales, level
+	// values): the same few values are printed for every unit and cadre
+	texts    map[scheme.Dec]string
+	percents map[scheme.Dec]string
+
 	// where the scoring is (kind, subject, part), for an overflow's error;
 	// err is the first overflow met: Score returns it instead of results
 	at  [4]string
@@ -37,6 +42,26 @@ type engine struct {
 func (e *engine) round(d scheme.Dec) scheme.Dec { return e.check(d.Round(e.places, e.mode)) }
 func (e *engine) fx(d scheme.Dec) string        { return e.check(d).Fixed(e.places) }
 func (e *engine) str(d scheme.Dec) string       { return e.check(d).String() }
+
+// text and percent print a constant of the scheme (String, Percent),
+// once per value and scoring.
+func (e *engine) text(d scheme.Dec) string {
+	t, ok := e.texts[d]
+	if !ok {
+		t = d.String()
+		e.texts[d] = t
+	}
+	return t
+}
+
+func (e *engine) percent(d scheme.Dec) string {
+	t, ok := e.percents[d]
+	if !ok {
+		t = d.Percent()
+		e.percents[d] = t
+	}
+	return t
+}
 
 func (e *engine) check(d scheme.Dec) scheme.Dec {
 	if d.Overflow() && e.err == nil {
@@ -61,7 +86,8 @@ func Score(f *Facts) (*Results, error) {
 		return nil, fmt.Errorf("engine: no facts or no scheme")
 	}
 	sc := f.Scheme
-	e := &engine{sc: sc, f: f, places: sc.Places(), mode: sc.Mode(), units: map[string]*subject{}, teams: map[string]*subject{}, uRes: map[string]*UnitResult{}, tRes: map[string]*TeamResult{}}
+	e := &engine{sc: sc, f: f, places: sc.Places(), mode: sc.Mode(), units: map[string]*subject{}, teams: map[string]*subject{}, uRes: map[string]*UnitResult{}, tRes: map[string]*TeamResult{},
+		texts: map[scheme.Dec]string{}, percents: map[scheme.Dec]string{}}
 	e.r = &Results{
 		Year: sc.Year, Title: sc.Title, SchemeDigest: sc.Digest(), Scale: sc.Scale().String(), Places: e.places,
 		Categories: []*CategoryResult{}, Units: []*UnitResult{}, Teams: []*TeamResult{}, TeamQuotas: []*QuotaResult{}, Cadres: []*CadreResult{}, CadreQuotas: []*QuotaResult{}, Flags: []*FlagResult{},
@@ -222,7 +248,7 @@ func (e *engine) scoreAverage(u *scheme.Unit, cat *scheme.Category) {
 
 // component scores one component of a unit.
 func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component, adj *adjusted) (*ComponentResult, scheme.Dec) {
-	cr := &ComponentResult{ID: comp.ID, Name: comp.Name, Kind: comp.Kind(), Max: comp.PointsDec().String(), Rule: comp.Rule}
+	cr := &ComponentResult{ID: comp.ID, Name: comp.Name, Kind: comp.Kind(), Max: e.text(comp.PointsDec()), Rule: comp.Rule}
 	var pts scheme.Dec
 	switch comp.Kind() {
 	case "indicators":
@@ -235,7 +261,7 @@ func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component
 		}
 		e.at[2], e.at[3] = "component", comp.ID
 		if comp.Raw != "" {
-			cr.Raw, cr.RawMax = e.fx(raw), comp.RawDec().String()
+			cr.Raw, cr.RawMax = e.fx(raw), e.text(comp.RawDec())
 			pts = e.round(raw.Mul(comp.PointsDec()).Quo(comp.RawDec()))
 		} else {
 			pts = e.round(raw)
@@ -324,7 +350,7 @@ func (e *engine) gradeLinked(u *scheme.Unit, comp *scheme.Component, cr *Compone
 // indicator scores one indicator (points rounded).
 func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResult, scheme.Dec) {
 	w := in.WeightDec()
-	ir := &IndicatorResult{ID: in.ID, Name: in.Name, Kind: in.Kind, Rule: in.Rule, Weight: w.String()}
+	ir := &IndicatorResult{ID: in.ID, Name: in.Name, Kind: in.Kind, Rule: in.Rule, Weight: e.text(w)}
 	parts := uf.Parts[in.ID]
 	for _, c := range in.ZeroIf {
 		if ev, ok := uf.Conditions[c]; ok {
@@ -388,7 +414,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 		v, ok := parts["score"]
 		val := scheme.Dec{}
 		if ok {
-			pr := &PartResult{ID: "score", Value: v.Text, Event: v.Event, Scale: in.ScaleDec().String()}
+			pr := &PartResult{ID: "score", Value: v.Text, Event: v.Event, Scale: e.text(in.ScaleDec())}
 			val = clamp(v.Dec, in.ScaleDec(), pr)
 			ir.Parts = append(ir.Parts, pr)
 		} else {
@@ -400,7 +426,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 		var missing []string
 		for _, ps := range in.PartSpecs {
 			v, ok := parts[ps.ID]
-			pr := &PartResult{ID: ps.ID, Share: ps.ShareDec().Percent(), Scale: ps.ScaleDec().String()}
+			pr := &PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
 			if ok {
 				pr.Value, pr.Event = v.Text, v.Event
 				val := clamp(v.Dec, ps.ScaleDec(), pr)
@@ -437,7 +463,7 @@ func clamp(v, scale scheme.Dec, pr *PartResult) scheme.Dec {
 // points × score ÷ 100.
 func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, scheme.Dec) {
 	g, _ := e.sc.RaterGroup(slot.Group)
-	rr := &RaterResult{Group: g.ID, Name: g.Name, Max: slot.PointsDec().String()}
+	rr := &RaterResult{Group: g.ID, Name: g.Name, Max: e.text(slot.PointsDec())}
 	soc, ok := uf.Social[g.ID]
 	var pts scheme.Dec
 	switch {
@@ -458,7 +484,7 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 		total, weighted := int64(0), scheme.Dec{}
 		for _, b := range soc.Ballots {
 			v, _ := g.Table.Lookup(b.Level)
-			rr.Ballots = append(rr.Ballots, &BallotRow{Level: b.Level, Count: b.Count, Value: v.String()})
+			rr.Ballots = append(rr.Ballots, &BallotRow{Level: b.Level, Count: b.Count, Value: e.text(v)})
 			total += int64(b.Count)
 			weighted = weighted.Add(v.Mul(scheme.Int(int64(b.Count))))
 		}
