@@ -1,6 +1,7 @@
 package scheme
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -280,10 +281,7 @@ func (x Dec) Mul(y Dec) Dec {
 	}
 	// cross-reduce first, so the products are in lowest terms and as small
 	// as they can be
-	g1, g2 := gcd(abs(x.n), yd), gcd(abs(y.n), xd)
-	if g1 == 0 || g2 == 0 { // a zero factor
-		return Dec{}
-	}
+	g1, g2 := gcd(abs(x.n), yd), gcd(abs(y.n), xd) // ≥ 1: denominators are ≥ 1
 	n, ok1 := mul(x.n/g1, y.n/g2)
 	d, ok2 := mul(xd/g2, yd/g1)
 	if !ok1 || !ok2 {
@@ -343,43 +341,19 @@ func (x Dec) Cmp(y Dec) int {
 	}
 	sx, sy := x.Sign(), y.Sign()
 	if sx != sy || sx == 0 {
-		return cmpInt(int64(sx), int64(sy))
+		return cmp.Compare(sx, sy)
 	}
 	xd, yd := x.den(), y.den()
 	if xd == yd {
-		return cmpInt(x.n, y.n)
+		return cmp.Compare(x.n, y.n)
 	}
 	// same sign: compare |xn|·yd with |yn|·xd, flipped for negatives
 	h1, l1 := bits.Mul64(uint64(abs(x.n)), uint64(yd))
 	h2, l2 := bits.Mul64(uint64(abs(y.n)), uint64(xd))
-	c := 0
-	switch {
-	case h1 != h2:
-		c = cmpUint(h1, h2)
-	default:
-		c = cmpUint(l1, l2)
+	if h1 != h2 {
+		return cmp.Compare(h1, h2) * sx
 	}
-	return c * sx
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(l1, l2) * sx
 }
 
 // Sign is -1, 0 or +1 (0 for an overflow).
@@ -387,7 +361,7 @@ func (x Dec) Sign() int {
 	if x.Overflow() {
 		return 0
 	}
-	return int(cmpInt(x.n, 0))
+	return cmp.Compare(x.n, 0)
 }
 
 // IsZero reports x == 0.
@@ -450,7 +424,7 @@ func (x Dec) Round(places int, mode string) Dec {
 	}
 	if r != 0 {
 		neg := x.n < 0
-		c := cmpUint(2*r, uint64(d)) // |remainder| against a half (r < d < 2^63)
+		c := cmp.Compare(2*r, uint64(d)) // |remainder| against a half (r < d < 2^63)
 		away := false
 		switch mode {
 		case HalfEven:
