@@ -193,6 +193,59 @@ func TestDecAgreesWithBigRat(t *testing.T) {
 	}
 }
 
+// Near the edges of the range an operation may overflow, but what it
+// gives is then an overflow, never a different number: random operands of
+// every magnitude, each result either Overflow or exactly math/big's.
+func TestDecIsExactOrOverflowsAtAnyMagnitude(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 64))
+	operand := func() (Dec, *big.Rat) {
+		bits := 1 + rng.IntN(63)
+		n := rng.Int64N(1<<(bits-1)) * int64(1-2*rng.IntN(2))
+		d := int64(1)
+		if rng.IntN(2) == 0 {
+			d = 1 + rng.Int64N(1<<rng.IntN(63))
+		}
+		return Frac(n, d), big.NewRat(n, d)
+	}
+	exact, overflowed := 0, 0
+	check := func(op string, got Dec, want *big.Rat) {
+		t.Helper()
+		if got.Overflow() {
+			overflowed++
+			return
+		}
+		exact++
+		if got.String() != bigString(want) {
+			t.Fatalf("%s = %s, want %s (or an overflow)", op, got, bigString(want))
+		}
+	}
+	defer func() {
+		if exact < overflowed/2 || overflowed == 0 {
+			t.Errorf("%d exact results and %d overflows: the operands do not probe both sides of the edge", exact, overflowed)
+		}
+		t.Logf("%d exact results, %d overflows", exact, overflowed)
+	}()
+	for i := 0; i < 50000; i++ {
+		x, bx := operand()
+		y, by := operand()
+		check("add", x.Add(y), new(big.Rat).Add(bx, by))
+		check("sub", x.Sub(y), new(big.Rat).Sub(bx, by))
+		check("mul", x.Mul(y), new(big.Rat).Mul(bx, by))
+		if y.Sign() != 0 {
+			check("quo", x.Quo(y), new(big.Rat).Quo(bx, by))
+		}
+		if got, want := x.Cmp(y), bx.Cmp(by); got != want {
+			t.Fatalf("cmp %s %s = %d, want %d", x, y, got, want)
+		}
+		m := roundingModes[rng.IntN(len(roundingModes))]
+		p := rng.IntN(7)
+		check("round "+m, x.Round(p, m), bigRound(bx, p, m))
+		if f := x.Fixed(p); f != "overflow" && f != bigRound(bx, p, HalfUp).FloatString(p) {
+			t.Fatalf("Fixed(%d) of %s = %s, want %s", p, x, f, bigRound(bx, p, HalfUp).FloatString(p))
+		}
+	}
+}
+
 // bigString is the String math/big gave before.
 func bigString(r *big.Rat) string {
 	if r.IsInt() {
