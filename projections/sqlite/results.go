@@ -255,6 +255,20 @@ func (d *DB) YearEvents(ctx context.Context, year int, p Point) ([]events.Stored
 	return yearEvents(ctx, d.handle(), year, p)
 }
 
+// decodeRow decodes an event row of the projections. The table holds only
+// events admitted from the stream (events.Admit quarantines the rest), so
+// a row that does not decode means the projections file was changed under
+// kaohe: every reader answers it with a *events.DecodeError naming the
+// sequence (exit 3, rebuild with kaohe replay), never by leaving the event
+// out of what it computes.
+func decodeRow(seq uint64, raw []byte) (events.Envelope, error) {
+	env, err := events.Decode(raw)
+	if err != nil {
+		return events.Envelope{}, &events.DecodeError{Seq: seq, Err: err}
+	}
+	return env, nil
+}
+
 func yearEvents(ctx context.Context, q querier, year int, p Point) ([]events.Stored, error) {
 	rows, err := queryYear(ctx, q, `seq, raw`, year, p)
 	if err != nil {
@@ -271,9 +285,9 @@ func yearEvents(ctx context.Context, q querier, year int, p Point) ([]events.Sto
 		if err := rows.Scan(&seq, &raw); err != nil {
 			return nil, err
 		}
-		env, err := events.Decode(raw)
+		env, err := decodeRow(uint64(seq), raw)
 		if err != nil {
-			return nil, &events.DecodeError{Seq: uint64(seq), Err: err}
+			return nil, err
 		}
 		out = append(out, events.Stored{Envelope: env, Seq: uint64(seq), Subject: events.Subject(env.Year, env.Aggregate), Raw: raw})
 	}
@@ -351,9 +365,9 @@ func scoringEvents(ctx context.Context, q querier, year int, p Point, hint int) 
 		if cut {
 			ev.Data = bytes.Clone(b)
 		} else {
-			env, err := events.Decode(bytes.Clone(b))
+			env, err := decodeRow(ev.Seq, bytes.Clone(b))
 			if err != nil {
-				return nil, &events.DecodeError{Seq: ev.Seq, Err: err}
+				return nil, err
 			}
 			ev.Envelope = env
 		}
