@@ -89,8 +89,11 @@ func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*eng
 		}
 		return nil, checkFailed{fmt.Sprintf("--year %d: the ledger has no events of that year%s (kaohe log lists what it holds)", year, at)}
 	}
+	if errors.Is(err, sqlite.ErrNotScored) {
+		return nil, checkFailed{err.Error()} // the events cannot be scored: exit 1
+	}
 	if err != nil {
-		return nil, checkFailed{err.Error()}
+		return nil, err // the projections database or the stream failed: exit 3
 	}
 	return r, nil
 }

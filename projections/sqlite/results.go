@@ -434,11 +434,21 @@ func (d *DB) ResultsJSON(ctx context.Context, year int) ([]byte, error) {
 	return js, nil
 }
 
+// notScored is the engine's refusal to score a year's events: a finding
+// about the ledger's content (ErrNotScored), unlike a failure of the
+// database or the stream. Its message is the engine's.
+type notScored struct{ err error }
+
+func (e notScored) Error() string        { return e.err.Error() }
+func (e notScored) Unwrap() error        { return e.err }
+func (e notScored) Is(target error) bool { return target == ErrNotScored }
+
 // ResultsAt scores a year as it stood at p: the year's events up to p,
 // read from the events index (catching up with st first when p lies beyond
 // the checkpoint; st may be nil to answer from the file alone), folded by
 // engine.Compute. The cost is one year's events, whatever the stream's
-// size. Errors: ErrNoEvents.
+// size. Errors: ErrNoEvents; ErrNotScored when the engine refuses the
+// events; any other error is the database's or the stream's.
 func (d *DB) ResultsAt(ctx context.Context, st *jetstream.Store, year int, p Point) (*engine.Results, error) {
 	if st != nil {
 		cp, err := d.Checkpoint(ctx)
@@ -460,7 +470,7 @@ func (d *DB) ResultsAt(ctx context.Context, st *jetstream.Store, year int, p Poi
 	}
 	r, err := engine.Compute(evs)
 	if err != nil {
-		return nil, err
+		return nil, notScored{err}
 	}
 	// The quarantined messages of the stream as it stood at p: up to
 	// AtSeq; as of a time, those before the last event included
