@@ -313,7 +313,7 @@ func (m *Main) readPolicy(ctx context.Context, name string, o events.Official, g
 		if err != nil || year == 0 {
 			return fmt.Sprintf("%s of the whole ledger is for the office, the committee and the inspector: a %s gives --year of a published year", name, o.Role)
 		}
-		evs, _, err := replay.ReadYear(ctx, m.store, year, replay.Point{})
+		evs, _, err := replay.ReadYear(ctx, m.store, year, events.Point{})
 		if err != nil {
 			return err.Error()
 		}

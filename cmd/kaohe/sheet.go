@@ -17,7 +17,6 @@ import (
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/projections/scheme"
-	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
 // A score sheet (数据录入表) is an Excel workbook a data provider fills in:
@@ -45,7 +44,7 @@ func (m *Main) yearFacts(ctx context.Context, year int) (*engine.Facts, error) {
 		return nil, err
 	}
 	defer db.Close()
-	evs, err := db.YearEvents(ctx, year, sqlite.Point{})
+	evs, err := db.YearEvents(ctx, year, events.Point{})
 	if err != nil {
 		return nil, err
 	}

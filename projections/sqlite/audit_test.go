@@ -217,7 +217,7 @@ func TestAnUndecodableRowIsAnErrorForFlagsAsForResults(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
 	for name, read := range map[string]func() error{
 		"flags":  func() error { _, err := db.Flags(ctx, 2023, sqlite.FlagOptions{}); return err },
-		"events": func() error { _, err := db.YearEvents(ctx, 2023, sqlite.Point{}); return err },
+		"events": func() error { _, err := db.YearEvents(ctx, 2023, events.Point{}); return err },
 	} {
 		var de *events.DecodeError
 		if err := read(); !errors.As(err, &de) || de.Seq != uint64(seq) {

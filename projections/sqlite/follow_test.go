@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/commands/ledgertest"
-	"github.com/kaohe/kaohe/replay"
+	"github.com/kaohe/kaohe/events"
 )
 
 func TestFollowKeepsUpWithNewEvents(t *testing.T) {
@@ -21,7 +21,7 @@ func TestFollowKeepsUpWithNewEvents(t *testing.T) {
 	go func() { done <- db.Follow(ctx, st) }()
 
 	submitYear(t, st, 2024)
-	want := streamJSON(t, st, 2024, replay.Point{})
+	want := streamJSON(t, st, 2024, events.Point{})
 	last, _ := st.LastSeq(ledgertest.Ctx(t))
 	ledgertest.CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
 		cp, err := db.Checkpoint(ledgertest.Ctx(t))
@@ -38,7 +38,7 @@ func TestFollowKeepsUpWithNewEvents(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Follow returned %v, want context.Canceled", err)
 	}
-	sameBytes(t, "2023 while following", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, replay.Point{}))
+	sameBytes(t, "2023 while following", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, events.Point{}))
 }
 
 // Stopping Follow while a batch is being applied (serve's Ctrl-C or
@@ -73,5 +73,5 @@ func TestFollowStoppedMidBatchIsACleanStop(t *testing.T) {
 	if _, err := db.CatchUp(ledgertest.Ctx(t), st); err != nil {
 		t.Fatal(err)
 	}
-	sameBytes(t, "2023 after the stopped batch", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, replay.Point{}))
+	sameBytes(t, "2023 after the stopped batch", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, events.Point{}))
 }

@@ -467,7 +467,7 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 				j = &job{sc: scored{year: y, events: counts[y], upto: int64(fo.upto), quarantined: qs}, facts: fo.y.Facts(), done: make(chan struct{})}
 			} else {
 				delete(folds, y)
-				evs, err := scoringEvents(ctx, b, y, Point{}, counts[y])
+				evs, err := scoringEvents(ctx, b, y, events.Point{}, counts[y])
 				if err != nil {
 					readErr <- err
 					return

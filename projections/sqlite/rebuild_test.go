@@ -10,7 +10,6 @@ import (
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
-	"github.com/kaohe/kaohe/replay"
 )
 
 // A full rebuild builds a new file and renames it over the old one when it
@@ -108,7 +107,7 @@ func TestARebuildAppliesEventsAppendedWhileItRan(t *testing.T) {
 		t.Fatalf("rebuild stats %+v, want every one of %d events and both years", stats, last)
 	}
 	for _, y := range []int{2023, 2024} {
-		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, replay.Point{}))
+		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, events.Point{}))
 	}
 }
 
@@ -197,7 +196,7 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 	}
 	sameDump(t, "rebuild vs catch-up", mustDump(t, db), want)
 	for _, y := range []int{2023, 2024} {
-		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, replay.Point{}))
+		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, events.Point{}))
 	}
 	ys, err := db.Years(ledgertest.Ctx(t))
 	if err != nil || len(ys) != 4 || ys[2].Error == "" || ys[3].Error == "" {
