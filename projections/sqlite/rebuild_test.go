@@ -9,7 +9,6 @@ import (
 	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
-	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
 // A full rebuild builds a new file and renames it over the old one when it
@@ -122,10 +121,9 @@ func TestTheRebuildAgreesWithLookUps(t *testing.T) {
 	mustCatchUp(t, lookups, st)
 	want := mustDump(t, lookups)
 	for _, collide := range []bool{false, true} {
-		sqlite.CollidingHashes(collide)
 		db := openDB(t, "")
+		db.CollidingHashes(collide)
 		_, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil)
-		sqlite.CollidingHashes(false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,10 +180,9 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 	}
 	want := mustDump(t, live)
 	// A stream larger than the fold budget: every year is read back.
-	sqlite.FoldBudget(40)
 	small := openDB(t, "")
+	small.FoldBudget(40)
 	_, err := small.Rebuild(ledgertest.Ctx(t), st, 0, nil)
-	sqlite.FoldBudget(0)
 	if err != nil {
 		t.Fatal(err)
 	}
