@@ -47,7 +47,23 @@ func TestFollowKeepsUpWithNewEvents(t *testing.T) {
 // closed under it (which made serve exit 3); the next catch-up applies the
 // batch again.
 func TestFollowStoppedMidBatchIsACleanStop(t *testing.T) {
+	for _, first := range []bool{false, true} {
+		name := "watching"
+		if first {
+			name = "in its first catch-up"
+		}
+		t.Run(name, func(t *testing.T) { followStoppedMidBatch(t, first) })
+	}
+}
+
+// followStoppedMidBatch stops Follow in a batch it applies while watching,
+// or (first) in a batch of the catch-up it starts with: events already
+// stored when it starts.
+func followStoppedMidBatch(t *testing.T, first bool) {
 	st := ledgertest.OpenStore(t)
+	if first {
+		submitYear(t, st, 2023)
+	}
 	db := openDB(t, "")
 	ctx, cancel := context.WithCancel(ledgertest.Ctx(t))
 	defer cancel()
@@ -60,7 +76,9 @@ func TestFollowStoppedMidBatchIsACleanStop(t *testing.T) {
 	}, nil)
 	done := make(chan error, 1)
 	go func() { done <- db.Follow(ctx, st) }()
-	submitYear(t, st, 2023)
+	if !first {
+		submitYear(t, st, 2023)
+	}
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.Canceled) {
