@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // The published results document covers the whole year; a bundle holds
@@ -26,7 +27,8 @@ func decodeDoc(raw []byte) (doc, error) {
 	return d, nil
 }
 
-// category gives the category's table and its units' results, by id.
+// category gives the category's table, its units' results by id, and
+// their leadership teams' results and flags ("team:<unit>", "flag:<n>").
 func (d doc) category(cat string) (table any, units map[string]any) {
 	cats, _ := d["categories"].([]any)
 	for _, c := range cats {
@@ -43,6 +45,25 @@ func (d doc) category(cat string) (table any, units map[string]any) {
 			}
 		}
 	}
+	teams, _ := d["teams"].([]any)
+	for _, x := range teams {
+		if m, ok := x.(map[string]any); ok && m["category"] == cat {
+			if id, ok := m["unit"].(string); ok {
+				units["team:"+id] = m
+			}
+		}
+	}
+	// Flags raised on the category's units and teams, in order.
+	flags, _ := d["flags"].([]any)
+	var mine []any
+	for _, x := range flags {
+		if m, ok := x.(map[string]any); ok && (m["kind"] == "unit" || m["kind"] == "team") {
+			if id, ok := m["subject"].(string); ok && units[id] != nil {
+				mine = append(mine, m)
+			}
+		}
+	}
+	units["flags"] = mine
 	return table, units
 }
 
@@ -64,18 +85,29 @@ func diffCategory(published, got doc, cat string) string {
 	for _, id := range sortedKeys(pu) {
 		g, ok := gu[id]
 		if !ok {
-			return fmt.Sprintf("units[%s]: published in category %s, not recomputed in it", id, cat)
+			return fmt.Sprintf("%s: published in category %s, not recomputed in it", path(id), cat)
 		}
-		if d := firstDiff(pu[id], g, "units["+id+"]"); d != "" {
+		if d := firstDiff(pu[id], g, path(id)); d != "" {
 			return d
 		}
 	}
 	for _, id := range sortedKeys(gu) {
 		if _, ok := pu[id]; !ok {
-			return fmt.Sprintf("units[%s]: recomputed in category %s, not published in it", id, cat)
+			return fmt.Sprintf("%s: recomputed in category %s, not published in it", path(id), cat)
 		}
 	}
 	return ""
+}
+
+// path names a part of the category in a difference.
+func path(id string) string {
+	switch {
+	case id == "flags":
+		return "flags"
+	case strings.HasPrefix(id, "team:"):
+		return "teams[" + strings.TrimPrefix(id, "team:") + "]"
+	}
+	return "units[" + id + "]"
 }
 
 // firstDiff names the first path where a (published) and b (recomputed)
