@@ -152,7 +152,9 @@ func firstDiff(a, b any, path string) string {
 		}
 		return ""
 	}
-	if show(a) != show(b) {
+	// a is a leaf (a string, json.Number, bool or nil): comparing it with
+	// b, whatever b holds, cannot panic.
+	if a != b {
 		return fmt.Sprintf("%s: published %s, recomputed %s", path, show(a), show(b))
 	}
 	return ""
