@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -137,6 +138,11 @@ func BenchmarkBundle60(b *testing.B) {
 	lg := benchLedger(b)
 	o := lg.options(2025, "d07", "")
 	data := lg.make(b, o)
+	if out := os.Getenv("KAOHE_BUNDLE_OUT"); out != "" { // to look inside
+		if err := os.WriteFile(out, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 	s, err := Verify(bytes.NewReader(data), VerifyOptions{})
 	if err != nil {
 		b.Fatal(err)
