@@ -10,8 +10,8 @@ import (
 	"io"
 	"runtime"
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
