@@ -44,6 +44,7 @@ func TestBundleRefusesWhatItCannotProve(t *testing.T) {
 		{"an unknown unit", lg.options(2022, "nosuch", ""), "not assessed"},
 		{"an unknown appeal", lg.options(2022, "jyj", "nosuch"), "no appeal nosuch"},
 		{"an unpublished year", lg.options(2023, "jyj", ""), "has not been published"},
+		{"no witness of the latest publication", func() Options { o := lg.options(2022, "jyj", ""); o.Witnessed = nil; return o }(), "not covered by the newest checkpoint"},
 		{"a key that is not the office's", func() Options { o := lg.options(2022, "jyj", ""); o.Key = officialKey("jyj"); return o }(), "role office"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -121,17 +121,25 @@ func Make(ctx context.Context, st *events.Store, o Options, w io.Writer) (*Summa
 		}
 		cps[c.Size] = c
 	}
-	for _, c := range o.Witnessed {
-		if c.Note == "" {
+	// Of the witnessed checkpoints, the newest of this log: it covers the
+	// latest publication event itself (and a witness may hold many).
+	var newest *witness.Checkpoint
+	for i, c := range o.Witnessed {
+		if c.Note == "" || c.Origin != witness.Origin(st.StreamName()) {
 			continue
 		}
-		if _, err := witness.Open(c.Note, v); err != nil {
-			return nil, fail("", "witnessed checkpoint of size %d: %v", c.Size, err)
+		if newest == nil || c.Size > newest.Size {
+			newest = &o.Witnessed[i]
 		}
-		if prev, ok := cps[c.Size]; ok && prev.Root != c.Root {
-			return nil, fail("", "two checkpoints of size %d have different roots: the log was forked (kaohe verify)", c.Size)
+	}
+	if newest != nil {
+		if _, err := witness.Open(newest.Note, v); err != nil {
+			return nil, fail("", "witnessed checkpoint of size %d: %v", newest.Size, err)
 		}
-		cps[c.Size] = c
+		if prev, ok := cps[newest.Size]; ok && prev.Root != newest.Root {
+			return nil, fail("", "two checkpoints of size %d have different roots: the log was forked (kaohe verify)", newest.Size)
+		}
+		cps[newest.Size] = *newest
 	}
 	if len(cps) == 0 {
 		return nil, fail("", "year %d's publications carry no checkpoint (published before checkpoints existed): publish again to bundle", o.Year)
