@@ -117,6 +117,9 @@ category recomputed from the events with kaohe's scoring engine against the
 published results. Exit 1 naming the first entry that does not hold.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if b, err := os.ReadFile(o.CheckpointKey); o.CheckpointKey != "" && err == nil {
+				o.CheckpointKey = string(b) // a key file (checkpoint.pub)
+			}
 			f, err := os.Open(args[0])
 			if err != nil {
 				return usageError{err.Error()}
@@ -135,7 +138,7 @@ published results. Exit 1 naming the first entry that does not hold.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&o.CheckpointKey, "checkpoint-key", "", "the checkpoint verifier key you trust (from the 公示 notice); the bundle's must be it")
+	c.Flags().StringVar(&o.CheckpointKey, "checkpoint-key", "", "the checkpoint verifier key you trust (from the 公示 notice), or a file holding it (checkpoint.pub); the bundle's must be it")
 	c.Flags().BoolVar(&asJSON, "json", false, "the summary as JSON")
 	return c
 }
@@ -157,8 +160,12 @@ func printBundleSummary(m *Main, s *bundle.Summary) {
 	if grade == "" {
 		grade = "-"
 	}
-	fmt.Fprintf(m.Stdout, "  %d %s（%s）category %s: composite %s, rank %d/%d, grade %s — as published in v%d (up to seq %d)\n",
-		s.Year, s.Name, s.Unit, s.Category, s.Outcome.Composite, s.Outcome.Rank, s.Outcome.Of, grade, s.Version, s.UpToSeq)
+	standing := fmt.Sprintf("composite %s, rank %d/%d", s.Outcome.Composite, s.Outcome.Rank, s.Outcome.Of)
+	if s.Outcome.Composite == "" {
+		standing = "not scored (graded by decision)"
+	}
+	fmt.Fprintf(m.Stdout, "  %d %s（%s）category %s: %s, grade %s — as published in v%d (up to seq %d)\n",
+		s.Year, s.Name, s.Unit, s.Category, standing, grade, s.Version, s.UpToSeq)
 	fmt.Fprintf(m.Stdout, "  %d events (%s scope, %d subjects), %d checkpoints up to size %d, signed by %s\n",
 		s.Events, s.Scope, len(s.Subjects), s.Checkpoints, s.Checkpoint, s.Signer)
 	if s.Appeal != "" {

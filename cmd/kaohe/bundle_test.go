@@ -29,11 +29,15 @@ func TestBundleOfTheREADMEAppeal(t *testing.T) {
 	if !strings.Contains(out, "93.99, rank 2/7, grade 优秀 — as published in v2") {
 		t.Fatalf("bundle printed:\n%s", out)
 	}
+	pub := filepath.Join(t.TempDir(), "checkpoint.pub")
+	if err := os.Rename(filepath.Join(dir, "keys", "checkpoint.pub"), pub); err != nil {
+		t.Fatal(err)
+	}
 	// Offline: the data directory is gone.
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	out = binOK(t, t.TempDir(), "bundle", "verify", file)
+	out = binOK(t, t.TempDir(), "bundle", "verify", "--checkpoint-key", pub, file)
 	if !strings.Contains(out, "核验通过 OK") || !strings.Contains(out, "复核 appeal "+appeal) {
 		t.Fatalf("bundle verify printed:\n%s", out)
 	}
@@ -46,4 +50,6 @@ func TestBundleOfTheREADMEAppeal(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantExit(t, t.TempDir(), 1, []string{"bundle check failed: (archive)"}, "bundle", "verify", cut)
+	wantExit(t, t.TempDir(), 1, []string{"bundle check failed: checkpoints/checkpoint.pub", "not the checkpoint key you trust"},
+		"bundle", "verify", "--checkpoint-key", "kaohe/OTHER+01234567+AQ==", file)
 }

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/examples"
+	"github.com/kaohe/kaohe/internal/officialtest"
 )
 
 func TestBundleOfAnAppealVerifies(t *testing.T) {
@@ -258,4 +261,30 @@ func lastScoringEvent(t *testing.T, fs []file, meta Meta) string {
 	}
 	t.Fatal("no unit whose last event is a score")
 	return ""
+}
+
+// A leader's composite is the mean of staff of another category (大栗港
+// 2021, 002): the category's own subjects do not reproduce it, so the
+// bundle holds the whole year; a staff member's category holds itself.
+func TestBundleWidensToTheYearWhenACategoryRestsOnAnother(t *testing.T) {
+	lg := newTestLedger(t)
+	cmds, err := examples.Commands("daligang-2021")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := officialtest.Enrol(testCtx(t), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
+		t.Fatal(err)
+	}
+	lg.submit(t, cmds)
+	lg.publish(t, 2021, "publish-v1")
+	for unit, scope := range map[string]string{"l1": "year", "p01": "category"} {
+		data := lg.make(t, lg.options(2021, unit, ""))
+		s, err := Verify(bytes.NewReader(data), VerifyOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", unit, err)
+		}
+		if s.Scope != scope {
+			t.Errorf("%s: scope %s, want %s", unit, s.Scope, scope)
+		}
+	}
 }
