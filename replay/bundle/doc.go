@@ -7,13 +7,14 @@
 // entry byte for byte). It holds the year's scheme as recorded; the stored
 // bytes of every event needed to recompute the unit's category (its units'
 // subjects, the year's own subject with the grade decisions and the
-// publications, the offices, the scheme, the cadres of those units) and of
-// the roster that says who signed them; the canonical results document of
-// the latest publication (whose SHA-256 is the published digest); the
-// signed checkpoints of the stream, the consistency proofs between them and
-// an inclusion proof of every event in the newest one; and a guide in
-// Chinese and English. A MANIFEST lists the SHA-256 of every entry, signed
-// by the office official who made the bundle.
+// publications, the offices, the scheme — or the whole year when the
+// category rests on units of another) and of the roster that says who
+// signed them; the canonical results document of the latest publication
+// (whose SHA-256 is the published digest); the signed checkpoints of the
+// stream, the consistency proofs between them and an inclusion proof of
+// every event in the newest one; and a guide in Chinese and English. A
+// MANIFEST lists the SHA-256 of every entry, signed by the office official
+// who made the bundle.
 //
 // Make writes a bundle from the ledger; Verify checks one from its bytes
 // alone, recomputing the category with the real engine

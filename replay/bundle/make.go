@@ -359,7 +359,9 @@ func officeSigner(r *events.Roster, pub string) (events.Official, error) {
 
 // categorySubjects are the subjects a category's results rest on: the
 // scheme, the year (decisions, publications), every office (office-wide
-// items), the category's units and the cadres registered to them.
+// items) and the category's units. Cadres are not among them: a unit's
+// composite, rank and grade do not read a cadre's facts (when a scheme
+// makes them, the recomputation differs and the bundle takes the year).
 func categorySubjects(year int, evs []events.Stored, r *engine.Results, cat string) map[string]bool {
 	in := map[string]bool{}
 	for _, u := range r.Units {
@@ -376,13 +378,6 @@ func categorySubjects(year int, evs []events.Stored, r *engine.Results, cat stri
 		case "unit":
 			if in[id] {
 				out[ev.Subject] = true
-			}
-		case "cadre":
-			if ev.Type == "CadreRegistered" {
-				var d events.CadreRegistered
-				if json.Unmarshal(ev.Data, &d) == nil && in[d.Unit] {
-					out[ev.Subject] = true
-				}
 			}
 		}
 	}
