@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/examples"
-	"github.com/kaohe/kaohe/internal/officialtest"
 )
 
 func TestBundleOfAnAppealVerifies(t *testing.T) {
@@ -272,7 +272,7 @@ func TestBundleWidensToTheYearWhenACategoryRestsOnAnother(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := officialtest.Enrol(testCtx(t), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
+	if err := ledgertest.Enrol(testCtx(t), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
 		t.Fatal(err)
 	}
 	lg.submit(t, cmds)

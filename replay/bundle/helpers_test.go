@@ -16,9 +16,10 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/examples"
-	"github.com/kaohe/kaohe/internal/officialtest"
 	"github.com/kaohe/kaohe/replay"
 	"github.com/kaohe/kaohe/replay/witness"
 )
@@ -34,7 +35,7 @@ func testCtx(tb testing.TB) context.Context {
 // stream's checkpoint in the publication, and once more after it (the
 // witness).
 type ledger struct {
-	st        *events.Store
+	st        *jetstream.Store
 	l         *commands.Ledger
 	signer    note.Signer
 	vkey      string
@@ -43,7 +44,7 @@ type ledger struct {
 
 func newTestLedger(tb testing.TB) *ledger {
 	tb.Helper()
-	st, err := events.Open(testCtx(tb), events.Config{DataDir: tb.TempDir(), Create: true})
+	st, err := jetstream.Open(testCtx(tb), jetstream.Config{DataDir: tb.TempDir(), Create: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func (lg *ledger) checkpoint(ctx context.Context) (string, error) {
 
 func (lg *ledger) submit(tb testing.TB, cmds []commands.Command) {
 	tb.Helper()
-	if _, err := officialtest.Submit(testCtx(tb), lg.l, cmds); err != nil {
+	if _, err := ledgertest.Submit(testCtx(tb), lg.l, cmds); err != nil {
 		tb.Fatalf("submit: %v", err)
 	}
 }
@@ -99,7 +100,7 @@ func (lg *ledger) publish(tb testing.TB, year int, id string) {
 }
 
 func (lg *ledger) options(year int, unit, appeal string) Options {
-	return Options{Year: year, Unit: unit, Appeal: appeal, Witnessed: lg.witnessed, CheckpointKey: lg.vkey, Key: officialtest.Key("office")}
+	return Options{Year: year, Unit: unit, Appeal: appeal, Witnessed: lg.witnessed, CheckpointKey: lg.vkey, Key: ledgertest.Key("office")}
 }
 
 func (lg *ledger) make(tb testing.TB, o Options) []byte {
@@ -121,7 +122,7 @@ func zhashui(tb testing.TB) *ledger {
 		tb.Fatal(err)
 	}
 	// The office account that publishes and signs bundles.
-	if err := officialtest.Enrol(testCtx(tb), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
+	if err := ledgertest.Enrol(testCtx(tb), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
 		tb.Fatal(err)
 	}
 	lg.submit(tb, cmds)
@@ -173,7 +174,7 @@ func resign(tb testing.TB, fs []file, official string, role events.Role) []file 
 		}
 	}
 	man := manifest(body)
-	kp := officialtest.Key(official)
+	kp := ledgertest.Key(official)
 	sig, err := kp.Sign(append([]byte(SignaturePrefix), man...))
 	if err != nil {
 		tb.Fatal(err)
@@ -198,4 +199,4 @@ func verifyErr(tb testing.TB, data []byte) *Error {
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
-func officialKey(id string) nkeys.KeyPair { return officialtest.Key(id) }
+func officialKey(id string) nkeys.KeyPair { return ledgertest.Key(id) }

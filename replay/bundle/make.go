@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
 	"github.com/kaohe/kaohe/replay/witness"
@@ -70,7 +71,7 @@ type Summary struct {
 }
 
 // Make writes the bundle of o.Unit's result in o.Year to w.
-func Make(ctx context.Context, st *events.Store, o Options, w io.Writer) (*Summary, error) {
+func Make(ctx context.Context, st *jetstream.Store, o Options, w io.Writer) (*Summary, error) {
 	if o.Key == nil {
 		return nil, fail("", "a bundle is signed by an office official's key: give --key FILE (or KAOHE_KEY)")
 	}
