@@ -66,7 +66,7 @@ type Summary struct {
 	Outcome     Outcome `json:"outcome"`
 	Events      int     `json:"events"`
 	Checkpoints int     `json:"checkpoints"`
-	Bytes       int     `json:"bytes"`
+	Bytes       int     `json:"bytes"`  // the bundle file's size
 	Signer      string  `json:"signer"` // "official (role) key"
 }
 

@@ -47,7 +47,8 @@ type VerifyOptions struct {
 //  7. the category recomputed from the events with the scoring engine is
 //     the published one, and outcome.json is the unit's result in it.
 func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
-	files, err := readArchive(in)
+	counted := &countReader{r: in}
+	files, err := readArchive(counted)
 	if err != nil {
 		return nil, fail("(archive)", "%v", err)
 	}
@@ -380,11 +381,7 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 			return nil, fail(EntryMeta, "appeal %s is not an AppealFiled event of unit %s in the bundle", meta.Appeal, meta.Unit)
 		}
 	}
-	n := 0
-	for _, f := range files {
-		n += len(f.data)
-	}
-	return &Summary{Meta: meta, Outcome: out, Events: len(evs), Checkpoints: len(cps), Bytes: n,
+	return &Summary{Meta: meta, Outcome: out, Events: len(evs), Checkpoints: len(cps), Bytes: counted.n,
 		Signer: fmt.Sprintf("%s (%s) %s", signer.ID, signer.Role, sig.Key)}, nil
 }
 
@@ -489,4 +486,16 @@ func contains(xs []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// countReader counts the bytes read: the bundle's size.
+type countReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
