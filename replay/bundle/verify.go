@@ -210,14 +210,14 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 			rosterEvs = append(rosterEvs, ev)
 		}
 	}
-	verified := verifySignatures(evs)
+	checked, verified := checkAhead(evs)
 	asOf := events.NewRosterAsOf(events.AcceptedRoster(rosterEvs))
 	heads := map[string]events.Head{}
 	last := map[string]uint64{}
 	var year []events.Stored
 	for i, ev := range evs {
 		// events.Admit, with the signature checked ahead.
-		_, err := events.Check(ev)
+		err := checked[i]
 		if err == nil {
 			err = events.Link(ev, heads[ev.Subject])
 		}
@@ -409,10 +409,12 @@ func readEvents(files []file) ([]events.Stored, error) {
 	return out, nil
 }
 
-// verifySignatures checks every event's ed25519 signature
-// (events.VerifySignature) on every core: the costly part of admission.
-func verifySignatures(evs []events.Stored) []error {
-	out := make([]error, len(evs))
+// checkAhead runs the parts of admission that depend on one event alone —
+// events.Check (the envelope, its subject, type and payload) and its
+// ed25519 signature (events.VerifySignature), the costly part — on every
+// core; what depends on the order (the chain, the roster) follows.
+func checkAhead(evs []events.Stored) (checked, verified []error) {
+	checked, verified = make([]error, len(evs)), make([]error, len(evs))
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -420,12 +422,13 @@ func verifySignatures(evs []events.Stored) []error {
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < len(evs); i += workers {
-				out[i] = events.VerifySignature(evs[i])
+				_, checked[i] = events.Check(evs[i])
+				verified[i] = events.VerifySignature(evs[i])
 			}
 		}(w)
 	}
 	wg.Wait()
-	return out
+	return checked, verified
 }
 
 // admitProblem words why an event is not admitted, naming the previous
