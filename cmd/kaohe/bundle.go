@@ -23,12 +23,13 @@ func (m *Main) bundleCommand() *cobra.Command {
 		Use:   "bundle --year Y --unit U [--appeal ID] -o FILE",
 		Short: "write a unit's evidence bundle that anyone can check offline — 证据包",
 		Long: `Write one file (a .tar.gz) holding the facts behind a unit's published
-result: the year's scheme as recorded; the stored events of its category (its
-units, the year's decisions and publications, the offices; the whole year when
-the category rests on another) and of the roster with every signer's key; the published
-results document (its SHA-256 is the published digest); the stream's signed
-checkpoints with the consistency proofs between them and an inclusion proof
-of every event in the newest; and a guide (README.txt, 中文 and English).
+result: the year's scheme as recorded; the stored events of its category
+(its units, the year's decisions and publications, the offices; the whole
+year when the category rests on another) and of the roster with every
+signer's key; the published results document (its SHA-256 is the published
+digest); the stream's signed checkpoints with the consistency proofs between
+them and an inclusion proof of every event in the newest; and a guide
+(README.txt, 中文 and English).
 A MANIFEST of SHA-256 hashes of every entry is signed with --key (or
 KAOHE_KEY): an office official's key on the roster.
   kaohe bundle verify FILE   checks it without the ledger (docs/bundle.md).`,
