@@ -52,100 +52,142 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 	if err != nil {
 		return nil, fail("(archive)", "%v", err)
 	}
-	b := map[string][]byte{}
+	c := &checker{o: o, files: files, b: map[string][]byte{}}
 	for _, f := range files {
-		b[f.name] = f.data
+		c.b[f.name] = f.data
 	}
+	for _, step := range []func() error{c.signature, c.manifest, c.contents, c.log, c.admission, c.signedBy, c.publication, c.recomputation} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return &Summary{Meta: c.meta, Outcome: c.out, Events: len(c.evs), Checkpoints: len(c.cps), Bytes: counted.n,
+		Signer: fmt.Sprintf("%s (%s) %s", c.signer.ID, c.signer.Role, c.sig.Key)}, nil
+}
 
-	// 1. The signature over the manifest.
+// checker is one verification: what each step has read or found so far.
+type checker struct {
+	o     VerifyOptions
+	files []file
+	b     map[string][]byte // entry name → bytes
+
+	sig       Signature
+	meta      Meta
+	evs       []events.Stored // every event, seq order
+	v         note.Verifier   // the checkpoint key
+	cps       []witness.Checkpoint
+	rosterEvs []events.Stored
+	year      []events.Stored // the year's events (the roster's left out)
+	signer    events.Official
+	at        *Publication // the publication checked
+	out       Outcome      // the unit's recomputed result
+}
+
+// signature: MANIFEST.sig verifies over MANIFEST.
+func (c *checker) signature() error {
+	b := c.b
 	man, ok := b[EntryManifest]
 	if !ok {
-		return nil, fail(EntryManifest, "missing: the bundle has no manifest")
+		return fail(EntryManifest, "missing: the bundle has no manifest")
 	}
-	var sig Signature
-	if err := strictJSON(b[EntrySignature], &sig); err != nil {
-		return nil, fail(EntrySignature, "%v", err)
+	sig := &c.sig
+	if err := strictJSON(b[EntrySignature], sig); err != nil {
+		return fail(EntrySignature, "%v", err)
 	}
 	pub, err := rawKey(sig.Key)
 	if err != nil {
-		return nil, fail(EntrySignature, "%v", err)
+		return fail(EntrySignature, "%v", err)
 	}
 	raw, err := base64.StdEncoding.DecodeString(sig.Signature)
 	if err != nil || !ed25519.Verify(pub, append([]byte(SignaturePrefix), man...), raw) {
-		return nil, fail(EntrySignature, "the signature does not verify over MANIFEST with key %s: MANIFEST or the signature was changed", sig.Key)
+		return fail(EntrySignature, "the signature does not verify over MANIFEST with key %s: MANIFEST or the signature was changed", sig.Key)
 	}
+	return nil
+}
 
-	// 2. The manifest.
+// manifest: every entry has the hash MANIFEST lists; none missing or added.
+func (c *checker) manifest() error {
+	b, man, files := c.b, c.b[EntryManifest], c.files
 	sums, names, err := parseManifest(man)
 	if err != nil {
-		return nil, fail(EntryManifest, "%v", err)
+		return fail(EntryManifest, "%v", err)
 	}
 	for _, name := range names {
 		data, ok := b[name]
 		if !ok {
-			return nil, fail(name, "listed in MANIFEST but not in the bundle (dropped)")
+			return fail(name, "listed in MANIFEST but not in the bundle (dropped)")
 		}
 		if got := sum(data); got != sums[name] {
-			return nil, fail(name, "SHA-256 %s, MANIFEST says %s: the entry was changed", got, sums[name])
+			return fail(name, "SHA-256 %s, MANIFEST says %s: the entry was changed", got, sums[name])
 		}
 	}
 	for _, f := range files {
 		if _, ok := sums[f.name]; !ok && f.name != EntryManifest && f.name != EntrySignature {
-			return nil, fail(f.name, "in the bundle but not in MANIFEST (added)")
+			return fail(f.name, "in the bundle but not in MANIFEST (added)")
 		}
 	}
+	return nil
+}
 
-	var meta Meta
-	if err := strictJSON(b[EntryMeta], &meta); err != nil {
-		return nil, fail(EntryMeta, "%v", err)
+// contents reads bundle.json and the events.
+func (c *checker) contents() error {
+	b := c.b
+	meta := &c.meta
+	if err := strictJSON(b[EntryMeta], meta); err != nil {
+		return fail(EntryMeta, "%v", err)
 	}
 	if meta.Format != Format {
-		return nil, fail(EntryMeta, "format %q, this verifier reads %q", meta.Format, Format)
+		return fail(EntryMeta, "format %q, this verifier reads %q", meta.Format, Format)
 	}
-	evs, err := readEvents(files)
-	if err != nil {
-		return nil, err
-	}
+	var err error
+	c.evs, err = readEvents(c.files)
+	return err
+}
 
-	// 3. The log: checkpoints, consistency, inclusion.
+// log: the checkpoints are signed and each extends the one before; every
+// event is in the newest.
+func (c *checker) log() error {
+	b, o, meta, files, evs := c.b, c.o, &c.meta, c.files, c.evs
 	key := strings.TrimSpace(string(b[EntryKey]))
 	if o.CheckpointKey != "" && key != strings.TrimSpace(o.CheckpointKey) {
-		return nil, fail(EntryKey, "is %q, not the checkpoint key you trust %q", key, strings.TrimSpace(o.CheckpointKey))
+		return fail(EntryKey, "is %q, not the checkpoint key you trust %q", key, strings.TrimSpace(o.CheckpointKey))
 	}
 	v, err := note.NewVerifier(key)
 	if err != nil {
-		return nil, fail(EntryKey, "not a note verifier key: %v", err)
+		return fail(EntryKey, "not a note verifier key: %v", err)
 	}
+	c.v = v
 	var cps []witness.Checkpoint
 	for _, f := range files {
 		if !strings.HasPrefix(f.name, checkpointsDir) || !strings.HasSuffix(f.name, ".note") {
 			continue
 		}
-		c, err := witness.Open(string(f.data), v)
+		cp, err := witness.Open(string(f.data), v)
 		if err != nil {
-			return nil, fail(f.name, "%v", strings.TrimPrefix(err.Error(), "witness: "))
+			return fail(f.name, "%v", strings.TrimPrefix(err.Error(), "witness: "))
 		}
-		if f.name != CheckpointEntry(c.Size) {
-			return nil, fail(f.name, "holds the checkpoint of size %d", c.Size)
+		if f.name != CheckpointEntry(cp.Size) {
+			return fail(f.name, "holds the checkpoint of size %d", cp.Size)
 		}
-		if c.Origin != witness.Origin(meta.Stream) {
-			return nil, fail(f.name, "origin %q, not the log %q", c.Origin, witness.Origin(meta.Stream))
+		if cp.Origin != witness.Origin(meta.Stream) {
+			return fail(f.name, "origin %q, not the log %q", cp.Origin, witness.Origin(meta.Stream))
 		}
-		if len(cps) > 0 && c.Size <= cps[len(cps)-1].Size {
-			return nil, fail(f.name, "out of order")
+		if len(cps) > 0 && cp.Size <= cps[len(cps)-1].Size {
+			return fail(f.name, "out of order")
 		}
-		cps = append(cps, c)
+		cps = append(cps, cp)
 	}
+	c.cps = cps
 	if len(cps) == 0 {
-		return nil, fail(checkpointsDir, "no checkpoint")
+		return fail(checkpointsDir, "no checkpoint")
 	}
 	anchor := cps[len(cps)-1]
 	if anchor.Size != meta.Checkpoint {
-		return nil, fail(EntryMeta, "checkpoint_size %d, the newest checkpoint is of size %d", meta.Checkpoint, anchor.Size)
+		return fail(EntryMeta, "checkpoint_size %d, the newest checkpoint is of size %d", meta.Checkpoint, anchor.Size)
 	}
 	var cons []Consistency
 	if err := strictJSON(b[EntryConsistency], &cons); err != nil {
-		return nil, fail(EntryConsistency, "%v", err)
+		return fail(EntryConsistency, "%v", err)
 	}
 	for i := 1; i < len(cps); i++ {
 		prev, next := cps[i-1], cps[i]
@@ -154,67 +196,71 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 		}
 		var proof tlog.TreeProof
 		found := false
-		for _, c := range cons {
-			if c.From == prev.Size && c.To == next.Size {
-				if proof, err = hashes(c.Hashes); err != nil {
-					return nil, fail(EntryConsistency, "proof %d → %d: %v", c.From, c.To, err)
+		for _, k := range cons {
+			if k.From == prev.Size && k.To == next.Size {
+				var err error
+				if proof, err = hashes(k.Hashes); err != nil {
+					return fail(EntryConsistency, "proof %d → %d: %v", k.From, k.To, err)
 				}
 				found = true
 			}
 		}
 		if !found {
-			return nil, fail(EntryConsistency, "no proof that checkpoint %d extends checkpoint %d", next.Size, prev.Size)
+			return fail(EntryConsistency, "no proof that checkpoint %d extends checkpoint %d", next.Size, prev.Size)
 		}
 		if err := witness.Extends(prev, next, proof); err != nil {
-			return nil, fail(EntryConsistency, "proof %d → %d does not hold: checkpoint %d is not an extension of checkpoint %d (a proof hash or a checkpoint was changed)", prev.Size, next.Size, next.Size, prev.Size)
+			return fail(EntryConsistency, "proof %d → %d does not hold: checkpoint %d is not an extension of checkpoint %d (a proof hash or a checkpoint was changed)", prev.Size, next.Size, next.Size, prev.Size)
 		}
 	}
 	var inc Inclusion
 	if err := strictJSON(b[EntryInclusion], &inc); err != nil {
-		return nil, fail(EntryInclusion, "%v", err)
+		return fail(EntryInclusion, "%v", err)
 	}
 	if inc.TreeSize != anchor.Size || inc.Root != hex.EncodeToString(anchor.Root[:]) {
-		return nil, fail(EntryInclusion, "proves in a tree of size %d root %s, the newest checkpoint is size %d root %s", inc.TreeSize, inc.Root, anchor.Size, anchor.Root)
+		return fail(EntryInclusion, "proves in a tree of size %d root %s, the newest checkpoint is size %d root %s", inc.TreeSize, inc.Root, anchor.Size, anchor.Root)
 	}
 	proofs := map[uint64][]string{}
 	for _, p := range inc.Proofs {
 		if _, dup := proofs[p.Seq]; dup {
-			return nil, fail(EntryInclusion, "two proofs of seq %d", p.Seq)
+			return fail(EntryInclusion, "two proofs of seq %d", p.Seq)
 		}
 		proofs[p.Seq] = p.Hashes
 	}
 	for _, ev := range evs {
 		hs, ok := proofs[ev.Seq]
 		if !ok {
-			return nil, fail(EventEntry(ev.Seq), "no inclusion proof in %s", EntryInclusion)
+			return fail(EventEntry(ev.Seq), "no inclusion proof in %s", EntryInclusion)
 		}
 		p, err := hashes(hs)
 		if err != nil {
-			return nil, fail(EntryInclusion, "proof of seq %d: %v", ev.Seq, err)
+			return fail(EntryInclusion, "proof of seq %d: %v", ev.Seq, err)
 		}
 		if err := witness.CheckIncluded(anchor, ev.Seq, ev.Raw, p); err != nil {
-			return nil, fail(EventEntry(ev.Seq), "not in the log: its bytes and its proof in %s do not give the root of checkpoint size %d (the event or its proof was changed)", EntryInclusion, anchor.Size)
+			return fail(EventEntry(ev.Seq), "not in the log: its bytes and its proof in %s do not give the root of checkpoint size %d (the event or its proof was changed)", EntryInclusion, anchor.Size)
 		}
 		delete(proofs, ev.Seq)
 	}
 	for _, p := range inc.Proofs {
 		if _, left := proofs[p.Seq]; left {
-			return nil, fail(EventEntry(p.Seq), "%s proves seq %d, but the bundle has no such event (dropped)", EntryInclusion, p.Seq)
+			return fail(EventEntry(p.Seq), "%s proves seq %d, but the bundle has no such event (dropped)", EntryInclusion, p.Seq)
 		}
 	}
+	return nil
+}
 
-	// 4. Admission: chains and signatures.
-	var rosterEvs []events.Stored
+// admission: each event is admitted as the ledger admits it: its chain
+// link and its official's signature against the bundled roster.
+func (c *checker) admission() error {
+	evs, meta := c.evs, &c.meta
 	for _, ev := range evs {
 		if events.IsRosterEvent(ev.Envelope) {
-			rosterEvs = append(rosterEvs, ev)
+			c.rosterEvs = append(c.rosterEvs, ev)
 		}
 	}
 	checked, verified := checkAhead(evs)
-	asOf := events.NewRosterAsOf(events.AcceptedRoster(rosterEvs))
+	asOf := events.NewRosterAsOf(events.AcceptedRoster(c.rosterEvs))
 	heads := map[string]events.Head{}
 	last := map[string]uint64{}
-	var year []events.Stored
 	for i, ev := range evs {
 		// events.Admit, with the signature checked ahead.
 		err := checked[i]
@@ -225,56 +271,67 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 			err = events.AuthenticateVerified(ev, asOf.At(ev.Seq), verified[i])
 		}
 		if err != nil {
-			return nil, fail(EventEntry(ev.Seq), "%s", admitProblem(ev, err, last[ev.Subject]))
+			return fail(EventEntry(ev.Seq), "%s", admitProblem(ev, err, last[ev.Subject]))
 		}
 		heads[ev.Subject] = heads[ev.Subject].Next(ev)
 		last[ev.Subject] = ev.Seq
 		if !events.IsRosterEvent(ev.Envelope) {
 			if ev.Year != meta.Year {
-				return nil, fail(EventEntry(ev.Seq), "an event of year %d in a bundle of %d", ev.Year, meta.Year)
+				return fail(EventEntry(ev.Seq), "an event of year %d in a bundle of %d", ev.Year, meta.Year)
 			}
-			year = append(year, ev)
+			c.year = append(c.year, ev)
 		}
 	}
 	for _, s := range meta.Subjects {
 		if last[s] == 0 {
-			return nil, fail(EntryMeta, "subject %s has no event in the bundle (its events were dropped)", s)
+			return fail(EntryMeta, "subject %s has no event in the bundle (its events were dropped)", s)
 		}
 	}
 	for s := range last {
 		if y, _, _ := events.ParseSubject(s); y != events.OrgYear && !contains(meta.Subjects, s) {
-			return nil, fail(EntryMeta, "events of subject %s are in the bundle but it is not listed in subjects", s)
+			return fail(EntryMeta, "events of subject %s are in the bundle but it is not listed in subjects", s)
 		}
 	}
+	return nil
+}
 
-	// 5. Who signed.
+// signedBy: the bundle's signer is an office official of the roster, and
+// signers.json names every key truly.
+func (c *checker) signedBy() error {
+	b, sig, meta, evs := c.b, &c.sig, &c.meta, c.evs
 	var roster events.Roster
-	for _, ev := range rosterEvs {
+	for _, ev := range c.rosterEvs {
 		_ = roster.Apply(ev)
 	}
 	signer, err := officeSigner(&roster, sig.Key)
+	c.signer = signer
 	if err != nil {
-		return nil, fail(EntrySignature, "%v", err)
+		return fail(EntrySignature, "%v", err)
 	}
 	if sig.Official != signer.ID || sig.Role != string(signer.Role) || meta.MadeBy != signer.ID {
-		return nil, fail(EntrySignature, "names %s (%s), the roster gives key %s to %s (%s)", sig.Official, sig.Role, sig.Key, signer.ID, signer.Role)
+		return fail(EntrySignature, "names %s (%s), the roster gives key %s to %s (%s)", sig.Official, sig.Role, sig.Key, signer.ID, signer.Role)
 	}
 	var signers []Signer
 	if err := strictJSON(b[EntrySigners], &signers); err != nil {
-		return nil, fail(EntrySigners, "%v", err)
+		return fail(EntrySigners, "%v", err)
 	}
 	want, err := signersOf(evs, &roster, sig.Key)
 	if err != nil {
-		return nil, fail(EntrySigners, "%v", err)
+		return fail(EntrySigners, "%v", err)
 	}
 	if !bytes.Equal(mustJSON(signers), mustJSON(want)) {
-		return nil, fail(EntrySigners, "%s", firstDiff(toAny(signers), toAny(want), "signers"))
+		return fail(EntrySigners, "%s", firstDiff(toAny(signers), toAny(want), "signers"))
 	}
+	return nil
+}
 
-	// 6. The publications, the digest, the scheme.
+// publication: published.json is what the publication events say; the
+// digest of results.json is the latest one's; the scheme is the recorded.
+func (c *checker) publication() error {
+	b, meta, v, year := c.b, &c.meta, c.v, c.year
 	var pubs []Publication
 	if err := strictJSON(b[EntryPublished], &pubs); err != nil {
-		return nil, fail(EntryPublished, "%v", err)
+		return fail(EntryPublished, "%v", err)
 	}
 	var recorded []Publication
 	for _, ev := range year {
@@ -283,23 +340,23 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 		}
 		var p events.ResultsPublished
 		if err := json.Unmarshal(ev.Data, &p); err != nil {
-			return nil, fail(EventEntry(ev.Seq), "%v", err)
+			return fail(EventEntry(ev.Seq), "%v", err)
 		}
 		e := Publication{Version: p.Version, Seq: ev.Seq, EventID: ev.ID, UpToSeq: p.UpToSeq, Digest: p.Digest, MerkleRoot: p.MerkleRoot, Events: p.Events}
 		if p.Checkpoint != "" {
-			c, err := witness.Open(p.Checkpoint, v)
+			cp, err := witness.Open(p.Checkpoint, v)
 			if err != nil {
-				return nil, fail(EventEntry(ev.Seq), "its checkpoint: %v", err)
+				return fail(EventEntry(ev.Seq), "its checkpoint: %v", err)
 			}
-			e.Checkpoint = CheckpointEntry(c.Size)
+			e.Checkpoint = CheckpointEntry(cp.Size)
 			if string(b[e.Checkpoint]) != p.Checkpoint {
-				return nil, fail(e.Checkpoint, "is not the checkpoint publication v%d carries (%s)", p.Version, EventEntry(ev.Seq))
+				return fail(e.Checkpoint, "is not the checkpoint publication v%d carries (%s)", p.Version, EventEntry(ev.Seq))
 			}
 		}
 		recorded = append(recorded, e)
 	}
 	if d := firstDiff(toAny(pubs), toAny(recorded), "published"); d != "" {
-		return nil, fail(EntryPublished, "does not match the publication events: %s", strings.Replace(d, "recomputed", "recorded", 1))
+		return fail(EntryPublished, "does not match the publication events: %s", strings.Replace(d, "recomputed", "recorded", 1))
 	}
 	var at *Publication
 	for i := range recorded {
@@ -307,11 +364,12 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 			at = &recorded[i]
 		}
 	}
+	c.at = at
 	if at == nil || at.UpToSeq != meta.UpToSeq || at.Version != len(recorded) {
-		return nil, fail(EntryMeta, "names publication v%d up to seq %d, the latest publication event in the bundle is v%d", meta.Version, meta.UpToSeq, len(recorded))
+		return fail(EntryMeta, "names publication v%d up to seq %d, the latest publication event in the bundle is v%d", meta.Version, meta.UpToSeq, len(recorded))
 	}
 	if got := sum(b[EntryResults]); got != at.Digest {
-		return nil, fail(EntryResults, "SHA-256 %s is not v%d's published digest %s (%s)", got, at.Version, at.Digest, EventEntry(at.Seq))
+		return fail(EntryResults, "SHA-256 %s is not v%d's published digest %s (%s)", got, at.Version, at.Digest, EventEntry(at.Seq))
 	}
 	src := ""
 	srcEntry := ""
@@ -319,22 +377,27 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 		if ev.Type == "SchemeDefined" && ev.Seq <= at.UpToSeq {
 			var d events.SchemeDefined
 			if err := json.Unmarshal(ev.Data, &d); err != nil {
-				return nil, fail(EventEntry(ev.Seq), "%v", err)
+				return fail(EventEntry(ev.Seq), "%v", err)
 			}
 			src, srcEntry = d.Source, EventEntry(ev.Seq)
 		}
 	}
 	if src == "" {
-		return nil, fail(eventsDir, "no SchemeDefined event up to seq %d", at.UpToSeq)
+		return fail(eventsDir, "no SchemeDefined event up to seq %d", at.UpToSeq)
 	}
 	if string(b[EntryScheme]) != src {
-		return nil, fail(EntryScheme, "is not the scheme recorded in %s (the one in force at seq %d)", srcEntry, at.UpToSeq)
+		return fail(EntryScheme, "is not the scheme recorded in %s (the one in force at seq %d)", srcEntry, at.UpToSeq)
 	}
+	return nil
+}
 
-	// 7. Recompute the category with the engine.
+// recomputation: the category recomputed with the engine is the
+// published one, and outcome.json the unit's result in it.
+func (c *checker) recomputation() error {
+	b, meta, at, year := c.b, &c.meta, c.at, c.year
 	published, err := decodeDoc(b[EntryResults])
 	if err != nil {
-		return nil, fail(EntryResults, "%v", err)
+		return fail(EntryResults, "%v", err)
 	}
 	var upto []events.Stored
 	for _, ev := range year {
@@ -344,33 +407,33 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 	}
 	r, err := engine.Compute(upto)
 	if err != nil {
-		return nil, fail(eventsDir, "the events up to seq %d cannot be scored: %v", at.UpToSeq, err)
+		return fail(eventsDir, "the events up to seq %d cannot be scored: %v", at.UpToSeq, err)
 	}
 	got, err := decodeDoc(r.JSON())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if d := diffCategory(published, got, meta.Category); d != "" {
-		return nil, fail(EntryResults, "the bundle's events do not give the published category %s: %s — an event the result rests on is missing or changed", meta.Category, d)
+		return fail(EntryResults, "the bundle's events do not give the published category %s: %s — an event the result rests on is missing or changed", meta.Category, d)
 	}
 	u, ok := r.Unit(meta.Unit)
 	if !ok || u.Category != meta.Category {
-		return nil, fail(EntryMeta, "unit %s is not in category %s", meta.Unit, meta.Category)
+		return fail(EntryMeta, "unit %s is not in category %s", meta.Unit, meta.Category)
 	}
 	grade := ""
 	if u.Grade != nil {
 		grade = u.Grade.Final
 	}
-	out := Outcome{Unit: u.ID, Name: u.Name, Category: u.Category, Composite: u.Composite, Rank: u.Rank, Of: u.Of, Grade: grade, Version: at.Version}
+	c.out = Outcome{Unit: u.ID, Name: u.Name, Category: u.Category, Composite: u.Composite, Rank: u.Rank, Of: u.Of, Grade: grade, Version: at.Version}
 	var claimed Outcome
 	if err := strictJSON(b[EntryOutcome], &claimed); err != nil {
-		return nil, fail(EntryOutcome, "%v", err)
+		return fail(EntryOutcome, "%v", err)
 	}
-	if d := firstDiff(toAny(claimed), toAny(out), "outcome"); d != "" {
-		return nil, fail(EntryOutcome, "%s", d)
+	if d := firstDiff(toAny(claimed), toAny(c.out), "outcome"); d != "" {
+		return fail(EntryOutcome, "%s", d)
 	}
 	if meta.Name != u.Name {
-		return nil, fail(EntryMeta, "name %q, the unit is %q", meta.Name, u.Name)
+		return fail(EntryMeta, "name %q, the unit is %q", meta.Name, u.Name)
 	}
 	if meta.Appeal != "" {
 		found := false
@@ -378,11 +441,10 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 			found = found || (ev.ID == meta.Appeal && ev.Type == "AppealFiled" && ev.Aggregate == events.UnitAggregate(meta.Unit))
 		}
 		if !found {
-			return nil, fail(EntryMeta, "appeal %s is not an AppealFiled event of unit %s in the bundle", meta.Appeal, meta.Unit)
+			return fail(EntryMeta, "appeal %s is not an AppealFiled event of unit %s in the bundle", meta.Appeal, meta.Unit)
 		}
 	}
-	return &Summary{Meta: meta, Outcome: out, Events: len(evs), Checkpoints: len(cps), Bytes: counted.n,
-		Signer: fmt.Sprintf("%s (%s) %s", signer.ID, signer.Role, sig.Key)}, nil
+	return nil
 }
 
 // readEvents reads the event entries (archive order must be seq order).
