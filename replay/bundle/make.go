@@ -105,51 +105,14 @@ func Make(ctx context.Context, st *jetstream.Store, o Options, w io.Writer) (*Su
 		return nil, fail("", "year %d has not been published: a bundle proves a published result (kaohe publish --year %d)", o.Year, o.Year)
 	}
 
-	// The checkpoints: those the publications carry and those witnessed,
-	// distinct by size; the newest is the one every event is proved in.
 	v, err := note.NewVerifier(strings.TrimSpace(o.CheckpointKey))
 	if err != nil {
 		return nil, fail("", "the checkpoint verifier key: %v", err)
 	}
-	cps := map[int64]witness.Checkpoint{}
-	for _, p := range pubs {
-		if p.Checkpoint == "" {
-			continue
-		}
-		c, err := witness.Open(p.Checkpoint, v)
-		if err != nil {
-			return nil, fail("", "publication v%d's checkpoint: %v", p.Version, err)
-		}
-		cps[c.Size] = c
+	cps, sizes, err := checkpoints(st.StreamName(), o, pubs, v)
+	if err != nil {
+		return nil, err
 	}
-	// Of the witnessed checkpoints, the newest of this log: it covers the
-	// latest publication event itself (and a witness may hold many).
-	var newest *witness.Checkpoint
-	for i, c := range o.Witnessed {
-		if c.Note == "" || c.Origin != witness.Origin(st.StreamName()) {
-			continue
-		}
-		if newest == nil || c.Size > newest.Size {
-			newest = &o.Witnessed[i]
-		}
-	}
-	if newest != nil {
-		if _, err := witness.Open(newest.Note, v); err != nil {
-			return nil, fail("", "witnessed checkpoint of size %d: %v", newest.Size, err)
-		}
-		if prev, ok := cps[newest.Size]; ok && prev.Root != newest.Root {
-			return nil, fail("", "two checkpoints of size %d have different roots: the log was forked (kaohe verify)", newest.Size)
-		}
-		cps[newest.Size] = *newest
-	}
-	if len(cps) == 0 {
-		return nil, fail("", "year %d's publications carry no checkpoint (published before checkpoints existed): publish again to bundle", o.Year)
-	}
-	sizes := make([]int64, 0, len(cps))
-	for n := range cps {
-		sizes = append(sizes, n)
-	}
-	sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
 	anchor := cps[sizes[len(sizes)-1]]
 
 	// The publication checked: the latest, whose own event the newest
@@ -230,54 +193,14 @@ func Make(ctx context.Context, st *jetstream.Store, o Options, w io.Writer) (*Su
 		return nil, fail("", "%v in the roster as of the newest checkpoint (size %d): publish again so the roster that knows it is checkpointed", err, anchor.Size)
 	}
 
-	appeal := ""
-	if o.Appeal != "" {
-		for _, ev := range evs {
-			if ev.Type == "AppealFiled" && ev.Aggregate == events.UnitAggregate(o.Unit) && (ev.ID == o.Appeal || ev.CommandID == o.Appeal) {
-				appeal = ev.ID
-				if int64(ev.Seq) > anchor.Size {
-					return nil, fail("", "appeal %s was filed at seq %d, after the newest checkpoint (size %d): bundle it once its resolution is published", o.Appeal, ev.Seq, anchor.Size)
-				}
-			}
-		}
-		if appeal == "" {
-			return nil, fail("", "no appeal %s of unit %s in %d (kaohe appeal show --year %d --unit %s)", o.Appeal, o.Unit, o.Year, o.Year, o.Unit)
-		}
-	}
-
-	// One pass over the stream: the root at every checkpoint size, the
-	// consistency proofs between them, the inclusion proof of each event.
-	seqs := make([]uint64, len(held))
-	for i, ev := range held {
-		seqs[i] = ev.Seq
-	}
-	scan, err := replay.ScanLogRecords(ctx, st, uint64(anchor.Size), o.Accepted, sizes, seqs)
+	appeal, err := findAppeal(evs, o, anchor.Size)
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range sizes {
-		if got, ok := scan.RootAt(n); !ok || got != cps[n].Root {
-			return nil, fail("", "the stream does not match the checkpoint of size %d (kaohe verify names what changed)", n)
-		}
-	}
-	inc := Inclusion{TreeSize: anchor.Size, Root: hex.EncodeToString(anchor.Root[:])}
-	for _, seq := range seqs {
-		p, err := scan.RecordProof(seq)
-		if err != nil {
-			return nil, err
-		}
-		inc.Proofs = append(inc.Proofs, EventProof{Seq: seq, Hashes: hexes(p)})
-	}
-	var cons []Consistency
-	for i := 1; i < len(sizes); i++ {
-		if sizes[i-1] == 0 {
-			continue
-		}
-		p, err := scan.Proof(sizes[i], sizes[i-1])
-		if err != nil {
-			return nil, err
-		}
-		cons = append(cons, Consistency{From: sizes[i-1], To: sizes[i], Hashes: hexes(p)})
+
+	inc, cons, err := proofs(ctx, st, o.Accepted, cps, sizes, held)
+	if err != nil {
+		return nil, err
 	}
 
 	// The entries.
@@ -338,6 +261,109 @@ func Make(ctx context.Context, st *jetstream.Store, o Options, w io.Writer) (*Su
 	}
 	return &Summary{Meta: meta, Outcome: outcome, Events: len(held), Checkpoints: len(sizes), Bytes: cw.n,
 		Signer: fmt.Sprintf("%s (%s) %s", signer.ID, signer.Role, pub)}, nil
+}
+
+// checkpoints gathers the checkpoints the publications carry and the
+// newest one witnessed, distinct by size, and their sizes ascending: the
+// largest is the one every event is proved in.
+func checkpoints(stream string, o Options, pubs []replay.Published, v note.Verifier) (map[int64]witness.Checkpoint, []int64, error) {
+	cps := map[int64]witness.Checkpoint{}
+	for _, p := range pubs {
+		if p.Checkpoint == "" {
+			continue
+		}
+		c, err := witness.Open(p.Checkpoint, v)
+		if err != nil {
+			return nil, nil, fail("", "publication v%d's checkpoint: %v", p.Version, err)
+		}
+		cps[c.Size] = c
+	}
+	// Of the witnessed checkpoints, the newest of this log: it covers the
+	// latest publication event itself (and a witness may hold many).
+	var newest *witness.Checkpoint
+	for i, c := range o.Witnessed {
+		if c.Note == "" || c.Origin != witness.Origin(stream) {
+			continue
+		}
+		if newest == nil || c.Size > newest.Size {
+			newest = &o.Witnessed[i]
+		}
+	}
+	if newest != nil {
+		if _, err := witness.Open(newest.Note, v); err != nil {
+			return nil, nil, fail("", "witnessed checkpoint of size %d: %v", newest.Size, err)
+		}
+		if prev, ok := cps[newest.Size]; ok && prev.Root != newest.Root {
+			return nil, nil, fail("", "two checkpoints of size %d have different roots: the log was forked (kaohe verify)", newest.Size)
+		}
+		cps[newest.Size] = *newest
+	}
+	if len(cps) == 0 {
+		return nil, nil, fail("", "year %d's publications carry no checkpoint (published before checkpoints existed): publish again to bundle", o.Year)
+	}
+	sizes := make([]int64, 0, len(cps))
+	for n := range cps {
+		sizes = append(sizes, n)
+	}
+	sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
+	return cps, sizes, nil
+}
+
+// findAppeal is the event id of o.Appeal (an AppealFiled event of the
+// unit, by event or command id), "" when none is asked for.
+func findAppeal(evs []events.Stored, o Options, anchor int64) (string, error) {
+	if o.Appeal == "" {
+		return "", nil
+	}
+	for _, ev := range evs {
+		if ev.Type == "AppealFiled" && ev.Aggregate == events.UnitAggregate(o.Unit) && (ev.ID == o.Appeal || ev.CommandID == o.Appeal) {
+			if int64(ev.Seq) > anchor {
+				return "", fail("", "appeal %s was filed at seq %d, after the newest checkpoint (size %d): bundle it once its resolution is published", o.Appeal, ev.Seq, anchor)
+			}
+			return ev.ID, nil
+		}
+	}
+	return "", fail("", "no appeal %s of unit %s in %d (kaohe appeal show --year %d --unit %s)", o.Appeal, o.Unit, o.Year, o.Year, o.Unit)
+}
+
+// proofs reads the stream once: the root at every checkpoint size, the
+// consistency proofs between successive ones, the inclusion proof of each
+// held event in the largest.
+func proofs(ctx context.Context, st *jetstream.Store, accepted uint64, cps map[int64]witness.Checkpoint, sizes []int64, held []events.Stored) (Inclusion, []Consistency, error) {
+	anchor := cps[sizes[len(sizes)-1]]
+	seqs := make([]uint64, len(held))
+	for i, ev := range held {
+		seqs[i] = ev.Seq
+	}
+	scan, err := replay.ScanLogRecords(ctx, st, uint64(anchor.Size), accepted, sizes, seqs)
+	if err != nil {
+		return Inclusion{}, nil, err
+	}
+	for _, n := range sizes {
+		if got, ok := scan.RootAt(n); !ok || got != cps[n].Root {
+			return Inclusion{}, nil, fail("", "the stream does not match the checkpoint of size %d (kaohe verify names what changed)", n)
+		}
+	}
+	inc := Inclusion{TreeSize: anchor.Size, Root: hex.EncodeToString(anchor.Root[:])}
+	for _, seq := range seqs {
+		p, err := scan.RecordProof(seq)
+		if err != nil {
+			return Inclusion{}, nil, err
+		}
+		inc.Proofs = append(inc.Proofs, EventProof{Seq: seq, Hashes: hexes(p)})
+	}
+	var cons []Consistency
+	for i := 1; i < len(sizes); i++ {
+		if sizes[i-1] == 0 {
+			continue
+		}
+		p, err := scan.Proof(sizes[i], sizes[i-1])
+		if err != nil {
+			return Inclusion{}, nil, err
+		}
+		cons = append(cons, Consistency{From: sizes[i-1], To: sizes[i], Hashes: hexes(p)})
+	}
+	return inc, cons, nil
 }
 
 // officeSigner is the official whose current key pub is: an office
