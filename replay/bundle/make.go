@@ -93,7 +93,7 @@ func Make(ctx context.Context, st *jetstream.Store, o Options, w io.Writer) (*Su
 		return nil, fail("", "%v", err)
 	}
 
-	evs, qs, err := replay.ReadYear(ctx, st, o.Year, replay.Point{})
+	evs, qs, err := replay.ReadYear(ctx, st, o.Year, events.Point{})
 	if err != nil {
 		return nil, err
 	}
