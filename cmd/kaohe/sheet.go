@@ -183,21 +183,42 @@ func (m *Main) readScoreSheet(ctx context.Context, path string, data []byte) ([]
 		return nil, checkFailed{fmt.Sprintf("%s: row 2: year %q is not a year", path, meta[1])}
 	}
 	actor := events.Actor{ID: meta[3], Role: events.Role(meta[5])}
+	var cells []sheetCell
+	for i := sheetFirstData; i < len(rows); i++ {
+		row := append(rows[i], make([]string, len(sheetHeader))...)
+		cells = append(cells, sheetCell{Line: i + 1, At: fmt.Sprintf("%s row %d", path, i+1), Unit: row[colUnit],
+			Indicator: row[colIndicator], Part: row[colPart], Value: row[colValue], Reason: row[colReason]})
+	}
+	sum := sha256.Sum256(data)
+	return m.sheetCommands(ctx, year, actor, "xlsx-"+hex.EncodeToString(sum[:6])+"-r", cells)
+}
+
+// sheetCell is one filled cell of a score sheet: from a workbook's row, or
+// from the department page's form (kaohe serve --http).
+type sheetCell struct {
+	Line                  int    // the row, for errors (Command.Line)
+	At                    string // where the cell is, for messages
+	Unit, Indicator, Part string
+	Value, Reason         string
+}
+
+// sheetCommands turns filled cells into commands against the year's
+// current facts: a value where none is recorded → RecordScore; a different
+// value → CorrectScore of the recorded entry (reason required); the same
+// value or an empty cell → nothing. Command ids are prefix and the line, so
+// the same sheet again writes nothing.
+func (m *Main) sheetCommands(ctx context.Context, year int, actor events.Actor, prefix string, cells []sheetCell) ([]commands.Command, error) {
 	f, err := m.yearFacts(ctx, year)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	prefix := "xlsx-" + hex.EncodeToString(sum[:6]) + "-r"
 	var cmds []commands.Command
-	for i := sheetFirstData; i < len(rows); i++ {
-		row := append(rows[i], make([]string, len(sheetHeader))...)
-		value := strings.TrimSpace(row[colValue])
+	for _, cell := range cells {
+		value := strings.TrimSpace(cell.Value)
 		if value == "" {
 			continue
 		}
-		at := fmt.Sprintf("%s row %d", path, i+1)
-		unit, ind, part := row[colUnit], row[colIndicator], row[colPart]
+		at, unit, ind, part := cell.At, cell.Unit, cell.Indicator, cell.Part
 		if !events.Number(value).Valid() {
 			return nil, checkFailed{fmt.Sprintf("%s: 录入值 value %q is not a number", at, value)}
 		}
@@ -205,7 +226,7 @@ func (m *Main) readScoreSheet(ctx context.Context, path string, data []byte) ([]
 		if uf := f.Units[unit]; uf != nil {
 			cur = uf.Parts[ind][part]
 		}
-		c := commands.Command{ID: prefix + strconv.Itoa(i+1), Year: year, Actor: actor, Line: i + 1}
+		c := commands.Command{ID: prefix + strconv.Itoa(cell.Line), Year: year, Actor: actor, Line: cell.Line}
 		var payload any
 		switch {
 		case cur.Text == "":
@@ -214,7 +235,7 @@ func (m *Main) readScoreSheet(ctx context.Context, path string, data []byte) ([]
 		case sameNumber(cur.Text, value):
 			continue
 		default:
-			c.Type, c.Reason = "CorrectScore", strings.TrimSpace(row[colReason])
+			c.Type, c.Reason = "CorrectScore", strings.TrimSpace(cell.Reason)
 			if c.Reason == "" {
 				return nil, checkFailed{fmt.Sprintf("%s: 理由 reason is required to change %s/%s of %s from %s to %s", at, ind, part, unit, cur.Text, value)}
 			}
