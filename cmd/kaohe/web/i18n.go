@@ -87,6 +87,8 @@ var words = map[string][2]string{
 	"points":        {"得分", "points"},
 	"no_appeals":    {"没有复核申请", "no appeals"},
 	"denied":        {"无权访问", "not allowed"},
+	"before":        {"复核前", "before"},
+	"moved":         {"变化", "moved"},
 }
 
 // lang is the request's language: ?lang=, else the cookie, else Chinese.

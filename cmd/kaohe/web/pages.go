@@ -47,27 +47,50 @@ var pageFuncs = template.FuncMap{
 	},
 }
 
-// basis says in words why a subject has its grade: what set the proposal,
-// each rule that acted on it, the decision.
-func basis(g *engine.GradeResult) string {
+// effects says each grade rule's effect in words.
+var effects = map[string][2]string{
+	"force":          {"评为", "set to"},
+	"cap":            {"至多评为", "at most"},
+	"priority":       {"优先评为", "first in line for"},
+	"quota_cut":      {"名额所限，未评为", "quota full: not"},
+	"not_determined": {"待定", "not determined"},
+}
+
+// basis says in words why a subject has its grade: each rule that acted
+// on it (or what set the proposal when none did), and the decision.
+func basis(g *engine.GradeResult, lang string) string {
 	if g == nil {
 		return ""
 	}
-	var parts []string
-	if g.By != "" {
-		parts = append(parts, g.By)
+	word := func(w [2]string) string {
+		if lang == "en" {
+			return w[1]
+		}
+		return w[0]
 	}
+	var parts []string
 	for _, f := range g.Fired {
 		s := f.Rule
 		if f.Name != "" {
 			s += " " + f.Name
 		}
-		parts = append(parts, fmt.Sprintf("%s（%s %s）", s, f.Effect, f.Grade))
+		e, ok := effects[f.Effect]
+		if !ok {
+			e = [2]string{f.Effect, f.Effect}
+		}
+		parts = append(parts, fmt.Sprintf("%s：%s%s", s, word(e), f.Grade))
+	}
+	switch {
+	case len(parts) > 0:
+	case g.Fallback:
+		parts = append(parts, word([2]string{"无规则适用，待人工确定", "no rule matched: to be decided"}))
+	case g.By != "":
+		parts = append(parts, g.By)
 	}
 	if g.Decided != "" {
-		d := "决定 " + g.Decided
+		d := word([2]string{"决定：", "decided: "}) + g.Decided
 		if g.Reason != "" {
-			d += "：" + g.Reason
+			d += "（" + g.Reason + "）"
 		}
 		parts = append(parts, d)
 	}

@@ -219,7 +219,8 @@
     const sec = ev.target.closest('.appeal');
     const d = await api('POST', '/api/appeals/simulate', { year: year(), unit: sec.dataset.unit, exclude: sec.dataset.disputed.split(',').filter(Boolean) });
     const st = (s) => s ? esc(s.composite) + ' #' + s.rank + ' ' + esc(s.grade || '') : '—';
-    sec.querySelector('.diff').innerHTML = '<table class="whatif"><tr><th>unit</th><th>before</th><th>what-if</th><th>moved</th></tr>' +
+    const div = sec.querySelector('.diff');
+    div.innerHTML = '<table class="whatif"><tr>' + div.dataset.labels.split('|').map((l) => '<th>' + esc(l) + '</th>').join('') + '</tr>' +
       (d.units || []).map((c) => '<tr><td>' + esc(c.name) + '</td><td>' + st(c.before) + '</td><td>' + st(c.after) + '</td><td>' + esc((c.moved || []).join(', ')) + '</td></tr>').join('') + '</table>' +
       '<p>digest ' + esc(d.from.digest).slice(0, 12) + ' → ' + esc(d.to.digest).slice(0, 12) + '</p>';
   }
