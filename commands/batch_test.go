@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // manyScores is n gdp values spread over the 24 units of the scheme: each
@@ -72,7 +74,7 @@ func TestBigBatchLandsContiguously(t *testing.T) {
 	if got := lastSeq(t, st); got != before+uint64(len(batch)) {
 		t.Fatalf("last seq %d, want %d", got, before+uint64(len(batch)))
 	}
-	all, err := st.Load(testCtx(t), events.YearSubjects(year))
+	all, err := st.Load(ledgertest.Ctx(t), events.YearSubjects(year))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestBigBatchLandsContiguously(t *testing.T) {
 		t.Fatalf("%d events in the year", len(all))
 	}
 
-	e := rejected(t, st, l, commands.EINVALID, "", manyScores("huge", events.MaxBatch+1, "warm")...)
+	e := rejected(t, st, l, commands.EINVALID, "", manyScores("huge", jetstream.MaxBatch+1, "warm")...)
 	if !strings.Contains(e.Msg, "at most 1000") {
 		t.Errorf("message %q does not give the limit", e.Msg)
 	}
@@ -93,7 +95,7 @@ func TestBigBatchLandsContiguously(t *testing.T) {
 // A submission file: comments and blank lines are skipped, errors name the
 // file line, and source_file is read beside the file.
 func TestSubmissionFile(t *testing.T) {
-	st := openStore(t, "", 0)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	file := `# 2022 年度数据
 {"id":"f1","type":"DefineScheme","year":2022,"actor":{"id":"khb","role":"office"},"data":{"source_file":"scheme-2022.yaml"}}

@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // BenchmarkSubmitLongHistory is one validated append (RecordScore) per
@@ -18,9 +20,9 @@ func BenchmarkSubmitLongHistory(b *testing.B) {
 		b.Run(fmt.Sprintf("history=%d", history), func(b *testing.B) {
 			st, l := setup(b)
 			submit(b, l, score("base", statistics, "u01", "gdp", "", "1")) // every later value corrects it
-			for k := 0; k < history; k += events.MaxBatch {
+			for k := 0; k < history; k += jetstream.MaxBatch {
 				var cmds []commands.Command
-				for i := k; i < min(history, k+events.MaxBatch); i++ {
+				for i := k; i < min(history, k+jetstream.MaxBatch); i++ {
 					cmds = append(cmds, fix(fmt.Sprintf("h-%d", i), "u01", "base", fmt.Sprint(i%100)))
 				}
 				submit(b, l, cmds...)
@@ -32,7 +34,7 @@ func BenchmarkSubmitLongHistory(b *testing.B) {
 			for i := range cmds {
 				cmds[i] = fix(fmt.Sprintf("b-%d", i), "u01", "base", fmt.Sprint(i%100))
 			}
-			ctx := testCtx(b)
+			ctx := ledgertest.Ctx(b)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range cmds {
@@ -62,7 +64,7 @@ func BenchmarkSubmitWriters(b *testing.B) {
 				base = append(base, score(fmt.Sprintf("base-u%02d", u), statistics, fmt.Sprintf("u%02d", u), "gdp", "", "1"))
 			}
 			submit(b, l, base...)
-			ctx := testCtx(b)
+			ctx := ledgertest.Ctx(b)
 			const writers = 8
 			per := max(1, b.N/writers)
 			var retries atomic.Int64

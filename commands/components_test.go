@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 )
 
 // setupOffice opens a fresh store with testdata/office-2021.yaml in force.
@@ -14,7 +15,7 @@ func setupOffice(tb testing.TB) (*commands.Ledger, func(cmds ...commands.Command
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st := openStore(tb, "", 0)
+	st := ledgertest.OpenStore(tb)
 	l := newLedger(st)
 	submit(tb, l, cmd("scheme-2021", "DefineScheme", office, commands.DefineScheme{Source: string(src)}, inYear(2021)))
 	return l, func(cmds ...commands.Command) *commands.Error {

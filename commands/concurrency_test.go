@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 )
 
@@ -23,7 +24,7 @@ func TestConcurrentWritersOnOneUnit(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			st, setupLedger := setup(t)
 			submit(t, setupLedger, score("base", statistics, "u01", "gdp", "", "1")) // the entry every write below corrects
-			ctx := testCtx(t)
+			ctx := ledgertest.Ctx(t)
 			ledgers := make([]*commands.Ledger, writers)
 			for i := range ledgers {
 				ledgers[i] = setupLedger
@@ -118,7 +119,7 @@ func TestConcurrentWritersOnOneUnit(t *testing.T) {
 // a retried import) store each command once; both see success.
 func TestConcurrentSameSubmission(t *testing.T) {
 	st, _ := setup(t)
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	var file []commands.Command
 	for i := range 40 {
 		unit := fmt.Sprintf("u%02d", i%8+1)

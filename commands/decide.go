@@ -1178,7 +1178,7 @@ func (d *decision) concerns(x *ResolveAppeal, cc Command, field string) (*Decide
 // resolution.
 func (d *decision) knockOn(ctx context.Context, x *ResolveAppeal, g *DecideGrade, id, field string, before int) error {
 	n := len(d.s.pending)
-	if n == 0 || d.s.pending[n-1].Envelope.CommandID != id || d.s.pending[n-1].Envelope.Type != "GradeDecided" {
+	if n == 0 || d.s.pending[n-1].Envelope.CommandID != id || d.s.pending[n-1].Envelope.Type != events.TypeGradeDecided {
 		return nil // already recorded (a duplicate): nothing is written
 	}
 	subject := field + ".data.subject"

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // Decide runs the decision path of Submit — every check against the
@@ -17,9 +17,9 @@ import (
 // every other check the same; the types a resolution may not carry
 // (FileAppeal, ResolveAppeal, DefineScheme, PublishResults, CloseYear) are
 // refused. A command whose id is already in the ledger decides nothing; a
-// submission naming one id twice or making more than events.MaxBatch
+// submission naming one id twice or making more than jetstream.MaxBatch
 // events is refused, as Submit refuses it.
-func (l *Ledger) Decide(ctx context.Context, cmds []Command, asCorrections bool) ([]events.Pending, error) {
+func (l *Ledger) Decide(ctx context.Context, cmds []Command, asCorrections bool) ([]jetstream.Pending, error) {
 	if err := l.ready(); err != nil {
 		return nil, err
 	}

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // Decide (a dry run) decides like Submit: a ledger whose cached copies are
@@ -13,7 +15,7 @@ import (
 // events than one append holds) is refused the same way; nothing is written.
 func TestDecideLikeSubmit(t *testing.T) {
 	st, a := setup(t)
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	b := newLedger(st)
 	// a caches c03 as not registered and u01 without s2, then b writes both.
 	rejected(t, st, a, commands.ENOTFOUND, "data.cadre", cmd("x", "RecordCadreScore", team, map[string]string{"cadre": "c03", "component": "superior", "value": "90"}))
@@ -52,7 +54,7 @@ func TestDecideLikeSubmit(t *testing.T) {
 	} else if e := err.(*commands.Error); e.Field != "id" || e.Index != 2 {
 		t.Fatalf("Decide with an id twice: %v; want field id of command 2", err)
 	}
-	big := manyScores("big", events.MaxBatch+1)
+	big := manyScores("big", jetstream.MaxBatch+1)
 	if _, err := a.Decide(ctx, big, true); commands.ErrorCode(err) != commands.EINVALID {
 		t.Fatalf("Decide of %d events: %v; want EINVALID as Submit gives", len(big), err)
 	}

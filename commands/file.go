@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // A command file of any size is submitted in two passes over the file
@@ -23,7 +24,7 @@ import (
 //  1. validate: every command is decided, in file order, in one session
 //     whose aggregate states run on through the whole file; the events of a
 //     batch are let go once the batch is full (the states keep what later
-//     commands need), and the batches are planned: at most events.MaxBatch
+//     commands need), and the batches are planned: at most jetstream.MaxBatch
 //     events each, a command never split.
 //  2. write: the file is read again and each batch submitted as one atomic
 //     append (Submit: decided again on the ledger's states, with the same
@@ -102,7 +103,7 @@ type filePlan struct {
 
 // SubmitFile validates the command file open returns (called once per
 // pass: it must give the same bytes each time), then writes it in atomic
-// batches of at most events.MaxBatch events. prepare, when set, is applied
+// batches of at most jetstream.MaxBatch events. prepare, when set, is applied
 // to each command read before it is decided (kaohe submit resolves a
 // DefineScheme's source_file there). A bad command is refused naming its
 // line, nothing written; a file with no command is an error too.
@@ -184,10 +185,10 @@ func (l *Ledger) validateFile(ctx context.Context, open func() (io.ReadCloser, e
 			return nil, s.unchecked, err
 		}
 		made := len(s.pending) - n0
-		if made > events.MaxBatch {
-			return nil, s.unchecked, &Error{Code: EINVALID, Index: c.Line, Command: c.ID, Msg: fmt.Sprintf("the command makes %d events; one atomic append holds at most %d", made, events.MaxBatch)}
+		if made > jetstream.MaxBatch {
+			return nil, s.unchecked, &Error{Code: EINVALID, Index: c.Line, Command: c.ID, Msg: fmt.Sprintf("the command makes %d events; one atomic append holds at most %d", made, jetstream.MaxBatch)}
 		}
-		if cur.events+made > events.MaxBatch {
+		if cur.events+made > jetstream.MaxBatch {
 			// The batch is full without this command: plan it and let
 			// its events go (a year's are carried for pendingOf).
 			closeBatch()
@@ -429,7 +430,7 @@ type carried struct {
 	dropped map[int]bool
 }
 
-func (c *carried) add(pending []events.Pending) {
+func (c *carried) add(pending []jetstream.Pending) {
 	for _, p := range pending {
 		y := p.Envelope.Year
 		if c.dropped[y] {
@@ -456,10 +457,10 @@ type window struct {
 }
 
 // windowSize is the events one window read takes.
-const windowSize = 2 * events.MaxBatch
+const windowSize = 2 * jetstream.MaxBatch
 
 // at is the stored event at stream sequence seq (nil when there is none).
-func (w *window) at(ctx context.Context, st *events.Store, seq uint64) (*events.Stored, error) {
+func (w *window) at(ctx context.Context, st *jetstream.Store, seq uint64) (*events.Stored, error) {
 	find := func() *events.Stored {
 		i := sort.Search(len(w.evs), func(i int) bool { return w.evs[i].Seq >= seq })
 		if i < len(w.evs) && w.evs[i].Seq == seq {

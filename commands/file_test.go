@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // line is one command line of a test file.
@@ -125,7 +127,7 @@ func opener(data []byte) func() (io.ReadCloser, error) {
 
 // everyCommandOnce checks that each command of the file is stored exactly
 // once and every aggregate's chain holds.
-func everyCommandOnce(t *testing.T, st *events.Store, prefix string, n int) {
+func everyCommandOnce(t *testing.T, st *jetstream.Store, prefix string, n int) {
 	t.Helper()
 	seen := map[string]int{}
 	for u := 1; u <= 24; u++ {
@@ -141,13 +143,13 @@ func everyCommandOnce(t *testing.T, st *events.Store, prefix string, n int) {
 }
 
 // A file of more events than one atomic append holds is written in
-// batches of at most events.MaxBatch, each command once; submitting it
+// batches of at most jetstream.MaxBatch, each command once; submitting it
 // again writes nothing.
 func TestSubmitFileOfAnySize(t *testing.T) {
 	st, l := setup(t)
 	data := scoreFile(t, "f", 2500)
 	before := lastSeq(t, st)
-	out, err := l.SubmitFile(testCtx(t), opener(data), nil)
+	out, err := l.SubmitFile(ledgertest.Ctx(t), opener(data), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +157,7 @@ func TestSubmitFileOfAnySize(t *testing.T) {
 		t.Fatalf("outcome %+v; want 2500 events in 3 batches after seq %d", out, before)
 	}
 	everyCommandOnce(t, st, "f", 2500)
-	again, err := newLedger(st).SubmitFile(testCtx(t), opener(data), nil)
+	again, err := newLedger(st).SubmitFile(ledgertest.Ctx(t), opener(data), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +171,7 @@ func TestSubmitFileOfAnySize(t *testing.T) {
 	if bytes.Equal(changed, data) {
 		t.Fatal("test file: line of f-01234 not found")
 	}
-	_, err = newLedger(st).SubmitFile(testCtx(t), opener(changed), nil)
+	_, err = newLedger(st).SubmitFile(ledgertest.Ctx(t), opener(changed), nil)
 	var e *commands.Error
 	if !errors.As(err, &e) || e.Field != "id" || e.Index != 1236 || !strings.Contains(e.Msg, `data.value "85", recorded "84"`) {
 		t.Fatalf("a changed command under a recorded id: %v", err)
@@ -182,7 +184,7 @@ func TestSubmitFileBadLineWritesNothing(t *testing.T) {
 	data := scoreFile(t, "b", 2500)
 	data = append(data, []byte(line(t, score("b-bad", statistics, "u99", "gdp", "", "90")))...)
 	before := lastSeq(t, st)
-	_, err := l.SubmitFile(testCtx(t), opener(data), nil)
+	_, err := l.SubmitFile(ledgertest.Ctx(t), opener(data), nil)
 	var e *commands.Error
 	if !errors.As(err, &e) || e.Index != 2502 || e.Field != "data.unit" {
 		t.Fatalf("error %v; want line 2502, data.unit", err)
@@ -199,7 +201,7 @@ func TestSubmitFileStoppedPartWay(t *testing.T) {
 	st, l := setup(t)
 	data := scoreFile(t, "p", 2500) // line 1 a comment; commands on lines 2–2501
 	before := lastSeq(t, st)
-	ctx, cancel := context.WithCancel(testCtx(t))
+	ctx, cancel := context.WithCancel(ledgertest.Ctx(t))
 	appends := 0
 	commands.SetBeforeAppend(func() {
 		if appends++; appends == 2 {
@@ -219,7 +221,7 @@ func TestSubmitFileStoppedPartWay(t *testing.T) {
 	if got := lastSeq(t, st) - before; got != 1000 {
 		t.Fatalf("%d events stored, want the first batch's 1000", got)
 	}
-	out, err := newLedger(st).SubmitFile(testCtx(t), opener(data), nil)
+	out, err := newLedger(st).SubmitFile(ledgertest.Ctx(t), opener(data), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +246,7 @@ func TestSubmitFileStoppedByPublication(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { commands.SetBeforeAppend(nil) })
-	_, err := l.SubmitFile(testCtx(t), opener(data), nil)
+	_, err := l.SubmitFile(ledgertest.Ctx(t), opener(data), nil)
 	var pe *commands.PartialError
 	if !errors.As(err, &pe) || pe.Written != 1001 || commands.ErrorCode(err) != commands.ELOCKED {
 		t.Fatalf("error %v; want ELOCKED after lines 1–1001", err)
@@ -265,7 +267,7 @@ func TestSubmitFileChangedBetweenReads(t *testing.T) {
 		return io.NopCloser(bytes.NewReader(bytes.Replace(data, []byte(`"c-01400"`), []byte(`"c-99999"`), 1))), nil
 	}
 	before := lastSeq(t, st)
-	_, err := l.SubmitFile(testCtx(t), open, nil)
+	_, err := l.SubmitFile(ledgertest.Ctx(t), open, nil)
 	var pe *commands.PartialError
 	if !errors.As(err, &pe) || pe.Written != 1001 || !strings.Contains(err.Error(), "the file changed") {
 		t.Fatalf("error %v; want the change found after lines 1–1001", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // DecideGrades is the committee's decisions of many grades at once (a
@@ -30,7 +31,7 @@ type GradeDecision struct {
 }
 
 // maxDecisions bounds one DecideGrades: its events are one atomic append.
-const maxDecisions = events.MaxBatch
+const maxDecisions = jetstream.MaxBatch
 
 // decideGrades decides each decision as a DecideGrade of its own, an
 // error naming data.decisions[i] and the field.

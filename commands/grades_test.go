@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -74,7 +76,7 @@ func TestDecideGradesHundreds(t *testing.T) {
 		regs = append(regs, cmd("reg-"+id, "RegisterCadre", office, map[string]string{"cadre": id, "name": "干部" + id, "unit": fmt.Sprintf("u%02d", 1+i%24), "class": "principal"}))
 	}
 	submit(t, l, regs...)
-	proposed, err := replay.Ledger{Store: st}.Proposals(testCtx(t), year, nil)
+	proposed, err := replay.Ledger{Store: st}.Proposals(ledgertest.Ctx(t), year, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func TestDecideGradesHundreds(t *testing.T) {
 	var file bytes.Buffer
 	file.WriteString(line(t, decideAll("county", ds)) + "\n")
 	before := lastSeq(t, st)
-	out, err := l.SubmitFile(testCtx(t), opener(file.Bytes()), nil)
+	out, err := l.SubmitFile(ledgertest.Ctx(t), opener(file.Bytes()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +117,11 @@ func TestDecideGradesHundreds(t *testing.T) {
 
 	// More decisions than one atomic append holds: refused, nothing written.
 	var many []commands.GradeDecision
-	for i := 0; i <= events.MaxBatch; i++ {
+	for i := 0; i <= jetstream.MaxBatch; i++ {
 		many = append(many, commands.GradeDecision{Kind: "cadre", Subject: fmt.Sprintf("c%04d", i), Grade: "称职"})
 	}
 	before = lastSeq(t, st)
-	_, err = l.SubmitFile(testCtx(t), opener([]byte(line(t, decideAll("too-many", many))+"\n")), nil)
+	_, err = l.SubmitFile(ledgertest.Ctx(t), opener([]byte(line(t, decideAll("too-many", many))+"\n")), nil)
 	var e *commands.Error
 	if !errors.As(err, &e) || e.Field != "data.decisions" || lastSeq(t, st) != before {
 		t.Fatalf("%d decisions in one command: %v", len(many), err)

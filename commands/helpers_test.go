@@ -1,7 +1,6 @@
 package commands_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -9,7 +8,9 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -26,31 +27,8 @@ var (
 	inspector  = events.Actor{ID: "jjjc", Role: events.RoleInspector}
 )
 
-// testCtx is a context bounded well below the test timeout.
-func testCtx(tb testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	tb.Cleanup(cancel)
-	return ctx
-}
-
-// openStore starts an embedded JetStream server in dir (a fresh temp dir
-// when "") and opens the ledger stream; closed when the test ends (closing
-// twice is harmless, so a test may close it earlier to restart).
-func openStore(tb testing.TB, dir string, window time.Duration) *events.Store {
-	tb.Helper()
-	if dir == "" {
-		dir = tb.TempDir()
-	}
-	st, err := events.Open(testCtx(tb), events.Config{DataDir: dir, DuplicateWindow: window, Create: true})
-	if err != nil {
-		tb.Fatalf("events.Open: %v", err)
-	}
-	tb.Cleanup(st.Close)
-	return st
-}
-
 // newLedger is a ledger with proposals and publications replayed from st.
-func newLedger(st *events.Store) *commands.Ledger {
+func newLedger(st *jetstream.Store) *commands.Ledger {
 	l := commands.NewLedger(st)
 	l.Proposer = replay.Ledger{Store: st}
 	l.Publisher = replay.Ledger{Store: st}
@@ -119,7 +97,7 @@ func defineScheme(tb testing.TB, id string) commands.Command {
 // submit submits cmds as one submission and fails the test on any error.
 func submit(tb testing.TB, l *commands.Ledger, cmds ...commands.Command) *commands.Outcome {
 	tb.Helper()
-	out, err := l.Submit(testCtx(tb), cmds)
+	out, err := l.Submit(ledgertest.Ctx(tb), cmds)
 	if err != nil {
 		tb.Fatalf("Submit: %v", err)
 	}
@@ -127,18 +105,18 @@ func submit(tb testing.TB, l *commands.Ledger, cmds ...commands.Command) *comman
 }
 
 // setup opens a fresh store with the scheme in force.
-func setup(tb testing.TB) (*events.Store, *commands.Ledger) {
+func setup(tb testing.TB) (*jetstream.Store, *commands.Ledger) {
 	tb.Helper()
-	st := openStore(tb, "", 0)
+	st := ledgertest.OpenStore(tb)
 	l := newLedger(st)
 	submit(tb, l, defineScheme(tb, "scheme-1"))
 	return st, l
 }
 
 // lastSeq is the stream's last sequence.
-func lastSeq(tb testing.TB, st *events.Store) uint64 {
+func lastSeq(tb testing.TB, st *jetstream.Store) uint64 {
 	tb.Helper()
-	seq, err := st.LastSeq(testCtx(tb))
+	seq, err := st.LastSeq(ledgertest.Ctx(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -147,10 +125,10 @@ func lastSeq(tb testing.TB, st *events.Store) uint64 {
 
 // rejected submits cmds, expects an *Error with the code and field, and
 // checks that nothing was written.
-func rejected(tb testing.TB, st *events.Store, l *commands.Ledger, code, field string, cmds ...commands.Command) *commands.Error {
+func rejected(tb testing.TB, st *jetstream.Store, l *commands.Ledger, code, field string, cmds ...commands.Command) *commands.Error {
 	tb.Helper()
 	before := lastSeq(tb, st)
-	out, err := l.Submit(testCtx(tb), cmds)
+	out, err := l.Submit(ledgertest.Ctx(tb), cmds)
 	var e *commands.Error
 	if !errors.As(err, &e) {
 		n := 0
@@ -169,9 +147,9 @@ func rejected(tb testing.TB, st *events.Store, l *commands.Ledger, code, field s
 }
 
 // load reads one aggregate of the test year and checks its hash chain.
-func load(tb testing.TB, st *events.Store, aggregate string) []events.Stored {
+func load(tb testing.TB, st *jetstream.Store, aggregate string) []events.Stored {
 	tb.Helper()
-	evs, err := st.Load(testCtx(tb), events.Subject(year, aggregate))
+	evs, err := st.Load(ledgertest.Ctx(tb), events.Subject(year, aggregate))
 	if err != nil {
 		tb.Fatal(err)
 	}

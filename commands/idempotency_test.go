@@ -10,11 +10,13 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // resubmitted submits cmds again and checks that nothing new was written.
-func resubmitted(t *testing.T, st *events.Store, l *commands.Ledger, cmds ...commands.Command) {
+func resubmitted(t *testing.T, st *jetstream.Store, l *commands.Ledger, cmds ...commands.Command) {
 	t.Helper()
 	before := lastSeq(t, st)
 	out := submit(t, l, cmds...)
@@ -51,14 +53,14 @@ func TestResubmittingACommandWritesItOnce(t *testing.T) {
 // the command because the unit's own events hold its id.
 func TestResubmittingAfterTheDedupeWindow(t *testing.T) {
 	const window = 100 * time.Millisecond
-	st := openStore(t, "", window)
+	st := ledgertest.OpenStoreWith(t, jetstream.Config{DuplicateWindow: window})
 	l := newLedger(st)
 	c := score("gdp-u01", statistics, "u01", "gdp", "", "98")
 	submit(t, l, defineScheme(t, "scheme-1"), c)
 
 	// Wait until the server has forgotten the id: a raw append with it as
 	// Nats-Msg-Id (on another unit) is then accepted, not a duplicate.
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	probe := events.Subject(year, events.UnitAggregate("u02"))
 	data, _ := json.Marshal(events.ScoreRecorded{Indicator: "gdp", Part: "actual", Source: events.SourceStatistics, Value: "1"})
 	now := time.Now().UTC()
@@ -66,11 +68,11 @@ func TestResubmittingAfterTheDedupeWindow(t *testing.T) {
 		OccurredAt: now, RecordedAt: now, Actor: statistics, CommandID: "probe", Data: data}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, err := st.Append(ctx, []events.Pending{{Subject: probe, Envelope: env, MsgID: "gdp-u01"}})
+		_, err := st.Append(ctx, []jetstream.Pending{{Subject: probe, Envelope: env, MsgID: "gdp-u01"}})
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, events.ErrDuplicate) || time.Now().After(deadline) {
+		if !errors.Is(err, jetstream.ErrDuplicate) || time.Now().After(deadline) {
 			t.Fatalf("probe append: %v", err)
 		}
 		time.Sleep(window / 2)
@@ -109,7 +111,7 @@ func TestResubmittingAPartlyRecordedFile(t *testing.T) {
 	}
 	resubmitted(t, st, newLedger(st), file...)
 
-	all, err := st.Load(testCtx(t), events.YearSubjects(year))
+	all, err := st.Load(ledgertest.Ctx(t), events.YearSubjects(year))
 	if err != nil {
 		t.Fatal(err)
 	}

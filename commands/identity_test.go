@@ -11,24 +11,25 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
-	"github.com/kaohe/kaohe/internal/officialtest"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
 
 // signedSetup is setup on a ledger with a roster: the admin, the officials
 // of the test scheme, and the scheme defined by the office (signed).
-func signedSetup(tb testing.TB) (*events.Store, *commands.Ledger) {
+func signedSetup(tb testing.TB) (*jetstream.Store, *commands.Ledger) {
 	tb.Helper()
-	st := openStore(tb, "", 0)
+	st := ledgertest.OpenStore(tb)
 	l := newLedger(st)
-	if err := officialtest.Register(testCtx(tb), l); err != nil { // no roster yet: nothing
+	if err := ledgertest.Register(ledgertest.Ctx(tb), l); err != nil { // no roster yet: nothing
 		tb.Fatal(err)
 	}
-	if err := officialtest.Init(testCtx(tb), l); err != nil {
+	if err := ledgertest.Init(ledgertest.Ctx(tb), l); err != nil {
 		tb.Fatal(err)
 	}
-	if err := officialtest.Register(testCtx(tb), l, office, committee, statistics, orgDept, team, raters); err != nil {
+	if err := ledgertest.Register(ledgertest.Ctx(tb), l, office, committee, statistics, orgDept, team, raters); err != nil {
 		tb.Fatal(err)
 	}
 	signedSubmit(tb, l, defineScheme(tb, "scheme-1"))
@@ -38,7 +39,7 @@ func signedSetup(tb testing.TB) (*events.Store, *commands.Ledger) {
 // signedSubmit signs each command with its official's key and submits.
 func signedSubmit(tb testing.TB, l *commands.Ledger, cmds ...commands.Command) *commands.Outcome {
 	tb.Helper()
-	out, err := officialtest.Submit(testCtx(tb), l, cmds)
+	out, err := ledgertest.Submit(ledgertest.Ctx(tb), l, cmds)
 	if err != nil {
 		tb.Fatalf("Submit: %v", err)
 	}
@@ -55,9 +56,9 @@ func signedBy(tb testing.TB, c commands.Command, kp nkeys.KeyPair) commands.Comm
 }
 
 // verify runs replay.Verify on the whole ledger.
-func verify(tb testing.TB, st *events.Store) *replay.Verification {
+func verify(tb testing.TB, st *jetstream.Store) *replay.Verification {
 	tb.Helper()
-	v, err := replay.Verify(testCtx(tb), st)
+	v, err := replay.Verify(ledgertest.Ctx(tb), st)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -68,12 +69,12 @@ func TestSignedCommandsCarryTheSignatureAndTheRostersActor(t *testing.T) {
 	st, l := signedSetup(t)
 	// No actor in the command: the roster gives it.
 	c := score("s1", events.Actor{}, "u01", "gdp", "", "95")
-	out := signedSubmit(t, l, signedBy(t, c, officialtest.Key("tjj")))
+	out := signedSubmit(t, l, signedBy(t, c, ledgertest.Key("tjj")))
 	ev := out.Events[0]
 	if ev.Actor != statistics {
 		t.Fatalf("actor %+v, want the roster's %+v", ev.Actor, statistics)
 	}
-	if ev.Sig == nil || ev.Sig.Key != officialtest.PublicKey("tjj") {
+	if ev.Sig == nil || ev.Sig.Key != ledgertest.PublicKey("tjj") {
 		t.Fatalf("event signature %+v, want tjj's key", ev.Sig)
 	}
 	if err := ev.Sig.Valid(); err != nil {
@@ -94,7 +95,7 @@ func TestUnsignedAndWronglySignedCommandsAreRefused(t *testing.T) {
 	rejected(t, st, l, commands.EFORBIDDEN, "sig", c)
 
 	// Signed, then changed: the signature no longer matches.
-	changed := signedBy(t, c, officialtest.Key("tjj"))
+	changed := signedBy(t, c, ledgertest.Key("tjj"))
 	changed.Data = json.RawMessage(`{"unit":"u01","indicator":"gdp","value":"100"}`)
 	rejected(t, st, l, commands.EFORBIDDEN, "sig", changed)
 
@@ -103,7 +104,7 @@ func TestUnsignedAndWronglySignedCommandsAreRefused(t *testing.T) {
 	rejected(t, st, l, commands.EFORBIDDEN, "signer", signedBy(t, c, stranger))
 
 	// Signer and signature of another command.
-	other := signedBy(t, score("s2", statistics, "u02", "gdp", "", "80"), officialtest.Key("tjj"))
+	other := signedBy(t, score("s2", statistics, "u02", "gdp", "", "80"), ledgertest.Key("tjj"))
 	c.Signer, c.Sig = other.Signer, other.Sig
 	rejected(t, st, l, commands.EFORBIDDEN, "sig", c)
 }
@@ -112,20 +113,20 @@ func TestARoleTheRosterDoesNotGiveIsRefused(t *testing.T) {
 	st, l := signedSetup(t)
 	// The organisation department signs a committee decision in its name.
 	veto := cmd("v1", "ImposeVeto", events.Actor{ID: "org", Role: events.RoleCommittee}, map[string]string{"unit": "u02", "area": "key_work"}, reason("重点工作未完成"))
-	e := rejected(t, st, l, commands.EINVALID, "actor.role", signedBy(t, veto, officialtest.Key("org")))
+	e := rejected(t, st, l, commands.EINVALID, "actor.role", signedBy(t, veto, ledgertest.Key("org")))
 	if !strings.Contains(e.Msg, `role "department"`) {
 		t.Fatalf("message does not say the roster's role: %v", e)
 	}
 	// mallory claims to be the committee: not on the roster, whatever she signs with.
 	mallory := events.Actor{ID: "mallory", Role: events.RoleCommittee}
 	veto.Actor = mallory
-	rejected(t, st, l, commands.EFORBIDDEN, "signer", signedBy(t, veto, officialtest.Key("mallory")))
-	rejected(t, st, l, commands.EINVALID, "actor.id", signedBy(t, veto, officialtest.Key("org")))
+	rejected(t, st, l, commands.EFORBIDDEN, "signer", signedBy(t, veto, ledgertest.Key("mallory")))
+	rejected(t, st, l, commands.EINVALID, "actor.id", signedBy(t, veto, ledgertest.Key("org")))
 	// The committee's own key: accepted.
 	veto.Actor = committee
 	signedSubmit(t, l, veto)
 	// An admin registers officials and scores nothing.
-	rejected(t, st, l, commands.EFORBIDDEN, "actor.role", signedBy(t, score("s9", events.Actor{}, "u01", "gdp", "", "95"), officialtest.Key(officialtest.AdminID)))
+	rejected(t, st, l, commands.EFORBIDDEN, "actor.role", signedBy(t, score("s9", events.Actor{}, "u01", "gdp", "", "95"), ledgertest.Key(ledgertest.AdminID)))
 }
 
 func TestARevokedKeyIsRefusedAfterItsRevocationWhileItsEarlierEventsVerify(t *testing.T) {
@@ -133,14 +134,14 @@ func TestARevokedKeyIsRefusedAfterItsRevocationWhileItsEarlierEventsVerify(t *te
 	signedSubmit(t, l, score("s1", statistics, "u01", "gdp", "", "95"))
 	revoke := cmd("revoke-tjj", "RevokeOfficial", events.Actor{}, commands.RevokeOfficial{Official: "tjj"}, reason("调离"))
 	revoke.Year = 0
-	signedSubmit(t, l, signedBy(t, revoke, officialtest.Key(officialtest.AdminID)))
-	rejected(t, st, l, commands.EFORBIDDEN, "signer", signedBy(t, score("s2", statistics, "u02", "gdp", "", "90"), officialtest.Key("tjj")))
+	signedSubmit(t, l, signedBy(t, revoke, ledgertest.Key(ledgertest.AdminID)))
+	rejected(t, st, l, commands.EFORBIDDEN, "signer", signedBy(t, score("s2", statistics, "u02", "gdp", "", "90"), ledgertest.Key("tjj")))
 	if v := verify(t, st); !v.OK() {
 		t.Fatalf("the revoked official's earlier event no longer verifies: %v", v.Problems)
 	}
 
 	// Written anyway, straight onto the stream after the revocation: verify names it.
-	forged := forge(t, st, "u02", score("s2", statistics, "u02", "gdp", "", "90"), officialtest.Key("tjj"))
+	forged := forge(t, st, "u02", score("s2", statistics, "u02", "gdp", "", "90"), ledgertest.Key("tjj"))
 	v := verify(t, st)
 	p := v.First()
 	if p == nil || p.Kind != replay.ProblemSignature || p.Seq != forged.Seq || !strings.Contains(p.Message, events.SigRevoked) {
@@ -156,24 +157,24 @@ func TestRotationOldKeyRefusedNewKeyAcceptedOldEventsStillVerify(t *testing.T) {
 	// The official rotates its own key, signing with the current one.
 	rotate := cmd("rotate-tjj", "RotateOfficialKey", events.Actor{}, commands.RotateOfficialKey{Official: "tjj", Key: pub}, reason("密钥到期"))
 	rotate.Year = 0
-	signedSubmit(t, l, signedBy(t, rotate, officialtest.Key("tjj")))
+	signedSubmit(t, l, signedBy(t, rotate, ledgertest.Key("tjj")))
 
-	rejected(t, st, l, commands.EFORBIDDEN, "signer", signedBy(t, score("s2", statistics, "u02", "gdp", "", "90"), officialtest.Key("tjj")))
+	rejected(t, st, l, commands.EFORBIDDEN, "signer", signedBy(t, score("s2", statistics, "u02", "gdp", "", "90"), ledgertest.Key("tjj")))
 	out := signedSubmit(t, l, signedBy(t, score("s2", statistics, "u02", "gdp", "", "90"), newKey))
 	if out.Events[0].Actor != statistics {
 		t.Fatalf("actor %+v after rotation", out.Events[0].Actor)
 	}
 	// A key names one official forever: no one else may register it.
-	reuse := cmd("register-x", "RegisterOfficial", events.Actor{}, commands.RegisterOfficial{Official: "x", Name: "x", Role: events.RoleTeam, Key: officialtest.PublicKey("tjj")})
+	reuse := cmd("register-x", "RegisterOfficial", events.Actor{}, commands.RegisterOfficial{Official: "x", Name: "x", Role: events.RoleTeam, Key: ledgertest.PublicKey("tjj")})
 	reuse.Year = 0
-	rejected(t, st, l, commands.EINVALID, "data.key", signedBy(t, reuse, officialtest.Key(officialtest.AdminID)))
+	rejected(t, st, l, commands.EINVALID, "data.key", signedBy(t, reuse, ledgertest.Key(ledgertest.AdminID)))
 
 	if v := verify(t, st); !v.OK() || v.Signed != v.Events {
 		t.Fatalf("verify after rotation: %v (signed %d of %d)", v.Problems, v.Signed, v.Events)
 	}
 	// The old key signs something after the rotation, written straight
 	// onto the stream: verify names it.
-	forged := forge(t, st, "u03", score("s3", statistics, "u03", "gdp", "", "99"), officialtest.Key("tjj"))
+	forged := forge(t, st, "u03", score("s3", statistics, "u03", "gdp", "", "99"), ledgertest.Key("tjj"))
 	if p := verify(t, st).First(); p == nil || p.Seq != forged.Seq || !strings.Contains(p.Message, events.SigRotated) {
 		t.Fatalf("verify: first problem %+v; want seq %d signed with a replaced key", p, forged.Seq)
 	}
@@ -224,10 +225,10 @@ func TestRosterCommandsNeedAnAdmin(t *testing.T) {
 	pub, _ := kp.PublicKey()
 	reg := cmd("register-eve", "RegisterOfficial", events.Actor{}, commands.RegisterOfficial{Official: "eve", Name: "eve", Role: events.RoleCommittee, Key: pub})
 	reg.Year = 0
-	rejected(t, st, l, commands.EFORBIDDEN, "actor.role", signedBy(t, reg, officialtest.Key("khb")))
+	rejected(t, st, l, commands.EFORBIDDEN, "actor.role", signedBy(t, reg, ledgertest.Key("khb")))
 	// On a ledger with no roster, the first entry must be a self-signed admin.
-	l2 := newLedger(openStore(t, "", 0))
-	_, err := l2.Submit(testCtx(t), []commands.Command{signedBy(t, reg, kp)})
+	l2 := newLedger(ledgertest.OpenStore(t))
+	_, err := l2.Submit(ledgertest.Ctx(t), []commands.Command{signedBy(t, reg, kp)})
 	if e := (*commands.Error)(nil); !errors.As(err, &e) || e.Code != commands.EFORBIDDEN {
 		t.Fatalf("a committee member as first official: %v; want EFORBIDDEN", err)
 	}
@@ -235,7 +236,7 @@ func TestRosterCommandsNeedAnAdmin(t *testing.T) {
 
 // forge writes the event a command would make straight onto the stream,
 // chained after the unit's last event, signed with kp when given.
-func forge(tb testing.TB, st *events.Store, unit string, c commands.Command, kp nkeys.KeyPair) events.Stored {
+func forge(tb testing.TB, st *jetstream.Store, unit string, c commands.Command, kp nkeys.KeyPair) events.Stored {
 	tb.Helper()
 	var sig *events.Signature
 	if kp != nil {
@@ -252,7 +253,7 @@ func forge(tb testing.TB, st *events.Store, unit string, c commands.Command, kp 
 	return forgeWith(tb, st, unit, c, sig)
 }
 
-func forgeWith(tb testing.TB, st *events.Store, unit string, c commands.Command, sig *events.Signature) events.Stored {
+func forgeWith(tb testing.TB, st *jetstream.Store, unit string, c commands.Command, sig *events.Signature) events.Stored {
 	tb.Helper()
 	var d commands.RecordScore
 	if err := json.Unmarshal(c.Data, &d); err != nil {
@@ -260,7 +261,7 @@ func forgeWith(tb testing.TB, st *events.Store, unit string, c commands.Command,
 	}
 	agg := events.UnitAggregate(unit)
 	subj := events.Subject(year, agg)
-	prior, err := st.Load(testCtx(tb), subj)
+	prior, err := st.Load(ledgertest.Ctx(tb), subj)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -272,7 +273,7 @@ func forgeWith(tb testing.TB, st *events.Store, unit string, c commands.Command,
 	now := time.Date(2023, 1, 5, 9, 0, 0, 0, time.UTC)
 	env := events.Envelope{ID: fmt.Sprintf("01FORGED%s%d", strings.ToUpper(c.ID), seq), Type: "ScoreRecorded", V: 1, Year: year, Aggregate: agg,
 		OccurredAt: now, RecordedAt: now, Actor: c.Actor, CommandID: c.ID, CorrelationID: c.ID, Prev: prev, Data: data, Sig: sig}
-	out, err := st.Append(testCtx(tb), []events.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
+	out, err := st.Append(ledgertest.Ctx(tb), []jetstream.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -291,8 +292,8 @@ func BenchmarkSubmitSigned(b *testing.B) {
 			} else {
 				_, l = setup(b)
 			}
-			ctx := testCtx(b)
-			kp := officialtest.Key("tjj")
+			ctx := ledgertest.Ctx(b)
+			kp := ledgertest.Key("tjj")
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				// Each unit's first value is recorded, the later ones
@@ -325,20 +326,20 @@ func TestARevocationByAnotherWriterIsHonouredAtOnce(t *testing.T) {
 	other := newLedger(st)
 	revoke := cmd("revoke-tjj", "RevokeOfficial", events.Actor{}, commands.RevokeOfficial{Official: "tjj"}, reason("调离"))
 	revoke.Year = 0
-	if _, err := other.Submit(testCtx(t), []commands.Command{signedBy(t, revoke, officialtest.Key(officialtest.AdminID))}); err != nil {
+	if _, err := other.Submit(ledgertest.Ctx(t), []commands.Command{signedBy(t, revoke, ledgertest.Key(ledgertest.AdminID))}); err != nil {
 		t.Fatal(err)
 	}
 	// One event (guarded by a snapshot of every state) …
-	rejected(t, st, l, commands.EFORBIDDEN, "signer", signedBy(t, score("s2", statistics, "u02", "gdp", "", "90"), officialtest.Key("tjj")))
+	rejected(t, st, l, commands.EFORBIDDEN, "signer", signedBy(t, score("s2", statistics, "u02", "gdp", "", "90"), ledgertest.Key("tjj")))
 	// … and several on one unit (guarded message by message).
 	l2 := newLedger(st)
 	signedSubmit(t, l2, score("o1", orgDept, "u03", "party", "routine", "80"))
 	revokeOrg := cmd("revoke-org", "RevokeOfficial", events.Actor{}, commands.RevokeOfficial{Official: "org"}, reason("机构改革"))
 	revokeOrg.Year = 0
-	if _, err := other.Submit(testCtx(t), []commands.Command{signedBy(t, revokeOrg, officialtest.Key(officialtest.AdminID))}); err != nil {
+	if _, err := other.Submit(ledgertest.Ctx(t), []commands.Command{signedBy(t, revokeOrg, ledgertest.Key(ledgertest.AdminID))}); err != nil {
 		t.Fatal(err)
 	}
-	k := officialtest.Key("org")
+	k := ledgertest.Key("org")
 	rejected(t, st, l2, commands.EFORBIDDEN, "signer",
 		signedBy(t, cmd("o2", "CorrectScore", orgDept, map[string]string{"unit": "u03", "supersedes": "o1", "value": "81"}, reason("更正")), k),
 		signedBy(t, cmd("o3", "CorrectScore", orgDept, map[string]string{"unit": "u03", "supersedes": "o1", "value": "82"}, reason("再更正")), k),

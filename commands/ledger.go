@@ -13,6 +13,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
 
@@ -35,7 +36,7 @@ type Publisher interface {
 // Ledger decides and appends commands. It is safe for concurrent use; it
 // caches aggregate states between calls and re-reads them on a conflict.
 type Ledger struct {
-	Store     *events.Store
+	Store     *jetstream.Store
 	Now       func() time.Time // injectable clock for recorded_at
 	Proposer  Proposer         // optional: needed for DecideGrade overrides
 	Publisher Publisher        // optional: needed for PublishResults
@@ -63,7 +64,7 @@ type parsedScheme struct {
 }
 
 // NewLedger returns a ledger writing to store.
-func NewLedger(store *events.Store) *Ledger {
+func NewLedger(store *jetstream.Store) *Ledger {
 	return &Ledger{
 		Store:       store,
 		Now:         time.Now,
@@ -166,7 +167,7 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		// Guarded by a snapshot: another writer's event anywhere is a
 		// conflict too; when a new snapshot shows none of the states
 		// decided on moved, append the same events again.
-		for n := 0; rebase && errors.Is(err, events.ErrConflict) && n < 10*max; n++ {
+		for n := 0; rebase && errors.Is(err, jetstream.ErrConflict) && n < 10*max; n++ {
 			rebased++
 			out.Attempts++
 			if rebase, err = s.guard(ctx); err == nil {
@@ -174,7 +175,7 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 			}
 		}
 		if errors.Is(err, errStale) {
-			err = events.ErrConflict
+			err = jetstream.ErrConflict
 		}
 		// A duplicate message id means another writer stored some of
 		// these commands after we read (the same file submitted twice at
@@ -182,7 +183,7 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		// counts them as duplicates. When the server still refuses an id
 		// after that, the id is stored on another unit or cadre than the
 		// one this command writes to: a reused id.
-		if errors.Is(err, events.ErrDuplicate) {
+		if errors.Is(err, jetstream.ErrDuplicate) {
 			l.forget(s.states)
 			if duplicated++; duplicated > 3 {
 				return nil, reusedID(err)
@@ -190,7 +191,7 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 			recheck = true
 			continue
 		}
-		if errors.Is(err, events.ErrConflict) {
+		if errors.Is(err, jetstream.ErrConflict) {
 			l.forget(s.states)
 			if attempt >= max {
 				return nil, &Error{Code: ECONFLICT, Msg: "other writers changed the same units; gave up after several attempts", Err: err}
@@ -258,8 +259,8 @@ func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, f
 		}
 		return s, e
 	}
-	if len(s.pending) > events.MaxBatch {
-		return s, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d (kaohe submit writes a larger file in batches of at most that many: Ledger.SubmitFile)", len(s.pending), events.MaxBatch)
+	if len(s.pending) > jetstream.MaxBatch {
+		return s, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d (kaohe submit writes a larger file in batches of at most that many: Ledger.SubmitFile)", len(s.pending), jetstream.MaxBatch)
 	}
 	return s, nil
 }
@@ -269,7 +270,7 @@ func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, f
 func reusedID(err error) *Error {
 	e := &Error{Code: EINVALID, Field: "id", Err: err,
 		Msg: "the server already holds this command id for a command on another unit or cadre (ids are remembered by the server for its dedupe window): a command id names one command forever; give this one a new id"}
-	var dup *events.DuplicateError
+	var dup *jetstream.DuplicateError
 	if errors.As(err, &dup) && len(dup.MsgIDs) == 1 {
 		e.Command, _, _ = strings.Cut(dup.MsgIDs[0], ":")
 	}

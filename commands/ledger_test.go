@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 )
 
 // A Ledger not made by NewLedger: without a store every call is a clear
 // error (never a panic); with only Store set it works like NewLedger's.
 func TestZeroLedger(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	c := score("s1", statistics, "u01", "gdp", "", "98")
 	for name, l := range map[string]*commands.Ledger{"zero": {}, "nil": nil} {
 		_, err := l.Submit(ctx, []commands.Command{c})
@@ -24,7 +25,7 @@ func TestZeroLedger(t *testing.T) {
 		}
 	}
 
-	st := openStore(t, "", 0)
+	st := ledgertest.OpenStore(t)
 	l := &commands.Ledger{Store: st}
 	submit(t, l, defineScheme(t, "scheme-1"), c)
 	submit(t, l, fix("s2", "u01", "s1", "99"))

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -16,9 +18,9 @@ import (
 // first publication that only an open year accepts: anything but the
 // year's own lifecycle and the steps of an appeal (a resolution's
 // corrections are caused by the appeal).
-func afterPublication(t *testing.T, st *events.Store) (pub events.Stored, late []events.Stored) {
+func afterPublication(t *testing.T, st *jetstream.Store) (pub events.Stored, late []events.Stored) {
 	t.Helper()
-	all, err := st.Load(testCtx(t), events.YearSubjects(year))
+	all, err := st.Load(ledgertest.Ctx(t), events.YearSubjects(year))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestNoOpenYearWriteAfterAPublication(t *testing.T) {
 					rejected(t, st, a, commands.ELOCKED, "year", mk()...)
 				} else {
 					before := lastSeq(t, st)
-					_, err := a.Submit(testCtx(t), mk())
+					_, err := a.Submit(ledgertest.Ctx(t), mk())
 					if !hooked {
 						t.Fatal("the publication did not run between the guards and the append")
 					}
@@ -161,7 +163,7 @@ func TestPublicationCoversWhatLandsBeforeIt(t *testing.T) {
 // every event before it.
 func TestPublicationRacingWithScores(t *testing.T) {
 	st, shared := setup(t)
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	const writers, each = 3, 40
 	var stored, locked atomic.Int64
 	started := make(chan struct{})

@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -16,7 +18,7 @@ import (
 // staff only); an office nobody is in, an item some member would not count,
 // or staff_only without an office is refused naming the field.
 func TestOfficeWideCommands(t *testing.T) {
-	st := openStore(t, "", 0)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	src := mustRead(t, "testdata/office-2021.yaml")
 	submit(t, l, cmd("scheme-2021", "DefineScheme", office, commands.DefineScheme{Source: src}, inYear(2021)))
@@ -89,9 +91,9 @@ func mustRead(tb testing.TB, path string) string {
 }
 
 // load2021 reads one aggregate of 2021 and checks its hash chain.
-func load2021(tb testing.TB, st *events.Store, aggregate string) []events.Stored {
+func load2021(tb testing.TB, st *jetstream.Store, aggregate string) []events.Stored {
 	tb.Helper()
-	evs, err := st.Load(testCtx(tb), events.Subject(2021, aggregate))
+	evs, err := st.Load(ledgertest.Ctx(tb), events.Subject(2021, aggregate))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/nats-io/nkeys"
-
 	"github.com/kaohe/kaohe/events"
 )
 
@@ -168,7 +166,7 @@ func checkOfficialRole(role events.Role, actsFor, id string) (string, error) {
 // checkNewKey checks a key is an nkey public user key never registered
 // before: a key names one official forever.
 func checkNewKey(r *events.Roster, key string) error {
-	if !nkeys.IsValidPublicUserKey(key) {
+	if !events.ValidUserKey(key) {
 		return fail(EINVALID, "data.key", "%q is not an nkey public user key (U…)", key)
 	}
 	if owner := r.KeyOwner(key); owner != "" {

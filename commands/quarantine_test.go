@@ -4,8 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -22,7 +23,7 @@ func TestCommandsChainPastQuarantinedJunk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := natsjs.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func TestCommandsChainPastQuarantinedJunk(t *testing.T) {
 	forged.ID, forged.CommandID, forged.Prev = "01JUNKJUNKJUNKJUNKJUNKJUNK", "a2", strings.Repeat("0", 64)
 	raw, _ := events.Encode(forged)
 	for _, junk := range [][]byte{[]byte("junk"), raw} {
-		if _, err := js.Publish(testCtx(t), subj, junk); err != nil {
+		if _, err := js.Publish(ledgertest.Ctx(t), subj, junk); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,7 +45,7 @@ func TestCommandsChainPastQuarantinedJunk(t *testing.T) {
 	if out := submit(t, newLedger(st), score("a3", team, "u01", "party", "highlights", "8")); len(out.Events) != 1 {
 		t.Fatalf("new ledger wrote %d events", len(out.Events))
 	}
-	v, err := replay.Verify(testCtx(t), st, year)
+	v, err := replay.Verify(ledgertest.Ctx(t), st, year)
 	if err != nil {
 		t.Fatal(err)
 	}

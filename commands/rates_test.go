@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
 )
@@ -21,7 +22,7 @@ func TestPublishedRatesAreAccepted(t *testing.T) {
 	}
 	s := strings.Replace(string(src), "          - {group: peer, points: 10}", "          - {group: peer, points: 7}\n          - {group: public, points: 3}", 1)
 	s = strings.Replace(s, "rater_groups:\n", "rater_groups:\n  - {id: public, name: 群众评价, rule: \"000.7\", by: rate}\n", 1)
-	st := openStore(t, "", 0)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	submit(t, l, cmd("scheme-1", "DefineScheme", office, commands.DefineScheme{Source: s}))
 

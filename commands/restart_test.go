@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // Events survive a server restart, and a ledger on the restarted server
@@ -12,7 +14,7 @@ import (
 // restart, a resubmitted command is still skipped, chains continue.
 func TestRestartKeepsStateForCommands(t *testing.T) {
 	dir := t.TempDir()
-	st := openStore(t, dir, 0)
+	st := ledgertest.OpenStoreWith(t, jetstream.Config{DataDir: dir})
 	l := newLedger(st)
 	submit(t, l,
 		defineScheme(t, "scheme-1"),
@@ -20,15 +22,15 @@ func TestRestartKeepsStateForCommands(t *testing.T) {
 		score("s2", orgDept, "u01", "party", "routine", "90"),
 		cmd("v1", "ImposeVeto", committee, map[string]string{"unit": "u02", "area": "key_work"}, reason("重点工作未完成")),
 	)
-	before, err := st.Load(testCtx(t), events.YearSubjects(year))
+	before, err := st.Load(ledgertest.Ctx(t), events.YearSubjects(year))
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.Close() // embedded server shut down, files closed
 
-	st = openStore(t, dir, 0)
+	st = ledgertest.OpenStoreWith(t, jetstream.Config{DataDir: dir})
 	l = newLedger(st)
-	after, err := st.Load(testCtx(t), events.YearSubjects(year))
+	after, err := st.Load(ledgertest.Ctx(t), events.YearSubjects(year))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
 
@@ -21,7 +22,7 @@ type session struct {
 	l          *Ledger
 	states     map[string]*aggState
 	base       map[string]uint64 // subject → expected last sequence for its first pending event
-	pending    []events.Pending
+	pending    []jetstream.Pending
 	duplicates int
 	now        time.Time
 	fresh      bool // check every cached state against the stream
@@ -158,7 +159,7 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 			if err := s.unmoved(ctx, y, last); err != nil {
 				return false, err
 			}
-			s.pending[firstOfYear[y]].Expect = &events.Expectation{Filter: events.YearSubjects(y), Seq: last}
+			s.pending[firstOfYear[y]].Expect = &jetstream.Expectation{Filter: events.YearSubjects(y), Seq: last}
 			continue
 		}
 		var need []string
@@ -177,7 +178,7 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 			continue
 		}
 		for _, subj := range need {
-			s.pending[free[0]].Expect = &events.Expectation{Filter: subj, Seq: s.base[subj]}
+			s.pending[free[0]].Expect = &jetstream.Expectation{Filter: subj, Seq: s.base[subj]}
 			free = free[1:]
 		}
 	}
@@ -193,7 +194,7 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 	// ">" rather than kaohe.>: the stream holds only kaohe.> and the
 	// server answers ">" from its last sequence, without a look at every
 	// subject.
-	s.pending[firstOfYear[open[0]]].Expect = &events.Expectation{Filter: ">", Seq: at}
+	s.pending[firstOfYear[open[0]]].Expect = &jetstream.Expectation{Filter: ">", Seq: at}
 	return len(s.wholeYear) == 0, nil
 }
 
@@ -298,7 +299,7 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 	if len(raw) > MaxEventBytes {
 		field := "data"
 		switch {
-		case name == "SchemeDefined":
+		case name == events.TypeSchemeDefined:
 			field = "data.source"
 		case len(env.Data) < len(raw)/2:
 			field = "" // the envelope's other fields make it large
@@ -314,7 +315,7 @@ func (s *session) emit(st *aggState, c Command, year int, aggregate string, payl
 		s.emitted = map[string]int{}
 	}
 	s.emitted[c.ID]++
-	s.pending = append(s.pending, events.Pending{
+	s.pending = append(s.pending, jetstream.Pending{
 		Subject:                subj,
 		Envelope:               env,
 		ExpectedLastSubjectSeq: s.base[subj],

@@ -3,7 +3,6 @@ package events
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"regexp"
 )
 
@@ -242,6 +241,62 @@ type ResultsPublished struct {
 // YearClosed (year) ends the year: only appeal resolutions may follow.
 type YearClosed struct{}
 
+// Event type names: the envelope's "type". They are stored, so a name is
+// never changed or reused; code outside this package names types by these
+// constants, never by a string of its own.
+const (
+	TypeSchemeDefined            = "SchemeDefined"
+	TypeTargetAdjusted           = "TargetAdjusted"
+	TypeScoreRecorded            = "ScoreRecorded"
+	TypeScoreCorrected           = "ScoreCorrected"
+	TypeSocialEvaluationRecorded = "SocialEvaluationRecorded"
+	TypeVotesTallied             = "VotesTallied"
+	TypeBonusGranted             = "BonusGranted"
+	TypeDeductionApplied         = "DeductionApplied"
+	TypeVetoImposed              = "VetoImposed"
+	TypeVetoLifted               = "VetoLifted"
+	TypeConditionFlagged         = "ConditionFlagged"
+	TypeConditionCleared         = "ConditionCleared"
+	TypeAppealFiled              = "AppealFiled"
+	TypeAppealResolved           = "AppealResolved"
+	TypeCadreRegistered          = "CadreRegistered"
+	TypeCadreScoreRecorded       = "CadreScoreRecorded"
+	TypeCadreStatusSet           = "CadreStatusSet"
+	TypeGradeDecided             = "GradeDecided"
+	TypeResultsPublished         = "ResultsPublished"
+	TypeYearClosed               = "YearClosed"
+	TypeOfficialRegistered       = "OfficialRegistered"
+	TypeOfficialKeyRotated       = "OfficialKeyRotated"
+	TypeOfficialRoleChanged      = "OfficialRoleChanged"
+	TypeOfficialRevoked          = "OfficialRevoked"
+)
+
+// EventType names each payload's type (Data).
+func (SchemeDefined) EventType() string            { return TypeSchemeDefined }
+func (TargetAdjusted) EventType() string           { return TypeTargetAdjusted }
+func (ScoreRecorded) EventType() string            { return TypeScoreRecorded }
+func (ScoreCorrected) EventType() string           { return TypeScoreCorrected }
+func (SocialEvaluationRecorded) EventType() string { return TypeSocialEvaluationRecorded }
+func (VotesTallied) EventType() string             { return TypeVotesTallied }
+func (BonusGranted) EventType() string             { return TypeBonusGranted }
+func (DeductionApplied) EventType() string         { return TypeDeductionApplied }
+func (VetoImposed) EventType() string              { return TypeVetoImposed }
+func (VetoLifted) EventType() string               { return TypeVetoLifted }
+func (ConditionFlagged) EventType() string         { return TypeConditionFlagged }
+func (ConditionCleared) EventType() string         { return TypeConditionCleared }
+func (AppealFiled) EventType() string              { return TypeAppealFiled }
+func (AppealResolved) EventType() string           { return TypeAppealResolved }
+func (CadreRegistered) EventType() string          { return TypeCadreRegistered }
+func (CadreScoreRecorded) EventType() string       { return TypeCadreScoreRecorded }
+func (CadreStatusSet) EventType() string           { return TypeCadreStatusSet }
+func (GradeDecided) EventType() string             { return TypeGradeDecided }
+func (ResultsPublished) EventType() string         { return TypeResultsPublished }
+func (YearClosed) EventType() string               { return TypeYearClosed }
+func (OfficialRegistered) EventType() string       { return TypeOfficialRegistered }
+func (OfficialKeyRotated) EventType() string       { return TypeOfficialKeyRotated }
+func (OfficialRoleChanged) EventType() string      { return TypeOfficialRoleChanged }
+func (OfficialRevoked) EventType() string          { return TypeOfficialRevoked }
+
 // EventType describes one registered event type.
 type EventType struct {
 	Name    string
@@ -252,50 +307,58 @@ type EventType struct {
 
 // Catalogue is the registry of every event type, in display order.
 var Catalogue = []EventType{
-	{"SchemeDefined", 1, "考核方案", func() any { return new(SchemeDefined) }},
-	{"TargetAdjusted", 1, "目标调整", func() any { return new(TargetAdjusted) }},
-	{"ScoreRecorded", 1, "录入得分", func() any { return new(ScoreRecorded) }},
-	{"ScoreCorrected", 1, "更正得分", func() any { return new(ScoreCorrected) }},
-	{"SocialEvaluationRecorded", 1, "社会评价", func() any { return new(SocialEvaluationRecorded) }},
-	{"VotesTallied", 1, "民主测评", func() any { return new(VotesTallied) }},
-	{"BonusGranted", 1, "加分", func() any { return new(BonusGranted) }},
-	{"DeductionApplied", 1, "减分", func() any { return new(DeductionApplied) }},
-	{"VetoImposed", 1, "一票否决", func() any { return new(VetoImposed) }},
-	{"VetoLifted", 1, "撤销否决", func() any { return new(VetoLifted) }},
-	{"ConditionFlagged", 1, "情形认定", func() any { return new(ConditionFlagged) }},
-	{"ConditionCleared", 1, "撤销情形", func() any { return new(ConditionCleared) }},
-	{"AppealFiled", 1, "申请复核", func() any { return new(AppealFiled) }},
-	{"AppealResolved", 1, "复核结论", func() any { return new(AppealResolved) }},
-	{"CadreRegistered", 1, "干部登记", func() any { return new(CadreRegistered) }},
-	{"CadreScoreRecorded", 1, "干部得分", func() any { return new(CadreScoreRecorded) }},
-	{"CadreStatusSet", 1, "干部状态", func() any { return new(CadreStatusSet) }},
-	{"GradeDecided", 1, "等次决定", func() any { return new(GradeDecided) }},
-	{"ResultsPublished", 1, "结果公布", func() any { return new(ResultsPublished) }},
-	{"YearClosed", 1, "年度关闭", func() any { return new(YearClosed) }},
-	{"OfficialRegistered", 1, "登记官员", func() any { return new(OfficialRegistered) }},
-	{"OfficialKeyRotated", 1, "更换密钥", func() any { return new(OfficialKeyRotated) }},
-	{"OfficialRoleChanged", 1, "变更角色", func() any { return new(OfficialRoleChanged) }},
-	{"OfficialRevoked", 1, "撤销官员", func() any { return new(OfficialRevoked) }},
+	{TypeSchemeDefined, 1, "考核方案", func() any { return new(SchemeDefined) }},
+	{TypeTargetAdjusted, 1, "目标调整", func() any { return new(TargetAdjusted) }},
+	{TypeScoreRecorded, 1, "录入得分", func() any { return new(ScoreRecorded) }},
+	{TypeScoreCorrected, 1, "更正得分", func() any { return new(ScoreCorrected) }},
+	{TypeSocialEvaluationRecorded, 1, "社会评价", func() any { return new(SocialEvaluationRecorded) }},
+	{TypeVotesTallied, 1, "民主测评", func() any { return new(VotesTallied) }},
+	{TypeBonusGranted, 1, "加分", func() any { return new(BonusGranted) }},
+	{TypeDeductionApplied, 1, "减分", func() any { return new(DeductionApplied) }},
+	{TypeVetoImposed, 1, "一票否决", func() any { return new(VetoImposed) }},
+	{TypeVetoLifted, 1, "撤销否决", func() any { return new(VetoLifted) }},
+	{TypeConditionFlagged, 1, "情形认定", func() any { return new(ConditionFlagged) }},
+	{TypeConditionCleared, 1, "撤销情形", func() any { return new(ConditionCleared) }},
+	{TypeAppealFiled, 1, "申请复核", func() any { return new(AppealFiled) }},
+	{TypeAppealResolved, 1, "复核结论", func() any { return new(AppealResolved) }},
+	{TypeCadreRegistered, 1, "干部登记", func() any { return new(CadreRegistered) }},
+	{TypeCadreScoreRecorded, 1, "干部得分", func() any { return new(CadreScoreRecorded) }},
+	{TypeCadreStatusSet, 1, "干部状态", func() any { return new(CadreStatusSet) }},
+	{TypeGradeDecided, 1, "等次决定", func() any { return new(GradeDecided) }},
+	{TypeResultsPublished, 1, "结果公布", func() any { return new(ResultsPublished) }},
+	{TypeYearClosed, 1, "年度关闭", func() any { return new(YearClosed) }},
+	{TypeOfficialRegistered, 1, "登记官员", func() any { return new(OfficialRegistered) }},
+	{TypeOfficialKeyRotated, 1, "更换密钥", func() any { return new(OfficialKeyRotated) }},
+	{TypeOfficialRoleChanged, 1, "变更角色", func() any { return new(OfficialRoleChanged) }},
+	{TypeOfficialRevoked, 1, "撤销官员", func() any { return new(OfficialRevoked) }},
 }
+
+// byName indexes Catalogue by name: built once, looked up on every read
+// and every emit.
+var byName = func() map[string]EventType {
+	m := make(map[string]EventType, len(Catalogue))
+	for _, t := range Catalogue {
+		m[t.Name] = t
+	}
+	return m
+}()
 
 // TypeOf finds a registered type by name.
 func TypeOf(name string) (EventType, bool) {
-	for _, t := range Catalogue {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return EventType{}, false
+	t, ok := byName[name]
+	return t, ok
 }
 
-// NameOf gives the registered name of a payload value.
+// Data is an event payload: every type of the catalogue names itself, so
+// an emit finds its name and version without reflection.
+type Data interface {
+	EventType() string
+}
+
+// NameOf gives the registered name and version of a payload value.
 func NameOf(payload any) (string, int, error) {
-	want := reflect.TypeOf(payload)
-	if want != nil && want.Kind() == reflect.Pointer {
-		want = want.Elem()
-	}
-	for _, t := range Catalogue {
-		if reflect.TypeOf(t.New()).Elem() == want {
+	if d, ok := payload.(Data); ok {
+		if t, ok := byName[d.EventType()]; ok {
 			return t.Name, t.Version, nil
 		}
 	}

@@ -135,21 +135,3 @@ func TestChainCheckerKeepsStateAfterAnError(t *testing.T) {
 		t.Fatalf("Count = %d, want 3", c.Count())
 	}
 }
-
-// The chain over what the store returns, read as a stream.
-func TestChainCheckerOverRead(t *testing.T) {
-	ctx := testCtx(t)
-	s := mustOpen(t, "")
-	for _, subj := range []string{Subject(2024, AggScheme), Subject(2024, UnitAggregate("a")), Subject(2024, UnitAggregate("a"))} {
-		if _, _, err := appendNext(ctx, t, s, subj, score{"x", "1"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var c ChainChecker
-	if err := s.Read(ctx, "", 0, 0, c.Add); err != nil {
-		t.Fatal(err)
-	}
-	if c.Count() != 3 {
-		t.Fatalf("checked %d events, want 3", c.Count())
-	}
-}

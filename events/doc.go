@@ -1,10 +1,21 @@
-// Package events is kaohe's ledger: the event catalogue, the envelope and
-// its JSON codec, the per-aggregate hash chain, and the store on a NATS
-// JetStream stream. Every fact of an annual assessment (年度考核) is one
-// immutable message; nothing here knows about scoring.
+// Package events is what kaohe's ledger is: the event catalogue (a named
+// constant per type, events.Type*), the envelope and its JSON codec, the
+// per-aggregate hash chain, subjects, roles, the roster, the quarantine rule
+// every reader applies (Admit) and signature verification. Every fact of an
+// annual assessment (年度考核) is one immutable message; nothing here knows
+// about scoring. It imports the standard library only, so the pure engine
+// and the scheme parser take no NATS code with it; nkey public keys are read
+// here (nkey.go), signing with a seed is the commands package's part.
 //
-// This comment documents the stored format field by field, so the ledger
-// can be read and verified with any NATS client and without this code.
+// The store on a NATS JetStream stream — the stream, its embedded server,
+// the checks of an external server, the data directory's lock — is package
+// events/jetstream. This comment documents the stored format field by
+// field, stream and headers included, so the ledger can be read and
+// verified with any NATS client and without this code. In the sections
+// Stream, Data directory, Headers, Atomic batches, Concurrency and
+// idempotency, Reading and Durability, the names Open, Config, Store,
+// Pending, MaxBatch, DeniedAPISubjects, LockFile and the store's errors are
+// those of events/jetstream.
 //
 // # Stream
 //

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -63,4 +64,29 @@ func Decode(raw []byte) (Envelope, error) {
 	var e Envelope
 	err := json.Unmarshal(raw, &e)
 	return e, err
+}
+
+// DecodeError: stored bytes that are not an envelope.
+type DecodeError struct {
+	Seq     uint64
+	Subject string
+	Err     error
+	Raw     []byte // the stored bytes (the transparency log hashes them all)
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("events: seq %d on %s is not an envelope: %v", e.Seq, e.Subject, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// DecodeStored is a message as read: a message that is not an envelope is
+// delivered with DecodeErr set (and a zero Envelope), never an error that
+// stops the read: one junk message must not hide the rest of the stream.
+func DecodeStored(seq uint64, subject string, raw []byte) Stored {
+	env, err := Decode(raw)
+	if err != nil {
+		return Stored{Seq: seq, Subject: subject, Raw: raw, DecodeErr: err}
+	}
+	return Stored{Envelope: env, Seq: seq, Subject: subject, Raw: raw}
 }

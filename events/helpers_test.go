@@ -1,56 +1,17 @@
 package events
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/oklog/ulid/v2"
 )
 
-// checkFor polls f every poll until it returns nil, failing the test with
-// f's last error after total (the nats-server test idiom; no bare sleeps).
-func checkFor(tb testing.TB, total, poll time.Duration, f func() error) {
-	tb.Helper()
-	deadline := time.Now().Add(total)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(poll)
-	}
-	tb.Fatalf("condition not met after %v: %v", total, err)
-}
+// lastID numbers the test envelopes' ids.
+var lastID atomic.Uint64
 
-// testCtx is a context bounded well below the test timeout.
-func testCtx(tb testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	tb.Cleanup(cancel)
-	return ctx
-}
-
-// mustOpen opens a store with an embedded server in dir (a fresh temp dir
-// when dir is ""), closed at the end of the test.
-func mustOpen(tb testing.TB, dir string, mod ...func(*Config)) *Store {
-	tb.Helper()
-	if dir == "" {
-		dir = tb.TempDir()
-	}
-	cfg := Config{DataDir: dir, DuplicateWindow: 30 * time.Second, Create: true}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	s, err := Open(testCtx(tb), cfg)
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
-	tb.Cleanup(s.Close)
-	return s
-}
+func nextID() string { return fmt.Sprintf("T%025d", lastID.Add(1)) }
 
 var testTime = time.Date(2024, 12, 20, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))
 
@@ -66,7 +27,7 @@ func newEnv(tb testing.TB, subject, prev string, data any) Envelope {
 		tb.Fatal(err)
 	}
 	return Envelope{
-		ID:         ulid.Make().String(),
+		ID:         nextID(),
 		Type:       "ScoreRecorded",
 		V:          1,
 		Year:       year,
@@ -74,64 +35,10 @@ func newEnv(tb testing.TB, subject, prev string, data any) Envelope {
 		OccurredAt: testTime,
 		RecordedAt: testTime.Add(time.Hour),
 		Actor:      Actor{ID: "office-1", Role: RoleOffice},
-		CommandID:  ulid.Make().String(),
+		CommandID:  nextID(),
 		Prev:       prev,
 		Data:       d,
 	}
-}
-
-// appendNext appends one event to subject, chained to the current last one,
-// retrying on ErrConflict as a command handler would. It returns how many
-// conflicts it met.
-func appendNext(ctx context.Context, tb testing.TB, s *Store, subject string, data any) (Stored, int, error) {
-	conflicts := 0
-	for {
-		seq, hash, err := s.LastSubjectSeq(ctx, subject)
-		if err != nil {
-			return Stored{}, conflicts, err
-		}
-		out, err := s.Append(ctx, []Pending{{Subject: subject, Envelope: newEnv(tb, subject, hash, data), ExpectedLastSubjectSeq: seq}})
-		if errors.Is(err, ErrConflict) {
-			conflicts++
-			continue
-		}
-		if err != nil {
-			return Stored{}, conflicts, err
-		}
-		return out[0], conflicts, nil
-	}
-}
-
-// batchFor builds one atomic batch: n events per subject, each chained to
-// the current last event of its subject (or to the previous one in the
-// batch), with the expected sequence read just before.
-func batchFor(ctx context.Context, tb testing.TB, s *Store, subjects []string, n int, data any) ([]Pending, error) {
-	var ps []Pending
-	for _, subj := range subjects {
-		seq, hash, err := s.LastSubjectSeq(ctx, subj)
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; i < n; i++ {
-			env := newEnv(tb, subj, hash, data)
-			raw, err := Encode(env)
-			if err != nil {
-				return nil, err
-			}
-			ps = append(ps, Pending{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq})
-			hash = Hash(raw)
-		}
-	}
-	return ps, nil
-}
-
-func mustLastSeq(tb testing.TB, s *Store) uint64 {
-	tb.Helper()
-	n, err := s.LastSeq(testCtx(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return n
 }
 
 func subjectsOf(evs []Stored) string {
@@ -140,4 +47,9 @@ func subjectsOf(evs []Stored) string {
 		out += fmt.Sprintf("%d:%s ", e.Seq, e.Subject)
 	}
 	return out
+}
+
+type score struct {
+	Indicator string `json:"indicator"`
+	Value     string `json:"value"`
 }

@@ -13,7 +13,7 @@ func stored(tb testing.TB, subject string, seq uint64, env Envelope) Stored {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return decodeStored(seq, subject, raw)
+	return DecodeStored(seq, subject, raw)
 }
 
 func TestAdmitNamesWhyAMessageIsQuarantined(t *testing.T) {
@@ -32,9 +32,9 @@ func TestAdmitNamesWhyAMessageIsQuarantined(t *testing.T) {
 		reason string // "" = accepted
 	}{
 		{"the next event linking to the head is accepted", next(func(*Envelope) {}), ""},
-		{"bytes that are not JSON", decodeStored(2, subj, []byte("hello")), ReasonNotJSON},
-		{"JSON that is not an envelope", decodeStored(2, subj, []byte(`{"hello":"world"}`)), ReasonNotEnvelope},
-		{"JSON of the wrong shape", decodeStored(2, subj, []byte(`{"year":"twenty"}`)), ReasonNotEnvelope},
+		{"bytes that are not JSON", DecodeStored(2, subj, []byte("hello")), ReasonNotJSON},
+		{"JSON that is not an envelope", DecodeStored(2, subj, []byte(`{"hello":"world"}`)), ReasonNotEnvelope},
+		{"JSON of the wrong shape", DecodeStored(2, subj, []byte(`{"year":"twenty"}`)), ReasonNotEnvelope},
 		{"a subject without a year", stored(t, "kaohe.x.unit.u1", 2, newEnv(t, subj, head.Hash, score)), ReasonBadSubject},
 		{"an unknown type", next(func(e *Envelope) { e.Type = "ScoreDeleted" }), ReasonUnknownType},
 		{"an unknown version", next(func(e *Envelope) { e.V = 2 }), ReasonUnknownVersion},

@@ -2,12 +2,11 @@ package events
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/nats-io/nkeys"
 )
 
 // SignaturePrefix is the domain-separation line in front of every signed
@@ -55,8 +54,15 @@ func CanonicalJSON(raw []byte) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
+// Signer is a key that signs: an nkey user key pair (nkeys.KeyPair, or
+// commands.SigningKey) is one.
+type Signer interface {
+	PublicKey() (string, error) // the nkey public user key ("U…")
+	Sign(input []byte) ([]byte, error)
+}
+
 // Sign signs a canonical command with an nkey user key.
-func Sign(kp nkeys.KeyPair, command []byte) (Signature, error) {
+func Sign(kp Signer, command []byte) (Signature, error) {
 	pub, err := kp.PublicKey()
 	if err != nil {
 		return Signature{}, err
@@ -70,18 +76,15 @@ func Sign(kp nkeys.KeyPair, command []byte) (Signature, error) {
 
 // Valid checks the ed25519 signature of s over its command with its key.
 func (s Signature) Valid() error {
-	if !nkeys.IsValidPublicUserKey(s.Key) {
-		return fmt.Errorf("%q is not an nkey public user key", s.Key)
-	}
-	kp, err := nkeys.FromPublicKey(s.Key)
+	pub, err := UserKey(s.Key)
 	if err != nil {
-		return err
+		return fmt.Errorf("%q is not an nkey public user key", s.Key)
 	}
 	sig, err := base64.StdEncoding.DecodeString(s.Sig)
 	if err != nil {
 		return fmt.Errorf("signature is not base64: %v", err)
 	}
-	if err := kp.Verify(SignedBytes([]byte(s.Command)), sig); err != nil {
+	if !ed25519.Verify(pub, SignedBytes([]byte(s.Command)), sig) {
 		return errors.New("the signature does not match the command and key")
 	}
 	return nil

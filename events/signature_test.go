@@ -8,22 +8,25 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-
-	"github.com/nats-io/nkeys"
 )
 
-func testKey(t *testing.T, b byte) nkeys.KeyPair {
+// testSigner is an ed25519 key with an nkey public user key: what
+// commands.SigningKey is, without the seed handling.
+type testSigner struct{ priv ed25519.PrivateKey }
+
+func (k testSigner) PublicKey() (string, error) {
+	return EncodeUserKey(k.priv.Public().(ed25519.PublicKey)), nil
+}
+func (k testSigner) Sign(input []byte) ([]byte, error) { return ed25519.Sign(k.priv, input), nil }
+
+func testKey(t *testing.T, b byte) Signer {
 	t.Helper()
 	seed := make([]byte, 32)
 	seed[0] = b
-	kp, err := nkeys.FromRawSeed(nkeys.PrefixByteUser, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kp
+	return testSigner{ed25519.NewKeyFromSeed(seed)}
 }
 
-func pubOf(t *testing.T, kp nkeys.KeyPair) string {
+func pubOf(t *testing.T, kp Signer) string {
 	pub, err := kp.PublicKey()
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +35,7 @@ func pubOf(t *testing.T, kp nkeys.KeyPair) string {
 }
 
 // signedEvent is an event of a command signed with kp, as the ledger writes it.
-func signedEvent(t *testing.T, seq uint64, typ string, year int, agg string, actor Actor, data any, kp nkeys.KeyPair) Stored {
+func signedEvent(t *testing.T, seq uint64, typ string, year int, agg string, actor Actor, data any, kp Signer) Stored {
 	t.Helper()
 	raw, _ := json.Marshal(data)
 	cmd, _ := json.Marshal(map[string]any{"id": "c" + string(rune('0'+seq)), "type": "X", "year": year, "data": json.RawMessage(raw)})

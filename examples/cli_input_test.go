@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kaohe/kaohe/commands/ledgertest"
 )
 
 // runKaohe runs the kaohe binary on a data directory: exit code, stdout,
@@ -18,7 +20,7 @@ import (
 // of hanging it).
 func runKaohe(t *testing.T, bin, data string, args ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(testCtx(t), time.Minute)
+	ctx, cancel := context.WithTimeout(ledgertest.Ctx(t), time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, append([]string{"--data", data}, args...)...)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 )
 
@@ -26,7 +27,7 @@ func TestCLILogFilters(t *testing.T) {
 	run := func(args ...string) (int, string, string) {
 		t.Helper()
 		var out, errb bytes.Buffer
-		cmd := exec.CommandContext(testCtx(t), bin, append([]string{"--data", data}, args...)...)
+		cmd := exec.CommandContext(ledgertest.Ctx(t), bin, append([]string{"--data", data}, args...)...)
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
 		var ee *exec.ExitError

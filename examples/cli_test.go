@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -50,7 +51,7 @@ func TestCLISubmitAndResults(t *testing.T) {
 			kaohe := func(args ...string) string {
 				t.Helper()
 				var out, errb bytes.Buffer
-				cmd := exec.CommandContext(testCtx(t), bin, append([]string{"--data", data}, args...)...)
+				cmd := exec.CommandContext(ledgertest.Ctx(t), bin, append([]string{"--data", data}, args...)...)
 				cmd.Stdout, cmd.Stderr = &out, &errb
 				if err := cmd.Run(); err != nil {
 					t.Fatalf("kaohe %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out.String(), errb.String())

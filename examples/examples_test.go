@@ -1,17 +1,15 @@
 package examples
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kaohe/kaohe/commands"
-	"github.com/kaohe/kaohe/events"
-	"github.com/kaohe/kaohe/internal/officialtest"
+	"github.com/kaohe/kaohe/commands/ledgertest"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -20,15 +18,9 @@ import (
 // comment beside each expectation (one file per example); nothing here is
 // produced by running the engine.
 
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // submitted is an example year written to a fresh ledger.
 type submitted struct {
-	st  *events.Store
+	st  *jetstream.Store
 	out *commands.Outcome
 	r   *engine.Results
 }
@@ -38,10 +30,10 @@ type submitted struct {
 // publications replayed from the stream — and scores it from the stream.
 func submit(t *testing.T, name string, year int) *submitted {
 	t.Helper()
-	ctx := testCtx(t)
-	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir(), Create: true})
+	ctx := ledgertest.Ctx(t)
+	st, err := jetstream.Open(ctx, jetstream.Config{DataDir: t.TempDir(), Create: true})
 	if err != nil {
-		t.Fatalf("events.Open: %v", err)
+		t.Fatalf("jetstream.Open: %v", err)
 	}
 	t.Cleanup(st.Close)
 	l := newLedger(st)
@@ -49,7 +41,7 @@ func submit(t *testing.T, name string, year int) *submitted {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := officialtest.Submit(ctx, l, cmds) // signed, each by its official
+	out, err := ledgertest.Submit(ctx, l, cmds) // signed, each by its official
 	if err != nil {
 		t.Fatalf("submit %s: %v", name, err)
 	}
@@ -65,7 +57,7 @@ func submit(t *testing.T, name string, year int) *submitted {
 
 // newLedger is the ledger `kaohe submit` uses: proposals and publications
 // replayed from the stream.
-func newLedger(st *events.Store) *commands.Ledger {
+func newLedger(st *jetstream.Store) *commands.Ledger {
 	l := commands.NewLedger(st)
 	l.Proposer = replay.Ledger{Store: st}
 	l.Publisher = replay.Ledger{Store: st}
@@ -334,9 +326,9 @@ func TestEveryExampleFitsOneSubmission(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Every command here writes one event; one atomic submission holds
-		// at most events.MaxBatch.
-		if len(cmds) == 0 || len(cmds) > events.MaxBatch {
-			t.Errorf("%s: %d commands (1–%d)", name, len(cmds), events.MaxBatch)
+		// at most jetstream.MaxBatch.
+		if len(cmds) == 0 || len(cmds) > jetstream.MaxBatch {
+			t.Errorf("%s: %d commands (1–%d)", name, len(cmds), jetstream.MaxBatch)
 		}
 		if cmds[0].Type != "DefineScheme" {
 			t.Errorf("%s: the first command is %s, not the scheme", name, cmds[0].Type)
@@ -355,7 +347,7 @@ func buildKaohe(t *testing.T) string {
 		t.Skip("no go toolchain to build cmd/kaohe")
 	}
 	bin := filepath.Join(t.TempDir(), "kaohe")
-	if out, err := exec.CommandContext(testCtx(t), gobin, "build", "-o", bin, "../cmd/kaohe").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ledgertest.Ctx(t), gobin, "build", "-o", bin, "../cmd/kaohe").CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/kaohe: %v\n%s", err, out)
 	}
 	return bin

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/examples/variation"
 	"github.com/kaohe/kaohe/projections/engine"
@@ -36,7 +37,7 @@ func TestPropertiesOfEveryScheme(t *testing.T) {
 	} {
 		t.Run(ex.name, func(t *testing.T) {
 			s := submit(t, ex.name, ex.year)
-			evs, err := s.st.Load(testCtx(t), events.YearSubjects(ex.year))
+			evs, err := s.st.Load(ledgertest.Ctx(t), events.YearSubjects(ex.year))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,8 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
-	"github.com/kaohe/kaohe/internal/officialtest"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -17,8 +18,8 @@ import (
 // between two ledgers, read as the command ids that wrote them): a later
 // scheme never changes an earlier year, nor an earlier one a later year.
 func TestEachYearIsScoredByItsOwnScheme(t *testing.T) {
-	ctx := testCtx(t)
-	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir(), Create: true})
+	ctx := ledgertest.Ctx(t)
+	st, err := jetstream.Open(ctx, jetstream.Config{DataDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestEachYearIsScoredByItsOwnScheme(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := officialtest.Submit(ctx, l, cmds); err != nil {
+		if _, err := ledgertest.Submit(ctx, l, cmds); err != nil {
 			t.Fatalf("submit %s after the later years: %v", y.name, err)
 		}
 	}
@@ -52,9 +53,9 @@ func TestEachYearIsScoredByItsOwnScheme(t *testing.T) {
 
 // byCommand is the results JSON with every event id replaced by the id of
 // the command that wrote the event.
-func byCommand(t *testing.T, st *events.Store, year int, r *engine.Results) string {
+func byCommand(t *testing.T, st *jetstream.Store, year int, r *engine.Results) string {
 	t.Helper()
-	evs, err := st.Load(testCtx(t), events.YearSubjects(year))
+	evs, err := st.Load(ledgertest.Ctx(t), events.YearSubjects(year))
 	if err != nil {
 		t.Fatal(err)
 	}

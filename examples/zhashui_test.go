@@ -3,7 +3,7 @@ package examples
 import (
 	"testing"
 
-	"github.com/kaohe/kaohe/internal/officialtest"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -22,12 +22,12 @@ func TestZhashui2022(t *testing.T) {
 	checkZhashui2022(t, s.r)
 
 	// Resubmitting the year writes nothing and changes nothing.
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	cmds, err := Commands("zhashui-2022")
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := officialtest.Submit(ctx, newLedger(s.st), cmds)
+	again, err := ledgertest.Submit(ctx, newLedger(s.st), cmds)
 	if err != nil || len(again.Events) != 0 || again.Duplicates != len(cmds) {
 		t.Fatalf("resubmission: %+v %v", again, err)
 	}

@@ -88,7 +88,7 @@ type AppealCase struct {
 func (h *History) Appeals(aggregate string) ([]*AppealCase, error) {
 	var out []*AppealCase
 	for _, ev := range h.Events {
-		if ev.Aggregate != aggregate || ev.Type != "AppealFiled" {
+		if ev.Aggregate != aggregate || ev.Type != events.TypeAppealFiled {
 			continue
 		}
 		p, err := events.Payload(ev.Envelope)
@@ -117,7 +117,7 @@ func (h *History) Appeals(aggregate string) ([]*AppealCase, error) {
 			if ev.Seq <= c.Filed.Seq {
 				continue
 			}
-			if ev.Type == "AppealResolved" && ev.Aggregate == aggregate {
+			if ev.Type == events.TypeAppealResolved && ev.Aggregate == aggregate {
 				p, err := events.Payload(ev.Envelope)
 				if err != nil {
 					return nil, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 )
 
@@ -18,8 +19,8 @@ import (
 //	u1 95.00 #1 优秀 · u2 90.00 #2 优秀 · u3 85.00 #3 良好 · u4 80.00 #4 良好
 //	u5 75.00 #5 良好 · u6 70.00 #6 良好 · u7 65.00 #7 良好
 func TestAppealAcrossTheQuotaFromSimulationToRepublication(t *testing.T) {
-	ctx := testCtx(t)
-	st := openStore(t)
+	ctx := ledgertest.Ctx(t)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	seedSeven(t, l)
 
@@ -207,8 +208,8 @@ func TestAppealAcrossTheQuotaFromSimulationToRepublication(t *testing.T) {
 // unit to the bottom and everyone below it up one: u4 loses its only score
 // → 0.00, rank 7, below 60 → 一般 (fallback); u5, u6, u7 rise to 4, 5, 6.
 func TestWhatIfExcludingAnEntry(t *testing.T) {
-	ctx := testCtx(t)
-	st := openStore(t)
+	ctx := ledgertest.Ctx(t)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	seedSeven(t, l)
 	h, err := LoadHistory(ctx, st, testYear)

@@ -134,7 +134,7 @@ func (c *comparer) figures(list []*Change) {
 		for _, e := range ch.Causes {
 			switch {
 			case processFacts[e.Event.Type]:
-			case e.Event.Type == "GradeDecided" && !grade:
+			case e.Event.Type == events.TypeGradeDecided && !grade:
 			default:
 				kept = append(kept, e)
 			}
@@ -145,7 +145,7 @@ func (c *comparer) figures(list []*Change) {
 
 // processFacts are the event types the engine folds to nothing
 // (engine.Fold): they record the process, not a figure.
-var processFacts = map[string]bool{"AppealFiled": true, "AppealResolved": true, "ResultsPublished": true, "YearClosed": true}
+var processFacts = map[string]bool{events.TypeAppealFiled: true, events.TypeAppealResolved: true, events.TypeResultsPublished: true, events.TypeYearClosed: true}
 
 type comparer struct {
 	evs      []*EventRef
@@ -155,7 +155,7 @@ type comparer struct {
 func (c *comparer) decode() {
 	c.decision = make([]*events.GradeDecided, len(c.evs))
 	for i, e := range c.evs {
-		if e.Event.Type != "GradeDecided" {
+		if e.Event.Type != events.TypeGradeDecided {
 			continue
 		}
 		if p, err := events.Payload(e.Event); err == nil {
@@ -344,7 +344,7 @@ func via(list []*Change) {
 			return false
 		}
 		if o.Kind == "team" {
-			return slices.ContainsFunc(o.Causes, func(e *EventRef) bool { return e.Event.Type != "GradeDecided" })
+			return slices.ContainsFunc(o.Causes, func(e *EventRef) bool { return e.Event.Type != events.TypeGradeDecided })
 		}
 		return slices.Contains(o.Moved, "composite") || slices.Contains(o.Moved, "added") || slices.Contains(o.Moved, "removed")
 	}

@@ -3,6 +3,8 @@ package replay
 import (
 	"strings"
 	"testing"
+
+	"github.com/kaohe/kaohe/commands/ledgertest"
 )
 
 // A diff names as the cause of others' rank moves only the units whose own
@@ -11,8 +13,8 @@ import (
 // 一般 under its proposal (良好) at the same time, moved in grade only and explains
 // nobody else's rank. Its decision is u6's own cause, and names no rank.
 func TestDiffNamesOnlyTheUnitsThatMovedTheFigures(t *testing.T) {
-	ctx := testCtx(t)
-	st := openStore(t)
+	ctx := ledgertest.Ctx(t)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	seedSeven(t, l) // seq 1–8: u1…u7 at 95, 90 … 65
 	submit(t, l,

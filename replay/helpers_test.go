@@ -1,40 +1,23 @@
 package replay
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 const testYear = 2024
 
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// openStore starts an embedded JetStream server in a temp dir.
-func openStore(t *testing.T) *events.Store {
-	t.Helper()
-	st, err := events.Open(testCtx(t), events.Config{DataDir: t.TempDir(), Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	return st
-}
-
 // newLedger wires a ledger to the store with the replay proposer and
 // publisher, as the CLI does.
-func newLedger(st *events.Store) *commands.Ledger {
+func newLedger(st *jetstream.Store) *commands.Ledger {
 	l := commands.NewLedger(st)
 	l.Proposer = Ledger{Store: st}
 	l.Publisher = Ledger{Store: st}
@@ -53,7 +36,7 @@ func cmds(t *testing.T, lines ...string) []commands.Command {
 
 func submit(t *testing.T, l *commands.Ledger, lines ...string) []events.Stored {
 	t.Helper()
-	out, err := l.Submit(testCtx(t), cmds(t, lines...))
+	out, err := l.Submit(ledgertest.Ctx(t), cmds(t, lines...))
 	if err != nil {
 		t.Fatalf("submit: %v", err)
 	}

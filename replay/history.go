@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -26,7 +27,7 @@ type Published struct {
 func Publications(evs []events.Stored) ([]Published, error) {
 	var out []Published
 	for _, ev := range evs {
-		if ev.Type != "ResultsPublished" {
+		if ev.Type != events.TypeResultsPublished {
 			continue
 		}
 		p, err := events.Payload(ev.Envelope)
@@ -51,7 +52,7 @@ type History struct {
 }
 
 // LoadHistory reads a year's events up to now.
-func LoadHistory(ctx context.Context, st *events.Store, year int) (*History, error) {
+func LoadHistory(ctx context.Context, st *jetstream.Store, year int) (*History, error) {
 	evs, qs, err := ReadYear(ctx, st, year, Point{})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay/witness"
 )
 
@@ -55,7 +56,7 @@ func (s *LogScan) Proof(m, n int64) (tlog.TreeProof, error) {
 // A missing sequence at or below accepted (a loss accepted by replay
 // --accept-loss) is an empty record, tlog.RecordHash of no bytes: the log
 // goes on past it, and a checkpoint made since commits to the gap.
-func ScanLog(ctx context.Context, st *events.Store, upTo, accepted uint64, sizes []int64) (*LogScan, error) {
+func ScanLog(ctx context.Context, st *jetstream.Store, upTo, accepted uint64, sizes []int64) (*LogScan, error) {
 	want := append([]int64(nil), sizes...)
 	sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
 	tree := witness.NewTree()
@@ -173,7 +174,7 @@ func ScanLog(ctx context.Context, st *events.Store, upTo, accepted uint64, sizes
 // StreamCheckpoint is the checkpoint of the whole stream as it stands: it
 // reads every message. A hole in the stream (above accepted, see ScanLog)
 // is an *events.LossError.
-func StreamCheckpoint(ctx context.Context, st *events.Store, accepted uint64) (witness.Checkpoint, error) {
+func StreamCheckpoint(ctx context.Context, st *jetstream.Store, accepted uint64) (witness.Checkpoint, error) {
 	scan, err := ScanLog(ctx, st, 0, accepted, nil)
 	if err != nil {
 		return witness.Checkpoint{}, err
@@ -208,7 +209,7 @@ type LogCheck struct {
 // extend the one before it and be contained in the newest: a consistency
 // proof (tlog.ProveTree/CheckTree) from the stream, so a stream rewritten
 // and then published again is still caught against the older checkpoint.
-func VerifyLog(ctx context.Context, st *events.Store, witnessed []witness.Checkpoint, v note.Verifier, accepted uint64) (*LogCheck, error) {
+func VerifyLog(ctx context.Context, st *jetstream.Store, witnessed []witness.Checkpoint, v note.Verifier, accepted uint64) (*LogCheck, error) {
 	out := &LogCheck{}
 	cps := append([]witness.Checkpoint(nil), witnessed...)
 	pubs, probs, err := publishedCheckpoints(ctx, st, v)
@@ -290,7 +291,7 @@ func VerifyLog(ctx context.Context, st *events.Store, witnessed []witness.Checkp
 
 // publishedCheckpoints reads the checkpoints of every publication: the
 // years' own subjects only (kaohe.*.year), not the whole stream.
-func publishedCheckpoints(ctx context.Context, st *events.Store, v note.Verifier) ([]witness.Checkpoint, []*LogProblem, error) {
+func publishedCheckpoints(ctx context.Context, st *jetstream.Store, v note.Verifier) ([]witness.Checkpoint, []*LogProblem, error) {
 	var (
 		out   []witness.Checkpoint
 		probs []*LogProblem
@@ -300,7 +301,7 @@ func publishedCheckpoints(ctx context.Context, st *events.Store, v note.Verifier
 	for {
 		err := st.Read(ctx, filter, from, 0, func(ev events.Stored) error {
 			from = ev.Seq + 1
-			if ev.Type != "ResultsPublished" {
+			if ev.Type != events.TypeResultsPublished {
 				return nil
 			}
 			p, err := events.Payload(ev.Envelope)

@@ -4,22 +4,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay/witness"
 )
 
 // appendRaw writes n events on one subject straight to the store, their
 // reasons marked with tag (so two stores differ from the first event on).
-func appendRaw(t *testing.T, st *events.Store, n int, tag string) {
+func appendRaw(t *testing.T, st *jetstream.Store, n int, tag string) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		env := events.Envelope{ID: ulidLike(tag, i), Type: "YearClosed", V: 1, Year: 2030, Aggregate: "year",
 			Actor: events.Actor{ID: "office", Role: events.RoleOffice}, Reason: tag, CommandID: ulidLike(tag, i), Data: []byte(`{}`)}
 		var exp uint64
 		if i > 0 {
-			exp, _, _ = st.LastSubjectSeq(testCtx(t), events.Subject(2030, "year"))
+			exp, _, _ = st.LastSubjectSeq(ledgertest.Ctx(t), events.Subject(2030, "year"))
 		}
-		if _, err := st.Append(testCtx(t), []events.Pending{{Subject: events.Subject(2030, "year"), Envelope: env, ExpectedLastSubjectSeq: exp}}); err != nil {
+		if _, err := st.Append(ledgertest.Ctx(t), []jetstream.Pending{{Subject: events.Subject(2030, "year"), Envelope: env, ExpectedLastSubjectSeq: exp}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -29,9 +31,9 @@ func ulidLike(tag string, i int) string {
 	return strings.ToUpper(tag[:1]) + strings.Repeat("0", 24) + string(rune('A'+i))
 }
 
-func checkpointOf(t *testing.T, st *events.Store, n int64) witness.Checkpoint {
+func checkpointOf(t *testing.T, st *jetstream.Store, n int64) witness.Checkpoint {
 	t.Helper()
-	scan, err := ScanLog(testCtx(t), st, uint64(n), 0, []int64{n})
+	scan, err := ScanLog(ledgertest.Ctx(t), st, uint64(n), 0, []int64{n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,17 +45,17 @@ func checkpointOf(t *testing.T, st *events.Store, n int64) witness.Checkpoint {
 }
 
 func TestVerifyLogNamesACheckpointTheStreamNoLongerExtends(t *testing.T) {
-	orig := openStore(t)
+	orig := ledgertest.OpenStore(t)
 	appendRaw(t, orig, 5, "first")
 	a := checkpointOf(t, orig, 5)
 
 	// Another history of the same length, then grown: a checkpoint of it
 	// (b) is what a rewriter who published again would hold.
-	rewritten := openStore(t)
+	rewritten := ledgertest.OpenStore(t)
 	appendRaw(t, rewritten, 8, "second")
 	b := checkpointOf(t, rewritten, 8)
 
-	lc, err := VerifyLog(testCtx(t), rewritten, []witness.Checkpoint{a, b}, nil, 0)
+	lc, err := VerifyLog(ledgertest.Ctx(t), rewritten, []witness.Checkpoint{a, b}, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func TestVerifyLogNamesACheckpointTheStreamNoLongerExtends(t *testing.T) {
 	}
 
 	// The original stream matches a: no problem.
-	lc, err = VerifyLog(testCtx(t), orig, []witness.Checkpoint{a}, nil, 0)
+	lc, err = VerifyLog(ledgertest.Ctx(t), orig, []witness.Checkpoint{a}, nil, 0)
 	if err != nil || len(lc.Problems) != 0 || lc.Newest != 5 || lc.StreamSize != 5 {
 		t.Fatalf("VerifyLog of the intact stream = %+v, %v", lc, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // ProblemSignature: an event is not validly signed by an official the
@@ -27,7 +28,7 @@ type signatures struct {
 }
 
 // loadRoster reads the roster's events for a verification.
-func loadRoster(ctx context.Context, st *events.Store) (*signatures, error) {
+func loadRoster(ctx context.Context, st *jetstream.Store) (*signatures, error) {
 	evs, err := st.Load(ctx, events.RosterSubjects)
 	if err != nil {
 		return nil, fmt.Errorf("verify: read the roster: %w", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -97,7 +98,7 @@ func (p *Problem) at() uint64 {
 // root and the event count over the year's events with seq ≤ up_to_seq,
 // and the results digest recomputed from those events. The error is for
 // a failed read only; mismatches are the Verification's Problems.
-func Verify(ctx context.Context, st *events.Store, years ...int) (*Verification, error) {
+func Verify(ctx context.Context, st *jetstream.Store, years ...int) (*Verification, error) {
 	filters := []string{events.AllSubjects}
 	if len(years) > 0 {
 		ys := append([]int(nil), years...)
@@ -292,7 +293,7 @@ func (v *verifier) finish() *Verification {
 func checkPublications(year int, evs []events.Stored, qs []*events.QuarantineError, problems []*Problem) ([]*PublicationCheck, []*Problem) {
 	var checks []*PublicationCheck
 	for _, ev := range evs {
-		if ev.Type != "ResultsPublished" {
+		if ev.Type != events.TypeResultsPublished {
 			continue
 		}
 		p, err := events.Payload(ev.Envelope)

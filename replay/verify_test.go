@@ -6,15 +6,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // story writes the seven-town year with an appeal between two
 // publications: seq 1 scheme, 2–8 scores (u4's is seq 5), 9 v1, 10
 // AppealFiled, 11 AppealResolved, 12 ScoreCorrected (u4 → 92), 13 v2.
-func story(t *testing.T) *events.Store {
+func story(t *testing.T) *jetstream.Store {
 	t.Helper()
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	seedSeven(t, l)
 	publish(t, l, "pub-1")
@@ -29,20 +31,20 @@ func story(t *testing.T) *events.Store {
 // an envelope on the way: the stream the application may write cannot be
 // rewritten in place (no delete, no purge, no update), so this is how a
 // ledger whose files were rewritten by someone with disk access reads.
-func tamperedCopy(t *testing.T, src *events.Store, mutate func(seq uint64, env *events.Envelope)) *events.Store {
+func tamperedCopy(t *testing.T, src *jetstream.Store, mutate func(seq uint64, env *events.Envelope)) *jetstream.Store {
 	t.Helper()
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	var all []events.Stored
 	if err := src.Read(ctx, events.AllSubjects, 1, 0, func(ev events.Stored) error { all = append(all, ev); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	dst := openStore(t)
+	dst := ledgertest.OpenStore(t)
 	last := map[string]uint64{}
 	for _, ev := range all {
 		env := ev.Envelope
 		env.Data = append(json.RawMessage(nil), env.Data...)
 		mutate(ev.Seq, &env)
-		out, err := dst.Append(ctx, []events.Pending{{Subject: ev.Subject, Envelope: env, ExpectedLastSubjectSeq: last[ev.Subject]}})
+		out, err := dst.Append(ctx, []jetstream.Pending{{Subject: ev.Subject, Envelope: env, ExpectedLastSubjectSeq: last[ev.Subject]}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +63,7 @@ func replaceData(env *events.Envelope, old, new string) {
 func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
 	st := story(t)
 	ids := map[uint64]string{}
-	if err := st.Read(testCtx(t), events.AllSubjects, 1, 0, func(ev events.Stored) error { ids[ev.Seq] = ev.ID; return nil }); err != nil {
+	if err := st.Read(ledgertest.Ctx(t), events.AllSubjects, 1, 0, func(ev events.Stored) error { ids[ev.Seq] = ev.ID; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -110,7 +112,7 @@ func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := Verify(testCtx(t), tamperedCopy(t, st, tc.mutate), testYear)
+			v, err := Verify(ledgertest.Ctx(t), tamperedCopy(t, st, tc.mutate), testYear)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +138,7 @@ func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
 // the publication's event count and root name the gap.
 func TestVerifyEventsCatchesADroppedEvent(t *testing.T) {
 	st := story(t)
-	evs, err := YearEvents(testCtx(t), st, testYear, Point{})
+	evs, err := YearEvents(ledgertest.Ctx(t), st, testYear, Point{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +160,8 @@ func TestVerifyEventsCatchesADroppedEvent(t *testing.T) {
 // each publication against its own year's events; with a year, only that
 // year is read.
 func TestVerifyEveryYear(t *testing.T) {
-	ctx := testCtx(t)
-	st := openStore(t)
+	ctx := ledgertest.Ctx(t)
+	st := ledgertest.OpenStore(t)
 	l := newLedger(st)
 	seedYear(t, l, 2023, []string{"60", "70"})    // seq 1–3
 	seedSeven(t, l)                               // seq 4–11

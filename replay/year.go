@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -36,7 +37,7 @@ func (p Point) Includes(ev events.Stored) bool {
 
 // YearEvents reads a year's accepted events in stream order, up to p:
 // quarantined messages (events.Admit) are left out.
-func YearEvents(ctx context.Context, st *events.Store, year int, p Point) ([]events.Stored, error) {
+func YearEvents(ctx context.Context, st *jetstream.Store, year int, p Point) ([]events.Stored, error) {
 	evs, _, err := ReadYear(ctx, st, year, p)
 	return evs, err
 }
@@ -47,7 +48,7 @@ func YearEvents(ctx context.Context, st *events.Store, year int, p Point) ([]eve
 // message is judged against its aggregate's last accepted event. As of a
 // time, the quarantined messages are those before the last event recorded
 // by then.
-func ReadYear(ctx context.Context, st *events.Store, year int, p Point) ([]events.Stored, []*events.QuarantineError, error) {
+func ReadYear(ctx context.Context, st *jetstream.Store, year int, p Point) ([]events.Stored, []*events.QuarantineError, error) {
 	var out []events.Stored
 	var qs []*events.QuarantineError
 	// The roster too, so each message is judged against the roster as
@@ -90,7 +91,7 @@ func ReadYear(ctx context.Context, st *events.Store, year int, p Point) ([]event
 
 // Results scores a year as it stood at p, from the stream alone; the
 // results warn of each quarantined message of the year.
-func Results(ctx context.Context, st *events.Store, year int, p Point) (*engine.Results, []events.Stored, error) {
+func Results(ctx context.Context, st *jetstream.Store, year int, p Point) (*engine.Results, []events.Stored, error) {
 	evs, qs, err := ReadYear(ctx, st, year, p)
 	if err != nil {
 		return nil, nil, err
@@ -140,7 +141,7 @@ func publication(evs []events.Stored, qs []*events.QuarantineError) (events.Resu
 // grades for committee decisions and the contents of a publication, both
 // replayed from the stream.
 type Ledger struct {
-	Store *events.Store
+	Store *jetstream.Store
 	// Checkpoint, when set, gives the signed checkpoint of the whole stream
 	// that each publication carries (StreamCheckpoint, signed and
 	// witnessed). An error refuses the publication.

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // The README story on testdata/seven (seven towns, 优秀 for floor(7 × 30%)
@@ -158,7 +159,7 @@ func TestVerifyFailsNamingTheTamperedEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	dst, err := events.Open(ctx, events.Config{DataDir: dir, Create: true})
+	dst, err := jetstream.Open(ctx, jetstream.Config{DataDir: dir, Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestVerifyFailsNamingTheTamperedEvent(t *testing.T) {
 		if ev.Seq == 9 { // u4's score: 80 → 99
 			env.Data = bytes.Replace(env.Data, []byte(`"80"`), []byte(`"99"`), 1)
 		}
-		if _, err := dst.Append(ctx, []events.Pending{{Subject: ev.Subject, Envelope: env, ExpectedLastSubjectSeq: last[ev.Subject]}}); err != nil {
+		if _, err := dst.Append(ctx, []jetstream.Pending{{Subject: ev.Subject, Envelope: env, ExpectedLastSubjectSeq: last[ev.Subject]}}); err != nil {
 			t.Fatal(err)
 		}
 		last[ev.Subject] = ev.Seq

@@ -175,7 +175,7 @@ func subjectText(kind, subject string) string {
 
 func indicatorText(r sqlite.AuditRow) string {
 	switch {
-	case r.Indicator == "appeal" || r.Type == "VetoImposed" || r.Type == "VetoLifted":
+	case r.Indicator == "appeal" || r.Type == events.TypeVetoImposed || r.Type == events.TypeVetoLifted:
 		return r.Indicator // the part is an event id
 	case r.Part != "" && r.Indicator != "":
 		return r.Indicator + "." + r.Part

@@ -12,12 +12,12 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
 // One ledger, one server (docs/operations.md). The process that runs the
-// embedded server on --data holds the directory's lock (events.LockFile).
+// embedded server on --data holds the directory's lock (jetstream.LockFile).
 // `kaohe serve` also writes serveFile, saying where clients reach it; any
 // other process finding the lock held by serve connects to it as a client,
 // and one finding it held by a short-lived command (submit, demo, replay…)
@@ -76,12 +76,12 @@ func readServeFile(dir string, pid int) (served, bool) {
 // openStore opens the ledger for Main.Open: the embedded server on --data
 // (waiting for the directory's lock, or becoming a client of the serve
 // holding it), or --nats. Then the checks that a ledger was not lost.
-func (m *Main) openStore(ctx context.Context) (*events.Store, error) {
+func (m *Main) openStore(ctx context.Context) (*jetstream.Store, error) {
 	cp, cpErr := sqlite.ReadCheckpoint(ctx, filepath.Join(m.DataDir, projectionsFile))
 	if cpErr != nil {
 		cp = 0 // a damaged file says nothing; its own checks report it
 	}
-	cfg := events.Config{URL: m.NatsURL, DataDir: m.DataDir, Replicas: m.Replicas, Embedded: m.embedded,
+	cfg := jetstream.Config{URL: m.NatsURL, DataDir: m.DataDir, Replicas: m.Replicas, Embedded: m.embedded,
 		// Creating is for `kaohe init` and the demo, and never where the
 		// projections remember events: that stream was lost, not new.
 		Create: m.create && cp == 0}
@@ -100,8 +100,8 @@ func (m *Main) openStore(ctx context.Context) (*events.Store, error) {
 	}
 	st, err := m.openLocked(ctx, cfg)
 	if err != nil {
-		var nle *events.NoLedgerError
-		var ve *events.ServerVersionError
+		var nle *jetstream.NoLedgerError
+		var ve *jetstream.ServerVersionError
 		switch {
 		case errors.As(err, &nle) && cp > 0:
 			return nil, m.lostLedger(nle.Stream, nle.Where, "does not exist", cp)
@@ -175,12 +175,12 @@ func (m *Main) storeURL() string {
 
 // openLocked opens cfg; with the embedded server, it waits for the data
 // directory's lock or connects to the serve holding it.
-func (m *Main) openLocked(ctx context.Context, cfg events.Config) (*events.Store, error) {
+func (m *Main) openLocked(ctx context.Context, cfg jetstream.Config) (*jetstream.Store, error) {
 	deadline := time.Now().Add(m.LockWait)
 	told := false
 	for {
-		st, err := events.Open(ctx, cfg)
-		var le *events.LockedError
+		st, err := jetstream.Open(ctx, cfg)
+		var le *jetstream.LockedError
 		if cfg.URL != "" || !errors.As(err, &le) {
 			return st, err
 		}
@@ -201,7 +201,7 @@ func (m *Main) openLocked(ctx context.Context, cfg events.Config) (*events.Store
 				return nil, err
 			}
 			cfg.NATSOptions = append(cfg.NATSOptions[:len(cfg.NATSOptions):len(cfg.NATSOptions)], nats.Nkey(pub, kp.Sign))
-			return events.Open(ctx, cfg)
+			return jetstream.Open(ctx, cfg)
 		}
 		if !time.Now().Before(deadline) {
 			return nil, checkFailed{fmt.Sprintf("data directory %s is in use by kaohe %s; gave up after waiting %s (--lock-wait). "+

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // Proven identity with the real binary on a real data directory: the
@@ -154,7 +155,7 @@ func mustPub(t *testing.T, path string) string {
 func appendForged(t *testing.T, dir, unit string) string {
 	t.Helper()
 	ctx := context.Background()
-	st, err := events.Open(ctx, events.Config{DataDir: dir})
+	st, err := jetstream.Open(ctx, jetstream.Config{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func appendForged(t *testing.T, dir, unit string) string {
 	now := time.Now().UTC()
 	env := events.Envelope{ID: "01FORGEDFORGEDFORGEDFORGED", Type: "ScoreRecorded", V: 1, Year: 2022, Aggregate: events.UnitAggregate(unit),
 		OccurredAt: now, RecordedAt: now, Actor: events.Actor{ID: "tjj", Role: events.RoleStatistics}, CommandID: "forged", CorrelationID: "forged", Prev: prev, Data: d}
-	out, err := st.Append(ctx, []events.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
+	out, err := st.Append(ctx, []jetstream.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func appendForged(t *testing.T, dir, unit string) string {
 func TestAnOlderLedgerWithoutARoster(t *testing.T) {
 	data := t.TempDir()
 	ctx := context.Background()
-	st, err := events.Open(ctx, events.Config{DataDir: data, Create: true})
+	st, err := jetstream.Open(ctx, jetstream.Config{DataDir: data, Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kaohe/kaohe/events/storetest"
+	"github.com/kaohe/kaohe/events/jetstream/storetest"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"

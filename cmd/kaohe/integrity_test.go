@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // The integrity tests run the built kaohe binary: each command is its own
@@ -126,7 +127,7 @@ func cutBlock(t *testing.T, dir string, cut func(int64) int64) {
 // storedEvents reads a stopped ledger's events (in this process).
 func storedEvents(t *testing.T, dir string) []events.Stored {
 	t.Helper()
-	st, err := events.Open(context.Background(), events.Config{DataDir: dir})
+	st, err := jetstream.Open(context.Background(), jetstream.Config{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/kaohe/kaohe/commands"
-	"github.com/kaohe/kaohe/events"
 )
 
 // Keys and signing on the client side. Every command the CLI submits to a
@@ -52,7 +51,7 @@ func (m *Main) givenKey() (nkeys.KeyPair, error) {
 	case strings.HasPrefix(v, "SU"):
 		kp, err := nkeys.FromSeed([]byte(v))
 		if err == nil {
-			kp, err = events.NewSigningKey(kp)
+			kp, err = commands.NewSigningKey(kp)
 		}
 		if err != nil {
 			return nil, usageError{"KAOHE_KEY: not an nkey user seed: " + err.Error()}
@@ -76,7 +75,7 @@ func readKeyFile(path string) (nkeys.KeyPair, error) {
 	if err != nil {
 		return nil, usageError{fmt.Sprintf("key %s: %v", path, err)}
 	}
-	sk, err := events.NewSigningKey(kp) // derived once: it may sign a whole file
+	sk, err := commands.NewSigningKey(kp) // derived once: it may sign a whole file
 	if err != nil {
 		return nil, usageError{fmt.Sprintf("key %s: %v", path, err)}
 	}

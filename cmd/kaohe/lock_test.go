@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // proc runs kaohe subprocesses on one data directory.
@@ -235,14 +235,14 @@ func TestOneServerPerDataDirectory(t *testing.T) {
 
 	t.Run("kill -9 of a submit mid-load; a waiting submit goes on", func(t *testing.T) {
 		p := newProc(t, bin)
-		big := p.file("big", events.MaxBatch)
+		big := p.file("big", jetstream.MaxBatch)
 		small := p.file("small", 50)
 		sub, _, _ := p.cmd("submit", big)
 		if err := sub.Start(); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "the submit to hold the directory", func() bool {
-			h, err := events.ReadLockHolder(p.data)
+			h, err := jetstream.ReadLockHolder(p.data)
 			return err == nil && h.PID == sub.Process.Pid
 		})
 		waiter, wout, werr := p.cmd("submit", small)
@@ -257,12 +257,12 @@ func TestOneServerPerDataDirectory(t *testing.T) {
 		}
 		// Submitting the killed file again writes what did not land.
 		p.ok("submit", big)
-		p.checkAll(map[string]int{"big": events.MaxBatch, "small": 50})
+		p.checkAll(map[string]int{"big": jetstream.MaxBatch, "small": 50})
 	})
 
 	t.Run("a busy directory: the holder is named after --lock-wait", func(t *testing.T) {
 		p := newProc(t, bin)
-		st, err := events.Open(context.Background(), events.Config{DataDir: p.data})
+		st, err := jetstream.Open(context.Background(), jetstream.Config{DataDir: p.data})
 		if err != nil {
 			t.Fatal(err)
 		}

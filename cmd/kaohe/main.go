@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaohe/kaohe/commands"
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // Exit codes (DESIGN.md).
@@ -55,12 +55,12 @@ type Main struct {
 	// verify) besides the one under --data.
 	Witnesses []string
 
-	store    *events.Store
+	store    *jetstream.Store
 	ledger   *commands.Ledger
-	embedded events.EmbeddedOptions // listener of the embedded server (kaohe serve)
-	create   bool                   // Open may create the stream (kaohe init, the demo)
-	serving  bool                   // this is kaohe serve: never a client of another serve
-	served   *served                // the kaohe serve this process is a client of, if any
+	embedded jetstream.EmbeddedOptions // listener of the embedded server (kaohe serve)
+	create   bool                      // Open may create the stream (kaohe init, the demo)
+	serving  bool                      // this is kaohe serve: never a client of another serve
+	served   *served                   // the kaohe serve this process is a client of, if any
 
 	// observe counts the submissions serve answers (--http: /metrics).
 	observe func([]commands.Command, error)

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/kaohe/kaohe/commands"
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
@@ -94,7 +94,7 @@ func keyOf(t *testing.T, data, id string) nkeys.KeyPair {
 // connectAs connects to serve as the holder of kp, with its own inbox.
 func connectAs(url string, kp nkeys.KeyPair, opts ...nats.Option) (*nats.Conn, error) {
 	pub, _ := kp.PublicKey()
-	return nats.Connect(url, append([]nats.Option{nats.Nkey(pub, kp.Sign), nats.CustomInboxPrefix(events.InboxPrefix(pub))}, opts...)...)
+	return nats.Connect(url, append([]nats.Option{nats.Nkey(pub, kp.Sign), nats.CustomInboxPrefix(jetstream.InboxPrefix(pub))}, opts...)...)
 }
 
 // The server is the only writer. Officials reach the served ledger with
@@ -216,7 +216,7 @@ func TestServeIsTheOnlyWriter(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no permission violation for a publish on kaohe.>")
 	}
-	js, _ := jetstream.New(nc)
+	js, _ := natsjs.New(nc)
 	dctx, dcancel := context.WithTimeout(context.Background(), time.Second)
 	defer dcancel()
 	if err := js.DeleteStream(dctx, "KAOHE"); err == nil {
@@ -241,7 +241,7 @@ func TestServeIsTheOnlyWriter(t *testing.T) {
 	// Unsigned, and wrongly signed, submissions through the service.
 	ask := func(body string) serviceReply {
 		t.Helper()
-		msg, err := nc.Request(events.ServicePrefix+".submit", []byte(body), 30*time.Second)
+		msg, err := nc.Request(jetstream.ServicePrefix+".submit", []byte(body), 30*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +286,7 @@ func TestServeIsTheOnlyWriter(t *testing.T) {
 		nc.Close()
 		t.Fatal("a revoked official connected")
 	}
-	msg, err := held.Request(events.ServicePrefix+".results", []byte(`{"args":["--year=2022","--unit=t2"]}`), 30*time.Second)
+	msg, err := held.Request(jetstream.ServicePrefix+".results", []byte(`{"args":["--year=2022","--unit=t2"]}`), 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -179,7 +180,7 @@ func (m *Main) startService(ctx context.Context) (micro.Service, error) {
 				return
 			}
 			req.RespondJSON(h(ctx, o, req.Data()))
-		}), micro.WithEndpointSubject(events.ServicePrefix+"."+name))
+		}), micro.WithEndpointSubject(jetstream.ServicePrefix+"."+name))
 	}
 	if err := add("submit", m.serveSubmit); err != nil {
 		return nil, err
@@ -446,7 +447,7 @@ func (m *Main) call(ctx context.Context, kp nkeys.KeyPair, name string, body []b
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(m.Server, nats.Nkey(pub, kp.Sign), nats.CustomInboxPrefix(events.InboxPrefix(pub)), nats.Name("kaohe "+name))
+	nc, err := nats.Connect(m.Server, nats.Nkey(pub, kp.Sign), nats.CustomInboxPrefix(jetstream.InboxPrefix(pub)), nats.Name("kaohe "+name))
 	if err != nil {
 		return checkFailed{fmt.Sprintf("--server %s: %v (is your key %s a current official's key on the roster?)", m.Server, err, pub)}
 	}
@@ -456,7 +457,7 @@ func (m *Main) call(ctx context.Context, kp nkeys.KeyPair, name string, body []b
 		ctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
 	}
-	msg, err := nc.RequestWithContext(ctx, events.ServicePrefix+"."+name, body)
+	msg, err := nc.RequestWithContext(ctx, jetstream.ServicePrefix+"."+name, body)
 	if err != nil {
 		return checkFailed{fmt.Sprintf("--server %s: %s: %v", m.Server, name, err)}
 	}

@@ -44,7 +44,7 @@ func (m *Main) printTargetTimes(ctx context.Context, w io.Writer, year int, unit
 	}
 	first := true
 	for _, ev := range evs {
-		if ev.Type != "TargetAdjusted" || ev.Aggregate != events.UnitAggregate(unit) {
+		if ev.Type != events.TypeTargetAdjusted || ev.Aggregate != events.UnitAggregate(unit) {
 			continue
 		}
 		if first {

@@ -376,14 +376,14 @@ func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) e
 		if err != nil {
 			return err
 		}
-		if !ok || (old.typ != "ScoreRecorded" && old.typ != "CadreScoreRecorded" && old.typ != "ScoreCorrected") {
+		if !ok || (old.typ != events.TypeScoreRecorded && old.typ != events.TypeCadreScoreRecorded && old.typ != events.TypeScoreCorrected) {
 			r.detail = "更正的记录不存在 no score entry " + x.Supersedes + " to correct"
 			return nil
 		}
 		// The old value is the superseded entry's, so a correction of a
 		// correction shows what that correction had set.
 		r.kind, r.subject, r.indicator, r.part, r.old = old.kind, old.subject, old.indicator, old.part, old.value
-		if old.typ == "ScoreCorrected" {
+		if old.typ == events.TypeScoreCorrected {
 			r.detail = "更正此前的更正 corrects a correction"
 		}
 		fact := factPart
@@ -427,7 +427,7 @@ func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) e
 		if err != nil {
 			return err
 		}
-		if !ok || v.typ != "VetoImposed" {
+		if !ok || v.typ != events.TypeVetoImposed {
 			r.new, r.detail = vetoLifted, "否决记录不存在 no veto "+x.Veto
 			return nil
 		}
@@ -453,7 +453,7 @@ func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) e
 		if err != nil {
 			return err
 		}
-		if !ok || ap.typ != "AppealFiled" {
+		if !ok || ap.typ != events.TypeAppealFiled {
 			r.indicator, r.detail = factAppeal, "复核申请不存在 no appeal "+x.Appeal
 			return nil
 		}

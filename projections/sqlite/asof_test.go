@@ -5,24 +5,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
 
 func TestResultsAtEverySeqEqualTheStreamReplay(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
 	submitYear(t, st, 2024)
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
-	last, _ := st.LastSeq(testCtx(t))
+	last, _ := st.LastSeq(ledgertest.Ctx(t))
 	for _, year := range []int{2023, 2024} {
-		evs, err := db.YearEvents(testCtx(t), year, sqlite.Point{})
+		evs, err := db.YearEvents(ledgertest.Ctx(t), year, sqlite.Point{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for seq := evs[0].Seq; seq <= last; seq++ {
-			r, err := db.ResultsAt(testCtx(t), st, year, sqlite.Point{AtSeq: seq})
+			r, err := db.ResultsAt(ledgertest.Ctx(t), st, year, sqlite.Point{AtSeq: seq})
 			if err != nil {
 				t.Fatalf("ResultsAt(%d, seq %d): %v", year, seq, err)
 			}
@@ -34,14 +35,14 @@ func TestResultsAtEverySeqEqualTheStreamReplay(t *testing.T) {
 		// must still pick exactly the events recorded by then.
 		for _, ev := range evs {
 			p := replay.Point{AsOf: ev.RecordedAt}
-			r, err := db.ResultsAt(testCtx(t), st, year, sqlite.Point(p))
+			r, err := db.ResultsAt(ledgertest.Ctx(t), st, year, sqlite.Point(p))
 			if errors.Is(err, sqlite.ErrNoEvents) {
 				continue
 			}
 			if err != nil {
 				// Only when the stream replay cannot score it either (no
 				// scheme recorded yet at that time).
-				if _, _, serr := replay.Results(testCtx(t), st, year, p); serr == nil {
+				if _, _, serr := replay.Results(ledgertest.Ctx(t), st, year, p); serr == nil {
 					t.Fatalf("ResultsAt(%d, as of %v): %v", year, ev.RecordedAt, err)
 				}
 				continue
@@ -52,12 +53,12 @@ func TestResultsAtEverySeqEqualTheStreamReplay(t *testing.T) {
 		// events index as from the stream.
 		for _, ev := range evs {
 			p := replay.Point{Effective: ev.OccurredAt}
-			r, err := db.ResultsAt(testCtx(t), st, year, sqlite.Point(p))
+			r, err := db.ResultsAt(ledgertest.Ctx(t), st, year, sqlite.Point(p))
 			if errors.Is(err, sqlite.ErrNoEvents) {
 				continue
 			}
 			if err != nil {
-				if _, _, serr := replay.Results(testCtx(t), st, year, p); serr == nil {
+				if _, _, serr := replay.Results(ledgertest.Ctx(t), st, year, p); serr == nil {
 					t.Fatalf("ResultsAt(%d, effective %v): %v", year, ev.OccurredAt, err)
 				}
 				continue
@@ -68,7 +69,7 @@ func TestResultsAtEverySeqEqualTheStreamReplay(t *testing.T) {
 }
 
 func TestResultsAtTheFirstPublication(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	evs := submitYear(t, st, 2023)
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
@@ -81,7 +82,7 @@ func TestResultsAtTheFirstPublication(t *testing.T) {
 			corr = ev.Seq
 		}
 	}
-	r, err := db.ResultsAt(testCtx(t), st, 2023, sqlite.Point{AtSeq: pub})
+	r, err := db.ResultsAt(ledgertest.Ctx(t), st, 2023, sqlite.Point{AtSeq: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestResultsAtTheFirstPublication(t *testing.T) {
 	}
 	// Just after the first correction (actual 95, target still 100):
 	// gdp 60 × 0.95 = 57.00; no work score yet → t1 composite 57.00.
-	r, err = db.ResultsAt(testCtx(t), st, 2023, sqlite.Point{AtSeq: corr})
+	r, err = db.ResultsAt(ledgertest.Ctx(t), st, 2023, sqlite.Point{AtSeq: corr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,19 +101,19 @@ func TestResultsAtTheFirstPublication(t *testing.T) {
 		t.Fatalf("t1 after the first correction: %s, want 57.00", u.Composite)
 	}
 	// As of the day before the scheme, the year has no events.
-	if _, err := db.ResultsAt(testCtx(t), st, 2023, sqlite.Point{AsOf: time.Date(2023, 2, 28, 0, 0, 0, 0, time.UTC)}); !errors.Is(err, sqlite.ErrNoEvents) {
+	if _, err := db.ResultsAt(ledgertest.Ctx(t), st, 2023, sqlite.Point{AsOf: time.Date(2023, 2, 28, 0, 0, 0, 0, time.UTC)}); !errors.Is(err, sqlite.ErrNoEvents) {
 		t.Fatalf("as of before the year: %v, want ErrNoEvents", err)
 	}
 }
 
 func TestResultsAtCatchesUpFirst(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
 	submitYear(t, st, 2024)
 	// The file has not seen 2024 yet: ResultsAt catches up before answering.
-	r, err := db.ResultsAt(testCtx(t), st, 2024, sqlite.Point{})
+	r, err := db.ResultsAt(ledgertest.Ctx(t), st, 2024, sqlite.Point{})
 	if err != nil {
 		t.Fatal(err)
 	}

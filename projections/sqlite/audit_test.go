@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
@@ -36,7 +37,7 @@ func sameChanges(t *testing.T, what string, got []sqlite.AuditRow, want []change
 }
 
 func TestAuditShowsBeforeAndAfter(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	evs := submitYear(t, st, 2023)
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
@@ -45,7 +46,7 @@ func TestAuditShowsBeforeAndAfter(t *testing.T) {
 		ids[ev.CommandID] = ev.ID
 	}
 
-	rows, err := db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Unit: "t1", Indicator: "gdp"})
+	rows, err := db.Audit(ledgertest.Ctx(t), sqlite.AuditQuery{Year: 2023, Unit: "t1", Indicator: "gdp"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestAuditShowsBeforeAndAfter(t *testing.T) {
 
 	// Everything about unit t2, in order: the correction shows 70 → 72 and
 	// the committee's decision the proposal it replaced.
-	rows, err = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Unit: "t2"})
+	rows, err = db.Audit(ledgertest.Ctx(t), sqlite.AuditQuery{Year: 2023, Unit: "t2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestAuditShowsBeforeAndAfter(t *testing.T) {
 	})
 
 	// The appeal's correction is caused by the appeal.
-	rows, err = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Unit: "t1", Since: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)})
+	rows, err = db.Audit(ledgertest.Ctx(t), sqlite.AuditQuery{Year: 2023, Unit: "t1", Since: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,35 +92,35 @@ func TestAuditShowsBeforeAndAfter(t *testing.T) {
 	}
 
 	// By actor id and by role.
-	rows, _ = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Actor: "fgj"})
+	rows, _ = db.Audit(ledgertest.Ctx(t), sqlite.AuditQuery{Year: 2023, Actor: "fgj"})
 	if len(rows) != 3 { // p09, p11 as a department; p17 as raters
 		t.Errorf("actor fgj: %d rows, want 3", len(rows))
 	}
-	rows, _ = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Actor: "department"})
+	rows, _ = db.Audit(ledgertest.Ctx(t), sqlite.AuditQuery{Year: 2023, Actor: "department"})
 	if len(rows) != 4 { // p08–p11
 		t.Errorf("role department: %d rows, want 4", len(rows))
 	}
-	rows, _ = db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023, Cadre: "c1"})
+	rows, _ = db.Audit(ledgertest.Ctx(t), sqlite.AuditQuery{Year: 2023, Cadre: "c1"})
 	sameChanges(t, "cadre c1", rows, []change{
 		{"p16", "CadreRegistered", "khb", "", "", "", "张三; principal; 局长", ""},
 		{"p17", "CadreScoreRecorded", "fgj", "", "superior", "", "90", ""},
 	})
 	// One row per event.
-	all, _ := db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2023})
+	all, _ := db.Audit(ledgertest.Ctx(t), sqlite.AuditQuery{Year: 2023})
 	if len(all) != len(evs) {
 		t.Errorf("%d audit rows for %d events", len(all), len(evs))
 	}
-	if _, err := db.Audit(testCtx(t), sqlite.AuditQuery{}); err == nil {
+	if _, err := db.Audit(ledgertest.Ctx(t), sqlite.AuditQuery{}); err == nil {
 		t.Error("an audit query without a year was accepted")
 	}
 }
 
 func TestFlags(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
-	flags, err := db.Flags(testCtx(t), 2023, sqlite.FlagOptions{})
+	flags, err := db.Flags(ledgertest.Ctx(t), 2023, sqlite.FlagOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestFlags(t *testing.T) {
 	}
 	// A one-hour window keeps only what is within an hour of a deadline:
 	// none of the near-deadline changes above.
-	flags, _ = db.Flags(testCtx(t), 2023, sqlite.FlagOptions{Window: time.Hour})
+	flags, _ = db.Flags(ledgertest.Ctx(t), 2023, sqlite.FlagOptions{Window: time.Hour})
 	for _, f := range flags {
 		if f.Code == sqlite.FlagNearDeadline {
 			t.Errorf("window 1h still flags %s (%s)", f.Event.CommandID, f.Detail)
@@ -159,11 +160,11 @@ func TestFlags(t *testing.T) {
 }
 
 func TestFlagsATargetRecordedAfterTheCutoffButDatedBefore(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	cmds := yearCommands(t, 2023)
 	now := *cmds[0].OccurredAt
 	l := newLedger(st, &now)
-	if _, err := l.Submit(testCtx(t), cmds[:1]); err != nil { // the scheme
+	if _, err := l.Submit(ledgertest.Ctx(t), cmds[:1]); err != nil { // the scheme
 		t.Fatal(err)
 	}
 	// Dated 2023-09-20, before the cut-off (2023-09-30), so the command
@@ -173,12 +174,12 @@ func TestFlagsATargetRecordedAfterTheCutoffButDatedBefore(t *testing.T) {
 	late := cmds[6] // p07: an AdjustTarget of t2
 	late.OccurredAt, late.Reason = &dated, "补录"
 	late.Data = json.RawMessage(`{"unit":"t2","indicator":"gdp","target":"58","approval_ref":"县考委〔2023〕7号"}`)
-	if _, err := l.Submit(testCtx(t), []commands.Command{late}); err != nil {
+	if _, err := l.Submit(ledgertest.Ctx(t), []commands.Command{late}); err != nil {
 		t.Fatal(err)
 	}
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
-	flags, err := db.Flags(testCtx(t), 2023, sqlite.FlagOptions{})
+	flags, err := db.Flags(ledgertest.Ctx(t), 2023, sqlite.FlagOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
@@ -111,7 +112,7 @@ type entryRef struct{ id, aggregate string }
 // genStream appends n events: county years of benchPerYear events,
 // interleaved in runs of 50 (the counties write at the same time). Every
 // event is as the ledger would store it, hash chain included.
-func genStream(tb testing.TB, st *events.Store, n int) {
+func genStream(tb testing.TB, st *jetstream.Store, n int) {
 	tb.Helper()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -129,7 +130,7 @@ func genStream(tb testing.TB, st *events.Store, n int) {
 	last := map[string]uint64{}
 	hash := map[string]string{}
 	t0 := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
-	var batch []events.Pending
+	var batch []jetstream.Pending
 	inBatch := map[string]bool{}
 	flush := func() {
 		if len(batch) == 0 {
@@ -174,13 +175,13 @@ func genStream(tb testing.TB, st *events.Store, n int) {
 				if d.typ == "ScoreRecorded" || d.typ == "CadreScoreRecorded" || d.typ == "ScoreCorrected" {
 					c.entries = append(c.entries, entryRef{id, d.aggregate})
 				}
-				p := events.Pending{Subject: subject, Envelope: env}
+				p := jetstream.Pending{Subject: subject, Envelope: env}
 				if !inBatch[subject] {
 					inBatch[subject] = true
 					p.ExpectedLastSubjectSeq = last[subject]
 				}
 				batch = append(batch, p)
-				if len(batch) == events.MaxBatch {
+				if len(batch) == jetstream.MaxBatch {
 					flush()
 				}
 			}
@@ -192,19 +193,19 @@ func genStream(tb testing.TB, st *events.Store, n int) {
 // benchStream is the synthetic stream, made once per process.
 var benchStream struct {
 	once sync.Once
-	st   *events.Store
+	st   *jetstream.Store
 	n    int
 	dir  string
 	gen  time.Duration
 }
 
-func stream(b *testing.B) *events.Store {
+func stream(b *testing.B) *jetstream.Store {
 	benchStream.once.Do(func() {
 		dir, err := os.MkdirTemp("", "kaohe-bench-")
 		if err != nil {
 			b.Fatal(err)
 		}
-		st, err := events.Open(context.Background(), events.Config{DataDir: dir, Create: true})
+		st, err := jetstream.Open(context.Background(), jetstream.Config{DataDir: dir, Create: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // Progress reports a catch-up or rebuild after each batch.
@@ -38,16 +39,16 @@ var ErrAhead = errors.New("projections: the database is ahead of the stream (it 
 // its rows and the new checkpoint together; then it scores every year whose
 // events changed. Stopped at any point (an error, a crash), it resumes
 // from the checkpoint without applying an event twice or skipping one.
-func (d *DB) CatchUp(ctx context.Context, st *events.Store) (Stats, error) {
+func (d *DB) CatchUp(ctx context.Context, st *jetstream.Store) (Stats, error) {
 	return d.catchUp(ctx, st, nil)
 }
 
 // CatchUpProgress is CatchUp with a progress callback after each batch.
-func (d *DB) CatchUpProgress(ctx context.Context, st *events.Store, progress func(Progress)) (Stats, error) {
+func (d *DB) CatchUpProgress(ctx context.Context, st *jetstream.Store, progress func(Progress)) (Stats, error) {
 	return d.catchUp(ctx, st, progress)
 }
 
-func (d *DB) catchUp(ctx context.Context, st *events.Store, progress func(Progress)) (Stats, error) {
+func (d *DB) catchUp(ctx context.Context, st *jetstream.Store, progress func(Progress)) (Stats, error) {
 	start := time.Now()
 	var stats Stats
 	if err := d.CheckStream(ctx, st); err != nil {
@@ -165,7 +166,7 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 // applyBatch applies evs (stream order; dec their payloads, or nil) in one
 // transaction with the new checkpoint. Events at or below the checkpoint it finds are skipped:
 // another process got there first. It returns how many it applied.
-func (d *DB) applyBatch(ctx context.Context, st *events.Store, evs []events.Stored, dec []decoded, n int) (int, error) {
+func (d *DB) applyBatch(ctx context.Context, st *jetstream.Store, evs []events.Stored, dec []decoded, n int) (int, error) {
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
 	tx, err := d.handle().BeginTx(ctx, nil)
@@ -271,7 +272,7 @@ func markDirty(ctx context.Context, q querier, years map[int]int) error {
 // rebuild replaces that year's rows up to the checkpoint in one
 // transaction (the year is never seen half-built), then catches up with
 // the rest of the stream.
-func (d *DB) Rebuild(ctx context.Context, st *events.Store, year int, progress func(Progress)) (Stats, error) {
+func (d *DB) Rebuild(ctx context.Context, st *jetstream.Store, year int, progress func(Progress)) (Stats, error) {
 	if year == 0 {
 		return d.rebuildAll(ctx, st, progress)
 	}
@@ -287,7 +288,7 @@ func (d *DB) Rebuild(ctx context.Context, st *events.Store, year int, progress f
 	return stats, err
 }
 
-func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progress func(Progress)) (uint64, error) {
+func (d *DB) rebuildYear(ctx context.Context, st *jetstream.Store, year int, progress func(Progress)) (uint64, error) {
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
 	d.memo.reset() // the year's rows are replaced
@@ -353,7 +354,7 @@ func (d *DB) rebuildYear(ctx context.Context, st *events.Store, year int, progre
 // then watches the stream and applies new events in batches as they come
 // (all that are waiting, up to SetBatch), scoring the changed years when
 // the stream is idle. It returns ctx.Err() when stopped.
-func (d *DB) Follow(ctx context.Context, st *events.Store) error {
+func (d *DB) Follow(ctx context.Context, st *jetstream.Store) error {
 	if _, err := d.CatchUp(ctx, st); err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -16,14 +18,14 @@ var errCrash = errors.New("injected crash")
 
 // twoYears is a stream of the test year 2023 and its copy 2024, and the
 // dump of a clean rebuild of it in batches of three events.
-func twoYears(t *testing.T) (*events.Store, string) {
+func twoYears(t *testing.T) (*jetstream.Store, string) {
 	t.Helper()
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
 	submitYear(t, st, 2024)
 	clean := openDB(t, "")
 	clean.SetBatch(3)
-	if _, err := clean.Rebuild(testCtx(t), st, 0, nil); err != nil {
+	if _, err := clean.Rebuild(ledgertest.Ctx(t), st, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	return st, mustDump(t, clean)
@@ -31,7 +33,7 @@ func twoYears(t *testing.T) (*events.Store, string) {
 
 func TestCrashBetweenBatchesResumesToTheSameTables(t *testing.T) {
 	st, want := twoYears(t)
-	last, _ := st.LastSeq(testCtx(t))
+	last, _ := st.LastSeq(ledgertest.Ctx(t))
 	for i, k := range []int{1, 2, 7, 15} {
 		for _, stage := range []string{"after commit", "before commit"} {
 			restart := i%2 == 0 // else the same handle carries on (its memo must be right)
@@ -49,10 +51,10 @@ func TestCrashBetweenBatchesResumesToTheSameTables(t *testing.T) {
 			} else {
 				db.SetHooks(crash, nil)
 			}
-			if _, err := db.CatchUp(testCtx(t), st); !errors.Is(err, errCrash) {
+			if _, err := db.CatchUp(ledgertest.Ctx(t), st); !errors.Is(err, errCrash) {
 				t.Fatalf("k=%d %s: CatchUp = %v, want the injected crash", k, stage, err)
 			}
-			cp, _ := db.Checkpoint(testCtx(t))
+			cp, _ := db.Checkpoint(ledgertest.Ctx(t))
 			// Batch k of three events committed (after) or rolled back (before).
 			wantCP := uint64(3 * k)
 			if stage == "before commit" {
@@ -93,7 +95,7 @@ func TestDeletedFileRebuildsToTheSameResults(t *testing.T) {
 	}
 	db = openDB(t, path)
 	var seen []sqlite.Progress
-	stats, err := db.Rebuild(testCtx(t), st, 0, func(p sqlite.Progress) { seen = append(seen, p) })
+	stats, err := db.Rebuild(ledgertest.Ctx(t), st, 0, func(p sqlite.Progress) { seen = append(seen, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +108,7 @@ func TestDeletedFileRebuildsToTheSameResults(t *testing.T) {
 	}
 	sameDump(t, "rebuilt (batches of 1000) vs clean rebuild (batches of 3)", mustDump(t, db), want)
 	for _, ix := range []string{"events_year", "events_subject", "events_actor"} {
-		if ok, _ := db.HasIndex(testCtx(t), ix); !ok {
+		if ok, _ := db.HasIndex(ledgertest.Ctx(t), ix); !ok {
 			t.Errorf("index %s missing after the rebuild", ix)
 		}
 	}
@@ -116,7 +118,7 @@ func TestOneYearRebuildLeavesTheOtherYear(t *testing.T) {
 	st, want := twoYears(t)
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
-	stats, err := db.Rebuild(testCtx(t), st, 2024, nil)
+	stats, err := db.Rebuild(ledgertest.Ctx(t), st, 2024, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +131,13 @@ func TestOneYearRebuildLeavesTheOtherYear(t *testing.T) {
 }
 
 func TestRebuildPicksUpEventsAppendedSince(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
 	submitYear(t, st, 2024)
 	// The year rebuilt is 2023; the catch-up that follows brings 2024 in.
-	if _, err := db.Rebuild(testCtx(t), st, 2023, nil); err != nil {
+	if _, err := db.Rebuild(ledgertest.Ctx(t), st, 2023, nil); err != nil {
 		t.Fatal(err)
 	}
 	sameBytes(t, "2024 after a 2023 rebuild", mustResultsJSON(t, db, 2024), streamJSON(t, st, 2024, replay.Point{}))
@@ -153,7 +155,7 @@ func TestConcurrentCatchUpsApplyEachEventOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := db.CatchUp(testCtx(t), st)
+			s, err := db.CatchUp(ledgertest.Ctx(t), st)
 			errs[i], applied[i] = err, s.Applied
 		}()
 	}
@@ -165,7 +167,7 @@ func TestConcurrentCatchUpsApplyEachEventOnce(t *testing.T) {
 		}
 		total += applied[i]
 	}
-	last, _ := st.LastSeq(testCtx(t))
+	last, _ := st.LastSeq(ledgertest.Ctx(t))
 	if total != last {
 		t.Fatalf("three handles applied %d events in all, want %d (each once)", total, last)
 	}
@@ -176,21 +178,21 @@ func TestAFileOfAnotherStreamIsRefused(t *testing.T) {
 	st, _ := twoYears(t)
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
-	other := openStore(t)
+	other := ledgertest.OpenStore(t)
 	submitYear(t, other, 2023)
-	if _, err := db.CatchUp(testCtx(t), other); !errors.Is(err, events.ErrLoss) {
+	if _, err := db.CatchUp(ledgertest.Ctx(t), other); !errors.Is(err, events.ErrLoss) {
 		t.Fatalf("CatchUp on a shorter stream = %v, want the loss alarm", err)
 	}
 }
 
 func TestAYearWithoutASchemeIsIndexedButNotScored(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	// Written straight to the store (the commands would refuse it): a
 	// score for 2030, which has no scheme.
 	env := events.Envelope{ID: "01HZZZZZZZZZZZZZZZZZZZZZZZ", Type: "ScoreRecorded", V: 1, Year: 2030, Aggregate: "unit.t1",
 		Actor: events.Actor{ID: "tjj", Role: events.RoleStatistics}, CommandID: "x1",
 		Data: []byte(`{"indicator":"gdp","part":"actual","source":"statistics","value":"90"}`)}
-	if _, err := st.Append(testCtx(t), []events.Pending{{Subject: events.Subject(2030, "unit.t1"), Envelope: env}}); err != nil {
+	if _, err := st.Append(ledgertest.Ctx(t), []jetstream.Pending{{Subject: events.Subject(2030, "unit.t1"), Envelope: env}}); err != nil {
 		t.Fatal(err)
 	}
 	db := openDB(t, "")
@@ -198,17 +200,17 @@ func TestAYearWithoutASchemeIsIndexedButNotScored(t *testing.T) {
 	if s.Applied != 1 {
 		t.Fatalf("applied %d, want 1", s.Applied)
 	}
-	if _, err := db.ResultsJSON(testCtx(t), 2030); !errors.Is(err, sqlite.ErrNotScored) {
+	if _, err := db.ResultsJSON(ledgertest.Ctx(t), 2030); !errors.Is(err, sqlite.ErrNotScored) {
 		t.Fatalf("ResultsJSON(2030) = %v, want ErrNotScored", err)
 	}
-	ys, err := db.Years(testCtx(t))
+	ys, err := db.Years(ledgertest.Ctx(t))
 	if err != nil || len(ys) != 1 || ys[0].Digest != "" || ys[0].Error == "" || ys[0].Events != 1 {
 		t.Fatalf("Years = %+v, %v; want 2030 with 1 event and the engine's error", ys, err)
 	}
-	if _, err := db.ResultsJSON(testCtx(t), 2031); !errors.Is(err, sqlite.ErrNoEvents) {
+	if _, err := db.ResultsJSON(ledgertest.Ctx(t), 2031); !errors.Is(err, sqlite.ErrNoEvents) {
 		t.Fatalf("ResultsJSON(2031) = %v, want ErrNoEvents", err)
 	}
-	rows, _ := db.Audit(testCtx(t), sqlite.AuditQuery{Year: 2030, Unit: "t1"})
+	rows, _ := db.Audit(ledgertest.Ctx(t), sqlite.AuditQuery{Year: 2030, Unit: "t1"})
 	if len(rows) != 1 || rows[0].New != "90" {
 		t.Fatalf("audit of 2030 t1: %+v", rows)
 	}
@@ -217,7 +219,7 @@ func TestAYearWithoutASchemeIsIndexedButNotScored(t *testing.T) {
 func TestTheMemoAgreesWithTheFile(t *testing.T) {
 	// The synthetic county years: thousands of corrections, many of them
 	// of corrections, interleaved across two years.
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	genStream(t, st, 2*benchPerYear)
 	memo := openDB(t, "")
 	memo.SetBatch(700)

@@ -48,17 +48,17 @@ type FlagOptions struct {
 
 // changes are the event types that change what is scored.
 var changes = map[string]bool{
-	"SchemeDefined": true, "TargetAdjusted": true, "ScoreRecorded": true, "ScoreCorrected": true,
-	"SocialEvaluationRecorded": true, "VotesTallied": true, "BonusGranted": true, "DeductionApplied": true,
-	"VetoImposed": true, "VetoLifted": true, "ConditionFlagged": true, "ConditionCleared": true,
-	"CadreRegistered": true, "CadreScoreRecorded": true, "CadreStatusSet": true, "GradeDecided": true,
+	events.TypeSchemeDefined: true, events.TypeTargetAdjusted: true, events.TypeScoreRecorded: true, events.TypeScoreCorrected: true,
+	events.TypeSocialEvaluationRecorded: true, events.TypeVotesTallied: true, events.TypeBonusGranted: true, events.TypeDeductionApplied: true,
+	events.TypeVetoImposed: true, events.TypeVetoLifted: true, events.TypeConditionFlagged: true, events.TypeConditionCleared: true,
+	events.TypeCadreRegistered: true, events.TypeCadreScoreRecorded: true, events.TypeCadreStatusSet: true, events.TypeGradeDecided: true,
 }
 
 // firstEntries are types whose first entry of a value is routine; only a
 // re-entry (an old value replaced) counts as a late change.
 var firstEntries = map[string]bool{
-	"ScoreRecorded": true, "CadreScoreRecorded": true, "SocialEvaluationRecorded": true,
-	"VotesTallied": true, "CadreRegistered": true, "SchemeDefined": true,
+	events.TypeScoreRecorded: true, events.TypeCadreScoreRecorded: true, events.TypeSocialEvaluationRecorded: true,
+	events.TypeVotesTallied: true, events.TypeCadreRegistered: true, events.TypeSchemeDefined: true,
 }
 
 // Flags lists, in stream order, the events of a year an inspector should
@@ -85,7 +85,7 @@ func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, erro
 	if err != nil {
 		return nil, err
 	}
-	payloads, err := d.payloads(ctx, year, "GradeDecided", "TargetAdjusted")
+	payloads, err := d.payloads(ctx, year, events.TypeGradeDecided, events.TypeTargetAdjusted)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, erro
 	var pubs []*AuditRow
 	for i := range rows {
 		byID[rows[i].EventID] = &rows[i]
-		if rows[i].Type == "ResultsPublished" {
+		if rows[i].Type == events.TypeResultsPublished {
 			pubs = append(pubs, &rows[i])
 		}
 	}
@@ -102,7 +102,7 @@ func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, erro
 		cutoff = sc.TargetCutoff()
 	}
 	viaAppeal := func(r *AuditRow) string {
-		if c, ok := byID[r.Causation]; ok && c.Type == "AppealFiled" {
+		if c, ok := byID[r.Causation]; ok && c.Type == events.TypeAppealFiled {
 			return "; 经复核 via appeal " + c.EventID
 		}
 		return ""
@@ -127,22 +127,22 @@ func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, erro
 			}
 		}
 		// Corrections of corrections.
-		if r.Type == "ScoreCorrected" {
-			if prev, ok := byID[r.Refers]; ok && prev.Type == "ScoreCorrected" {
+		if r.Type == events.TypeScoreCorrected {
+			if prev, ok := byID[r.Refers]; ok && prev.Type == events.TypeScoreCorrected {
 				add(FlagCorrectionChain, fmt.Sprintf("更正 %s (seq %d, %s → %s, by %s), 其又更正 which corrected %s",
 					prev.EventID, prev.Seq, prev.Old, prev.New, prev.Actor.ID, prev.Refers))
 			}
 		}
 		// 回避: an actor scoring their own unit.
-		if changes[r.Type] && r.Type != "SchemeDefined" {
+		if changes[r.Type] && r.Type != events.TypeSchemeDefined {
 			if why := selfScoring(r, sc, cadreUnit); why != "" {
 				add(FlagSelfScoring, why)
 			}
 		}
 		// Changes shortly before a deadline. Decisions are made just
 		// before publication by design; overrides are flagged below.
-		if changes[r.Type] && r.Type != "GradeDecided" && (!firstEntries[r.Type] || r.Old != "") {
-			if r.Type == "TargetAdjusted" && !cutoff.IsZero() && !r.OccurredAt.After(cutoff) && cutoff.Sub(r.OccurredAt) < opt.Window {
+		if changes[r.Type] && r.Type != events.TypeGradeDecided && (!firstEntries[r.Type] || r.Old != "") {
+			if r.Type == events.TypeTargetAdjusted && !cutoff.IsZero() && !r.OccurredAt.After(cutoff) && cutoff.Sub(r.OccurredAt) < opt.Window {
 				add(FlagNearDeadline, fmt.Sprintf("目标调整截止 target cut-off %s 前 %s before", cutoff.Format(time.DateTime), hours(cutoff.Sub(r.OccurredAt))))
 			}
 			// Business times, as the deadlines are: a year imported in one

@@ -8,42 +8,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/replay"
 )
 
-// checkFor polls f until it returns nil or total passes.
-func checkFor(t *testing.T, total, poll time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(poll)
-	}
-}
-
 func TestFollowKeepsUpWithNewEvents(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
 	db := openDB(t, "")
-	ctx, cancel := context.WithCancel(testCtx(t))
+	ctx, cancel := context.WithCancel(ledgertest.Ctx(t))
 	done := make(chan error, 1)
 	go func() { done <- db.Follow(ctx, st) }()
 
 	submitYear(t, st, 2024)
 	want := streamJSON(t, st, 2024, replay.Point{})
-	last, _ := st.LastSeq(testCtx(t))
-	checkFor(t, 30*time.Second, 20*time.Millisecond, func() error {
-		cp, err := db.Checkpoint(testCtx(t))
+	last, _ := st.LastSeq(ledgertest.Ctx(t))
+	ledgertest.CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
+		cp, err := db.Checkpoint(ledgertest.Ctx(t))
 		if err != nil || cp != last {
 			return fmt.Errorf("checkpoint %d, want %d (%v)", cp, last, err)
 		}
-		js, err := db.ResultsJSON(testCtx(t), 2024)
+		js, err := db.ResultsJSON(ledgertest.Ctx(t), 2024)
 		if err != nil || !bytes.Equal(js, want) {
 			return fmt.Errorf("2024 results not current yet (%v)", err)
 		}
@@ -62,9 +47,9 @@ func TestFollowKeepsUpWithNewEvents(t *testing.T) {
 // closed under it (which made serve exit 3); the next catch-up applies the
 // batch again.
 func TestFollowStoppedMidBatchIsACleanStop(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	db := openDB(t, "")
-	ctx, cancel := context.WithCancel(testCtx(t))
+	ctx, cancel := context.WithCancel(ledgertest.Ctx(t))
 	defer cancel()
 	db.SetHooks(func(int) error {
 		cancel()
@@ -85,7 +70,7 @@ func TestFollowStoppedMidBatchIsACleanStop(t *testing.T) {
 		t.Fatal("Follow did not stop")
 	}
 	db.SetHooks(nil, nil)
-	if _, err := db.CatchUp(testCtx(t), st); err != nil {
+	if _, err := db.CatchUp(ledgertest.Ctx(t), st); err != nil {
 		t.Fatal(err)
 	}
 	sameBytes(t, "2023 after the stopped batch", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, replay.Point{}))

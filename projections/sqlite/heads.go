@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // head is a subject's last event applied.
@@ -47,7 +48,7 @@ func (a *applier) saveHeads(ctx context.Context) error {
 // first missing or changed event. Every catch-up runs it first (so Follow
 // and every query do): a stream that lost events must not be served as if
 // it had not. It costs two requests, whatever the stream's size.
-func (d *DB) CheckStream(ctx context.Context, st *events.Store) error {
+func (d *DB) CheckStream(ctx context.Context, st *jetstream.Store) error {
 	return d.checkStream(ctx, st, false)
 }
 
@@ -55,11 +56,11 @@ func (d *DB) CheckStream(ctx context.Context, st *events.Store) error {
 // stream against its head: one request per 256 subjects (about a second
 // for 20,000 subjects), so verify and replay run it, not every query.
 // It catches a stream replaced by another of as many messages.
-func (d *DB) CheckHeads(ctx context.Context, st *events.Store) error {
+func (d *DB) CheckHeads(ctx context.Context, st *jetstream.Store) error {
 	return d.checkStream(ctx, st, true)
 }
 
-func (d *DB) checkStream(ctx context.Context, st *events.Store, everyHead bool) error {
+func (d *DB) checkStream(ctx context.Context, st *jetstream.Store, everyHead bool) error {
 	q := d.handle()
 	cp, err := checkpoint(ctx, q)
 	if err != nil || cp == 0 {
@@ -127,7 +128,7 @@ func (d *DB) checkStream(ctx context.Context, st *events.Store, everyHead bool) 
 
 // checkAt compares the stored bytes of the event at seq with the hash of
 // its subject's head, when it is one.
-func (d *DB) checkAt(ctx context.Context, st *events.Store, seq uint64, heads map[string]head) error {
+func (d *DB) checkAt(ctx context.Context, st *jetstream.Store, seq uint64, heads map[string]head) error {
 	var got *events.Stored
 	err := st.Read(ctx, events.AllSubjects, seq, seq, func(ev events.Stored) error { got = &ev; return nil })
 	if err != nil {

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // blockFiles are the stream's message block files under a store directory.
@@ -30,7 +32,7 @@ func blockFiles(tb testing.TB, dir string) []string {
 // damageStore stops the store, cuts its (last) block file with cut(size)
 // → new size, and opens it again, as a disk fault or an administrator
 // could leave it.
-func damageStore(tb testing.TB, st *events.Store, dir string, cut func(int64) int64) *events.Store {
+func damageStore(tb testing.TB, st *jetstream.Store, dir string, cut func(int64) int64) *jetstream.Store {
 	tb.Helper()
 	st.Close()
 	blks := blockFiles(tb, dir)
@@ -42,7 +44,7 @@ func damageStore(tb testing.TB, st *events.Store, dir string, cut func(int64) in
 	if err := os.Truncate(blk, cut(fi.Size())); err != nil {
 		tb.Fatal(err)
 	}
-	st2, err := events.Open(testCtx(tb), events.Config{DataDir: dir})
+	st2, err := jetstream.Open(ledgertest.Ctx(tb), jetstream.Config{DataDir: dir})
 	if err != nil {
 		tb.Fatalf("reopen the damaged store: %v", err)
 	}
@@ -60,7 +62,7 @@ func TestAStreamThatLostEventsIsAnAlarm(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			st, err := events.Open(testCtx(t), events.Config{DataDir: dir, Create: true})
+			st, err := jetstream.Open(ledgertest.Ctx(t), jetstream.Config{DataDir: dir, Create: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +75,7 @@ func TestAStreamThatLostEventsIsAnAlarm(t *testing.T) {
 			var want events.Stored
 			for _, ev := range stored {
 				found := false
-				st.Read(testCtx(t), events.AllSubjects, ev.Seq, ev.Seq, func(got events.Stored) error {
+				st.Read(ledgertest.Ctx(t), events.AllSubjects, ev.Seq, ev.Seq, func(got events.Stored) error {
 					found = got.Seq == ev.Seq
 					return nil
 				})
@@ -85,7 +87,7 @@ func TestAStreamThatLostEventsIsAnAlarm(t *testing.T) {
 			if want.Seq == 0 {
 				t.Fatal("the damage removed nothing: the test does not test")
 			}
-			_, err = db.CatchUp(testCtx(t), st)
+			_, err = db.CatchUp(ledgertest.Ctx(t), st)
 			var le *events.LossError
 			if !errors.As(err, &le) {
 				t.Fatalf("CatchUp after losing events = %v, want a *events.LossError", err)
@@ -95,10 +97,10 @@ func TestAStreamThatLostEventsIsAnAlarm(t *testing.T) {
 			}
 			// Every later catch-up (each query) raises it again, and so
 			// does Follow (kaohe serve) before it follows anything.
-			if _, err := db.CatchUp(testCtx(t), st); !errors.Is(err, events.ErrLoss) {
+			if _, err := db.CatchUp(ledgertest.Ctx(t), st); !errors.Is(err, events.ErrLoss) {
 				t.Fatalf("second CatchUp = %v, want the alarm again", err)
 			}
-			if err := db.Follow(testCtx(t), st); !errors.Is(err, events.ErrLoss) {
+			if err := db.Follow(ledgertest.Ctx(t), st); !errors.Is(err, events.ErrLoss) {
 				t.Fatalf("Follow = %v, want the alarm", err)
 			}
 		})
@@ -108,17 +110,17 @@ func TestAStreamThatLostEventsIsAnAlarm(t *testing.T) {
 // A stream replaced by another of as many messages has no hole: the event
 // at the checkpoint tells it, on every catch-up and in CheckHeads.
 func TestAnotherStreamOfTheSameLengthIsAnAlarm(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
-	other := openStore(t)
+	other := ledgertest.OpenStore(t)
 	submitYear(t, other, 2023)
-	if _, err := db.CatchUp(testCtx(t), other); !errors.Is(err, events.ErrLoss) {
+	if _, err := db.CatchUp(ledgertest.Ctx(t), other); !errors.Is(err, events.ErrLoss) {
 		t.Fatalf("CatchUp on another stream = %v, want the alarm", err)
 	}
 	var le *events.LossError
-	if err := db.CheckHeads(testCtx(t), other); !errors.As(err, &le) || !le.Changed {
+	if err := db.CheckHeads(ledgertest.Ctx(t), other); !errors.As(err, &le) || !le.Changed {
 		t.Fatalf("CheckHeads on another stream = %v, want a changed event named", err)
 	}
 }

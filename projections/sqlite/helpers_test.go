@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,28 +11,12 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
-
-// testCtx is a context bounded well below the test timeout.
-func testCtx(tb testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	tb.Cleanup(cancel)
-	return ctx
-}
-
-// openStore starts an embedded JetStream server in a temp dir.
-func openStore(tb testing.TB) *events.Store {
-	tb.Helper()
-	st, err := events.Open(testCtx(tb), events.Config{DataDir: tb.TempDir(), Create: true})
-	if err != nil {
-		tb.Fatalf("events.Open: %v", err)
-	}
-	tb.Cleanup(st.Close)
-	return st
-}
 
 // openDB opens a projections file (a new one in a temp dir when path is "").
 func openDB(tb testing.TB, path string) *sqlite.DB {
@@ -85,7 +68,7 @@ func shiftYear(s string, y int) string {
 }
 
 // newLedger is a ledger on st whose clock reads *now.
-func newLedger(st *events.Store, now *time.Time) *commands.Ledger {
+func newLedger(st *jetstream.Store, now *time.Time) *commands.Ledger {
 	l := commands.NewLedger(st)
 	l.Proposer = replay.Ledger{Store: st}
 	l.Publisher = replay.Ledger{Store: st}
@@ -95,7 +78,7 @@ func newLedger(st *events.Store, now *time.Time) *commands.Ledger {
 
 // submitYear submits a year's commands one by one, each recorded at its
 // occurred_at (the ledger's clock), and returns the stored events.
-func submitYear(tb testing.TB, st *events.Store, y int) []events.Stored {
+func submitYear(tb testing.TB, st *jetstream.Store, y int) []events.Stored {
 	tb.Helper()
 	var now time.Time
 	l := newLedger(st, &now)
@@ -106,7 +89,7 @@ func submitYear(tb testing.TB, st *events.Store, y int) []events.Stored {
 		} else {
 			now = now.Add(time.Minute)
 		}
-		o, err := l.Submit(testCtx(tb), []commands.Command{c})
+		o, err := l.Submit(ledgertest.Ctx(tb), []commands.Command{c})
 		if err != nil {
 			tb.Fatalf("submit %s: %v", c.ID, err)
 		}
@@ -117,18 +100,18 @@ func submitYear(tb testing.TB, st *events.Store, y int) []events.Stored {
 
 // streamJSON is the canonical results JSON of a year computed from the
 // stream alone (replay.Results), as it stood at p.
-func streamJSON(tb testing.TB, st *events.Store, year int, p replay.Point) []byte {
+func streamJSON(tb testing.TB, st *jetstream.Store, year int, p replay.Point) []byte {
 	tb.Helper()
-	r, _, err := replay.Results(testCtx(tb), st, year, p)
+	r, _, err := replay.Results(ledgertest.Ctx(tb), st, year, p)
 	if err != nil {
 		tb.Fatalf("replay.Results %d %+v: %v", year, p, err)
 	}
 	return r.JSON()
 }
 
-func mustCatchUp(tb testing.TB, db *sqlite.DB, st *events.Store) sqlite.Stats {
+func mustCatchUp(tb testing.TB, db *sqlite.DB, st *jetstream.Store) sqlite.Stats {
 	tb.Helper()
-	s, err := db.CatchUp(testCtx(tb), st)
+	s, err := db.CatchUp(ledgertest.Ctx(tb), st)
 	if err != nil {
 		tb.Fatalf("CatchUp: %v", err)
 	}
@@ -137,7 +120,7 @@ func mustCatchUp(tb testing.TB, db *sqlite.DB, st *events.Store) sqlite.Stats {
 
 func mustDump(tb testing.TB, db *sqlite.DB) string {
 	tb.Helper()
-	d, err := db.Dump(testCtx(tb))
+	d, err := db.Dump(ledgertest.Ctx(tb))
 	if err != nil {
 		tb.Fatalf("Dump: %v", err)
 	}
@@ -146,7 +129,7 @@ func mustDump(tb testing.TB, db *sqlite.DB) string {
 
 func mustResultsJSON(tb testing.TB, db *sqlite.DB, year int) []byte {
 	tb.Helper()
-	js, err := db.ResultsJSON(testCtx(tb), year)
+	js, err := db.ResultsJSON(ledgertest.Ctx(tb), year)
 	if err != nil {
 		tb.Fatalf("ResultsJSON %d: %v", year, err)
 	}

@@ -27,8 +27,8 @@ type factKey struct {
 
 // referred are the event types a later event refers to by id.
 var referred = map[string]bool{
-	"ScoreRecorded": true, "CadreScoreRecorded": true, "ScoreCorrected": true,
-	"VetoImposed": true, "AppealFiled": true,
+	events.TypeScoreRecorded: true, events.TypeCadreScoreRecorded: true, events.TypeScoreCorrected: true,
+	events.TypeVetoImposed: true, events.TypeAppealFiled: true,
 }
 
 // begin checks the memo against the checkpoint a batch starts from.

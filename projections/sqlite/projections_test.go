@@ -6,6 +6,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -40,8 +41,8 @@ func unitRows(t *testing.T, path string, year int) map[string]unitRow {
 }
 
 func TestCatchUpStoresTheEnginesResults(t *testing.T) {
-	ctx := testCtx(t)
-	st := openStore(t)
+	ctx := ledgertest.Ctx(t)
+	st := ledgertest.OpenStore(t)
 	evs := submitYear(t, st, 2023)
 	db := openDB(t, "")
 	stats := mustCatchUp(t, db, st)

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // Quarantine: every message is admitted (events.Admit) before it is
@@ -167,7 +168,7 @@ type rosterCache struct {
 // asOf gives a timeline of the roster's accepted events, read now. Roster
 // events recorded after the reading are added by the applier as it
 // accepts them.
-func (c *rosterCache) asOf(ctx context.Context, st *events.Store) (*events.RosterAsOf, error) {
+func (c *rosterCache) asOf(ctx context.Context, st *jetstream.Store) (*events.RosterAsOf, error) {
 	if st == nil { // no stream (profiling): the roster is folded as applied
 		return events.NewRosterAsOf(nil), nil
 	}

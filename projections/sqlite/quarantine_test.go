@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
@@ -21,7 +22,7 @@ import (
 // results warn of it (as replay's do) and another year is untouched; a
 // fresh catch-up, a full rebuild and a one-year rebuild agree row for row.
 func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	var unit events.Stored
 	for _, ev := range submitYear(t, st, 2023) {
 		if strings.HasPrefix(ev.Aggregate, "unit.") {
@@ -29,7 +30,7 @@ func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
 		}
 	}
 	db := openDB(t, "")
-	ctx, cancel := context.WithCancel(testCtx(t))
+	ctx, cancel := context.WithCancel(ledgertest.Ctx(t))
 	done := make(chan error, 1)
 	go func() { done <- db.Follow(ctx, st) }()
 
@@ -38,7 +39,7 @@ func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := natsjs.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,25 +48,25 @@ func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
 	raw, _ := events.Encode(forged)
 	var junkSeqs []uint64
 	for _, junk := range [][]byte{[]byte("not json"), raw} {
-		ack, err := js.Publish(testCtx(t), unit.Subject, junk)
+		ack, err := js.Publish(ledgertest.Ctx(t), unit.Subject, junk)
 		if err != nil {
 			t.Fatal(err)
 		}
 		junkSeqs = append(junkSeqs, ack.Sequence)
 	}
 	submitYear(t, st, 2024)
-	last, _ := st.LastSeq(testCtx(t))
+	last, _ := st.LastSeq(ledgertest.Ctx(t))
 	want23, want24 := streamJSON(t, st, 2023, replay.Point{}), streamJSON(t, st, 2024, replay.Point{})
 	if n := bytes.Count(want23, []byte(events.QuarantineWarningPrefix)); n != 2 {
 		t.Fatalf("replay's 2023 results carry %d quarantine warnings, want 2:\n%s", n, want23)
 	}
-	checkFor(t, 30*time.Second, 20*time.Millisecond, func() error {
-		cp, err := db.Checkpoint(testCtx(t))
+	ledgertest.CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
+		cp, err := db.Checkpoint(ledgertest.Ctx(t))
 		if err != nil || cp != last {
 			return fmt.Errorf("checkpoint %d, want %d (%v)", cp, last, err)
 		}
 		for y, want := range map[int][]byte{2023: want23, 2024: want24} {
-			if js, err := db.ResultsJSON(testCtx(t), y); err != nil || !bytes.Equal(js, want) {
+			if js, err := db.ResultsJSON(ledgertest.Ctx(t), y); err != nil || !bytes.Equal(js, want) {
 				return fmt.Errorf("%d results not current yet (%v)", y, err)
 			}
 		}
@@ -75,7 +76,7 @@ func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Follow returned %v, want context.Canceled", err)
 	}
-	qs, err := db.Quarantined(testCtx(t), 0)
+	qs, err := db.Quarantined(ledgertest.Ctx(t), 0)
 	if err != nil || len(qs) != 2 || qs[0].Reason != events.ReasonNotJSON || qs[1].Reason != events.ReasonBrokenChain || qs[0].Subject != unit.Subject {
 		t.Fatalf("Quarantined = %+v, %v", qs, err)
 	}
@@ -84,7 +85,7 @@ func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
 	// as replay's.
 	for _, at := range []uint64{junkSeqs[0] - 1, junkSeqs[0], junkSeqs[1], last} {
 		p := replay.Point{AtSeq: at}
-		r, err := db.ResultsAt(testCtx(t), nil, 2023, sqlite.Point(p))
+		r, err := db.ResultsAt(ledgertest.Ctx(t), nil, 2023, sqlite.Point(p))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,11 +97,11 @@ func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
 	mustCatchUp(t, fresh, st)
 	sameDump(t, "a fresh catch-up vs Follow", mustDump(t, fresh), want)
 	rebuilt := openDB(t, "")
-	if _, err := rebuilt.Rebuild(testCtx(t), st, 0, nil); err != nil {
+	if _, err := rebuilt.Rebuild(ledgertest.Ctx(t), st, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	sameDump(t, "a full rebuild vs Follow", mustDump(t, rebuilt), want)
-	if _, err := db.Rebuild(testCtx(t), st, 2023, nil); err != nil {
+	if _, err := db.Rebuild(ledgertest.Ctx(t), st, 2023, nil); err != nil {
 		t.Fatal(err)
 	}
 	sameDump(t, "a one-year rebuild vs Follow", mustDump(t, db), want)

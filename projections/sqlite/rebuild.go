@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -108,7 +109,7 @@ func softLimit(extra int64) func() {
 }
 
 // rebuildAll is Rebuild of every year (see rebuildSuffix).
-func (d *DB) rebuildAll(ctx context.Context, st *events.Store, progress func(Progress)) (Stats, error) {
+func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, progress func(Progress)) (Stats, error) {
 	start := time.Now()
 	defer softLimit(d.rebuildMemory)()
 	var stats Stats
@@ -253,7 +254,7 @@ var foldBudgetEvents int
 // buildRows applies events 1 … end to the new file in one transaction and
 // returns the number of events of each year, the facts to write, and each
 // year's engine facts.
-func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *events.Store, end uint64, stats *Stats, progress func(Progress)) (map[int]int, *full, map[int]*yearFold, error) {
+func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end uint64, stats *Stats, progress func(Progress)) (map[int]int, *full, map[int]*yearFold, error) {
 	conn, err := b.Conn(ctx)
 	if err != nil {
 		return nil, nil, nil, err

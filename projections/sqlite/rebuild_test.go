@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -17,7 +19,7 @@ import (
 // path's catch-up, which looks every fact and entry up in the file.
 
 func TestAnInterruptedRebuildLeavesTheOldFile(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
 	path := filepath.Join(t.TempDir(), "projections.db")
 	db := openDB(t, path)
@@ -26,7 +28,7 @@ func TestAnInterruptedRebuildLeavesTheOldFile(t *testing.T) {
 	old := mustDump(t, db)
 	submitYear(t, st, 2024) // the old file has 2023 only
 	clean := openDB(t, "")
-	if _, err := clean.Rebuild(testCtx(t), st, 0, nil); err != nil {
+	if _, err := clean.Rebuild(ledgertest.Ctx(t), st, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := mustDump(t, clean)
@@ -38,7 +40,7 @@ func TestAnInterruptedRebuildLeavesTheOldFile(t *testing.T) {
 			}
 			return nil
 		}, nil)
-		if _, err := db.Rebuild(testCtx(t), st, 0, nil); !errors.Is(err, errCrash) {
+		if _, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil); !errors.Is(err, errCrash) {
 			t.Fatalf("batch %d: Rebuild = %v, want the injected crash", k, err)
 		}
 		sameDump(t, "after a rebuild stopped while applying", mustDump(t, db), old)
@@ -46,7 +48,7 @@ func TestAnInterruptedRebuildLeavesTheOldFile(t *testing.T) {
 	}
 	db.SetHooks(nil, nil)
 	db.SetBeforeSwap(func() error { return errCrash })
-	if _, err := db.Rebuild(testCtx(t), st, 0, nil); !errors.Is(err, errCrash) {
+	if _, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil); !errors.Is(err, errCrash) {
 		t.Fatalf("Rebuild = %v, want the injected crash", err)
 	}
 	sameDump(t, "after a rebuild stopped before its rename", mustDump(t, db), old)
@@ -61,7 +63,7 @@ func TestAnInterruptedRebuildLeavesTheOldFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openDB(t, path)
-	if _, err := db.Rebuild(testCtx(t), st, 0, nil); err != nil {
+	if _, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	sameDump(t, "rebuilt after the interruptions vs clean rebuild", mustDump(t, db), want)
@@ -78,7 +80,7 @@ func TestARebuildAfterACrashDiscardsTheHalfBuiltFile(t *testing.T) {
 		}
 	}
 	db := openDB(t, path)
-	if _, err := db.Rebuild(testCtx(t), st, 0, nil); err != nil {
+	if _, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	sameDump(t, "rebuilt after a crash vs clean rebuild", mustDump(t, db), want)
@@ -90,18 +92,18 @@ func TestARebuildAfterACrashDiscardsTheHalfBuiltFile(t *testing.T) {
 }
 
 func TestARebuildAppliesEventsAppendedWhileItRan(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
 	db := openDB(t, "")
 	db.SetBeforeSwap(func() error {
 		submitYear(t, st, 2024) // after the build read the stream's end
 		return nil
 	})
-	stats, err := db.Rebuild(testCtx(t), st, 0, nil)
+	stats, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	last, _ := st.LastSeq(testCtx(t))
+	last, _ := st.LastSeq(ledgertest.Ctx(t))
 	if stats.Applied != last || stats.LastSeq != last || len(stats.Years) != 2 {
 		t.Fatalf("rebuild stats %+v, want every one of %d events and both years", stats, last)
 	}
@@ -113,7 +115,7 @@ func TestARebuildAppliesEventsAppendedWhileItRan(t *testing.T) {
 func TestTheRebuildAgreesWithLookUps(t *testing.T) {
 	// The synthetic county years: thousands of corrections, many of them
 	// of corrections, interleaved across two years.
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	genStream(t, st, 2*benchPerYear)
 	lookups := openDB(t, "")
 	lookups.SetBatch(700)
@@ -123,7 +125,7 @@ func TestTheRebuildAgreesWithLookUps(t *testing.T) {
 	for _, collide := range []bool{false, true} {
 		sqlite.CollidingHashes(collide)
 		db := openDB(t, "")
-		_, err := db.Rebuild(testCtx(t), st, 0, nil)
+		_, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil)
 		sqlite.CollidingHashes(false)
 		if err != nil {
 			t.Fatal(err)
@@ -138,7 +140,7 @@ func TestTheRebuildAgreesWithLookUps(t *testing.T) {
 // its events read back. Either way the results are the live path's and
 // the stream's, byte for byte.
 func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
-	st := openStore(t)
+	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
 	evs := submitYear(t, st, 2024)
 	var scheme events.Envelope
@@ -170,38 +172,38 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 		if i == 0 {
 			after = schemeSeq
 		}
-		if _, err := st.Append(testCtx(t), []events.Pending{{Subject: events.Subject(env.Year, env.Aggregate), Envelope: env, ExpectedLastSubjectSeq: after}}); err != nil {
+		if _, err := st.Append(ledgertest.Ctx(t), []jetstream.Pending{{Subject: events.Subject(env.Year, env.Aggregate), Envelope: env, ExpectedLastSubjectSeq: after}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	live := openDB(t, "")
 	mustCatchUp(t, live, st)
-	if _, err := live.RefreshResults(testCtx(t)); err != nil {
+	if _, err := live.RefreshResults(ledgertest.Ctx(t)); err != nil {
 		t.Fatal(err)
 	}
 	want := mustDump(t, live)
 	// A stream larger than the fold budget: every year is read back.
 	sqlite.FoldBudget(40)
 	small := openDB(t, "")
-	_, err := small.Rebuild(testCtx(t), st, 0, nil)
+	_, err := small.Rebuild(ledgertest.Ctx(t), st, 0, nil)
 	sqlite.FoldBudget(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameDump(t, "rebuild of a stream over the fold budget vs catch-up", mustDump(t, small), want)
 	db := openDB(t, "")
-	if _, err := db.Rebuild(testCtx(t), st, 0, nil); err != nil {
+	if _, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	sameDump(t, "rebuild vs catch-up", mustDump(t, db), want)
 	for _, y := range []int{2023, 2024} {
 		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, replay.Point{}))
 	}
-	ys, err := db.Years(testCtx(t))
+	ys, err := db.Years(ledgertest.Ctx(t))
 	if err != nil || len(ys) != 4 || ys[2].Error == "" || ys[3].Error == "" {
 		t.Fatalf("Years = %+v, %v; want 2030 and 2031 with the engine's errors", ys, err)
 	}
-	if q, err := db.Quarantined(testCtx(t), 0); err != nil || len(q) != 1 || q[0].Reason != events.ReasonBadPayload || q[0].Year != 2031 {
+	if q, err := db.Quarantined(ledgertest.Ctx(t), 0); err != nil || len(q) != 1 || q[0].Reason != events.ReasonBadPayload || q[0].Year != 2031 {
 		t.Fatalf("Quarantined = %+v, %v; want the garbled 2031 event", q, err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -424,7 +425,7 @@ func (d *DB) ResultsJSON(ctx context.Context, year int) ([]byte, error) {
 // the checkpoint; st may be nil to answer from the file alone), folded by
 // engine.Compute. The cost is one year's events, whatever the stream's
 // size. Errors: ErrNoEvents.
-func (d *DB) ResultsAt(ctx context.Context, st *events.Store, year int, p Point) (*engine.Results, error) {
+func (d *DB) ResultsAt(ctx context.Context, st *jetstream.Store, year int, p Point) (*engine.Results, error) {
 	if st != nil {
 		cp, err := d.Checkpoint(ctx)
 		if err != nil {

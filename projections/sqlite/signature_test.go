@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
-	"github.com/kaohe/kaohe/internal/officialtest"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -21,8 +22,8 @@ import (
 // them, and the next valid command on the unit lands, chained to the last
 // accepted event (no chain problem).
 func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
-	ctx := testCtx(t)
-	st := openStore(t)
+	ctx := ledgertest.Ctx(t)
+	st := ledgertest.OpenStore(t)
 	var now time.Time
 	l := newLedger(st, &now)
 	byID := map[string]commands.Command{}
@@ -38,7 +39,7 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 			} else {
 				now = now.Add(time.Minute)
 			}
-			o, err := officialtest.Submit(ctx, l, []commands.Command{c})
+			o, err := ledgertest.Submit(ctx, l, []commands.Command{c})
 			if err != nil {
 				t.Fatalf("submit %s: %v", c.ID, err)
 			}
@@ -57,12 +58,12 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 	// signed before the rotation still count.
 	admin := func(id, typ, data string) commands.Command {
 		c := commands.Command{ID: id, Type: typ, Reason: "test", Data: json.RawMessage(data)}
-		if err := commands.Sign(&c, officialtest.Key(officialtest.AdminID)); err != nil {
+		if err := commands.Sign(&c, ledgertest.Key(ledgertest.AdminID)); err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	if _, err := l.Submit(ctx, []commands.Command{admin("rot", "RotateOfficialKey", `{"official":"tjj","key":"`+officialtest.PublicKey("tjj-2")+`"}`)}); err != nil {
+	if _, err := l.Submit(ctx, []commands.Command{admin("rot", "RotateOfficialKey", `{"official":"tjj","key":"`+ledgertest.PublicKey("tjj-2")+`"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	mustCatchUp(t, db, st)
@@ -84,7 +85,7 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := events.Sign(officialtest.Key("tjj-2"), canon)
+	sig, err := events.Sign(ledgertest.Key("tjj-2"), canon)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,9 +143,9 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 // appendRaw appends a ScoreRecorded on a unit of 2023 straight onto the
 // stream, chained to the unit's last message, as anyone with access to
 // the stream could; it returns its sequence.
-func appendRaw(t *testing.T, st *events.Store, unit, cmdID string, p events.ScoreRecorded, actor events.Actor, sig *events.Signature) uint64 {
+func appendRaw(t *testing.T, st *jetstream.Store, unit, cmdID string, p events.ScoreRecorded, actor events.Actor, sig *events.Signature) uint64 {
 	t.Helper()
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	subj := events.Subject(2023, events.UnitAggregate(unit))
 	prior, err := st.Load(ctx, subj)
 	if err != nil {
@@ -158,7 +159,7 @@ func appendRaw(t *testing.T, st *events.Store, unit, cmdID string, p events.Scor
 	at := time.Date(2024, 1, 5, 9, 0, 0, 0, time.UTC)
 	env := events.Envelope{ID: "01FORGED" + strings.ToUpper(unit) + strconv.Itoa(int(seq)), Type: "ScoreRecorded", V: 1, Year: 2023, Aggregate: events.UnitAggregate(unit),
 		OccurredAt: at, RecordedAt: at, Actor: actor, CommandID: cmdID, CorrelationID: cmdID, Prev: prev, Sig: sig, Data: d}
-	out, err := st.Append(ctx, []events.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
+	out, err := st.Append(ctx, []jetstream.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
 	if err != nil {
 		t.Fatal(err)
 	}

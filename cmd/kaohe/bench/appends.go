@@ -14,6 +14,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // appendCounty is the county scheme of AppendYear.
@@ -110,7 +111,7 @@ func (r *run) appends() error {
 	for i := 0; i < n; i++ {
 		now := time.Now().UTC()
 		data, _ := json.Marshal(events.ScoreRecorded{Indicator: "j01", Part: "score", Source: events.SourceYearEnd, Value: "88.5"})
-		env := events.Envelope{ID: ulid.Make().String(), Type: "ScoreRecorded", V: 1, Year: AppendYear, Aggregate: unitAgg(units[0]),
+		env := events.Envelope{ID: ulid.Make().String(), Type: events.TypeScoreRecorded, V: 1, Year: AppendYear, Aggregate: unitAgg(units[0]),
 			OccurredAt: now, RecordedAt: now, Actor: actorTeam, CommandID: fmt.Sprintf("raw-%d", i), CorrelationID: fmt.Sprintf("raw-%d", i), Prev: prev, Data: data}
 		// Signed (untimed) as the ledger's own events are: an unsigned
 		// event on a ledger with a roster is quarantined (bad_signature).
@@ -281,10 +282,10 @@ func importFile(ctx context.Context, l *commands.Ledger, s *signer, name string)
 		return 0, err
 	}
 	written := 0
-	for i := 0; i < len(cmds); i += events.MaxBatch {
-		out, err := signedSubmit(ctx, l, s, cmds[i:min(i+events.MaxBatch, len(cmds))])
+	for i := 0; i < len(cmds); i += jetstream.MaxBatch {
+		out, err := signedSubmit(ctx, l, s, cmds[i:min(i+jetstream.MaxBatch, len(cmds))])
 		if err != nil {
-			return written, fmt.Errorf("bulk submission %d: %w", i/events.MaxBatch+1, err)
+			return written, fmt.Errorf("bulk submission %d: %w", i/jetstream.MaxBatch+1, err)
 		}
 		written += len(out.Events)
 	}

@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -88,8 +90,8 @@ func BenchmarkComputeCountyYear(b *testing.B) {
 // the append county's scheme defined.
 func openLedger(b *testing.B) (*commands.Ledger, *cmdSet, *County) {
 	b.Helper()
-	ctx := testCtx(b)
-	st, err := events.Open(ctx, events.Config{DataDir: b.TempDir(), Create: true})
+	ctx := ledgertest.Ctx(b)
+	st, err := jetstream.Open(ctx, jetstream.Config{DataDir: b.TempDir(), Create: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -112,7 +114,7 @@ func openLedger(b *testing.B) (*commands.Ledger, *cmdSet, *County) {
 // (commands' BenchmarkSubmitLongHistory measures one long aggregate).
 func BenchmarkSubmitOne(b *testing.B) {
 	l, set, c := openLedger(b)
-	ctx := testCtx(b)
+	ctx := ledgertest.Ctx(b)
 	cmds := make([]commands.Command, b.N)
 	for i := range cmds {
 		cmds[i] = set.score("one", c.Units[i%32], i/32)
@@ -130,11 +132,11 @@ func BenchmarkSubmitOne(b *testing.B) {
 // units as one atomic submission; reported per event.
 func BenchmarkSubmitBulk(b *testing.B) {
 	l, set, c := openLedger(b)
-	ctx := testCtx(b)
+	ctx := ledgertest.Ctx(b)
 	batches := make([][]commands.Command, b.N)
 	for k := range batches {
-		for i := 0; i < events.MaxBatch; i++ {
-			n := k*events.MaxBatch + i
+		for i := 0; i < jetstream.MaxBatch; i++ {
+			n := k*jetstream.MaxBatch + i
 			batches[k] = append(batches[k], set.score(fmt.Sprint("bulk", k), c.Units[n%len(c.Units)], n/len(c.Units)))
 		}
 	}
@@ -145,5 +147,5 @@ func BenchmarkSubmitBulk(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*events.MaxBatch), "ns/event")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*jetstream.MaxBatch), "ns/event")
 }

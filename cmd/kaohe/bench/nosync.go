@@ -4,16 +4,16 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // noSync repeats the async publish of the first events on a second server
 // that fsyncs every two minutes instead of before every ack: what the
 // ledger's durability (SyncAlways) costs. Not a ledger setting.
 func (r *run) noSync() error {
-	st, err := events.Open(r.ctx, events.Config{DataDir: filepath.Join(r.dir, "nosync"), Create: true, Embedded: events.EmbeddedOptions{SyncInterval: 2 * time.Minute}})
+	st, err := jetstream.Open(r.ctx, jetstream.Config{DataDir: filepath.Join(r.dir, "nosync"), Create: true, Embedded: jetstream.EmbeddedOptions{SyncInterval: 2 * time.Minute}})
 	if err != nil {
 		return err
 	}
@@ -23,7 +23,7 @@ func (r *run) noSync() error {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	js, err := natsjs.New(nc, natsjs.WithPublishAsyncMaxPending(4096))
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/kaohe/kaohe/replay"
 )
 
-// read is the raw read limit: the whole stream through events.Store.Read
+// read is the raw read limit: the whole stream through jetstream.Store.Read
 // (ordered consumer, each envelope decoded once), doing nothing else.
 func (r *run) read() error {
 	r.heapProfile("resting")

@@ -10,10 +10,10 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kaohe/kaohe/commands"
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -88,8 +88,8 @@ type run struct {
 	cfg    Config
 	ctx    context.Context
 	dir    string
-	store  *events.Store
-	js     jetstream.JetStream
+	store  *jetstream.Store
+	js     natsjs.JetStream
 	ledger *commands.Ledger
 	signer *signer // the officials' keys, once appends registered them (sign.go)
 	db     *sqlite.DB
@@ -200,7 +200,7 @@ func (r *run) heapProfile(name string) {
 // open starts the embedded server (production setting: SyncAlways) and a
 // second connection for the raw publishes.
 func (r *run) open() error {
-	st, err := events.Open(r.ctx, events.Config{DataDir: filepath.Join(r.dir, "ledger"), Create: true})
+	st, err := jetstream.Open(r.ctx, jetstream.Config{DataDir: filepath.Join(r.dir, "ledger"), Create: true})
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (r *run) open() error {
 		st.Close()
 		return err
 	}
-	r.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	r.js, err = natsjs.New(nc, natsjs.WithPublishAsyncMaxPending(4096))
 	if err != nil {
 		st.Close()
 		return err

@@ -155,5 +155,5 @@ func newBenchKey() (nkeys.KeyPair, error) {
 	if err != nil {
 		return nil, err
 	}
-	return events.NewSigningKey(kp)
+	return commands.NewSigningKey(kp)
 }

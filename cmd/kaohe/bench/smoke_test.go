@@ -1,27 +1,20 @@
 package bench
 
 import (
-	"context"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/commands/ledgertest"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
-
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // TestSmoke runs the whole benchmark at a small size (as CI does): every
 // figure is there, positive, and every ratio to a raw limit is above 0.
 // Nothing here is timed against a target.
 func TestSmoke(t *testing.T) {
-	rep, err := Run(testCtx(t), Config{Events: 20_000, Dir: t.TempDir(), NoSync: 10_000})
+	rep, err := Run(ledgertest.Ctx(t), Config{Events: 20_000, Dir: t.TempDir(), NoSync: 10_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +62,8 @@ func TestSmoke(t *testing.T) {
 // what replay recomputes from the stream (the generator scores with its own
 // running facts, so this also checks they match engine.Fold).
 func TestGeneratedLedgerVerifies(t *testing.T) {
-	ctx := testCtx(t)
-	st, err := events.Open(ctx, events.Config{DataDir: t.TempDir(), Create: true})
+	ctx := ledgertest.Ctx(t)
+	st, err := jetstream.Open(ctx, jetstream.Config{DataDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +73,7 @@ func TestGeneratedLedgerVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := natsjs.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 )
 
 // The nats-server binary is built once per test binary, from the module
@@ -137,7 +137,7 @@ func jetStreamReady(url string) error {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := natsjs.New(nc)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (e *External) Restart(tb testing.TB) {
 }
 
 // Open opens a store on the server, closed at the end of the test.
-func (e *External) Open(tb testing.TB) *events.Store {
+func (e *External) Open(tb testing.TB) *jetstream.Store {
 	tb.Helper()
-	return Open(tb, events.Config{URL: e.URL, Create: true})
+	return Open(tb, jetstream.Config{URL: e.URL, Create: true})
 }

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
-	"github.com/kaohe/kaohe/events/storetest"
+	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/events/jetstream/storetest"
 )
 
 // The stream leader of a three-replica ledger is shut down while writers
@@ -75,9 +76,9 @@ func TestStreamLeaderKillLosesNoAcknowledgedEvent(t *testing.T) {
 					switch {
 					case err == nil:
 						record(out)
-					case errors.Is(err, events.ErrConflict):
+					case errors.Is(err, jetstream.ErrConflict):
 						continue
-					case errors.Is(err, events.ErrDuplicate):
+					case errors.Is(err, jetstream.ErrDuplicate):
 						// An earlier attempt landed but its ack was lost.
 						mu.Lock()
 						landed++
@@ -165,10 +166,10 @@ func TestStreamLeaderKillLosesNoAcknowledgedEvent(t *testing.T) {
 // appendOnce builds one write of cmd (n events on each subject, each
 // event's command id cmd:<i>, also its message id) on the current state
 // and appends it, each step bounded so a lost server cannot hang it.
-func appendOnce(ctx context.Context, tb testing.TB, s *events.Store, subjects []string, n int, cmd string) ([]events.Stored, error) {
+func appendOnce(ctx context.Context, tb testing.TB, s *jetstream.Store, subjects []string, n int, cmd string) ([]events.Stored, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	var ps []events.Pending
+	var ps []jetstream.Pending
 	for _, subj := range subjects {
 		seq, hash, err := s.LastSubjectSeq(ctx, subj)
 		if err != nil {
@@ -182,7 +183,7 @@ func appendOnce(ctx context.Context, tb testing.TB, s *events.Store, subjects []
 			if err != nil {
 				return nil, err
 			}
-			ps = append(ps, events.Pending{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq, MsgID: id})
+			ps = append(ps, jetstream.Pending{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq, MsgID: id})
 			hash = events.Hash(raw)
 		}
 	}

@@ -1,8 +1,10 @@
-package events
+package jetstream
 
 import (
 	"fmt"
 	"testing"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // LoadFrom returns the events of a subject from a sequence on, across
@@ -10,8 +12,8 @@ import (
 func TestLoadFrom(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	a := Subject(2024, UnitAggregate("a"))
-	b := Subject(2024, UnitAggregate("b"))
+	a := events.Subject(2024, events.UnitAggregate("a"))
+	b := events.Subject(2024, events.UnitAggregate("b"))
 	prev := ""
 	var batch []Pending
 	var err error
@@ -23,11 +25,11 @@ func TestLoadFrom(t *testing.T) {
 		env := newEnv(t, subj, "", score{"x", fmt.Sprint(i)})
 		if subj == a {
 			env.Prev = prev
-			raw, err := Encode(env)
+			raw, err := events.Encode(env)
 			if err != nil {
 				t.Fatal(err)
 			}
-			prev = Hash(raw)
+			prev = events.Hash(raw)
 		}
 		batch = append(batch, Pending{Subject: subj, Envelope: env})
 		if len(batch) == MaxBatch || i == 2499 {
@@ -51,7 +53,7 @@ func TestLoadFrom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var want []Stored
+		var want []events.Stored
 		for _, ev := range all {
 			if ev.Seq >= from {
 				want = append(want, ev)
@@ -73,9 +75,9 @@ func TestLoadFrom(t *testing.T) {
 func TestLastSeqs(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	a := Subject(2024, UnitAggregate("a"))
-	b := Subject(2024, UnitAggregate("b"))
-	none := Subject(2024, UnitAggregate("none"))
+	a := events.Subject(2024, events.UnitAggregate("a"))
+	b := events.Subject(2024, events.UnitAggregate("b"))
+	none := events.Subject(2024, events.UnitAggregate("none"))
 	var seqs []uint64
 	for _, subj := range []string{a, b, a} {
 		ev, _, err := appendNext(ctx, t, s, subj, score{"x", "1"})
@@ -99,12 +101,12 @@ func TestLastSeqs(t *testing.T) {
 	}
 	many := []string{}
 	for i := range 600 {
-		many = append(many, Subject(2024, UnitAggregate(fmt.Sprint("m", i))))
+		many = append(many, events.Subject(2024, events.UnitAggregate(fmt.Sprint("m", i))))
 	}
 	if got, asOf, err = s.LastSeqs(ctx, append([]string{a}, many...), 0); err != nil || len(got) != 601 || got[a] != seqs[2] || asOf != seqs[2] {
 		t.Fatalf("LastSeqs of 601 subjects: %d, a %d as of %d, %v", len(got), got[a], asOf, err)
 	}
-	if _, _, err := s.LastSeqs(ctx, []string{YearSubjects(2024)}, 0); err == nil {
+	if _, _, err := s.LastSeqs(ctx, []string{events.YearSubjects(2024)}, 0); err == nil {
 		t.Fatal("LastSeqs of a wildcard: no error")
 	}
 }

@@ -1,4 +1,4 @@
-package events
+package jetstream
 
 import (
 	"errors"
@@ -10,7 +10,9 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // Two embedded servers on one store lose acknowledged events; the second
@@ -71,7 +73,7 @@ func TestOpenWithoutCreateNeverMakesAStream(t *testing.T) {
 	if !s.Created() {
 		t.Error("Created() = false for a new stream")
 	}
-	if _, _, err := appendNext(ctx, t, s, Subject(2024, AggScheme), score{"x", "1"}); err != nil {
+	if _, _, err := appendNext(ctx, t, s, events.Subject(2024, events.AggScheme), score{"x", "1"}); err != nil {
 		t.Fatal(err)
 	}
 	// This user may delete streams, and the store says so.
@@ -88,7 +90,7 @@ func TestOpenWithoutCreateNeverMakesAStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, _ := natsjs.New(nc)
 	if err := js.DeleteStream(ctx, DefaultStream); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +98,7 @@ func TestOpenWithoutCreateNeverMakesAStream(t *testing.T) {
 	if !errors.As(err, &nle) || !strings.Contains(err.Error(), srv.ClientURL()) {
 		t.Fatalf("Open after the stream was deleted = %v, want a NoLedgerError naming the server", err)
 	}
-	if _, err := js.Stream(ctx, DefaultStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+	if _, err := js.Stream(ctx, DefaultStream); !errors.Is(err, natsjs.ErrStreamNotFound) {
 		t.Fatalf("Open without Create recreated the stream (%v)", err)
 	}
 	// Opening an existing stream with Create is fine and says it did not create it.

@@ -1,4 +1,4 @@
-package events
+package commands
 
 import (
 	"crypto/ed25519"
@@ -33,7 +33,7 @@ func NewSigningKey(kp nkeys.KeyPair) (*SigningKey, error) {
 		return nil, err
 	}
 	if prefix != nkeys.PrefixByteUser {
-		return nil, fmt.Errorf("events: not an nkey user key")
+		return nil, fmt.Errorf("commands: not an nkey user key")
 	}
 	pub, err := kp.PublicKey()
 	if err != nil {

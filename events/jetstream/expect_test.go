@@ -1,8 +1,10 @@
-package events
+package jetstream
 
 import (
 	"errors"
 	"testing"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // Pending.Expect: a message guards another subject or a wildcard (one
@@ -11,9 +13,9 @@ import (
 func TestAppendExpectOtherSubject(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	a := Subject(2024, UnitAggregate("a"))
-	b := Subject(2024, UnitAggregate("b"))
-	yr := Subject(2024, AggYear)
+	a := events.Subject(2024, events.UnitAggregate("a"))
+	b := events.Subject(2024, events.UnitAggregate("b"))
+	yr := events.Subject(2024, events.AggYear)
 	for _, subj := range []string{a, b, yr} {
 		if _, _, err := appendNext(ctx, t, s, subj, score{"x", "0"}); err != nil {
 			t.Fatal(err)
@@ -35,11 +37,11 @@ func TestAppendExpectOtherSubject(t *testing.T) {
 	}
 	// then is a second event of the same subject, following p in a batch.
 	then := func(p Pending, expect *Expectation) Pending {
-		raw, err := Encode(p.Envelope)
+		raw, err := events.Encode(p.Envelope)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Pending{Subject: p.Subject, Envelope: newEnv(t, p.Subject, Hash(raw), score{"x", "2"}), Expect: expect}
+		return Pending{Subject: p.Subject, Envelope: newEnv(t, p.Subject, events.Hash(raw), score{"x", "2"}), Expect: expect}
 	}
 	tests := []struct {
 		name     string
@@ -47,10 +49,10 @@ func TestAppendExpectOtherSubject(t *testing.T) {
 		conflict bool
 	}{
 		{"single: a whole-year guard that holds", func() []Pending {
-			return []Pending{next(a, &Expectation{Filter: YearSubjects(2024), Seq: last(YearSubjects(2024))})}
+			return []Pending{next(a, &Expectation{Filter: events.YearSubjects(2024), Seq: last(events.YearSubjects(2024))})}
 		}, false},
 		{"single: a whole-year guard behind another subject's write", func() []Pending {
-			return []Pending{next(a, &Expectation{Filter: YearSubjects(2024), Seq: last(YearSubjects(2024)) - 1})}
+			return []Pending{next(a, &Expectation{Filter: events.YearSubjects(2024), Seq: last(events.YearSubjects(2024)) - 1})}
 		}, true},
 		{"single: a whole-stream guard (>) that holds", func() []Pending {
 			return []Pending{next(a, &Expectation{Filter: ">", Seq: mustLastSeq(t, s)})}
@@ -100,11 +102,11 @@ func TestAppendExpectOtherSubject(t *testing.T) {
 			}
 		})
 	}
-	all, err := s.Load(ctx, YearSubjects(2024))
+	all, err := s.Load(ctx, events.YearSubjects(2024))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := VerifyChain(all); err != nil {
+	if err := events.VerifyChain(all); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,9 +1,11 @@
-package events
+package jetstream
 
 import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // benchAppend appends b.N single events to one subject, chaining locally
@@ -11,7 +13,7 @@ import (
 func benchAppend(b *testing.B, opts EmbeddedOptions) {
 	ctx := testCtx(b)
 	s := mustOpen(b, "", func(c *Config) { c.Embedded = opts })
-	subj := Subject(2024, UnitAggregate("bench"))
+	subj := events.Subject(2024, events.UnitAggregate("bench"))
 	var seq uint64
 	var prev string
 	b.ReportAllocs()
@@ -21,7 +23,7 @@ func benchAppend(b *testing.B, opts EmbeddedOptions) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		seq, prev = out[0].Seq, Hash(out[0].Raw)
+		seq, prev = out[0].Seq, events.Hash(out[0].Raw)
 	}
 }
 
@@ -39,7 +41,7 @@ func BenchmarkAppendNoSync(b *testing.B) {
 func BenchmarkAppendBatchSync(b *testing.B) {
 	ctx := testCtx(b)
 	s := mustOpen(b, "")
-	subjects := []string{Subject(2024, UnitAggregate("a")), Subject(2024, UnitAggregate("b"))}
+	subjects := []string{events.Subject(2024, events.UnitAggregate("a")), events.Subject(2024, events.UnitAggregate("b"))}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -63,7 +65,7 @@ func BenchmarkRead(b *testing.B) {
 	for n := 0; n < total; n += MaxBatch {
 		var subs []string
 		for u := 0; u < 10; u++ {
-			subs = append(subs, Subject(2024, UnitAggregate(fmt.Sprintf("u%02d", u))))
+			subs = append(subs, events.Subject(2024, events.UnitAggregate(fmt.Sprintf("u%02d", u))))
 		}
 		ps, err := batchFor(ctx, b, s, subs, MaxBatch/10, score{"gdp", "90.5"})
 		if err != nil {
@@ -77,7 +79,7 @@ func BenchmarkRead(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		n := 0
-		if err := s.Read(ctx, "", 0, 0, func(Stored) error { n++; return nil }); err != nil {
+		if err := s.Read(ctx, "", 0, 0, func(events.Stored) error { n++; return nil }); err != nil {
 			b.Fatal(err)
 		}
 		if n != total {
@@ -94,7 +96,7 @@ func BenchmarkLoadAggregate(b *testing.B) {
 	s := mustOpen(b, "", func(c *Config) { c.Embedded.SyncInterval = 2 * time.Minute })
 	var subs []string
 	for u := 0; u < 100; u++ {
-		subs = append(subs, Subject(2024, UnitAggregate(fmt.Sprintf("u%03d", u))))
+		subs = append(subs, events.Subject(2024, events.UnitAggregate(fmt.Sprintf("u%03d", u))))
 	}
 	for i := 0; i < 2; i++ {
 		ps, err := batchFor(ctx, b, s, subs, 10, score{"gdp", "90.5"})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -52,7 +53,7 @@ func CheckFor(tb testing.TB, total, poll time.Duration, f func() error) {
 // neither URL nor DataDir is set), closed at the end of the test. The
 // duplicate window defaults to 30 s. Every store the suites use is opened
 // here, so a new Config requirement is met in one place.
-func Open(tb testing.TB, cfg events.Config) *events.Store {
+func Open(tb testing.TB, cfg jetstream.Config) *jetstream.Store {
 	tb.Helper()
 	if cfg.URL == "" && cfg.DataDir == "" {
 		cfg.DataDir = tb.TempDir()
@@ -60,9 +61,9 @@ func Open(tb testing.TB, cfg events.Config) *events.Store {
 	if cfg.DuplicateWindow == 0 {
 		cfg.DuplicateWindow = 30 * time.Second
 	}
-	s, err := events.Open(Ctx(tb), cfg)
+	s, err := jetstream.Open(Ctx(tb), cfg)
 	if err != nil {
-		tb.Fatalf("events.Open: %v", err)
+		tb.Fatalf("jetstream.Open: %v", err)
 	}
 	tb.Cleanup(s.Close)
 	return s
@@ -104,26 +105,26 @@ func NewEnv(tb testing.TB, subject, prev string, data any) events.Envelope {
 
 // Next is the next event of subject, chained to its current last one and
 // expecting it.
-func Next(ctx context.Context, tb testing.TB, s *events.Store, subject string, data any) (events.Pending, error) {
+func Next(ctx context.Context, tb testing.TB, s *jetstream.Store, subject string, data any) (jetstream.Pending, error) {
 	seq, hash, err := s.LastSubjectSeq(ctx, subject)
 	if err != nil {
-		return events.Pending{}, err
+		return jetstream.Pending{}, err
 	}
-	return events.Pending{Subject: subject, Envelope: NewEnv(tb, subject, hash, data), ExpectedLastSubjectSeq: seq}, nil
+	return jetstream.Pending{Subject: subject, Envelope: NewEnv(tb, subject, hash, data), ExpectedLastSubjectSeq: seq}, nil
 }
 
 // AppendNext appends one event to subject, chained to the current last
 // one, retrying on ErrConflict as a command handler would. It returns how
 // many conflicts it met.
-func AppendNext(ctx context.Context, tb testing.TB, s *events.Store, subject string, data any) (events.Stored, int, error) {
+func AppendNext(ctx context.Context, tb testing.TB, s *jetstream.Store, subject string, data any) (events.Stored, int, error) {
 	conflicts := 0
 	for {
 		p, err := Next(ctx, tb, s, subject, data)
 		if err != nil {
 			return events.Stored{}, conflicts, err
 		}
-		out, err := s.Append(ctx, []events.Pending{p})
-		if errors.Is(err, events.ErrConflict) {
+		out, err := s.Append(ctx, []jetstream.Pending{p})
+		if errors.Is(err, jetstream.ErrConflict) {
 			conflicts++
 			continue
 		}
@@ -137,8 +138,8 @@ func AppendNext(ctx context.Context, tb testing.TB, s *events.Store, subject str
 // BatchFor builds one atomic batch: n events per subject, each chained to
 // the current last event of its subject (or to the previous one in the
 // batch), with the expected sequence read just before.
-func BatchFor(ctx context.Context, tb testing.TB, s *events.Store, subjects []string, n int, data any) ([]events.Pending, error) {
-	var ps []events.Pending
+func BatchFor(ctx context.Context, tb testing.TB, s *jetstream.Store, subjects []string, n int, data any) ([]jetstream.Pending, error) {
+	var ps []jetstream.Pending
 	for _, subj := range subjects {
 		seq, hash, err := s.LastSubjectSeq(ctx, subj)
 		if err != nil {
@@ -150,7 +151,7 @@ func BatchFor(ctx context.Context, tb testing.TB, s *events.Store, subjects []st
 			if err != nil {
 				return nil, err
 			}
-			ps = append(ps, events.Pending{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq})
+			ps = append(ps, jetstream.Pending{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq})
 			hash = events.Hash(raw)
 		}
 	}
@@ -158,7 +159,7 @@ func BatchFor(ctx context.Context, tb testing.TB, s *events.Store, subjects []st
 }
 
 // LastSeq is the stream's last sequence, failing the test on error.
-func LastSeq(tb testing.TB, s *events.Store) uint64 {
+func LastSeq(tb testing.TB, s *jetstream.Store) uint64 {
 	tb.Helper()
 	n, err := s.LastSeq(Ctx(tb))
 	if err != nil {

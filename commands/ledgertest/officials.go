@@ -1,12 +1,13 @@
-// Package officialtest gives tests a roster of officials: it registers the
-// officials their commands name (the first admin first) and signs each
-// command with its official's key, as the CLI does with key files
-// (commands.Enrolment, commands.SignAs). Test suites submit through Submit
-// instead of Ledger.Submit and keep their commands as they are.
+// Officials: a roster for tests. Register the officials their commands name
+// (the first admin first) and sign each command with its official's key, as
+// the CLI does with key files (commands.Enrolment, commands.SignAs). Test
+// suites submit through Submit instead of Ledger.Submit and keep their
+// commands as they are.
 //
 // Keys are derived from the official's id, so they are the same in every
 // run and every process: for tests only.
-package officialtest
+
+package ledgertest
 
 import (
 	"context"
@@ -30,7 +31,7 @@ func Key(official string) nkeys.KeyPair {
 	if err != nil {
 		panic(err) // 32 bytes with the user prefix: cannot fail
 	}
-	sk, err := events.NewSigningKey(kp)
+	sk, err := commands.NewSigningKey(kp)
 	if err != nil {
 		panic(err)
 	}

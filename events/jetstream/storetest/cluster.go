@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
@@ -108,17 +108,17 @@ func (c *Cluster) StreamLeader(stream string) *server.Server {
 // Open opens a store with three replicas on the running servers,
 // retrying while the cluster cannot yet place the stream. The connection
 // reconnects quickly, so a store outlives the loss of its server.
-func (c *Cluster) Open(tb testing.TB, extra ...nats.Option) *events.Store {
+func (c *Cluster) Open(tb testing.TB, extra ...nats.Option) *jetstream.Store {
 	tb.Helper()
 	opts := append([]nats.Option{
 		nats.Name("kaohe-cluster-test"),
 		nats.ReconnectWait(50 * time.Millisecond),
 		nats.MaxReconnects(-1),
 	}, extra...)
-	var s *events.Store
+	var s *jetstream.Store
 	CheckFor(tb, 20*time.Second, 100*time.Millisecond, func() error {
 		var err error
-		s, err = events.Open(Ctx(tb), events.Config{URL: c.URL(), Replicas: 3, Create: true, DuplicateWindow: 30 * time.Second, NATSOptions: opts})
+		s, err = jetstream.Open(Ctx(tb), jetstream.Config{URL: c.URL(), Replicas: 3, Create: true, DuplicateWindow: 30 * time.Second, NATSOptions: opts})
 		return err
 	})
 	tb.Cleanup(s.Close)

@@ -1,4 +1,4 @@
-package events
+package jetstream
 
 import (
 	"context"
@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // Defaults of Config.
@@ -144,20 +146,6 @@ func (e *StreamConfigError) Error() string {
 // Is makes errors.Is(err, ErrStreamConfig) true.
 func (e *StreamConfigError) Is(target error) bool { return target == ErrStreamConfig }
 
-// DecodeError: stored bytes that are not an envelope.
-type DecodeError struct {
-	Seq     uint64
-	Subject string
-	Err     error
-	Raw     []byte // the stored bytes (the transparency log hashes them all)
-}
-
-func (e *DecodeError) Error() string {
-	return fmt.Sprintf("events: seq %d on %s is not an envelope: %v", e.Seq, e.Subject, e.Err)
-}
-
-func (e *DecodeError) Unwrap() error { return e.Err }
-
 // Config says where the ledger lives.
 type Config struct {
 	URL             string        // NATS URL; empty = embedded server under DataDir/nats
@@ -191,8 +179,8 @@ func (c Config) withDefaults() Config {
 // concurrent use.
 type Store struct {
 	nc     *nats.Conn
-	js     jetstream.JetStream
-	stream jetstream.Stream
+	js     natsjs.JetStream
+	stream natsjs.Stream
 	name   string
 	direct bool      // AllowDirect on the stream: last-message reads use direct get
 	emb    *Embedded // nil when connected to an external server
@@ -254,7 +242,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.js, err = jetstream.New(s.nc); err != nil {
+	if s.js, err = natsjs.New(s.nc); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("events: jetstream: %w", err)
 	}
@@ -269,15 +257,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 // StreamConfig is the configuration Open creates the ledger stream with.
-func StreamConfig(cfg Config) jetstream.StreamConfig {
+func StreamConfig(cfg Config) natsjs.StreamConfig {
 	cfg = cfg.withDefaults()
-	return jetstream.StreamConfig{
+	return natsjs.StreamConfig{
 		Name:               cfg.Stream,
 		Description:        "kaohe assessment ledger (append-only)",
-		Subjects:           []string{AllSubjects},
-		Storage:            jetstream.FileStorage,
-		Retention:          jetstream.LimitsPolicy, // with no limits set: keep everything
-		Discard:            jetstream.DiscardNew,   // if a limit is ever hit, refuse writes rather than drop history
+		Subjects:           []string{events.AllSubjects},
+		Storage:            natsjs.FileStorage,
+		Retention:          natsjs.LimitsPolicy, // with no limits set: keep everything
+		Discard:            natsjs.DiscardNew,   // if a limit is ever hit, refuse writes rather than drop history
 		Replicas:           cfg.Replicas,
 		DenyDelete:         true,
 		DenyPurge:          true,
@@ -290,7 +278,7 @@ func StreamConfig(cfg Config) jetstream.StreamConfig {
 
 func (s *Store) ensureStream(ctx context.Context, cfg Config) error {
 	st, err := s.js.Stream(ctx, s.name)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
+	if errors.Is(err, natsjs.ErrStreamNotFound) {
 		if !cfg.Create {
 			where := "the NATS server at " + cfg.URL
 			if cfg.URL == "" {
@@ -300,7 +288,7 @@ func (s *Store) ensureStream(ctx context.Context, cfg Config) error {
 		}
 		s.created = true
 		st, err = s.js.CreateStream(ctx, StreamConfig(cfg))
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		if errors.Is(err, natsjs.ErrStreamNameAlreadyInUse) {
 			// Another process created it between our look-up and create.
 			s.created = false
 			st, err = s.js.Stream(ctx, s.name)
@@ -326,7 +314,7 @@ func (s *Store) ensureStream(ctx context.Context, cfg Config) error {
 }
 
 // checkStreamConfig refuses a stream that could lose or rewrite history.
-func checkStreamConfig(c jetstream.StreamConfig) error {
+func checkStreamConfig(c natsjs.StreamConfig) error {
 	var p []string
 	if !c.DenyDelete {
 		p = append(p, "DenyDelete is off")
@@ -337,13 +325,13 @@ func checkStreamConfig(c jetstream.StreamConfig) error {
 	if c.MaxAge > 0 || c.MaxMsgs > 0 || c.MaxBytes > 0 || c.MaxMsgsPerSubject > 0 {
 		p = append(p, "a MaxAge/MaxMsgs/MaxBytes/MaxMsgsPerSubject limit would drop events")
 	}
-	if c.Storage != jetstream.FileStorage {
+	if c.Storage != natsjs.FileStorage {
 		p = append(p, "storage is not file (events would be lost when the server restarts)")
 	}
 	if c.AllowRollup {
 		p = append(p, "AllowRollup is on (a roll-up message would remove events)")
 	}
-	if c.Retention != jetstream.LimitsPolicy {
+	if c.Retention != natsjs.LimitsPolicy {
 		p = append(p, "retention is not limits (events would be removed once consumed)")
 	}
 	if !c.AllowAtomicPublish {
@@ -351,12 +339,12 @@ func checkStreamConfig(c jetstream.StreamConfig) error {
 	}
 	covers := false
 	for _, subj := range c.Subjects {
-		if subj == AllSubjects || subj == ">" {
+		if subj == events.AllSubjects || subj == ">" {
 			covers = true
 		}
 	}
 	if !covers {
-		p = append(p, "subjects do not include "+AllSubjects)
+		p = append(p, "subjects do not include "+events.AllSubjects)
 	}
 	if len(p) > 0 {
 		return &StreamConfigError{Stream: c.Name, Problems: p}
@@ -398,7 +386,7 @@ func (s *Store) StreamName() string { return s.name }
 // Pending is an event to append.
 type Pending struct {
 	Subject  string
-	Envelope Envelope
+	Envelope events.Envelope
 	// ExpectedLastSubjectSeq is the stream sequence of the last message on
 	// Subject the writer based its decision on; 0 = the subject must be
 	// empty. Within a multi-event Append only the first Pending of each
@@ -446,14 +434,14 @@ func setExpect(m *nats.Msg, filter string, seq uint64) {
 // stored within the window; ErrBatchTooLarge; ErrInvalidEvent. On any
 // error nothing was written (a network error after sending may leave the
 // outcome unknown: reload and check the command id).
-func (s *Store) Append(ctx context.Context, msgs []Pending) ([]Stored, error) {
+func (s *Store) Append(ctx context.Context, msgs []Pending) ([]events.Stored, error) {
 	if len(msgs) == 0 {
 		return nil, nil
 	}
 	if len(msgs) > MaxBatch {
 		return nil, fmt.Errorf("%w: %d events, at most %d", ErrBatchTooLarge, len(msgs), MaxBatch)
 	}
-	out := make([]Stored, len(msgs))
+	out := make([]events.Stored, len(msgs))
 	for i, p := range msgs {
 		st, err := prepare(p)
 		if err != nil {
@@ -468,30 +456,30 @@ func (s *Store) Append(ctx context.Context, msgs []Pending) ([]Stored, error) {
 }
 
 // prepare encodes an event and checks it belongs on its subject.
-func prepare(p Pending) (Stored, error) {
+func prepare(p Pending) (events.Stored, error) {
 	if strings.ContainsAny(p.Subject, "*> \t\r\n") {
-		return Stored{}, fmt.Errorf("subject %q is not a literal subject", p.Subject)
+		return events.Stored{}, fmt.Errorf("subject %q is not a literal subject", p.Subject)
 	}
-	year, agg, err := ParseSubject(p.Subject)
+	year, agg, err := events.ParseSubject(p.Subject)
 	if err != nil {
-		return Stored{}, err
+		return events.Stored{}, err
 	}
 	if p.Envelope.Year != year || p.Envelope.Aggregate != agg {
-		return Stored{}, fmt.Errorf("envelope year %d aggregate %q does not match subject %s", p.Envelope.Year, p.Envelope.Aggregate, p.Subject)
+		return events.Stored{}, fmt.Errorf("envelope year %d aggregate %q does not match subject %s", p.Envelope.Year, p.Envelope.Aggregate, p.Subject)
 	}
-	raw, err := Encode(p.Envelope)
+	raw, err := events.Encode(p.Envelope)
 	if err != nil {
-		return Stored{}, err
+		return events.Stored{}, err
 	}
 	// Return the envelope exactly as a later read decodes it.
-	env, err := Decode(raw)
+	env, err := events.Decode(raw)
 	if err != nil {
-		return Stored{}, err
+		return events.Stored{}, err
 	}
-	return Stored{Envelope: env, Subject: p.Subject, Raw: raw}, nil
+	return events.Stored{Envelope: env, Subject: p.Subject, Raw: raw}, nil
 }
 
-func (s *Store) appendOne(ctx context.Context, p Pending, out []Stored) ([]Stored, error) {
+func (s *Store) appendOne(ctx context.Context, p Pending, out []events.Stored) ([]events.Stored, error) {
 	m := nats.NewMsg(p.Subject)
 	m.Data = out[0].Raw
 	if p.Expect != nil {
@@ -515,15 +503,15 @@ func (s *Store) appendOne(ctx context.Context, p Pending, out []Stored) ([]Store
 
 // batchAck is the commit's reply: the PubAck with the batch fields.
 type batchAck struct {
-	Error     *jetstream.APIError `json:"error,omitempty"`
-	Stream    string              `json:"stream"`
-	Seq       uint64              `json:"seq"`
-	Duplicate bool                `json:"duplicate,omitempty"`
-	BatchID   string              `json:"batch,omitempty"`
-	Count     int                 `json:"count,omitempty"`
+	Error     *natsjs.APIError `json:"error,omitempty"`
+	Stream    string           `json:"stream"`
+	Seq       uint64           `json:"seq"`
+	Duplicate bool             `json:"duplicate,omitempty"`
+	BatchID   string           `json:"batch,omitempty"`
+	Count     int              `json:"count,omitempty"`
 }
 
-func (s *Store) appendBatch(ctx context.Context, msgs []Pending, out []Stored) ([]Stored, error) {
+func (s *Store) appendBatch(ctx context.Context, msgs []Pending, out []events.Stored) ([]events.Stored, error) {
 	batch := make([]*nats.Msg, len(msgs))
 	seen := make(map[string]bool, 4)
 	for i, p := range msgs {
@@ -564,7 +552,7 @@ func (s *Store) appendBatch(ctx context.Context, msgs []Pending, out []Stored) (
 
 // publishBatch sends msgs as one atomic batch: the batch headers are added
 // here, the others are the caller's. The server's error comes back as a
-// *jetstream.APIError.
+// *natsjs.APIError.
 func (s *Store) publishBatch(ctx context.Context, msgs []*nats.Msg) (batchAck, error) {
 	id, err := newBatchID()
 	if err != nil {
@@ -587,14 +575,14 @@ func (s *Store) publishBatch(ctx context.Context, msgs []*nats.Msg) (batchAck, e
 		m.Header.Set(HeaderBatchCommit, "1")
 		if resp, err = s.nc.RequestMsgWithContext(ctx, m); err != nil {
 			if errors.Is(err, nats.ErrNoResponders) {
-				err = jetstream.ErrNoStreamResponse
+				err = natsjs.ErrNoStreamResponse
 			}
 			return batchAck{}, err
 		}
 	}
 	var ack batchAck
 	if err := json.Unmarshal(resp.Data, &ack); err != nil {
-		return batchAck{}, jetstream.ErrInvalidJSAck
+		return batchAck{}, natsjs.ErrInvalidJSAck
 	}
 	if ack.Error != nil {
 		return batchAck{}, ack.Error
@@ -645,7 +633,7 @@ func distinctSubjects(msgs []Pending) []string {
 
 // appendError maps JetStream API errors to the package's typed errors.
 func appendError(err error, msgs []Pending) error {
-	var apiErr *jetstream.APIError
+	var apiErr *natsjs.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode {
 		case errCodeWrongLastSeq, errCodeWrongLastSeqConstant:
@@ -666,7 +654,7 @@ func (s *Store) LastSubjectSeq(ctx context.Context, subject string) (uint64, str
 	if err != nil || seq == 0 {
 		return 0, "", err
 	}
-	return seq, Hash(raw), nil
+	return seq, events.Hash(raw), nil
 }
 
 // lastFor is the last message matching filter: one direct get.
@@ -691,7 +679,7 @@ func (s *Store) lastFor(ctx context.Context, filter string) (uint64, []byte, err
 		}
 		return 0, nil, fmt.Errorf("events: last message of %s: status %s %s", filter, st, resp.Header.Get("Description"))
 	}
-	seq, err := strconv.ParseUint(resp.Header.Get(jetstream.SequenceHeader), 10, 64)
+	seq, err := strconv.ParseUint(resp.Header.Get(natsjs.SequenceHeader), 10, 64)
 	if err != nil {
 		return 0, nil, fmt.Errorf("events: last message of %s: bad sequence header: %w", filter, err)
 	}
@@ -712,7 +700,7 @@ func (s *Store) lastFromLeader(ctx context.Context, filter string) (uint64, []by
 		return 0, nil, fmt.Errorf("events: last message of %s: %w", filter, err)
 	}
 	var r struct {
-		Error   *jetstream.APIError `json:"error"`
+		Error   *natsjs.APIError `json:"error"`
 		Message *struct {
 			Seq  uint64 `json:"seq"`
 			Data []byte `json:"data"`
@@ -722,7 +710,7 @@ func (s *Store) lastFromLeader(ctx context.Context, filter string) (uint64, []by
 		return 0, nil, fmt.Errorf("events: last message of %s: %w", filter, err)
 	}
 	switch {
-	case r.Error != nil && r.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+	case r.Error != nil && r.Error.ErrorCode == natsjs.JSErrCodeMessageNotFound:
 		return 0, nil, nil
 	case r.Error != nil:
 		return 0, nil, fmt.Errorf("events: last message of %s: %w", filter, r.Error)
@@ -798,7 +786,7 @@ func (s *Store) lastSeqsFromLeader(ctx context.Context, subjects []string, upTo 
 			// The subject moved after upTo: its last event as of upTo is
 			// found by reading it (no leader API answers "last before").
 			seq = 0
-			err = s.Read(ctx, subj, 1, upTo, func(st Stored) error {
+			err = s.Read(ctx, subj, 1, upTo, func(st events.Stored) error {
 				seq = st.Seq
 				return nil
 			})
@@ -856,7 +844,7 @@ func (s *Store) multiLast(ctx context.Context, subjects []string, upTo uint64, o
 			if err != nil {
 				return fail(err)
 			}
-			out[m.Header.Get(jetstream.SubjectHeader)] = seq
+			out[m.Header.Get(natsjs.SubjectHeader)] = seq
 		case "204": // end of the answer, with the sequence it is as of
 			at, err := strconv.ParseUint(m.Header.Get("Nats-UpTo-Sequence"), 10, 64)
 			if err != nil {
@@ -903,22 +891,22 @@ func (s *Store) Extent(ctx context.Context) (messages, last uint64, err error) {
 // leader's last match when the Load started, so a Load sees every event
 // acknowledged before it, whichever replica answers). On a stream without
 // AllowDirect it falls back to Read.
-func (s *Store) Load(ctx context.Context, subject string) ([]Stored, error) {
+func (s *Store) Load(ctx context.Context, subject string) ([]events.Stored, error) {
 	return s.LoadFrom(ctx, subject, 1)
 }
 
 // LoadFrom is Load of the events at fromSeq and after: what a writer
 // holding an aggregate's state up to some sequence reads to catch up.
-func (s *Store) LoadFrom(ctx context.Context, subject string, fromSeq uint64) ([]Stored, error) {
+func (s *Store) LoadFrom(ctx context.Context, subject string, fromSeq uint64) ([]events.Stored, error) {
 	if subject == "" {
-		subject = AllSubjects
+		subject = events.AllSubjects
 	}
 	if fromSeq == 0 {
 		fromSeq = 1
 	}
 	if !s.direct {
-		var out []Stored
-		err := s.Read(ctx, subject, fromSeq, 0, func(st Stored) error {
+		var out []events.Stored
+		err := s.Read(ctx, subject, fromSeq, 0, func(st events.Stored) error {
 			out = append(out, st)
 			return nil
 		})
@@ -939,7 +927,7 @@ func directReply(ctx context.Context, ch <-chan *nats.Msg) (*nats.Msg, error) {
 
 // directSeq is the stream sequence of a message in a direct get's answer.
 func directSeq(m *nats.Msg) (uint64, error) {
-	seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+	seq, err := strconv.ParseUint(m.Header.Get(natsjs.SequenceHeader), 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("bad sequence header: %w", err)
 	}
@@ -949,10 +937,10 @@ func directSeq(m *nats.Msg) (uint64, error) {
 // directBatch is how many messages one batched direct get asks for.
 const directBatch = 1000
 
-func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]Stored, error) {
+func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]events.Stored, error) {
 	ctx, cancel := withDefaultTimeout(ctx, time.Minute)
 	defer cancel()
-	fail := func(err error) ([]Stored, error) { return nil, fmt.Errorf("events: load %s: %w", filter, err) }
+	fail := func(err error) ([]events.Stored, error) { return nil, fmt.Errorf("events: load %s: %w", filter, err) }
 	inbox := nats.NewInbox()
 	// Room for one whole page and its end marker (the default sync
 	// subscription allocates a 64k channel per call).
@@ -963,7 +951,7 @@ func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]S
 	}
 	defer sub.Unsubscribe()
 
-	var out []Stored
+	var out []events.Stored
 	var end uint64 // bound once a second page is needed; 0 = not yet
 	if s.replicated {
 		// A follower may answer from behind: read on until the leader's
@@ -997,8 +985,8 @@ func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]S
 				if end != 0 && seq > end {
 					return out, nil
 				}
-				subj := m.Header.Get(jetstream.SubjectHeader)
-				out = append(out, decodeStored(seq, subj, m.Data))
+				subj := m.Header.Get(natsjs.SubjectHeader)
+				out = append(out, events.DecodeStored(seq, subj, m.Data))
 				next = seq + 1
 			case "404": // nothing (more) matches
 				if s.replicated && next <= end {
@@ -1030,9 +1018,9 @@ func (s *Store) loadDirect(ctx context.Context, filter string, from uint64) ([]S
 // matching message present when the call started. It streams through an
 // ordered consumer (no per-message round trip) and decodes each message
 // once. An error from fn stops the read and is returned as is.
-func (s *Store) Read(ctx context.Context, filter string, fromSeq, toSeq uint64, fn func(Stored) error) error {
+func (s *Store) Read(ctx context.Context, filter string, fromSeq, toSeq uint64, fn func(events.Stored) error) error {
 	if filter == "" {
-		filter = AllSubjects
+		filter = events.AllSubjects
 	}
 	if fromSeq == 0 {
 		fromSeq = 1
@@ -1051,7 +1039,7 @@ func (s *Store) Read(ctx context.Context, filter string, fromSeq, toSeq uint64, 
 		return nil
 	}
 	stop := errors.New("stop")
-	err = s.consume(ctx, filter, fromSeq, func(st Stored) error {
+	err = s.consume(ctx, filter, fromSeq, func(st events.Stored) error {
 		if st.Seq > end {
 			return stop
 		}
@@ -1072,20 +1060,20 @@ func (s *Store) Read(ctx context.Context, filter string, fromSeq, toSeq uint64, 
 // Watch calls fn for every event from fromSeq on (0 = from the start) and
 // keeps following new ones until ctx is done; it then returns ctx.Err().
 // An error from fn stops it and is returned as is.
-func (s *Store) Watch(ctx context.Context, fromSeq uint64, fn func(Stored) error) error {
+func (s *Store) Watch(ctx context.Context, fromSeq uint64, fn func(events.Stored) error) error {
 	if fromSeq == 0 {
 		fromSeq = 1
 	}
-	return s.consume(ctx, AllSubjects, fromSeq, fn)
+	return s.consume(ctx, events.AllSubjects, fromSeq, fn)
 }
 
 // readBatch is how many messages the ordered consumer asks for at a time.
 const readBatch = 1000
 
-func (s *Store) consume(ctx context.Context, filter string, fromSeq uint64, fn func(Stored) error) error {
-	cons, err := s.js.OrderedConsumer(ctx, s.name, jetstream.OrderedConsumerConfig{
+func (s *Store) consume(ctx context.Context, filter string, fromSeq uint64, fn func(events.Stored) error) error {
+	cons, err := s.js.OrderedConsumer(ctx, s.name, natsjs.OrderedConsumerConfig{
 		FilterSubjects: []string{filter},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		DeliverPolicy:  natsjs.DeliverByStartSequencePolicy,
 		OptStartSeq:    fromSeq,
 		// The server drops the consumer soon after we stop pulling.
 		InactiveThreshold: 10 * time.Second,
@@ -1093,7 +1081,7 @@ func (s *Store) consume(ctx context.Context, filter string, fromSeq uint64, fn f
 	if err != nil {
 		return fmt.Errorf("events: read %s: %w", filter, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(readBatch))
+	it, err := cons.Messages(natsjs.PullMaxMessages(readBatch))
 	if err != nil {
 		return fmt.Errorf("events: read %s: %w", filter, err)
 	}
@@ -1108,7 +1096,7 @@ func (s *Store) consume(ctx context.Context, filter string, fromSeq uint64, fn f
 		}
 	}()
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		msg, err := it.Next(natsjs.NextContext(ctx))
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
@@ -1125,22 +1113,11 @@ func (s *Store) consume(ctx context.Context, filter string, fromSeq uint64, fn f
 	}
 }
 
-func toStored(msg jetstream.Msg) (Stored, error) {
+func toStored(msg natsjs.Msg) (events.Stored, error) {
 	md, err := msg.Metadata()
 	if err != nil {
-		return Stored{}, fmt.Errorf("events: message metadata: %w", err)
+		return events.Stored{}, fmt.Errorf("events: message metadata: %w", err)
 	}
 	raw := msg.Data() // nats.go gives each message its own buffer: no copy needed
-	return decodeStored(md.Sequence.Stream, msg.Subject(), raw), nil
-}
-
-// decodeStored is a message as read: a message that is not an envelope is
-// delivered with DecodeErr set (and a zero Envelope), never an error that
-// stops the read: one junk message must not hide the rest of the stream.
-func decodeStored(seq uint64, subject string, raw []byte) Stored {
-	env, err := Decode(raw)
-	if err != nil {
-		return Stored{Seq: seq, Subject: subject, Raw: raw, DecodeErr: err}
-	}
-	return Stored{Envelope: env, Seq: seq, Subject: subject, Raw: raw}
+	return events.DecodeStored(md.Sequence.Stream, msg.Subject(), raw), nil
 }

@@ -1,11 +1,13 @@
-package events
+package jetstream
 
 import (
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // The stream Open creates is a ledger as DESIGN.md describes it: file
@@ -15,7 +17,7 @@ import (
 func TestTheCreatedStreamIsALedger(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	js, err := jetstream.New(s.nc)
+	js, err := natsjs.New(s.nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,16 +34,16 @@ func TestTheCreatedStreamIsALedger(t *testing.T) {
 		what string
 		ok   bool
 	}{
-		{"file storage", c.Storage == jetstream.FileStorage},
+		{"file storage", c.Storage == natsjs.FileStorage},
 		{"DenyDelete", c.DenyDelete},
 		{"DenyPurge", c.DenyPurge},
 		{"no rollup", !c.AllowRollup},
 		{"no max age", c.MaxAge == 0},
 		{"no message, byte or per-subject limit", c.MaxMsgs <= 0 && c.MaxBytes <= 0 && c.MaxMsgsPerSubject <= 0},
-		{"limits retention (nothing removed once consumed)", c.Retention == jetstream.LimitsPolicy},
+		{"limits retention (nothing removed once consumed)", c.Retention == natsjs.LimitsPolicy},
 		{"atomic batch publish", c.AllowAtomicPublish},
 		{"one replica on the embedded server", c.Replicas == 1},
-		{"every kaohe subject", len(c.Subjects) == 1 && c.Subjects[0] == AllSubjects},
+		{"every kaohe subject", len(c.Subjects) == 1 && c.Subjects[0] == events.AllSubjects},
 		{"the dedupe window asked for", c.Duplicates == 30*time.Second},
 	} {
 		if !p.ok {
@@ -54,7 +56,7 @@ func TestTheCreatedStreamIsALedger(t *testing.T) {
 
 	// A roll-up (which would purge a subject down to one message) is
 	// refused by the server; nothing is removed.
-	subj := Subject(2024, UnitAggregate("a"))
+	subj := events.Subject(2024, events.UnitAggregate("a"))
 	for i := 0; i < 2; i++ {
 		if _, _, err := appendNext(ctx, t, s, subj, score{"x", "1"}); err != nil {
 			t.Fatal(err)
@@ -62,7 +64,7 @@ func TestTheCreatedStreamIsALedger(t *testing.T) {
 	}
 	m := nats.NewMsg(subj)
 	m.Header.Set("Nats-Rollup", "sub")
-	m.Data, _ = Encode(newEnv(t, subj, "", score{"x", "2"}))
+	m.Data, _ = events.Encode(newEnv(t, subj, "", score{"x", "2"}))
 	if _, err := js.PublishMsg(ctx, m); err == nil {
 		t.Fatal("a roll-up message was accepted")
 	}

@@ -1,4 +1,4 @@
-package events
+package jetstream
 
 import (
 	"bytes"
@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 type score struct {
@@ -23,8 +25,8 @@ type score struct {
 func TestAppendLoadRoundTrip(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	unitA := Subject(2024, UnitAggregate("town-a"))
-	unitB := Subject(2024, UnitAggregate("town-b"))
+	unitA := events.Subject(2024, events.UnitAggregate("town-a"))
+	unitB := events.Subject(2024, events.UnitAggregate("town-b"))
 
 	if evs, err := s.Load(ctx, unitA); err != nil || len(evs) != 0 {
 		t.Fatalf("Load of an empty subject = %v, %v; want nothing", evs, err)
@@ -33,7 +35,7 @@ func TestAppendLoadRoundTrip(t *testing.T) {
 		t.Fatalf("LastSubjectSeq of an empty subject = %d, %q, %v", seq, hash, err)
 	}
 
-	var written []Stored
+	var written []events.Stored
 	for i, subj := range []string{unitA, unitB, unitA, unitA} {
 		st, _, err := appendNext(ctx, t, s, subj, score{"gdp", fmt.Sprintf("9%d.5", i)})
 		if err != nil {
@@ -49,7 +51,7 @@ func TestAppendLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantA := []Stored{written[0], written[2], written[3]}
+	wantA := []events.Stored{written[0], written[2], written[3]}
 	if len(got) != len(wantA) {
 		t.Fatalf("Load(%s) = %s; want 3 events", unitA, subjectsOf(got))
 	}
@@ -57,33 +59,33 @@ func TestAppendLoadRoundTrip(t *testing.T) {
 		if got[i].Seq != wantA[i].Seq || got[i].Subject != unitA || !bytes.Equal(got[i].Raw, wantA[i].Raw) {
 			t.Errorf("event %d: got seq %d %s %s, want seq %d raw %s", i, got[i].Seq, got[i].Subject, got[i].Raw, wantA[i].Seq, wantA[i].Raw)
 		}
-		if envelopeDiff(got[i].Envelope, wantA[i].Envelope) != "" {
+		if a, b := encoded(t, got[i].Envelope), encoded(t, wantA[i].Envelope); !bytes.Equal(a, b) {
 			t.Errorf("event %d: envelope %+v, want %+v", i, got[i].Envelope, wantA[i].Envelope)
 		}
 	}
-	if err := VerifyChain(got); err != nil {
+	if err := events.VerifyChain(got); err != nil {
 		t.Fatal(err)
 	}
 
 	seq, hash, err := s.LastSubjectSeq(ctx, unitA)
-	if err != nil || seq != 4 || hash != Hash(written[3].Raw) {
+	if err != nil || seq != 4 || hash != events.Hash(written[3].Raw) {
 		t.Fatalf("LastSubjectSeq = %d, %q, %v; want 4 and the hash of the last raw", seq, hash, err)
 	}
-	if seq, _, _ := s.LastSubjectSeq(ctx, YearSubjects(2024)); seq != 4 {
+	if seq, _, _ := s.LastSubjectSeq(ctx, events.YearSubjects(2024)); seq != 4 {
 		t.Fatalf("LastSubjectSeq of the year wildcard = %d, want 4", seq)
 	}
 	if n := mustLastSeq(t, s); n != 4 {
 		t.Fatalf("LastSeq = %d, want 4", n)
 	}
 
-	all, err := s.Load(ctx, YearSubjects(2024))
+	all, err := s.Load(ctx, events.YearSubjects(2024))
 	if err != nil || len(all) != 4 {
 		t.Fatalf("Load(year) = %s, %v; want 4 events", subjectsOf(all), err)
 	}
-	if err := VerifyChain(all); err != nil {
+	if err := events.VerifyChain(all); err != nil {
 		t.Fatal(err)
 	}
-	if evs, err := s.Load(ctx, YearSubjects(2025)); err != nil || len(evs) != 0 {
+	if evs, err := s.Load(ctx, events.YearSubjects(2025)); err != nil || len(evs) != 0 {
 		t.Fatalf("Load of an empty year = %v, %v", evs, err)
 	}
 }
@@ -91,8 +93,8 @@ func TestAppendLoadRoundTrip(t *testing.T) {
 func TestReadRange(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	a := Subject(2024, UnitAggregate("a"))
-	b := Subject(2024, UnitAggregate("b"))
+	a := events.Subject(2024, events.UnitAggregate("a"))
+	b := events.Subject(2024, events.UnitAggregate("b"))
 	// seq: 1 a, 2 b, 3 a, 4 b, 5 b
 	for _, subj := range []string{a, b, a, b, b} {
 		if _, _, err := appendNext(ctx, t, s, subj, score{"x", "1"}); err != nil {
@@ -108,7 +110,7 @@ func TestReadRange(t *testing.T) {
 		wantFnErrOut bool
 	}{
 		{name: "everything", filter: "", wantSeqs: "1 2 3 4 5"},
-		{name: "a window of the stream", filter: AllSubjects, from: 2, to: 4, wantSeqs: "2 3 4"},
+		{name: "a window of the stream", filter: events.AllSubjects, from: 2, to: 4, wantSeqs: "2 3 4"},
 		{name: "a subject up to the end stops at its last event", filter: a, wantSeqs: "1 3"},
 		{name: "an upper bound between two events of the subject", filter: a, to: 2, wantSeqs: "1"},
 		{name: "a start after the subject's last event reads nothing", filter: a, from: 4, wantSeqs: ""},
@@ -119,7 +121,7 @@ func TestReadRange(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			boom := errors.New("boom")
 			var got string
-			err := s.Read(ctx, tt.filter, tt.from, tt.to, func(st Stored) error {
+			err := s.Read(ctx, tt.filter, tt.from, tt.to, func(st events.Stored) error {
 				if got != "" {
 					got += " "
 				}
@@ -153,7 +155,7 @@ func TestReadRange(t *testing.T) {
 func TestWatchFollowsNewEvents(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	subj := Subject(2024, AggYear)
+	subj := events.Subject(2024, events.AggYear)
 	if _, _, err := appendNext(ctx, t, s, subj, score{"x", "1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +164,7 @@ func TestWatchFollowsNewEvents(t *testing.T) {
 	var seen []uint64
 	done := make(chan error, 1)
 	go func() {
-		done <- s.Watch(wctx, 0, func(st Stored) error {
+		done <- s.Watch(wctx, 0, func(st events.Stored) error {
 			mu.Lock()
 			seen = append(seen, st.Seq)
 			mu.Unlock()
@@ -200,7 +202,7 @@ func TestWatchFollowsNewEvents(t *testing.T) {
 func TestConcurrentAppendsOnOneSubjectLoseNothing(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	subj := Subject(2024, UnitAggregate("contended"))
+	subj := events.Subject(2024, events.UnitAggregate("contended"))
 	const writers, each = 8, 25
 	var wg sync.WaitGroup
 	var conflicts atomic.Int64
@@ -231,7 +233,7 @@ func TestConcurrentAppendsOnOneSubjectLoseNothing(t *testing.T) {
 	if len(evs) != writers*each {
 		t.Fatalf("%d events stored, want %d (lost updates)", len(evs), writers*each)
 	}
-	if err := VerifyChain(evs); err != nil {
+	if err := events.VerifyChain(evs); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d appends, %d conflicts retried", len(evs), conflicts.Load())
@@ -240,9 +242,9 @@ func TestConcurrentAppendsOnOneSubjectLoseNothing(t *testing.T) {
 func TestAtomicBatch(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	a := Subject(2024, UnitAggregate("a"))
-	b := Subject(2024, CadreAggregate("b"))
-	y := Subject(2024, AggYear)
+	a := events.Subject(2024, events.UnitAggregate("a"))
+	b := events.Subject(2024, events.CadreAggregate("b"))
+	y := events.Subject(2024, events.AggYear)
 	if _, _, err := appendNext(ctx, t, s, b, score{"x", "0"}); err != nil { // b is not empty: seq 1
 		t.Fatal(err)
 	}
@@ -261,7 +263,7 @@ func TestAtomicBatch(t *testing.T) {
 				t.Fatalf("batch result %d: seq %d on %s, want seq %d on %s", i, st.Seq, st.Subject, 2+i, ps[i].Subject)
 			}
 		}
-		all, err := s.Load(ctx, AllSubjects)
+		all, err := s.Load(ctx, events.AllSubjects)
 		if err != nil || len(all) != 7 {
 			t.Fatalf("Load = %s, %v; want 7 events", subjectsOf(all), err)
 		}
@@ -270,7 +272,7 @@ func TestAtomicBatch(t *testing.T) {
 				t.Fatalf("stored raw %d differs from the returned one", i)
 			}
 		}
-		if err := VerifyChain(all); err != nil {
+		if err := events.VerifyChain(all); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -295,7 +297,7 @@ func TestAtomicBatch(t *testing.T) {
 
 	t.Run("expected sequence 0 on a subject that has events is a conflict", func(t *testing.T) {
 		before := mustLastSeq(t, s)
-		fresh := Subject(2024, UnitAggregate("fresh"))
+		fresh := events.Subject(2024, events.UnitAggregate("fresh"))
 		ps, err := batchFor(ctx, t, s, []string{fresh, a}, 1, score{"x", "3"})
 		if err != nil {
 			t.Fatal(err)
@@ -334,7 +336,7 @@ func TestAtomicBatch(t *testing.T) {
 		if _, err := s.Append(ctx, []Pending{{Subject: a, Envelope: env}}); !errors.Is(err, ErrInvalidEvent) {
 			t.Fatalf("Append = %v, want ErrInvalidEvent", err)
 		}
-		if _, err := s.Append(ctx, []Pending{{Subject: YearSubjects(2024), Envelope: env}}); !errors.Is(err, ErrInvalidEvent) {
+		if _, err := s.Append(ctx, []Pending{{Subject: events.YearSubjects(2024), Envelope: env}}); !errors.Is(err, ErrInvalidEvent) {
 			t.Fatalf("Append to a wildcard = %v, want ErrInvalidEvent", err)
 		}
 	})
@@ -347,9 +349,9 @@ func TestConcurrentSinglesAndBatchesKeepChains(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
 	subjects := []string{
-		Subject(2024, UnitAggregate("a")),
-		Subject(2024, UnitAggregate("b")),
-		Subject(2024, AggYear),
+		events.Subject(2024, events.UnitAggregate("a")),
+		events.Subject(2024, events.UnitAggregate("b")),
+		events.Subject(2024, events.AggYear),
 	}
 	const singles, batches, rounds = 4, 4, 15
 	var written atomic.Int64
@@ -404,14 +406,14 @@ func TestConcurrentSinglesAndBatchesKeepChains(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	all, err := s.Load(ctx, AllSubjects)
+	all, err := s.Load(ctx, events.AllSubjects)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if int64(len(all)) != written.Load() {
 		t.Fatalf("%d events stored, %d acknowledged", len(all), written.Load())
 	}
-	if err := VerifyChain(all); err != nil {
+	if err := events.VerifyChain(all); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d events, %d conflicts retried", len(all), conflicts.Load())
@@ -420,8 +422,8 @@ func TestConcurrentSinglesAndBatchesKeepChains(t *testing.T) {
 func TestDuplicateMsgID(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	subj := Subject(2024, UnitAggregate("a"))
-	other := Subject(2024, UnitAggregate("b"))
+	subj := events.Subject(2024, events.UnitAggregate("a"))
+	other := events.Subject(2024, events.UnitAggregate("b"))
 	p := Pending{Subject: subj, Envelope: newEnv(t, subj, "", score{"x", "1"}), MsgID: "cmd-1"}
 	first, err := s.Append(ctx, []Pending{p})
 	if err != nil {
@@ -466,27 +468,27 @@ func TestRestartKeepsEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := Subject(2024, UnitAggregate("a"))
+	a := events.Subject(2024, events.UnitAggregate("a"))
 	for i := 0; i < 5; i++ {
 		if _, _, err := appendNext(ctx, t, s, a, score{"x", fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ps, err := batchFor(ctx, t, s, []string{a, Subject(2024, AggScheme)}, 3, score{"x", "b"})
+	ps, err := batchFor(ctx, t, s, []string{a, events.Subject(2024, events.AggScheme)}, 3, score{"x", "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Append(ctx, ps); err != nil {
 		t.Fatal(err)
 	}
-	before, err := s.Load(ctx, AllSubjects)
+	before, err := s.Load(ctx, events.AllSubjects)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Close() // shuts the embedded server down
 
 	s2 := mustOpen(t, dir)
-	after, err := s2.Load(ctx, AllSubjects)
+	after, err := s2.Load(ctx, events.AllSubjects)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +500,7 @@ func TestRestartKeepsEvents(t *testing.T) {
 			t.Fatalf("event %d changed across restart", i)
 		}
 	}
-	if err := VerifyChain(after); err != nil {
+	if err := events.VerifyChain(after); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, err := appendNext(ctx, t, s2, a, score{"x", "after"}); err != nil || st.Seq != 12 {
@@ -518,13 +520,13 @@ func TestDestructiveAPIsRefused(t *testing.T) {
 			}
 		}))
 	})
-	subj := Subject(2024, UnitAggregate("a"))
+	subj := events.Subject(2024, events.UnitAggregate("a"))
 	for i := 0; i < 3; i++ {
 		if _, _, err := appendNext(ctx, t, s, subj, score{"x", fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	js, err := jetstream.New(s.nc)
+	js, err := natsjs.New(s.nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -585,7 +587,7 @@ func TestDestructiveAPIsRefused(t *testing.T) {
 	if err != nil || len(evs) != 3 {
 		t.Fatalf("Load = %d events, %v", len(evs), err)
 	}
-	if err := VerifyChain(evs); err != nil {
+	if err := events.VerifyChain(evs); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -601,7 +603,7 @@ func TestOpenRefusesAStreamThatIsNotALedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, _ := jetstream.New(nc)
+	js, _ := natsjs.New(nc)
 	cfg := StreamConfig(Config{})
 	cfg.DenyPurge = false
 	cfg.MaxAge = time.Hour
@@ -610,7 +612,7 @@ func TestOpenRefusesAStreamThatIsNotALedger(t *testing.T) {
 	}
 	// A memory stream under another name, with roll-ups: lost on restart.
 	mem := StreamConfig(Config{Stream: "MEM"})
-	mem.Storage = jetstream.MemoryStorage
+	mem.Storage = natsjs.MemoryStorage
 	mem.AllowRollup, mem.DenyPurge = true, false // the server allows roll-ups only with purge
 	mem.Subjects = []string{"mem.>"}
 	if _, err := js.CreateStream(ctx, mem); err != nil {
@@ -665,7 +667,7 @@ func TestEmbeddedListener(t *testing.T) {
 	if d := s.DestructiveAPIs(); len(d) != 0 {
 		t.Fatalf("the restricted user reads as allowed to publish to %v", d)
 	}
-	if _, _, err := appendNext(testCtx(t), t, s, Subject(2024, AggScheme), score{"x", "1"}); err != nil {
+	if _, _, err := appendNext(testCtx(t), t, s, events.Subject(2024, events.AggScheme), score{"x", "1"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -676,8 +678,8 @@ func TestEmbeddedListener(t *testing.T) {
 func TestServerBatchExpectationRules(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	a := Subject(2024, UnitAggregate("a"))
-	b := Subject(2024, UnitAggregate("b")) // same length as a: the upstream bug (nats-server#8376) was in equal-length keys
+	a := events.Subject(2024, events.UnitAggregate("a"))
+	b := events.Subject(2024, events.UnitAggregate("b")) // same length as a: the upstream bug (nats-server#8376) was in equal-length keys
 	for _, subj := range []string{a, b} {
 		if _, _, err := appendNext(ctx, t, s, subj, score{"x", "0"}); err != nil {
 			t.Fatal(err)
@@ -686,7 +688,7 @@ func TestServerBatchExpectationRules(t *testing.T) {
 	msg := func(subj string, hdr ...string) *nats.Msg {
 		m := nats.NewMsg(subj)
 		env := newEnv(t, subj, "", nil)
-		m.Data, _ = Encode(env)
+		m.Data, _ = events.Encode(env)
 		for i := 0; i+1 < len(hdr); i += 2 {
 			m.Header.Set(hdr[i], hdr[i+1])
 		}
@@ -694,7 +696,7 @@ func TestServerBatchExpectationRules(t *testing.T) {
 	}
 	exp := func(seq uint64) []string { return []string{HeaderExpectedLastSubjSeq, fmt.Sprint(seq)} }
 	code := func(err error) int {
-		var apiErr *jetstream.APIError
+		var apiErr *natsjs.APIError
 		if errors.As(err, &apiErr) {
 			return int(apiErr.ErrorCode)
 		}
@@ -726,7 +728,7 @@ func TestServerBatchExpectationRules(t *testing.T) {
 			return []*nats.Msg{msg(a, exp(la)...), msg(a, exp(la)...)}
 		}, errCodeWrongLastSeqConstant},
 		{"a wildcard expectation (-Subject) on the first message also works", func() []*nats.Msg {
-			return []*nats.Msg{msg(a, append(exp(last(YearSubjects(2024))), jetstream.ExpectedLastSubjSeqSubjHeader, YearSubjects(2024))...), msg(b)}
+			return []*nats.Msg{msg(a, append(exp(last(events.YearSubjects(2024))), natsjs.ExpectedLastSubjSeqSubjHeader, events.YearSubjects(2024))...), msg(b)}
 		}, 0},
 	}
 	for _, tt := range tests {
@@ -752,8 +754,8 @@ func TestServerBatchExpectationRules(t *testing.T) {
 func TestLoadPagesThroughLargeAggregates(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "", func(c *Config) { c.Embedded.SyncInterval = time.Minute })
-	big := Subject(2024, UnitAggregate("big"))
-	small := Subject(2024, UnitAggregate("small"))
+	big := events.Subject(2024, events.UnitAggregate("big"))
+	small := events.Subject(2024, events.UnitAggregate("small"))
 	for i := 0; i < 3; i++ {
 		ps, err := batchFor(ctx, t, s, []string{big, small}, 420, score{"x", "1"})
 		if err != nil {
@@ -766,7 +768,7 @@ func TestLoadPagesThroughLargeAggregates(t *testing.T) {
 	for _, tt := range []struct {
 		filter string
 		want   int
-	}{{big, 1260}, {YearSubjects(2024), 2520}} {
+	}{{big, 1260}, {events.YearSubjects(2024), 2520}} {
 		evs, err := s.Load(ctx, tt.filter)
 		if err != nil {
 			t.Fatal(err)
@@ -779,8 +781,18 @@ func TestLoadPagesThroughLargeAggregates(t *testing.T) {
 				t.Fatalf("Load(%s): seq %d after %d", tt.filter, evs[i].Seq, evs[i-1].Seq)
 			}
 		}
-		if err := VerifyChain(evs); err != nil {
+		if err := events.VerifyChain(evs); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// encoded is an envelope's bytes, to compare envelopes as stored.
+func encoded(tb testing.TB, e events.Envelope) []byte {
+	tb.Helper()
+	b, err := events.Encode(e)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -19,33 +20,33 @@ type Backend struct {
 	// or one shared by every test of the suite: each test writes only to
 	// subjects of a year of its own, and the tests run one at a time, so
 	// whole-stream checks (LastSeq, a ">" expectation) hold either way.
-	Open func(t *testing.T) *events.Store
+	Open func(t *testing.T) *jetstream.Store
 	// Restart stops the server(s) under s, starts them again on the same
 	// storage and opens a store on the same ledger. Nil: the restart test
 	// is skipped.
-	Restart func(t *testing.T, s *events.Store) *events.Store
+	Restart func(t *testing.T, s *jetstream.Store) *jetstream.Store
 }
 
 // EmbeddedBackend is the embedded server, a new ledger in a temp dir for
 // each test; Restart shuts the server down and opens the directory again.
 func EmbeddedBackend() Backend {
 	var mu sync.Mutex
-	dirs := map[*events.Store]string{}
+	dirs := map[*jetstream.Store]string{}
 	return Backend{
-		Open: func(t *testing.T) *events.Store {
+		Open: func(t *testing.T) *jetstream.Store {
 			dir := t.TempDir()
-			s := Open(t, events.Config{DataDir: dir, Create: true})
+			s := Open(t, jetstream.Config{DataDir: dir, Create: true})
 			mu.Lock()
 			dirs[s] = dir
 			mu.Unlock()
 			return s
 		},
-		Restart: func(t *testing.T, s *events.Store) *events.Store {
+		Restart: func(t *testing.T, s *jetstream.Store) *jetstream.Store {
 			mu.Lock()
 			dir := dirs[s]
 			mu.Unlock()
 			s.Close()
-			return Open(t, events.Config{DataDir: dir})
+			return Open(t, jetstream.Config{DataDir: dir})
 		},
 	}
 }
@@ -54,8 +55,8 @@ func EmbeddedBackend() Backend {
 // kills it (SIGKILL) and starts it again on its store.
 func ExternalBackend(e *External) Backend {
 	return Backend{
-		Open: func(t *testing.T) *events.Store { return e.Open(t) },
-		Restart: func(t *testing.T, s *events.Store) *events.Store {
+		Open: func(t *testing.T) *jetstream.Store { return e.Open(t) },
+		Restart: func(t *testing.T, s *jetstream.Store) *jetstream.Store {
 			s.Close()
 			e.Restart(t)
 			return e.Open(t)
@@ -67,7 +68,7 @@ func ExternalBackend(e *External) Backend {
 // replicas, shared by the tests. The leader-kill test covers losing a
 // server; the suite does not restart the cluster.
 func ClusterBackend(c *Cluster) Backend {
-	return Backend{Open: func(t *testing.T) *events.Store { return c.Open(t) }}
+	return Backend{Open: func(t *testing.T) *jetstream.Store { return c.Open(t) }}
 }
 
 // RunStoreSuite runs the store conformance tests against b: what every
@@ -103,7 +104,7 @@ func nextYear() int { return 2100 + int(years.Add(1)) }
 // env is one test's store and subjects.
 type env struct {
 	ctx     context.Context
-	s       *events.Store
+	s       *jetstream.Store
 	year    int
 	a, b, y string
 }
@@ -120,7 +121,7 @@ func setup(t *testing.T, bk Backend) *env {
 	}
 }
 
-func (e *env) next(t *testing.T, subject string) events.Pending {
+func (e *env) next(t *testing.T, subject string) jetstream.Pending {
 	t.Helper()
 	p, err := Next(e.ctx, t, e.s, subject, Score{"x", "1"})
 	if err != nil {
@@ -138,7 +139,7 @@ func (e *env) appendNext(t *testing.T, subject string) events.Stored {
 	return st
 }
 
-func (e *env) batch(t *testing.T, subjects []string, n int) []events.Pending {
+func (e *env) batch(t *testing.T, subjects []string, n int) []jetstream.Pending {
 	t.Helper()
 	ps, err := BatchFor(e.ctx, t, e.s, subjects, n, Score{"x", "b"})
 	if err != nil {
@@ -162,7 +163,7 @@ func (e *env) load(t *testing.T) []events.Stored {
 
 // refused appends msgs expecting err to match want, and checks nothing
 // was written.
-func (e *env) refused(t *testing.T, what string, msgs []events.Pending, want error) {
+func (e *env) refused(t *testing.T, what string, msgs []jetstream.Pending, want error) {
 	t.Helper()
 	before := LastSeq(t, e.s)
 	_, err := e.s.Append(e.ctx, msgs)
@@ -180,7 +181,7 @@ func testAppendSingle(t *testing.T, bk Backend) {
 	if p.ExpectedLastSubjectSeq != 0 || p.Envelope.Prev != "" {
 		t.Fatalf("a new subject: expected seq %d, prev %q; want 0, \"\"", p.ExpectedLastSubjectSeq, p.Envelope.Prev)
 	}
-	out, err := e.s.Append(e.ctx, []events.Pending{p})
+	out, err := e.s.Append(e.ctx, []jetstream.Pending{p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,15 +235,15 @@ func testConflictSingle(t *testing.T, bk Backend) {
 	e.appendNext(t, e.a)
 	p := e.next(t, e.a)
 	p.ExpectedLastSubjectSeq-- // another writer got there first
-	e.refused(t, "stale expectation", []events.Pending{p}, events.ErrConflict)
+	e.refused(t, "stale expectation", []jetstream.Pending{p}, jetstream.ErrConflict)
 	p.ExpectedLastSubjectSeq = 0
-	e.refused(t, "expectation 0 on a subject with events", []events.Pending{p}, events.ErrConflict)
+	e.refused(t, "expectation 0 on a subject with events", []jetstream.Pending{p}, jetstream.ErrConflict)
 	q := e.next(t, e.b)
 	q.ExpectedLastSubjectSeq = LastSeq(t, e.s)
-	e.refused(t, "an expectation on an empty subject", []events.Pending{q}, events.ErrConflict)
+	e.refused(t, "an expectation on an empty subject", []jetstream.Pending{q}, jetstream.ErrConflict)
 
-	var ce *events.ConflictError
-	_, err := e.s.Append(e.ctx, []events.Pending{p})
+	var ce *jetstream.ConflictError
+	_, err := e.s.Append(e.ctx, []jetstream.Pending{p})
 	if !errors.As(err, &ce) || len(ce.Subjects) != 1 || ce.Subjects[0] != e.a {
 		t.Fatalf("conflict = %v, want a *ConflictError naming %s", err, e.a)
 	}
@@ -256,15 +257,15 @@ func testConflictBatch(t *testing.T, bk Backend) {
 	e.appendNext(t, e.b)
 	ps := e.batch(t, []string{e.a, e.b, e.y}, 2)
 	ps[4].ExpectedLastSubjectSeq-- // the first event of the third subject is stale
-	e.refused(t, "stale expectation on a later subject", ps, events.ErrConflict)
+	e.refused(t, "stale expectation on a later subject", ps, jetstream.ErrConflict)
 
 	ps = e.batch(t, []string{e.a, e.b}, 1)
 	ps[1].ExpectedLastSubjectSeq, ps[1].Envelope.Prev = 0, ""
-	e.refused(t, "expectation 0 on a subject with events", ps, events.ErrConflict)
+	e.refused(t, "expectation 0 on a subject with events", ps, jetstream.ErrConflict)
 
 	ps = e.batch(t, []string{e.b, e.a}, 2)
 	ps[0].ExpectedLastSubjectSeq++
-	e.refused(t, "stale expectation on the first subject", ps, events.ErrConflict)
+	e.refused(t, "stale expectation on the first subject", ps, jetstream.ErrConflict)
 
 	// Only the first message of a subject is checked: the others follow it.
 	ps = e.batch(t, []string{e.a}, 3)
@@ -281,8 +282,8 @@ func testWideExpectation(t *testing.T, bk Backend) {
 	e := setup(t, bk)
 	e.appendNext(t, e.a)
 	e.appendNext(t, e.y)
-	guard := func(filter string, seq uint64) *events.Expectation {
-		return &events.Expectation{Filter: filter, Seq: seq}
+	guard := func(filter string, seq uint64) *jetstream.Expectation {
+		return &jetstream.Expectation{Filter: filter, Seq: seq}
 	}
 	lastOf := func(filter string) uint64 {
 		seq, _, err := e.s.LastSubjectSeq(e.ctx, filter)
@@ -292,27 +293,27 @@ func testWideExpectation(t *testing.T, bk Backend) {
 		return seq
 	}
 	// then is a second event of p's subject, following p in a batch.
-	then := func(p events.Pending, expect *events.Expectation) events.Pending {
+	then := func(p jetstream.Pending, expect *jetstream.Expectation) jetstream.Pending {
 		raw, _ := events.Encode(p.Envelope)
-		return events.Pending{Subject: p.Subject, Envelope: NewEnv(t, p.Subject, events.Hash(raw), Score{"x", "2"}), Expect: expect}
+		return jetstream.Pending{Subject: p.Subject, Envelope: NewEnv(t, p.Subject, events.Hash(raw), Score{"x", "2"}), Expect: expect}
 	}
 
 	p := e.next(t, e.a)
 	p.Expect = guard(">", LastSeq(t, e.s)-1)
-	e.refused(t, "a whole-stream guard behind the last write", []events.Pending{p}, events.ErrConflict)
+	e.refused(t, "a whole-stream guard behind the last write", []jetstream.Pending{p}, jetstream.ErrConflict)
 	p.Expect = guard(events.YearSubjects(e.year), lastOf(events.YearSubjects(e.year))-1)
-	e.refused(t, "a whole-year guard behind the year's last write", []events.Pending{p}, events.ErrConflict)
+	e.refused(t, "a whole-year guard behind the year's last write", []jetstream.Pending{p}, jetstream.ErrConflict)
 	p.Expect = guard(">", LastSeq(t, e.s))
-	if _, err := e.s.Append(e.ctx, []events.Pending{p}); err != nil {
+	if _, err := e.s.Append(e.ctx, []jetstream.Pending{p}); err != nil {
 		t.Fatalf("a whole-stream guard that holds: %v", err)
 	}
 
 	p = e.next(t, e.a)
 	e.refused(t, "a batch whose later message guards the whole stream behind the last write",
-		[]events.Pending{p, then(p, guard(">", LastSeq(t, e.s)-1))}, events.ErrConflict)
+		[]jetstream.Pending{p, then(p, guard(">", LastSeq(t, e.s)-1))}, jetstream.ErrConflict)
 	e.refused(t, "a batch whose later message guards the year's subject behind its last write",
-		[]events.Pending{p, then(p, guard(e.y, lastOf(e.y)-1)), e.next(t, e.b)}, events.ErrConflict)
-	if _, err := e.s.Append(e.ctx, []events.Pending{p, then(p, guard(e.y, lastOf(e.y))), e.next(t, e.b)}); err != nil {
+		[]jetstream.Pending{p, then(p, guard(e.y, lastOf(e.y)-1)), e.next(t, e.b)}, jetstream.ErrConflict)
+	if _, err := e.s.Append(e.ctx, []jetstream.Pending{p, then(p, guard(e.y, lastOf(e.y))), e.next(t, e.b)}); err != nil {
 		t.Fatalf("a batch whose later message guards the year's subject, holding: %v", err)
 	}
 	if n := len(e.load(t)); n != 2+1+3 {
@@ -325,7 +326,7 @@ func testDuplicateMsgID(t *testing.T, bk Backend) {
 	id := ulid.Make().String()
 	p := e.next(t, e.a)
 	p.MsgID = id
-	first, err := e.s.Append(e.ctx, []events.Pending{p})
+	first, err := e.s.Append(e.ctx, []jetstream.Pending{p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +334,7 @@ func testDuplicateMsgID(t *testing.T, bk Backend) {
 	// first (a conflict), a replicated stream the id (a duplicate).
 	// Either way nothing is written.
 	before := LastSeq(t, e.s)
-	if _, err := e.s.Append(e.ctx, []events.Pending{p}); !errors.Is(err, events.ErrConflict) && !errors.Is(err, events.ErrDuplicate) {
+	if _, err := e.s.Append(e.ctx, []jetstream.Pending{p}); !errors.Is(err, jetstream.ErrConflict) && !errors.Is(err, jetstream.ErrDuplicate) {
 		t.Fatalf("a resend of a stored single message: Append = %v, want a conflict or a duplicate", err)
 	}
 	if LastSeq(t, e.s) != before {
@@ -343,8 +344,8 @@ func testDuplicateMsgID(t *testing.T, bk Backend) {
 	// The same id where the expectation holds: the dedupe window answers.
 	q := e.next(t, e.b)
 	q.MsgID = id
-	_, err = e.s.Append(e.ctx, []events.Pending{q})
-	var de *events.DuplicateError
+	_, err = e.s.Append(e.ctx, []jetstream.Pending{q})
+	var de *jetstream.DuplicateError
 	if !errors.As(err, &de) || de.Seq != first[0].Seq {
 		t.Fatalf("the same id on another subject = %v, want a *DuplicateError naming seq %d", err, first[0].Seq)
 	}
@@ -354,14 +355,14 @@ func testDuplicateMsgID(t *testing.T, bk Backend) {
 
 	ps := e.batch(t, []string{e.b}, 2)
 	ps[0].MsgID, ps[1].MsgID = id+"-2:0", id
-	e.refused(t, "a batch holding a stored id", ps, events.ErrDuplicate)
+	e.refused(t, "a batch holding a stored id", ps, jetstream.ErrDuplicate)
 	ps[1].MsgID = id + "-2:0"
-	e.refused(t, "a batch repeating an id", ps, events.ErrDuplicate)
+	e.refused(t, "a batch repeating an id", ps, jetstream.ErrDuplicate)
 	ps[1].MsgID = id + "-2:1"
 	if _, err := e.s.Append(e.ctx, ps); err != nil {
 		t.Fatalf("the batch with fresh ids: %v", err)
 	}
-	e.refused(t, "the same batch again", ps, events.ErrDuplicate)
+	e.refused(t, "the same batch again", ps, jetstream.ErrDuplicate)
 	if n := len(e.load(t)); n != 3 {
 		t.Fatalf("%d events, want 3", n)
 	}
@@ -563,7 +564,7 @@ func testConcurrentBatches(t *testing.T, bk Backend) {
 						return
 					}
 					out, err := e.s.Append(e.ctx, ps)
-					if errors.Is(err, events.ErrConflict) {
+					if errors.Is(err, jetstream.ErrConflict) {
 						continue
 					}
 					if err != nil {

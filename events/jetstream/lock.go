@@ -1,4 +1,4 @@
-package events
+package jetstream
 
 import (
 	"encoding/json"

@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
-	"github.com/kaohe/kaohe/events/storetest"
+	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/events/jetstream/storetest"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 )
 
 func TestMain(m *testing.M) {
@@ -55,14 +56,14 @@ func TestClusterStore(t *testing.T) {
 }
 
 // streamInfo reads the stream's info over a plain connection.
-func streamInfo(t *testing.T, url, stream string) *jetstream.StreamInfo {
+func streamInfo(t *testing.T, url, stream string) *natsjs.StreamInfo {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := natsjs.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestClusterReadsItsOwnWrites(t *testing.T) {
 				if err == nil {
 					_, err = other.Append(bg, ps)
 				}
-				if err != nil && bg.Err() == nil && !errors.Is(err, events.ErrConflict) {
+				if err != nil && bg.Err() == nil && !errors.Is(err, jetstream.ErrConflict) {
 					t.Error(err)
 					return
 				}
@@ -149,9 +150,9 @@ func TestOpenRefusesAServerOlderThan212(t *testing.T) {
 	url := storetest.FakeServer(t, "2.9.25")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := events.Open(ctx, events.Config{URL: url})
-	var ve *events.ServerVersionError
-	if !errors.Is(err, events.ErrServerTooOld) || !errors.As(err, &ve) || ve.Version != "2.9.25" || !strings.Contains(err.Error(), "2.9.25") || !strings.Contains(err.Error(), "2.12") {
+	_, err := jetstream.Open(ctx, jetstream.Config{URL: url})
+	var ve *jetstream.ServerVersionError
+	if !errors.Is(err, jetstream.ErrServerTooOld) || !errors.As(err, &ve) || ve.Version != "2.9.25" || !strings.Contains(err.Error(), "2.9.25") || !strings.Contains(err.Error(), "2.12") {
 		t.Fatalf("Open of a 2.9.25 server = %v, want a ServerVersionError naming 2.9.25 and 2.12", err)
 	}
 }
