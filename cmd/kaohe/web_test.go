@@ -2,6 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -9,6 +20,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +51,20 @@ func webHandler(t *testing.T, m *Main, db *sqlite.DB) http.Handler {
 // data directory and the web address; serve stops (exit 0) at the end.
 func webLedger(t *testing.T, extra ...string) (data, base string, out *lockedBuffer) {
 	t.Helper()
-	data = t.TempDir()
+	data = webLedgerData(t)
+	base, out, stop := webServe(t, data, extra...)
+	t.Cleanup(func() {
+		if code := stop(); code != exitOK {
+			t.Errorf("serve exit %d:\n%s", code, out.String())
+		}
+	})
+	return data, base, out
+}
+
+// webLedgerData is webLedger's data directory, before serve starts.
+func webLedgerData(t *testing.T) string {
+	t.Helper()
+	data := t.TempDir()
 	setup := &cli{t: t, m: &Main{}, data: data}
 	setup.ok("init")
 	setup.ok("official", "add", "--from", "testdata/mini/year.jsonl")
@@ -49,6 +74,13 @@ func webLedger(t *testing.T, extra ...string) (data, base string, out *lockedBuf
 	}
 	setup.ok("submit", "testdata/mini/year.jsonl")
 	setup.m.Close()
+	return data
+}
+
+// webServe runs kaohe serve --http in this process on data; stop stops it
+// (as SIGTERM does) and gives its exit code.
+func webServe(t *testing.T, data string, extra ...string) (base string, out *lockedBuffer, stop func() int) {
+	t.Helper()
 	out = &lockedBuffer{}
 	server := &Main{Stdout: out, Stderr: out, Stdin: strings.NewReader("")}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -57,15 +89,24 @@ func webLedger(t *testing.T, extra ...string) (data, base string, out *lockedBuf
 		done <- server.Run(ctx, append([]string{"--data", data, "serve", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"}, extra...))
 		server.Close()
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != exitOK {
-			t.Errorf("serve exit %d:\n%s", code, out.String())
+	code, stopped := 0, false
+	stop = func() int {
+		if !stopped {
+			cancel()
+			code, stopped = <-done, true
 		}
-	})
+		return code
+	}
 	addr := regexp.MustCompile(`web pages and API: (\S+)/ `)
-	waitFor(t, "serve to print its web address", func() bool { return addr.MatchString(out.String()) })
-	return data, addr.FindStringSubmatch(out.String())[1], out
+	waitFor(t, "serve to print its web address", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exit %d:\n%s", code, out.String())
+		default:
+		}
+		return addr.MatchString(out.String())
+	})
+	return addr.FindStringSubmatch(out.String())[1], out, stop
 }
 
 // webClient is an HTTP client with its own cookie jar (one browser).
@@ -253,4 +294,130 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			t.Errorf("route %s is not in /api/openapi.json", r)
 		}
 	}
+}
+
+// Stopping serve loses no accepted command: submissions race a stop (as
+// SIGTERM), and every one answered 200 is in the stream afterwards;
+// requests in flight run to their end rather than being cut off.
+func TestWebShutdownLosesNoAcceptedCommand(t *testing.T) {
+	data := webLedgerData(t)
+	base, out, stop := webServe(t, data)
+	khb := keyOf(t, data, "khb")
+	c := webClient(t)
+	if code := login(t, c, base, khb); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	const n = 40
+	type result struct {
+		id   string
+		code int
+	}
+	results := make(chan result, n)
+	first := make(chan struct{}, n)
+	for i := range n {
+		go func() {
+			id := "shutdown-appeal-" + strconv.Itoa(i)
+			cmd := commands.Command{ID: id, Type: "FileAppeal", Year: 2022, Actor: events.Actor{ID: "khb", Role: events.RoleOffice},
+				Data: json.RawMessage(`{"unit":"t1","claim":"claim ` + strconv.Itoa(i) + `"}`)}
+			line := signedLine(t, cmd, khb)
+			req, _ := http.NewRequest("POST", base+"/api/submit", strings.NewReader(line))
+			req.Header.Set("Content-Type", "application/x-ndjson")
+			resp, err := c.Do(req)
+			code := 0
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				code = resp.StatusCode
+			}
+			if code == 200 {
+				first <- struct{}{}
+			}
+			results <- result{id, code}
+		}()
+	}
+	<-first // at least one accepted, others in flight: stop now
+	if code := stop(); code != exitOK {
+		t.Fatalf("serve exit %d:\n%s", code, out.String())
+	}
+	accepted := map[string]bool{}
+	for range n {
+		r := <-results
+		switch {
+		case r.code == 200:
+			accepted[r.id] = true
+		case r.code >= 500:
+			t.Errorf("command %s: %d: a request in flight failed as serve stopped", r.id, r.code)
+		}
+	}
+	after := &cli{t: t, m: &Main{}, data: data}
+	defer after.m.Close()
+	logged := after.ok("log", "--year", "2022", "--type", "AppealFiled", "--json")
+	for id := range accepted {
+		if !strings.Contains(logged, `"`+id+`"`) {
+			t.Errorf("command %s was answered 200 but is not in the stream", id)
+		}
+	}
+	t.Logf("%d of %d submissions accepted before the stop", len(accepted), n)
+}
+
+// serve --http --tls-cert --tls-key serves HTTPS, and the session cookie
+// is Secure there; a bad certificate file stops serve at once (exit 2).
+func TestWebTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	data, base, _ := webLedger(t, "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("web address %s, want https", base)
+	}
+	c := webClient(t)
+	c.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	if code, body := call(t, c, "GET", base+"/healthz", "", "", nil); code != 200 {
+		t.Fatalf("GET /healthz over TLS: %d %s", code, body)
+	}
+	kp := keyOf(t, data, "khb")
+	pub, _ := kp.PublicKey()
+	var ch struct{ Challenge, Prefix string }
+	call(t, c, "POST", base+"/api/auth/challenge", "application/json", `{"key":"`+pub+`"}`, &ch)
+	sig, _ := kp.Sign([]byte(ch.Prefix + ch.Challenge))
+	resp, err := c.Post(base+"/api/auth/session", "application/json", strings.NewReader(
+		`{"key":"`+pub+`","challenge":"`+ch.Challenge+`","sig":"`+base64.StdEncoding.EncodeToString(sig)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cookie := resp.Header.Get("Set-Cookie"); resp.StatusCode != 200 || !strings.Contains(cookie, "Secure") || !strings.Contains(cookie, "HttpOnly") {
+		t.Fatalf("login over TLS: %d, cookie %q", resp.StatusCode, cookie)
+	}
+
+	bad := filepath.Join(dir, "bad.pem")
+	os.WriteFile(bad, []byte("not a certificate"), 0o600)
+	m := &cli{t: t, m: &Main{}, data: webLedgerData(t)}
+	if code, _, errs := m.run("serve", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--tls-cert", bad, "--tls-key", keyFile); code != exitUsage || !strings.Contains(errs, "--tls-cert") {
+		t.Fatalf("serve with a bad certificate: exit %d, %s", code, errs)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kaohe test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }
