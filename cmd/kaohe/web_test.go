@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -13,6 +14,7 @@ import (
 	"encoding/pem"
 	"io"
 	"math/big"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -26,6 +28,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nkeys"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
@@ -420,4 +423,83 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// The department's score sheet through the API: the Excel sheet of kaohe
+// sheet downloads, comes back filled and turns into the same commands
+// kaohe submit makes of it (a changed value without a reason names its
+// row), which the official signs and submits; the form's cells name their
+// line the same way.
+func TestWebScoreSheetRoundTrip(t *testing.T) {
+	data, base, _ := webLedger(t)
+	org := keyOf(t, data, "org")
+	c := webClient(t)
+	if code := login(t, c, base, org); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	resp, err := c.Get(base + "/api/sheet.xlsx?year=2022")
+	if err != nil {
+		t.Fatal(err)
+	}
+	xb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("sheet.xlsx: %d %s", resp.StatusCode, xb)
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(xb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows(sheetTab)
+	rowOf := map[string]int{} // unit → 1-based row
+	for i, r := range rows {
+		if i >= sheetFirstData && len(r) > colUnit {
+			rowOf[r[colUnit]] = i + 1
+		}
+	}
+	cell := func(unit string, col int) string {
+		name, _ := excelize.CoordinatesToCellName(col+1, rowOf[unit])
+		return name
+	}
+	x.SetCellValue(sheetTab, cell("t2", colValue), "85")
+	x.SetCellValue(sheetTab, cell("t1", colValue), "91") // recorded 90: a change needs a reason
+	upload := func() (int, string) {
+		var buf, form bytes.Buffer
+		x.Write(&buf)
+		mw := multipart.NewWriter(&form)
+		fw, _ := mw.CreateFormFile("file", "sheet.xlsx")
+		fw.Write(buf.Bytes())
+		mw.Close()
+		return call(t, c, "POST", base+"/api/sheet/commands", mw.FormDataContentType(), form.String(), nil)
+	}
+	if code, body := upload(); code != 400 || !strings.Contains(body, "row "+strconv.Itoa(rowOf["t1"])) || !strings.Contains(body, "reason is required") {
+		t.Fatalf("upload without a reason: %d %s", code, body)
+	}
+	x.SetCellValue(sheetTab, cell("t1", colReason), "复核材料补正")
+	code, body := upload()
+	var cmds []commands.Command
+	if code != 200 || json.Unmarshal([]byte(body), &cmds) != nil || len(cmds) != 2 || cmds[0].Type != "CorrectScore" || cmds[1].Type != "RecordScore" {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	var lines strings.Builder
+	for _, cmd := range cmds {
+		lines.WriteString(signedLine(t, cmd, org))
+	}
+	var ok struct{ Output string }
+	if code, body := call(t, c, "POST", base+"/api/submit", "application/x-ndjson", lines.String(), &ok); code != 200 || !strings.Contains(ok.Output, "2 events written") {
+		t.Fatalf("submit the sheet's commands: %d %s", code, body)
+	}
+
+	// The form: the cell's line is named.
+	form := `{"year":2022,"cells":[{"line":3,"unit":"t1","indicator":"party","part":"routine","value":"80"}]}`
+	if code, body := call(t, c, "POST", base+"/api/sheet/commands", "application/json", form, nil); code != 400 || !strings.Contains(body, `"line":3`) {
+		t.Fatalf("form without a reason: %d %s", code, body)
+	}
+	var rowsNow []struct{ Unit, Current string }
+	call(t, c, "GET", base+"/api/sheet?year=2022", "", "", &rowsNow)
+	for _, r := range rowsNow {
+		if (r.Unit == "t1" && r.Current != "91") || (r.Unit == "t2" && r.Current != "85") {
+			t.Errorf("sheet after submit: %+v", r)
+		}
+	}
 }
