@@ -221,17 +221,49 @@ func readLines[T any](s *Server, ctx context.Context, read string, o events.Offi
 
 // ---- the public: 公示 ----
 
-// publications reads a year's publications from the projections.
+// publications reads a year's publications from the projections, again
+// only when they have applied new events since.
 func (s *Server) publications(ctx context.Context, year int) ([]replay.Published, error) {
-	evs, err := s.b.DB.YearEvents(ctx, year, sqlite.Point{})
+	cp, err := s.b.DB.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return replay.Publications(evs)
+	s.cacheMu.Lock()
+	c, ok := s.pubs[year]
+	s.cacheMu.Unlock()
+	if ok && c.checkpoint == cp {
+		return c.pubs, nil
+	}
+	evs, err := s.b.DB.YearEvents(ctx, year, sqlite.Point{AtSeq: cp})
+	if err != nil {
+		return nil, err
+	}
+	pubs, err := replay.Publications(evs)
+	if err != nil {
+		return nil, err
+	}
+	s.cacheMu.Lock()
+	s.pubs[year] = cachedPubs{cp, pubs}
+	s.cacheMu.Unlock()
+	return pubs, nil
 }
 
-// published is a publication's results, checked against its digest.
+type cachedPubs struct {
+	checkpoint uint64
+	pubs       []replay.Published
+}
+
+// published is a publication's results, checked against its digest. A
+// publication never changes, so its results are computed once and kept
+// (the 公示 page is what the public loads).
 func (s *Server) published(ctx context.Context, year int, pub replay.Published) (*engine.Results, []byte, error) {
+	key := fmt.Sprintf("%d/%d/%s", year, pub.UpToSeq, pub.Digest)
+	s.cacheMu.Lock()
+	c, ok := s.cache[key]
+	s.cacheMu.Unlock()
+	if ok {
+		return c.res, c.js, nil
+	}
 	res, err := s.b.DB.ResultsAt(ctx, nil, year, sqlite.Point{AtSeq: pub.UpToSeq})
 	if err != nil {
 		return nil, nil, err
@@ -241,7 +273,21 @@ func (s *Server) published(ctx context.Context, year int, pub replay.Published) 
 		// The projections disagree with the ledger: never serve that.
 		return nil, nil, fmt.Errorf("results of %d v%d do not match the published digest: run kaohe verify", year, pub.Version)
 	}
+	s.cacheMu.Lock()
+	if len(s.cache) >= maxCached {
+		clear(s.cache)
+	}
+	s.cache[key] = cachedResults{res, js}
+	s.cacheMu.Unlock()
 	return res, js, nil
+}
+
+// maxCached bounds the published results kept in memory.
+const maxCached = 32
+
+type cachedResults struct {
+	res *engine.Results
+	js  []byte
 }
 
 type yearRow struct {

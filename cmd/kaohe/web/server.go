@@ -46,6 +46,10 @@ type Server struct {
 	// events) end so that the HTTP server's shutdown can finish.
 	stopOnce sync.Once
 	stopping chan struct{}
+
+	cacheMu sync.Mutex
+	cache   map[string]cachedResults // published results by year, up-to seq and digest
+	pubs    map[int]cachedPubs       // each year's publications as of a checkpoint
 }
 
 // New builds the handler.
@@ -64,7 +68,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, b: cfg.Backend, log: cfg.Logger, mux: http.NewServeMux(),
-		sessions: newSessions(cfg.SessionTTL, cfg.Now), pages: pages, stopping: make(chan struct{})}
+		sessions: newSessions(cfg.SessionTTL, cfg.Now), pages: pages, stopping: make(chan struct{}),
+		cache: map[string]cachedResults{}, pubs: map[int]cachedPubs{}}
 	s.routes()
 	return s, nil
 }
