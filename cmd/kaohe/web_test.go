@@ -503,3 +503,52 @@ func TestWebScoreSheetRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// The pages follow the same read policy: a unit sees its own page, not
+// another unit's nor the inspector's audit (403 naming why); the public
+// is sent to the login page; a year not published has no 公示 page; the
+// unit's chart is an SVG drawn on the server.
+func TestWebPagesByRole(t *testing.T) {
+	data, base, _ := webLedger(t)
+	unit := webClient(t)
+	if code := login(t, unit, base, keyOf(t, data, "t1")); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	for _, tc := range []struct {
+		client     *http.Client
+		path       string
+		code       int
+		want       string
+		wantHeader string
+	}{
+		{unit, "/unit/2022/t1", 200, "乾佑街道 — 2022", ""},
+		{unit, "/unit/2022/t1?lang=en", 200, "unit result", ""},
+		{unit, "/unit/2022/t1/chart.svg", 200, `<polyline class="composite"`, "image/svg+xml"},
+		{unit, "/unit/2022/t2", 403, "reads its own results only", ""},
+		{unit, "/inspect/2022", 403, "give --unit t1", ""},
+		{webClient(t), "/2022", 404, "尚未公布", ""},
+		{webClient(t), "/api/openapi.json", 200, `"openapi"`, "application/json"},
+	} {
+		req, _ := http.NewRequest("GET", base+tc.path, nil)
+		resp, err := tc.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code || !strings.Contains(string(body), tc.want) || !strings.Contains(resp.Header.Get("Content-Type"), tc.wantHeader) {
+			t.Errorf("GET %s: %d %s, want %d with %q\n%.600s", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), tc.code, tc.want, body)
+		}
+	}
+	// The public asking for an official's page is sent to log in.
+	noRedirect := webClient(t)
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noRedirect.Get(base + "/office/2022")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+		t.Errorf("GET /office/2022 without a session: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
