@@ -524,6 +524,7 @@ func TestWebPagesByRole(t *testing.T) {
 		{unit, "/unit/2022/t1", 200, "乾佑街道 — 2022", ""},
 		{unit, "/unit/2022/t1?lang=en", 200, "unit result", ""},
 		{unit, "/unit/2022/t1/chart.svg", 200, `<polyline class="composite"`, "image/svg+xml"},
+		{unit, "/unit/2022/t1/indicators.svg", 200, `class="indicators-chart"`, "image/svg+xml"},
 		{unit, "/unit/2022/t2", 403, "reads its own results only", ""},
 		{unit, "/inspect/2022", 403, "give --unit t1", ""},
 		{webClient(t), "/2022", 404, "尚未公布", ""},

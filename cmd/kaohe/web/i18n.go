@@ -89,6 +89,7 @@ var words = map[string][2]string{
 	"denied":        {"无权访问", "not allowed"},
 	"before":        {"复核前", "before"},
 	"moved":         {"变化", "moved"},
+	"spread":        {"各指标得分（红点）、满分（框）与同类单位最新公布的得分区间（灰带）", "each indicator's points (dot), its weight (frame) and the spread of its category in the latest publication (band)"},
 }
 
 // lang is the request's language: ?lang=, else the cookie, else Chinese.
