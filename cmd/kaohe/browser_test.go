@@ -173,6 +173,15 @@ func TestBrowserWalksAYear(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitText(t, dept, `#sheet tr[data-unit="t2"] .cell-error`, "not a number")
+	// A value above the part's maximum passes the page and is refused by
+	// the ledger: its message shows on that cell, nothing is written.
+	run(t, dept, dir,
+		chromedp.SetValue(`#sheet tr[data-unit="t2"] input.value`, "85", chromedp.ByQuery),
+		chromedp.SetValue(`#sheet tr[data-unit="t3"] input.value`, "150", chromedp.ByQuery),
+		chromedp.Click(`#sheet button[type=submit]`, chromedp.ByQuery),
+	)
+	waitText(t, dept, `#sheet tr[data-unit="t3"] .cell-error`, "data.value")
+	screenshot(t, dept, dir, "1-department-cell-error")
 	values := map[string]string{"t2": "85", "t3": "80", "t4": "70", "d1": "95", "d2": "88", "d3": "92"}
 	var fill []chromedp.Action
 	for u, v := range values {
@@ -201,7 +210,9 @@ func TestBrowserWalksAYear(t *testing.T) {
 	}
 	run(t, unit, dir,
 		chromedp.Click(`//table[@id="events"]//tr[td[contains(., "ScoreRecorded")] and td[contains(., "org (department)")]]//input[@type="checkbox"]`, chromedp.BySearch),
-		chromedp.SetValue(`#appeal input[name=claim]`, "党建常规工作得分漏计材料", chromedp.ByQuery),
+		// Quotes, <>&, a backslash: the page's canonical JSON must be
+		// byte for byte the ledger's, or the signature fails.
+		chromedp.SetValue(`#appeal input[name=claim]`, `党建常规工作得分漏计"材料" <附件> & 说明\1`, chromedp.ByQuery),
 		chromedp.Click(`#appeal button[type=submit]`, chromedp.ByQuery),
 	)
 	waitText(t, unit, "#appeals", "待复核")

@@ -37,6 +37,13 @@ var pageFuncs = template.FuncMap{
 		return g.Final
 	},
 	"basis": basis,
+	// typeLabel names an event type in Chinese, then as stored.
+	"typeLabel": func(t string) string {
+		if et, ok := events.TypeOf(t); ok {
+			return et.Label + " " + t
+		}
+		return t
+	},
 	"unitOf": func(r *engine.Results, id string) *engine.UnitResult {
 		u, _ := r.Unit(id)
 		return u
