@@ -53,6 +53,10 @@ type Ledger struct {
 	schemes map[string]*parsedScheme
 	entropy *ulid.MonotonicEntropy
 	ids     identity // the roster, for signed commands (identity.go)
+
+	// beforeAppend, set by tests only (export_test.go), runs between a
+	// submission's guards and its append.
+	beforeAppend func()
 }
 
 // parsedScheme is a parsed scheme with the source it was parsed from: the
@@ -159,8 +163,8 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		rebase, err := s.guard(ctx)
 		var stored []events.Stored
 		if err == nil {
-			if testHookBeforeAppend != nil {
-				testHookBeforeAppend()
+			if l.beforeAppend != nil {
+				l.beforeAppend()
 			}
 			stored, err = l.Store.Append(ctx, s.pending)
 		}
@@ -212,11 +216,6 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 		return out, nil
 	}
 }
-
-// testHookBeforeAppend, when set (by tests only), runs between a
-// submission's guards and its append: where another writer's event makes
-// the server refuse the append.
-var testHookBeforeAppend func()
 
 // decideAll decides every command in one session: what Submit appends
 // and Decide returns. fresh checks every cached state against the stream

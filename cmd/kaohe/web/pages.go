@@ -241,7 +241,7 @@ func (s *Server) publications(ctx context.Context, year int) ([]replay.Published
 	if ok && c.checkpoint == cp {
 		return c.pubs, nil
 	}
-	evs, err := s.b.DB.YearEvents(ctx, year, sqlite.Point{AtSeq: cp})
+	evs, err := s.b.DB.YearEvents(ctx, year, events.Point{AtSeq: cp})
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +271,7 @@ func (s *Server) published(ctx context.Context, year int, pub replay.Published) 
 	if ok {
 		return c.res, c.js, nil
 	}
-	res, err := s.b.DB.ResultsAt(ctx, nil, year, sqlite.Point{AtSeq: pub.UpToSeq})
+	res, err := s.b.DB.ResultsAt(ctx, nil, year, events.Point{AtSeq: pub.UpToSeq})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -733,7 +733,7 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.pageOfficial(w, r, "audit", map[string]string{"year": strconv.Itoa(year)}); !ok {
 		return
 	}
-	evs, err := s.b.DB.YearEvents(r.Context(), year, sqlite.Point{})
+	evs, err := s.b.DB.YearEvents(r.Context(), year, events.Point{})
 	if err != nil {
 		s.pageError(w, r, http.StatusInternalServerError, err.Error())
 		return
