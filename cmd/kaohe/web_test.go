@@ -529,6 +529,9 @@ func TestWebPagesByRole(t *testing.T) {
 		{unit, "/inspect/2022", 403, "give --unit t1", ""},
 		{webClient(t), "/2022", 404, "尚未公布", ""},
 		{webClient(t), "/api/openapi.json", 200, `"openapi"`, "application/json"},
+		// After logging in, only a page of this server: no open redirect.
+		{webClient(t), "/login?next=https://evil.example/x", 200, `data-next="/me"`, "text/html"},
+		{webClient(t), "/login?next=/unit/2022/t1", 200, `data-next="/unit/2022/t1"`, "text/html"},
 	} {
 		req, _ := http.NewRequest("GET", base+tc.path, nil)
 		resp, err := tc.client.Do(req)
@@ -537,6 +540,9 @@ func TestWebPagesByRole(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+			t.Errorf("GET %s: Content-Security-Policy %q", tc.path, csp)
+		}
 		if resp.StatusCode != tc.code || !strings.Contains(string(body), tc.want) || !strings.Contains(resp.Header.Get("Content-Type"), tc.wantHeader) {
 			t.Errorf("GET %s: %d %s, want %d with %q\n%.600s", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), tc.code, tc.want, body)
 		}

@@ -498,7 +498,11 @@ func (s *Server) apiPublished(w http.ResponseWriter, r *http.Request) {
 // ---- officials ----
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "login", s.view(w, r, 0, r.URL.Query().Get("next")))
+	next := r.URL.Query().Get("next")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		next = "/me" // only a page of this server: no open redirect
+	}
+	s.render(w, r, "login", s.view(w, r, 0, next))
 }
 
 // me sends a logged-in official to its page of the latest year.

@@ -264,6 +264,7 @@
     on('form.resolve', 'submit', resolve);
     on('#publish', 'click', publish);
     on('#appeal', 'submit', appeal);
+    on('#print', 'click', async () => window.print());
     const l = document.getElementById('live');
     if (l) live(l);
   });
