@@ -559,3 +559,72 @@ func TestWebPagesByRole(t *testing.T) {
 		t.Errorf("GET /office/2022 without a session: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// The office imports the year's indicator table: weights and targets from
+// an xlsx set into the scheme in force (a bad cell is named by sheet, row
+// and column, nothing else written), giving a DefineScheme command that
+// the office signs and submits; the new targets count.
+func TestWebImportIndicatorTable(t *testing.T) {
+	data, base, _ := webLedger(t)
+	khb := keyOf(t, data, "khb")
+	c := webClient(t)
+	if code := login(t, c, base, khb); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	table := func(target string) string {
+		x := excelize.NewFile()
+		x.SetSheetName("Sheet1", "指标 indicators")
+		x.SetSheetRow("指标 indicators", "A1", &[]any{"类别 category", "指标 indicator", "权重 weight"})
+		x.SetSheetRow("指标 indicators", "A2", &[]any{"town", "gdp", "40"})
+		x.NewSheet("目标 targets")
+		x.SetSheetRow("目标 targets", "A1", &[]any{"单位 unit", "gdp", "revenue"})
+		x.SetSheetRow("目标 targets", "A2", &[]any{"t1", "100", "50"})
+		x.SetSheetRow("目标 targets", "A3", &[]any{"t3", target, "30"})
+		var buf, form bytes.Buffer
+		x.Write(&buf)
+		mw := multipart.NewWriter(&form)
+		fw, _ := mw.CreateFormFile("file", "table.xlsx")
+		fw.Write(buf.Bytes())
+		mw.Close()
+		code, body := call(t, c, "POST", base+"/api/scheme/import?year=2022", mw.FormDataContentType(), form.String(), nil)
+		if code != 200 {
+			return strconv.Itoa(code) + " " + body
+		}
+		return body
+	}
+	if got := table("六十"); !strings.HasPrefix(got, "400") || !strings.Contains(got, "目标 targets!B3") {
+		t.Fatalf("a target that is no number: %s", got)
+	}
+	var cmd commands.Command
+	if err := json.Unmarshal([]byte(table("66")), &cmd); err != nil || cmd.Type != "DefineScheme" {
+		t.Fatalf("import: %v %+v", err, cmd)
+	}
+	var d commands.DefineScheme
+	json.Unmarshal(cmd.Data, &d)
+	if !strings.Contains(d.Source, "t3") || !strings.Contains(d.Source, "gdp: 66") || !strings.Contains(d.Source, "# A Zhashui-like") {
+		t.Fatalf("the imported scheme (comments kept, t3's gdp target 66):\n%s", d.Source)
+	}
+	var ok struct{ Output string }
+	if code, body := call(t, c, "POST", base+"/api/submit", "application/x-ndjson", signedLine(t, cmd, khb), &ok); code != 200 {
+		t.Fatalf("submit the imported scheme: %d %s", code, body)
+	}
+	var u struct {
+		Components []struct {
+			Indicators []struct {
+				ID     string
+				Target *struct{ Value string }
+			}
+		}
+	}
+	waitFor(t, "t3's new target", func() bool {
+		call(t, c, "GET", base+"/api/results?year=2022&unit=t3", "", "", &u)
+		for _, comp := range u.Components {
+			for _, in := range comp.Indicators {
+				if in.ID == "gdp" && in.Target != nil && in.Target.Value == "66" {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}

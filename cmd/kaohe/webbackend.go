@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -77,6 +80,35 @@ func (m *Main) webBackend(db *sqlite.DB) web.Backend {
 		ReadSheet: func(ctx context.Context, name string, data []byte) ([]commands.Command, error) {
 			cmds, err := m.readScoreSheet(ctx, name, data)
 			return cmds, webError(err)
+		},
+		ImportIndicators: func(ctx context.Context, year int, a events.Actor, xlsx []byte) (commands.Command, error) {
+			evs, err := db.YearEvents(ctx, year, events.Point{})
+			if err != nil {
+				return commands.Command{}, err
+			}
+			base := ""
+			for _, ev := range evs {
+				if ev.Type == events.TypeSchemeDefined {
+					var d events.SchemeDefined
+					if err := json.Unmarshal(ev.Data, &d); err == nil {
+						base = d.Source
+					}
+				}
+			}
+			if base == "" {
+				return commands.Command{}, &commands.Error{Code: commands.EINVALID, Msg: fmt.Sprintf("year %d has no scheme to import the table into", year)}
+			}
+			src, err := importIndicatorTable([]byte(base), xlsx)
+			if err != nil {
+				return commands.Command{}, webError(err)
+			}
+			data, err := json.Marshal(commands.DefineScheme{Source: string(src)})
+			if err != nil {
+				return commands.Command{}, err
+			}
+			sum := sha256.Sum256(xlsx)
+			return commands.Command{ID: "indicators-" + hex.EncodeToString(sum[:8]), Type: "DefineScheme", Year: year, Actor: a,
+				Reason: "指标表导入 indicator table imported", Data: data}, nil
 		},
 		Lag: func(ctx context.Context) (uint64, error) {
 			last, err := m.store.LastSeq(ctx)

@@ -47,6 +47,7 @@ func apiRoutes(s *Server) []route {
 		{"GET /api/sheet", s.apiSheet},
 		{"GET /api/sheet.xlsx", s.apiSheetXLSX},
 		{"POST /api/sheet/commands", s.apiSheetCommands},
+		{"POST /api/scheme/import", s.apiImportIndicators},
 		{"GET /api/stream/ranking", s.apiRankingStream},
 		{"GET /api/openapi.json", s.apiOpenAPI},
 	}
@@ -464,4 +465,33 @@ func Routes() []string {
 		out = append(out, r.pattern)
 	}
 	return out
+}
+
+// apiImportIndicators applies an uploaded indicator table (xlsx: weights
+// and targets) to the year's scheme and gives the DefineScheme command for
+// the office to sign and submit.
+func (s *Server) apiImportIndicators(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.official(w, r)
+	if !ok {
+		return
+	}
+	year, err := yearParam(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	if !s.allowed(w, r, "audit", o, map[string]string{"year": strconv.Itoa(year)}) {
+		return
+	}
+	body, err := uploaded(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error(), Code: commands.EINVALID})
+		return
+	}
+	c, err := s.b.ImportIndicators(r.Context(), year, o.Actor(), body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
 }

@@ -33,6 +33,10 @@ type Backend struct {
 	// submit does with a score sheet; ReadSheet does it for a workbook.
 	SheetCommands func(ctx context.Context, year int, a events.Actor, prefix string, cells []Cell) ([]commands.Command, error)
 	ReadSheet     func(ctx context.Context, name string, data []byte) ([]commands.Command, error)
+	// ImportIndicators applies an indicator table (xlsx) to the year's
+	// scheme in force and gives the unsigned DefineScheme command of the
+	// result (an error names the table's sheet, row and column).
+	ImportIndicators func(ctx context.Context, year int, a events.Actor, xlsx []byte) (commands.Command, error)
 	// Lag is how many stream messages the projections have not applied.
 	Lag func(ctx context.Context) (uint64, error)
 }

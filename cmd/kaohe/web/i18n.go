@@ -88,6 +88,8 @@ var words = map[string][2]string{
 	"no_appeals":    {"没有复核申请", "no appeals"},
 	"denied":        {"无权访问", "not allowed"},
 	"before":        {"复核前", "before"},
+	"import":        {"导入指标表", "import the indicator table"},
+	"import_file":   {"指标表 (xlsx：指标 indicators、目标 targets 两个工作表)", "indicator table (xlsx: sheets 指标 indicators and 目标 targets)"},
 	"moved":         {"变化", "moved"},
 	"spread":        {"各指标得分（红点）、满分（框）与同类单位最新公布的得分区间（灰带）", "each indicator's points (dot), its weight (frame) and the spread of its category in the latest publication (band)"},
 }

@@ -231,6 +231,11 @@
       data: { unit: sec.dataset.unit, appeal: sec.dataset.appeal, outcome: f.get('outcome') } }]);
     status(r.output); setTimeout(() => location.reload(), 600);
   }
+  async function importTable(ev) {
+    const c = await api('POST', '/api/scheme/import?year=' + year(), new FormData(ev.target));
+    const r = await signAndSubmit([c]);
+    status(r.output); setTimeout(() => location.reload(), 600);
+  }
   async function publish() {
     const who = await me();
     const r = await signAndSubmit([{ id: newID('publish'), type: 'PublishResults', year: year(), actor: who.actor, data: {} }]);
@@ -263,6 +268,7 @@
     on('.whatif', 'click', whatIf);
     on('form.resolve', 'submit', resolve);
     on('#publish', 'click', publish);
+    on('#import', 'submit', importTable);
     on('#appeal', 'submit', appeal);
     on('#print', 'click', async () => window.print());
     const l = document.getElementById('live');
