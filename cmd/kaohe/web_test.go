@@ -628,3 +628,26 @@ func TestWebImportIndicatorTable(t *testing.T) {
 		return false
 	})
 }
+
+// The inspector filters the audit (here by event type and unit) and opens
+// an event: its signature and its place in its subject's chain.
+func TestWebInspectorFiltersAndEvent(t *testing.T) {
+	data, base, _ := webLedger(t)
+	c := webClient(t)
+	if code := login(t, c, base, keyOf(t, data, "insp")); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	code, body := call(t, c, "GET", base+"/inspect/2022?type=ScoreCorrected&unit=t1", "", "", nil)
+	if code != 200 || strings.Count(body, "ScoreCorrected</td>") != 1 || strings.Contains(body, "ScoreRecorded</td>") {
+		t.Fatalf("audit of t1's corrections: %d\n%s", code, body)
+	}
+	seq := regexp.MustCompile(`<a href="/inspect/2022/event/(\d+)">`).FindStringSubmatch(body)
+	if seq == nil {
+		t.Fatalf("no event link:\n%s", body)
+	}
+	code, body = call(t, c, "GET", base+"/inspect/2022/event/"+seq[1], "", "", nil)
+	// The correction is t1's 2nd event: it links back to the 1st (gdp 98).
+	if code != 200 || !strings.Contains(body, "key <code>U") || !strings.Contains(body, "2 / ") || !strings.Contains(body, "快报更正") {
+		t.Fatalf("event %s: %d\n%s", seq[1], code, body)
+	}
+}
