@@ -64,7 +64,7 @@ computed proposal, and targets adjusted after the cut-off.`,
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer m.releaseProjections(db)
 			if flags {
 				fl, err := db.Flags(cmd.Context(), q.Year, sqlite.FlagOptions{Window: window})
 				if err != nil {

@@ -61,6 +61,7 @@ type Main struct {
 	create   bool                      // Open may create the stream (kaohe init, the demo)
 	serving  bool                      // this is kaohe serve: never a client of another serve
 	served   *served                   // the kaohe serve this process is a client of, if any
+	shared   *servedProjections        // kaohe serve's projections handle, which its reads share (serveread.go)
 
 	// observe counts the submissions serve answers (--http: /metrics).
 	observe func([]commands.Command, error)

@@ -33,7 +33,7 @@ what to do about them.`,
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer m.releaseProjections(db)
 			qs, err := db.Quarantined(cmd.Context(), year)
 			if err != nil {
 				return err

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,12 +35,24 @@ func (m *Main) openProjections(ctx context.Context) (*sqlite.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	projectionsOpened.Add(1)
 	return db, nil
 }
 
+// projectionsOpened counts openProjections' handles (tests: serve's reads
+// open none).
+var projectionsOpened atomic.Int64
+
 // projections opens the projections file and brings it up to the stream's
-// last event, as every query does before answering. The caller closes it.
+// last event, as every query does before answering. The caller releases
+// it (releaseProjections).
 func (m *Main) projections(ctx context.Context) (*sqlite.DB, error) {
+	if m.shared != nil { // kaohe serve: its handle, which Follow keeps current
+		if _, err := m.sharedCurrent(ctx); err != nil {
+			return nil, err
+		}
+		return m.shared.db, nil
+	}
 	db, err := m.openProjections(ctx)
 	if err != nil {
 		return nil, err

@@ -72,11 +72,18 @@ func parseTime(s string, endOfDay bool) (time.Time, error) {
 // from the projections' events index, so the cost is one year's events
 // whatever the stream's size. kaohe verify recomputes from the stream itself.
 func (m *Main) yearResults(ctx context.Context, year int, pt events.Point) (*engine.Results, error) {
+	if m.shared != nil && pt == (events.Point{}) {
+		r, err := m.sharedResults(ctx, year)
+		if !errors.Is(err, sqlite.ErrNoEvents) && !errors.Is(err, sqlite.ErrNotScored) {
+			return r, err
+		}
+		// The messages below say why.
+	}
 	db, err := m.projections(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer m.releaseProjections(db)
 	r, err := db.ResultsAt(ctx, nil, year, pt)
 	if errors.Is(err, sqlite.ErrNoEvents) {
 		at := ""
@@ -447,7 +454,7 @@ func (m *Main) printUnsigned(ctx context.Context, year int, pf pointFlags) error
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer m.releaseProjections(db)
 	n, total, err := db.Unsigned(ctx, year, pt.AtSeq) // as of a time: every event of the year so far
 	if err != nil || n == 0 {
 		return err

@@ -80,6 +80,9 @@ projections; replay refuses while serve runs (docs/operations.md).`,
 				return err
 			}
 			defer db.Close()
+			// The service's and the web's reads query this handle, which
+			// Follow below keeps current (serveread.go).
+			m.shared = newServedProjections(db)
 			var metrics *web.Metrics
 			if httpAddr != "" {
 				metrics = m.webMetrics(db)

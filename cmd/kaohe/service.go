@@ -348,7 +348,7 @@ func (m *Main) readPolicy(ctx context.Context, name string, o events.Official, g
 // child is a Main answering one request on this process's ledger.
 func (m *Main) child(stdout, stderr io.Writer) *Main {
 	return &Main{DataDir: m.DataDir, LockWait: m.LockWait, Stdout: stdout, Stderr: stderr, Stdin: strings.NewReader(""),
-		store: m.store, ledger: m.ledger, serving: true}
+		store: m.store, ledger: m.ledger, serving: true, shared: m.shared}
 }
 
 // submitSigned writes commands already signed by their officials.

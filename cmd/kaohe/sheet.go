@@ -43,7 +43,7 @@ func (m *Main) yearFacts(ctx context.Context, year int) (*engine.Facts, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer m.releaseProjections(db)
 	evs, err := db.YearEvents(ctx, year, events.Point{})
 	if err != nil {
 		return nil, err

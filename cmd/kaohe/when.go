@@ -35,7 +35,7 @@ func (m *Main) printTargetTimes(ctx context.Context, w io.Writer, year int, unit
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer m.releaseProjections(db)
 	evs, err := db.YearEvents(ctx, year, pt)
 	if err != nil {
 		return err
