@@ -19,6 +19,9 @@ func (d *decision) fileAppeal(x *FileAppeal) error {
 	if strings.TrimSpace(x.Claim) == "" {
 		return fail(EINVALID, "data.claim", "required: what the appeal disputes and why")
 	}
+	if err := d.inAppealWindow(); err != nil {
+		return err
+	}
 	if x.Cadre != "" {
 		if err := d.cadre(x.Cadre); err != nil {
 			return err

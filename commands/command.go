@@ -182,6 +182,17 @@ type PublishResults struct{}
 // CloseYear closes the year (committee).
 type CloseYear struct{}
 
+// OpenWindow opens the notice period (公示期, window "notice") or the
+// appeal window (复核申请期, "appeal") of a published year (office).
+type OpenWindow struct {
+	Window string `json:"window"`
+}
+
+// CloseWindow closes an open window, also before its length is up.
+type CloseWindow struct {
+	Window string `json:"window"`
+}
+
 // Types lists the command type names, sorted.
 func Types() []string {
 	out := make([]string, 0, len(specs))

@@ -86,6 +86,10 @@ func init() {
 			aggregate: fixed(events.AggYear), gate: gatePublished, roles: roles(events.RoleOffice), handle: doCtx((*decision).publish)},
 		"CloseYear": {payload: newOf[CloseYear], writes: events.TypeYearClosed,
 			aggregate: fixed(events.AggYear), gate: gatePublished, roles: roles(events.RoleCommittee), handle: do((*decision).closeYear)},
+		"OpenWindow": {payload: newOf[OpenWindow], writes: events.TypeWindowOpened,
+			aggregate: fixed(events.AggYear), gate: gatePublished, roles: roles(events.RoleOffice), handle: do((*decision).openWindow)},
+		"CloseWindow": {payload: newOf[CloseWindow], writes: events.TypeWindowClosed,
+			aggregate: fixed(events.AggYear), gate: gatePublished, roles: roles(events.RoleOffice), handle: do((*decision).closeWindow)},
 		// The roster (official.go): an admin, or an official rotating its own key.
 		"RegisterOfficial":   {payload: newOf[RegisterOfficial], writes: events.TypeOfficialRegistered, roster: true},
 		"RotateOfficialKey":  {payload: newOf[RotateOfficialKey], writes: events.TypeOfficialKeyRotated, roster: true},

@@ -48,7 +48,8 @@ func TestLifecycleGatesComeFromTheRows(t *testing.T) {
 		if row.roster {
 			continue
 		}
-		afterPublication := typ == "FileAppeal" || typ == "ResolveAppeal" || typ == "PublishResults" || typ == "CloseYear"
+		afterPublication := typ == "FileAppeal" || typ == "ResolveAppeal" || typ == "PublishResults" || typ == "CloseYear" ||
+			typ == "OpenWindow" || typ == "CloseWindow"
 		if got := checkLifecycle(row.gate, published) == nil; got != afterPublication {
 			t.Errorf("%s after publication: allowed %v, want %v", typ, got, afterPublication)
 		}

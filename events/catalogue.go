@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"time"
 )
 
 // Number is a decimal value exactly as entered ("93.5", "-2", "1250000.75"),
@@ -241,6 +242,30 @@ type ResultsPublished struct {
 // YearClosed (year) ends the year: only appeal resolutions may follow.
 type YearClosed struct{}
 
+// The windows of a published year (WindowOpened, WindowClosed): the
+// notice period (公示期), while the results are on public notice, and the
+// appeal window (复核申请期), while units and cadres may file appeals.
+const (
+	WindowNotice = "notice"
+	WindowAppeal = "appeal"
+)
+
+// WindowOpened (year) opens the notice period or the appeal window at its
+// occurred_at (business time). Closes is when it closes by itself: the
+// opening plus the length the year's scheme sets (dates.notice_days,
+// dates.appeal_days); none when the scheme sets none, and it stays open
+// until a WindowClosed.
+type WindowOpened struct {
+	Window string     `json:"window"` // WindowNotice or WindowAppeal
+	Closes *time.Time `json:"closes,omitempty"`
+}
+
+// WindowClosed (year) closes an open window at its occurred_at, also
+// before the time it would close by itself.
+type WindowClosed struct {
+	Window string `json:"window"`
+}
+
 // Event type names: the envelope's "type". They are stored, so a name is
 // never changed or reused; code outside this package names types by these
 // constants, never by a string of its own.
@@ -265,6 +290,8 @@ const (
 	TypeGradeDecided             = "GradeDecided"
 	TypeResultsPublished         = "ResultsPublished"
 	TypeYearClosed               = "YearClosed"
+	TypeWindowOpened             = "WindowOpened"
+	TypeWindowClosed             = "WindowClosed"
 	TypeOfficialRegistered       = "OfficialRegistered"
 	TypeOfficialKeyRotated       = "OfficialKeyRotated"
 	TypeOfficialRoleChanged      = "OfficialRoleChanged"
@@ -292,6 +319,8 @@ func (CadreStatusSet) EventType() string           { return TypeCadreStatusSet }
 func (GradeDecided) EventType() string             { return TypeGradeDecided }
 func (ResultsPublished) EventType() string         { return TypeResultsPublished }
 func (YearClosed) EventType() string               { return TypeYearClosed }
+func (WindowOpened) EventType() string             { return TypeWindowOpened }
+func (WindowClosed) EventType() string             { return TypeWindowClosed }
 func (OfficialRegistered) EventType() string       { return TypeOfficialRegistered }
 func (OfficialKeyRotated) EventType() string       { return TypeOfficialKeyRotated }
 func (OfficialRoleChanged) EventType() string      { return TypeOfficialRoleChanged }
@@ -327,6 +356,8 @@ var Catalogue = []EventType{
 	{TypeGradeDecided, 1, "等次决定", func() any { return new(GradeDecided) }},
 	{TypeResultsPublished, 1, "结果公布", func() any { return new(ResultsPublished) }},
 	{TypeYearClosed, 1, "年度关闭", func() any { return new(YearClosed) }},
+	{TypeWindowOpened, 1, "期间开始", func() any { return new(WindowOpened) }},
+	{TypeWindowClosed, 1, "期间结束", func() any { return new(WindowClosed) }},
 	{TypeOfficialRegistered, 1, "登记官员", func() any { return new(OfficialRegistered) }},
 	{TypeOfficialKeyRotated, 1, "更换密钥", func() any { return new(OfficialKeyRotated) }},
 	{TypeOfficialRoleChanged, 1, "变更角色", func() any { return new(OfficialRoleChanged) }},

@@ -79,7 +79,11 @@
 //	kaohe.<year>.office.<id>      an office (办站所) or a unit's cadres: office-wide
 //	                              bonuses, deductions and conditions (002.9–002.13),
 //	                              expanded by the engine from the year's roster
-//	kaohe.<year>.year             the year itself: grades, publications, closing
+//	kaohe.<year>.year             the year itself: grades, publications, the notice
+//	                              period and appeal window (WindowOpened, WindowClosed:
+//	                              window "notice" 公示期 or "appeal" 复核申请期; closes,
+//	                              when the scheme sets a length, is when it ends by
+//	                              business time), closing
 //	kaohe.org.official.<id>       an official of the roster (官员名册): key, role,
 //	                              rotation, revocation (official.go)
 //

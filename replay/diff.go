@@ -145,7 +145,8 @@ func (c *comparer) figures(list []*Change) {
 
 // processFacts are the event types the engine folds to nothing
 // (engine.Fold): they record the process, not a figure.
-var processFacts = map[string]bool{events.TypeAppealFiled: true, events.TypeAppealResolved: true, events.TypeResultsPublished: true, events.TypeYearClosed: true}
+var processFacts = map[string]bool{events.TypeAppealFiled: true, events.TypeAppealResolved: true, events.TypeResultsPublished: true, events.TypeYearClosed: true,
+	events.TypeWindowOpened: true, events.TypeWindowClosed: true}
 
 type comparer struct {
 	evs      []*EventRef

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -62,6 +64,37 @@ func (m *Main) checkpointNow(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return m.witnessCheckpoint(ctx, cp, acc.Through)
+}
+
+// witnessMu keeps one witness append at a time in this process (serve
+// answers publications from the web and the service concurrently).
+var witnessMu sync.Mutex
+
+// witnessPublications witnesses the stream once more after a publication
+// was written (kaohe submit, the service, the web), as kaohe publish does:
+// the publication's own checkpoint covers the stream before it, this one
+// covers the publication event too, so the witnesses alone notice it
+// going missing.
+func (m *Main) witnessPublications(ctx context.Context, evs []events.Stored) error {
+	for _, ev := range evs {
+		if ev.Type != events.TypeResultsPublished {
+			continue
+		}
+		var p events.ResultsPublished
+		if err := json.Unmarshal(ev.Data, &p); err != nil {
+			return err
+		}
+		if p.Checkpoint == "" {
+			continue
+		}
+		witnessMu.Lock()
+		defer witnessMu.Unlock()
+		if _, err := m.checkpointNow(ctx); err != nil {
+			return fmt.Errorf("published, but witnessing the stream after the publication failed (kaohe verify re-checks): %w", err)
+		}
+		return nil // one checkpoint covers every publication written
+	}
+	return nil
 }
 
 // acceptedLoss is the loss accepted by replay --accept-loss, as the

@@ -238,6 +238,13 @@ func describe(env events.Envelope) string {
 		return fmt.Sprintf("version %d up to seq %d, digest %s…", d.Version, d.UpToSeq, short(d.Digest))
 	case *events.YearClosed:
 		return "year closed"
+	case *events.WindowOpened:
+		if d.Closes != nil {
+			return fmt.Sprintf("%s window opened, closes %s", d.Window, d.Closes.Format(time.RFC3339))
+		}
+		return d.Window + " window opened, until closed"
+	case *events.WindowClosed:
+		return d.Window + " window closed"
 	}
 	return string(env.Data)
 }

@@ -357,6 +357,9 @@ func (m *Main) submitSigned(ctx context.Context, cmds []commands.Command) error 
 	if err != nil {
 		return err
 	}
+	if err := m.witnessPublications(ctx, out.Events); err != nil {
+		return err
+	}
 	fmt.Fprintf(m.Stdout, "accepted %s: %s written, %d already recorded (skipped)\n",
 		plural(len(cmds)-out.Duplicates, "command"), plural(len(out.Events), "event"), out.Duplicates)
 	if len(out.Events) > 0 {

@@ -185,7 +185,7 @@ func (f *Facts) apply(e events.Stored, p any) error {
 		return f.SetCadreStatus(id, x.Status, e.ID)
 	case *events.GradeDecided:
 		return f.Decide(Decision{Kind: x.Kind, Subject: x.Subject, Grade: x.Grade, Proposed: x.Proposed, Override: x.Override, Reason: e.Reason, Event: e.ID})
-	case *events.AppealFiled, *events.AppealResolved, *events.ResultsPublished, *events.YearClosed:
+	case *events.AppealFiled, *events.AppealResolved, *events.ResultsPublished, *events.YearClosed, *events.WindowOpened, *events.WindowClosed:
 		return nil // process facts: they change no score
 	}
 	return fmt.Errorf("unhandled event type %s", e.Type)

@@ -152,6 +152,12 @@ type Dates struct {
 	TargetCutoff   string `yaml:"target_cutoff"`
 	ClaimsDeadline string `yaml:"claims_deadline"`
 	RosterCutoff   string `yaml:"roster_cutoff"`
+	// NoticeDays and AppealDays are the lengths, in days, of the notice
+	// period (公示期) and the appeal window (复核申请期) once opened
+	// (WindowOpened); 0: no length, open until closed by a command. With
+	// AppealDays set, appeals are accepted only inside an open window.
+	NoticeDays int `yaml:"notice_days"`
+	AppealDays int `yaml:"appeal_days"`
 }
 
 // Department is a data provider (职能部门) that may enter indicator parts.

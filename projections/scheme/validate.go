@@ -115,6 +115,15 @@ func (s *Scheme) validate(c *collector) {
 		}
 	}
 
+	for _, d := range []struct {
+		path string
+		v    int
+	}{{"dates.notice_days", s.Dates.NoticeDays}, {"dates.appeal_days", s.Dates.AppealDays}} {
+		if d.v < 0 || d.v > 366 {
+			c.add(d.path, "%d days: a window lasts 0 (until closed) to 366 days", d.v)
+		}
+	}
+
 	s.depts = map[string]bool{}
 	seen := map[string]bool{}
 	for i, d := range s.Departments {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
@@ -496,6 +497,17 @@ func (a *applier) derive(ctx context.Context, ev events.Stored, p any, r *row) e
 
 	case *events.YearClosed:
 		r.new = "关闭 closed"
+		return nil
+
+	case *events.WindowOpened:
+		r.indicator, r.new = x.Window, "开始 opened"
+		if x.Closes != nil {
+			r.detail = "截止 closes " + x.Closes.Format(time.RFC3339)
+		}
+		return nil
+
+	case *events.WindowClosed:
+		r.indicator, r.new = x.Window, "结束 closed"
 		return nil
 	}
 	r.detail = "未知事件 unhandled event type"

@@ -29,6 +29,7 @@ var chinaTime = time.FixedZone("CST", 8*3600)
 type pageTemplate = template.Template
 
 var pageFuncs = template.FuncMap{
+	"list": func(s ...string) []string { return s },
 	"date": func(t time.Time) string { return t.In(chinaTime).Format("2006-01-02 15:04") },
 	"final": func(g *engine.GradeResult) string {
 		if g == nil || g.Final == "" {
@@ -241,23 +242,42 @@ func (s *Server) publications(ctx context.Context, year int) ([]replay.Published
 	if ok && c.checkpoint == cp {
 		return c.pubs, nil
 	}
-	evs, err := s.b.DB.YearEvents(ctx, year, events.Point{AtSeq: cp})
-	if err != nil {
-		return nil, err
-	}
-	pubs, err := replay.Publications(evs)
-	if err != nil {
+	c, err = s.yearProcess(ctx, year, cp)
+	return c.pubs, err
+}
+
+// windows are a year's notice period and appeal window as the projections
+// hold them (read with its publications).
+func (s *Server) windows(ctx context.Context, year int) ([]Window, error) {
+	if _, err := s.publications(ctx, year); err != nil {
 		return nil, err
 	}
 	s.cacheMu.Lock()
-	s.pubs[year] = cachedPubs{cp, pubs}
+	defer s.cacheMu.Unlock()
+	return s.pubs[year].windows, nil
+}
+
+// yearProcess reads a year's publications and windows at cp.
+func (s *Server) yearProcess(ctx context.Context, year int, cp uint64) (cachedPubs, error) {
+	evs, err := s.b.DB.YearEvents(ctx, year, events.Point{AtSeq: cp})
+	if err != nil {
+		return cachedPubs{}, err
+	}
+	pubs, err := replay.Publications(evs)
+	if err != nil {
+		return cachedPubs{}, err
+	}
+	c := cachedPubs{cp, pubs, yearWindows(evs)}
+	s.cacheMu.Lock()
+	s.pubs[year] = c
 	s.cacheMu.Unlock()
-	return pubs, nil
+	return c, nil
 }
 
 type cachedPubs struct {
 	checkpoint uint64
 	pubs       []replay.Published
+	windows    []Window
 }
 
 // published is a publication's results, checked against its digest. A
@@ -355,6 +375,8 @@ type publicYearData struct {
 	Unsigned, Total int
 	VerifyURL       string
 	Base            string // this server's address as the client reached it
+	Windows         []Window
+	Now             time.Time // whether a window is open is by this time
 }
 
 func (s *Server) yearPublished(w http.ResponseWriter, r *http.Request) (int, []replay.Published, bool) {
@@ -392,7 +414,13 @@ func (s *Server) publicYear(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
-	v := s.view(w, r, year, publicYearData{Results: res, Latest: latest, Publications: pubs, Unsigned: unsigned, Total: total, VerifyURL: verifyURL(r, year)})
+	wins, err := s.windows(r.Context(), year)
+	if err != nil {
+		s.pageError(w, r, http.StatusInternalServerError, err.Error())
+		return
+	}
+	v := s.view(w, r, year, publicYearData{Results: res, Latest: latest, Publications: pubs, Unsigned: unsigned, Total: total, VerifyURL: verifyURL(r, year),
+		Windows: wins, Now: time.Now()})
 	v.Title = res.Title
 	s.render(w, r, "public", v)
 }

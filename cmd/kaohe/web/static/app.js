@@ -242,6 +242,13 @@
     status(r.output); setTimeout(() => location.reload(), 600);
   }
 
+  // The notice period and the appeal window: opened and closed now.
+  async function windowCommand(ev) {
+    const b = ev.target; const who = await me();
+    const r = await signAndSubmit([{ id: newID('window'), type: b.dataset.type, year: year(), actor: who.actor, data: { window: b.dataset.window } }]);
+    status(r.output); setTimeout(() => location.reload(), 600);
+  }
+
   // Unit.
   async function appeal(ev) {
     const f = ev.target; const who = await me();
@@ -268,6 +275,7 @@
     on('.whatif', 'click', whatIf);
     on('form.resolve', 'submit', resolve);
     on('#publish', 'click', publish);
+    on('button.window', 'click', windowCommand);
     on('#import', 'submit', importTable);
     on('#appeal', 'submit', appeal);
     on('#print', 'click', async () => window.print());

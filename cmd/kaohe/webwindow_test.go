@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/replay/witness"
+)
+
+// webSubmit signs c with the holder of who's key and submits it through
+// the web API of base (c logged in), giving the status and the output.
+func webSubmit(t *testing.T, base string, data, who string, c commands.Command) (int, string) {
+	t.Helper()
+	client := webClient(t)
+	kp := keyOf(t, data, who)
+	if code := login(t, client, base, kp); code != 200 {
+		t.Fatalf("login as %s: %d", who, code)
+	}
+	return call(t, client, "POST", base+"/api/submit", "application/x-ndjson", signedLine(t, c, kp), nil)
+}
+
+// Publishing through the web (as through the service) witnesses the
+// stream once more after the publication event, as kaohe publish does:
+// the witness file's last checkpoint covers the publication itself.
+func TestWebPublishWitnessesThePublication(t *testing.T) {
+	data, base, _ := webLedger(t)
+	office := events.Actor{ID: "khb", Role: events.RoleOffice}
+	code, body := webSubmit(t, base, data, "khb", commands.Command{ID: "web-publish", Type: "PublishResults", Year: 2022, Actor: office, Data: json.RawMessage(`{}`)})
+	m := regexp.MustCompile(`stream sequences \d+–(\d+)`).FindStringSubmatch(body)
+	if code != 200 || m == nil {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+	seq, _ := strconv.Atoi(m[1])
+	held, err := witness.In(filepath.Join(data, witness.DefaultDir)).Read(nil)
+	if err != nil || len(held) == 0 {
+		t.Fatalf("witness file: %d checkpoints, %v", len(held), err)
+	}
+	if last := held[len(held)-1]; last.Size < int64(seq) {
+		t.Errorf("the witness's last checkpoint covers seq 1..%d: not the publication at seq %d", last.Size, seq)
+	}
+}
+
+// The 公示 page shows the notice period and the appeal window as their
+// events record them; an appeal through the web outside the window is
+// refused by the ledger, naming the window.
+func TestWebNoticePeriodAndAppealWindow(t *testing.T) {
+	data, base, _ := webLedger(t)
+	office := events.Actor{ID: "khb", Role: events.RoleOffice}
+	now := time.Now().UTC().Truncate(time.Second)
+	opened, closed := now.Add(-2*time.Hour), now.Add(-time.Hour)
+	cmd := func(id, typ, window string, at time.Time) commands.Command {
+		return commands.Command{ID: id, Type: typ, Year: 2022, Actor: office, OccurredAt: &at, Data: json.RawMessage(`{"window":"` + window + `"}`)}
+	}
+	for _, c := range []commands.Command{
+		{ID: "pub", Type: "PublishResults", Year: 2022, Actor: office, Data: json.RawMessage(`{}`)},
+		cmd("notice", "OpenWindow", "notice", opened),
+		cmd("appeals", "OpenWindow", "appeal", opened),
+		cmd("appeals-end", "CloseWindow", "appeal", closed),
+	} {
+		if code, body := webSubmit(t, base, data, "khb", c); code != 200 {
+			t.Fatalf("%s: %d %s", c.ID, code, body)
+		}
+	}
+	var page string
+	waitFor(t, "the 公示 page", func() bool {
+		code, body := call(t, webClient(t), "GET", base+"/2022", "", "", nil)
+		page = body
+		return code == 200 && strings.Contains(body, `data-window="appeal"`)
+	})
+	date := func(t time.Time) string { return t.In(chinaTime).Format("2006-01-02 15:04") }
+	for _, want := range []string{
+		"公示期: 自 " + date(opened) + " 至 至另行通知 (进行中)",
+		"复核申请期: 自 " + date(opened) + " 至 " + date(closed) + " (已结束)",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the 公示 page lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("%s", page)
+	}
+	unit := events.Actor{ID: "t1", Role: events.RoleUnit}
+	code, body := webSubmit(t, base, data, "t1", commands.Command{ID: "late-appeal", Type: "FileAppeal", Year: 2022, Actor: unit,
+		Data: json.RawMessage(`{"unit":"t1","claim":"数据有误"}`)})
+	if code == 200 || !strings.Contains(body, "EDEADLINE") || !strings.Contains(body, "复核申请期") {
+		t.Errorf("an appeal after the window closed: %d %s", code, body)
+	}
+}
