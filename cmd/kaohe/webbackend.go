@@ -44,7 +44,8 @@ func (m *Main) webBackend(db *sqlite.DB) web.Backend {
 			var out []web.SheetRow
 			for _, r := range providerRows(f, a) {
 				out = append(out, web.SheetRow{Unit: r.unit.ID, UnitName: r.unit.Name, Indicator: r.ind.ID, IndicatorName: r.ind.Name,
-					Part: r.part.ID, Target: r.target, Max: r.part.Max, Current: r.current.Text, Event: r.current.Event})
+					Part: r.part.ID, Target: r.target, Max: r.part.Max, Current: r.current.Text, Event: r.current.Event,
+					Deadline: f.Scheme.EntryDeadline(r.part.Provider)})
 			}
 			return out, nil
 		},

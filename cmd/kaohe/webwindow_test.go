@@ -2,13 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kaohe/kaohe/cmd/kaohe/web"
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/replay/witness"
@@ -91,5 +94,52 @@ func TestWebNoticePeriodAndAppealWindow(t *testing.T) {
 		Data: json.RawMessage(`{"unit":"t1","claim":"数据有误"}`)})
 	if code == 200 || !strings.Contains(body, "EDEADLINE") || !strings.Contains(body, "复核申请期") {
 		t.Errorf("an appeal after the window closed: %d %s", code, body)
+	}
+}
+
+// Who is late: with entry deadlines in the scheme (org's long past,
+// the team's far ahead), the office's dashboard lists the parts org has
+// not entered as late, and none of the team's.
+func TestWebDashboardListsLateParts(t *testing.T) {
+	data, base, _ := webLedger(t)
+	src, err := os.ReadFile("testdata/mini/scheme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := strings.Replace(string(src), "\ncategories:", "\ndates:\n  entry_deadline: 2099-12-31\n  entry_deadlines: {\"dept:org\": 2023-01-15}\ncategories:", 1)
+	define, _ := json.Marshal(commands.DefineScheme{Source: source})
+	office := events.Actor{ID: "khb", Role: events.RoleOffice}
+	if code, body := webSubmit(t, base, data, "khb", commands.Command{ID: "deadlines", Type: "DefineScheme", Year: 2022, Actor: office,
+		Reason: "报送截止日期 entry deadlines", Data: define}); code != 200 {
+		t.Fatalf("scheme with deadlines: %d %s", code, body)
+	}
+	c := webClient(t)
+	if code := login(t, c, base, keyOf(t, data, "khb")); code != 200 {
+		t.Fatal("login")
+	}
+	var progress []web.Progress
+	if code, body := call(t, c, "GET", base+"/api/progress?year=2022", "", "", &progress); code != 200 {
+		t.Fatalf("progress: %d %s", code, body)
+	}
+	seen := 0
+	for _, p := range progress {
+		switch p.Actor.ID {
+		case "org":
+			seen++
+			if len(p.Missing) == 0 || !slices.Equal(p.Late, p.Missing) {
+				t.Errorf("org past its deadline: missing %v, late %v; want all missing late", p.Missing, p.Late)
+			}
+		default:
+			if len(p.Late) != 0 {
+				t.Errorf("%s before its deadline: late %v", p.Actor.ID, p.Late)
+			}
+		}
+	}
+	if seen != 1 {
+		t.Fatalf("org is not on the dashboard: %+v", progress)
+	}
+	_, page := call(t, c, "GET", base+"/office/2022", "", "", nil)
+	if row := regexp.MustCompile(`<tr data-actor="org">.*?</tr>`).FindString(page); !strings.Contains(row, `<td class="late">t`) {
+		t.Errorf("the office page's row of org shows no late parts: %s", row)
 	}
 }

@@ -259,6 +259,16 @@ func (s *Scheme) CadreComponent(class, component string) (max string, ok bool) {
 // override (default: end of 30 September of the year, Asia/Shanghai).
 func (s *Scheme) TargetCutoff() time.Time { return s.cutoff }
 
+// EntryDeadline is when the parts of provider (a part's Provider) are due:
+// the end of the day dates.entry_deadlines names for it, else of
+// dates.entry_deadline; zero when the scheme sets none.
+func (s *Scheme) EntryDeadline(provider string) time.Time {
+	if t, ok := s.Dates.entryBy[provider]; ok {
+		return t
+	}
+	return s.Dates.entry
+}
+
 // VoteLevels lists the ballot levels of a democratic evaluation kind
 // ("team" or "cadre").
 func (s *Scheme) VoteLevels(kind string) []string {

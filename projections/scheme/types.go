@@ -158,6 +158,16 @@ type Dates struct {
 	// AppealDays set, appeals are accepted only inside an open window.
 	NoticeDays int `yaml:"notice_days"`
 	AppealDays int `yaml:"appeal_days"`
+	// EntryDeadline is the last day (YYYY-MM-DD, end of the day) for the
+	// year's indicator parts to be entered; EntryDeadlines sets one per
+	// provider (a part's provider: "statistics", "team", "dept:<id>" …),
+	// taking precedence. Informative: a part missing after it is listed
+	// as late (the office's dashboard); a late entry is still accepted.
+	EntryDeadline  string            `yaml:"entry_deadline"`
+	EntryDeadlines map[string]string `yaml:"entry_deadlines"`
+
+	entry   time.Time
+	entryBy map[string]time.Time
 }
 
 // Department is a data provider (职能部门) that may enter indicator parts.

@@ -115,6 +115,19 @@ func (s *Scheme) validate(c *collector) {
 		}
 	}
 
+	if d := s.Dates.EntryDeadline; d != "" {
+		if s.Dates.entry, err = endOfDay(d, loc); err != nil {
+			c.add("dates.entry_deadline", "%q is not a date YYYY-MM-DD", d)
+		}
+	}
+	s.Dates.entryBy = map[string]time.Time{}
+	for _, p := range sortedKeys(s.Dates.EntryDeadlines) {
+		t, err := endOfDay(s.Dates.EntryDeadlines[p], loc)
+		if err != nil {
+			c.add("dates.entry_deadlines."+p, "%q is not a date YYYY-MM-DD", s.Dates.EntryDeadlines[p])
+		}
+		s.Dates.entryBy[p] = t
+	}
 	for _, d := range []struct {
 		path string
 		v    int
@@ -129,6 +142,9 @@ func (s *Scheme) validate(c *collector) {
 	for i, d := range s.Departments {
 		s.id(c, at("departments", i)+".id", d.ID, seen, "department")
 		s.depts[d.ID] = true
+	}
+	for _, p := range sortedKeys(s.Dates.EntryDeadlines) {
+		s.provider(c, "dates.entry_deadlines."+p, p)
 	}
 	for _, kind := range sortedKeys(s.Ballots) {
 		b := s.Ballots[kind]

@@ -2,8 +2,10 @@ package scheme_test
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kaohe/kaohe/projections/scheme"
 )
@@ -122,5 +124,34 @@ func TestARaterGroupRatedByRateNeedsNoLevels(t *testing.T) {
 	}
 	if g, ok := sc.RaterGroup("peer"); !ok || !g.ByRate() {
 		t.Fatalf("peer %+v", g)
+	}
+}
+
+// Entry deadlines: one for the year, one per provider taking precedence,
+// each the end of its day in the scheme's time zone; a provider the scheme
+// does not know is refused by name.
+func TestEntryDeadlines(t *testing.T) {
+	b, err := os.ReadFile("../engine/testdata/zhashui-2022.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withDates := func(dates string) string {
+		return strings.Replace(string(b), "\ncategories:", "\ndates:\n"+dates+"\ncategories:", 1)
+	}
+	s, err := scheme.Parse([]byte(withDates("  entry_deadline: 2023-01-15\n  entry_deadlines: {statistics: 2023-01-20}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ provider, want string }{
+		{"statistics", "2023-01-20T15:59:59Z"}, // 23:59:59 UTC+8
+		{"team", "2023-01-15T15:59:59Z"},
+	} {
+		if got := s.EntryDeadline(tc.provider).UTC().Format(time.RFC3339); got != tc.want {
+			t.Errorf("EntryDeadline(%s) = %s, want %s", tc.provider, got, tc.want)
+		}
+	}
+	_, err = scheme.Parse([]byte(withDates("  entry_deadlines: {\"dept:nobody\": 2023-01-20}")))
+	if err == nil || !strings.Contains(err.Error(), "dates.entry_deadlines.dept:nobody") {
+		t.Errorf("an unknown provider: %v", err)
 	}
 }

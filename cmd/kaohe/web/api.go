@@ -245,6 +245,9 @@ type Progress struct {
 	Entered  int          `json:"entered"`
 	Expected int          `json:"expected"`
 	Missing  []string     `json:"missing"` // unit/indicator/part not yet entered
+	// Late are the missing parts whose entry deadline (the scheme's) has
+	// passed by now.
+	Late []string `json:"late"`
 }
 
 // progress lists each provider's progress (officials whose role enters
@@ -255,6 +258,7 @@ func (s *Server) progress(r *http.Request, year int) ([]Progress, error) {
 		return nil, err
 	}
 	var out []Progress
+	now := time.Now() // who is late is by business time now
 	seen := map[events.Actor]bool{}
 	for _, o := range ro.Officials() {
 		a := o.Actor()
@@ -274,12 +278,16 @@ func (s *Server) progress(r *http.Request, year int) ([]Progress, error) {
 		if len(rows) == 0 {
 			continue
 		}
-		p := Progress{Official: o.ID, Name: o.Name, Actor: a, Expected: len(rows), Missing: []string{}}
+		p := Progress{Official: o.ID, Name: o.Name, Actor: a, Expected: len(rows), Missing: []string{}, Late: []string{}}
 		for _, row := range rows {
 			if row.Current != "" {
 				p.Entered++
-			} else {
-				p.Missing = append(p.Missing, row.Unit+"/"+row.Indicator+"/"+row.Part)
+				continue
+			}
+			part := row.Unit + "/" + row.Indicator + "/" + row.Part
+			p.Missing = append(p.Missing, part)
+			if !row.Deadline.IsZero() && now.After(row.Deadline) {
+				p.Late = append(p.Late, part)
 			}
 		}
 		out = append(out, p)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"time"
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
@@ -59,6 +60,9 @@ type SheetRow struct {
 	Max           string `json:"max,omitempty"`
 	Current       string `json:"current,omitempty"`
 	Event         string `json:"event,omitempty"` // the entry of Current
+	// Deadline is when the part is due (the scheme's entry deadline for
+	// its provider); zero when the scheme sets none.
+	Deadline time.Time `json:"deadline,omitzero"`
 }
 
 // Cell is one filled cell of a score sheet form.

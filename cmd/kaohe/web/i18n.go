@@ -24,6 +24,7 @@ var words = map[string][2]string{
 	"cadres":           {"干部", "cadres"},
 	"name":             {"姓名", "name"},
 	"verification":     {"核验", "verification"},
+	"overdue":          {"逾期未报", "late (past the entry deadline)"},
 	"window_notice":    {"公示期", "notice period"},
 	"window_appeal":    {"复核申请期", "appeal window"},
 	"window_from":      {"自", "from"},
