@@ -111,6 +111,8 @@ func (m *Main) webBackend(db *sqlite.DB) web.Backend {
 			return commands.Command{ID: "indicators-" + hex.EncodeToString(sum[:8]), Type: "DefineScheme", Year: year, Actor: a,
 				Reason: "指标表导入 indicator table imported", Data: data}, nil
 		},
+		AttachBundle: m.attachBundle,
+		Bundle:       m.keptBundle,
 		Lag: func(ctx context.Context) (uint64, error) {
 			last, err := m.store.LastSeq(ctx)
 			if err != nil {

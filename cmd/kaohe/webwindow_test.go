@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -141,5 +143,56 @@ func TestWebDashboardListsLateParts(t *testing.T) {
 	_, page := call(t, c, "GET", base+"/office/2022", "", "", nil)
 	if row := regexp.MustCompile(`<tr data-actor="org">.*?</tr>`).FindString(page); !strings.Contains(row, `<td class="late">t`) {
 		t.Errorf("the office page's row of org shows no late parts: %s", row)
+	}
+}
+
+// The unit page offers the evidence bundle the office made and signed
+// with kaohe bundle and attached: serve checks it against this ledger
+// before keeping it (a changed byte is refused), only the office attaches,
+// and whoever reads the unit's page downloads exactly those bytes.
+func TestWebUnitPageOffersTheOfficesBundle(t *testing.T) {
+	data, base, _ := webLedger(t)
+	office := events.Actor{ID: "khb", Role: events.RoleOffice}
+	if code, body := webSubmit(t, base, data, "khb", commands.Command{ID: "pub", Type: "PublishResults", Year: 2022, Actor: office, Data: json.RawMessage(`{}`)}); code != 200 {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+	file := filepath.Join(t.TempDir(), "t1.tar.gz")
+	(&cli{t: t, m: &Main{}, data: data}).ok("--key", filepath.Join(data, "keys", "khb.nk"), "bundle", "--year", "2022", "--unit", "t1", "-o", file)
+	made, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, other, khb := webClient(t), webClient(t), webClient(t)
+	login(t, unit, base, keyOf(t, data, "t1"))
+	login(t, other, base, keyOf(t, data, "t2"))
+	login(t, khb, base, keyOf(t, data, "khb"))
+	if _, page := call(t, unit, "GET", base+"/unit/2022/t1", "", "", nil); !strings.Contains(page, "尚未附上证据包") {
+		t.Errorf("before the office attaches one, the unit page says so:\n%.2000s", page)
+	}
+	attach := func(c *http.Client, unit string, b []byte) (int, string) {
+		return call(t, c, "POST", base+"/api/bundle?year=2022&unit="+unit, "application/gzip", string(b), nil)
+	}
+	if code, body := attach(unit, "t1", made); code != http.StatusForbidden {
+		t.Errorf("the unit attaching: %d %s", code, body)
+	}
+	bad := bytes.Clone(made)
+	bad[len(bad)/2] ^= 1
+	if code, body := attach(khb, "t1", bad); code != http.StatusBadRequest || !strings.Contains(body, "bundle check failed") {
+		t.Errorf("a changed byte: %d %s", code, body)
+	}
+	if code, body := attach(khb, "t2", made); code != http.StatusBadRequest || !strings.Contains(body, "unit t1") {
+		t.Errorf("t1's bundle as t2's: %d %s", code, body)
+	}
+	if code, body := attach(khb, "t1", made); code != 200 || !strings.Contains(body, "khb (office)") {
+		t.Fatalf("the office attaching: %d %s", code, body)
+	}
+	if _, page := call(t, unit, "GET", base+"/unit/2022/t1", "", "", nil); !strings.Contains(page, `href="/unit/2022/t1/bundle.tar.gz"`) {
+		t.Errorf("the unit page offers no bundle")
+	}
+	if code, got := call(t, unit, "GET", base+"/unit/2022/t1/bundle.tar.gz", "", "", nil); code != 200 || got != string(made) {
+		t.Errorf("the download: %d, %d bytes, want the %d the office made", code, len(got), len(made))
+	}
+	if code, _ := call(t, other, "GET", base+"/unit/2022/t1/bundle.tar.gz", "", "", nil); code != http.StatusForbidden {
+		t.Errorf("another unit downloading t1's bundle: %d", code)
 	}
 }

@@ -49,6 +49,7 @@ func apiRoutes(s *Server) []route {
 		{"POST /api/sheet/commands", s.apiSheetCommands},
 		{"POST /api/scheme/import", s.apiImportIndicators},
 		{"GET /api/stream/ranking", s.apiRankingStream},
+		{"POST /api/bundle", s.apiAttachBundle},
 		{"GET /api/openapi.json", s.apiOpenAPI},
 	}
 }
@@ -502,4 +503,29 @@ func (s *Server) apiImportIndicators(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
+}
+
+// apiAttachBundle keeps a unit's evidence bundle made and signed by an
+// office official (kaohe bundle), once it checks (docs/web.md).
+func (s *Server) apiAttachBundle(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.official(w, r)
+	if !ok {
+		return
+	}
+	year, err := yearParam(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	body, err := uploaded(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error(), Code: commands.EINVALID})
+		return
+	}
+	info, err := s.b.AttachBundle(r.Context(), o, year, r.URL.Query().Get("unit"), body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
 }

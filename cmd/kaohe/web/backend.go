@@ -38,8 +38,23 @@ type Backend struct {
 	// scheme in force and gives the unsigned DefineScheme command of the
 	// result (an error names the table's sheet, row and column).
 	ImportIndicators func(ctx context.Context, year int, a events.Actor, xlsx []byte) (commands.Command, error)
+	// AttachBundle checks a unit's evidence bundle that an office
+	// official made and signed (kaohe bundle) and keeps it for the unit
+	// page; Bundle gives the one kept (nil when none) and what it holds.
+	// The server never makes or signs a bundle itself.
+	AttachBundle func(ctx context.Context, o events.Official, year int, unit string, data []byte) (BundleInfo, error)
+	Bundle       func(ctx context.Context, year int, unit string) ([]byte, BundleInfo, error)
 	// Lag is how many stream messages the projections have not applied.
 	Lag func(ctx context.Context) (uint64, error)
+}
+
+// BundleInfo is what a kept evidence bundle holds, as its check found.
+type BundleInfo struct {
+	Version  int    `json:"version"` // the publication it is checked against
+	Appeal   string `json:"appeal,omitempty"`
+	Signer   string `json:"signer"` // "official (role) key"
+	Bytes    int    `json:"bytes"`
+	Attached string `json:"attached"` // when it was attached (RFC 3339)
 }
 
 // Reply is a read's answer: the CLI's exit code and output.

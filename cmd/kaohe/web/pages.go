@@ -659,7 +659,9 @@ type unitData struct {
 	Explain string
 	Events  []sqlite.AuditRow
 	Appeals []*replay.AppealCase
-	Open    bool // the unit may file an appeal (it is the unit)
+	Open    bool        // the unit may file an appeal (it is the unit)
+	Bundle  *BundleInfo // the evidence bundle the office attached, if any
+	Office  bool        // the reader may attach one
 }
 
 func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
@@ -690,9 +692,42 @@ func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
+	if _, info, err := s.b.Bundle(ctx, year, unit); err != nil {
+		s.pageError(w, r, http.StatusInternalServerError, err.Error())
+		return
+	} else if info.Signer != "" {
+		d.Bundle = &info
+	}
+	d.Office = o.Role == events.RoleOffice
 	v := s.view(w, r, year, d)
 	v.Title = d.Unit.Name
 	s.render(w, r, "unit", v)
+}
+
+// unitBundle downloads the unit's evidence bundle, to whoever may read
+// the unit's page.
+func (s *Server) unitBundle(w http.ResponseWriter, r *http.Request) {
+	year, ok := pathYear(r)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	unit := r.PathValue("unit")
+	if _, ok := s.pageOfficial(w, r, "results", map[string]string{"year": strconv.Itoa(year), "unit": unit}); !ok {
+		return
+	}
+	data, info, err := s.b.Bundle(r.Context(), year, unit)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if data == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/gzip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="kaohe-%d-%s-v%d.tar.gz"`, year, unit, info.Version))
+	w.Write(data)
 }
 
 // inspectData is the inspector's page's.

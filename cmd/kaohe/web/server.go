@@ -99,6 +99,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /dept/{year}", s.deptPage)
 	s.mux.HandleFunc("GET /unit/{year}/{unit}", s.unitPage)
 	s.mux.HandleFunc("GET /unit/{year}/{unit}/chart.svg", s.unitChart)
+	s.mux.HandleFunc("GET /unit/{year}/{unit}/bundle.tar.gz", s.unitBundle)
 	s.mux.HandleFunc("GET /unit/{year}/{unit}/indicators.svg", s.unitIndicators)
 	s.mux.HandleFunc("GET /inspect/{year}", s.inspectPage)
 	s.mux.HandleFunc("GET /inspect/{year}/event/{seq}", s.eventPage)

@@ -249,6 +249,13 @@
     status(r.output); setTimeout(() => location.reload(), 600);
   }
 
+  // Unit: the office attaches the evidence bundle it made with kaohe bundle.
+  async function attachBundle(ev) {
+    const f = ev.target;
+    const r = await api('POST', '/api/bundle?year=' + year() + '&unit=' + encodeURIComponent(f.dataset.unit), new FormData(f));
+    status('v' + r.version + ' ' + r.signer); setTimeout(() => location.reload(), 600);
+  }
+
   // Unit.
   async function appeal(ev) {
     const f = ev.target; const who = await me();
@@ -278,6 +285,7 @@
     on('button.window', 'click', windowCommand);
     on('#import', 'submit', importTable);
     on('#appeal', 'submit', appeal);
+    on('#attach-bundle', 'submit', attachBundle);
     on('#print', 'click', async () => window.print());
     const l = document.getElementById('live');
     if (l) live(l);
