@@ -355,10 +355,19 @@ func (d *DB) rebuildYear(ctx context.Context, st *jetstream.Store, year int, pro
 // (all that are waiting, up to SetBatch), scoring the changed years when
 // the stream is idle. It returns ctx.Err() when stopped.
 func (d *DB) Follow(ctx context.Context, st *jetstream.Store) error {
+	err := d.follow(ctx, st)
+	if err != nil && ctx.Err() != nil {
+		// Stopped wherever it was — the first catch-up, a batch, scoring
+		// the changed years: whatever failed under the cancellation (a
+		// rolled-back transaction, a closed statement, a wrapped
+		// context.Canceled) is the stop itself, and serve says so.
+		return ctx.Err()
+	}
+	return err
+}
+
+func (d *DB) follow(ctx context.Context, st *jetstream.Store) error {
 	if _, err := d.CatchUp(ctx, st); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err() // stopped mid-batch of the first catch-up (see below)
-		}
 		return err
 	}
 	from, err := d.Checkpoint(ctx)
@@ -399,12 +408,9 @@ func (d *DB) Follow(ctx context.Context, st *jetstream.Store) error {
 		}
 		n++
 		if _, err := d.applyBatch(ctx, st, batch, nil, n); err != nil {
-			if ctx.Err() != nil {
-				// Stopped mid-batch: the transaction was rolled back
-				// (its statements closed under it); the batch is applied
-				// again from the checkpoint next time.
-				return ctx.Err()
-			}
+			// Stopped mid-batch, the transaction was rolled back (its
+			// statements closed under it): Follow returns ctx.Err(); the
+			// batch is applied again from the checkpoint next time.
 			return err
 		}
 		if len(ch) == 0 {

@@ -93,3 +93,28 @@ func followStoppedMidBatch(t *testing.T, first bool) {
 	}
 	sameBytes(t, "2023 after the stopped batch", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, events.Point{}))
 }
+
+// Stopped just after a batch committed, while the changed year is being
+// scored, Follow returns the cancellation itself (its contract: ctx.Err()),
+// not the scoring's error wrapping it or a statement closed under it.
+func TestFollowStoppedWhileScoringReturnsTheCancellation(t *testing.T) {
+	st := ledgertest.OpenStore(t)
+	db := openDB(t, "")
+	ctx, cancel := context.WithCancel(ledgertest.Ctx(t))
+	defer cancel()
+	db.SetHooks(nil, func(int, uint64) error {
+		cancel() // the batch is in; scoring the year comes next
+		return nil
+	})
+	done := make(chan error, 1)
+	go func() { done <- db.Follow(ctx, st) }()
+	submitYear(t, st, 2023)
+	select {
+	case err := <-done:
+		if err != context.Canceled {
+			t.Fatalf("Follow stopped while scoring returned %v, want context.Canceled itself", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Follow did not stop")
+	}
+}
