@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -46,6 +47,10 @@ type Server struct {
 	// events) end so that the HTTP server's shutdown can finish.
 	stopOnce sync.Once
 	stopping chan struct{}
+
+	// caughtUp: the projections have once applied the whole stream (the
+	// start's catch-up is done); until then /readyz is 503.
+	caughtUp atomic.Bool
 
 	cacheMu sync.Mutex
 	cache   map[string]cachedResults // published results by year, up-to seq and digest
@@ -115,6 +120,17 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		lag, err := s.b.Lag(r.Context())
 		if err != nil {
 			http.Error(w, "stream: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		// Not ready before the start's catch-up is done: until then
+		// the pages would answer from projections behind the stream
+		// (a published year not yet published). After it, a lag is
+		// the events arriving now, reported.
+		if lag == 0 {
+			s.caughtUp.Store(true)
+		}
+		if !s.caughtUp.Load() {
+			http.Error(w, "catching up: projections "+strconv.FormatUint(lag, 10)+" behind the stream", http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ok, projections " + strconv.FormatUint(lag, 10) + " behind the stream\n"))
