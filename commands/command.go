@@ -182,39 +182,10 @@ type PublishResults struct{}
 // CloseYear closes the year (committee).
 type CloseYear struct{}
 
-// commandTypes binds each command type name to its payload.
-var commandTypes = map[string]func() any{
-	"DefineScheme":           func() any { return new(DefineScheme) },
-	"AdjustTarget":           func() any { return new(AdjustTarget) },
-	"RecordScore":            func() any { return new(RecordScore) },
-	"CorrectScore":           func() any { return new(CorrectScore) },
-	"RecordSocialEvaluation": func() any { return new(RecordSocialEvaluation) },
-	"TallyVotes":             func() any { return new(TallyVotes) },
-	"GrantBonus":             func() any { return new(BonusOrDeduction) },
-	"ApplyDeduction":         func() any { return new(BonusOrDeduction) },
-	"ImposeVeto":             func() any { return new(ImposeVeto) },
-	"LiftVeto":               func() any { return new(LiftVeto) },
-	"FlagCondition":          func() any { return new(Condition) },
-	"ClearCondition":         func() any { return new(Condition) },
-	"RegisterCadre":          func() any { return new(RegisterCadre) },
-	"RecordCadreScore":       func() any { return new(RecordCadreScore) },
-	"SetCadreStatus":         func() any { return new(SetCadreStatus) },
-	"DecideGrade":            func() any { return new(DecideGrade) },
-	"DecideGrades":           func() any { return new(DecideGrades) },
-	"FileAppeal":             func() any { return new(FileAppeal) },
-	"ResolveAppeal":          func() any { return new(ResolveAppeal) },
-	"PublishResults":         func() any { return new(PublishResults) },
-	"CloseYear":              func() any { return new(CloseYear) },
-	"RegisterOfficial":       func() any { return new(RegisterOfficial) },
-	"RotateOfficialKey":      func() any { return new(RotateOfficialKey) },
-	"ChangeOfficialRole":     func() any { return new(ChangeOfficialRole) },
-	"RevokeOfficial":         func() any { return new(RevokeOfficial) },
-}
-
 // Types lists the command type names, sorted.
 func Types() []string {
-	out := make([]string, 0, len(commandTypes))
-	for k := range commandTypes {
+	out := make([]string, 0, len(specs))
+	for k := range specs {
 		out = append(out, k)
 	}
 	sortStrings(out)
@@ -224,13 +195,13 @@ func Types() []string {
 // payload decodes the command's data strictly: an unknown field is an error
 // naming it, so a typo never silently drops a value.
 func (c Command) payload() (any, error) {
-	mk, ok := commandTypes[c.Type]
-	if !ok {
+	row := specOf(c.Type)
+	if row == nil {
 		// Not "unknown command": the CLI reads that as a mistake on its
 		// command line (exit 2), and this is bad input (exit 1).
 		return nil, fail(EINVALID, "type", "%q is not a command type (types: %s)", c.Type, strings.Join(Types(), ", "))
 	}
-	p := mk()
+	p := row.payload()
 	data := c.Data
 	if len(bytes.TrimSpace(data)) == 0 || string(bytes.TrimSpace(data)) == "null" {
 		data = []byte("{}")

@@ -316,8 +316,8 @@ func (l *Ledger) commitGroup(group []*request) (rest []*request) {
 		rebase, err := s.guard(ctx)
 		var stored []events.Stored
 		if err == nil {
-			if testHookBeforeAppend != nil {
-				testHookBeforeAppend()
+			if l.beforeAppend != nil {
+				l.beforeAppend()
 			}
 			if gone := cancelled(group); gone {
 				continue // decided again without the submissions given up

@@ -50,8 +50,8 @@ func TestWaitingSubmissionsCommitAsOneBatch(t *testing.T) {
 	// behind it: they are then committed together.
 	entered := make(chan struct{})
 	var waitErr error
-	commands.SetBeforeAppend(func() {
-		commands.SetBeforeAppend(nil)
+	l.SetBeforeAppend(func() {
+		l.SetBeforeAppend(nil)
 		close(entered)
 		deadline := time.Now().Add(20 * time.Second)
 		for commands.Waiting(l) != len(subs) {
@@ -62,7 +62,7 @@ func TestWaitingSubmissionsCommitAsOneBatch(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	})
-	t.Cleanup(func() { commands.SetBeforeAppend(nil) })
+	t.Cleanup(func() { l.SetBeforeAppend(nil) })
 	var wg sync.WaitGroup
 	wg.Add(1)
 	var blockerErr error

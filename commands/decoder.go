@@ -110,7 +110,7 @@ func decodeLine(text []byte, line int) (Command, error) {
 		return badCmd("", "text after the command's JSON object (%s): one command per line", excerpt(rest))
 	}
 	c.Line = line
-	switch _, known := commandTypes[c.Type]; {
+	switch known := specOf(c.Type) != nil; {
 	case c.Type == "":
 		return badCmd("type", "required")
 	case !known:

@@ -31,7 +31,7 @@ func FuzzReadCommands(f *testing.F) {
 				t.Fatalf("line %d after line %d", c.Line, last)
 			}
 			last = c.Line
-			if _, ok := commandTypes[c.Type]; !ok {
+			if specOf(c.Type) == nil {
 				t.Fatalf("line %d: accepted type %q", c.Line, c.Type)
 			}
 			for _, s := range []string{c.ID, c.Type, c.Reason, c.Actor.ID, string(c.Actor.Role), c.CausationID, c.CorrelationID} {

@@ -1,8 +1,8 @@
 package commands
 
-// SetBeforeAppend sets the hook run between a submission's guards and its
-// append; nil removes it.
-func SetBeforeAppend(f func()) { testHookBeforeAppend = f }
+// SetBeforeAppend sets the hook the ledger runs between a submission's
+// guards and its append; nil removes it.
+func (l *Ledger) SetBeforeAppend(f func()) { l.beforeAppend = f }
 
 // AlwaysBatch makes l commit every group of waiting submissions as one
 // atomic batch, whatever the measured costs say (committer.batchPays).

@@ -203,14 +203,13 @@ func TestSubmitFileStoppedPartWay(t *testing.T) {
 	before := lastSeq(t, st)
 	ctx, cancel := context.WithCancel(ledgertest.Ctx(t))
 	appends := 0
-	commands.SetBeforeAppend(func() {
+	l.SetBeforeAppend(func() {
 		if appends++; appends == 2 {
 			cancel()
 		}
 	})
-	t.Cleanup(func() { commands.SetBeforeAppend(nil) })
 	_, err := l.SubmitFile(ctx, opener(data), nil)
-	commands.SetBeforeAppend(nil)
+	l.SetBeforeAppend(nil)
 	var pe *commands.PartialError
 	if !errors.As(err, &pe) || pe.Written != 1001 || pe.Unknown != 0 || pe.Last != 2501 || pe.Events != 1000 {
 		t.Fatalf("error %v (%+v); want lines 1–1001 written, 1002–2501 not", err, pe)
@@ -239,13 +238,12 @@ func TestSubmitFileStoppedByPublication(t *testing.T) {
 	data := scoreFile(t, "q", 2500)
 	other := newLedger(st)
 	appends := 0
-	commands.SetBeforeAppend(func() {
+	l.SetBeforeAppend(func() {
 		if appends++; appends == 2 {
-			commands.SetBeforeAppend(nil)
+			l.SetBeforeAppend(nil)
 			submit(t, other, cmd("pub-1", "PublishResults", office, `{}`))
 		}
 	})
-	t.Cleanup(func() { commands.SetBeforeAppend(nil) })
 	_, err := l.SubmitFile(ledgertest.Ctx(t), opener(data), nil)
 	var pe *commands.PartialError
 	if !errors.As(err, &pe) || pe.Written != 1001 || commands.ErrorCode(err) != commands.ELOCKED {

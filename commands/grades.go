@@ -36,9 +36,6 @@ const maxDecisions = jetstream.MaxBatch
 // decideGrades decides each decision as a DecideGrade of its own, an
 // error naming data.decisions[i] and the field.
 func (d *decision) decideGrades(ctx context.Context, x *DecideGrades) error {
-	if err := d.role(events.RoleCommittee); err != nil {
-		return err
-	}
 	switch {
 	case len(x.Decisions) == 0:
 		return fail(EINVALID, "data.decisions", "required: a list of decisions (kind, subject, grade, reason)")
@@ -145,4 +142,55 @@ func firstReason(c Command) string {
 		return c.Reason
 	}
 	return decisionReason(c, p.(*DecideGrades).Decisions[0])
+}
+
+func (d *decision) decideGrade(ctx context.Context, x *DecideGrade) error {
+	if x.Subject == "" {
+		return fail(EINVALID, "data.subject", "required")
+	}
+	switch x.Kind {
+	case events.GradeUnit, events.GradeTeam:
+		if _, err := d.unit(x.Subject); err != nil {
+			return &Error{Code: ENOTFOUND, Field: "data.subject", Msg: err.(*Error).Msg}
+		}
+	case events.GradeCadre:
+		cst, err := d.s.agg(ctx, d.c.Year, events.CadreAggregate(x.Subject), false)
+		if err != nil {
+			return err
+		}
+		if cst.cadre == nil {
+			return fail(ENOTFOUND, "data.subject", "unknown cadre %q in %d", x.Subject, d.c.Year)
+		}
+	default:
+		return fail(EINVALID, "data.kind", "unknown kind %q (unit, team, cadre)", x.Kind)
+	}
+	if !d.sc.GradeKnown(x.Kind, x.Grade) {
+		return fail(EINVALID, "data.grade", "%q is not a %s grade of the %d scheme", x.Grade, x.Kind, d.c.Year)
+	}
+	proposed := ""
+	if d.s.l.Proposer != nil {
+		// The proposal replays the whole year: an entry stored after it
+		// was computed would make the recorded proposal stale.
+		if err := d.s.markWholeYear(ctx, d.c.Year); err != nil {
+			return err
+		}
+		var p string
+		var err error
+		if d.propose != nil {
+			p, err = d.propose(x.Kind, x.Subject)
+		} else {
+			p, err = d.s.l.Proposer.ProposedGrade(ctx, d.c.Year, x.Kind, x.Subject, d.s.pendingOf(d.c.Year))
+		}
+		if err != nil {
+			return &Error{Code: EINTERNAL, Msg: "cannot compute the proposed grade", Err: err}
+		}
+		proposed = p
+	}
+	override := proposed != x.Grade
+	if override {
+		if err := d.needReason(fmt.Sprintf("deciding %s instead of the proposed %q", x.Grade, proposed)); err != nil {
+			return err
+		}
+	}
+	return d.emit(&events.GradeDecided{Kind: x.Kind, Subject: x.Subject, Grade: x.Grade, Proposed: proposed, Override: override})
 }

@@ -54,6 +54,10 @@ type Ledger struct {
 	entropy *ulid.MonotonicEntropy
 	ids     identity // the roster, for signed commands (identity.go)
 
+	// beforeAppend, set by tests only (export_test.go), runs between a
+	// submission's guards and its append.
+	beforeAppend func()
+
 	// tip is where the stream ended when this ledger's last append was
 	// committed (0: not known, as after any failed append). gen counts
 	// the stretches of the stream known to hold nothing but this
@@ -166,11 +170,6 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 	}
 	return l.enqueue(&request{ctx: ctx, cmds: cmds, signed: signed, done: make(chan result, 1)})
 }
-
-// testHookBeforeAppend, when set (by tests only), runs between a
-// submission's guards and its append: where another writer's event makes
-// the server refuse the append.
-var testHookBeforeAppend func()
 
 // decideAll decides every command in one session: what Submit appends
 // and Decide returns. fresh checks every cached state against the stream

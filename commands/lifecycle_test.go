@@ -80,12 +80,11 @@ func TestNoOpenYearWriteAfterAPublication(t *testing.T) {
 				publish := func() { submit(t, newLedger(st), cmd("p1", "PublishResults", office, `{}`)) }
 				hooked := false
 				if inFlight {
-					commands.SetBeforeAppend(func() {
-						commands.SetBeforeAppend(nil)
+					a.SetBeforeAppend(func() {
+						a.SetBeforeAppend(nil)
 						hooked = true
 						publish()
 					})
-					t.Cleanup(func() { commands.SetBeforeAppend(nil) })
 				} else {
 					publish()
 				}

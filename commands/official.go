@@ -42,11 +42,8 @@ type RevokeOfficial struct {
 
 // IsRosterCommand reports whether a command type writes the roster.
 func IsRosterCommand(typ string) bool {
-	switch typ {
-	case "RegisterOfficial", "RotateOfficialKey", "ChangeOfficialRole", "RevokeOfficial":
-		return true
-	}
-	return false
+	row := specOf(typ)
+	return row != nil && row.roster
 }
 
 // decideOfficial decides a roster command. Its signature was checked by

@@ -11,35 +11,6 @@ import (
 	"github.com/kaohe/kaohe/events"
 )
 
-// firstEvent is the event type a command writes first (on its aggregate).
-var firstEvent = map[string]string{
-	"DefineScheme":           events.TypeSchemeDefined,
-	"AdjustTarget":           events.TypeTargetAdjusted,
-	"RecordScore":            events.TypeScoreRecorded,
-	"CorrectScore":           events.TypeScoreCorrected,
-	"RecordSocialEvaluation": events.TypeSocialEvaluationRecorded,
-	"TallyVotes":             events.TypeVotesTallied,
-	"GrantBonus":             events.TypeBonusGranted,
-	"ApplyDeduction":         events.TypeDeductionApplied,
-	"ImposeVeto":             events.TypeVetoImposed,
-	"LiftVeto":               events.TypeVetoLifted,
-	"FlagCondition":          events.TypeConditionFlagged,
-	"ClearCondition":         events.TypeConditionCleared,
-	"RegisterCadre":          events.TypeCadreRegistered,
-	"RecordCadreScore":       events.TypeCadreScoreRecorded,
-	"SetCadreStatus":         events.TypeCadreStatusSet,
-	"DecideGrade":            events.TypeGradeDecided,
-	"DecideGrades":           events.TypeGradeDecided,
-	"FileAppeal":             events.TypeAppealFiled,
-	"ResolveAppeal":          events.TypeAppealResolved,
-	"PublishResults":         events.TypeResultsPublished,
-	"CloseYear":              events.TypeYearClosed,
-	"RegisterOfficial":       events.TypeOfficialRegistered,
-	"RotateOfficialKey":      events.TypeOfficialKeyRotated,
-	"ChangeOfficialRole":     events.TypeOfficialRoleChanged,
-	"RevokeOfficial":         events.TypeOfficialRevoked,
-}
-
 // notCompared are data fields a recorded event may hold differently from
 // the command that wrote it (AdjustTarget's override is recorded only when
 // it was needed).
@@ -144,7 +115,7 @@ func (s *session) recordedEvent(ctx context.Context, st *aggState, id string) (*
 // env, "" when it does not.
 func commandDiff(c Command, env events.Envelope, ref func(string) string) string {
 	switch {
-	case firstEvent[c.Type] != env.Type:
+	case specOf(c.Type) == nil || specOf(c.Type).writes != env.Type:
 		return fmt.Sprintf("type %s, recorded %s", c.Type, env.Type)
 	case c.Actor != env.Actor:
 		return fmt.Sprintf("actor %s %q, recorded %s %q", c.Actor.Role, c.Actor.ID, env.Actor.Role, env.Actor.ID)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/commands/ledgertest"
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
@@ -48,7 +49,7 @@ func submit(t *testing.T, name string, year int) *submitted {
 	if len(out.Events) != len(cmds) || out.Duplicates != 0 {
 		t.Fatalf("submit %s: %d events for %d commands (%d duplicates)", name, len(out.Events), len(cmds), out.Duplicates)
 	}
-	r, _, err := replay.Results(ctx, st, year, replay.Point{})
+	r, _, err := replay.Results(ctx, st, year, events.Point{})
 	if err != nil {
 		t.Fatalf("results %s: %v", name, err)
 	}

@@ -39,7 +39,7 @@ func TestEachYearIsScoredByItsOwnScheme(t *testing.T) {
 		}
 	}
 	for _, y := range years {
-		together, _, err := replay.Results(ctx, st, y.year, replay.Point{})
+		together, _, err := replay.Results(ctx, st, y.year, events.Point{})
 		if err != nil {
 			t.Fatal(err)
 		}

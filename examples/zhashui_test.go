@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands/ledgertest"
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -31,7 +32,7 @@ func TestZhashui2022(t *testing.T) {
 	if err != nil || len(again.Events) != 0 || again.Duplicates != len(cmds) {
 		t.Fatalf("resubmission: %+v %v", again, err)
 	}
-	r2, _, err := replay.Results(ctx, s.st, 2022, replay.Point{})
+	r2, _, err := replay.Results(ctx, s.st, 2022, events.Point{})
 	if err != nil || r2.Digest() != s.r.Digest() {
 		t.Fatalf("results changed after resubmitting: %v", err)
 	}

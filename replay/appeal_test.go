@@ -108,7 +108,7 @@ func TestAppealAcrossTheQuotaFromSimulationToRepublication(t *testing.T) {
 	}
 	// The simulation predicted v2: no unit stands differently (the digests
 	// differ only by the correction's event id, which the results cite).
-	r2, _, err := Results(ctx, st, testYear, Point{AtSeq: v2.UpToSeq})
+	r2, _, err := Results(ctx, st, testYear, events.Point{AtSeq: v2.UpToSeq})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestAppealAcrossTheQuotaFromSimulationToRepublication(t *testing.T) {
 
 	// As of each publication, the results are what was published.
 	for _, p := range []events.ResultsPublished{v1, v2} {
-		r, _, err := Results(ctx, st, testYear, Point{AtSeq: p.UpToSeq})
+		r, _, err := Results(ctx, st, testYear, events.Point{AtSeq: p.UpToSeq})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,7 +53,7 @@ type History struct {
 
 // LoadHistory reads a year's events up to now.
 func LoadHistory(ctx context.Context, st *jetstream.Store, year int) (*History, error) {
-	evs, qs, err := ReadYear(ctx, st, year, Point{})
+	evs, qs, err := ReadYear(ctx, st, year, events.Point{})
 	if err != nil {
 		return nil, err
 	}

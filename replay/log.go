@@ -22,9 +22,20 @@ type LogScan struct {
 	Missing uint64    // the first sequence with no message (0: none up to the end)
 	Root    tlog.Hash // the tree hash at Size
 
-	roots  map[int64]tlog.Hash
-	proofs map[[2]int64]tlog.TreeProof
-	errs   map[[2]int64]error
+	roots   map[int64]tlog.Hash
+	proofs  map[[2]int64]tlog.TreeProof
+	errs    map[[2]int64]error
+	records map[int64]tlog.RecordProof // inclusion proofs in the tree of the largest size asked for
+}
+
+// RecordProof is the inclusion proof of the message at stream sequence seq
+// in the tree of the largest size the scan was asked for (ScanLogRecords).
+func (s *LogScan) RecordProof(seq uint64) (tlog.RecordProof, error) {
+	p, ok := s.records[int64(seq)-1]
+	if !ok {
+		return nil, fmt.Errorf("replay: no inclusion proof of seq %d (the stream holds %d messages in order)", seq, s.Size)
+	}
+	return p, nil
 }
 
 // RootAt is the tree hash at size n, if the scan passed it and was asked
@@ -57,10 +68,24 @@ func (s *LogScan) Proof(m, n int64) (tlog.TreeProof, error) {
 // --accept-loss) is an empty record, tlog.RecordHash of no bytes: the log
 // goes on past it, and a checkpoint made since commits to the gap.
 func ScanLog(ctx context.Context, st *jetstream.Store, upTo, accepted uint64, sizes []int64) (*LogScan, error) {
+	return ScanLogRecords(ctx, st, upTo, accepted, sizes, nil)
+}
+
+// ScanLogRecords is ScanLog that also proves the inclusion of the
+// messages at the stream sequences seqs in the tree of the largest of
+// sizes (LogScan.RecordProof), in the same pass.
+func ScanLogRecords(ctx context.Context, st *jetstream.Store, upTo, accepted uint64, sizes []int64, seqs []uint64) (*LogScan, error) {
 	want := append([]int64(nil), sizes...)
 	sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
 	tree := witness.NewTree()
-	s := &LogScan{roots: map[int64]tlog.Hash{}, proofs: map[[2]int64]tlog.TreeProof{}, errs: map[[2]int64]error{}}
+	s := &LogScan{roots: map[int64]tlog.Hash{}, proofs: map[[2]int64]tlog.TreeProof{}, errs: map[[2]int64]error{}, records: map[int64]tlog.RecordProof{}}
+	var top int64
+	if len(want) > 0 {
+		top = want[len(want)-1]
+	}
+	for _, seq := range seqs {
+		tree.KeepRecord(top, int64(seq)-1)
+	}
 	var pairs [][2]int64
 	for i := 1; i < len(want); i++ {
 		if want[i-1] > 0 && want[i-1] < want[i] {
@@ -87,6 +112,18 @@ func ScanLog(ctx context.Context, st *jetstream.Store, upTo, accepted uint64, si
 			return err
 		}
 		s.roots[n] = r
+		if n == top {
+			for _, seq := range seqs {
+				if int64(seq) < 1 || int64(seq) > top {
+					continue
+				}
+				pr, err := tree.ProveRecord(top, int64(seq)-1)
+				if err != nil {
+					return err
+				}
+				s.records[int64(seq)-1] = pr
+			}
+		}
 		for _, p := range pairs {
 			if p[0] == n {
 				pr, err := tree.ProveTree(p[0], p[1])

@@ -76,3 +76,40 @@ func TestVerifyLogNamesACheckpointTheStreamNoLongerExtends(t *testing.T) {
 		t.Fatalf("VerifyLog of the intact stream = %+v, %v", lc, err)
 	}
 }
+
+// ScanLogRecords proves, in the same pass as the roots and consistency
+// proofs, the inclusion of chosen messages in the tree of the largest
+// size asked for; each proof checks against that root and no other bytes.
+func TestScanLogProvesMessagesInTheLargestCheckpoint(t *testing.T) {
+	st := ledgertest.OpenStore(t)
+	appendRaw(t, st, 11, "proved")
+	seqs := []uint64{1, 2, 7, 8, 11}
+	scan, err := ScanLogRecords(ledgertest.Ctx(t), st, 0, 0, []int64{4, 11}, seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := scan.RootAt(11)
+	c := witness.Checkpoint{Origin: witness.Origin(st.StreamName()), Size: 11, Root: root}
+	stored, err := st.Load(ledgertest.Ctx(t), events.Subject(2030, "year"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range seqs {
+		p, err := scan.RecordProof(seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := witness.CheckIncluded(c, seq, stored[seq-1].Raw, p); err != nil {
+			t.Errorf("seq %d: %v", seq, err)
+		}
+		if err := witness.CheckIncluded(c, seq, stored[seq%11].Raw, p); err == nil {
+			t.Errorf("seq %d: the proof holds for the bytes of seq %d too", seq, seq%11+1)
+		}
+	}
+	if _, err := scan.RecordProof(5); err == nil {
+		t.Error("a proof not asked for was given")
+	}
+	if _, err := scan.Proof(11, 4); err != nil {
+		t.Errorf("the consistency proof 4 → 11: %v", err)
+	}
+}

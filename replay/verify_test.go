@@ -138,7 +138,7 @@ func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
 // the publication's event count and root name the gap.
 func TestVerifyEventsCatchesADroppedEvent(t *testing.T) {
 	st := story(t)
-	evs, err := YearEvents(ledgertest.Ctx(t), st, testYear, Point{})
+	evs, err := YearEvents(ledgertest.Ctx(t), st, testYear, events.Point{})
 	if err != nil {
 		t.Fatal(err)
 	}

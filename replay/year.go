@@ -3,41 +3,15 @@ package replay
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
-// Point says where in the stream to stop: at a stream sequence, at a
-// recorded time, or (both zero) at the end.
-type Point struct {
-	AtSeq uint64    // include events with seq <= AtSeq
-	AsOf  time.Time // include events recorded at or before AsOf (recorded time)
-	// Effective: include events whose business time (occurred_at) is at
-	// or before it, whenever they were recorded — the year as it is now
-	// known to have stood then.
-	Effective time.Time
-}
-
-// Includes reports whether ev is part of the stream as it stood at p.
-func (p Point) Includes(ev events.Stored) bool {
-	if p.AtSeq != 0 && ev.Seq > p.AtSeq {
-		return false
-	}
-	if !p.AsOf.IsZero() && ev.RecordedAt.After(p.AsOf) {
-		return false
-	}
-	if !p.Effective.IsZero() && ev.OccurredAt.After(p.Effective) {
-		return false
-	}
-	return true
-}
-
 // YearEvents reads a year's accepted events in stream order, up to p:
 // quarantined messages (events.Admit) are left out.
-func YearEvents(ctx context.Context, st *jetstream.Store, year int, p Point) ([]events.Stored, error) {
+func YearEvents(ctx context.Context, st *jetstream.Store, year int, p events.Point) ([]events.Stored, error) {
 	evs, _, err := ReadYear(ctx, st, year, p)
 	return evs, err
 }
@@ -48,7 +22,7 @@ func YearEvents(ctx context.Context, st *jetstream.Store, year int, p Point) ([]
 // message is judged against its aggregate's last accepted event. As of a
 // time, the quarantined messages are those before the last event recorded
 // by then.
-func ReadYear(ctx context.Context, st *jetstream.Store, year int, p Point) ([]events.Stored, []*events.QuarantineError, error) {
+func ReadYear(ctx context.Context, st *jetstream.Store, year int, p events.Point) ([]events.Stored, []*events.QuarantineError, error) {
 	var out []events.Stored
 	var qs []*events.QuarantineError
 	// The roster too, so each message is judged against the roster as
@@ -91,7 +65,7 @@ func ReadYear(ctx context.Context, st *jetstream.Store, year int, p Point) ([]ev
 
 // Results scores a year as it stood at p, from the stream alone; the
 // results warn of each quarantined message of the year.
-func Results(ctx context.Context, st *jetstream.Store, year int, p Point) (*engine.Results, []events.Stored, error) {
+func Results(ctx context.Context, st *jetstream.Store, year int, p events.Point) (*engine.Results, []events.Stored, error) {
 	evs, qs, err := ReadYear(ctx, st, year, p)
 	if err != nil {
 		return nil, nil, err
@@ -151,7 +125,7 @@ type Ledger struct {
 // ProposedGrade implements commands.Proposer: the year's stored events and
 // then the submission's pending ones.
 func (l Ledger) ProposedGrade(ctx context.Context, year int, kind, subject string, pending []events.Envelope) (string, error) {
-	evs, err := YearEvents(ctx, l.Store, year, Point{})
+	evs, err := YearEvents(ctx, l.Store, year, events.Point{})
 	if err != nil {
 		return "", err
 	}
@@ -164,7 +138,7 @@ func (l Ledger) ProposedGrade(ctx context.Context, year int, kind, subject strin
 // Proposals implements commands.YearProposer: the year computed once, with
 // the submission's pending events, for the proposals of many subjects.
 func (l Ledger) Proposals(ctx context.Context, year int, pending []events.Envelope) (func(kind, subject string) string, error) {
-	evs, err := YearEvents(ctx, l.Store, year, Point{})
+	evs, err := YearEvents(ctx, l.Store, year, events.Point{})
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +154,7 @@ func (l Ledger) Proposals(ctx context.Context, year int, pending []events.Envelo
 
 // Publication implements commands.Publisher.
 func (l Ledger) Publication(ctx context.Context, year int) (events.ResultsPublished, error) {
-	evs, qs, err := ReadYear(ctx, l.Store, year, Point{})
+	evs, qs, err := ReadYear(ctx, l.Store, year, events.Point{})
 	if err != nil {
 		return events.ResultsPublished{}, err
 	}

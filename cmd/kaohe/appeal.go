@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -418,7 +419,8 @@ func printAppealCase(m *Main, year, n int, ac *replay.AppealCase) {
 		}
 	}
 	if ac.Resolved == nil {
-		fmt.Fprintf(m.Stdout, "  not resolved yet\n\n")
+		fmt.Fprintf(m.Stdout, "  not resolved yet\n")
+		printBundleHint(m, year, ac)
 		return
 	}
 	fmt.Fprintf(m.Stdout, "  结论 resolved:     %s\n", eventLine(ac.Resolved))
@@ -433,10 +435,20 @@ func printAppealCase(m *Main, year, n int, ac *replay.AppealCase) {
 		if ac.InForce != nil {
 			line += fmt.Sprintf(" — kaohe diff --year %d --from v%d --to v%d", year, ac.InForce.Version, ac.Republished.Version)
 		}
-		fmt.Fprintf(m.Stdout, "  重新公布 republished: %s\n\n", line)
+		fmt.Fprintf(m.Stdout, "  重新公布 republished: %s\n", line)
 	} else {
-		fmt.Fprintf(m.Stdout, "  重新公布 republished: not yet (kaohe publish --year %d)\n\n", year)
+		fmt.Fprintf(m.Stdout, "  重新公布 republished: not yet (kaohe publish --year %d)\n", year)
 	}
+	printBundleHint(m, year, ac)
+}
+
+// printBundleHint ends a unit's appeal with the command writing its
+// evidence bundle (bundle.go), and a blank line.
+func printBundleHint(m *Main, year int, ac *replay.AppealCase) {
+	if unit, ok := strings.CutPrefix(ac.Aggregate, "unit."); ok {
+		fmt.Fprintf(m.Stdout, "  证据包 evidence bundle: kaohe bundle --year %d --unit %s --appeal %s -o %s-%d-appeal.tar.gz\n", year, unit, ac.Filed.Event.ID, unit, year)
+	}
+	fmt.Fprintln(m.Stdout)
 }
 
 // signCorrectionsRemote signs, before a resolution goes through --server,

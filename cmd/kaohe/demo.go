@@ -13,7 +13,6 @@ import (
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/examples"
 	"github.com/kaohe/kaohe/projections/scheme"
-	"github.com/kaohe/kaohe/replay"
 )
 
 func (m *Main) demoCommand() *cobra.Command {
@@ -96,7 +95,7 @@ Running it again writes nothing: every command is already recorded.`,
 			t.write(m.Stdout)
 			fmt.Fprintln(m.Stdout)
 
-			r, err := m.yearResults(cmd.Context(), year, replay.Point{})
+			r, err := m.yearResults(cmd.Context(), year, events.Point{})
 			if err != nil {
 				return err
 			}

@@ -153,7 +153,7 @@ func (m *Main) rootCommand() *cobra.Command {
 	root.PersistentFlags().DurationVar(&m.LockWait, "lock-wait", DefaultLockWait, "how long to wait for another kaohe command using --data to finish")
 	root.PersistentFlags().StringVar(&m.KeyFile, "key", "", "your key file (nkey seed SU…) that signs your commands; or KAOHE_KEY")
 	root.PersistentFlags().StringVar(&m.KeysDir, "keys", "", "a folder of key files <official>.nk signing each command as the official it names (default DATA/keys)")
-	root.PersistentFlags().StringVar(&m.Server, "server", "", "run every subcommand but init, demo, serve, replay, bench and sheet through kaohe serve's service at this NATS URL, as the official of --key")
+	root.PersistentFlags().StringVar(&m.Server, "server", "", "run every subcommand but init, demo, serve, replay, bench, sheet and bundle through kaohe serve's service at this NATS URL, as the official of --key")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	for _, c := range m.subcommands() {
 		root.AddCommand(c)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
@@ -34,7 +35,7 @@ func (p publicPage) handler() http.Handler {
 // publications reads a year's publications from the projections' events
 // index.
 func (p publicPage) publications(ctx context.Context, year int) ([]replay.Published, error) {
-	evs, err := p.db.YearEvents(ctx, year, sqlite.Point{})
+	evs, err := p.db.YearEvents(ctx, year, events.Point{})
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func (p publicPage) year(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	latest := pubs[len(pubs)-1]
-	res, err := p.db.ResultsAt(r.Context(), nil, year, sqlite.Point{AtSeq: latest.UpToSeq})
+	res, err := p.db.ResultsAt(r.Context(), nil, year, events.Point{AtSeq: latest.UpToSeq})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -114,7 +115,7 @@ func (p publicPage) version(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pub := pubs[n-1]
-	res, err := p.db.ResultsAt(r.Context(), nil, year, sqlite.Point{AtSeq: pub.UpToSeq})
+	res, err := p.db.ResultsAt(r.Context(), nil, year, events.Point{AtSeq: pub.UpToSeq})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

@@ -15,7 +15,6 @@ import (
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/projections/sqlite"
-	"github.com/kaohe/kaohe/replay"
 )
 
 // pointFlags are the time-travel flags shared by results and explain. Two
@@ -34,8 +33,8 @@ func (p *pointFlags) register(c *cobra.Command) {
 	c.Flags().Uint64Var(&p.atSeq, "at-seq", 0, "results as they stood at this stream sequence")
 }
 
-func (p *pointFlags) point() (replay.Point, error) {
-	pt := replay.Point{AtSeq: p.atSeq}
+func (p *pointFlags) point() (events.Point, error) {
+	pt := events.Point{AtSeq: p.atSeq}
 	for _, f := range []struct {
 		name, val string
 		into      *time.Time
@@ -72,16 +71,16 @@ func parseTime(s string, endOfDay bool) (time.Time, error) {
 // (brought up to date with the stream first): the year's events are read
 // from the projections' events index, so the cost is one year's events
 // whatever the stream's size. kaohe verify recomputes from the stream itself.
-func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*engine.Results, error) {
+func (m *Main) yearResults(ctx context.Context, year int, pt events.Point) (*engine.Results, error) {
 	db, err := m.projections(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	r, err := db.ResultsAt(ctx, nil, year, sqlite.Point(pt))
+	r, err := db.ResultsAt(ctx, nil, year, pt)
 	if errors.Is(err, sqlite.ErrNoEvents) {
 		at := ""
-		if pt != (replay.Point{}) {
+		if pt != (events.Point{}) {
 			at = " at that point (--as-of/--recorded-as-of/--at-seq)"
 		}
 		if qs, qerr := db.Quarantined(ctx, year); qerr == nil && len(qs) > 0 {
@@ -89,8 +88,11 @@ func (m *Main) yearResults(ctx context.Context, year int, pt replay.Point) (*eng
 		}
 		return nil, checkFailed{fmt.Sprintf("--year %d: the ledger has no events of that year%s (kaohe log lists what it holds)", year, at)}
 	}
+	if errors.Is(err, sqlite.ErrNotScored) {
+		return nil, checkFailed{err.Error()} // the events cannot be scored: exit 1
+	}
 	if err != nil {
-		return nil, checkFailed{err.Error()}
+		return nil, err // the projections database or the stream failed: exit 3
 	}
 	return r, nil
 }

@@ -90,6 +90,7 @@ var localOnly = map[string]string{
 	"serve":  "kaohe serve is the server: run it without --server",
 	"replay": "kaohe replay rebuilds the projections of --data: run it on the server's machine (kaohe serve keeps its own current)",
 	"bench":  "kaohe bench runs servers of its own: run it without --server",
+	"bundle": "kaohe bundle reads the ledger in --data and signs with your key: run it on a machine with --data",
 	"sheet":  "kaohe sheet writes a score sheet from a local ledger: run it on a machine with --data, or submit a command file through --server",
 }
 
@@ -313,7 +314,7 @@ func (m *Main) readPolicy(ctx context.Context, name string, o events.Official, g
 		if err != nil || year == 0 {
 			return fmt.Sprintf("%s of the whole ledger is for the office, the committee and the inspector: a %s gives --year of a published year", name, o.Role)
 		}
-		evs, _, err := replay.ReadYear(ctx, m.store, year, replay.Point{})
+		evs, _, err := replay.ReadYear(ctx, m.store, year, events.Point{})
 		if err != nil {
 			return err.Error()
 		}

@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,7 +17,6 @@ import (
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/projections/scheme"
-	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
 // A score sheet (数据录入表) is an Excel workbook a data provider fills in:
@@ -45,7 +44,7 @@ func (m *Main) yearFacts(ctx context.Context, year int) (*engine.Facts, error) {
 		return nil, err
 	}
 	defer db.Close()
-	evs, err := db.YearEvents(ctx, year, sqlite.Point{})
+	evs, err := db.YearEvents(ctx, year, events.Point{})
 	if err != nil {
 		return nil, err
 	}
@@ -163,9 +162,10 @@ func writeScoreSheet(path string, f *engine.Facts, a events.Actor, rows []sheetR
 }
 
 // readScoreSheet turns a filled score sheet into commands against the
-// year's current facts: a value where none is recorded → RecordScore; a
-// different value → CorrectScore of the recorded entry (reason required);
-// the same value or an empty cell → nothing. Command ids are the file's
+// year's current facts, each cell as commands.ScoreEntry decides: a value
+// where none is recorded → RecordScore; a different value → CorrectScore
+// of the recorded entry (reason required); the same value or an empty
+// cell → nothing. Command ids are the file's
 // hash and the row, so submitting the same file again writes nothing.
 func (m *Main) readScoreSheet(ctx context.Context, path string, data []byte) ([]commands.Command, error) {
 	x, err := excelize.OpenReader(bytes.NewReader(data))
@@ -198,39 +198,33 @@ func (m *Main) readScoreSheet(ctx context.Context, path string, data []byte) ([]
 		}
 		at := fmt.Sprintf("%s row %d", path, i+1)
 		unit, ind, part := row[colUnit], row[colIndicator], row[colPart]
-		if !events.Number(value).Valid() {
-			return nil, checkFailed{fmt.Sprintf("%s: 录入值 value %q is not a number", at, value)}
-		}
 		cur := engine.Value{}
 		if uf := f.Units[unit]; uf != nil {
 			cur = uf.Parts[ind][part]
 		}
 		c := commands.Command{ID: prefix + strconv.Itoa(i+1), Year: year, Actor: actor, Line: i + 1}
-		var payload any
-		switch {
-		case cur.Text == "":
-			c.Type = "RecordScore"
-			payload = commands.RecordScore{Unit: unit, Indicator: ind, Part: part, Value: events.Number(value)}
-		case sameNumber(cur.Text, value):
-			continue
-		default:
-			c.Type, c.Reason = "CorrectScore", strings.TrimSpace(row[colReason])
-			if c.Reason == "" {
-				return nil, checkFailed{fmt.Sprintf("%s: 理由 reason is required to change %s/%s of %s from %s to %s", at, ind, part, unit, cur.Text, value)}
-			}
-			payload = commands.CorrectScore{Unit: unit, Supersedes: cur.Event, Value: events.Number(value)}
+		c, write, err := commands.ScoreEntry(c, unit, ind, part, events.Number(value), strings.TrimSpace(row[colReason]),
+			commands.Recorded{Value: cur.Text, Event: cur.Event})
+		if err != nil {
+			return nil, checkFailed{fmt.Sprintf("%s: %s", at, sheetProblem(err))}
 		}
-		if c.Data, err = json.Marshal(payload); err != nil {
-			return nil, err
+		if !write {
+			continue
 		}
 		cmds = append(cmds, c)
 	}
 	return cmds, nil
 }
 
-// sameNumber compares two decimal texts by value (90 = 90.0).
-func sameNumber(a, b string) bool {
-	x, errA := scheme.ParseDec(a)
-	y, errB := scheme.ParseDec(b)
-	return errA == nil && errB == nil && x.Cmp(y) == 0
+// sheetProblem says what is wrong with a row, naming the sheet's column.
+func sheetProblem(err error) string {
+	var e *commands.Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	column := map[string]string{"reason": "理由 reason", "data.value": "录入值 value"}[e.Field]
+	if column == "" {
+		return e.Error()
+	}
+	return column + " " + e.Msg
 }

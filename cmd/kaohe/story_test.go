@@ -106,4 +106,10 @@ func TestREADMEStoryOnTheDemoYear(t *testing.T) {
 	if out = c.ok("appeal", "show", "--year", "2022", "--unit", "jyj"); !strings.Contains(out, "republished: v2") {
 		t.Fatalf("appeal show:\n%s", out)
 	}
+	// The appeal's evidence bundle, checked offline (docs/bundle.md).
+	file := filepath.Join(t.TempDir(), "jyj.tar.gz")
+	c.ok("--key", filepath.Join(c.data, "keys", "office.nk"), "bundle", "--year", "2022", "--unit", "jyj", "--appeal", "zs22-appeal-jyj", "-o", file)
+	if out = c.ok("bundle", "verify", file); !strings.Contains(out, "93.99, rank 2/7, grade 优秀 — as published in v2") {
+		t.Fatalf("bundle verify:\n%s", out)
+	}
 }

@@ -26,6 +26,7 @@ func (m *Main) subcommands() []*cobra.Command {
 		m.replayCommand(),
 		m.auditCommand(),
 		m.officialCommand(),
+		m.bundleCommand(),
 	}
 }
 

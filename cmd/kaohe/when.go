@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
-	"github.com/kaohe/kaohe/projections/sqlite"
-	"github.com/kaohe/kaohe/replay"
 )
 
 // timeText prints when an event was recorded (UTC+8, in layout) and, when
@@ -32,13 +30,13 @@ func timeText(occurred, recorded time.Time, layout string) string {
 // adjustments of the unit in force at pt with when each took effect and
 // when it was recorded: the explanation uses the adjusted target from its
 // effective date, and a late entry is visible as such.
-func (m *Main) printTargetTimes(ctx context.Context, w io.Writer, year int, unit string, pt replay.Point) error {
+func (m *Main) printTargetTimes(ctx context.Context, w io.Writer, year int, unit string, pt events.Point) error {
 	db, err := m.projections(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	evs, err := db.YearEvents(ctx, year, sqlite.Point(pt))
+	evs, err := db.YearEvents(ctx, year, pt)
 	if err != nil {
 		return err
 	}

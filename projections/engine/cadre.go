@@ -202,18 +202,12 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 			pts = e.round(cc.PointsDec().Mul(mean))
 			break
 		}
-		total, weighted := int64(0), scheme.Dec{}
-		for _, c := range t.Counts {
-			v, _ := cc.Levels.Lookup(c.Level)
-			cr.Ballots = append(cr.Ballots, &BallotRow{Level: c.Level, Count: c.Count, Value: v.String()})
-			total += int64(c.Count)
-			weighted = weighted.Add(v.Mul(scheme.Int(int64(c.Count))))
-		}
-		if total == 0 {
+		mean, rows, ok := ballotMean(cc.Levels, t.Counts)
+		cr.Ballots = append(cr.Ballots, rows...)
+		if !ok {
 			cr.Note = "no ballots: 0"
 			break
 		}
-		mean := weighted.Quo(scheme.Int(total))
 		cr.Mean = mean.String()
 		pts = e.round(cc.PointsDec().Mul(mean))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
 
@@ -418,23 +419,34 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 		pts = e.round(slot.PointsDec().Mul(v).Quo(scheme.Int(100)))
 	default:
 		rr.Event = soc.Event
-		total, weighted := int64(0), scheme.Dec{}
-		for _, b := range soc.Ballots {
-			v, _ := g.Table.Lookup(b.Level)
-			rr.Ballots = append(rr.Ballots, &BallotRow{Level: b.Level, Count: b.Count, Value: v.String()})
-			total += int64(b.Count)
-			weighted = weighted.Add(v.Mul(scheme.Int(int64(b.Count))))
-		}
-		if total == 0 {
+		mean, rows, ok := ballotMean(g.Table, soc.Ballots)
+		rr.Ballots = append(rr.Ballots, rows...)
+		if !ok {
 			rr.Note = "no ballots: 0"
 			break
 		}
-		mean := weighted.Quo(scheme.Int(total))
 		rr.Mean = mean.String()
 		pts = e.round(slot.PointsDec().Mul(mean))
 	}
 	rr.Points = e.fx(pts)
 	return rr, pts
+}
+
+// ballotMean is the mean level value of counted ballots, Σ value × count ÷
+// Σ count (a rater group's ballots, a cadre's vote tally alike), with a row
+// per level as explain shows it; ok is false when no ballot was counted.
+func ballotMean(table scheme.LevelTable, counts []events.LevelCount) (mean scheme.Dec, rows []*BallotRow, ok bool) {
+	total, weighted := int64(0), scheme.Dec{}
+	for _, c := range counts {
+		v, _ := table.Lookup(c.Level)
+		rows = append(rows, &BallotRow{Level: c.Level, Count: c.Count, Value: v.String()})
+		total += int64(c.Count)
+		weighted = weighted.Add(v.Mul(scheme.Int(int64(c.Count))))
+	}
+	if total == 0 {
+		return scheme.Dec{}, rows, false
+	}
+	return weighted.Quo(scheme.Int(total)), rows, true
 }
 
 // rankCategory ranks a category's scored units: composite, then the

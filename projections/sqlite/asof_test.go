@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/commands/ledgertest"
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
@@ -18,24 +19,24 @@ func TestResultsAtEverySeqEqualTheStreamReplay(t *testing.T) {
 	mustCatchUp(t, db, st)
 	last, _ := st.LastSeq(ledgertest.Ctx(t))
 	for _, year := range []int{2023, 2024} {
-		evs, err := db.YearEvents(ledgertest.Ctx(t), year, sqlite.Point{})
+		evs, err := db.YearEvents(ledgertest.Ctx(t), year, events.Point{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for seq := evs[0].Seq; seq <= last; seq++ {
-			r, err := db.ResultsAt(ledgertest.Ctx(t), st, year, sqlite.Point{AtSeq: seq})
+			r, err := db.ResultsAt(ledgertest.Ctx(t), st, year, events.Point{AtSeq: seq})
 			if err != nil {
 				t.Fatalf("ResultsAt(%d, seq %d): %v", year, seq, err)
 			}
-			sameBytes(t, "as of a sequence", r.JSON(), streamJSON(t, st, year, replay.Point{AtSeq: seq}))
+			sameBytes(t, "as of a sequence", r.JSON(), streamJSON(t, st, year, events.Point{AtSeq: seq}))
 		}
 		// And as of each event's recorded time. The 2024 copy records its
 		// year-end scores in January 2024, before its scheme (March 2024):
 		// recorded times do not follow the sequence, and as-of by time
 		// must still pick exactly the events recorded by then.
 		for _, ev := range evs {
-			p := replay.Point{AsOf: ev.RecordedAt}
-			r, err := db.ResultsAt(ledgertest.Ctx(t), st, year, sqlite.Point(p))
+			p := events.Point{AsOf: ev.RecordedAt}
+			r, err := db.ResultsAt(ledgertest.Ctx(t), st, year, p)
 			if errors.Is(err, sqlite.ErrNoEvents) {
 				continue
 			}
@@ -52,8 +53,8 @@ func TestResultsAtEverySeqEqualTheStreamReplay(t *testing.T) {
 		// And as of each event's business time (occurred_at), from the
 		// events index as from the stream.
 		for _, ev := range evs {
-			p := replay.Point{Effective: ev.OccurredAt}
-			r, err := db.ResultsAt(ledgertest.Ctx(t), st, year, sqlite.Point(p))
+			p := events.Point{Effective: ev.OccurredAt}
+			r, err := db.ResultsAt(ledgertest.Ctx(t), st, year, p)
 			if errors.Is(err, sqlite.ErrNoEvents) {
 				continue
 			}
@@ -82,7 +83,7 @@ func TestResultsAtTheFirstPublication(t *testing.T) {
 			corr = ev.Seq
 		}
 	}
-	r, err := db.ResultsAt(ledgertest.Ctx(t), st, 2023, sqlite.Point{AtSeq: pub})
+	r, err := db.ResultsAt(ledgertest.Ctx(t), st, 2023, events.Point{AtSeq: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestResultsAtTheFirstPublication(t *testing.T) {
 	}
 	// Just after the first correction (actual 95, target still 100):
 	// gdp 60 × 0.95 = 57.00; no work score yet → t1 composite 57.00.
-	r, err = db.ResultsAt(ledgertest.Ctx(t), st, 2023, sqlite.Point{AtSeq: corr})
+	r, err = db.ResultsAt(ledgertest.Ctx(t), st, 2023, events.Point{AtSeq: corr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestResultsAtTheFirstPublication(t *testing.T) {
 		t.Fatalf("t1 after the first correction: %s, want 57.00", u.Composite)
 	}
 	// As of the day before the scheme, the year has no events.
-	if _, err := db.ResultsAt(ledgertest.Ctx(t), st, 2023, sqlite.Point{AsOf: time.Date(2023, 2, 28, 0, 0, 0, 0, time.UTC)}); !errors.Is(err, sqlite.ErrNoEvents) {
+	if _, err := db.ResultsAt(ledgertest.Ctx(t), st, 2023, events.Point{AsOf: time.Date(2023, 2, 28, 0, 0, 0, 0, time.UTC)}); !errors.Is(err, sqlite.ErrNoEvents) {
 		t.Fatalf("as of before the year: %v, want ErrNoEvents", err)
 	}
 }
@@ -113,9 +114,9 @@ func TestResultsAtCatchesUpFirst(t *testing.T) {
 	mustCatchUp(t, db, st)
 	submitYear(t, st, 2024)
 	// The file has not seen 2024 yet: ResultsAt catches up before answering.
-	r, err := db.ResultsAt(ledgertest.Ctx(t), st, 2024, sqlite.Point{})
+	r, err := db.ResultsAt(ledgertest.Ctx(t), st, 2024, events.Point{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameBytes(t, "2024 through ResultsAt", r.JSON(), streamJSON(t, st, 2024, replay.Point{}))
+	sameBytes(t, "2024 through ResultsAt", r.JSON(), streamJSON(t, st, 2024, events.Point{}))
 }

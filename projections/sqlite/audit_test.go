@@ -1,12 +1,16 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"encoding/json"
+	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/commands/ledgertest"
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
@@ -185,5 +189,39 @@ func TestFlagsATargetRecordedAfterTheCutoffButDatedBefore(t *testing.T) {
 	}
 	if len(flags) != 1 || flags[0].Code != sqlite.FlagTargetAfterCut || flags[0].Event.CommandID != "p07" {
 		t.Fatalf("flags %+v, want only p07 as a target adjusted after the cut-off", flags)
+	}
+}
+
+// A row of the events table that does not decode (the projections file was
+// changed under kaohe: the table holds only admitted events) is answered
+// alike by every reader: a DecodeError naming its sequence. The flags used
+// to leave it out silently while the results refused it.
+func TestAnUndecodableRowIsAnErrorForFlagsAsForResults(t *testing.T) {
+	st := ledgertest.OpenStore(t)
+	submitYear(t, st, 2023)
+	path := filepath.Join(t.TempDir(), "projections.db")
+	db := openDB(t, path)
+	mustCatchUp(t, db, st)
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var seq int64
+	if err := raw.QueryRow(`SELECT seq FROM events WHERE year = 2023 AND type = ? ORDER BY seq LIMIT 1`, events.TypeGradeDecided).Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`UPDATE events SET raw = ? WHERE seq = ?`, []byte("not an envelope"), seq); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ledgertest.Ctx(t)
+	for name, read := range map[string]func() error{
+		"flags":  func() error { _, err := db.Flags(ctx, 2023, sqlite.FlagOptions{}); return err },
+		"events": func() error { _, err := db.YearEvents(ctx, 2023, events.Point{}); return err },
+	} {
+		var de *events.DecodeError
+		if err := read(); !errors.As(err, &de) || de.Seq != uint64(seq) {
+			t.Errorf("%s over a row that does not decode: %v; want a DecodeError of seq %d", name, err, seq)
+		}
 	}
 }

@@ -334,7 +334,7 @@ func BenchmarkResultsAt(b *testing.B) {
 	mid := uint64(benchStream.n / 2)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := db.ResultsAt(context.Background(), nil, year, sqlite.Point{AtSeq: mid}); err != nil {
+		if _, err := db.ResultsAt(context.Background(), nil, year, events.Point{AtSeq: mid}); err != nil {
 			b.Fatal(err)
 		}
 	}

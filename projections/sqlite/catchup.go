@@ -356,6 +356,9 @@ func (d *DB) rebuildYear(ctx context.Context, st *jetstream.Store, year int, pro
 // the stream is idle. It returns ctx.Err() when stopped.
 func (d *DB) Follow(ctx context.Context, st *jetstream.Store) error {
 	if _, err := d.CatchUp(ctx, st); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // stopped mid-batch of the first catch-up (see below)
+		}
 		return err
 	}
 	from, err := d.Checkpoint(ctx)

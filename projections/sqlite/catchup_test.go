@@ -11,7 +11,6 @@ import (
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
-	"github.com/kaohe/kaohe/replay"
 )
 
 var errCrash = errors.New("injected crash")
@@ -104,7 +103,7 @@ func TestDeletedFileRebuildsToTheSameResults(t *testing.T) {
 	}
 	for y, js := range before {
 		sameBytes(t, "after delete and rebuild", mustResultsJSON(t, db, y), js)
-		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, replay.Point{}))
+		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, events.Point{}))
 	}
 	sameDump(t, "rebuilt (batches of 1000) vs clean rebuild (batches of 3)", mustDump(t, db), want)
 	for _, ix := range []string{"events_year", "events_subject", "events_actor"} {
@@ -140,7 +139,7 @@ func TestRebuildPicksUpEventsAppendedSince(t *testing.T) {
 	if _, err := db.Rebuild(ledgertest.Ctx(t), st, 2023, nil); err != nil {
 		t.Fatal(err)
 	}
-	sameBytes(t, "2024 after a 2023 rebuild", mustResultsJSON(t, db, 2024), streamJSON(t, st, 2024, replay.Point{}))
+	sameBytes(t, "2024 after a 2023 rebuild", mustResultsJSON(t, db, 2024), streamJSON(t, st, 2024, events.Point{}))
 }
 
 func TestConcurrentCatchUpsApplyEachEventOnce(t *testing.T) {

@@ -71,6 +71,8 @@ type DB struct {
 	beforeCommit func(batch int) error
 	afterCommit  func(batch int, lastSeq uint64) error
 	beforeSwap   func() error // a full rebuild, built and scored, about to rename its file
+	foldEvents   int          // > 0: replaces foldBudget() (a small stream read back as a large one)
+	collide      bool         // a full rebuild's entry ids share four hashes (the clash path)
 
 	rebuildMemory int64 // SetRebuildMemory
 

@@ -19,13 +19,13 @@ func (d *DB) SetHooks(beforeCommit func(batch int) error, afterCommit func(batch
 // complete, before renaming it into place (an error stops the rebuild).
 func (d *DB) SetBeforeSwap(fn func() error) { d.beforeSwap = fn }
 
-// CollidingHashes makes a full rebuild's entry ids share four hashes, so
+// CollidingHashes makes d's full rebuilds' entry ids share four hashes, so
 // that every id but a few goes through the clash path.
-func CollidingHashes(on bool) { collide = on }
+func (d *DB) CollidingHashes(on bool) { d.collide = on }
 
-// FoldBudget sets the largest stream whose years a full rebuild folds
+// FoldBudget sets the largest stream whose years d's full rebuild folds
 // while applying (0: the default).
-func FoldBudget(n int) { foldBudgetEvents = n }
+func (d *DB) FoldBudget(n int) { d.foldEvents = n }
 
 // NoMemo makes every look-up of facts and entries go to the file.
 func (d *DB) NoMemo() { d.noMemo = true }

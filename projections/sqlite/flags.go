@@ -235,7 +235,8 @@ func (d *DB) cadreUnits(ctx context.Context, year int) (map[string]string, error
 }
 
 // payloads decodes the payloads of a year's events of the given types, by
-// sequence.
+// sequence; a row that does not decode is an error (decodeRow), as it is
+// for results.
 func (d *DB) payloads(ctx context.Context, year int, types ...string) (map[uint64]any, error) {
 	ph := strings.TrimSuffix(strings.Repeat("?, ", len(types)), ", ")
 	args := []any{year}
@@ -254,13 +255,15 @@ func (d *DB) payloads(ctx context.Context, year int, types ...string) (map[uint6
 		if err := rows.Scan(&seq, &raw); err != nil {
 			return nil, err
 		}
-		env, err := events.Decode(raw)
+		env, err := decodeRow(uint64(seq), raw)
 		if err != nil {
-			continue
+			return nil, err
 		}
-		if p, err := events.Payload(env); err == nil {
-			out[uint64(seq)] = p
+		p, err := events.Payload(env)
+		if err != nil {
+			return nil, &events.DecodeError{Seq: uint64(seq), Err: err}
 		}
+		out[uint64(seq)] = p
 	}
 	return out, rows.Err()
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/commands/ledgertest"
-	"github.com/kaohe/kaohe/replay"
+	"github.com/kaohe/kaohe/events"
 )
 
 func TestFollowKeepsUpWithNewEvents(t *testing.T) {
@@ -21,7 +21,7 @@ func TestFollowKeepsUpWithNewEvents(t *testing.T) {
 	go func() { done <- db.Follow(ctx, st) }()
 
 	submitYear(t, st, 2024)
-	want := streamJSON(t, st, 2024, replay.Point{})
+	want := streamJSON(t, st, 2024, events.Point{})
 	last, _ := st.LastSeq(ledgertest.Ctx(t))
 	ledgertest.CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
 		cp, err := db.Checkpoint(ledgertest.Ctx(t))
@@ -38,7 +38,7 @@ func TestFollowKeepsUpWithNewEvents(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Follow returned %v, want context.Canceled", err)
 	}
-	sameBytes(t, "2023 while following", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, replay.Point{}))
+	sameBytes(t, "2023 while following", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, events.Point{}))
 }
 
 // Stopping Follow while a batch is being applied (serve's Ctrl-C or
@@ -47,7 +47,23 @@ func TestFollowKeepsUpWithNewEvents(t *testing.T) {
 // closed under it (which made serve exit 3); the next catch-up applies the
 // batch again.
 func TestFollowStoppedMidBatchIsACleanStop(t *testing.T) {
+	for _, first := range []bool{false, true} {
+		name := "watching"
+		if first {
+			name = "in its first catch-up"
+		}
+		t.Run(name, func(t *testing.T) { followStoppedMidBatch(t, first) })
+	}
+}
+
+// followStoppedMidBatch stops Follow in a batch it applies while watching,
+// or (first) in a batch of the catch-up it starts with: events already
+// stored when it starts.
+func followStoppedMidBatch(t *testing.T, first bool) {
 	st := ledgertest.OpenStore(t)
+	if first {
+		submitYear(t, st, 2023)
+	}
 	db := openDB(t, "")
 	ctx, cancel := context.WithCancel(ledgertest.Ctx(t))
 	defer cancel()
@@ -60,7 +76,9 @@ func TestFollowStoppedMidBatchIsACleanStop(t *testing.T) {
 	}, nil)
 	done := make(chan error, 1)
 	go func() { done <- db.Follow(ctx, st) }()
-	submitYear(t, st, 2023)
+	if !first {
+		submitYear(t, st, 2023)
+	}
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.Canceled) {
@@ -73,5 +91,5 @@ func TestFollowStoppedMidBatchIsACleanStop(t *testing.T) {
 	if _, err := db.CatchUp(ledgertest.Ctx(t), st); err != nil {
 		t.Fatal(err)
 	}
-	sameBytes(t, "2023 after the stopped batch", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, replay.Point{}))
+	sameBytes(t, "2023 after the stopped batch", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, events.Point{}))
 }

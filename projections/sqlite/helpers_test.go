@@ -100,7 +100,7 @@ func submitYear(tb testing.TB, st *jetstream.Store, y int) []events.Stored {
 
 // streamJSON is the canonical results JSON of a year computed from the
 // stream alone (replay.Results), as it stood at p.
-func streamJSON(tb testing.TB, st *jetstream.Store, year int, p replay.Point) []byte {
+func streamJSON(tb testing.TB, st *jetstream.Store, year int, p events.Point) []byte {
 	tb.Helper()
 	r, _, err := replay.Results(ledgertest.Ctx(tb), st, year, p)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
-	"github.com/kaohe/kaohe/replay"
 )
 
 // unitRow is a row of unit_results.
@@ -53,7 +52,7 @@ func TestCatchUpStoresTheEnginesResults(t *testing.T) {
 		t.Fatalf("scored years %v, want [2023]", stats.Years)
 	}
 	// Byte-identical to scoring the stream's events.
-	sameBytes(t, "stored vs stream", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, replay.Point{}))
+	sameBytes(t, "stored vs stream", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, events.Point{}))
 
 	// By hand, after the appeal:
 	//   t1: gdp target 80 (adjusted), actual 97 (corrected twice) → ratio

@@ -13,8 +13,6 @@ import (
 
 	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
-	"github.com/kaohe/kaohe/projections/sqlite"
-	"github.com/kaohe/kaohe/replay"
 )
 
 // Junk published with a plain JetStream client while Follow runs is
@@ -56,7 +54,7 @@ func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
 	}
 	submitYear(t, st, 2024)
 	last, _ := st.LastSeq(ledgertest.Ctx(t))
-	want23, want24 := streamJSON(t, st, 2023, replay.Point{}), streamJSON(t, st, 2024, replay.Point{})
+	want23, want24 := streamJSON(t, st, 2023, events.Point{}), streamJSON(t, st, 2024, events.Point{})
 	if n := bytes.Count(want23, []byte(events.QuarantineWarningPrefix)); n != 2 {
 		t.Fatalf("replay's 2023 results carry %d quarantine warnings, want 2:\n%s", n, want23)
 	}
@@ -84,8 +82,8 @@ func TestFollowQuarantinesJunkAndGoesOn(t *testing.T) {
 	// As it stood before, between and after the junk: the same warnings
 	// as replay's.
 	for _, at := range []uint64{junkSeqs[0] - 1, junkSeqs[0], junkSeqs[1], last} {
-		p := replay.Point{AtSeq: at}
-		r, err := db.ResultsAt(ledgertest.Ctx(t), nil, 2023, sqlite.Point(p))
+		p := events.Point{AtSeq: at}
+		r, err := db.ResultsAt(ledgertest.Ctx(t), nil, 2023, p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -242,14 +242,11 @@ const foldBytesPerEvent = 512
 // the file (dropping years once past the budget instead folded a third of
 // a 1M stream for nothing and made the rebuild slower: docs/performance.md).
 func (d *DB) foldBudget() int {
-	if foldBudgetEvents > 0 {
-		return foldBudgetEvents
+	if d.foldEvents > 0 {
+		return d.foldEvents
 	}
 	return int(max(d.rebuildMemory, DefaultRebuildMemory) / 3 / foldBytesPerEvent)
 }
-
-// foldBudgetEvents replaces foldBudget when > 0 (tests).
-var foldBudgetEvents int
 
 // buildRows applies events 1 … end to the new file in one transaction and
 // returns the number of events of each year, the facts to write, and each
@@ -265,7 +262,9 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 	}
 	// An error leaves the transaction open on the file being built, which
 	// is then removed.
-	a, err := d.newApplier(ctx, conn, newFull())
+	f := newFull()
+	f.collide = d.collide
+	a, err := d.newApplier(ctx, conn, f)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -467,7 +466,7 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 				j = &job{sc: scored{year: y, events: counts[y], upto: int64(fo.upto), quarantined: qs}, facts: fo.y.Facts(), done: make(chan struct{})}
 			} else {
 				delete(folds, y)
-				evs, err := scoringEvents(ctx, b, y, Point{}, counts[y])
+				evs, err := scoringEvents(ctx, b, y, events.Point{}, counts[y])
 				if err != nil {
 					readErr <- err
 					return
@@ -562,6 +561,9 @@ type full struct {
 	ents  map[uint64]uint64 // hash of a referred event's id → its seq
 	clash map[string]uint64 // ids whose hash an earlier, different id holds
 	seed  maphash.Seed
+	// collide makes every id hash to one of four values (DB.collide: tests
+	// of clashes).
+	collide bool
 }
 
 type fullKey struct {
@@ -663,11 +665,8 @@ func (f *full) remember(ctx context.Context, a *applier, id string, seq uint64) 
 	return nil
 }
 
-// collide makes every id hash to one of four values (tests of clashes).
-var collide bool
-
 func (f *full) hash(id string) uint64 {
-	if collide {
+	if f.collide {
 		return uint64(len(id) % 4)
 	}
 	return maphash.String(f.seed, id)

@@ -9,8 +9,6 @@ import (
 	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
-	"github.com/kaohe/kaohe/projections/sqlite"
-	"github.com/kaohe/kaohe/replay"
 )
 
 // A full rebuild builds a new file and renames it over the old one when it
@@ -108,7 +106,7 @@ func TestARebuildAppliesEventsAppendedWhileItRan(t *testing.T) {
 		t.Fatalf("rebuild stats %+v, want every one of %d events and both years", stats, last)
 	}
 	for _, y := range []int{2023, 2024} {
-		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, replay.Point{}))
+		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, events.Point{}))
 	}
 }
 
@@ -123,10 +121,9 @@ func TestTheRebuildAgreesWithLookUps(t *testing.T) {
 	mustCatchUp(t, lookups, st)
 	want := mustDump(t, lookups)
 	for _, collide := range []bool{false, true} {
-		sqlite.CollidingHashes(collide)
 		db := openDB(t, "")
+		db.CollidingHashes(collide)
 		_, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil)
-		sqlite.CollidingHashes(false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,10 +180,9 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 	}
 	want := mustDump(t, live)
 	// A stream larger than the fold budget: every year is read back.
-	sqlite.FoldBudget(40)
 	small := openDB(t, "")
+	small.FoldBudget(40)
 	_, err := small.Rebuild(ledgertest.Ctx(t), st, 0, nil)
-	sqlite.FoldBudget(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +193,7 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 	}
 	sameDump(t, "rebuild vs catch-up", mustDump(t, db), want)
 	for _, y := range []int{2023, 2024} {
-		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, replay.Point{}))
+		sameBytes(t, "rebuilt vs stream", mustResultsJSON(t, db, y), streamJSON(t, st, y, events.Point{}))
 	}
 	ys, err := db.Years(ledgertest.Ctx(t))
 	if err != nil || len(ys) != 4 || ys[2].Error == "" || ys[3].Error == "" {

@@ -10,25 +10,11 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
 )
-
-// Point says where in the stream to stop: at a stream sequence, at a
-// recorded time, at a business time (any together), or (all zero) at the
-// end. It has the fields of replay.Point, so one converts to the other:
-// sqlite.Point(p).
-type Point struct {
-	AtSeq uint64    // include events with seq <= AtSeq
-	AsOf  time.Time // include events recorded at or before AsOf (recorded time)
-	// Effective: include events whose business time (occurred_at) is at
-	// or before it, whenever they were recorded — the year as it is now
-	// known to have stood then.
-	Effective time.Time
-}
 
 // ErrNoEvents: the year has no events (at the point asked).
 var ErrNoEvents = errors.New("projections: no events")
@@ -155,7 +141,7 @@ func (sc *scored) encode() {
 
 // score reads a year's events from q and scores them.
 func (d *DB) score(ctx context.Context, q querier, year int) (scored, error) {
-	evs, err := scoringEvents(ctx, q, year, Point{}, 0)
+	evs, err := scoringEvents(ctx, q, year, events.Point{}, 0)
 	if err != nil {
 		return scored{}, err
 	}
@@ -251,11 +237,25 @@ func grade(g *engine.GradeResult) engine.GradeResult {
 // YearEvents reads a year's events as they stood at p, in stream order,
 // from the events index: only that year's rows, never the whole stream.
 // Call CatchUp first for events newer than the checkpoint.
-func (d *DB) YearEvents(ctx context.Context, year int, p Point) ([]events.Stored, error) {
+func (d *DB) YearEvents(ctx context.Context, year int, p events.Point) ([]events.Stored, error) {
 	return yearEvents(ctx, d.handle(), year, p)
 }
 
-func yearEvents(ctx context.Context, q querier, year int, p Point) ([]events.Stored, error) {
+// decodeRow decodes an event row of the projections. The table holds only
+// events admitted from the stream (events.Admit quarantines the rest), so
+// a row that does not decode means the projections file was changed under
+// kaohe: every reader answers it with a *events.DecodeError naming the
+// sequence (exit 3, rebuild with kaohe replay), never by leaving the event
+// out of what it computes.
+func decodeRow(seq uint64, raw []byte) (events.Envelope, error) {
+	env, err := events.Decode(raw)
+	if err != nil {
+		return events.Envelope{}, &events.DecodeError{Seq: seq, Err: err}
+	}
+	return env, nil
+}
+
+func yearEvents(ctx context.Context, q querier, year int, p events.Point) ([]events.Stored, error) {
 	rows, err := queryYear(ctx, q, `seq, raw`, year, p)
 	if err != nil {
 		return nil, err
@@ -271,9 +271,9 @@ func yearEvents(ctx context.Context, q querier, year int, p Point) ([]events.Sto
 		if err := rows.Scan(&seq, &raw); err != nil {
 			return nil, err
 		}
-		env, err := events.Decode(raw)
+		env, err := decodeRow(uint64(seq), raw)
 		if err != nil {
-			return nil, &events.DecodeError{Seq: uint64(seq), Err: err}
+			return nil, err
 		}
 		out = append(out, events.Stored{Envelope: env, Seq: uint64(seq), Subject: events.Subject(env.Year, env.Aggregate), Raw: raw})
 	}
@@ -282,7 +282,7 @@ func yearEvents(ctx context.Context, q querier, year int, p Point) ([]events.Sto
 
 // queryYear selects columns of a year's events up to p, in stream order.
 // The rows are read without ctx's cancellation: check it between rows.
-func queryYear(ctx context.Context, q querier, columns string, year int, p Point) (*sql.Rows, error) {
+func queryYear(ctx context.Context, q querier, columns string, year int, p events.Point) (*sql.Rows, error) {
 	query := `SELECT ` + columns + ` FROM events WHERE year = ?`
 	args := []any{year}
 	if p.AtSeq != 0 {
@@ -311,7 +311,7 @@ func queryYear(ctx context.Context, q querier, columns string, year int, p Point
 // the payload out of the stored bytes instead of decoding the envelope:
 // scoring a year costs about half as much. The other fields are zero, Raw
 // included.
-func scoringEvents(ctx context.Context, q querier, year int, p Point, hint int) ([]events.Stored, error) {
+func scoringEvents(ctx context.Context, q querier, year int, p events.Point, hint int) ([]events.Stored, error) {
 	// The payload is cut out of the stored bytes by SQLite: only it
 	// crosses into Go (the whole envelope when data_at does not say where
 	// it is, to be decoded).
@@ -351,9 +351,9 @@ func scoringEvents(ctx context.Context, q querier, year int, p Point, hint int) 
 		if cut {
 			ev.Data = bytes.Clone(b)
 		} else {
-			env, err := events.Decode(bytes.Clone(b))
+			env, err := decodeRow(ev.Seq, bytes.Clone(b))
 			if err != nil {
-				return nil, &events.DecodeError{Seq: ev.Seq, Err: err}
+				return nil, err
 			}
 			ev.Envelope = env
 		}
@@ -420,12 +420,22 @@ func (d *DB) ResultsJSON(ctx context.Context, year int) ([]byte, error) {
 	return js, nil
 }
 
+// notScored is the engine's refusal to score a year's events: a finding
+// about the ledger's content (ErrNotScored), unlike a failure of the
+// database or the stream. Its message is the engine's.
+type notScored struct{ err error }
+
+func (e notScored) Error() string        { return e.err.Error() }
+func (e notScored) Unwrap() error        { return e.err }
+func (e notScored) Is(target error) bool { return target == ErrNotScored }
+
 // ResultsAt scores a year as it stood at p: the year's events up to p,
 // read from the events index (catching up with st first when p lies beyond
 // the checkpoint; st may be nil to answer from the file alone), folded by
 // engine.Compute. The cost is one year's events, whatever the stream's
-// size. Errors: ErrNoEvents.
-func (d *DB) ResultsAt(ctx context.Context, st *jetstream.Store, year int, p Point) (*engine.Results, error) {
+// size. Errors: ErrNoEvents; ErrNotScored when the engine refuses the
+// events; any other error is the database's or the stream's.
+func (d *DB) ResultsAt(ctx context.Context, st *jetstream.Store, year int, p events.Point) (*engine.Results, error) {
 	if st != nil {
 		cp, err := d.Checkpoint(ctx)
 		if err != nil {
@@ -446,7 +456,7 @@ func (d *DB) ResultsAt(ctx context.Context, st *jetstream.Store, year int, p Poi
 	}
 	r, err := engine.Compute(evs)
 	if err != nil {
-		return nil, err
+		return nil, notScored{err}
 	}
 	// The quarantined messages of the stream as it stood at p: up to
 	// AtSeq; as of a time, those before the last event included

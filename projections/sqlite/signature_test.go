@@ -99,7 +99,7 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 		t.Fatalf("Quarantined = %+v, %v; want seq %d (unsigned) and %d (revoked), bad_signature", qs, err, unsigned, revoked)
 	}
 	got := mustResultsJSON(t, db, 2023)
-	sameBytes(t, "2023 results, projections vs replay", got, streamJSON(t, st, 2023, replay.Point{}))
+	sameBytes(t, "2023 results, projections vs replay", got, streamJSON(t, st, 2023, events.Point{}))
 	if w := withoutWarnings(t, got); w != before {
 		t.Fatalf("the forgeries count in scoring:\n%s\nwant (as without them)\n%s", w, before)
 	}

@@ -96,3 +96,16 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 	}
 	return f.Close()
 }
+
+// VerifierKey is the text of the verifier key under dataDir/keys (the
+// note verifier key, "<name>+<hash>+<key>"), "" when there is none.
+func VerifierKey(dataDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, KeyDir, VerifyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("witness: read verifier key: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}

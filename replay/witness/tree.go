@@ -3,7 +3,6 @@ package witness
 import (
 	"fmt"
 	"math/bits"
-	"sort"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -18,13 +17,14 @@ import (
 // (checkpoint sizes come from the witness and the publications).
 type Tree struct {
 	n      int64
-	hashes map[int64]tlog.Hash
+	hashes map[int64]tlog.Hash // the right edge, pruned as the tree grows
+	kept   map[int64]tlog.Hash // hashes asked for with Keep*, never pruned
 	keep   map[int64]bool
 }
 
 // NewTree is an empty tree.
 func NewTree() *Tree {
-	return &Tree{hashes: map[int64]tlog.Hash{}, keep: map[int64]bool{}}
+	return &Tree{hashes: map[int64]tlog.Hash{}, kept: map[int64]tlog.Hash{}, keep: map[int64]bool{}}
 }
 
 // Size is the number of records added.
@@ -43,19 +43,24 @@ func (t *Tree) AddHash(h tlog.Hash) error {
 	}
 	base := tlog.StoredHashIndex(0, t.n)
 	for i, h := range hs {
-		t.hashes[base+int64(i)] = h
+		if t.keep[base+int64(i)] {
+			t.kept[base+int64(i)] = h
+		} else {
+			t.hashes[base+int64(i)] = h
+		}
 	}
 	t.n++
 	t.prune()
 	return nil
 }
 
-// prune forgets every hash that is neither on the right edge of the tree
-// of the current size nor kept for a proof.
+// prune forgets every hash that is not on the right edge of the tree of
+// the current size (those kept for a proof are in kept, so this loop stays
+// O(log n) however many proofs are asked for).
 func (t *Tree) prune() {
 	edge := frontier(t.n)
 	for idx := range t.hashes {
-		if !edge[idx] && !t.keep[idx] {
+		if !edge[idx] {
 			delete(t.hashes, idx)
 		}
 	}
@@ -81,6 +86,9 @@ func (t *Tree) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	for i, idx := range indexes {
 		h, ok := t.hashes[idx]
 		if !ok {
+			h, ok = t.kept[idx]
+		}
+		if !ok {
 			return nil, fmt.Errorf("witness: stored hash %d is not held (tree size %d)", idx, t.n)
 		}
 		out[i] = h
@@ -99,8 +107,18 @@ func (t *Tree) KeepProof(m, n int64) {
 	}
 	var rec recorder
 	tlog.ProveTree(m, n, &rec) // reads indexes that depend on the sizes only
-	for _, idx := range rec {
-		t.keep[idx] = true
+	t.keepAll(rec)
+}
+
+// keepAll marks indexes to keep; one already stored on the right edge
+// moves to kept.
+func (t *Tree) keepAll(idx []int64) {
+	for _, i := range idx {
+		t.keep[i] = true
+		if h, ok := t.hashes[i]; ok {
+			t.kept[i] = h
+			delete(t.hashes, i)
+		}
 	}
 }
 
@@ -115,6 +133,5 @@ type recorder []int64
 
 func (r *recorder) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	*r = append(*r, indexes...)
-	sort.Slice(*r, func(i, j int) bool { return (*r)[i] < (*r)[j] })
 	return make([]tlog.Hash, len(indexes)), nil
 }

@@ -153,3 +153,51 @@ func TestTheWitnessFileOnlyGrowsByExtensions(t *testing.T) {
 		t.Fatalf("witness holds %+v, %v; want sizes 5, 9", held, err)
 	}
 }
+
+func TestInclusionProofsFromTheStreamingTree(t *testing.T) {
+	const n = 77
+	tree := NewTree()
+	records := []int64{0, 1, 31, 32, 63, 64, 76}
+	for _, i := range records {
+		tree.KeepRecord(n, i)
+	}
+	var full fullLog
+	for i := 0; i < n; i++ {
+		hs, _ := tlog.StoredHashes(int64(i), record(i), full)
+		full = append(full, hs...)
+		if err := tree.Add(record(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, _ := tree.Root()
+	c := Checkpoint{Origin: Origin("KAOHE"), Size: n, Root: root}
+	for _, i := range records {
+		p, err := tree.ProveRecord(n, i)
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		want, _ := tlog.ProveRecord(n, i, full)
+		if fmt.Sprint(p) != fmt.Sprint(want) {
+			t.Fatalf("record %d: proof differs from tlog's", i)
+		}
+		if err := CheckIncluded(c, uint64(i+1), record(int(i)), p); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if err := CheckIncluded(c, uint64(i+1), []byte("changed"), p); !errors.Is(err, ErrNotIncluded) {
+			t.Fatalf("a changed record %d: %v, want ErrNotIncluded", i, err)
+		}
+		if len(p) > 0 {
+			p[0][0] ^= 1
+			if err := CheckIncluded(c, uint64(i+1), record(int(i)), p); !errors.Is(err, ErrNotIncluded) {
+				t.Fatalf("a changed proof of record %d: %v, want ErrNotIncluded", i, err)
+			}
+		}
+	}
+	if _, err := tree.ProveRecord(n, 5); err == nil {
+		t.Fatal("a proof not asked for before the pass was answered")
+	}
+	// Many proofs kept: the right edge stays small.
+	if len(tree.hashes) > 64 {
+		t.Fatalf("%d edge hashes held", len(tree.hashes))
+	}
+}

@@ -77,7 +77,7 @@ func (r *run) queries() error {
 	// results --as-of, as the CLI answers it: the year's events up to the
 	// point from the stream (a filtered ordered consumer), folded and scored.
 	asOf, err := median3(func() error {
-		_, _, err := replay.Results(r.ctx, r.store, year, replay.Point{AsOf: r.gen.MidTime})
+		_, _, err := replay.Results(r.ctx, r.store, year, events.Point{AsOf: r.gen.MidTime})
 		return err
 	})
 	if err != nil {
@@ -86,7 +86,7 @@ func (r *run) queries() error {
 	r.query("query.as_of", "时点结果 results --as-of (mid-stream)", asOf, TargetQueryMS, fmt.Sprintf("year %d as of %s (seq %d), from the stream as the CLI does", year, r.gen.MidTime.Format(time.RFC3339), r.gen.MidSeq))
 	// The same point from the projections' events index (sqlite.ResultsAt).
 	asOfDB, err := median3(func() error {
-		_, err := r.db.ResultsAt(r.ctx, r.store, year, sqlite.Point{AsOf: r.gen.MidTime})
+		_, err := r.db.ResultsAt(r.ctx, r.store, year, events.Point{AsOf: r.gen.MidTime})
 		return err
 	})
 	if err != nil {
@@ -109,7 +109,7 @@ func (r *run) queries() error {
 	r.query("query.what_if", "复核模拟 appeal what-if (one unit)", whatIf, TargetQueryMS, fmt.Sprintf("year %d, unit %s, excluding %s", year, unit, disputed))
 
 	explain, err := median3(func() error {
-		res, _, err := replay.Results(r.ctx, r.store, year, replay.Point{})
+		res, _, err := replay.Results(r.ctx, r.store, year, events.Point{})
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/replay/bundle"
+	"github.com/kaohe/kaohe/replay/witness"
+)
+
+func (m *Main) bundleCommand() *cobra.Command {
+	var (
+		o   bundle.Options
+		out string
+	)
+	c := &cobra.Command{
+		Use:   "bundle --year Y --unit U [--appeal ID] -o FILE",
+		Short: "write a unit's evidence bundle that anyone can check offline — 证据包",
+		Long: `Write one file (a .tar.gz) holding the facts behind a unit's published
+result: the year's scheme as recorded; the stored events of its category
+(its units, the year's decisions and publications, the offices; the whole
+year when the category rests on another) and of the roster with every
+signer's key; the published results document (its SHA-256 is the published
+digest); the stream's signed checkpoints with the consistency proofs between
+them and an inclusion proof of every event in the newest; and a guide
+(README.txt, 中文 and English).
+A MANIFEST of SHA-256 hashes of every entry is signed with --key (or
+KAOHE_KEY): an office official's key on the roster.
+  kaohe bundle verify FILE   checks it without the ledger (docs/bundle.md).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case o.Year == 0:
+				return usageError{"--year is required"}
+			case o.Unit == "" || !events.ValidID(o.Unit):
+				return usageError{"--unit is required: a unit id ([A-Za-z0-9_-]+)"}
+			case out == "":
+				return usageError{"-o FILE is required"}
+			}
+			key, err := m.givenKey()
+			if err != nil {
+				return err
+			}
+			if key == nil {
+				return usageError{"a bundle is signed: give --key FILE (or KAOHE_KEY), an office official's key"}
+			}
+			o.Key = key
+			ctx := cmd.Context()
+			if err := m.openChecked(ctx); err != nil {
+				return err
+			}
+			acc, err := m.acceptedLoss(ctx)
+			if err != nil {
+				return err
+			}
+			o.Accepted = acc.Through
+			if o.CheckpointKey, err = witness.VerifierKey(m.DataDir); err != nil {
+				return err
+			}
+			if o.CheckpointKey == "" {
+				return checkFailed{fmt.Sprintf("no checkpoint key in %s: nothing was ever published with a checkpoint here", filepath.Join(m.DataDir, witness.KeyDir))}
+			}
+			v, err := witness.LoadVerifier(m.DataDir)
+			if err != nil {
+				return err
+			}
+			for _, dir := range m.witnessDirs() {
+				held, err := witness.In(dir).Read(v)
+				if err != nil {
+					return err
+				}
+				o.Witnessed = append(o.Witnessed, held...)
+			}
+			// Written whole to memory first: no half-written bundle on error.
+			var buf bytes.Buffer
+			s, err := bundle.Make(ctx, m.store, o, &buf)
+			if err != nil {
+				return bundleError(err)
+			}
+			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "证据包 bundle %s: %d bytes\n", out, s.Bytes)
+			printBundleSummary(m, s)
+			fmt.Fprintf(m.Stdout, "(kaohe bundle verify %s checks it offline)\n", out)
+			return nil
+		},
+	}
+	c.Flags().IntVar(&o.Year, "year", 0, "assessment year (required)")
+	c.Flags().StringVar(&o.Unit, "unit", "", "the unit (required)")
+	c.Flags().StringVar(&o.Appeal, "appeal", "", "the appeal the bundle is for (its event id or command id)")
+	c.Flags().StringVarP(&out, "output", "o", "", "the bundle file to write (required)")
+	c.Flags().StringArrayVar(&m.Witnesses, "witness", nil, "also take the checkpoints held in this witness directory (repeatable)")
+	c.AddCommand(m.bundleVerifyCommand())
+	return c
+}
+
+func (m *Main) bundleVerifyCommand() *cobra.Command {
+	var (
+		o      bundle.VerifyOptions
+		asJSON bool
+	)
+	c := &cobra.Command{
+		Use:   "verify FILE",
+		Short: "check an evidence bundle offline: recompute the unit's result and check every hash, proof and signature",
+		Long: `Check a bundle from its bytes alone (no ledger, no network): the signed
+MANIFEST and every entry's SHA-256; the checkpoints' signatures, the
+consistency proofs between them and every event's inclusion proof; every
+event's hash chain link and its official's signature against the bundled
+roster; the published digest of results.json; the scheme; and the unit's
+category recomputed from the events with kaohe's scoring engine against the
+published results. Exit 1 naming the first entry that does not hold.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if b, err := os.ReadFile(o.CheckpointKey); o.CheckpointKey != "" && err == nil {
+				o.CheckpointKey = string(b) // a key file (checkpoint.pub)
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return usageError{err.Error()}
+			}
+			defer f.Close()
+			s, err := bundle.Verify(f, o)
+			if err != nil {
+				return bundleError(err)
+			}
+			if asJSON {
+				return writeJSON(m.Stdout, s)
+			}
+			printBundleSummary(m, s)
+			fmt.Fprintf(m.Stdout, "核验通过 OK: %s holds — %d events in the log, signatures, chains, the digest of v%d and the recomputed category all match\n",
+				args[0], s.Events, s.Version)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.CheckpointKey, "checkpoint-key", "", "the checkpoint verifier key you trust (from the 公示 notice), or a file holding it (checkpoint.pub); the bundle's must be it")
+	c.Flags().BoolVar(&asJSON, "json", false, "the summary as JSON")
+	return c
+}
+
+// bundleError: a bundle that cannot be made or does not verify is exit 1.
+func bundleError(err error) error {
+	var be *bundle.Error
+	if errors.As(err, &be) {
+		if be.Entry != "" {
+			return checkFailed{"核验失败 bundle check failed: " + be.Error()}
+		}
+		return checkFailed{be.Error()}
+	}
+	return err
+}
+
+func printBundleSummary(m *Main, s *bundle.Summary) {
+	grade := s.Outcome.Grade
+	if grade == "" {
+		grade = "-"
+	}
+	standing := fmt.Sprintf("composite %s, rank %d/%d", s.Outcome.Composite, s.Outcome.Rank, s.Outcome.Of)
+	if s.Outcome.Composite == "" {
+		standing = "not scored (graded by decision)"
+	}
+	fmt.Fprintf(m.Stdout, "  %d %s（%s）category %s: %s, grade %s — as published in v%d (up to seq %d)\n",
+		s.Year, s.Name, s.Unit, s.Category, standing, grade, s.Version, s.UpToSeq)
+	fmt.Fprintf(m.Stdout, "  %d events (%s scope, %d subjects), %d checkpoints up to size %d, signed by %s\n",
+		s.Events, s.Scope, len(s.Subjects), s.Checkpoints, s.Checkpoint, s.Signer)
+	if s.Appeal != "" {
+		fmt.Fprintf(m.Stdout, "  复核 appeal %s\n", s.Appeal)
+	}
+}
+
+// writeFileAtomic writes a file through a temporary one in its directory.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bundle-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
