@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,9 +174,29 @@ func (l *Ledger) enqueue(r *request) (*Outcome, error) {
 func (l *Ledger) lead(me *request) {
 	c := &l.commit
 	extra := 0
+	var group []*request
+	defer func() {
+		// A panic deciding (a bug) must not leave the others waiting
+		// for ever (a server recovers a request's panic and goes on).
+		if p := recover(); p != nil {
+			for _, r := range group {
+				if !r.finished {
+					r.finish(nil, &Error{Code: EINTERNAL, Msg: "the ledger's committer failed", Err: fmt.Errorf("%v", p)})
+				}
+			}
+			c.mu.Lock()
+			if len(c.queue) == 0 {
+				c.leading = false
+			} else {
+				c.queue[0].done <- result{lead: true}
+			}
+			c.mu.Unlock()
+			panic(p)
+		}
+	}()
 	for {
 		c.mu.Lock()
-		group := c.queue
+		group = c.queue
 		c.queue = nil
 		c.mu.Unlock()
 		rest := l.commitGroup(group)
