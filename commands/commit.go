@@ -43,8 +43,8 @@ import (
 // snapshot first.
 //
 // The committer is the caller whose submission found nobody committing: it
-// commits groups until its own submission is done, then hands the queue to
-// the caller of the next waiting one. Nobody waits to gather a group: the
+// commits groups until its own submission is done, then leaves what still
+// waits to a committer goroutine that runs until the queue is empty. Nobody waits to gather a group: the
 // committer takes what is queued now, so a submission nobody else waits
 // with is committed at once, alone, with its caller's context.
 
@@ -167,13 +167,14 @@ func (l *Ledger) enqueue(r *request) (*Outcome, error) {
 	}
 }
 
-// lead commits groups from the queue until me is done and a few more
-// after it while others wait (waking another caller to commit costs a
-// trip through the scheduler, which a busy machine makes long), then hands
-// the queue over to the caller of the first submission still waiting.
+// lead commits groups from the queue until me is done. When others still
+// wait then, a committer of their own (lead(nil), on a goroutine of its
+// own) goes on until the queue is empty: me's caller gets its answer at
+// once, and under a steady load no caller waits for another to be woken
+// to commit (a trip through the scheduler, which a busy machine makes
+// long).
 func (l *Ledger) lead(me *request) {
 	c := &l.commit
-	extra := 0
 	var group []*request
 	defer func() {
 		// A panic deciding (a bug) must not leave the others waiting
@@ -191,7 +192,9 @@ func (l *Ledger) lead(me *request) {
 				c.queue[0].done <- result{lead: true}
 			}
 			c.mu.Unlock()
-			panic(p)
+			if me != nil {
+				panic(p)
+			}
 		}
 	}()
 	for {
@@ -200,27 +203,22 @@ func (l *Ledger) lead(me *request) {
 		c.queue = nil
 		c.mu.Unlock()
 		rest := l.commitGroup(group)
+		group = nil
 		c.mu.Lock()
 		c.queue = append(rest, c.queue...)
-		if me.finished && (len(c.queue) == 0 || extra >= maxExtraGroups) {
-			if len(c.queue) == 0 {
-				c.leading = false
-			} else {
-				c.queue[0].done <- result{lead: true}
-			}
+		switch {
+		case len(c.queue) == 0:
+			c.leading = false
 			c.mu.Unlock()
 			return
-		}
-		if me.finished {
-			extra++
+		case me != nil && me.finished:
+			c.mu.Unlock()
+			go l.lead(nil)
+			return
 		}
 		c.mu.Unlock()
 	}
 }
-
-// maxExtraGroups bounds what a caller commits for others after its own
-// submission is done: its own answer waits for them.
-const maxExtraGroups = 8
 
 // finish sends r its result.
 func (r *request) finish(out *Outcome, err error) {
