@@ -218,3 +218,70 @@ func TestALoneWriterAppendsWithoutASnapshot(t *testing.T) {
 		t.Fatalf("verify: %v", v.Problems)
 	}
 }
+
+// A submission that grouping would refuse is not refused: a publication
+// queued behind a score of its year cannot share a decision with it
+// (PublishResults covers only what is stored), so it waits for the next
+// group, comes first there, and publishes the score.
+func TestAPublicationBehindAScoreWaitsForTheNextGroup(t *testing.T) {
+	st, l := signedSetup(t)
+	commands.AlwaysBatch(l)
+	ctx := ledgertest.Ctx(t)
+	signedSubmit(t, l, score("base-u01", statistics, "u01", "gdp", "", "1"))
+	sign := func(c commands.Command) []commands.Command {
+		out, err := ledgertest.Sign(ctx, l, []commands.Command{c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	blocker, scored, publish := sign(fix("blocker", "u01", "base-u01", "2")), sign(fix("late-score", "u01", "base-u01", "3")), sign(cmd("pub", "PublishResults", office, `{}`))
+	entered, release := make(chan struct{}), make(chan struct{})
+	l.SetBeforeAppend(func() {
+		l.SetBeforeAppend(nil)
+		close(entered)
+		<-release
+	})
+	t.Cleanup(func() { l.SetBeforeAppend(nil) })
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	outs := make([]*commands.Outcome, 3)
+	run := func(i int, cmds []commands.Command) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = l.Submit(ctx, cmds)
+		}()
+	}
+	run(0, blocker)
+	<-entered
+	// The score queues first, the publication behind it.
+	run(1, scored)
+	ledgertest.CheckFor(t, 20*time.Second, time.Millisecond, func() error {
+		if n := commands.Waiting(l); n != 1 {
+			return fmt.Errorf("%d waiting", n)
+		}
+		return nil
+	})
+	run(2, publish)
+	ledgertest.CheckFor(t, 20*time.Second, time.Millisecond, func() error {
+		if n := commands.Waiting(l); n != 2 {
+			return fmt.Errorf("%d waiting", n)
+		}
+		return nil
+	})
+	close(release)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("submission %d: %v", i, err)
+		}
+	}
+	pub := decodeAs[events.ResultsPublished](t, outs[2].Events[0])
+	if s := outs[1].Events[0].Seq; pub.UpToSeq < s {
+		t.Fatalf("the publication covers up to seq %d, the score it waited behind is at %d", pub.UpToSeq, s)
+	}
+	if v := verify(t, st); !v.OK() {
+		t.Fatalf("verify: %v", v.Problems)
+	}
+}
