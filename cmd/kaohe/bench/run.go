@@ -96,6 +96,8 @@ type run struct {
 	db     *sqlite.DB
 	gen    *Generator
 	rep    *Report
+
+	readCPU float64 // CPU seconds of the raw read (phases.go)
 }
 
 // Run generates the province, runs every phase and returns the report.
