@@ -204,3 +204,38 @@ func (c *cursor) end(start, end int, dst *json.RawMessage) bool {
 	c.i = end
 	return true
 }
+
+// payloadCanonical decodes the payloads of the most frequent types (a
+// county year is two-thirds unit and cadre scores, and corrections) when they have Encode's
+// layout, like decodeCanonical; nil, false for any other type or layout,
+// and Payload falls back to encoding/json.
+func payloadCanonical(typ string, data []byte) (any, bool) {
+	c := cursor{b: data}
+	var ok bool
+	var p any
+	switch typ {
+	case TypeScoreRecorded:
+		var s ScoreRecorded
+		ok = c.lit(`{"indicator":`) && c.str(&s.Indicator) &&
+			c.lit(`,"part":`) && c.str(&s.Part) &&
+			c.lit(`,"source":`) && c.str(&s.Source) &&
+			c.lit(`,"value":`) && c.str((*string)(&s.Value)) &&
+			c.opt(`,"note":`, &s.Note)
+		p = &s
+	case TypeScoreCorrected:
+		var s ScoreCorrected
+		ok = c.lit(`{"supersedes":`) && c.str(&s.Supersedes) &&
+			c.lit(`,"value":`) && c.str((*string)(&s.Value))
+		p = &s
+	case TypeCadreScoreRecorded:
+		var s CadreScoreRecorded
+		ok = c.lit(`{"component":`) && c.str(&s.Component) &&
+			c.lit(`,"value":`) && c.str((*string)(&s.Value)) &&
+			c.opt(`,"note":`, &s.Note)
+		p = &s
+	}
+	if !ok || !c.lit(`}`) || c.i != len(data) {
+		return nil, false
+	}
+	return p, true
+}

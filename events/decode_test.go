@@ -130,3 +130,73 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	})
 }
+
+// payloadAgrees fails when payloadCanonical accepts a payload that
+// encoding/json reads differently or refuses.
+func payloadAgrees(t *testing.T, typ string, data []byte) bool {
+	t.Helper()
+	got, ok := payloadCanonical(typ, data)
+	if !ok {
+		return false
+	}
+	et, _ := TypeOf(typ)
+	want := et.New()
+	if err := json.Unmarshal(data, want); err != nil {
+		t.Fatalf("payloadCanonical accepts a %s encoding/json refuses (%v):\n%s", typ, err, data)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("payloadCanonical reads\n%+v\nencoding/json\n%+v\nfrom %s", got, want, data)
+	}
+	return true
+}
+
+// The payloads with a canonical path decode to the same value through it
+// as through encoding/json, and so does every variant of them that it
+// accepts.
+func TestPayloadCanonicalAgreesWithJSON(t *testing.T) {
+	seeds := map[string][]any{
+		TypeScoreRecorded: {ScoreRecorded{Indicator: "gdp", Part: "routine", Source: "统计局", Value: "93.5"},
+			ScoreRecorded{Indicator: "i", Part: "", Source: "", Value: "-1", Note: "快报 note"}},
+		TypeScoreCorrected: {ScoreCorrected{Supersedes: "01J", Value: "97.5"}, ScoreCorrected{}},
+		TypeCadreScoreRecorded: {CadreScoreRecorded{Component: "post_routine", Value: "96"},
+			CadreScoreRecorded{Component: "c", Value: "0.000001", Note: "n"}},
+	}
+	subst := []string{`"`, `\`, `{`, `}`, `,`, `:`, ` `, `1`, "\x00", "\xff", "é", `\u0041`, `null`, `"note":"x",`}
+	n := 0
+	for typ, ps := range seeds {
+		for _, p := range ps {
+			data, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !payloadAgrees(t, typ, data) {
+				t.Fatalf("the canonical path refuses %s", data)
+			}
+			for _, other := range []string{TypeScoreRecorded, TypeScoreCorrected, TypeCadreScoreRecorded} {
+				if other != typ && payloadAgrees(t, other, data) {
+					t.Fatalf("%s read as a %s", data, other)
+				}
+			}
+			for i := 0; i <= len(data); i++ {
+				payloadAgrees(t, typ, data[:i])
+				for _, s := range subst {
+					payloadAgrees(t, typ, []byte(string(data[:i])+s+string(data[min(i+1, len(data)):])))
+					payloadAgrees(t, typ, []byte(string(data[:i])+s+string(data[i:])))
+					n += 2
+				}
+			}
+		}
+	}
+	t.Logf("%d variants", n)
+}
+
+func FuzzPayloadCanonical(f *testing.F) {
+	f.Add([]byte(`{"indicator":"party","part":"routine","source":"routine","value":"93"}`))
+	f.Add([]byte(`{"component":"post_routine","value":"96","note":"n"}`))
+	f.Add([]byte(`{"supersedes":"01J","value":"97.5"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, typ := range []string{TypeScoreRecorded, TypeScoreCorrected, TypeCadreScoreRecorded} {
+			payloadAgrees(t, typ, data)
+		}
+	})
+}
