@@ -197,7 +197,8 @@ func (c *cursor) value(dst *json.RawMessage) bool {
 
 func (c *cursor) end(start, end int, dst *json.RawMessage) bool {
 	v := c.b[start:end:end]
-	if len(v) == 0 || bytes.ContainsAny(v[:1], " \t\r\n") || !json.Valid(v) {
+	// encoding/json leaves white space around a value out of it.
+	if len(v) == 0 || bytes.ContainsAny(v[:1], " \t\r\n") || bytes.ContainsAny(v[len(v)-1:], " \t\r\n") || !json.Valid(v) {
 		return false
 	}
 	*dst = v

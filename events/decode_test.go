@@ -59,6 +59,8 @@ func seedEnvelopes(t *testing.T) [][]byte {
 			Sig: &Signature{Key: "UABC", Command: `{"id":"c","data":{"x":"\u003c"}}`, Sig: "c2ln"}},
 		{ID: "0", Type: "YearClosed", V: 0, Year: 0, Aggregate: "year", Actor: Actor{}, CommandID: "", Data: json.RawMessage(`"text"`)},
 		{ID: "n", Type: "T", Data: json.RawMessage(`123`)},
+		{ID: "n", Type: "T", Data: json.RawMessage(`123`), Sig: &Signature{Key: "k"}},
+		{ID: "n", Type: "T", Data: json.RawMessage(`true`), Sig: &Signature{}},
 		{ID: "n", Type: "T", Data: json.RawMessage(`[{"a":"]}"}]`)},
 	} {
 		raw, err := Encode(e)
