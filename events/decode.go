@@ -207,7 +207,8 @@ func (c *cursor) end(start, end int, dst *json.RawMessage) bool {
 }
 
 // payloadCanonical decodes the payloads of the most frequent types (a
-// county year is two-thirds unit and cadre scores, and corrections) when they have Encode's
+// county year is nine-tenths unit and cadre scores, corrections, cadres
+// registered and grades decided) when they have Encode's
 // layout, like decodeCanonical; nil, false for any other type or layout,
 // and Payload falls back to encoding/json.
 func payloadCanonical(typ string, data []byte) (any, bool) {
@@ -227,6 +228,21 @@ func payloadCanonical(typ string, data []byte) (any, bool) {
 		var s ScoreCorrected
 		ok = c.lit(`{"supersedes":`) && c.str(&s.Supersedes) &&
 			c.lit(`,"value":`) && c.str((*string)(&s.Value))
+		p = &s
+	case TypeCadreRegistered:
+		var s CadreRegistered
+		ok = c.lit(`{"name":`) && c.str(&s.Name) &&
+			c.lit(`,"unit":`) && c.str(&s.Unit) &&
+			c.lit(`,"class":`) && c.str(&s.Class) &&
+			c.opt(`,"post":`, &s.Post)
+		p = &s
+	case TypeGradeDecided:
+		var s GradeDecided
+		ok = c.lit(`{"kind":`) && c.str(&s.Kind) &&
+			c.lit(`,"subject":`) && c.str(&s.Subject) &&
+			c.lit(`,"grade":`) && c.str(&s.Grade) &&
+			c.lit(`,"proposed":`) && c.str(&s.Proposed)
+		s.Override = ok && c.lit(`,"override":true`)
 		p = &s
 	case TypeCadreScoreRecorded:
 		var s CadreScoreRecorded

@@ -159,11 +159,14 @@ func TestPayloadCanonicalAgreesWithJSON(t *testing.T) {
 	seeds := map[string][]any{
 		TypeScoreRecorded: {ScoreRecorded{Indicator: "gdp", Part: "routine", Source: "统计局", Value: "93.5"},
 			ScoreRecorded{Indicator: "i", Part: "", Source: "", Value: "-1", Note: "快报 note"}},
-		TypeScoreCorrected: {ScoreCorrected{Supersedes: "01J", Value: "97.5"}, ScoreCorrected{}},
+		TypeScoreCorrected:  {ScoreCorrected{Supersedes: "01J", Value: "97.5"}, ScoreCorrected{}},
+		TypeCadreRegistered: {CadreRegistered{Name: "张三", Unit: "t1", Class: "town_leader", Post: "书记"}, CadreRegistered{Name: "n"}},
+		TypeGradeDecided: {GradeDecided{Kind: "unit", Subject: "t1", Grade: "优秀", Proposed: "良好", Override: true},
+			GradeDecided{Kind: "cadre", Subject: "c1", Grade: "称职", Proposed: "称职"}},
 		TypeCadreScoreRecorded: {CadreScoreRecorded{Component: "post_routine", Value: "96"},
 			CadreScoreRecorded{Component: "c", Value: "0.000001", Note: "n"}},
 	}
-	subst := []string{`"`, `\`, `{`, `}`, `,`, `:`, ` `, `1`, "\x00", "\xff", "é", `\u0041`, `null`, `"note":"x",`}
+	subst := []string{`"`, `\`, `{`, `}`, `,`, `:`, ` `, `1`, "\x00", "\xff", "é", `\u0041`, `null`, `"note":"x",`, `,"override":false`, `,"override":true`, `true`}
 	n := 0
 	for typ, ps := range seeds {
 		for _, p := range ps {
@@ -174,7 +177,7 @@ func TestPayloadCanonicalAgreesWithJSON(t *testing.T) {
 			if !payloadAgrees(t, typ, data) {
 				t.Fatalf("the canonical path refuses %s", data)
 			}
-			for _, other := range []string{TypeScoreRecorded, TypeScoreCorrected, TypeCadreScoreRecorded} {
+			for _, other := range canonicalPayloads {
 				if other != typ && payloadAgrees(t, other, data) {
 					t.Fatalf("%s read as a %s", data, other)
 				}
@@ -192,12 +195,16 @@ func TestPayloadCanonicalAgreesWithJSON(t *testing.T) {
 	t.Logf("%d variants", n)
 }
 
+// canonicalPayloads are the types payloadCanonical reads.
+var canonicalPayloads = []string{TypeScoreRecorded, TypeScoreCorrected, TypeCadreScoreRecorded, TypeCadreRegistered, TypeGradeDecided}
+
 func FuzzPayloadCanonical(f *testing.F) {
+	f.Add([]byte(`{"kind":"unit","subject":"t1","grade":"优秀","proposed":"良好","override":true}`))
 	f.Add([]byte(`{"indicator":"party","part":"routine","source":"routine","value":"93"}`))
 	f.Add([]byte(`{"component":"post_routine","value":"96","note":"n"}`))
 	f.Add([]byte(`{"supersedes":"01J","value":"97.5"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, typ := range []string{TypeScoreRecorded, TypeScoreCorrected, TypeCadreScoreRecorded} {
+		for _, typ := range canonicalPayloads {
 			payloadAgrees(t, typ, data)
 		}
 	})

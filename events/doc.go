@@ -278,7 +278,7 @@
 // Decode reads an envelope in exactly Encode's layout (fields in order, no
 // escapes, no white space: nearly every stored one) without reflection,
 // and anything else through encoding/json, with the same result either
-// way; Payload does the same for unit and cadre scores and corrections.
+// way; Payload does the same for the most frequent payload types.
 // Every read counts the messages it delivered (jetstream.Store.Delivered):
 // a one-year query is seen to read that year's subjects only.
 //
