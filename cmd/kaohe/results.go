@@ -76,7 +76,7 @@ func parseTime(s string, endOfDay bool) (time.Time, error) {
 // whatever the stream's size. kaohe verify recomputes from the stream itself.
 //
 // With no projections file the year is scored from the stream instead:
-// that year's subjects and the roster only (replay.Results), not a build
+// that year's subjects and the roster only (replay.ReadYear), not a build
 // of every year's projections first — a question about one year costs one
 // year's events on a ledger of any size. The file is built by the next
 // command that needs it (kaohe replay builds it fastest).
