@@ -24,14 +24,14 @@ func decodeCanonical(raw []byte) (Envelope, bool) {
 	var e Envelope
 	c := cursor{b: raw}
 	ok := c.lit(`{"id":`) && c.str(&e.ID) &&
-		c.lit(`,"type":`) && c.str(&e.Type) &&
+		c.lit(`,"type":`) && c.known(&e.Type, typeNames) &&
 		c.lit(`,"v":`) && c.int(&e.V) &&
 		c.lit(`,"year":`) && c.int(&e.Year) &&
 		c.lit(`,"aggregate":`) && c.str(&e.Aggregate) &&
 		c.lit(`,"occurred_at":`) && c.time(&e.OccurredAt) &&
 		c.lit(`,"recorded_at":`) && c.time(&e.RecordedAt) &&
 		c.lit(`,"actor":{"id":`) && c.str(&e.Actor.ID) &&
-		c.lit(`,"role":`) && c.str((*string)(&e.Actor.Role)) && c.lit(`}`) &&
+		c.lit(`,"role":`) && c.known((*string)(&e.Actor.Role), roleNames) && c.lit(`}`) &&
 		c.opt(`,"reason":`, &e.Reason) &&
 		c.lit(`,"command_id":`) && c.str(&e.CommandID) &&
 		c.opt(`,"causation_id":`, &e.CausationID) &&
@@ -106,6 +106,33 @@ func (c *cursor) str(dst *string) bool {
 	}
 	return ok
 }
+
+// known is str for a field of a closed set (event types, roles): a
+// member is the set's own string, not a new copy per envelope.
+func (c *cursor) known(dst *string, set map[string]string) bool {
+	s, ok := c.quoted()
+	if !ok {
+		return false
+	}
+	if v, ok := set[string(s)]; ok { // no allocation for the look-up
+		*dst = v
+	} else {
+		*dst = string(s)
+	}
+	return true
+}
+
+// typeNames and roleNames are the closed sets known reads.
+var typeNames, roleNames = func() (map[string]string, map[string]string) {
+	t, r := map[string]string{}, map[string]string{}
+	for _, et := range Catalogue {
+		t[et.Name] = et.Name
+	}
+	for _, x := range Roles {
+		r[string(x.Role)] = string(x.Role)
+	}
+	return t, r
+}()
 
 // opt reads an omitempty string field when it is there.
 func (c *cursor) opt(key string, dst *string) bool {
