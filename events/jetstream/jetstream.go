@@ -1107,8 +1107,9 @@ func (s *Store) consume(ctx context.Context, filter string, fromSeq uint64, fn f
 			cancel()
 		}
 	}()
+	next := natsjs.NextContext(ctx) // one option for every message, not one each
 	for {
-		msg, err := it.Next(natsjs.NextContext(ctx))
+		msg, err := it.Next(next)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
