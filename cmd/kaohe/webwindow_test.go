@@ -77,7 +77,7 @@ func TestWebNoticePeriodAndAppealWindow(t *testing.T) {
 	waitFor(t, "the 公示 page", func() bool {
 		code, body := call(t, webClient(t), "GET", base+"/2022", "", "", nil)
 		page = body
-		return code == 200 && strings.Contains(body, `data-window="appeal"`)
+		return code == 200 && strings.Contains(body, "已结束") // the last command applied
 	})
 	date := func(t time.Time) string { return t.In(chinaTime).Format("2006-01-02 15:04") }
 	for _, want := range []string{
@@ -90,6 +90,11 @@ func TestWebNoticePeriodAndAppealWindow(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("%s", page)
+	}
+	uc := webClient(t)
+	login(t, uc, base, keyOf(t, data, "t1"))
+	if _, body := call(t, uc, "GET", base+"/unit/2022/t1", "", "", nil); !strings.Contains(body, "复核申请期: 自 "+date(opened)+" 至 "+date(closed)+" (已结束)") {
+		t.Errorf("the unit page does not show the appeal window")
 	}
 	unit := events.Actor{ID: "t1", Role: events.RoleUnit}
 	code, body := webSubmit(t, base, data, "t1", commands.Command{ID: "late-appeal", Type: "FileAppeal", Year: 2022, Actor: unit,

@@ -661,7 +661,9 @@ type unitData struct {
 	Appeals []*replay.AppealCase
 	Open    bool        // the unit may file an appeal (it is the unit)
 	Bundle  *BundleInfo // the evidence bundle the office attached, if any
-	Office  bool        // the reader may attach one
+	Windows []Window    // the notice period and the appeal window
+	Now     time.Time
+	Office  bool // the reader may attach one
 }
 
 func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
@@ -699,6 +701,11 @@ func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 		d.Bundle = &info
 	}
 	d.Office = o.Role == events.RoleOffice
+	if d.Windows, err = s.windows(ctx, year); err != nil {
+		s.pageError(w, r, http.StatusInternalServerError, err.Error())
+		return
+	}
+	d.Now = time.Now()
 	v := s.view(w, r, year, d)
 	v.Title = d.Unit.Name
 	s.render(w, r, "unit", v)
