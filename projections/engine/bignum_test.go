@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
 
@@ -140,5 +141,32 @@ func TestCoprimeDenominatorsScoreExactly(t *testing.T) {
 
 	if in.Points != pts.FloatString(2) {
 		t.Fatalf("party points %s, want %s (20 × %s)", in.Points, pts.FloatString(2), sum.RatString())
+	}
+}
+
+// The largest number events accept, in events as a stream gives them: the
+// fold places every one (no warning) and the year scores.
+func TestLargestAcceptedEventFoldsAndScores(t *testing.T) {
+	huge := "9999999999999.999999"
+	if !events.Number(huge).Valid() || events.Number("1"+huge).Valid() {
+		t.Fatalf("%s is no longer the largest number events accept", huge)
+	}
+	f, err := Fold(nil, []events.Stored{
+		schemeEvent(t, "testdata/zhashui-2022.yaml"),
+		ev(t, "01", "unit.t1", &events.ScoreRecorded{Indicator: "gdp", Part: "actual", Value: events.Number(huge)}),
+		ev(t, "02", "unit.t2", &events.TargetAdjusted{Indicator: "gdp", Target: events.Number(huge), ApprovalRef: "委-1"}),
+		ev(t, "03", "unit.t2", &events.ScoreRecorded{Indicator: "gdp", Part: "actual", Value: events.Number(huge)}),
+		ev(t, "04", "cadre.k1", &events.CadreRegistered{Name: "张三", Unit: "t1", Class: "principal"}),
+		ev(t, "05", "cadre.k1", &events.CadreScoreRecorded{Component: "superior", Value: events.Number(huge)}),
+	})
+	if err != nil || len(f.Warnings) != 0 {
+		t.Fatalf("fold: %v, warnings %v", err, f.Warnings)
+	}
+	r, err := Score(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, in := indicatorOf(t, r, "t2", "gdp"); in.Ratio != "1" || in.Actual.Text != huge || in.Target.Text != huge {
+		t.Fatalf("t2 gdp: ratio %s of %+v ÷ %+v, want 1", in.Ratio, in.Actual, in.Target)
 	}
 }
