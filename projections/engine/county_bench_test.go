@@ -6,6 +6,7 @@ import (
 	"github.com/kaohe/kaohe/cmd/kaohe/bench"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
+	"github.com/kaohe/kaohe/projections/scheme"
 )
 
 // countyYear generates the events of one county year of `kaohe bench` (60
@@ -47,5 +48,23 @@ func BenchmarkScoreCountyYear(b *testing.B) {
 		if _, err := engine.Score(f); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The benchmark's county year is ordinary data: folding and scoring it
+// never leaves Dec's int64 form for math/big (whose allocations would
+// cost the fast path its speed; it is there for extreme values only).
+func TestCountyYearStaysInInt64(t *testing.T) {
+	evs := countyYear(t, 10_000)
+	before := scheme.BigOps()
+	f, err := engine.Fold(nil, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.Score(f); err != nil {
+		t.Fatal(err)
+	}
+	if n := scheme.BigOps() - before; n != 0 {
+		t.Fatalf("%d computations of the county year fell back to math/big, want 0", n)
 	}
 }
