@@ -1,0 +1,165 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kaohe/kaohe/events"
+)
+
+// rawArchive writes entries with the headers given, as a hostile maker
+// would: any name, type, mode, time.
+func rawArchive(t *testing.T, hdrs []tar.Header, data [][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for i := range hdrs {
+		if err := tw.WriteHeader(&hdrs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if data != nil && data[i] != nil {
+			if _, err := tw.Write(data[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// Thousands of empty entries declare nothing (every size is 0) yet unpack
+// to far more than the bound (a 512-byte header each): the bound is on
+// what the archive unpacks to, headers included, not on the declared sizes
+// alone.
+func TestArchiveOfEmptyEntriesIsBounded(t *testing.T) {
+	var hdrs []tar.Header
+	for i := 0; i < 2000; i++ {
+		hdrs = append(hdrs, tar.Header{Typeflag: tar.TypeReg, Name: fmt.Sprintf("events/%010d.json", i+1), Mode: 0o644, ModTime: epoch})
+	}
+	_, err := readArchiveWithin(bytes.NewReader(rawArchive(t, hdrs, nil)), 1<<10, 1<<16)
+	if err == nil || !strings.Contains(err.Error(), "unpacks to more than") {
+		t.Fatalf("readArchive = %v, want the archive refused as too large", err)
+	}
+}
+
+// Every entry name is one docs/bundle.md gives: no path of the reader's
+// machine, no name a tar on an unpacking machine would resolve elsewhere,
+// nothing unlisted even when the office signed it.
+func TestHostileEntryNamesAreRefused(t *testing.T) {
+	for _, name := range []string{"../../evil", "/etc/passwd", "events/../../x.json", "notes.txt", "checkpoints/x.note", "events/\x1b[2J.json", "./README.txt"} {
+		hdrs := []tar.Header{{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: 1, ModTime: epoch, Format: tar.FormatPAX}}
+		_, err := readArchive(bytes.NewReader(rawArchive(t, hdrs, [][]byte{[]byte("x")})))
+		if err == nil || !strings.Contains(err.Error(), "not an entry of a bundle") {
+			t.Errorf("entry %q: readArchive = %v, want it refused by name", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "\x1b") {
+			t.Errorf("entry %q: the error prints the name raw: %q", name, err)
+		}
+	}
+	for _, typ := range []byte{tar.TypeSymlink, tar.TypeLink, tar.TypeDir} {
+		hdrs := []tar.Header{{Typeflag: typ, Name: EntryGuide, Linkname: "/etc/passwd", Mode: 0o644, ModTime: epoch}}
+		if _, err := readArchive(bytes.NewReader(rawArchive(t, hdrs, nil))); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("type %q: readArchive = %v, want it refused", typ, err)
+		}
+	}
+	// The same name twice: neither wins.
+	two := []tar.Header{{Typeflag: tar.TypeReg, Name: EntryGuide, Mode: 0o644, Size: 1, ModTime: epoch}, {Typeflag: tar.TypeReg, Name: EntryGuide, Mode: 0o644, Size: 1, ModTime: epoch}}
+	if _, err := readArchive(bytes.NewReader(rawArchive(t, two, [][]byte{[]byte("a"), []byte("b")}))); err == nil || !strings.Contains(err.Error(), "appears twice") {
+		t.Errorf("a name twice: readArchive = %v", err)
+	}
+	// A manifest naming an entry outside the bundle's names is refused
+	// before the name is printed.
+	if _, _, err := parseManifest([]byte(strings.Repeat("0", 64) + "  ../../evil\n")); err == nil {
+		t.Error("MANIFEST naming ../../evil is read")
+	}
+}
+
+// A bundle is its entries and nothing else: an entry the office signed
+// but the format does not have, bytes after the archive, a tar header
+// carrying more than the format's (a time, an owner, PAX records), a gzip
+// header carrying a name or comment — each is a changed byte, named.
+func TestEveryByteOfTheArchiveIsChecked(t *testing.T) {
+	lg := zhashui(t)
+	orig := lg.make(t, lg.options(2022, "jyj", ""))
+	if be := verifyErr(t, orig); be != nil {
+		t.Fatalf("the bundle does not verify: %v", be)
+	}
+	fs := unpack(t, orig)
+	rewrite := func(t *testing.T, hdr func(i int, h *tar.Header), zhdr func(*gzip.Header), tail []byte) []byte {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		if zhdr != nil {
+			zhdr(&zw.Header)
+		}
+		tw := tar.NewWriter(zw)
+		for i, f := range fs {
+			h := tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: 0o644, Size: int64(len(f.data)), ModTime: epoch, Format: tar.FormatUSTAR}
+			if hdr != nil {
+				hdr(i, &h)
+			}
+			if err := tw.WriteHeader(&h); err != nil {
+				t.Fatal(err)
+			}
+			tw.Write(f.data)
+		}
+		tw.Close()
+		zw.Write(tail)
+		zw.Close()
+		return buf.Bytes()
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"bytes appended to the file", append(append([]byte{}, orig...), "appended"...)},
+		{"a second gzip member appended", append(append([]byte{}, orig...), func() []byte {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			zw.Write([]byte("hidden"))
+			zw.Close()
+			return b.Bytes()
+		}()...)},
+		{"data after the tar's end", rewrite(t, nil, nil, []byte("hidden after the end"))},
+		{"an entry's time", rewrite(t, func(i int, h *tar.Header) {
+			if i == 3 {
+				h.ModTime = epoch.Add(86400 * 365 * 50)
+			}
+		}, nil, nil)},
+		{"an entry's owner", rewrite(t, func(i int, h *tar.Header) {
+			if i == 3 {
+				h.Uname = "mallory"
+			}
+		}, nil, nil)},
+		{"PAX records", rewrite(t, func(i int, h *tar.Header) {
+			if i == 3 {
+				h.Format = tar.FormatPAX
+				h.PAXRecords = map[string]string{"comment": "hidden"}
+			}
+		}, nil, nil)},
+		{"a gzip comment", rewrite(t, nil, func(h *gzip.Header) { h.Comment = "hidden" }, nil)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := verifyErr(t, tc.data)
+			if be == nil {
+				t.Fatal("verified")
+			}
+			if be.Entry != "(archive)" {
+				t.Fatalf("got %v, want the archive named", be)
+			}
+		})
+	}
+	// An entry the format does not have, listed in MANIFEST and signed by
+	// the office: refused, by name.
+	extra := resign(t, append(append([]file{}, fs[:len(fs)-2]...), file{"../../evil", []byte("x")}), "office", events.RoleOffice)
+	if be := verifyErr(t, pack(t, extra)); be == nil || !strings.Contains(be.Error(), "not an entry of a bundle") {
+		t.Fatalf("an extra entry signed by the office: %v", be)
+	}
+}
