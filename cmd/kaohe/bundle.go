@@ -43,6 +43,9 @@ KAOHE_KEY): an office official's key on the roster.
 			case out == "":
 				return usageError{"-o FILE is required"}
 			}
+			if err := outputPath(out); err != nil {
+				return err
+			}
 			key, err := m.givenKey()
 			if err != nil {
 				return err
@@ -174,13 +177,33 @@ func printBundleSummary(m *Main, s *bundle.Summary) {
 	}
 }
 
-// writeFileAtomic writes a file through a temporary one in its directory.
+// outputPath refuses an -o whose directory does not exist or that is a
+// directory, before the bundle is made: a mistyped path is the user's, not
+// an internal error after the work. An existing file is replaced whole.
+func outputPath(path string) error {
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return usageError{fmt.Sprintf("-o %s: the directory %s does not exist", path, filepath.Dir(path))}
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usageError{fmt.Sprintf("-o %s is a directory: name the bundle file", path)}
+	}
+	return nil
+}
+
+// writeFileAtomic writes a file through a temporary one in its directory,
+// synced before it is renamed into place: a crash leaves the old file or
+// the new one whole, never half of one, and a failure no temporary file.
 func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".bundle-*")
 	if err != nil {
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return err
@@ -193,5 +216,9 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
 }

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// bundle -o: a directory that does not exist or a path that is a
+// directory is a usage error named before anything is made (exit 2, not
+// an internal error after the work); an existing file is replaced whole;
+// no temporary file is ever left beside the output.
+func TestBundleOutputPath(t *testing.T) {
+	dir := demoLedger(t)
+	key := filepath.Join(dir, "keys", "office.nk")
+	out := t.TempDir()
+	bundle := func(o string) []string {
+		return []string{"--key", key, "bundle", "--year", "2022", "--unit", "jyj", "-o", o}
+	}
+	wantExit(t, dir, 2, []string{"-o", "does not exist"}, bundle(filepath.Join(out, "nosuch", "b.tar.gz"))...)
+	sub := filepath.Join(out, "adir")
+	if err := os.MkdirAll(filepath.Join(sub, "inside"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, dir, 2, []string{"-o", "is a directory"}, bundle(sub)...)
+	file := filepath.Join(out, "b.tar.gz")
+	if err := os.WriteFile(file, []byte("an older file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	binOK(t, dir, bundle(file)...)
+	binOK(t, t.TempDir(), "bundle", "verify", file)
+	left, _ := filepath.Glob(filepath.Join(out, ".bundle-*"))
+	if len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}
+
+// A write that cannot be renamed into place (the path became a directory
+// meanwhile) removes its temporary file.
+func TestWriteFileAtomicLeavesNoTemporaryFile(t *testing.T) {
+	out := t.TempDir()
+	target := filepath.Join(out, "b.tar.gz")
+	if err := os.MkdirAll(filepath.Join(target, "inside"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(target, []byte("x")); err == nil {
+		t.Fatal("written over a directory")
+	}
+	ents, _ := os.ReadDir(out)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".bundle-") {
+			t.Fatalf("temporary file %s left", e.Name())
+		}
+	}
+}
