@@ -163,3 +163,33 @@ func TestEveryByteOfTheArchiveIsChecked(t *testing.T) {
 		t.Fatalf("an extra entry signed by the office: %v", be)
 	}
 }
+
+// A JSON entry is read by people and by tools that match keys exactly and
+// take the first or the last of duplicates; kaohe's decoder matches keys
+// case-insensitively and takes the last. So an office could show a reader
+// of outcome.json a grade the verifier never checked ("grade": "较差",
+// "Grade": "优秀" — jq '.grade' says 较差, verify checked 优秀). Every JSON
+// entry must be exactly its canonical encoding: no second key, no other
+// spelling, nothing after the value.
+func TestJSONEntriesAreCanonical(t *testing.T) {
+	lg := zhashui(t)
+	orig := lg.make(t, lg.options(2022, "jyj", ""))
+	for _, tc := range []struct {
+		name, entry, old, new string
+	}{
+		{"a grade shadowed by a key of another case", EntryOutcome, `"grade": "优秀"`, `"grade": "较差",` + "\n" + `  "Grade": "优秀"`},
+		{"a duplicate key", EntryOutcome, `"rank": 2`, `"rank": 1,` + "\n" + `  "rank": 2`},
+		{"a second value after the first", EntryMeta, "}\n", "}\n{\"unit\": \"other\"}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := replaceIn(tc.entry, tc.old, tc.new)(t, unpack(t, orig))
+			be := verifyErr(t, pack(t, resign(t, fs, "office", events.RoleOffice)))
+			if be == nil {
+				t.Fatal("verified")
+			}
+			if be.Entry != tc.entry || !strings.Contains(be.Msg, "canonical") {
+				t.Fatalf("got %v, want %s named as not canonical", be, tc.entry)
+			}
+		})
+	}
+}

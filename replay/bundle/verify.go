@@ -522,7 +522,13 @@ func hashes(hs []string) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// strictJSON decodes an entry refusing unknown fields.
+// strictJSON decodes an entry refusing unknown fields, and refuses an
+// entry that is not exactly the canonical encoding of what it decoded to
+// (mustJSON: two-space indent, a final newline). encoding/json matches
+// keys case-insensitively and keeps the last of duplicates; a person or a
+// tool reading the entry may match exactly or keep the first. Only the
+// canonical bytes mean one thing to every reader: no duplicate key, no key
+// in another case, nothing after the value.
 func strictJSON(data []byte, v any) error {
 	if data == nil {
 		return fmt.Errorf("missing")
@@ -531,6 +537,9 @@ func strictJSON(data []byte, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("not valid JSON of its kind: %v", err)
+	}
+	if !bytes.Equal(data, mustJSON(v)) {
+		return fmt.Errorf("not in its canonical form (docs/bundle.md: indented by two spaces, a final newline, each key once, as specified): a key twice, in another case, or something after the value")
 	}
 	return nil
 }
