@@ -210,25 +210,27 @@ func writeTar(w io.Writer, files []file) error {
 	return tw.Close()
 }
 
-// entryName says whether name is one of a bundle's entries
-// (docs/bundle.md): the fixed ones, events/<10 digits>.json and
-// checkpoints/<10 digits>.note. Nothing else is read — no path that a tar
-// unpacking the bundle would put elsewhere, no name with control
-// characters that an error message would print.
-func entryName(name string) bool {
-	switch name {
-	case EntryGuide, EntryMeta, EntryScheme, EntryResults, EntryOutcome, EntryPublished, EntrySigners,
-		EntryKey, EntryInclusion, EntryConsistency, EntryManifest, EntrySignature:
-		return true
-	}
-	for _, p := range [][2]string{{eventsDir, ".json"}, {checkpointsDir, ".note"}} {
-		num, ok := strings.CutPrefix(name, p[0])
-		if num, ok2 := strings.CutSuffix(num, p[1]); ok && ok2 && len(num) == 10 && strings.Trim(num, "0123456789") == "" {
-			return true
+// entryRank is the place of name among a bundle's entries
+// (docs/bundle.md), -1 when name is none of them: the fixed ones,
+// events/<10 digits>.json and checkpoints/<10 digits>.note. Nothing else
+// is read — no path that a tar unpacking the bundle would put elsewhere,
+// no name with control characters that an error message would print.
+func entryRank(name string) int {
+	for i, n := range []string{EntryGuide, EntryMeta, EntryScheme, EntryResults, EntryOutcome, EntryPublished, EntrySigners,
+		eventsDir, EntryKey, checkpointsDir, EntryInclusion, EntryConsistency, EntryManifest, EntrySignature} {
+		if name == n && n != eventsDir && n != checkpointsDir {
+			return i
+		}
+		suffix := map[string]string{eventsDir: ".json", checkpointsDir: ".note"}[n]
+		num, ok := strings.CutPrefix(name, n)
+		if num, ok2 := strings.CutSuffix(num, suffix); suffix != "" && ok && ok2 && len(num) == 10 && strings.Trim(num, "0123456789") == "" {
+			return i
 		}
 	}
-	return false
+	return -1
 }
+
+func entryName(name string) bool { return entryRank(name) >= 0 }
 
 // maxEntry bounds one entry (and maxTotal the archive unpacked): a bundle
 // is read into memory, so a hostile file must not exhaust it.
@@ -274,8 +276,16 @@ func readArchiveWithin(r io.Reader, entryMax, totalMax int64) ([]file, error) {
 		if err != nil {
 			return nil, fmt.Errorf("not a tar archive: %v", err)
 		}
-		if !entryName(hdr.Name) {
+		rank := entryRank(hdr.Name)
+		if rank < 0 {
 			return nil, fmt.Errorf("entry %q is not an entry of a bundle (docs/bundle.md)", hdr.Name)
+		}
+		// In the order of docs/bundle.md; events and checkpoints by
+		// their 10-digit numbers.
+		if n := len(out); n > 0 {
+			if prev := entryRank(out[n-1].name); rank < prev || rank == prev && hdr.Name < out[n-1].name {
+				return nil, fmt.Errorf("entry %s is out of order: it follows %s (docs/bundle.md: the entries, in this order)", hdr.Name, out[n-1].name)
+			}
 		}
 		if hdr.Typeflag != tar.TypeReg {
 			return nil, fmt.Errorf("entry %s is not a regular file", hdr.Name)

@@ -193,3 +193,29 @@ func TestJSONEntriesAreCanonical(t *testing.T) {
 		})
 	}
 }
+
+// The entries are in the order docs/bundle.md gives, and MANIFEST lists
+// them in archive order: the same facts are one byte sequence, so two
+// bundles of them compare with cmp, and MANIFEST reads as the archive.
+func TestEntriesAndManifestAreInTheirOrder(t *testing.T) {
+	lg := zhashui(t)
+	orig := lg.make(t, lg.options(2022, "jyj", ""))
+	fs := unpack(t, orig)
+	swapped := append([]file{}, fs...)
+	swapped[0], swapped[1] = swapped[1], swapped[0] // bundle.json before README.txt
+	if be := verifyErr(t, pack(t, resign(t, swapped, "office", events.RoleOffice))); be == nil || !strings.Contains(be.Msg, "out of order") {
+		t.Errorf("entries swapped and re-signed: %v", be)
+	}
+	// MANIFEST's lines reordered, re-signed.
+	body := fs[:len(fs)-2]
+	lines := strings.SplitAfter(string(manifest(body)), "\n")
+	lines[0], lines[1] = lines[1], lines[0]
+	man := []byte(strings.Join(lines, ""))
+	kp := officialKey("office")
+	sig, _ := kp.Sign(append([]byte(SignaturePrefix), man...))
+	pub, _ := kp.PublicKey()
+	re := append(append([]file{}, body...), file{EntryManifest, man}, file{EntrySignature, mustJSON(Signature{Official: "office", Role: "office", Key: pub, Signature: b64(sig)})})
+	if be := verifyErr(t, pack(t, re)); be == nil || be.Entry != EntryManifest || !strings.Contains(be.Msg, "order") {
+		t.Errorf("MANIFEST reordered and re-signed: %v", be)
+	}
+}

@@ -121,10 +121,18 @@ func (c *checker) manifest() error {
 			return fail(name, "SHA-256 %s, MANIFEST says %s: the entry was changed", got, sums[name])
 		}
 	}
+	i := 0
 	for _, f := range files {
-		if _, ok := sums[f.name]; !ok && f.name != EntryManifest && f.name != EntrySignature {
+		if f.name == EntryManifest || f.name == EntrySignature {
+			continue
+		}
+		if _, ok := sums[f.name]; !ok {
 			return fail(f.name, "in the bundle but not in MANIFEST (added)")
 		}
+		if names[i] != f.name {
+			return fail(EntryManifest, "line %d lists %s, the archive's entry there is %s: MANIFEST is in archive order", i+1, names[i], f.name)
+		}
+		i++
 	}
 	return nil
 }
