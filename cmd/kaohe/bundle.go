@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/replay/bundle"
@@ -121,8 +124,12 @@ category recomputed from the events with kaohe's scoring engine against the
 published results. Exit 1 naming the first entry that does not hold.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if b, err := os.ReadFile(o.CheckpointKey); o.CheckpointKey != "" && err == nil {
-				o.CheckpointKey = string(b) // a key file (checkpoint.pub)
+			if o.CheckpointKey != "" {
+				key, err := checkpointKeyArg(o.CheckpointKey)
+				if err != nil {
+					return err
+				}
+				o.CheckpointKey = key
 			}
 			f, err := os.Open(args[0])
 			if err != nil {
@@ -145,6 +152,30 @@ published results. Exit 1 naming the first entry that does not hold.`,
 	c.Flags().StringVar(&o.CheckpointKey, "checkpoint-key", "", "the checkpoint verifier key you trust (from the 公示 notice), or a file holding it (checkpoint.pub); the bundle's must be it")
 	c.Flags().BoolVar(&asJSON, "json", false, "the summary as JSON")
 	return c
+}
+
+// checkpointKeyArg is the key --checkpoint-key gives: the key text, or a
+// file holding it (checkpoint.pub), read only as far as a key can be long.
+// Anything else is a usage error: a mistyped path is not a key that
+// differs from the bundle's.
+func checkpointKeyArg(arg string) (string, error) {
+	if _, err := note.NewVerifier(strings.TrimSpace(arg)); err == nil {
+		return arg, nil
+	}
+	f, err := os.Open(arg)
+	if err != nil {
+		return "", usageError{fmt.Sprintf("--checkpoint-key %s: neither a checkpoint verifier key nor a file holding one: %v", arg, err)}
+	}
+	defer f.Close()
+	const maxKey = 4 << 10
+	b, err := io.ReadAll(io.LimitReader(f, maxKey+1))
+	if err != nil {
+		return "", usageError{fmt.Sprintf("--checkpoint-key %s: %v", arg, err)}
+	}
+	if _, err := note.NewVerifier(strings.TrimSpace(string(b))); err != nil || len(b) > maxKey {
+		return "", usageError{fmt.Sprintf("--checkpoint-key %s: not a checkpoint verifier key (<name>+<hash>+<key>, as in checkpoint.pub)", arg)}
+	}
+	return string(b), nil
 }
 
 // bundleError: a bundle that cannot be made or does not verify is exit 1.

@@ -54,3 +54,24 @@ func TestWriteFileAtomicLeavesNoTemporaryFile(t *testing.T) {
 		}
 	}
 }
+
+// --checkpoint-key takes a key or a file holding one: a path that does not
+// exist is a usage error naming it (it was taken as key text and reported
+// as a key mismatch), and a file is read only as far as a key can be long
+// (--checkpoint-key /dev/zero read forever).
+func TestBundleVerifyCheckpointKeyArgument(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "b.tar.gz")
+	if err := os.WriteFile(file, []byte("not a bundle"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, dir, 2, []string{"--checkpoint-key", "nosuch.pub"}, "bundle", "verify", "--checkpoint-key", filepath.Join(dir, "nosuch.pub"), file)
+	big := filepath.Join(dir, "big.pub")
+	if err := os.WriteFile(big, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, dir, 2, []string{"--checkpoint-key", "not a checkpoint verifier key"}, "bundle", "verify", "--checkpoint-key", big, file)
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		wantExit(t, dir, 2, []string{"--checkpoint-key", "not a checkpoint verifier key"}, "bundle", "verify", "--checkpoint-key", "/dev/zero", file)
+	}
+}
