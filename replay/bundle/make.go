@@ -190,7 +190,7 @@ func Make(ctx context.Context, st *jetstream.Store, o Options, w io.Writer) (*Su
 		}
 	}
 	if _, err := officeSigner(&heldRoster, pub); err != nil {
-		return nil, fail("", "%v in the roster as of the newest checkpoint (size %d): publish again so the roster that knows it is checkpointed", err, anchor.Size)
+		return nil, fail("", "%v (the roster as of the newest checkpoint, size %d): publish again so the roster that knows it is checkpointed", err, anchor.Size)
 	}
 
 	appeal, err := findAppeal(evs, o, anchor.Size)
