@@ -144,6 +144,13 @@ published results. Exit 1 naming the first entry that does not hold.`,
 				return writeJSON(m.Stdout, s)
 			}
 			printBundleSummary(m, s)
+			if s.KeyTrusted {
+				fmt.Fprintf(m.Stdout, "  checkpoint key %s — the one you trust\n", s.CheckpointKey)
+			} else {
+				// The checkpoints prove one log under the bundle's own key:
+				// that key is worth only what the reader holds it against.
+				fmt.Fprintf(m.Stdout, "  checkpoint key %s — the bundle's own, not checked: hold it against the 公示 notice's, or give --checkpoint-key\n", s.CheckpointKey)
+			}
 			fmt.Fprintf(m.Stdout, "核验通过 OK: %s holds — %d events in the log, signatures, chains, the digest of v%d and the recomputed category all match\n",
 				args[0], s.Events, s.Version)
 			return nil

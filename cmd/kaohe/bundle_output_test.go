@@ -29,7 +29,21 @@ func TestBundleOutputPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	binOK(t, dir, bundle(file)...)
-	binOK(t, t.TempDir(), "bundle", "verify", file)
+	// Without --checkpoint-key, the bundle's own checkpoint key is what
+	// the checkpoints are checked with: the summary shows it and says
+	// that it was not held against a key the reader trusts.
+	pub, err := os.ReadFile(filepath.Join(dir, "keys", "checkpoint.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := binOK(t, t.TempDir(), "bundle", "verify", file)
+	if !strings.Contains(got, strings.TrimSpace(string(pub))) || !strings.Contains(got, "--checkpoint-key") {
+		t.Fatalf("verify without --checkpoint-key does not show the key it trusted:\n%s", got)
+	}
+	got = binOK(t, t.TempDir(), "bundle", "verify", "--checkpoint-key", filepath.Join(dir, "keys", "checkpoint.pub"), file)
+	if !strings.Contains(got, strings.TrimSpace(string(pub))) || strings.Contains(got, "not checked") {
+		t.Fatalf("verify with --checkpoint-key:\n%s", got)
+	}
 	left, _ := filepath.Glob(filepath.Join(out, ".bundle-*"))
 	if len(left) != 0 {
 		t.Fatalf("temporary files left: %v", left)

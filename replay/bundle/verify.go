@@ -62,6 +62,7 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 		}
 	}
 	return &Summary{Meta: c.meta, Outcome: c.out, Events: len(c.evs), Checkpoints: len(c.cps), Bytes: counted.n,
+		CheckpointKey: strings.TrimSpace(string(c.b[EntryKey])), KeyTrusted: o.CheckpointKey != "",
 		Signer: fmt.Sprintf("%s (%s) %s", c.signer.ID, c.signer.Role, c.sig.Key)}, nil
 }
 
