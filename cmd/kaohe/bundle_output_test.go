@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,6 +44,20 @@ func TestBundleOutputPath(t *testing.T) {
 	got = binOK(t, t.TempDir(), "bundle", "verify", "--checkpoint-key", filepath.Join(dir, "keys", "checkpoint.pub"), file)
 	if !strings.Contains(got, strings.TrimSpace(string(pub))) || strings.Contains(got, "not checked") {
 		t.Fatalf("verify with --checkpoint-key:\n%s", got)
+	}
+	// verify writes nothing: not in its working directory, not a data
+	// directory, not beside the bundle.
+	vdir := t.TempDir()
+	c := exec.Command(kaoheBinary(t), "--data", filepath.Join(vdir, "kaohe-data"), "bundle", "verify", file)
+	c.Dir = vdir
+	if b, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("verify: %v\n%s", err, b)
+	}
+	if ents, _ := os.ReadDir(vdir); len(ents) != 0 {
+		t.Fatalf("verify wrote %s", ents[0].Name())
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 2 {
+		t.Fatalf("beside the bundle: %v", ents)
 	}
 	left, _ := filepath.Glob(filepath.Join(out, ".bundle-*"))
 	if len(left) != 0 {
