@@ -219,3 +219,30 @@ func TestEntriesAndManifestAreInTheirOrder(t *testing.T) {
 		t.Errorf("MANIFEST reordered and re-signed: %v", be)
 	}
 }
+
+// An entry declaring 100 MB is refused at its header, before its bytes
+// are read; a file cut short, or not gzip at all, is named as such.
+func TestLargeTruncatedAndForeignFilesAreRefused(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: EntryResults, Mode: 0o644, Size: 100 << 20, ModTime: epoch}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write(make([]byte, 1<<10))
+	tw.Flush() // the header and 1 KiB of the 100 MB it declares
+	zw.Close()
+	if _, err := readArchive(bytes.NewReader(buf.Bytes())); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("an entry of 100 MB: %v", err)
+	}
+	good := rawArchive(t, []tar.Header{{Typeflag: tar.TypeReg, Name: EntryGuide, Mode: 0o644, Size: 5000, ModTime: epoch, Format: tar.FormatUSTAR}}, [][]byte{bytes.Repeat([]byte("x"), 5000)})
+	for name, data := range map[string][]byte{
+		"cut short":  good[:len(good)/2],
+		"not gzip":   []byte("PK\x03\x04 a zip file"),
+		"empty file": nil,
+	} {
+		if _, err := readArchive(bytes.NewReader(data)); err == nil {
+			t.Errorf("%s: read", name)
+		}
+	}
+}
