@@ -3,6 +3,7 @@ package bundle
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +152,45 @@ func makeBundle(t *testing.T, lg *ledger, o Options) ([]byte, error) {
 	var buf strings.Builder
 	_, err := Make(testCtx(t), lg.st, o, &buf)
 	return []byte(buf.String()), err
+}
+
+// Another writer appends meanwhile — officials enrolled on the roster, the
+// stream witnessed again — while bundles are made: each bundle is of one
+// moment of the log and verifies.
+func TestBundlesMadeWhileTheLedgerIsWritten(t *testing.T) {
+	lg := zhashui(t)
+	ctx := testCtx(t)
+	done := make(chan error, 1)
+	stop := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			a := events.Actor{ID: fmt.Sprintf("rater-%d", i), Role: events.RoleRaters}
+			if err := ledgertest.Register(ctx, lg.l, a); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	var witnessed [][]byte
+	for i := 0; i < 3; i++ {
+		if _, err := lg.checkpoint(ctx); err != nil { // a writer's checkpoint, between appends
+			t.Fatal(err)
+		}
+		witnessed = append(witnessed, lg.make(t, lg.options(2022, "jyj", "")))
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for i, data := range witnessed {
+		if be := verifyErr(t, data); be != nil {
+			t.Fatalf("bundle %d, made while the roster grew: %v", i, be)
+		}
+	}
 }
