@@ -246,3 +246,26 @@ func TestLargeTruncatedAndForeignFilesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// Re-signed by the office, a bundle that tells a true outcome about the
+// wrong thing is refused: another year in bundle.json (its events are of
+// 2022), another category, or another unit's name for jyj.
+func TestABundleAboutTheWrongYearOrCategoryIsRefused(t *testing.T) {
+	lg := zhashui(t)
+	orig := lg.make(t, lg.options(2022, "jyj", ""))
+	for _, tc := range []struct {
+		name, old, new, want string
+	}{
+		{"another year", `"year": 2022`, `"year": 2021`, "an event of year 2022 in a bundle of 2021"},
+		{"another category", `"category": "dept"`, `"category": "town"`, "category town"},
+		{"another unit", `"unit": "jyj"`, `"unit": "czj"`, "outcome"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := replaceIn(EntryMeta, tc.old, tc.new)(t, unpack(t, orig))
+			be := verifyErr(t, pack(t, resign(t, fs, "office", events.RoleOffice)))
+			if be == nil || !strings.Contains(be.Error(), tc.want) {
+				t.Fatalf("got %v, want …%s…", be, tc.want)
+			}
+		})
+	}
+}
