@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -249,13 +250,19 @@ func readArchive(r io.Reader) ([]file, error) { return readArchiveWithin(r, maxE
 //
 // The unpacked bytes must be exactly the archive writeTar makes of the
 // entries read: a tar header carrying a time, an owner or PAX records,
-// anything after the archive's end (in the gzip member or in another one
-// appended) is a changed byte the MANIFEST does not cover, and is named.
+// anything after the archive's end (in the gzip member, or another member
+// or bytes after it) is a changed byte the MANIFEST does not cover, and is
+// named.
 func readArchiveWithin(r io.Reader, entryMax, totalMax int64) ([]file, error) {
-	zr, err := gzip.NewReader(r)
+	// One gzip member, nothing after it: the reader does not show the
+	// headers of later members (a name or comment could hide there), and
+	// a bundle is written as one.
+	br := bufio.NewReader(r)
+	zr, err := gzip.NewReader(br)
 	if err != nil {
 		return nil, fmt.Errorf("not a gzip file: %v", err)
 	}
+	zr.Multistream(false)
 	raw := &boundedReader{r: zr, left: totalMax}
 	unpacked := sha256.New()
 	tr := tar.NewReader(io.TeeReader(raw, unpacked))
@@ -313,6 +320,9 @@ func readArchiveWithin(r io.Reader, entryMax, totalMax int64) ([]file, error) {
 			return nil, tooLarge
 		}
 		return nil, fmt.Errorf("after the archive's end: %v", err)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		return nil, fmt.Errorf("bytes follow the gzip member: a bundle is one gzip member and nothing after it")
 	}
 	if h := zr.Header; h.Name != "" || h.Comment != "" || h.Extra != nil || !h.ModTime.IsZero() {
 		return nil, fmt.Errorf("a gzip header carries a name, a comment, an extra field or a time: a bundle's carries none")

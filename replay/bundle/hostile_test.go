@@ -145,6 +145,13 @@ func TestEveryByteOfTheArchiveIsChecked(t *testing.T) {
 			}
 		}, nil, nil)},
 		{"a gzip comment", rewrite(t, nil, func(h *gzip.Header) { h.Comment = "hidden" }, nil)},
+		{"an empty gzip member with a comment appended", append(append([]byte{}, orig...), func() []byte {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			zw.Comment = "hidden" // no data: the archive unpacks the same
+			zw.Close()
+			return b.Bytes()
+		}()...)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			be := verifyErr(t, tc.data)
