@@ -46,7 +46,7 @@ KAOHE_KEY): an office official's key on the roster.
 			case out == "":
 				return usageError{"-o FILE is required"}
 			}
-			if err := outputPath(out); err != nil {
+			if err := outputPath(out, m.DataDir); err != nil {
 				return err
 			}
 			key, err := m.givenKey()
@@ -215,12 +215,23 @@ func printBundleSummary(m *Main, s *bundle.Summary) {
 	}
 }
 
-// outputPath refuses an -o whose directory does not exist or that is a
-// directory, before the bundle is made: a mistyped path is the user's, not
-// an internal error after the work. An existing file is replaced whole.
-func outputPath(path string) error {
+// outputPath refuses an -o whose directory does not exist, that is a
+// directory, or that lies in the data directory (-o kaohe-data/keys/office.nk
+// would replace the office's key), before the bundle is made: a mistyped
+// path is the user's, not an internal error after the work. An existing
+// file elsewhere is replaced whole.
+func outputPath(path, dataDir string) error {
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 		return usageError{fmt.Sprintf("-o %s: the directory %s does not exist", path, filepath.Dir(path))}
+	}
+	dir, err1 := filepath.EvalSymlinks(filepath.Dir(path))
+	data, err2 := filepath.EvalSymlinks(dataDir)
+	if err1 == nil && err2 == nil {
+		dir, err1 = filepath.Abs(dir)
+		data, err2 = filepath.Abs(data)
+	}
+	if rel, err := filepath.Rel(data, dir); err1 == nil && err2 == nil && err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return usageError{fmt.Sprintf("-o %s is in the data directory %s: write the bundle elsewhere", path, dataDir)}
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return usageError{fmt.Sprintf("-o %s is a directory: name the bundle file", path)}

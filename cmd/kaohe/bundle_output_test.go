@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +26,17 @@ func TestBundleOutputPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantExit(t, dir, 2, []string{"-o", "is a directory"}, bundle(sub)...)
+	// Into the data directory: -o kaohe-data/keys/office.nk replaced the
+	// office's key with a bundle.
+	before, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, dir, 2, []string{"-o", "data directory"}, bundle(key)...)
+	wantExit(t, dir, 2, []string{"-o", "data directory"}, bundle(filepath.Join(dir, "new.tar.gz"))...)
+	if after, _ := os.ReadFile(key); !bytes.Equal(before, after) {
+		t.Fatal("the office key was overwritten")
+	}
 	file := filepath.Join(out, "b.tar.gz")
 	if err := os.WriteFile(file, []byte("an older file"), 0o644); err != nil {
 		t.Fatal(err)
