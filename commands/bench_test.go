@@ -101,6 +101,9 @@ func BenchmarkSubmitWriters(b *testing.B) {
 			}
 			b.ReportMetric(float64(writers*per)/b.Elapsed().Seconds(), "events/s")
 			b.ReportMetric(float64(retries.Load())/float64(writers*per), "retries/event")
+			if ws := l.WriteStats(); ws.Appends > 0 {
+				b.ReportMetric(float64(ws.Submissions)/float64(ws.Appends), "submissions/append")
+			}
 		})
 	}
 }

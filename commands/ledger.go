@@ -57,7 +57,28 @@ type Ledger struct {
 	// beforeAppend, set by tests only (export_test.go), runs between a
 	// submission's guards and its append.
 	beforeAppend func()
+
+	// tip is where the stream ended when this ledger's last append was
+	// committed (0: not known, as after any failed append). gen counts
+	// the stretches of the stream known to hold nothing but this
+	// ledger's own appends: it stays while each append expects the whole
+	// stream to end at the tip (nothing else came between), and moves on
+	// any other. known is what the ledger saw of each subject, and in
+	// which stretch: an append whose every state is known in the current
+	// one expects the stream to still end at the tip, without reading a
+	// snapshot first (session.guard). Under mu.
+	tip   uint64
+	gen   uint64
+	known map[string]seen
+
+	commit committer // the queue of concurrent submissions (commit.go)
 }
+
+// seen is a fact about the stream: in the stretch gen, the subject's last
+// message was at last (0: none). While the stretch lasts (the stream holds
+// nothing after it but this ledger's appends, which update it), it stays
+// true.
+type seen struct{ gen, last uint64 }
 
 // parsedScheme is a parsed scheme with the source it was parsed from: the
 // cache is keyed by the text, so a replaced scheme (also one decided
@@ -76,6 +97,7 @@ func NewLedger(store *jetstream.Store) *Ledger {
 		cache:       map[string]*aggState{},
 		schemes:     map[string]*parsedScheme{},
 		entropy:     ulid.Monotonic(rand.Reader, 0),
+		known:       map[string]seen{},
 	}
 }
 
@@ -96,6 +118,9 @@ func (l *Ledger) ready() error {
 	}
 	if l.entropy == nil {
 		l.entropy = ulid.Monotonic(rand.Reader, 0)
+	}
+	if l.known == nil {
+		l.known = map[string]seen{}
 	}
 	return nil
 }
@@ -120,13 +145,15 @@ type Outcome struct {
 // whose id is already in the ledger is skipped when it is the recorded
 // command again (resubmission is safe); another command under a recorded
 // id is refused (EINVALID on "id").
+//
+// Concurrent Submits on one Ledger are committed together (commit.go): the
+// submissions waiting at a moment are decided in one session, in arrival
+// order, and appended as one atomic batch, each keeping its own outcome and
+// its own all-or-nothing; a submission nobody else waits with is committed
+// at once, on its own.
 func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 	if err := l.ready(); err != nil {
 		return nil, err
-	}
-	max := l.MaxAttempts
-	if max <= 0 {
-		max = 1
 	}
 	if err := uniqueIDs(cmds); err != nil {
 		return nil, err
@@ -134,87 +161,14 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 	if err := l.guard(ctx); err != nil {
 		return nil, err
 	}
-	recheck := false
-	rebased := 0    // appends of the same decision, guarded again
-	duplicated := 0 // appends refused for a command id the server already holds
-	for attempt := 1; ; attempt++ {
-		// Signatures, and actors from the roster: the cached roster
-		// first, read again after a conflict (identity.go).
-		signed, err := l.authenticate(ctx, cmds, attempt > 1)
-		if err != nil {
-			return nil, err
-		}
-		s, err := l.decideAll(ctx, signed, false, recheck, false)
-		if err != nil {
-			if e := (*Error)(nil); errors.As(err, &e) && e.Code != EINTERNAL && s.unchecked {
-				// Decided on cached copies that other writers may
-				// have moved past (an entry, a registration it refers
-				// to): decide once more, every state checked against
-				// the stream, before rejecting.
-				recheck = true
-				continue
-			}
-			return nil, err
-		}
-		out := &Outcome{Duplicates: s.duplicates, Attempts: attempt + rebased}
-		if len(s.pending) == 0 {
-			return out, nil
-		}
-		rebase, err := s.guard(ctx)
-		var stored []events.Stored
-		if err == nil {
-			if l.beforeAppend != nil {
-				l.beforeAppend()
-			}
-			stored, err = l.Store.Append(ctx, s.pending)
-		}
-		// Guarded by a snapshot: another writer's event anywhere is a
-		// conflict too; when a new snapshot shows none of the states
-		// decided on moved, append the same events again.
-		for n := 0; rebase && errors.Is(err, jetstream.ErrConflict) && n < 10*max; n++ {
-			rebased++
-			out.Attempts++
-			if rebase, err = s.guard(ctx); err == nil {
-				stored, err = l.Store.Append(ctx, s.pending)
-			}
-		}
-		if errors.Is(err, errStale) {
-			err = jetstream.ErrConflict
-		}
-		// A duplicate message id means another writer stored some of
-		// these commands after we read (the same file submitted twice at
-		// once): re-read every state and decide again at once, which now
-		// counts them as duplicates. When the server still refuses an id
-		// after that, the id is stored on another unit or cadre than the
-		// one this command writes to: a reused id.
-		if errors.Is(err, jetstream.ErrDuplicate) {
-			l.forget(s.states)
-			if duplicated++; duplicated > 3 {
-				return nil, reusedID(err)
-			}
-			recheck = true
-			continue
-		}
-		if errors.Is(err, jetstream.ErrConflict) {
-			l.forget(s.states)
-			if attempt >= max {
-				return nil, &Error{Code: ECONFLICT, Msg: "other writers changed the same units; gave up after several attempts", Err: err}
-			}
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, &Error{Code: ECONFLICT, Msg: "gave up retrying after a conflict", Err: err}
-			}
-			continue
-		}
-		if e := (*Error)(nil); errors.As(err, &e) {
-			return nil, e
-		}
-		if err != nil {
-			return nil, &Error{Code: EINTERNAL, Msg: "append failed", Err: err}
-		}
-		l.remember(s, stored)
-		out.Events = stored
-		return out, nil
+	// Signatures, and actors from the roster (identity.go): checked here,
+	// on the caller's goroutine, against the cached roster; the committer
+	// checks them again on the roster read anew only after a conflict.
+	signed, err := l.authenticate(ctx, cmds, false)
+	if err != nil {
+		return nil, err
 	}
+	return l.enqueue(&request{ctx: ctx, cmds: cmds, signed: signed, done: make(chan result, 1)})
 }
 
 // decideAll decides every command in one session: what Submit appends
@@ -225,7 +179,30 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 // appeal resolution. dry marks a decision that is never appended
 // (Decide): its event ids are derived from what was decided.
 func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, fresh, dry bool) (*session, error) {
-	s := &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.now(), fresh: fresh, dry: dry}
+	s := l.newSession(fresh, dry)
+	if err := s.decideCommands(ctx, cmds, asCorrections); err != nil {
+		return s, err
+	}
+	return s, s.checkBatch()
+}
+
+// newSession is an empty decide round.
+func (l *Ledger) newSession(fresh, dry bool) *session {
+	return &session{l: l, states: map[string]*aggState{}, base: map[string]uint64{}, now: l.now(), fresh: fresh, dry: dry}
+}
+
+// checkBatch refuses a decision that makes more events than one atomic
+// append holds.
+func (s *session) checkBatch() error {
+	if len(s.pending) > jetstream.MaxBatch {
+		return fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d (kaohe submit writes a larger file in batches of at most that many: Ledger.SubmitFile)", len(s.pending), jetstream.MaxBatch)
+	}
+	return nil
+}
+
+// decideCommands decides one submission's commands in the session, after
+// whatever it decided before. On a rejection the error names the command.
+func (s *session) decideCommands(ctx context.Context, cmds []Command, asCorrections bool) error {
 	for i, c := range cmds {
 		var err error
 		if e := checkLimits(c); e != nil {
@@ -245,7 +222,7 @@ func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, f
 		}
 		var e *Error
 		if !errors.As(err, &e) {
-			return s, &Error{Code: EINTERNAL, Index: i + 1, Command: c.ID, Msg: "deciding failed", Err: err}
+			return &Error{Code: EINTERNAL, Index: i + 1, Command: c.ID, Msg: "deciding failed", Err: err}
 		}
 		if e.Index == 0 {
 			e.Index = c.Line
@@ -256,12 +233,9 @@ func (l *Ledger) decideAll(ctx context.Context, cmds []Command, asCorrections, f
 		if e.Command == "" {
 			e.Command = c.ID
 		}
-		return s, e
+		return e
 	}
-	if len(s.pending) > jetstream.MaxBatch {
-		return s, fail(EINVALID, "", "the submission makes %d events; one atomic submission holds at most %d (kaohe submit writes a larger file in batches of at most that many: Ledger.SubmitFile)", len(s.pending), jetstream.MaxBatch)
-	}
-	return s, nil
+	return nil
 }
 
 // reusedID is the error for a command id the server holds (within its
@@ -355,6 +329,69 @@ func (l *Ledger) remember(s *session, stored []events.Stored) {
 		}
 		l.cache[subj] = st
 	}
+	// The batch is stored contiguously: the stream ended at its last
+	// event when it was committed. Expected at the tip, nothing came
+	// between the tip and it: the stretch goes on. Otherwise (a
+	// snapshot's sequence, or guards of single subjects) other writers'
+	// events may lie anywhere before it: a new stretch starts, in which
+	// the states the append's guards covered are known — every state the
+	// session used, with a guard of the whole stream.
+	if s.tip == 0 || s.tip != l.tip {
+		l.gen++
+	}
+	l.tip = stored[len(stored)-1].Seq
+	for subj := range s.states {
+		ev, wrote := last[subj]
+		switch {
+		case wrote:
+			l.see(subj, seen{gen: l.gen, last: ev.Seq})
+		case s.wholeStream:
+			l.see(subj, seen{gen: l.gen, last: s.base[subj]})
+		}
+	}
+}
+
+// see records a fact about a subject, unless a later one is known (a read
+// that started before this ledger's append may end after it). Under l.mu.
+func (l *Ledger) see(subject string, f seen) {
+	if k, ok := l.known[subject]; !ok || k.gen < f.gen || (k.gen == f.gen && k.last <= f.last) {
+		l.known[subject] = f
+	}
+}
+
+// knownAtTip gives the tip when every state the session used is known in
+// the current stretch, each at the sequence the session based its
+// decision on: then an append expecting the whole stream to end at the
+// tip is refused if any of them moved.
+func (l *Ledger) knownAtTip(s *session) (uint64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tip == 0 {
+		return 0, false
+	}
+	for subj := range s.states {
+		if k, ok := l.known[subj]; !ok || k.gen != l.gen || k.last != s.base[subj] {
+			return 0, false
+		}
+	}
+	return l.tip, true
+}
+
+// loseTip forgets where the stream ends and ends the stretch (an append
+// failed: another writer may have moved the stream).
+func (l *Ledger) loseTip() {
+	l.mu.Lock()
+	l.tip = 0
+	l.gen++
+	l.mu.Unlock()
+}
+
+// genNow is the stretch before a read of the stream: what the read sees
+// holds in it.
+func (l *Ledger) genNow() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.gen
 }
 
 // state returns a private working copy of an aggregate's state (O(1): see
@@ -367,6 +404,7 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 	cached := l.cache[subject]
 	l.mu.Unlock()
 	st = newAggState(subject)
+	gen := l.genNow()
 	if cached != nil {
 		st = cached.clone()
 		if !fresh {
@@ -377,6 +415,7 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 			return nil, false, err
 		}
 		if last == st.seq {
+			l.seen(subject, gen, last)
 			return st, false, nil
 		}
 	}
@@ -385,6 +424,19 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 		return nil, false, err
 	}
 	if len(evs) == 0 {
+		l.seen(subject, gen, st.seq)
+		if cached == nil {
+			// An aggregate with no event yet (most often a year's
+			// lifecycle) is cached too: not read again by every
+			// submission that looks at it.
+			st.freeze()
+			l.mu.Lock()
+			if l.cache[subject] == nil {
+				l.cache[subject] = st
+			}
+			l.mu.Unlock()
+			return st.clone(), false, nil
+		}
 		return st, false, nil
 	}
 	asOf, err := l.rosterAsOf(ctx, evs[len(evs)-1].Seq)
@@ -403,7 +455,16 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 		l.cache[subject] = st
 	}
 	l.mu.Unlock()
+	l.seen(subject, gen, st.seq)
 	return st.clone(), false, nil
+}
+
+// seen records that subject's last message was at last when read in the
+// stretch gen.
+func (l *Ledger) seen(subject string, gen, last uint64) {
+	l.mu.Lock()
+	l.see(subject, seen{gen: gen, last: last})
+	l.mu.Unlock()
 }
 
 // parsed gives the parsed scheme of a scheme aggregate state.

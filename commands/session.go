@@ -34,6 +34,11 @@ type session struct {
 	stored    map[string][]events.Stored // aggregates read to compare a resubmitted command (sameCommand)
 	signers   []string                   // the signers' roster subjects, guarded like states (identity.go)
 	emitted   map[string]int             // command id → events it made so far (their message ids)
+	// wholeStream: the append's guards cover every state the session
+	// used, with a guard of the whole stream (a snapshot, or the tip);
+	// tip: the guard is the ledger's tip, read from no snapshot.
+	wholeStream bool
+	tip         uint64
 
 	// A file's validation (SubmitFile) decides the whole file in one
 	// session but keeps only the events of the batch being decided:
@@ -133,7 +138,15 @@ func (s *session) markWholeYear(ctx context.Context, y int) error {
 // append rests on the snapshot alone: on a conflict guard may be called
 // again to take a new snapshot, and the same events appended, without
 // deciding again.
+//
+// No snapshot is read when every state the session used is known as of
+// the ledger's tip, where the stream ended at its last append (a writer
+// that others leave alone): the whole stream is then expected to still
+// end at the tip, which no other writer's event anywhere lets pass. After
+// a refusal the ledger forgets the tip and guard, called again, reads a
+// snapshot.
 func (s *session) guard(ctx context.Context) (rebase bool, err error) {
+	s.wholeStream, s.tip = false, 0
 	written := map[string]bool{}
 	firstOfYear := map[int]int{}
 	var years []int
@@ -182,6 +195,15 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 			free = free[1:]
 		}
 	}
+	if tip, ok := s.atTip(); ok {
+		first := 0
+		if len(open) > 0 {
+			first = firstOfYear[open[0]]
+		}
+		s.pending[first].Expect = &jetstream.Expectation{Filter: ">", Seq: tip}
+		s.wholeStream, s.tip = true, tip
+		return true, nil
+	}
 	if len(open) == 0 {
 		// No snapshot of every state: check the signers' roster entries
 		// on their own (identity.go).
@@ -191,11 +213,23 @@ func (s *session) guard(ctx context.Context) (rebase bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	s.wholeStream = true
 	// ">" rather than kaohe.>: the stream holds only kaohe.> and the
 	// server answers ">" from its last sequence, without a look at every
 	// subject.
 	s.pending[firstOfYear[open[0]]].Expect = &jetstream.Expectation{Filter: ">", Seq: at}
 	return len(s.wholeYear) == 0, nil
+}
+
+// atTip gives the ledger's tip when the append may expect the stream to
+// end there instead of reading a snapshot: no year guarded whole (its
+// decision read the year up to a sequence of its own), and every state
+// decided on known at the tip.
+func (s *session) atTip() (uint64, bool) {
+	if len(s.wholeYear) > 0 || len(s.pending) == 0 {
+		return 0, false
+	}
+	return s.l.knownAtTip(s)
 }
 
 // snapshot checks that every state the session used is unmoved as of one

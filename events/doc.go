@@ -253,6 +253,10 @@
 // numbers as written, strings escaped as Go's encoding/json without HTML
 // escaping, optional fields that were not given left out. Because the
 // signed text is stored, nobody needs to rebuild it to check a signature.
+// The web pages (kaohe serve --http, docs/web.md) sign the same bytes in
+// the browser with WebCrypto Ed25519; their login signs
+// "kaohe-login-v1\n" + a server challenge instead, so no login signature
+// is ever a command's.
 //
 // CheckSignature decides whether an event is validly signed: the signature
 // verifies; the key was then the current key of an official not revoked

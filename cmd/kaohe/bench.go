@@ -15,6 +15,7 @@ func (m *Main) benchCommand() *cobra.Command {
 		cfg      bench.Config
 		jsonFile string
 		work     string
+		web      webLoad
 	)
 	c := &cobra.Command{
 		Use:   "bench [--events N] [--json FILE]",
@@ -56,6 +57,13 @@ the report. docs/performance.md explains the figures and targets.`,
 			if err != nil {
 				return err
 			}
+			if web.Clients > 0 && web.Requests > 0 {
+				figs, err := m.benchWeb(cmd.Context(), web) // benchweb.go
+				if err != nil {
+					return err
+				}
+				rep.Figures = append(rep.Figures, figs...)
+			}
 			printBench(m, rep)
 			if jsonFile != "" {
 				if err := os.WriteFile(jsonFile, rep.JSON(), 0o644); err != nil {
@@ -76,6 +84,8 @@ the report. docs/performance.md explains the figures and targets.`,
 	c.Flags().IntVar(&cfg.Submit, "submit", 0, "commands of the large file of the submit phase (a small one has a tenth; default: events/10 within 2,000..100,000)")
 	c.Flags().StringVar(&jsonFile, "json", "", "write the report as JSON to this file")
 	c.Flags().StringVar(&cfg.Profile, "profile", "", "write a CPU profile of each phase (pprof) into this directory")
+	c.Flags().IntVar(&web.Clients, "web-clients", 50, "clients of the web load test (serve --http on loopback: the 公示 page and the API); 0 skips it")
+	c.Flags().IntVar(&web.Requests, "web-requests", 20, "requests each web client makes of each page")
 	c.Flags().StringVar(&work, "work", "", "keep the servers' data in this directory instead of a removed temporary one")
 	return c
 }

@@ -17,7 +17,7 @@ func TestBenchCommand(t *testing.T) {
 	c := emptyCLI(t)
 	report := filepath.Join(t.TempDir(), "bench.json")
 	out := c.ok("bench", "--events", "7000", "--json", report, "--work", t.TempDir())
-	for _, want := range []string{"kaohe bench · 7000 events · 1 county years (2001–2001)", "原始读取 raw read", "全量重建 full rebuild", "% of raw.sync_publish", "审计查询 audit (one unit)"} {
+	for _, want := range []string{"kaohe bench · 7000 events · 1 county years (2001–2001)", "原始读取 raw read", "全量重建 full rebuild", "% of raw.sync_publish", "审计查询 audit (one unit)", "县年度计分 scoring one county year", "公示页面 公示 page p99", "结果接口 API results p50"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -30,8 +30,8 @@ func TestBenchCommand(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Events != 7000 || rep.Counties != 1 || len(rep.Figures) != 25 {
-		t.Errorf("report: %d events, %d counties, %d figures; want 7000, 1, 25", rep.Events, rep.Counties, len(rep.Figures))
+	if rep.Events != 7000 || rep.Counties != 1 || len(rep.Figures) != 26+7 {
+		t.Errorf("report: %d events, %d counties, %d figures; want 7000, 1, 26 and 7 of the web", rep.Events, rep.Counties, len(rep.Figures))
 	}
 	if _, err := os.Stat(filepath.Join(c.data, "nats")); !os.IsNotExist(err) {
 		t.Errorf("bench wrote under --data (%v)", err)

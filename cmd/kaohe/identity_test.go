@@ -263,7 +263,7 @@ func TestAnOlderLedgerWithoutARoster(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	publicPage{db}.handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/2022", nil))
+	webHandler(t, c.m, db).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/2022", nil))
 	db.Close()
 	if body := rec.Body.String(); rec.Code != 200 || !strings.Contains(body, "7 条记录中有 6 条未签名") {
 		t.Fatalf("GET /2022: %d\n%s", rec.Code, body)

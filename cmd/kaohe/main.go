@@ -61,6 +61,9 @@ type Main struct {
 	create   bool                      // Open may create the stream (kaohe init, the demo)
 	serving  bool                      // this is kaohe serve: never a client of another serve
 	served   *served                   // the kaohe serve this process is a client of, if any
+
+	// observe counts the submissions serve answers (--http: /metrics).
+	observe func([]commands.Command, error)
 }
 
 // Open connects to the event store (the embedded server by default).

@@ -5,19 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kaohe/kaohe/cmd/kaohe/web"
 )
 
 func (m *Main) serveCommand() *cobra.Command {
 	var listen, httpAddr string
+	var tlsFlags webTLS
 	c := &cobra.Command{
 		Use:   "serve [--listen HOST:PORT]",
 		Short: "run the ledger's NATS server for other kaohe processes and keep the projections current — 服务",
@@ -25,8 +26,12 @@ func (m *Main) serveCommand() *cobra.Command {
 processes (and inspectors with a plain NATS client) use the same ledger through
 --nats URL, and keep the SQLite projections under --data current: a JetStream
 consumer applies every new event as it is appended (docs/projections.md).
---http ADDR also serves the 公示 pages: each year's latest publication, and
-every published version's results JSON, whose SHA-256 is its digest.
+--http ADDR also serves the web pages and the HTTP API (docs/web.md): 公示
+(each year's latest publication, every published version's results JSON,
+whose SHA-256 is its digest), the office's, departments', units' and
+inspectors' pages, /api/… (officials log in with their key and sign their
+commands in the browser), /healthz, /readyz and /metrics, with JSON logs on
+stderr; --tls-cert and --tls-key serve it over HTTPS.
 
 Only kaohe's own service user (its key DATA/keys/_service.nk, mode 0600,
 made on first start) may append events or use the JetStream API, and it may
@@ -75,6 +80,11 @@ projections; replay refuses while serve runs (docs/operations.md).`,
 				return err
 			}
 			defer db.Close()
+			var metrics *web.Metrics
+			if httpAddr != "" {
+				metrics = m.webMetrics(db)
+				m.observe = metrics.Submitted // the service's submissions count too
+			}
 			svc, err := m.startService(ctx)
 			if err != nil {
 				return fmt.Errorf("start kaohe's service: %w", err)
@@ -92,14 +102,11 @@ projections; replay refuses while serve runs (docs/operations.md).`,
 				fmt.Fprintf(m.Stdout, "officials: kaohe --server %s --key YOUR.nk results --year Y\n", emb.ClientURL())
 			}
 			if httpAddr != "" {
-				ln, err := net.Listen("tcp", httpAddr)
+				stop, err := m.serveHTTP(httpAddr, tlsFlags, db, metrics)
 				if err != nil {
-					return usageError{fmt.Sprintf("--http %q: %v", httpAddr, err)}
+					return err
 				}
-				srv := &http.Server{Handler: publicPage{db}.handler(), ReadHeaderTimeout: 10 * time.Second}
-				go srv.Serve(ln)
-				defer srv.Close()
-				fmt.Fprintf(m.Stdout, "公示 public page: http://%s/\n", ln.Addr())
+				defer stop() // first: accepted HTTP commands finish before the store closes
 			}
 			fmt.Fprintf(m.Stdout, "projections %s follow the stream; Ctrl-C stops\n", db.Path())
 			err = db.Follow(ctx, m.store)
@@ -112,6 +119,8 @@ projections; replay refuses while serve runs (docs/operations.md).`,
 		},
 	}
 	c.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "where the NATS server listens (port 0: any free port)")
-	c.Flags().StringVar(&httpAddr, "http", "", "also serve the 公示 pages (published results, with their digests) at this address, e.g. 127.0.0.1:8080")
+	c.Flags().StringVar(&httpAddr, "http", "", "also serve the web pages and the HTTP API (公示, office, department, unit, inspector; /api, /metrics) at this address, e.g. 127.0.0.1:8080")
+	c.Flags().StringVar(&tlsFlags.cert, "tls-cert", "", "with --http: serve HTTPS with this certificate (PEM)")
+	c.Flags().StringVar(&tlsFlags.key, "tls-key", "", "with --http: the certificate's private key (PEM)")
 	return c
 }

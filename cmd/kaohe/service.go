@@ -217,7 +217,25 @@ func (m *Main) caller(ctx context.Context, reply string) (events.Official, error
 
 // serveSubmit writes the caller's signed commands, all or nothing.
 func (m *Main) serveSubmit(ctx context.Context, o events.Official, data []byte) serviceReply {
+	out, err := m.submitAs(ctx, o, data)
+	if errors.Is(err, errNoCommands) {
+		return serviceReply{Code: exitUsage, Stderr: "kaohe: no commands in the request\n"}
+	}
+	return replyOf(err, bytes.NewBufferString(out))
+}
+
+// errNoCommands is submitAs's answer to an empty request.
+var errNoCommands = errors.New("no commands in the request")
+
+// submitAs writes JSON lines of commands each signed by the official o
+// (the service's submit endpoint and the HTTP API): the server never
+// signs, and a command signed by another key is refused. It gives what
+// the CLI would print.
+func (m *Main) submitAs(ctx context.Context, o events.Official, data []byte) (out string, err error) {
 	var cmds []commands.Command
+	if m.observe != nil {
+		defer func() { m.observe(cmds, err) }()
+	}
 	dec := commands.NewDecoder(bytes.NewReader(data))
 	for {
 		c, err := dec.Next()
@@ -225,23 +243,21 @@ func (m *Main) serveSubmit(ctx context.Context, o events.Official, data []byte) 
 			break
 		}
 		if err != nil {
-			return replyOf(err, nil)
-		}
-		if c.Sig == "" || c.Signer != o.Key {
-			// The service never signs: each command is the caller's.
-			return replyOf(&commands.Error{Code: commands.EFORBIDDEN, Index: c.Line, Command: c.ID, Field: "sig",
-				Msg: fmt.Sprintf("every command must be signed by the caller's key %s (kaohe --server --key FILE signs them)", o.Key)}, nil)
+			return "", err
 		}
 		cmds = append(cmds, c)
+		if c.Sig == "" || c.Signer != o.Key {
+			// The service never signs: each command is the caller's.
+			return "", &commands.Error{Code: commands.EFORBIDDEN, Index: c.Line, Command: c.ID, Field: "sig",
+				Msg: fmt.Sprintf("every command must be signed by the caller's key %s (kaohe --server --key FILE signs them)", o.Key)}
+		}
 	}
 	if len(cmds) == 0 {
-		return serviceReply{Code: exitUsage, Stderr: "kaohe: no commands in the request\n"}
+		return "", errNoCommands
 	}
-	var out bytes.Buffer
-	child := m.child(&out, io.Discard)
-	out.Reset()
-	err := child.submitSigned(ctx, cmds)
-	return replyOf(err, &out)
+	var b bytes.Buffer
+	err = m.child(&b, io.Discard).submitSigned(ctx, cmds)
+	return b.String(), err
 }
 
 // serveRead runs a read subcommand for the caller.

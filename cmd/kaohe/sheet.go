@@ -183,30 +183,48 @@ func (m *Main) readScoreSheet(ctx context.Context, path string, data []byte) ([]
 		return nil, checkFailed{fmt.Sprintf("%s: row 2: year %q is not a year", path, meta[1])}
 	}
 	actor := events.Actor{ID: meta[3], Role: events.Role(meta[5])}
+	var cells []sheetCell
+	for i := sheetFirstData; i < len(rows); i++ {
+		row := append(rows[i], make([]string, len(sheetHeader))...)
+		cells = append(cells, sheetCell{Line: i + 1, At: fmt.Sprintf("%s row %d", path, i+1), Unit: row[colUnit],
+			Indicator: row[colIndicator], Part: row[colPart], Value: row[colValue], Reason: row[colReason]})
+	}
+	sum := sha256.Sum256(data)
+	return m.sheetCommands(ctx, year, actor, "xlsx-"+hex.EncodeToString(sum[:6])+"-r", cells)
+}
+
+// sheetCell is one filled cell of a score sheet: from a workbook's row, or
+// from the department page's form (kaohe serve --http).
+type sheetCell struct {
+	Line                  int    // the row, for errors (Command.Line)
+	At                    string // where the cell is, for messages
+	Unit, Indicator, Part string
+	Value, Reason         string
+}
+
+// sheetCommands turns filled cells into commands against the year's
+// current facts, each as commands.ScoreEntry decides. Command ids are
+// prefix and the line, so the same sheet again writes nothing.
+func (m *Main) sheetCommands(ctx context.Context, year int, actor events.Actor, prefix string, cells []sheetCell) ([]commands.Command, error) {
 	f, err := m.yearFacts(ctx, year)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	prefix := "xlsx-" + hex.EncodeToString(sum[:6]) + "-r"
 	var cmds []commands.Command
-	for i := sheetFirstData; i < len(rows); i++ {
-		row := append(rows[i], make([]string, len(sheetHeader))...)
-		value := strings.TrimSpace(row[colValue])
+	for _, cell := range cells {
+		value := strings.TrimSpace(cell.Value)
 		if value == "" {
 			continue
 		}
-		at := fmt.Sprintf("%s row %d", path, i+1)
-		unit, ind, part := row[colUnit], row[colIndicator], row[colPart]
 		cur := engine.Value{}
-		if uf := f.Units[unit]; uf != nil {
-			cur = uf.Parts[ind][part]
+		if uf := f.Units[cell.Unit]; uf != nil {
+			cur = uf.Parts[cell.Indicator][cell.Part]
 		}
-		c := commands.Command{ID: prefix + strconv.Itoa(i+1), Year: year, Actor: actor, Line: i + 1}
-		c, write, err := commands.ScoreEntry(c, unit, ind, part, events.Number(value), strings.TrimSpace(row[colReason]),
+		c := commands.Command{ID: prefix + strconv.Itoa(cell.Line), Year: year, Actor: actor, Line: cell.Line}
+		c, write, err := commands.ScoreEntry(c, cell.Unit, cell.Indicator, cell.Part, events.Number(value), strings.TrimSpace(cell.Reason),
 			commands.Recorded{Value: cur.Text, Event: cur.Event})
 		if err != nil {
-			return nil, checkFailed{fmt.Sprintf("%s: %s", at, sheetProblem(err))}
+			return nil, checkFailed{fmt.Sprintf("%s: %s", cell.At, sheetProblem(err))}
 		}
 		if !write {
 			continue

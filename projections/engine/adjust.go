@@ -82,7 +82,7 @@ func (e *engine) adjust(sub *Subject, caps *scheme.Caps) *adjusted {
 			}
 		}
 		values[i] = base.Mul(m)
-		row.Base, row.Multiplier, row.Value = base.String(), m.String(), values[i].String()
+		row.Base, row.Multiplier, row.Value = base.String(), e.str(m), e.str(values[i])
 		if !row.Counted {
 			values[i] = scheme.Dec{}
 			row.Value = "0"
@@ -132,30 +132,29 @@ func (e *engine) adjust(sub *Subject, caps *scheme.Caps) *adjusted {
 			ded = ded.Add(values[i])
 		}
 	}
-	p := e.places
-	out.res.Bonus, out.res.Deduction = bonus.Fixed(p), ded.Fixed(p)
+	out.res.Bonus, out.res.Deduction = e.fx(bonus), e.fx(ded)
 	bonusA, dedA := bonus, ded
 	cb, hasB, cd, hasD, cn, hasN := caps.Limits()
 	if hasB && bonusA.Cmp(cb) > 0 {
-		out.res.Caps = append(out.res.Caps, &CapResult{Side: "bonus", Rule: caps.Rule, Limit: "+" + cb.String(), Before: bonus.Fixed(p), After: cb.Fixed(p)})
+		out.res.Caps = append(out.res.Caps, &CapResult{Side: "bonus", Rule: caps.Rule, Limit: "+" + cb.String(), Before: e.fx(bonus), After: e.fx(cb)})
 		bonusA = cb
 	}
 	if hasD && dedA.Cmp(cd.Neg()) < 0 {
-		out.res.Caps = append(out.res.Caps, &CapResult{Side: "deduction", Rule: caps.Rule, Limit: "-" + cd.String(), Before: ded.Fixed(p), After: cd.Neg().Fixed(p)})
+		out.res.Caps = append(out.res.Caps, &CapResult{Side: "deduction", Rule: caps.Rule, Limit: "-" + cd.String(), Before: e.fx(ded), After: e.fx(cd.Neg())})
 		dedA = cd.Neg()
 	}
 	net := bonusA.Add(dedA)
 	if hasN {
 		switch {
 		case net.Cmp(cn) > 0:
-			out.res.Caps = append(out.res.Caps, &CapResult{Side: "net", Rule: caps.Rule, Limit: "±" + cn.String(), Before: net.Fixed(p), After: cn.Fixed(p)})
+			out.res.Caps = append(out.res.Caps, &CapResult{Side: "net", Rule: caps.Rule, Limit: "±" + cn.String(), Before: e.fx(net), After: e.fx(cn)})
 			net = cn
 		case net.Cmp(cn.Neg()) < 0:
-			out.res.Caps = append(out.res.Caps, &CapResult{Side: "net", Rule: caps.Rule, Limit: "±" + cn.String(), Before: net.Fixed(p), After: cn.Neg().Fixed(p)})
+			out.res.Caps = append(out.res.Caps, &CapResult{Side: "net", Rule: caps.Rule, Limit: "±" + cn.String(), Before: e.fx(net), After: e.fx(cn.Neg())})
 			net = cn.Neg()
 		}
 	}
-	out.res.BonusApplied, out.res.DeductionApplied, out.res.Net = bonusA.Fixed(p), dedA.Fixed(p), net.Fixed(p)
+	out.res.BonusApplied, out.res.DeductionApplied, out.res.Net = e.fx(bonusA), e.fx(dedA), e.fx(net)
 	out.net = net
 	return out
 }

@@ -17,12 +17,14 @@ func (e *engine) scoreCadres() {
 		return
 	}
 	var subs []*subject
-	byID := map[string]*CadreResult{}
+	byID := make(map[string]*CadreResult, len(e.f.Cadres))
+	e.cRes = byID
 	for i, id := range e.f.cadreIDs() {
 		cf := e.f.Cadres[id]
 		cl, _ := e.sc.CadreClassDef(cf.Class)
 		us := e.units[cf.Unit]
 		cr := &CadreResult{ID: id, Name: cf.Name, Unit: cf.Unit, Class: cf.Class, Post: cf.Post, Status: cf.Status, Components: []*ComponentResult{}}
+		e.enter("cadre", id, "", "")
 		facts := e.withOffices("cadre", id, &cf.Subject)
 		adj := e.adjust(facts, cs.Caps)
 		s := &subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
@@ -35,6 +37,7 @@ func (e *engine) scoreCadres() {
 		s.facts, s.year = e.f, e.sc.Year
 		sub := scheme.Dec{}
 		for _, cc := range cl.Components {
+			e.enter("cadre", id, "component", cc.ID)
 			comp, pts := e.cadreComponent(cf, cc, us)
 			if h, ok := adj.hits[cc.ID]; ok {
 				comp.Hits = adj.rows[cc.ID]
@@ -45,6 +48,7 @@ func (e *engine) scoreCadres() {
 			s.components[cc.ID] = pts
 			sub = sub.Add(pts)
 		}
+		e.enter("cadre", id, "", "")
 		sub = e.round(sub)
 		cr.Subtotal = e.fx(sub)
 		cr.Adjustments = adj.res
@@ -122,17 +126,15 @@ func (e *engine) scoreCadres() {
 }
 
 func (e *engine) cadreFinal(id string) string {
-	for _, c := range e.r.Cadres {
-		if c.ID == id && c.Grade != nil {
-			return c.Grade.Final
-		}
+	if c := e.cRes[id]; c != nil && c.Grade != nil {
+		return c.Grade.Final
 	}
 	return ""
 }
 
 // cadreComponent scores one cadre component.
 func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us *subject) (*ComponentResult, scheme.Dec) {
-	cr := &ComponentResult{ID: cc.ID, Name: cc.Name, Kind: cc.From, Max: cc.PointsDec().String(), Rule: cc.Rule}
+	cr := &ComponentResult{ID: cc.ID, Name: cc.Name, Kind: cc.From, Max: e.text(cc.PointsDec()), Rule: cc.Rule}
 	var pts scheme.Dec
 	switch cc.From {
 	case "entered":
@@ -143,7 +145,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 		}
 		vv := v
 		cr.Entered = &vv
-		pr := &PartResult{ID: cc.ID, Value: v.Text, Event: v.Event, Scale: cc.ScaleDec().String()}
+		pr := &PartResult{ID: cc.ID, Value: v.Text, Event: v.Event, Scale: e.text(cc.ScaleDec())}
 		val := clamp(v.Dec, cc.ScaleDec(), pr)
 		if pr.Note != "" {
 			cr.Note = pr.Note
@@ -153,7 +155,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 	case "parts":
 		sum := scheme.Dec{}
 		for _, ps := range cc.Parts {
-			pr := &PartResult{ID: ps.ID, Share: ps.ShareDec().Percent(), Scale: ps.ScaleDec().String()}
+			pr := &PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
 			if v, ok := cf.Scores[ps.ID]; ok {
 				pr.Value, pr.Event = v.Text, v.Event
 				val := clamp(v.Dec, ps.ScaleDec(), pr)
@@ -165,7 +167,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 		}
 		pts = e.round(sum.Mul(cc.PointsDec()))
 	case "unit_composite":
-		cr.Linked, cr.RawMax = cf.Unit, cc.ScaleDec().String()
+		cr.Linked, cr.RawMax = cf.Unit, e.text(cc.ScaleDec())
 		if us == nil || !us.scored {
 			cr.Note = "the unit has no composite: 0"
 			break
@@ -189,7 +191,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 			for _, r := range t.Rates {
 				v, _ := cc.Levels.Lookup(r.Level)
 				rt, _ := scheme.ParseDec(string(r.Rate))
-				cr.Ballots = append(cr.Ballots, &BallotRow{Level: r.Level, Rate: string(r.Rate), Value: v.String()})
+				cr.Ballots = append(cr.Ballots, &BallotRow{Level: r.Level, Rate: string(r.Rate), Value: e.text(v)})
 				total = total.Add(rt)
 				weighted = weighted.Add(v.Mul(rt))
 			}
@@ -198,17 +200,17 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 				break
 			}
 			mean := weighted.Quo(total)
-			cr.Mean = mean.String()
+			cr.Mean = e.str(mean)
 			pts = e.round(cc.PointsDec().Mul(mean))
 			break
 		}
-		mean, rows, ok := ballotMean(cc.Levels, t.Counts)
+		mean, rows, ok := e.ballotMean(cc.Levels, t.Counts)
 		cr.Ballots = append(cr.Ballots, rows...)
 		if !ok {
 			cr.Note = "no ballots: 0"
 			break
 		}
-		cr.Mean = mean.String()
+		cr.Mean = e.str(mean)
 		pts = e.round(cc.PointsDec().Mul(mean))
 	}
 	cr.Points = e.fx(pts)

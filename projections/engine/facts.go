@@ -9,8 +9,10 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
@@ -233,9 +235,13 @@ func (f *Facts) subject(kind, id string) (*Subject, error) {
 	return nil, fmt.Errorf("unknown subject kind %q", kind)
 }
 
+// value is a number as entered. One too large to compute with exactly
+// (an overflow: events.Number allows 19 digits) is kept as entered, not
+// refused: scoring it then fails the year naming the unit and indicator
+// (or cadre and component), rather than scoring without it.
 func value(text, event string) (Value, error) {
 	d, err := scheme.ParseDec(text)
-	if err != nil {
+	if err != nil && !errors.Is(err, scheme.ErrOverflow) {
 		return Value{}, err
 	}
 	return Value{Text: text, Dec: d, Event: event}, nil
@@ -255,7 +261,7 @@ func (f *Facts) SetTarget(unit, indicator, target, eventID string) error {
 	if err != nil {
 		return err
 	}
-	if v.Dec.Sign() <= 0 {
+	if v.Dec.Sign() <= 0 && !(v.Dec.Overflow() && !strings.HasPrefix(target, "-")) {
 		return fmt.Errorf("target %s of %s/%s is not above 0", target, unit, indicator)
 	}
 	u.Targets[indicator] = v
@@ -310,8 +316,8 @@ func (f *Facts) SetSocial(unit, group string, ballots []events.LevelCount, score
 		}
 	}
 	if score != "" {
-		if _, err := scheme.ParseDec(score); err != nil {
-			return err
+		if _, err := scheme.ParseDec(score); err != nil && !errors.Is(err, scheme.ErrOverflow) {
+			return err // (an overflow is kept, as value keeps it)
 		}
 	}
 	u.Social[group] = Social{Ballots: append([]events.LevelCount(nil), ballots...), Score: score, Event: eventID}

@@ -18,16 +18,67 @@ type engine struct {
 	teams     map[string]*subject
 	uRes      map[string]*UnitResult
 	tRes      map[string]*TeamResult
+	cRes      map[string]*CadreResult
 	cadreSubs []*subject
 
 	// office-wide facts, expanded (expandOffices)
 	extraAdj  map[string][]Adjustment      // kind/id → adjustments an office hit it with
 	extraCond map[string]map[string]string // kind/id → condition → office event
 	officeOf  map[string]*OfficeResult     // office event → its expansion
+
+	// the scheme's constants printed (weights, maxima, scales, level
+	// values): the same few values are printed for every unit and cadre
+	texts    map[scheme.Dec]string
+	percents map[scheme.Dec]string
+
+	// where the scoring is (kind, subject, part), for an overflow's error;
+	// err is the first overflow met: Score returns it instead of results
+	at  [4]string
+	err error
 }
 
-func (e *engine) round(d scheme.Dec) scheme.Dec { return d.Round(e.places, e.mode) }
-func (e *engine) fx(d scheme.Dec) string        { return d.Fixed(e.places) }
+// round, fx and str round, format with the scheme's places, and print a
+// computed value; each checks for an overflow, which fails the scoring
+// with where it happened rather than printing a wrong number.
+func (e *engine) round(d scheme.Dec) scheme.Dec { return e.check(d.Round(e.places, e.mode)) }
+func (e *engine) fx(d scheme.Dec) string        { return e.check(d).Fixed(e.places) }
+func (e *engine) str(d scheme.Dec) string       { return e.check(d).String() }
+
+// text and percent print a constant of the scheme (String, Percent),
+// once per value and scoring.
+func (e *engine) text(d scheme.Dec) string {
+	t, ok := e.texts[d]
+	if !ok {
+		t = d.String()
+		e.texts[d] = t
+	}
+	return t
+}
+
+func (e *engine) percent(d scheme.Dec) string {
+	t, ok := e.percents[d]
+	if !ok {
+		t = d.Percent()
+		e.percents[d] = t
+	}
+	return t
+}
+
+func (e *engine) check(d scheme.Dec) scheme.Dec {
+	if d.Overflow() && e.err == nil {
+		where := e.at[0] + " " + e.at[1]
+		if e.at[2] != "" {
+			where += ", " + e.at[2] + " " + e.at[3]
+		}
+		e.err = fmt.Errorf("engine: year %d, %s: %w", e.sc.Year, where, scheme.ErrOverflow)
+	}
+	return d
+}
+
+// enter sets where the scoring is: a subject (kind and id) and, within
+// it, what is being scored (e.g. "component", "targets"; "" for the
+// subject's totals).
+func (e *engine) enter(kind, id, what, name string) { e.at = [4]string{kind, id, what, name} }
 
 // Score computes a year's results from its facts. It is pure and
 // deterministic.
@@ -36,7 +87,8 @@ func Score(f *Facts) (*Results, error) {
 		return nil, fmt.Errorf("engine: no facts or no scheme")
 	}
 	sc := f.Scheme
-	e := &engine{sc: sc, f: f, places: sc.Places(), mode: sc.Mode(), units: map[string]*subject{}, teams: map[string]*subject{}, uRes: map[string]*UnitResult{}, tRes: map[string]*TeamResult{}}
+	e := &engine{sc: sc, f: f, places: sc.Places(), mode: sc.Mode(), units: map[string]*subject{}, teams: map[string]*subject{}, uRes: map[string]*UnitResult{}, tRes: map[string]*TeamResult{},
+		texts: map[scheme.Dec]string{}, percents: map[scheme.Dec]string{}}
 	e.r = &Results{
 		Year: sc.Year, Title: sc.Title, SchemeDigest: sc.Digest(), Scale: sc.Scale().String(), Places: e.places,
 		Categories: []*CategoryResult{}, Units: []*UnitResult{}, Teams: []*TeamResult{}, TeamQuotas: []*QuotaResult{}, Cadres: []*CadreResult{}, CadreQuotas: []*QuotaResult{}, Flags: []*FlagResult{},
@@ -87,6 +139,9 @@ func Score(f *Facts) (*Results, error) {
 	e.gradeTeams()
 	e.scoreCadres()
 	e.flags()
+	if e.err != nil {
+		return nil, e.err
+	}
 	return e.r, nil
 }
 
@@ -105,15 +160,18 @@ func (e *engine) scoreUnit(u *scheme.Unit, cat *scheme.Category) {
 	ur := e.uRes[u.ID]
 	s := e.units[u.ID]
 	ur.Scored, s.scored = true, true
+	e.enter("unit", u.ID, "", "")
 	facts := e.withOffices("unit", u.ID, &uf.Subject)
 	adj := e.adjust(facts, cat.Caps)
 	sub := scheme.Dec{}
 	for _, comp := range cat.Components {
+		e.enter("unit", u.ID, "component", comp.ID)
 		cr, pts := e.component(uf, u, comp, adj)
 		ur.Components = append(ur.Components, cr)
 		s.components[comp.ID] = pts
 		sub = sub.Add(pts)
 	}
+	e.enter("unit", u.ID, "", "")
 	sub = e.round(sub)
 	ur.Subtotal = e.fx(sub)
 	ur.Adjustments = adj.res
@@ -145,6 +203,7 @@ func (e *engine) scoreAverage(u *scheme.Unit, cat *scheme.Category) {
 	ur := e.uRes[u.ID]
 	s := e.units[u.ID]
 	ur.Scored, s.scored = true, true
+	e.enter("unit", u.ID, "", "")
 	av := &AverageResult{Category: cat.AverageOf, Offices: append([]string{}, u.Supervises...), Members: []*MemberRow{}}
 	sum := scheme.Dec{}
 	for _, m := range e.sc.Units() {
@@ -190,18 +249,20 @@ func (e *engine) scoreAverage(u *scheme.Unit, cat *scheme.Category) {
 
 // component scores one component of a unit.
 func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component, adj *adjusted) (*ComponentResult, scheme.Dec) {
-	cr := &ComponentResult{ID: comp.ID, Name: comp.Name, Kind: comp.Kind(), Max: comp.PointsDec().String(), Rule: comp.Rule}
+	cr := &ComponentResult{ID: comp.ID, Name: comp.Name, Kind: comp.Kind(), Max: e.text(comp.PointsDec()), Rule: comp.Rule}
 	var pts scheme.Dec
 	switch comp.Kind() {
 	case "indicators":
 		raw := scheme.Dec{}
 		for _, in := range comp.Indicators {
+			e.at[2], e.at[3] = "indicator", in.ID
 			ir, p := e.indicator(uf, in)
 			cr.Indicators = append(cr.Indicators, ir)
 			raw = raw.Add(p)
 		}
+		e.at[2], e.at[3] = "component", comp.ID
 		if comp.Raw != "" {
-			cr.Raw, cr.RawMax = e.fx(raw), comp.RawDec().String()
+			cr.Raw, cr.RawMax = e.fx(raw), e.text(comp.RawDec())
 			pts = e.round(raw.Mul(comp.PointsDec()).Quo(comp.RawDec()))
 		} else {
 			pts = e.round(raw)
@@ -209,10 +270,12 @@ func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component
 	case "raters":
 		sum := scheme.Dec{}
 		for _, slot := range comp.Raters {
+			e.at[2], e.at[3] = "rater group", slot.Group
 			rr, p := e.rater(uf, slot)
 			cr.Raters = append(cr.Raters, rr)
 			sum = sum.Add(p)
 		}
+		e.at[2], e.at[3] = "component", comp.ID
 		pts = e.round(sum)
 	case "full":
 		pts = comp.PointsDec()
@@ -288,7 +351,7 @@ func (e *engine) gradeLinked(u *scheme.Unit, comp *scheme.Component, cr *Compone
 // indicator scores one indicator (points rounded).
 func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResult, scheme.Dec) {
 	w := in.WeightDec()
-	ir := &IndicatorResult{ID: in.ID, Name: in.Name, Kind: in.Kind, Rule: in.Rule, Weight: w.String()}
+	ir := &IndicatorResult{ID: in.ID, Name: in.Name, Kind: in.Kind, Rule: in.Rule, Weight: e.text(w)}
 	parts := uf.Parts[in.ID]
 	for _, c := range in.ZeroIf {
 		if ev, ok := uf.Conditions[c]; ok {
@@ -330,7 +393,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 			} else {
 				ratio = a.Dec.Quo(t.Dec)
 			}
-			ir.Ratio = ratio.String()
+			ir.Ratio = e.str(ratio)
 			c := ratio.Cmp(in.FloorDec())
 			if c < 0 || (c == 0 && !in.Inclusive()) {
 				op := "<"
@@ -345,14 +408,14 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 				used = capv
 				ir.Note = fmt.Sprintf("ratio capped at %s", capv.Percent())
 			}
-			ir.RatioUsed = used.String()
+			ir.RatioUsed = e.str(used)
 			pts = e.round(w.Mul(used))
 		}
 	case scheme.Judged:
 		v, ok := parts["score"]
 		val := scheme.Dec{}
 		if ok {
-			pr := &PartResult{ID: "score", Value: v.Text, Event: v.Event, Scale: in.ScaleDec().String()}
+			pr := &PartResult{ID: "score", Value: v.Text, Event: v.Event, Scale: e.text(in.ScaleDec())}
 			val = clamp(v.Dec, in.ScaleDec(), pr)
 			ir.Parts = append(ir.Parts, pr)
 		} else {
@@ -364,7 +427,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 		var missing []string
 		for _, ps := range in.PartSpecs {
 			v, ok := parts[ps.ID]
-			pr := &PartResult{ID: ps.ID, Share: ps.ShareDec().Percent(), Scale: ps.ScaleDec().String()}
+			pr := &PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
 			if ok {
 				pr.Value, pr.Event = v.Text, v.Event
 				val := clamp(v.Dec, ps.ScaleDec(), pr)
@@ -401,7 +464,7 @@ func clamp(v, scale scheme.Dec, pr *PartResult) scheme.Dec {
 // points × score ÷ 100.
 func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, scheme.Dec) {
 	g, _ := e.sc.RaterGroup(slot.Group)
-	rr := &RaterResult{Group: g.ID, Name: g.Name, Max: slot.PointsDec().String()}
+	rr := &RaterResult{Group: g.ID, Name: g.Name, Max: e.text(slot.PointsDec())}
 	soc, ok := uf.Social[g.ID]
 	var pts scheme.Dec
 	switch {
@@ -419,13 +482,13 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 		pts = e.round(slot.PointsDec().Mul(v).Quo(scheme.Int(100)))
 	default:
 		rr.Event = soc.Event
-		mean, rows, ok := ballotMean(g.Table, soc.Ballots)
+		mean, rows, ok := e.ballotMean(g.Table, soc.Ballots)
 		rr.Ballots = append(rr.Ballots, rows...)
 		if !ok {
 			rr.Note = "no ballots: 0"
 			break
 		}
-		rr.Mean = mean.String()
+		rr.Mean = e.str(mean)
 		pts = e.round(slot.PointsDec().Mul(mean))
 	}
 	rr.Points = e.fx(pts)
@@ -435,11 +498,11 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 // ballotMean is the mean level value of counted ballots, Σ value × count ÷
 // Σ count (a rater group's ballots, a cadre's vote tally alike), with a row
 // per level as explain shows it; ok is false when no ballot was counted.
-func ballotMean(table scheme.LevelTable, counts []events.LevelCount) (mean scheme.Dec, rows []*BallotRow, ok bool) {
+func (e *engine) ballotMean(table scheme.LevelTable, counts []events.LevelCount) (mean scheme.Dec, rows []*BallotRow, ok bool) {
 	total, weighted := int64(0), scheme.Dec{}
 	for _, c := range counts {
 		v, _ := table.Lookup(c.Level)
-		rows = append(rows, &BallotRow{Level: c.Level, Count: c.Count, Value: v.String()})
+		rows = append(rows, &BallotRow{Level: c.Level, Count: c.Count, Value: e.text(v)})
 		total += int64(c.Count)
 		weighted = weighted.Add(v.Mul(scheme.Int(int64(c.Count))))
 	}

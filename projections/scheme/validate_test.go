@@ -157,6 +157,8 @@ func TestBadSchemesNameTheFieldAndReason(t *testing.T) {
 			"", "field titel not found"},
 		{"range low above high", "range: [1, 3]", "range: [3, 1]",
 			"items[1].range", "lowest 3 above highest 1"},
+		{"a target beyond exact arithmetic", "targets: {gdp: 100}", "targets: {gdp: 12345678901234567890}",
+			"units[0].targets.gdp", "too many significant digits"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
@@ -59,20 +60,8 @@ func BenchmarkFoldCountyYear(b *testing.B) {
 	b.ReportMetric(float64(len(evs)*b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
-// BenchmarkScoreCountyYear scores a folded county year: 60 units, 60 teams,
-// 500 cadres with ranks, quotas and grades.
-func BenchmarkScoreCountyYear(b *testing.B) {
-	f, err := engine.Fold(nil, countyYear(b, 10_000))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := engine.Score(f); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+// Scoring alone is projections/engine's BenchmarkScoreCountyYear (the same
+// county year, from this package's generator).
 
 // BenchmarkComputeCountyYear is what results, explain and what-if pay per
 // county year once its events are read: fold and score.
@@ -148,4 +137,35 @@ func BenchmarkSubmitBulk(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*jetstream.MaxBatch), "ns/event")
+}
+
+// The generator's running facts are the engine's own fold (engine.Year):
+// a published vote rate is kept as the engine keeps it (the copy of the
+// fold the generator used to carry dropped rates), and an event the engine
+// cannot place is an error of the generator, not a silent warning.
+func TestGeneratorFoldsWithTheEngine(t *testing.T) {
+	g, err := NewGenerator(GenConfig{Events: 10_000, Counties: 1, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg, err := g.newCountyGen(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg.dry = true // nothing reaches a sink
+	if err := cg.stageScheme(); err != nil {
+		t.Fatal(err)
+	}
+	u := cg.Units[0]
+	rates := &events.VotesTallied{Item: "overall", Rates: []events.LevelRate{{Level: "优秀", Rate: "80"}, {Level: "良好", Rate: "20"}}}
+	if _, err := cg.emit(meta{aggregate: unitAgg(u), actor: actorOffice, occurred: cg.day(12, 1)}, rates); err != nil {
+		t.Fatal(err)
+	}
+	if got := cg.facts().Units[u].Votes["overall"].Rates; len(got) != 2 {
+		t.Fatalf("the running facts hold %d published rates, want 2", len(got))
+	}
+	bad := &events.ScoreRecorded{Indicator: "no-such-indicator", Part: "x", Value: "1"}
+	if _, err := cg.emit(meta{aggregate: unitAgg(u), actor: actorOffice, occurred: cg.day(12, 2)}, bad); err == nil || !strings.Contains(err.Error(), "no-such-indicator") {
+		t.Fatalf("emit of an event the engine cannot place: %v, want an error naming the indicator", err)
+	}
 }

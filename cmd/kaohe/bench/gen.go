@@ -170,7 +170,7 @@ func (g *Generator) Run(sink Sink) error {
 // entry lists), so that later phases measure the server, not the generator.
 func (g *Generator) release() {
 	for _, cg := range g.counties {
-		cg.facts, cg.chain, cg.entries = nil, nil, nil
+		cg.year, cg.chain, cg.entries = nil, nil, nil
 	}
 }
 
@@ -196,7 +196,7 @@ type countyGen struct {
 	*County
 	g        *Generator
 	rng      *rand.Rand
-	facts    *engine.Facts
+	year     *engine.Year      // the running facts (fold)
 	chain    map[string]string // subject → hash of its last event
 	merkle   replay.Merkle
 	lastSeq  uint64
@@ -300,9 +300,7 @@ func (cg *countyGen) emit(m meta, p any) (string, error) {
 		Prev:          cg.chain[m.aggregate],
 		Data:          data,
 	}
-	if _, ok := p.(*events.SchemeDefined); ok {
-		cg.facts = engine.NewFacts(cg.Scheme)
-	} else if err := applyFact(cg.facts, env, p); err != nil {
+	if err := cg.fold(env, p); err != nil {
 		return "", fmt.Errorf("%s on %s: %w", name, m.aggregate, err)
 	}
 	cg.count++
@@ -326,6 +324,32 @@ func (cg *countyGen) emit(m meta, p any) (string, error) {
 	}
 	return env.ID, nil
 }
+
+// fold places the event in the county's running facts with the engine's
+// own incremental fold (engine.Year, as the projections fold a year), so
+// the grades decided and the digests published are the engine's. The
+// generator keeps no events (a province of a million would not fit); a
+// fact the engine cannot place, which a fold would turn into a warning, is
+// an error here: the generator wrote a bad event.
+func (cg *countyGen) fold(env events.Envelope, p any) error {
+	if _, ok := p.(*events.SchemeDefined); ok {
+		cg.year = engine.NewYear(cg.Year) // a dry count and the real run each start the year afresh
+	}
+	warned := 0
+	if f := cg.year.Facts(); f != nil {
+		warned = len(f.Warnings)
+	}
+	if !cg.year.Apply(events.Stored{Envelope: env}, p, nil) {
+		return fmt.Errorf("%s", cg.year.Refold())
+	}
+	if f := cg.year.Facts(); f != nil && len(f.Warnings) > warned {
+		return fmt.Errorf("%s", f.Warnings[warned])
+	}
+	return nil
+}
+
+// facts are the county's facts so far.
+func (cg *countyGen) facts() *engine.Facts { return cg.year.Facts() }
 
 // num formats a random decimal in [lo, hi) with one or two decimals.
 func (cg *countyGen) num(lo, hi float64, places int) events.Number {
@@ -479,7 +503,7 @@ func (cg *countyGen) stageYearEnd() error {
 			var rec events.ScoreRecorded
 			switch p.part {
 			case "actual":
-				t, _ := strconv.ParseFloat(cg.facts.Units[u].Targets[p.indicator].Text, 64)
+				t, _ := strconv.ParseFloat(cg.facts().Units[u].Targets[p.indicator].Text, 64)
 				rec = events.ScoreRecorded{Indicator: p.indicator, Part: p.part, Source: events.SourceStatistics, Value: cg.num(t*0.7, t*1.3, 2)}
 			default:
 				rec = events.ScoreRecorded{Indicator: p.indicator, Part: p.part, Source: events.SourceYearEnd, Value: cg.num(65, 100, 1)}
@@ -682,7 +706,7 @@ func (cg *countyGen) corrected(e entryRef) events.Number {
 // stageGrades: the committee decides every grade (等次决定) as proposed by
 // the engine, overriding one unit's with a reason.
 func (cg *countyGen) stageGrades() error {
-	r, err := engine.Score(cg.facts)
+	r, err := engine.Score(cg.facts())
 	if err != nil {
 		return err
 	}
@@ -725,7 +749,7 @@ func (cg *countyGen) stageGrades() error {
 // stagePublish publishes the county's results: digest of the results and
 // Merkle root over every event of the year so far (结果公布).
 func (cg *countyGen) stagePublish() error {
-	r, err := engine.Score(cg.facts)
+	r, err := engine.Score(cg.facts())
 	if err != nil {
 		return err
 	}

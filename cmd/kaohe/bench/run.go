@@ -80,6 +80,7 @@ const (
 	TargetSubmitOfBulk   = 0.50 // a large file through kaohe submit ≥ 50% of the bulk import (issue #10)
 	TargetQueryMS        = 1000 // as-of, what-if, explain under 1 s at 1M
 	TargetAuditMS        = 50   // audit of one unit under 50 ms at 1M
+	TargetScoreMS        = 20   // scoring one county year under 20 ms (issue 14)
 	TargetRebuildRSSMB   = 500  // peak RSS of a 1M rebuild
 )
 
