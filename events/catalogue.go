@@ -375,6 +375,9 @@ func Payload(e Envelope) (any, error) {
 	if e.V != t.Version {
 		return nil, fmt.Errorf("events: %s v%d has no upcaster to v%d (event %s)", e.Type, e.V, t.Version, e.ID)
 	}
+	if p, ok := payloadCanonical(e.Type, e.Data); ok { // decode.go
+		return p, nil
+	}
 	p := t.New()
 	if err := json.Unmarshal(e.Data, p); err != nil {
 		return nil, fmt.Errorf("events: decode %s (event %s): %w", e.Type, e.ID, err)

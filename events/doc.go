@@ -279,6 +279,13 @@
 // Stored.DecodeErr set, never an error that stops the read: Check
 // quarantines it and the readers go on past it.
 //
+// Decode reads an envelope in exactly Encode's layout (fields in order, no
+// escapes, no white space: nearly every stored one) without reflection,
+// and anything else through encoding/json, with the same result either
+// way; Payload does the same for the most frequent payload types.
+// Every read counts the messages it delivered (jetstream.Store.Delivered):
+// a one-year query is seen to read that year's subjects only.
+//
 // Load reads one aggregate (or a wildcard) with batched direct gets: one
 // request for up to a thousand events, no server-side consumer. Read and
 // Watch stream through an ordered consumer (flow-controlled pulls of a

@@ -61,6 +61,9 @@ func Encode(e Envelope) ([]byte, error) { return json.Marshal(e) }
 
 // Decode reads stored bytes back into an envelope.
 func Decode(raw []byte) (Envelope, error) {
+	if e, ok := decodeCanonical(raw); ok { // most envelopes: decode.go
+		return e, nil
+	}
 	var e Envelope
 	err := json.Unmarshal(raw, &e)
 	return e, err

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/projections/sqlite"
+	"github.com/kaohe/kaohe/replay"
 )
 
 // pointFlags are the time-travel flags shared by results and explain. Two
@@ -71,7 +74,16 @@ func parseTime(s string, endOfDay bool) (time.Time, error) {
 // (brought up to date with the stream first): the year's events are read
 // from the projections' events index, so the cost is one year's events
 // whatever the stream's size. kaohe verify recomputes from the stream itself.
+//
+// With no projections file the year is scored from the stream instead:
+// that year's subjects and the roster only (replay.ReadYear), not a build
+// of every year's projections first — a question about one year costs one
+// year's events on a ledger of any size. The file is built by the next
+// command that needs it (kaohe replay builds it fastest).
 func (m *Main) yearResults(ctx context.Context, year int, pt events.Point) (*engine.Results, error) {
+	if _, err := os.Stat(filepath.Join(m.DataDir, projectionsFile)); errors.Is(err, os.ErrNotExist) {
+		return m.yearResultsFromStream(ctx, year, pt)
+	}
 	db, err := m.projections(ctx)
 	if err != nil {
 		return nil, err
@@ -94,6 +106,35 @@ func (m *Main) yearResults(ctx context.Context, year int, pt events.Point) (*eng
 	if err != nil {
 		return nil, err // the projections database or the stream failed: exit 3
 	}
+	return r, nil
+}
+
+// yearResultsFromStream is yearResults without a projections file: the
+// same results (replay.Results judges quarantined messages as the
+// projections do), after the same loss check against the witnesses.
+func (m *Main) yearResultsFromStream(ctx context.Context, year int, pt events.Point) (*engine.Results, error) {
+	if err := m.openChecked(ctx); err != nil {
+		return nil, err
+	}
+	evs, qs, err := replay.ReadYear(ctx, m.store, year, pt)
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 {
+		at := ""
+		if pt != (events.Point{}) {
+			at = " at that point (--as-of/--recorded-as-of/--at-seq)"
+		}
+		if len(qs) > 0 {
+			at += fmt.Sprintf("; it holds %d quarantined messages of %d (kaohe quarantine --year %d)", len(qs), year, year)
+		}
+		return nil, checkFailed{fmt.Sprintf("--year %d: the ledger has no events of that year%s (kaohe log lists what it holds)", year, at)}
+	}
+	r, err := engine.Compute(evs)
+	if err != nil {
+		return nil, checkFailed{err.Error()}
+	}
+	r.Quarantined(qs)
 	return r, nil
 }
 

@@ -259,6 +259,8 @@ func TestMain(m *testing.M) {
 func BenchmarkReadRaw(b *testing.B) {
 	st := stream(b)
 	b.ResetTimer()
+	c0 := cpuSecondsNow()
+	defer func() { reportCPU(b, c0, benchStream.n) }()
 	for b.Loop() {
 		n := 0
 		if err := st.Read(context.Background(), "", 1, 0, func(events.Stored) error { n++; return nil }); err != nil {
@@ -276,6 +278,8 @@ func BenchmarkReadRaw(b *testing.B) {
 func BenchmarkRebuild(b *testing.B) {
 	st := stream(b)
 	b.ResetTimer()
+	c0 := cpuSecondsNow()
+	defer func() { reportCPU(b, c0, benchStream.n) }()
 	for i := 0; b.Loop(); i++ {
 		db, err := sqlite.Open(filepath.Join(benchStream.dir, fmt.Sprintf("rebuild-%d.db", i)))
 		if err != nil {
@@ -295,6 +299,36 @@ func BenchmarkRebuild(b *testing.B) {
 		db.Close()
 	}
 	b.ReportMetric(float64(benchStream.n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkRebuildCost is the full rebuild of the stream's first tenth,
+// three tenths and all of its events (RebuildUpTo), each reported as time
+// per event: flat within 20% is issue 14's target (100k, 300k and 1M
+// events at KAOHE_BENCH_EVENTS=1000000).
+func BenchmarkRebuildCost(b *testing.B) {
+	st := stream(b)
+	for _, part := range []int{1, 3, 10} {
+		n := benchStream.n * part / 10
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			c0 := cpuSecondsNow()
+			defer func() { reportCPU(b, c0, n) }()
+			for i := 0; b.Loop(); i++ {
+				db, err := sqlite.Open(filepath.Join(benchStream.dir, fmt.Sprintf("cost-%d-%d.db", n, i)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				s, err := db.RebuildUpTo(context.Background(), st, uint64(n))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if s.Applied != uint64(n) {
+					b.Fatalf("applied %d of %d", s.Applied, n)
+				}
+				db.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(n*b.N), "µs/event")
+		})
+	}
 }
 
 // BenchmarkApplyOnly applies the stream's events, read into memory first,
@@ -349,5 +383,30 @@ func BenchmarkResultsJSON(b *testing.B) {
 		if _, err := db.ResultsJSON(context.Background(), year); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// cpuSecondsNow is the CPU time (user and system, every thread) the
+// process has used, from /proc/self/stat (0 elsewhere): on a shared
+// machine wall time stretches with other work, CPU time much less.
+func cpuSecondsNow() float64 {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return float64(u+s) / 100
+}
+
+// reportCPU reports the CPU time per event since c0 over b.N runs of n events.
+func reportCPU(b *testing.B, c0 float64, n int) {
+	if c := cpuSecondsNow() - c0; c > 0 {
+		b.ReportMetric(c*1e6/float64(n*b.N), "cpu-µs/event")
 	}
 }

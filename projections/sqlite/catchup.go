@@ -274,7 +274,7 @@ func markDirty(ctx context.Context, q querier, years map[int]int) error {
 // the rest of the stream.
 func (d *DB) Rebuild(ctx context.Context, st *jetstream.Store, year int, progress func(Progress)) (Stats, error) {
 	if year == 0 {
-		return d.rebuildAll(ctx, st, progress)
+		return d.rebuildAll(ctx, st, 0, progress)
 	}
 	start := time.Now()
 	applied, err := d.rebuildYear(ctx, st, year, progress)

@@ -108,14 +108,30 @@ func softLimit(extra int64) func() {
 	return func() { debug.SetMemoryLimit(prev) }
 }
 
-// rebuildAll is Rebuild of every year (see rebuildSuffix).
-func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, progress func(Progress)) (Stats, error) {
+// RebuildUpTo is a full rebuild (Rebuild of every year) of the stream's
+// events up to seq upTo only, with no catch-up after it: the projections
+// as they would have been built when the stream ended there. The bench
+// measures with it what a rebuild costs per event at 100,000, 300,000
+// and 1,000,000 events of one stream. A later CatchUp applies the rest.
+func (d *DB) RebuildUpTo(ctx context.Context, st *jetstream.Store, upTo uint64) (Stats, error) {
+	if upTo == 0 {
+		return Stats{}, errors.New("projections: RebuildUpTo 0")
+	}
+	return d.rebuildAll(ctx, st, upTo, nil)
+}
+
+// rebuildAll is Rebuild of every year (see rebuildSuffix), up to seq upTo
+// when > 0 (RebuildUpTo), else of the whole stream.
+func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, progress func(Progress)) (Stats, error) {
 	start := time.Now()
 	defer softLimit(d.rebuildMemory)()
 	var stats Stats
 	end, err := st.LastSeq(ctx)
 	if err != nil {
 		return stats, err
+	}
+	if upTo > 0 {
+		end = min(end, upTo)
 	}
 	if old, err := d.AcceptedLoss(ctx); err == nil {
 		d.AcceptLoss(old) // carried over to the new file
@@ -210,6 +226,11 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, progress func(
 	}
 	if err := d.swap(tmp); err != nil {
 		return stats, err
+	}
+	if upTo > 0 {
+		stats.LastSeq = end
+		stats.Duration = time.Since(start)
+		return stats, nil
 	}
 	// Events appended since the build read the stream's end.
 	more, err := d.catchUp(ctx, st, nil)

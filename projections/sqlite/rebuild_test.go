@@ -210,3 +210,38 @@ func noFile(t *testing.T, path string) {
 		t.Fatalf("%s is still there (%v)", path, err)
 	}
 }
+
+// RebuildUpTo builds the projections of the stream's first events only
+// (the bench's rebuild cost at 100k and 300k events of one stream): the
+// checkpoint is there, the years are scored as they stood then, and a
+// catch-up brings the file to what a rebuild of the whole stream builds.
+func TestRebuildUpToStopsThere(t *testing.T) {
+	st := ledgertest.OpenStore(t)
+	submitYear(t, st, 2023)
+	ctx := ledgertest.Ctx(t)
+	upTo, err := st.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submitYear(t, st, 2024)
+	clean := openDB(t, "")
+	if _, err := clean.Rebuild(ctx, st, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := mustDump(t, clean)
+
+	db := openDB(t, filepath.Join(t.TempDir(), "projections.db"))
+	s, err := db.RebuildUpTo(ctx, st, upTo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp, err := db.Checkpoint(ctx); err != nil || cp != upTo || s.LastSeq != upTo || s.Applied != upTo {
+		t.Fatalf("RebuildUpTo(%d): checkpoint %d (%v), stats %+v", upTo, cp, err, s)
+	}
+	sameBytes(t, "2023 rebuilt up to its last event vs the stream", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, events.Point{}))
+	if js, err := db.ResultsJSON(ctx, 2024); err == nil && len(js) > 0 {
+		t.Fatalf("2024 lies after seq %d but has results: %s", upTo, js)
+	}
+	mustCatchUp(t, db, st)
+	sameDump(t, "rebuilt up to 2023's end and caught up vs a full rebuild", mustDump(t, db), want)
+}

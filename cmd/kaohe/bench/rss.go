@@ -40,3 +40,29 @@ func statusKB(field string) int64 {
 	}
 	return 0
 }
+
+// cpuSeconds is the CPU time (user and system, every thread: the server's,
+// SQLite's) this process has used, from /proc/self/stat; 0 when unknown.
+// On a machine shared with other work a phase's wall time stretches with
+// the load, its CPU time much less: the bench notes both.
+func cpuSeconds() float64 {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:])) // from field 3, state
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	const ticks = 100 // USER_HZ, 100 on every Linux the bench runs on
+	return float64(utime+stime) / ticks
+}

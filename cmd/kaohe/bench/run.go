@@ -81,7 +81,8 @@ const (
 	TargetQueryMS        = 1000 // as-of, what-if, explain under 1 s at 1M
 	TargetAuditMS        = 50   // audit of one unit under 50 ms at 1M
 	TargetScoreMS        = 20   // scoring one county year under 20 ms (issue 14)
-	TargetRebuildRSSMB   = 500  // peak RSS of a 1M rebuild
+	TargetRebuildRSSMB   = 300  // peak RSS of a 1M rebuild, and of the queries (issue 14)
+	TargetCostSpread     = 1.2  // rebuild time per event at 100k, 300k and 1M within 20% (issue 14)
 )
 
 // run is one benchmark run's state.
@@ -96,6 +97,8 @@ type run struct {
 	db     *sqlite.DB
 	gen    *Generator
 	rep    *Report
+
+	readCPU float64 // CPU seconds of the raw read (phases.go)
 }
 
 // Run generates the province, runs every phase and returns the report.

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kaohe/kaohe/events"
+)
+
+// results for one year with no projections file answers from the stream,
+// reading that year's subjects and the roster only — not a build of every
+// year first — and prints the same bytes as from the projections.
+func TestResultsWithoutProjectionsReadsOneYear(t *testing.T) {
+	c := emptyCLI(t)
+	c.ok("demo") // 2022
+	c.officials("testdata/seven/year.jsonl", "office:office", "u4:unit")
+	c.ok("submit", "testdata/seven/year.jsonl") // 2024
+	queries := [][]string{
+		{"results", "--year", "2022", "--json"},
+		{"results", "--year", "2024", "--json"},
+		{"results", "--year", "2022", "--as-of", "2023-01-15", "--json"},
+		{"results", "--year", "2024", "--unit", "u4"},
+	}
+	want := make([]string, len(queries))
+	for i, q := range queries {
+		want[i] = c.ok(q...)
+	}
+
+	ctx := context.Background()
+	count := func(filter string) uint64 {
+		n := uint64(0)
+		if err := c.m.store.Read(ctx, filter, 0, 0, func(events.Stored) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	roster, all := count(events.RosterSubjects), count("")
+	perYear := map[string]uint64{"2022": count(events.YearSubjects(2022)), "2024": count(events.YearSubjects(2024))}
+	if perYear["2022"]+roster >= all || perYear["2024"]+roster >= all {
+		t.Fatalf("the ledger is one year: 2022 %d, 2024 %d, roster %d, all %d", perYear["2022"], perYear["2024"], roster, all)
+	}
+
+	path := filepath.Join(c.data, projectionsFile)
+	for i, q := range queries {
+		if err := removeProjections(path); err != nil {
+			t.Fatal(err)
+		}
+		before := c.m.store.Delivered()
+		got := c.ok(q...)
+		read := c.m.store.Delivered() - before
+		if got != want[i] {
+			t.Errorf("kaohe %s without a projections file prints other bytes:\n%s\nwant\n%s", strings.Join(q, " "), got, want[i])
+		}
+		if y := perYear[q[2]]; read != y+roster {
+			t.Errorf("kaohe %s without a projections file read %d messages, want %d (the year's %d and the roster's %d; the stream has %d)",
+				strings.Join(q, " "), read, y+roster, y, roster, all)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("kaohe %s built a projections file: %v", strings.Join(q, " "), err)
+		}
+	}
+	if code, _, errs := c.run("results", "--year", "2023"); code != exitRejected || !strings.Contains(errs, "no events of that year") {
+		t.Fatalf("results --year 2023 (no such year) without projections: exit %d, %s", code, errs)
+	}
+	// A command that needs the projections builds them as before.
+	c.ok("audit", "--year", "2024", "--unit", "u4")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("audit did not build the projections: %v", err)
+	}
+}
+
+func removeProjections(path string) error {
+	for _, f := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
