@@ -177,7 +177,14 @@ func TestEveryTamperingIsNamed(t *testing.T) {
 		{"the manifest", replaceIn(EntryManifest, "  "+EntryScheme, "  "+EntryScheme+" "), false, EntrySignature, "does not verify"},
 		{"the bundle's signature", replaceIn(EntrySignature, `"signature": "`, `"signature": "AAAA`), false, EntrySignature, "does not verify"},
 		{"a dropped event", drop(middle), false, middle, "not in the bundle (dropped)"},
-		{"an added entry", func(t *testing.T, fs []file) []file { return append(fs, file{"extra.txt", []byte("x")}) }, false, "extra.txt", "not in MANIFEST"},
+		{"an added entry", func(t *testing.T, fs []file) []file {
+			for i, f := range fs { // after the last event, where an event's entry goes
+				if f.name == EntryKey {
+					return append(fs[:i:i], append([]file{{EventEntry(9999999), []byte("x")}}, fs[i:]...)...)
+				}
+			}
+			return nil
+		}, false, EventEntry(9999999), "not in MANIFEST"},
 
 		// Re-signed by the office: the content checks name it.
 		{"an event, re-signed", replaceIn(scoreName, string(score.Data), strings.Replace(string(score.Data), `"value":"`, `"value":"1`, 1)), true, scoreName, "not in the log"},
