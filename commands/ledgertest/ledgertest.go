@@ -5,8 +5,8 @@
 //
 // It sits above commands in the import order, so any package's tests may
 // use it except those of events, events/jetstream and commands itself
-// (package commands tests; commands_test may). The store conformance suite
-// (events/jetstream/storetest) keeps its own, as the store's own tests do.
+// (package commands tests; commands_test may). Its CheckFor is the store
+// conformance suite's (events/jetstream/storetest).
 package ledgertest
 
 import (
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/events/jetstream/storetest"
 )
 
 // Ctx is a context bounded well below the test timeout (10 minutes by
@@ -27,17 +28,10 @@ func Ctx(tb testing.TB) context.Context {
 
 // CheckFor polls f every poll until it returns nil, failing the test with
 // f's last error after total (the nats-server test idiom; no bare sleeps).
+// It is the store suite's, so all tests poll alike.
 func CheckFor(tb testing.TB, total, poll time.Duration, f func() error) {
 	tb.Helper()
-	deadline := time.Now().Add(total)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(poll)
-	}
-	tb.Fatalf("condition not met after %v: %v", total, err)
+	storetest.CheckFor(tb, total, poll, f)
 }
 
 // OpenStore starts an embedded JetStream server in a fresh temp dir and
