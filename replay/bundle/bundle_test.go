@@ -52,7 +52,7 @@ func TestBundleRefusesWhatItCannotProve(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			_, err := Make(testCtx(t), lg.st, tc.o, &buf)
+			_, err := Make(ledgertest.Ctx(t), lg.st, tc.o, &buf)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Make = %v, want an error containing %q", err, tc.want)
 			}
@@ -279,7 +279,7 @@ func TestBundleWidensToTheYearWhenACategoryRestsOnAnother(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ledgertest.Enrol(testCtx(t), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
+	if err := ledgertest.Enrol(ledgertest.Ctx(t), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
 		t.Fatal(err)
 	}
 	lg.submit(t, cmds)

@@ -22,7 +22,7 @@ import (
 // roster, re-signed by the office — is refused at that event, as revoked.
 func TestAnEventSignedAfterItsSignersRevocationIsRefused(t *testing.T) {
 	lg := zhashui(t)
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	revoke := commands.Command{ID: "revoke-drc", Type: "RevokeOfficial", Reason: "调离",
 		Data: json.RawMessage(`{"official":"drc"}`)}
 	if err := commands.Sign(&revoke, ledgertest.Key(ledgertest.AdminID)); err != nil {
@@ -110,7 +110,7 @@ func TestAnEventSignedAfterItsSignersRevocationIsRefused(t *testing.T) {
 // does not yet hold the new key.
 func TestABundleAfterTheOfficeRotatedItsKey(t *testing.T) {
 	lg := zhashui(t)
-	ctx := testCtx(t)
+	ctx := ledgertest.Ctx(t)
 	newKey := officialKey("office-2027")
 	pub, _ := newKey.PublicKey()
 	rotate := commands.Command{ID: "rotate-office", Type: "RotateOfficialKey", Reason: "密钥到期",
@@ -150,7 +150,7 @@ func TestABundleAfterTheOfficeRotatedItsKey(t *testing.T) {
 
 func makeBundle(t *testing.T, lg *ledger, o Options) ([]byte, error) {
 	var buf strings.Builder
-	_, err := Make(testCtx(t), lg.st, o, &buf)
+	_, err := Make(ledgertest.Ctx(t), lg.st, o, &buf)
 	return []byte(buf.String()), err
 }
 
@@ -159,24 +159,10 @@ func makeBundle(t *testing.T, lg *ledger, o Options) ([]byte, error) {
 // moment of the log and verifies.
 func TestBundlesMadeWhileTheLedgerIsWritten(t *testing.T) {
 	lg := zhashui(t)
-	ctx := testCtx(t)
-	done := make(chan error, 1)
-	stop := make(chan struct{})
-	go func() {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				done <- nil
-				return
-			default:
-			}
-			a := events.Actor{ID: fmt.Sprintf("rater-%d", i), Role: events.RoleRaters}
-			if err := ledgertest.Register(ctx, lg.l, a); err != nil {
-				done <- err
-				return
-			}
-		}
-	}()
+	ctx := ledgertest.Ctx(t)
+	stop := ledgertest.Meanwhile(t, func(i int) error {
+		return ledgertest.Register(ctx, lg.l, events.Actor{ID: fmt.Sprintf("rater-%d", i), Role: events.RoleRaters})
+	})
 	var witnessed [][]byte
 	for i := 0; i < 3; i++ {
 		if _, err := lg.checkpoint(ctx); err != nil { // a writer's checkpoint, between appends
@@ -184,8 +170,7 @@ func TestBundlesMadeWhileTheLedgerIsWritten(t *testing.T) {
 		}
 		witnessed = append(witnessed, lg.make(t, lg.options(2022, "jyj", "")))
 	}
-	close(stop)
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	for i, data := range witnessed {
