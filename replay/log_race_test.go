@@ -19,35 +19,21 @@ func TestStreamCheckpointWhileAnotherWriterAppends(t *testing.T) {
 	st := ledgertest.OpenStore(t)
 	ctx := ledgertest.Ctx(t)
 	appendRaw(t, st, 3, "base")
-	stop, done := make(chan struct{}), make(chan error, 1)
-	go func() {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				done <- nil
-				return
-			default:
-			}
-			agg := fmt.Sprintf("unit.w%d", i) // a new subject each: no expectation to race
-			env := events.Envelope{ID: fmt.Sprintf("W%025d", i), Type: "YearClosed", V: 1, Year: 2030, Aggregate: agg,
-				Actor: events.Actor{ID: "office", Role: events.RoleOffice}, CommandID: fmt.Sprintf("w-%d", i), Data: []byte(`{}`)}
-			if _, err := st.Append(ctx, []jetstream.Pending{{Subject: events.Subject(2030, agg), Envelope: env}}); err != nil {
-				done <- err
-				return
-			}
-		}
-	}()
+	stop := ledgertest.Meanwhile(t, func(i int) error {
+		agg := fmt.Sprintf("unit.w%d", i) // a new subject each: no expectation to race
+		env := events.Envelope{ID: fmt.Sprintf("W%025d", i), Type: "YearClosed", V: 1, Year: 2030, Aggregate: agg,
+			Actor: events.Actor{ID: "office", Role: events.RoleOffice}, CommandID: fmt.Sprintf("w-%d", i), Data: []byte(`{}`)}
+		_, err := st.Append(ctx, []jetstream.Pending{{Subject: events.Subject(2030, agg), Envelope: env}})
+		return err
+	})
 	for i := 0; i < 30; i++ {
 		if _, err := StreamCheckpoint(ctx, st, 0); errors.Is(err, events.ErrLoss) {
-			close(stop)
-			<-done
 			t.Fatalf("checkpoint %d while another writer appends: %v", i, err)
 		} else if err != nil {
 			t.Fatal(err)
 		}
 	}
-	close(stop)
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 }

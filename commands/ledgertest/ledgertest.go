@@ -11,6 +11,7 @@ package ledgertest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,4 +58,34 @@ func OpenStoreWith(tb testing.TB, cfg jetstream.Config) *jetstream.Store {
 	}
 	tb.Cleanup(st.Close)
 	return st
+}
+
+// Meanwhile runs write(0), write(1), … in a goroutine, another writer
+// busy while the test does its part, until stop is called or a write
+// fails. stop waits for the writer and returns its error; the end of the
+// test stops it too, before the store it writes to closes.
+func Meanwhile(tb testing.TB, write func(i int) error) (stop func() error) {
+	quit, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-quit:
+				done <- nil
+				return
+			default:
+			}
+			if err := write(i); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() { close(quit); err = <-done })
+		return err
+	}
+	tb.Cleanup(func() { stop() })
+	return stop
 }
