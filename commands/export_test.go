@@ -1,8 +1,14 @@
 package commands
 
+import "github.com/kaohe/kaohe/events"
+
 // SetBeforeAppend sets the hook the ledger runs between a submission's
 // guards and its append; nil removes it.
 func (l *Ledger) SetBeforeAppend(f func()) { l.beforeAppend = f }
+
+// SpecRoles is the roles column of a command type's spec row (nil: the
+// handler decides who may give it from the data).
+func SpecRoles(typ string) []events.Role { return specOf(typ).roles }
 
 // AlwaysBatch makes l commit every group of waiting submissions as one
 // atomic batch, whatever the measured costs say (committer.batchPays).

@@ -12,14 +12,24 @@ import (
 	"github.com/kaohe/kaohe/projections/scheme"
 )
 
+// unitIndicator is the unit and the indicator of its category that a
+// score command names, or the error naming the field that is wrong.
+func (d *decision) unitIndicator(unitID, indicatorID string) (*scheme.Unit, *scheme.Indicator, error) {
+	u, err := d.unit(unitID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ind, ok := d.sc.Indicator(u.ID, indicatorID)
+	if !ok {
+		return nil, nil, fail(ENOTFOUND, "data.indicator", "unknown indicator %q for unit %s (category %s)", indicatorID, u.ID, u.Category)
+	}
+	return u, ind, nil
+}
+
 func (d *decision) adjustTarget(x *AdjustTarget) error {
-	u, err := d.unit(x.Unit)
+	_, ind, err := d.unitIndicator(x.Unit, x.Indicator)
 	if err != nil {
 		return err
-	}
-	ind, ok := d.sc.Indicator(u.ID, x.Indicator)
-	if !ok {
-		return fail(ENOTFOUND, "data.indicator", "unknown indicator %q for unit %s (category %s)", x.Indicator, u.ID, u.Category)
 	}
 	if !ind.Quantitative() {
 		return fail(EINVALID, "data.indicator", "%s is not a quantitative indicator: it has no target to adjust", ind.ID)
@@ -49,13 +59,9 @@ func (d *decision) adjustTarget(x *AdjustTarget) error {
 }
 
 func (d *decision) recordScore(x *RecordScore) error {
-	u, err := d.unit(x.Unit)
+	u, ind, err := d.unitIndicator(x.Unit, x.Indicator)
 	if err != nil {
 		return err
-	}
-	ind, ok := d.sc.Indicator(u.ID, x.Indicator)
-	if !ok {
-		return fail(ENOTFOUND, "data.indicator", "unknown indicator %q for unit %s (category %s)", x.Indicator, u.ID, u.Category)
 	}
 	parts := ind.Parts()
 	var part *scheme.Part

@@ -75,6 +75,18 @@ func ScanLog(ctx context.Context, st *jetstream.Store, upTo, accepted uint64, si
 // messages at the stream sequences seqs in the tree of the largest of
 // sizes (LogScan.RecordProof), in the same pass.
 func ScanLogRecords(ctx context.Context, st *jetstream.Store, upTo, accepted uint64, sizes []int64, seqs []uint64) (*LogScan, error) {
+	// The end of a scan of the whole stream is fixed before reading: a
+	// message another writer appends meanwhile is past it, not a hole
+	// below a last sequence asked for after the read (that was reported as
+	// a loss of the ledger).
+	empty := false
+	if upTo == 0 {
+		last, err := st.LastSeq(ctx)
+		if err != nil {
+			return nil, err
+		}
+		upTo, empty = last, last == 0
+	}
 	want := append([]int64(nil), sizes...)
 	sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
 	tree := witness.NewTree()
@@ -165,7 +177,7 @@ func ScanLogRecords(ctx context.Context, st *jetstream.Store, upTo, accepted uin
 		return note()
 	}
 	from := uint64(1)
-	for {
+	for !empty {
 		err := st.Read(ctx, events.AllSubjects, from, upTo, func(ev events.Stored) error { return add(ev.Seq, ev.Raw) })
 		var de *events.DecodeError
 		if errors.As(err, &de) {

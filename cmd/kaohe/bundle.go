@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/replay/bundle"
@@ -42,6 +45,9 @@ KAOHE_KEY): an office official's key on the roster.
 				return usageError{"--unit is required: a unit id ([A-Za-z0-9_-]+)"}
 			case out == "":
 				return usageError{"-o FILE is required"}
+			}
+			if err := outputPath(out, m.DataDir); err != nil {
+				return err
 			}
 			key, err := m.givenKey()
 			if err != nil {
@@ -118,8 +124,12 @@ category recomputed from the events with kaohe's scoring engine against the
 published results. Exit 1 naming the first entry that does not hold.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if b, err := os.ReadFile(o.CheckpointKey); o.CheckpointKey != "" && err == nil {
-				o.CheckpointKey = string(b) // a key file (checkpoint.pub)
+			if o.CheckpointKey != "" {
+				key, err := checkpointKeyArg(o.CheckpointKey)
+				if err != nil {
+					return err
+				}
+				o.CheckpointKey = key
 			}
 			f, err := os.Open(args[0])
 			if err != nil {
@@ -134,6 +144,13 @@ published results. Exit 1 naming the first entry that does not hold.`,
 				return writeJSON(m.Stdout, s)
 			}
 			printBundleSummary(m, s)
+			if s.KeyTrusted {
+				fmt.Fprintf(m.Stdout, "  checkpoint key %s — the one you trust\n", s.CheckpointKey)
+			} else {
+				// The checkpoints prove one log under the bundle's own key:
+				// that key is worth only what the reader holds it against.
+				fmt.Fprintf(m.Stdout, "  checkpoint key %s — the bundle's own, not checked: hold it against the 公示 notice's, or give --checkpoint-key\n", s.CheckpointKey)
+			}
 			fmt.Fprintf(m.Stdout, "核验通过 OK: %s holds — %d events in the log, signatures, chains, the digest of v%d and the recomputed category all match\n",
 				args[0], s.Events, s.Version)
 			return nil
@@ -142,6 +159,30 @@ published results. Exit 1 naming the first entry that does not hold.`,
 	c.Flags().StringVar(&o.CheckpointKey, "checkpoint-key", "", "the checkpoint verifier key you trust (from the 公示 notice), or a file holding it (checkpoint.pub); the bundle's must be it")
 	c.Flags().BoolVar(&asJSON, "json", false, "the summary as JSON")
 	return c
+}
+
+// checkpointKeyArg is the key --checkpoint-key gives: the key text, or a
+// file holding it (checkpoint.pub), read only as far as a key can be long.
+// Anything else is a usage error: a mistyped path is not a key that
+// differs from the bundle's.
+func checkpointKeyArg(arg string) (string, error) {
+	if _, err := note.NewVerifier(strings.TrimSpace(arg)); err == nil {
+		return arg, nil
+	}
+	f, err := os.Open(arg)
+	if err != nil {
+		return "", usageError{fmt.Sprintf("--checkpoint-key %s: neither a checkpoint verifier key nor a file holding one: %v", arg, err)}
+	}
+	defer f.Close()
+	const maxKey = 4 << 10
+	b, err := io.ReadAll(io.LimitReader(f, maxKey+1))
+	if err != nil {
+		return "", usageError{fmt.Sprintf("--checkpoint-key %s: %v", arg, err)}
+	}
+	if _, err := note.NewVerifier(strings.TrimSpace(string(b))); err != nil || len(b) > maxKey {
+		return "", usageError{fmt.Sprintf("--checkpoint-key %s: not a checkpoint verifier key (<name>+<hash>+<key>, as in checkpoint.pub)", arg)}
+	}
+	return string(b), nil
 }
 
 // bundleError: a bundle that cannot be made or does not verify is exit 1.
@@ -174,13 +215,44 @@ func printBundleSummary(m *Main, s *bundle.Summary) {
 	}
 }
 
-// writeFileAtomic writes a file through a temporary one in its directory.
+// outputPath refuses an -o whose directory does not exist, that is a
+// directory, or that lies in the data directory (-o kaohe-data/keys/office.nk
+// would replace the office's key), before the bundle is made: a mistyped
+// path is the user's, not an internal error after the work. An existing
+// file elsewhere is replaced whole.
+func outputPath(path, dataDir string) error {
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return usageError{fmt.Sprintf("-o %s: the directory %s does not exist", path, filepath.Dir(path))}
+	}
+	dir, err1 := filepath.EvalSymlinks(filepath.Dir(path))
+	data, err2 := filepath.EvalSymlinks(dataDir)
+	if err1 == nil && err2 == nil {
+		dir, err1 = filepath.Abs(dir)
+		data, err2 = filepath.Abs(data)
+	}
+	if rel, err := filepath.Rel(data, dir); err1 == nil && err2 == nil && err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return usageError{fmt.Sprintf("-o %s is in the data directory %s: write the bundle elsewhere", path, dataDir)}
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usageError{fmt.Sprintf("-o %s is a directory: name the bundle file", path)}
+	}
+	return nil
+}
+
+// writeFileAtomic writes a file through a temporary one in its directory,
+// synced before it is renamed into place: a crash leaves the old file or
+// the new one whole, never half of one, and a failure no temporary file.
 func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".bundle-*")
 	if err != nil {
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return err
@@ -193,5 +265,9 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
 }

@@ -88,6 +88,16 @@ projections; replay refuses while serve runs (docs/operations.md).`,
 				metrics = m.webMetrics(db)
 				m.observe = metrics.Submitted // the service's submissions count too
 			}
+			// Catch up before anyone is let in: the service and the web
+			// pages answer from these projections, so before this they
+			// would answer from an old or empty file (a year published
+			// but "not published", a scheme "missing").
+			if _, err := db.CatchUp(ctx, m.store); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
 			svc, err := m.startService(ctx)
 			if err != nil {
 				return fmt.Errorf("start kaohe's service: %w", err)

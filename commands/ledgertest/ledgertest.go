@@ -5,16 +5,18 @@
 //
 // It sits above commands in the import order, so any package's tests may
 // use it except those of events, events/jetstream and commands itself
-// (package commands tests; commands_test may). The store conformance suite
-// (events/jetstream/storetest) keeps its own, as the store's own tests do.
+// (package commands tests; commands_test may). Its CheckFor is the store
+// conformance suite's (events/jetstream/storetest).
 package ledgertest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/events/jetstream/storetest"
 )
 
 // Ctx is a context bounded well below the test timeout (10 minutes by
@@ -27,17 +29,10 @@ func Ctx(tb testing.TB) context.Context {
 
 // CheckFor polls f every poll until it returns nil, failing the test with
 // f's last error after total (the nats-server test idiom; no bare sleeps).
+// It is the store suite's, so all tests poll alike.
 func CheckFor(tb testing.TB, total, poll time.Duration, f func() error) {
 	tb.Helper()
-	deadline := time.Now().Add(total)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(poll)
-	}
-	tb.Fatalf("condition not met after %v: %v", total, err)
+	storetest.CheckFor(tb, total, poll, f)
 }
 
 // OpenStore starts an embedded JetStream server in a fresh temp dir and
@@ -63,4 +58,34 @@ func OpenStoreWith(tb testing.TB, cfg jetstream.Config) *jetstream.Store {
 	}
 	tb.Cleanup(st.Close)
 	return st
+}
+
+// Meanwhile runs write(0), write(1), … in a goroutine, another writer
+// busy while the test does its part, until stop is called or a write
+// fails. stop waits for the writer and returns its error; the end of the
+// test stops it too, before the store it writes to closes.
+func Meanwhile(tb testing.TB, write func(i int) error) (stop func() error) {
+	quit, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-quit:
+				done <- nil
+				return
+			default:
+			}
+			if err := write(i); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() { close(quit); err = <-done })
+		return err
+	}
+	tb.Cleanup(func() { stop() })
+	return stop
 }

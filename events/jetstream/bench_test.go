@@ -1,4 +1,4 @@
-package jetstream
+package jetstream_test
 
 import (
 	"fmt"
@@ -6,20 +6,21 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // benchAppend appends b.N single events to one subject, chaining locally
 // (no read before each write): the cost of one durable append.
-func benchAppend(b *testing.B, opts EmbeddedOptions) {
+func benchAppend(b *testing.B, opts jetstream.EmbeddedOptions) {
 	ctx := testCtx(b)
-	s := mustOpen(b, "", func(c *Config) { c.Embedded = opts })
+	s := mustOpen(b, "", func(c *jetstream.Config) { c.Embedded = opts })
 	subj := events.Subject(2024, events.UnitAggregate("bench"))
 	var seq uint64
 	var prev string
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		out, err := s.Append(ctx, []Pending{{Subject: subj, Envelope: newEnv(b, subj, prev, score{"gdp", "90.5"}), ExpectedLastSubjectSeq: seq}})
+		out, err := s.Append(ctx, []jetstream.Pending{{Subject: subj, Envelope: newEnv(b, subj, prev, score{"gdp", "90.5"}), ExpectedLastSubjectSeq: seq}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -28,12 +29,12 @@ func benchAppend(b *testing.B, opts EmbeddedOptions) {
 }
 
 // BenchmarkAppendSync is the production setting: fsync before every ack.
-func BenchmarkAppendSync(b *testing.B) { benchAppend(b, EmbeddedOptions{}) }
+func BenchmarkAppendSync(b *testing.B) { benchAppend(b, jetstream.EmbeddedOptions{}) }
 
 // BenchmarkAppendNoSync is the same with fsync every 2 minutes, to show
 // what SyncAlways costs.
 func BenchmarkAppendNoSync(b *testing.B) {
-	benchAppend(b, EmbeddedOptions{SyncInterval: 2 * time.Minute})
+	benchAppend(b, jetstream.EmbeddedOptions{SyncInterval: 2 * time.Minute})
 }
 
 // BenchmarkAppendBatchSync appends 100 events per atomic batch (one fsync
@@ -61,13 +62,13 @@ func BenchmarkAppendBatchSync(b *testing.B) {
 func BenchmarkRead(b *testing.B) {
 	const total = 20_000
 	ctx := testCtx(b)
-	s := mustOpen(b, "", func(c *Config) { c.Embedded.SyncInterval = 2 * time.Minute })
-	for n := 0; n < total; n += MaxBatch {
+	s := mustOpen(b, "", func(c *jetstream.Config) { c.Embedded.SyncInterval = 2 * time.Minute })
+	for n := 0; n < total; n += jetstream.MaxBatch {
 		var subs []string
 		for u := 0; u < 10; u++ {
 			subs = append(subs, events.Subject(2024, events.UnitAggregate(fmt.Sprintf("u%02d", u))))
 		}
-		ps, err := batchFor(ctx, b, s, subs, MaxBatch/10, score{"gdp", "90.5"})
+		ps, err := batchFor(ctx, b, s, subs, jetstream.MaxBatch/10, score{"gdp", "90.5"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -93,7 +94,7 @@ func BenchmarkRead(b *testing.B) {
 // event ledger: the read a command does before deciding.
 func BenchmarkLoadAggregate(b *testing.B) {
 	ctx := testCtx(b)
-	s := mustOpen(b, "", func(c *Config) { c.Embedded.SyncInterval = 2 * time.Minute })
+	s := mustOpen(b, "", func(c *jetstream.Config) { c.Embedded.SyncInterval = 2 * time.Minute })
 	var subs []string
 	for u := 0; u < 100; u++ {
 		subs = append(subs, events.Subject(2024, events.UnitAggregate(fmt.Sprintf("u%03d", u))))

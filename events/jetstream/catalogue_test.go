@@ -1,4 +1,4 @@
-package jetstream
+package jetstream_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // An inspector with any NATS client reads the ledger: the stored message
@@ -19,11 +20,11 @@ func TestAPlainClientReadsTheEnvelope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := natsjs.New(s.nc)
+	js, err := natsjs.New(s.Conn())
 	if err != nil {
 		t.Fatal(err)
 	}
-	stream, err := js.Stream(ctx, DefaultStream)
+	stream, err := js.Stream(ctx, jetstream.DefaultStream)
 	if err != nil {
 		t.Fatal(err)
 	}

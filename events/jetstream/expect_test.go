@@ -1,10 +1,11 @@
-package jetstream
+package jetstream_test
 
 import (
 	"errors"
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // Pending.Expect: a message guards another subject or a wildcard (one
@@ -28,56 +29,56 @@ func TestAppendExpectOtherSubject(t *testing.T) {
 		}
 		return seq
 	}
-	next := func(subj string, expect *Expectation) Pending {
+	next := func(subj string, expect *jetstream.Expectation) jetstream.Pending {
 		seq, hash, err := s.LastSubjectSeq(ctx, subj)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Pending{Subject: subj, Envelope: newEnv(t, subj, hash, score{"x", "1"}), ExpectedLastSubjectSeq: seq, Expect: expect}
+		return jetstream.Pending{Subject: subj, Envelope: newEnv(t, subj, hash, score{"x", "1"}), ExpectedLastSubjectSeq: seq, Expect: expect}
 	}
 	// then is a second event of the same subject, following p in a batch.
-	then := func(p Pending, expect *Expectation) Pending {
+	then := func(p jetstream.Pending, expect *jetstream.Expectation) jetstream.Pending {
 		raw, err := events.Encode(p.Envelope)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Pending{Subject: p.Subject, Envelope: newEnv(t, p.Subject, events.Hash(raw), score{"x", "2"}), Expect: expect}
+		return jetstream.Pending{Subject: p.Subject, Envelope: newEnv(t, p.Subject, events.Hash(raw), score{"x", "2"}), Expect: expect}
 	}
 	tests := []struct {
 		name     string
-		msgs     func() []Pending
+		msgs     func() []jetstream.Pending
 		conflict bool
 	}{
-		{"single: a whole-year guard that holds", func() []Pending {
-			return []Pending{next(a, &Expectation{Filter: events.YearSubjects(2024), Seq: last(events.YearSubjects(2024))})}
+		{"single: a whole-year guard that holds", func() []jetstream.Pending {
+			return []jetstream.Pending{next(a, &jetstream.Expectation{Filter: events.YearSubjects(2024), Seq: last(events.YearSubjects(2024))})}
 		}, false},
-		{"single: a whole-year guard behind another subject's write", func() []Pending {
-			return []Pending{next(a, &Expectation{Filter: events.YearSubjects(2024), Seq: last(events.YearSubjects(2024)) - 1})}
+		{"single: a whole-year guard behind another subject's write", func() []jetstream.Pending {
+			return []jetstream.Pending{next(a, &jetstream.Expectation{Filter: events.YearSubjects(2024), Seq: last(events.YearSubjects(2024)) - 1})}
 		}, true},
-		{"single: a whole-stream guard (>) that holds", func() []Pending {
-			return []Pending{next(a, &Expectation{Filter: ">", Seq: mustLastSeq(t, s)})}
+		{"single: a whole-stream guard (>) that holds", func() []jetstream.Pending {
+			return []jetstream.Pending{next(a, &jetstream.Expectation{Filter: ">", Seq: mustLastSeq(t, s)})}
 		}, false},
-		{"batch: a whole-stream guard (>) on a later message behind another write", func() []Pending {
+		{"batch: a whole-stream guard (>) on a later message behind another write", func() []jetstream.Pending {
 			p := next(a, nil)
-			return []Pending{p, then(p, &Expectation{Filter: ">", Seq: mustLastSeq(t, s) - 1})}
+			return []jetstream.Pending{p, then(p, &jetstream.Expectation{Filter: ">", Seq: mustLastSeq(t, s) - 1})}
 		}, true},
-		{"batch: the year's guard on the second write of a subject holds", func() []Pending {
+		{"batch: the year's guard on the second write of a subject holds", func() []jetstream.Pending {
 			p := next(a, nil)
-			return []Pending{p, then(p, &Expectation{Filter: yr, Seq: last(yr)}), next(b, nil)}
+			return []jetstream.Pending{p, then(p, &jetstream.Expectation{Filter: yr, Seq: last(yr)}), next(b, nil)}
 		}, false},
-		{"batch: the year's guard on the second write of a subject fails", func() []Pending {
+		{"batch: the year's guard on the second write of a subject fails", func() []jetstream.Pending {
 			p := next(a, nil)
-			return []Pending{p, then(p, &Expectation{Filter: yr, Seq: last(yr) - 1}), next(b, nil)}
+			return []jetstream.Pending{p, then(p, &jetstream.Expectation{Filter: yr, Seq: last(yr) - 1}), next(b, nil)}
 		}, true},
-		{"batch: own-subject guards still checked beside the year's", func() []Pending {
+		{"batch: own-subject guards still checked beside the year's", func() []jetstream.Pending {
 			p := next(a, nil)
 			q := next(b, nil)
 			q.ExpectedLastSubjectSeq--
-			return []Pending{p, then(p, &Expectation{Filter: yr, Seq: last(yr)}), q}
+			return []jetstream.Pending{p, then(p, &jetstream.Expectation{Filter: yr, Seq: last(yr)}), q}
 		}, true},
-		{"batch: a guard on a subject an earlier message wrote is a conflict (10164)", func() []Pending {
+		{"batch: a guard on a subject an earlier message wrote is a conflict (10164)", func() []jetstream.Pending {
 			p := next(a, nil)
-			return []Pending{p, next(b, &Expectation{Filter: a, Seq: last(a)})}
+			return []jetstream.Pending{p, next(b, &jetstream.Expectation{Filter: a, Seq: last(a)})}
 		}, true},
 	}
 	for _, tt := range tests {
@@ -86,7 +87,7 @@ func TestAppendExpectOtherSubject(t *testing.T) {
 			msgs := tt.msgs()
 			out, err := s.Append(ctx, msgs)
 			switch {
-			case tt.conflict && !errors.Is(err, ErrConflict):
+			case tt.conflict && !errors.Is(err, jetstream.ErrConflict):
 				t.Fatalf("Append: %v, want a conflict", err)
 			case !tt.conflict && err != nil:
 				t.Fatalf("Append: %v", err)

@@ -1,4 +1,4 @@
-package jetstream
+package jetstream_test
 
 import (
 	"bytes"
@@ -15,12 +15,8 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
-
-type score struct {
-	Indicator string `json:"indicator"`
-	Value     string `json:"value"`
-}
 
 func TestAppendLoadRoundTrip(t *testing.T) {
 	ctx := testCtx(t)
@@ -141,7 +137,7 @@ func TestReadRange(t *testing.T) {
 	}
 	// Each Read removes its consumer (the server caps them per stream).
 	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		info, err := s.stream.Info(ctx)
+		info, err := jetstream.StreamOf(s).Info(ctx)
 		if err != nil {
 			return err
 		}
@@ -285,8 +281,8 @@ func TestAtomicBatch(t *testing.T) {
 		}
 		ps[4].ExpectedLastSubjectSeq-- // the first event of y (the third subject) is stale
 		_, err = s.Append(ctx, ps)
-		var ce *ConflictError
-		if !errors.Is(err, ErrConflict) || !errors.As(err, &ce) {
+		var ce *jetstream.ConflictError
+		if !errors.Is(err, jetstream.ErrConflict) || !errors.As(err, &ce) {
 			t.Fatalf("Append = %v, want ErrConflict", err)
 		}
 		if after := mustLastSeq(t, s); after != before {
@@ -304,7 +300,7 @@ func TestAtomicBatch(t *testing.T) {
 		}
 		ps[1].ExpectedLastSubjectSeq = 0
 		ps[1].Envelope.Prev = ""
-		if _, err := s.Append(ctx, ps); !errors.Is(err, ErrConflict) {
+		if _, err := s.Append(ctx, ps); !errors.Is(err, jetstream.ErrConflict) {
 			t.Fatalf("Append = %v, want ErrConflict", err)
 		}
 		if after := mustLastSeq(t, s); after != before {
@@ -324,8 +320,8 @@ func TestAtomicBatch(t *testing.T) {
 	})
 
 	t.Run("more than 1000 events is refused before sending", func(t *testing.T) {
-		ps := make([]Pending, MaxBatch+1)
-		if _, err := s.Append(ctx, ps); !errors.Is(err, ErrBatchTooLarge) {
+		ps := make([]jetstream.Pending, jetstream.MaxBatch+1)
+		if _, err := s.Append(ctx, ps); !errors.Is(err, jetstream.ErrBatchTooLarge) {
 			t.Fatalf("Append = %v, want ErrBatchTooLarge", err)
 		}
 	})
@@ -333,90 +329,13 @@ func TestAtomicBatch(t *testing.T) {
 	t.Run("an envelope that does not match its subject is refused", func(t *testing.T) {
 		env := newEnv(t, a, "", nil)
 		env.Year = 2023
-		if _, err := s.Append(ctx, []Pending{{Subject: a, Envelope: env}}); !errors.Is(err, ErrInvalidEvent) {
+		if _, err := s.Append(ctx, []jetstream.Pending{{Subject: a, Envelope: env}}); !errors.Is(err, jetstream.ErrInvalidEvent) {
 			t.Fatalf("Append = %v, want ErrInvalidEvent", err)
 		}
-		if _, err := s.Append(ctx, []Pending{{Subject: events.YearSubjects(2024), Envelope: env}}); !errors.Is(err, ErrInvalidEvent) {
+		if _, err := s.Append(ctx, []jetstream.Pending{{Subject: events.YearSubjects(2024), Envelope: env}}); !errors.Is(err, jetstream.ErrInvalidEvent) {
 			t.Fatalf("Append to a wildcard = %v, want ErrInvalidEvent", err)
 		}
 	})
-}
-
-// Single appends and batches race on the same subjects. nats-server once
-// misapplied the per-subject check inside batches; the chains and the
-// count prove it holds here.
-func TestConcurrentSinglesAndBatchesKeepChains(t *testing.T) {
-	ctx := testCtx(t)
-	s := mustOpen(t, "")
-	subjects := []string{
-		events.Subject(2024, events.UnitAggregate("a")),
-		events.Subject(2024, events.UnitAggregate("b")),
-		events.Subject(2024, events.AggYear),
-	}
-	const singles, batches, rounds = 4, 4, 15
-	var written atomic.Int64
-	var conflicts atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, singles+batches)
-	for w := 0; w < singles; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := 0; i < rounds; i++ {
-				_, c, err := appendNext(ctx, t, s, subjects[(w+i)%len(subjects)], score{"single", fmt.Sprint(w)})
-				conflicts.Add(int64(c))
-				if err != nil {
-					errs <- err
-					return
-				}
-				written.Add(1)
-			}
-		}(w)
-	}
-	for w := 0; w < batches; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := 0; i < rounds; i++ {
-				// Two events on each of two subjects, rotating which.
-				subs := []string{subjects[(w+i)%3], subjects[(w+i+1)%3]}
-				for {
-					ps, err := batchFor(ctx, t, s, subs, 2, score{"batch", fmt.Sprint(w)})
-					if err != nil {
-						errs <- err
-						return
-					}
-					_, err = s.Append(ctx, ps)
-					if errors.Is(err, ErrConflict) {
-						conflicts.Add(1)
-						continue
-					}
-					if err != nil {
-						errs <- err
-						return
-					}
-					written.Add(int64(len(ps)))
-					break
-				}
-			}
-		}(w)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	all, err := s.Load(ctx, events.AllSubjects)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int64(len(all)) != written.Load() {
-		t.Fatalf("%d events stored, %d acknowledged", len(all), written.Load())
-	}
-	if err := events.VerifyChain(all); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%d events, %d conflicts retried", len(all), conflicts.Load())
 }
 
 func TestDuplicateMsgID(t *testing.T) {
@@ -424,8 +343,8 @@ func TestDuplicateMsgID(t *testing.T) {
 	s := mustOpen(t, "")
 	subj := events.Subject(2024, events.UnitAggregate("a"))
 	other := events.Subject(2024, events.UnitAggregate("b"))
-	p := Pending{Subject: subj, Envelope: newEnv(t, subj, "", score{"x", "1"}), MsgID: "cmd-1"}
-	first, err := s.Append(ctx, []Pending{p})
+	p := jetstream.Pending{Subject: subj, Envelope: newEnv(t, subj, "", score{"x", "1"}), MsgID: "cmd-1"}
+	first, err := s.Append(ctx, []jetstream.Pending{p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,14 +352,14 @@ func TestDuplicateMsgID(t *testing.T) {
 	// A resend of the same command (the ack was lost): the expected
 	// sequence check runs before the dedupe check on a single message, so
 	// it comes back as a conflict; either way nothing is written.
-	if _, err := s.Append(ctx, []Pending{p}); !errors.Is(err, ErrConflict) {
+	if _, err := s.Append(ctx, []jetstream.Pending{p}); !errors.Is(err, jetstream.ErrConflict) {
 		t.Fatalf("resend = %v, want ErrConflict", err)
 	}
 	// Same id with an expectation that holds: the dedupe window answers.
-	p2 := Pending{Subject: other, Envelope: newEnv(t, other, "", score{"x", "1"}), MsgID: "cmd-1"}
-	_, err = s.Append(ctx, []Pending{p2})
-	var de *DuplicateError
-	if !errors.Is(err, ErrDuplicate) || !errors.As(err, &de) || de.Seq != first[0].Seq {
+	p2 := jetstream.Pending{Subject: other, Envelope: newEnv(t, other, "", score{"x", "1"}), MsgID: "cmd-1"}
+	_, err = s.Append(ctx, []jetstream.Pending{p2})
+	var de *jetstream.DuplicateError
+	if !errors.Is(err, jetstream.ErrDuplicate) || !errors.As(err, &de) || de.Seq != first[0].Seq {
 		t.Fatalf("same id = %v, want ErrDuplicate naming seq %d", err, first[0].Seq)
 	}
 	// In a batch the dedupe check runs first.
@@ -449,11 +368,11 @@ func TestDuplicateMsgID(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps[0].MsgID, ps[1].MsgID = "cmd-2:0", "cmd-1"
-	if _, err := s.Append(ctx, ps); !errors.Is(err, ErrDuplicate) {
+	if _, err := s.Append(ctx, ps); !errors.Is(err, jetstream.ErrDuplicate) {
 		t.Fatalf("batch with a stored id = %v, want ErrDuplicate", err)
 	}
 	ps[1].MsgID = "cmd-2:0"
-	if _, err := s.Append(ctx, ps); !errors.Is(err, ErrDuplicate) {
+	if _, err := s.Append(ctx, ps); !errors.Is(err, jetstream.ErrDuplicate) {
 		t.Fatalf("batch repeating an id = %v, want ErrDuplicate", err)
 	}
 	if n := mustLastSeq(t, s); n != 1 {
@@ -464,7 +383,7 @@ func TestDuplicateMsgID(t *testing.T) {
 func TestRestartKeepsEvents(t *testing.T) {
 	ctx := testCtx(t)
 	dir := t.TempDir()
-	s, err := Open(ctx, Config{DataDir: dir, Create: true})
+	s, err := jetstream.Open(ctx, jetstream.Config{DataDir: dir, Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +432,7 @@ func TestRestartKeepsEvents(t *testing.T) {
 func TestDestructiveAPIsRefused(t *testing.T) {
 	ctx := testCtx(t)
 	var violations atomic.Int64
-	s := mustOpen(t, "", func(c *Config) {
+	s := mustOpen(t, "", func(c *jetstream.Config) {
 		c.NATSOptions = append(c.NATSOptions, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrPermissionViolation) {
 				violations.Add(1)
@@ -526,11 +445,11 @@ func TestDestructiveAPIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	js, err := natsjs.New(s.nc)
+	js, err := natsjs.New(s.Conn())
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := js.Stream(ctx, DefaultStream)
+	st, err := js.Stream(ctx, jetstream.DefaultStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,12 +457,12 @@ func TestDestructiveAPIsRefused(t *testing.T) {
 	// permissions error on the connection), so each attempt times out.
 	short := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, 500*time.Millisecond) }
 	attempts := map[string]func(context.Context) error{
-		"delete stream": func(c context.Context) error { return js.DeleteStream(c, DefaultStream) },
+		"delete stream": func(c context.Context) error { return js.DeleteStream(c, jetstream.DefaultStream) },
 		"purge":         func(c context.Context) error { return st.Purge(c) },
 		"delete msg":    func(c context.Context) error { return st.DeleteMsg(c, 2) },
 		"secure delete": func(c context.Context) error { return st.SecureDeleteMsg(c, 2) },
 		"update stream": func(c context.Context) error {
-			cfg := StreamConfig(Config{})
+			cfg := jetstream.StreamConfig(jetstream.Config{})
 			cfg.DenyDelete, cfg.DenyPurge = false, false
 			_, err := js.UpdateStream(c, cfg)
 			return err
@@ -595,7 +514,7 @@ func TestDestructiveAPIsRefused(t *testing.T) {
 func TestOpenRefusesAStreamThatIsNotALedger(t *testing.T) {
 	ctx := testCtx(t)
 	dir := t.TempDir()
-	emb, err := StartEmbedded(dir+"/nats", EmbeddedOptions{})
+	emb, err := jetstream.StartEmbedded(dir+"/nats", jetstream.EmbeddedOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,36 +523,36 @@ func TestOpenRefusesAStreamThatIsNotALedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	js, _ := natsjs.New(nc)
-	cfg := StreamConfig(Config{})
+	cfg := jetstream.StreamConfig(jetstream.Config{})
 	cfg.DenyPurge = false
 	cfg.MaxAge = time.Hour
 	if _, err := js.CreateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	// A memory stream under another name, with roll-ups: lost on restart.
-	mem := StreamConfig(Config{Stream: "MEM"})
+	mem := jetstream.StreamConfig(jetstream.Config{Stream: "MEM"})
 	mem.Storage = natsjs.MemoryStorage
 	mem.AllowRollup, mem.DenyPurge = true, false // the server allows roll-ups only with purge
 	mem.Subjects = []string{"mem.>"}
 	if _, err := js.CreateStream(ctx, mem); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(ctx, Config{URL: nats.DefaultURL, Stream: "MEM", NATSOptions: []nats.Option{nats.InProcessServer(emb.srv), nats.UserInfo(emb.user, emb.password)}})
-	var sce *StreamConfigError
+	_, err = jetstream.Open(ctx, jetstream.Config{URL: nats.DefaultURL, Stream: "MEM", NATSOptions: jetstream.InProcessLogin(emb)})
+	var sce *jetstream.StreamConfigError
 	if !errors.As(err, &sce) || !strings.Contains(err.Error(), "storage is not file") || !strings.Contains(err.Error(), "AllowRollup is on") {
 		t.Fatalf("Open of a memory stream = %v, want a StreamConfigError naming storage and roll-ups", err)
 	}
 	nc.Close()
 	emb.Shutdown()
 
-	_, err = Open(ctx, Config{DataDir: dir})
-	if !errors.Is(err, ErrStreamConfig) || !errors.As(err, &sce) || len(sce.Problems) != 2 {
+	_, err = jetstream.Open(ctx, jetstream.Config{DataDir: dir})
+	if !errors.Is(err, jetstream.ErrStreamConfig) || !errors.As(err, &sce) || len(sce.Problems) != 2 {
 		t.Fatalf("Open = %v, want a StreamConfigError with 2 problems", err)
 	}
 }
 
 func TestEmbeddedListener(t *testing.T) {
-	emb, err := StartEmbedded(t.TempDir(), EmbeddedOptions{Port: -1, SyncInterval: time.Minute})
+	emb, err := jetstream.StartEmbedded(t.TempDir(), jetstream.EmbeddedOptions{Port: -1, SyncInterval: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -655,7 +574,7 @@ func TestEmbeddedListener(t *testing.T) {
 		t.Fatal("not connected over the listener")
 	}
 	// External-URL mode of Open over the same listener, as the app user.
-	s, err := Open(testCtx(t), Config{URL: emb.ClientURL(), Create: true, NATSOptions: []nats.Option{nats.UserInfo("kaohe", emb.password)}})
+	s, err := jetstream.Open(testCtx(t), jetstream.Config{URL: emb.ClientURL(), Create: true, NATSOptions: []nats.Option{nats.UserInfo("kaohe", jetstream.Password(emb))}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -694,7 +613,7 @@ func TestServerBatchExpectationRules(t *testing.T) {
 		}
 		return m
 	}
-	exp := func(seq uint64) []string { return []string{HeaderExpectedLastSubjSeq, fmt.Sprint(seq)} }
+	exp := func(seq uint64) []string { return []string{jetstream.HeaderExpectedLastSubjSeq, fmt.Sprint(seq)} }
 	code := func(err error) int {
 		var apiErr *natsjs.APIError
 		if errors.As(err, &apiErr) {
@@ -722,11 +641,11 @@ func TestServerBatchExpectationRules(t *testing.T) {
 		}, 0},
 		{"a wrong expectation on the second subject fails the batch with 10071", func() []*nats.Msg {
 			return []*nats.Msg{msg(a, exp(last(a))...), msg(b, exp(last(b)-1)...)}
-		}, errCodeWrongLastSeq},
+		}, jetstream.ErrCodeWrongLastSeq},
 		{"an expectation on a repeated subject is refused with 10164 even when true", func() []*nats.Msg {
 			la := last(a)
 			return []*nats.Msg{msg(a, exp(la)...), msg(a, exp(la)...)}
-		}, errCodeWrongLastSeqConstant},
+		}, jetstream.ErrCodeWrongLastSeqConstant},
 		{"a wildcard expectation (-Subject) on the first message also works", func() []*nats.Msg {
 			return []*nats.Msg{msg(a, append(exp(last(events.YearSubjects(2024))), natsjs.ExpectedLastSubjSeqSubjHeader, events.YearSubjects(2024))...), msg(b)}
 		}, 0},
@@ -735,7 +654,7 @@ func TestServerBatchExpectationRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := mustLastSeq(t, s)
 			batch := tt.batch()
-			_, err := s.publishBatch(ctx, batch)
+			err := jetstream.PublishBatch(ctx, s, batch)
 			if got := code(err); got != tt.wantCode {
 				t.Fatalf("batch error %v (code %d), want code %d", err, got, tt.wantCode)
 			}
@@ -753,7 +672,7 @@ func TestServerBatchExpectationRules(t *testing.T) {
 // A Load larger than one direct-get page (1,000) pages on, in order.
 func TestLoadPagesThroughLargeAggregates(t *testing.T) {
 	ctx := testCtx(t)
-	s := mustOpen(t, "", func(c *Config) { c.Embedded.SyncInterval = time.Minute })
+	s := mustOpen(t, "", func(c *jetstream.Config) { c.Embedded.SyncInterval = time.Minute })
 	big := events.Subject(2024, events.UnitAggregate("big"))
 	small := events.Subject(2024, events.UnitAggregate("small"))
 	for i := 0; i < 3; i++ {

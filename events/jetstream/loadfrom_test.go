@@ -1,10 +1,11 @@
-package jetstream
+package jetstream_test
 
 import (
 	"fmt"
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // LoadFrom returns the events of a subject from a sequence on, across
@@ -15,7 +16,7 @@ func TestLoadFrom(t *testing.T) {
 	a := events.Subject(2024, events.UnitAggregate("a"))
 	b := events.Subject(2024, events.UnitAggregate("b"))
 	prev := ""
-	var batch []Pending
+	var batch []jetstream.Pending
 	var err error
 	for i := range 2500 {
 		subj := a
@@ -31,8 +32,8 @@ func TestLoadFrom(t *testing.T) {
 			}
 			prev = events.Hash(raw)
 		}
-		batch = append(batch, Pending{Subject: subj, Envelope: env})
-		if len(batch) == MaxBatch || i == 2499 {
+		batch = append(batch, jetstream.Pending{Subject: subj, Envelope: env})
+		if len(batch) == jetstream.MaxBatch || i == 2499 {
 			for j := range batch {
 				if batch[j].ExpectedLastSubjectSeq, _, err = s.LastSubjectSeq(ctx, batch[j].Subject); err != nil {
 					t.Fatal(err)

@@ -1,4 +1,4 @@
-package jetstream
+package jetstream_test
 
 import (
 	"errors"
@@ -13,6 +13,7 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // Two embedded servers on one store lose acknowledged events; the second
@@ -20,13 +21,13 @@ import (
 // directory is free again once the first store is closed.
 func TestSecondOpenOfADataDirectoryIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(testCtx(t), Config{DataDir: dir, Create: true})
+	s, err := jetstream.Open(testCtx(t), jetstream.Config{DataDir: dir, Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(testCtx(t), Config{DataDir: dir})
-	var le *LockedError
-	if !errors.Is(err, ErrLocked) || !errors.As(err, &le) {
+	_, err = jetstream.Open(testCtx(t), jetstream.Config{DataDir: dir})
+	var le *jetstream.LockedError
+	if !errors.Is(err, jetstream.ErrLocked) || !errors.As(err, &le) {
 		s.Close()
 		t.Fatalf("second Open = %v, want a LockedError", err)
 	}
@@ -46,9 +47,9 @@ func TestSecondOpenOfADataDirectoryIsRefused(t *testing.T) {
 func TestOpenWithoutCreateNeverMakesAStream(t *testing.T) {
 	ctx := testCtx(t)
 	dir := filepath.Join(t.TempDir(), "typo")
-	_, err := Open(ctx, Config{DataDir: dir})
-	var nle *NoLedgerError
-	if !errors.As(err, &nle) || !errors.Is(err, ErrNoLedger) || !strings.Contains(err.Error(), "stream KAOHE") || !strings.Contains(err.Error(), dir) {
+	_, err := jetstream.Open(ctx, jetstream.Config{DataDir: dir})
+	var nle *jetstream.NoLedgerError
+	if !errors.As(err, &nle) || !errors.Is(err, jetstream.ErrNoLedger) || !strings.Contains(err.Error(), "stream KAOHE") || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("Open of an unused directory = %v, want a NoLedgerError naming KAOHE and %s", err, dir)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
@@ -66,7 +67,7 @@ func TestOpenWithoutCreateNeverMakesAStream(t *testing.T) {
 	if !srv.ReadyForConnections(10 * time.Second) {
 		t.Fatal("server not ready")
 	}
-	s, err := Open(ctx, Config{URL: srv.ClientURL(), Create: true})
+	s, err := jetstream.Open(ctx, jetstream.Config{URL: srv.ClientURL(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,23 +92,23 @@ func TestOpenWithoutCreateNeverMakesAStream(t *testing.T) {
 	}
 	defer nc.Close()
 	js, _ := natsjs.New(nc)
-	if err := js.DeleteStream(ctx, DefaultStream); err != nil {
+	if err := js.DeleteStream(ctx, jetstream.DefaultStream); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(ctx, Config{URL: srv.ClientURL()})
+	_, err = jetstream.Open(ctx, jetstream.Config{URL: srv.ClientURL()})
 	if !errors.As(err, &nle) || !strings.Contains(err.Error(), srv.ClientURL()) {
 		t.Fatalf("Open after the stream was deleted = %v, want a NoLedgerError naming the server", err)
 	}
-	if _, err := js.Stream(ctx, DefaultStream); !errors.Is(err, natsjs.ErrStreamNotFound) {
+	if _, err := js.Stream(ctx, jetstream.DefaultStream); !errors.Is(err, natsjs.ErrStreamNotFound) {
 		t.Fatalf("Open without Create recreated the stream (%v)", err)
 	}
 	// Opening an existing stream with Create is fine and says it did not create it.
-	s, err = Open(ctx, Config{URL: srv.ClientURL(), Create: true})
+	s, err = jetstream.Open(ctx, jetstream.Config{URL: srv.ClientURL(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s2, err := Open(ctx, Config{URL: srv.ClientURL(), Create: true})
+	s2, err := jetstream.Open(ctx, jetstream.Config{URL: srv.ClientURL(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestVersionAtLeast(t *testing.T) {
 		{"2.12.0", true}, {"2.15.2", true}, {"3.0.0", true}, {"2.12.0-RC.1", true}, {"v2.12.1", true},
 		{"2.11.9", false}, {"2.9.25", false}, {"1.99.0", false}, {"", false}, {"two", false},
 	} {
-		if got := versionAtLeast(c.have, MinServerVersion); got != c.want {
+		if got := jetstream.VersionAtLeast(c.have, jetstream.MinServerVersion); got != c.want {
 			t.Errorf("versionAtLeast(%q) = %v, want %v", c.have, got, c.want)
 		}
 	}

@@ -1,4 +1,4 @@
-package jetstream
+package jetstream_test
 
 import (
 	"testing"
@@ -8,6 +8,7 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 )
 
 // The stream Open creates is a ledger as DESIGN.md describes it: file
@@ -17,11 +18,11 @@ import (
 func TestTheCreatedStreamIsALedger(t *testing.T) {
 	ctx := testCtx(t)
 	s := mustOpen(t, "")
-	js, err := natsjs.New(s.nc)
+	js, err := natsjs.New(s.Conn())
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := js.Stream(ctx, DefaultStream)
+	st, err := js.Stream(ctx, jetstream.DefaultStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,10 +48,10 @@ func TestTheCreatedStreamIsALedger(t *testing.T) {
 		{"the dedupe window asked for", c.Duplicates == 30*time.Second},
 	} {
 		if !p.ok {
-			t.Errorf("stream %s: not %s (%+v)", DefaultStream, p.what, c)
+			t.Errorf("stream %s: not %s (%+v)", jetstream.DefaultStream, p.what, c)
 		}
 	}
-	if got := StreamConfig(Config{Replicas: 3}).Replicas; got != 3 {
+	if got := jetstream.StreamConfig(jetstream.Config{Replicas: 3}).Replicas; got != 3 {
 		t.Errorf("--replicas 3 creates a stream of %d replicas", got)
 	}
 

@@ -82,7 +82,7 @@ func (e *engine) adjust(sub *Subject, caps *scheme.Caps) *adjusted {
 			}
 		}
 		values[i] = base.Mul(m)
-		row.Base, row.Multiplier, row.Value = base.String(), e.str(m), e.str(values[i])
+		row.Base, row.Multiplier, row.Value = base.String(), m.String(), values[i].String()
 		if !row.Counted {
 			values[i] = scheme.Dec{}
 			row.Value = "0"

@@ -24,7 +24,6 @@ func (e *engine) scoreCadres() {
 		cl, _ := e.sc.CadreClassDef(cf.Class)
 		us := e.units[cf.Unit]
 		cr := &CadreResult{ID: id, Name: cf.Name, Unit: cf.Unit, Class: cf.Class, Post: cf.Post, Status: cf.Status, Components: []*ComponentResult{}}
-		e.enter("cadre", id, "", "")
 		facts := e.withOffices("cadre", id, &cf.Subject)
 		adj := e.adjust(facts, cs.Caps)
 		s := &subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
@@ -37,7 +36,6 @@ func (e *engine) scoreCadres() {
 		s.facts, s.year = e.f, e.sc.Year
 		sub := scheme.Dec{}
 		for _, cc := range cl.Components {
-			e.enter("cadre", id, "component", cc.ID)
 			comp, pts := e.cadreComponent(cf, cc, us)
 			if h, ok := adj.hits[cc.ID]; ok {
 				comp.Hits = adj.rows[cc.ID]
@@ -48,7 +46,6 @@ func (e *engine) scoreCadres() {
 			s.components[cc.ID] = pts
 			sub = sub.Add(pts)
 		}
-		e.enter("cadre", id, "", "")
 		sub = e.round(sub)
 		cr.Subtotal = e.fx(sub)
 		cr.Adjustments = adj.res
@@ -200,7 +197,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 				break
 			}
 			mean := weighted.Quo(total)
-			cr.Mean = e.str(mean)
+			cr.Mean = mean.String()
 			pts = e.round(cc.PointsDec().Mul(mean))
 			break
 		}
@@ -210,7 +207,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 			cr.Note = "no ballots: 0"
 			break
 		}
-		cr.Mean = e.str(mean)
+		cr.Mean = mean.String()
 		pts = e.round(cc.PointsDec().Mul(mean))
 	}
 	cr.Points = e.fx(pts)

@@ -9,10 +9,8 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
@@ -235,13 +233,11 @@ func (f *Facts) subject(kind, id string) (*Subject, error) {
 	return nil, fmt.Errorf("unknown subject kind %q", kind)
 }
 
-// value is a number as entered. One too large to compute with exactly
-// (an overflow: events.Number allows 19 digits) is kept as entered, not
-// refused: scoring it then fails the year naming the unit and indicator
-// (or cadre and component), rather than scoring without it.
+// value is a number as entered, exact at any size (events.Number allows
+// 19 digits, more than int64 holds: Dec then computes in math/big).
 func value(text, event string) (Value, error) {
 	d, err := scheme.ParseDec(text)
-	if err != nil && !errors.Is(err, scheme.ErrOverflow) {
+	if err != nil {
 		return Value{}, err
 	}
 	return Value{Text: text, Dec: d, Event: event}, nil
@@ -261,7 +257,7 @@ func (f *Facts) SetTarget(unit, indicator, target, eventID string) error {
 	if err != nil {
 		return err
 	}
-	if v.Dec.Sign() <= 0 && !(v.Dec.Overflow() && !strings.HasPrefix(target, "-")) {
+	if v.Dec.Sign() <= 0 {
 		return fmt.Errorf("target %s of %s/%s is not above 0", target, unit, indicator)
 	}
 	u.Targets[indicator] = v
@@ -316,8 +312,8 @@ func (f *Facts) SetSocial(unit, group string, ballots []events.LevelCount, score
 		}
 	}
 	if score != "" {
-		if _, err := scheme.ParseDec(score); err != nil && !errors.Is(err, scheme.ErrOverflow) {
-			return err // (an overflow is kept, as value keeps it)
+		if _, err := scheme.ParseDec(score); err != nil {
+			return err
 		}
 	}
 	u.Social[group] = Social{Ballots: append([]events.LevelCount(nil), ballots...), Score: score, Event: eventID}

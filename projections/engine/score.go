@@ -30,19 +30,12 @@ type engine struct {
 	// values): the same few values are printed for every unit and cadre
 	texts    map[scheme.Dec]string
 	percents map[scheme.Dec]string
-
-	// where the scoring is (kind, subject, part), for an overflow's error;
-	// err is the first overflow met: Score returns it instead of results
-	at  [4]string
-	err error
 }
 
-// round, fx and str round, format with the scheme's places, and print a
-// computed value; each checks for an overflow, which fails the scoring
-// with where it happened rather than printing a wrong number.
-func (e *engine) round(d scheme.Dec) scheme.Dec { return e.check(d.Round(e.places, e.mode)) }
-func (e *engine) fx(d scheme.Dec) string        { return e.check(d).Fixed(e.places) }
-func (e *engine) str(d scheme.Dec) string       { return e.check(d).String() }
+// round and fx round and format a computed value with the scheme's
+// places. (Dec's arithmetic is exact at any size: nothing here can fail.)
+func (e *engine) round(d scheme.Dec) scheme.Dec { return d.Round(e.places, e.mode) }
+func (e *engine) fx(d scheme.Dec) string        { return d.Fixed(e.places) }
 
 // text and percent print a constant of the scheme (String, Percent),
 // once per value and scoring.
@@ -63,22 +56,6 @@ func (e *engine) percent(d scheme.Dec) string {
 	}
 	return t
 }
-
-func (e *engine) check(d scheme.Dec) scheme.Dec {
-	if d.Overflow() && e.err == nil {
-		where := e.at[0] + " " + e.at[1]
-		if e.at[2] != "" {
-			where += ", " + e.at[2] + " " + e.at[3]
-		}
-		e.err = fmt.Errorf("engine: year %d, %s: %w", e.sc.Year, where, scheme.ErrOverflow)
-	}
-	return d
-}
-
-// enter sets where the scoring is: a subject (kind and id) and, within
-// it, what is being scored (e.g. "component", "targets"; "" for the
-// subject's totals).
-func (e *engine) enter(kind, id, what, name string) { e.at = [4]string{kind, id, what, name} }
 
 // Score computes a year's results from its facts. It is pure and
 // deterministic.
@@ -139,9 +116,6 @@ func Score(f *Facts) (*Results, error) {
 	e.gradeTeams()
 	e.scoreCadres()
 	e.flags()
-	if e.err != nil {
-		return nil, e.err
-	}
 	return e.r, nil
 }
 
@@ -160,18 +134,15 @@ func (e *engine) scoreUnit(u *scheme.Unit, cat *scheme.Category) {
 	ur := e.uRes[u.ID]
 	s := e.units[u.ID]
 	ur.Scored, s.scored = true, true
-	e.enter("unit", u.ID, "", "")
 	facts := e.withOffices("unit", u.ID, &uf.Subject)
 	adj := e.adjust(facts, cat.Caps)
 	sub := scheme.Dec{}
 	for _, comp := range cat.Components {
-		e.enter("unit", u.ID, "component", comp.ID)
 		cr, pts := e.component(uf, u, comp, adj)
 		ur.Components = append(ur.Components, cr)
 		s.components[comp.ID] = pts
 		sub = sub.Add(pts)
 	}
-	e.enter("unit", u.ID, "", "")
 	sub = e.round(sub)
 	ur.Subtotal = e.fx(sub)
 	ur.Adjustments = adj.res
@@ -203,7 +174,6 @@ func (e *engine) scoreAverage(u *scheme.Unit, cat *scheme.Category) {
 	ur := e.uRes[u.ID]
 	s := e.units[u.ID]
 	ur.Scored, s.scored = true, true
-	e.enter("unit", u.ID, "", "")
 	av := &AverageResult{Category: cat.AverageOf, Offices: append([]string{}, u.Supervises...), Members: []*MemberRow{}}
 	sum := scheme.Dec{}
 	for _, m := range e.sc.Units() {
@@ -255,12 +225,10 @@ func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component
 	case "indicators":
 		raw := scheme.Dec{}
 		for _, in := range comp.Indicators {
-			e.at[2], e.at[3] = "indicator", in.ID
 			ir, p := e.indicator(uf, in)
 			cr.Indicators = append(cr.Indicators, ir)
 			raw = raw.Add(p)
 		}
-		e.at[2], e.at[3] = "component", comp.ID
 		if comp.Raw != "" {
 			cr.Raw, cr.RawMax = e.fx(raw), e.text(comp.RawDec())
 			pts = e.round(raw.Mul(comp.PointsDec()).Quo(comp.RawDec()))
@@ -270,12 +238,10 @@ func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component
 	case "raters":
 		sum := scheme.Dec{}
 		for _, slot := range comp.Raters {
-			e.at[2], e.at[3] = "rater group", slot.Group
 			rr, p := e.rater(uf, slot)
 			cr.Raters = append(cr.Raters, rr)
 			sum = sum.Add(p)
 		}
-		e.at[2], e.at[3] = "component", comp.ID
 		pts = e.round(sum)
 	case "full":
 		pts = comp.PointsDec()
@@ -393,7 +359,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 			} else {
 				ratio = a.Dec.Quo(t.Dec)
 			}
-			ir.Ratio = e.str(ratio)
+			ir.Ratio = ratio.String()
 			c := ratio.Cmp(in.FloorDec())
 			if c < 0 || (c == 0 && !in.Inclusive()) {
 				op := "<"
@@ -408,7 +374,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 				used = capv
 				ir.Note = fmt.Sprintf("ratio capped at %s", capv.Percent())
 			}
-			ir.RatioUsed = e.str(used)
+			ir.RatioUsed = used.String()
 			pts = e.round(w.Mul(used))
 		}
 	case scheme.Judged:
@@ -488,7 +454,7 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 			rr.Note = "no ballots: 0"
 			break
 		}
-		rr.Mean = e.str(mean)
+		rr.Mean = mean.String()
 		pts = e.round(slot.PointsDec().Mul(mean))
 	}
 	rr.Points = e.fx(pts)

@@ -2,13 +2,13 @@ package scheme
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"math/bits"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Dec is an exact number held in two int64s: a numerator over a positive
@@ -20,20 +20,20 @@ import (
 // rounding them earlier to a fixed scale would change published results.
 // Scores never touch floating point.
 //
-// Arithmetic is checked: a result beyond int64 is an overflow Dec, which
-// every later operation keeps (Overflow reports it, MarshalText refuses
-// it), so an overflow is caught where a result is rounded or printed and
-// never becomes a wrong number. The zero value is 0. A Dec is a value:
-// every operation returns a new one.
+// Arithmetic never fails and never rounds: the int64 form is the fast
+// path, and an operation whose result (or an intermediate product) does
+// not fit is redone in math/big, the value then carried as a *big.Rat (b)
+// — an accepted number of 19 digits, or a sum of fractions whose common
+// denominator grows past 2^63, scores like any other, with the value
+// big.Rat gives. A value is held in the int64 form whenever it fits, so
+// each value has one representation (Dec works as a map key, and ordinary
+// data never allocates a big.Rat). The zero value is 0. A Dec is a value:
+// every operation returns a new one, and b is never modified once set.
 type Dec struct {
-	n int64 // numerator; never math.MinInt64
-	d int64 // denominator: 0 stands for 1, -1 marks an overflow
+	n int64    // numerator; never math.MinInt64
+	d int64    // denominator: 0 stands for 1
+	b *big.Rat // the value when n/d cannot hold it (then n and d are 0)
 }
-
-// ErrOverflow is the error of a computation beyond the exact range.
-var ErrOverflow = errors.New("arithmetic overflow: a value beyond the exact 64-bit range")
-
-var overflow = Dec{d: -1}
 
 func (x Dec) den() int64 {
 	if x.d == 0 {
@@ -42,13 +42,44 @@ func (x Dec) den() int64 {
 	return x.d
 }
 
-// Overflow reports whether x is the result of an overflow.
-func (x Dec) Overflow() bool { return x.d < 0 }
+// rat is x as a big.Rat, for reading only (it may be x's own).
+func (x Dec) rat() *big.Rat {
+	if x.b != nil {
+		return x.b
+	}
+	bigOps.Add(1)
+	return new(big.Rat).SetFrac64(x.n, x.den())
+}
+
+// bigOps counts the computations that left the int64 form (BigOps).
+var bigOps atomic.Int64
+
+// BigOps is how many times, since the process started, a value was
+// parsed or computed in math/big because the int64 form could not hold
+// it (or an intermediate of it). Ordinary data never does: the tests
+// check it stays 0 over a county year, where the speed comes from.
+func BigOps() int64 { return bigOps.Load() }
+
+// fromRat is the Dec of r (which it keeps: r must not be modified after):
+// the int64 form when numerator and denominator fit, else r itself.
+func fromRat(r *big.Rat) Dec {
+	n, d := r.Num(), r.Denom()
+	if n.IsInt64() && d.IsInt64() && n.Int64() != math.MinInt64 {
+		return reduced(n.Int64(), d.Int64()) // already lowest terms: sets the form
+	}
+	return Dec{b: r}
+}
+
+// slow is the result of op redone exactly in math/big, for the operations
+// the int64 form cannot hold.
+func slow(op func(z, x, y *big.Rat) *big.Rat, x, y Dec) Dec {
+	return fromRat(op(new(big.Rat), x.rat(), y.rat()))
+}
 
 // Int is the Dec of an integer.
 func Int(n int64) Dec {
 	if n == math.MinInt64 {
-		return overflow
+		return fromRat(new(big.Rat).SetInt64(n))
 	}
 	return Dec{n: n}
 }
@@ -59,7 +90,7 @@ func Frac(a, b int64) Dec {
 		panic("scheme: Frac with a zero denominator")
 	}
 	if a == math.MinInt64 || b == math.MinInt64 {
-		return overflow
+		return fromRat(big.NewRat(a, b))
 	}
 	if b < 0 {
 		a, b = -a, -b
@@ -131,11 +162,9 @@ func add(a, b int64) (int64, bool) {
 }
 
 // ParseDec reads a plain decimal: optional sign, digits, optional fraction
-// ("93.5", "-2", "1250000.75"). No exponent, no spaces, no percent. A
-// number beyond the exact range (more than 18 significant digits, about)
-// is never rounded: it gives an overflow Dec and an error wrapping
-// ErrOverflow, so a caller that keeps the value (a fact as entered) fails
-// where it is computed with, naming what it is.
+// ("93.5", "-2", "1250000.75"). No exponent, no spaces, no percent. Any
+// number of digits is read exactly (beyond about 18 significant digits,
+// as a big fraction).
 func ParseDec(s string) (Dec, error) {
 	t := s
 	neg := false
@@ -150,7 +179,9 @@ func ParseDec(s string) (Dec, error) {
 	n, ok := digits(intPart + frac)
 	den, ok2 := pow10(len(frac))
 	if !ok || !ok2 {
-		return overflow, fmt.Errorf("%q has too many significant digits: %w", s, ErrOverflow)
+		r, _ := new(big.Rat).SetString(strings.TrimPrefix(s, "+")) // checked plain above
+		bigOps.Add(1)
+		return fromRat(r), nil
 	}
 	if neg {
 		n = -n
@@ -210,12 +241,17 @@ func ParseRate(s string) (Dec, error) {
 		if !allDigits(a) || !allDigits(b) || a == "" || b == "" {
 			return Dec{}, fmt.Errorf("%q is not a fraction a/b", s)
 		}
-		x, okA := digits(a)
-		y, okB := digits(b)
-		if !okA || !okB || y == 0 {
+		if strings.Trim(b, "0") == "" {
 			return Dec{}, fmt.Errorf("%q is not a fraction a/b", s)
 		}
-		return Frac(x, y), nil
+		if x, okA := digits(a); okA {
+			if y, okB := digits(b); okB {
+				return Frac(x, y), nil
+			}
+		}
+		r, _ := new(big.Rat).SetString(a + "/" + b) // digits, checked above
+		bigOps.Add(1)
+		return fromRat(r), nil
 	}
 	d, err := ParseDec(t)
 	if err != nil {
@@ -235,14 +271,14 @@ func allDigits(s string) bool {
 
 // Add is x + y.
 func (x Dec) Add(y Dec) Dec {
-	if x.Overflow() || y.Overflow() {
-		return overflow
+	if x.b != nil || y.b != nil {
+		return slow((*big.Rat).Add, x, y)
 	}
 	xd, yd := x.den(), y.den()
 	if xd == yd { // the common case: integers, or decimals of one scale
 		n, ok := add(x.n, y.n)
 		if !ok {
-			return overflow
+			return slow((*big.Rat).Add, x, y)
 		}
 		return reduced(n, xd)
 	}
@@ -253,12 +289,12 @@ func (x Dec) Add(y Dec) Dec {
 	b, ok2 := mul(y.n, xd/g)
 	t, ok3 := add(a, b)
 	if !ok1 || !ok2 || !ok3 {
-		return overflow
+		return slow((*big.Rat).Add, x, y)
 	}
 	g2 := gcd(abs(t), g)
 	d, ok := mul(xd/g, yd/g2)
 	if !ok {
-		return overflow
+		return slow((*big.Rat).Add, x, y)
 	}
 	return reduced(t/g2, d)
 }
@@ -268,14 +304,14 @@ func (x Dec) Sub(y Dec) Dec { return x.Add(y.Neg()) }
 
 // Mul is x × y.
 func (x Dec) Mul(y Dec) Dec {
-	if x.Overflow() || y.Overflow() {
-		return overflow
+	if x.b != nil || y.b != nil {
+		return slow((*big.Rat).Mul, x, y)
 	}
 	xd, yd := x.den(), y.den()
 	if xd == 1 && yd == 1 {
 		n, ok := mul(x.n, y.n)
 		if !ok {
-			return overflow
+			return slow((*big.Rat).Mul, x, y)
 		}
 		return Dec{n: n}
 	}
@@ -285,7 +321,7 @@ func (x Dec) Mul(y Dec) Dec {
 	n, ok1 := mul(x.n/g1, y.n/g2)
 	d, ok2 := mul(xd/g2, yd/g1)
 	if !ok1 || !ok2 {
-		return overflow
+		return slow((*big.Rat).Mul, x, y)
 	}
 	if d == 1 {
 		return Dec{n: n}
@@ -295,15 +331,15 @@ func (x Dec) Mul(y Dec) Dec {
 
 // Neg is −x.
 func (x Dec) Neg() Dec {
-	if x.Overflow() {
-		return overflow
+	if x.b != nil { // (−2^63 itself would fit: fromRat finds it)
+		return fromRat(new(big.Rat).Neg(x.b))
 	}
 	return Dec{n: -x.n, d: x.d}
 }
 
 // Abs is |x|.
 func (x Dec) Abs() Dec {
-	if x.n < 0 {
+	if x.Sign() < 0 {
 		return x.Neg()
 	}
 	return x
@@ -311,11 +347,11 @@ func (x Dec) Abs() Dec {
 
 // Quo is x ÷ y, exact. It panics if y is 0; callers check.
 func (x Dec) Quo(y Dec) Dec {
-	if x.Overflow() || y.Overflow() {
-		return overflow
-	}
-	if y.n == 0 {
+	if y.Sign() == 0 {
 		panic("scheme: division by zero")
+	}
+	if x.b != nil || y.b != nil {
+		return slow((*big.Rat).Quo, x, y)
 	}
 	inv := Dec{n: y.den(), d: y.n}
 	if y.n < 0 {
@@ -333,11 +369,11 @@ func (x Dec) QuoRound(y Dec, places int, mode string) Dec {
 	return x.Quo(y).Round(places, mode)
 }
 
-// Cmp compares: -1, 0 or +1. It never overflows (the cross products are
-// compared in 128 bits); an overflow Dec compares as 0 with everything.
+// Cmp compares: -1, 0 or +1 (the cross products in 128 bits, or in
+// math/big for a big value).
 func (x Dec) Cmp(y Dec) int {
-	if x.Overflow() || y.Overflow() {
-		return 0
+	if x.b != nil || y.b != nil {
+		return x.rat().Cmp(y.rat())
 	}
 	sx, sy := x.Sign(), y.Sign()
 	if sx != sy || sx == 0 {
@@ -356,22 +392,19 @@ func (x Dec) Cmp(y Dec) int {
 	return cmp.Compare(l1, l2) * sx
 }
 
-// Sign is -1, 0 or +1 (0 for an overflow).
+// Sign is -1, 0 or +1.
 func (x Dec) Sign() int {
-	if x.Overflow() {
-		return 0
+	if x.b != nil {
+		return x.b.Sign()
 	}
 	return cmp.Compare(x.n, 0)
 }
 
-// IsZero reports x == 0.
-func (x Dec) IsZero() bool { return x.n == 0 && !x.Overflow() }
+// IsZero reports x == 0 (a big value never is: 0 fits).
+func (x Dec) IsZero() bool { return x.n == 0 && x.b == nil }
 
 // Min is the smaller of x and y.
 func (x Dec) Min(y Dec) Dec {
-	if x.Overflow() || y.Overflow() {
-		return overflow
-	}
 	if x.Cmp(y) <= 0 {
 		return x
 	}
@@ -380,9 +413,6 @@ func (x Dec) Min(y Dec) Dec {
 
 // Max is the larger of x and y.
 func (x Dec) Max(y Dec) Dec {
-	if x.Overflow() || y.Overflow() {
-		return overflow
-	}
 	if x.Cmp(y) >= 0 {
 		return x
 	}
@@ -400,14 +430,11 @@ const (
 
 var roundingModes = []string{HalfUp, HalfEven, Down, Floor, Ceil}
 
-// Round rounds x to places decimals (0–18) with mode.
+// Round rounds x to places decimals (places ≥ 0) with mode.
 func (x Dec) Round(places int, mode string) Dec {
-	if x.Overflow() {
-		return overflow
-	}
 	scale, ok := pow10(places)
-	if !ok {
-		return overflow
+	if !ok || x.b != nil {
+		return roundBig(x.rat(), places, mode)
 	}
 	d := x.den()
 	if scale%d == 0 { // already within places decimals: nothing to round
@@ -416,11 +443,11 @@ func (x Dec) Round(places int, mode string) Dec {
 	// |x|·scale = q + r/d, in 128 bits; the quotient must fit in 63
 	hi, lo := bits.Mul64(uint64(abs(x.n)), uint64(scale))
 	if hi >= uint64(d) {
-		return overflow
+		return roundBig(x.rat(), places, mode)
 	}
 	q, r := bits.Div64(hi, lo, uint64(d))
 	if q > math.MaxInt64 {
-		return overflow
+		return roundBig(x.rat(), places, mode)
 	}
 	if r != 0 {
 		neg := x.n < 0
@@ -440,7 +467,7 @@ func (x Dec) Round(places int, mode string) Dec {
 		if away {
 			q++
 			if q > math.MaxInt64 {
-				return overflow
+				return roundBig(x.rat(), places, mode)
 			}
 		}
 	}
@@ -451,22 +478,60 @@ func (x Dec) Round(places int, mode string) Dec {
 	return reduced(n, scale)
 }
 
-// FloorInt is the largest integer ≤ x.
-func (x Dec) FloorInt() int64 { return x.Round(0, Floor).n }
+// roundBig is Round in math/big: |r|·10^places divided with remainder,
+// the quotient moved away from zero as mode says.
+func roundBig(r *big.Rat, places int, mode string) Dec {
+	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
+	x := new(big.Rat).Mul(r, new(big.Rat).SetInt(scale))
+	q, m := new(big.Int).QuoRem(x.Num(), x.Denom(), new(big.Int)) // toward zero
+	if m.Sign() != 0 {
+		neg := x.Sign() < 0
+		c := new(big.Int).Lsh(m.Abs(m), 1).Cmp(x.Denom()) // |remainder| against a half
+		away := false
+		switch mode {
+		case HalfEven:
+			away = c > 0 || (c == 0 && q.Bit(0) == 1)
+		case Down:
+		case Floor:
+			away = neg
+		case Ceil:
+			away = !neg
+		default: // HalfUp
+			away = c >= 0
+		}
+		if away && neg {
+			q.Sub(q, big.NewInt(1))
+		} else if away {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return fromRat(new(big.Rat).SetFrac(q, scale))
+}
+
+// FloorInt is the largest integer ≤ x, saturated to the int64 range (it
+// counts: quota places, never an amount).
+func (x Dec) FloorInt() int64 {
+	f := x.Round(0, Floor)
+	switch {
+	case f.b == nil:
+		return f.n
+	case f.b.Sign() > 0:
+		return math.MaxInt64
+	}
+	return math.MinInt64
+}
 
 // Fixed formats x with exactly places decimals (rounding half-up if x has
-// more): Fixed(2) of 87.5 is "87.50". An overflow prints as "overflow".
+// more): Fixed(2) of 87.5 is "87.50".
 func (x Dec) Fixed(places int) string {
 	r := x.Round(places, HalfUp)
-	if r.Overflow() {
-		return "overflow"
+	scale, ok := pow10(places)
+	if r.b == nil && ok {
+		if v, ok := mul(r.n, scale/r.den()); ok {
+			return point(v, places)
+		}
 	}
-	scale, _ := pow10(places)
-	v, ok := mul(r.n, scale/r.den())
-	if !ok { // only the printing is too wide: print it exactly the long way
-		return new(big.Rat).SetFrac64(r.n, r.den()).FloatString(places)
-	}
-	return point(v, places)
+	return r.rat().FloatString(places) // too wide for int64: exactly the long way
 }
 
 // point prints the integer v with a decimal point places digits from the
@@ -501,10 +566,10 @@ func point(v int64, places int) string {
 
 // String is the exact value: a terminating decimal with trailing zeros
 // removed ("87.5", "-2"; "0.666667" never: non-terminating values print as
-// a fraction "2/3"). An overflow prints as "overflow".
+// a fraction "2/3").
 func (x Dec) String() string {
-	if x.Overflow() {
-		return "overflow"
+	if x.b != nil {
+		return ratString(x.b)
 	}
 	d := x.den()
 	if d == 1 {
@@ -523,27 +588,46 @@ func (x Dec) String() string {
 	places := max(twos, fives)
 	scale, ok := pow10(places)
 	v, ok2 := mul(x.n, scale/d)
-	if !ok || !ok2 {
-		return new(big.Rat).SetFrac64(x.n, d).FloatString(places)
+	if !ok || !ok2 { // only the printing is too wide: print it the long way
+		return x.rat().FloatString(places)
 	}
 	return point(v, places)
+}
+
+// ratString is String of a big value, as math/big prints it: an integer,
+// a terminating decimal with as many places as the denominator's factors
+// of 2 and 5 need, or the fraction.
+func ratString(r *big.Rat) string {
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	den := r.Denom()
+	twos := den.TrailingZeroBits()
+	rest := new(big.Int).Rsh(den, twos)
+	five, m := big.NewInt(5), new(big.Int)
+	fives := 0
+	for {
+		q, _ := new(big.Int).QuoRem(rest, five, m)
+		if m.Sign() != 0 {
+			break
+		}
+		rest, fives = q, fives+1
+	}
+	if rest.Cmp(big.NewInt(1)) != 0 {
+		return r.RatString()
+	}
+	return r.FloatString(max(int(twos), fives))
 }
 
 // Percent formats a rate as a percentage with exact value when terminating
 // ("90%", "66.666667%" is never produced: 2/3 prints as "2/3").
 func (x Dec) Percent() string {
 	s := x.Mul(Int(100)).String()
-	if strings.Contains(s, "/") || x.Overflow() {
+	if strings.Contains(s, "/") {
 		return x.String()
 	}
 	return s + "%"
 }
 
-// MarshalText makes Dec print as its exact String in JSON/YAML; an
-// overflow is an error, never a number.
-func (x Dec) MarshalText() ([]byte, error) {
-	if x.Overflow() {
-		return nil, ErrOverflow
-	}
-	return []byte(x.String()), nil
-}
+// MarshalText makes Dec print as its exact String in JSON/YAML.
+func (x Dec) MarshalText() ([]byte, error) { return []byte(x.String()), nil }

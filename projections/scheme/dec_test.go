@@ -1,10 +1,10 @@
 package scheme
 
 import (
-	"errors"
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -92,17 +92,23 @@ func TestDecParsing(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", ".5", "1.", "1e3", "1,5", "--1"} {
-		if _, err := ParseDec(bad); err == nil || errors.Is(err, ErrOverflow) {
+		if _, err := ParseDec(bad); err == nil || !strings.Contains(err.Error(), "not a plain decimal") {
 			t.Errorf("ParseDec(%q): %v, want not a decimal", bad, err)
 		}
 	}
-	// beyond the exact range: an overflow, never a rounded value
-	for _, huge := range []string{"9223372036854775808", "0.0000000000000000001", "12345678901234567890.5", "9999999999999.999999"} {
-		if d, err := ParseDec(huge); !errors.Is(err, ErrOverflow) || !d.Overflow() {
-			t.Errorf("ParseDec(%q) = %s, %v; want an overflow", huge, d, err)
+	// beyond int64: read exactly (as a big fraction), never rounded nor refused
+	for _, tc := range []struct{ in, want string }{
+		{"9223372036854775808", "9223372036854775808"}, {"0.0000000000000000001", "0.0000000000000000001"},
+		{"12345678901234567890.5", "12345678901234567890.5"}, {"9999999999999.999999", "9999999999999.999999"},
+		{"-9999999999999.999999", "-9999999999999.999999"}, {"+99999999999999999999.50", "99999999999999999999.5"},
+	} {
+		d, err := ParseDec(tc.in)
+		if err != nil || d.String() != tc.want || d.b == nil {
+			t.Errorf("ParseDec(%q) = %s (big %v), %v; want %s held big", tc.in, d, d.b != nil, err, tc.want)
 		}
 	}
-	for _, tc := range []struct{ in, want string }{{"30%", "0.3"}, {"2/3", "2/3"}, {"0.9", "0.9"}, {"12.5%", "0.125"}, {"4/6", "2/3"}} {
+	for _, tc := range []struct{ in, want string }{{"30%", "0.3"}, {"2/3", "2/3"}, {"0.9", "0.9"}, {"12.5%", "0.125"}, {"4/6", "2/3"},
+		{"1/18446744073709551617", "1/18446744073709551617"}, {"18446744073709551616/36893488147419103232", "0.5"}} {
 		d, err := ParseRate(tc.in)
 		if err != nil || d.String() != tc.want {
 			t.Errorf("ParseRate(%q) = %s, %v; want %s", tc.in, d, err, tc.want)
@@ -115,39 +121,51 @@ func TestDecParsing(t *testing.T) {
 	}
 }
 
-// An overflow is kept by every later operation and refused when printed
-// as JSON: it never becomes a (wrong) number.
-func TestDecOverflowIsNeverANumber(t *testing.T) {
-	big := Int(math.MaxInt64)
+// A result beyond int64 is redone in math/big: the exact value big.Rat
+// gives, printed, rounded and compared like any other, and back in the
+// int64 form as soon as it fits again.
+func TestDecBeyondInt64IsExact(t *testing.T) {
+	top := Int(math.MaxInt64)
+	r := func(s string) *big.Rat { x, _ := new(big.Rat).SetString(s); return x }
 	for _, tc := range []struct {
 		name string
 		d    Dec
+		want *big.Rat
 	}{
-		{"sum beyond int64", big.Add(Int(1))},
-		{"difference below int64", big.Neg().Sub(Int(2))},
-		{"product beyond int64", Int(1 << 40).Mul(Int(1 << 40))},
-		{"sum of fractions whose denominator is beyond int64", Frac(1, 1<<40+1).Add(Frac(1, 1<<40-1))},
-		{"quotient beyond int64", big.Quo(Frac(1, 2))},
-		{"rounding beyond int64", Frac(math.MaxInt64, 3).Round(2, HalfUp)},
-		{"an overflow stays an overflow", big.Add(Int(1)).Sub(big).Mul(Int(0))},
-		{"min of an overflow", big.Add(Int(1)).Min(Int(0))},
-		{"MinInt64 itself", Int(math.MinInt64)},
+		{"sum beyond int64", top.Add(Int(1)), r("9223372036854775808")},
+		{"difference below int64", top.Neg().Sub(Int(2)), r("-9223372036854775809")},
+		{"MinInt64 itself", Int(math.MinInt64), r("-9223372036854775808")},
+		{"MinInt64 over MinInt64", Frac(math.MinInt64, math.MinInt64), r("1")},
+		{"product beyond int64", Int(1 << 40).Mul(Int(1 << 40)), r("1208925819614629174706176")},
+		{"sum of fractions whose denominator is beyond int64", Frac(1, 1<<40+1).Add(Frac(1, 1<<40-1)), r("2199023255552/1208925819614629174706175")},
+		{"quotient beyond int64", top.Quo(Frac(1, 2)), r("18446744073709551614")},
+		{"rounding beyond int64", Frac(math.MaxInt64, 3).Round(2, HalfUp), r("3074457345618258602.33")},
+		{"a big value back in range", top.Add(Int(1)).Sub(top), r("1")},
+		{"a big value times zero", top.Add(Int(1)).Mul(Int(0)), r("0")},
+		{"min of a big value", top.Add(Int(1)).Min(Int(0)), r("0")},
+		{"max of a big value", top.Add(Int(1)).Max(Int(0)), r("9223372036854775808")},
+		{"a big value rounded", MustDec("9999999999999.999999").Mul(Frac(1, 3)).Round(2, HalfEven), r("3333333333333.33")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if !tc.d.Overflow() {
-				t.Fatalf("got %s, want an overflow", tc.d)
+			if got, want := tc.d.String(), bigString(tc.want); got != want {
+				t.Fatalf("got %s, want %s", got, want)
 			}
-			if _, err := tc.d.MarshalText(); !errors.Is(err, ErrOverflow) {
-				t.Fatalf("MarshalText: %v, want ErrOverflow", err)
+			if got, want := tc.d.Fixed(2), bigRound(tc.want, 2, HalfUp).FloatString(2); got != want {
+				t.Fatalf("Fixed(2) = %s, want %s", got, want)
 			}
-			if tc.d.String() != "overflow" || tc.d.Fixed(2) != "overflow" {
-				t.Fatalf("an overflow printed as %s / %s", tc.d, tc.d.Fixed(2))
+			if j, err := tc.d.MarshalText(); err != nil || string(j) != tc.d.String() {
+				t.Fatalf("MarshalText = %s, %v", j, err)
+			}
+			if fits := tc.want.Num().IsInt64() && tc.want.Num().Int64() != math.MinInt64 && tc.want.Denom().IsInt64(); fits != (tc.d.b == nil) {
+				t.Fatalf("held big: %v, though the value fits int64: %v", tc.d.b != nil, fits)
 			}
 		})
 	}
-	// the largest values themselves are fine, and compare without overflow
-	if big.Overflow() || big.Sub(Int(1)).Cmp(big) != -1 || Frac(math.MaxInt64, 3).Cmp(Frac(math.MaxInt64-1, 3)) != 1 {
-		t.Fatal("values at the edge of the range misbehave")
+	if top.Sub(Int(1)).Cmp(top) != -1 || Frac(math.MaxInt64, 3).Cmp(Frac(math.MaxInt64-1, 3)) != 1 || top.Add(Int(1)).Cmp(top) != 1 || top.Add(Int(1)).Neg().Cmp(top.Neg()) != -1 {
+		t.Fatal("values at the edge of the range compare wrongly")
+	}
+	if top.Add(Int(1)).FloorInt() != math.MaxInt64 || top.Add(Int(1)).Neg().Neg().Sign() != 1 || top.Add(Int(1)).IsZero() {
+		t.Fatal("a big value's FloorInt, Neg, Sign or IsZero is wrong")
 	}
 }
 
@@ -164,8 +182,8 @@ func TestDecAgreesWithBigRat(t *testing.T) {
 	}
 	check := func(op string, got Dec, want *big.Rat) {
 		t.Helper()
-		if got.Overflow() {
-			t.Fatalf("%s overflowed (want %s)", op, want.RatString())
+		if got.b != nil {
+			t.Fatalf("%s left the int64 form (want %s)", op, want.RatString())
 		}
 		if got.String() != bigString(want) {
 			t.Fatalf("%s = %s, want %s", op, got, bigString(want))
@@ -193,10 +211,11 @@ func TestDecAgreesWithBigRat(t *testing.T) {
 	}
 }
 
-// Near the edges of the range an operation may overflow, but what it
-// gives is then an overflow, never a different number: random operands of
-// every magnitude, each result either Overflow or exactly math/big's.
-func TestDecIsExactOrOverflowsAtAnyMagnitude(t *testing.T) {
+// At every magnitude each operation gives exactly math/big's value — in
+// the int64 form when it fits, else redone in math/big — and so does any
+// operation on such a big result: random operands of every size, and
+// chains through big intermediates back into range.
+func TestDecAgreesWithBigRatAtAnyMagnitude(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 64))
 	operand := func() (Dec, *big.Rat) {
 		bits := 1 + rng.IntN(63)
@@ -207,43 +226,73 @@ func TestDecIsExactOrOverflowsAtAnyMagnitude(t *testing.T) {
 		}
 		return Frac(n, d), big.NewRat(n, d)
 	}
-	exact, overflowed := 0, 0
+	small, large := 0, 0
 	check := func(op string, got Dec, want *big.Rat) {
 		t.Helper()
-		if got.Overflow() {
-			overflowed++
-			return
+		fits := want.Num().IsInt64() && want.Num().Int64() != math.MinInt64 && want.Denom().IsInt64()
+		if fits != (got.b == nil) {
+			t.Fatalf("%s = %s held big: %v, though it fits int64: %v", op, got, got.b != nil, fits)
 		}
-		exact++
+		if fits {
+			small++
+		} else {
+			large++
+		}
 		if got.String() != bigString(want) {
-			t.Fatalf("%s = %s, want %s (or an overflow)", op, got, bigString(want))
+			t.Fatalf("%s = %s, want %s", op, got, bigString(want))
 		}
 	}
 	defer func() {
-		if exact < overflowed/2 || overflowed == 0 {
-			t.Errorf("%d exact results and %d overflows: the operands do not probe both sides of the edge", exact, overflowed)
+		if small < large/2 || large < small/10 {
+			t.Errorf("%d results in the int64 form and %d big: the operands do not probe both sides of the edge", small, large)
 		}
-		t.Logf("%d exact results, %d overflows", exact, overflowed)
+		t.Logf("%d results in the int64 form, %d big", small, large)
 	}()
 	for i := 0; i < 50000; i++ {
 		x, bx := operand()
 		y, by := operand()
-		check("add", x.Add(y), new(big.Rat).Add(bx, by))
+		sum, bsum := x.Add(y), new(big.Rat).Add(bx, by)
+		prod, bprod := x.Mul(y), new(big.Rat).Mul(bx, by)
+		check("add", sum, bsum)
 		check("sub", x.Sub(y), new(big.Rat).Sub(bx, by))
-		check("mul", x.Mul(y), new(big.Rat).Mul(bx, by))
+		check("mul", prod, bprod)
 		if y.Sign() != 0 {
 			check("quo", x.Quo(y), new(big.Rat).Quo(bx, by))
+			check("mul then quo", prod.Quo(y), bx) // back from big to x
 		}
-		if got, want := x.Cmp(y), bx.Cmp(by); got != want {
-			t.Fatalf("cmp %s %s = %d, want %d", x, y, got, want)
+		check("sum times sum", sum.Mul(sum), new(big.Rat).Mul(bsum, bsum))
+		check("product minus product", prod.Sub(x.Mul(y)), new(big.Rat))
+		for _, c := range []struct {
+			x, y   Dec
+			bx, by *big.Rat
+		}{{x, y, bx, by}, {prod, sum, bprod, bsum}, {prod, x, bprod, bx}} {
+			if got, want := c.x.Cmp(c.y), c.bx.Cmp(c.by); got != want {
+				t.Fatalf("cmp %s %s = %d, want %d", c.x, c.y, got, want)
+			}
 		}
 		m := roundingModes[rng.IntN(len(roundingModes))]
 		p := rng.IntN(7)
 		check("round "+m, x.Round(p, m), bigRound(bx, p, m))
-		if f := x.Fixed(p); f != "overflow" && f != bigRound(bx, p, HalfUp).FloatString(p) {
-			t.Fatalf("Fixed(%d) of %s = %s, want %s", p, x, f, bigRound(bx, p, HalfUp).FloatString(p))
+		check("round product "+m, prod.Round(p, m), bigRound(bprod, p, m))
+		if f, want := x.Fixed(p), bigRound(bx, p, HalfUp).FloatString(p); f != want {
+			t.Fatalf("Fixed(%d) of %s = %s, want %s", p, x, f, want)
+		}
+		if f, want := prod.Fixed(p), bigRound(bprod, p, HalfUp).FloatString(p); f != want {
+			t.Fatalf("Fixed(%d) of %s = %s, want %s", p, prod, f, want)
+		}
+		if got, want := prod.Percent(), bigPercent(bprod); got != want {
+			t.Fatalf("Percent of %s = %s, want %s", prod, got, want)
 		}
 	}
+}
+
+// bigPercent is the Percent math/big gave before.
+func bigPercent(r *big.Rat) string {
+	s := bigString(new(big.Rat).Mul(r, big.NewRat(100, 1)))
+	if strings.Contains(s, "/") {
+		return bigString(r)
+	}
+	return s + "%"
 }
 
 // bigString is the String math/big gave before.

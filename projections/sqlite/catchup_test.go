@@ -173,6 +173,57 @@ func TestConcurrentCatchUpsApplyEachEventOnce(t *testing.T) {
 	sameDump(t, "concurrent catch-ups vs clean rebuild", mustDump(t, dbs[0]), want)
 }
 
+// Another handle on the file commits a batch while this one's loss check
+// is between reading the checkpoint and reading the heads: the event at
+// the old checkpoint is no longer its subject's head. Nothing was lost,
+// so no alarm (it was raised when the two were read one by one).
+func TestACatchUpBetweenTheLossChecksReadsRaisesNoAlarm(t *testing.T) {
+	st := ledgertest.OpenStore(t)
+	score := func(id, value string, after uint64) {
+		t.Helper()
+		env := events.Envelope{ID: id, Type: "ScoreRecorded", V: 1, Year: 2030, Aggregate: "unit.t1",
+			Actor: events.Actor{ID: "tjj", Role: events.RoleStatistics}, CommandID: id,
+			Data: []byte(`{"indicator":"gdp","part":"actual","source":"statistics","value":"` + value + `"}`)}
+		if _, err := st.Append(ledgertest.Ctx(t), []jetstream.Pending{{Subject: events.Subject(2030, "unit.t1"), Envelope: env, ExpectedLastSubjectSeq: after}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	score("01HZZZZZZZZZZZZZZZZZZZZZZY", "90", 0)
+	path := filepath.Join(t.TempDir(), "projections.db")
+	a, b := openDB(t, path), openDB(t, path)
+	mustCatchUp(t, a, st) // checkpoint 1: the head of 2030 unit.t1
+	score("01HZZZZZZZZZZZZZZZZZZZZZZZ", "91", 1)
+	ran := 0
+	a.SetCheckRead(func(cp uint64) {
+		ran++
+		// b moves the checkpoint and the subject's head past cp.
+		if _, err := b.CatchUp(ledgertest.Ctx(t), st); err != nil {
+			t.Errorf("the other handle's catch-up: %v", err)
+		}
+	})
+	if _, err := a.CatchUp(ledgertest.Ctx(t), st); err != nil {
+		t.Fatalf("catch-up while another handle committed: %v", err)
+	}
+	if cp, _ := a.Checkpoint(ledgertest.Ctx(t)); ran == 0 || cp != 2 {
+		t.Fatalf("checkpoint %d after the hook ran %d times, want 2 after at least once", cp, ran)
+	}
+	// The same for the check of every head (verify, replay).
+	score("01HZZZZZZZZZZZZZZZZZZZZZZX", "92", 2)
+	if err := a.CheckHeads(ledgertest.Ctx(t), st); err != nil {
+		t.Fatalf("CheckHeads while another handle committed: %v", err)
+	}
+	if cp, _ := a.Checkpoint(ledgertest.Ctx(t)); cp != 3 {
+		t.Fatalf("checkpoint %d, want 3", cp)
+	}
+	a.SetCheckRead(nil)
+	// A real loss is still seen: the same file against a stream of one event.
+	st = ledgertest.OpenStore(t) // score appends to st
+	score("01HZZZZZZZZZZZZZZZZZZZZZZY", "90", 0)
+	if err := a.CheckStream(ledgertest.Ctx(t), st); !errors.Is(err, events.ErrLoss) {
+		t.Fatalf("CheckStream on a shorter stream = %v, want the loss alarm", err)
+	}
+}
+
 func TestAFileOfAnotherStreamIsRefused(t *testing.T) {
 	st, _ := twoYears(t)
 	db := openDB(t, "")

@@ -70,9 +70,10 @@ type DB struct {
 	// hooks for crash tests (export_test.go); nil in production.
 	beforeCommit func(batch int) error
 	afterCommit  func(batch int, lastSeq uint64) error
-	beforeSwap   func() error // a full rebuild, built and scored, about to rename its file
-	foldEvents   int          // > 0: replaces foldBudget() (a small stream read back as a large one)
-	collide      bool         // a full rebuild's entry ids share four hashes (the clash path)
+	beforeSwap   func() error    // a full rebuild, built and scored, about to rename its file
+	checkRead    func(cp uint64) // the loss check has read the checkpoint
+	foldEvents   int             // > 0: replaces foldBudget() (a small stream read back as a large one)
+	collide      bool            // a full rebuild's entry ids share four hashes (the clash path)
 
 	rebuildMemory int64 // SetRebuildMemory
 

@@ -19,6 +19,10 @@ func (d *DB) SetHooks(beforeCommit func(batch int) error, afterCommit func(batch
 // complete, before renaming it into place (an error stops the rebuild).
 func (d *DB) SetBeforeSwap(fn func() error) { d.beforeSwap = fn }
 
+// SetCheckRead installs a hook the loss check (CheckStream, every
+// catch-up) runs right after it read the checkpoint (and the heads).
+func (d *DB) SetCheckRead(fn func(cp uint64)) { d.checkRead = fn }
+
 // CollidingHashes makes d's full rebuilds' entry ids share four hashes, so
 // that every id but a few goes through the clash path.
 func (d *DB) CollidingHashes(on bool) { d.collide = on }

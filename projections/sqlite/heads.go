@@ -61,13 +61,8 @@ func (d *DB) CheckHeads(ctx context.Context, st *jetstream.Store) error {
 }
 
 func (d *DB) checkStream(ctx context.Context, st *jetstream.Store, everyHead bool) error {
-	q := d.handle()
-	cp, err := checkpoint(ctx, q)
+	cp, accepted, heads, err := d.remembered(ctx, everyHead)
 	if err != nil || cp == 0 {
-		return err
-	}
-	accepted, err := acceptedLoss(ctx, q)
-	if err != nil {
 		return err
 	}
 	miss, err := st.FirstMissing(ctx, accepted, cp)
@@ -78,20 +73,7 @@ func (d *DB) checkStream(ctx context.Context, st *jetstream.Store, everyHead boo
 		return d.lossAt(ctx, miss, fmt.Sprintf("the projections applied every event up to seq %d", cp))
 	}
 	if !everyHead {
-		// The event at the checkpoint is the head of its subject.
-		heads := map[string]head{}
-		var subject, hash string
-		err := q.QueryRowContext(ctx, `SELECT subject, hash FROM heads WHERE seq = ?`, int64(cp)).Scan(&subject, &hash)
-		if err == nil {
-			heads[subject] = head{seq: cp, hash: hash}
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("projections: read heads: %w", err)
-		}
 		return d.checkAt(ctx, st, cp, heads)
-	}
-	heads, err := d.heads(ctx)
-	if err != nil {
-		return err
 	}
 	subjects := make([]string, 0, len(heads))
 	for s := range heads {
@@ -126,6 +108,52 @@ func (d *DB) checkStream(ctx context.Context, st *jetstream.Store, everyHead boo
 	return d.checkAt(ctx, st, cp, heads)
 }
 
+// remembered reads the checkpoint and the heads (every subject's, or only
+// the one at the checkpoint) in one statement: one snapshot of the file.
+// Read one after the other, another handle on the file could commit a
+// batch between them — the checkpoint would be the old one and the heads
+// the new ones, and the event at the old checkpoint, no longer its
+// subject's head, would raise a false alarm ("changed in the stream")
+// though nothing was lost. (A transaction would not do: the handles begin
+// theirs IMMEDIATE, so a reader's would hold off every writer.)
+func (d *DB) remembered(ctx context.Context, everyHead bool) (cp uint64, accepted events.Accepted, heads map[string]head, err error) {
+	q := d.handle()
+	if accepted, err = acceptedLoss(ctx, q); err != nil {
+		return 0, accepted, nil, err
+	}
+	on := `h.seq = CAST(m.value AS INTEGER)` // the event at the checkpoint is the head of its subject
+	if everyHead {
+		on = `1`
+	}
+	rows, err := q.QueryContext(ctx, `SELECT m.value, h.subject, h.seq, h.hash FROM meta m LEFT JOIN heads h ON `+on+` WHERE m.key = 'last_seq'`)
+	if err != nil {
+		return 0, accepted, nil, fmt.Errorf("projections: read heads: %w", err)
+	}
+	defer rows.Close()
+	heads = map[string]head{}
+	for rows.Next() {
+		var v string
+		var subject, hash sql.NullString
+		var seq sql.NullInt64
+		if err := rows.Scan(&v, &subject, &seq, &hash); err != nil {
+			return 0, accepted, nil, fmt.Errorf("projections: read heads: %w", err)
+		}
+		if cp, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return 0, accepted, nil, fmt.Errorf("projections: bad checkpoint %q", v)
+		}
+		if subject.Valid {
+			heads[subject.String] = head{seq: uint64(seq.Int64), hash: hash.String}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, accepted, nil, fmt.Errorf("projections: read heads: %w", err)
+	}
+	if d.checkRead != nil {
+		d.checkRead(cp)
+	}
+	return cp, accepted, heads, nil
+}
+
 // checkAt compares the stored bytes of the event at seq with the hash of
 // its subject's head, when it is one.
 func (d *DB) checkAt(ctx context.Context, st *jetstream.Store, seq uint64, heads map[string]head) error {
@@ -147,26 +175,6 @@ func (d *DB) checkAt(ctx context.Context, st *jetstream.Store, seq uint64, heads
 		return d.lossChanged(ctx, seq, fmt.Sprintf("the stream has an event on %s there, which the projections never applied", got.Subject))
 	}
 	return nil
-}
-
-func (d *DB) heads(ctx context.Context) (map[string]head, error) {
-	rows, err := d.handle().QueryContext(ctx, `SELECT subject, seq, hash FROM heads`)
-	if err != nil {
-		return nil, fmt.Errorf("projections: read heads: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]head{}
-	for rows.Next() {
-		var s string
-		var h head
-		var seq int64
-		if err := rows.Scan(&s, &seq, &h.hash); err != nil {
-			return nil, err
-		}
-		h.seq = uint64(seq)
-		out[s] = h
-	}
-	return out, rows.Err()
 }
 
 // firstAfter is the first applied event of subject after seq.

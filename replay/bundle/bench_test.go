@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 )
 
@@ -153,7 +154,7 @@ func BenchmarkBundle60(b *testing.B) {
 	b.Run("make", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			var buf bytes.Buffer
-			if _, err := Make(testCtx(b), lg.st, o, &buf); err != nil {
+			if _, err := Make(ledgertest.Ctx(b), lg.st, o, &buf); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -52,7 +52,7 @@ func TestBundleRefusesWhatItCannotProve(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			_, err := Make(testCtx(t), lg.st, tc.o, &buf)
+			_, err := Make(ledgertest.Ctx(t), lg.st, tc.o, &buf)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Make = %v, want an error containing %q", err, tc.want)
 			}
@@ -177,7 +177,14 @@ func TestEveryTamperingIsNamed(t *testing.T) {
 		{"the manifest", replaceIn(EntryManifest, "  "+EntryScheme, "  "+EntryScheme+" "), false, EntrySignature, "does not verify"},
 		{"the bundle's signature", replaceIn(EntrySignature, `"signature": "`, `"signature": "AAAA`), false, EntrySignature, "does not verify"},
 		{"a dropped event", drop(middle), false, middle, "not in the bundle (dropped)"},
-		{"an added entry", func(t *testing.T, fs []file) []file { return append(fs, file{"extra.txt", []byte("x")}) }, false, "extra.txt", "not in MANIFEST"},
+		{"an added entry", func(t *testing.T, fs []file) []file {
+			for i, f := range fs { // after the last event, where an event's entry goes
+				if f.name == EntryKey {
+					return append(fs[:i:i], append([]file{{EventEntry(9999999), []byte("x")}}, fs[i:]...)...)
+				}
+			}
+			return nil
+		}, false, EventEntry(9999999), "not in MANIFEST"},
 
 		// Re-signed by the office: the content checks name it.
 		{"an event, re-signed", replaceIn(scoreName, string(score.Data), strings.Replace(string(score.Data), `"value":"`, `"value":"1`, 1)), true, scoreName, "not in the log"},
@@ -272,7 +279,7 @@ func TestBundleWidensToTheYearWhenACategoryRestsOnAnother(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ledgertest.Enrol(testCtx(t), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
+	if err := ledgertest.Enrol(ledgertest.Ctx(t), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
 		t.Fatal(err)
 	}
 	lg.submit(t, cmds)

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -165,6 +166,9 @@ func parseManifest(data []byte) (map[string]string, []string, error) {
 		if !ok || len(h) != 64 || name == "" {
 			return nil, nil, fmt.Errorf("line %d is not \"<sha256 hex>  <name>\"", i+1)
 		}
+		if !entryName(name) {
+			return nil, nil, fmt.Errorf("line %d lists %q, not an entry of a bundle (docs/bundle.md)", i+1, name)
+		}
 		if _, dup := out[name]; dup {
 			return nil, nil, fmt.Errorf("line %d lists %s again", i+1, name)
 		}
@@ -185,7 +189,16 @@ func writeArchive(w io.Writer, files []file) error {
 	if err != nil {
 		return err
 	}
-	tw := tar.NewWriter(zw)
+	if err := writeTar(zw, files); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+// writeTar writes the uncompressed archive of files: the one byte sequence
+// a bundle of these entries unpacks to (readArchive holds it to this).
+func writeTar(w io.Writer, files []file) error {
+	tw := tar.NewWriter(w)
 	for _, f := range files {
 		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: 0o644, Size: int64(len(f.data)), ModTime: epoch, Format: tar.FormatUSTAR}
 		if err := tw.WriteHeader(hdr); err != nil {
@@ -195,11 +208,30 @@ func writeArchive(w io.Writer, files []file) error {
 			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	return zw.Close()
+	return tw.Close()
 }
+
+// entryRank is the place of name among a bundle's entries
+// (docs/bundle.md), -1 when name is none of them: the fixed ones,
+// events/<10 digits>.json and checkpoints/<10 digits>.note. Nothing else
+// is read — no path that a tar unpacking the bundle would put elsewhere,
+// no name with control characters that an error message would print.
+func entryRank(name string) int {
+	for i, n := range []string{EntryGuide, EntryMeta, EntryScheme, EntryResults, EntryOutcome, EntryPublished, EntrySigners,
+		eventsDir, EntryKey, checkpointsDir, EntryInclusion, EntryConsistency, EntryManifest, EntrySignature} {
+		if name == n && n != eventsDir && n != checkpointsDir {
+			return i
+		}
+		suffix := map[string]string{eventsDir: ".json", checkpointsDir: ".note"}[n]
+		num, ok := strings.CutPrefix(name, n)
+		if num, ok2 := strings.CutSuffix(num, suffix); suffix != "" && ok && ok2 && len(num) == 10 && strings.Trim(num, "0123456789") == "" {
+			return i
+		}
+	}
+	return -1
+}
+
+func entryName(name string) bool { return entryRank(name) >= 0 }
 
 // maxEntry bounds one entry (and maxTotal the archive unpacked): a bundle
 // is read into memory, so a hostile file must not exhaust it.
@@ -209,12 +241,32 @@ const (
 )
 
 // readArchive reads every entry of a bundle, in archive order.
-func readArchive(r io.Reader) ([]file, error) {
-	zr, err := gzip.NewReader(r)
+func readArchive(r io.Reader) ([]file, error) { return readArchiveWithin(r, maxEntry, maxTotal) }
+
+// readArchiveWithin reads an archive whose entries are at most entryMax
+// bytes and which unpacks to at most totalMax bytes — everything unpacked
+// counts, tar headers and names too, so thousands of empty entries are
+// bounded as one large one is.
+//
+// The unpacked bytes must be exactly the archive writeTar makes of the
+// entries read: a tar header carrying a time, an owner or PAX records,
+// anything after the archive's end (in the gzip member, or another member
+// or bytes after it) is a changed byte the MANIFEST does not cover, and is
+// named.
+func readArchiveWithin(r io.Reader, entryMax, totalMax int64) ([]file, error) {
+	// One gzip member, nothing after it: the reader does not show the
+	// headers of later members (a name or comment could hide there), and
+	// a bundle is written as one.
+	br := bufio.NewReader(r)
+	zr, err := gzip.NewReader(br)
 	if err != nil {
 		return nil, fmt.Errorf("not a gzip file: %v", err)
 	}
-	tr := tar.NewReader(zr)
+	zr.Multistream(false)
+	raw := &boundedReader{r: zr, left: totalMax}
+	unpacked := sha256.New()
+	tr := tar.NewReader(io.TeeReader(raw, unpacked))
+	tooLarge := fmt.Errorf("the archive unpacks to more than %d bytes (docs/bundle.md: limits)", totalMax)
 	var (
 		out   []file
 		total int64
@@ -225,8 +277,22 @@ func readArchive(r io.Reader) ([]file, error) {
 		if err == io.EOF {
 			break
 		}
+		if raw.over {
+			return nil, tooLarge
+		}
 		if err != nil {
 			return nil, fmt.Errorf("not a tar archive: %v", err)
+		}
+		rank := entryRank(hdr.Name)
+		if rank < 0 {
+			return nil, fmt.Errorf("entry %q is not an entry of a bundle (docs/bundle.md)", hdr.Name)
+		}
+		// In the order of docs/bundle.md; events and checkpoints by
+		// their 10-digit numbers.
+		if n := len(out); n > 0 {
+			if prev := entryRank(out[n-1].name); rank < prev || rank == prev && hdr.Name < out[n-1].name {
+				return nil, fmt.Errorf("entry %s is out of order: it follows %s (docs/bundle.md: the entries, in this order)", hdr.Name, out[n-1].name)
+			}
 		}
 		if hdr.Typeflag != tar.TypeReg {
 			return nil, fmt.Errorf("entry %s is not a regular file", hdr.Name)
@@ -235,20 +301,65 @@ func readArchive(r io.Reader) ([]file, error) {
 			return nil, fmt.Errorf("entry %s appears twice", hdr.Name)
 		}
 		seen[hdr.Name] = true
-		if hdr.Size > maxEntry || total+hdr.Size > maxTotal {
-			return nil, fmt.Errorf("entry %s is too large (%d bytes)", hdr.Name, hdr.Size)
+		if hdr.Size > entryMax || total+hdr.Size > totalMax {
+			return nil, fmt.Errorf("entry %s is too large (%d bytes; docs/bundle.md: limits)", hdr.Name, hdr.Size)
 		}
 		total += hdr.Size
 		data, err := io.ReadAll(io.LimitReader(tr, hdr.Size))
+		if raw.over {
+			return nil, tooLarge
+		}
 		if err != nil {
 			return nil, fmt.Errorf("entry %s: %v", hdr.Name, err)
 		}
 		out = append(out, file{hdr.Name, data})
 	}
-	if err := zr.Close(); err != nil {
+	// What follows the archive's end, to the end of the file.
+	if _, err := io.Copy(unpacked, raw); err != nil {
+		if raw.over {
+			return nil, tooLarge
+		}
+		return nil, fmt.Errorf("after the archive's end: %v", err)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		return nil, fmt.Errorf("bytes follow the gzip member: a bundle is one gzip member and nothing after it")
+	}
+	if h := zr.Header; h.Name != "" || h.Comment != "" || h.Extra != nil || !h.ModTime.IsZero() {
+		return nil, fmt.Errorf("a gzip header carries a name, a comment, an extra field or a time: a bundle's carries none")
+	}
+	canonical := sha256.New()
+	if err := writeTar(canonical, out); err != nil {
 		return nil, err
 	}
+	if !bytes.Equal(canonical.Sum(nil), unpacked.Sum(nil)) {
+		return nil, fmt.Errorf("the archive is not the one its entries make (docs/bundle.md: ustar headers, mode 0644, owner 0:0, time 0, nothing after the last entry): a tar header was changed or something added")
+	}
 	return out, nil
+}
+
+// boundedReader reads at most left bytes, then fails (over).
+type boundedReader struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more would be over; exactly at the bound is not.
+		var one [1]byte
+		if n, _ := io.ReadFull(b.r, one[:]); n == 0 {
+			return 0, io.EOF
+		}
+		b.over = true
+		return 0, fmt.Errorf("over the bound")
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // sortedKeys gives a map's keys in order.

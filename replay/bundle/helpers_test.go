@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nkeys"
 	"golang.org/x/mod/sumdb/note"
@@ -23,12 +22,6 @@ import (
 	"github.com/kaohe/kaohe/replay"
 	"github.com/kaohe/kaohe/replay/witness"
 )
-
-func testCtx(tb testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	tb.Cleanup(cancel)
-	return ctx
-}
 
 // ledger is a real ledger (embedded JetStream in a temp dir) whose
 // publications carry signed checkpoints, as kaohe publish makes them: the
@@ -44,7 +37,7 @@ type ledger struct {
 
 func newTestLedger(tb testing.TB) *ledger {
 	tb.Helper()
-	st, err := jetstream.Open(testCtx(tb), jetstream.Config{DataDir: tb.TempDir(), Create: true})
+	st, err := jetstream.Open(ledgertest.Ctx(tb), jetstream.Config{DataDir: tb.TempDir(), Create: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -76,7 +69,7 @@ func (lg *ledger) checkpoint(ctx context.Context) (string, error) {
 
 func (lg *ledger) submit(tb testing.TB, cmds []commands.Command) {
 	tb.Helper()
-	if _, err := ledgertest.Submit(testCtx(tb), lg.l, cmds); err != nil {
+	if _, err := ledgertest.Submit(ledgertest.Ctx(tb), lg.l, cmds); err != nil {
 		tb.Fatalf("submit: %v", err)
 	}
 }
@@ -94,7 +87,7 @@ func (lg *ledger) submitLines(tb testing.TB, lines ...string) {
 func (lg *ledger) publish(tb testing.TB, year int, id string) {
 	tb.Helper()
 	lg.submitLines(tb, fmt.Sprintf(`{"id":%q,"type":"PublishResults","year":%d,"actor":{"id":"office","role":"office"}}`, id, year))
-	if _, err := lg.checkpoint(testCtx(tb)); err != nil {
+	if _, err := lg.checkpoint(ledgertest.Ctx(tb)); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -106,7 +99,7 @@ func (lg *ledger) options(year int, unit, appeal string) Options {
 func (lg *ledger) make(tb testing.TB, o Options) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
-	if _, err := Make(testCtx(tb), lg.st, o, &buf); err != nil {
+	if _, err := Make(ledgertest.Ctx(tb), lg.st, o, &buf); err != nil {
 		tb.Fatalf("Make: %v", err)
 	}
 	return buf.Bytes()
@@ -122,7 +115,7 @@ func zhashui(tb testing.TB) *ledger {
 		tb.Fatal(err)
 	}
 	// The office account that publishes and signs bundles.
-	if err := ledgertest.Enrol(testCtx(tb), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
+	if err := ledgertest.Enrol(ledgertest.Ctx(tb), lg.l, append(cmds, commands.Command{Actor: events.Actor{ID: "office", Role: events.RoleOffice}})); err != nil {
 		tb.Fatal(err)
 	}
 	lg.submit(tb, cmds)

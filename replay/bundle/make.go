@@ -66,8 +66,13 @@ type Summary struct {
 	Outcome     Outcome `json:"outcome"`
 	Events      int     `json:"events"`
 	Checkpoints int     `json:"checkpoints"`
-	Bytes       int     `json:"bytes"`  // the bundle file's size
-	Signer      string  `json:"signer"` // "official (role) key"
+	Bytes       int     `json:"bytes"` // the bundle file's size
+	// CheckpointKey is the checkpoint verifier key the checkpoints were
+	// checked with: the bundle's own unless the reader gave one to trust.
+	CheckpointKey string `json:"checkpoint_key"`
+	// KeyTrusted says the reader gave it (VerifyOptions.CheckpointKey).
+	KeyTrusted bool   `json:"checkpoint_key_trusted"`
+	Signer     string `json:"signer"` // "official (role) key"
 }
 
 // Make writes the bundle of o.Unit's result in o.Year to w.
@@ -190,7 +195,7 @@ func Make(ctx context.Context, st *jetstream.Store, o Options, w io.Writer) (*Su
 		}
 	}
 	if _, err := officeSigner(&heldRoster, pub); err != nil {
-		return nil, fail("", "%v in the roster as of the newest checkpoint (size %d): publish again so the roster that knows it is checkpointed", err, anchor.Size)
+		return nil, fail("", "%v (the roster as of the newest checkpoint, size %d): publish again so the roster that knows it is checkpointed", err, anchor.Size)
 	}
 
 	appeal, err := findAppeal(evs, o, anchor.Size)
@@ -259,7 +264,7 @@ func Make(ctx context.Context, st *jetstream.Store, o Options, w io.Writer) (*Su
 	if err := writeArchive(cw, files); err != nil {
 		return nil, err
 	}
-	return &Summary{Meta: meta, Outcome: outcome, Events: len(held), Checkpoints: len(sizes), Bytes: cw.n,
+	return &Summary{Meta: meta, Outcome: outcome, Events: len(held), Checkpoints: len(sizes), Bytes: cw.n, CheckpointKey: strings.TrimSpace(o.CheckpointKey), KeyTrusted: true,
 		Signer: fmt.Sprintf("%s (%s) %s", signer.ID, signer.Role, pub)}, nil
 }
 

@@ -62,6 +62,7 @@ func Verify(in io.Reader, o VerifyOptions) (*Summary, error) {
 		}
 	}
 	return &Summary{Meta: c.meta, Outcome: c.out, Events: len(c.evs), Checkpoints: len(c.cps), Bytes: counted.n,
+		CheckpointKey: strings.TrimSpace(string(c.b[EntryKey])), KeyTrusted: o.CheckpointKey != "",
 		Signer: fmt.Sprintf("%s (%s) %s", c.signer.ID, c.signer.Role, c.sig.Key)}, nil
 }
 
@@ -121,10 +122,18 @@ func (c *checker) manifest() error {
 			return fail(name, "SHA-256 %s, MANIFEST says %s: the entry was changed", got, sums[name])
 		}
 	}
+	i := 0
 	for _, f := range files {
-		if _, ok := sums[f.name]; !ok && f.name != EntryManifest && f.name != EntrySignature {
+		if f.name == EntryManifest || f.name == EntrySignature {
+			continue
+		}
+		if _, ok := sums[f.name]; !ok {
 			return fail(f.name, "in the bundle but not in MANIFEST (added)")
 		}
+		if names[i] != f.name {
+			return fail(EntryManifest, "line %d lists %s, the archive's entry there is %s: MANIFEST is in archive order", i+1, names[i], f.name)
+		}
+		i++
 	}
 	return nil
 }
@@ -522,7 +531,13 @@ func hashes(hs []string) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// strictJSON decodes an entry refusing unknown fields.
+// strictJSON decodes an entry refusing unknown fields, and refuses an
+// entry that is not exactly the canonical encoding of what it decoded to
+// (mustJSON: two-space indent, a final newline). encoding/json matches
+// keys case-insensitively and keeps the last of duplicates; a person or a
+// tool reading the entry may match exactly or keep the first. Only the
+// canonical bytes mean one thing to every reader: no duplicate key, no key
+// in another case, nothing after the value.
 func strictJSON(data []byte, v any) error {
 	if data == nil {
 		return fmt.Errorf("missing")
@@ -531,6 +546,9 @@ func strictJSON(data []byte, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("not valid JSON of its kind: %v", err)
+	}
+	if !bytes.Equal(data, mustJSON(v)) {
+		return fmt.Errorf("not in its canonical form (docs/bundle.md: indented by two spaces, a final newline, each key once, as specified): a key twice, in another case, or something after the value")
 	}
 	return nil
 }

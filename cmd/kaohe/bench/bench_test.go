@@ -12,25 +12,6 @@ import (
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
-// countyYear generates one county year of n events as stored events.
-func countyYear(tb testing.TB, n int) []events.Stored {
-	tb.Helper()
-	g, err := NewGenerator(GenConfig{Events: n, Counties: 1, Seed: 3})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []events.Stored
-	err = g.Run(func(subject string, raw []byte) error {
-		env, err := events.Decode(raw)
-		out = append(out, events.Stored{Envelope: env, Seq: uint64(len(out) + 1), Subject: subject, Raw: raw})
-		return err
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
-
 // BenchmarkGenerateCountyYear: the generator alone, one 10,000-event county
 // year (envelopes, chains, Merkle tree, running facts, two scorings).
 func BenchmarkGenerateCountyYear(b *testing.B) {
@@ -50,7 +31,10 @@ func BenchmarkGenerateCountyYear(b *testing.B) {
 // BenchmarkFoldCountyYear folds a county year's 10,000 events into facts
 // (payload decoding, scheme parse, fact placement).
 func BenchmarkFoldCountyYear(b *testing.B) {
-	evs := countyYear(b, 10_000)
+	evs, err := CountyYear(10_000)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := engine.Fold(nil, evs); err != nil {
@@ -66,7 +50,10 @@ func BenchmarkFoldCountyYear(b *testing.B) {
 // BenchmarkComputeCountyYear is what results, explain and what-if pay per
 // county year once its events are read: fold and score.
 func BenchmarkComputeCountyYear(b *testing.B) {
-	evs := countyYear(b, 10_000)
+	evs, err := CountyYear(10_000)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := engine.Compute(evs); err != nil {

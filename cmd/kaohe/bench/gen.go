@@ -166,6 +166,24 @@ func (g *Generator) Run(sink Sink) error {
 	return nil
 }
 
+// CountyYear generates one county year of n events (the benchmarks' year:
+// seed 3) and decodes them as a read of the stream gives them: the input of
+// the fold and scoring benchmarks here and in projections/engine, so the
+// engine's figures are of the year kaohe bench reports.
+func CountyYear(n int) ([]events.Stored, error) {
+	g, err := NewGenerator(GenConfig{Events: n, Counties: 1, Seed: 3})
+	if err != nil {
+		return nil, err
+	}
+	var out []events.Stored
+	err = g.Run(func(subject string, raw []byte) error {
+		env, err := events.Decode(raw)
+		out = append(out, events.Stored{Envelope: env, Seq: uint64(len(out) + 1), Subject: subject, Raw: raw})
+		return err
+	})
+	return out, err
+}
+
 // release drops what only generation needs (running facts, chain ends,
 // entry lists), so that later phases measure the server, not the generator.
 func (g *Generator) release() {

@@ -5,8 +5,8 @@
 // helpers (Ctx, CheckFor, NewEnv, AppendNext, BatchFor).
 //
 // It is a test helper: everything here takes a testing.TB and fails the
-// test on error. Tests inside package events cannot import it (an import
-// cycle), so they keep their own copies of the few helpers they need.
+// test on error. The store's own tests (package jetstream_test) use these
+// helpers too; tests inside package events cannot (an import cycle).
 package storetest
 
 import (

@@ -591,6 +591,9 @@ func testConcurrentBatches(t *testing.T, bk Backend) {
 			t.Fatalf("stored seq %d is not the event acknowledged at that seq", st.Seq)
 		}
 	}
+	if err := events.VerifyChain(all); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func testRestart(t *testing.T, bk Backend) {
