@@ -57,6 +57,7 @@ func TestEveryRoleGateIsTheSpecRow(t *testing.T) {
 		"DecideGrade": map[string]string{}, "DecideGrades": map[string]string{},
 		"FileAppeal": unit, "ResolveAppeal": unit,
 		"PublishResults": map[string]string{}, "CloseYear": map[string]string{},
+		"OpenWindow": map[string]string{"window": "notice"}, "CloseWindow": map[string]string{"window": "notice"},
 	}
 	// Who passes the gate of the rows that leave it to the data.
 	byData := map[string]func(events.Actor) bool{
