@@ -226,6 +226,21 @@ func uploaded(r *http.Request) ([]byte, error) {
 	return io.ReadAll(r.Body)
 }
 
+// officialYear is the logged-in official and the request's year, or
+// false once the answer (401/403, or 400 naming the year) is written.
+func (s *Server) officialYear(w http.ResponseWriter, r *http.Request) (events.Official, int, bool) {
+	o, ok := s.official(w, r)
+	if !ok {
+		return o, 0, false
+	}
+	year, err := yearParam(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return o, 0, false
+	}
+	return o, year, true
+}
+
 func yearParam(r *http.Request) (int, error) {
 	y := r.URL.Query().Get("year")
 	if y == "" {
@@ -297,13 +312,8 @@ func (s *Server) progress(r *http.Request, year int) ([]Progress, error) {
 }
 
 func (s *Server) apiProgress(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.official(w, r)
+	o, year, ok := s.officialYear(w, r)
 	if !ok {
-		return
-	}
-	year, err := yearParam(r)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
 		return
 	}
 	// Who entered what is the audit's business: the same policy.
@@ -319,13 +329,8 @@ func (s *Server) apiProgress(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiSheet(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.official(w, r)
+	o, year, ok := s.officialYear(w, r)
 	if !ok {
-		return
-	}
-	year, err := yearParam(r)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
 		return
 	}
 	rows, err := s.b.Sheet(r.Context(), year, o.Actor())
@@ -337,13 +342,8 @@ func (s *Server) apiSheet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiSheetXLSX(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.official(w, r)
+	o, year, ok := s.officialYear(w, r)
 	if !ok {
-		return
-	}
-	year, err := yearParam(r)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
 		return
 	}
 	b, err := s.b.SheetXLSX(r.Context(), year, o.Actor())
@@ -411,13 +411,8 @@ type rankingUpdate struct {
 // apiRankingStream sends the year's current ranking as server-sent events
 // ("ranking"), again whenever the projections apply new events.
 func (s *Server) apiRankingStream(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.official(w, r)
+	o, year, ok := s.officialYear(w, r)
 	if !ok {
-		return
-	}
-	year, err := yearParam(r)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
 		return
 	}
 	if !s.allowed(w, r, "results", o, map[string]string{"year": strconv.Itoa(year)}) {
@@ -480,13 +475,8 @@ func Routes() []string {
 // and targets) to the year's scheme and gives the DefineScheme command for
 // the office to sign and submit.
 func (s *Server) apiImportIndicators(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.official(w, r)
+	o, year, ok := s.officialYear(w, r)
 	if !ok {
-		return
-	}
-	year, err := yearParam(r)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
 		return
 	}
 	if !s.allowed(w, r, "audit", o, map[string]string{"year": strconv.Itoa(year)}) {
@@ -508,13 +498,8 @@ func (s *Server) apiImportIndicators(w http.ResponseWriter, r *http.Request) {
 // apiAttachBundle keeps a unit's evidence bundle made and signed by an
 // office official (kaohe bundle), once it checks (docs/web.md).
 func (s *Server) apiAttachBundle(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.official(w, r)
+	o, year, ok := s.officialYear(w, r)
 	if !ok {
-		return
-	}
-	year, err := yearParam(r)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
 		return
 	}
 	body, err := uploaded(r)
