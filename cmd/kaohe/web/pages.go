@@ -64,6 +64,12 @@ var effects = map[string][2]string{
 	"not_determined": {"待定", "not determined"},
 }
 
+// proposedBy words what set a proposal when no rule fired on the subject.
+var proposedBy = map[string][2]string{
+	"fallback": {"无其他规则适用：方案的基本等次", "no other rule applied: the scheme's base grade"},
+	"cap":      {"受等次上限所限", "held down by a grade cap"},
+}
+
 // basis says in words why a subject has its grade: each rule that acted
 // on it (or what set the proposal when none did), and the decision.
 func basis(g *engine.GradeResult, lang string) string {
@@ -93,7 +99,11 @@ func basis(g *engine.GradeResult, lang string) string {
 	case g.Fallback:
 		parts = append(parts, word([2]string{"无规则适用，待人工确定", "no rule matched: to be decided"}))
 	case g.By != "":
-		parts = append(parts, g.By)
+		if w, ok := proposedBy[g.By]; ok {
+			parts = append(parts, word(w))
+		} else {
+			parts = append(parts, g.By) // "step 优秀 (000.20)": names its rule already
+		}
 	}
 	if g.Decided != "" {
 		d := word([2]string{"决定：", "decided: "}) + g.Decided
