@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,7 +51,7 @@ func outputDir(t *testing.T) string {
 func browser(t *testing.T) func() (ctx context.Context, close func()) {
 	t.Helper()
 	exe := chromium(t)
-	return func() (context.Context, func()) {
+	start := func() (context.Context, func(), error) {
 		opts := []chromedp.ExecAllocatorOption{
 			chromedp.ExecPath(exe),
 			chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
@@ -64,9 +65,26 @@ func browser(t *testing.T) func() (ctx context.Context, close func()) {
 		close := func() { cancelT(); cancel(); cancelAlloc() }
 		t.Cleanup(close)
 		if err := chromedp.Run(ctx); err != nil {
-			t.Fatalf("start chromium: %v", err)
+			close()
+			return nil, nil, err
 		}
-		return ctx, close
+		return ctx, close, nil
+	}
+	return func() (context.Context, func()) {
+		// Chromium's own start now and then fails on a loaded machine
+		// ("chrome failed to start" before it prints its DevTools
+		// address): that is not what these tests test, so a start is
+		// tried three times before the test fails.
+		var errs []error
+		for range 3 {
+			ctx, close, err := start()
+			if err == nil {
+				return ctx, close
+			}
+			errs = append(errs, err)
+		}
+		t.Fatalf("start chromium, three times: %v", errors.Join(errs...))
+		return nil, nil
 	}
 }
 

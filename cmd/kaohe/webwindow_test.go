@@ -93,8 +93,14 @@ func TestWebNoticePeriodAndAppealWindow(t *testing.T) {
 	}
 	uc := webClient(t)
 	login(t, uc, base, keyOf(t, data, "t1"))
-	if _, body := call(t, uc, "GET", base+"/unit/2022/t1", "", "", nil); !strings.Contains(body, "复核申请期: 自 "+date(opened)+" 至 "+date(closed)+" (已结束)") {
+	_, page = call(t, uc, "GET", base+"/unit/2022/t1", "", "", nil)
+	if !strings.Contains(page, "复核申请期: 自 "+date(opened)+" 至 "+date(closed)+" (已结束)") {
 		t.Errorf("the unit page does not show the appeal window")
+	}
+	// The window is shut: the page says so and offers no form the ledger
+	// would refuse.
+	if !strings.Contains(page, `id="appeal-shut"`) || strings.Contains(page, `<form id="appeal"`) {
+		t.Errorf("the unit page offers an appeal outside the window (or does not say it is shut)")
 	}
 	unit := events.Actor{ID: "t1", Role: events.RoleUnit}
 	code, body := webSubmit(t, base, data, "t1", commands.Command{ID: "late-appeal", Type: "FileAppeal", Year: 2022, Actor: unit,

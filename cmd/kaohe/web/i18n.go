@@ -88,6 +88,7 @@ var words = map[string][2]string{
 	"old":              {"原值", "old"},
 	"new":              {"新值", "new"},
 	"file_appeal":      {"申请复核", "file an appeal"},
+	"appeal_shut":      {"复核申请期未开放或已结束，现不能申请复核", "the appeal window is not open: no appeal can be filed now"},
 	"history":          {"历年得分与名次", "composite and rank across years"},
 	"inspect":          {"纪检审计", "Inspector's audit"},
 	"flags":            {"提示", "flags"},

@@ -669,7 +669,8 @@ type unitData struct {
 	Explain string
 	Events  []sqlite.AuditRow
 	Appeals []*replay.AppealCase
-	Open    bool        // the unit may file an appeal (it is the unit)
+	Open    bool        // the unit may file an appeal (it is the unit, and no appeal window is shut)
+	Shut    bool        // the year's appeal window is not open now
 	Bundle  *BundleInfo // the evidence bundle the office attached, if any
 	Windows []Window    // the notice period and the appeal window
 	Now     time.Time
@@ -716,6 +717,13 @@ func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Now = time.Now()
+	for _, win := range d.Windows {
+		// The ledger refuses an appeal outside an opened window
+		// (commands/windows.go): offer no form it would refuse.
+		if win.Kind == events.WindowAppeal && !win.OpenAt(d.Now) {
+			d.Open, d.Shut = false, true
+		}
+	}
 	v := s.view(w, r, year, d)
 	v.Title = d.Unit.Name
 	s.render(w, r, "unit", v)
