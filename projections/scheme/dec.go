@@ -450,21 +450,8 @@ func (x Dec) Round(places int, mode string) Dec {
 		return roundBig(x.rat(), places, mode)
 	}
 	if r != 0 {
-		neg := x.n < 0
 		c := cmp.Compare(2*r, uint64(d)) // |remainder| against a half (r < d < 2^63)
-		away := false
-		switch mode {
-		case HalfEven:
-			away = c > 0 || (c == 0 && q&1 == 1)
-		case Down:
-		case Floor:
-			away = neg
-		case Ceil:
-			away = !neg
-		default: // HalfUp
-			away = c >= 0
-		}
-		if away {
+		if away(mode, x.n < 0, c, q&1 == 1) {
 			q++
 			if q > math.MaxInt64 {
 				return roundBig(x.rat(), places, mode)
@@ -487,25 +474,34 @@ func roundBig(r *big.Rat, places int, mode string) Dec {
 	if m.Sign() != 0 {
 		neg := x.Sign() < 0
 		c := new(big.Int).Lsh(m.Abs(m), 1).Cmp(x.Denom()) // |remainder| against a half
-		away := false
-		switch mode {
-		case HalfEven:
-			away = c > 0 || (c == 0 && q.Bit(0) == 1)
-		case Down:
-		case Floor:
-			away = neg
-		case Ceil:
-			away = !neg
-		default: // HalfUp
-			away = c >= 0
-		}
-		if away && neg {
-			q.Sub(q, big.NewInt(1))
-		} else if away {
-			q.Add(q, big.NewInt(1))
+		if away(mode, neg, c, q.Bit(0) == 1) {
+			if neg {
+				q.Sub(q, big.NewInt(1))
+			} else {
+				q.Add(q, big.NewInt(1))
+			}
 		}
 	}
 	return fromRat(new(big.Rat).SetFrac(q, scale))
+}
+
+// away is the rounding rule of every mode (Round and roundBig both use
+// it): whether a quotient truncated toward zero moves one further from
+// zero. neg is the value's sign, half the remainder's size against a half
+// (−1, 0, 1), odd the quotient's last digit (for HalfEven's ties).
+func away(mode string, neg bool, half int, odd bool) bool {
+	switch mode {
+	case HalfEven:
+		return half > 0 || (half == 0 && odd)
+	case Down:
+		return false
+	case Floor:
+		return neg
+	case Ceil:
+		return !neg
+	default: // HalfUp
+		return half >= 0
+	}
 }
 
 // FloorInt is the largest integer ≤ x, saturated to the int64 range (it
