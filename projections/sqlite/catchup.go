@@ -167,6 +167,13 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 // transaction with the new checkpoint. Events at or below the checkpoint it finds are skipped:
 // another process got there first. It returns how many it applied.
 func (d *DB) applyBatch(ctx context.Context, st *jetstream.Store, evs []events.Stored, dec []decoded, n int) (int, error) {
+	// The roster is read from the stream before the write transaction
+	// begins, not while it holds every other writer off; it is read after
+	// evs were, so it has every roster event before them.
+	roster, err := d.roster.asOf(ctx, st)
+	if err != nil {
+		return 0, err
+	}
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
 	tx, err := d.handle().BeginTx(ctx, nil)
@@ -189,11 +196,8 @@ func (d *DB) applyBatch(ctx context.Context, st *jetstream.Store, evs []events.S
 	if err != nil {
 		return 0, err
 	}
-	if a.roster, err = d.roster.asOf(ctx, st); err != nil {
-		a.close()
-		return 0, err
-	}
 	defer a.close()
+	a.roster = roster
 	// The driver starts a goroutine per statement to watch a cancellable
 	// context; a batch is short, so its statements run without one (the
 	// transaction still checks ctx at begin and commit).
