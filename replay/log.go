@@ -224,15 +224,45 @@ func ScanLogRecords(ctx context.Context, st *jetstream.Store, upTo, accepted uin
 // reads every message. A hole in the stream (above accepted, see ScanLog)
 // is an *events.LossError.
 func StreamCheckpoint(ctx context.Context, st *jetstream.Store, accepted uint64) (witness.Checkpoint, error) {
-	scan, err := ScanLog(ctx, st, 0, accepted, nil)
+	cp, _, err := StreamCheckpointFrom(ctx, st, accepted, nil)
+	return cp, err
+}
+
+// StreamCheckpointFrom is StreamCheckpoint that, in the same read of the
+// stream, also proves the checkpoint extends each of the sizes from (the
+// checkpoints the witnesses hold): scan.Proof(cp.Size, n) for each n of
+// from below the stream's size. Publication so reads the stream once, not
+// once more for each witness.
+func StreamCheckpointFrom(ctx context.Context, st *jetstream.Store, accepted uint64, from []int64) (witness.Checkpoint, *LogScan, error) {
+	var (
+		upTo  uint64 // 0: ScanLog fixes the end itself
+		sizes []int64
+	)
+	if len(from) > 0 {
+		// The proofs are to the checkpoint's size, so it is fixed here.
+		last, err := st.LastSeq(ctx)
+		if err != nil {
+			return witness.Checkpoint{}, nil, err
+		}
+		upTo = last
+		for _, n := range from {
+			if n > 0 && n < int64(last) {
+				sizes = append(sizes, n)
+			}
+		}
+		if len(sizes) > 0 {
+			sizes = append(sizes, int64(last))
+		}
+	}
+	scan, err := ScanLog(ctx, st, upTo, accepted, sizes)
 	if err != nil {
-		return witness.Checkpoint{}, err
+		return witness.Checkpoint{}, nil, err
 	}
 	if scan.Missing != 0 {
-		return witness.Checkpoint{}, &events.LossError{Seq: scan.Missing, Memory: "stream",
+		return witness.Checkpoint{}, nil, &events.LossError{Seq: scan.Missing, Memory: "stream",
 			Detail: "the stream's sequences go on past it; no checkpoint of a stream with a hole"}
 	}
-	return witness.Checkpoint{Origin: witness.Origin(st.StreamName()), Size: scan.Size, Root: scan.Root}, nil
+	return witness.Checkpoint{Origin: witness.Origin(st.StreamName()), Size: scan.Size, Root: scan.Root}, scan, nil
 }
 
 // LogProblem is one finding of VerifyLog.

@@ -113,3 +113,27 @@ func TestScanLogProvesMessagesInTheLargestCheckpoint(t *testing.T) {
 		t.Errorf("the consistency proof 4 → 11: %v", err)
 	}
 }
+
+// The checkpoint of the stream and the proofs that it extends the sizes the
+// witnesses hold come from one read: each proof checks, duplicates and
+// sizes not below the stream's are no trouble.
+func TestStreamCheckpointFromProvesItExtendsTheHeldSizes(t *testing.T) {
+	st := ledgertest.OpenStore(t)
+	appendRaw(t, st, 7, "held")
+	cp, scan, err := StreamCheckpointFrom(ledgertest.Ctx(t), st, 0, []int64{2, 5, 5, 7, 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole, err := StreamCheckpoint(ledgertest.Ctx(t), st, 0); err != nil || whole != cp {
+		t.Fatalf("checkpoint %+v, StreamCheckpoint %+v (%v)", cp, whole, err)
+	}
+	for _, n := range []int64{2, 5} {
+		proof, err := scan.Proof(cp.Size, n)
+		if err != nil {
+			t.Fatalf("no proof from %d: %v", n, err)
+		}
+		if err := witness.Extends(checkpointOf(t, st, n), cp, proof); err != nil {
+			t.Fatalf("proof from %d: %v", n, err)
+		}
+	}
+}
