@@ -289,8 +289,9 @@ func (l *Ledger) commitGroup(group []*request) (rest []*request) {
 			r.attempts++
 		}
 		if attempt > 1 {
-			// After a conflict: signatures checked again on the roster
-			// read now (identity.go), once for the group.
+			// After a conflict: signers looked up again on the roster
+			// read now (identity.go), once for the group; their
+			// signatures, verified at Submit, are not verified again.
 			if _, err := l.Roster(ctx); err != nil {
 				for _, r := range group {
 					r.finish(nil, err)
@@ -299,7 +300,7 @@ func (l *Ledger) commitGroup(group []*request) (rest []*request) {
 			}
 			kept := group[:0:0]
 			for _, r := range group {
-				signed, err := l.authenticate(ctx, r.cmds, false)
+				signed, err := l.authenticate(ctx, r.cmds, false, r.signed)
 				if err != nil {
 					r.finish(nil, err)
 					continue
