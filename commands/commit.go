@@ -57,16 +57,15 @@ type committer struct {
 	appends     atomic.Int64
 	submissions atomic.Int64
 
-	// What appends took (moving averages, committer only): of one event,
-	// and of an atomic batch of a few. On nats-server 2.15 a batch of a
-	// file-stored stream is staged in a store of its own (created, synced
-	// and removed per batch), which can cost more than many single
-	// appends; the committer groups only when the batch is the cheaper.
-	single, batch time.Duration
-	decided       int  // groups chosen since a batch was last tried
-	always        bool // tests: every group one batch
-	// the averages, for WriteStats (read by others)
+	// What appends took (moving averages in ns, written by the committer
+	// only, read by WriteStats too): of one event, and of an atomic batch
+	// of a few. On nats-server 2.15 a batch of a file-stored stream is
+	// staged in a store of its own (created, synced and removed per
+	// batch), which can cost more than many single appends; the committer
+	// groups only when the batch is the cheaper.
 	singleNs, batchNs atomic.Int64
+	decided           int  // groups chosen since a batch was last tried
+	always            bool // tests: every group one batch
 }
 
 // batchPays says whether n waiting submissions (an event each, most
@@ -76,10 +75,11 @@ type committer struct {
 // choice follows the server's and the disk's load.
 func (c *committer) batchPays(n int) bool {
 	c.decided++
-	if c.always || c.single == 0 || c.batch == 0 || c.decided%retryBatch == 0 {
+	single, batch := c.singleNs.Load(), c.batchNs.Load()
+	if c.always || single == 0 || batch == 0 || c.decided%retryBatch == 0 {
 		return true
 	}
-	return c.batch < time.Duration(n)*c.single
+	return batch < int64(n)*single
 }
 
 // retryBatch: a batch is tried again after this many groups appended one
@@ -88,20 +88,19 @@ const retryBatch = 512
 
 // measured adds the time of an append of n events to the averages.
 func (c *committer) measured(n int, d time.Duration) {
-	avg := func(a *time.Duration) {
-		if *a == 0 {
-			*a = d
+	avg := func(a *atomic.Int64) {
+		old := time.Duration(a.Load())
+		if old == 0 {
+			a.Store(int64(d))
 			return
 		}
-		*a += (d - *a) / 4
+		a.Store(int64(old + (d-old)/4))
 	}
 	switch {
 	case n == 1:
-		avg(&c.single)
-		c.singleNs.Store(int64(c.single))
+		avg(&c.singleNs)
 	case n <= 64: // a batch's own cost, not its events'
-		avg(&c.batch)
-		c.batchNs.Store(int64(c.batch))
+		avg(&c.batchNs)
 	}
 }
 
@@ -290,8 +289,9 @@ func (l *Ledger) commitGroup(group []*request) (rest []*request) {
 			r.attempts++
 		}
 		if attempt > 1 {
-			// After a conflict: signatures checked again on the roster
-			// read now (identity.go), once for the group.
+			// After a conflict: signers looked up again on the roster
+			// read now (identity.go), once for the group; their
+			// signatures, verified at Submit, are not verified again.
 			if _, err := l.Roster(ctx); err != nil {
 				for _, r := range group {
 					r.finish(nil, err)
@@ -300,7 +300,7 @@ func (l *Ledger) commitGroup(group []*request) (rest []*request) {
 			}
 			kept := group[:0:0]
 			for _, r := range group {
-				signed, err := l.authenticate(ctx, r.cmds, false)
+				signed, err := l.authenticate(ctx, r.cmds, false, r.signed)
 				if err != nil {
 					r.finish(nil, err)
 					continue

@@ -174,7 +174,7 @@ func (l *Ledger) validateFile(ctx context.Context, open func() (io.ReadCloser, e
 		ids[c.ID] = c.Line
 		// The signature, and the actor from the roster, as Submit does
 		// (identity.go); the writing pass's Submit checks them again.
-		signed, err := l.authenticate(ctx, []Command{c}, false)
+		signed, err := l.authenticate(ctx, []Command{c}, false, nil)
 		if err != nil {
 			return nil, s.unchecked, err
 		}

@@ -167,7 +167,10 @@ func (t *rosterTimeline) at(seq uint64) *events.Roster {
 // on the roster read now. A cached roster that is behind is caught at the
 // append: each signer's roster entry is guarded like a state decided on
 // (signedBy), and Submit, deciding again after the conflict, asks fresh.
-func (l *Ledger) authenticate(ctx context.Context, cmds []Command, fresh bool) ([]Command, error) {
+// verified, when given, is what an earlier authenticate of the same cmds
+// gave: their signatures, checked then, are not checked again (the costly
+// part, and it does not depend on the roster).
+func (l *Ledger) authenticate(ctx context.Context, cmds []Command, fresh bool, verified []Command) ([]Command, error) {
 	roster := l.rosterNow()
 	if fresh || roster == nil {
 		var err error
@@ -178,9 +181,13 @@ func (l *Ledger) authenticate(ctx context.Context, cmds []Command, fresh bool) (
 	}
 	out := make([]Command, len(cmds))
 	for i, c := range cmds {
-		a, err := authOne(roster, c)
+		var sig *events.Signature
+		if verified != nil {
+			sig = verified[i].signature
+		}
+		a, err := authOne(roster, c, sig)
 		if err != nil && !fresh {
-			return l.authenticate(ctx, cmds, true)
+			return l.authenticate(ctx, cmds, true, verified)
 		}
 		if err != nil {
 			err.Index, err.Command = c.Line, c.ID
@@ -232,18 +239,19 @@ func (s *session) signersUnmoved(ctx context.Context) error {
 }
 
 // authOne checks one command's signature and sets its actor and the
-// signature its events will carry.
-func authOne(r *events.Roster, c Command) (Command, *Error) {
+// signature its events will carry. verified, when not nil, is c's
+// signature as checkSig gave it before: not checked again.
+func authOne(r *events.Roster, c Command, verified *events.Signature) (Command, *Error) {
 	if r.Empty() {
 		if IsRosterCommand(c.Type) {
-			return bootstrap(c)
+			return bootstrap(c, verified)
 		}
 		if c.Sig != "" || c.Signer != "" {
 			return c, fail(EINVALID, "sig", "this ledger has no roster of officials yet (it predates signed commands): run kaohe init to register its first admin, or submit unsigned")
 		}
 		return c, nil // an older ledger: unsigned, as before
 	}
-	sig, err := checkSig(c)
+	sig, err := checkSigOnce(c, verified)
 	if err != nil {
 		return c, err
 	}
@@ -278,6 +286,14 @@ func checkSig(c Command) (*events.Signature, *Error) {
 	return sig, nil
 }
 
+// checkSigOnce is checkSig, unless c's signature was verified already.
+func checkSigOnce(c Command, verified *events.Signature) (*events.Signature, *Error) {
+	if verified != nil {
+		return verified, nil
+	}
+	return checkSig(c)
+}
+
 // withActor sets the actor the roster gives, refusing a command that
 // names another one.
 func withActor(c Command, actor events.Actor, sig *events.Signature, official string) (Command, *Error) {
@@ -293,12 +309,12 @@ func withActor(c Command, actor events.Actor, sig *events.Signature, official st
 
 // bootstrap accepts the first admin's registration on an empty roster,
 // signed by the key it registers.
-func bootstrap(c Command) (Command, *Error) {
+func bootstrap(c Command, verified *events.Signature) (Command, *Error) {
 	var d RegisterOfficial
 	if c.Type != "RegisterOfficial" || json.Unmarshal(c.Data, &d) != nil || d.Role != events.RoleAdmin {
 		return c, fail(EFORBIDDEN, "type", "the roster is empty: its first entry is an admin registering itself (kaohe init)")
 	}
-	sig, err := checkSig(c)
+	sig, err := checkSigOnce(c, verified)
 	if err != nil {
 		return c, err
 	}
@@ -317,7 +333,7 @@ func (l *Ledger) authCorrection(cc Command, parent Command) (Command, error) {
 		return cc, nil // an older ledger: unsigned
 	}
 	if cc.Sig != "" || cc.Signer != "" {
-		a, err := authOne(l.rosterNow(), cc)
+		a, err := authOne(l.rosterNow(), cc, nil)
 		if err != nil {
 			return cc, err
 		}

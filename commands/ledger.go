@@ -164,7 +164,7 @@ func (l *Ledger) Submit(ctx context.Context, cmds []Command) (*Outcome, error) {
 	// Signatures, and actors from the roster (identity.go): checked here,
 	// on the caller's goroutine, against the cached roster; the committer
 	// checks them again on the roster read anew only after a conflict.
-	signed, err := l.authenticate(ctx, cmds, false)
+	signed, err := l.authenticate(ctx, cmds, false, nil)
 	if err != nil {
 		return nil, err
 	}
