@@ -85,12 +85,12 @@ func (m *Main) webBackend(db *sqlite.DB) web.Backend {
 			return cmds, webError(err)
 		},
 		ImportIndicators: func(ctx context.Context, year int, a events.Actor, xlsx []byte) (commands.Command, error) {
-			if m.shared != nil { // the scheme in force: what the stream holds now
-				if _, err := m.sharedCurrent(ctx); err != nil {
-					return commands.Command{}, err
-				}
+			pdb, err := m.projections(ctx) // the scheme in force: what the stream holds now
+			if err != nil {
+				return commands.Command{}, err
 			}
-			evs, err := db.YearEvents(ctx, year, events.Point{})
+			defer m.releaseProjections(pdb)
+			evs, err := pdb.YearEvents(ctx, year, events.Point{})
 			if err != nil {
 				return commands.Command{}, err
 			}
