@@ -144,6 +144,17 @@ func (r *Roster) KeyOwner(key string) string {
 	return r.keys[key]
 }
 
+// OfficialByKey is the official whose current key key is: not one it
+// rotated away from, and not a revoked official (false if none). This is
+// who may log in or connect with the key.
+func (r *Roster) OfficialByKey(key string) (Official, bool) {
+	o, ok := r.Official(r.KeyOwner(key))
+	if !ok || o.Revoked || o.Key != key {
+		return Official{}, false
+	}
+	return o, true
+}
+
 // Clone gives an independent copy (of an empty roster for nil).
 func (r *Roster) Clone() *Roster {
 	c := &Roster{officials: map[string]*Official{}, keys: map[string]string{}}

@@ -204,3 +204,36 @@ func TestAdmitQuarantinesWhatTheRosterAsOfItDoesNotVouchFor(t *testing.T) {
 		t.Fatalf("accepted roster: %d events, want 4 (the forged registration left out)", len(acc))
 	}
 }
+
+func TestOfficialByKeyIsTheCurrentKeyOfAnOfficialNotRevoked(t *testing.T) {
+	admin, drc, drc2 := testKey(t, 1), testKey(t, 2), testKey(t, 3)
+	off := func(id string) string { return OfficialAggregate(id) }
+	adminActor := Actor{ID: "admin", Role: RoleAdmin}
+	asOf := NewRosterAsOf([]Stored{
+		signedEvent(t, 1, "OfficialRegistered", OrgYear, off("admin"), adminActor, OfficialRegistered{Name: "a", Role: RoleAdmin, Key: pubOf(t, admin)}, admin),
+		signedEvent(t, 2, "OfficialRegistered", OrgYear, off("drc"), adminActor, OfficialRegistered{Name: "d", Role: RoleDepartment, ActsFor: "drc", Key: pubOf(t, drc)}, admin),
+		signedEvent(t, 3, "OfficialKeyRotated", OrgYear, off("drc"), adminActor, OfficialKeyRotated{Key: pubOf(t, drc2)}, admin),
+		signedEvent(t, 4, "OfficialRevoked", OrgYear, off("drc"), adminActor, OfficialRevoked{}, admin),
+	})
+	for _, c := range []struct {
+		name string
+		seq  uint64 // the roster as it stands after this event
+		key  string
+		want string // the official's id, "" none
+	}{
+		{"drc's first key", 2, pubOf(t, drc), "drc"},
+		{"drc's old key after the rotation", 3, pubOf(t, drc), ""},
+		{"drc's new key", 3, pubOf(t, drc2), "drc"},
+		{"drc's key after the revocation", 4, pubOf(t, drc2), ""},
+		{"the admin's key", 4, pubOf(t, admin), "admin"},
+		{"no key", 4, "", ""},
+	} {
+		o, ok := asOf.At(c.seq + 1).OfficialByKey(c.key)
+		if ok != (c.want != "") || o.ID != c.want {
+			t.Errorf("%s: %q %v; want %q", c.name, o.ID, ok, c.want)
+		}
+	}
+	if _, ok := (*Roster)(nil).OfficialByKey(pubOf(t, admin)); ok {
+		t.Error("a nil roster has an official")
+	}
+}

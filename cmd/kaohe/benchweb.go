@@ -51,7 +51,7 @@ func (m *Main) benchWeb(ctx context.Context, load webLoad) ([]bench.Figure, erro
 	if err := quiet("publish", "--year", "2022"); err != nil {
 		return nil, err
 	}
-	out := &syncBuffer{}
+	out := &lockedBuffer{}
 	srv := &Main{Stdout: out, Stderr: io.Discard, Stdin: strings.NewReader("")}
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan int, 1)
@@ -192,19 +192,20 @@ func postJSON(c *http.Client, url string, body, into any) error {
 	return nil
 }
 
-// syncBuffer is a strings.Builder safe for serve to write while bench reads.
-type syncBuffer struct {
+// lockedBuffer is a strings.Builder safe to read while serve writes to it
+// (bench web reads serve's address from it, and so do the tests).
+type lockedBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *lockedBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *lockedBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

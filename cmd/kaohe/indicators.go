@@ -94,11 +94,10 @@ func importIndicatorTable(base, xlsx []byte) ([]byte, error) {
 		}
 		unit := strings.TrimSpace(row[0])
 		node := find(find(root, "units"), "id", unit)
-		u := unitOf(sc, unit)
-		if node == nil || u == nil {
+		u, ok := sc.Unit(unit)
+		if node == nil || !ok {
 			return nil, checkFailed{fmt.Sprintf("%s: 单位 unit %q is not a unit of the scheme", at(targetsTab, i, 0), unit)}
 		}
-		cat, _ := sc.Category(u.Category)
 		for j := 1; j < len(row); j++ {
 			v := strings.TrimSpace(row[j])
 			if v == "" {
@@ -108,9 +107,9 @@ func importIndicatorTable(base, xlsx []byte) ([]byte, error) {
 			if j < len(rows[0]) {
 				ind = strings.TrimSpace(rows[0][j])
 			}
-			in, ok := indicatorOf(cat, ind)
+			in, ok := sc.Indicator(unit, ind)
 			if !ok || !in.Quantitative() {
-				return nil, checkFailed{fmt.Sprintf("%s: column %q is no quantitative indicator of %s's category %s", at(targetsTab, i, j), ind, unit, cat.ID)}
+				return nil, checkFailed{fmt.Sprintf("%s: column %q is no quantitative indicator of %s's category %s", at(targetsTab, i, j), ind, unit, u.Category)}
 			}
 			if !events.Number(v).Valid() {
 				return nil, checkFailed{fmt.Sprintf("%s: 目标 target %q of %s/%s is not a number", at(targetsTab, i, j), v, unit, ind)}
@@ -143,15 +142,6 @@ func indicatorOf(c *scheme.Category, id string) (*scheme.Indicator, bool) {
 		}
 	}
 	return nil, false
-}
-
-func unitOf(sc *scheme.Scheme, id string) *scheme.Unit {
-	for _, u := range sc.Units() {
-		if u.ID == id {
-			return u
-		}
-	}
-	return nil
 }
 
 // find is a mapping's value of key; with id, the item of a sequence

@@ -137,16 +137,6 @@ func (m *Main) serviceKey() (nkeys.KeyPair, string, error) {
 	return kp, path, err
 }
 
-// officialByKey is the official whose current key pub is ("" and false if
-// none, or revoked).
-func officialByKey(r *events.Roster, pub string) (events.Official, bool) {
-	o, ok := r.Official(r.KeyOwner(pub))
-	if !ok || o.Revoked || o.Key != pub {
-		return events.Official{}, false
-	}
-	return o, true
-}
-
 // isOfficial says whether pub may connect: an official's current key.
 // The embedded server asks it on every connection.
 func (m *Main) isOfficial(pub string) bool {
@@ -159,7 +149,7 @@ func (m *Main) isOfficial(pub string) bool {
 	if err != nil {
 		return false
 	}
-	_, ok := officialByKey(r, pub)
+	_, ok := r.OfficialByKey(pub)
 	return ok
 }
 
@@ -208,7 +198,7 @@ func (m *Main) caller(ctx context.Context, reply string) (events.Official, error
 	if err != nil {
 		return events.Official{}, err
 	}
-	o, ok := officialByKey(r, pub)
+	o, ok := r.OfficialByKey(pub)
 	if !ok {
 		return events.Official{}, &commands.Error{Code: commands.EFORBIDDEN, Msg: fmt.Sprintf("key %s is no current official's key on the roster", pub)}
 	}

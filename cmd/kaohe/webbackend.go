@@ -36,18 +36,20 @@ func (m *Main) webBackend(db *sqlite.DB) web.Backend {
 			return web.Reply{Code: rep.Code, Stdout: rep.Stdout, Stderr: rep.Stderr}
 		},
 		Submit: m.submitAs,
-		Sheet: func(ctx context.Context, year int, a events.Actor) ([]web.SheetRow, error) {
+		Sheets: func(ctx context.Context, year int, actors ...events.Actor) ([][]web.SheetRow, error) {
 			f, err := m.yearFacts(ctx, year)
 			if err != nil {
 				return nil, webError(err)
 			}
-			var out []web.SheetRow
-			for _, r := range providerRows(f, a) {
-				out = append(out, web.SheetRow{Unit: r.unit.ID, UnitName: r.unit.Name, Indicator: r.ind.ID, IndicatorName: r.ind.Name,
-					Part: r.part.ID, Target: r.target, Max: r.part.Max, Current: r.current.Text, Event: r.current.Event,
-					Deadline: f.Scheme.EntryDeadline(r.part.Provider)})
+			sheets := make([][]web.SheetRow, len(actors))
+			for i, a := range actors {
+				for _, r := range providerRows(f, a) {
+					sheets[i] = append(sheets[i], web.SheetRow{Unit: r.unit.ID, UnitName: r.unit.Name, Indicator: r.ind.ID, IndicatorName: r.ind.Name,
+						Part: r.part.ID, Target: r.target, Max: r.part.Max, Current: r.current.Text, Event: r.current.Event,
+						Deadline: f.Scheme.EntryDeadline(r.part.Provider)})
+				}
 			}
-			return out, nil
+			return sheets, nil
 		},
 		SheetXLSX: func(ctx context.Context, year int, a events.Actor) ([]byte, error) {
 			f, err := m.yearFacts(ctx, year)
@@ -83,12 +85,12 @@ func (m *Main) webBackend(db *sqlite.DB) web.Backend {
 			return cmds, webError(err)
 		},
 		ImportIndicators: func(ctx context.Context, year int, a events.Actor, xlsx []byte) (commands.Command, error) {
-			if m.shared != nil { // the scheme in force: what the stream holds now
-				if _, err := m.sharedCurrent(ctx); err != nil {
-					return commands.Command{}, err
-				}
+			pdb, err := m.projections(ctx) // the scheme in force: what the stream holds now
+			if err != nil {
+				return commands.Command{}, err
 			}
-			evs, err := db.YearEvents(ctx, year, events.Point{})
+			defer m.releaseProjections(pdb)
+			evs, err := pdb.YearEvents(ctx, year, events.Point{})
 			if err != nil {
 				return commands.Command{}, err
 			}

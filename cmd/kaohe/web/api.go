@@ -273,8 +273,8 @@ func (s *Server) progress(r *http.Request, year int) ([]Progress, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Progress
-	now := time.Now() // who is late is by business time now
+	var providers []events.Official
+	var actors []events.Actor
 	seen := map[events.Actor]bool{}
 	for _, o := range ro.Officials() {
 		a := o.Actor()
@@ -287,14 +287,24 @@ func (s *Server) progress(r *http.Request, year int) ([]Progress, error) {
 			continue
 		}
 		seen[a] = true
-		rows, err := s.b.Sheet(r.Context(), year, a)
-		if err != nil {
-			return nil, err
-		}
+		providers, actors = append(providers, o), append(actors, a)
+	}
+	if len(providers) == 0 {
+		return nil, nil
+	}
+	// One reading of the year for all providers, not one each.
+	sheets, err := s.b.Sheets(r.Context(), year, actors...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Progress
+	now := time.Now() // who is late is by business time now
+	for i, o := range providers {
+		rows := sheets[i]
 		if len(rows) == 0 {
 			continue
 		}
-		p := Progress{Official: o.ID, Name: o.Name, Actor: a, Expected: len(rows), Missing: []string{}, Late: []string{}}
+		p := Progress{Official: o.ID, Name: o.Name, Actor: actors[i], Expected: len(rows), Missing: []string{}, Late: []string{}}
 		for _, row := range rows {
 			if row.Current != "" {
 				p.Entered++
@@ -333,12 +343,12 @@ func (s *Server) apiSheet(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rows, err := s.b.Sheet(r.Context(), year, o.Actor())
+	sheets, err := s.b.Sheets(r.Context(), year, o.Actor())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rows)
+	writeJSON(w, http.StatusOK, sheets[0])
 }
 
 func (s *Server) apiSheetXLSX(w http.ResponseWriter, r *http.Request) {

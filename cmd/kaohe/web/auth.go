@@ -132,16 +132,7 @@ func (s *Server) who(r *http.Request) (events.Official, bool) {
 	if err != nil {
 		return events.Official{}, false
 	}
-	return officialByKey(ro, sess.key)
-}
-
-// officialByKey is the official whose current key pub is.
-func officialByKey(r *events.Roster, pub string) (events.Official, bool) {
-	o, ok := r.Official(r.KeyOwner(pub))
-	if !ok || o.Revoked || o.Key != pub {
-		return events.Official{}, false
-	}
-	return o, true
+	return ro.OfficialByKey(sess.key)
 }
 
 type challengeRequest struct {
@@ -195,7 +186,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	o, ok := officialByKey(ro, req.Key)
+	o, ok := ro.OfficialByKey(req.Key)
 	if !ok {
 		s.sessions.logout(r)
 		s.deny(w, r, "key "+req.Key+" is no current official's key on the roster")

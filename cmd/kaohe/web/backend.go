@@ -26,8 +26,9 @@ type Backend struct {
 	// Submit writes JSON lines of commands each signed by o, all or
 	// nothing, and gives what the CLI prints.
 	Submit func(ctx context.Context, o events.Official, body []byte) (string, error)
-	// Sheet lists the parts the actor enters in the year (its score sheet).
-	Sheet func(ctx context.Context, year int, a events.Actor) ([]SheetRow, error)
+	// Sheets lists, for each actor, the parts it enters in the year (its
+	// score sheet), all from one reading of the year's events.
+	Sheets func(ctx context.Context, year int, actors ...events.Actor) ([][]SheetRow, error)
 	// SheetXLSX is the actor's score sheet as an Excel workbook (kaohe sheet).
 	SheetXLSX func(ctx context.Context, year int, a events.Actor) ([]byte, error)
 	// SheetCommands turns filled cells into unsigned commands, as kaohe

@@ -649,11 +649,12 @@ func (s *Server) deptPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, http.StatusUnauthorized, "")
 		return
 	}
-	rows, err := s.b.Sheet(r.Context(), year, o.Actor())
+	sheets, err := s.b.Sheets(r.Context(), year, o.Actor())
 	if err != nil {
 		s.pageError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
+	rows := sheets[0]
 	if len(rows) == 0 {
 		s.pageError(w, r, http.StatusForbidden, fmt.Sprintf("%s (%s) enters no indicator of %d: the scheme names each indicator's provider", o.Actor().ID, o.Role, year))
 		return
