@@ -38,13 +38,13 @@ type Config struct {
 	// server that does not fsync every write (what SyncAlways costs);
 	// default min(Events, 100,000); negative = skip.
 	NoSync  int
-	Profile string    // directory for a CPU profile of each phase (pprof); "" = none
+	Profile string // directory for a CPU profile of each phase (pprof); "" = none
 	// Reuse measures the read and rebuild phases only, on the stream a
 	// run with the same Dir left there (no generation, no appends, no
 	// queries): a change to the read side re-measured in a minute at 1M
 	// instead of seven.
 	Reuse bool
-	Log     io.Writer // progress lines; nil = none
+	Log   io.Writer // progress lines; nil = none
 }
 
 func (c Config) withDefaults() Config {
