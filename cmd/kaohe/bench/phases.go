@@ -56,7 +56,15 @@ func (r *run) rebuild() error {
 		peak.Met = met(peak.Value < TargetRebuildRSSMB)
 	}
 	r.logf("rebuild: %d events in %.2f s (%s)", n, d.Seconds(), how)
-	return r.rebuildCost(n, d, cpu)
+	r.full = rebuilt{n, d, cpu}
+	return nil
+}
+
+// rebuilt is what the full rebuild measured, for rebuildCost.
+type rebuilt struct {
+	events int
+	spent  time.Duration
+	cpu    float64
 }
 
 // rebuildCost sets the full rebuild's cost per event beside that of
@@ -64,7 +72,10 @@ func (r *run) rebuild() error {
 // and 300,000 events at 1M: the stream as it stood then, every county
 // year part-entered), each into a new file of its own: a rebuild that
 // grows with the square of the stream, or holds what it read, shows here.
-func (r *run) rebuildCost(full int, fullTime time.Duration, fullCPU float64) error {
+// With --profile each size has a CPU profile of its own
+// (rebuild-N.pprof).
+func (r *run) rebuildCost() error {
+	full, fullTime, fullCPU := r.full.events, r.full.spent, r.full.cpu
 	type size struct {
 		key   string
 		n     int
@@ -78,9 +89,14 @@ func (r *run) rebuildCost(full int, fullTime time.Duration, fullCPU float64) err
 		if err != nil {
 			return err
 		}
-		t0, c0 := time.Now(), cpuSeconds()
-		st, err := db.RebuildUpTo(r.ctx, r.store, uint64(s.n))
-		s.spent, s.cpu = time.Since(t0), cpuSeconds()-c0
+		var st sqlite.Stats
+		err = r.profiled(fmt.Sprintf("rebuild-%d", s.n), func() error {
+			t0, c0 := time.Now(), cpuSeconds()
+			var err error
+			st, err = db.RebuildUpTo(r.ctx, r.store, uint64(s.n))
+			s.spent, s.cpu = time.Since(t0), cpuSeconds()-c0
+			return err
+		})
 		db.Close()
 		if err != nil {
 			return fmt.Errorf("rebuild of the first %d events: %w", s.n, err)

@@ -104,6 +104,7 @@ type run struct {
 	rep    *Report
 
 	readCPU float64 // CPU seconds of the raw read (phases.go)
+	full    rebuilt // the full rebuild, for rebuildCost
 }
 
 // Run generates the province, runs every phase and returns the report.
@@ -135,6 +136,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"appends", r.appends},
 		{"read", r.read},
 		{"rebuild", r.rebuild},
+		{"rebuildcost", r.rebuildCost}, // profiled per size (phases.go)
 		{"queries", r.queries},
 		{"submit", r.submitFiles},
 	}
@@ -142,11 +144,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := r.reuse(); err != nil {
 			return nil, err
 		}
-		phases = phases[2:4] // read, rebuild
+		phases = phases[2:5] // read, rebuild, rebuildcost
 		cfg.NoSync = -1
 	}
 	for _, p := range phases {
-		if err := r.profiled(p.name, p.fn); err != nil {
+		profiled := r.profiled
+		if p.name == "rebuildcost" {
+			profiled = func(_ string, fn func() error) error { return fn() }
+		}
+		if err := profiled(p.name, p.fn); err != nil {
 			return nil, fmt.Errorf("bench: %s: %w", p.name, err)
 		}
 	}
