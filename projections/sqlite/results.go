@@ -198,31 +198,54 @@ func store(ctx context.Context, q querier, sc *scored) error {
 	return storeTables(ctx, q, sc.res)
 }
 
-// storeTables writes the unit, team and cadre result rows of a year.
+// storeTables writes the unit, team and cadre result rows of a year: one
+// multi-row INSERT per table and up to resultRowsPerInsert rows, not one
+// statement per row (the driver prepares every statement it is given:
+// preparing 560 one-row INSERTs was most of storing a county year).
 func storeTables(ctx context.Context, q querier, r *engine.Results) error {
+	units := make([][]any, 0, len(r.Units))
 	for _, u := range r.Units {
 		g := grade(u.Grade)
-		if _, err := q.ExecContext(ctx, `INSERT INTO unit_results(year, unit, name, category, scored, composite, rank_no, of_n, last, proposed, decided, final, override)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.Year, u.ID, u.Name, u.Category, u.Scored, u.Composite, u.Rank, u.Of, u.Last, g.Proposed, g.Decided, g.Final, g.Override); err != nil {
-			return fmt.Errorf("projections: unit result %s: %w", u.ID, err)
-		}
+		units = append(units, []any{r.Year, u.ID, u.Name, u.Category, u.Scored, u.Composite, u.Rank, u.Of, u.Last, g.Proposed, g.Decided, g.Final, g.Override})
 	}
+	if err := insertRows(ctx, q, `INSERT INTO unit_results(year, unit, name, category, scored, composite, rank_no, of_n, last, proposed, decided, final, override) VALUES `, units); err != nil {
+		return fmt.Errorf("projections: unit results: %w", err)
+	}
+	teams := make([][]any, 0, len(r.Teams))
 	for _, t := range r.Teams {
 		g := grade(t.Grade)
-		if _, err := q.ExecContext(ctx, `INSERT INTO team_results(year, unit, name, category, proposed, decided, final, override)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.Year, t.Unit, t.Name, t.Category, g.Proposed, g.Decided, g.Final, g.Override); err != nil {
-			return fmt.Errorf("projections: team result %s: %w", t.Unit, err)
-		}
+		teams = append(teams, []any{r.Year, t.Unit, t.Name, t.Category, g.Proposed, g.Decided, g.Final, g.Override})
 	}
+	if err := insertRows(ctx, q, `INSERT INTO team_results(year, unit, name, category, proposed, decided, final, override) VALUES `, teams); err != nil {
+		return fmt.Errorf("projections: team results: %w", err)
+	}
+	cadres := make([][]any, 0, len(r.Cadres))
 	for _, c := range r.Cadres {
 		g := grade(c.Grade)
-		if _, err := q.ExecContext(ctx, `INSERT INTO cadre_results(year, cadre, name, unit, class, status, composite, rank_no, of_n, proposed, decided, final, override)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.Year, c.ID, c.Name, c.Unit, c.Class, c.Status, c.Composite, c.Rank, c.Of, g.Proposed, g.Decided, g.Final, g.Override); err != nil {
-			return fmt.Errorf("projections: cadre result %s: %w", c.ID, err)
+		cadres = append(cadres, []any{r.Year, c.ID, c.Name, c.Unit, c.Class, c.Status, c.Composite, c.Rank, c.Of, g.Proposed, g.Decided, g.Final, g.Override})
+	}
+	if err := insertRows(ctx, q, `INSERT INTO cadre_results(year, cadre, name, unit, class, status, composite, rank_no, of_n, proposed, decided, final, override) VALUES `, cadres); err != nil {
+		return fmt.Errorf("projections: cadre results: %w", err)
+	}
+	return nil
+}
+
+// resultRowsPerInsert bounds a result INSERT's rows (13 values each:
+// far below SQLite's limit of bound values a statement).
+const resultRowsPerInsert = 500
+
+// insertRows runs head + "(?, …), …" for rows of equal width.
+func insertRows(ctx context.Context, q querier, head string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := min(len(rows), resultRowsPerInsert)
+		args := make([]any, 0, n*len(rows[0]))
+		for _, r := range rows[:n] {
+			args = append(args, r...)
 		}
+		if _, err := q.ExecContext(ctx, head+valuesList(n, len(rows[0])), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
 	}
 	return nil
 }
