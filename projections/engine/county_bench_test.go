@@ -1,9 +1,11 @@
 package engine_test
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/kaohe/kaohe/cmd/kaohe/bench"
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
@@ -53,4 +55,48 @@ func TestCountyYearStaysInInt64(t *testing.T) {
 	if n := scheme.BigOps() - before; n != 0 {
 		t.Fatalf("%d computations of the county year fell back to math/big, want 0", n)
 	}
+}
+
+// retainedPerEvent folds a county year through engine.Year as a full
+// rebuild does — every event decoded afresh from its stored bytes, its
+// payload dropped once applied — and returns the live heap the Year then
+// holds, in bytes per event. A rebuild keeps every year's Year until the
+// stream ends (years interleave), so this is what folding while applying
+// costs at 1M events: 100 county years.
+func retainedPerEvent(tb testing.TB, evs []events.Stored) float64 {
+	tb.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	y := engine.NewYear(0)
+	for _, e := range evs {
+		s := events.DecodeStored(e.Seq, e.Subject, e.Raw)
+		p, err := events.Payload(s.Envelope)
+		if !y.Apply(s, p, err) {
+			tb.Fatalf("the county year's fold stopped: %s", y.Refold())
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if y.Facts() == nil {
+		tb.Fatal("no facts")
+	}
+	runtime.KeepAlive(y)
+	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(len(evs))
+}
+
+// BenchmarkFoldCountyYear folds one county year through engine.Year (the
+// fold a full rebuild runs while applying) and reports the bytes of live
+// heap the year's facts hold per event folded (retained-B/event).
+func BenchmarkFoldCountyYear(b *testing.B) {
+	evs, err := bench.CountyYear(10_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var per float64
+	for b.Loop() {
+		per = retainedPerEvent(b, evs)
+	}
+	b.ReportMetric(per, "retained-B/event")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 }

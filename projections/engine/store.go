@@ -1,0 +1,305 @@
+package engine
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"strings"
+
+	"github.com/kaohe/kaohe/projections/scheme"
+)
+
+// A full rebuild keeps every year's Facts until the stream ends (years
+// interleave), so what Facts retain per event decides whether folding
+// while applying fits in memory at a million events. Hence the compact
+// forms below: strings copied out of decoded payloads into shared blocks
+// (text), entered values as one string each in a dense slice per unit
+// (partSlots, cell) instead of a map per indicator, and corrections found
+// by a map from the entry's id to where its value is (loc) instead of a
+// copy of five strings per entry (BenchmarkFoldCountyYear measures it).
+
+// text keeps the strings Facts retain in large blocks instead of one
+// allocation each: a decoded payload's strings are fresh copies per
+// event, and an event id (26 bytes) would take a 32-byte object of its
+// own. Written bytes never change (a strings.Builder only appends, and a
+// full block is left behind for a new one), so the strings it returns
+// stay valid and immutable.
+type text struct{ b strings.Builder }
+
+const textBlock = 32 << 10
+
+// keep is the concatenation of ss in a block.
+func (t *text) keep(ss ...string) string {
+	n := 0
+	for _, s := range ss {
+		n += len(s)
+	}
+	if n == 0 {
+		return ""
+	}
+	if t.b.Cap()-t.b.Len() < n {
+		t.b = strings.Builder{}
+		t.b.Grow(max(textBlock, n))
+	}
+	at := t.b.Len()
+	for _, s := range ss {
+		t.b.WriteString(s)
+	}
+	return t.b.String()[at:]
+}
+
+// cell is an entered value as one string of a text block: the length of
+// the event id (uvarint), the id, then the value as entered. "" is no
+// value (a value is never empty: it parses as a number). The number is
+// parsed again when read (Value): that costs less than keeping it.
+type cell string
+
+func (f *Facts) cell(val, event string) cell {
+	var n [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(n[:], uint64(len(event)))
+	return cell(f.text.keep(string(n[:k]), event, val))
+}
+
+// split is the cell's event id and value.
+func (c cell) split() (event, val string) {
+	var n uint64
+	i := 0
+	for shift := 0; i < len(c); shift += 7 {
+		b := c[i]
+		i++
+		n |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			break
+		}
+	}
+	return string(c[i : i+int(n)]), string(c[i+int(n):])
+}
+
+// value is the cell as a Value (ok false: none).
+func (c cell) value() (Value, bool) {
+	if c == "" {
+		return Value{}, false
+	}
+	ev, txt := c.split()
+	d, _ := scheme.ParseDec(txt) // checked when set
+	return Value{Text: txt, Dec: d, Event: ev}, true
+}
+
+// partSlots numbers the parts of a category's indicators (in the
+// scheme's order), so that a unit's entered values are one slice.
+type partSlots struct {
+	first     map[string]int // indicator → its first part's slot
+	ind, part []string       // by slot: the indicator and the part (the scheme's strings)
+}
+
+func newPartSlots(cat *scheme.Category) *partSlots {
+	p := &partSlots{first: map[string]int{}}
+	for _, comp := range cat.Components {
+		for _, in := range comp.Indicators {
+			if _, ok := p.first[in.ID]; ok {
+				continue // the scheme rejects a repeated id
+			}
+			p.first[in.ID] = len(p.ind)
+			for _, pt := range in.Parts() {
+				p.ind = append(p.ind, in.ID)
+				p.part = append(p.part, pt.ID)
+			}
+		}
+	}
+	return p
+}
+
+// slot is the slot of an indicator's part (ok false: no such part).
+func (p *partSlots) slot(indicator, part string) (int, bool) {
+	if p == nil {
+		return 0, false
+	}
+	s, ok := p.first[indicator]
+	if !ok {
+		return 0, false
+	}
+	for ; s < len(p.ind) && p.ind[s] == indicator; s++ {
+		if p.part[s] == part {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// Part is the value entered for a part of an indicator ("actual" of a
+// quantitative one, "score" of a judged one; ok false: none entered).
+func (u *UnitFacts) Part(indicator, part string) (Value, bool) {
+	s, ok := u.slots.slot(indicator, part)
+	if !ok || u.parts == nil {
+		return Value{}, false
+	}
+	return u.parts[s].value()
+}
+
+// scoreCell is a cadre's entered component (or part of one) and its value.
+type scoreCell struct {
+	name string // the scheme's string
+	c    cell
+}
+
+// Score is the value entered for a cadre component or a part of one (ok
+// false: none entered).
+func (c *CadreFacts) Score(component string) (Value, bool) {
+	for _, s := range c.scores {
+		if s.name == component {
+			return s.c.value()
+		}
+	}
+	return Value{}, false
+}
+
+// Tallies are a subject's tallies, one per ballot item, sorted by item (a
+// slice: a subject has one or two, and a map takes a group of eight).
+type Tallies []Tally
+
+// Get is the tally of a ballot item.
+func (ts Tallies) Get(item string) (Tally, bool) {
+	for _, t := range ts {
+		if t.Item == item {
+			return t, true
+		}
+	}
+	return Tally{}, false
+}
+
+// set puts a tally in place of the item's earlier one.
+func (ts *Tallies) set(t Tally) {
+	i, found := 0, false
+	for ; i < len(*ts); i++ {
+		if c := strings.Compare((*ts)[i].Item, t.Item); c >= 0 {
+			found = c == 0
+			break
+		}
+	}
+	if found {
+		(*ts)[i] = t
+		return
+	}
+	*ts = append(*ts, Tally{})
+	copy((*ts)[i+1:], (*ts)[i:])
+	(*ts)[i] = t
+}
+
+// loc is where an entry event's value is, for ScoreCorrected: a unit
+// (index in Facts.units) and its part's slot, or a cadre (cadreLoc set,
+// index in Facts.cadreList) and its score's index.
+type loc uint64
+
+const cadreLoc = loc(1) << 63
+
+func unitLoc(unit, slot int) loc { return loc(unit)<<32 | loc(uint32(slot)) }
+func scoreLoc(cadre, i int) loc  { return cadreLoc | loc(cadre)<<32 | loc(uint32(i)) }
+func (l loc) subject() int       { return int(l &^ cadreLoc >> 32) }
+func (l loc) slot() int          { return int(uint32(l)) }
+func (l loc) cadre() bool        { return l&cadreLoc != 0 }
+
+// event is the id of the event that set the value.
+func (c cell) event() string {
+	ev, _ := c.split()
+	return ev
+}
+
+// entryIndex finds where an entry event's value is by the event's id, for
+// ScoreCorrected, in 8 bytes a slot instead of a map entry (a county year
+// has ~8,000 entries; a map[string]loc took ~60 bytes each). It is an
+// open-addressing table of locs, each placed by the hash of the id of the
+// event whose value is there now, so the id is not kept twice; an id whose
+// value a later event replaced is kept, exactly, in replaced, and an id
+// seen again at another place (a repeated id: the latest counts, as it
+// did with a map) in again.
+type entryIndex struct {
+	seed     maphash.Seed
+	slots    []loc // loc+1; 0: empty
+	n        int   // slots in use
+	replaced map[string]loc
+	again    map[string]loc
+}
+
+// find is where the value of event id is (ok false: no entry of that id).
+func (x *entryIndex) find(f *Facts, id string) (loc, bool) {
+	if l, ok := x.again[id]; ok {
+		return l, true
+	}
+	if l, ok := x.current(f, id); ok {
+		return l, true
+	}
+	l, ok := x.replaced[id]
+	return l, ok
+}
+
+// current finds id among the values' current events.
+func (x *entryIndex) current(f *Facts, id string) (loc, bool) {
+	if len(x.slots) == 0 {
+		return 0, false
+	}
+	mask := len(x.slots) - 1
+	for i := int(maphash.String(x.seed, id)) & mask; x.slots[i] != 0; i = (i + 1) & mask {
+		if l := x.slots[i] - 1; f.eventAt(l) == id {
+			return l, true
+		}
+	}
+	return 0, false
+}
+
+// add notes that event id set the value at l, replacing prev's.
+func (x *entryIndex) add(f *Facts, id, prev string, l loc) {
+	if prev != "" && prev != id {
+		if x.replaced == nil {
+			x.replaced = map[string]loc{}
+		}
+		x.replaced[prev] = l
+	}
+	if _, seen := x.find(f, id); seen {
+		if x.again == nil {
+			x.again = map[string]loc{}
+		}
+		x.again[id] = l
+		return
+	}
+	if (x.n+1)*4 > len(x.slots)*3 {
+		x.grow(f)
+	}
+	x.put(id, l)
+}
+
+func (x *entryIndex) put(id string, l loc) {
+	mask := len(x.slots) - 1
+	i := int(maphash.String(x.seed, id)) & mask
+	for x.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	x.slots[i] = l + 1
+	x.n++
+}
+
+// grow doubles the table, keeping one slot per value (a slot left by a
+// replaced event's hash is dropped).
+func (x *entryIndex) grow(f *Facts) {
+	old := x.slots
+	if len(old) == 0 {
+		x.seed = maphash.MakeSeed()
+	}
+	x.slots, x.n = make([]loc, max(64, 2*len(old))), 0
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		id := f.eventAt(s - 1)
+		if l, ok := x.current(f, id); id == "" || (ok && l == s-1) {
+			continue
+		}
+		x.put(id, s-1)
+	}
+}
+
+// eventAt is the id of the event whose value is at l.
+func (f *Facts) eventAt(l loc) string {
+	if l.cadre() {
+		return f.cadreList[l.subject()].scores[l.slot()].c.event()
+	}
+	return f.units[l.subject()].parts[l.slot()].event()
+}
