@@ -209,7 +209,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 			return nil
 		})
 	}
-	if err := d.scoreAll(ctx, b, years, counts, folds, later); err != nil {
+	if err := d.scoreAll(ctx, b, years, counts, folds, later, &stats.ReadBack); err != nil {
 		return stats, err
 	}
 	stats.Years = years
@@ -246,27 +246,15 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 
 // yearFold is a year's engine facts folded while its events are applied
 // (a full rebuild), so that scoring need not read and decode them again.
+// Every year is folded, at any stream size: years interleave in the
+// stream, so every year's facts are live until the end, and engine.Facts
+// are compact enough for that (~140 bytes per event of a county year,
+// engine's BenchmarkFoldCountyYear: ~140 MB at a million events). Only a
+// year whose fold stopped (engine.Year.Refold: a scheme replaced mid-year,
+// say) is read back from the file and folded again.
 type yearFold struct {
 	y    *engine.Year
 	upto uint64 // the year's last event
-}
-
-// foldBytesPerEvent is about what a county year's engine.Facts hold per
-// event folded (a 1M-event rebuild that kept every year's facts peaked
-// ~560 MB above one that kept none: 1,049 MB).
-const foldBytesPerEvent = 512
-
-// foldBudget is the largest stream whose years a full rebuild folds while
-// applying: a third of its memory budget (SetRebuildMemory) in facts.
-// Years interleave in the stream, so every year's facts are live until
-// the end; a larger stream is scored as before, every year read back from
-// the file (dropping years once past the budget instead folded a third of
-// a 1M stream for nothing and made the rebuild slower: docs/performance.md).
-func (d *DB) foldBudget() int {
-	if d.foldEvents > 0 {
-		return d.foldEvents
-	}
-	return int(max(d.rebuildMemory, DefaultRebuildMemory) / 3 / foldBytesPerEvent)
 }
 
 // buildRows applies events 1 … end to the new file in one transaction and
@@ -299,8 +287,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 	defer a.direct.close()
 	var last uint64
 	// The engine's facts are folded on their own goroutine, a batch behind
-	// the rows (the payloads are only read, by both), when the stream is
-	// small enough (foldBudget).
+	// the rows (the payloads are only read, by both).
 	folds := map[int]*yearFold{}
 	type batch struct {
 		evs []events.Stored
@@ -308,7 +295,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 	}
 	var toFold chan batch
 	folded := make(chan struct{})
-	if end <= uint64(d.foldBudget()) {
+	if !d.readBack {
 		toFold = make(chan batch, 4)
 		go func() {
 			defer close(folded)
@@ -447,7 +434,8 @@ func (d *DB) swap(tmp string) error {
 // connection). That goroutine also does the work of later (writing the
 // facts, creating indexes), one at a time whenever enough years are
 // waiting to be scored: the scorers keep the other core busy meanwhile.
-func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, folds map[int]*yearFold, later []func() error) error {
+// The years read back are appended to readBack (once scoreAll returns).
+func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, folds map[int]*yearFold, later []func() error, readBack *[]int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
@@ -487,6 +475,7 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 				j = &job{sc: scored{year: y, events: counts[y], upto: int64(fo.upto), quarantined: qs}, facts: fo.y.Facts(), done: make(chan struct{})}
 			} else {
 				delete(folds, y)
+				*readBack = append(*readBack, y)
 				evs, err := scoringEvents(ctx, b, y, events.Point{}, counts[y])
 				if err != nil {
 					readErr <- err
