@@ -22,6 +22,7 @@ import (
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
+	"github.com/kaohe/kaohe/projections/scheme"
 )
 
 // A full rebuild (Rebuild with year 0) does not write into the live file.
@@ -289,6 +290,9 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 	// The engine's facts are folded on their own goroutine, a batch behind
 	// the rows (the payloads are only read, by both).
 	folds := map[int]*yearFold{}
+	// The fold takes each scheme from the cache the applier parsed it into
+	// (one copy of each year's scheme, parsed once).
+	parse := func(src string) (*scheme.Scheme, error) { return d.parsedScheme(scheme.SourceDigest([]byte(src)), src) }
 	type batch struct {
 		evs []events.Stored
 		dec []decoded
@@ -309,7 +313,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 					}
 					fo := folds[ev.Year]
 					if fo == nil {
-						fo = &yearFold{y: engine.NewYear(ev.Year)}
+						fo = &yearFold{y: engine.NewYear(ev.Year).ParseWith(parse)}
 						folds[ev.Year] = fo
 					}
 					fo.y.Apply(ev, b.dec[i].p, b.dec[i].err)
