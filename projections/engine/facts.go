@@ -310,10 +310,10 @@ func (f *Facts) SetPart(unit, indicator, part, val, eventID string) error {
 	if u.parts == nil {
 		u.parts = make([]cell, len(u.slots.ind))
 	}
-	prev := u.parts[s].event()
+	prev := u.parts[s].key()
 	u.parts[s] = f.cell(val, eventID)
 	if eventID != "" {
-		f.entries.add(f, u.parts[s].event(), prev, unitLoc(u.idx, s))
+		f.entries.add(f, u.parts[s].key(), prev, unitLoc(u.idx, s))
 	}
 	return nil
 }
@@ -609,10 +609,10 @@ func (f *Facts) SetCadreScore(id, component, val, eventID string) error {
 	if i == len(c.scores) {
 		c.scores = append(c.scores, scoreCell{name: f.name(component)})
 	}
-	prev := c.scores[i].c.event()
+	prev := c.scores[i].c.key()
 	c.scores[i].c = f.cell(val, eventID)
 	if eventID != "" {
-		f.entries.add(f, c.scores[i].c.event(), prev, scoreLoc(c.idx, i))
+		f.entries.add(f, c.scores[i].c.key(), prev, scoreLoc(c.idx, i))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kaohe/kaohe/projections/scheme"
+	"github.com/oklog/ulid/v2"
 )
 
 // A full rebuild keeps every year's Facts until the stream ends (years
@@ -47,41 +48,107 @@ func (t *text) keep(ss ...string) string {
 	return t.b.String()[at:]
 }
 
-// cell is an entered value as one string of a text block: the length of
-// the event id (uvarint), the id, then the value as entered. "" is no
-// value (a value is never empty: it parses as a number). The number is
-// parsed again when read (Value): that costs less than keeping it.
+// keepBytes is b then s in a block.
+func (t *text) keepBytes(b []byte, s string) string {
+	n := len(b) + len(s)
+	if t.b.Cap()-t.b.Len() < n {
+		t.b = strings.Builder{}
+		t.b.Grow(max(textBlock, n))
+	}
+	at := t.b.Len()
+	t.b.Write(b)
+	t.b.WriteString(s)
+	return t.b.String()[at:]
+}
+
+// cell is an entered value as one string of a text block: the id of the
+// event that set it in its key form (idKey), then the value as entered.
+// "" is no value. The number is parsed again when read (Value): that
+// costs less than keeping it.
 type cell string
 
 func (f *Facts) cell(val, event string) cell {
-	var n [binary.MaxVarintLen64]byte
-	k := binary.PutUvarint(n[:], uint64(len(event)))
-	return cell(f.text.keep(string(n[:k]), event, val))
+	var buf [64]byte
+	return cell(f.text.keepBytes(appendIDKey(buf[:0], event), val))
 }
 
-// split is the cell's event id and value.
-func (c cell) split() (event, val string) {
-	var n uint64
+// appendIDKey appends an event id's key form: an id that is a ULID as
+// Encode writes them (26 characters, upper case: nearly every id) in its
+// 16 bytes, after a byte 1; any other id as it is, after a uvarint of
+// twice its length. Two ids are equal when their keys are.
+func appendIDKey(b []byte, id string) []byte {
+	if u, ok := packULID(id); ok {
+		return append(append(b, 1), u[:]...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(id))<<1)
+	return append(b, id...)
+}
+
+// packULID is id's 16 bytes when they give id back, character for
+// character.
+func packULID(id string) (ulid.ULID, bool) {
+	if len(id) != ulid.EncodedSize {
+		return ulid.ULID{}, false
+	}
+	u, err := ulid.ParseStrict(id)
+	if err != nil {
+		return u, false
+	}
+	var back [ulid.EncodedSize]byte
+	if u.MarshalTextTo(back[:]) != nil || string(back[:]) != id {
+		return u, false // lower case, say: kept as it is
+	}
+	return u, true
+}
+
+// noID is the key of the empty id (a value set by no event: the builder
+// methods allow it).
+const noID = "\x00"
+
+// keyLen is the length of the key that starts s.
+func keyLen(s string) int {
+	var h uint64
 	i := 0
-	for shift := 0; i < len(c); shift += 7 {
-		b := c[i]
+	for shift := 0; i < len(s); shift += 7 {
+		b := s[i]
 		i++
-		n |= uint64(b&0x7f) << shift
+		h |= uint64(b&0x7f) << shift
 		if b < 0x80 {
 			break
 		}
 	}
-	return string(c[i : i+int(n)]), string(c[i+int(n):])
+	if h&1 == 1 {
+		return i + len(ulid.ULID{})
+	}
+	return i + int(h>>1)
 }
+
+// idOf is the event id of a key.
+func idOf(key string) string {
+	if key != "" && key[0]&1 == 1 {
+		var u ulid.ULID
+		copy(u[:], key[1:])
+		return u.String()
+	}
+	i := 0
+	for i < len(key) && key[i] >= 0x80 {
+		i++
+	}
+	return key[min(i+1, len(key)):]
+}
+
+// key is the key of the event that set the value.
+func (c cell) key() string { return string(c[:keyLen(string(c))]) }
 
 // value is the cell as a Value (ok false: none).
 func (c cell) value() (Value, bool) {
 	if c == "" {
 		return Value{}, false
 	}
-	ev, txt := c.split()
+	k := c.key()
+	txt := string(c[len(k):])
 	d, _ := scheme.ParseDec(txt) // checked when set
-	return Value{Text: txt, Dec: d, Event: ev}, true
+	return Value{Text: txt, Dec: d, Event: idOf(k)}, true
 }
 
 // partSlots numbers the parts of a category's indicators (in the
@@ -197,12 +264,6 @@ func (l loc) subject() int       { return int(l &^ cadreLoc >> 32) }
 func (l loc) slot() int          { return int(uint32(l)) }
 func (l loc) cadre() bool        { return l&cadreLoc != 0 }
 
-// event is the id of the event that set the value.
-func (c cell) event() string {
-	ev, _ := c.split()
-	return ev
-}
-
 // entryIndex finds where an entry event's value is by the event's id, for
 // ScoreCorrected, in 8 bytes a slot instead of a map entry (a county year
 // has ~8,000 entries; a map[string]loc took ~60 bytes each). It is an
@@ -221,39 +282,45 @@ type entryIndex struct {
 
 // find is where the value of event id is (ok false: no entry of that id).
 func (x *entryIndex) find(f *Facts, id string) (loc, bool) {
-	if l, ok := x.again[id]; ok {
+	var buf [64]byte
+	return x.findKey(f, string(appendIDKey(buf[:0], id)))
+}
+
+func (x *entryIndex) findKey(f *Facts, key string) (loc, bool) {
+	if l, ok := x.again[key]; ok {
 		return l, true
 	}
-	if l, ok := x.current(f, id); ok {
+	if l, ok := x.current(f, key); ok {
 		return l, true
 	}
-	l, ok := x.replaced[id]
+	l, ok := x.replaced[key]
 	return l, ok
 }
 
-// current finds id among the values' current events.
-func (x *entryIndex) current(f *Facts, id string) (loc, bool) {
+// current finds an id (its key) among the values' current events.
+func (x *entryIndex) current(f *Facts, key string) (loc, bool) {
 	if len(x.slots) == 0 {
 		return 0, false
 	}
 	mask := len(x.slots) - 1
-	for i := int(maphash.String(x.seed, id)) & mask; x.slots[i] != 0; i = (i + 1) & mask {
-		if l := x.slots[i] - 1; f.eventAt(l) == id {
+	for i := int(maphash.String(x.seed, key)) & mask; x.slots[i] != 0; i = (i + 1) & mask {
+		if l := x.slots[i] - 1; f.keyAt(l) == key {
 			return l, true
 		}
 	}
 	return 0, false
 }
 
-// add notes that event id set the value at l, replacing prev's.
+// add notes that the event of key id set the value at l, replacing
+// prev's (keys in text blocks).
 func (x *entryIndex) add(f *Facts, id, prev string, l loc) {
-	if prev != "" && prev != id {
+	if prev != "" && prev != noID && prev != id {
 		if x.replaced == nil {
 			x.replaced = map[string]loc{}
 		}
 		x.replaced[prev] = l
 	}
-	if _, seen := x.find(f, id); seen {
+	if _, seen := x.findKey(f, id); seen {
 		if x.again == nil {
 			x.again = map[string]loc{}
 		}
@@ -288,18 +355,18 @@ func (x *entryIndex) grow(f *Facts) {
 		if s == 0 {
 			continue
 		}
-		id := f.eventAt(s - 1)
-		if l, ok := x.current(f, id); id == "" || (ok && l == s-1) {
+		id := f.keyAt(s - 1)
+		if l, ok := x.current(f, id); ok && l == s-1 {
 			continue
 		}
 		x.put(id, s-1)
 	}
 }
 
-// eventAt is the id of the event whose value is at l.
-func (f *Facts) eventAt(l loc) string {
+// keyAt is the key of the event whose value is at l.
+func (f *Facts) keyAt(l loc) string {
 	if l.cadre() {
-		return f.cadreList[l.subject()].scores[l.slot()].c.event()
+		return f.cadreList[l.subject()].scores[l.slot()].c.key()
 	}
-	return f.units[l.subject()].parts[l.slot()].event()
+	return f.units[l.subject()].parts[l.slot()].key()
 }
