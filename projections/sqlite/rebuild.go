@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
@@ -86,27 +87,45 @@ const DefaultRebuildMemory = 160 << 20
 // its live size between collections while a million events stream
 // through (a 1M-event rebuild peaked at ~700 MB of RSS); the rebuild's
 // own live memory, mostly every fact of the province, is under 100 MB at
-// 1M events. n ≤ 0: no limit.
+// 1M events. The engine facts of the years folded while applying come on
+// top, and the limit grows with them (foldBytesPerEvent an event folded).
+// n ≤ 0: no limit.
 func (d *DB) SetRebuildMemory(n int64) { d.rebuildMemory = n }
 
-// softLimit sets the rebuild's memory limit and returns what restores the
-// previous one.
-func softLimit(extra int64) func() {
+// softLimit sets the rebuild's memory limit; it returns what restores the
+// previous one and what raises it by n bytes more (for the years' facts
+// folded while applying: they are live until the end, and without room
+// of their own they would leave the collector none and keep it running).
+func softLimit(extra int64) (restore func(), raise func(n int64)) {
+	none := func(int64) {}
 	if extra <= 0 {
-		return func() {}
+		return func() {}, none
 	}
 	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
-		return func() {}
+		return func() {}, none
 	}
 	limit := int64(s[0].Value.Uint64()-s[1].Value.Uint64()) + extra
 	prev := debug.SetMemoryLimit(-1)
 	if limit >= prev {
-		return func() {}
+		return func() {}, none
 	}
 	debug.SetMemoryLimit(limit)
-	return func() { debug.SetMemoryLimit(prev) }
+	var mu sync.Mutex
+	return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			debug.SetMemoryLimit(prev)
+			limit = -1
+		}, func(n int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			if limit > 0 {
+				limit = min(limit+n, prev)
+				debug.SetMemoryLimit(limit)
+			}
+		}
 }
 
 // RebuildUpTo is a full rebuild (Rebuild of every year) of the stream's
@@ -125,7 +144,8 @@ func (d *DB) RebuildUpTo(ctx context.Context, st *jetstream.Store, upTo uint64) 
 // when > 0 (RebuildUpTo), else of the whole stream.
 func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, progress func(Progress)) (Stats, error) {
 	start := time.Now()
-	defer softLimit(d.rebuildMemory)()
+	restore, raise := softLimit(d.rebuildMemory)
+	defer restore()
 	var stats Stats
 	end, err := st.LastSeq(ctx)
 	if err != nil {
@@ -155,7 +175,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 	}()
 
 	t := time.Now()
-	counts, facts, folds, err := d.buildRows(ctx, b, st, end, &stats, progress)
+	counts, facts, folds, err := d.buildRows(ctx, b, st, end, &stats, progress, raise)
 	if err != nil {
 		return stats, err
 	}
@@ -249,8 +269,8 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 // (a full rebuild), so that scoring need not read and decode them again.
 // Every year is folded, at any stream size: years interleave in the
 // stream, so every year's facts are live until the end, and engine.Facts
-// are compact enough for that (~140 bytes per event of a county year,
-// engine's BenchmarkFoldCountyYear: ~140 MB at a million events). Only a
+// are compact enough for that (~110 bytes per event of a county year,
+// engine's BenchmarkFoldCountyYear: ~110 MB at a million events). Only a
 // year whose fold stopped (engine.Year.Refold: a scheme replaced mid-year,
 // say) is read back from the file and folded again.
 type yearFold struct {
@@ -258,10 +278,18 @@ type yearFold struct {
 	upto uint64 // the year's last event
 }
 
+// foldBytesPerEvent is about what a county year's engine.Facts hold per
+// event folded (engine's BenchmarkFoldCountyYear: 109 bytes); the
+// rebuild's memory limit grows by it every foldRaiseEvents events folded.
+const (
+	foldBytesPerEvent = 128
+	foldRaiseEvents   = 1 << 14
+)
+
 // buildRows applies events 1 … end to the new file in one transaction and
 // returns the number of events of each year, the facts to write, and each
 // year's engine facts.
-func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end uint64, stats *Stats, progress func(Progress)) (map[int]int, *full, map[int]*yearFold, error) {
+func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end uint64, stats *Stats, progress func(Progress), raise func(int64)) (map[int]int, *full, map[int]*yearFold, error) {
 	conn, err := b.Conn(ctx)
 	if err != nil {
 		return nil, nil, nil, err
@@ -303,7 +331,13 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 		toFold = make(chan batch, 4)
 		go func() {
 			defer close(folded)
+			n := 0
 			for b := range toFold {
+				// The memory limit grows with the facts folded (foldBytesPerEvent).
+				if n += len(b.evs); n >= foldRaiseEvents {
+					raise(int64(n) * foldBytesPerEvent)
+					n = 0
+				}
 				for i, ev := range b.evs {
 					if b.dec[i].err != nil {
 						continue // quarantined
