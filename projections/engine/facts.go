@@ -295,10 +295,8 @@ func (f *Facts) SetPart(unit, indicator, part, val, eventID string) error {
 	if !ok {
 		return fmt.Errorf("unit %s has no indicator %q", unit, indicator)
 	}
-	if part == "" {
-		if s, ok := u.slots.first[in.ID]; ok && (s+1 == len(u.slots.ind) || u.slots.ind[s+1] != in.ID) {
-			part = u.slots.part[s] // the indicator's only part
-		}
+	if only, ok := u.slots.only(in.ID); ok && part == "" {
+		part = only
 	}
 	s, ok := u.slots.slot(in.ID, part)
 	if !ok {

@@ -15,8 +15,9 @@ import (
 // forms below: strings copied out of decoded payloads into shared blocks
 // (text), entered values as one string each in a dense slice per unit
 // (partSlots, cell) instead of a map per indicator, and corrections found
-// by a map from the entry's id to where its value is (loc) instead of a
-// copy of five strings per entry (BenchmarkFoldCountyYear measures it).
+// through an index of where each entry's value is (entryIndex, loc)
+// instead of a copy of five strings per entry (BenchmarkFoldCountyYear
+// measures it).
 
 // text keeps the strings Facts retain in large blocks instead of one
 // allocation each: a decoded payload's strings are fresh copies per
@@ -28,24 +29,12 @@ type text struct{ b strings.Builder }
 
 const textBlock = 32 << 10
 
-// keep is the concatenation of ss in a block.
-func (t *text) keep(ss ...string) string {
-	n := 0
-	for _, s := range ss {
-		n += len(s)
-	}
-	if n == 0 {
+// keep is s in a block.
+func (t *text) keep(s string) string {
+	if s == "" {
 		return ""
 	}
-	if t.b.Cap()-t.b.Len() < n {
-		t.b = strings.Builder{}
-		t.b.Grow(max(textBlock, n))
-	}
-	at := t.b.Len()
-	for _, s := range ss {
-		t.b.WriteString(s)
-	}
-	return t.b.String()[at:]
+	return t.keepBytes(nil, s)
 }
 
 // keepBytes is b then s in a block.
@@ -173,6 +162,18 @@ func newPartSlots(cat *scheme.Category) *partSlots {
 		}
 	}
 	return p
+}
+
+// only is the part of an indicator that has one part.
+func (p *partSlots) only(indicator string) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	s, ok := p.first[indicator]
+	if !ok || (s+1 < len(p.ind) && p.ind[s+1] == indicator) {
+		return "", false
+	}
+	return p.part[s], true
 }
 
 // slot is the slot of an indicator's part (ok false: no such part).
