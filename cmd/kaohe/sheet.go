@@ -87,7 +87,7 @@ func providerRows(f *engine.Facts, actor events.Actor) []sheetRow {
 						if ind.Quantitative() {
 							r.target = uf.Targets[ind.ID].Text
 						}
-						r.current = uf.Parts[ind.ID][p.ID]
+						r.current, _ = uf.Part(ind.ID, p.ID)
 					}
 					rows = append(rows, r)
 				}
@@ -218,7 +218,7 @@ func (m *Main) sheetCommands(ctx context.Context, year int, actor events.Actor, 
 		}
 		cur := engine.Value{}
 		if uf := f.Units[cell.Unit]; uf != nil {
-			cur = uf.Parts[cell.Indicator][cell.Part]
+			cur, _ = uf.Part(cell.Indicator, cell.Part)
 		}
 		c := commands.Command{ID: prefix + strconv.Itoa(cell.Line), Year: year, Actor: actor, Line: cell.Line}
 		c, write, err := commands.ScoreEntry(c, cell.Unit, cell.Indicator, cell.Part, events.Number(value), strings.TrimSpace(cell.Reason),

@@ -135,7 +135,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 	var pts scheme.Dec
 	switch cc.From {
 	case "entered":
-		v, ok := cf.Scores[cc.ID]
+		v, ok := cf.Score(cc.ID)
 		if !ok {
 			cr.Note = "not entered: 0"
 			break
@@ -153,7 +153,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 		sum := scheme.Dec{}
 		for _, ps := range cc.Parts {
 			pr := &PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
-			if v, ok := cf.Scores[ps.ID]; ok {
+			if v, ok := cf.Score(ps.ID); ok {
 				pr.Value, pr.Event = v.Text, v.Event
 				val := clamp(v.Dec, ps.ScaleDec(), pr)
 				sum = sum.Add(ps.ShareDec().Mul(val).Quo(ps.ScaleDec()))
@@ -176,7 +176,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 		}
 		pts = e.round(c.Mul(cc.PointsDec()).Quo(cc.ScaleDec()))
 	case "votes":
-		t, ok := cf.Votes[cc.Item]
+		t, ok := cf.Votes.Get(cc.Item)
 		if !ok {
 			cr.Note = fmt.Sprintf("no %s ballot tallied: 0", cc.Item)
 			break

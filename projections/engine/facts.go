@@ -114,20 +114,24 @@ type Veto struct {
 type Subject struct {
 	Adjustments []Adjustment
 	Vetoes      []Veto
-	Conditions  map[string]string // condition → event id that flagged it
-	Votes       map[string]Tally  // ballot item → tally
+	Conditions  map[string]string // condition → event id that flagged it (nil: none)
+	Votes       Tallies           // one per ballot item
 }
 
-// UnitFacts are the facts of one unit.
+// UnitFacts are the facts of one unit. Part gives its entered values.
 type UnitFacts struct {
 	Subject
 	ID      string
-	Targets map[string]Value            // indicator → target (scheme default, then adjustments)
-	Parts   map[string]map[string]Value // indicator → part → value
-	Social  map[string]Social           // rater group → evaluation
+	Targets map[string]Value  // indicator → target (scheme default, then adjustments)
+	Social  map[string]Social // rater group → evaluation
+
+	idx   int        // in Facts.units
+	slots *partSlots // its category's
+	parts []cell     // by slot (nil until a value is entered)
 }
 
-// CadreFacts are the facts of one cadre (leader).
+// CadreFacts are the facts of one cadre (leader). Score gives its entered
+// components.
 type CadreFacts struct {
 	Subject
 	ID, Name, Unit, Class, Post string
@@ -135,7 +139,9 @@ type CadreFacts struct {
 	Registered                  time.Time // its business time (zero: always on the roster)
 	Status                      string
 	StatusEvent                 string
-	Scores                      map[string]Value // entered component (or part) → value
+
+	idx    int         // in Facts.cadreList
+	scores []scoreCell // in the order first entered
 }
 
 // Past is a subject's outcome in an earlier year, for multi-year rules.
@@ -153,13 +159,6 @@ type Decision struct {
 	Event                          string
 }
 
-// entry remembers which fact an event set, for ScoreCorrected.
-type entry struct {
-	unit, cadre     string
-	indicator, part string // unit part
-	component       string // cadre score
-}
-
 // Facts is everything the engine scores for one year. Build it with Fold or
 // NewFacts and the setters; the setters check ids against the scheme.
 type Facts struct {
@@ -171,8 +170,12 @@ type Facts struct {
 	Offices   []OfficeFact         // office-wide items and conditions, in event order
 	History   map[string][]Past    // kind + "/" + subject → earlier years (AddHistory)
 
-	entries map[string]entry
-	vetoes  map[string]*Veto
+	entries   entryIndex // entry event id → where its value is, for ScoreCorrected
+	vetoes    map[string]*Veto
+	text      text
+	names     map[string]string // names from the scheme's closed sets, kept once (name)
+	units     []*UnitFacts      // in the scheme's order
+	cadreList []*CadreFacts     // in the order first registered
 }
 
 // NewFacts starts an empty year under a scheme, with every unit's targets
@@ -183,13 +186,16 @@ func NewFacts(sc *scheme.Scheme) *Facts {
 		Units:     map[string]*UnitFacts{},
 		Cadres:    map[string]*CadreFacts{},
 		Decisions: map[string]*Decision{},
-		entries:   map[string]entry{},
 		vetoes:    map[string]*Veto{},
+		names:     map[string]string{},
 	}
-	for _, u := range sc.Units() {
-		uf := &UnitFacts{ID: u.ID, Targets: map[string]Value{}, Parts: map[string]map[string]Value{}, Social: map[string]Social{}}
-		uf.Conditions = map[string]string{}
-		uf.Votes = map[string]Tally{}
+	slots := map[string]*partSlots{}
+	for _, cat := range sc.Categories {
+		slots[cat.ID] = newPartSlots(cat)
+	}
+	for _, u := range sc.UnitList {
+		uf := &UnitFacts{ID: u.ID, Targets: map[string]Value{}, Social: map[string]Social{}, idx: len(f.units), slots: slots[u.Category]}
+		f.units = append(f.units, uf)
 		for ind, t := range u.Targets {
 			d, _ := scheme.ParseDec(t)
 			uf.Targets[ind] = Value{Text: t, Dec: d}
@@ -235,12 +241,27 @@ func (f *Facts) subject(kind, id string) (*Subject, error) {
 
 // value is a number as entered, exact at any size (events.Number allows
 // 19 digits, more than int64 holds: Dec then computes in math/big).
-func value(text, event string) (Value, error) {
+func (f *Facts) value(text, event string) (Value, error) {
 	d, err := scheme.ParseDec(text)
 	if err != nil {
 		return Value{}, err
 	}
-	return Value{Text: text, Dec: d, Event: event}, nil
+	return Value{Text: f.text.keep(text), Dec: d, Event: f.text.keep(event)}, nil
+}
+
+// keep is a string of an event (an id, a name, a reason) as Facts retain
+// it: in a shared block, not the decoded payload's memory.
+func (f *Facts) keep(s string) string { return f.text.keep(s) }
+
+// name is a name of one of the scheme's closed sets (a level, an item, a
+// rater group, a condition): one copy however many events name it.
+func (f *Facts) name(s string) string {
+	if n, ok := f.names[s]; ok {
+		return n
+	}
+	n := f.keep(s)
+	f.names[n] = n
+	return n
 }
 
 // SetTarget sets a quantitative indicator's target (TargetAdjusted).
@@ -253,14 +274,14 @@ func (f *Facts) SetTarget(unit, indicator, target, eventID string) error {
 	if !ok || !in.Quantitative() {
 		return fmt.Errorf("unit %s has no quantitative indicator %q", unit, indicator)
 	}
-	v, err := value(target, eventID)
+	v, err := f.value(target, eventID)
 	if err != nil {
 		return err
 	}
 	if v.Dec.Sign() <= 0 {
 		return fmt.Errorf("target %s of %s/%s is not above 0", target, unit, indicator)
 	}
-	u.Targets[indicator] = v
+	u.Targets[in.ID] = v
 	return nil
 }
 
@@ -274,27 +295,23 @@ func (f *Facts) SetPart(unit, indicator, part, val, eventID string) error {
 	if !ok {
 		return fmt.Errorf("unit %s has no indicator %q", unit, indicator)
 	}
-	parts := in.Parts()
-	if part == "" && len(parts) == 1 {
-		part = parts[0].ID
+	if only, ok := u.slots.only(in.ID); ok && part == "" {
+		part = only
 	}
-	known := false
-	for _, p := range parts {
-		known = known || p.ID == part
-	}
-	if !known {
+	s, ok := u.slots.slot(in.ID, part)
+	if !ok {
 		return fmt.Errorf("indicator %s has no part %q", indicator, part)
 	}
-	v, err := value(val, eventID)
-	if err != nil {
+	if _, err := scheme.ParseDec(val); err != nil {
 		return err
 	}
-	if u.Parts[indicator] == nil {
-		u.Parts[indicator] = map[string]Value{}
+	if u.parts == nil {
+		u.parts = make([]cell, len(u.slots.ind))
 	}
-	u.Parts[indicator][part] = v
+	prev := u.parts[s].key()
+	u.parts[s] = f.cell(val, eventID)
 	if eventID != "" {
-		f.entries[eventID] = entry{unit: unit, indicator: indicator, part: part}
+		f.entries.add(f, u.parts[s].key(), prev, unitLoc(u.idx, s))
 	}
 	return nil
 }
@@ -316,7 +333,7 @@ func (f *Facts) SetSocial(unit, group string, ballots []events.LevelCount, score
 			return err
 		}
 	}
-	u.Social[group] = Social{Ballots: append([]events.LevelCount(nil), ballots...), Score: score, Event: eventID}
+	u.Social[g.ID] = Social{Ballots: f.levelCounts(ballots), Score: f.keep(score), Event: f.keep(eventID)}
 	return nil
 }
 
@@ -334,7 +351,7 @@ func (f *Facts) SetSocialRate(unit, group, rate, eventID string) error {
 	if _, err := percent(rate); err != nil {
 		return err
 	}
-	u.Social[group] = Social{Rate: rate, Event: eventID}
+	u.Social[g.ID] = Social{Rate: f.keep(rate), Event: f.keep(eventID)}
 	return nil
 }
 
@@ -388,7 +405,11 @@ func (f *Facts) SetVoteRates(kind, id, item string, rates []events.LevelRate, va
 	if sum.Cmp(scheme.Int(100)) > 0 {
 		return fmt.Errorf("rates sum to %s%%, over 100%%", sum)
 	}
-	s.Votes[item] = Tally{Item: item, Rates: append([]events.LevelRate(nil), rates...), Valid: valid, Event: eventID}
+	kept := make([]events.LevelRate, len(rates))
+	for i, r := range rates {
+		kept[i] = events.LevelRate{Level: f.name(r.Level), Rate: events.Number(f.keep(string(r.Rate)))}
+	}
+	s.Votes.set(Tally{Item: f.name(item), Rates: kept, Valid: valid, Event: f.keep(eventID)})
 	return nil
 }
 
@@ -402,7 +423,7 @@ func (f *Facts) SetVotes(kind, id, item string, counts []events.LevelCount, vali
 	if item == "" {
 		item = "overall"
 	}
-	s.Votes[item] = Tally{Item: item, Counts: append([]events.LevelCount(nil), counts...), Valid: valid, Event: eventID}
+	s.Votes.set(Tally{Item: f.name(item), Counts: f.levelCounts(counts), Valid: valid, Event: f.keep(eventID)})
 	return nil
 }
 
@@ -423,8 +444,27 @@ func (f *Facts) AddAdjustment(kind, id string, a Adjustment) error {
 	if err := it.Check(a.Level, a.Points, a.Count); err != nil {
 		return err
 	}
-	s.Adjustments = append(s.Adjustments, a)
+	s.Adjustments = append(s.Adjustments, f.keepAdjustment(a))
 	return nil
+}
+
+// levelCounts is a copy of ballots with the levels kept once.
+func (f *Facts) levelCounts(ballots []events.LevelCount) []events.LevelCount {
+	if ballots == nil {
+		return nil
+	}
+	out := make([]events.LevelCount, len(ballots))
+	for i, b := range ballots {
+		out[i] = events.LevelCount{Level: f.name(b.Level), Count: b.Count}
+	}
+	return out
+}
+
+// keepAdjustment is a with its strings kept.
+func (f *Facts) keepAdjustment(a Adjustment) Adjustment {
+	a.Event, a.Item, a.Level, a.Matter = f.keep(a.Event), f.name(a.Item), f.name(a.Level), f.keep(a.Matter)
+	a.Points, a.Office = f.keep(a.Points), f.keep(a.Office)
+	return a
 }
 
 // officeKnown checks an office-wide target: an office of the scheme's
@@ -452,8 +492,8 @@ func (f *Facts) AddOfficeAdjustment(office string, a Adjustment, staffOnly bool,
 	if err := it.Check(a.Level, a.Points, a.Count); err != nil {
 		return err
 	}
-	aa := a
-	f.Offices = append(f.Offices, OfficeFact{Event: a.Event, Office: office, At: at, StaffOnly: staffOnly, Adjustment: &aa})
+	aa := f.keepAdjustment(a)
+	f.Offices = append(f.Offices, OfficeFact{Event: aa.Event, Office: f.name(office), At: at, StaffOnly: staffOnly, Adjustment: &aa})
 	return nil
 }
 
@@ -467,7 +507,7 @@ func (f *Facts) SetOfficeCondition(office, condition string, on, staffOnly bool,
 		return fmt.Errorf("unknown condition %q", condition)
 	}
 	if on {
-		f.Offices = append(f.Offices, OfficeFact{Event: eventID, Office: office, At: at, StaffOnly: staffOnly, Condition: condition})
+		f.Offices = append(f.Offices, OfficeFact{Event: f.keep(eventID), Office: f.name(office), At: at, StaffOnly: staffOnly, Condition: f.name(condition)})
 		return nil
 	}
 	kept := f.Offices[:0:0]
@@ -489,7 +529,7 @@ func (f *Facts) ImposeVeto(kind, id, area, eventID string) error {
 	if !f.Scheme.VetoArea(area) {
 		return fmt.Errorf("unknown veto area %q", area)
 	}
-	s.Vetoes = append(s.Vetoes, Veto{Event: eventID, Area: area})
+	s.Vetoes = append(s.Vetoes, Veto{Event: f.keep(eventID), Area: f.name(area)})
 	f.vetoes[eventID] = &s.Vetoes[len(s.Vetoes)-1]
 	// the pointer above may move when Vetoes grows: re-index
 	for i := range s.Vetoes {
@@ -504,7 +544,7 @@ func (f *Facts) LiftVeto(vetoEvent, eventID string) error {
 	if !ok {
 		return fmt.Errorf("no veto %s", vetoEvent)
 	}
-	v.Lifted, v.LiftEvent = true, eventID
+	v.Lifted, v.LiftEvent = true, f.keep(eventID)
 	return nil
 }
 
@@ -518,7 +558,10 @@ func (f *Facts) SetCondition(kind, id, condition string, on bool, eventID string
 		return fmt.Errorf("unknown condition %q", condition)
 	}
 	if on {
-		s.Conditions[condition] = eventID
+		if s.Conditions == nil {
+			s.Conditions = map[string]string{}
+		}
+		s.Conditions[f.name(condition)] = f.keep(eventID)
 	} else {
 		delete(s.Conditions, condition)
 	}
@@ -533,14 +576,15 @@ func (f *Facts) RegisterCadre(id, name, unit, class, post, eventID string) error
 	if !f.Scheme.CadreClass(class) {
 		return fmt.Errorf("cadre %s: unknown class %q", id, class)
 	}
-	c := &CadreFacts{ID: id, Name: name, Unit: unit, Class: class, Post: post, Event: eventID, Status: events.StatusActive, Scores: map[string]Value{}}
+	c := &CadreFacts{ID: f.keep(id), Name: f.keep(name), Unit: f.name(unit), Class: f.name(class), Post: f.keep(post), Event: f.keep(eventID), Status: events.StatusActive}
 	if old, ok := f.Cadres[id]; ok { // re-registration keeps what was recorded
-		c.Subject, c.Scores, c.Status, c.StatusEvent = old.Subject, old.Scores, old.Status, old.StatusEvent
+		c.ID, c.Subject, c.scores, c.Status, c.StatusEvent, c.idx = old.ID, old.Subject, old.scores, old.Status, old.StatusEvent, old.idx
+		f.cadreList[c.idx] = c
 	} else {
-		c.Conditions = map[string]string{}
-		c.Votes = map[string]Tally{}
+		c.idx = len(f.cadreList)
+		f.cadreList = append(f.cadreList, c)
 	}
-	f.Cadres[id] = c
+	f.Cadres[c.ID] = c
 	return nil
 }
 
@@ -553,13 +597,20 @@ func (f *Facts) SetCadreScore(id, component, val, eventID string) error {
 	if _, ok := f.Scheme.CadreComponent(c.Class, component); !ok {
 		return fmt.Errorf("cadre class %s has no entered component %q", c.Class, component)
 	}
-	v, err := value(val, eventID)
-	if err != nil {
+	if _, err := scheme.ParseDec(val); err != nil {
 		return err
 	}
-	c.Scores[component] = v
+	i := 0
+	for i < len(c.scores) && c.scores[i].name != component {
+		i++
+	}
+	if i == len(c.scores) {
+		c.scores = append(c.scores, scoreCell{name: f.name(component)})
+	}
+	prev := c.scores[i].c.key()
+	c.scores[i].c = f.cell(val, eventID)
 	if eventID != "" {
-		f.entries[eventID] = entry{cadre: id, component: component}
+		f.entries.add(f, c.scores[i].c.key(), prev, scoreLoc(c.idx, i))
 	}
 	return nil
 }
@@ -570,21 +621,23 @@ func (f *Facts) SetCadreStatus(id, status, eventID string) error {
 	if err != nil {
 		return err
 	}
-	c.Status, c.StatusEvent = status, eventID
+	c.Status, c.StatusEvent = f.name(status), f.keep(eventID)
 	return nil
 }
 
 // Correct replaces the value set by an earlier entry event
 // (ScoreCorrected): it finds which fact that event set.
 func (f *Facts) Correct(supersedes, val, eventID string) error {
-	e, ok := f.entries[supersedes]
+	l, ok := f.entries.find(f, supersedes)
 	if !ok {
 		return fmt.Errorf("no score entry %s to correct", supersedes)
 	}
-	if e.unit != "" {
-		return f.SetPart(e.unit, e.indicator, e.part, val, eventID)
+	if l.cadre() {
+		c := f.cadreList[l.subject()]
+		return f.SetCadreScore(c.ID, c.scores[l.slot()].name, val, eventID)
 	}
-	return f.SetCadreScore(e.cadre, e.component, val, eventID)
+	u := f.units[l.subject()]
+	return f.SetPart(u.ID, u.slots.ind[l.slot()], u.slots.part[l.slot()], val, eventID)
 }
 
 // Decide records a grade decision (GradeDecided); the latest one counts.
@@ -604,8 +657,9 @@ func (f *Facts) Decide(d Decision) error {
 	if !f.Scheme.GradeKnown(d.Kind, d.Grade) {
 		return fmt.Errorf("%q is not a %s grade", d.Grade, d.Kind)
 	}
-	dd := d
-	f.Decisions[d.Kind+"/"+d.Subject] = &dd
+	dd := Decision{Kind: f.name(d.Kind), Subject: f.keep(d.Subject), Grade: f.name(d.Grade), Proposed: f.name(d.Proposed),
+		Override: d.Override, Reason: f.keep(d.Reason), Event: f.keep(d.Event)}
+	f.Decisions[f.keep(d.Kind+"/"+d.Subject)] = &dd
 	return nil
 }
 

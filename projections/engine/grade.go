@@ -450,10 +450,10 @@ func (e *engine) gradeTeams() {
 }
 
 // voteRates lists every tally's levels with exact rates.
-func (e *engine) voteRates(votes map[string]Tally) []*VoteRate {
+func (e *engine) voteRates(votes Tallies) []*VoteRate {
 	out := []*VoteRate{}
-	for _, item := range sortedKeys(votes) {
-		t := votes[item]
+	for _, t := range votes { // sorted by item
+		item := t.Item
 		for _, r := range t.Rates {
 			rate, _ := t.rate([]string{r.Level})
 			out = append(out, &VoteRate{Item: item, Level: r.Level, Valid: t.Valid, Rate: rate.String(), Published: string(r.Rate), Event: t.Event})

@@ -20,7 +20,7 @@ type subject struct {
 	components map[string]scheme.Dec
 	conditions map[string]string
 	vetoes     map[string]bool // active veto areas
-	votes      map[string]Tally
+	votes      Tallies
 	voteItem   string
 	rank, of   int
 	pool       []*subject // ranking pool (for last place)
@@ -100,7 +100,7 @@ func (s *subject) voteRate(item string, levels []string) (scheme.Dec, bool) {
 	if item == "" {
 		item = s.voteItem
 	}
-	t, ok := s.votes[item]
+	t, ok := s.votes.Get(item)
 	if !ok {
 		return scheme.Dec{}, false
 	}

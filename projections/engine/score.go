@@ -318,7 +318,6 @@ func (e *engine) gradeLinked(u *scheme.Unit, comp *scheme.Component, cr *Compone
 func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResult, scheme.Dec) {
 	w := in.WeightDec()
 	ir := &IndicatorResult{ID: in.ID, Name: in.Name, Kind: in.Kind, Rule: in.Rule, Weight: e.text(w)}
-	parts := uf.Parts[in.ID]
 	for _, c := range in.ZeroIf {
 		if ev, ok := uf.Conditions[c]; ok {
 			ir.Points = e.fx(scheme.Dec{})
@@ -330,7 +329,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 	switch in.Kind {
 	case scheme.Quantitative:
 		t, hasT := uf.Targets[in.ID]
-		a, hasA := parts["actual"]
+		a, hasA := uf.Part(in.ID, "actual")
 		if hasT {
 			tt := t
 			ir.Target = &tt
@@ -378,7 +377,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 			pts = e.round(w.Mul(used))
 		}
 	case scheme.Judged:
-		v, ok := parts["score"]
+		v, ok := uf.Part(in.ID, "score")
 		val := scheme.Dec{}
 		if ok {
 			pr := &PartResult{ID: "score", Value: v.Text, Event: v.Event, Scale: e.text(in.ScaleDec())}
@@ -392,7 +391,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 		sum := scheme.Dec{}
 		var missing []string
 		for _, ps := range in.PartSpecs {
-			v, ok := parts[ps.ID]
+			v, ok := uf.Part(in.ID, ps.ID)
 			pr := &PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
 			if ok {
 				pr.Value, pr.Event = v.Text, v.Event

@@ -20,11 +20,21 @@ type Year struct {
 	year   int
 	facts  *Facts
 	refold string // why the year must be folded from its events ("": it need not)
+	parse  func(source string) (*scheme.Scheme, error)
 }
 
 // NewYear starts an incremental fold of one year (0: take the year from the
 // first event).
 func NewYear(year int) *Year { return &Year{year: year} }
+
+// ParseWith makes the Year take its scheme from parse instead of parsing
+// the SchemeDefined's source itself: a caller that parses every scheme
+// anyway (a cache by digest) then holds one copy, not two. The scheme is
+// only read, never changed.
+func (y *Year) ParseWith(parse func(source string) (*scheme.Scheme, error)) *Year {
+	y.parse = parse
+	return y
+}
 
 // Apply takes the year's next event in stream order, with its payload as
 // events.Payload decodes it (p) or why it cannot be (perr). It returns
@@ -47,7 +57,11 @@ func (y *Year) Apply(e events.Stored, p any, perr error) bool {
 		if y.facts != nil {
 			return y.stop(fmt.Sprintf("event %s replaces the scheme", e.ID))
 		}
-		sc, err := scheme.Parse([]byte(sd.Source))
+		parse := y.parse
+		if parse == nil {
+			parse = func(src string) (*scheme.Scheme, error) { return scheme.Parse([]byte(src)) }
+		}
+		sc, err := parse(sd.Source)
 		if err != nil {
 			return y.stop(fmt.Sprintf("the scheme of event %s does not parse", e.ID))
 		}

@@ -28,6 +28,7 @@ type Stats struct {
 	Applying time.Duration // of which reading and applying events
 	Indexing time.Duration // creating secondary indexes (after a full rebuild: the one scoring reads)
 	Scoring  time.Duration // scoring the changed years (a full rebuild creates its other indexes meanwhile)
+	ReadBack []int         // years a full rebuild scored from their events read back (not folded while applied: engine.Year.Refold)
 }
 
 // ErrAhead: the projections have applied more of the stream than the

@@ -72,7 +72,7 @@ type DB struct {
 	afterCommit  func(batch int, lastSeq uint64) error
 	beforeSwap   func() error    // a full rebuild, built and scored, about to rename its file
 	checkRead    func(cp uint64) // the loss check has read the checkpoint
-	foldEvents   int             // > 0: replaces foldBudget() (a small stream read back as a large one)
+	readBack     bool            // a full rebuild folds no year while applying: each is read back
 	collide      bool            // a full rebuild's entry ids share four hashes (the clash path)
 
 	rebuildMemory int64 // SetRebuildMemory

@@ -27,9 +27,10 @@ func (d *DB) SetCheckRead(fn func(cp uint64)) { d.checkRead = fn }
 // that every id but a few goes through the clash path.
 func (d *DB) CollidingHashes(on bool) { d.collide = on }
 
-// FoldBudget sets the largest stream whose years d's full rebuild folds
-// while applying (0: the default).
-func (d *DB) FoldBudget(n int) { d.foldEvents = n }
+// ReadBack makes d's full rebuilds fold no year while applying: every
+// year is scored from its events read back from the new file, the path of
+// a year whose fold stopped (engine.Year.Refold).
+func (d *DB) ReadBack(on bool) { d.readBack = on }
 
 // NoMemo makes every look-up of facts and entries go to the file.
 func (d *DB) NoMemo() { d.noMemo = true }

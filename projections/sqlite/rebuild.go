@@ -17,11 +17,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/engine"
+	"github.com/kaohe/kaohe/projections/scheme"
 )
 
 // A full rebuild (Rebuild with year 0) does not write into the live file.
@@ -85,27 +87,45 @@ const DefaultRebuildMemory = 160 << 20
 // its live size between collections while a million events stream
 // through (a 1M-event rebuild peaked at ~700 MB of RSS); the rebuild's
 // own live memory, mostly every fact of the province, is under 100 MB at
-// 1M events. n ≤ 0: no limit.
+// 1M events. The engine facts of the years folded while applying come on
+// top, and the limit grows with them (foldBytesPerEvent an event folded).
+// n ≤ 0: no limit.
 func (d *DB) SetRebuildMemory(n int64) { d.rebuildMemory = n }
 
-// softLimit sets the rebuild's memory limit and returns what restores the
-// previous one.
-func softLimit(extra int64) func() {
+// softLimit sets the rebuild's memory limit; it returns what restores the
+// previous one and what raises it by n bytes more (for the years' facts
+// folded while applying: they are live until the end, and without room
+// of their own they would leave the collector none and keep it running).
+func softLimit(extra int64) (restore func(), raise func(n int64)) {
+	none := func(int64) {}
 	if extra <= 0 {
-		return func() {}
+		return func() {}, none
 	}
 	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
-		return func() {}
+		return func() {}, none
 	}
 	limit := int64(s[0].Value.Uint64()-s[1].Value.Uint64()) + extra
 	prev := debug.SetMemoryLimit(-1)
 	if limit >= prev {
-		return func() {}
+		return func() {}, none
 	}
 	debug.SetMemoryLimit(limit)
-	return func() { debug.SetMemoryLimit(prev) }
+	var mu sync.Mutex
+	return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			debug.SetMemoryLimit(prev)
+			limit = -1
+		}, func(n int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			if limit > 0 {
+				limit = min(limit+n, prev)
+				debug.SetMemoryLimit(limit)
+			}
+		}
 }
 
 // RebuildUpTo is a full rebuild (Rebuild of every year) of the stream's
@@ -124,7 +144,8 @@ func (d *DB) RebuildUpTo(ctx context.Context, st *jetstream.Store, upTo uint64) 
 // when > 0 (RebuildUpTo), else of the whole stream.
 func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, progress func(Progress)) (Stats, error) {
 	start := time.Now()
-	defer softLimit(d.rebuildMemory)()
+	restore, raise := softLimit(d.rebuildMemory)
+	defer restore()
 	var stats Stats
 	end, err := st.LastSeq(ctx)
 	if err != nil {
@@ -154,7 +175,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 	}()
 
 	t := time.Now()
-	counts, facts, folds, err := d.buildRows(ctx, b, st, end, &stats, progress)
+	counts, facts, folds, err := d.buildRows(ctx, b, st, end, &stats, progress, raise)
 	if err != nil {
 		return stats, err
 	}
@@ -209,7 +230,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 			return nil
 		})
 	}
-	if err := d.scoreAll(ctx, b, years, counts, folds, later); err != nil {
+	if err := d.scoreAll(ctx, b, years, counts, folds, later, &stats.ReadBack); err != nil {
 		return stats, err
 	}
 	stats.Years = years
@@ -246,33 +267,29 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 
 // yearFold is a year's engine facts folded while its events are applied
 // (a full rebuild), so that scoring need not read and decode them again.
+// Every year is folded, at any stream size: years interleave in the
+// stream, so every year's facts are live until the end, and engine.Facts
+// are compact enough for that (~110 bytes per event of a county year,
+// engine's BenchmarkFoldCountyYear: ~110 MB at a million events). Only a
+// year whose fold stopped (engine.Year.Refold: a scheme replaced mid-year,
+// say) is read back from the file and folded again.
 type yearFold struct {
 	y    *engine.Year
 	upto uint64 // the year's last event
 }
 
 // foldBytesPerEvent is about what a county year's engine.Facts hold per
-// event folded (a 1M-event rebuild that kept every year's facts peaked
-// ~560 MB above one that kept none: 1,049 MB).
-const foldBytesPerEvent = 512
-
-// foldBudget is the largest stream whose years a full rebuild folds while
-// applying: a third of its memory budget (SetRebuildMemory) in facts.
-// Years interleave in the stream, so every year's facts are live until
-// the end; a larger stream is scored as before, every year read back from
-// the file (dropping years once past the budget instead folded a third of
-// a 1M stream for nothing and made the rebuild slower: docs/performance.md).
-func (d *DB) foldBudget() int {
-	if d.foldEvents > 0 {
-		return d.foldEvents
-	}
-	return int(max(d.rebuildMemory, DefaultRebuildMemory) / 3 / foldBytesPerEvent)
-}
+// event folded (engine's BenchmarkFoldCountyYear: 109 bytes); the
+// rebuild's memory limit grows by it every foldRaiseEvents events folded.
+const (
+	foldBytesPerEvent = 128
+	foldRaiseEvents   = 1 << 14
+)
 
 // buildRows applies events 1 … end to the new file in one transaction and
 // returns the number of events of each year, the facts to write, and each
 // year's engine facts.
-func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end uint64, stats *Stats, progress func(Progress)) (map[int]int, *full, map[int]*yearFold, error) {
+func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end uint64, stats *Stats, progress func(Progress), raise func(int64)) (map[int]int, *full, map[int]*yearFold, error) {
 	conn, err := b.Conn(ctx)
 	if err != nil {
 		return nil, nil, nil, err
@@ -299,20 +316,28 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 	defer a.direct.close()
 	var last uint64
 	// The engine's facts are folded on their own goroutine, a batch behind
-	// the rows (the payloads are only read, by both), when the stream is
-	// small enough (foldBudget).
+	// the rows (the payloads are only read, by both).
 	folds := map[int]*yearFold{}
+	// The fold takes each scheme from the cache the applier parsed it into
+	// (one copy of each year's scheme, parsed once).
+	parse := func(src string) (*scheme.Scheme, error) { return d.parsedScheme(scheme.SourceDigest([]byte(src)), src) }
 	type batch struct {
 		evs []events.Stored
 		dec []decoded
 	}
 	var toFold chan batch
 	folded := make(chan struct{})
-	if end <= uint64(d.foldBudget()) {
+	if !d.readBack {
 		toFold = make(chan batch, 4)
 		go func() {
 			defer close(folded)
+			n := 0
 			for b := range toFold {
+				// The memory limit grows with the facts folded (foldBytesPerEvent).
+				if n += len(b.evs); n >= foldRaiseEvents {
+					raise(int64(n) * foldBytesPerEvent)
+					n = 0
+				}
 				for i, ev := range b.evs {
 					if b.dec[i].err != nil {
 						continue // quarantined
@@ -322,7 +347,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 					}
 					fo := folds[ev.Year]
 					if fo == nil {
-						fo = &yearFold{y: engine.NewYear(ev.Year)}
+						fo = &yearFold{y: engine.NewYear(ev.Year).ParseWith(parse)}
 						folds[ev.Year] = fo
 					}
 					fo.y.Apply(ev, b.dec[i].p, b.dec[i].err)
@@ -447,7 +472,8 @@ func (d *DB) swap(tmp string) error {
 // connection). That goroutine also does the work of later (writing the
 // facts, creating indexes), one at a time whenever enough years are
 // waiting to be scored: the scorers keep the other core busy meanwhile.
-func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, folds map[int]*yearFold, later []func() error) error {
+// The years read back are appended to readBack (once scoreAll returns).
+func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, folds map[int]*yearFold, later []func() error, readBack *[]int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
@@ -487,6 +513,7 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 				j = &job{sc: scored{year: y, events: counts[y], upto: int64(fo.upto), quarantined: qs}, facts: fo.y.Facts(), done: make(chan struct{})}
 			} else {
 				delete(folds, y)
+				*readBack = append(*readBack, y)
 				evs, err := scoringEvents(ctx, b, y, events.Point{}, counts[y])
 				if err != nil {
 					readErr <- err

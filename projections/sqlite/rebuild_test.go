@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/kaohe/kaohe/commands/ledgertest"
@@ -179,17 +180,21 @@ func TestTheRebuildScoresFoldedAndRefoldedYearsAlike(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := mustDump(t, live)
-	// A stream larger than the fold budget: every year is read back.
-	small := openDB(t, "")
-	small.FoldBudget(40)
-	_, err := small.Rebuild(ledgertest.Ctx(t), st, 0, nil)
+	// Every year read back, as a year whose fold stopped is.
+	readBack := openDB(t, "")
+	readBack.ReadBack(true)
+	_, err := readBack.Rebuild(ledgertest.Ctx(t), st, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameDump(t, "rebuild of a stream over the fold budget vs catch-up", mustDump(t, small), want)
+	sameDump(t, "rebuild with every year read back vs catch-up", mustDump(t, readBack), want)
 	db := openDB(t, "")
-	if _, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil); err != nil {
+	s, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Equal(s.ReadBack, []int{2024, 2030, 2031}) {
+		t.Fatalf("years read back %v, want those whose fold stopped: [2024 2030 2031]", s.ReadBack)
 	}
 	sameDump(t, "rebuild vs catch-up", mustDump(t, db), want)
 	for _, y := range []int{2023, 2024} {

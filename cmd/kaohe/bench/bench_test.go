@@ -148,8 +148,8 @@ func TestGeneratorFoldsWithTheEngine(t *testing.T) {
 	if _, err := cg.emit(meta{aggregate: unitAgg(u), actor: actorOffice, occurred: cg.day(12, 1)}, rates); err != nil {
 		t.Fatal(err)
 	}
-	if got := cg.facts().Units[u].Votes["overall"].Rates; len(got) != 2 {
-		t.Fatalf("the running facts hold %d published rates, want 2", len(got))
+	if got, _ := cg.facts().Units[u].Votes.Get("overall"); len(got.Rates) != 2 {
+		t.Fatalf("the running facts hold %d published rates, want 2", len(got.Rates))
 	}
 	bad := &events.ScoreRecorded{Indicator: "no-such-indicator", Part: "x", Value: "1"}
 	if _, err := cg.emit(meta{aggregate: unitAgg(u), actor: actorOffice, occurred: cg.day(12, 2)}, bad); err == nil || !strings.Contains(err.Error(), "no-such-indicator") {
