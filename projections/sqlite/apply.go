@@ -176,7 +176,7 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 	}
 	// What the stream held is remembered whether or not it is admitted:
 	// loss of a quarantined message is loss too.
-	a.seen[ev.Subject] = head{seq: ev.Seq, hash: events.Hash(ev.Raw)}
+	a.seen[ev.Subject] = head{seq: ev.Seq, hash: dec.hash}
 	if ok, err := a.admit(ctx, ev, dec); !ok {
 		return err
 	}
@@ -211,27 +211,36 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 
 // decoded is what applying an event needs that depends on the event
 // alone, made ahead on another goroutine (pump): its payload, or why it is
-// quarantined (events.Check), its signature verified, and where the payload lies in the stored
-// bytes.
+// quarantined (events.Check), its signature verified, where the payload
+// lies in the stored bytes, and the hash of those bytes (the chain head
+// and the stream head it becomes).
 type decoded struct {
-	p   any
-	err error
-	sig error // events.VerifySignature: the costly part of the signature check
-	at  int
+	p    any
+	err  error
+	sig  error // events.VerifySignature: the costly part of the signature check
+	at   int
+	hash string // events.Hash(ev.Raw)
 }
 
 func decode(ev events.Stored) decoded {
+	h := events.Hash(ev.Raw) // of a quarantined message too: heads.go
 	p, err := events.Check(ev)
 	if err != nil {
-		return decoded{err: err}
+		return decoded{err: err, hash: h}
 	}
-	return decoded{p: p, sig: events.VerifySignature(ev), at: dataAt(ev)}
+	return decoded{p: p, sig: events.VerifySignature(ev), at: dataAt(ev), hash: h}
 }
 
-func decodeAll(evs []events.Stored) []decoded {
+// decodeAll decodes a batch. A scheme is parsed here too, into the DB's
+// cache, so that applying it finds it parsed: a county's scheme takes
+// milliseconds to parse, and the applier is the busiest goroutine.
+func (d *DB) decodeAll(evs []events.Stored) []decoded {
 	out := make([]decoded, len(evs))
 	for i, ev := range evs {
 		out[i] = decode(ev)
+		if x, ok := out[i].p.(*events.SchemeDefined); ok {
+			d.parsedScheme(scheme.SourceDigest([]byte(x.Source)), x.Source) // an error: the applier parses it again and says why
+		}
 	}
 	return out
 }
@@ -313,6 +322,11 @@ func (a *applier) entry(ctx context.Context, id string) (entry, bool, error) {
 // change records a fact's new value: the audit row's indicator, part, old
 // and new, and the facts row.
 func (a *applier) change(ctx context.Context, ev events.Stored, r *row, fact, indicator, part, value string) error {
+	if a.full != nil {
+		r.indicator, r.part, r.new = indicator, part, value
+		r.old = a.full.swap(ev.Year, r.kind, r.subject, fact, indicator, part, value, ev.Seq)
+		return nil
+	}
 	old, err := a.fact(ctx, ev.Year, r.kind, r.subject, fact, indicator, part)
 	if err != nil {
 		return err

@@ -373,14 +373,11 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 	if err := a.flush(context.WithoutCancel(ctx)); err != nil {
 		return nil, nil, nil, err
 	}
-	if err := a.writeHeads(context.WithoutCancel(ctx)); err != nil {
+	if err := a.writeBuiltHeads(context.WithoutCancel(ctx), conn); err != nil {
 		return nil, nil, nil, err
 	}
 	if last > 0 {
 		if err := setCheckpoint(ctx, conn, last); err != nil {
-			return nil, nil, nil, err
-		}
-		if err := a.saveHeads(ctx); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -648,6 +645,18 @@ func (f *full) setFact(year int, kind, subject, fact, indicator, part, value str
 	f.facts[k] = fullVal{value: f.intern(value), seq: seq}
 }
 
+// swap sets a fact and returns its value before ("" when none): fact and
+// setFact with one key made.
+func (f *full) swap(year int, kind, subject, fact, indicator, part, value string, seq uint64) string {
+	k := fullKey{int32(year), f.intern(kind), f.intern(subject), f.intern(fact), f.intern(indicator), f.intern(part)}
+	old := ""
+	if v, ok := f.facts[k]; ok {
+		old = f.strs[v.value]
+	}
+	f.facts[k] = fullVal{value: f.intern(value), seq: seq}
+	return old
+}
+
 // row reads an applied event's entry columns back by sequence.
 func (f *full) row(ctx context.Context, a *applier, seq uint64) (string, entry, error) {
 	if len(a.pending) > 0 && int64(seq) >= a.pending[0].(int64) { // not inserted yet
@@ -746,25 +755,15 @@ func (f *full) writeFacts(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 	defer ins.close()
-	args := make([]any, 0, rowsPerInsert*factCols)
-	for i, e := range keys {
+	for _, e := range keys {
 		k, v := e.k, e.v
-		args = append(args, int64(k.year), f.strs[k.kind], f.strs[k.subject], f.strs[k.fact], f.strs[k.indicator], f.strs[k.part],
-			f.strs[v.value], int64(v.seq), int64(v.seq))
-		if len(args) < rowsPerInsert*factCols && i < len(keys)-1 {
-			continue
+		if err := ins.add(ctx, int64(k.year), f.strs[k.kind], f.strs[k.subject], f.strs[k.fact], f.strs[k.indicator], f.strs[k.part],
+			f.strs[v.value], int64(v.seq), int64(v.seq)); err != nil {
+			return fmt.Errorf("projections: write facts: %w", err)
 		}
-		for off := 0; off < len(args); {
-			n := rowsPerInsert * factCols
-			if len(args)-off < n {
-				n = factCols
-			}
-			if err := ins.exec(ctx, n == factCols, args[off:off+n]); err != nil {
-				return fmt.Errorf("projections: write facts: %w", err)
-			}
-			off += n
-		}
-		args = args[:0]
+	}
+	if err := ins.flush(ctx); err != nil {
+		return fmt.Errorf("projections: write facts: %w", err)
 	}
 	return nil
 }
@@ -776,7 +775,9 @@ func (f *full) writeFacts(ctx context.Context, conn *sql.Conn) error {
 type inserter struct {
 	conn      *sql.Conn
 	many, one driver.Stmt
+	cols      int
 	args      []driver.NamedValue
+	buf       []any // rows added and not yet inserted (add)
 }
 
 // newInserter prepares q + rows of cols placeholders (row, or "(?, …)").
@@ -785,7 +786,7 @@ func newInserter(ctx context.Context, conn *sql.Conn, q string, cols int, row ..
 	if len(row) > 0 {
 		one = row[0]
 	}
-	in := &inserter{conn: conn, args: make([]driver.NamedValue, rowsPerInsert*cols)}
+	in := &inserter{conn: conn, cols: cols, args: make([]driver.NamedValue, rowsPerInsert*cols)}
 	for i := range in.args {
 		in.args[i].Ordinal = i + 1
 	}
@@ -832,6 +833,37 @@ func (in *inserter) exec(ctx context.Context, single bool, vals []any) error {
 		args[i].Ordinal = i + 1
 	}
 	return err
+}
+
+// add buffers one row's values (driver values), inserting when
+// rowsPerInsert rows are buffered.
+func (in *inserter) add(ctx context.Context, vals ...any) error {
+	if in.buf == nil {
+		in.buf = make([]any, 0, rowsPerInsert*in.cols)
+	}
+	in.buf = append(in.buf, vals...)
+	if len(in.buf) < rowsPerInsert*in.cols {
+		return nil
+	}
+	return in.flush(ctx)
+}
+
+// flush inserts the rows added: rowsPerInsert at a time, the rest one by
+// one.
+func (in *inserter) flush(ctx context.Context) error {
+	for off := 0; off < len(in.buf); {
+		n := rowsPerInsert * in.cols
+		if len(in.buf)-off < n {
+			n = in.cols
+		}
+		if err := in.exec(ctx, n == in.cols, in.buf[off:off+n]); err != nil {
+			return err
+		}
+		off += n
+	}
+	clear(in.buf)
+	in.buf = in.buf[:0]
+	return nil
 }
 
 func (in *inserter) close() {
