@@ -142,17 +142,32 @@ func CheckSignature(ev Stored, roster *Roster) error {
 }
 
 // VerifySignature is the part of CheckSignature that depends on the event
-// alone, and the costly one: the ed25519 signature over the signed command
-// (nil for an unsigned event). A reader may run it ahead, on another
-// goroutine, and hand its answer to CheckVerified.
+// alone, and the costly one: the ed25519 signature over the signed command,
+// and whether that command wrote the event (nil for an unsigned event). A
+// reader may run it ahead, on other goroutines, and hand its answer to
+// CheckVerified, which reports each problem in CheckSignature's order.
 func VerifySignature(ev Stored) error {
 	if ev.Sig == nil {
 		return nil
 	}
-	return ev.Sig.Valid()
+	if err := ev.Sig.Valid(); err != nil {
+		return err
+	}
+	if err := signedCommandMatches(ev.Envelope, []byte(ev.Sig.Command)); err != nil {
+		return &commandMismatch{err}
+	}
+	return nil
 }
 
-// CheckVerified is CheckSignature given VerifySignature's answer for ev.
+// commandMismatch is VerifySignature's answer for a valid signature over
+// a command that did not write the event: CheckVerified reports it
+// (SigMismatch) after the roster's checks, as CheckSignature always did.
+type commandMismatch struct{ err error }
+
+func (e *commandMismatch) Error() string { return e.err.Error() }
+
+// CheckVerified is CheckSignature given VerifySignature's answer for ev
+// (only that: nil there also says the signed command wrote the event).
 func CheckVerified(ev Stored, roster *Roster, verified error) error {
 	bad := func(problem, key, official, format string, args ...any) error {
 		return &SignatureError{Seq: ev.Seq, EventID: ev.ID, Problem: problem, Key: key, Official: official, Msg: fmt.Sprintf(format, args...)}
@@ -163,6 +178,10 @@ func CheckVerified(ev Stored, roster *Roster, verified error) error {
 			return ErrUnsigned
 		}
 		return bad(SigMissing, "", "", "the roster existed when it was recorded, so it must carry an official's signature")
+	}
+	mismatch, _ := verified.(*commandMismatch)
+	if mismatch != nil {
+		verified = nil // the signature itself is valid
 	}
 	if verified != nil {
 		return bad(SigInvalid, s.Key, "", "%v", verified)
@@ -191,8 +210,8 @@ func CheckVerified(ev Stored, roster *Roster, verified error) error {
 	if ev.Actor != want {
 		return bad(SigActor, s.Key, want.ID, "the event names actor %s (%s) but the roster gives the signer %s (%s)", ev.Actor.ID, ev.Actor.Role, want.ID, want.Role)
 	}
-	if err := signedCommandMatches(ev.Envelope, []byte(s.Command)); err != nil {
-		return bad(SigMismatch, s.Key, want.ID, "%v", err)
+	if mismatch != nil { // signedCommandMatches, worked out by VerifySignature
+		return bad(SigMismatch, s.Key, want.ID, "%v", mismatch.err)
 	}
 	return nil
 }

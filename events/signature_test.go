@@ -134,6 +134,54 @@ func TestCheckSignatureAgainstTheRosterAsOfTheEvent(t *testing.T) {
 	}
 }
 
+// VerifySignature works out, ahead, whether the signed command wrote the
+// event; CheckVerified still reports each problem where CheckSignature
+// finds it: an invalid signature first, then the roster's verdict on the
+// key and actor, and only then a command that does not match.
+func TestVerifiedAheadReportsProblemsInCheckSignaturesOrder(t *testing.T) {
+	admin, drc, eve := testKey(t, 1), testKey(t, 2), testKey(t, 4)
+	adminActor := Actor{ID: "admin", Role: RoleAdmin}
+	dept := Actor{ID: "drc", Role: RoleDepartment}
+	asOf := NewRosterAsOf([]Stored{
+		signedEvent(t, 1, "OfficialRegistered", OrgYear, OfficialAggregate("admin"), adminActor, OfficialRegistered{Name: "a", Role: RoleAdmin, Key: pubOf(t, admin)}, admin),
+		signedEvent(t, 2, "OfficialRegistered", OrgYear, OfficialAggregate("drc"), adminActor, OfficialRegistered{Name: "d", Role: RoleDepartment, ActsFor: "drc", Key: pubOf(t, drc)}, admin),
+	})
+	// Signed for 90, stored with 91.
+	altered := func(ev Stored) Stored {
+		ev.Data = []byte(`{"indicator":"gdp","part":"actual","value":"91"}`)
+		return ev
+	}
+	score := ScoreRecorded{Indicator: "gdp", Part: "actual", Value: "90"}
+	badSig := altered(signedEvent(t, 5, "ScoreRecorded", 2022, "unit.u1", dept, score, drc))
+	sig := *badSig.Sig
+	sig.Sig = base64.StdEncoding.EncodeToString(make([]byte, ed25519.SignatureSize))
+	badSig.Sig = &sig
+	for _, c := range []struct {
+		name    string
+		ev      Stored
+		problem string
+	}{
+		{"valid", signedEvent(t, 3, "ScoreRecorded", 2022, "unit.u1", dept, score, drc), ""},
+		{"another value than signed", altered(signedEvent(t, 3, "ScoreRecorded", 2022, "unit.u1", dept, score, drc)), SigMismatch},
+		{"another value, a key the roster never had", altered(signedEvent(t, 4, "ScoreRecorded", 2022, "unit.u1", dept, score, eve)), SigUnknown},
+		{"another value, another actor", altered(signedEvent(t, 4, "ScoreRecorded", 2022, "unit.u1", Actor{ID: "drc", Role: RoleCommittee}, score, drc)), SigActor},
+		{"another value, a signature that does not verify", badSig, SigInvalid},
+	} {
+		roster := asOf.At(c.ev.Seq)
+		want := CheckSignature(c.ev, roster)
+		got := CheckVerified(c.ev, roster, VerifySignature(c.ev))
+		var se *SignatureError
+		switch {
+		case c.problem == "" && (want != nil || got != nil):
+			t.Errorf("%s: %v / %v", c.name, want, got)
+		case c.problem != "" && (!errors.As(got, &se) || se.Problem != c.problem):
+			t.Errorf("%s: %v; want a %s SignatureError", c.name, got, c.problem)
+		case fmt.Sprint(got) != fmt.Sprint(want):
+			t.Errorf("%s: verified ahead %v, CheckSignature %v", c.name, got, want)
+		}
+	}
+}
+
 // chained gives events subjects, ids, prevs and stored bytes, chained per
 // subject in the order given, as a stream holds them.
 func chained(t *testing.T, evs ...Stored) []Stored {

@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
@@ -231,17 +233,33 @@ func decode(ev events.Stored) decoded {
 	return decoded{p: p, sig: events.VerifySignature(ev), at: dataAt(ev), hash: h}
 }
 
-// decodeAll decodes a batch. A scheme is parsed here too, into the DB's
-// cache, so that applying it finds it parsed: a county's scheme takes
-// milliseconds to parse, and the applier is the busiest goroutine.
+// decodeAll decodes a batch, its parts on every core: checking signatures
+// (ed25519) costs about as much as applying, which is one goroutine. A
+// scheme is parsed here too, into the DB's cache, so that applying it
+// finds it parsed: a county's scheme takes milliseconds to parse.
 func (d *DB) decodeAll(evs []events.Stored) []decoded {
 	out := make([]decoded, len(evs))
-	for i, ev := range evs {
-		out[i] = decode(ev)
-		if x, ok := out[i].p.(*events.SchemeDefined); ok {
-			d.parsedScheme(scheme.SourceDigest([]byte(x.Source)), x.Source) // an error: the applier parses it again and says why
+	part := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = decode(evs[i])
+			if x, ok := out[i].p.(*events.SchemeDefined); ok {
+				d.parsedScheme(scheme.SourceDigest([]byte(x.Source)), x.Source) // an error: the applier parses it again and says why
+			}
 		}
 	}
+	const least = 64 // events worth a goroutine
+	n := min(runtime.GOMAXPROCS(0), len(evs)/least)
+	if n <= 1 {
+		part(0, len(evs))
+		return out
+	}
+	var wg sync.WaitGroup
+	per := (len(evs) + n - 1) / n
+	for lo := per; lo < len(evs); lo += per {
+		wg.Go(func() { part(lo, min(lo+per, len(evs))) })
+	}
+	part(0, per)
+	wg.Wait()
 	return out
 }
 
