@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // SignaturePrefix is the domain-separation line in front of every signed
@@ -303,6 +304,9 @@ func sameFields(event, command json.RawMessage) error {
 // scalar gives a JSON value's comparable text: a string's or a number's
 // text alike (numbers are entered either way), else its canonical JSON.
 func scalar(raw json.RawMessage) string {
+	if s, ok := plainScalar(raw); ok {
+		return s
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
@@ -315,4 +319,66 @@ func scalar(raw json.RawMessage) string {
 		return string(b)
 	}
 	return string(raw)
+}
+
+// plainScalar is scalar's answer, without a decoder, for the values a
+// command's data mostly holds (it runs for every field of every signed
+// event a reader admits): a string without escapes is its text, a number
+// is its literal (json.Number's). ok is false for anything else.
+func plainScalar(raw []byte) (string, bool) {
+	n := len(raw)
+	if n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		in := raw[1 : n-1]
+		for _, b := range in {
+			if b == '"' || b == '\\' || b < 0x20 {
+				return "", false
+			}
+		}
+		if !utf8.Valid(in) { // the decoder would replace the bad bytes
+			return "", false
+		}
+		return string(in), true
+	}
+	if jsonNumber(raw) {
+		return string(raw), true
+	}
+	return "", false
+}
+
+// jsonNumber says whether b is exactly a JSON number:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func jsonNumber(b []byte) bool {
+	i := 0
+	digits := func() int {
+		j := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }
