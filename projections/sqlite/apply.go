@@ -49,7 +49,7 @@ type applier struct {
 	full *full // a full rebuild's complete facts and entries (nil: memo and look-ups)
 
 	insEvent, insEvents, getFact, putFact, getEntry, insScheme *sql.Stmt
-	getRow                                                     *sql.Stmt       // a full rebuild's entry by seq
+	getRow                                                     *rowReader      // a full rebuild's entry by seq
 	years                                                      map[int]int     // events applied per year
 	seen                                                       map[string]head // each subject's last message applied, quarantined or not (saveHeads)
 
@@ -106,9 +106,8 @@ func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) 
 			ON CONFLICT(year, kind, subject, fact, indicator, part) DO UPDATE SET value = excluded.value, event_id = excluded.event_id, seq = excluded.seq`},
 		{&a.getEntry, `SELECT type, kind, subject, indicator, part, new_value FROM events INDEXED BY events_id WHERE id = ?`},
 		{&a.insScheme, `INSERT OR REPLACE INTO schemes(year, seq, event_id, digest, source) VALUES (?, ?, ?, ?, ?)`},
-		{&a.getRow, `SELECT id, type, kind, subject, indicator, part, new_value FROM events WHERE seq = ?`},
 	} {
-		if f != nil && (p.dst == &a.getFact || p.dst == &a.putFact || p.dst == &a.getEntry) || f == nil && p.dst == &a.getRow {
+		if f != nil && (p.dst == &a.getFact || p.dst == &a.putFact || p.dst == &a.getEntry) {
 			continue
 		}
 		s, err := tx.PrepareContext(ctx, p.q)
@@ -123,7 +122,7 @@ func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) 
 }
 
 func (a *applier) close() {
-	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme, a.getRow, a.getHead} {
+	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme, a.getHead} {
 		if s != nil {
 			s.Close()
 		}

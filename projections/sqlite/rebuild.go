@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -297,6 +298,10 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 		return nil, nil, nil, err
 	}
 	defer a.direct.close()
+	if a.getRow, err = newRowReader(ctx, conn); err != nil {
+		return nil, nil, nil, err
+	}
+	defer a.getRow.close()
 	var last uint64
 	// The engine's facts are folded on their own goroutine, a batch behind
 	// the rows (the payloads are only read, by both), when the stream is
@@ -664,10 +669,7 @@ func (f *full) row(ctx context.Context, a *applier, seq uint64) (string, entry, 
 			return "", entry{}, err
 		}
 	}
-	var id string
-	var e entry
-	err := a.getRow.QueryRowContext(ctx, int64(seq)).Scan(&id, &e.typ, &e.kind, &e.subject, &e.indicator, &e.part, &e.value)
-	return id, e, err
+	return a.getRow.read(ctx, seq)
 }
 
 // remember notes where a referred event (by id) is; the latest of an id
@@ -864,6 +866,76 @@ func (in *inserter) flush(ctx context.Context) error {
 	clear(in.buf)
 	in.buf = in.buf[:0]
 	return nil
+}
+
+// rowReader reads an events row's entry columns by sequence straight
+// through the driver, on a full rebuild's connection: a correction, a
+// lifted veto or a resolved appeal reads back the row it refers to, and
+// database/sql's rows and argument copies cost more than the look-up.
+type rowReader struct {
+	conn *sql.Conn
+	st   driver.Stmt
+	args [1]driver.NamedValue
+	dest [7]driver.Value
+}
+
+func newRowReader(ctx context.Context, conn *sql.Conn) (*rowReader, error) {
+	r := &rowReader{conn: conn}
+	err := conn.Raw(func(dc any) error {
+		p, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return errors.New("the driver cannot prepare with a context")
+		}
+		var err error
+		r.st, err = p.PrepareContext(ctx, `SELECT id, type, kind, subject, indicator, part, new_value FROM events WHERE seq = ?`)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: prepare: %w", err)
+	}
+	return r, nil
+}
+
+// read gives the row's id and entry (sql.ErrNoRows: no such row).
+func (r *rowReader) read(ctx context.Context, seq uint64) (id string, e entry, err error) {
+	r.args[0] = driver.NamedValue{Ordinal: 1, Value: int64(seq)}
+	err = r.conn.Raw(func(any) error {
+		q, ok := r.st.(driver.StmtQueryContext)
+		if !ok {
+			return errors.New("the driver cannot query with a context")
+		}
+		rows, err := q.QueryContext(ctx, r.args[:])
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if err := rows.Next(r.dest[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return sql.ErrNoRows
+			}
+			return err
+		}
+		for i, dst := range []*string{&id, &e.typ, &e.kind, &e.subject, &e.indicator, &e.part, &e.value} {
+			s, ok := r.dest[i].(string)
+			if !ok { // every column is TEXT NOT NULL
+				return fmt.Errorf("events row %d: column %d is %T", seq, i, r.dest[i])
+			}
+			*dst = s
+		}
+		return nil
+	})
+	clear(r.dest[:])
+	return id, e, err
+}
+
+func (r *rowReader) close() {
+	r.conn.Raw(func(any) error {
+		if r.st != nil {
+			r.st.Close()
+		}
+		return nil
+	})
+	r.st = nil
 }
 
 func (in *inserter) close() {
