@@ -134,6 +134,54 @@ func TestCheckSignatureAgainstTheRosterAsOfTheEvent(t *testing.T) {
 	}
 }
 
+// VerifySignature works out, ahead, whether the signed command wrote the
+// event; CheckVerified still reports each problem where CheckSignature
+// finds it: an invalid signature first, then the roster's verdict on the
+// key and actor, and only then a command that does not match.
+func TestVerifiedAheadReportsProblemsInCheckSignaturesOrder(t *testing.T) {
+	admin, drc, eve := testKey(t, 1), testKey(t, 2), testKey(t, 4)
+	adminActor := Actor{ID: "admin", Role: RoleAdmin}
+	dept := Actor{ID: "drc", Role: RoleDepartment}
+	asOf := NewRosterAsOf([]Stored{
+		signedEvent(t, 1, "OfficialRegistered", OrgYear, OfficialAggregate("admin"), adminActor, OfficialRegistered{Name: "a", Role: RoleAdmin, Key: pubOf(t, admin)}, admin),
+		signedEvent(t, 2, "OfficialRegistered", OrgYear, OfficialAggregate("drc"), adminActor, OfficialRegistered{Name: "d", Role: RoleDepartment, ActsFor: "drc", Key: pubOf(t, drc)}, admin),
+	})
+	// Signed for 90, stored with 91.
+	altered := func(ev Stored) Stored {
+		ev.Data = []byte(`{"indicator":"gdp","part":"actual","value":"91"}`)
+		return ev
+	}
+	score := ScoreRecorded{Indicator: "gdp", Part: "actual", Value: "90"}
+	badSig := altered(signedEvent(t, 5, "ScoreRecorded", 2022, "unit.u1", dept, score, drc))
+	sig := *badSig.Sig
+	sig.Sig = base64.StdEncoding.EncodeToString(make([]byte, ed25519.SignatureSize))
+	badSig.Sig = &sig
+	for _, c := range []struct {
+		name    string
+		ev      Stored
+		problem string
+	}{
+		{"valid", signedEvent(t, 3, "ScoreRecorded", 2022, "unit.u1", dept, score, drc), ""},
+		{"another value than signed", altered(signedEvent(t, 3, "ScoreRecorded", 2022, "unit.u1", dept, score, drc)), SigMismatch},
+		{"another value, a key the roster never had", altered(signedEvent(t, 4, "ScoreRecorded", 2022, "unit.u1", dept, score, eve)), SigUnknown},
+		{"another value, another actor", altered(signedEvent(t, 4, "ScoreRecorded", 2022, "unit.u1", Actor{ID: "drc", Role: RoleCommittee}, score, drc)), SigActor},
+		{"another value, a signature that does not verify", badSig, SigInvalid},
+	} {
+		roster := asOf.At(c.ev.Seq)
+		want := CheckSignature(c.ev, roster)
+		got := CheckVerified(c.ev, roster, VerifySignature(c.ev))
+		var se *SignatureError
+		switch {
+		case c.problem == "" && (want != nil || got != nil):
+			t.Errorf("%s: %v / %v", c.name, want, got)
+		case c.problem != "" && (!errors.As(got, &se) || se.Problem != c.problem):
+			t.Errorf("%s: %v; want a %s SignatureError", c.name, got, c.problem)
+		case fmt.Sprint(got) != fmt.Sprint(want):
+			t.Errorf("%s: verified ahead %v, CheckSignature %v", c.name, got, want)
+		}
+	}
+}
+
 // chained gives events subjects, ids, prevs and stored bytes, chained per
 // subject in the order given, as a stream holds them.
 func chained(t *testing.T, evs ...Stored) []Stored {
@@ -235,5 +283,45 @@ func TestOfficialByKeyIsTheCurrentKeyOfAnOfficialNotRevoked(t *testing.T) {
 	}
 	if _, ok := (*Roster)(nil).OfficialByKey(pubOf(t, admin)); ok {
 		t.Error("a nil roster has an official")
+	}
+}
+
+// scalar's answer without a decoder is the decoder's, for every value a
+// command's data may hold: strings with and without escapes or bad UTF-8,
+// numbers valid and not, and every prefix of each.
+func TestPlainScalarAgreesWithTheDecoder(t *testing.T) {
+	slow := func(raw []byte) string {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+		var n json.Number
+		if json.Unmarshal(raw, &n) == nil {
+			return n.String()
+		}
+		if b, err := CanonicalJSON(raw); err == nil {
+			return string(b)
+		}
+		return string(raw)
+	}
+	values := []string{`"90"`, `"gdp"`, `"县城建设"`, `""`, `"a\"b"`, `"a\\b"`, `"\u0041"`, "\"a\tb\"", "\"\xff\"", "\"\xe5\xbf\"", `"a"b"`,
+		`0`, `-0`, `90`, `-12.50`, `1e5`, `1E+05`, `2.5e-3`, `01`, `-`, `1.`, `.5`, `1e`, `+1`, `0x1`, `1 `, ` 1`, `1.5.5`, `--1`,
+		`null`, `true`, `[1]`, `{"a":1}`, `"`, ``}
+	for _, v := range values {
+		for n := 0; n <= len(v); n++ {
+			raw := []byte(v[:n])
+			got, ok := plainScalar(raw)
+			if ok && got != slow(raw) {
+				t.Errorf("plainScalar(%q) = %q, the decoder says %q", raw, got, slow(raw))
+			}
+			if got := scalar(raw); got != slow(raw) {
+				t.Errorf("scalar(%q) = %q, the decoder says %q", raw, got, slow(raw))
+			}
+		}
+	}
+	for _, v := range []string{`"90"`, `-12.50`, `1E+05`, `"县城建设"`} {
+		if _, ok := plainScalar([]byte(v)); !ok {
+			t.Errorf("plainScalar(%s) took the decoder", v)
+		}
 	}
 }

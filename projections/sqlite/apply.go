@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
@@ -47,7 +49,7 @@ type applier struct {
 	full *full // a full rebuild's complete facts and entries (nil: memo and look-ups)
 
 	insEvent, insEvents, getFact, putFact, getEntry, insScheme *sql.Stmt
-	getRow                                                     *sql.Stmt       // a full rebuild's entry by seq
+	getRow                                                     *rowReader      // a full rebuild's entry by seq
 	years                                                      map[int]int     // events applied per year
 	seen                                                       map[string]head // each subject's last message applied, quarantined or not (saveHeads)
 
@@ -104,9 +106,8 @@ func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) 
 			ON CONFLICT(year, kind, subject, fact, indicator, part) DO UPDATE SET value = excluded.value, event_id = excluded.event_id, seq = excluded.seq`},
 		{&a.getEntry, `SELECT type, kind, subject, indicator, part, new_value FROM events INDEXED BY events_id WHERE id = ?`},
 		{&a.insScheme, `INSERT OR REPLACE INTO schemes(year, seq, event_id, digest, source) VALUES (?, ?, ?, ?, ?)`},
-		{&a.getRow, `SELECT id, type, kind, subject, indicator, part, new_value FROM events WHERE seq = ?`},
 	} {
-		if f != nil && (p.dst == &a.getFact || p.dst == &a.putFact || p.dst == &a.getEntry) || f == nil && p.dst == &a.getRow {
+		if f != nil && (p.dst == &a.getFact || p.dst == &a.putFact || p.dst == &a.getEntry) {
 			continue
 		}
 		s, err := tx.PrepareContext(ctx, p.q)
@@ -121,7 +122,7 @@ func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) 
 }
 
 func (a *applier) close() {
-	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme, a.getRow, a.getHead} {
+	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme, a.getHead} {
 		if s != nil {
 			s.Close()
 		}
@@ -176,7 +177,7 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 	}
 	// What the stream held is remembered whether or not it is admitted:
 	// loss of a quarantined message is loss too.
-	a.seen[ev.Subject] = head{seq: ev.Seq, hash: events.Hash(ev.Raw)}
+	a.seen[ev.Subject] = head{seq: ev.Seq, hash: dec.hash}
 	if ok, err := a.admit(ctx, ev, dec); !ok {
 		return err
 	}
@@ -211,28 +212,53 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 
 // decoded is what applying an event needs that depends on the event
 // alone, made ahead on another goroutine (pump): its payload, or why it is
-// quarantined (events.Check), its signature verified, and where the payload lies in the stored
-// bytes.
+// quarantined (events.Check), its signature verified, where the payload
+// lies in the stored bytes, and the hash of those bytes (the chain head
+// and the stream head it becomes).
 type decoded struct {
-	p   any
-	err error
-	sig error // events.VerifySignature: the costly part of the signature check
-	at  int
+	p    any
+	err  error
+	sig  error // events.VerifySignature: the costly part of the signature check
+	at   int
+	hash string // events.Hash(ev.Raw)
 }
 
 func decode(ev events.Stored) decoded {
+	h := events.Hash(ev.Raw) // of a quarantined message too: heads.go
 	p, err := events.Check(ev)
 	if err != nil {
-		return decoded{err: err}
+		return decoded{err: err, hash: h}
 	}
-	return decoded{p: p, sig: events.VerifySignature(ev), at: dataAt(ev)}
+	return decoded{p: p, sig: events.VerifySignature(ev), at: dataAt(ev), hash: h}
 }
 
-func decodeAll(evs []events.Stored) []decoded {
+// decodeAll decodes a batch, its parts on every core: checking signatures
+// (ed25519) costs about as much as applying, which is one goroutine. A
+// scheme is parsed here too, into the DB's cache, so that applying it
+// finds it parsed: a county's scheme takes milliseconds to parse.
+func (d *DB) decodeAll(evs []events.Stored) []decoded {
 	out := make([]decoded, len(evs))
-	for i, ev := range evs {
-		out[i] = decode(ev)
+	part := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = decode(evs[i])
+			if x, ok := out[i].p.(*events.SchemeDefined); ok {
+				d.parsedScheme(scheme.SourceDigest([]byte(x.Source)), x.Source) // an error: the applier parses it again and says why
+			}
+		}
 	}
+	const least = 64 // events worth a goroutine
+	n := min(runtime.GOMAXPROCS(0), len(evs)/least)
+	if n <= 1 {
+		part(0, len(evs))
+		return out
+	}
+	var wg sync.WaitGroup
+	per := (len(evs) + n - 1) / n
+	for lo := per; lo < len(evs); lo += per {
+		wg.Go(func() { part(lo, min(lo+per, len(evs))) })
+	}
+	part(0, per)
+	wg.Wait()
 	return out
 }
 
@@ -313,6 +339,11 @@ func (a *applier) entry(ctx context.Context, id string) (entry, bool, error) {
 // change records a fact's new value: the audit row's indicator, part, old
 // and new, and the facts row.
 func (a *applier) change(ctx context.Context, ev events.Stored, r *row, fact, indicator, part, value string) error {
+	if a.full != nil {
+		r.indicator, r.part, r.new = indicator, part, value
+		r.old = a.full.swap(ev.Year, r.kind, r.subject, fact, indicator, part, value, ev.Seq)
+		return nil
+	}
 	old, err := a.fact(ctx, ev.Year, r.kind, r.subject, fact, indicator, part)
 	if err != nil {
 		return err

@@ -140,7 +140,7 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 		defer close(batches)
 		for evs := range raw {
 			select {
-			case batches <- batch{evs, decodeAll(evs)}:
+			case batches <- batch{evs, d.decodeAll(evs)}:
 			case <-ctx.Done():
 				for range raw {
 				}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -36,6 +38,46 @@ func (a *applier) saveHeads(ctx context.Context) error {
 			s, int64(h.seq), h.hash); err != nil {
 			return fmt.Errorf("projections: save head of %s: %w", s, err)
 		}
+	}
+	clear(a.seen)
+	return nil
+}
+
+// writeBuiltHeads is writeHeads and saveHeads for a full rebuild, whose
+// tables are empty and whose every subject is in a.moved or a.seen once:
+// plain inserts in key order, rowsPerInsert rows a statement through the
+// driver (a statement per subject, each prepared anew, was ~2 s of a
+// million-event rebuild).
+func (a *applier) writeBuiltHeads(ctx context.Context, conn *sql.Conn) error {
+	chain, err := newInserter(ctx, conn, `INSERT INTO chain_heads(subject, year, seq, hash) VALUES `, 4)
+	if err != nil {
+		return err
+	}
+	defer chain.close()
+	for _, s := range slices.Sorted(maps.Keys(a.moved)) {
+		h := a.heads[s]
+		year, _, _ := events.ParseSubject(s)
+		if err := chain.add(ctx, s, int64(year), int64(h.Seq), h.Hash); err != nil {
+			return fmt.Errorf("projections: chain head of %s: %w", s, err)
+		}
+	}
+	if err := chain.flush(ctx); err != nil {
+		return fmt.Errorf("projections: chain heads: %w", err)
+	}
+	clear(a.moved)
+	seen, err := newInserter(ctx, conn, `INSERT INTO heads(subject, seq, hash) VALUES `, 3)
+	if err != nil {
+		return err
+	}
+	defer seen.close()
+	for _, s := range slices.Sorted(maps.Keys(a.seen)) {
+		h := a.seen[s]
+		if err := seen.add(ctx, s, int64(h.seq), h.hash); err != nil {
+			return fmt.Errorf("projections: save head of %s: %w", s, err)
+		}
+	}
+	if err := seen.flush(ctx); err != nil {
+		return fmt.Errorf("projections: save heads: %w", err)
 	}
 	clear(a.seen)
 	return nil

@@ -37,7 +37,7 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 		if a.roster != nil && events.IsRosterEvent(ev.Envelope) && ev.Seq > a.roster.Last() {
 			a.roster.Add(ev) // read after the roster was: it is accepted, so it counts from here
 		}
-		a.heads[ev.Subject] = head.Next(ev)
+		a.heads[ev.Subject] = events.Head{Seq: ev.Seq, Hash: dec.hash} // head.Next(ev), hashed ahead
 		a.moved[ev.Subject] = true
 		return true, nil
 	}

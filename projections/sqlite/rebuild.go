@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -314,6 +315,10 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 		return nil, nil, nil, err
 	}
 	defer a.direct.close()
+	if a.getRow, err = newRowReader(ctx, conn); err != nil {
+		return nil, nil, nil, err
+	}
+	defer a.getRow.close()
 	var last uint64
 	// The engine's facts are folded on their own goroutine, a batch behind
 	// the rows (the payloads are only read, by both).
@@ -398,14 +403,11 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 	if err := a.flush(context.WithoutCancel(ctx)); err != nil {
 		return nil, nil, nil, err
 	}
-	if err := a.writeHeads(context.WithoutCancel(ctx)); err != nil {
+	if err := a.writeBuiltHeads(context.WithoutCancel(ctx), conn); err != nil {
 		return nil, nil, nil, err
 	}
 	if last > 0 {
 		if err := setCheckpoint(ctx, conn, last); err != nil {
-			return nil, nil, nil, err
-		}
-		if err := a.saveHeads(ctx); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -675,6 +677,18 @@ func (f *full) setFact(year int, kind, subject, fact, indicator, part, value str
 	f.facts[k] = fullVal{value: f.intern(value), seq: seq}
 }
 
+// swap sets a fact and returns its value before ("" when none): fact and
+// setFact with one key made.
+func (f *full) swap(year int, kind, subject, fact, indicator, part, value string, seq uint64) string {
+	k := fullKey{int32(year), f.intern(kind), f.intern(subject), f.intern(fact), f.intern(indicator), f.intern(part)}
+	old := ""
+	if v, ok := f.facts[k]; ok {
+		old = f.strs[v.value]
+	}
+	f.facts[k] = fullVal{value: f.intern(value), seq: seq}
+	return old
+}
+
 // row reads an applied event's entry columns back by sequence.
 func (f *full) row(ctx context.Context, a *applier, seq uint64) (string, entry, error) {
 	if len(a.pending) > 0 && int64(seq) >= a.pending[0].(int64) { // not inserted yet
@@ -682,10 +696,7 @@ func (f *full) row(ctx context.Context, a *applier, seq uint64) (string, entry, 
 			return "", entry{}, err
 		}
 	}
-	var id string
-	var e entry
-	err := a.getRow.QueryRowContext(ctx, int64(seq)).Scan(&id, &e.typ, &e.kind, &e.subject, &e.indicator, &e.part, &e.value)
-	return id, e, err
+	return a.getRow.read(ctx, seq)
 }
 
 // remember notes where a referred event (by id) is; the latest of an id
@@ -773,25 +784,15 @@ func (f *full) writeFacts(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 	defer ins.close()
-	args := make([]any, 0, rowsPerInsert*factCols)
-	for i, e := range keys {
+	for _, e := range keys {
 		k, v := e.k, e.v
-		args = append(args, int64(k.year), f.strs[k.kind], f.strs[k.subject], f.strs[k.fact], f.strs[k.indicator], f.strs[k.part],
-			f.strs[v.value], int64(v.seq), int64(v.seq))
-		if len(args) < rowsPerInsert*factCols && i < len(keys)-1 {
-			continue
+		if err := ins.add(ctx, int64(k.year), f.strs[k.kind], f.strs[k.subject], f.strs[k.fact], f.strs[k.indicator], f.strs[k.part],
+			f.strs[v.value], int64(v.seq), int64(v.seq)); err != nil {
+			return fmt.Errorf("projections: write facts: %w", err)
 		}
-		for off := 0; off < len(args); {
-			n := rowsPerInsert * factCols
-			if len(args)-off < n {
-				n = factCols
-			}
-			if err := ins.exec(ctx, n == factCols, args[off:off+n]); err != nil {
-				return fmt.Errorf("projections: write facts: %w", err)
-			}
-			off += n
-		}
-		args = args[:0]
+	}
+	if err := ins.flush(ctx); err != nil {
+		return fmt.Errorf("projections: write facts: %w", err)
 	}
 	return nil
 }
@@ -803,7 +804,9 @@ func (f *full) writeFacts(ctx context.Context, conn *sql.Conn) error {
 type inserter struct {
 	conn      *sql.Conn
 	many, one driver.Stmt
+	cols      int
 	args      []driver.NamedValue
+	buf       []any // rows added and not yet inserted (add)
 }
 
 // newInserter prepares q + rows of cols placeholders (row, or "(?, …)").
@@ -812,7 +815,7 @@ func newInserter(ctx context.Context, conn *sql.Conn, q string, cols int, row ..
 	if len(row) > 0 {
 		one = row[0]
 	}
-	in := &inserter{conn: conn, args: make([]driver.NamedValue, rowsPerInsert*cols)}
+	in := &inserter{conn: conn, cols: cols, args: make([]driver.NamedValue, rowsPerInsert*cols)}
 	for i := range in.args {
 		in.args[i].Ordinal = i + 1
 	}
@@ -859,6 +862,107 @@ func (in *inserter) exec(ctx context.Context, single bool, vals []any) error {
 		args[i].Ordinal = i + 1
 	}
 	return err
+}
+
+// add buffers one row's values (driver values), inserting when
+// rowsPerInsert rows are buffered.
+func (in *inserter) add(ctx context.Context, vals ...any) error {
+	if in.buf == nil {
+		in.buf = make([]any, 0, rowsPerInsert*in.cols)
+	}
+	in.buf = append(in.buf, vals...)
+	if len(in.buf) < rowsPerInsert*in.cols {
+		return nil
+	}
+	return in.flush(ctx)
+}
+
+// flush inserts the rows added: rowsPerInsert at a time, the rest one by
+// one.
+func (in *inserter) flush(ctx context.Context) error {
+	for off := 0; off < len(in.buf); {
+		n := rowsPerInsert * in.cols
+		if len(in.buf)-off < n {
+			n = in.cols
+		}
+		if err := in.exec(ctx, n == in.cols, in.buf[off:off+n]); err != nil {
+			return err
+		}
+		off += n
+	}
+	clear(in.buf)
+	in.buf = in.buf[:0]
+	return nil
+}
+
+// rowReader reads an events row's entry columns by sequence straight
+// through the driver, on a full rebuild's connection: a correction, a
+// lifted veto or a resolved appeal reads back the row it refers to, and
+// database/sql's rows and argument copies cost more than the look-up.
+type rowReader struct {
+	conn *sql.Conn
+	st   driver.Stmt
+	args [1]driver.NamedValue
+	dest [7]driver.Value
+}
+
+func newRowReader(ctx context.Context, conn *sql.Conn) (*rowReader, error) {
+	r := &rowReader{conn: conn}
+	err := conn.Raw(func(dc any) error {
+		p, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return errors.New("the driver cannot prepare with a context")
+		}
+		var err error
+		r.st, err = p.PrepareContext(ctx, `SELECT id, type, kind, subject, indicator, part, new_value FROM events WHERE seq = ?`)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: prepare: %w", err)
+	}
+	return r, nil
+}
+
+// read gives the row's id and entry (sql.ErrNoRows: no such row).
+func (r *rowReader) read(ctx context.Context, seq uint64) (id string, e entry, err error) {
+	r.args[0] = driver.NamedValue{Ordinal: 1, Value: int64(seq)}
+	err = r.conn.Raw(func(any) error {
+		q, ok := r.st.(driver.StmtQueryContext)
+		if !ok {
+			return errors.New("the driver cannot query with a context")
+		}
+		rows, err := q.QueryContext(ctx, r.args[:])
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if err := rows.Next(r.dest[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return sql.ErrNoRows
+			}
+			return err
+		}
+		for i, dst := range []*string{&id, &e.typ, &e.kind, &e.subject, &e.indicator, &e.part, &e.value} {
+			s, ok := r.dest[i].(string)
+			if !ok { // every column is TEXT NOT NULL
+				return fmt.Errorf("events row %d: column %d is %T", seq, i, r.dest[i])
+			}
+			*dst = s
+		}
+		return nil
+	})
+	clear(r.dest[:])
+	return id, e, err
+}
+
+func (r *rowReader) close() {
+	r.conn.Raw(func(any) error {
+		if r.st != nil {
+			r.st.Close()
+		}
+		return nil
+	})
+	r.st = nil
 }
 
 func (in *inserter) close() {
