@@ -129,6 +129,10 @@ func NewGenerator(cfg GenConfig) (*Generator, error) {
 		cg.perRound = perRound
 		g.counties = append(g.counties, cg)
 	}
+	// The middle event's place is fixed by the plan (one event a step
+	// from FirstSeq), so a --reuse run knows it without generating.
+	g.MidSeq = cfg.FirstSeq + uint64(cfg.Events/2)
+	g.MidTime = cfg.Start.Add(time.Duration(cfg.Events/2) * g.step)
 	return g, nil
 }
 
@@ -334,8 +338,8 @@ func (cg *countyGen) emit(m meta, p any) (string, error) {
 	g.seq = seq
 	g.n++
 	cg.lastSeq = seq
-	if g.n == g.cfg.Events/2+1 {
-		g.MidSeq, g.MidTime = seq, recorded
+	if g.n == g.cfg.Events/2+1 && (g.MidSeq != seq || !g.MidTime.Equal(recorded)) {
+		return "", fmt.Errorf("bench: the middle event is seq %d at %s, planned %d at %s", seq, recorded, g.MidSeq, g.MidTime)
 	}
 	if err := g.sink(events.Subject(cg.Year, m.aggregate), raw); err != nil {
 		return "", err

@@ -172,7 +172,10 @@ func (r *run) queries() error {
 	}
 	r.query("query.as_of_projection", "时点结果(投影) as-of from the projections", asOfDB, TargetQueryMS, "sqlite.ResultsAt: the year's rows of the events index, folded and scored")
 
-	disputed := mid.appeals[1].id
+	disputed, err := r.disputed(year, unit)
+	if err != nil {
+		return err
+	}
 	whatIf, err := median3(func() error {
 		h, err := replay.LoadHistory(r.ctx, r.store, year)
 		if err != nil {
@@ -254,6 +257,28 @@ func (r *run) queries() error {
 		peak.Met = met(peak.Value < TargetRebuildRSSMB)
 	}
 	return nil
+}
+
+// disputed is the entry the unit's appeal disputes, read from the unit's
+// subject: a --reuse run has the generator's plan but not the ids it drew.
+func (r *run) disputed(year int, unit string) (string, error) {
+	evs, err := r.store.Load(r.ctx, events.Subject(year, events.UnitAggregate(unit)))
+	if err != nil {
+		return "", err
+	}
+	for _, ev := range evs {
+		if ev.Type != events.TypeAppealFiled {
+			continue
+		}
+		p, err := events.Payload(ev.Envelope)
+		if err != nil {
+			return "", err
+		}
+		if a := p.(*events.AppealFiled); len(a.Disputed) > 0 {
+			return a.Disputed[0], nil
+		}
+	}
+	return "", fmt.Errorf("unit %s files no appeal in %d", unit, year)
 }
 
 // scoring times the engine scoring one county year (60 units × 40

@@ -13,6 +13,7 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
@@ -39,10 +40,12 @@ type Config struct {
 	// default min(Events, 100,000); negative = skip.
 	NoSync  int
 	Profile string // directory for a CPU profile of each phase (pprof); "" = none
-	// Reuse measures the read and rebuild phases only, on the stream a
-	// run with the same Dir left there (no generation, no appends, no
-	// queries): a change to the read side re-measured in a minute at 1M
-	// instead of seven.
+	// Reuse measures the read, rebuild and query phases only, on the
+	// stream a run with the same Dir, Events, Counties and Seed left
+	// there (no generation, no appends, no submit): a change to the read
+	// side re-measured in a minute or two at 1M instead of seven. The
+	// county years are planned again from the seed (NewGenerator
+	// generates no events) for the queries to know what to ask.
 	Reuse bool
 	Log   io.Writer // progress lines; nil = none
 }
@@ -144,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := r.reuse(); err != nil {
 			return nil, err
 		}
-		phases = phases[2:5] // read, rebuild, rebuildcost
+		phases = phases[2:6] // read, rebuild, rebuildcost, queries
 		cfg.NoSync = -1
 	}
 	for _, p := range phases {
@@ -192,6 +195,25 @@ func (r *run) reuse() error {
 	}
 	r.logf("reusing the stream of %d messages in %s", n, r.cfg.Dir)
 	r.rep.Events = int(min(n, uint64(r.cfg.Events)))
+	// The plan of the run that wrote the stream: its counties and middle
+	// event, which the queries ask about. A stream written with another
+	// --events, --counties or --seed has another event in the middle.
+	g, err := NewGenerator(GenConfig{Events: r.cfg.Events, Counties: r.cfg.Counties, Seed: r.cfg.Seed, FirstSeq: 1})
+	if err != nil {
+		return err
+	}
+	var mid events.Stored
+	err = r.store.Read(r.ctx, "", g.MidSeq, g.MidSeq, func(ev events.Stored) error { mid = ev; return nil })
+	if err != nil {
+		return err
+	}
+	if mid.Seq != g.MidSeq || !mid.RecordedAt.Equal(g.MidTime) {
+		return fmt.Errorf("bench: reuse: the stream in %s was not written by a run of --events %d --seed %d (seq %d is not its middle event)", r.cfg.Dir, r.cfg.Events, r.cfg.Seed, g.MidSeq)
+	}
+	r.gen = g
+	cs := g.Counties()
+	r.rep.Counties = len(cs)
+	r.rep.Years = fmt.Sprintf("%d–%d", cs[0].Year, cs[len(cs)-1].Year)
 	return nil
 }
 
