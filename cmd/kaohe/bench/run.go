@@ -108,6 +108,9 @@ type run struct {
 
 	readCPU float64 // CPU seconds of the raw read (phases.go)
 	full    rebuilt // the full rebuild, for rebuildCost
+
+	stepPeak  map[string]int64 // peak RSS of each query (phases.go step)
+	stepOrder []string
 }
 
 // Run generates the province, runs every phase and returns the report.
