@@ -124,6 +124,7 @@ func (d *DB) RebuildUpTo(ctx context.Context, st *jetstream.Store, upTo uint64) 
 // when > 0 (RebuildUpTo), else of the whole stream.
 func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, progress func(Progress)) (Stats, error) {
 	start := time.Now()
+	defer releaseMemory() // after the limit is restored
 	defer softLimit(d.rebuildMemory)()
 	var stats Stats
 	end, err := st.LastSeq(ctx)

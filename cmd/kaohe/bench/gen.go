@@ -188,12 +188,20 @@ func CountyYear(n int) ([]events.Stored, error) {
 	return out, err
 }
 
-// release drops what only generation needs (running facts, chain ends,
-// entry lists), so that later phases measure the server, not the generator.
-func (g *Generator) release() {
-	for _, cg := range g.counties {
-		cg.year, cg.chain, cg.entries = nil, nil, nil
-	}
+// asked is what the queries phase asks about: the middle county year,
+// its units and the middle of the stream.
+type asked struct {
+	year    int
+	units   []string
+	midSeq  uint64
+	midTime time.Time
+}
+
+// asked gives the queries' questions; nothing else of the generator need
+// stay in memory after the load.
+func (g *Generator) asked() asked {
+	mid := g.counties[len(g.counties)/2]
+	return asked{year: mid.Year, units: mid.Units, midSeq: g.MidSeq, midTime: g.MidTime}
 }
 
 // Generated is the number of events generated so far.

@@ -147,25 +147,23 @@ var rebuildAll = func(r *run) (int, string, error) {
 // three runs: results as of the middle of the stream, an appeal what-if,
 // explain and an audit of one unit, all in the middle county.
 func (r *run) queries() error {
-	cs := r.gen.counties
-	mid := cs[len(cs)/2]
-	unit := mid.Units[Towns+7] // a department that files an appeal
-	year := mid.Year
+	unit := r.ask.units[Towns+7] // a department that files an appeal
+	year := r.ask.year
 	resetPeak()
 
 	// results --as-of, as the CLI answers it: the year's events up to the
 	// point from the stream (a filtered ordered consumer), folded and scored.
 	asOf, err := r.step("query.as_of", func() error {
-		_, _, err := replay.Results(r.ctx, r.store, year, events.Point{AsOf: r.gen.MidTime})
+		_, _, err := replay.Results(r.ctx, r.store, year, events.Point{AsOf: r.ask.midTime})
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("as-of: %w", err)
 	}
-	r.query("query.as_of", "时点结果 results --as-of (mid-stream)", asOf, TargetQueryMS, fmt.Sprintf("year %d as of %s (seq %d), from the stream as the CLI does", year, r.gen.MidTime.Format(time.RFC3339), r.gen.MidSeq))
+	r.query("query.as_of", "时点结果 results --as-of (mid-stream)", asOf, TargetQueryMS, fmt.Sprintf("year %d as of %s (seq %d), from the stream as the CLI does", year, r.ask.midTime.Format(time.RFC3339), r.ask.midSeq))
 	// The same point from the projections' events index (sqlite.ResultsAt).
 	asOfDB, err := r.step("query.as_of_projection", func() error {
-		_, err := r.db.ResultsAt(r.ctx, r.store, year, events.Point{AsOf: r.gen.MidTime})
+		_, err := r.db.ResultsAt(r.ctx, r.store, year, events.Point{AsOf: r.ask.midTime})
 		return err
 	})
 	if err != nil {
