@@ -42,3 +42,25 @@ func heapFree() uint64 {
 	metrics.Read(s)
 	return s[0].Value.Uint64()
 }
+
+// TestIdleConnectionsLetTheirCachesGo: each connection keeps a page cache
+// of its own (up to 16 MiB, outside the Go heap); after a burst that used
+// every connection at once, the handle keeps one open, not all.
+func TestIdleConnectionsLetTheirCachesGo(t *testing.T) {
+	st := ledgertest.OpenStore(t)
+	submitYear(t, st, 2023)
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	release, err := db.HoldConns(ledgertest.Ctx(t), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := db.OpenConns(); n != 4 {
+		t.Fatalf("%d connections open while four are held", n)
+	}
+	release()
+	if n := db.OpenConns(); n > 1 {
+		t.Errorf("%d connections (and their page caches) kept open after the burst, want at most 1", n)
+	}
+	mustResultsJSON(t, db, 2023) // and the handle still answers
+}
