@@ -143,8 +143,13 @@ func openFile(path string) (*sql.DB, error) {
 // handle is the open file. A full rebuild replaces it (Rebuild).
 func (d *DB) handle() *sql.DB { return d.cur.Load() }
 
-// Close closes the file.
-func (d *DB) Close() error { return d.handle().Close() }
+// Close closes the file, and hands the page caches it freed back to the
+// operating system (glibc would keep them: trimC).
+func (d *DB) Close() error {
+	err := d.handle().Close()
+	trimC()
+	return err
+}
 
 // Path is the file's path.
 func (d *DB) Path() string { return d.path }

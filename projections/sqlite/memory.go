@@ -42,5 +42,9 @@ func init() {
 // ~40 MB more). One collection costs milliseconds beside the rebuild.
 func releaseMemory() {
 	debug.FreeOSMemory()
-	C.kaohe_trim()
+	trimC()
 }
+
+// trimC returns the C heap's free pages to the operating system (glibc
+// keeps them otherwise; other C libraries return them on their own).
+func trimC() { C.kaohe_trim() }
