@@ -20,3 +20,13 @@ func Waiting(l *Ledger) int {
 	defer l.commit.mu.Unlock()
 	return len(l.commit.queue)
 }
+
+// SetCacheMax bounds the aggregate states l caches (0: the default).
+func SetCacheMax(l *Ledger, n int) { l.cacheMax = n }
+
+// Cached is how many aggregate states l caches.
+func Cached(l *Ledger) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.cache)
+}

@@ -48,11 +48,12 @@ type Ledger struct {
 	// MaxAttempts bounds the decide-append loop under contention.
 	MaxAttempts int
 
-	mu      sync.Mutex
-	cache   map[string]*aggState // subject → state at its seq (nil until first use)
-	schemes map[string]*parsedScheme
-	entropy *ulid.MonotonicEntropy
-	ids     identity // the roster, for signed commands (identity.go)
+	mu       sync.Mutex
+	cache    map[string]*aggState // subject → state at its seq (nil until first use); at most cacheMax (cache)
+	cacheMax int                  // 0: maxCached; tests set less (export_test.go)
+	schemes  map[string]*parsedScheme
+	entropy  *ulid.MonotonicEntropy
+	ids      identity // the roster, for signed commands (identity.go)
 
 	// beforeAppend, set by tests only (export_test.go), runs between a
 	// submission's guards and its append.
@@ -286,6 +287,33 @@ func uniqueIDs(cmds []Command) error {
 	return nil
 }
 
+// maxCached bounds the aggregate states a ledger keeps between calls. A
+// state is tens of KB (a unit's entries and records, a cadre's scores),
+// and a kaohe serve that takes a province's year-end data would otherwise
+// keep every unit and cadre of every year it ever wrote to (560 a county
+// year), for as long as it runs. A state let go is read
+// again from the stream when next needed, as after a conflict. 2,048
+// covers the aggregates of three county years entered at once.
+const maxCached = 2048
+
+// cacheState caches st as subject's state. In a full cache an arbitrary
+// other state goes (the map's iteration order is random): no bookkeeping
+// on the hot path, and a state in use a moment ago is soon read back.
+// Under l.mu.
+func (l *Ledger) cacheState(subject string, st *aggState) {
+	limit := l.cacheMax
+	if limit <= 0 {
+		limit = maxCached
+	}
+	if _, ok := l.cache[subject]; !ok && len(l.cache) >= limit {
+		for k := range l.cache {
+			delete(l.cache, k)
+			break
+		}
+	}
+	l.cache[subject] = st
+}
+
 // forget drops cached states touched by a failed attempt: the next attempt
 // re-reads them from the stream.
 func (l *Ledger) forget(states map[string]*aggState) {
@@ -327,7 +355,7 @@ func (l *Ledger) remember(s *session, stored []events.Stored) {
 		if c := l.cache[subj]; c != nil && c.seq > st.seq {
 			continue // a concurrent Submit of this ledger cached a later state
 		}
-		l.cache[subj] = st
+		l.cacheState(subj, st)
 	}
 	// The batch is stored contiguously: the stream ended at its last
 	// event when it was committed. Expected at the tip, nothing came
@@ -432,7 +460,7 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 			st.freeze()
 			l.mu.Lock()
 			if l.cache[subject] == nil {
-				l.cache[subject] = st
+				l.cacheState(subject, st)
 			}
 			l.mu.Unlock()
 			return st.clone(), false, nil
@@ -452,7 +480,7 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 	st.freeze()
 	l.mu.Lock()
 	if c := l.cache[subject]; c == nil || c.seq < st.seq {
-		l.cache[subject] = st
+		l.cacheState(subject, st)
 	}
 	l.mu.Unlock()
 	l.seen(subject, gen, st.seq)

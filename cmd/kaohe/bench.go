@@ -87,7 +87,7 @@ the report. docs/performance.md explains the figures and targets.`,
 	c.Flags().IntVar(&web.Clients, "web-clients", 50, "clients of the web load test (serve --http on loopback: the 公示 page and the API); 0 skips it")
 	c.Flags().IntVar(&web.Requests, "web-requests", 20, "requests each web client makes of each page")
 	c.Flags().StringVar(&work, "work", "", "keep the servers' data in this directory instead of a removed temporary one")
-	c.Flags().BoolVar(&cfg.Reuse, "reuse", false, "measure only the raw read and the rebuild, on the stream an earlier run left in --work")
+	c.Flags().BoolVar(&cfg.Reuse, "reuse", false, "measure only the raw read, the rebuilds and the queries, on the stream an earlier run (same --events, --counties, --seed) left in --work")
 	return c
 }
 

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -91,13 +90,10 @@ func (m *Main) submitFile(ctx context.Context, name string) error {
 	if n == 0 {
 		return usageError{"no commands in " + name}
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// Checking a file keeps the state of every unit and cadre it
-		// writes (a few hundred bytes an event) until the end; a soft
-		// limit makes the collector work harder near it rather than let
-		// the heap double: 250,000 commands in under 300 MB.
-		debug.SetMemoryLimit(submitMemoryLimit)
-	}
+	// Checking a file keeps the state of every unit and cadre it writes
+	// (a few hundred bytes an event) until the end; kaohe's soft memory
+	// limit (main.go) makes the collector work harder near it rather
+	// than let the heap double: 250,000 commands in under 300 MB.
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
@@ -131,10 +127,6 @@ func (m *Main) submitFile(ctx context.Context, name string) error {
 	}
 	return nil
 }
-
-// submitMemoryLimit is kaohe submit's soft memory limit (GOMEMLIMIT
-// overrides it).
-const submitMemoryLimit = 256 << 20
 
 // spool copies r into a temporary file and returns its name.
 func spool(r io.Reader) (string, error) {

@@ -101,3 +101,37 @@ func (d *DB) ApplyAll(ctx context.Context, evs []events.Stored) error {
 	}
 	return nil
 }
+
+// IdleConns is how many connections d's handle keeps open unused.
+func (d *DB) IdleConns() int { return d.handle().Stats().Idle }
+
+// OpenConns is how many connections d's handle has open.
+func (d *DB) OpenConns() int { return d.handle().Stats().OpenConnections }
+
+// HoldConns takes n connections of d's handle at once (each with a read
+// done, so its page cache is in use) and gives what puts them back.
+func (d *DB) HoldConns(ctx context.Context, n int) (func(), error) {
+	var conns []interface{ Close() error }
+	release := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	for range n {
+		c, err := d.handle().Conn(ctx)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		conns = append(conns, c)
+		var k int
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&k); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	return release, nil
+}
+
+// SoftLimit is softLimit: the rebuild's memory limit.
+var SoftLimit = softLimit

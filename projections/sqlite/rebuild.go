@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -83,8 +84,8 @@ const DefaultRebuildMemory = 160 << 20
 
 // SetRebuildMemory bounds the memory a full rebuild adds to the process: a
 // soft limit (debug.SetMemoryLimit) of what the Go runtime held when the
-// rebuild started plus n bytes, for the rebuild's duration only, unless the
-// process has a lower limit already. Without it the heap grows to twice
+// rebuild started plus n bytes, for the rebuild's duration only, in place
+// of kaohe's process-wide limit (a lower GOMEMLIMIT is kept). Without it the heap grows to twice
 // its live size between collections while a million events stream
 // through (a 1M-event rebuild peaked at ~700 MB of RSS); the rebuild's
 // own live memory, mostly every fact of the province, is under 100 MB at
@@ -97,6 +98,10 @@ func (d *DB) SetRebuildMemory(n int64) { d.rebuildMemory = n }
 // previous one and what raises it by n bytes more (for the years' facts
 // folded while applying: they are live until the end, and without room
 // of their own they would leave the collector none and keep it running).
+// The rebuild's limit replaces kaohe's process-wide default for its
+// duration, above or below it: a limit under the rebuild's live heap
+// would keep the collector running without end. Only a limit the user
+// set (GOMEMLIMIT) is a ceiling it keeps.
 func softLimit(extra int64) (restore func(), raise func(n int64)) {
 	none := func(int64) {}
 	if extra <= 0 {
@@ -109,7 +114,11 @@ func softLimit(extra int64) (restore func(), raise func(n int64)) {
 	}
 	limit := int64(s[0].Value.Uint64()-s[1].Value.Uint64()) + extra
 	prev := debug.SetMemoryLimit(-1)
-	if limit >= prev {
+	ceiling := int64(math.MaxInt64)
+	if os.Getenv("GOMEMLIMIT") != "" {
+		ceiling = prev
+	}
+	if limit >= ceiling {
 		return func() {}, none
 	}
 	debug.SetMemoryLimit(limit)
@@ -123,7 +132,7 @@ func softLimit(extra int64) (restore func(), raise func(n int64)) {
 			mu.Lock()
 			defer mu.Unlock()
 			if limit > 0 {
-				limit = min(limit+n, prev)
+				limit = min(limit+n, ceiling)
 				debug.SetMemoryLimit(limit)
 			}
 		}
@@ -145,6 +154,7 @@ func (d *DB) RebuildUpTo(ctx context.Context, st *jetstream.Store, upTo uint64) 
 // when > 0 (RebuildUpTo), else of the whole stream.
 func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, progress func(Progress)) (Stats, error) {
 	start := time.Now()
+	defer releaseMemory() // after the limit is restored
 	restore, raise := softLimit(d.rebuildMemory)
 	defer restore()
 	var stats Stats

@@ -129,6 +129,10 @@ func NewGenerator(cfg GenConfig) (*Generator, error) {
 		cg.perRound = perRound
 		g.counties = append(g.counties, cg)
 	}
+	// The middle event's place is fixed by the plan (one event a step
+	// from FirstSeq), so a --reuse run knows it without generating.
+	g.MidSeq = cfg.FirstSeq + uint64(cfg.Events/2)
+	g.MidTime = cfg.Start.Add(time.Duration(cfg.Events/2) * g.step)
 	return g, nil
 }
 
@@ -184,12 +188,20 @@ func CountyYear(n int) ([]events.Stored, error) {
 	return out, err
 }
 
-// release drops what only generation needs (running facts, chain ends,
-// entry lists), so that later phases measure the server, not the generator.
-func (g *Generator) release() {
-	for _, cg := range g.counties {
-		cg.year, cg.chain, cg.entries = nil, nil, nil
-	}
+// asked is what the queries phase asks about: the middle county year,
+// its units and the middle of the stream.
+type asked struct {
+	year    int
+	units   []string
+	midSeq  uint64
+	midTime time.Time
+}
+
+// asked gives the queries' questions; nothing else of the generator need
+// stay in memory after the load.
+func (g *Generator) asked() asked {
+	mid := g.counties[len(g.counties)/2]
+	return asked{year: mid.Year, units: mid.Units, midSeq: g.MidSeq, midTime: g.MidTime}
 }
 
 // Generated is the number of events generated so far.
@@ -334,8 +346,8 @@ func (cg *countyGen) emit(m meta, p any) (string, error) {
 	g.seq = seq
 	g.n++
 	cg.lastSeq = seq
-	if g.n == g.cfg.Events/2+1 {
-		g.MidSeq, g.MidTime = seq, recorded
+	if g.n == g.cfg.Events/2+1 && (g.MidSeq != seq || !g.MidTime.Equal(recorded)) {
+		return "", fmt.Errorf("bench: the middle event is seq %d at %s, planned %d at %s", seq, recorded, g.MidSeq, g.MidTime)
 	}
 	if err := g.sink(events.Subject(cg.Year, m.aggregate), raw); err != nil {
 		return "", err

@@ -112,3 +112,32 @@ func TestGeneratedLedgerVerifies(t *testing.T) {
 		t.Errorf("verified %d years with %d publications, want 2 years with 2 each", len(v.Years), pubs)
 	}
 }
+
+// TestReuseRunsQueries: --reuse on the stream a run left measures the
+// queries too, the counties planned again from the seed; a stream written
+// with another --events is refused, not queried about the wrong years.
+func TestReuseRunsQueries(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	dir := t.TempDir()
+	if _, err := Run(ctx, Config{Events: 20_000, Dir: dir, NoSync: -1}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(ctx, Config{Events: 20_000, Dir: dir, Reuse: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"raw.read", "rebuild", "query.as_of", "query.what_if", "query.explain", "score.county_year", "query.audit", "query.results_year", "rss.queries"} {
+		if f, ok := rep.Figure(k); !ok || f.Value <= 0 {
+			t.Errorf("figure %s missing or not positive after --reuse", k)
+		}
+	}
+	if _, ok := rep.Figure("submit.large"); ok {
+		t.Errorf("--reuse ran the submit phase")
+	}
+	if rep.Counties != 2 {
+		t.Errorf("counties %d, want 2", rep.Counties)
+	}
+	if _, err := Run(ctx, Config{Events: 30_000, Dir: dir, Reuse: true}); err == nil {
+		t.Errorf("--reuse with another --events than the stream's was accepted")
+	}
+}

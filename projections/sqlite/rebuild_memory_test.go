@@ -1,0 +1,104 @@
+package sqlite_test
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"testing"
+
+	"github.com/kaohe/kaohe/commands/ledgertest"
+	"github.com/kaohe/kaohe/projections/sqlite"
+)
+
+// TestARebuildHandsBackWhatItFreed: a full rebuild is a large one-off
+// (at a million events most of a gigabyte passes through the heap); what
+// the process no longer uses after it goes back to the operating system
+// then, not minutes later, so that a long-running kaohe serve does not
+// hold the rebuild's peak.
+func TestARebuildHandsBackWhatItFreed(t *testing.T) {
+	st := ledgertest.OpenStore(t)
+	submitYear(t, st, 2023)
+	db := openDB(t, "")
+	// Memory the heap holds and nothing uses, as a rebuild leaves it.
+	garbage := make([]byte, 64<<20)
+	for i := range garbage {
+		garbage[i] = 1
+	}
+	garbage = nil
+	runtime.GC()
+	if free := heapFree(); free < 32<<20 {
+		t.Skipf("the runtime already returned the garbage (%d bytes held free)", free)
+	}
+	if _, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if free := heapFree(); free > 16<<20 {
+		t.Errorf("after the rebuild the heap holds %d MB free and not returned, want < 16 MB", free>>20)
+	}
+}
+
+// heapFree is the heap memory the Go runtime holds free and has not
+// returned to the operating system.
+func heapFree() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// TestIdleConnectionsLetTheirCachesGo: each connection keeps a page cache
+// of its own (up to 16 MiB, outside the Go heap); after a burst that used
+// every connection at once, the handle keeps one open, not all.
+func TestIdleConnectionsLetTheirCachesGo(t *testing.T) {
+	st := ledgertest.OpenStore(t)
+	submitYear(t, st, 2023)
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	release, err := db.HoldConns(ledgertest.Ctx(t), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := db.OpenConns(); n != 4 {
+		t.Fatalf("%d connections open while four are held", n)
+	}
+	release()
+	if n := db.OpenConns(); n > 1 {
+		t.Errorf("%d connections (and their page caches) kept open after the burst, want at most 1", n)
+	}
+	mustResultsJSON(t, db, 2023) // and the handle still answers
+}
+
+// TestTheRebuildsLimitReplacesKaohesDefault: kaohe runs under a soft
+// memory limit of its own (256 MiB); a 1M rebuild's live heap, with every
+// year's facts folded, passes it, and a limit under the live heap keeps
+// the collector running without end. So the rebuild's limit replaces the
+// process's for its duration, above it if need be, and the old one comes
+// back after. A limit the user set (GOMEMLIMIT) stays the ceiling.
+func TestTheRebuildsLimitReplacesKaohesDefault(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	const low = 1 << 20 // below what any process holds
+
+	t.Setenv("GOMEMLIMIT", "")
+	debug.SetMemoryLimit(low)
+	restore, raise := sqlite.SoftLimit(64 << 20)
+	during := debug.SetMemoryLimit(-1)
+	if during <= 64<<20 {
+		t.Errorf("during the rebuild the limit is %d, want what the runtime holds + 64 MiB", during)
+	}
+	raise(8 << 20)
+	if got := debug.SetMemoryLimit(-1); got != during+8<<20 {
+		t.Errorf("raised by 8 MiB: %d, want %d", got, during+8<<20)
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != low {
+		t.Errorf("after the rebuild the limit is %d, want the process's %d back", got, low)
+	}
+
+	t.Setenv("GOMEMLIMIT", "1MiB")
+	restore, raise = sqlite.SoftLimit(64 << 20)
+	raise(8 << 20)
+	if got := debug.SetMemoryLimit(-1); got != low {
+		t.Errorf("with GOMEMLIMIT set the rebuild changed the limit to %d", got)
+	}
+	restore()
+}
