@@ -307,6 +307,11 @@ func scalar(raw json.RawMessage) string {
 	if s, ok := plainScalar(raw); ok {
 		return s
 	}
+	return decodedScalar(raw)
+}
+
+// decodedScalar is scalar's answer through the JSON decoder, for any value.
+func decodedScalar(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
