@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
 // Exit codes (DESIGN.md).
@@ -98,7 +98,7 @@ func (m *Main) Close() {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	setMemoryLimit(os.Getenv)
+	setMemoryLimit(ctx, os.Getenv)
 	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin}
 	code := m.Run(ctx, os.Args[1:])
 	m.Close()
@@ -114,14 +114,19 @@ func main() {
 // (a filtered read touches every block) grew a fresh process to 275 MB
 // and one holding more to 660 MB; under this limit the collector runs
 // earlier and the same reads take no longer. A process whose own live
-// memory is larger (GOMEMLIMIT raises the limit) pays more collections,
-// not a failure: the limit is soft.
+// heap grows past three quarters of it (a serve following a stream of
+// many years) gets a higher limit (sqlite.FollowLiveHeap), so that the
+// collector is never left without room.
 const memoryLimit = 256 << 20
 
-// setMemoryLimit applies memoryLimit unless the environment sets one.
-func setMemoryLimit(getenv func(string) string) {
+// followEvery is how often the limit is set again for the live heap.
+const followEvery = 2 * time.Second
+
+// setMemoryLimit applies memoryLimit, following the live heap, unless the
+// environment sets a limit.
+func setMemoryLimit(ctx context.Context, getenv func(string) string) {
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
+		sqlite.FollowLiveHeap(ctx, memoryLimit, followEvery)
 	}
 }
 

@@ -135,3 +135,10 @@ func (d *DB) HoldConns(ctx context.Context, n int) (func(), error) {
 
 // SoftLimit is softLimit: the rebuild's memory limit.
 var SoftLimit = softLimit
+
+// StartFollowing and FollowStep are FollowLiveHeap's start and one of its
+// checks, without its goroutine.
+var StartFollowing, FollowStep = startFollowing, followStep
+
+// LimitFor is the limit FollowLiveHeap sets for a live heap.
+var LimitFor = limitFor

@@ -9,17 +9,13 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
@@ -93,50 +89,6 @@ const DefaultRebuildMemory = 160 << 20
 // top, and the limit grows with them (foldBytesPerEvent an event folded).
 // n ≤ 0: no limit.
 func (d *DB) SetRebuildMemory(n int64) { d.rebuildMemory = n }
-
-// softLimit sets the rebuild's memory limit; it returns what restores the
-// previous one and what raises it by n bytes more (for the years' facts
-// folded while applying: they are live until the end, and without room
-// of their own they would leave the collector none and keep it running).
-// The rebuild's limit replaces kaohe's process-wide default for its
-// duration, above or below it: a limit under the rebuild's live heap
-// would keep the collector running without end. Only a limit the user
-// set (GOMEMLIMIT) is a ceiling it keeps.
-func softLimit(extra int64) (restore func(), raise func(n int64)) {
-	none := func(int64) {}
-	if extra <= 0 {
-		return func() {}, none
-	}
-	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
-		return func() {}, none
-	}
-	limit := int64(s[0].Value.Uint64()-s[1].Value.Uint64()) + extra
-	prev := debug.SetMemoryLimit(-1)
-	ceiling := int64(math.MaxInt64)
-	if os.Getenv("GOMEMLIMIT") != "" {
-		ceiling = prev
-	}
-	if limit >= ceiling {
-		return func() {}, none
-	}
-	debug.SetMemoryLimit(limit)
-	var mu sync.Mutex
-	return func() {
-			mu.Lock()
-			defer mu.Unlock()
-			debug.SetMemoryLimit(prev)
-			limit = -1
-		}, func(n int64) {
-			mu.Lock()
-			defer mu.Unlock()
-			if limit > 0 {
-				limit = min(limit+n, ceiling)
-				debug.SetMemoryLimit(limit)
-			}
-		}
-}
 
 // RebuildUpTo is a full rebuild (Rebuild of every year) of the stream's
 // events up to seq upTo only, with no catch-up after it: the projections

@@ -1,0 +1,134 @@
+package sqlite
+
+import (
+	"context"
+	"math"
+	"os"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+	"time"
+)
+
+// memMu orders the changes of the process's soft memory limit made here:
+// the limit that follows the live heap (FollowLiveHeap) and a full
+// rebuild's own (softLimit).
+var memMu sync.Mutex
+
+// followed is the limit FollowLiveHeap set last (0: it is not running).
+// A limit found different was set by someone else — a rebuild, the bench,
+// the user — and is left alone until it is put back.
+var followed int64
+
+// FollowLiveHeap keeps the process's soft memory limit (debug.SetMemoryLimit)
+// at base, or higher when the live heap grows: at least a third above what
+// the last collection found live. A fixed limit is what keeps the heap from
+// doubling over the embedded server's block buffers while a read goes
+// through the whole stream; but a limit under the live heap keeps the
+// collector running without end (the runtime then gives it half the CPU),
+// and a long-running serve's live heap grows with the stream it follows.
+// It sets base now and checks every interval, on a goroutine of its own,
+// until ctx ends; a limit someone else set is left alone (a rebuild's own,
+// one a caller raised) until it is put back.
+func FollowLiveHeap(ctx context.Context, base int64, every time.Duration) {
+	startFollowing(base)
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				followStep(base)
+			}
+		}
+	}()
+}
+
+// startFollowing sets the base limit that followStep then adjusts.
+func startFollowing(base int64) {
+	memMu.Lock()
+	defer memMu.Unlock()
+	debug.SetMemoryLimit(base)
+	followed = base
+}
+
+// followStep sets the limit for the live heap the last collection found.
+func followStep(base int64) {
+	memMu.Lock()
+	defer memMu.Unlock()
+	if followed == 0 || debug.SetMemoryLimit(-1) != followed {
+		return
+	}
+	want := limitFor(base, liveHeap())
+	if want != followed {
+		debug.SetMemoryLimit(want)
+		followed = want
+	}
+}
+
+// limitFor is the limit for a live heap of live bytes: base, or live and a
+// third more, rounded up to 16 MiB (so that small changes of the live
+// heap do not move it).
+func limitFor(base, live int64) int64 {
+	const step = 16 << 20
+	want := live + live/3
+	want = (want + step - 1) / step * step
+	return max(base, want)
+}
+
+// liveHeap is the heap the last collection marked live.
+func liveHeap() int64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(s[0].Value.Uint64())
+}
+
+// softLimit sets the rebuild's memory limit; it returns what restores the
+// previous one and what raises it by n bytes more (for the years' facts
+// folded while applying: they are live until the end, and without room
+// of their own they would leave the collector none and keep it running).
+// The rebuild's limit replaces kaohe's process-wide one (FollowLiveHeap)
+// for its duration, above or below it: a limit under the rebuild's live
+// heap would keep the collector running without end. Only a limit the
+// user set (GOMEMLIMIT) is a ceiling it keeps.
+func softLimit(extra int64) (restore func(), raise func(n int64)) {
+	none := func(int64) {}
+	if extra <= 0 {
+		return func() {}, none
+	}
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
+		return func() {}, none
+	}
+	memMu.Lock()
+	defer memMu.Unlock()
+	limit := int64(s[0].Value.Uint64()-s[1].Value.Uint64()) + extra
+	prev := debug.SetMemoryLimit(-1)
+	ceiling := int64(math.MaxInt64)
+	if os.Getenv("GOMEMLIMIT") != "" {
+		ceiling = prev
+	}
+	if limit >= ceiling {
+		return func() {}, none
+	}
+	debug.SetMemoryLimit(limit)
+	return func() {
+			memMu.Lock()
+			defer memMu.Unlock()
+			debug.SetMemoryLimit(prev)
+			limit = -1
+		}, func(n int64) {
+			memMu.Lock()
+			defer memMu.Unlock()
+			if limit > 0 {
+				limit = min(limit+n, ceiling)
+				debug.SetMemoryLimit(limit)
+			}
+		}
+}
