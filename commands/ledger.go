@@ -471,8 +471,9 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 	if err != nil {
 		return nil, false, err
 	}
+	var sigs events.Verifier // a resolution's events all carry its command: verified once
 	for _, ev := range evs {
-		if err := st.applyStored(ev, asOf.at(ev.Seq)); err != nil {
+		if err := st.applyStored(ev, asOf.at(ev.Seq), &sigs); err != nil {
 			return nil, false, err
 		}
 	}

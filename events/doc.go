@@ -275,7 +275,10 @@
 // ErrUnsigned, acceptable only before the roster's first event (an older
 // ledger); after it, it is a *SignatureError (the typed errors name the
 // problem: unsigned, invalid, unknown-key, rotated-key, revoked, actor,
-// command).
+// command). Every event of an appeal resolution carries the whole
+// resolution command; a reader checks a run of events with a Verifier (one
+// per goroutine), which verifies the same key, signature and command bytes
+// once and checks each further event of that command against its fields.
 //
 // # Reading
 //

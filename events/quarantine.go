@@ -74,6 +74,13 @@ func (h Head) Next(ev Stored) Head { return Head{Seq: ev.Seq, Hash: Hash(ev.Raw)
 // commands (which chain a new event to the head) all admit through it, so
 // they agree on every aggregate's chain.
 func Admit(ev Stored, head Head, roster *Roster) (any, error) {
+	var v Verifier
+	return v.Admit(ev, head, roster)
+}
+
+// Admit is Admit(ev, head, roster), the signature verified by v: a reader
+// admitting a run of events keeps one Verifier for them.
+func (v *Verifier) Admit(ev Stored, head Head, roster *Roster) (any, error) {
 	p, err := Check(ev)
 	if err != nil {
 		return nil, err
@@ -81,7 +88,7 @@ func Admit(ev Stored, head Head, roster *Roster) (any, error) {
 	if err := Link(ev, head); err != nil {
 		return nil, err
 	}
-	if err := Authenticate(ev, roster); err != nil {
+	if err := AuthenticateVerified(ev, roster, v.Verify(ev)); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -199,6 +206,7 @@ type Admitter struct {
 	heads  map[string]Head
 	roster Roster
 	asOf   *RosterAsOf
+	sigs   Verifier
 }
 
 // NewAdmitter admits with the roster as of each event taken from the
@@ -222,7 +230,7 @@ func (a *Admitter) Admit(ev Stored) (any, error) {
 	if a.asOf != nil {
 		roster = a.asOf.At(ev.Seq)
 	}
-	p, err := Admit(ev, a.heads[ev.Subject], roster)
+	p, err := a.sigs.Admit(ev, a.heads[ev.Subject], roster)
 	if err == nil {
 		a.heads[ev.Subject] = a.heads[ev.Subject].Next(ev)
 		if a.asOf == nil && IsRosterEvent(ev.Envelope) {

@@ -147,17 +147,77 @@ func CheckSignature(ev Stored, roster *Roster) error {
 // and whether that command wrote the event (nil for an unsigned event). A
 // reader may run it ahead, on other goroutines, and hand its answer to
 // CheckVerified, which reports each problem in CheckSignature's order.
+// A reader of many events verifies them with a Verifier, which gives the
+// same answers.
 func VerifySignature(ev Stored) error {
+	var v Verifier
+	return v.Verify(ev)
+}
+
+// Verifier is VerifySignature for a run of events: it remembers the last
+// few signed commands it verified, so the events of one command (stored
+// together: one atomic append) check its signature and decode it once.
+// Every event of an appeal resolution carries the whole resolution
+// command (its corrections are not signed apart): without the memory, a
+// resolution of n corrections would cost n times its command, n+1 times.
+//
+// A command is remembered with its exact key, signature and command bytes
+// (all the ed25519 check covers) and found again only by comparing all
+// three: an event carrying other bytes is verified afresh, and an event
+// carrying the same ones is checked against the command's own fields, as
+// VerifySignature checks it. The zero Verifier is ready to use; it is not
+// safe for concurrent use (one per goroutine).
+type Verifier struct {
+	recent [verifierMemory]*signedCommand
+	next   int // the slot the next command takes
+	// ed25519 verifications and command decodes made: for tests.
+	verified, decoded int
+}
+
+// verifierMemory is how many signed commands a Verifier remembers: the
+// events of one command are consecutive, but a reader on several
+// goroutines may interleave a few commands' events.
+const verifierMemory = 4
+
+// signedCommand is what a Verifier remembers of a signed command.
+type signedCommand struct {
+	sig   Signature     // the exact key, signature and command
+	valid error         // sig.Valid()
+	cmd   *signedFields // the command decoded (once valid and needed)
+}
+
+// Verify is VerifySignature(ev).
+func (v *Verifier) Verify(ev Stored) error {
 	if ev.Sig == nil {
 		return nil
 	}
-	if err := ev.Sig.Valid(); err != nil {
-		return err
+	s := v.remember(*ev.Sig)
+	if s.valid != nil {
+		return s.valid
 	}
-	if err := signedCommandMatches(ev.Envelope, []byte(ev.Sig.Command)); err != nil {
+	if s.cmd == nil {
+		s.cmd = decodeSigned([]byte(s.sig.Command))
+		v.decoded++
+	}
+	if err := s.cmd.wrote(ev.Envelope); err != nil {
 		return &commandMismatch{err}
 	}
 	return nil
+}
+
+// remember finds sig among the commands verified last (the exact same
+// key, signature and command bytes), or verifies it and remembers it.
+func (v *Verifier) remember(sig Signature) *signedCommand {
+	for _, s := range v.recent {
+		if s != nil && s.sig.Sig == sig.Sig && s.sig.Key == sig.Key && s.sig.Command == sig.Command {
+			return s
+		}
+	}
+	s := &signedCommand{sig: sig, valid: sig.Valid()}
+	v.verified++
+	v.recent[v.next] = s
+	v.next = (v.next + 1) % len(v.recent)
+	return s
 }
 
 // commandMismatch is VerifySignature's answer for a valid signature over
@@ -243,11 +303,31 @@ func officialID(ev Stored) string {
 // id there to the event id). So a signature copied onto another event, or
 // onto other values, does not pass.
 func signedCommandMatches(ev Envelope, command []byte) error {
-	type cmd struct {
-		ID   string          `json:"id"`
-		Year int             `json:"year"`
-		Data json.RawMessage `json:"data"`
-	}
+	return decodeSigned(command).wrote(ev)
+}
+
+// cmd holds a command's fields that signedCommandMatches compares (its
+// name is in the decoder's errors, which VerifySignature reports).
+type cmd struct {
+	ID   string          `json:"id"`
+	Year int             `json:"year"`
+	Data json.RawMessage `json:"data"`
+}
+
+// signedFields is a signed command decoded for signedCommandMatches: the
+// command's fields and its corrections' (an appeal resolution), or why it
+// is not a command.
+type signedFields struct {
+	err         error
+	cmd         cmd
+	corrections []cmd
+	// byID gives the correction that wrote a command id: the last one with
+	// that id; a correction without an id gets "<resolution id>/<n>" (n
+	// from 1), and is also the one an event without a command id names.
+	byID map[string]int
+}
+
+func decodeSigned(command []byte) *signedFields {
 	var c struct {
 		cmd
 		Data struct {
@@ -255,26 +335,40 @@ func signedCommandMatches(ev Envelope, command []byte) error {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(command, &c); err != nil {
-		return fmt.Errorf("the signed command is not a command: %v", err)
+		return &signedFields{err: fmt.Errorf("the signed command is not a command: %v", err)}
 	}
 	if err := json.Unmarshal(command, &c.cmd); err != nil {
-		return fmt.Errorf("the signed command is not a command: %v", err)
+		return &signedFields{err: fmt.Errorf("the signed command is not a command: %v", err)}
 	}
-	if c.Year != ev.Year {
-		return fmt.Errorf("the signed command is for year %d, the event for %d", c.Year, ev.Year)
-	}
-	wrote := (*cmd)(nil)
-	if c.ID == ev.CommandID {
-		wrote = &c.cmd
-	}
-	for i, k := range c.Data.Corrections {
-		// A correction without an id gets "<resolution id>/<n>" (n from 1).
-		if k.ID == ev.CommandID || (k.ID == "" && ev.CommandID == fmt.Sprintf("%s/%d", c.ID, i+1)) {
-			wrote = &c.Data.Corrections[i]
+	f := &signedFields{cmd: c.cmd, corrections: c.Data.Corrections}
+	if len(f.corrections) > 0 {
+		f.byID = make(map[string]int, len(f.corrections))
+		for i, k := range f.corrections {
+			if k.ID == "" {
+				f.byID[fmt.Sprintf("%s/%d", f.cmd.ID, i+1)] = i
+			}
+			f.byID[k.ID] = i
 		}
 	}
+	return f
+}
+
+// wrote is signedCommandMatches for the decoded command.
+func (f *signedFields) wrote(ev Envelope) error {
+	if f.err != nil {
+		return f.err
+	}
+	if f.cmd.Year != ev.Year {
+		return fmt.Errorf("the signed command is for year %d, the event for %d", f.cmd.Year, ev.Year)
+	}
+	wrote := (*cmd)(nil)
+	if i, ok := f.byID[ev.CommandID]; ok {
+		wrote = &f.corrections[i]
+	} else if f.cmd.ID == ev.CommandID {
+		wrote = &f.cmd
+	}
 	if wrote == nil {
-		return fmt.Errorf("the signed command %q did not write command %q", c.ID, ev.CommandID)
+		return fmt.Errorf("the signed command %q did not write command %q", f.cmd.ID, ev.CommandID)
 	}
 	return sameFields(ev.Data, wrote.Data)
 }

@@ -25,6 +25,7 @@ type signatures struct {
 	lastCmd string
 	done    map[string]uint64 // command id → seq of its first event
 	roster  []events.Stored   // the roster's accepted events
+	sigs    events.Verifier
 }
 
 // loadRoster reads the roster's events for a verification.
@@ -52,7 +53,7 @@ func (s *signatures) check(ev events.Stored, admitted bool) (unsigned bool, err 
 			return true, nil
 		}
 	} else {
-		err = events.CheckSignature(ev, s.asOf.At(ev.Seq))
+		err = events.CheckVerified(ev, s.asOf.At(ev.Seq), s.sigs.Verify(ev)) // events.CheckSignature
 		if errors.Is(err, events.ErrUnsigned) {
 			return true, nil
 		}

@@ -61,6 +61,7 @@ type applier struct {
 	getHead     *sql.Stmt                 // prepared on first use
 	quarantined []*events.QuarantineError // a full rebuild's quarantined messages, for scoring
 	roster      *events.RosterAsOf        // the roster as of each event (quarantine.go); nil: empty
+	sigs        events.Verifier           // the signatures of events decoded here (not ahead)
 }
 
 // txn is what applying needs of a transaction: a *sql.Tx, or the *sql.Conn
@@ -172,7 +173,7 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 		a.memo.reset()
 	}
 	if dec == nil {
-		d := decode(ev)
+		d := decode(ev, &a.sigs)
 		dec = &d
 	}
 	// What the stream held is remembered whether or not it is admitted:
@@ -218,18 +219,20 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 type decoded struct {
 	p    any
 	err  error
-	sig  error // events.VerifySignature: the costly part of the signature check
+	sig  error // events.VerifySignature (a Verifier's): the costly part of the signature check
 	at   int
 	hash string // events.Hash(ev.Raw)
 }
 
-func decode(ev events.Stored) decoded {
+// decode decodes one event, its signature verified by v (one per
+// goroutine: the events of one command, consecutive, verify it once).
+func decode(ev events.Stored, v *events.Verifier) decoded {
 	h := events.Hash(ev.Raw) // of a quarantined message too: heads.go
 	p, err := events.Check(ev)
 	if err != nil {
 		return decoded{err: err, hash: h}
 	}
-	return decoded{p: p, sig: events.VerifySignature(ev), at: dataAt(ev), hash: h}
+	return decoded{p: p, sig: v.Verify(ev), at: dataAt(ev), hash: h}
 }
 
 // decodeAll decodes a batch, its parts on every core: checking signatures
@@ -239,8 +242,9 @@ func decode(ev events.Stored) decoded {
 func (d *DB) decodeAll(evs []events.Stored) []decoded {
 	out := make([]decoded, len(evs))
 	part := func(lo, hi int) {
+		var v events.Verifier
 		for i := lo; i < hi; i++ {
-			out[i] = decode(evs[i])
+			out[i] = decode(evs[i], &v)
 			if x, ok := out[i].p.(*events.SchemeDefined); ok {
 				d.parsedScheme(scheme.SourceDigest([]byte(x.Source)), x.Source) // an error: the applier parses it again and says why
 			}

@@ -492,9 +492,10 @@ func checkAhead(evs []events.Stored) (checked, verified []error) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			var v events.Verifier // a command's events, consecutive, verify it once
 			for i := w; i < len(evs); i += workers {
 				_, checked[i] = events.Check(evs[i])
-				verified[i] = events.VerifySignature(evs[i])
+				verified[i] = v.Verify(evs[i])
 			}
 		}(w)
 	}
