@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay/witness"
 )
@@ -57,7 +58,7 @@ func (m *Main) projections(ctx context.Context) (*sqlite.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.CatchUp(ctx, m.store); err != nil {
+	if err := bringUpToDate(ctx, db, m.store); err != nil {
 		db.Close()
 		if errors.Is(err, events.ErrLoss) {
 			return nil, err // the alarm, as it is: replay must not be the advice
@@ -72,6 +73,35 @@ func (m *Main) projections(ctx context.Context) (*sqlite.DB, error) {
 	}
 	return db, nil
 }
+
+// bringUpToDate catches db up with the stream; a file with nothing applied
+// yet (new, or deleted to be built again) is built by a full rebuild
+// instead, the faster path for a whole stream (a million events: about
+// half the time of catching up batch by batch). Only for a handle no
+// other goroutine uses: a full rebuild puts a new file in its place.
+func bringUpToDate(ctx context.Context, db *sqlite.DB, st *jetstream.Store) error {
+	cp, err := db.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if cp == 0 {
+		last, err := st.LastSeq(ctx)
+		if err != nil {
+			return err
+		}
+		if last > 0 {
+			fullRebuilds.Add(1)
+			_, err = db.Rebuild(ctx, st, 0, nil)
+			return err
+		}
+	}
+	_, err = db.CatchUp(ctx, st)
+	return err
+}
+
+// fullRebuilds counts the files bringUpToDate built by a full rebuild
+// (tests).
+var fullRebuilds atomic.Int64
 
 func (m *Main) replayCommand() *cobra.Command {
 	var (

@@ -94,3 +94,36 @@ func TestReplayAndAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestAMissingProjectionsFileIsBuiltByAFullRebuild: a query on a data
+// directory whose projections file is missing builds it by a full rebuild
+// (the fast path for a whole stream), not batch by batch; the audit rows
+// and the results are those of the file built as the events came.
+func TestAMissingProjectionsFileIsBuiltByAFullRebuild(t *testing.T) {
+	c := newCLI(t)
+	c.ok("submit", "testdata/mini/year.jsonl")
+	audit := c.ok("audit", "--year", "2022", "--json")
+	flags := c.ok("audit", "--year", "2022", "--flags", "--json")
+	results := c.ok("results", "--year", "2022", "--json")
+
+	c.m.Close()
+	for _, f := range []string{"", "-wal", "-shm"} {
+		os.Remove(filepath.Join(c.data, projectionsFile+f))
+	}
+	before := fullRebuilds.Load()
+	if again := c.ok("audit", "--year", "2022", "--json"); again != audit {
+		t.Errorf("audit after deleting the file:\n%s\nwant:\n%s", again, audit)
+	}
+	if n := fullRebuilds.Load() - before; n != 1 {
+		t.Errorf("the missing file was built by %d full rebuilds, want 1", n)
+	}
+	if again := c.ok("audit", "--year", "2022", "--flags", "--json"); again != flags {
+		t.Errorf("audit --flags after deleting the file:\n%s\nwant:\n%s", again, flags)
+	}
+	if again := c.ok("results", "--year", "2022", "--json"); again != results {
+		t.Error("results differ after the file was built again")
+	}
+	if n := fullRebuilds.Load() - before; n != 1 {
+		t.Errorf("%d full rebuilds after three queries, want 1 (the file is current)", n)
+	}
+}
