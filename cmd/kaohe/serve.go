@@ -92,7 +92,9 @@ projections; replay refuses while serve runs (docs/operations.md).`,
 			// pages answer from these projections, so before this they
 			// would answer from an old or empty file (a year published
 			// but "not published", a scheme "missing").
-			if _, err := db.CatchUp(ctx, m.store); err != nil {
+			// Nothing reads the handle yet: a missing file is built by a
+			// full rebuild (bringUpToDate).
+			if err := bringUpToDate(ctx, db, m.store); err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
