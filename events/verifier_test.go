@@ -119,40 +119,27 @@ func TestAVerifierRefusesAForgeryOfACommandItRemembers(t *testing.T) {
 }
 
 // signedCommandMatchesBefore is signedCommandMatches as it was before
-// the Verifier (the decode for each event, the corrections searched in
-// order): the test holds the decoded command's answers to it.
+// the Verifier, the corrections searched in order for each event: the
+// test holds the decoded command's look-up by id to it.
 func signedCommandMatchesBefore(ev Envelope, command []byte) error {
-	type cmd struct {
-		ID   string          `json:"id"`
-		Year int             `json:"year"`
-		Data json.RawMessage `json:"data"`
+	c := decodeSigned(command)
+	if c.err != nil {
+		return c.err
 	}
-	var c struct {
-		cmd
-		Data struct {
-			Corrections []cmd `json:"corrections"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(command, &c); err != nil {
-		return fmt.Errorf("the signed command is not a command: %v", err)
-	}
-	if err := json.Unmarshal(command, &c.cmd); err != nil {
-		return fmt.Errorf("the signed command is not a command: %v", err)
-	}
-	if c.Year != ev.Year {
-		return fmt.Errorf("the signed command is for year %d, the event for %d", c.Year, ev.Year)
+	if c.cmd.Year != ev.Year {
+		return fmt.Errorf("the signed command is for year %d, the event for %d", c.cmd.Year, ev.Year)
 	}
 	wrote := (*cmd)(nil)
-	if c.ID == ev.CommandID {
+	if c.cmd.ID == ev.CommandID {
 		wrote = &c.cmd
 	}
-	for i, k := range c.Data.Corrections {
-		if k.ID == ev.CommandID || (k.ID == "" && ev.CommandID == fmt.Sprintf("%s/%d", c.ID, i+1)) {
-			wrote = &c.Data.Corrections[i]
+	for i, k := range c.corrections {
+		if k.ID == ev.CommandID || (k.ID == "" && ev.CommandID == fmt.Sprintf("%s/%d", c.cmd.ID, i+1)) {
+			wrote = &c.corrections[i]
 		}
 	}
 	if wrote == nil {
-		return fmt.Errorf("the signed command %q did not write command %q", c.ID, ev.CommandID)
+		return fmt.Errorf("the signed command %q did not write command %q", c.cmd.ID, ev.CommandID)
 	}
 	return sameFields(ev.Data, wrote.Data)
 }
