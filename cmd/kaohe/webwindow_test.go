@@ -207,3 +207,59 @@ func TestWebUnitPageOffersTheOfficesBundle(t *testing.T) {
 		t.Errorf("another unit downloading t1's bundle: %d", code)
 	}
 }
+
+// A year whose scheme sets an appeal window (dates.appeal_days) takes
+// appeals only inside one the office opened: before it is opened the unit
+// page says the window is shut and offers no form (it offered one, which
+// the ledger then refused); once opened, the form is there.
+func TestWebOffersNoAppealBeforeTheSchemesWindowOpens(t *testing.T) {
+	data, base, _ := webLedger(t)
+	src, err := os.ReadFile("testdata/mini/scheme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := strings.Replace(string(src), "\ncategories:", "\ndates:\n  appeal_days: 10\ncategories:", 1)
+	define, _ := json.Marshal(commands.DefineScheme{Source: source})
+	office := events.Actor{ID: "khb", Role: events.RoleOffice}
+	for _, c := range []commands.Command{
+		{ID: "windowed", Type: "DefineScheme", Year: 2022, Actor: office, Reason: "复核申请期 10 天", Data: define},
+		{ID: "pub", Type: "PublishResults", Year: 2022, Actor: office, Data: json.RawMessage(`{}`)},
+	} {
+		if code, body := webSubmit(t, base, data, "khb", c); code != 200 {
+			t.Fatalf("%s: %d %s", c.ID, code, body)
+		}
+	}
+	uc := webClient(t)
+	login(t, uc, base, keyOf(t, data, "t1"))
+	unitPage := func() string {
+		var page string
+		waitFor(t, "the unit page after the last command", func() bool {
+			var code int
+			code, page = call(t, uc, "GET", base+"/unit/2022/t1", "", "", nil)
+			return code == 200
+		})
+		return page
+	}
+	page := unitPage()
+	if !strings.Contains(page, `id="appeal-shut"`) || strings.Contains(page, `<form id="appeal"`) {
+		t.Errorf("before the window is opened the unit page offers an appeal (or does not say it is shut)")
+	}
+	unit := events.Actor{ID: "t1", Role: events.RoleUnit}
+	code, body := webSubmit(t, base, data, "t1", commands.Command{ID: "early-appeal", Type: "FileAppeal", Year: 2022, Actor: unit,
+		Data: json.RawMessage(`{"unit":"t1","claim":"数据有误"}`)})
+	if code == 200 || !strings.Contains(body, "EDEADLINE") || !strings.Contains(body, "not open yet") {
+		t.Errorf("an appeal before the window opened: %d %s", code, body)
+	}
+
+	if code, body := webSubmit(t, base, data, "khb", commands.Command{ID: "open", Type: "OpenWindow", Year: 2022, Actor: office,
+		Data: json.RawMessage(`{"window":"appeal"}`)}); code != 200 {
+		t.Fatalf("open the appeal window: %d %s", code, body)
+	}
+	waitFor(t, "the form once the window is open", func() bool {
+		page = unitPage()
+		return strings.Contains(page, `<form id="appeal"`)
+	})
+	if strings.Contains(page, `id="appeal-shut"`) {
+		t.Errorf("with the window open the unit page still says it is shut")
+	}
+}

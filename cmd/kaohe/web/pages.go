@@ -257,14 +257,15 @@ func (s *Server) publications(ctx context.Context, year int) ([]replay.Published
 }
 
 // windows are a year's notice period and appeal window as the projections
-// hold them (read with its publications).
-func (s *Server) windows(ctx context.Context, year int) ([]Window, error) {
+// hold them (read with its publications), and whether its scheme sets an
+// appeal window.
+func (s *Server) windows(ctx context.Context, year int) ([]Window, bool, error) {
 	if _, err := s.publications(ctx, year); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
-	return s.pubs[year].windows, nil
+	return s.pubs[year].windows, s.pubs[year].windowed, nil
 }
 
 // yearProcess reads a year's publications and windows at cp.
@@ -277,7 +278,7 @@ func (s *Server) yearProcess(ctx context.Context, year int, cp uint64) (cachedPu
 	if err != nil {
 		return cachedPubs{}, err
 	}
-	c := cachedPubs{cp, pubs, yearWindows(evs)}
+	c := cachedPubs{cp, pubs, yearWindows(evs), appealWindowed(evs)}
 	s.cacheMu.Lock()
 	s.pubs[year] = c
 	s.cacheMu.Unlock()
@@ -288,6 +289,9 @@ type cachedPubs struct {
 	checkpoint uint64
 	pubs       []replay.Published
 	windows    []Window
+	// windowed: the year's scheme sets an appeal window (dates.appeal_days),
+	// so the ledger takes appeals only inside one the office opened.
+	windowed bool
 }
 
 // published is a publication's results, checked against its digest. A
@@ -424,7 +428,7 @@ func (s *Server) publicYear(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
-	wins, err := s.windows(r.Context(), year)
+	wins, _, err := s.windows(r.Context(), year)
 	if err != nil {
 		s.pageError(w, r, http.StatusInternalServerError, err.Error())
 		return
@@ -713,17 +717,16 @@ func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 		d.Bundle = &info
 	}
 	d.Office = o.Role == events.RoleOffice
-	if d.Windows, err = s.windows(ctx, year); err != nil {
+	var windowed bool
+	if d.Windows, windowed, err = s.windows(ctx, year); err != nil {
 		s.pageError(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
 	d.Now = time.Now()
-	for _, win := range d.Windows {
-		// The ledger refuses an appeal outside an opened window
-		// (commands/windows.go): offer no form it would refuse.
-		if win.Kind == events.WindowAppeal && !win.OpenAt(d.Now) {
-			d.Open, d.Shut = false, true
-		}
+	// The ledger refuses an appeal outside an opened window, in a year
+	// that has one (commands/windows.go): offer no form it would refuse.
+	if appealShut(d.Windows, windowed, d.Now) {
+		d.Open, d.Shut = false, true
 	}
 	v := s.view(w, r, year, d)
 	v.Title = d.Unit.Name

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/scheme"
 )
 
 // Window is a year's notice period (公示期) or appeal window (复核申请期)
@@ -74,4 +75,37 @@ func yearWindows(evs []events.Stored) []Window {
 		ws[0], ws[1] = ws[1], ws[0]
 	}
 	return ws
+}
+
+// appealShut says whether the ledger would refuse an appeal at now: the
+// year has an appeal window — one was opened, or its scheme sets one
+// (windowed) — and it is not open then (not yet opened, or ended).
+func appealShut(ws []Window, windowed bool, now time.Time) bool {
+	for _, w := range ws {
+		if w.Kind == events.WindowAppeal {
+			return !w.OpenAt(now)
+		}
+	}
+	return windowed
+}
+
+// appealWindowed says whether the scheme in force at the end of a year's
+// events sets an appeal window (dates.appeal_days > 0). A scheme that does
+// not parse sets none here; the ledger names its problem elsewhere.
+func appealWindowed(evs []events.Stored) bool {
+	source := ""
+	for _, ev := range evs {
+		if ev.Type != events.TypeSchemeDefined {
+			continue
+		}
+		var d events.SchemeDefined
+		if json.Unmarshal(ev.Data, &d) == nil {
+			source = d.Source
+		}
+	}
+	if source == "" {
+		return false
+	}
+	sc, err := scheme.Parse([]byte(source))
+	return err == nil && sc.Dates.AppealDays > 0
 }
