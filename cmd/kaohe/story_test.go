@@ -32,6 +32,11 @@ func TestREADMEStoryOnTheDemoYear(t *testing.T) {
 		t.Fatalf("publish v1:\n%s", out)
 	}
 	v1 := c.ok("results", "--year", "2022", "--json")
+	// The appeal window: appeals only while it is open (it has no length
+	// in the demo's scheme: open until closed).
+	if out := c.ok("window", "open", "--year", "2022", "--window", "appeal"); !strings.Contains(out, "复核申请期 appeal window opened") {
+		t.Fatalf("window open:\n%s", out)
+	}
 
 	// Simulate: jyj moves up and czj moves down across the 优秀 quota; the
 	// committee's v1 decision for czj now rests on an outdated proposal.

@@ -18,6 +18,7 @@ func (m *Main) subcommands() []*cobra.Command {
 		m.resultsCommand(),
 		m.explainCommand(),
 		m.publishCommand(),
+		m.windowCommand(),
 		m.verifyCommand(),
 		m.quarantineCommand(),
 		m.diffCommand(),
