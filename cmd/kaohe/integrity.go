@@ -190,25 +190,45 @@ func (m *Main) checkLoss(ctx context.Context) error { return m.checkMemory(ctx, 
 func (m *Main) checkLossFully(ctx context.Context) error { return m.checkMemory(ctx, true) }
 
 func (m *Main) checkMemory(ctx context.Context, everyHead bool) error {
+	check := func(db *sqlite.DB) error {
+		var err error
+		if everyHead {
+			err = db.CheckHeads(ctx, m.store)
+		} else {
+			err = db.CheckStream(ctx, m.store)
+		}
+		if err != nil && !sqlite.IsDamaged(err) {
+			return err
+		}
+		return nil
+	}
 	path := filepath.Join(m.DataDir, projectionsFile)
-	if _, err := os.Stat(path); err == nil && sqlite.CheckFile(path) == nil {
+	switch {
+	case m.shared != nil: // kaohe serve: its handle (a submission opened the file anew)
+		if err := check(m.shared.db); err != nil {
+			return err
+		}
+	case fileExists(path) && sqlite.CheckFile(path) == nil:
 		db, err := sqlite.Open(path)
 		if err != nil && !sqlite.IsDamaged(err) {
 			return err
 		}
 		if err == nil {
-			if everyHead {
-				err = db.CheckHeads(ctx, m.store)
-			} else {
-				err = db.CheckStream(ctx, m.store)
-			}
+			projectionsOpened.Add(1)
+			err = check(db)
 			db.Close()
-			if err != nil && !sqlite.IsDamaged(err) {
+			if err != nil {
 				return err
 			}
 		}
 	}
 	return m.checkWitnessSize(ctx)
+}
+
+// fileExists says whether path names something that exists.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // checkWitnessSize: the stream holds every sequence up to the newest

@@ -49,6 +49,6 @@ func TestServeReadsShareItsProjections(t *testing.T) {
 		}
 	}
 	if n := projectionsOpened.Load() - opened; n != 0 {
-		t.Errorf("serve's reads opened the projections file %d times: they must query serve's handle", n)
+		t.Errorf("serve's reads and its submission's loss check opened the projections file %d times: they must use serve's handle", n)
 	}
 }
