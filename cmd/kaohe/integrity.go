@@ -111,15 +111,21 @@ func (m *Main) witnessPublications(ctx context.Context, evs []events.Stored) err
 // projections record it; none when the projections are not there or
 // damaged.
 func (m *Main) acceptedLoss(ctx context.Context) (events.Accepted, error) {
-	path := filepath.Join(m.DataDir, projectionsFile)
-	if _, err := os.Stat(path); err != nil || sqlite.CheckFile(path) != nil {
-		return events.Accepted{}, nil
+	var db *sqlite.DB
+	if m.shared != nil { // kaohe serve: its handle
+		db = m.shared.db
+	} else {
+		path := filepath.Join(m.DataDir, projectionsFile)
+		if !fileExists(path) || sqlite.CheckFile(path) != nil {
+			return events.Accepted{}, nil
+		}
+		var err error
+		if db, err = sqlite.Open(path); err != nil {
+			return events.Accepted{}, nil
+		}
+		projectionsOpened.Add(1)
+		defer db.Close()
 	}
-	db, err := sqlite.Open(path)
-	if err != nil {
-		return events.Accepted{}, nil
-	}
-	defer db.Close()
 	acc, err := db.AcceptedLoss(ctx)
 	if sqlite.IsDamaged(err) {
 		return events.Accepted{}, nil

@@ -115,13 +115,8 @@ republication after an appeal is a new version.`,
 			if err := json.Unmarshal(ev.Data, &p); err != nil {
 				return err
 			}
-			// The publication's own checkpoint covers the stream before
-			// it; witnessing the stream once more covers the publication
-			// event too, so the witnesses alone notice it going missing.
-			if p.Checkpoint != "" {
-				if _, err := m.checkpointNow(cmd.Context()); err != nil {
-					return err
-				}
+			if err := m.witnessPublications(cmd.Context(), evs); err != nil {
+				return err
 			}
 			if asJSON {
 				return writeJSON(m.Stdout, struct {
