@@ -115,12 +115,7 @@ func TestWebNoticePeriodAndAppealWindow(t *testing.T) {
 // not entered as late, and none of the team's.
 func TestWebDashboardListsLateParts(t *testing.T) {
 	data, base, _ := webLedger(t)
-	src, err := os.ReadFile("testdata/mini/scheme.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	source := strings.Replace(string(src), "\ncategories:", "\ndates:\n  entry_deadline: 2099-12-31\n  entry_deadlines: {\"dept:org\": 2023-01-15}\ncategories:", 1)
-	define, _ := json.Marshal(commands.DefineScheme{Source: source})
+	define := miniSchemeWithDates(t, "entry_deadline: 2099-12-31", `entry_deadlines: {"dept:org": 2023-01-15}`)
 	office := events.Actor{ID: "khb", Role: events.RoleOffice}
 	if code, body := webSubmit(t, base, data, "khb", commands.Command{ID: "deadlines", Type: "DefineScheme", Year: 2022, Actor: office,
 		Reason: "报送截止日期 entry deadlines", Data: define}); code != 200 {
@@ -214,12 +209,7 @@ func TestWebUnitPageOffersTheOfficesBundle(t *testing.T) {
 // the ledger then refused); once opened, the form is there.
 func TestWebOffersNoAppealBeforeTheSchemesWindowOpens(t *testing.T) {
 	data, base, _ := webLedger(t)
-	src, err := os.ReadFile("testdata/mini/scheme.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	source := strings.Replace(string(src), "\ncategories:", "\ndates:\n  appeal_days: 10\ncategories:", 1)
-	define, _ := json.Marshal(commands.DefineScheme{Source: source})
+	define := miniSchemeWithDates(t, "appeal_days: 10")
 	office := events.Actor{ID: "khb", Role: events.RoleOffice}
 	for _, c := range []commands.Command{
 		{ID: "windowed", Type: "DefineScheme", Year: 2022, Actor: office, Reason: "复核申请期 10 天", Data: define},
@@ -262,4 +252,20 @@ func TestWebOffersNoAppealBeforeTheSchemesWindowOpens(t *testing.T) {
 	if strings.Contains(page, `id="appeal-shut"`) {
 		t.Errorf("with the window open the unit page still says it is shut")
 	}
+}
+
+// miniSchemeWithDates is the DefineScheme data of the mini year's scheme
+// with these lines under dates:.
+func miniSchemeWithDates(t *testing.T, lines ...string) json.RawMessage {
+	t.Helper()
+	src, err := os.ReadFile("testdata/mini/scheme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dates := "\ndates:\n  " + strings.Join(lines, "\n  ") + "\ncategories:"
+	define, err := json.Marshal(commands.DefineScheme{Source: strings.Replace(string(src), "\ncategories:", dates, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return define
 }
