@@ -99,15 +99,7 @@ func TestWebNoticePeriodAndAppealWindow(t *testing.T) {
 	}
 	// The window is shut: the page says so and offers no form the ledger
 	// would refuse.
-	if !strings.Contains(page, `id="appeal-shut"`) || strings.Contains(page, `<form id="appeal"`) {
-		t.Errorf("the unit page offers an appeal outside the window (or does not say it is shut)")
-	}
-	unit := events.Actor{ID: "t1", Role: events.RoleUnit}
-	code, body := webSubmit(t, base, data, "t1", commands.Command{ID: "late-appeal", Type: "FileAppeal", Year: 2022, Actor: unit,
-		Data: json.RawMessage(`{"unit":"t1","claim":"数据有误"}`)})
-	if code == 200 || !strings.Contains(body, "EDEADLINE") || !strings.Contains(body, "复核申请期") {
-		t.Errorf("an appeal after the window closed: %d %s", code, body)
-	}
+	appealShutFor(t, base, data, page, "late-appeal", "closed at")
 }
 
 // Who is late: with entry deadlines in the scheme (org's long past,
@@ -231,15 +223,7 @@ func TestWebOffersNoAppealBeforeTheSchemesWindowOpens(t *testing.T) {
 		return page
 	}
 	page := unitPage()
-	if !strings.Contains(page, `id="appeal-shut"`) || strings.Contains(page, `<form id="appeal"`) {
-		t.Errorf("before the window is opened the unit page offers an appeal (or does not say it is shut)")
-	}
-	unit := events.Actor{ID: "t1", Role: events.RoleUnit}
-	code, body := webSubmit(t, base, data, "t1", commands.Command{ID: "early-appeal", Type: "FileAppeal", Year: 2022, Actor: unit,
-		Data: json.RawMessage(`{"unit":"t1","claim":"数据有误"}`)})
-	if code == 200 || !strings.Contains(body, "EDEADLINE") || !strings.Contains(body, "not open yet") {
-		t.Errorf("an appeal before the window opened: %d %s", code, body)
-	}
+	appealShutFor(t, base, data, page, "early-appeal", "not open yet")
 
 	if code, body := webSubmit(t, base, data, "khb", commands.Command{ID: "open", Type: "OpenWindow", Year: 2022, Actor: office,
 		Data: json.RawMessage(`{"window":"appeal"}`)}); code != 200 {
@@ -268,4 +252,20 @@ func miniSchemeWithDates(t *testing.T, lines ...string) json.RawMessage {
 		t.Fatal(err)
 	}
 	return define
+}
+
+// appealShutFor checks that t1's unit page says the appeal window is shut
+// and offers no appeal form, and that an appeal t1 files anyway (command
+// id) is refused by the ledger, naming the window and saying why.
+func appealShutFor(t *testing.T, base, data, page, id, why string) {
+	t.Helper()
+	if !strings.Contains(page, `id="appeal-shut"`) || strings.Contains(page, `<form id="appeal"`) {
+		t.Errorf("%s: the unit page offers an appeal outside the window (or does not say it is shut)", id)
+	}
+	unit := events.Actor{ID: "t1", Role: events.RoleUnit}
+	code, body := webSubmit(t, base, data, "t1", commands.Command{ID: id, Type: "FileAppeal", Year: 2022, Actor: unit,
+		Data: json.RawMessage(`{"unit":"t1","claim":"数据有误"}`)})
+	if code == 200 || !strings.Contains(body, "EDEADLINE") || !strings.Contains(body, "复核申请期") || !strings.Contains(body, why) {
+		t.Errorf("%s: an appeal outside the window: %d %s", id, code, body)
+	}
 }
