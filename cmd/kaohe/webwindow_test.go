@@ -193,6 +193,28 @@ func TestWebUnitPageOffersTheOfficesBundle(t *testing.T) {
 	if code, _ := call(t, other, "GET", base+"/unit/2022/t1/bundle.tar.gz", "", "", nil); code != http.StatusForbidden {
 		t.Errorf("another unit downloading t1's bundle: %d", code)
 	}
+	if _, page := call(t, unit, "GET", base+"/unit/2022/t1", "", "", nil); strings.Contains(page, `id="bundle-outdated"`) {
+		t.Errorf("the bundle of the latest publication is called outdated")
+	}
+	// An appeal resolved, then a later publication: the bundle still checks
+	// v1, and the page says a newer version was published since.
+	for _, c := range []commands.Command{
+		{ID: "t1-appeal", Type: "FileAppeal", Year: 2022, Actor: events.Actor{ID: "t1", Role: events.RoleUnit}, Data: json.RawMessage(`{"unit":"t1","claim":"数据有误"}`)},
+		{ID: "t1-resolved", Type: "ResolveAppeal", Year: 2022, Actor: office, Reason: "经核对，维持原结果", Data: json.RawMessage(`{"unit":"t1","appeal":"t1-appeal","outcome":"rejected"}`)},
+		{ID: "pub2", Type: "PublishResults", Year: 2022, Actor: office, Data: json.RawMessage(`{}`)},
+	} {
+		if code, body := webSubmit(t, base, data, c.Actor.ID, c); code != 200 {
+			t.Fatalf("%s: %d %s", c.ID, code, body)
+		}
+	}
+	var page string
+	waitFor(t, "the unit page after v2", func() bool {
+		_, page = call(t, unit, "GET", base+"/unit/2022/t1", "", "", nil)
+		return strings.Contains(page, `id="bundle-outdated"`)
+	})
+	if !strings.Contains(page, "其后已公布 v2") {
+		t.Errorf("the unit page does not name the newer version:\n%.3000s", page)
+	}
 }
 
 // A year whose scheme sets an appeal window (dates.appeal_days) takes

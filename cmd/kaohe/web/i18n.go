@@ -28,6 +28,7 @@ var words = map[string][2]string{
 	"bundle":           {"证据包", "evidence bundle"},
 	"bundle_download":  {"下载证据包", "download the evidence bundle"},
 	"bundle_signed":    {"签名", "signed by"},
+	"bundle_outdated":  {"此证据包核验的是较早的公布版本；其后已公布", "this bundle checks an earlier publication; published since:"},
 	"bundle_none":      {"办公室尚未附上证据包（kaohe bundle 生成并签名）", "the office has not attached a bundle yet (made and signed with kaohe bundle)"},
 	"bundle_attach":    {"附上 kaohe bundle 生成的证据包", "attach a bundle made with kaohe bundle"},
 	"window_notice":    {"公示期", "notice period"},

@@ -677,7 +677,10 @@ type unitData struct {
 	Open    bool        // the unit may file an appeal (it is the unit, and no appeal window is shut)
 	Shut    bool        // the year's appeal window is not open now
 	Bundle  *BundleInfo // the evidence bundle the office attached, if any
-	Windows []Window    // the notice period and the appeal window
+	// Newer is the latest publication's version when it is newer than the
+	// bundle's (the bundle checks an earlier version; 0 otherwise).
+	Newer   int
+	Windows []Window // the notice period and the appeal window
 	Now     time.Time
 	Office  bool // the reader may attach one
 }
@@ -715,6 +718,14 @@ func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 		return
 	} else if info.Signer != "" {
 		d.Bundle = &info
+		pubs, err := s.publications(ctx, year)
+		if err != nil {
+			s.pageError(w, r, http.StatusInternalServerError, err.Error())
+			return
+		}
+		if n := len(pubs); n > 0 && pubs[n-1].Version > info.Version {
+			d.Newer = pubs[n-1].Version
+		}
 	}
 	d.Office = o.Role == events.RoleOffice
 	var windowed bool
