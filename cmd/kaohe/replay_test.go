@@ -127,3 +127,33 @@ func TestAMissingProjectionsFileIsBuiltByAFullRebuild(t *testing.T) {
 		t.Errorf("%d full rebuilds after three queries, want 1 (the file is current)", n)
 	}
 }
+
+// Submitting a file reads and derives each official's key once, not once
+// a command (a 25,000-score file spent a quarter of its CPU on it).
+func TestSubmitReadsEachOfficialsKeyOnce(t *testing.T) {
+	c := newCLI(t)
+	c.ok("official", "add", "--from", "testdata/mini/year.jsonl") // the roster first (signed by the admin)
+	before := keyFileReads.Load()
+	out := c.ok("submit", "testdata/mini/year.jsonl")
+	reads := keyFileReads.Load() - before
+	cmds, officials := 0, map[string]bool{}
+	data, err := os.ReadFile("testdata/mini/year.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var c struct {
+			Actor struct{ ID string } `json:"actor"`
+		}
+		if json.Unmarshal([]byte(line), &c) == nil && c.Actor.ID != "" {
+			cmds++
+			officials[c.Actor.ID] = true
+		}
+	}
+	if cmds <= len(officials) {
+		t.Fatalf("the file has %d commands by %d officials: it proves nothing", cmds, len(officials))
+	}
+	if reads != int64(len(officials)) {
+		t.Errorf("%d key reads for %d commands by %d officials, want one an official:\n%s", reads, cmds, len(officials), out)
+	}
+}
