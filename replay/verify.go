@@ -110,7 +110,12 @@ func Verify(ctx context.Context, st *jetstream.Store, years ...int) (*Verificati
 			}
 		}
 	}
-	v := newVerifier()
+	log, err := newSpillLog()
+	if err != nil {
+		return nil, err
+	}
+	defer log.close()
+	v := newVerifier(log)
 	sigs, err := loadRoster(ctx, st)
 	if err != nil {
 		return nil, err
@@ -119,14 +124,14 @@ func Verify(ctx context.Context, st *jetstream.Store, years ...int) (*Verificati
 	for _, f := range filters {
 		// A message that is not an envelope is delivered too (Stored.DecodeErr)
 		// and quarantined: one bad message must not hide what follows.
-		if err := st.Read(ctx, f, 1, 0, func(ev events.Stored) error { v.add(ev); return nil }); err != nil {
+		if err := st.Read(ctx, f, 1, 0, func(ev events.Stored) error { v.add(ev); return v.err }); err != nil {
 			return nil, fmt.Errorf("verify: read %s: %w", f, err)
 		}
 	}
 	for _, y := range years {
-		v.year(y)
+		v.log.touch(y)
 	}
-	return v.finish(), nil
+	return v.finish()
 }
 
 // VerifyEvents checks events already read (stream order, any years), the
@@ -134,13 +139,14 @@ func Verify(ctx context.Context, st *jetstream.Store, years ...int) (*Verificati
 // among evs: give them too (kaohe.org.official.>) when the events are
 // signed, else every signed event is named for an unknown key.
 func VerifyEvents(evs []events.Stored) *Verification {
-	v := newVerifier()
+	v := newVerifier(memLog{})
 	v.sigs = rosterOf(evs)
 	v.adm = events.NewAdmitter(v.sigs.roster)
 	for _, ev := range evs {
 		v.add(ev)
 	}
-	return v.finish()
+	out, _ := v.finish() // in memory: nothing to fail
+	return out
 }
 
 type verifier struct {
@@ -149,22 +155,16 @@ type verifier struct {
 	chain    events.ChainChecker
 	broken   map[string]bool // subjects whose chain already failed: later links would only repeat it
 	subjects map[string]int  // subject → year
-	years    map[int][]events.Stored
+	log      yearLog         // the accepted events by year
+	err      error           // the log's first failure: it stops the read
 	out      *Verification
 	sigs     *signatures                        // nil: signatures not checked
 	admitted bool                               // the last message admitted was accepted (its signature checked)
 	lastQuar map[string]*events.QuarantineError // each subject's last message quarantined for itself (not its link)
 }
 
-func newVerifier() *verifier {
-	return &verifier{broken: map[string]bool{}, subjects: map[string]int{}, years: map[int][]events.Stored{}, quar: map[int][]*events.QuarantineError{}, out: &Verification{}}
-}
-
-func (v *verifier) year(y int) []events.Stored {
-	if _, ok := v.years[y]; !ok {
-		v.years[y] = nil
-	}
-	return v.years[y]
+func newVerifier(log yearLog) *verifier {
+	return &verifier{broken: map[string]bool{}, subjects: map[string]int{}, log: log, quar: map[int][]*events.QuarantineError{}, out: &Verification{}}
 }
 
 func (v *verifier) add(ev events.Stored) {
@@ -219,7 +219,9 @@ func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
 	_, err := v.adm.Admit(ev)
 	v.admitted = err == nil
 	if err == nil {
-		v.years[year] = append(v.years[year], ev)
+		if e := v.log.add(year, ev); e != nil && v.err == nil {
+			v.err = e
+		}
 		return true
 	}
 	q := events.AsQuarantine(err)
@@ -234,7 +236,7 @@ func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
 		v.lastQuar[ev.Subject] = q
 	}
 	v.quar[year] = append(v.quar[year], q)
-	v.year(year)
+	v.log.touch(year)
 	if q.Reason == events.ReasonBadSignature {
 		v.checkSignature(ev, year, false) // named as a signature problem too: a forgery, or a key used after its time
 	}
@@ -247,8 +249,13 @@ func isPrevMismatch(ce *events.ChainError) bool {
 	return strings.HasPrefix(ce.Problem, "prev is not the hash")
 }
 
+// idOf is the id of the accepted event seq of the year ("?" if none): for a
+// problem's message, so rare enough to read the year back for it.
 func (v *verifier) idOf(year int, seq uint64) string {
-	evs := v.years[year]
+	evs, err := v.log.read(year)
+	if err != nil {
+		return "?"
+	}
 	i := sort.Search(len(evs), func(i int) bool { return evs[i].Seq >= seq })
 	if i < len(evs) && evs[i].Seq == seq {
 		return evs[i].ID
@@ -256,25 +263,29 @@ func (v *verifier) idOf(year int, seq uint64) string {
 	return "?"
 }
 
-func (v *verifier) finish() *Verification {
+func (v *verifier) finish() (*Verification, error) {
+	if v.err != nil {
+		return nil, v.err
+	}
 	out := v.out
 	out.Subjects = len(v.subjects)
 	perYear := map[int]int{}
 	for _, y := range v.subjects {
 		perYear[y]++
 	}
-	years := make([]int, 0, len(v.years))
-	for y := range v.years {
-		years = append(years, y)
-	}
+	years := v.log.years()
 	sort.Ints(years)
 	for _, y := range years {
 		if y == events.OrgYear {
 			continue // the roster: chains and signatures, no publications
 		}
-		yc := &YearCheck{Year: y, Events: len(v.years[y]), Quarantined: len(v.quar[y]), Subjects: perYear[y]}
+		evs, err := v.log.read(y) // one year in memory at a time
+		if err != nil {
+			return nil, err
+		}
+		yc := &YearCheck{Year: y, Events: len(evs), Quarantined: len(v.quar[y]), Subjects: perYear[y]}
 		out.Years = append(out.Years, yc)
-		yc.Publications, out.Problems = checkPublications(y, v.years[y], v.quar[y], out.Problems)
+		yc.Publications, out.Problems = checkPublications(y, evs, v.quar[y], out.Problems)
 	}
 	sort.SliceStable(out.Problems, func(i, j int) bool {
 		a, b := out.Problems[i], out.Problems[j]
@@ -283,7 +294,7 @@ func (v *verifier) finish() *Verification {
 		}
 		return a.Kind == ProblemChain && b.Kind != ProblemChain // a changed event: its broken link says more than its signature
 	})
-	return out
+	return out, nil
 }
 
 // checkPublications recomputes every publication of a year in one pass:
