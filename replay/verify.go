@@ -249,16 +249,11 @@ func isPrevMismatch(ce *events.ChainError) bool {
 	return strings.HasPrefix(ce.Problem, "prev is not the hash")
 }
 
-// idOf is the id of the accepted event seq of the year ("?" if none): for a
-// problem's message, so rare enough to read the year back for it.
+// idOf is the id of the accepted event seq of the year ("?" if none), for
+// a problem's message.
 func (v *verifier) idOf(year int, seq uint64) string {
-	evs, err := v.log.read(year)
-	if err != nil {
-		return "?"
-	}
-	i := sort.Search(len(evs), func(i int) bool { return evs[i].Seq >= seq })
-	if i < len(evs) && evs[i].Seq == seq {
-		return evs[i].ID
+	if ev, ok, err := v.log.find(year, seq); err == nil && ok {
+		return ev.ID
 	}
 	return "?"
 }

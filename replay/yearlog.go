@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"sort"
 
 	"github.com/kaohe/kaohe/events"
 )
@@ -19,6 +20,8 @@ type yearLog interface {
 	years() []int
 	count(year int) int
 	read(year int) ([]events.Stored, error)
+	// find is the accepted event seq of the year (ok false: none).
+	find(year int, seq uint64) (ev events.Stored, ok bool, err error)
 	close()
 }
 
@@ -36,7 +39,15 @@ func (m memLog) touch(y int) {
 func (m memLog) count(y int) int                     { return len(m[y]) }
 func (m memLog) read(y int) ([]events.Stored, error) { return m[y], nil }
 func (m memLog) close()                              {}
-func (m memLog) years() []int                        { return keysOf(m) }
+func (m memLog) find(y int, seq uint64) (events.Stored, bool, error) {
+	evs := m[y]
+	i := sort.Search(len(evs), func(i int) bool { return evs[i].Seq >= seq })
+	if i < len(evs) && evs[i].Seq == seq {
+		return evs[i], true, nil
+	}
+	return events.Stored{}, false, nil
+}
+func (m memLog) years() []int { return keysOf(m) }
 func keysOf[V any](m map[int]V) []int {
 	ys := make([]int, 0, len(m))
 	for y := range m {
@@ -60,6 +71,7 @@ type spillLog struct {
 
 // spilled is where one record is in the file.
 type spilled struct {
+	seq uint64
 	off int64
 	n   int32
 }
@@ -85,7 +97,7 @@ func (s *spillLog) add(y int, ev events.Stored) error {
 	if _, err := s.w.Write(b); err != nil {
 		return fmt.Errorf("verify: write the temporary file: %w", err)
 	}
-	s.recs[y] = append(s.recs[y], spilled{s.size, int32(len(b))})
+	s.recs[y] = append(s.recs[y], spilled{ev.Seq, s.size, int32(len(b))})
 	s.size += int64(len(b))
 	return nil
 }
@@ -106,19 +118,44 @@ func (s *spillLog) read(y int) ([]events.Stored, error) {
 	recs := s.recs[y]
 	out := make([]events.Stored, 0, len(recs))
 	for _, r := range recs {
-		b := make([]byte, r.n)
-		if _, err := s.f.ReadAt(b, r.off); err != nil {
-			return nil, fmt.Errorf("verify: read the temporary file: %w", err)
+		ev, err := s.load(r)
+		if err != nil {
+			return nil, err
 		}
-		seq, n := binary.Uvarint(b)
-		l, m := binary.Uvarint(b[n:])
-		if n <= 0 || m <= 0 || uint64(len(b)-n-m) < l {
-			return nil, fmt.Errorf("verify: the temporary file is damaged at offset %d", r.off)
-		}
-		subject := string(b[n+m : n+m+int(l)])
-		out = append(out, events.DecodeStored(seq, subject, b[n+m+int(l):]))
+		out = append(out, ev)
 	}
 	return out, nil
+}
+
+func (s *spillLog) find(y int, seq uint64) (events.Stored, bool, error) {
+	if err := s.w.Flush(); err != nil {
+		return events.Stored{}, false, fmt.Errorf("verify: write the temporary file: %w", err)
+	}
+	recs := s.recs[y]
+	i := sort.Search(len(recs), func(i int) bool { return recs[i].seq >= seq })
+	if i == len(recs) || recs[i].seq != seq {
+		return events.Stored{}, false, nil
+	}
+	ev, err := s.load(recs[i])
+	return ev, err == nil, err
+}
+
+// load reads one record back.
+func (s *spillLog) load(r spilled) (events.Stored, error) {
+	b := make([]byte, r.n)
+	if _, err := s.f.ReadAt(b, r.off); err != nil {
+		return events.Stored{}, fmt.Errorf("verify: read the temporary file: %w", err)
+	}
+	seq, n := binary.Uvarint(b)
+	if n <= 0 {
+		return events.Stored{}, fmt.Errorf("verify: the temporary file is damaged at offset %d", r.off)
+	}
+	l, m := binary.Uvarint(b[n:])
+	if m <= 0 || uint64(len(b)-n-m) < l {
+		return events.Stored{}, fmt.Errorf("verify: the temporary file is damaged at offset %d", r.off)
+	}
+	subject := string(b[n+m : n+m+int(l)])
+	return events.DecodeStored(seq, subject, b[n+m+int(l):]), nil
 }
 
 func (s *spillLog) close() { s.f.Close() }

@@ -61,6 +61,19 @@ func TestSpillLogGivesEachYearBackAsRead(t *testing.T) {
 			}
 		}
 	}
+	for _, seq := range []uint64{1, 2, 150, 300, 301} {
+		y := 2021 + int(seq-1)%3
+		if seq == 301 {
+			y = 2021
+		}
+		ev, ok, err := log.find(y, seq)
+		if err != nil || !ok || ev.Seq != seq {
+			t.Errorf("find(%d, %d) = seq %d, %v, %v", y, seq, ev.Seq, ok, err)
+		}
+	}
+	if _, ok, _ := log.find(2022, 1); ok {
+		t.Error("find gave seq 1 for 2022: it is 2021's")
+	}
 	if !log.has(2030) || log.has(2031) {
 		t.Error("touched years are the years seen, no others")
 	}
