@@ -61,7 +61,11 @@ func (m *Main) windowSubcommand(verb, typ, label string) *cobra.Command {
 				}
 				cm.OccurredAt = &t
 			}
-			evs, err := m.submitOne(cmd, cm, map[string]string{"window": window})
+			var payload any = commands.OpenWindow{Window: window}
+			if typ == "CloseWindow" {
+				payload = commands.CloseWindow{Window: window}
+			}
+			evs, err := m.submitOne(cmd, cm, payload)
 			if err != nil {
 				return err
 			}

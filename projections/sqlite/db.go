@@ -283,6 +283,12 @@ func (d *DB) parsedScheme(digest, source string) (*scheme.Scheme, error) {
 	return sc, nil
 }
 
+// Scheme is the scheme in force for a year (nil when the year has none, or
+// it does not parse), parsed once per digest.
+func (d *DB) Scheme(ctx context.Context, year int) (*scheme.Scheme, error) {
+	return d.schemeOf(ctx, d.handle(), year)
+}
+
 // schemeOf is the scheme in force for a year in q's view (nil when the
 // year has none, or it does not parse).
 func (d *DB) schemeOf(ctx context.Context, q querier, year int) (*scheme.Scheme, error) {

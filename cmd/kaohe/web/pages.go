@@ -278,7 +278,13 @@ func (s *Server) yearProcess(ctx context.Context, year int, cp uint64) (cachedPu
 	if err != nil {
 		return cachedPubs{}, err
 	}
-	c := cachedPubs{cp, pubs, yearWindows(evs), appealWindowed(evs)}
+	// A scheme that sets appeal_days makes the year windowed (the
+	// ledger's rule, commands/windows.go).
+	sc, err := s.b.DB.Scheme(ctx, year)
+	if err != nil {
+		return cachedPubs{}, err
+	}
+	c := cachedPubs{cp, pubs, yearWindows(evs), sc != nil && sc.Dates.AppealDays > 0}
 	s.cacheMu.Lock()
 	s.pubs[year] = c
 	s.cacheMu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
-	"github.com/kaohe/kaohe/projections/scheme"
 )
 
 // Window is a year's notice period (公示期) or appeal window (复核申请期)
@@ -87,25 +86,4 @@ func appealShut(ws []Window, windowed bool, now time.Time) bool {
 		}
 	}
 	return windowed
-}
-
-// appealWindowed says whether the scheme in force at the end of a year's
-// events sets an appeal window (dates.appeal_days > 0). A scheme that does
-// not parse sets none here; the ledger names its problem elsewhere.
-func appealWindowed(evs []events.Stored) bool {
-	source := ""
-	for _, ev := range evs {
-		if ev.Type != events.TypeSchemeDefined {
-			continue
-		}
-		var d events.SchemeDefined
-		if json.Unmarshal(ev.Data, &d) == nil {
-			source = d.Source
-		}
-	}
-	if source == "" {
-		return false
-	}
-	sc, err := scheme.Parse([]byte(source))
-	return err == nil && sc.Dates.AppealDays > 0
 }
