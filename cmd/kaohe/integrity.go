@@ -111,21 +111,11 @@ func (m *Main) witnessPublications(ctx context.Context, evs []events.Stored) err
 // projections record it; none when the projections are not there or
 // damaged.
 func (m *Main) acceptedLoss(ctx context.Context) (events.Accepted, error) {
-	var db *sqlite.DB
-	if m.shared != nil { // kaohe serve: its handle
-		db = m.shared.db
-	} else {
-		path := filepath.Join(m.DataDir, projectionsFile)
-		if !fileExists(path) || sqlite.CheckFile(path) != nil {
-			return events.Accepted{}, nil
-		}
-		var err error
-		if db, err = sqlite.Open(path); err != nil {
-			return events.Accepted{}, nil
-		}
-		projectionsOpened.Add(1)
-		defer db.Close()
+	db, release, err := m.memoryHandle()
+	if err != nil || db == nil {
+		return events.Accepted{}, nil
 	}
+	defer release()
 	acc, err := db.AcceptedLoss(ctx)
 	if sqlite.IsDamaged(err) {
 		return events.Accepted{}, nil
@@ -196,45 +186,44 @@ func (m *Main) checkLoss(ctx context.Context) error { return m.checkMemory(ctx, 
 func (m *Main) checkLossFully(ctx context.Context) error { return m.checkMemory(ctx, true) }
 
 func (m *Main) checkMemory(ctx context.Context, everyHead bool) error {
-	check := func(db *sqlite.DB) error {
-		var err error
+	db, release, err := m.memoryHandle()
+	if err != nil {
+		return err
+	}
+	if db != nil {
 		if everyHead {
 			err = db.CheckHeads(ctx, m.store)
 		} else {
 			err = db.CheckStream(ctx, m.store)
 		}
+		release()
 		if err != nil && !sqlite.IsDamaged(err) {
 			return err
-		}
-		return nil
-	}
-	path := filepath.Join(m.DataDir, projectionsFile)
-	switch {
-	case m.shared != nil: // kaohe serve: its handle (a submission opened the file anew)
-		if err := check(m.shared.db); err != nil {
-			return err
-		}
-	case fileExists(path) && sqlite.CheckFile(path) == nil:
-		db, err := sqlite.Open(path)
-		if err != nil && !sqlite.IsDamaged(err) {
-			return err
-		}
-		if err == nil {
-			projectionsOpened.Add(1)
-			err = check(db)
-			db.Close()
-			if err != nil {
-				return err
-			}
 		}
 	}
 	return m.checkWitnessSize(ctx)
 }
 
-// fileExists says whether path names something that exists.
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
+// memoryHandle is the projections handle the loss checks read: kaohe
+// serve's own (a submission opened the file anew before), or the file
+// opened for the check, which release closes. It is nil when there is no
+// usable file (missing or damaged: the witnesses remember then).
+func (m *Main) memoryHandle() (db *sqlite.DB, release func(), err error) {
+	if m.shared != nil {
+		return m.shared.db, func() {}, nil
+	}
+	path := filepath.Join(m.DataDir, projectionsFile)
+	if _, err := os.Stat(path); err != nil || sqlite.CheckFile(path) != nil {
+		return nil, func() {}, nil
+	}
+	if db, err = sqlite.Open(path); err != nil {
+		if sqlite.IsDamaged(err) {
+			return nil, func() {}, nil
+		}
+		return nil, func() {}, err
+	}
+	projectionsOpened.Add(1)
+	return db, func() { db.Close() }, nil
 }
 
 // checkWitnessSize: the stream holds every sequence up to the newest
