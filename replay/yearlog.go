@@ -14,11 +14,9 @@ import (
 // are checked, one year at a time, at the end.
 type yearLog interface {
 	add(year int, ev events.Stored) error
-	// has says whether the year was seen (its events may be none).
-	has(year int) bool
+	// touch marks the year seen (its events may be none).
 	touch(year int)
 	years() []int
-	count(year int) int
 	read(year int) ([]events.Stored, error)
 	// find is the accepted event seq of the year (ok false: none).
 	find(year int, seq uint64) (ev events.Stored, ok bool, err error)
@@ -36,7 +34,6 @@ func (m memLog) touch(y int) {
 		m[y] = nil
 	}
 }
-func (m memLog) count(y int) int                     { return len(m[y]) }
 func (m memLog) read(y int) ([]events.Stored, error) { return m[y], nil }
 func (m memLog) close()                              {}
 func (m memLog) find(y int, seq uint64) (events.Stored, bool, error) {
@@ -108,8 +105,7 @@ func (s *spillLog) touch(y int) {
 		s.recs[y] = nil
 	}
 }
-func (s *spillLog) years() []int    { return keysOf(s.recs) }
-func (s *spillLog) count(y int) int { return len(s.recs[y]) }
+func (s *spillLog) years() []int { return keysOf(s.recs) }
 
 func (s *spillLog) read(y int) ([]events.Stored, error) {
 	if err := s.w.Flush(); err != nil {
