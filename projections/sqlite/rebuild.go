@@ -635,14 +635,18 @@ func (f *full) fact(year int, kind, subject, fact, indicator, part string) strin
 }
 
 func (f *full) setFact(year int, kind, subject, fact, indicator, part, value string, seq uint64) {
-	k := fullKey{int32(year), f.intern(kind), f.intern(subject), f.intern(fact), f.intern(indicator), f.intern(part)}
-	f.facts[k] = fullVal{value: f.intern(value), seq: seq}
+	f.facts[f.internKey(year, kind, subject, fact, indicator, part)] = fullVal{value: f.intern(value), seq: seq}
+}
+
+// internKey is a fact's key, its strings interned.
+func (f *full) internKey(year int, kind, subject, fact, indicator, part string) fullKey {
+	return fullKey{int32(year), f.intern(kind), f.intern(subject), f.intern(fact), f.intern(indicator), f.intern(part)}
 }
 
 // swap sets a fact and returns its value before ("" when none): fact and
 // setFact with one key made.
 func (f *full) swap(year int, kind, subject, fact, indicator, part, value string, seq uint64) string {
-	k := fullKey{int32(year), f.intern(kind), f.intern(subject), f.intern(fact), f.intern(indicator), f.intern(part)}
+	k := f.internKey(year, kind, subject, fact, indicator, part)
 	old := ""
 	if v, ok := f.facts[k]; ok {
 		old = f.strs[v.value]
