@@ -137,7 +137,9 @@ func (e *SignatureError) Is(target error) bool { return target == ErrBadSignatur
 //   - the event's actor is the one the roster gives that official
 //     (Official.Actor) (SigActor);
 //   - the signed command has the event's year and its command id (or, for
-//     an appeal's corrections, names it among data.corrections) (SigMismatch).
+//     an appeal's corrections, names it among data.corrections), writes to
+//     the event's aggregate when its data names a unit, cadre or office,
+//     and shares the event's data values (SigMismatch).
 func CheckSignature(ev Stored, roster *Roster) error {
 	return CheckVerified(ev, roster, VerifySignature(ev))
 }
@@ -297,7 +299,8 @@ func officialID(ev Stored) string {
 
 // signedCommandMatches checks that the signed command is the one that
 // wrote the event: same year; its id is the event's command id or the id
-// of one of its corrections (an appeal resolution); and every field the
+// of one of its corrections (an appeal resolution); the unit, cadre or
+// office its data names (if any) is the event's aggregate; and every field the
 // event's data shares with that command's data holds the same value
 // (references to earlier events excepted: the ledger resolves a command
 // id there to the event id). So a signature copied onto another event, or
@@ -312,6 +315,37 @@ type cmd struct {
 	ID   string          `json:"id"`
 	Year int             `json:"year"`
 	Data json.RawMessage `json:"data"`
+	// agg is target's answer, worked out once when the command is decoded.
+	agg    string
+	aggErr error
+}
+
+// target is the aggregate a command's data names (the one the ledger
+// writes its events to: data.office, else data.cadre, else data.unit;
+// "" when it names none, a command of the year, scheme or roster). The
+// event's own data does not say whose it is: without this check a unit's
+// signed score, copied with its values onto another unit's chain, would
+// pass as that unit's.
+func (c *cmd) target() (string, error) {
+	var d struct {
+		Unit   string `json:"unit"`
+		Cadre  string `json:"cadre"`
+		Office string `json:"office"`
+	}
+	if len(c.Data) > 0 {
+		if err := json.Unmarshal(c.Data, &d); err != nil {
+			return "", fmt.Errorf("the signed command %q names no unit, cadre or office: %v", c.ID, err)
+		}
+	}
+	switch {
+	case d.Office != "":
+		return OfficeAggregate(d.Office), nil
+	case d.Cadre != "":
+		return CadreAggregate(d.Cadre), nil
+	case d.Unit != "":
+		return UnitAggregate(d.Unit), nil
+	}
+	return "", nil
 }
 
 // signedFields is a signed command decoded for signedCommandMatches: the
@@ -341,6 +375,11 @@ func decodeSigned(command []byte) *signedFields {
 		return &signedFields{err: fmt.Errorf("the signed command is not a command: %v", err)}
 	}
 	f := &signedFields{cmd: c.cmd, corrections: c.Data.Corrections}
+	f.cmd.agg, f.cmd.aggErr = f.cmd.target()
+	for i := range f.corrections {
+		k := &f.corrections[i]
+		k.agg, k.aggErr = k.target()
+	}
 	if len(f.corrections) > 0 {
 		f.byID = make(map[string]int, len(f.corrections))
 		for i, k := range f.corrections {
@@ -369,6 +408,12 @@ func (f *signedFields) wrote(ev Envelope) error {
 	}
 	if wrote == nil {
 		return fmt.Errorf("the signed command %q did not write command %q", f.cmd.ID, ev.CommandID)
+	}
+	if wrote.aggErr != nil {
+		return wrote.aggErr
+	}
+	if wrote.agg != "" && wrote.agg != ev.Aggregate {
+		return fmt.Errorf("the signed command %q writes to %s, the event is on %s", wrote.ID, wrote.agg, ev.Aggregate)
 	}
 	return sameFields(ev.Data, wrote.Data)
 }

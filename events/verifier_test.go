@@ -88,6 +88,10 @@ func TestAVerifierRefusesAForgeryOfACommandItRemembers(t *testing.T) {
 		}(fix), SigMismatch, 0},
 		{"a command id the resolution did not write", func(ev Stored) Stored { ev.CommandID = "resolve-u4/6"; return ev }(fix), SigMismatch, 0},
 		{"another year", func(ev Stored) Stored { ev.Year = 2023; return ev }(fix), SigMismatch, 0},
+		// The same values on another unit's subject: a unit's signed
+		// correction copied onto another unit's chain (with its prev).
+		{"another unit", func(ev Stored) Stored { ev.Aggregate, ev.Subject = "unit.u5", "kaohe.2024.unit.u5"; return ev }(fix), SigMismatch, 0},
+		{"a cadre", func(ev Stored) Stored { ev.Aggregate, ev.Subject = "cadre.u4", "kaohe.2024.cadre.u4"; return ev }(fix), SigMismatch, 0},
 		{"the signature altered", withSig(fix, func(s *Signature) { s.Sig = base64.StdEncoding.EncodeToString(sigBytes) }), SigInvalid, 1},
 		{"the command altered, its signature kept", withSig(fix, func(s *Signature) { s.Command = strings.Replace(s.Command, `"value":"92"`, `"value":"93"`, 1) }), SigInvalid, 1},
 		{"another key", withSig(fix, func(s *Signature) { s.Key = pubOf(t, other) }), SigInvalid, 1},

@@ -76,12 +76,19 @@ type spilled struct {
 func newSpillLog() (*spillLog, error) {
 	f, err := os.CreateTemp("", "kaohe-verify-*")
 	if err != nil {
-		return nil, fmt.Errorf("verify: a temporary file for the events: %w", err)
+		return nil, spillError("make", err)
 	}
 	// Removed at once: the open file is all that is needed, and nothing is
 	// left behind by a crash.
 	os.Remove(f.Name())
 	return &spillLog{f: f, w: bufio.NewWriterSize(f, 1<<20), recs: map[int][]spilled{}}, nil
+}
+
+// spillError says what failed with the temporary file, where it is and
+// what chooses the place: a TMPDIR that is missing, read-only or full is
+// the usual cause, and the fix is the user's.
+func spillError(what string, err error) error {
+	return fmt.Errorf("verify: cannot %s its temporary file of the accepted events in %s (set by $TMPDIR; it needs about the stream's size on disk): %w", what, os.TempDir(), err)
 }
 
 func (s *spillLog) add(y int, ev events.Stored) error {
@@ -92,7 +99,7 @@ func (s *spillLog) add(y int, ev events.Stored) error {
 	b = append(b, ev.Raw...)
 	s.buf = b
 	if _, err := s.w.Write(b); err != nil {
-		return fmt.Errorf("verify: write the temporary file: %w", err)
+		return spillError("write", err)
 	}
 	s.recs[y] = append(s.recs[y], spilled{ev.Seq, s.size, int32(len(b))})
 	s.size += int64(len(b))
@@ -109,7 +116,7 @@ func (s *spillLog) years() []int { return keysOf(s.recs) }
 
 func (s *spillLog) read(y int) ([]events.Stored, error) {
 	if err := s.w.Flush(); err != nil {
-		return nil, fmt.Errorf("verify: write the temporary file: %w", err)
+		return nil, spillError("write", err)
 	}
 	recs := s.recs[y]
 	out := make([]events.Stored, 0, len(recs))
@@ -125,7 +132,7 @@ func (s *spillLog) read(y int) ([]events.Stored, error) {
 
 func (s *spillLog) find(y int, seq uint64) (events.Stored, bool, error) {
 	if err := s.w.Flush(); err != nil {
-		return events.Stored{}, false, fmt.Errorf("verify: write the temporary file: %w", err)
+		return events.Stored{}, false, spillError("write", err)
 	}
 	recs := s.recs[y]
 	i := sort.Search(len(recs), func(i int) bool { return recs[i].seq >= seq })

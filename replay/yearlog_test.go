@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/kaohe/kaohe/commands/ledgertest"
 
 	"github.com/kaohe/kaohe/events"
 )
@@ -80,5 +83,19 @@ func TestSpillLogGivesEachYearBackAsRead(t *testing.T) {
 	log.close()
 	if left, _ := filepath.Glob(filepath.Join(os.Getenv("TMPDIR"), "*")); len(left) != 0 {
 		t.Errorf("files left behind: %v", left)
+	}
+}
+
+// Verify keeps the accepted events in a temporary file in $TMPDIR: when
+// it cannot make one there, it gives no verification at all (never a
+// partial "OK"), and the error names the directory and that TMPDIR
+// chooses it, so whoever runs it knows what to change.
+func TestVerifyWithoutAUsableTMPDIRSaysWhere(t *testing.T) {
+	st := story(t)
+	dir := filepath.Join(t.TempDir(), "missing")
+	t.Setenv("TMPDIR", dir)
+	v, err := Verify(ledgertest.Ctx(t), st)
+	if v != nil || err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "$TMPDIR") {
+		t.Fatalf("Verify = %v, %v; want no verification and an error naming %s and $TMPDIR", v, err, dir)
 	}
 }

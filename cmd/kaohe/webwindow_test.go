@@ -291,3 +291,47 @@ func appealShutFor(t *testing.T, base, data, page, id, why string) {
 		t.Errorf("%s: an appeal outside the window: %d %s", id, code, body)
 	}
 }
+
+// A closed year (CloseYear) takes no more appeals: the ledger refuses
+// them (only resolutions may follow), so the unit page offers no appeal
+// form and says why — it offered one, in a year with no appeal window,
+// that the ledger then refused.
+func TestWebOffersNoAppealInAClosedYear(t *testing.T) {
+	data := webLedgerData(t)
+	setup := &cli{t: t, m: &Main{}, data: data}
+	setup.ok("official", "add", "--id", "khwyh", "--role", "committee")
+	setup.m.Close()
+	base, out, stop := webServe(t, data)
+	t.Cleanup(func() {
+		if code := stop(); code != exitOK {
+			t.Errorf("serve exit %d:\n%s", code, out.String())
+		}
+	})
+	for _, c := range []struct {
+		who string
+		cmd commands.Command
+	}{
+		{"khb", commands.Command{ID: "pub", Type: "PublishResults", Year: 2022, Actor: events.Actor{ID: "khb", Role: events.RoleOffice}, Data: json.RawMessage(`{}`)}},
+		{"khwyh", commands.Command{ID: "close", Type: "CloseYear", Year: 2022, Actor: events.Actor{ID: "khwyh", Role: events.RoleCommittee}, Data: json.RawMessage(`{}`)}},
+	} {
+		if code, body := webSubmit(t, base, data, c.who, c.cmd); code != 200 {
+			t.Fatalf("%s: %d %s", c.cmd.ID, code, body)
+		}
+	}
+	uc := webClient(t)
+	login(t, uc, base, keyOf(t, data, "t1"))
+	var page string
+	waitFor(t, "the unit page of the closed year", func() bool {
+		code, body := call(t, uc, "GET", base+"/unit/2022/t1", "", "", nil)
+		page = body
+		return code == 200 && strings.Contains(body, `id="appeal-closed"`)
+	})
+	if strings.Contains(page, `<form id="appeal"`) || strings.Contains(page, `class="dispute"`) {
+		t.Errorf("the unit page of a closed year offers an appeal:\n%s", page)
+	}
+	code, body := webSubmit(t, base, data, "t1", commands.Command{ID: "late-appeal", Type: "FileAppeal", Year: 2022, Actor: events.Actor{ID: "t1", Role: events.RoleUnit},
+		Data: json.RawMessage(`{"unit":"t1","claim":"数据有误"}`)})
+	if code == 200 || !strings.Contains(body, "closed") {
+		t.Errorf("an appeal in the closed year: %d %s", code, body)
+	}
+}

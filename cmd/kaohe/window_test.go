@@ -28,6 +28,18 @@ func TestWindowOpensAndClosesFromTheCommandLine(t *testing.T) {
 		t.Errorf("opening before publication: exit %d, %s", code, errOut)
 	}
 	c.ok("publish", "--year", "2024")
+	// Only the office opens a window; a window that is not open cannot be
+	// closed. Neither writes anything.
+	before := c.ok("log", "--year", "2024")
+	if code, _, errOut := c.run("window", "open", "--year", "2024", "--window", "appeal", "--actor", "u4", "--role", "unit"); code != exitRejected || !strings.Contains(errOut, "actor.role") {
+		t.Errorf("a unit opening the appeal window: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := c.run("window", "close", "--year", "2024", "--window", "notice"); code != exitRejected || !strings.Contains(errOut, "data.window") || !strings.Contains(errOut, "not open") {
+		t.Errorf("closing a window never opened: exit %d, %s", code, errOut)
+	}
+	if after := c.ok("log", "--year", "2024"); after != before {
+		t.Errorf("refused window commands changed the log:\n%s\nwas\n%s", after, before)
+	}
 	out := c.ok("window", "open", "--year", "2024", "--window", "appeal", "--at", "2025-01-10T09:00:00+08:00", "--reason", "复核申请期开始")
 	if !strings.Contains(out, "2024 复核申请期 appeal window opened at 2025-01-10 09:00") || !strings.Contains(out, "until closed") {
 		t.Errorf("window open:\n%s", out)

@@ -75,6 +75,7 @@ type DB struct {
 	checkRead    func(cp uint64) // the loss check has read the checkpoint
 	readBack     bool            // a full rebuild folds no year while applying: each is read back
 	collide      bool            // a full rebuild's entry ids share four hashes (the clash path)
+	rebuildWaits func()          // a full rebuild found another holding the path's rebuild lock
 
 	rebuildMemory int64 // SetRebuildMemory
 

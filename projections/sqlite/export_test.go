@@ -19,6 +19,10 @@ func (d *DB) SetHooks(beforeCommit func(batch int) error, afterCommit func(batch
 // complete, before renaming it into place (an error stops the rebuild).
 func (d *DB) SetBeforeSwap(fn func() error) { d.beforeSwap = fn }
 
+// SetRebuildWaits installs a hook a full rebuild runs when it finds
+// another full rebuild of the same file under way (it then waits for it).
+func (d *DB) SetRebuildWaits(fn func()) { d.rebuildWaits = fn }
+
 // SetCheckRead installs a hook the loss check (CheckStream, every
 // catch-up) runs right after it read the checkpoint (and the heads).
 func (d *DB) SetCheckRead(fn func(cp uint64)) { d.checkRead = fn }

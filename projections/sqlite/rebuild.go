@@ -32,7 +32,8 @@ import (
 // creates the indexes, scores every year into the new file, syncs it and
 // renames it over the old one. A crash or an error at any point before the
 // rename leaves the old file as it was (and a stale new file, removed by
-// the next rebuild); after it, the new file is complete. Events appended
+// the next rebuild); after it, the new file is complete. One full rebuild
+// of a file runs at a time (rebuildLockSuffix). Events appended
 // to the stream meanwhile are then applied by an ordinary catch-up, which
 // keeps the checkpoint in the same transaction as the rows.
 const rebuildSuffix = ".rebuild"
@@ -106,6 +107,11 @@ func (d *DB) RebuildUpTo(ctx context.Context, st *jetstream.Store, upTo uint64) 
 // when > 0 (RebuildUpTo), else of the whole stream.
 func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, progress func(Progress)) (Stats, error) {
 	start := time.Now()
+	unlock, err := d.lockRebuild(ctx) // until the new file is in place
+	if err != nil {
+		return Stats{}, err
+	}
+	defer unlock()
 	defer releaseMemory() // after the limit is restored
 	restore, raise := softLimit(d.rebuildMemory)
 	defer restore()

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"errors"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -101,4 +102,52 @@ func TestTheRebuildsLimitReplacesKaohesDefault(t *testing.T) {
 		t.Errorf("with GOMEMLIMIT set the rebuild changed the limit to %d", got)
 	}
 	restore()
+}
+
+// A rebuild that fails puts the process's memory limit back as it found
+// it, and under a limit the user set (GOMEMLIMIT) its own stays below that
+// ceiling while it runs.
+func TestAFailedRebuildPutsTheLimitBack(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	st := ledgertest.OpenStore(t)
+	submitYear(t, st, 2023)
+	for _, c := range []struct {
+		name, env string
+		limit     int64
+	}{
+		{"kaohe's own limit", "", 1 << 20},                      // below what any process holds: the rebuild's replaces it
+		{"a limit the user set", "4GiB", 4 << 30},               // the rebuild's is below it
+		{"a user's limit below the rebuild's", "1MiB", 1 << 20}, // kept as it is
+	} {
+		t.Setenv("GOMEMLIMIT", c.env)
+		debug.SetMemoryLimit(c.limit)
+		db := openDB(t, "")
+		db.SetBatch(3)
+		var during []int64
+		db.SetHooks(func(batch int) error {
+			during = append(during, debug.SetMemoryLimit(-1))
+			if batch == 3 {
+				return errCrash
+			}
+			return nil
+		}, nil)
+		if _, err := db.Rebuild(ledgertest.Ctx(t), st, 0, nil); !errors.Is(err, errCrash) {
+			t.Fatalf("%s: Rebuild = %v, want the injected crash", c.name, err)
+		}
+		if got := debug.SetMemoryLimit(-1); got != c.limit {
+			t.Errorf("%s: after the failed rebuild the limit is %d, want %d back", c.name, got, c.limit)
+		}
+		if len(during) != 3 {
+			t.Fatalf("%s: the hook saw %d batches, want 3", c.name, len(during))
+		}
+		for _, l := range during {
+			if c.env != "" && l > c.limit {
+				t.Errorf("%s: the rebuild's limit %d passed GOMEMLIMIT's %d", c.name, l, c.limit)
+			}
+			if c.env == "" && l == c.limit {
+				t.Errorf("%s: the rebuild ran under the process's %d, not its own", c.name, l)
+			}
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/kaohe/kaohe/commands/ledgertest"
@@ -249,4 +250,54 @@ func TestRebuildUpToStopsThere(t *testing.T) {
 	}
 	mustCatchUp(t, db, st)
 	sameDump(t, "rebuilt up to 2023's end and caught up vs a full rebuild", mustDump(t, db), want)
+}
+
+// Two full rebuilds of one file at once — two kaohe processes on one
+// --data with --nats, or two queries that both found the file missing —
+// each build their own complete file: the one that renames its file into
+// place never takes the other's half-built one. Here the first is about
+// to rename its file when the second starts; both end with the
+// projections a rebuild alone builds.
+func TestTwoRebuildsOfOneFileAtOnce(t *testing.T) {
+	st, want := twoYears(t)
+	ctx := ledgertest.Ctx(t)
+	path := filepath.Join(t.TempDir(), "projections.db")
+	first, second := openDB(t, path), openDB(t, path)
+	first.SetBatch(3)
+	second.SetBatch(3)
+	// The second stops in its first batch (its file half built) until
+	// the first is done — or waits for the first's rebuild lock.
+	midway, waits, release := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	second.SetHooks(func(batch int) error {
+		once.Do(func() {
+			close(midway)
+			<-release
+		})
+		return nil
+	}, nil)
+	second.SetRebuildWaits(func() { close(waits) })
+	var secondErr error
+	secondDone := make(chan struct{})
+	first.SetBeforeSwap(func() error {
+		go func() {
+			defer close(secondDone)
+			_, secondErr = second.Rebuild(ctx, st, 0, nil)
+		}()
+		select {
+		case <-midway:
+		case <-waits:
+		}
+		return nil
+	})
+	_, firstErr := first.Rebuild(ctx, st, 0, nil)
+	close(release)
+	<-secondDone
+	if firstErr != nil || secondErr != nil {
+		t.Fatalf("two rebuilds at once: %v; %v", firstErr, secondErr)
+	}
+	sameDump(t, "the first's handle", mustDump(t, first), want)
+	sameDump(t, "the second's handle", mustDump(t, second), want)
+	sameDump(t, "the file opened afresh", mustDump(t, openDB(t, path)), want)
+	noFile(t, path+".rebuild")
 }

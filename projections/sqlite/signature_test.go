@@ -177,3 +177,63 @@ func withoutWarnings(t *testing.T, js []byte) string {
 	out, _ := json.Marshal(m)
 	return string(out)
 }
+
+// A unit's signed score copied, signature, command id, actor and values
+// alike, onto another unit's chain (with the right prev) is quarantined:
+// the signed command names the unit it writes to, and the event's data
+// does not. Before, zzb's signed work score of 90 (p14) replaced t1's 80
+// (p12) in the projections and in replay, while only verify named it.
+// The full rebuild (which folds the year while applying), catch-up and
+// replay agree.
+func TestASignatureCopiedOntoAnotherUnitIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	st := ledgertest.OpenStore(t)
+	var now time.Time
+	l := newLedger(st, &now)
+	var zzb events.Stored
+	for _, c := range yearCommands(t, 2023)[:15] { // p01 … p15: every year-end work score
+		if c.OccurredAt != nil {
+			now = *c.OccurredAt
+		}
+		o, err := ledgertest.Submit(ctx, l, []commands.Command{c})
+		if err != nil {
+			t.Fatalf("submit %s: %v", c.ID, err)
+		}
+		if c.ID == "p14" {
+			zzb = o.Events[0]
+		}
+	}
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+
+	var p events.ScoreRecorded
+	if err := json.Unmarshal(zzb.Data, &p); err != nil {
+		t.Fatal(err)
+	}
+	forged := appendRaw(t, st, "t1", zzb.CommandID, p, zzb.Actor, zzb.Sig)
+
+	mustCatchUp(t, db, st)
+	qs, err := db.Quarantined(ctx, 0)
+	if err != nil || len(qs) != 1 || qs[0].Seq != forged || qs[0].Reason != events.ReasonBadSignature || !strings.Contains(qs[0].Detail, events.SigMismatch) {
+		t.Fatalf("Quarantined = %+v, %v; want seq %d, bad_signature (%s)", qs, err, forged, events.SigMismatch)
+	}
+	got := mustResultsJSON(t, db, 2023)
+	if w := withoutWarnings(t, got); w != before {
+		t.Fatalf("the copied signature counts in scoring:\n%s\nwant (as without it)\n%s", w, before)
+	}
+	sameBytes(t, "2023 results, catch-up vs replay", got, streamJSON(t, st, 2023, events.Point{}))
+	rebuilt := openDB(t, "")
+	if _, err := rebuilt.Rebuild(ctx, st, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameDump(t, "a full rebuild vs catch-up", mustDump(t, rebuilt), mustDump(t, db))
+
+	v, err := replay.Verify(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != forged {
+		t.Fatalf("verify quarantines %+v, want seq %d", v.Quarantined, forged)
+	}
+}

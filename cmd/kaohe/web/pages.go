@@ -260,12 +260,19 @@ func (s *Server) publications(ctx context.Context, year int) ([]replay.Published
 // hold them (read with its publications), and whether its scheme sets an
 // appeal window.
 func (s *Server) windows(ctx context.Context, year int) ([]Window, bool, error) {
+	c, err := s.yearState(ctx, year)
+	return c.windows, c.windowed, err
+}
+
+// yearState is what the projections hold of a year's process (its
+// publications, windows and closing), read at their checkpoint.
+func (s *Server) yearState(ctx context.Context, year int) (cachedPubs, error) {
 	if _, err := s.publications(ctx, year); err != nil {
-		return nil, false, err
+		return cachedPubs{}, err
 	}
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
-	return s.pubs[year].windows, s.pubs[year].windowed, nil
+	return s.pubs[year], nil
 }
 
 // yearProcess reads a year's publications and windows at cp.
@@ -284,7 +291,7 @@ func (s *Server) yearProcess(ctx context.Context, year int, cp uint64) (cachedPu
 	if err != nil {
 		return cachedPubs{}, err
 	}
-	c := cachedPubs{cp, pubs, yearWindows(evs), sc != nil && sc.Dates.AppealDays > 0}
+	c := cachedPubs{cp, pubs, yearWindows(evs), sc != nil && sc.Dates.AppealDays > 0, yearClosed(evs)}
 	s.cacheMu.Lock()
 	s.pubs[year] = c
 	s.cacheMu.Unlock()
@@ -298,6 +305,19 @@ type cachedPubs struct {
 	// windowed: the year's scheme sets an appeal window (dates.appeal_days),
 	// so the ledger takes appeals only inside one the office opened.
 	windowed bool
+	// closed: the year was closed (CloseYear); the ledger takes no more
+	// appeals, only resolutions.
+	closed bool
+}
+
+// yearClosed says whether a year's events close it.
+func yearClosed(evs []events.Stored) bool {
+	for _, ev := range evs {
+		if ev.Type == events.TypeYearClosed {
+			return true
+		}
+	}
+	return false
 }
 
 // published is a publication's results, checked against its digest. A
@@ -682,6 +702,7 @@ type unitData struct {
 	Appeals []*replay.AppealCase
 	Open    bool        // the unit may file an appeal (it is the unit, and no appeal window is shut)
 	Shut    bool        // the year's appeal window is not open now
+	Closed  bool        // the year is closed (CloseYear): no more appeals
 	Bundle  *BundleInfo // the evidence bundle the office attached, if any
 	// Newer is the latest publication's version when it is newer than the
 	// bundle's (the bundle checks an earlier version; 0 otherwise).
@@ -734,15 +755,20 @@ func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Office = o.Role == events.RoleOffice
-	var windowed bool
-	if d.Windows, windowed, err = s.windows(ctx, year); err != nil {
+	st, err := s.yearState(ctx, year)
+	if err != nil {
 		s.pageError(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
+	d.Windows = st.windows
 	d.Now = time.Now()
-	// The ledger refuses an appeal outside an opened window, in a year
-	// that has one (commands/windows.go): offer no form it would refuse.
-	if appealShut(d.Windows, windowed, d.Now) {
+	// The ledger refuses an appeal in a closed year, and outside an
+	// opened window in a year that has one (commands/decide.go
+	// checkLifecycle, commands/windows.go): offer no form it would refuse.
+	switch {
+	case st.closed:
+		d.Open, d.Closed = false, true
+	case appealShut(d.Windows, st.windowed, d.Now):
 		d.Open, d.Shut = false, true
 	}
 	v := s.view(w, r, year, d)
