@@ -134,66 +134,50 @@ func (r *run) appends() error {
 
 	// The raw phase recorded j01 of the first unit: later scores correct it.
 	set := &cmdSet{c: c, recorded: map[[3]string]string{{units[0], "j01", "score"}: "raw-0"}}
-	// Validated, one writer: one command per submission.
-	// A clerk entering scores goes from unit to unit: 32 departments in
-	// turn, so no unit's history grows beyond what a year gives it.
-	cmds := make([]commands.Command, n)
-	for i := range cmds {
-		cmds[i] = set.score("one", units[1+i%32], i/32)
-	}
-	t0 := time.Now()
-	for _, cmd := range cmds {
-		if _, err := r.submit(r.ctx, []commands.Command{cmd}); err != nil {
-			return fmt.Errorf("submit %s: %w", cmd.ID, err)
-		}
-	}
-	d := time.Since(t0)
-	r.rep.add(Figure{Key: "append.one_writer", Label: "命令追加 validated append, 1 writer", Value: float64(n) / d.Seconds(), Unit: "events/s", Events: n, Seconds: d.Seconds(),
-		RatioTo: "raw.sync_publish", Target: "≥ 25% of raw.sync_publish"})
-	r.logf("validated appends, 1 writer: %d in %.2f s", n, d.Seconds())
-
-	// Eight writers, each on four units of its own.
-	per := max(1, n/8)
-	before := r.ledger.WriteStats()
-	d, _, _, err = r.writers(8, per, func(w, i int) commands.Command {
-		return set.score(fmt.Sprintf("w%d", w), units[1+4*w+i%4], i/4)
-	})
-	if err != nil {
-		return err
-	}
-	r.rep.add(Figure{Key: "append.8_units", Label: "命令追加 8 writers, different units", Value: float64(8*per) / d.Seconds(), Unit: "events/s", Events: 8 * per, Seconds: d.Seconds(),
-		RatioTo: "append.one_writer", Target: "≥ 100% of append.one_writer", Note: grouped(before, r.ledger.WriteStats())})
-
-	// Eight writers on one unit: conflicts, retried by Submit. They
-	// correct the unit's parts, recorded first.
+	// Eight writers on one unit correct the unit's parts, recorded first:
+	// a correction decided before the entry it corrects is stored would be
+	// refused.
 	if prime := set.prime("prime", units[39]); len(prime) > 0 {
 		if _, err := r.submit(r.ctx, prime); err != nil {
 			return fmt.Errorf("record the parts of %s: %w", units[39], err)
 		}
 	}
-	per = max(1, n/16)
-	same := func(w, i int) commands.Command { return set.score(fmt.Sprintf("s%d", w), units[39], i*8+w) }
-	before = r.ledger.WriteStats()
-	d, retries, gaveUp, err := r.writers(8, per, same)
-	if err != nil {
+	modes := []*writeMode{
+		// A clerk entering scores goes from unit to unit: 32 departments
+		// in turn, so no unit's history grows beyond what a year gives it.
+		{writers: 1, per: n, mk: func(_, i int) commands.Command { return set.score("one", units[1+i%32], i/32) }},
+		// Eight writers, each on four units of its own.
+		{writers: 8, per: max(1, n/8), mk: func(w, i int) commands.Command {
+			return set.score(fmt.Sprintf("w%d", w), units[1+4*w+i%4], i/4)
+		}},
+		// Eight writers on one unit: conflicts, retried by Submit.
+		{writers: 8, per: max(1, n/16), mk: func(w, i int) commands.Command { return set.score(fmt.Sprintf("s%d", w), units[39], i*8+w) }},
+	}
+	if err := r.alternate(modes, appendRounds); err != nil {
 		return err
 	}
-	r.rep.add(Figure{Key: "append.8_same_unit", Label: "命令追加 8 writers, one unit", Value: float64(8*per) / d.Seconds(), Unit: "events/s", Events: 8 * per, Seconds: d.Seconds(),
+	one, eight, same := modes[0], modes[1], modes[2]
+	r.rep.add(Figure{Key: "append.one_writer", Label: "命令追加 validated append, 1 writer", Value: one.rate(), Unit: "events/s", Events: one.events(), Seconds: one.spent.Seconds(),
+		RatioTo: "raw.sync_publish", Target: "≥ 25% of raw.sync_publish", Note: one.rounds()})
+	r.logf("validated appends, 1 writer: %d in %.2f s", one.events(), one.spent.Seconds())
+	r.rep.add(Figure{Key: "append.8_units", Label: "命令追加 8 writers, different units", Value: eight.rate(), Unit: "events/s", Events: eight.events(), Seconds: eight.spent.Seconds(),
+		RatioTo: "append.one_writer", Target: "≥ 100% of append.one_writer", Note: eight.grouped() + "; " + eight.rounds()})
+	r.rep.add(Figure{Key: "append.8_same_unit", Label: "命令追加 8 writers, one unit", Value: same.rate(), Unit: "events/s", Events: same.events(), Seconds: same.spent.Seconds(),
 		RatioTo: "append.one_writer", Target: "≥ 50% of append.one_writer",
-		Note: fmt.Sprintf("%d conflicts retried inside Submit (%.2f per event, target < 0.1); Submit gave up %d times (resubmitted); %s", retries, float64(retries)/float64(8*per), gaveUp, grouped(before, r.ledger.WriteStats()))})
-	r.logf("validated appends, 8 writers on one unit: %d in %.2f s, %d retries, %d give-ups", 8*per, d.Seconds(), retries, gaveUp)
+		Note: fmt.Sprintf("%d conflicts retried inside Submit (%.2f per event, target < 0.1); Submit gave up %d times (resubmitted); %s; %s", same.retries, float64(same.retries)/float64(same.events()), same.gaveUp, same.grouped(), same.rounds())})
+	r.logf("validated appends, 8 writers on one unit: %d in %.2f s, %d retries, %d give-ups", same.events(), same.spent.Seconds(), same.retries, same.gaveUp)
 
 	// Bulk import of a command file (kaohe submit FILE), 1,000 per submission.
 	file := filepath.Join(r.dir, "bulk.jsonl")
 	if err := writeBulk(file, set, c, r.cfg.Bulk); err != nil {
 		return err
 	}
-	t0 = time.Now()
+	t0 := time.Now()
 	written, err := importFile(r.ctx, r.ledger, r.signer, file)
 	if err != nil {
 		return err
 	}
-	d = time.Since(t0)
+	d := time.Since(t0)
 	r.rep.add(Figure{Key: "append.bulk", Label: "批量导入 bulk import, 1,000 per submission", Value: float64(written) / d.Seconds(), Unit: "events/s", Events: written, Seconds: d.Seconds(),
 		RatioTo: "raw.async_publish", Target: "≥ 50% of raw.async_publish"})
 	r.logf("bulk import: %d events in %.2f s", written, d.Seconds())
@@ -201,25 +185,83 @@ func (r *run) appends() error {
 	return nil
 }
 
-// grouped says how many submissions the ledger's appends wrote between two
-// of its counts (commands.Ledger groups concurrent submissions).
-func grouped(before, after commands.WriteStats) string {
-	subs, appends := after.Submissions-before.Submissions, after.Appends-before.Appends
-	if appends == 0 {
-		return "no appends"
-	}
-	return fmt.Sprintf("%d submissions in %d appends (%.1f an append; an append of one event %.2f ms, a batch %.2f ms lately)", subs, appends, float64(subs)/float64(appends),
-		after.Single.Seconds()*1000, after.Batch.Seconds()*1000)
+// appendRounds is how many rounds the validated-append modes alternate
+// in: a shared virtual disk's fsync latency drifts over minutes (0.3 ms
+// an append in one run, 8 ms in the next), and modes measured one after
+// the other would compare different disks.
+const appendRounds = 5
+
+// writeMode is one way of appending (writers goroutines, per commands
+// each, mk making writer w's i-th command) and what its rounds measured.
+type writeMode struct {
+	writers, per int
+	mk           func(w, i int) commands.Command
+
+	spent           time.Duration
+	each            []time.Duration // each round's time
+	retries, gaveUp int
+	subs, appends   int64
+	last            commands.WriteStats
 }
 
-// writers runs w goroutines submitting per commands each (one per
-// submission) and returns the wall time, the retries conflicts cost inside
-// Submit, and how often Submit gave up (ECONFLICT after its attempts): the
-// writer then submits again, as a client would (command ids make that safe).
-func (r *run) writers(w, per int, mk func(w, i int) commands.Command) (time.Duration, int, int, error) {
+func (m *writeMode) events() int   { return m.writers * m.per }
+func (m *writeMode) rate() float64 { return float64(m.events()) / m.spent.Seconds() }
+
+// rounds lists the rounds' rates: how far the disk drifted.
+func (m *writeMode) rounds() string {
+	s := fmt.Sprintf("%d rounds alternating with the other modes:", len(m.each))
+	for k, d := range m.each {
+		n := m.writers * (m.per*(k+1)/len(m.each) - m.per*k/len(m.each))
+		s += fmt.Sprintf(" %.0f", float64(n)/d.Seconds())
+	}
+	return s + " events/s"
+}
+
+// grouped says how many submissions the ledger's appends wrote in the
+// mode's rounds (commands.Ledger groups concurrent submissions).
+func (m *writeMode) grouped() string {
+	if m.appends == 0 {
+		return "no appends"
+	}
+	return fmt.Sprintf("%d submissions in %d appends (%.1f an append; an append of one event %.2f ms, a batch %.2f ms lately)", m.subs, m.appends, float64(m.subs)/float64(m.appends),
+		m.last.Single.Seconds()*1000, m.last.Batch.Seconds()*1000)
+}
+
+// alternate runs the modes in rounds, each round a share of every mode's
+// commands, the modes in a rotated order each round, so that each mode
+// meets the disk as the others do.
+func (r *run) alternate(modes []*writeMode, rounds int) error {
+	for k := range rounds {
+		for j := range modes {
+			m := modes[(j+k)%len(modes)]
+			from, to := m.per*k/rounds, m.per*(k+1)/rounds
+			before := r.ledger.WriteStats()
+			d, retries, gaveUp, err := r.writers(m.writers, from, to, m.mk)
+			if err != nil {
+				return err
+			}
+			after := r.ledger.WriteStats()
+			m.spent += d
+			m.each = append(m.each, d)
+			m.retries += retries
+			m.gaveUp += gaveUp
+			m.subs += after.Submissions - before.Submissions
+			m.appends += after.Appends - before.Appends
+			m.last = after
+		}
+	}
+	return nil
+}
+
+// writers runs w goroutines submitting the commands from..to-1 of each
+// (one per submission) and returns the wall time, the retries conflicts
+// cost inside Submit, and how often Submit gave up (ECONFLICT after its
+// attempts): the writer then submits again, as a client would (command ids
+// make that safe).
+func (r *run) writers(w, from, to int, mk func(w, i int) commands.Command) (time.Duration, int, int, error) {
 	batches := make([][]commands.Command, w)
 	for k := range batches {
-		for i := 0; i < per; i++ {
+		for i := from; i < to; i++ {
 			batches[k] = append(batches[k], mk(k, i))
 		}
 	}
