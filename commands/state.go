@@ -38,6 +38,7 @@ type aggState struct {
 	ids        lmap[bool]   // ids of this aggregate's events
 	byCommand  lmap[string] // command id → id of the first event it wrote here
 	cmdSeq     lmap[uint64] // command id → stream sequence of that event, when read from the stream or appended
+	runs       lmap[uint64] // signed command id → stream sequence of its latest accepted event here (events.CheckRun)
 	grades     lmap[string] // year aggregate: GradeDecided event id → "<kind>:<subject>"
 	entries    lmap[entry]
 	records    lmap[record] // recordKey → the record in force (see recordKey)
@@ -66,6 +67,7 @@ func (s *aggState) clone() *aggState {
 	c.ids = s.ids.share()
 	c.byCommand = s.byCommand.share()
 	c.cmdSeq = s.cmdSeq.share()
+	c.runs = s.runs.share()
 	c.grades = s.grades.share()
 	c.entries = s.entries.share()
 	c.records = s.records.share()
@@ -81,6 +83,7 @@ func (s *aggState) freeze() {
 	s.ids.freeze()
 	s.byCommand.freeze()
 	s.cmdSeq.freeze()
+	s.runs.freeze()
 	s.grades.freeze()
 	s.entries.freeze()
 	s.records.freeze()
@@ -121,6 +124,12 @@ func (s *aggState) apply(ev events.Stored, roster *events.Roster) error {
 func (s *aggState) applyStored(ev events.Stored, roster *events.Roster, sigs *events.Verifier) error {
 	head := events.Head{Seq: s.headSeq, Hash: s.hash}
 	p, err := sigs.Admit(ev, head, roster)
+	if err == nil && ev.Sig != nil {
+		last, _ := s.runs.get(ev.CommandID)
+		if err = events.CheckRun(ev, last); err == nil {
+			s.runs.set(ev.CommandID, ev.Seq)
+		}
+	}
 	if errors.Is(err, events.ErrQuarantined) {
 		return nil
 	}

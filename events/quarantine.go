@@ -20,6 +20,7 @@ const (
 	ReasonBrokenChain    = "broken_chain"    // prev is not the hash of the aggregate's last accepted event
 	ReasonBadSignature   = "bad_signature"   // recorded when the roster existed, but not validly signed by an official current then (CheckSignature)
 	ReasonBadRoster      = "bad_roster"      // a validly signed roster event that does not fit the roster (a rotation of an unknown official)
+	ReasonReplayed       = "replayed"        // a signed command's event again on its chain after the command's events were stored (CheckRun)
 )
 
 // ErrQuarantined is matched (errors.Is) by every *QuarantineError.
@@ -72,7 +73,9 @@ func (h Head) Next(ev Stored) Head { return Head{Seq: ev.Seq, Hash: Hash(ev.Raw)
 // returns the decoded payload, or a *QuarantineError. This is the one
 // place the rule lives: the projections, replay and verify, and the
 // commands (which chain a new event to the head) all admit through it, so
-// they agree on every aggregate's chain.
+// they agree on every aggregate's chain. A reader that remembers where
+// each signed command's events end on their chain then applies CheckRun
+// (Admitter does).
 func Admit(ev Stored, head Head, roster *Roster) (any, error) {
 	var v Verifier
 	return v.Admit(ev, head, roster)
@@ -196,6 +199,27 @@ func short(h string) string {
 	return h
 }
 
+// CheckRun is the last rule of admission, after Admit: a signed command's
+// events are stored in one atomic append on the one chain its data names
+// (signedCommandMatches), so at consecutive stream sequences. last is the
+// sequence of the latest accepted event of ev's command on ev's chain (0:
+// none). An event of a signed command whose events on the chain already
+// ended — another message came between — is a copy of the command's event
+// published again later, under a signature that is valid but was given
+// once (quarantined, ReasonReplayed): a correction replayed after a later
+// one would otherwise put its value back. Unsigned events (an older
+// ledger's, before the roster) are not judged here.
+func CheckRun(ev Stored, last uint64) error {
+	if ev.Sig == nil || last == 0 || last+1 == ev.Seq {
+		return nil
+	}
+	return quarantine(ev, ReasonReplayed, fmt.Sprintf("command %s already wrote its events on this chain (the last at seq %d): a signed command is stored in one append, so this later event replays its signature", ev.CommandID, last))
+}
+
+// RunKey names a signed command's events on one chain, for remembering
+// the latest accepted one (CheckRun).
+func RunKey(ev Stored) string { return ev.Subject + " " + ev.CommandID }
+
 // Admitter admits a stream of messages in stream order, keeping each
 // aggregate's head and the roster: what a reader that sees every event of
 // an aggregate from its first uses. The zero Admitter folds the roster
@@ -204,6 +228,7 @@ func short(h string) string {
 // accepted events read beforehand (a reader of some subjects only).
 type Admitter struct {
 	heads  map[string]Head
+	runs   map[string]uint64 // RunKey → latest accepted event of a signed command (CheckRun)
 	roster Roster
 	asOf   *RosterAsOf
 	sigs   Verifier
@@ -231,6 +256,15 @@ func (a *Admitter) Admit(ev Stored) (any, error) {
 		roster = a.asOf.At(ev.Seq)
 	}
 	p, err := a.sigs.Admit(ev, a.heads[ev.Subject], roster)
+	if err == nil && ev.Sig != nil {
+		key := RunKey(ev)
+		if err = CheckRun(ev, a.runs[key]); err == nil {
+			if a.runs == nil {
+				a.runs = map[string]uint64{}
+			}
+			a.runs[key] = ev.Seq
+		}
+	}
 	if err == nil {
 		a.heads[ev.Subject] = a.heads[ev.Subject].Next(ev)
 		if a.asOf == nil && IsRosterEvent(ev.Envelope) {

@@ -78,3 +78,38 @@ func TestAQuarantinedMessageIsNoLink(t *testing.T) {
 		t.Fatalf("quarantined %+v", quarantined)
 	}
 }
+
+// A signed command's events on a chain come at consecutive stream
+// sequences (one atomic append): the next one continues the run; one after
+// another message is its signature replayed. Unsigned events and a
+// command's first event are not judged.
+func TestCheckRunQuarantinesASignedCommandMetAgain(t *testing.T) {
+	signed := func(seq uint64) Stored {
+		return Stored{Seq: seq, Subject: "kaohe.2023.unit.t1", Envelope: Envelope{ID: "e", CommandID: "c1", Sig: &Signature{}}}
+	}
+	unsigned := signed(9)
+	unsigned.Sig = nil
+	for _, c := range []struct {
+		name   string
+		ev     Stored
+		last   uint64
+		reason string
+	}{
+		{"the command's first event on the chain", signed(7), 0, ""},
+		{"the next event of the same append", signed(8), 7, ""},
+		{"an event after another message", signed(9), 7, ReasonReplayed},
+		{"an unsigned event (an older ledger) is not judged", unsigned, 7, ""},
+	} {
+		err := CheckRun(c.ev, c.last)
+		q := AsQuarantine(err)
+		switch {
+		case c.reason == "" && err != nil:
+			t.Errorf("%s: %v, want admitted", c.name, err)
+		case c.reason != "" && (q == nil || q.Reason != c.reason || q.Seq != c.ev.Seq):
+			t.Errorf("%s: %v, want quarantined (%s)", c.name, err, c.reason)
+		}
+	}
+	if k1, k2 := RunKey(signed(1)), RunKey(Stored{Subject: "kaohe.2023.unit.t2", Envelope: Envelope{CommandID: "c1"}}); k1 == k2 {
+		t.Errorf("RunKey gives two chains one key %q", k1)
+	}
+}

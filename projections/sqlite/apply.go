@@ -57,6 +57,9 @@ type applier struct {
 	direct  *inserter // a full rebuild inserts them through the driver
 
 	heads       map[string]events.Head    // chain heads read or moved in this transaction (quarantine.go)
+	runs        map[string]uint64         // events.RunKey → latest accepted event, read or written in this transaction (a full rebuild's: all)
+	getRun      *sql.Stmt                 // prepared on first use
+	putRun      *sql.Stmt                 // prepared on first use
 	moved       map[string]bool           // subjects whose head this transaction moved
 	getHead     *sql.Stmt                 // prepared on first use
 	quarantined []*events.QuarantineError // a full rebuild's quarantined messages, for scoring
@@ -91,7 +94,7 @@ func valuesList(rows, cols int) string {
 // newApplier prepares the statements of a transaction. With f (a full
 // rebuild), facts and entries are in f and never looked up in the file.
 func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) {
-	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]events.Head{}, moved: map[string]bool{}, seen: map[string]head{}}
+	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]events.Head{}, runs: map[string]uint64{}, moved: map[string]bool{}, seen: map[string]head{}}
 	if f != nil {
 		a.memo = &memo{} // unused, but apply may reset it
 		a.memo.reset()
@@ -123,7 +126,7 @@ func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) 
 }
 
 func (a *applier) close() {
-	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme, a.getHead} {
+	for _, s := range []*sql.Stmt{a.insEvent, a.insEvents, a.getFact, a.putFact, a.getEntry, a.insScheme, a.getHead, a.getRun, a.putRun} {
 		if s != nil {
 			s.Close()
 		}

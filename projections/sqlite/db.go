@@ -26,7 +26,7 @@ var schemaSQL string
 // the schema or what a row means changes: a file of another version is
 // dropped and rebuilt from the stream on Open (it is a cache, never
 // migrated).
-const schemaVersion = 5
+const schemaVersion = 6
 
 // DefaultBatch is how many events one transaction applies.
 const DefaultBatch = 1000
@@ -43,12 +43,12 @@ var indexes = []string{
 
 // tables lists every table of schema.sql, for full rebuilds.
 var tables = []string{"meta", "events", "facts", "schemes", "dirty_years",
-	"year_results", "unit_results", "team_results", "cadre_results", "quarantine", "chain_heads", "heads"}
+	"year_results", "unit_results", "team_results", "cadre_results", "quarantine", "chain_heads", "signed_runs", "heads"}
 
 // yearTables are the tables with a year column: a one-year rebuild deletes
 // that year's rows from each.
 var yearTables = []string{"events", "facts", "schemes", "dirty_years",
-	"year_results", "unit_results", "team_results", "cadre_results", "quarantine", "chain_heads"}
+	"year_results", "unit_results", "team_results", "cadre_results", "quarantine", "chain_heads", "signed_runs"}
 
 // DB is the projections database: one SQLite file in WAL mode. It is safe
 // for concurrent use, also by several processes: every write transaction

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/kaohe/kaohe/events"
@@ -32,6 +34,18 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 	}
 	if qerr == nil {
 		qerr = events.AuthenticateVerified(ev, a.rosterAt(ev.Seq), dec.sig)
+	}
+	if qerr == nil && ev.Sig != nil {
+		key := events.RunKey(ev)
+		last, err := a.lastRun(ctx, ev, key)
+		if err != nil {
+			return false, err
+		}
+		if qerr = events.CheckRun(ev, last); qerr == nil {
+			if err := a.ranTo(ctx, ev, key); err != nil {
+				return false, err
+			}
+		}
 	}
 	if qerr == nil {
 		if a.roster != nil && events.IsRosterEvent(ev.Envelope) && ev.Seq > a.roster.Last() {
@@ -87,6 +101,74 @@ func (a *applier) head(ctx context.Context, subject string) (events.Head, error)
 	}
 	a.heads[subject] = h
 	return h, nil
+}
+
+// lastRun is the latest accepted event of ev's signed command on ev's
+// chain (key: events.RunKey; 0: none; events.CheckRun): this transaction's, or the file's (a
+// full rebuild has them all in a.runs).
+func (a *applier) lastRun(ctx context.Context, ev events.Stored, key string) (uint64, error) {
+	if seq, ok := a.runs[key]; ok || a.full != nil {
+		return seq, nil
+	}
+	if a.getRun == nil {
+		var err error
+		if a.getRun, err = a.tx.PrepareContext(ctx, `SELECT seq FROM signed_runs WHERE subject = ? AND command_id = ?`); err != nil {
+			return 0, fmt.Errorf("projections: prepare: %w", err)
+		}
+	}
+	var seq int64
+	err := a.getRun.QueryRowContext(ctx, ev.Subject, ev.CommandID).Scan(&seq)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("projections: signed run of %s on %s: %w", ev.CommandID, ev.Subject, err)
+	}
+	a.runs[key] = uint64(seq)
+	return uint64(seq), nil
+}
+
+// ranTo records ev as the latest accepted event of its signed command on
+// its chain; a full rebuild writes them all at the end (writeRuns).
+func (a *applier) ranTo(ctx context.Context, ev events.Stored, key string) error {
+	a.runs[key] = ev.Seq
+	if a.full != nil {
+		return nil
+	}
+	if a.putRun == nil {
+		var err error
+		if a.putRun, err = a.tx.PrepareContext(ctx, `INSERT INTO signed_runs(subject, command_id, year, seq) VALUES (?, ?, ?, ?)
+			ON CONFLICT(subject, command_id) DO UPDATE SET seq = excluded.seq`); err != nil {
+			return fmt.Errorf("projections: prepare: %w", err)
+		}
+	}
+	year, _, _ := events.ParseSubject(ev.Subject)
+	if _, err := a.putRun.ExecContext(ctx, ev.Subject, ev.CommandID, year, int64(ev.Seq)); err != nil {
+		return fmt.Errorf("projections: signed run of %s on %s: %w", ev.CommandID, ev.Subject, err)
+	}
+	return nil
+}
+
+// writeRuns stores a full rebuild's signed runs (ranTo), in key order.
+func writeRuns(ctx context.Context, conn *sql.Conn, runs map[string]uint64) error {
+	keys := make([]string, 0, len(runs))
+	for k := range runs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	ins, err := newInserter(ctx, conn, `INSERT INTO signed_runs(subject, command_id, year, seq) VALUES `, 4, `(?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.close()
+	for _, k := range keys {
+		subject, cmd, _ := strings.Cut(k, " ")
+		year, _, _ := events.ParseSubject(subject)
+		if err := ins.add(ctx, subject, cmd, int64(year), int64(runs[k])); err != nil {
+			return fmt.Errorf("projections: write signed runs: %w", err)
+		}
+	}
+	if err := ins.flush(ctx); err != nil {
+		return fmt.Errorf("projections: write signed runs: %w", err)
+	}
+	return nil
 }
 
 // writeHeads stores the heads this transaction moved (before it commits),

@@ -183,7 +183,14 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 			if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
 				return err
 			}
-			if err := facts.writeFacts(context.WithoutCancel(ctx), conn); err != nil {
+			err = facts.writeFacts(context.WithoutCancel(ctx), conn)
+			if err == nil {
+				err = writeRuns(context.WithoutCancel(ctx), conn, facts.runs)
+			}
+			if err != nil {
+				// Not left open on the builder's one connection: the
+				// next BEGIN would fail and hide this error.
+				conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
 				return err
 			}
 			facts = nil
@@ -386,6 +393,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
 		return nil, nil, nil, fmt.Errorf("projections: commit: %w", err)
 	}
+	a.full.runs = a.runs
 	return a.years, a.full, folds, nil
 }
 
@@ -578,6 +586,7 @@ type full struct {
 	facts map[fullKey]fullVal
 	ents  map[uint64]uint64 // hash of a referred event's id → its seq
 	clash map[string]uint64 // ids whose hash an earlier, different id holds
+	runs  map[string]uint64 // the signed runs (applier.ranTo), written with the facts
 	seed  maphash.Seed
 	// collide makes every id hash to one of four values (DB.collide: tests
 	// of clashes).

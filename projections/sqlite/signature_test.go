@@ -237,3 +237,96 @@ func TestASignatureCopiedOntoAnotherUnitIsQuarantined(t *testing.T) {
 		t.Fatalf("verify quarantines %+v, want seq %d", v.Quarantined, forged)
 	}
 }
+
+// republish publishes ev again on its own chain, linked to the chain's
+// head, under a new event id: a replay of its signed command, by someone
+// who can publish to the stream but holds no key.
+func republish(t *testing.T, st *jetstream.Store, ev events.Stored) (seq uint64, id string) {
+	t.Helper()
+	ctx := ledgertest.Ctx(t)
+	prior, err := st.Load(ctx, ev.Subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := prior[len(prior)-1]
+	env := ev.Envelope
+	env.ID, env.Prev = "01REPLAYED"+strconv.Itoa(int(last.Seq)), events.Hash(last.Raw)
+	out, err := st.Append(ctx, []jetstream.Pending{{Subject: ev.Subject, Envelope: env, ExpectedLastSubjectSeq: last.Seq}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[0].Seq, env.ID
+}
+
+// A correction's signed event published again after a later correction
+// of the same entry would put the earlier value back: its command's events
+// were stored before, so it is a replay, quarantined everywhere alike.
+func TestAReplayedSignedCommandIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	st := ledgertest.OpenStore(t)
+	var now time.Time
+	l := newLedger(st, &now)
+	var p04 events.Stored
+	for _, c := range yearCommands(t, 2023)[:15] { // p04 corrects t1's p02 to 95, p05 corrects p04 to 97
+		if c.OccurredAt != nil {
+			now = *c.OccurredAt
+		}
+		o, err := ledgertest.Submit(ctx, l, []commands.Command{c})
+		if err != nil {
+			t.Fatalf("submit %s: %v", c.ID, err)
+		}
+		if c.ID == "p04" {
+			p04 = o.Events[0]
+		}
+	}
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+
+	replayed, replayedID := republish(t, st, p04)
+
+	mustCatchUp(t, db, st)
+	qs, err := db.Quarantined(ctx, 0)
+	if err != nil || len(qs) != 1 || qs[0].Seq != replayed || qs[0].Reason != events.ReasonReplayed {
+		t.Fatalf("Quarantined = %+v, %v; want seq %d, %s", qs, err, replayed, events.ReasonReplayed)
+	}
+	got := mustResultsJSON(t, db, 2023)
+	if w := withoutWarnings(t, got); w != before {
+		t.Fatalf("the replayed correction counts in scoring:\n%s\nwant (as without it)\n%s", w, before)
+	}
+	sameBytes(t, "2023 results, catch-up vs replay", got, streamJSON(t, st, 2023, events.Point{}))
+	rebuilt := openDB(t, "")
+	if _, err := rebuilt.Rebuild(ctx, st, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameDump(t, "a full rebuild vs catch-up", mustDump(t, rebuilt), mustDump(t, db))
+	if _, err := db.Rebuild(ctx, st, 2023, nil); err != nil { // one year again, from the file's runs of other years
+		t.Fatal(err)
+	}
+	sameDump(t, "a one-year rebuild vs a full one", mustDump(t, db), mustDump(t, rebuilt))
+
+	v, err := replay.Verify(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != replayed || v.Quarantined[0].Reason != events.ReasonReplayed {
+		t.Fatalf("verify quarantines %+v, want seq %d (%s)", v.Quarantined, replayed, events.ReasonReplayed)
+	}
+
+	// The ledger leaves it out too: the replayed event is no entry a
+	// correction can supersede; the next correction supersedes p05, the
+	// value in force, and the results follow it.
+	now = now.Add(time.Hour)
+	onReplay := commands.Command{ID: "p05a", Type: "CorrectScore", Year: 2023, Actor: p04.Actor, Reason: "更正",
+		Data: json.RawMessage(`{"unit":"t1","supersedes":"` + replayedID + `","value":"90"}`)}
+	if _, err := ledgertest.Submit(ctx, l, []commands.Command{onReplay}); commands.ErrorCode(err) != commands.ENOTFOUND {
+		t.Fatalf("a correction of the replayed event: %v; want %s (it is no entry)", err, commands.ENOTFOUND)
+	}
+	c := commands.Command{ID: "p05b", Type: "CorrectScore", Year: 2023, Actor: p04.Actor, Reason: "再次更正",
+		Data: json.RawMessage(`{"unit":"t1","supersedes":"p05","value":"96"}`)}
+	if _, err := ledgertest.Submit(ctx, l, []commands.Command{c}); err != nil {
+		t.Fatalf("a correction of the value in force after the replay: %v", err)
+	}
+	mustCatchUp(t, db, st)
+	sameBytes(t, "2023 results after p05b, catch-up vs replay", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, events.Point{}))
+}
