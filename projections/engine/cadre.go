@@ -80,7 +80,7 @@ func (e *engine) scoreCadres() {
 		for _, c := range t {
 			s.keys = append(s.keys, s.components[c])
 		}
-		k := unitGroupKey(s, cs.RankGroup)
+		k := e.groupKey(s, cs.RankGroup)
 		if _, ok := pools[k]; !ok {
 			keys = append(keys, k)
 		}
@@ -114,7 +114,7 @@ func (e *engine) scoreCadres() {
 		}
 		gs = append(gs, x)
 	}
-	qs := grade(cs.Grading, gs, unitGroupKey)
+	qs := e.grade(cs.Grading, gs)
 	e.r.CadreQuotas = append(e.r.CadreQuotas, qs...)
 	for _, x := range gs {
 		e.decide(x.res, "cadre", x.s.id)

@@ -280,6 +280,24 @@ func describe(p *scheme.Pred) string {
 	return strings.Join(parts, " and ")
 }
 
+// why is s.why(p), with the description of a predicate without any:
+// (the same for every subject) made once per scoring: rules fire for
+// hundreds of cadres.
+func (e *engine) why(s *subject, p *scheme.Pred) string {
+	if p != nil && len(p.Any) > 0 {
+		return s.why(p)
+	}
+	d, ok := e.described[p]
+	if !ok {
+		d = describe(p)
+		if e.described == nil {
+			e.described = map[*scheme.Pred]string{}
+		}
+		e.described[p] = d
+	}
+	return d
+}
+
 // why describes a predicate that holds for s, keeping only the alternatives
 // of an any: that hold, so an explanation says which branch fired.
 func (s *subject) why(p *scheme.Pred) string {

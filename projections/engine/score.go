@@ -30,6 +30,8 @@ type engine struct {
 	// values): the same few values are printed for every unit and cadre
 	texts    map[scheme.Dec]string
 	percents map[scheme.Dec]string
+
+	described map[*scheme.Pred]string // predicates described (why), nil until one is
 }
 
 // round and fx round and format a computed value with the scheme's
