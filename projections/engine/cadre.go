@@ -28,12 +28,7 @@ func (e *engine) scoreCadres() {
 		adj := e.adjust(facts, cs.Caps)
 		s := &subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
 			scored: true, components: map[string]scheme.Dec{}, conditions: facts.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
-			order: i, lastMin: e.sc.Ranking.LastPlaceMin}
-		unitID := cf.Unit
-		s.unitGrade = func() string { return e.unitFinal(unitID) }
-		s.teamGrade = func() string { return e.teamFinal(unitID) }
-		s.ownGrade = func() string { return e.cadreFinal(id) }
-		s.facts, s.year = e.f, e.sc.Year
+			order: i, lastMin: e.sc.Ranking.LastPlaceMin, e: e}
 		sub := scheme.Dec{}
 		for _, cc := range cl.Components {
 			comp, pts := e.cadreComponent(cf, cc, us)

@@ -107,10 +107,10 @@ func (e *engine) grade(g *scheme.Grading, subs []*gradee) []*QuotaResult {
 				// the key grade of the group: its first member's
 				first := p.members[0]
 				kg := ""
-				if q.ShareBy.Key == "unit_grade" && first.s.unitGrade != nil {
+				if q.ShareBy.Key == "unit_grade" {
 					kg = first.s.unitGrade()
-				} else if first.s.teamGrade != nil {
-					kg = first.s.teamGrade()
+				} else if g, ok := first.s.teamGrade(); ok {
+					kg = g
 				}
 				if v, ok := q.ShareBy.Table.Lookup(kg); ok {
 					share = v
@@ -447,12 +447,9 @@ func (e *engine) gradeTeams() {
 			continue
 		}
 		us := e.units[u.ID]
-		uid := u.ID
 		sub := &subject{kind: "team", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, scored: us.scored, composite: us.composite,
 			components: us.components, conditions: us.conditions, vetoes: us.vetoes, votes: us.votes, voteItem: us.voteItem,
-			rank: us.rank, of: us.of, keys: us.keys, order: us.order, lastMin: us.lastMin,
-			unitGrade: func() string { return e.unitFinal(uid) }, teamGrade: func() string { return e.teamFinal(uid) },
-			ownGrade: func() string { return e.teamFinal(uid) }, facts: e.f, year: e.sc.Year}
+			rank: us.rank, of: us.of, keys: us.keys, order: us.order, lastMin: us.lastMin, e: e}
 		e.teams[u.ID] = sub
 		tr := &TeamResult{Unit: u.ID, Name: u.Name, Category: u.Category, Votes: e.voteRates(us.votes), Grade: &GradeResult{Fired: []*RuleHit{}}}
 		e.tRes[u.ID] = tr

@@ -26,12 +26,32 @@ type subject struct {
 	pool       []*subject // ranking pool (for last place)
 	keys       []scheme.Dec
 	order      int
-	unitGrade  func() string
-	teamGrade  func() string
 	lastMin    int
-	ownGrade   func() string
-	facts      *Facts
-	year       int
+	e          *engine // the scoring: grades decided so far, history
+}
+
+// unitGrade is the final grade of the subject's unit (its own for a unit)
+// so far, "" for none.
+func (s *subject) unitGrade() string { return s.e.unitFinal(s.unit) }
+
+// teamGrade is the final grade of the team of the subject's unit; ok is
+// false for a unit itself, which has no team grade to read.
+func (s *subject) teamGrade() (string, bool) {
+	if s.kind == "unit" {
+		return "", false
+	}
+	return s.e.teamFinal(s.unit), true
+}
+
+// ownGrade is the subject's own final grade so far ("" for none).
+func (s *subject) ownGrade() string {
+	switch s.kind {
+	case "unit":
+		return s.e.unitFinal(s.id)
+	case "team":
+		return s.e.teamFinal(s.id)
+	}
+	return s.e.cadreFinal(s.id)
 }
 
 // streak counts consecutive years, ending this year, that match.
@@ -42,16 +62,12 @@ func (s *subject) streak(p *scheme.StreakPred) int {
 		}
 		return scheme.StringList(p.Grade).Has(grade)
 	}
-	cur := ""
-	if s.ownGrade != nil {
-		cur = s.ownGrade()
-	}
-	if !match(cur, s.lastIn("composite")) {
+	if !match(s.ownGrade(), s.lastIn("composite")) {
 		return 0
 	}
 	n := 1
-	for y := s.year - 1; s.facts != nil; y-- {
-		past, ok := s.facts.past(s.kind, s.id, y)
+	for y := s.e.sc.Year - 1; ; y-- {
+		past, ok := s.e.f.past(s.kind, s.id, y)
 		if !ok || !match(past.Grade, past.Last) {
 			break
 		}
@@ -170,11 +186,13 @@ func (s *subject) holds(p *scheme.Pred) bool {
 			return false
 		}
 	}
-	if len(p.UnitGrade) > 0 && (s.unitGrade == nil || !p.UnitGrade.Has(s.unitGrade())) {
+	if len(p.UnitGrade) > 0 && !p.UnitGrade.Has(s.unitGrade()) {
 		return false
 	}
-	if len(p.TeamGrade) > 0 && (s.teamGrade == nil || !p.TeamGrade.Has(s.teamGrade())) {
-		return false
+	if len(p.TeamGrade) > 0 {
+		if g, ok := s.teamGrade(); !ok || !p.TeamGrade.Has(g) {
+			return false
+		}
 	}
 	if len(p.Class) > 0 && !p.Class.Has(s.class) {
 		return false

@@ -79,9 +79,7 @@ func Score(f *Facts) (*Results, error) {
 		ur := &UnitResult{ID: u.ID, Name: u.Name, Category: u.Category, Components: []*ComponentResult{}}
 		e.uRes[u.ID] = ur
 		e.r.Units = append(e.r.Units, ur)
-		id := u.ID
-		e.units[u.ID] = &subject{kind: "unit", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, order: i, components: map[string]scheme.Dec{}, voteItem: sc.VoteItem("team"), lastMin: sc.Ranking.LastPlaceMin,
-			unitGrade: func() string { return e.unitFinal(id) }, ownGrade: func() string { return e.unitFinal(id) }, facts: f, year: sc.Year}
+		e.units[u.ID] = &subject{kind: "unit", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, order: i, components: map[string]scheme.Dec{}, voteItem: sc.VoteItem("team"), lastMin: sc.Ranking.LastPlaceMin, e: e}
 	}
 	for _, u := range sc.Units() {
 		if cat, _ := sc.Category(u.Category); cat.AverageOf == "" && !cat.External {
