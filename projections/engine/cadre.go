@@ -30,6 +30,7 @@ func (e *engine) scoreCadres() {
 			scored: true, components: map[string]scheme.Dec{}, conditions: facts.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
 			order: i, lastMin: e.sc.Ranking.LastPlaceMin, e: e}
 		sub := scheme.Dec{}
+		cr.Components = e.compPtrs.slice(len(cl.Components))
 		for _, cc := range cl.Components {
 			comp, pts := e.cadreComponent(cf, cc, us)
 			if h, ok := adj.hits[cc.ID]; ok {
@@ -126,7 +127,8 @@ func (e *engine) cadreFinal(id string) string {
 
 // cadreComponent scores one cadre component.
 func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us *subject) (*ComponentResult, scheme.Dec) {
-	cr := &ComponentResult{ID: cc.ID, Name: cc.Name, Kind: cc.From, Max: e.text(cc.PointsDec()), Rule: cc.Rule}
+	cr := e.components.one()
+	*cr = ComponentResult{ID: cc.ID, Name: cc.Name, Kind: cc.From, Max: e.text(cc.PointsDec()), Rule: cc.Rule}
 	var pts scheme.Dec
 	switch cc.From {
 	case "entered":
@@ -135,19 +137,21 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 			cr.Note = "not entered: 0"
 			break
 		}
-		vv := v
-		cr.Entered = &vv
-		pr := &PartResult{ID: cc.ID, Value: v.Text, Event: v.Event, Scale: e.text(cc.ScaleDec())}
+		cr.Entered = e.value(v)
+		pr := e.parts.one()
+		*pr = PartResult{ID: cc.ID, Value: v.Text, Event: v.Event, Scale: e.text(cc.ScaleDec())}
 		val := clamp(v.Dec, cc.ScaleDec(), pr)
 		if pr.Note != "" {
 			cr.Note = pr.Note
 		}
-		cr.Parts = append(cr.Parts, pr)
+		cr.Parts = append(e.partPtrs.slice(1), pr)
 		pts = e.round(val.Mul(cc.PointsDec()).Quo(cc.ScaleDec()))
 	case "parts":
 		sum := scheme.Dec{}
+		cr.Parts = e.partPtrs.slice(len(cc.Parts))
 		for _, ps := range cc.Parts {
-			pr := &PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
+			pr := e.parts.one()
+			*pr = PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
 			if v, ok := cf.Score(ps.ID); ok {
 				pr.Value, pr.Event = v.Text, v.Event
 				val := clamp(v.Dec, ps.ScaleDec(), pr)
@@ -197,7 +201,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 			break
 		}
 		mean, rows, ok := e.ballotMean(cc.Levels, t.Counts)
-		cr.Ballots = append(cr.Ballots, rows...)
+		cr.Ballots = rows
 		if !ok {
 			cr.Note = "no ballots: 0"
 			break

@@ -32,6 +32,24 @@ type engine struct {
 	percents map[scheme.Dec]string
 
 	described map[*scheme.Pred]string // predicates described (why), nil until one is
+
+	// the results' small structs, allocated in chunks (block)
+	components block[ComponentResult]
+	indicators block[IndicatorResult]
+	parts      block[PartResult]
+	ballots    block[BallotRow]
+	values     block[Value]
+	compPtrs   block[*ComponentResult]
+	indPtrs    block[*IndicatorResult]
+	partPtrs   block[*PartResult]
+	ballotPtrs block[*BallotRow]
+}
+
+// value is a copy of v for a result to point to.
+func (e *engine) value(v Value) *Value {
+	p := e.values.one()
+	*p = v
+	return p
 }
 
 // round and fx round and format a computed value with the scheme's
@@ -137,6 +155,7 @@ func (e *engine) scoreUnit(u *scheme.Unit, cat *scheme.Category) {
 	facts := e.withOffices("unit", u.ID, &uf.Subject)
 	adj := e.adjust(facts, cat.Caps)
 	sub := scheme.Dec{}
+	ur.Components = e.compPtrs.slice(len(cat.Components))
 	for _, comp := range cat.Components {
 		cr, pts := e.component(uf, u, comp, adj)
 		ur.Components = append(ur.Components, cr)
@@ -219,11 +238,13 @@ func (e *engine) scoreAverage(u *scheme.Unit, cat *scheme.Category) {
 
 // component scores one component of a unit.
 func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component, adj *adjusted) (*ComponentResult, scheme.Dec) {
-	cr := &ComponentResult{ID: comp.ID, Name: comp.Name, Kind: comp.Kind(), Max: e.text(comp.PointsDec()), Rule: comp.Rule}
+	cr := e.components.one()
+	*cr = ComponentResult{ID: comp.ID, Name: comp.Name, Kind: comp.Kind(), Max: e.text(comp.PointsDec()), Rule: comp.Rule}
 	var pts scheme.Dec
 	switch comp.Kind() {
 	case "indicators":
 		raw := scheme.Dec{}
+		cr.Indicators = e.indPtrs.slice(len(comp.Indicators))
 		for _, in := range comp.Indicators {
 			ir, p := e.indicator(uf, in)
 			cr.Indicators = append(cr.Indicators, ir)
@@ -237,6 +258,7 @@ func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component
 		}
 	case "raters":
 		sum := scheme.Dec{}
+		cr.Raters = make([]*RaterResult, 0, len(comp.Raters))
 		for _, slot := range comp.Raters {
 			rr, p := e.rater(uf, slot)
 			cr.Raters = append(cr.Raters, rr)
@@ -317,7 +339,8 @@ func (e *engine) gradeLinked(u *scheme.Unit, comp *scheme.Component, cr *Compone
 // indicator scores one indicator (points rounded).
 func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResult, scheme.Dec) {
 	w := in.WeightDec()
-	ir := &IndicatorResult{ID: in.ID, Name: in.Name, Kind: in.Kind, Rule: in.Rule, Weight: e.text(w)}
+	ir := e.indicators.one()
+	*ir = IndicatorResult{ID: in.ID, Name: in.Name, Kind: in.Kind, Rule: in.Rule, Weight: e.text(w)}
 	for _, c := range in.ZeroIf {
 		if ev, ok := uf.Conditions[c]; ok {
 			ir.Points = e.fx(scheme.Dec{})
@@ -331,12 +354,10 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 		t, hasT := uf.Targets[in.ID]
 		a, hasA := uf.Part(in.ID, "actual")
 		if hasT {
-			tt := t
-			ir.Target = &tt
+			ir.Target = e.value(t)
 		}
 		if hasA {
-			aa := a
-			ir.Actual = &aa
+			ir.Actual = e.value(a)
 		}
 		ir.Floor = in.FloorDec().Percent()
 		switch {
@@ -380,9 +401,10 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 		v, ok := uf.Part(in.ID, "score")
 		val := scheme.Dec{}
 		if ok {
-			pr := &PartResult{ID: "score", Value: v.Text, Event: v.Event, Scale: e.text(in.ScaleDec())}
+			pr := e.parts.one()
+			*pr = PartResult{ID: "score", Value: v.Text, Event: v.Event, Scale: e.text(in.ScaleDec())}
 			val = clamp(v.Dec, in.ScaleDec(), pr)
-			ir.Parts = append(ir.Parts, pr)
+			ir.Parts = append(e.partPtrs.slice(1), pr)
 		} else {
 			ir.Note = "no score entered: 0"
 		}
@@ -390,9 +412,11 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 	case scheme.Split:
 		sum := scheme.Dec{}
 		var missing []string
+		ir.Parts = e.partPtrs.slice(len(in.PartSpecs))
 		for _, ps := range in.PartSpecs {
 			v, ok := uf.Part(in.ID, ps.ID)
-			pr := &PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
+			pr := e.parts.one()
+			*pr = PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
 			if ok {
 				pr.Value, pr.Event = v.Text, v.Event
 				val := clamp(v.Dec, ps.ScaleDec(), pr)
@@ -448,7 +472,7 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 	default:
 		rr.Event = soc.Event
 		mean, rows, ok := e.ballotMean(g.Table, soc.Ballots)
-		rr.Ballots = append(rr.Ballots, rows...)
+		rr.Ballots = rows
 		if !ok {
 			rr.Note = "no ballots: 0"
 			break
@@ -465,9 +489,14 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 // per level as explain shows it; ok is false when no ballot was counted.
 func (e *engine) ballotMean(table scheme.LevelTable, counts []events.LevelCount) (mean scheme.Dec, rows []*BallotRow, ok bool) {
 	total, weighted := int64(0), scheme.Dec{}
+	if len(counts) > 0 {
+		rows = e.ballotPtrs.slice(len(counts))
+	}
 	for _, c := range counts {
 		v, _ := table.Lookup(c.Level)
-		rows = append(rows, &BallotRow{Level: c.Level, Count: c.Count, Value: e.text(v)})
+		row := e.ballots.one()
+		*row = BallotRow{Level: c.Level, Count: c.Count, Value: e.text(v)}
+		rows = append(rows, row)
 		total += int64(c.Count)
 		weighted = weighted.Add(v.Mul(scheme.Int(int64(c.Count))))
 	}
