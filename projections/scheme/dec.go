@@ -520,20 +520,34 @@ func (x Dec) FloorInt() int64 {
 // Fixed formats x with exactly places decimals (rounding half-up if x has
 // more): Fixed(2) of 87.5 is "87.50".
 func (x Dec) Fixed(places int) string {
+	var buf [48]byte
+	return string(x.AppendFixed(buf[:0], places))
+}
+
+// AppendFixed appends Fixed(places) to b: for a caller that keeps many
+// such strings in one buffer of its own instead of one allocation each.
+func (x Dec) AppendFixed(b []byte, places int) []byte {
 	r := x.Round(places, HalfUp)
 	scale, ok := pow10(places)
 	if r.b == nil && ok {
 		if v, ok := mul(r.n, scale/r.den()); ok {
-			return point(v, places)
+			var buf [48]byte
+			return append(b, appendPoint(&buf, v, places)...)
 		}
 	}
-	return r.rat().FloatString(places) // too wide for int64: exactly the long way
+	return append(b, r.rat().FloatString(places)...) // too wide for int64: exactly the long way
 }
 
 // point prints the integer v with a decimal point places digits from the
-// right ("8750", 2 → "87.50"), right to left into one buffer.
+// right ("8750", 2 → "87.50").
 func point(v int64, places int) string {
-	var buf [48]byte // 19 digits, the point, up to 18 zeros after it, a sign
+	var buf [48]byte
+	return string(appendPoint(&buf, v, places))
+}
+
+// appendPoint writes point's text right to left into the end of buf (19
+// digits, the point, up to 18 zeros after it, a sign) and returns that end.
+func appendPoint(buf *[48]byte, v int64, places int) []byte {
 	i := len(buf)
 	u := uint64(abs(v))
 	for range places {
@@ -557,7 +571,7 @@ func point(v int64, places int) string {
 		i--
 		buf[i] = '-'
 	}
-	return string(buf[i:])
+	return buf[i:]
 }
 
 // String is the exact value: a terminating decimal with trailing zeros
