@@ -132,7 +132,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 	var pts scheme.Dec
 	switch cc.From {
 	case "entered":
-		v, ok := cf.Score(cc.ID)
+		v, ok := cf.score(cc.ID, &e.strs)
 		if !ok {
 			cr.Note = "not entered: 0"
 			break
@@ -152,7 +152,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 		for _, ps := range cc.Parts {
 			pr := e.parts.one()
 			*pr = PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
-			if v, ok := cf.Score(ps.ID); ok {
+			if v, ok := cf.score(ps.ID, &e.strs); ok {
 				pr.Value, pr.Event = v.Text, v.Event
 				val := clamp(v.Dec, ps.ScaleDec(), pr)
 				sum = sum.Add(ps.ShareDec().Mul(val).Quo(ps.ScaleDec()))

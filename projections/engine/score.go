@@ -33,7 +33,9 @@ type engine struct {
 
 	described map[*scheme.Pred]string // predicates described (why), nil until one is
 
-	// the results' small structs, allocated in chunks (block)
+	// the results' strings printed here (fixed-point values, event ids)
+	// and small structs, allocated in blocks and chunks (text, block)
+	strs       text
 	components block[ComponentResult]
 	indicators block[IndicatorResult]
 	parts      block[PartResult]
@@ -55,7 +57,10 @@ func (e *engine) value(v Value) *Value {
 // round and fx round and format a computed value with the scheme's
 // places. (Dec's arithmetic is exact at any size: nothing here can fail.)
 func (e *engine) round(d scheme.Dec) scheme.Dec { return d.Round(e.places, e.mode) }
-func (e *engine) fx(d scheme.Dec) string        { return d.Fixed(e.places) }
+func (e *engine) fx(d scheme.Dec) string {
+	var buf [48]byte
+	return e.strs.keepBytes(d.AppendFixed(buf[:0], e.places), "")
+}
 
 // text and percent print a constant of the scheme (String, Percent),
 // once per value and scoring.
@@ -352,7 +357,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 	switch in.Kind {
 	case scheme.Quantitative:
 		t, hasT := uf.Targets[in.ID]
-		a, hasA := uf.Part(in.ID, "actual")
+		a, hasA := uf.part(in.ID, "actual", &e.strs)
 		if hasT {
 			ir.Target = e.value(t)
 		}
@@ -398,7 +403,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 			pts = e.round(w.Mul(used))
 		}
 	case scheme.Judged:
-		v, ok := uf.Part(in.ID, "score")
+		v, ok := uf.part(in.ID, "score", &e.strs)
 		val := scheme.Dec{}
 		if ok {
 			pr := e.parts.one()
@@ -414,7 +419,7 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 		var missing []string
 		ir.Parts = e.partPtrs.slice(len(in.PartSpecs))
 		for _, ps := range in.PartSpecs {
-			v, ok := uf.Part(in.ID, ps.ID)
+			v, ok := uf.part(in.ID, ps.ID, &e.strs)
 			pr := e.parts.one()
 			*pr = PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
 			if ok {
