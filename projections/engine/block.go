@@ -21,9 +21,13 @@ func (b *block[T]) one() *T {
 	return p
 }
 
-// slice is an empty slice with room for n. Its capacity is n exactly, so
-// an append past n moves it rather than writing into the next one's room.
+// slice is an empty slice (not nil) with room for n. Its capacity is n
+// exactly, so an append past n moves it rather than writing into the next
+// one's room.
 func (b *block[T]) slice(n int) []T {
+	if n == 0 {
+		return []T{}
+	}
 	if n > blockChunk/4 {
 		return make([]T, 0, n)
 	}

@@ -481,20 +481,43 @@ func (e *engine) gradeTeams() {
 
 // voteRates lists every tally's levels with exact rates.
 func (e *engine) voteRates(votes Tallies) []*VoteRate {
-	out := []*VoteRate{}
+	n := 0
+	for _, t := range votes {
+		n += len(t.Rates) + len(t.Counts)
+	}
+	out := e.votePtrs.slice(n)
 	for _, t := range votes { // sorted by item
 		item := t.Item
 		for _, r := range t.Rates {
 			rate, _ := t.rate([]string{r.Level})
-			out = append(out, &VoteRate{Item: item, Level: r.Level, Valid: t.Valid, Rate: rate.String(), Published: string(r.Rate), Event: t.Event})
+			v := e.votes.one()
+			*v = VoteRate{Item: item, Level: r.Level, Valid: t.Valid, Rate: rate.String(), Published: string(r.Rate), Event: t.Event}
+			out = append(out, v)
 		}
 		for _, c := range t.Counts {
 			rate := "—"
 			if t.Valid > 0 {
-				rate = scheme.Frac(int64(c.Count), int64(t.Valid)).String()
+				rate = e.frac(c.Count, t.Valid)
 			}
-			out = append(out, &VoteRate{Item: item, Level: c.Level, Count: c.Count, Valid: t.Valid, Rate: rate, Event: t.Event})
+			v := e.votes.one()
+			*v = VoteRate{Item: item, Level: c.Level, Count: c.Count, Valid: t.Valid, Rate: rate, Event: t.Event}
+			out = append(out, v)
 		}
 	}
 	return out
+}
+
+// frac prints the exact rate n/valid: the same few in every tally of a
+// year, printed once each per scoring.
+func (e *engine) frac(n, valid int) string {
+	k := [2]int{n, valid}
+	r, ok := e.fracs[k]
+	if !ok {
+		r = scheme.Frac(int64(n), int64(valid)).String()
+		if e.fracs == nil {
+			e.fracs = map[[2]int]string{}
+		}
+		e.fracs[k] = r
+	}
+	return r
 }

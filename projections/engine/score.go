@@ -32,6 +32,7 @@ type engine struct {
 	percents map[scheme.Dec]string
 
 	described map[*scheme.Pred]string // predicates described (why), nil until one is
+	fracs     map[[2]int]string       // vote rates printed (frac), nil until one is
 
 	// the results' strings printed here (fixed-point values, event ids)
 	// and small structs, allocated in blocks and chunks (text, block)
@@ -45,6 +46,8 @@ type engine struct {
 	indPtrs    block[*IndicatorResult]
 	partPtrs   block[*PartResult]
 	ballotPtrs block[*BallotRow]
+	votes      block[VoteRate]
+	votePtrs   block[*VoteRate]
 }
 
 // value is a copy of v for a result to point to.
