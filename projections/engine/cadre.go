@@ -16,21 +16,22 @@ func (e *engine) scoreCadres() {
 		}
 		return
 	}
-	var subs []*subject
 	byID := make(map[string]*CadreResult, len(e.f.Cadres))
 	e.cRes = byID
-	for i, id := range e.f.cadreIDs() {
+	subs := make([]*subject, 0, len(e.f.Cadres))
+	for i, id := range e.cadreIDs() {
 		cf := e.f.Cadres[id]
 		cl, _ := e.sc.CadreClassDef(cf.Class)
 		us := e.units[cf.Unit]
-		cr := &CadreResult{ID: id, Name: cf.Name, Unit: cf.Unit, Class: cf.Class, Post: cf.Post, Status: cf.Status, Components: []*ComponentResult{}}
+		cr := e.cadres.one()
+		*cr = CadreResult{ID: id, Name: cf.Name, Unit: cf.Unit, Class: cf.Class, Post: cf.Post, Status: cf.Status, Components: e.compPtrs.slice(len(cl.Components))}
 		facts := e.withOffices("cadre", id, &cf.Subject)
 		adj := e.adjust(facts, cs.Caps)
-		s := &subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
-			scored: true, components: map[string]scheme.Dec{}, conditions: facts.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
+		s := e.subjects.one()
+		*s = subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
+			scored: true, components: make(points, 0, len(cl.Components)), conditions: facts.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
 			order: i, lastMin: e.sc.Ranking.LastPlaceMin, e: e}
 		sub := scheme.Dec{}
-		cr.Components = e.compPtrs.slice(len(cl.Components))
 		for _, cc := range cl.Components {
 			comp, pts := e.cadreComponent(cf, cc, us)
 			if h, ok := adj.hits[cc.ID]; ok {
@@ -39,7 +40,7 @@ func (e *engine) scoreCadres() {
 				comp.Points = e.fx(pts)
 			}
 			cr.Components = append(cr.Components, comp)
-			s.components[cc.ID] = pts
+			s.components.set(cc.ID, pts)
 			sub = sub.Add(pts)
 		}
 		sub = e.round(sub)
@@ -72,9 +73,10 @@ func (e *engine) scoreCadres() {
 		if e.sc.Ranking.Ties == "equal" {
 			t = nil
 		}
-		s.keys = []scheme.Dec{s.composite}
+		s.keys = append(make([]scheme.Dec, 0, 1+len(t)), s.composite)
 		for _, c := range t {
-			s.keys = append(s.keys, s.components[c])
+			v, _ := s.components.get(c)
+			s.keys = append(s.keys, v)
 		}
 		k := e.groupKey(s, cs.RankGroup)
 		if _, ok := pools[k]; !ok {
@@ -94,11 +96,12 @@ func (e *engine) scoreCadres() {
 	if cs.Grading == nil {
 		return
 	}
-	var gs []*gradee
+	gs := make([]*gradee, 0, len(subs))
 	for _, s := range subs {
 		cr := byID[s.id]
-		cr.Grade = &GradeResult{Fired: []*RuleHit{}}
-		x := &gradee{s: s, res: cr.Grade}
+		cr.Grade = e.newGrade()
+		x := e.gradees.one()
+		*x = gradee{s: s, res: cr.Grade}
 		for _, st := range cs.Statuses {
 			if st.Status == s.status {
 				x.excluded = true

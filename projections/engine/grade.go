@@ -399,12 +399,12 @@ func (e *engine) gradeUnits(cat *scheme.Category) {
 		ur := e.uRes[u.ID]
 		if cat.External || g == nil {
 			if d := e.f.decision("unit", u.ID); d != nil {
-				ur.Grade = &GradeResult{Fired: []*RuleHit{}}
+				ur.Grade = e.newGrade()
 				e.decide(ur.Grade, "unit", u.ID)
 			}
 			continue
 		}
-		ur.Grade = &GradeResult{Fired: []*RuleHit{}}
+		ur.Grade = e.newGrade()
 		subs = append(subs, &gradee{s: e.units[u.ID], res: ur.Grade})
 	}
 	if len(subs) == 0 {
@@ -451,18 +451,18 @@ func (e *engine) gradeTeams() {
 			components: us.components, conditions: us.conditions, vetoes: us.vetoes, votes: us.votes, voteItem: us.voteItem,
 			rank: us.rank, of: us.of, keys: us.keys, order: us.order, lastMin: us.lastMin, e: e}
 		e.teams[u.ID] = sub
-		tr := &TeamResult{Unit: u.ID, Name: u.Name, Category: u.Category, Votes: e.voteRates(us.votes), Grade: &GradeResult{Fired: []*RuleHit{}}}
+		tr := &TeamResult{Unit: u.ID, Name: u.Name, Category: u.Category, Votes: e.voteRates(us.votes), Grade: e.newGrade()}
 		e.tRes[u.ID] = tr
 		e.r.Teams = append(e.r.Teams, tr)
 		subs = append(subs, &gradee{s: sub, res: tr.Grade})
 	}
 	// last-place pools for teams: the unit's category
+	byCat := map[string][]*subject{}
 	for _, x := range subs {
-		for _, y := range subs {
-			if y.s.category == x.s.category {
-				x.s.pool = append(x.s.pool, y.s)
-			}
-		}
+		byCat[x.s.category] = append(byCat[x.s.category], x.s)
+	}
+	for _, x := range subs {
+		x.s.pool = byCat[x.s.category] // shared: read only
 	}
 	if ts.SameAsUnit {
 		for _, x := range subs {

@@ -17,7 +17,7 @@ type subject struct {
 	status     string
 	scored     bool
 	composite  scheme.Dec
-	components map[string]scheme.Dec
+	components points
 	conditions map[string]string
 	vetoes     map[string]bool // active veto areas
 	votes      Tallies
@@ -54,6 +54,36 @@ func (s *subject) ownGrade() string {
 	return s.e.cadreFinal(s.id)
 }
 
+// points are a subject's component points by component id: a handful,
+// so a slice searched in order rather than a map per subject.
+type points []componentPoints
+
+type componentPoints struct {
+	id  string
+	pts scheme.Dec
+}
+
+// get is a component's points (ok false: none).
+func (ps points) get(id string) (scheme.Dec, bool) {
+	for _, p := range ps {
+		if p.id == id {
+			return p.pts, true
+		}
+	}
+	return scheme.Dec{}, false
+}
+
+// set puts a component's points in place of any earlier ones.
+func (ps *points) set(id string, v scheme.Dec) {
+	for i := range *ps {
+		if (*ps)[i].id == id {
+			(*ps)[i].pts = v
+			return
+		}
+	}
+	*ps = append(*ps, componentPoints{id, v})
+}
+
 // streak counts consecutive years, ending this year, that match.
 func (s *subject) streak(p *scheme.StreakPred) int {
 	match := func(grade string, last bool) bool {
@@ -80,8 +110,7 @@ func (s *subject) measure(m string) (scheme.Dec, bool) {
 	if m == "composite" {
 		return s.composite, s.scored
 	}
-	v, ok := s.components[m]
-	return v, ok
+	return s.components.get(m)
 }
 
 // lastIn: tied for the lowest value of a measure in the ranking pool, in a
@@ -167,7 +196,7 @@ func (s *subject) holds(p *scheme.Pred) bool {
 		return false
 	}
 	if p.Score != nil {
-		v, ok := s.components[p.Score.Component]
+		v, ok := s.components.get(p.Score.Component)
 		if !ok || !p.Score.Holds(v) {
 			return false
 		}

@@ -48,6 +48,27 @@ type engine struct {
 	ballotPtrs block[*BallotRow]
 	votes      block[VoteRate]
 	votePtrs   block[*VoteRate]
+	cadres     block[CadreResult]
+	grades     block[GradeResult]
+	subjects   block[subject]
+	gradees    block[gradee]
+
+	sortedCadres []string // the registered cadres by id (cadreIDs), nil until asked
+}
+
+// cadreIDs lists the registered cadres sorted by id, once per scoring.
+func (e *engine) cadreIDs() []string {
+	if e.sortedCadres == nil {
+		e.sortedCadres = e.f.cadreIDs()
+	}
+	return e.sortedCadres
+}
+
+// newGrade is a new grade result (no rule fired yet).
+func (e *engine) newGrade() *GradeResult {
+	g := e.grades.one()
+	g.Fired = []*RuleHit{}
+	return g
 }
 
 // value is a copy of v for a result to point to.
@@ -105,7 +126,7 @@ func Score(f *Facts) (*Results, error) {
 		ur := &UnitResult{ID: u.ID, Name: u.Name, Category: u.Category, Components: []*ComponentResult{}}
 		e.uRes[u.ID] = ur
 		e.r.Units = append(e.r.Units, ur)
-		e.units[u.ID] = &subject{kind: "unit", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, order: i, components: map[string]scheme.Dec{}, voteItem: sc.VoteItem("team"), lastMin: sc.Ranking.LastPlaceMin, e: e}
+		e.units[u.ID] = &subject{kind: "unit", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, order: i, voteItem: sc.VoteItem("team"), lastMin: sc.Ranking.LastPlaceMin, e: e}
 	}
 	for _, u := range sc.Units() {
 		if cat, _ := sc.Category(u.Category); cat.AverageOf == "" && !cat.External {
@@ -164,10 +185,11 @@ func (e *engine) scoreUnit(u *scheme.Unit, cat *scheme.Category) {
 	adj := e.adjust(facts, cat.Caps)
 	sub := scheme.Dec{}
 	ur.Components = e.compPtrs.slice(len(cat.Components))
+	s.components = make(points, 0, len(cat.Components))
 	for _, comp := range cat.Components {
 		cr, pts := e.component(uf, u, comp, adj)
 		ur.Components = append(ur.Components, cr)
-		s.components[comp.ID] = pts
+		s.components.set(comp.ID, pts)
 		sub = sub.Add(pts)
 	}
 	sub = e.round(sub)
@@ -538,9 +560,10 @@ func (e *engine) rankCategory(cat *scheme.Category) {
 		tb = nil
 	}
 	for _, s := range pool {
-		s.keys = []scheme.Dec{s.composite}
+		s.keys = append(make([]scheme.Dec, 0, 1+len(tb)), s.composite)
 		for _, c := range tb {
-			s.keys = append(s.keys, s.components[c])
+			v, _ := s.components.get(c)
+			s.keys = append(s.keys, v)
 		}
 		s.pool = pool
 	}
