@@ -21,7 +21,9 @@ type adjusted struct {
 // into component hits and composite; caps per side or net.
 func (e *engine) adjust(sub *Subject, caps *scheme.Caps) *adjusted {
 	sc := e.sc
-	out := &adjusted{res: &AdjustResult{Rows: []*AdjRow{}, Caps: []*CapResult{}}}
+	out := e.adjusteds.one()
+	out.res = e.adjusts.one()
+	out.res.Rows, out.res.Caps = []*AdjRow{}, []*CapResult{}
 	adjs := append([]Adjustment(nil), sub.Adjustments...)
 	sort.SliceStable(adjs, func(i, j int) bool { return adjs[i].Event < adjs[j].Event })
 

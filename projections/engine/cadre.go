@@ -29,7 +29,7 @@ func (e *engine) scoreCadres() {
 		adj := e.adjust(facts, cs.Caps)
 		s := e.subjects.one()
 		*s = subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
-			scored: true, components: make(points, 0, len(cl.Components)), conditions: facts.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
+			scored: true, components: e.pointLists.slice(len(cl.Components)), conditions: facts.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
 			order: i, lastMin: e.sc.Ranking.LastPlaceMin, e: e}
 		sub := scheme.Dec{}
 		for _, cc := range cl.Components {
@@ -73,7 +73,7 @@ func (e *engine) scoreCadres() {
 		if e.sc.Ranking.Ties == "equal" {
 			t = nil
 		}
-		s.keys = append(make([]scheme.Dec, 0, 1+len(t)), s.composite)
+		s.keys = append(e.keys.slice(1+len(t)), s.composite)
 		for _, c := range t {
 			v, _ := s.components.get(c)
 			s.keys = append(s.keys, v)

@@ -62,7 +62,9 @@ func (e *engine) grade(g *scheme.Grading, subs []*gradee) []*QuotaResult {
 			}
 			eff, gr := r.Effect()
 			idx := g.Rank(gr)
-			x.res.Fired = append(x.res.Fired, &RuleHit{Rule: r.ID, Name: r.Name, Effect: eff, Grade: gr, Soft: r.Soft, Note: e.why(x.s, r.When)})
+			h := e.hits.one()
+			*h = RuleHit{Rule: r.ID, Name: r.Name, Effect: eff, Grade: gr, Soft: r.Soft, Note: e.why(x.s, r.When)}
+			x.res.Fired = append(x.res.Fired, h)
 			switch eff {
 			case "force":
 				x.forceIdx = max(x.forceIdx, idx)
@@ -81,6 +83,11 @@ func (e *engine) grade(g *scheme.Grading, subs []*gradee) []*QuotaResult {
 	}
 	// 2. Quota pools.
 	var pools []*pool
+	if len(g.Quotas) > 0 {
+		for _, x := range subs {
+			x.pools = e.poolPtrs.slice(len(g.Quotas))
+		}
+	}
 	for _, q := range g.Quotas {
 		byKey := map[string]*pool{}
 		var order []string
@@ -369,23 +376,45 @@ func (e *engine) decide(res *GradeResult, kind, id string) {
 // groupKey is the key of s's group under a quota's or ranking's group_by
 // ("category=town,class=other"; "all").
 func (e *engine) groupKey(s *subject, by scheme.StringList) string {
-	if len(by) == 1 && by[0] == "all" {
-		return "all" // the common case, without building it
+	if len(by) == 1 { // the common case: one part, made once per scoring
+		p, _ := e.groupPart(s, by[0])
+		return p
 	}
 	parts := make([]string, 0, 4)
 	for _, b := range by {
-		switch b {
-		case "all":
-			parts = append(parts, "all")
-		case "category":
-			parts = append(parts, "category="+s.category)
-		case "unit":
-			parts = append(parts, "unit="+s.unit)
-		case "class":
-			parts = append(parts, "class="+s.class)
+		if p, ok := e.groupPart(s, b); ok {
+			parts = append(parts, p)
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// groupPart is one part of a group key ("all", "unit=t01"); ok false for
+// a field that is none of them.
+func (e *engine) groupPart(s *subject, field string) (string, bool) {
+	var v string
+	switch field {
+	case "all":
+		return "all", true
+	case "category":
+		v = s.category
+	case "unit":
+		v = s.unit
+	case "class":
+		v = s.class
+	default:
+		return "", false
+	}
+	k := [2]string{field, v}
+	p, ok := e.groupParts[k]
+	if !ok {
+		p = field + "=" + v
+		if e.groupParts == nil {
+			e.groupParts = map[[2]string]string{}
+		}
+		e.groupParts[k] = p
+	}
+	return p, true
 }
 
 // gradeUnits grades one category's units.

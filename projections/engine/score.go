@@ -52,6 +52,14 @@ type engine struct {
 	grades     block[GradeResult]
 	subjects   block[subject]
 	gradees    block[gradee]
+	adjusts    block[AdjustResult]
+	adjusteds  block[adjusted]
+	hits       block[RuleHit]
+	poolPtrs   block[*pool]
+	keys       block[scheme.Dec]
+	pointLists block[componentPoints]
+
+	groupParts map[[2]string]string // "class=other" … by (field, value), nil until one is made
 
 	sortedCadres []string // the registered cadres by id (cadreIDs), nil until asked
 }
@@ -185,7 +193,7 @@ func (e *engine) scoreUnit(u *scheme.Unit, cat *scheme.Category) {
 	adj := e.adjust(facts, cat.Caps)
 	sub := scheme.Dec{}
 	ur.Components = e.compPtrs.slice(len(cat.Components))
-	s.components = make(points, 0, len(cat.Components))
+	s.components = e.pointLists.slice(len(cat.Components))
 	for _, comp := range cat.Components {
 		cr, pts := e.component(uf, u, comp, adj)
 		ur.Components = append(ur.Components, cr)
@@ -560,7 +568,7 @@ func (e *engine) rankCategory(cat *scheme.Category) {
 		tb = nil
 	}
 	for _, s := range pool {
-		s.keys = append(make([]scheme.Dec, 0, 1+len(tb)), s.composite)
+		s.keys = append(e.keys.slice(1+len(tb)), s.composite)
 		for _, c := range tb {
 			v, _ := s.components.get(c)
 			s.keys = append(s.keys, v)
