@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -300,12 +299,7 @@ func (e *engine) grade(g *scheme.Grading, subs []*gradee) []*QuotaResult {
 // order (unique: the order is total).
 func sortedGradees(subs []*gradee) []*gradee {
 	out := slices.Clone(subs)
-	slices.SortFunc(out, func(a, b *gradee) int {
-		if c := cmpKeys(a.s.keys, b.s.keys); c != 0 {
-			return -c
-		}
-		return cmp.Compare(a.s.order, b.s.order)
-	})
+	slices.SortFunc(out, func(a, b *gradee) int { return cmpRanked(a.s, b.s) })
 	return out
 }
 

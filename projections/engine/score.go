@@ -1,8 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
@@ -575,9 +576,8 @@ func (e *engine) rankCategory(cat *scheme.Category) {
 		}
 		s.pool = pool
 	}
-	rankPool(pool)
+	sorted := rankPool(pool)
 	cr.Size = len(pool)
-	sorted := sortedByKeys(pool)
 	for _, s := range sorted {
 		row := &RankRow{Rank: s.rank, Subject: s.id, Name: s.name, Composite: e.fx(s.composite)}
 		for _, k := range s.keys[1:] {
@@ -590,8 +590,8 @@ func (e *engine) rankCategory(cat *scheme.Category) {
 }
 
 // rankPool sets rank and of on every subject by its keys: competition
-// ranking (1, 2, 2, 4).
-func rankPool(pool []*subject) {
+// ranking (1, 2, 2, 4). It returns the pool in that order (sortedByKeys).
+func rankPool(pool []*subject) []*subject {
 	sorted := sortedByKeys(pool)
 	for i, s := range sorted {
 		s.rank, s.of = i+1, len(pool)
@@ -599,6 +599,7 @@ func rankPool(pool []*subject) {
 			s.rank = sorted[i-1].rank
 		}
 	}
+	return sorted
 }
 
 func cmpKeys(a, b []scheme.Dec) int {
@@ -610,14 +611,19 @@ func cmpKeys(a, b []scheme.Dec) int {
 	return 0
 }
 
-// sortedByKeys orders subjects best first, ties in file order.
+// sortedByKeys orders subjects best first, ties in file order. The file
+// order is unique, so the order is total and any sort gives it.
 func sortedByKeys(pool []*subject) []*subject {
-	out := append([]*subject(nil), pool...)
-	sort.SliceStable(out, func(i, j int) bool {
-		if c := cmpKeys(out[i].keys, out[j].keys); c != 0 {
-			return c > 0
-		}
-		return out[i].order < out[j].order
-	})
+	out := slices.Clone(pool)
+	slices.SortFunc(out, cmpRanked)
 	return out
+}
+
+// cmpRanked orders two subjects best first by their keys, ties in file
+// order.
+func cmpRanked(a, b *subject) int {
+	if c := cmpKeys(a.keys, b.keys); c != 0 {
+		return -c
+	}
+	return cmp.Compare(a.order, b.order)
 }
