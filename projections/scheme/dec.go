@@ -282,6 +282,9 @@ func (x Dec) Add(y Dec) Dec {
 		}
 		return reduced(n, xd)
 	}
+	if yd == 1 || xd == 1 { // a fraction and an integer: no gcd to find
+		return addInt(x, y)
+	}
 	// Knuth 4.5.1: with g = gcd(xd, yd), x+y = t / (xd/g · yd) where
 	// t = xn·(yd/g) + yn·(xd/g), and only gcd(t, g) can still divide out.
 	g := gcd(xd, yd)
@@ -297,6 +300,21 @@ func (x Dec) Add(y Dec) Dec {
 		return slow((*big.Rat).Add, x, y)
 	}
 	return reduced(t/g2, d)
+}
+
+// addInt is x + y when exactly one of them is an integer: with f = a/d in
+// lowest terms and k an integer, f + k = (a + k·d)/d, and gcd(a + k·d, d) =
+// gcd(a, d) = 1, so the sum is in lowest terms as it stands.
+func addInt(x, y Dec) Dec {
+	if x.den() == 1 {
+		x, y = y, x
+	}
+	kd, ok1 := mul(y.n, x.d)
+	n, ok2 := add(x.n, kd)
+	if !ok1 || !ok2 {
+		return slow((*big.Rat).Add, x, y)
+	}
+	return Dec{n: n, d: x.d}
 }
 
 // Sub is x − y.
@@ -315,6 +333,9 @@ func (x Dec) Mul(y Dec) Dec {
 		}
 		return Dec{n: n}
 	}
+	if xd == 1 || yd == 1 { // an integer factor: one gcd, not two
+		return mulInt(x, y)
+	}
 	// cross-reduce first, so the products are in lowest terms and as small
 	// as they can be
 	g1, g2 := gcd(abs(x.n), yd), gcd(abs(y.n), xd) // ≥ 1: denominators are ≥ 1
@@ -327,6 +348,24 @@ func (x Dec) Mul(y Dec) Dec {
 		return Dec{n: n}
 	}
 	return Dec{n: n, d: d}
+}
+
+// mulInt is x × y when exactly one of them is an integer: with f = a/d in
+// lowest terms, an integer k and g = gcd(k, d), f × k = a·(k/g) / (d/g) in
+// lowest terms (the cross-reduction of Mul, whose other gcd is 1).
+func mulInt(x, y Dec) Dec {
+	if x.den() == 1 {
+		x, y = y, x
+	}
+	g := gcd(abs(y.n), x.d)
+	n, ok := mul(x.n, y.n/g)
+	if !ok {
+		return slow((*big.Rat).Mul, x, y)
+	}
+	if d := x.d / g; d != 1 {
+		return Dec{n: n, d: d}
+	}
+	return Dec{n: n}
 }
 
 // Neg is −x.
