@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/kaohe/kaohe/projections/scheme"
+
 // block hands out values of T from chunks allocated together. A county
 // year's results are tens of thousands of small structs (an indicator's
 // result, a part's, a vote rate's …); allocating them a chunk at a time
@@ -37,4 +39,30 @@ func (b *block[T]) slice(n int) []T {
 	s := b.free[:0:n]
 	b.free = b.free[n:]
 	return s
+}
+
+// blocks are a scoring's chunks, one per kind of small struct it makes:
+// the results' own and its scratch (subjects, gradees, adjusted).
+type blocks struct {
+	components block[ComponentResult]
+	indicators block[IndicatorResult]
+	parts      block[PartResult]
+	ballots    block[BallotRow]
+	values     block[Value]
+	compPtrs   block[*ComponentResult]
+	indPtrs    block[*IndicatorResult]
+	partPtrs   block[*PartResult]
+	ballotPtrs block[*BallotRow]
+	votes      block[VoteRate]
+	votePtrs   block[*VoteRate]
+	cadres     block[CadreResult]
+	grades     block[GradeResult]
+	hits       block[RuleHit]
+	adjusts    block[AdjustResult]
+	subjects   block[subject]
+	gradees    block[gradee]
+	adjusteds  block[adjusted]
+	poolPtrs   block[*pool]
+	keys       block[scheme.Dec]
+	pointLists block[componentPoints]
 }

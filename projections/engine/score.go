@@ -35,30 +35,10 @@ type engine struct {
 	described map[*scheme.Pred]string // predicates described (why), nil until one is
 	fracs     map[[2]int]string       // vote rates printed (frac), nil until one is
 
-	// the results' strings printed here (fixed-point values, event ids)
-	// and small structs, allocated in blocks and chunks (text, block)
-	strs       text
-	components block[ComponentResult]
-	indicators block[IndicatorResult]
-	parts      block[PartResult]
-	ballots    block[BallotRow]
-	values     block[Value]
-	compPtrs   block[*ComponentResult]
-	indPtrs    block[*IndicatorResult]
-	partPtrs   block[*PartResult]
-	ballotPtrs block[*BallotRow]
-	votes      block[VoteRate]
-	votePtrs   block[*VoteRate]
-	cadres     block[CadreResult]
-	grades     block[GradeResult]
-	subjects   block[subject]
-	gradees    block[gradee]
-	adjusts    block[AdjustResult]
-	adjusteds  block[adjusted]
-	hits       block[RuleHit]
-	poolPtrs   block[*pool]
-	keys       block[scheme.Dec]
-	pointLists block[componentPoints]
+	// the results' strings printed here (fixed-point values, event ids),
+	// in blocks (text), and its small structs, in chunks (blocks)
+	strs text
+	blocks
 
 	groupParts map[[2]string]string // "class=other" … by (field, value), nil until one is made
 
