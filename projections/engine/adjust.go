@@ -11,8 +11,8 @@ import (
 type adjusted struct {
 	res  *AdjustResult
 	net  scheme.Dec            // applied to the composite (after caps)
-	hits map[string]scheme.Dec // component → sum of the rows hitting it
-	rows map[string][]*AdjRow  // component → rows hitting it
+	hits map[string]scheme.Dec // component → sum of the rows hitting it (nil: none)
+	rows map[string][]*AdjRow  // component → rows hitting it (nil: none)
 }
 
 // adjust values, dedupes, multiplies and caps a subject's bonuses and
@@ -21,7 +21,9 @@ type adjusted struct {
 // into component hits and composite; caps per side or net.
 func (e *engine) adjust(sub *Subject, caps *scheme.Caps) *adjusted {
 	sc := e.sc
-	out := &adjusted{res: &AdjustResult{Rows: []*AdjRow{}, Caps: []*CapResult{}}, hits: map[string]scheme.Dec{}, rows: map[string][]*AdjRow{}}
+	out := e.adjusteds.one()
+	out.res = e.adjusts.one()
+	out.res.Rows, out.res.Caps = []*AdjRow{}, []*CapResult{}
 	adjs := append([]Adjustment(nil), sub.Adjustments...)
 	sort.SliceStable(adjs, func(i, j int) bool { return adjs[i].Event < adjs[j].Event })
 
@@ -41,7 +43,8 @@ func (e *engine) adjust(sub *Subject, caps *scheme.Caps) *adjusted {
 	}
 
 	values := make([]scheme.Dec, len(adjs))
-	seenMatter := map[string]int{}
+	type matterOf struct{ item, matter string }
+	seenMatter := map[matterOf]int{}
 	for i, a := range adjs {
 		it, _ := sc.Item(a.Item)
 		row := &AdjRow{Event: a.Event, Item: a.Item, Name: it.Name, Rule: it.Rule, Level: a.Level, Matter: a.Matter, Component: it.Component, Office: a.Office, Counted: true}
@@ -60,7 +63,7 @@ func (e *engine) adjust(sub *Subject, caps *scheme.Caps) *adjusted {
 			m = m.Mul(scheme.Int(int64(n)))
 		}
 		if f := it.RepeatFactor(); f.Sign() != 0 && a.Matter != "" {
-			k := it.Code + "\x00" + a.Matter
+			k := matterOf{it.Code, a.Matter}
 			seenMatter[k]++
 			if seenMatter[k] > 1 {
 				m = m.Mul(f)
@@ -93,14 +96,18 @@ func (e *engine) adjust(sub *Subject, caps *scheme.Caps) *adjusted {
 
 	// Dedupe: per (group, matter, sign) keep the largest magnitude; ties →
 	// the earliest event.
-	best := map[string]int{}
+	type dedupeKey struct {
+		group, matter string
+		sign          int
+	}
+	best := map[dedupeKey]int{}
 	for i, a := range adjs {
 		it, _ := sc.Item(a.Item)
 		g := it.DedupeGroup()
 		if g == "" || a.Matter == "" || !out.res.Rows[i].Counted || values[i].IsZero() {
 			continue
 		}
-		k := fmt.Sprintf("%s\x00%s\x00%d", g, a.Matter, values[i].Sign())
+		k := dedupeKey{g, a.Matter, values[i].Sign()}
 		j, ok := best[k]
 		if !ok {
 			best[k] = i
@@ -122,6 +129,9 @@ func (e *engine) adjust(sub *Subject, caps *scheme.Caps) *adjusted {
 			continue
 		}
 		if row.Component != "" {
+			if out.hits == nil {
+				out.hits, out.rows = map[string]scheme.Dec{}, map[string][]*AdjRow{}
+			}
 			out.hits[row.Component] = out.hits[row.Component].Add(values[i])
 			out.rows[row.Component] = append(out.rows[row.Component], row)
 			continue
@@ -179,7 +189,7 @@ func sortedVetoes(vs []Veto) []Veto {
 // vetoResults and activeVetoes describe a subject's vetoes.
 func (e *engine) vetoResults(vs []Veto) ([]*VetoResult, map[string]bool) {
 	out := []*VetoResult{}
-	active := map[string]bool{}
+	var active map[string]bool // nil: none
 	for _, v := range sortedVetoes(vs) {
 		name := v.Area
 		if def, ok := e.sc.VetoAreaDef(v.Area); ok {
@@ -187,6 +197,9 @@ func (e *engine) vetoResults(vs []Veto) ([]*VetoResult, map[string]bool) {
 		}
 		out = append(out, &VetoResult{Event: v.Event, Area: v.Area, Name: name, Lifted: v.Lifted, LiftEvent: v.LiftEvent})
 		if !v.Lifted {
+			if active == nil {
+				active = map[string]bool{}
+			}
 			active[v.Area] = true
 		}
 	}

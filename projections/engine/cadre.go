@@ -16,24 +16,21 @@ func (e *engine) scoreCadres() {
 		}
 		return
 	}
-	var subs []*subject
 	byID := make(map[string]*CadreResult, len(e.f.Cadres))
 	e.cRes = byID
-	for i, id := range e.f.cadreIDs() {
+	subs := make([]*subject, 0, len(e.f.Cadres))
+	for i, id := range e.cadreIDs() {
 		cf := e.f.Cadres[id]
 		cl, _ := e.sc.CadreClassDef(cf.Class)
 		us := e.units[cf.Unit]
-		cr := &CadreResult{ID: id, Name: cf.Name, Unit: cf.Unit, Class: cf.Class, Post: cf.Post, Status: cf.Status, Components: []*ComponentResult{}}
+		cr := e.cadres.one()
+		*cr = CadreResult{ID: id, Name: cf.Name, Unit: cf.Unit, Class: cf.Class, Post: cf.Post, Status: cf.Status, Components: e.compPtrs.slice(len(cl.Components))}
 		facts := e.withOffices("cadre", id, &cf.Subject)
 		adj := e.adjust(facts, cs.Caps)
-		s := &subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
-			scored: true, components: map[string]scheme.Dec{}, conditions: facts.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
-			order: i, lastMin: e.sc.Ranking.LastPlaceMin}
-		unitID := cf.Unit
-		s.unitGrade = func() string { return e.unitFinal(unitID) }
-		s.teamGrade = func() string { return e.teamFinal(unitID) }
-		s.ownGrade = func() string { return e.cadreFinal(id) }
-		s.facts, s.year = e.f, e.sc.Year
+		s := e.subjects.one()
+		*s = subject{kind: "cadre", id: id, name: cf.Name, category: us.category, class: cf.Class, unit: cf.Unit, status: cf.Status,
+			scored: true, components: e.pointLists.slice(len(cl.Components)), conditions: facts.Conditions, votes: cf.Votes, voteItem: e.sc.VoteItem("cadre"),
+			order: i, lastMin: e.sc.Ranking.LastPlaceMin, e: e}
 		sub := scheme.Dec{}
 		for _, cc := range cl.Components {
 			comp, pts := e.cadreComponent(cf, cc, us)
@@ -43,7 +40,7 @@ func (e *engine) scoreCadres() {
 				comp.Points = e.fx(pts)
 			}
 			cr.Components = append(cr.Components, comp)
-			s.components[cc.ID] = pts
+			s.components.set(cc.ID, pts)
 			sub = sub.Add(pts)
 		}
 		sub = e.round(sub)
@@ -76,11 +73,12 @@ func (e *engine) scoreCadres() {
 		if e.sc.Ranking.Ties == "equal" {
 			t = nil
 		}
-		s.keys = []scheme.Dec{s.composite}
+		s.keys = append(e.keys.slice(1+len(t)), s.composite)
 		for _, c := range t {
-			s.keys = append(s.keys, s.components[c])
+			v, _ := s.components.get(c)
+			s.keys = append(s.keys, v)
 		}
-		k := unitGroupKey(s, cs.RankGroup)
+		k := e.groupKey(s, cs.RankGroup)
 		if _, ok := pools[k]; !ok {
 			keys = append(keys, k)
 		}
@@ -98,11 +96,12 @@ func (e *engine) scoreCadres() {
 	if cs.Grading == nil {
 		return
 	}
-	var gs []*gradee
+	gs := make([]*gradee, 0, len(subs))
 	for _, s := range subs {
 		cr := byID[s.id]
-		cr.Grade = &GradeResult{Fired: []*RuleHit{}}
-		x := &gradee{s: s, res: cr.Grade}
+		cr.Grade = e.newGrade()
+		x := e.gradees.one()
+		*x = gradee{s: s, res: cr.Grade}
 		for _, st := range cs.Statuses {
 			if st.Status == s.status {
 				x.excluded = true
@@ -114,7 +113,7 @@ func (e *engine) scoreCadres() {
 		}
 		gs = append(gs, x)
 	}
-	qs := grade(cs.Grading, gs, unitGroupKey)
+	qs := e.grade(cs.Grading, gs)
 	e.r.CadreQuotas = append(e.r.CadreQuotas, qs...)
 	for _, x := range gs {
 		e.decide(x.res, "cadre", x.s.id)
@@ -131,29 +130,32 @@ func (e *engine) cadreFinal(id string) string {
 
 // cadreComponent scores one cadre component.
 func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us *subject) (*ComponentResult, scheme.Dec) {
-	cr := &ComponentResult{ID: cc.ID, Name: cc.Name, Kind: cc.From, Max: e.text(cc.PointsDec()), Rule: cc.Rule}
+	cr := e.components.one()
+	*cr = ComponentResult{ID: cc.ID, Name: cc.Name, Kind: cc.From, Max: e.text(cc.PointsDec()), Rule: cc.Rule}
 	var pts scheme.Dec
 	switch cc.From {
 	case "entered":
-		v, ok := cf.Score(cc.ID)
+		v, ok := cf.score(cc.ID, &e.strs)
 		if !ok {
 			cr.Note = "not entered: 0"
 			break
 		}
-		vv := v
-		cr.Entered = &vv
-		pr := &PartResult{ID: cc.ID, Value: v.Text, Event: v.Event, Scale: e.text(cc.ScaleDec())}
+		cr.Entered = e.value(v)
+		pr := e.parts.one()
+		*pr = PartResult{ID: cc.ID, Value: v.Text, Event: v.Event, Scale: e.text(cc.ScaleDec())}
 		val := clamp(v.Dec, cc.ScaleDec(), pr)
 		if pr.Note != "" {
 			cr.Note = pr.Note
 		}
-		cr.Parts = append(cr.Parts, pr)
+		cr.Parts = append(e.partPtrs.slice(1), pr)
 		pts = e.round(val.Mul(cc.PointsDec()).Quo(cc.ScaleDec()))
 	case "parts":
 		sum := scheme.Dec{}
+		cr.Parts = e.partPtrs.slice(len(cc.Parts))
 		for _, ps := range cc.Parts {
-			pr := &PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
-			if v, ok := cf.Score(ps.ID); ok {
+			pr := e.parts.one()
+			*pr = PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
+			if v, ok := cf.score(ps.ID, &e.strs); ok {
 				pr.Value, pr.Event = v.Text, v.Event
 				val := clamp(v.Dec, ps.ScaleDec(), pr)
 				sum = sum.Add(ps.ShareDec().Mul(val).Quo(ps.ScaleDec()))
@@ -202,7 +204,7 @@ func (e *engine) cadreComponent(cf *CadreFacts, cc *scheme.CadreComponentDef, us
 			break
 		}
 		mean, rows, ok := e.ballotMean(cc.Levels, t.Counts)
-		cr.Ballots = append(cr.Ballots, rows...)
+		cr.Ballots = rows
 		if !ok {
 			cr.Note = "no ballots: 0"
 			break

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,17 +16,28 @@ type gradee struct {
 	excluded bool // not determined (不确定等次): graded by nobody, still counted in quota bases
 	forceIdx int
 	capIdx   int
-	priority map[string]bool
+	priority map[string]bool // nil until a priority rule fires
 	assigned bool
-	blocked  bool // met a step's requirement but its cap kept it from that grade
-	pools    map[string][]*pool
+	blocked  bool    // met a step's requirement but its cap kept it from that grade
+	pools    []*pool // the quota groups it is in, in the quotas' order (of any grade)
+	cut      string  // why a quota cut it from the current tie group's grade ("" not cut)
+}
+
+// in is whether x is in pool p.
+func (x *gradee) in(p *pool) bool {
+	for _, q := range x.pools {
+		if q == p {
+			return true
+		}
+	}
+	return false
 }
 
 // pool is one quota group.
 type pool struct {
 	q       *scheme.Quota
 	key     string
-	members map[*gradee]bool
+	members []*gradee // in the subjects' order
 	places  int
 	used    int
 	closed  bool // a tie straddled the cap: the places left are not passed down to lower ranks
@@ -35,11 +47,11 @@ type pool struct {
 // grade proposes grades for subjects under a grading: rules (force, cap,
 // priority), forced grades, fill steps in order within quotas (tie groups
 // straddling a cap are cut whole), then the fallback.
-func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by scheme.StringList) string) []*QuotaResult {
+func (e *engine) grade(g *scheme.Grading, subs []*gradee) []*QuotaResult {
 	worst := len(g.Ladder) - 1
 	// 1. Rules.
 	for _, x := range subs {
-		x.forceIdx, x.capIdx, x.priority = -1, 0, map[string]bool{}
+		x.forceIdx, x.capIdx = -1, 0
 		if x.excluded {
 			continue
 		}
@@ -49,13 +61,18 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 			}
 			eff, gr := r.Effect()
 			idx := g.Rank(gr)
-			x.res.Fired = append(x.res.Fired, &RuleHit{Rule: r.ID, Name: r.Name, Effect: eff, Grade: gr, Soft: r.Soft, Note: x.s.why(r.When)})
+			h := e.hits.one()
+			*h = RuleHit{Rule: r.ID, Name: r.Name, Effect: eff, Grade: gr, Soft: r.Soft, Note: e.why(x.s, r.When)}
+			x.res.Fired = append(x.res.Fired, h)
 			switch eff {
 			case "force":
 				x.forceIdx = max(x.forceIdx, idx)
 			case "cap":
 				x.capIdx = max(x.capIdx, idx)
 			case "priority":
+				if x.priority == nil {
+					x.priority = map[string]bool{}
+				}
 				x.priority[gr] = true
 			}
 			if r.Soft && eff != "priority" {
@@ -65,6 +82,11 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 	}
 	// 2. Quota pools.
 	var pools []*pool
+	if len(g.Quotas) > 0 {
+		for _, x := range subs {
+			x.pools = e.poolPtrs.slice(len(g.Quotas))
+		}
+	}
 	for _, q := range g.Quotas {
 		byKey := map[string]*pool{}
 		var order []string
@@ -72,18 +94,15 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 			if q.Applies != nil && !x.s.holds(q.Applies) {
 				continue
 			}
-			k := groupKey(x.s, q.GroupBy)
+			k := e.groupKey(x.s, q.GroupBy)
 			p, ok := byKey[k]
 			if !ok {
-				p = &pool{q: q, key: k, members: map[*gradee]bool{}}
+				p = &pool{q: q, key: k}
 				byKey[k] = p
 				order = append(order, k)
 			}
-			p.members[x] = true
-			if x.pools == nil {
-				x.pools = map[string][]*pool{}
-			}
-			x.pools[q.Grade] = append(x.pools[q.Grade], p)
+			p.members = append(p.members, x)
+			x.pools = append(x.pools, p)
 		}
 		sort.Strings(order)
 		for _, k := range order {
@@ -92,18 +111,12 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 			if q.ShareBy != nil {
 				share = scheme.Dec{}
 				// the key grade of the group: its first member's
-				var first *gradee
-				for _, x := range subs {
-					if p.members[x] {
-						first = x
-						break
-					}
-				}
+				first := p.members[0]
 				kg := ""
-				if q.ShareBy.Key == "unit_grade" && first.s.unitGrade != nil {
+				if q.ShareBy.Key == "unit_grade" {
 					kg = first.s.unitGrade()
-				} else if first.s.teamGrade != nil {
-					kg = first.s.teamGrade()
+				} else if g, ok := first.s.teamGrade(); ok {
+					kg = g
 				}
 				if v, ok := q.ShareBy.Table.Lookup(kg); ok {
 					share = v
@@ -111,10 +124,9 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 			}
 			p.places = places(share, len(p.members), q.Rounding)
 			p.res = &QuotaResult{Quota: q.ID, Rule: q.Rule, Grade: q.Grade, Group: k, Base: len(p.members), Share: share.Percent(), Places: p.places, Admitted: []string{}, Cut: []*CutRow{}, Soft: q.Soft}
-			for _, x := range subs {
-				if p.members[x] {
-					p.res.members = append(p.res.members, x.s.id)
-				}
+			p.res.members = make([]string, len(p.members))
+			for i, x := range p.members {
+				p.res.members[i] = x.s.id
 			}
 			pools = append(pools, p)
 		}
@@ -137,30 +149,38 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 		if idx != x.forceIdx {
 			x.res.By += fmt.Sprintf(" (capped at %s)", gr)
 		}
-		for _, p := range x.pools[gr] {
-			p.used++
-			p.res.Forced = append(p.res.Forced, x.s.id)
+		for _, p := range x.pools {
+			if p.q.Grade == gr {
+				p.used++
+				p.res.Forced = append(p.res.Forced, x.s.id)
+			}
 		}
 	}
-	// 4. Fill steps.
+	// 4. Fill steps. The keys do not change from step to step: rank the
+	// subjects once, and each step takes the unassigned in that order,
+	// with the step's priority subjects moved first (stably) — the order a
+	// sort by (priority, keys, file order) gives, file order being unique.
+	ranked := sortedGradees(subs)
+	cands := make([]*gradee, 0, len(subs))
+	var later []*gradee
 	for _, st := range g.Steps {
 		gi := g.Rank(st.Grade)
-		var cands []*gradee
-		for _, x := range subs {
-			if !x.assigned && !x.excluded {
+		by := "grade " + st.Grade
+		if st.Rule != "" {
+			by += " (" + st.Rule + ")"
+		}
+		cands, later = cands[:0], later[:0]
+		for _, x := range ranked {
+			switch {
+			case x.assigned || x.excluded:
+			case x.priority[st.Grade]:
 				cands = append(cands, x)
+			default:
+				later = append(later, x)
 			}
 		}
-		sort.SliceStable(cands, func(i, j int) bool {
-			a, b := cands[i], cands[j]
-			if a.priority[st.Grade] != b.priority[st.Grade] {
-				return a.priority[st.Grade]
-			}
-			if c := cmpKeys(a.s.keys, b.s.keys); c != 0 {
-				return c > 0
-			}
-			return a.s.order < b.s.order
-		})
+		cands = append(cands, later...)
+		var elig []*gradee
 		for i := 0; i < len(cands); {
 			j := i + 1
 			for j < len(cands) && cands[j].priority[st.Grade] == cands[i].priority[st.Grade] && cmpKeys(cands[j].s.keys, cands[i].s.keys) == 0 {
@@ -168,11 +188,11 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 			}
 			group := cands[i:j]
 			i = j
-			var elig []*gradee
+			elig = elig[:0]
 			for _, x := range group {
 				if !x.s.holds(st.Requires) {
-					for _, p := range x.pools[st.Grade] {
-						if !p.q.PassesDown() && p.used < p.places {
+					for _, p := range x.pools {
+						if p.q.Grade == st.Grade && !p.q.PassesDown() && p.used < p.places {
 							p.used++
 							p.res.Cut = append(p.res.Cut, &CutRow{Subject: x.s.id, Reason: "holds a place without the grade (no pass-down)"})
 						}
@@ -181,27 +201,28 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 				}
 				if x.capIdx > gi {
 					x.blocked = true
-					for _, p := range x.pools[st.Grade] {
-						if !p.q.PassesDown() && p.used < p.places {
+					for _, p := range x.pools {
+						if p.q.Grade == st.Grade && !p.q.PassesDown() && p.used < p.places {
 							p.used++
 							p.res.Cut = append(p.res.Cut, &CutRow{Subject: x.s.id, Reason: "capped: holds a place without the grade (no pass-down)"})
 						}
 					}
 					continue
 				}
+				x.cut = ""
 				elig = append(elig, x)
 			}
 			// Cut whole tie groups that do not fit a pool, until stable.
-			cut := map[*gradee]string{}
+			var in []*gradee
 			for changed := true; changed; {
 				changed = false
 				for _, p := range pools {
 					if p.q.Grade != st.Grade {
 						continue
 					}
-					var in []*gradee
+					in = in[:0]
 					for _, x := range elig {
-						if p.members[x] && cut[x] == "" {
+						if x.cut == "" && x.in(p) {
 							in = append(in, x)
 						}
 					}
@@ -218,7 +239,7 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 						p.closed = true
 					}
 					for _, x := range in {
-						cut[x] = reason
+						x.cut = reason
 						p.res.Cut = append(p.res.Cut, &CutRow{Subject: x.s.id, Reason: reason})
 						x.res.Fired = append(x.res.Fired, &RuleHit{Rule: p.q.Rule, Name: "quota " + p.q.ID, Effect: "quota_cut", Grade: st.Grade, Soft: p.q.Soft, Note: fmt.Sprintf("%s (group %s: %d of base %d at %s)", reason, p.key, p.places, len(p.members), p.res.Share)})
 					}
@@ -226,18 +247,18 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 				}
 			}
 			for _, x := range elig {
-				if cut[x] != "" {
+				if x.cut != "" {
 					continue
 				}
 				x.assigned, x.res.Proposed = true, st.Grade
-				x.res.By = "grade " + st.Grade
-				if st.Rule != "" {
-					x.res.By += " (" + st.Rule + ")"
-				}
+				x.res.By = by
 				if st.Soft {
 					x.res.Soft = true
 				}
-				for _, p := range x.pools[st.Grade] {
+				for _, p := range x.pools {
+					if p.q.Grade != st.Grade {
+						continue
+					}
 					p.used++
 					p.res.Admitted = append(p.res.Admitted, x.s.id)
 					if p.q.Soft {
@@ -266,11 +287,19 @@ func grade(g *scheme.Grading, subs []*gradee, groupKey func(s *subject, by schem
 			x.res.Fallback = g.Fallback != ""
 		}
 	}
-	var out []*QuotaResult
+	out := make([]*QuotaResult, 0, len(pools))
 	for _, p := range pools {
 		p.res.Used = p.used
 		out = append(out, p.res)
 	}
+	return out
+}
+
+// sortedGradees orders subjects best first by their keys, ties in file
+// order (unique: the order is total).
+func sortedGradees(subs []*gradee) []*gradee {
+	out := slices.Clone(subs)
+	slices.SortFunc(out, func(a, b *gradee) int { return cmpRanked(a.s, b.s) })
 	return out
 }
 
@@ -338,21 +367,48 @@ func (e *engine) decide(res *GradeResult, kind, id string) {
 	}
 }
 
-func unitGroupKey(s *subject, by scheme.StringList) string {
-	var parts []string
+// groupKey is the key of s's group under a quota's or ranking's group_by
+// ("category=town,class=other"; "all").
+func (e *engine) groupKey(s *subject, by scheme.StringList) string {
+	if len(by) == 1 { // the common case: one part, made once per scoring
+		p, _ := e.groupPart(s, by[0])
+		return p
+	}
+	parts := make([]string, 0, 4)
 	for _, b := range by {
-		switch b {
-		case "all":
-			parts = append(parts, "all")
-		case "category":
-			parts = append(parts, "category="+s.category)
-		case "unit":
-			parts = append(parts, "unit="+s.unit)
-		case "class":
-			parts = append(parts, "class="+s.class)
+		if p, ok := e.groupPart(s, b); ok {
+			parts = append(parts, p)
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// groupPart is one part of a group key ("all", "unit=t01"); ok false for
+// a field that is none of them.
+func (e *engine) groupPart(s *subject, field string) (string, bool) {
+	var v string
+	switch field {
+	case "all":
+		return "all", true
+	case "category":
+		v = s.category
+	case "unit":
+		v = s.unit
+	case "class":
+		v = s.class
+	default:
+		return "", false
+	}
+	k := [2]string{field, v}
+	p, ok := e.groupParts[k]
+	if !ok {
+		p = field + "=" + v
+		if e.groupParts == nil {
+			e.groupParts = map[[2]string]string{}
+		}
+		e.groupParts[k] = p
+	}
+	return p, true
 }
 
 // gradeUnits grades one category's units.
@@ -366,18 +422,18 @@ func (e *engine) gradeUnits(cat *scheme.Category) {
 		ur := e.uRes[u.ID]
 		if cat.External || g == nil {
 			if d := e.f.decision("unit", u.ID); d != nil {
-				ur.Grade = &GradeResult{Fired: []*RuleHit{}}
+				ur.Grade = e.newGrade()
 				e.decide(ur.Grade, "unit", u.ID)
 			}
 			continue
 		}
-		ur.Grade = &GradeResult{Fired: []*RuleHit{}}
+		ur.Grade = e.newGrade()
 		subs = append(subs, &gradee{s: e.units[u.ID], res: ur.Grade})
 	}
 	if len(subs) == 0 {
 		return
 	}
-	qs := grade(g, subs, unitGroupKey)
+	qs := e.grade(g, subs)
 	for _, x := range subs {
 		e.decide(x.res, "unit", x.s.id)
 	}
@@ -414,25 +470,22 @@ func (e *engine) gradeTeams() {
 			continue
 		}
 		us := e.units[u.ID]
-		uid := u.ID
 		sub := &subject{kind: "team", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, scored: us.scored, composite: us.composite,
 			components: us.components, conditions: us.conditions, vetoes: us.vetoes, votes: us.votes, voteItem: us.voteItem,
-			rank: us.rank, of: us.of, keys: us.keys, order: us.order, lastMin: us.lastMin,
-			unitGrade: func() string { return e.unitFinal(uid) }, teamGrade: func() string { return e.teamFinal(uid) },
-			ownGrade: func() string { return e.teamFinal(uid) }, facts: e.f, year: e.sc.Year}
+			rank: us.rank, of: us.of, keys: us.keys, order: us.order, lastMin: us.lastMin, e: e}
 		e.teams[u.ID] = sub
-		tr := &TeamResult{Unit: u.ID, Name: u.Name, Category: u.Category, Votes: e.voteRates(us.votes), Grade: &GradeResult{Fired: []*RuleHit{}}}
+		tr := &TeamResult{Unit: u.ID, Name: u.Name, Category: u.Category, Votes: e.voteRates(us.votes), Grade: e.newGrade()}
 		e.tRes[u.ID] = tr
 		e.r.Teams = append(e.r.Teams, tr)
 		subs = append(subs, &gradee{s: sub, res: tr.Grade})
 	}
 	// last-place pools for teams: the unit's category
+	byCat := map[string][]*subject{}
 	for _, x := range subs {
-		for _, y := range subs {
-			if y.s.category == x.s.category {
-				x.s.pool = append(x.s.pool, y.s)
-			}
-		}
+		byCat[x.s.category] = append(byCat[x.s.category], x.s)
+	}
+	for _, x := range subs {
+		x.s.pool = byCat[x.s.category] // shared: read only
 	}
 	if ts.SameAsUnit {
 		for _, x := range subs {
@@ -441,7 +494,7 @@ func (e *engine) gradeTeams() {
 		}
 		return
 	}
-	qs := grade(&ts.Grading, subs, unitGroupKey)
+	qs := e.grade(&ts.Grading, subs)
 	for _, x := range subs {
 		e.decide(x.res, "team", x.s.id)
 	}
@@ -451,20 +504,43 @@ func (e *engine) gradeTeams() {
 
 // voteRates lists every tally's levels with exact rates.
 func (e *engine) voteRates(votes Tallies) []*VoteRate {
-	out := []*VoteRate{}
+	n := 0
+	for _, t := range votes {
+		n += len(t.Rates) + len(t.Counts)
+	}
+	out := e.votePtrs.slice(n)
 	for _, t := range votes { // sorted by item
 		item := t.Item
 		for _, r := range t.Rates {
 			rate, _ := t.rate([]string{r.Level})
-			out = append(out, &VoteRate{Item: item, Level: r.Level, Valid: t.Valid, Rate: rate.String(), Published: string(r.Rate), Event: t.Event})
+			v := e.votes.one()
+			*v = VoteRate{Item: item, Level: r.Level, Valid: t.Valid, Rate: rate.String(), Published: string(r.Rate), Event: t.Event}
+			out = append(out, v)
 		}
 		for _, c := range t.Counts {
 			rate := "—"
 			if t.Valid > 0 {
-				rate = scheme.Frac(int64(c.Count), int64(t.Valid)).String()
+				rate = e.frac(c.Count, t.Valid)
 			}
-			out = append(out, &VoteRate{Item: item, Level: c.Level, Count: c.Count, Valid: t.Valid, Rate: rate, Event: t.Event})
+			v := e.votes.one()
+			*v = VoteRate{Item: item, Level: c.Level, Count: c.Count, Valid: t.Valid, Rate: rate, Event: t.Event}
+			out = append(out, v)
 		}
 	}
 	return out
+}
+
+// frac prints the exact rate n/valid: the same few in every tally of a
+// year, printed once each per scoring.
+func (e *engine) frac(n, valid int) string {
+	k := [2]int{n, valid}
+	r, ok := e.fracs[k]
+	if !ok {
+		r = scheme.Frac(int64(n), int64(valid)).String()
+		if e.fracs == nil {
+			e.fracs = map[[2]int]string{}
+		}
+		e.fracs[k] = r
+	}
+	return r
 }

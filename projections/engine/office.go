@@ -18,7 +18,7 @@ func (e *engine) expandOffices() {
 			hit = units
 		} else {
 			kind = "cadre"
-			for _, id := range e.f.cadreIDs() {
+			for _, id := range e.cadreIDs() {
 				c := e.f.Cadres[id]
 				if c.Unit == o.Office && (c.Registered.IsZero() || !c.Registered.After(o.At)) {
 					hit = append(hit, id)

@@ -17,7 +17,7 @@ type subject struct {
 	status     string
 	scored     bool
 	composite  scheme.Dec
-	components map[string]scheme.Dec
+	components points
 	conditions map[string]string
 	vetoes     map[string]bool // active veto areas
 	votes      Tallies
@@ -26,12 +26,62 @@ type subject struct {
 	pool       []*subject // ranking pool (for last place)
 	keys       []scheme.Dec
 	order      int
-	unitGrade  func() string
-	teamGrade  func() string
 	lastMin    int
-	ownGrade   func() string
-	facts      *Facts
-	year       int
+	e          *engine // the scoring: grades decided so far, history
+}
+
+// unitGrade is the final grade of the subject's unit (its own for a unit)
+// so far, "" for none.
+func (s *subject) unitGrade() string { return s.e.unitFinal(s.unit) }
+
+// teamGrade is the final grade of the team of the subject's unit; ok is
+// false for a unit itself, which has no team grade to read.
+func (s *subject) teamGrade() (string, bool) {
+	if s.kind == "unit" {
+		return "", false
+	}
+	return s.e.teamFinal(s.unit), true
+}
+
+// ownGrade is the subject's own final grade so far ("" for none).
+func (s *subject) ownGrade() string {
+	switch s.kind {
+	case "unit":
+		return s.e.unitFinal(s.id)
+	case "team":
+		return s.e.teamFinal(s.id)
+	}
+	return s.e.cadreFinal(s.id)
+}
+
+// points are a subject's component points by component id: a handful,
+// so a slice searched in order rather than a map per subject.
+type points []componentPoints
+
+type componentPoints struct {
+	id  string
+	pts scheme.Dec
+}
+
+// get is a component's points (ok false: none).
+func (ps points) get(id string) (scheme.Dec, bool) {
+	for _, p := range ps {
+		if p.id == id {
+			return p.pts, true
+		}
+	}
+	return scheme.Dec{}, false
+}
+
+// set puts a component's points in place of any earlier ones.
+func (ps *points) set(id string, v scheme.Dec) {
+	for i := range *ps {
+		if (*ps)[i].id == id {
+			(*ps)[i].pts = v
+			return
+		}
+	}
+	*ps = append(*ps, componentPoints{id, v})
 }
 
 // streak counts consecutive years, ending this year, that match.
@@ -42,16 +92,12 @@ func (s *subject) streak(p *scheme.StreakPred) int {
 		}
 		return scheme.StringList(p.Grade).Has(grade)
 	}
-	cur := ""
-	if s.ownGrade != nil {
-		cur = s.ownGrade()
-	}
-	if !match(cur, s.lastIn("composite")) {
+	if !match(s.ownGrade(), s.lastIn("composite")) {
 		return 0
 	}
 	n := 1
-	for y := s.year - 1; s.facts != nil; y-- {
-		past, ok := s.facts.past(s.kind, s.id, y)
+	for y := s.e.sc.Year - 1; ; y-- {
+		past, ok := s.e.f.past(s.kind, s.id, y)
 		if !ok || !match(past.Grade, past.Last) {
 			break
 		}
@@ -64,8 +110,7 @@ func (s *subject) measure(m string) (scheme.Dec, bool) {
 	if m == "composite" {
 		return s.composite, s.scored
 	}
-	v, ok := s.components[m]
-	return v, ok
+	return s.components.get(m)
 }
 
 // lastIn: tied for the lowest value of a measure in the ranking pool, in a
@@ -151,7 +196,7 @@ func (s *subject) holds(p *scheme.Pred) bool {
 		return false
 	}
 	if p.Score != nil {
-		v, ok := s.components[p.Score.Component]
+		v, ok := s.components.get(p.Score.Component)
 		if !ok || !p.Score.Holds(v) {
 			return false
 		}
@@ -170,11 +215,13 @@ func (s *subject) holds(p *scheme.Pred) bool {
 			return false
 		}
 	}
-	if len(p.UnitGrade) > 0 && (s.unitGrade == nil || !p.UnitGrade.Has(s.unitGrade())) {
+	if len(p.UnitGrade) > 0 && !p.UnitGrade.Has(s.unitGrade()) {
 		return false
 	}
-	if len(p.TeamGrade) > 0 && (s.teamGrade == nil || !p.TeamGrade.Has(s.teamGrade())) {
-		return false
+	if len(p.TeamGrade) > 0 {
+		if g, ok := s.teamGrade(); !ok || !p.TeamGrade.Has(g) {
+			return false
+		}
 	}
 	if len(p.Class) > 0 && !p.Class.Has(s.class) {
 		return false
@@ -278,6 +325,24 @@ func describe(p *scheme.Pred) string {
 		add("not (%s)", describe(p.Not))
 	}
 	return strings.Join(parts, " and ")
+}
+
+// why is s.why(p), with the description of a predicate without any:
+// (the same for every subject) made once per scoring: rules fire for
+// hundreds of cadres.
+func (e *engine) why(s *subject, p *scheme.Pred) string {
+	if p != nil && len(p.Any) > 0 {
+		return s.why(p)
+	}
+	d, ok := e.described[p]
+	if !ok {
+		d = describe(p)
+		if e.described == nil {
+			e.described = map[*scheme.Pred]string{}
+		}
+		e.described[p] = d
+	}
+	return d
 }
 
 // why describes a predicate that holds for s, keeping only the alternatives

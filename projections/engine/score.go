@@ -1,8 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
@@ -30,12 +31,49 @@ type engine struct {
 	// values): the same few values are printed for every unit and cadre
 	texts    map[scheme.Dec]string
 	percents map[scheme.Dec]string
+
+	described map[*scheme.Pred]string // predicates described (why), nil until one is
+	fracs     map[[2]int]string       // vote rates printed (frac), nil until one is
+
+	// the results' strings printed here (fixed-point values, event ids),
+	// in blocks (text), and its small structs, in chunks (blocks)
+	strs text
+	blocks
+
+	groupParts map[[2]string]string // "class=other" … by (field, value), nil until one is made
+
+	sortedCadres []string // the registered cadres by id (cadreIDs), nil until asked
+}
+
+// cadreIDs lists the registered cadres sorted by id, once per scoring.
+func (e *engine) cadreIDs() []string {
+	if e.sortedCadres == nil {
+		e.sortedCadres = e.f.cadreIDs()
+	}
+	return e.sortedCadres
+}
+
+// newGrade is a new grade result (no rule fired yet).
+func (e *engine) newGrade() *GradeResult {
+	g := e.grades.one()
+	g.Fired = []*RuleHit{}
+	return g
+}
+
+// value is a copy of v for a result to point to.
+func (e *engine) value(v Value) *Value {
+	p := e.values.one()
+	*p = v
+	return p
 }
 
 // round and fx round and format a computed value with the scheme's
 // places. (Dec's arithmetic is exact at any size: nothing here can fail.)
 func (e *engine) round(d scheme.Dec) scheme.Dec { return d.Round(e.places, e.mode) }
-func (e *engine) fx(d scheme.Dec) string        { return d.Fixed(e.places) }
+func (e *engine) fx(d scheme.Dec) string {
+	var buf [48]byte
+	return e.strs.keepBytes(d.AppendFixed(buf[:0], e.places), "")
+}
 
 // text and percent print a constant of the scheme (String, Percent),
 // once per value and scoring.
@@ -77,9 +115,7 @@ func Score(f *Facts) (*Results, error) {
 		ur := &UnitResult{ID: u.ID, Name: u.Name, Category: u.Category, Components: []*ComponentResult{}}
 		e.uRes[u.ID] = ur
 		e.r.Units = append(e.r.Units, ur)
-		id := u.ID
-		e.units[u.ID] = &subject{kind: "unit", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, order: i, components: map[string]scheme.Dec{}, voteItem: sc.VoteItem("team"), lastMin: sc.Ranking.LastPlaceMin,
-			unitGrade: func() string { return e.unitFinal(id) }, ownGrade: func() string { return e.unitFinal(id) }, facts: f, year: sc.Year}
+		e.units[u.ID] = &subject{kind: "unit", id: u.ID, name: u.Name, category: u.Category, unit: u.ID, order: i, voteItem: sc.VoteItem("team"), lastMin: sc.Ranking.LastPlaceMin, e: e}
 	}
 	for _, u := range sc.Units() {
 		if cat, _ := sc.Category(u.Category); cat.AverageOf == "" && !cat.External {
@@ -137,10 +173,12 @@ func (e *engine) scoreUnit(u *scheme.Unit, cat *scheme.Category) {
 	facts := e.withOffices("unit", u.ID, &uf.Subject)
 	adj := e.adjust(facts, cat.Caps)
 	sub := scheme.Dec{}
+	ur.Components = e.compPtrs.slice(len(cat.Components))
+	s.components = e.pointLists.slice(len(cat.Components))
 	for _, comp := range cat.Components {
 		cr, pts := e.component(uf, u, comp, adj)
 		ur.Components = append(ur.Components, cr)
-		s.components[comp.ID] = pts
+		s.components.set(comp.ID, pts)
 		sub = sub.Add(pts)
 	}
 	sub = e.round(sub)
@@ -219,11 +257,13 @@ func (e *engine) scoreAverage(u *scheme.Unit, cat *scheme.Category) {
 
 // component scores one component of a unit.
 func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component, adj *adjusted) (*ComponentResult, scheme.Dec) {
-	cr := &ComponentResult{ID: comp.ID, Name: comp.Name, Kind: comp.Kind(), Max: e.text(comp.PointsDec()), Rule: comp.Rule}
+	cr := e.components.one()
+	*cr = ComponentResult{ID: comp.ID, Name: comp.Name, Kind: comp.Kind(), Max: e.text(comp.PointsDec()), Rule: comp.Rule}
 	var pts scheme.Dec
 	switch comp.Kind() {
 	case "indicators":
 		raw := scheme.Dec{}
+		cr.Indicators = e.indPtrs.slice(len(comp.Indicators))
 		for _, in := range comp.Indicators {
 			ir, p := e.indicator(uf, in)
 			cr.Indicators = append(cr.Indicators, ir)
@@ -237,6 +277,7 @@ func (e *engine) component(uf *UnitFacts, u *scheme.Unit, comp *scheme.Component
 		}
 	case "raters":
 		sum := scheme.Dec{}
+		cr.Raters = make([]*RaterResult, 0, len(comp.Raters))
 		for _, slot := range comp.Raters {
 			rr, p := e.rater(uf, slot)
 			cr.Raters = append(cr.Raters, rr)
@@ -317,7 +358,8 @@ func (e *engine) gradeLinked(u *scheme.Unit, comp *scheme.Component, cr *Compone
 // indicator scores one indicator (points rounded).
 func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResult, scheme.Dec) {
 	w := in.WeightDec()
-	ir := &IndicatorResult{ID: in.ID, Name: in.Name, Kind: in.Kind, Rule: in.Rule, Weight: e.text(w)}
+	ir := e.indicators.one()
+	*ir = IndicatorResult{ID: in.ID, Name: in.Name, Kind: in.Kind, Rule: in.Rule, Weight: e.text(w)}
 	for _, c := range in.ZeroIf {
 		if ev, ok := uf.Conditions[c]; ok {
 			ir.Points = e.fx(scheme.Dec{})
@@ -329,14 +371,12 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 	switch in.Kind {
 	case scheme.Quantitative:
 		t, hasT := uf.Targets[in.ID]
-		a, hasA := uf.Part(in.ID, "actual")
+		a, hasA := uf.part(in.ID, "actual", &e.strs)
 		if hasT {
-			tt := t
-			ir.Target = &tt
+			ir.Target = e.value(t)
 		}
 		if hasA {
-			aa := a
-			ir.Actual = &aa
+			ir.Actual = e.value(a)
 		}
 		ir.Floor = in.FloorDec().Percent()
 		switch {
@@ -377,12 +417,13 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 			pts = e.round(w.Mul(used))
 		}
 	case scheme.Judged:
-		v, ok := uf.Part(in.ID, "score")
+		v, ok := uf.part(in.ID, "score", &e.strs)
 		val := scheme.Dec{}
 		if ok {
-			pr := &PartResult{ID: "score", Value: v.Text, Event: v.Event, Scale: e.text(in.ScaleDec())}
+			pr := e.parts.one()
+			*pr = PartResult{ID: "score", Value: v.Text, Event: v.Event, Scale: e.text(in.ScaleDec())}
 			val = clamp(v.Dec, in.ScaleDec(), pr)
-			ir.Parts = append(ir.Parts, pr)
+			ir.Parts = append(e.partPtrs.slice(1), pr)
 		} else {
 			ir.Note = "no score entered: 0"
 		}
@@ -390,9 +431,11 @@ func (e *engine) indicator(uf *UnitFacts, in *scheme.Indicator) (*IndicatorResul
 	case scheme.Split:
 		sum := scheme.Dec{}
 		var missing []string
+		ir.Parts = e.partPtrs.slice(len(in.PartSpecs))
 		for _, ps := range in.PartSpecs {
-			v, ok := uf.Part(in.ID, ps.ID)
-			pr := &PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
+			v, ok := uf.part(in.ID, ps.ID, &e.strs)
+			pr := e.parts.one()
+			*pr = PartResult{ID: ps.ID, Share: e.percent(ps.ShareDec()), Scale: e.text(ps.ScaleDec())}
 			if ok {
 				pr.Value, pr.Event = v.Text, v.Event
 				val := clamp(v.Dec, ps.ScaleDec(), pr)
@@ -448,7 +491,7 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 	default:
 		rr.Event = soc.Event
 		mean, rows, ok := e.ballotMean(g.Table, soc.Ballots)
-		rr.Ballots = append(rr.Ballots, rows...)
+		rr.Ballots = rows
 		if !ok {
 			rr.Note = "no ballots: 0"
 			break
@@ -465,9 +508,14 @@ func (e *engine) rater(uf *UnitFacts, slot *scheme.RaterSlot) (*RaterResult, sch
 // per level as explain shows it; ok is false when no ballot was counted.
 func (e *engine) ballotMean(table scheme.LevelTable, counts []events.LevelCount) (mean scheme.Dec, rows []*BallotRow, ok bool) {
 	total, weighted := int64(0), scheme.Dec{}
+	if len(counts) > 0 {
+		rows = e.ballotPtrs.slice(len(counts))
+	}
 	for _, c := range counts {
 		v, _ := table.Lookup(c.Level)
-		rows = append(rows, &BallotRow{Level: c.Level, Count: c.Count, Value: e.text(v)})
+		row := e.ballots.one()
+		*row = BallotRow{Level: c.Level, Count: c.Count, Value: e.text(v)}
+		rows = append(rows, row)
 		total += int64(c.Count)
 		weighted = weighted.Add(v.Mul(scheme.Int(int64(c.Count))))
 	}
@@ -501,15 +549,15 @@ func (e *engine) rankCategory(cat *scheme.Category) {
 		tb = nil
 	}
 	for _, s := range pool {
-		s.keys = []scheme.Dec{s.composite}
+		s.keys = append(e.keys.slice(1+len(tb)), s.composite)
 		for _, c := range tb {
-			s.keys = append(s.keys, s.components[c])
+			v, _ := s.components.get(c)
+			s.keys = append(s.keys, v)
 		}
 		s.pool = pool
 	}
-	rankPool(pool)
+	sorted := rankPool(pool)
 	cr.Size = len(pool)
-	sorted := sortedByKeys(pool)
 	for _, s := range sorted {
 		row := &RankRow{Rank: s.rank, Subject: s.id, Name: s.name, Composite: e.fx(s.composite)}
 		for _, k := range s.keys[1:] {
@@ -522,8 +570,8 @@ func (e *engine) rankCategory(cat *scheme.Category) {
 }
 
 // rankPool sets rank and of on every subject by its keys: competition
-// ranking (1, 2, 2, 4).
-func rankPool(pool []*subject) {
+// ranking (1, 2, 2, 4). It returns the pool in that order (sortedByKeys).
+func rankPool(pool []*subject) []*subject {
 	sorted := sortedByKeys(pool)
 	for i, s := range sorted {
 		s.rank, s.of = i+1, len(pool)
@@ -531,6 +579,7 @@ func rankPool(pool []*subject) {
 			s.rank = sorted[i-1].rank
 		}
 	}
+	return sorted
 }
 
 func cmpKeys(a, b []scheme.Dec) int {
@@ -542,14 +591,19 @@ func cmpKeys(a, b []scheme.Dec) int {
 	return 0
 }
 
-// sortedByKeys orders subjects best first, ties in file order.
+// sortedByKeys orders subjects best first, ties in file order. The file
+// order is unique, so the order is total and any sort gives it.
 func sortedByKeys(pool []*subject) []*subject {
-	out := append([]*subject(nil), pool...)
-	sort.SliceStable(out, func(i, j int) bool {
-		if c := cmpKeys(out[i].keys, out[j].keys); c != 0 {
-			return c > 0
-		}
-		return out[i].order < out[j].order
-	})
+	out := slices.Clone(pool)
+	slices.SortFunc(out, cmpRanked)
 	return out
+}
+
+// cmpRanked orders two subjects best first by their keys, ties in file
+// order.
+func cmpRanked(a, b *subject) int {
+	if c := cmpKeys(a.keys, b.keys); c != 0 {
+		return -c
+	}
+	return cmp.Compare(a.order, b.order)
 }

@@ -112,12 +112,18 @@ func keyLen(s string) int {
 	return i + int(h>>1)
 }
 
-// idOf is the event id of a key.
-func idOf(key string) string {
+// idOf is the event id of a key; a ULID is printed into t when t is not
+// nil (a scoring prints thousands of them).
+func idOf(key string, t *text) string {
 	if key != "" && key[0]&1 == 1 {
 		var u ulid.ULID
 		copy(u[:], key[1:])
-		return u.String()
+		if t == nil {
+			return u.String()
+		}
+		var buf [ulid.EncodedSize]byte
+		_ = u.MarshalTextTo(buf[:]) // cannot fail: buf is the size
+		return t.keepBytes(buf[:], "")
 	}
 	i := 0
 	for i < len(key) && key[i] >= 0x80 {
@@ -129,15 +135,16 @@ func idOf(key string) string {
 // key is the key of the event that set the value.
 func (c cell) key() string { return string(c[:keyLen(string(c))]) }
 
-// value is the cell as a Value (ok false: none).
-func (c cell) value() (Value, bool) {
+// value is the cell as a Value (ok false: none), its event id printed into
+// t (idOf).
+func (c cell) value(t *text) (Value, bool) {
 	if c == "" {
 		return Value{}, false
 	}
 	k := c.key()
 	txt := string(c[len(k):])
 	d, _ := scheme.ParseDec(txt) // checked when set
-	return Value{Text: txt, Dec: d, Event: idOf(k)}, true
+	return Value{Text: txt, Dec: d, Event: idOf(k, t)}, true
 }
 
 // partSlots numbers the parts of a category's indicators (in the
@@ -196,11 +203,16 @@ func (p *partSlots) slot(indicator, part string) (int, bool) {
 // Part is the value entered for a part of an indicator ("actual" of a
 // quantitative one, "score" of a judged one; ok false: none entered).
 func (u *UnitFacts) Part(indicator, part string) (Value, bool) {
+	return u.part(indicator, part, nil)
+}
+
+// part is Part with the event id printed into t (idOf).
+func (u *UnitFacts) part(indicator, part string, t *text) (Value, bool) {
 	s, ok := u.slots.slot(indicator, part)
 	if !ok || u.parts == nil {
 		return Value{}, false
 	}
-	return u.parts[s].value()
+	return u.parts[s].value(t)
 }
 
 // scoreCell is a cadre's entered component (or part of one) and its value.
@@ -212,9 +224,14 @@ type scoreCell struct {
 // Score is the value entered for a cadre component or a part of one (ok
 // false: none entered).
 func (c *CadreFacts) Score(component string) (Value, bool) {
+	return c.score(component, nil)
+}
+
+// score is Score with the event id printed into t (idOf).
+func (c *CadreFacts) score(component string, t *text) (Value, bool) {
 	for _, s := range c.scores {
 		if s.name == component {
-			return s.c.value()
+			return s.c.value(t)
 		}
 	}
 	return Value{}, false

@@ -13,10 +13,14 @@ func TestEventIDKeysGiveTheIDBack(t *testing.T) {
 	ids := []string{"", "v", "01", "01KDVWPGE0PMNBNA4VVPAH5CAM", "01kdvwpge0pmnbna4vvpah5cam",
 		"ZZZZZZZZZZZZZZZZZZZZZZZZZZ", "01KDVWPGE0PMNBNA4VVPAH5CA", strings.Repeat("长", 90)}
 	keys := map[string]string{}
+	var block text
 	for _, id := range ids {
 		k := string(appendIDKey(nil, id))
-		if got := idOf(k); got != id {
+		if got := idOf(k, nil); got != id {
 			t.Errorf("idOf(key of %q) = %q", id, got)
+		}
+		if got := idOf(k, &block); got != id {
+			t.Errorf("idOf(key of %q) printed into a text block = %q", id, got)
 		}
 		if n := keyLen(k + "93.5"); n != len(k) {
 			t.Errorf("key of %q: length %d read as %d", id, len(k), n)

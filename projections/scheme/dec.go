@@ -282,6 +282,9 @@ func (x Dec) Add(y Dec) Dec {
 		}
 		return reduced(n, xd)
 	}
+	if yd == 1 || xd == 1 { // a fraction and an integer: no gcd to find
+		return addInt(x, y)
+	}
 	// Knuth 4.5.1: with g = gcd(xd, yd), x+y = t / (xd/g · yd) where
 	// t = xn·(yd/g) + yn·(xd/g), and only gcd(t, g) can still divide out.
 	g := gcd(xd, yd)
@@ -297,6 +300,21 @@ func (x Dec) Add(y Dec) Dec {
 		return slow((*big.Rat).Add, x, y)
 	}
 	return reduced(t/g2, d)
+}
+
+// addInt is x + y when exactly one of them is an integer: with f = a/d in
+// lowest terms and k an integer, f + k = (a + k·d)/d, and gcd(a + k·d, d) =
+// gcd(a, d) = 1, so the sum is in lowest terms as it stands.
+func addInt(x, y Dec) Dec {
+	if x.den() == 1 {
+		x, y = y, x
+	}
+	kd, ok1 := mul(y.n, x.d)
+	n, ok2 := add(x.n, kd)
+	if !ok1 || !ok2 {
+		return slow((*big.Rat).Add, x, y)
+	}
+	return Dec{n: n, d: x.d}
 }
 
 // Sub is x − y.
@@ -315,6 +333,9 @@ func (x Dec) Mul(y Dec) Dec {
 		}
 		return Dec{n: n}
 	}
+	if xd == 1 || yd == 1 { // an integer factor: one gcd, not two
+		return mulInt(x, y)
+	}
 	// cross-reduce first, so the products are in lowest terms and as small
 	// as they can be
 	g1, g2 := gcd(abs(x.n), yd), gcd(abs(y.n), xd) // ≥ 1: denominators are ≥ 1
@@ -327,6 +348,24 @@ func (x Dec) Mul(y Dec) Dec {
 		return Dec{n: n}
 	}
 	return Dec{n: n, d: d}
+}
+
+// mulInt is x × y when exactly one of them is an integer: with f = a/d in
+// lowest terms, an integer k and g = gcd(k, d), f × k = a·(k/g) / (d/g) in
+// lowest terms (the cross-reduction of Mul, whose other gcd is 1).
+func mulInt(x, y Dec) Dec {
+	if x.den() == 1 {
+		x, y = y, x
+	}
+	g := gcd(abs(y.n), x.d)
+	n, ok := mul(x.n, y.n/g)
+	if !ok {
+		return slow((*big.Rat).Mul, x, y)
+	}
+	if d := x.d / g; d != 1 {
+		return Dec{n: n, d: d}
+	}
+	return Dec{n: n}
 }
 
 // Neg is −x.
@@ -520,20 +559,34 @@ func (x Dec) FloorInt() int64 {
 // Fixed formats x with exactly places decimals (rounding half-up if x has
 // more): Fixed(2) of 87.5 is "87.50".
 func (x Dec) Fixed(places int) string {
+	var buf [48]byte
+	return string(x.AppendFixed(buf[:0], places))
+}
+
+// AppendFixed appends Fixed(places) to b: for a caller that keeps many
+// such strings in one buffer of its own instead of one allocation each.
+func (x Dec) AppendFixed(b []byte, places int) []byte {
 	r := x.Round(places, HalfUp)
 	scale, ok := pow10(places)
 	if r.b == nil && ok {
 		if v, ok := mul(r.n, scale/r.den()); ok {
-			return point(v, places)
+			var buf [48]byte
+			return append(b, appendPoint(&buf, v, places)...)
 		}
 	}
-	return r.rat().FloatString(places) // too wide for int64: exactly the long way
+	return append(b, r.rat().FloatString(places)...) // too wide for int64: exactly the long way
 }
 
 // point prints the integer v with a decimal point places digits from the
-// right ("8750", 2 → "87.50"), right to left into one buffer.
+// right ("8750", 2 → "87.50").
 func point(v int64, places int) string {
-	var buf [48]byte // 19 digits, the point, up to 18 zeros after it, a sign
+	var buf [48]byte
+	return string(appendPoint(&buf, v, places))
+}
+
+// appendPoint writes point's text right to left into the end of buf (19
+// digits, the point, up to 18 zeros after it, a sign) and returns that end.
+func appendPoint(buf *[48]byte, v int64, places int) []byte {
 	i := len(buf)
 	u := uint64(abs(v))
 	for range places {
@@ -557,7 +610,7 @@ func point(v int64, places int) string {
 		i--
 		buf[i] = '-'
 	}
-	return string(buf[i:])
+	return buf[i:]
 }
 
 // String is the exact value: a terminating decimal with trailing zeros

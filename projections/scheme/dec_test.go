@@ -188,6 +188,9 @@ func TestDecAgreesWithBigRat(t *testing.T) {
 		if got.String() != bigString(want) {
 			t.Fatalf("%s = %s, want %s", op, got, bigString(want))
 		}
+		if got != fromRat(want) {
+			t.Fatalf("%s = %s is not in lowest terms (%d/%d)", op, got, got.n, got.den())
+		}
 	}
 	for i := 0; i < 20000; i++ {
 		x, bx := random()
