@@ -313,8 +313,11 @@ func (r *run) load() error {
 	r.logf("generating %d events: %d county years (%s) of 60 units × 40 indicators and 500 cadres", r.cfg.Events, len(cs), r.rep.Years)
 	// The generator keeps every county's running facts (over a GB at
 	// 1M): kaohe's soft memory limit, meant for the product, would have
-	// the collector run without pause here. Restored after the load.
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	// the collector run without pause here. Restored after the load. A
+	// limit the user set (GOMEMLIMIT) is theirs: it stays.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	}
 	resetPeak()
 	wall := time.Now()
 	l := newLoader(r.ctx, r.js, first+1, 10_000)
