@@ -156,3 +156,25 @@ func TestGeneratorFoldsWithTheEngine(t *testing.T) {
 		t.Fatalf("emit of an event the engine cannot place: %v, want an error naming the indicator", err)
 	}
 }
+
+// At 1M events the writers' figures are judged as the issue sets them:
+// 8 writers on units of their own against one writer, 8 on one unit
+// against half of it and by their conflicts.
+func TestTheWritersTargetsAreJudged(t *testing.T) {
+	rep := &Report{}
+	rep.add(Figure{Key: "append.one_writer", Value: 1000})
+	rep.add(Figure{Key: "append.8_units", Value: 990, RatioTo: "append.one_writer"})
+	rep.add(Figure{Key: "append.8_same_unit", Value: 600, RatioTo: "append.one_writer"})
+	rep.ratios()
+	rep.judgeRatio("append.8_units", TargetEightOfOne)    // 990 / 1000 = 99 % < 100 %
+	rep.judgeRatio("append.8_same_unit", TargetSameOfOne) // 600 / 1000 = 60 % ≥ 50 %
+	for key, want := range map[string]bool{"append.8_units": false, "append.8_same_unit": true} {
+		if f, _ := rep.Figure(key); f.Met == nil || *f.Met != want {
+			t.Errorf("%s judged %v, want %v", key, f.Met, want)
+		}
+	}
+	rep.judge("append.8_same_unit", false) // 0.1 conflicts an event or more
+	if f, _ := rep.Figure("append.8_same_unit"); f.Met == nil || *f.Met {
+		t.Errorf("append.8_same_unit with too many conflicts judged %v, want false", f.Met)
+	}
+}

@@ -79,9 +79,15 @@ func (r *Report) ratios() {
 
 // judgeRatio sets Met of a figure whose target is a share of a raw limit.
 func (r *Report) judgeRatio(key string, atLeast float64) {
+	if f, ok := r.Figure(key); ok {
+		r.judge(key, f.Ratio >= atLeast)
+	}
+}
+
+// judge sets Met of a figure.
+func (r *Report) judge(key string, ok bool) {
 	for i := range r.Figures {
 		if f := &r.Figures[i]; f.Key == key {
-			ok := f.Ratio >= atLeast
 			f.Met = &ok
 		}
 	}

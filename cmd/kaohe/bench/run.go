@@ -93,6 +93,9 @@ const (
 	TargetScoreMS        = 20   // scoring one county year under 20 ms (issue 14)
 	TargetRebuildRSSMB   = 300  // peak RSS of a 1M rebuild, and of the queries (issue 14)
 	TargetCostSpread     = 1.2  // rebuild time per event at 100k, 300k and 1M within 20% (issue 14)
+	TargetEightOfOne     = 1.0  // 8 writers on units of their own ≥ 100% of one writer (issue 14)
+	TargetSameOfOne      = 0.5  // 8 writers on one unit ≥ 50% of one writer (issue 14)
+	TargetConflicts      = 0.1  // and fewer than 0.1 conflicts retried an event
 )
 
 // run is one benchmark run's state.
@@ -111,8 +114,11 @@ type run struct {
 	readCPU float64 // CPU seconds of the raw read (phases.go)
 	full    rebuilt // the full rebuild, for rebuildCost
 
-	stepPeak  map[string]int64 // peak RSS of each query (phases.go step)
-	stepOrder []string
+	stepPeak map[string]int64 // peak RSS of each query (phases.go step)
+	// sameConflicts is the conflicts retried an event by 8 writers on
+	// one unit (appends.go), judged with their rate.
+	sameConflicts float64
+	stepOrder     []string
 }
 
 // Run generates the province, runs every phase and returns the report.
@@ -180,6 +186,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.rep.judgeRatio("append.bulk", TargetBulkOfAsync)
 		r.rep.judgeRatio("submit.large", TargetSubmitOfBulk)
 		r.rep.judgeRatio("rebuild", TargetRebuildOfRead)
+		r.rep.judgeRatio("append.8_units", TargetEightOfOne)
+		r.rep.judgeRatio("append.8_same_unit", TargetSameOfOne)
+		if r.sameConflicts >= TargetConflicts {
+			r.rep.judge("append.8_same_unit", false)
+		}
 	}
 	r.rep.Seconds = time.Since(start).Seconds()
 	return r.rep, nil
