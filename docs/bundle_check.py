@@ -144,7 +144,7 @@ def check(d, trusted_key=None):
     if inc["tree_size"] != size or bytes.fromhex(inc["root"]) != roots[size]:
         raise Mismatch("proofs/inclusion.json: not the newest checkpoint")
     proof = {p["seq"]: [bytes.fromhex(h) for h in p["hashes"]] for p in inc["proofs"]}
-    last, latest = {}, (None, None)
+    last, runs, latest = {}, {}, (None, None)
     names = sorted(glob.glob(os.path.join(d, "events", "*.json")))
     if len(names) != len(proof):
         raise Mismatch("proofs/inclusion.json: not one proof per event")
@@ -163,6 +163,13 @@ def check(d, trusted_key=None):
         if ev["prev"] != last.get(subject, ""):
             raise Mismatch(f"{name}: prev is not the SHA-256 of the event before it on its subject")
         last[subject] = sha(raw).hex()
+        if "sig" in ev:
+            # A signed command is stored in one atomic append: its events on
+            # a subject have consecutive seqs, and a later one is a replay.
+            run = (subject, ev["command_id"])
+            if run in runs and runs[run] + 1 != seq:
+                raise Mismatch(f"{name}: command {ev['command_id']} already wrote its events on its subject (the last at seq {runs[run]}): a replayed signature")
+            runs[run] = seq
 
         if ev["type"] == "ResultsPublished":
             latest = (name, ev["data"]["digest"])

@@ -65,33 +65,7 @@ func TestAnEventSignedAfterItsSignersRevocationIsRefused(t *testing.T) {
 	if entry(fs, EventEntry(forged.Seq)) != nil {
 		t.Fatal("Make put a quarantined message in the bundle")
 	}
-	var meta Meta
-	json.Unmarshal(entry(fs, EntryMeta), &meta)
-	scan, err := replay.ScanLogRecords(ctx, lg.st, uint64(meta.Checkpoint), 0, []int64{meta.Checkpoint}, []uint64{forged.Seq})
-	if err != nil {
-		t.Fatal(err)
-	}
-	proof, err := scan.RecordProof(forged.Seq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var inc Inclusion
-	json.Unmarshal(entry(fs, EntryInclusion), &inc)
-	p := EventProof{Seq: forged.Seq}
-	for _, h := range proof {
-		p.Hashes = append(p.Hashes, hex.EncodeToString(h[:]))
-	}
-	inc.Proofs = append(inc.Proofs, p)
-	var withForged []file
-	for _, f := range fs {
-		if f.name == EntryKey { // after the last event
-			withForged = append(withForged, file{EventEntry(forged.Seq), forged.Raw})
-		}
-		if f.name == EntryInclusion {
-			f.data = mustJSON(inc)
-		}
-		withForged = append(withForged, f)
-	}
+	withForged := withLogged(t, lg, fs, forged)
 	be := verifyErr(t, pack(t, resign(t, withForged, "office", events.RoleOffice)))
 	if be == nil {
 		t.Fatal("a bundle holding an event signed after its signer's revocation verified")
@@ -178,4 +152,91 @@ func TestBundlesMadeWhileTheLedgerIsWritten(t *testing.T) {
 			t.Fatalf("bundle %d, made while the roster grew: %v", i, be)
 		}
 	}
+}
+
+// withLogged is the bundle fs with ev (in the log of the bundle's newest
+// checkpoint) put in: its bytes and a true inclusion proof, as a bundle
+// maker who wanted it there would; re-sign it before verifying.
+func withLogged(t *testing.T, lg *ledger, fs []file, ev events.Stored) []file {
+	t.Helper()
+	var meta Meta
+	json.Unmarshal(entry(fs, EntryMeta), &meta)
+	scan, err := replay.ScanLogRecords(ledgertest.Ctx(t), lg.st, uint64(meta.Checkpoint), 0, []int64{meta.Checkpoint}, []uint64{ev.Seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := scan.RecordProof(ev.Seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inc Inclusion
+	json.Unmarshal(entry(fs, EntryInclusion), &inc)
+	p := EventProof{Seq: ev.Seq}
+	for _, h := range proof {
+		p.Hashes = append(p.Hashes, hex.EncodeToString(h[:]))
+	}
+	inc.Proofs = append(inc.Proofs, p)
+	var out []file
+	for _, f := range fs {
+		if f.name == EntryKey { // after the last event
+			out = append(out, file{EventEntry(ev.Seq), ev.Raw})
+		}
+		if f.name == EntryInclusion {
+			f.data = mustJSON(inc)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// A signed event of jyj published again on jyj's chain after other
+// messages — a replay of its command's signature, in the log — is
+// quarantined by the ledger and left out by Make. A bundle that carries it
+// anyway, re-signed by the office, is refused at that event as replayed.
+func TestABundleHoldingAReplayedSignatureIsRefused(t *testing.T) {
+	lg := zhashui(t)
+	ctx := ledgertest.Ctx(t)
+	subj := events.Subject(2022, events.UnitAggregate("jyj"))
+	prior, err := lg.st.Load(ctx, subj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var signed events.Stored
+	for _, ev := range prior {
+		if ev.Sig != nil && ev.Type == events.TypeScoreRecorded {
+			signed = ev
+		}
+	}
+	if signed.Sig == nil {
+		t.Fatal("no signed score of jyj to replay")
+	}
+	last := prior[len(prior)-1]
+	env := signed.Envelope
+	env.ID, env.Prev = "01REPLAYEDJYJ00000000000000", events.Hash(last.Raw)
+	out, err := lg.st.Append(ctx, []jetstream.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: last.Seq}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed := out[0]
+	if _, err := lg.checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fs := unpack(t, lg.make(t, lg.options(2022, "jyj", "")))
+	if entry(fs, EventEntry(replayed.Seq)) != nil {
+		t.Fatal("Make put a replayed signature in the bundle")
+	}
+	tampered := resign(t, withLogged(t, lg, fs, replayed), "office", events.RoleOffice)
+	be := verifyErr(t, pack(t, tampered))
+	if be == nil {
+		t.Fatal("a bundle holding a replayed signature verified")
+	}
+	if be.Entry != EventEntry(replayed.Seq) || !strings.Contains(be.Msg, events.ReasonReplayed) {
+		t.Fatalf("got %v, want %s named as replayed", be, EventEntry(replayed.Seq))
+	}
+	t.Run("the reference checker agrees", func(t *testing.T) {
+		skipWithoutPython(t)
+		if ok, out := referenceCheck(t, tampered); ok || !strings.Contains(out, EventEntry(replayed.Seq)+": command") || !strings.Contains(out, "a replayed signature") {
+			t.Fatalf("the reference checker on a bundle holding a replayed signature:\n%s", out)
+		}
+	})
 }

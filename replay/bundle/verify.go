@@ -270,14 +270,22 @@ func (c *checker) admission() error {
 	asOf := events.NewRosterAsOf(events.AcceptedRoster(c.rosterEvs))
 	heads := map[string]events.Head{}
 	last := map[string]uint64{}
+	runs := map[string]uint64{} // events.RunKey → the latest event of a signed command
 	for i, ev := range evs {
-		// events.Admit, with the signature checked ahead.
+		// events.Admit, with the signature checked ahead, then
+		// events.CheckRun, as events.Admitter does.
 		err := checked[i]
 		if err == nil {
 			err = events.Link(ev, heads[ev.Subject])
 		}
 		if err == nil {
 			err = events.AuthenticateVerified(ev, asOf.At(ev.Seq), verified[i])
+		}
+		if err == nil && ev.Sig != nil {
+			key := events.RunKey(ev)
+			if err = events.CheckRun(ev, runs[key]); err == nil {
+				runs[key] = ev.Seq
+			}
 		}
 		if err != nil {
 			return fail(EventEntry(ev.Seq), "%s", admitProblem(ev, err, last[ev.Subject]))
