@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kaohe/kaohe/events/filelock"
 )
 
 // LockFile is the file in a data directory that the process running the
@@ -64,9 +66,9 @@ func lockDir(dir string) (*dirLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("events: lock file: %w", err)
 	}
-	if err := tryLock(f); err != nil {
+	if err := filelock.TryLock(f); err != nil {
 		f.Close()
-		if errors.Is(err, errWouldBlock) {
+		if errors.Is(err, filelock.ErrWouldBlock) {
 			h, _ := ReadLockHolder(dir)
 			return nil, &LockedError{Dir: dir, Holder: h}
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/kaohe/kaohe/events/filelock"
 )
 
 // rebuildLockSuffix names the lock file of a full rebuild of the file at
@@ -34,11 +36,11 @@ func (d *DB) lockRebuild(ctx context.Context) (unlock func(), err error) {
 	}
 	waited := false
 	for {
-		err := tryLock(f)
+		err := filelock.TryLock(f)
 		if err == nil {
 			return func() { f.Close() }, nil // closing the file releases its lock
 		}
-		if !errors.Is(err, errWouldBlock) {
+		if !errors.Is(err, filelock.ErrWouldBlock) {
 			f.Close()
 			return nil, fmt.Errorf("projections: rebuild lock %s: %w", name, err)
 		}
