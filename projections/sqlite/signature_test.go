@@ -11,6 +11,7 @@ import (
 	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -187,22 +188,8 @@ func withoutWarnings(t *testing.T, js []byte) string {
 // replay agree.
 func TestASignatureCopiedOntoAnotherUnitIsQuarantined(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
-	st := ledgertest.OpenStore(t)
-	var now time.Time
-	l := newLedger(st, &now)
-	var zzb events.Stored
-	for _, c := range yearCommands(t, 2023)[:15] { // p01 … p15: every year-end work score
-		if c.OccurredAt != nil {
-			now = *c.OccurredAt
-		}
-		o, err := ledgertest.Submit(ctx, l, []commands.Command{c})
-		if err != nil {
-			t.Fatalf("submit %s: %v", c.ID, err)
-		}
-		if c.ID == "p14" {
-			zzb = o.Events[0]
-		}
-	}
+	y := firstScores(t)
+	st, zzb := y.st, y.wrote["p14"]
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
 	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
@@ -218,16 +205,7 @@ func TestASignatureCopiedOntoAnotherUnitIsQuarantined(t *testing.T) {
 	if err != nil || len(qs) != 1 || qs[0].Seq != forged || qs[0].Reason != events.ReasonBadSignature || !strings.Contains(qs[0].Detail, events.SigMismatch) {
 		t.Fatalf("Quarantined = %+v, %v; want seq %d, bad_signature (%s)", qs, err, forged, events.SigMismatch)
 	}
-	got := mustResultsJSON(t, db, 2023)
-	if w := withoutWarnings(t, got); w != before {
-		t.Fatalf("the copied signature counts in scoring:\n%s\nwant (as without it)\n%s", w, before)
-	}
-	sameBytes(t, "2023 results, catch-up vs replay", got, streamJSON(t, st, 2023, events.Point{}))
-	rebuilt := openDB(t, "")
-	if _, err := rebuilt.Rebuild(ctx, st, 0, nil); err != nil {
-		t.Fatal(err)
-	}
-	sameDump(t, "a full rebuild vs catch-up", mustDump(t, rebuilt), mustDump(t, db))
+	excludedAlike(t, db, st, before, "the copied signature")
 
 	v, err := replay.Verify(ctx, st)
 	if err != nil {
@@ -263,22 +241,8 @@ func republish(t *testing.T, st *jetstream.Store, ev events.Stored) (seq uint64,
 // were stored before, so it is a replay, quarantined everywhere alike.
 func TestAReplayedSignedCommandIsQuarantined(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
-	st := ledgertest.OpenStore(t)
-	var now time.Time
-	l := newLedger(st, &now)
-	var p04 events.Stored
-	for _, c := range yearCommands(t, 2023)[:15] { // p04 corrects t1's p02 to 95, p05 corrects p04 to 97
-		if c.OccurredAt != nil {
-			now = *c.OccurredAt
-		}
-		o, err := ledgertest.Submit(ctx, l, []commands.Command{c})
-		if err != nil {
-			t.Fatalf("submit %s: %v", c.ID, err)
-		}
-		if c.ID == "p04" {
-			p04 = o.Events[0]
-		}
-	}
+	y := firstScores(t) // p04 corrects t1's p02 to 95, p05 corrects p04 to 97
+	st, l, p04 := y.st, y.l, y.wrote["p04"]
 	db := openDB(t, "")
 	mustCatchUp(t, db, st)
 	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
@@ -290,16 +254,7 @@ func TestAReplayedSignedCommandIsQuarantined(t *testing.T) {
 	if err != nil || len(qs) != 1 || qs[0].Seq != replayed || qs[0].Reason != events.ReasonReplayed {
 		t.Fatalf("Quarantined = %+v, %v; want seq %d, %s", qs, err, replayed, events.ReasonReplayed)
 	}
-	got := mustResultsJSON(t, db, 2023)
-	if w := withoutWarnings(t, got); w != before {
-		t.Fatalf("the replayed correction counts in scoring:\n%s\nwant (as without it)\n%s", w, before)
-	}
-	sameBytes(t, "2023 results, catch-up vs replay", got, streamJSON(t, st, 2023, events.Point{}))
-	rebuilt := openDB(t, "")
-	if _, err := rebuilt.Rebuild(ctx, st, 0, nil); err != nil {
-		t.Fatal(err)
-	}
-	sameDump(t, "a full rebuild vs catch-up", mustDump(t, rebuilt), mustDump(t, db))
+	rebuilt := excludedAlike(t, db, st, before, "the replayed correction")
 	if _, err := db.Rebuild(ctx, st, 2023, nil); err != nil { // one year again, from the file's runs of other years
 		t.Fatal(err)
 	}
@@ -316,7 +271,7 @@ func TestAReplayedSignedCommandIsQuarantined(t *testing.T) {
 	// The ledger leaves it out too: the replayed event is no entry a
 	// correction can supersede; the next correction supersedes p05, the
 	// value in force, and the results follow it.
-	now = now.Add(time.Hour)
+	*y.now = y.now.Add(time.Hour)
 	onReplay := commands.Command{ID: "p05a", Type: "CorrectScore", Year: 2023, Actor: p04.Actor, Reason: "更正",
 		Data: json.RawMessage(`{"unit":"t1","supersedes":"` + replayedID + `","value":"90"}`)}
 	if _, err := ledgertest.Submit(ctx, l, []commands.Command{onReplay}); commands.ErrorCode(err) != commands.ENOTFOUND {
@@ -329,4 +284,52 @@ func TestAReplayedSignedCommandIsQuarantined(t *testing.T) {
 	}
 	mustCatchUp(t, db, st)
 	sameBytes(t, "2023 results after p05b, catch-up vs replay", mustResultsJSON(t, db, 2023), streamJSON(t, st, 2023, events.Point{}))
+}
+
+// scoredYear is a ledger with the first commands of the 2023 year on it,
+// signed, and the first event each command wrote.
+type scoredYear struct {
+	st    *jetstream.Store
+	l     *commands.Ledger
+	now   *time.Time // the ledger's clock
+	wrote map[string]events.Stored
+}
+
+// firstScores submits p01 … p15 of the 2023 year (every year-end work
+// score) on a new ledger.
+func firstScores(t *testing.T) scoredYear {
+	t.Helper()
+	ctx := ledgertest.Ctx(t)
+	y := scoredYear{st: ledgertest.OpenStore(t), now: new(time.Time), wrote: map[string]events.Stored{}}
+	y.l = newLedger(y.st, y.now)
+	for _, c := range yearCommands(t, 2023)[:15] {
+		if c.OccurredAt != nil {
+			*y.now = *c.OccurredAt
+		}
+		o, err := ledgertest.Submit(ctx, y.l, []commands.Command{c})
+		if err != nil {
+			t.Fatalf("submit %s: %v", c.ID, err)
+		}
+		y.wrote[c.ID] = o.Events[0]
+	}
+	return y
+}
+
+// excludedAlike checks that db's 2023 results, caught up past a
+// quarantined message, are before (what they were without it), as replay
+// gives them, and that a full rebuild gives the same file; it returns the
+// rebuilt one.
+func excludedAlike(t *testing.T, db *sqlite.DB, st *jetstream.Store, before, what string) *sqlite.DB {
+	t.Helper()
+	got := mustResultsJSON(t, db, 2023)
+	if w := withoutWarnings(t, got); w != before {
+		t.Fatalf("%s counts in scoring:\n%s\nwant (as without it)\n%s", what, w, before)
+	}
+	sameBytes(t, "2023 results, catch-up vs replay", got, streamJSON(t, st, 2023, events.Point{}))
+	rebuilt := openDB(t, "")
+	if _, err := rebuilt.Rebuild(ledgertest.Ctx(t), st, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameDump(t, "a full rebuild vs catch-up", mustDump(t, rebuilt), mustDump(t, db))
+	return rebuilt
 }
