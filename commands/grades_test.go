@@ -127,3 +127,43 @@ func TestDecideGradesHundreds(t *testing.T) {
 		t.Fatalf("%d decisions in one command: %v", len(many), err)
 	}
 }
+
+// A signed DecideGrades writes one GradeDecided a decision on the year's
+// chain, all under its one signature: each is admitted (events.CheckRun
+// counts them against its decisions), and a copy of one published right
+// after them is one more than the command writes — a replay.
+func TestSignedDecisionsAreAdmittedAndACopyIsNot(t *testing.T) {
+	st, l := setup(t)
+	ctx := ledgertest.Ctx(t)
+	proposed, err := replay.Ledger{Store: st}.Proposals(ctx, year, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds []commands.GradeDecision
+	for u := 1; u <= 24; u++ {
+		id := fmt.Sprintf("u%02d", u)
+		ds = append(ds, commands.GradeDecision{Kind: "team", Subject: id, Grade: proposed("team", id)})
+	}
+	out, err := ledgertest.Submit(ctx, l, []commands.Command{decideAll("county", ds)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Events) != len(ds) || out.Events[0].Sig == nil {
+		t.Fatalf("%d events (signed: %v), want %d signed decisions", len(out.Events), out.Events[0].Sig != nil, len(ds))
+	}
+	v, err := replay.Verify(ctx, st)
+	if err != nil || len(v.Quarantined) > 0 || len(v.Problems) > 0 {
+		t.Fatalf("verify of one signed command's %d decisions: %v, quarantined %+v, problems %+v", len(ds), err, v.Quarantined, v.Problems)
+	}
+
+	last := out.Events[len(out.Events)-1]
+	env := last.Envelope
+	env.ID, env.Prev = "01COPYOFTHELASTDECISION0000", events.Hash(last.Raw)
+	copied, err := st.Append(ctx, []jetstream.Pending{{Subject: last.Subject, Envelope: env, ExpectedLastSubjectSeq: last.Seq}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err = replay.Verify(ctx, st); err != nil || len(v.Quarantined) != 1 || v.Quarantined[0].Seq != copied[0].Seq || v.Quarantined[0].Reason != events.ReasonReplayed {
+		t.Fatalf("verify after a copy of the last decision: %v, quarantined %+v; want seq %d, %s", err, v.Quarantined, copied[0].Seq, events.ReasonReplayed)
+	}
+}

@@ -337,8 +337,9 @@ func (l *Ledger) remember(s *session, stored []events.Stored) {
 			if _, ok := st.cmdSeq.get(ev.CommandID); !ok {
 				st.cmdSeq.set(ev.CommandID, ev.Seq)
 			}
-			if ev.Sig != nil { // as applyStored: where its events end (events.CheckRun)
-				st.runs.set(ev.CommandID, ev.Seq)
+			if ev.Sig != nil { // as applyStored: its events here (events.CheckRun)
+				run, _ := st.runs.get(ev.CommandID)
+				st.runs.set(ev.CommandID, run.Next(ev))
 			}
 		}
 	}

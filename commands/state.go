@@ -35,11 +35,11 @@ type aggState struct {
 	hash    string
 	headSeq uint64
 
-	ids        lmap[bool]   // ids of this aggregate's events
-	byCommand  lmap[string] // command id → id of the first event it wrote here
-	cmdSeq     lmap[uint64] // command id → stream sequence of that event, when read from the stream or appended
-	runs       lmap[uint64] // signed command id → stream sequence of its latest accepted event here (events.CheckRun)
-	grades     lmap[string] // year aggregate: GradeDecided event id → "<kind>:<subject>"
+	ids        lmap[bool]       // ids of this aggregate's events
+	byCommand  lmap[string]     // command id → id of the first event it wrote here
+	cmdSeq     lmap[uint64]     // command id → stream sequence of that event, when read from the stream or appended
+	runs       lmap[events.Run] // signed command id → its accepted events here (events.CheckRun)
+	grades     lmap[string]     // year aggregate: GradeDecided event id → "<kind>:<subject>"
 	entries    lmap[entry]
 	records    lmap[record] // recordKey → the record in force (see recordKey)
 	vetoes     lmap[bool]   // VetoImposed event id → still in force
@@ -125,9 +125,9 @@ func (s *aggState) applyStored(ev events.Stored, roster *events.Roster, sigs *ev
 	head := events.Head{Seq: s.headSeq, Hash: s.hash}
 	p, err := sigs.Admit(ev, head, roster)
 	if err == nil && ev.Sig != nil {
-		last, _ := s.runs.get(ev.CommandID)
-		if err = events.CheckRun(ev, last); err == nil {
-			s.runs.set(ev.CommandID, ev.Seq)
+		run, _ := s.runs.get(ev.CommandID)
+		if err = events.CheckRun(ev, run, sigs.RunLimit(ev)); err == nil {
+			s.runs.set(ev.CommandID, run.Next(ev))
 		}
 	}
 	if errors.Is(err, events.ErrQuarantined) {

@@ -91,6 +91,18 @@ def consistent(first, second, first_root, second_root, path):
     return sn == 0 and fr == first_root and sr == second_root
 
 
+def run_limit(command, command_id):
+    """How many events the signed command (or its correction) that wrote
+    command_id writes on its subject: a DecideGrades one a decision, any
+    other one."""
+    writer = next((c for c in command.get("data", {}).get("corrections", []) if c.get("id") == command_id), None)
+    if writer is None and command.get("id") == command_id:
+        writer = command
+    if writer is None or writer.get("type") != "DecideGrades":
+        return 1
+    return max(1, len(writer.get("data", {}).get("decisions", [])))
+
+
 def check(d, trusted_key=None):
     read = lambda name: open(os.path.join(d, name), "rb").read()
     manifest = read("MANIFEST")
@@ -165,11 +177,13 @@ def check(d, trusted_key=None):
         last[subject] = sha(raw).hex()
         if "sig" in ev:
             # A signed command is stored in one atomic append: its events on
-            # a subject have consecutive seqs, and a later one is a replay.
+            # a subject have consecutive seqs, as many as it writes (one, or
+            # a DecideGrades' decisions); a later or further one is a replay.
             run = (subject, ev["command_id"])
-            if run in runs and runs[run] + 1 != seq:
-                raise Mismatch(f"{name}: command {ev['command_id']} already wrote its events on its subject (the last at seq {runs[run]}): a replayed signature")
-            runs[run] = seq
+            n, at = runs.get(run, (0, 0))
+            if n and (at + 1 != seq or n >= run_limit(json.loads(s["command"]), ev["command_id"])):
+                raise Mismatch(f"{name}: command {ev['command_id']} already wrote its events on its subject (the last at seq {at}): a replayed signature")
+            runs[run] = (n + 1, seq)
 
         if ev["type"] == "ResultsPublished":
             latest = (name, ev["data"]["digest"])

@@ -199,25 +199,43 @@ func short(h string) string {
 	return h
 }
 
+// Run is what a reader remembers of a signed command's events on one
+// chain (CheckRun): the stream sequence of the latest accepted one and how
+// many were accepted.
+type Run struct {
+	Last  uint64
+	Count int
+}
+
+// Next is the run after ev was accepted.
+func (r Run) Next(ev Stored) Run { return Run{Last: ev.Seq, Count: r.Count + 1} }
+
 // CheckRun is the last rule of admission, after Admit: a signed command's
 // events are stored in one atomic append on the one chain its data names
-// (signedCommandMatches), so at consecutive stream sequences. last is the
-// sequence of the latest accepted event of ev's command on ev's chain (0:
-// none). An event of a signed command whose events on the chain already
-// ended — another message came between — is a copy of the command's event
-// published again later, under a signature that is valid but was given
-// once (quarantined, ReasonReplayed): a correction replayed after a later
-// one would otherwise put its value back. Unsigned events (an older
-// ledger's, before the roster) are not judged here.
-func CheckRun(ev Stored, last uint64) error {
-	if ev.Sig == nil || last == 0 || last+1 == ev.Seq {
+// (signedCommandMatches), so at consecutive stream sequences, and there
+// are at most limit of them (Verifier.RunLimit: one, or a DecideGrades'
+// decisions). run is what the chain's earlier accepted events of ev's
+// command were (zero: none). An event of a signed command whose events on
+// the chain already ended — another message came between, or the command
+// wrote all it writes — is a copy of the command's event published again,
+// under a signature that is valid but was given once (quarantined,
+// ReasonReplayed): a correction replayed after a later one would
+// otherwise put its value back, a bonus replayed count twice. Unsigned
+// events (an older ledger's, before the roster) are not judged here.
+func CheckRun(ev Stored, run Run, limit int) error {
+	switch {
+	case ev.Sig == nil || run.Count == 0:
 		return nil
+	case run.Last+1 != ev.Seq:
+		return quarantine(ev, ReasonReplayed, fmt.Sprintf("command %s already wrote its events on this chain (the last at seq %d): a signed command is stored in one append, so this later event replays its signature", ev.CommandID, run.Last))
+	case run.Count >= limit:
+		return quarantine(ev, ReasonReplayed, fmt.Sprintf("command %s writes %d event(s) on this chain and they are stored (the last at seq %d): this one more replays its signature", ev.CommandID, limit, run.Last))
 	}
-	return quarantine(ev, ReasonReplayed, fmt.Sprintf("command %s already wrote its events on this chain (the last at seq %d): a signed command is stored in one append, so this later event replays its signature", ev.CommandID, last))
+	return nil
 }
 
 // RunKey names a signed command's events on one chain, for remembering
-// the latest accepted one (CheckRun).
+// their Run.
 func RunKey(ev Stored) string { return ev.Subject + " " + ev.CommandID }
 
 // Admitter admits a stream of messages in stream order, keeping each
@@ -228,7 +246,7 @@ func RunKey(ev Stored) string { return ev.Subject + " " + ev.CommandID }
 // accepted events read beforehand (a reader of some subjects only).
 type Admitter struct {
 	heads  map[string]Head
-	runs   map[string]uint64 // RunKey → latest accepted event of a signed command (CheckRun)
+	runs   map[string]Run // RunKey → a signed command's accepted events (CheckRun)
 	roster Roster
 	asOf   *RosterAsOf
 	sigs   Verifier
@@ -258,11 +276,12 @@ func (a *Admitter) Admit(ev Stored) (any, error) {
 	p, err := a.sigs.Admit(ev, a.heads[ev.Subject], roster)
 	if err == nil && ev.Sig != nil {
 		key := RunKey(ev)
-		if err = CheckRun(ev, a.runs[key]); err == nil {
+		run := a.runs[key]
+		if err = CheckRun(ev, run, a.sigs.RunLimit(ev)); err == nil {
 			if a.runs == nil {
-				a.runs = map[string]uint64{}
+				a.runs = map[string]Run{}
 			}
-			a.runs[key] = ev.Seq
+			a.runs[key] = run.Next(ev)
 		}
 	}
 	if err == nil {

@@ -80,8 +80,9 @@ func TestAQuarantinedMessageIsNoLink(t *testing.T) {
 }
 
 // A signed command's events on a chain come at consecutive stream
-// sequences (one atomic append): the next one continues the run; one after
-// another message is its signature replayed. Unsigned events and a
+// sequences (one atomic append), as many as it writes: the next one
+// continues the run; one after another message, or one more than the
+// command writes, is its signature replayed. Unsigned events and a
 // command's first event are not judged.
 func TestCheckRunQuarantinesASignedCommandMetAgain(t *testing.T) {
 	signed := func(seq uint64) Stored {
@@ -92,15 +93,18 @@ func TestCheckRunQuarantinesASignedCommandMetAgain(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		ev     Stored
-		last   uint64
+		run    Run
+		limit  int
 		reason string
 	}{
-		{"the command's first event on the chain", signed(7), 0, ""},
-		{"the next event of the same append", signed(8), 7, ""},
-		{"an event after another message", signed(9), 7, ReasonReplayed},
-		{"an unsigned event (an older ledger) is not judged", unsigned, 7, ""},
+		{"the command's first event on the chain", signed(7), Run{}, 1, ""},
+		{"the next event of a command that writes three", signed(8), Run{Last: 7, Count: 1}, 3, ""},
+		{"an event after another message", signed(9), Run{Last: 7, Count: 1}, 3, ReasonReplayed},
+		{"a second event of a command that writes one, right after it", signed(8), Run{Last: 7, Count: 1}, 1, ReasonReplayed},
+		{"a fourth of a command that writes three", signed(10), Run{Last: 9, Count: 3}, 3, ReasonReplayed},
+		{"an unsigned event (an older ledger) is not judged", unsigned, Run{Last: 7, Count: 1}, 1, ""},
 	} {
-		err := CheckRun(c.ev, c.last)
+		err := CheckRun(c.ev, c.run, c.limit)
 		q := AsQuarantine(err)
 		switch {
 		case c.reason == "" && err != nil:
@@ -111,5 +115,24 @@ func TestCheckRunQuarantinesASignedCommandMetAgain(t *testing.T) {
 	}
 	if k1, k2 := RunKey(signed(1)), RunKey(Stored{Subject: "kaohe.2023.unit.t2", Envelope: Envelope{CommandID: "c1"}}); k1 == k2 {
 		t.Errorf("RunKey gives two chains one key %q", k1)
+	}
+}
+
+// A command writes one event on its chain, a DecideGrades one a decision
+// (RunLimit reads it from the signed command an event carries).
+func TestRunLimitIsWhatTheSignedCommandWrites(t *testing.T) {
+	for _, c := range []struct {
+		command, cmdID string
+		want           int
+	}{
+		{`{"id":"s1","type":"RecordScore","year":2023,"data":{"unit":"t1","indicator":"gdp","value":"90"}}`, "s1", 1},
+		{`{"id":"g1","type":"DecideGrades","year":2023,"data":{"decisions":[{"kind":"unit","subject":"t1","grade":"优秀"},{"kind":"unit","subject":"t2","grade":"良好"}]}}`, "g1", 2},
+		{`{"id":"r1","type":"ResolveAppeal","year":2023,"data":{"unit":"t1","appeal":"a1","outcome":"upheld","corrections":[{"id":"k1","type":"DecideGrade","year":2023,"data":{"kind":"unit","subject":"t1","grade":"良好"}}]}}`, "k1", 1},
+	} {
+		ev := Stored{Envelope: Envelope{CommandID: c.cmdID, Sig: &Signature{Command: c.command}}}
+		var v Verifier
+		if got := v.RunLimit(ev); got != c.want {
+			t.Errorf("RunLimit of %s in %s = %d, want %d", c.cmdID, c.command, got, c.want)
+		}
 	}
 }

@@ -313,11 +313,28 @@ func signedCommandMatches(ev Envelope, command []byte) error {
 // name is in the decoder's errors, which VerifySignature reports).
 type cmd struct {
 	ID   string          `json:"id"`
+	Type string          `json:"type"`
 	Year int             `json:"year"`
 	Data json.RawMessage `json:"data"`
 	// agg is target's answer, worked out once when the command is decoded.
 	agg    string
 	aggErr error
+	limit  int // runLimit's answer
+}
+
+// runLimit is how many events the command writes on its chain at most:
+// one, but one a decision for DecideGrades (the committee's grades of a
+// year, on the year's chain). A resolution's corrections are commands of
+// their own (DecideGrade one by one), each one event.
+func (c *cmd) runLimit() int {
+	if c.Type != "DecideGrades" {
+		return 1
+	}
+	var d struct {
+		Decisions []json.RawMessage `json:"decisions"`
+	}
+	json.Unmarshal(c.Data, &d)
+	return max(1, len(d.Decisions))
 }
 
 // target is the aggregate a command's data names (the one the ledger
@@ -376,9 +393,11 @@ func decodeSigned(command []byte) *signedFields {
 	}
 	f := &signedFields{cmd: c.cmd, corrections: c.Data.Corrections}
 	f.cmd.agg, f.cmd.aggErr = f.cmd.target()
+	f.cmd.limit = f.cmd.runLimit()
 	for i := range f.corrections {
 		k := &f.corrections[i]
 		k.agg, k.aggErr = k.target()
+		k.limit = k.runLimit()
 	}
 	if len(f.corrections) > 0 {
 		f.byID = make(map[string]int, len(f.corrections))
@@ -400,12 +419,7 @@ func (f *signedFields) wrote(ev Envelope) error {
 	if f.cmd.Year != ev.Year {
 		return fmt.Errorf("the signed command is for year %d, the event for %d", f.cmd.Year, ev.Year)
 	}
-	wrote := (*cmd)(nil)
-	if i, ok := f.byID[ev.CommandID]; ok {
-		wrote = &f.corrections[i]
-	} else if f.cmd.ID == ev.CommandID {
-		wrote = &f.cmd
-	}
+	wrote := f.writer(ev)
 	if wrote == nil {
 		return fmt.Errorf("the signed command %q did not write command %q", f.cmd.ID, ev.CommandID)
 	}
@@ -416,6 +430,45 @@ func (f *signedFields) wrote(ev Envelope) error {
 		return fmt.Errorf("the signed command %q writes to %s, the event is on %s", wrote.ID, wrote.agg, ev.Aggregate)
 	}
 	return sameFields(ev.Data, wrote.Data)
+}
+
+// writer is the command (or correction) that wrote ev's command id (nil:
+// none of them).
+func (f *signedFields) writer(ev Envelope) *cmd {
+	if i, ok := f.byID[ev.CommandID]; ok {
+		return &f.corrections[i]
+	}
+	if f.err == nil && f.cmd.ID == ev.CommandID {
+		return &f.cmd
+	}
+	return nil
+}
+
+// RunLimit is how many events ev's signed command writes on ev's chain at
+// most (CheckRun): one, or its decisions' number for DecideGrades. It is
+// read from the command ev carries, decoded once a run by the Verifier
+// that verified it last; the signature itself is not checked here.
+func (v *Verifier) RunLimit(ev Stored) int {
+	if ev.Sig == nil {
+		return 0
+	}
+	for _, s := range v.recent {
+		if s != nil && s.sig.Sig == ev.Sig.Sig && s.sig.Key == ev.Sig.Key && s.sig.Command == ev.Sig.Command {
+			if s.cmd == nil {
+				s.cmd = decodeSigned([]byte(s.sig.Command))
+				v.decoded++
+			}
+			return limitOf(s.cmd, ev)
+		}
+	}
+	return limitOf(decodeSigned([]byte(ev.Sig.Command)), ev)
+}
+
+func limitOf(f *signedFields, ev Stored) int {
+	if w := f.writer(ev.Envelope); w != nil {
+		return w.limit
+	}
+	return 1
 }
 
 // references are data fields naming earlier events: the command may name

@@ -57,7 +57,7 @@ type applier struct {
 	direct  *inserter // a full rebuild inserts them through the driver
 
 	heads       map[string]events.Head    // chain heads read or moved in this transaction (quarantine.go)
-	runs        map[string]uint64         // events.RunKey → latest accepted event, read or written in this transaction (a full rebuild's: all)
+	runs        map[string]events.Run     // events.RunKey → a signed command's accepted events, read or written in this transaction (a full rebuild's: all)
 	getRun      *sql.Stmt                 // prepared on first use
 	putRun      *sql.Stmt                 // prepared on first use
 	moved       map[string]bool           // subjects whose head this transaction moved
@@ -94,7 +94,7 @@ func valuesList(rows, cols int) string {
 // newApplier prepares the statements of a transaction. With f (a full
 // rebuild), facts and entries are in f and never looked up in the file.
 func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) {
-	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]events.Head{}, runs: map[string]uint64{}, moved: map[string]bool{}, seen: map[string]head{}}
+	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]events.Head{}, runs: map[string]events.Run{}, moved: map[string]bool{}, seen: map[string]head{}}
 	if f != nil {
 		a.memo = &memo{} // unused, but apply may reset it
 		a.memo.reset()
@@ -220,11 +220,12 @@ func (a *applier) apply(ctx context.Context, ev events.Stored, dec *decoded) err
 // lies in the stored bytes, and the hash of those bytes (the chain head
 // and the stream head it becomes).
 type decoded struct {
-	p    any
-	err  error
-	sig  error // events.VerifySignature (a Verifier's): the costly part of the signature check
-	at   int
-	hash string // events.Hash(ev.Raw)
+	p     any
+	err   error
+	sig   error // events.VerifySignature (a Verifier's): the costly part of the signature check
+	limit int   // events.Verifier.RunLimit: the events its signed command writes on its chain
+	at    int
+	hash  string // events.Hash(ev.Raw)
 }
 
 // decode decodes one event, its signature verified by v (one per
@@ -235,7 +236,7 @@ func decode(ev events.Stored, v *events.Verifier) decoded {
 	if err != nil {
 		return decoded{err: err, hash: h}
 	}
-	return decoded{p: p, sig: v.Verify(ev), at: dataAt(ev), hash: h}
+	return decoded{p: p, sig: v.Verify(ev), limit: v.RunLimit(ev), at: dataAt(ev), hash: h}
 }
 
 // decodeAll decodes a batch, its parts on every core: checking signatures

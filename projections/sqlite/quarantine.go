@@ -37,12 +37,12 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 	}
 	if qerr == nil && ev.Sig != nil {
 		key := events.RunKey(ev)
-		last, err := a.lastRun(ctx, ev, key)
+		run, err := a.run(ctx, ev, key)
 		if err != nil {
 			return false, err
 		}
-		if qerr = events.CheckRun(ev, last); qerr == nil {
-			if err := a.ranTo(ctx, ev, key); err != nil {
+		if qerr = events.CheckRun(ev, run, dec.limit); qerr == nil {
+			if err := a.ranTo(ctx, ev, key, run.Next(ev)); err != nil {
 				return false, err
 			}
 		}
@@ -103,57 +103,59 @@ func (a *applier) head(ctx context.Context, subject string) (events.Head, error)
 	return h, nil
 }
 
-// lastRun is the latest accepted event of ev's signed command on ev's
-// chain (key: events.RunKey; 0: none; events.CheckRun): this transaction's, or the file's (a
+// run is what ev's signed command wrote on ev's chain before (key:
+// events.RunKey; events.CheckRun): this transaction's, or the file's (a
 // full rebuild has them all in a.runs).
-func (a *applier) lastRun(ctx context.Context, ev events.Stored, key string) (uint64, error) {
-	if seq, ok := a.runs[key]; ok || a.full != nil {
-		return seq, nil
+func (a *applier) run(ctx context.Context, ev events.Stored, key string) (events.Run, error) {
+	if r, ok := a.runs[key]; ok || a.full != nil {
+		return r, nil
 	}
 	if a.getRun == nil {
 		var err error
-		if a.getRun, err = a.tx.PrepareContext(ctx, `SELECT seq FROM signed_runs WHERE subject = ? AND command_id = ?`); err != nil {
-			return 0, fmt.Errorf("projections: prepare: %w", err)
+		if a.getRun, err = a.tx.PrepareContext(ctx, `SELECT seq, count FROM signed_runs WHERE subject = ? AND command_id = ?`); err != nil {
+			return events.Run{}, fmt.Errorf("projections: prepare: %w", err)
 		}
 	}
 	var seq int64
-	err := a.getRun.QueryRowContext(ctx, ev.Subject, ev.CommandID).Scan(&seq)
+	var r events.Run
+	err := a.getRun.QueryRowContext(ctx, ev.Subject, ev.CommandID).Scan(&seq, &r.Count)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("projections: signed run of %s on %s: %w", ev.CommandID, ev.Subject, err)
+		return r, fmt.Errorf("projections: signed run of %s on %s: %w", ev.CommandID, ev.Subject, err)
 	}
-	a.runs[key] = uint64(seq)
-	return uint64(seq), nil
+	r.Last = uint64(seq)
+	a.runs[key] = r
+	return r, nil
 }
 
-// ranTo records ev as the latest accepted event of its signed command on
-// its chain; a full rebuild writes them all at the end (writeRuns).
-func (a *applier) ranTo(ctx context.Context, ev events.Stored, key string) error {
-	a.runs[key] = ev.Seq
+// ranTo records r, ev's signed command's events on its chain with ev; a
+// full rebuild writes them all at the end (writeRuns).
+func (a *applier) ranTo(ctx context.Context, ev events.Stored, key string, r events.Run) error {
+	a.runs[key] = r
 	if a.full != nil {
 		return nil
 	}
 	if a.putRun == nil {
 		var err error
-		if a.putRun, err = a.tx.PrepareContext(ctx, `INSERT INTO signed_runs(subject, command_id, year, seq) VALUES (?, ?, ?, ?)
-			ON CONFLICT(subject, command_id) DO UPDATE SET seq = excluded.seq`); err != nil {
+		if a.putRun, err = a.tx.PrepareContext(ctx, `INSERT INTO signed_runs(subject, command_id, year, seq, count) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT(subject, command_id) DO UPDATE SET seq = excluded.seq, count = excluded.count`); err != nil {
 			return fmt.Errorf("projections: prepare: %w", err)
 		}
 	}
 	year, _, _ := events.ParseSubject(ev.Subject)
-	if _, err := a.putRun.ExecContext(ctx, ev.Subject, ev.CommandID, year, int64(ev.Seq)); err != nil {
+	if _, err := a.putRun.ExecContext(ctx, ev.Subject, ev.CommandID, year, int64(r.Last), r.Count); err != nil {
 		return fmt.Errorf("projections: signed run of %s on %s: %w", ev.CommandID, ev.Subject, err)
 	}
 	return nil
 }
 
 // writeRuns stores a full rebuild's signed runs (ranTo), in key order.
-func writeRuns(ctx context.Context, conn *sql.Conn, runs map[string]uint64) error {
+func writeRuns(ctx context.Context, conn *sql.Conn, runs map[string]events.Run) error {
 	keys := make([]string, 0, len(runs))
 	for k := range runs {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	ins, err := newInserter(ctx, conn, `INSERT INTO signed_runs(subject, command_id, year, seq) VALUES `, 4, `(?, ?, ?, ?)`)
+	ins, err := newInserter(ctx, conn, `INSERT INTO signed_runs(subject, command_id, year, seq, count) VALUES `, 5, `(?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -161,7 +163,8 @@ func writeRuns(ctx context.Context, conn *sql.Conn, runs map[string]uint64) erro
 	for _, k := range keys {
 		subject, cmd, _ := strings.Cut(k, " ")
 		year, _, _ := events.ParseSubject(subject)
-		if err := ins.add(ctx, subject, cmd, int64(year), int64(runs[k])); err != nil {
+		r := runs[k]
+		if err := ins.add(ctx, subject, cmd, int64(year), int64(r.Last), int64(r.Count)); err != nil {
 			return fmt.Errorf("projections: write signed runs: %w", err)
 		}
 	}

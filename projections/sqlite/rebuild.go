@@ -584,9 +584,9 @@ type full struct {
 	ids   map[string]uint32 // interned strings
 	strs  []string
 	facts map[fullKey]fullVal
-	ents  map[uint64]uint64 // hash of a referred event's id → its seq
-	clash map[string]uint64 // ids whose hash an earlier, different id holds
-	runs  map[string]uint64 // the signed runs (applier.ranTo), written with the facts
+	ents  map[uint64]uint64     // hash of a referred event's id → its seq
+	clash map[string]uint64     // ids whose hash an earlier, different id holds
+	runs  map[string]events.Run // the signed runs (applier.ranTo), written with the facts
 	seed  maphash.Seed
 	// collide makes every id hash to one of four values (DB.collide: tests
 	// of clashes).

@@ -165,15 +165,16 @@ CREATE TABLE chain_heads (
 	hash    TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- signed_runs is where each signed command's events end on their chain:
--- the stream sequence of its latest accepted event there. A signed event
--- of a command whose events on the chain already ended is its signature
+-- signed_runs is each signed command's accepted events on their chain:
+-- the stream sequence of the latest and how many. A signed event of a
+-- command whose events on the chain already ended is its signature
 -- replayed (events.CheckRun; quarantine.go).
 CREATE TABLE signed_runs (
 	subject    TEXT NOT NULL, -- the chain (stream subject)
 	command_id TEXT NOT NULL,
 	year       INTEGER NOT NULL,
 	seq        INTEGER NOT NULL,
+	count      INTEGER NOT NULL,
 	PRIMARY KEY (subject, command_id)
 ) WITHOUT ROWID;
 

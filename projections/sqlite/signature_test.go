@@ -333,3 +333,33 @@ func excludedAlike(t *testing.T, db *sqlite.DB, st *jetstream.Store, before, wha
 	sameDump(t, "a full rebuild vs catch-up", mustDump(t, rebuilt), mustDump(t, db))
 	return rebuilt
 }
+
+// A copy of a command's only event appended right after it — before any
+// other message, so at the next stream sequence — is one event more than
+// the command writes: a replay too, quarantined by catch-up, a full
+// rebuild and verify alike.
+func TestACopyRightAfterItsCommandIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := firstScores(t)
+	db := openDB(t, "")
+	mustCatchUp(t, db, y.st)
+	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+	last := y.wrote["p15"]
+	copied, _ := republish(t, y.st, last)
+	if copied != last.Seq+1 {
+		t.Fatalf("the copy is at seq %d, want %d (right after its command)", copied, last.Seq+1)
+	}
+	mustCatchUp(t, db, y.st)
+	qs, err := db.Quarantined(ctx, 0)
+	if err != nil || len(qs) != 1 || qs[0].Seq != copied || qs[0].Reason != events.ReasonReplayed {
+		t.Fatalf("Quarantined = %+v, %v; want seq %d, %s", qs, err, copied, events.ReasonReplayed)
+	}
+	excludedAlike(t, db, y.st, before, "the copy")
+	v, err := replay.Verify(ctx, y.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != copied {
+		t.Fatalf("verify quarantines %+v, want seq %d", v.Quarantined, copied)
+	}
+}

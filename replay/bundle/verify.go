@@ -270,7 +270,8 @@ func (c *checker) admission() error {
 	asOf := events.NewRosterAsOf(events.AcceptedRoster(c.rosterEvs))
 	heads := map[string]events.Head{}
 	last := map[string]uint64{}
-	runs := map[string]uint64{} // events.RunKey → the latest event of a signed command
+	runs := map[string]events.Run{} // events.RunKey → a signed command's events so far
+	var limits events.Verifier      // reads each signed command's RunLimit (verified ahead)
 	for i, ev := range evs {
 		// events.Admit, with the signature checked ahead, then
 		// events.CheckRun, as events.Admitter does.
@@ -283,8 +284,8 @@ func (c *checker) admission() error {
 		}
 		if err == nil && ev.Sig != nil {
 			key := events.RunKey(ev)
-			if err = events.CheckRun(ev, runs[key]); err == nil {
-				runs[key] = ev.Seq
+			if err = events.CheckRun(ev, runs[key], limits.RunLimit(ev)); err == nil {
+				runs[key] = runs[key].Next(ev)
 			}
 		}
 		if err != nil {
