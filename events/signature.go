@@ -322,10 +322,11 @@ type cmd struct {
 	limit  int // runLimit's answer
 }
 
-// runLimit is how many events the command writes on its chain at most:
-// one, but one a decision for DecideGrades (the committee's grades of a
-// year, on the year's chain). A resolution's corrections are commands of
-// their own (DecideGrade one by one), each one event.
+// runLimit is how many events the command writes on its chain: one, but
+// one a decision for DecideGrades (the committee's grades of a year, on
+// the year's chain; each decision writes its GradeDecided or the command
+// is refused whole). A resolution's corrections are commands of their own
+// (DecideGrade one by one), each one event.
 func (c *cmd) runLimit() int {
 	if c.Type != "DecideGrades" {
 		return 1
