@@ -83,13 +83,18 @@ func (v *verifier) checkSignature(ev events.Stored, year int, admitted bool) {
 	unsigned, err := v.sigs.check(ev, admitted)
 	switch {
 	case err != nil:
-		v.out.Problems = append(v.out.Problems, &Problem{Kind: ProblemSignature, Year: year, Seq: ev.Seq, EventID: ev.ID, Subject: ev.Subject,
-			Message: fmt.Sprintf("event seq %d (%s %s by %s) on %s is not validly signed: %s", ev.Seq, ev.ID, ev.Type, ev.Actor.ID, ev.Subject, sigProblem(err))})
+		v.out.Problems = append(v.out.Problems, sigProblemOf(ev, year, sigProblem(err)))
 	case unsigned:
 		v.out.Unsigned++
 	default:
 		v.out.Signed++
 	}
+}
+
+// sigProblemOf is the signature problem of ev, in words.
+func sigProblemOf(ev events.Stored, year int, problem string) *Problem {
+	return &Problem{Kind: ProblemSignature, Year: year, Seq: ev.Seq, EventID: ev.ID, Subject: ev.Subject,
+		Message: fmt.Sprintf("event seq %d (%s %s by %s) on %s is not validly signed: %s", ev.Seq, ev.ID, ev.Type, ev.Actor.ID, ev.Subject, problem)}
 }
 
 func sigProblem(err error) string {

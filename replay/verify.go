@@ -237,8 +237,11 @@ func (v *verifier) admit(ev events.Stored, year int) (checkLink bool) {
 	}
 	v.quar[year] = append(v.quar[year], q)
 	v.log.touch(year)
-	if q.Reason == events.ReasonBadSignature {
+	switch q.Reason {
+	case events.ReasonBadSignature:
 		v.checkSignature(ev, year, false) // named as a signature problem too: a forgery, or a key used after its time
+	case events.ReasonReplayed:
+		v.out.Problems = append(v.out.Problems, sigProblemOf(ev, year, "replayed: "+q.Detail)) // and so is a replayed one
 	}
 	return q.Reason == events.ReasonBrokenChain
 }

@@ -267,6 +267,9 @@ func TestAReplayedSignedCommandIsQuarantined(t *testing.T) {
 	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != replayed || v.Quarantined[0].Reason != events.ReasonReplayed {
 		t.Fatalf("verify quarantines %+v, want seq %d (%s)", v.Quarantined, replayed, events.ReasonReplayed)
 	}
+	if len(v.Problems) != 1 || v.Problems[0].Kind != replay.ProblemSignature || v.Problems[0].Seq != replayed || !strings.Contains(v.Problems[0].Message, "replayed") {
+		t.Fatalf("verify names %+v as problems, want seq %d as a replayed signature", v.Problems, replayed)
+	}
 
 	// The ledger leaves it out too: the replayed event is no entry a
 	// correction can supersede; the next correction supersedes p05, the
@@ -359,7 +362,7 @@ func TestACopyRightAfterItsCommandIsQuarantined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != copied {
-		t.Fatalf("verify quarantines %+v, want seq %d", v.Quarantined, copied)
+	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != copied || len(v.Problems) != 1 || v.Problems[0].Seq != copied || !strings.Contains(v.Problems[0].Message, "replayed") {
+		t.Fatalf("verify quarantines %+v and names %+v, want seq %d both ways", v.Quarantined, v.Problems, copied)
 	}
 }
