@@ -76,17 +76,9 @@ func TestDecideGradesHundreds(t *testing.T) {
 		regs = append(regs, cmd("reg-"+id, "RegisterCadre", office, map[string]string{"cadre": id, "name": "干部" + id, "unit": fmt.Sprintf("u%02d", 1+i%24), "class": "principal"}))
 	}
 	submit(t, l, regs...)
-	proposed, err := replay.Ledger{Store: st}.Proposals(ledgertest.Ctx(t), year, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Every team and cadre as proposed, but every tenth cadre one grade up,
 	// with a reason.
-	var ds []commands.GradeDecision
-	for u := 1; u <= 24; u++ {
-		id := fmt.Sprintf("u%02d", u)
-		ds = append(ds, commands.GradeDecision{Kind: "team", Subject: id, Grade: proposed("team", id)})
-	}
+	proposed, ds := teamsAsProposed(t, st)
 	for i := 1; i <= cadres; i++ {
 		g := commands.GradeDecision{Kind: "cadre", Subject: fmt.Sprintf("c%03d", i), Grade: proposed("cadre", fmt.Sprintf("c%03d", i))}
 		if i%10 == 0 {
@@ -135,15 +127,7 @@ func TestDecideGradesHundreds(t *testing.T) {
 func TestSignedDecisionsAreAdmittedAndACopyIsNot(t *testing.T) {
 	st, l := setup(t)
 	ctx := ledgertest.Ctx(t)
-	proposed, err := replay.Ledger{Store: st}.Proposals(ctx, year, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ds []commands.GradeDecision
-	for u := 1; u <= 24; u++ {
-		id := fmt.Sprintf("u%02d", u)
-		ds = append(ds, commands.GradeDecision{Kind: "team", Subject: id, Grade: proposed("team", id)})
-	}
+	_, ds := teamsAsProposed(t, st)
 	out, err := ledgertest.Submit(ctx, l, []commands.Command{decideAll("county", ds)})
 	if err != nil {
 		t.Fatal(err)
@@ -166,4 +150,20 @@ func TestSignedDecisionsAreAdmittedAndACopyIsNot(t *testing.T) {
 	if v, err = replay.Verify(ctx, st); err != nil || len(v.Quarantined) != 1 || v.Quarantined[0].Seq != copied[0].Seq || v.Quarantined[0].Reason != events.ReasonReplayed {
 		t.Fatalf("verify after a copy of the last decision: %v, quarantined %+v; want seq %d, %s", err, v.Quarantined, copied[0].Seq, events.ReasonReplayed)
 	}
+}
+
+// teamsAsProposed is the year's proposals and a decision of every team
+// (u01 … u24) as proposed.
+func teamsAsProposed(t *testing.T, st *jetstream.Store) (func(kind, subject string) string, []commands.GradeDecision) {
+	t.Helper()
+	proposed, err := replay.Ledger{Store: st}.Proposals(ledgertest.Ctx(t), year, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds []commands.GradeDecision
+	for u := 1; u <= 24; u++ {
+		id := fmt.Sprintf("u%02d", u)
+		ds = append(ds, commands.GradeDecision{Kind: "team", Subject: id, Grade: proposed("team", id)})
+	}
+	return proposed, ds
 }
