@@ -110,7 +110,7 @@ func Verify(ctx context.Context, st *jetstream.Store, years ...int) (*Verificati
 			}
 		}
 	}
-	log, err := newSpillLog()
+	log, err := newSpillLog(spillDirs(st.DataDir())...)
 	if err != nil {
 		return nil, err
 	}

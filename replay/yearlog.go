@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/kaohe/kaohe/events"
 )
@@ -59,6 +61,7 @@ func keysOf[V any](m map[int]V) []int {
 // A record is the event's stream sequence, subject and stored bytes, from
 // which events.DecodeStored gives the event the stream gave.
 type spillLog struct {
+	dir  string // where f is (spillDirs)
 	f    *os.File
 	w    *bufio.Writer
 	size int64
@@ -73,22 +76,46 @@ type spilled struct {
 	n   int32
 }
 
-func newSpillLog() (*spillLog, error) {
-	f, err := os.CreateTemp("", "kaohe-verify-*")
-	if err != nil {
-		return nil, spillError("make", err)
+// newSpillLog makes the temporary file in the first of dirs where one can
+// be made ("" is the system's temporary directory).
+func newSpillLog(dirs ...string) (*spillLog, error) {
+	var f *os.File
+	var err error
+	for _, dir := range dirs {
+		if f, err = os.CreateTemp(dir, "kaohe-verify-*"); err == nil {
+			break
+		}
+	}
+	if f == nil {
+		return nil, spillError("make", dirs, err)
 	}
 	// Removed at once: the open file is all that is needed, and nothing is
 	// left behind by a crash.
 	os.Remove(f.Name())
-	return &spillLog{f: f, w: bufio.NewWriterSize(f, 1<<20), recs: map[int][]spilled{}}, nil
+	return &spillLog{dir: filepath.Dir(f.Name()), f: f, w: bufio.NewWriterSize(f, 1<<20), recs: map[int][]spilled{}}, nil
+}
+
+// spillDirs is where verify puts its temporary file, in order: $TMPDIR when
+// the user set it; else the data directory of an embedded store, on the
+// disk that holds the stream (the file takes about the stream's size, and
+// the system's /tmp may be memory: tmpfs is Debian's default); else the
+// system's temporary directory. A data directory where nothing can be
+// written (an archived copy) falls through to the next.
+func spillDirs(dataDir string) []string {
+	if os.Getenv("TMPDIR") != "" {
+		return []string{os.TempDir()}
+	}
+	if dataDir != "" {
+		return []string{dataDir, os.TempDir()}
+	}
+	return []string{os.TempDir()}
 }
 
 // spillError says what failed with the temporary file, where it is and
 // what chooses the place: a TMPDIR that is missing, read-only or full is
 // the usual cause, and the fix is the user's.
-func spillError(what string, err error) error {
-	return fmt.Errorf("verify: cannot %s its temporary file of the accepted events in %s (set by $TMPDIR; it needs about the stream's size on disk): %w", what, os.TempDir(), err)
+func spillError(what string, dirs []string, err error) error {
+	return fmt.Errorf("verify: cannot %s its temporary file of the accepted events in %s (the data directory, or $TMPDIR when it is set; it needs about the stream's size on disk): %w", what, strings.Join(dirs, " or "), err)
 }
 
 func (s *spillLog) add(y int, ev events.Stored) error {
@@ -99,7 +126,7 @@ func (s *spillLog) add(y int, ev events.Stored) error {
 	b = append(b, ev.Raw...)
 	s.buf = b
 	if _, err := s.w.Write(b); err != nil {
-		return spillError("write", err)
+		return spillError("write", []string{s.dir}, err)
 	}
 	s.recs[y] = append(s.recs[y], spilled{ev.Seq, s.size, int32(len(b))})
 	s.size += int64(len(b))
@@ -116,7 +143,7 @@ func (s *spillLog) years() []int { return keysOf(s.recs) }
 
 func (s *spillLog) read(y int) ([]events.Stored, error) {
 	if err := s.w.Flush(); err != nil {
-		return nil, spillError("write", err)
+		return nil, spillError("write", []string{s.dir}, err)
 	}
 	recs := s.recs[y]
 	out := make([]events.Stored, 0, len(recs))
@@ -132,7 +159,7 @@ func (s *spillLog) read(y int) ([]events.Stored, error) {
 
 func (s *spillLog) find(y int, seq uint64) (events.Stored, bool, error) {
 	if err := s.w.Flush(); err != nil {
-		return events.Stored{}, false, spillError("write", err)
+		return events.Stored{}, false, spillError("write", []string{s.dir}, err)
 	}
 	recs := s.recs[y]
 	i := sort.Search(len(recs), func(i int) bool { return recs[i].seq >= seq })

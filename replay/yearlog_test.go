@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ import (
 // file behind.
 func TestSpillLogGivesEachYearBackAsRead(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
-	log, err := newSpillLog()
+	log, err := newSpillLog("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,5 +98,34 @@ func TestVerifyWithoutAUsableTMPDIRSaysWhere(t *testing.T) {
 	v, err := Verify(ledgertest.Ctx(t), st)
 	if v != nil || err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "$TMPDIR") {
 		t.Fatalf("Verify = %v, %v; want no verification and an error naming %s and $TMPDIR", v, err, dir)
+	}
+}
+
+// Without $TMPDIR, verify spills next to the stream, in the embedded
+// store's data directory (the system's /tmp may be memory), and falls
+// back to the system's temporary directory when it cannot write there;
+// a $TMPDIR the user set is where it goes.
+func TestVerifySpillsInTheDataDirectoryUnlessTMPDIRIsSet(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("TMPDIR", "")
+	if got, want := spillDirs(data), []string{data, os.TempDir()}; !slices.Equal(got, want) {
+		t.Errorf("spillDirs(%s) without TMPDIR = %v, want %v", data, got, want)
+	}
+	if got, want := spillDirs(""), []string{os.TempDir()}; !slices.Equal(got, want) {
+		t.Errorf("spillDirs of an external store = %v, want %v", got, want)
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	if got, want := spillDirs(data), []string{tmp}; !slices.Equal(got, want) {
+		t.Errorf("spillDirs(%s) with TMPDIR=%s = %v, want %v", data, tmp, got, want)
+	}
+	readOnly := filepath.Join(t.TempDir(), "missing")
+	log, err := newSpillLog(readOnly, data)
+	if err != nil {
+		t.Fatalf("newSpillLog with an unusable first directory: %v", err)
+	}
+	defer log.close()
+	if log.dir != data {
+		t.Errorf("the spill went to %s, want %s (the first usable)", log.dir, data)
 	}
 }

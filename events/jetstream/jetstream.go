@@ -185,6 +185,7 @@ type Store struct {
 	name   string
 	direct bool      // AllowDirect on the stream: last-message reads use direct get
 	emb    *Embedded // nil when connected to an external server
+	dir    string    // the data directory of the embedded server ("" for an external one)
 	lock   *dirLock  // the data directory's lock, held while emb runs
 	// destructive lists the stream-destroying API subjects an external
 	// server let this user publish to (checked at Open).
@@ -236,6 +237,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if s.lock, err = lockDir(cfg.DataDir); err != nil {
 			return nil, err
 		}
+		s.dir = cfg.DataDir
 		if s.emb, err = StartEmbedded(store, cfg.Embedded); err != nil {
 			s.Close()
 			return nil, err
@@ -390,6 +392,10 @@ func (s *Store) Conn() *nats.Conn { return s.nc }
 
 // Embedded is the in-process server, nil when connected to an external one.
 func (s *Store) Embedded() *Embedded { return s.emb }
+
+// DataDir is the data directory the embedded server runs on ("" when the
+// store is on an external server).
+func (s *Store) DataDir() string { return s.dir }
 
 // StreamName is the name of the ledger stream.
 func (s *Store) StreamName() string { return s.name }
