@@ -28,7 +28,7 @@ type Command struct {
 
 	Line      int               `json:"-"` // line in the submission file, for error messages
 	signature *events.Signature // set by authenticate: what the command's events carry
-	signerAt  uint64            // the stream sequence of the signer's last roster event, as authenticated
+	signerAt  uint64            // where the signer's roster subject ended (its last message), as authenticated
 	signerOf  string            // the signer's official id
 }
 

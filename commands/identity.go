@@ -58,6 +58,18 @@ type identity struct {
 	accepted []events.Stored // events.AcceptedRoster(all); only ever appended to
 	read     uint64          // the last roster message read
 	complete uint64          // every roster message before this stream sequence was read
+	// lastMsg is each roster subject's last message in all, accepted or
+	// quarantined: where its stream subject ends, which the append guards
+	// (signedBy). Replaced with roster, never changed.
+	lastMsg map[string]uint64
+}
+
+// rosterSeen gives the roster as last read with its subjects' last
+// messages (lastMsg), of the same reading.
+func (l *Ledger) rosterSeen() (*events.Roster, map[string]uint64) {
+	l.ids.mu.Lock()
+	defer l.ids.mu.Unlock()
+	return l.ids.roster, l.ids.lastMsg
 }
 
 // rosterNow gives the roster as last read.
@@ -109,6 +121,11 @@ func (l *Ledger) readRoster(ctx context.Context) (*events.Roster, []events.Store
 		acc := events.AcceptedRoster(l.ids.all)
 		l.ids.accepted = acc[:len(acc):len(acc)]
 		l.ids.roster = events.NewRosterAsOf(acc).At(math.MaxUint64)
+		last := make(map[string]uint64, len(l.ids.lastMsg))
+		for _, ev := range l.ids.all {
+			last[ev.Subject] = ev.Seq
+		}
+		l.ids.lastMsg = last
 	}
 	return l.ids.roster, l.ids.accepted, nil
 }
@@ -171,12 +188,12 @@ func (t *rosterTimeline) at(seq uint64) *events.Roster {
 // gave: their signatures, checked then, are not checked again (the costly
 // part, and it does not depend on the roster).
 func (l *Ledger) authenticate(ctx context.Context, cmds []Command, fresh bool, verified []Command) ([]Command, error) {
-	roster := l.rosterNow()
+	roster, last := l.rosterSeen()
 	if fresh || roster == nil {
-		var err error
-		if roster, err = l.Roster(ctx); err != nil {
+		if _, err := l.Roster(ctx); err != nil {
 			return nil, err
 		}
+		roster, last = l.rosterSeen()
 		fresh = true
 	}
 	out := make([]Command, len(cmds))
@@ -185,7 +202,7 @@ func (l *Ledger) authenticate(ctx context.Context, cmds []Command, fresh bool, v
 		if verified != nil {
 			sig = verified[i].signature
 		}
-		a, err := authOne(roster, c, sig)
+		a, err := authOne(roster, last, c, sig)
 		if err != nil && !fresh {
 			return l.authenticate(ctx, cmds, true, verified)
 		}
@@ -241,7 +258,7 @@ func (s *session) signersUnmoved(ctx context.Context) error {
 // authOne checks one command's signature and sets its actor and the
 // signature its events will carry. verified, when not nil, is c's
 // signature as checkSig gave it before: not checked again.
-func authOne(r *events.Roster, c Command, verified *events.Signature) (Command, *Error) {
+func authOne(r *events.Roster, last map[string]uint64, c Command, verified *events.Signature) (Command, *Error) {
 	if r.Empty() {
 		if IsRosterCommand(c.Type) {
 			return bootstrap(c, verified)
@@ -266,7 +283,10 @@ func authOne(r *events.Roster, c Command, verified *events.Signature) (Command, 
 		return c, fail(EFORBIDDEN, "signer", "key %s of official %s was replaced (rotated): sign with its current key", sig.Key, o.ID)
 	}
 	c, e := withActor(c, o.Actor(), sig, o.ID)
-	c.signerOf, c.signerAt = o.ID, o.Seq
+	// The signer's stream subject ends at its last message, which a
+	// quarantined one (junk, a forgery) moves past its last accepted
+	// event: guarded at o.Seq, the official could never write again.
+	c.signerOf, c.signerAt = o.ID, max(o.Seq, last[events.Subject(events.OrgYear, events.OfficialAggregate(o.ID))])
 	return c, e
 }
 
@@ -333,7 +353,8 @@ func (l *Ledger) authCorrection(cc Command, parent Command) (Command, error) {
 		return cc, nil // an older ledger: unsigned
 	}
 	if cc.Sig != "" || cc.Signer != "" {
-		a, err := authOne(l.rosterNow(), cc, nil)
+		r, last := l.rosterSeen()
+		a, err := authOne(r, last, cc, nil)
 		if err != nil {
 			return cc, err
 		}

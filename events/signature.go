@@ -197,23 +197,37 @@ func (v *Verifier) Verify(ev Stored) error {
 	if s.valid != nil {
 		return s.valid
 	}
-	if s.cmd == nil {
-		s.cmd = decodeSigned([]byte(s.sig.Command))
-		v.decoded++
-	}
-	if err := s.cmd.wrote(ev.Envelope); err != nil {
+	if err := v.fields(s).wrote(ev.Envelope); err != nil {
 		return &commandMismatch{err}
 	}
 	return nil
 }
 
-// remember finds sig among the commands verified last (the exact same
-// key, signature and command bytes), or verifies it and remembers it.
-func (v *Verifier) remember(sig Signature) *signedCommand {
+// fields is s's command decoded, once.
+func (v *Verifier) fields(s *signedCommand) *signedFields {
+	if s.cmd == nil {
+		s.cmd = decodeSigned([]byte(s.sig.Command))
+		v.decoded++
+	}
+	return s.cmd
+}
+
+// find is the command among those verified last with sig's exact key,
+// signature and command bytes (nil: none).
+func (v *Verifier) find(sig Signature) *signedCommand {
 	for _, s := range v.recent {
 		if s != nil && s.sig.Sig == sig.Sig && s.sig.Key == sig.Key && s.sig.Command == sig.Command {
 			return s
 		}
+	}
+	return nil
+}
+
+// remember finds sig among the commands verified last, or verifies it and
+// remembers it.
+func (v *Verifier) remember(sig Signature) *signedCommand {
+	if s := v.find(sig); s != nil {
+		return s
 	}
 	s := &signedCommand{sig: sig, valid: sig.Valid()}
 	v.verified++
@@ -316,54 +330,58 @@ type cmd struct {
 	Type string          `json:"type"`
 	Year int             `json:"year"`
 	Data json.RawMessage `json:"data"`
-	// agg is target's answer, worked out once when the command is decoded.
+	// read's answers, worked out once when the command is decoded
 	agg    string
 	aggErr error
-	limit  int // runLimit's answer
+	limit  int
 }
 
-// runLimit is how many events the command writes on its chain: one, but
-// one a decision for DecideGrades (the committee's grades of a year, on
-// the year's chain; each decision writes its GradeDecided or the command
-// is refused whole). A resolution's corrections are commands of their own
-// (DecideGrade one by one), each one event.
-func (c *cmd) runLimit() int {
-	if c.Type != "DecideGrades" {
-		return 1
-	}
+// read works out, from one decode of the command's data, the aggregate
+// its data names and how many events it writes there.
+//
+// The aggregate (agg) is the one the ledger writes its events to:
+// data.office, else data.cadre, else data.unit, else data.official for a
+// roster command; "" when it names none, a command of the year or the
+// scheme. The event's own data does not say whose it is: without this
+// check a unit's signed score, copied with its values onto another unit's
+// chain, would pass as that unit's, and an admin's signed revocation of
+// one official, copied onto another's chain, would revoke that one.
+//
+// The events it writes there (limit) are one, but one a decision for
+// DecideGrades (the committee's grades of a year, on the year's chain;
+// each decision writes its GradeDecided or the command is refused whole).
+// A resolution's corrections are commands of their own (DecideGrade one
+// by one), each one event.
+func (c *cmd) read() {
 	var d struct {
-		Decisions []json.RawMessage `json:"decisions"`
+		Unit      string          `json:"unit"`
+		Cadre     string          `json:"cadre"`
+		Office    string          `json:"office"`
+		Official  string          `json:"official"`
+		Decisions json.RawMessage `json:"decisions"` // counted for DecideGrades only
 	}
-	json.Unmarshal(c.Data, &d)
-	return max(1, len(d.Decisions))
-}
-
-// target is the aggregate a command's data names (the one the ledger
-// writes its events to: data.office, else data.cadre, else data.unit;
-// "" when it names none, a command of the year, scheme or roster). The
-// event's own data does not say whose it is: without this check a unit's
-// signed score, copied with its values onto another unit's chain, would
-// pass as that unit's.
-func (c *cmd) target() (string, error) {
-	var d struct {
-		Unit   string `json:"unit"`
-		Cadre  string `json:"cadre"`
-		Office string `json:"office"`
-	}
+	c.limit = 1
 	if len(c.Data) > 0 {
 		if err := json.Unmarshal(c.Data, &d); err != nil {
-			return "", fmt.Errorf("the signed command %q names no unit, cadre or office: %v", c.ID, err)
+			c.aggErr = fmt.Errorf("the signed command %q names no unit, cadre or office: %v", c.ID, err)
+			return
 		}
+	}
+	if c.Type == "DecideGrades" {
+		var decisions []json.RawMessage
+		json.Unmarshal(d.Decisions, &decisions)
+		c.limit = max(1, len(decisions))
 	}
 	switch {
 	case d.Office != "":
-		return OfficeAggregate(d.Office), nil
+		c.agg = OfficeAggregate(d.Office)
 	case d.Cadre != "":
-		return CadreAggregate(d.Cadre), nil
+		c.agg = CadreAggregate(d.Cadre)
 	case d.Unit != "":
-		return UnitAggregate(d.Unit), nil
+		c.agg = UnitAggregate(d.Unit)
+	case d.Official != "":
+		c.agg = OfficialAggregate(d.Official)
 	}
-	return "", nil
 }
 
 // signedFields is a signed command decoded for signedCommandMatches: the
@@ -393,12 +411,9 @@ func decodeSigned(command []byte) *signedFields {
 		return &signedFields{err: fmt.Errorf("the signed command is not a command: %v", err)}
 	}
 	f := &signedFields{cmd: c.cmd, corrections: c.Data.Corrections}
-	f.cmd.agg, f.cmd.aggErr = f.cmd.target()
-	f.cmd.limit = f.cmd.runLimit()
+	f.cmd.read()
 	for i := range f.corrections {
-		k := &f.corrections[i]
-		k.agg, k.aggErr = k.target()
-		k.limit = k.runLimit()
+		f.corrections[i].read()
 	}
 	if len(f.corrections) > 0 {
 		f.byID = make(map[string]int, len(f.corrections))
@@ -453,14 +468,8 @@ func (v *Verifier) RunLimit(ev Stored) int {
 	if ev.Sig == nil {
 		return 0
 	}
-	for _, s := range v.recent {
-		if s != nil && s.sig.Sig == ev.Sig.Sig && s.sig.Key == ev.Sig.Key && s.sig.Command == ev.Sig.Command {
-			if s.cmd == nil {
-				s.cmd = decodeSigned([]byte(s.sig.Command))
-				v.decoded++
-			}
-			return limitOf(s.cmd, ev)
-		}
+	if s := v.find(*ev.Sig); s != nil {
+		return limitOf(v.fields(s), ev)
 	}
 	return limitOf(decodeSigned([]byte(ev.Sig.Command)), ev)
 }

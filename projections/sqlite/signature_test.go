@@ -366,3 +366,45 @@ func TestACopyRightAfterItsCommandIsQuarantined(t *testing.T) {
 		t.Fatalf("verify quarantines %+v and names %+v, want seq %d both ways", v.Quarantined, v.Problems, copied)
 	}
 }
+
+// A roster command's event names its official by its chain only: the
+// admin's signed revocation of khz, copied onto tjj's chain (with its
+// prev), would revoke tjj. It is quarantined (bad_signature: the command
+// names khz), and tjj still writes.
+func TestARevocationCopiedOntoAnotherOfficialIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := firstScores(t)
+	revoke := commands.Command{ID: "revoke-khz", Type: "RevokeOfficial", Reason: "调离", Data: json.RawMessage(`{"official":"khz"}`)}
+	if err := commands.Sign(&revoke, ledgertest.Key(ledgertest.AdminID)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := y.l.Submit(ctx, []commands.Command{revoke})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := out.Events[0]
+	tjj := events.Subject(events.OrgYear, events.OfficialAggregate("tjj"))
+	prior, err := y.st.Load(ctx, tjj)
+	if err != nil || len(prior) == 0 {
+		t.Fatalf("tjj's chain: %v (%d events)", err, len(prior))
+	}
+	last := prior[len(prior)-1]
+	env := revoked.Envelope
+	env.ID, env.Aggregate, env.Prev = "01FORGEDREVOCATIONOFTJJ0000", events.OfficialAggregate("tjj"), events.Hash(last.Raw)
+	forged, err := y.st.Append(ctx, []jetstream.Pending{{Subject: tjj, Envelope: env, ExpectedLastSubjectSeq: last.Seq}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, "")
+	mustCatchUp(t, db, y.st)
+	qs, err := db.Quarantined(ctx, 0)
+	if err != nil || len(qs) != 1 || qs[0].Seq != forged[0].Seq || qs[0].Reason != events.ReasonBadSignature {
+		t.Fatalf("Quarantined = %+v, %v; want seq %d, bad_signature", qs, err, forged[0].Seq)
+	}
+	*y.now = y.now.Add(time.Hour)
+	c := commands.Command{ID: "p05b", Type: "CorrectScore", Year: 2023, Actor: y.wrote["p05"].Actor, Reason: "再次更正",
+		Data: json.RawMessage(`{"unit":"t1","supersedes":"p05","value":"96"}`)}
+	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{c}); err != nil {
+		t.Fatalf("tjj's correction after the forged revocation: %v", err)
+	}
+}
