@@ -238,6 +238,26 @@ func CheckRun(ev Stored, run Run, limit int) error {
 // their Run.
 func RunKey(ev Stored) string { return ev.Subject + " " + ev.CommandID }
 
+// Runs remembers the signed commands' runs of a reader that sees whole
+// chains in stream order, by RunKey.
+type Runs map[string]Run
+
+// Admit is CheckRun of ev against its run so far (limit: the events its
+// signed command writes, Verifier.RunLimit); it remembers ev when it
+// passes. An unsigned ev passes and is not remembered.
+func (rs Runs) Admit(ev Stored, limit int) error {
+	if ev.Sig == nil {
+		return nil
+	}
+	key := RunKey(ev)
+	r := rs[key]
+	if err := CheckRun(ev, r, limit); err != nil {
+		return err
+	}
+	rs[key] = r.Next(ev)
+	return nil
+}
+
 // Admitter admits a stream of messages in stream order, keeping each
 // aggregate's head and the roster: what a reader that sees every event of
 // an aggregate from its first uses. The zero Admitter folds the roster
@@ -246,7 +266,7 @@ func RunKey(ev Stored) string { return ev.Subject + " " + ev.CommandID }
 // accepted events read beforehand (a reader of some subjects only).
 type Admitter struct {
 	heads  map[string]Head
-	runs   map[string]Run // RunKey → a signed command's accepted events (CheckRun)
+	runs   Runs // signed commands' accepted events (CheckRun)
 	roster Roster
 	asOf   *RosterAsOf
 	sigs   Verifier
@@ -275,14 +295,10 @@ func (a *Admitter) Admit(ev Stored) (any, error) {
 	}
 	p, err := a.sigs.Admit(ev, a.heads[ev.Subject], roster)
 	if err == nil && ev.Sig != nil {
-		key := RunKey(ev)
-		run := a.runs[key]
-		if err = CheckRun(ev, run, a.sigs.RunLimit(ev)); err == nil {
-			if a.runs == nil {
-				a.runs = map[string]Run{}
-			}
-			a.runs[key] = run.Next(ev)
+		if a.runs == nil {
+			a.runs = Runs{}
 		}
+		err = a.runs.Admit(ev, a.sigs.RunLimit(ev))
 	}
 	if err == nil {
 		a.heads[ev.Subject] = a.heads[ev.Subject].Next(ev)

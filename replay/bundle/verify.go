@@ -270,8 +270,8 @@ func (c *checker) admission() error {
 	asOf := events.NewRosterAsOf(events.AcceptedRoster(c.rosterEvs))
 	heads := map[string]events.Head{}
 	last := map[string]uint64{}
-	runs := map[string]events.Run{} // events.RunKey → a signed command's events so far
-	var limits events.Verifier      // reads each signed command's RunLimit (verified ahead)
+	runs := events.Runs{}      // the signed commands' events so far
+	var limits events.Verifier // reads each signed command's RunLimit (verified ahead)
 	for i, ev := range evs {
 		// events.Admit, with the signature checked ahead, then
 		// events.CheckRun, as events.Admitter does.
@@ -283,10 +283,7 @@ func (c *checker) admission() error {
 			err = events.AuthenticateVerified(ev, asOf.At(ev.Seq), verified[i])
 		}
 		if err == nil && ev.Sig != nil {
-			key := events.RunKey(ev)
-			if err = events.CheckRun(ev, runs[key], limits.RunLimit(ev)); err == nil {
-				runs[key] = runs[key].Next(ev)
-			}
+			err = runs.Admit(ev, limits.RunLimit(ev))
 		}
 		if err != nil {
 			return fail(EventEntry(ev.Seq), "%s", admitProblem(ev, err, last[ev.Subject]))
