@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -226,6 +227,28 @@ func TestAnOlderLedgerWithoutARoster(t *testing.T) {
 	}
 	if out := c.ok("audit", "--year", "2022"); strings.Count(out, "未签名 unsigned") != 6 || !strings.Contains(out, "其中 6 条未签名") {
 		t.Fatalf("audit of an older ledger does not mark its 6 events unsigned:\n%s", out)
+	}
+	// At a point: the events the results count then. With no projections
+	// file, counted in the year read from the stream, the same lines, and
+	// no file built for them.
+	if out := c.ok("results", "--year", "2022", "--at-seq", "3"); !strings.Contains(out, "未签名 unsigned: 3 of the 3 events of 2022") {
+		t.Fatalf("results --at-seq 3 of an older ledger:\n%s", out)
+	}
+	projections := filepath.Join(data, projectionsFile)
+	for _, at := range []string{"", "3"} {
+		if err := removeProjections(projections); err != nil {
+			t.Fatal(err)
+		}
+		q, want := []string{"results", "--year", "2022"}, "未签名 unsigned: 6 of the 6 events of 2022"
+		if at != "" {
+			q, want = append(q, "--at-seq", at), "未签名 unsigned: 3 of the 3 events of 2022"
+		}
+		if out := c.ok(q...); !strings.Contains(out, want) {
+			t.Fatalf("%s without a projections file does not say %q:\n%s", strings.Join(q, " "), want, out)
+		}
+		if _, err := os.Stat(projections); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s without a projections file built one: %v", strings.Join(q, " "), err)
+		}
 	}
 	unsignedJSON := c.ok("results", "--year", "2022", "--json")
 

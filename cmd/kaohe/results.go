@@ -81,16 +81,41 @@ func parseTime(s string, endOfDay bool) (time.Time, error) {
 // year's events on a ledger of any size. The file is built by the next
 // command that needs it (kaohe replay builds it fastest).
 func (m *Main) yearResults(ctx context.Context, year int, pt events.Point) (*engine.Results, error) {
+	y, err := m.yearAt(ctx, year, pt)
+	return y.results, err
+}
+
+// aYear is a year's results at a point and, when they were computed from
+// the stream (no projections file), the events they were computed from:
+// what a command prints beside the results (the unsigned events' count,
+// an explained unit's target adjustments) is then taken from those events
+// too. Asking the projections for it would build the whole file first —
+// at a million events half a minute and half a gigabyte for a question
+// about one year.
+type aYear struct {
+	results *engine.Results
+	events  []events.Stored // the year's admitted events at the point; nil: read from the projections
+	stream  bool            // computed from the stream
+}
+
+// yearAt is yearResults with the events, when read from the stream.
+func (m *Main) yearAt(ctx context.Context, year int, pt events.Point) (aYear, error) {
 	if m.shared != nil && pt == (events.Point{}) {
 		r, err := m.sharedResults(ctx, year)
 		if !errors.Is(err, sqlite.ErrNoEvents) && !errors.Is(err, sqlite.ErrNotScored) {
-			return r, err
+			return aYear{results: r}, err
 		}
 		// The messages below say why.
 	}
 	if _, err := os.Stat(filepath.Join(m.DataDir, projectionsFile)); errors.Is(err, os.ErrNotExist) {
-		return m.yearResultsFromStream(ctx, year, pt)
+		return m.yearFromStream(ctx, year, pt)
 	}
+	r, err := m.yearResultsFromProjections(ctx, year, pt)
+	return aYear{results: r}, err
+}
+
+// yearResultsFromProjections is yearResults from the projections file.
+func (m *Main) yearResultsFromProjections(ctx context.Context, year int, pt events.Point) (*engine.Results, error) {
 	db, err := m.projections(ctx)
 	if err != nil {
 		return nil, err
@@ -116,16 +141,16 @@ func (m *Main) yearResults(ctx context.Context, year int, pt events.Point) (*eng
 	return r, nil
 }
 
-// yearResultsFromStream is yearResults without a projections file: the
-// same results (replay.Results judges quarantined messages as the
-// projections do), after the same loss check against the witnesses.
-func (m *Main) yearResultsFromStream(ctx context.Context, year int, pt events.Point) (*engine.Results, error) {
+// yearFromStream is yearAt without a projections file: the same results
+// (replay.Results judges quarantined messages as the projections do),
+// after the same loss check against the witnesses.
+func (m *Main) yearFromStream(ctx context.Context, year int, pt events.Point) (aYear, error) {
 	if err := m.openChecked(ctx); err != nil {
-		return nil, err
+		return aYear{}, err
 	}
 	evs, qs, err := replay.ReadYear(ctx, m.store, year, pt)
 	if err != nil {
-		return nil, err
+		return aYear{}, err
 	}
 	if len(evs) == 0 {
 		at := ""
@@ -135,23 +160,24 @@ func (m *Main) yearResultsFromStream(ctx context.Context, year int, pt events.Po
 		if len(qs) > 0 {
 			at += fmt.Sprintf("; it holds %d quarantined messages of %d (kaohe quarantine --year %d)", len(qs), year, year)
 		}
-		return nil, checkFailed{fmt.Sprintf("--year %d: the ledger has no events of that year%s (kaohe log lists what it holds)", year, at)}
+		return aYear{}, checkFailed{fmt.Sprintf("--year %d: the ledger has no events of that year%s (kaohe log lists what it holds)", year, at)}
 	}
 	r, err := engine.Compute(evs)
 	if err != nil {
-		return nil, checkFailed{err.Error()}
+		return aYear{}, checkFailed{err.Error()}
 	}
 	r.Quarantined(qs)
-	return r, nil
+	return aYear{results: r, events: evs, stream: true}, nil
 }
 
-// resultsAtFlags scores a year at the point --as-of / --at-seq name.
-func (m *Main) resultsAtFlags(ctx context.Context, year int, pf pointFlags) (*engine.Results, error) {
+// yearAtFlags scores a year at the point --as-of / --at-seq name.
+func (m *Main) yearAtFlags(ctx context.Context, year int, pf pointFlags) (aYear, events.Point, error) {
 	pt, err := pf.point()
 	if err != nil {
-		return nil, err
+		return aYear{}, pt, err
 	}
-	return m.yearResults(ctx, year, pt)
+	y, err := m.yearAt(ctx, year, pt)
+	return y, pt, err
 }
 
 func (m *Main) resultsCommand() *cobra.Command {
@@ -180,10 +206,11 @@ then; --at-seq N: up to that stream sequence.`,
 			if year == 0 {
 				return usageError{"--year is required"}
 			}
-			r, err := m.resultsAtFlags(cmd.Context(), year, pf)
+			y, pt, err := m.yearAtFlags(cmd.Context(), year, pf)
 			if err != nil {
 				return err
 			}
+			r := y.results
 			if xlsx != "" {
 				if err := writeResultsXLSX(xlsx, r); err != nil {
 					return fmt.Errorf("--xlsx %s: %w", xlsx, err)
@@ -219,7 +246,7 @@ then; --at-seq N: up to that stream sequence.`,
 			if err := printResults(m, r, category); err != nil {
 				return err
 			}
-			return m.printUnsigned(cmd.Context(), year, pf)
+			return m.printUnsigned(cmd.Context(), y, year, pt)
 		},
 	}
 	c.Flags().IntVar(&year, "year", 0, "assessment year (required)")
@@ -441,17 +468,17 @@ func (m *Main) explainCommand() *cobra.Command {
 			if year == 0 || (unit == "") == (cadre == "") {
 				return usageError{"give --year and exactly one of --unit or --cadre"}
 			}
-			r, err := m.resultsAtFlags(cmd.Context(), year, pf)
+			y, pt, err := m.yearAtFlags(cmd.Context(), year, pf)
 			if err != nil {
 				return err
 			}
+			r := y.results
 			if unit != "" {
 				if _, ok := r.Unit(unit); !ok {
 					return checkFailed{fmt.Sprintf("--unit %s: unknown unit %q in %d (not in that year's results)", unit, unit, year)}
 				}
 				fmt.Fprint(m.Stdout, engine.Explain(r, unit))
-				pt, _ := pf.point() // parsed above
-				if err := m.printTargetTimes(cmd.Context(), m.Stdout, year, unit, pt); err != nil {
+				if err := m.printTargetTimes(cmd.Context(), m.Stdout, y, year, unit, pt); err != nil {
 					return err
 				}
 				printQuarantineWarnings(m, r)
@@ -486,20 +513,49 @@ func printQuarantineWarnings(m *Main, r *engine.Results) {
 // unsigned (recorded before the roster existed). It is said beside the
 // results, not in their JSON: a flag there would change the digests older
 // ledgers published.
-func (m *Main) printUnsigned(ctx context.Context, year int, pf pointFlags) error {
-	pt, err := pf.point()
+func (m *Main) printUnsigned(ctx context.Context, y aYear, year int, pt events.Point) error {
+	evs, err := m.yearEvents(ctx, y, year, pt)
 	if err != nil {
 		return err
 	}
-	db, err := m.projections(ctx)
-	if err != nil {
-		return err
+	n := 0
+	for _, ev := range evs {
+		if ev.Sig == nil {
+			n++
+		}
 	}
-	defer m.releaseProjections(db)
-	n, total, err := db.Unsigned(ctx, year, pt.AtSeq) // as of a time: every event of the year so far
-	if err != nil || n == 0 {
-		return err
+	total := len(evs)
+	if n == 0 {
+		return nil
 	}
 	fmt.Fprintf(m.Stdout, "\n未签名 unsigned: %d of the %d events of %d carry no official's signature (recorded before the ledger had a roster of officials; kaohe audit marks them)\n", n, total, year)
 	return nil
+}
+
+// yearEvents are the year's admitted events at pt: those the results of y
+// were computed from when they came from the stream, else readYear's.
+func (m *Main) yearEvents(ctx context.Context, y aYear, year int, pt events.Point) ([]events.Stored, error) {
+	if y.stream {
+		return y.events, nil
+	}
+	return m.readYear(ctx, year, pt)
+}
+
+// readYear is a year's admitted events at pt: from the projections
+// (brought up to date first), or with no projections file from the stream,
+// that year's subjects and the roster only, as yearAt reads them.
+func (m *Main) readYear(ctx context.Context, year int, pt events.Point) ([]events.Stored, error) {
+	if _, err := os.Stat(filepath.Join(m.DataDir, projectionsFile)); m.shared == nil && errors.Is(err, os.ErrNotExist) {
+		if err := m.openChecked(ctx); err != nil {
+			return nil, err
+		}
+		evs, _, err := replay.ReadYear(ctx, m.store, year, pt)
+		return evs, err
+	}
+	db, err := m.projections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer m.releaseProjections(db)
+	return db.YearEvents(ctx, year, pt)
 }

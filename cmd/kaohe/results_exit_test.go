@@ -13,7 +13,7 @@ import (
 func TestResultsExitsInternalWhenTheProjectionsFail(t *testing.T) {
 	dir := t.TempDir()
 	binOK(t, dir, "demo")
-	binOK(t, dir, "results", "--year", "2022")
+	binOK(t, dir, "replay") // the projections file (results alone answers from the stream without one)
 	db, err := sql.Open("sqlite3", filepath.Join(dir, projectionsFile))
 	if err != nil {
 		t.Fatal(err)

@@ -5,15 +5,19 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
 )
 
-// results for one year with no projections file answers from the stream,
-// reading that year's subjects and the roster only — not a build of every
-// year first — and prints the same bytes as from the projections.
+// results, explain and sheet for one year with no projections file answer from
+// the stream, reading that year's subjects and the roster only — not a
+// build of every year first — and print the same bytes as from the
+// projections: also what they print beside the results (the unsigned
+// events' count, an explained unit's target adjustments), which once built
+// the whole projections file after the results were computed.
 func TestResultsWithoutProjectionsReadsOneYear(t *testing.T) {
 	c := emptyCLI(t)
 	c.ok("demo") // 2022
@@ -24,6 +28,14 @@ func TestResultsWithoutProjectionsReadsOneYear(t *testing.T) {
 		{"results", "--year", "2024", "--json"},
 		{"results", "--year", "2022", "--as-of", "2023-01-15", "--json"},
 		{"results", "--year", "2024", "--unit", "u4"},
+		{"results", "--year", "2022"},
+		{"results", "--year", "2024"},
+		{"results", "--year", "2022", "--as-of", "2022-10-01"},
+		{"results", "--year", "2022", "--at-seq", "40"},
+		{"explain", "--year", "2024", "--unit", "u4"},
+		{"explain", "--year", "2022", "--unit", "xingping"}, // a target adjustment
+		{"explain", "--year", "2022", "--unit", "xingping", "--as-of", "2022-09-01"},
+		{"sheet", "--year", "2022", "--actor", "tjj", "--role", "statistics", "--xlsx", filepath.Join(t.TempDir(), "tjj.xlsx")},
 	}
 	want := make([]string, len(queries))
 	for i, q := range queries {
@@ -31,15 +43,18 @@ func TestResultsWithoutProjectionsReadsOneYear(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	count := func(filter string) uint64 {
+	countTo := func(filter string, to uint64) uint64 {
 		n := uint64(0)
-		if err := c.m.store.Read(ctx, filter, 0, 0, func(events.Stored) error { n++; return nil }); err != nil {
+		if err := c.m.store.Read(ctx, filter, 0, to, func(events.Stored) error { n++; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
+	count := func(filter string) uint64 { return countTo(filter, 0) }
 	roster, all := count(events.RosterSubjects), count("")
 	perYear := map[string]uint64{"2022": count(events.YearSubjects(2022)), "2024": count(events.YearSubjects(2024))}
+	// --at-seq 40 reads the year up to seq 40 (and the whole roster).
+	at40 := countTo(events.YearSubjects(2022), 40) + roster
 	if perYear["2022"]+roster >= all || perYear["2024"]+roster >= all {
 		t.Fatalf("the ledger is one year: 2022 %d, 2024 %d, roster %d, all %d", perYear["2022"], perYear["2024"], roster, all)
 	}
@@ -55,7 +70,11 @@ func TestResultsWithoutProjectionsReadsOneYear(t *testing.T) {
 		if got != want[i] {
 			t.Errorf("kaohe %s without a projections file prints other bytes:\n%s\nwant\n%s", strings.Join(q, " "), got, want[i])
 		}
-		if y := perYear[q[2]]; read != y+roster {
+		if slices.Contains(q, "--at-seq") {
+			if read != at40 {
+				t.Errorf("kaohe %s without a projections file read %d messages, want %d (the year's up to seq 40 and the roster's)", strings.Join(q, " "), read, at40)
+			}
+		} else if y := perYear[q[2]]; read != y+roster {
 			t.Errorf("kaohe %s without a projections file read %d messages, want %d (the year's %d and the roster's %d; the stream has %d)",
 				strings.Join(q, " "), read, y+roster, y, roster, all)
 		}

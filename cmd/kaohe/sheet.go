@@ -37,14 +37,10 @@ const (
 	colUnit, colIndicator, colPart, colValue, colReason = 0, 2, 4, 8, 9
 )
 
-// yearFacts folds a year's current facts from the projections.
+// yearFacts folds a year's current facts (readYear: from the projections,
+// or from the stream when there is no projections file).
 func (m *Main) yearFacts(ctx context.Context, year int) (*engine.Facts, error) {
-	db, err := m.projections(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer m.releaseProjections(db)
-	evs, err := db.YearEvents(ctx, year, events.Point{})
+	evs, err := m.readYear(ctx, year, events.Point{})
 	if err != nil {
 		return nil, err
 	}

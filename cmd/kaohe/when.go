@@ -30,13 +30,8 @@ func timeText(occurred, recorded time.Time, layout string) string {
 // adjustments of the unit in force at pt with when each took effect and
 // when it was recorded: the explanation uses the adjusted target from its
 // effective date, and a late entry is visible as such.
-func (m *Main) printTargetTimes(ctx context.Context, w io.Writer, year int, unit string, pt events.Point) error {
-	db, err := m.projections(ctx)
-	if err != nil {
-		return err
-	}
-	defer m.releaseProjections(db)
-	evs, err := db.YearEvents(ctx, year, pt)
+func (m *Main) printTargetTimes(ctx context.Context, w io.Writer, y aYear, year int, unit string, pt events.Point) error {
+	evs, err := m.yearEvents(ctx, y, year, pt)
 	if err != nil {
 		return err
 	}
