@@ -140,7 +140,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := r.open(); err != nil {
 		return nil, err
 	}
-	defer r.store.Close()
+	defer func() { r.store.Close() }() // the server the run ends with (restartServer)
 	defer r.db.Close()
 	phases := []struct {
 		name string
@@ -275,9 +275,31 @@ func (r *run) heapProfile(name string) {
 	}
 }
 
-// open starts the embedded server (production setting: SyncAlways) and a
-// second connection for the raw publishes.
+// open starts the embedded server (openServer) and opens the projections.
 func (r *run) open() error {
+	if err := r.openServer(); err != nil {
+		return err
+	}
+	var err error
+	if r.db, err = sqlite.Open(filepath.Join(r.dir, "projections.db")); err != nil {
+		r.store.Close()
+		return err
+	}
+	return nil
+}
+
+// restartServer stops the embedded server and starts it again on the same
+// directory, as every kaohe command does: the server's caches of message
+// blocks start empty (the operating system's page cache stays warm).
+func (r *run) restartServer() error {
+	r.js.Conn().Close()
+	r.store.Close()
+	return r.openServer()
+}
+
+// openServer starts the embedded server (production setting: SyncAlways),
+// a second connection for the raw publishes and the ledger on it.
+func (r *run) openServer() error {
 	st, err := jetstream.Open(r.ctx, jetstream.Config{DataDir: filepath.Join(r.dir, "ledger"), Create: true})
 	if err != nil {
 		return err
@@ -290,10 +312,6 @@ func (r *run) open() error {
 	}
 	r.js, err = natsjs.New(nc, natsjs.WithPublishAsyncMaxPending(4096))
 	if err != nil {
-		st.Close()
-		return err
-	}
-	if r.db, err = sqlite.Open(filepath.Join(r.dir, "projections.db")); err != nil {
 		st.Close()
 		return err
 	}

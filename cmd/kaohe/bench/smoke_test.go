@@ -34,7 +34,7 @@ func TestSmoke(t *testing.T) {
 		"raw.async_publish", "rss.load", "raw.sync_publish", "append.one_writer", "append.8_units",
 		"append.8_same_unit", "append.bulk", "rss.appends", "rss.resting", "raw.read", "rss.read", "rebuild",
 		"rebuild.seconds", "rss.rebuild", "rebuild.cost_tenth", "rebuild.cost_three_tenths", "rebuild.cost", "rebuild.cost_spread", "query.as_of", "query.as_of_projection", "query.what_if", "query.explain",
-		"score.county_year", "query.audit", "query.results_year", "rss.queries", "submit.small", "submit.large", "rss.submit", "submit.bulk_same", "raw.async_publish_nosync",
+		"score.county_year", "query.audit", "query.results_year", "query.results_year_cold", "rss.queries", "submit.small", "submit.large", "rss.submit", "submit.bulk_same", "raw.async_publish_nosync",
 	}
 	for _, k := range keys {
 		f, ok := rep.Figure(k)
