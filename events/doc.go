@@ -269,8 +269,12 @@
 // the event's actor is the one the roster gives that official; the signed
 // command has the event's year and command id (or, for an appeal's
 // correction, names it among data.corrections), the unit, cadre or office
-// its data names is the event's aggregate, and every data field the event
-// shares with the command holds the same value. replay.Verify adds
+// its data names is the event's aggregate, the event's reason and
+// occurred_at are those the ledger writes for the command (its reason, or
+// a decision's or a correction's own; its occurred_at, a correction's
+// else the resolution's, and with none the event's recorded_at), and
+// every data field the event shares with the command holds the same
+// value. replay.Verify adds
 // that one command's events are stored together (one atomic append), so a
 // signature copied onto a later event is named too. An event without sig is
 // ErrUnsigned, acceptable only before the roster's first event (an older

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -326,14 +328,17 @@ func signedCommandMatches(ev Envelope, command []byte) error {
 // cmd holds a command's fields that signedCommandMatches compares (its
 // name is in the decoder's errors, which VerifySignature reports).
 type cmd struct {
-	ID   string          `json:"id"`
-	Type string          `json:"type"`
-	Year int             `json:"year"`
-	Data json.RawMessage `json:"data"`
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Year       int             `json:"year"`
+	Reason     string          `json:"reason"`
+	OccurredAt *time.Time      `json:"occurred_at"`
+	Data       json.RawMessage `json:"data"`
 	// read's answers, worked out once when the command is decoded
-	agg    string
-	aggErr error
-	limit  int
+	agg       string
+	aggErr    error
+	limit     int
+	decisions map[string]string // DecideGrades: kind + "/" + subject → the decision's own reason, if any
 }
 
 // read works out, from one decode of the command's data, the aggregate
@@ -358,7 +363,7 @@ func (c *cmd) read() {
 		Cadre     string          `json:"cadre"`
 		Office    string          `json:"office"`
 		Official  string          `json:"official"`
-		Decisions json.RawMessage `json:"decisions"` // counted for DecideGrades only
+		Decisions json.RawMessage `json:"decisions"` // read for DecideGrades only
 	}
 	c.limit = 1
 	if len(c.Data) > 0 {
@@ -368,9 +373,15 @@ func (c *cmd) read() {
 		}
 	}
 	if c.Type == "DecideGrades" {
-		var decisions []json.RawMessage
+		var decisions []struct{ Kind, Subject, Reason string }
 		json.Unmarshal(d.Decisions, &decisions)
 		c.limit = max(1, len(decisions))
+		c.decisions = make(map[string]string, len(decisions))
+		for _, g := range decisions {
+			if strings.TrimSpace(g.Reason) != "" {
+				c.decisions[g.Kind+"/"+g.Subject] = g.Reason
+			}
+		}
 	}
 	switch {
 	case d.Office != "":
@@ -445,7 +456,48 @@ func (f *signedFields) wrote(ev Envelope) error {
 	if wrote.agg != "" && wrote.agg != ev.Aggregate {
 		return fmt.Errorf("the signed command %q writes to %s, the event is on %s", wrote.ID, wrote.agg, ev.Aggregate)
 	}
+	if err := f.sameEnvelope(wrote, ev); err != nil {
+		return err
+	}
 	return sameFields(ev.Data, wrote.Data)
+}
+
+// sameEnvelope checks the event's reason and business time against the
+// signed command's, as the ledger writes them (commands' session.emit):
+// the command's reason, a grade decision's own reason where it gives one,
+// a resolution's where its correction gives none; its occurred_at (a
+// correction's, else the resolution's), and with none the time the event
+// was recorded. Without it, whoever could publish to the stream first
+// could store an official's signed command with a reason the official
+// never gave, or a late entry backdated before its deadline.
+func (f *signedFields) sameEnvelope(w *cmd, ev Envelope) error {
+	reason, at := w.Reason, w.OccurredAt
+	if w != &f.cmd { // a correction of an appeal resolution
+		if reason == "" {
+			reason = f.cmd.Reason
+		}
+		if at == nil {
+			at = f.cmd.OccurredAt
+		}
+	}
+	if w.decisions != nil {
+		var g struct{ Kind, Subject string }
+		json.Unmarshal(ev.Data, &g)
+		if r, ok := w.decisions[g.Kind+"/"+g.Subject]; ok {
+			reason = r
+		}
+	}
+	if ev.Reason != reason {
+		return fmt.Errorf("the event's reason is %q, the signed command's %q", ev.Reason, reason)
+	}
+	want, what := ev.RecordedAt, "none: the event's must be when it was recorded"
+	if at != nil {
+		want, what = *at, at.Format(time.RFC3339Nano)
+	}
+	if !ev.OccurredAt.Equal(want) {
+		return fmt.Errorf("the event occurred_at is %s, the signed command's %s", ev.OccurredAt.Format(time.RFC3339Nano), what)
+	}
+	return nil
 }
 
 // writer is the command (or correction) that wrote ev's command id (nil:

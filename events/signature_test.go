@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // testSigner is an ed25519 key with an nkey public user key: what
@@ -308,6 +309,73 @@ func TestPlainScalarAgreesWithTheDecoder(t *testing.T) {
 	for _, v := range []string{`"90"`, `-12.50`, `1E+05`, `"县城建设"`} {
 		if _, ok := plainScalar([]byte(v)); !ok {
 			t.Errorf("plainScalar(%s) took the decoder", v)
+		}
+	}
+}
+
+// An event's reason and business time are the signed command's, as the
+// ledger writes them: a grade decision's own reason where it gives one, a
+// resolution's reason and time where its correction gives none, and with
+// no occurred_at the time the event was recorded. Anything else is a
+// SigMismatch: whoever could publish first could otherwise store an
+// official's signed entry backdated before its deadline, or with a reason
+// the official never gave.
+func TestTheEnvelopeIsTheSignedCommands(t *testing.T) {
+	kp := testKey(t, 3)
+	office := Actor{ID: "khb", Role: RoleOffice}
+	recorded := time.Date(2024, 1, 20, 9, 0, 0, 0, time.UTC)
+	given := time.Date(2024, 1, 10, 17, 0, 0, 0, time.FixedZone("", 8*3600)) // 09:00 UTC
+	sign := func(cmd string) *Signature {
+		canon, err := CanonicalJSON([]byte(cmd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Sign(kp, canon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &s
+	}
+	score := sign(`{"id":"s1","type":"RecordScore","year":2023,"reason":"补录","occurred_at":"2024-01-10T17:00:00+08:00","data":{"unit":"u1","indicator":"gdp","value":"90"}}`)
+	bare := sign(`{"id":"s2","type":"RecordScore","year":2023,"data":{"unit":"u1","indicator":"gdp","value":"90"}}`)
+	grades := sign(`{"id":"g1","type":"DecideGrades","year":2023,"reason":"考委会研究决定","data":{"decisions":[{"kind":"unit","subject":"u1","grade":"优秀"},{"kind":"unit","subject":"u2","grade":"一般","reason":"  "},{"kind":"unit","subject":"u3","grade":"较差","reason":"一票否决"}]}}`)
+	resolve := sign(`{"id":"r1","type":"ResolveAppeal","year":2023,"reason":"复核属实","occurred_at":"2024-01-10T17:00:00+08:00","data":{"unit":"u1","appeal":"a1","outcome":"upheld","corrections":[` +
+		`{"id":"r1a","type":"CorrectScore","data":{"unit":"u1","supersedes":"s1","value":"95"}},` +
+		`{"id":"r1b","type":"CorrectScore","reason":"原始记录有误","occurred_at":"2024-01-15T10:00:00+08:00","data":{"unit":"u1","supersedes":"s1","value":"96"}}]}}`)
+	ev := func(sig *Signature, cmdID, typ, agg, data, reason string, occurred time.Time) Stored {
+		return Stored{Seq: 10, Envelope: Envelope{ID: "e", Type: typ, V: 1, Year: 2023, Aggregate: agg, OccurredAt: occurred, RecordedAt: recorded,
+			Actor: office, Reason: reason, CommandID: cmdID, Data: json.RawMessage(data), Sig: sig}}
+	}
+	const scoreData, fixData = `{"indicator":"gdp","value":"90"}`, `{"supersedes":"E1","value":"95"}`
+	decided := func(subject string) string { return `{"kind":"unit","subject":"` + subject + `","grade":"优秀"}` }
+	for _, c := range []struct {
+		name string
+		ev   Stored
+		ok   bool
+	}{
+		{"the command's reason and time", ev(score, "s1", "ScoreRecorded", "unit.u1", scoreData, "补录", given), true},
+		{"the same instant in UTC", ev(score, "s1", "ScoreRecorded", "unit.u1", scoreData, "补录", given.UTC()), true},
+		{"backdated", ev(score, "s1", "ScoreRecorded", "unit.u1", scoreData, "补录", given.Add(-time.Hour)), false},
+		{"another reason", ev(score, "s1", "ScoreRecorded", "unit.u1", scoreData, "按期录入", given), false},
+		{"no time given: when recorded", ev(bare, "s2", "ScoreRecorded", "unit.u1", scoreData, "", recorded), true},
+		{"no time given, another", ev(bare, "s2", "ScoreRecorded", "unit.u1", scoreData, "", given), false},
+		{"no reason given, one added", ev(bare, "s2", "ScoreRecorded", "unit.u1", scoreData, "补录", recorded), false},
+		{"a decision without a reason: the command's", ev(grades, "g1", "GradeDecided", "year", decided("u1"), "考委会研究决定", recorded), true},
+		{"a blank reason: the command's", ev(grades, "g1", "GradeDecided", "year", decided("u2"), "考委会研究决定", recorded), true},
+		{"a decision's own reason", ev(grades, "g1", "GradeDecided", "year", decided("u3"), "一票否决", recorded), true},
+		{"the command's in place of the decision's own", ev(grades, "g1", "GradeDecided", "year", decided("u3"), "考委会研究决定", recorded), false},
+		{"the resolution's reason and time", ev(resolve, "r1a", "ScoreCorrected", "unit.u1", fixData, "复核属实", given), true},
+		{"the resolution's own event", ev(resolve, "r1", "AppealResolved", "unit.u1", `{"appeal":"E-a1","outcome":"upheld"}`, "复核属实", given), true},
+		{"a correction's own reason and time", ev(resolve, "r1b", "ScoreCorrected", "unit.u1", `{"supersedes":"E1","value":"96"}`, "原始记录有误", time.Date(2024, 1, 15, 2, 0, 0, 0, time.UTC)), true},
+		{"the resolution's in place of a correction's own", ev(resolve, "r1b", "ScoreCorrected", "unit.u1", `{"supersedes":"E1","value":"96"}`, "复核属实", given), false},
+	} {
+		err := VerifySignature(c.ev)
+		var mismatch *commandMismatch // CheckVerified's SigMismatch
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case !c.ok && !errors.As(err, &mismatch):
+			t.Errorf("%s: %v; want a %s mismatch", c.name, err, SigMismatch)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // resolutionStream is a stream with a roster (the admin, and the office
@@ -88,6 +89,11 @@ func TestAVerifierRefusesAForgeryOfACommandItRemembers(t *testing.T) {
 		}(fix), SigMismatch, 0},
 		{"a command id the resolution did not write", func(ev Stored) Stored { ev.CommandID = "resolve-u4/6"; return ev }(fix), SigMismatch, 0},
 		{"another year", func(ev Stored) Stored { ev.Year = 2023; return ev }(fix), SigMismatch, 0},
+		// The envelope the ledger writes for the command: its reason, and
+		// its business time (none given: when the event was recorded).
+		{"another reason", func(ev Stored) Stored { ev.Reason = "按期录入"; return ev }(fix), SigMismatch, 0},
+		{"no reason", func(ev Stored) Stored { ev.Reason = ""; return ev }(fix), SigMismatch, 0},
+		{"backdated", func(ev Stored) Stored { ev.OccurredAt = ev.RecordedAt.Add(-72 * time.Hour); return ev }(fix), SigMismatch, 0},
 		// The same values on another unit's subject: a unit's signed
 		// correction copied onto another unit's chain (with its prev).
 		{"another unit", func(ev Stored) Stored { ev.Aggregate, ev.Subject = "unit.u5", "kaohe.2024.unit.u5"; return ev }(fix), SigMismatch, 0},

@@ -216,6 +216,53 @@ func TestASignatureCopiedOntoAnotherUnitIsQuarantined(t *testing.T) {
 	}
 }
 
+// Someone who can publish to the stream, and sees an official's signed
+// command before the ledger stores it (the operator of kaohe serve, say),
+// stores it first: the same command, signature and values, but dated five
+// days before the official entered it (before a deadline, say). The event
+// is not what the ledger writes for that command, so it is quarantined
+// bad_signature by catch-up, a full rebuild and verify; and the official's
+// command, submitted, is stored as entered.
+func TestASignedEntryStoredBackdatedIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	genuine := firstScores(t).wrote["p15"] // khz's year-end score of fgj (2024-01-10 09:30 +08:00), as the ledger stores it
+	y := scoresUpTo(t, 14)
+	db := openDB(t, "")
+	mustCatchUp(t, db, y.st)
+	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+
+	var p events.ScoreRecorded
+	if err := json.Unmarshal(genuine.Data, &p); err != nil {
+		t.Fatal(err)
+	}
+	forged := appendRaw(t, y.st, "fgj", genuine.CommandID, p, genuine.Actor, genuine.Sig) // occurred_at 2024-01-05 09:00 UTC
+	mustCatchUp(t, db, y.st)
+	qs, err := db.Quarantined(ctx, 0)
+	if err != nil || len(qs) != 1 || qs[0].Seq != forged || qs[0].Reason != events.ReasonBadSignature || !strings.Contains(qs[0].Detail, "occurred_at") {
+		t.Fatalf("Quarantined = %+v, %v; want seq %d, bad_signature (occurred_at)", qs, err, forged)
+	}
+	excludedAlike(t, db, y.st, before, "the backdated entry")
+	v, err := replay.Verify(ctx, y.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != forged {
+		t.Fatalf("verify quarantines %+v, want seq %d", v.Quarantined, forged)
+	}
+
+	c := yearCommands(t, 2023)[14]
+	*y.now = *c.OccurredAt
+	o, err := ledgertest.Submit(ctx, y.l, []commands.Command{c})
+	if err != nil || len(o.Events) != 1 {
+		t.Fatalf("the official's own command after the backdated copy: %+v, %v", o, err)
+	}
+	if got := o.Events[0]; !got.OccurredAt.Equal(genuine.OccurredAt) || string(got.Data) != string(genuine.Data) {
+		t.Fatalf("stored %s at %s, want %s at %s", got.Data, got.OccurredAt, genuine.Data, genuine.OccurredAt)
+	}
+	mustCatchUp(t, db, y.st)
+	sameBytes(t, "2023 results after p15, catch-up vs replay", mustResultsJSON(t, db, 2023), streamJSON(t, y.st, 2023, events.Point{}))
+}
+
 // republish publishes ev again on its own chain, linked to the chain's
 // head, under a new event id: a replay of its signed command, by someone
 // who can publish to the stream but holds no key.
@@ -300,12 +347,15 @@ type scoredYear struct {
 
 // firstScores submits p01 … p15 of the 2023 year (every year-end work
 // score) on a new ledger.
-func firstScores(t *testing.T) scoredYear {
+func firstScores(t *testing.T) scoredYear { return scoresUpTo(t, 15) }
+
+// scoresUpTo is firstScores of the year's first n commands.
+func scoresUpTo(t *testing.T, n int) scoredYear {
 	t.Helper()
 	ctx := ledgertest.Ctx(t)
 	y := scoredYear{st: ledgertest.OpenStore(t), now: new(time.Time), wrote: map[string]events.Stored{}}
 	y.l = newLedger(y.st, y.now)
-	for _, c := range yearCommands(t, 2023)[:15] {
+	for _, c := range yearCommands(t, 2023)[:n] {
 		if c.OccurredAt != nil {
 			*y.now = *c.OccurredAt
 		}
