@@ -30,8 +30,8 @@ func TestBenchCommand(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Events != 7000 || rep.Counties != 1 || len(rep.Figures) != 31+7 {
-		t.Errorf("report: %d events, %d counties, %d figures; want 7000, 1, 31 and 7 of the web", rep.Events, rep.Counties, len(rep.Figures))
+	if rep.Events != 7000 || rep.Counties != 1 || len(rep.Figures) != 32+7 {
+		t.Errorf("report: %d events, %d counties, %d figures; want 7000, 1, 32 and 7 of the web", rep.Events, rep.Counties, len(rep.Figures))
 	}
 	if _, err := os.Stat(filepath.Join(c.data, "nats")); !os.IsNotExist(err) {
 		t.Errorf("bench wrote under --data (%v)", err)

@@ -81,6 +81,12 @@ func (m *Main) openStore(ctx context.Context) (*jetstream.Store, error) {
 	if cpErr != nil {
 		cp = 0 // a damaged file says nothing; its own checks report it
 	}
+	memory := fmt.Sprintf("the projections\n(%s) applied its events", filepath.Join(m.DataDir, projectionsFile))
+	if mk, ok, err := m.readMark(); err != nil {
+		return nil, err
+	} else if ok && mk.Seq > cp {
+		cp, memory = mk.Seq, fmt.Sprintf("this data directory\nsaw it hold events (%s)", m.markPath())
+	}
 	cfg := jetstream.Config{URL: m.NatsURL, DataDir: m.DataDir, Replicas: m.Replicas, Embedded: m.embedded,
 		// Creating is for `kaohe init` and the demo, and never where the
 		// projections remember events: that stream was lost, not new.
@@ -104,7 +110,7 @@ func (m *Main) openStore(ctx context.Context) (*jetstream.Store, error) {
 		var ve *jetstream.ServerVersionError
 		switch {
 		case errors.As(err, &nle) && cp > 0:
-			return nil, m.lostLedger(nle.Stream, nle.Where, "does not exist", cp)
+			return nil, lostLedger(nle.Stream, nle.Where, "does not exist", memory, cp)
 		case errors.As(err, &nle):
 			return nil, checkFailed{fmt.Sprintf("no ledger here: stream %s does not exist on %s: run kaohe init", nle.Stream, nle.Where)}
 		case errors.As(err, &ve):
@@ -149,20 +155,20 @@ kaohe: ────────────────────────�
 			if n > 0 {
 				state = fmt.Sprintf("ends at seq %d (holds %s)", last, plural(int(n), "event"))
 			}
-			return nil, m.lostLedger(st.StreamName(), where, state, cp)
+			return nil, lostLedger(st.StreamName(), where, state, memory, cp)
 		}
 	}
 	return st, nil
 }
 
 // lostLedger is the alarm for a stream that is gone or emptied although the
-// projections applied events from it: never a fresh start.
-func (m *Main) lostLedger(stream, where, state string, cp uint64) error {
-	return checkFailed{fmt.Sprintf(`ALARM — LEDGER LOST: stream %s %s on %s, but the projections
-(%s) applied its events up to seq %d. The events were deleted or purged, or
+// projections applied events from it, or the stream mark saw them (memory
+// says which): never a fresh start.
+func lostLedger(stream, where, state, memory string, cp uint64) error {
+	return checkFailed{fmt.Sprintf(`ALARM — LEDGER LOST: stream %s %s on %s, but %s up to seq %d. The events were deleted or purged, or
 this is the wrong server or data directory. kaohe will not start a new ledger in
 its place: restore the stream from a backup and run kaohe verify
-(docs/operations.md)`, stream, state, where, filepath.Join(m.DataDir, projectionsFile), cp)}
+(docs/operations.md)`, stream, state, where, memory, cp)}
 }
 
 // storeURL is where the store was reached: --nats, or the serve found.

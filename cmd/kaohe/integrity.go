@@ -201,7 +201,23 @@ func (m *Main) checkMemory(ctx context.Context, everyHead bool) error {
 			return err
 		}
 	}
-	return m.checkWitnessSize(ctx)
+	if err := m.checkWitnessSize(ctx); err != nil {
+		return err
+	}
+	// The stream mark: what this data directory saw while it had no
+	// projections (markFile). Checked whatever is there now — a new, empty
+	// projections file remembers nothing yet — and moved while there is none.
+	accepted, err := m.acceptedLoss(ctx)
+	if err != nil {
+		return err
+	}
+	if err := m.checkMark(ctx, accepted); err != nil {
+		return err
+	}
+	if db != nil {
+		return nil
+	}
+	return m.moveMark(ctx)
 }
 
 // memoryHandle is the projections handle the loss checks read: kaohe
@@ -291,7 +307,8 @@ func setAsideDamaged(path string) (string, error) {
 
 // acceptLoss is replay --accept-loss: it says what is gone and sets the
 // witness file under --data aside (kept whole, renamed: it is the evidence
-// of what the ledger held), so the next publication starts a new one. It
+// of what the ledger held), so the next publication starts a new one, and
+// removes the stream mark (markFile). It
 // returns the accepted loss: holes up to the stream's last sequence.
 func (m *Main) acceptLoss(ctx context.Context, loss error) (events.Accepted, error) {
 	st, err := m.store.State(ctx)
@@ -308,6 +325,13 @@ func (m *Main) acceptLoss(ctx context.Context, loss error) (events.Accepted, err
 			return events.Accepted{}, fmt.Errorf("set the witness aside: %w", err)
 		}
 		fmt.Fprintf(m.Stdout, "  witness set aside as %s (keep it: it records what was published before the loss)\n", aside)
+	}
+	// The stream mark too: the rebuilt projections remember the stream
+	// from now on, and the next command without them marks it anew.
+	if err := os.Remove(m.markPath()); err == nil {
+		fmt.Fprintf(m.Stdout, "  stream mark %s removed\n", m.markPath())
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return events.Accepted{}, fmt.Errorf("remove the stream mark: %w", err)
 	}
 	return events.Accepted{Through: st.LastSeq, Held: st.Msgs}, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/replay/witness"
 )
 
 // The integrity tests run the built kaohe binary: each command is its own
@@ -71,7 +73,7 @@ func demoLedger(t *testing.T) string {
 	binOK(t, dir, "appeal", "resolve", "--year", "2022", "--unit", "jyj", "--appeal", "zs22-appeal-jyj", "--outcome", "upheld",
 		"--reason", "经核对评分表，录入错误属实", "--corrections", ex+"appeal-jyj-resolution.jsonl")
 	binOK(t, dir, "publish", "--year", "2022")
-	binOK(t, dir, "results", "--year", "2022")
+	binOK(t, dir, "replay") // the projections file
 	return dir
 }
 
@@ -300,5 +302,37 @@ func TestReplayHoldsTheStreamAgainstTheWitnessWhenTheProjectionsAreDamaged(t *te
 	wantExit(t, dir, 1, []string{"lost events", "seq " + itoa(lost.Seq)}, "results", "--year", "2022")
 	wantExit(t, dir, 1, []string{"lost events", "first missing seq " + itoa(lost.Seq)}, "verify")
 	wantExit(t, dir, 0, []string{"LOSS ACCEPTED"}, "replay", "--accept-loss")
+	binOK(t, dir, "results", "--year", "2022")
+}
+
+// A data directory whose commands answered from the stream alone (no
+// projections file: results, explain or sheet of one year, submit) and
+// published nothing has no projections and no witness to remember the
+// stream: the stream mark does. A stream cut short after it is the loss
+// alarm, naming the mark, where it once read as a shorter ledger; replay
+// --accept-loss removes the mark with the rest of the old memory.
+func TestTheStreamMarkRemembersWithoutProjections(t *testing.T) {
+	dir := t.TempDir()
+	binOK(t, dir, "demo")
+	if err := removeProjections(filepath.Join(dir, projectionsFile)); err != nil {
+		t.Fatal(err)
+	}
+	binOK(t, dir, "results", "--year", "2022") // answered from the stream; the mark moves to its end
+	if _, err := os.Stat(filepath.Join(dir, projectionsFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("results built a projections file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, witness.DefaultDir, witness.FileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the test needs a ledger no witness remembers: %v", err)
+	}
+	all := storedEvents(t, dir)
+	cutBlock(t, dir, func(n int64) int64 { return n - 300 })
+	lost := firstLost(t, all, storedEvents(t, dir))
+	for _, args := range [][]string{{"results", "--year", "2022"}, {"explain", "--year", "2022", "--unit", "xingping"}, {"log", "--year", "2022"}} {
+		wantExit(t, dir, 1, []string{"ALARM", "seq " + itoa(lost.Seq), "stream mark"}, args...)
+	}
+	out := binOK(t, dir, "replay", "--accept-loss")
+	if !strings.Contains(out, "stream mark") {
+		t.Fatalf("replay --accept-loss does not say it removed the stream mark:\n%s", out)
+	}
 	binOK(t, dir, "results", "--year", "2022")
 }
