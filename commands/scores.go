@@ -103,7 +103,7 @@ func (d *decision) recordScore(x *RecordScore) error {
 	}
 	source := x.Source
 	if source == "" {
-		source = defaultSource(d.c.Actor.Role, part.ID)
+		source = events.DefaultSource(d.c.Actor.Role, part.ID)
 	}
 	return d.emit(&events.ScoreRecorded{Indicator: ind.ID, Part: part.ID, Source: source, Value: x.Value, Note: x.Note})
 }
@@ -132,17 +132,6 @@ func (d *decision) notRecorded(field, what string, correctable bool, keys ...str
 	return nil
 }
 
-func defaultSource(r events.Role, part string) string {
-	switch {
-	case r == events.RoleStatistics:
-		return events.SourceStatistics
-	case part == "routine":
-		return events.SourceRoutine
-	case r == events.RoleDepartment:
-		return events.SourceDelegated
-	}
-	return events.SourceYearEnd
-}
 
 func (d *decision) correctScore(x *CorrectScore) error {
 	if err := d.needReason("a correction"); err != nil {

@@ -274,7 +274,9 @@
 // a decision's or a correction's own; its occurred_at, a correction's
 // else the resolution's, and with none the event's recorded_at), and
 // every data field the event shares with the command holds the same
-// value. replay.Verify adds
+// value, while a field the command leaves out is one the ledger derives
+// (derived, with its value where the event and command say it) or empty,
+// and a DecideGrades' event records one of its decisions. replay.Verify adds
 // that one command's events are stored together (one atomic append), so a
 // signature copied onto a later event is named too. An event without sig is
 // ErrUnsigned, acceptable only before the roster's first event (an older

@@ -338,8 +338,11 @@ type cmd struct {
 	agg       string
 	aggErr    error
 	limit     int
-	decisions map[string]string // DecideGrades: kind + "/" + subject → the decision's own reason, if any
+	decisions map[string]decision // DecideGrades: its decisions by kind + "/" + subject
 }
+
+// decision is one decision of a signed DecideGrades.
+type decision struct{ Kind, Subject, Grade, Reason string }
 
 // read works out, from one decode of the command's data, the aggregate
 // its data names and how many events it writes there.
@@ -373,14 +376,12 @@ func (c *cmd) read() {
 		}
 	}
 	if c.Type == "DecideGrades" {
-		var decisions []struct{ Kind, Subject, Reason string }
+		var decisions []decision
 		json.Unmarshal(d.Decisions, &decisions)
 		c.limit = max(1, len(decisions))
-		c.decisions = make(map[string]string, len(decisions))
+		c.decisions = make(map[string]decision, len(decisions))
 		for _, g := range decisions {
-			if strings.TrimSpace(g.Reason) != "" {
-				c.decisions[g.Kind+"/"+g.Subject] = g.Reason
-			}
+			c.decisions[g.Kind+"/"+g.Subject] = g
 		}
 	}
 	switch {
@@ -459,7 +460,20 @@ func (f *signedFields) wrote(ev Envelope) error {
 	if err := f.sameEnvelope(wrote, ev); err != nil {
 		return err
 	}
-	return sameFields(ev.Data, wrote.Data)
+	return givenFields(ev, wrote)
+}
+
+// decisionOf is the decision of a signed DecideGrades that an event of it
+// records: the one of the event's kind and subject (ok false: none, or
+// the command is no DecideGrades).
+func (c *cmd) decisionOf(ev Envelope) (decision, bool) {
+	if c.decisions == nil {
+		return decision{}, false
+	}
+	var g struct{ Kind, Subject string }
+	json.Unmarshal(ev.Data, &g)
+	d, ok := c.decisions[g.Kind+"/"+g.Subject]
+	return d, ok
 }
 
 // sameEnvelope checks the event's reason and business time against the
@@ -480,12 +494,8 @@ func (f *signedFields) sameEnvelope(w *cmd, ev Envelope) error {
 			at = f.cmd.OccurredAt
 		}
 	}
-	if w.decisions != nil {
-		var g struct{ Kind, Subject string }
-		json.Unmarshal(ev.Data, &g)
-		if r, ok := w.decisions[g.Kind+"/"+g.Subject]; ok {
-			reason = r
-		}
+	if g, ok := w.decisionOf(ev); ok && strings.TrimSpace(g.Reason) != "" {
+		reason = g.Reason
 	}
 	if ev.Reason != reason {
 		return fmt.Errorf("the event's reason is %q, the signed command's %q", ev.Reason, reason)
@@ -537,22 +547,115 @@ func limitOf(f *signedFields, ev Stored) int {
 // them by command id, the event holds the event id.
 var references = map[string]bool{"supersedes": true, "veto": true, "appeal": true, "disputed": true}
 
-// sameFields compares the fields two data objects share.
-func sameFields(event, command json.RawMessage) error {
+// derived are the data fields the ledger fills in itself, by event type,
+// where the command leaves them out (commands' deciders): the only part
+// of an indicator and the source of an entry (DefaultSource), the engine's
+// proposal of a grade, a scheme's digest (and its text, for a command that
+// named a source file), when a window closes, a publication's figures, an
+// appeal's knock-on.
+var derived = map[string]map[string]bool{
+	TypeScoreRecorded:       {"part": true, "source": true},
+	TypeVotesTallied:        {"item": true},
+	TypeOfficialRegistered:  {"acts_for": true},
+	TypeOfficialRoleChanged: {"acts_for": true},
+	TypeGradeDecided:        {"proposed": true, "override": true},
+	TypeSchemeDefined:       {"digest": true, "source": true},
+	TypeWindowOpened:        {"closes": true},
+	TypeResultsPublished:    {"version": true, "up_to_seq": true, "digest": true, "merkle_root": true, "events": true, "checkpoint": true},
+	TypeAppealResolved:      {"knock_on": true},
+}
+
+// givenFields checks the event's data against the signed command w's:
+// every field they share holds the same value (references to earlier
+// events excepted: the ledger resolves a command id there to the event
+// id); a DecideGrades' event records one of its decisions, grade and all;
+// and a field the command does not give is one the ledger derives
+// (derived: an entry's default source must be DefaultSource's) or empty.
+// So a signed command cannot be stored with a value its official never
+// gave: a bonus counted five times, a note added, a decision's grade
+// changed.
+func givenFields(ev Envelope, w *cmd) error {
 	var e, c map[string]json.RawMessage
-	if json.Unmarshal(event, &e) != nil || len(command) == 0 || json.Unmarshal(command, &c) != nil {
-		return nil // nothing to compare (an empty payload)
+	if json.Unmarshal(ev.Data, &e) != nil {
+		return nil // not an object: the payload's own decoding reports it
 	}
-	for k, ev := range e {
-		cv, ok := c[k]
-		if !ok || references[k] {
-			continue
+	if len(w.Data) > 0 && json.Unmarshal(w.Data, &c) != nil {
+		return fmt.Errorf("the signed command's data is not an object")
+	}
+	if w.decisions != nil { // DecideGrades: the decision's values stand for the command's
+		g, ok := w.decisionOf(ev)
+		if !ok {
+			return fmt.Errorf("the signed DecideGrades %q decides no %s", w.ID, strings.Trim(scalar(e["kind"])+" "+scalar(e["subject"]), " "))
 		}
-		if scalar(ev) != scalar(cv) {
-			return fmt.Errorf("data.%s is %s in the event but %s in the signed command", k, ev, cv)
+		c = map[string]json.RawMessage{}
+		for k, v := range map[string]string{"kind": g.Kind, "subject": g.Subject, "grade": g.Grade} {
+			c[k], _ = json.Marshal(v)
+		}
+	}
+	for k, v := range e {
+		cv, given := c[k]
+		switch {
+		case references[k]:
+		case given:
+			if scalar(v) != scalar(cv) {
+				return fmt.Errorf("data.%s is %s in the event but %s in the signed command", k, v, cv)
+			}
+		case derived[ev.Type][k]:
+			if want, ok := defaultValue(ev, k, e, c); ok && scalar(v) != want {
+				return fmt.Errorf("data.%s is %s in the event; the signed command gives none, so it is %q", k, v, want)
+			}
+		case !emptyJSON(v):
+			return fmt.Errorf("data.%s is %s in the event, and the signed command gives none", k, v)
 		}
 	}
 	return nil
+}
+
+// defaultValue is the value the ledger derives for field k of the event
+// when the signed command (data c) gives none, where it follows from the
+// event and the command alone (ok false: it needs the ledger's state — the
+// scheme's only part, the engine's proposal — and is not checked here).
+func defaultValue(ev Envelope, k string, e, c map[string]json.RawMessage) (string, bool) {
+	switch {
+	case ev.Type == TypeScoreRecorded && k == "source":
+		return DefaultSource(ev.Actor.Role, scalar(e["part"])), true
+	case ev.Type == TypeVotesTallied && k == "item":
+		return "overall", true
+	case k == "acts_for": // an official registered or changed: a department or unit acts as itself
+		var role Role
+		json.Unmarshal(c["role"], &role)
+		if role == RoleDepartment || role == RoleUnit {
+			return scalar(c["official"]), true
+		}
+		return "", true
+	}
+	return "", false
+}
+
+// emptyJSON: a value the ledger writes for a field the command left out
+// (its zero: "", 0, false, null, [] or {}).
+func emptyJSON(raw json.RawMessage) bool {
+	switch strings.TrimSpace(string(raw)) {
+	case `""`, "0", "false", "null", "[]", "{}":
+		return true
+	}
+	return false
+}
+
+// DefaultSource is the source of a ScoreRecorded whose command gives none:
+// the statistics bureau's entries are statistics, a routine part is
+// routine, a department's other entries are delegated (委托部门考核), the
+// rest year-end.
+func DefaultSource(r Role, part string) string {
+	switch {
+	case r == RoleStatistics:
+		return SourceStatistics
+	case part == "routine":
+		return SourceRoutine
+	case r == RoleDepartment:
+		return SourceDelegated
+	}
+	return SourceYearEnd
 }
 
 // scalar gives a JSON value's comparable text: a string's or a number's

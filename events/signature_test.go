@@ -347,7 +347,7 @@ func TestTheEnvelopeIsTheSignedCommands(t *testing.T) {
 			Actor: office, Reason: reason, CommandID: cmdID, Data: json.RawMessage(data), Sig: sig}}
 	}
 	const scoreData, fixData = `{"indicator":"gdp","value":"90"}`, `{"supersedes":"E1","value":"95"}`
-	decided := func(subject string) string { return `{"kind":"unit","subject":"` + subject + `","grade":"优秀"}` }
+	decided := func(subject, grade string) string { return `{"kind":"unit","subject":"` + subject + `","grade":"` + grade + `"}` }
 	for _, c := range []struct {
 		name string
 		ev   Stored
@@ -360,10 +360,10 @@ func TestTheEnvelopeIsTheSignedCommands(t *testing.T) {
 		{"no time given: when recorded", ev(bare, "s2", "ScoreRecorded", "unit.u1", scoreData, "", recorded), true},
 		{"no time given, another", ev(bare, "s2", "ScoreRecorded", "unit.u1", scoreData, "", given), false},
 		{"no reason given, one added", ev(bare, "s2", "ScoreRecorded", "unit.u1", scoreData, "补录", recorded), false},
-		{"a decision without a reason: the command's", ev(grades, "g1", "GradeDecided", "year", decided("u1"), "考委会研究决定", recorded), true},
-		{"a blank reason: the command's", ev(grades, "g1", "GradeDecided", "year", decided("u2"), "考委会研究决定", recorded), true},
-		{"a decision's own reason", ev(grades, "g1", "GradeDecided", "year", decided("u3"), "一票否决", recorded), true},
-		{"the command's in place of the decision's own", ev(grades, "g1", "GradeDecided", "year", decided("u3"), "考委会研究决定", recorded), false},
+		{"a decision without a reason: the command's", ev(grades, "g1", "GradeDecided", "year", decided("u1", "优秀"), "考委会研究决定", recorded), true},
+		{"a blank reason: the command's", ev(grades, "g1", "GradeDecided", "year", decided("u2", "一般"), "考委会研究决定", recorded), true},
+		{"a decision's own reason", ev(grades, "g1", "GradeDecided", "year", decided("u3", "较差"), "一票否决", recorded), true},
+		{"the command's in place of the decision's own", ev(grades, "g1", "GradeDecided", "year", decided("u3", "较差"), "考委会研究决定", recorded), false},
 		{"the resolution's reason and time", ev(resolve, "r1a", "ScoreCorrected", "unit.u1", fixData, "复核属实", given), true},
 		{"the resolution's own event", ev(resolve, "r1", "AppealResolved", "unit.u1", `{"appeal":"E-a1","outcome":"upheld"}`, "复核属实", given), true},
 		{"a correction's own reason and time", ev(resolve, "r1b", "ScoreCorrected", "unit.u1", `{"supersedes":"E1","value":"96"}`, "原始记录有误", time.Date(2024, 1, 15, 2, 0, 0, 0, time.UTC)), true},
@@ -371,6 +371,73 @@ func TestTheEnvelopeIsTheSignedCommands(t *testing.T) {
 	} {
 		err := VerifySignature(c.ev)
 		var mismatch *commandMismatch // CheckVerified's SigMismatch
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case !c.ok && !errors.As(err, &mismatch):
+			t.Errorf("%s: %v; want a %s mismatch", c.name, err, SigMismatch)
+		}
+	}
+}
+
+// Every data value of an event is the signed command's: a field they
+// share holds the same value; a DecideGrades' event records one of its
+// decisions, grade and all; a field the command leaves out is one the
+// ledger derives (with the value it derives, where the event and the
+// command alone say it) or empty. Before, only the fields both named were
+// compared: a forger publishing first could store a signed bonus counted
+// five times, add a note an official never wrote, or change the grade of
+// any decision of a committee's DecideGrades.
+func TestEveryDataValueIsTheSignedCommands(t *testing.T) {
+	kp := testKey(t, 5)
+	sign := func(cmd string) *Signature {
+		canon, err := CanonicalJSON([]byte(cmd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Sign(kp, canon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &s
+	}
+	ev := func(sig *Signature, typ, agg, data string, actor Actor) Stored {
+		var c struct{ ID string }
+		json.Unmarshal([]byte(sig.Command), &c)
+		return Stored{Seq: 10, Envelope: Envelope{ID: "e", Type: typ, V: 1, Year: 2023, Aggregate: agg, Actor: actor, CommandID: c.ID, Data: json.RawMessage(data), Sig: sig}}
+	}
+	office := Actor{ID: "khb", Role: RoleOffice}
+	committee := Actor{ID: "khwyh", Role: RoleCommittee}
+	dept := Actor{ID: "org", Role: RoleDepartment}
+	bonus := sign(`{"id":"b1","type":"GrantBonus","year":2023,"data":{"unit":"u1","item":"award","level":"province"}}`)
+	grades := sign(`{"id":"g1","type":"DecideGrades","year":2023,"data":{"decisions":[{"kind":"unit","subject":"u1","grade":"良好"},{"kind":"team","subject":"u1","grade":"优秀"}]}}`)
+	score := sign(`{"id":"s1","type":"RecordScore","year":2023,"data":{"unit":"u1","indicator":"party","value":"80"}}`)
+	tally := sign(`{"id":"v1","type":"TallyVotes","year":2023,"data":{"unit":"u1","counts":[{"level":"好","count":3}],"valid":3}}`)
+	adjust := sign(`{"id":"a1","type":"AdjustTarget","year":2023,"data":{"unit":"u1","indicator":"gdp","target":"80","approval_ref":"7号"}}`)
+	for _, c := range []struct {
+		name string
+		ev   Stored
+		ok   bool
+	}{
+		{"a bonus as signed", ev(bonus, "BonusGranted", "unit.u1", `{"item":"award","level":"province"}`, office), true},
+		{"a bonus counted five times", ev(bonus, "BonusGranted", "unit.u1", `{"item":"award","level":"province","count":5}`, office), false},
+		{"a bonus with points added", ev(bonus, "BonusGranted", "unit.u1", `{"item":"award","level":"province","points":"9"}`, office), false},
+		{"a bonus with an empty field the command left out", ev(bonus, "BonusGranted", "unit.u1", `{"item":"award","level":"province","matter":"","count":0}`, office), true},
+		{"a decision as signed, with the engine's proposal", ev(grades, "GradeDecided", "year", `{"kind":"unit","subject":"u1","grade":"良好","proposed":"优秀","override":true}`, committee), true},
+		{"another decision of it", ev(grades, "GradeDecided", "year", `{"kind":"team","subject":"u1","grade":"优秀","proposed":"优秀"}`, committee), true},
+		{"a decision's grade changed", ev(grades, "GradeDecided", "year", `{"kind":"unit","subject":"u1","grade":"优秀","proposed":"优秀"}`, committee), false},
+		{"a subject it does not decide", ev(grades, "GradeDecided", "year", `{"kind":"unit","subject":"u2","grade":"良好","proposed":"良好"}`, committee), false},
+		{"a cadre for a unit", ev(grades, "GradeDecided", "year", `{"kind":"cadre","subject":"u1","grade":"良好","proposed":"良好"}`, committee), false},
+		{"a score with its derived part and source", ev(score, "ScoreRecorded", "unit.u1", `{"indicator":"party","part":"plan","source":"delegated","value":"80"}`, dept), true},
+		{"a routine part's source", ev(score, "ScoreRecorded", "unit.u1", `{"indicator":"party","part":"routine","source":"routine","value":"80"}`, dept), true},
+		{"a source the ledger would not derive", ev(score, "ScoreRecorded", "unit.u1", `{"indicator":"party","part":"plan","source":"year_end","value":"80"}`, dept), false},
+		{"a note added", ev(score, "ScoreRecorded", "unit.u1", `{"indicator":"party","part":"plan","source":"delegated","value":"80","note":"按评分表"}`, dept), false},
+		{"a tally's default item", ev(tally, "VotesTallied", "unit.u1", `{"item":"overall","counts":[{"level":"好","count":3}],"valid":3}`, office), true},
+		{"another item", ev(tally, "VotesTallied", "unit.u1", `{"item":"leaders","counts":[{"level":"好","count":3}],"valid":3}`, office), false},
+		{"a target adjustment marked late, the command asking for nothing", ev(adjust, "TargetAdjusted", "unit.u1", `{"indicator":"gdp","target":"80","approval_ref":"7号","override":true}`, office), false},
+	} {
+		err := VerifySignature(c.ev)
+		var mismatch *commandMismatch
 		switch {
 		case c.ok && err != nil:
 			t.Errorf("%s: %v", c.name, err)
