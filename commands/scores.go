@@ -132,7 +132,6 @@ func (d *decision) notRecorded(field, what string, correctable bool, keys ...str
 	return nil
 }
 
-
 func (d *decision) correctScore(x *CorrectScore) error {
 	if err := d.needReason("a correction"); err != nil {
 		return err

@@ -347,7 +347,9 @@ func TestTheEnvelopeIsTheSignedCommands(t *testing.T) {
 			Actor: office, Reason: reason, CommandID: cmdID, Data: json.RawMessage(data), Sig: sig}}
 	}
 	const scoreData, fixData = `{"indicator":"gdp","value":"90"}`, `{"supersedes":"E1","value":"95"}`
-	decided := func(subject, grade string) string { return `{"kind":"unit","subject":"` + subject + `","grade":"` + grade + `"}` }
+	decided := func(subject, grade string) string {
+		return `{"kind":"unit","subject":"` + subject + `","grade":"` + grade + `"}`
+	}
 	for _, c := range []struct {
 		name string
 		ev   Stored
