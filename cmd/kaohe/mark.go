@@ -67,11 +67,11 @@ func (m *Main) checkMark(ctx context.Context, accepted events.Accepted) error {
 	if miss != 0 {
 		return loss(miss, false, fmt.Sprintf("this data directory saw the stream hold every event up to seq %d", mk.Seq))
 	}
-	var got *events.Stored
-	if err := m.store.Read(ctx, events.AllSubjects, mk.Seq, mk.Seq, func(ev events.Stored) error { got = &ev; return nil }); err != nil {
+	got, err := m.messageAt(ctx, mk.Seq)
+	if err != nil {
 		return err
 	}
-	if got == nil || got.Seq != mk.Seq {
+	if got == nil {
 		return loss(mk.Seq, false, "this data directory saw it in the stream")
 	}
 	if h := events.Hash(got.Raw); h != mk.Hash || got.Subject != mk.Subject {
@@ -86,13 +86,22 @@ func (m *Main) moveMark(ctx context.Context) error {
 	if err != nil || last == 0 {
 		return err
 	}
-	var got *events.Stored
-	if err := m.store.Read(ctx, events.AllSubjects, last, last, func(ev events.Stored) error { got = &ev; return nil }); err != nil {
+	got, err := m.messageAt(ctx, last)
+	if err != nil || got == nil {
 		return err
-	}
-	if got == nil {
-		return nil
 	}
 	b, _ := json.Marshal(streamMark{Stream: m.store.StreamName(), Seq: got.Seq, Subject: got.Subject, Hash: events.Hash(got.Raw)})
 	return writeFileAtomic(m.markPath(), append(b, '\n'))
+}
+
+// messageAt is the stream's message at seq (nil: there is none).
+func (m *Main) messageAt(ctx context.Context, seq uint64) (*events.Stored, error) {
+	var got *events.Stored
+	err := m.store.Read(ctx, events.AllSubjects, seq, seq, func(ev events.Stored) error {
+		if ev.Seq == seq {
+			got = &ev
+		}
+		return nil
+	})
+	return got, err
 }

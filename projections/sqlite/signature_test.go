@@ -458,3 +458,72 @@ func TestARevocationCopiedOntoAnotherOfficialIsQuarantined(t *testing.T) {
 		t.Fatalf("tjj's correction after the forged revocation: %v", err)
 	}
 }
+
+// A committee's signed DecideGrades, stored first by someone who can
+// publish to the stream with another grade than it decides, is
+// quarantined bad_signature by catch-up, a full rebuild and verify: a
+// GradeDecided must record one of the command's decisions, grade and all
+// (before, a DecideGrades' grades were not compared at all). The
+// committee's command, submitted, is stored as decided.
+func TestASignedGradeStoredWithAnotherGradeIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := firstScores(t)
+	*y.now = time.Date(2024, 1, 25, 7, 0, 0, 0, time.UTC)
+	decide := commands.Command{ID: "dg1", Type: "DecideGrades", Year: 2023, Actor: events.Actor{ID: "khwyh", Role: events.RoleCommittee}, Reason: "考委会研究决定",
+		Data: json.RawMessage(`{"decisions":[{"kind":"unit","subject":"t2","grade":"一般"}]}`)}
+	signed, err := ledgertest.Sign(ctx, y.l, []commands.Command{decide})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, "")
+	mustCatchUp(t, db, y.st)
+	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+
+	canon, err := commands.Canonical(signed[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := &events.Signature{Key: signed[0].Signer, Command: string(canon), Sig: signed[0].Sig}
+	subj := events.Subject(2023, events.AggYear)
+	prior, err := y.st.Load(ctx, subj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, last := "", uint64(0)
+	if n := len(prior); n > 0 {
+		prev, last = events.Hash(prior[n-1].Raw), prior[n-1].Seq
+	}
+	d, _ := json.Marshal(events.GradeDecided{Kind: events.GradeUnit, Subject: "t2", Grade: "优秀", Proposed: "优秀"})
+	env := events.Envelope{ID: "01FORGEDGRADE", Type: events.TypeGradeDecided, V: 1, Year: 2023, Aggregate: events.AggYear, OccurredAt: *y.now, RecordedAt: *y.now,
+		Actor: signed[0].Actor, Reason: decide.Reason, CommandID: decide.ID, CorrelationID: decide.ID, Prev: prev, Sig: sig, Data: d}
+	out, err := y.st.Append(ctx, []jetstream.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: last}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := out[0].Seq
+
+	mustCatchUp(t, db, y.st)
+	qs, err := db.Quarantined(ctx, 0)
+	if err != nil || len(qs) != 1 || qs[0].Seq != forged || qs[0].Reason != events.ReasonBadSignature || !strings.Contains(qs[0].Detail, "grade") {
+		t.Fatalf("Quarantined = %+v, %v; want seq %d, bad_signature (the grade)", qs, err, forged)
+	}
+	excludedAlike(t, db, y.st, before, "the forged grade")
+	v, err := replay.Verify(ctx, y.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != forged {
+		t.Fatalf("verify quarantines %+v, want seq %d", v.Quarantined, forged)
+	}
+
+	o, err := y.l.Submit(ctx, signed)
+	if err != nil || len(o.Events) != 1 {
+		t.Fatalf("the committee's own command after the forgery: %+v, %v", o, err)
+	}
+	var got events.GradeDecided
+	if err := json.Unmarshal(o.Events[0].Data, &got); err != nil || got.Subject != "t2" || got.Grade != "一般" {
+		t.Fatalf("stored %s, want t2's grade 一般 as decided", o.Events[0].Data)
+	}
+	mustCatchUp(t, db, y.st)
+	sameBytes(t, "2023 results after the committee's decision, catch-up vs replay", mustResultsJSON(t, db, 2023), streamJSON(t, y.st, 2023, events.Point{}))
+}
