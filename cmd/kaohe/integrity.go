@@ -190,11 +190,15 @@ func (m *Main) checkMemory(ctx context.Context, everyHead bool) error {
 	if err != nil {
 		return err
 	}
+	var applied uint64 // how far the projections remember the stream
 	if db != nil {
 		if everyHead {
 			err = db.CheckHeads(ctx, m.store)
 		} else {
 			err = db.CheckStream(ctx, m.store)
+		}
+		if err == nil {
+			applied, err = db.Checkpoint(ctx)
 		}
 		release()
 		if err != nil && !sqlite.IsDamaged(err) {
@@ -205,13 +209,10 @@ func (m *Main) checkMemory(ctx context.Context, everyHead bool) error {
 		return err
 	}
 	// The stream mark: what this data directory saw while it had no
-	// projections (markFile). Checked whatever is there now — a new, empty
-	// projections file remembers nothing yet — and moved while there is none.
-	accepted, err := m.acceptedLoss(ctx)
-	if err != nil {
-		return err
-	}
-	if err := m.checkMark(ctx, accepted); err != nil {
+	// projections (markFile). Checked where the projections do not remember
+	// as far — none, a new empty file (replay makes one before its check),
+	// one built up to less — and moved while there is no file.
+	if err := m.checkMark(ctx, applied); err != nil {
 		return err
 	}
 	if db != nil {
