@@ -131,10 +131,13 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 		if cc.Actor.ID == "" {
 			cc.Actor = d.c.Actor
 		}
-		if cc.Reason == "" {
+		// A correction signed on its own is written as signed: its
+		// signature binds its events' reason and business time, so it
+		// takes neither from the resolution (the CLI signs them in).
+		if cc.Reason == "" && cc.Sig == "" {
 			cc.Reason = d.c.Reason
 		}
-		if cc.OccurredAt == nil {
+		if cc.OccurredAt == nil && cc.Sig == "" {
 			cc.OccurredAt = d.c.OccurredAt
 		}
 		if cc.CorrelationID == "" { // the resolution's workflow

@@ -83,6 +83,27 @@ func OfficialOf(r *events.Roster, a events.Actor) string {
 	return a.ID
 }
 
+// FillCorrection gives correction i of resolution the values the ledger
+// would otherwise take from the resolution — its id (<resolution id>/<i+1>),
+// year, reason and business time — before the correction is signed on its
+// own: its events carry its signature, which binds all of them (events:
+// a signed command's event carries its reason and time), so the ledger
+// writes a correction signed on its own exactly as signed.
+func FillCorrection(cc *Command, resolution Command, i int) {
+	if cc.ID == "" {
+		cc.ID = fmt.Sprintf("%s/%d", resolution.ID, i+1)
+	}
+	if cc.Year == 0 {
+		cc.Year = resolution.Year
+	}
+	if cc.Reason == "" {
+		cc.Reason = resolution.Reason
+	}
+	if cc.OccurredAt == nil {
+		cc.OccurredAt = resolution.OccurredAt
+	}
+}
+
 // signCorrections signs the corrections of an appeal resolution that name
 // another official than the resolver.
 func signCorrections(r *events.Roster, c *Command, key KeyFor) error {
@@ -99,12 +120,7 @@ func signCorrections(r *events.Roster, c *Command, key KeyFor) error {
 		if cc.Sig != "" || cc.Actor.ID == "" || (cc.Actor.ID == c.Actor.ID && (cc.Actor.Role == "" || cc.Actor.Role == c.Actor.Role)) {
 			continue
 		}
-		if cc.ID == "" {
-			cc.ID = fmt.Sprintf("%s/%d", c.ID, i+1)
-		}
-		if cc.Year == 0 {
-			cc.Year = c.Year
-		}
+		FillCorrection(cc, *c, i)
 		kp, err := key(OfficialOf(r, cc.Actor))
 		if err != nil {
 			return err

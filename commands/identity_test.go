@@ -348,3 +348,52 @@ func TestARevocationByAnotherWriterIsHonouredAtOnce(t *testing.T) {
 		t.Fatalf("verify: %v", v.Problems)
 	}
 }
+
+// A correction of an appeal resolution signed by its own official (the
+// office, in a committee's resolution) is written exactly as signed: its
+// events carry its signature, which binds their reason and business time.
+// The CLI signs into it what it would otherwise take from the resolution
+// (the reason, the time); a correction signed without a reason of its own
+// gets none from the resolution, so a score correction is refused for the
+// reason it lacks. Before, the ledger wrote the resolution's reason and
+// time into events whose signature did not hold them, and verify named
+// them as not validly signed.
+func TestACorrectionSignedOnItsOwnIsWrittenAsSigned(t *testing.T) {
+	st, l := signedSetup(t)
+	signedSubmit(t, l, score("gdp", statistics, "u01", "gdp", "", "90"))
+	signedSubmit(t, l, cmd("p1", "PublishResults", office, `{}`))
+	unit01 := events.Actor{ID: "u01", Role: events.RoleUnit}
+	signedSubmit(t, l, cmd("a1", "FileAppeal", unit01, map[string]any{"unit": "u01", "claim": "数据有误"}))
+	signedSubmit(t, l, cmd("a2", "FileAppeal", unit01, map[string]any{"unit": "u01", "claim": "数据有误"}))
+	correction := map[string]any{"type": "CorrectScore", "actor": office, "data": map[string]any{"unit": "u01", "supersedes": "gdp", "value": "95"}}
+	resolve := func(id, appeal string, corrections ...any) commands.Command {
+		return cmd(id, "ResolveAppeal", committee, map[string]any{"unit": "u01", "appeal": appeal, "outcome": "upheld", "corrections": corrections},
+			reason("复核认定"), at("2024-02-05T10:00:00+08:00"))
+	}
+
+	out := signedSubmit(t, l, resolve("r1", "a1", correction))
+	when := time.Date(2024, 2, 5, 2, 0, 0, 0, time.UTC)
+	for _, ev := range out.Events {
+		if err := events.VerifySignature(ev); err != nil {
+			t.Errorf("event %s (%s) of the resolution: %v", ev.CommandID, ev.Type, err)
+		}
+		if ev.Reason != "复核认定" || !ev.OccurredAt.Equal(when) {
+			t.Errorf("event %s: reason %q at %s, want the resolution's", ev.CommandID, ev.Reason, ev.OccurredAt)
+		}
+	}
+	if v := verify(t, st); len(v.Problems) != 0 {
+		t.Fatalf("verify: %v", v.Problems)
+	}
+
+	// Signed by another client, without a reason of its own.
+	var own commands.Command
+	b, _ := json.Marshal(correction)
+	json.Unmarshal(b, &own)
+	own.ID, own.Year = "r2/1", 2022
+	own = signedBy(t, own, ledgertest.Key("khb"))
+	_, err := ledgertest.Submit(ledgertest.Ctx(t), l, []commands.Command{resolve("r2", "a2", own)})
+	var e *commands.Error
+	if !errors.As(err, &e) || e.Code != commands.EINVALID || e.Field != "data.corrections[0].reason" {
+		t.Fatalf("a correction signed without a reason: %v; want %s on data.corrections[0].reason", err, commands.EINVALID)
+	}
+}

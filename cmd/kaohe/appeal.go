@@ -305,12 +305,13 @@ resolution's. Then republish (kaohe publish) and compare the versions
 			if id == "" {
 				id = commandID("resolve", year)
 			}
+			resolution := commands.Command{ID: id, Type: "ResolveAppeal", Year: year, Actor: actor, Reason: reason}
 			if m.Server != "" {
-				if err := m.signCorrectionsRemote(id, year, actor, cc); err != nil {
+				if err := m.signCorrectionsRemote(resolution, cc); err != nil {
 					return err
 				}
 			}
-			evs, err := m.submitOne(cmd, commands.Command{ID: id, Type: "ResolveAppeal", Year: year, Actor: actor, Reason: reason},
+			evs, err := m.submitOne(cmd, resolution,
 				commands.ResolveAppeal{Unit: subj.unit, Cadre: subj.cadre, Appeal: appeal, Outcome: outcome, Corrections: cc})
 			if err != nil {
 				return err
@@ -454,22 +455,18 @@ func printBundleHint(m *Main, year int, ac *replay.AppealCase) {
 // signCorrectionsRemote signs, before a resolution goes through --server,
 // the corrections that name another official than the resolver, as
 // commands.SignAs does locally: with that official's key file from --keys
-// (<actor id>.nk), after the ledger's defaults for its id and year are
-// filled in (the signature covers what its event carries). Corrections of
-// the resolver itself are covered by the resolution's signature; a line
-// already signed is kept.
-func (m *Main) signCorrectionsRemote(id string, year int, resolver events.Actor, cc []commands.Command) error {
+// (<actor id>.nk), after what it takes from the resolution is filled in
+// (commands.FillCorrection: the signature covers what its event carries).
+// Corrections of the resolver itself are covered by the resolution's
+// signature; a line already signed is kept.
+func (m *Main) signCorrectionsRemote(resolution commands.Command, cc []commands.Command) error {
+	resolver := resolution.Actor
 	for i := range cc {
 		c := &cc[i]
 		if c.Sig != "" || c.Actor.ID == "" || (c.Actor.ID == resolver.ID && (c.Actor.Role == "" || c.Actor.Role == resolver.Role)) {
 			continue
 		}
-		if c.ID == "" {
-			c.ID = fmt.Sprintf("%s/%d", id, i+1)
-		}
-		if c.Year == 0 {
-			c.Year = year
-		}
+		commands.FillCorrection(c, resolution, i)
 		kp, err := m.keyFor(c.Actor.ID)
 		if err != nil {
 			return usageError{fmt.Sprintf("--corrections line %d names %s: sign it with %s's key (its own sig), or give --keys with %s%s", i+1, c.Actor.ID, c.Actor.ID, c.Actor.ID, keyFileExt)}
