@@ -325,17 +325,7 @@ func TestTheEnvelopeIsTheSignedCommands(t *testing.T) {
 	office := Actor{ID: "khb", Role: RoleOffice}
 	recorded := time.Date(2024, 1, 20, 9, 0, 0, 0, time.UTC)
 	given := time.Date(2024, 1, 10, 17, 0, 0, 0, time.FixedZone("", 8*3600)) // 09:00 UTC
-	sign := func(cmd string) *Signature {
-		canon, err := CanonicalJSON([]byte(cmd))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Sign(kp, canon)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &s
-	}
+	sign := func(cmd string) *Signature { return signText(t, kp, cmd) }
 	score := sign(`{"id":"s1","type":"RecordScore","year":2023,"reason":"补录","occurred_at":"2024-01-10T17:00:00+08:00","data":{"unit":"u1","indicator":"gdp","value":"90"}}`)
 	bare := sign(`{"id":"s2","type":"RecordScore","year":2023,"data":{"unit":"u1","indicator":"gdp","value":"90"}}`)
 	grades := sign(`{"id":"g1","type":"DecideGrades","year":2023,"reason":"考委会研究决定","data":{"decisions":[{"kind":"unit","subject":"u1","grade":"优秀"},{"kind":"unit","subject":"u2","grade":"一般","reason":"  "},{"kind":"unit","subject":"u3","grade":"较差","reason":"一票否决"}]}}`)
@@ -392,17 +382,7 @@ func TestTheEnvelopeIsTheSignedCommands(t *testing.T) {
 // any decision of a committee's DecideGrades.
 func TestEveryDataValueIsTheSignedCommands(t *testing.T) {
 	kp := testKey(t, 5)
-	sign := func(cmd string) *Signature {
-		canon, err := CanonicalJSON([]byte(cmd))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Sign(kp, canon)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &s
-	}
+	sign := func(cmd string) *Signature { return signText(t, kp, cmd) }
 	ev := func(sig *Signature, typ, agg, data string, actor Actor) Stored {
 		var c struct{ ID string }
 		json.Unmarshal([]byte(sig.Command), &c)
@@ -447,4 +427,19 @@ func TestEveryDataValueIsTheSignedCommands(t *testing.T) {
 			t.Errorf("%s: %v; want a %s mismatch", c.name, err, SigMismatch)
 		}
 	}
+}
+
+// signText is the signature of a command given as JSON text, as a client
+// makes it (its canonical form, signed).
+func signText(t *testing.T, kp Signer, cmd string) *Signature {
+	t.Helper()
+	canon, err := CanonicalJSON([]byte(cmd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Sign(kp, canon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &s
 }
