@@ -457,23 +457,26 @@ func (f *signedFields) wrote(ev Envelope) error {
 	if wrote.agg != "" && wrote.agg != ev.Aggregate {
 		return fmt.Errorf("the signed command %q writes to %s, the event is on %s", wrote.ID, wrote.agg, ev.Aggregate)
 	}
-	if err := f.sameEnvelope(wrote, ev); err != nil {
+	g := wrote.decisionOf(ev)
+	if err := f.sameEnvelope(wrote, g, ev); err != nil {
 		return err
 	}
-	return givenFields(ev, wrote)
+	return givenFields(ev, wrote, g)
 }
 
 // decisionOf is the decision of a signed DecideGrades that an event of it
-// records: the one of the event's kind and subject (ok false: none, or
-// the command is no DecideGrades).
-func (c *cmd) decisionOf(ev Envelope) (decision, bool) {
+// records: the one of the event's kind and subject (nil: none, or the
+// command is no DecideGrades).
+func (c *cmd) decisionOf(ev Envelope) *decision {
 	if c.decisions == nil {
-		return decision{}, false
+		return nil
 	}
 	var g struct{ Kind, Subject string }
 	json.Unmarshal(ev.Data, &g)
-	d, ok := c.decisions[g.Kind+"/"+g.Subject]
-	return d, ok
+	if d, ok := c.decisions[g.Kind+"/"+g.Subject]; ok {
+		return &d
+	}
+	return nil
 }
 
 // sameEnvelope checks the event's reason and business time against the
@@ -484,7 +487,7 @@ func (c *cmd) decisionOf(ev Envelope) (decision, bool) {
 // was recorded. Without it, whoever could publish to the stream first
 // could store an official's signed command with a reason the official
 // never gave, or a late entry backdated before its deadline.
-func (f *signedFields) sameEnvelope(w *cmd, ev Envelope) error {
+func (f *signedFields) sameEnvelope(w *cmd, g *decision, ev Envelope) error {
 	reason, at := w.Reason, w.OccurredAt
 	if w != &f.cmd { // a correction of an appeal resolution
 		if reason == "" {
@@ -494,7 +497,7 @@ func (f *signedFields) sameEnvelope(w *cmd, ev Envelope) error {
 			at = f.cmd.OccurredAt
 		}
 	}
-	if g, ok := w.decisionOf(ev); ok && strings.TrimSpace(g.Reason) != "" {
+	if g != nil && strings.TrimSpace(g.Reason) != "" {
 		reason = g.Reason
 	}
 	if ev.Reason != reason {
@@ -565,7 +568,8 @@ var derived = map[string]map[string]bool{
 	TypeAppealResolved:      {"knock_on": true},
 }
 
-// givenFields checks the event's data against the signed command w's:
+// givenFields checks the event's data against the signed command w's (g:
+// the decision the event records, when w is a DecideGrades):
 // every field they share holds the same value (references to earlier
 // events excepted: the ledger resolves a command id there to the event
 // id); a DecideGrades' event records one of its decisions, grade and all;
@@ -574,7 +578,7 @@ var derived = map[string]map[string]bool{
 // So a signed command cannot be stored with a value its official never
 // gave: a bonus counted five times, a note added, a decision's grade
 // changed.
-func givenFields(ev Envelope, w *cmd) error {
+func givenFields(ev Envelope, w *cmd, g *decision) error {
 	var e, c map[string]json.RawMessage
 	if json.Unmarshal(ev.Data, &e) != nil {
 		return nil // not an object: the payload's own decoding reports it
@@ -583,8 +587,7 @@ func givenFields(ev Envelope, w *cmd) error {
 		return fmt.Errorf("the signed command's data is not an object")
 	}
 	if w.decisions != nil { // DecideGrades: the decision's values stand for the command's
-		g, ok := w.decisionOf(ev)
-		if !ok {
+		if g == nil {
 			return fmt.Errorf("the signed DecideGrades %q decides no %s", w.ID, strings.Trim(scalar(e["kind"])+" "+scalar(e["subject"]), " "))
 		}
 		c = map[string]json.RawMessage{}

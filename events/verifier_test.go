@@ -151,7 +151,7 @@ func signedCommandMatchesBefore(ev Envelope, command []byte) error {
 	if wrote == nil {
 		return fmt.Errorf("the signed command %q did not write command %q", c.cmd.ID, ev.CommandID)
 	}
-	return givenFields(ev, wrote) // the data rule as it is now: the test is of finding the writer
+	return givenFields(ev, wrote, wrote.decisionOf(ev)) // the data rule as it is now: the test is of finding the writer
 }
 
 // The decoded command finds the command that wrote an event as the
