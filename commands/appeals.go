@@ -119,26 +119,19 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 			}
 			return err
 		}
-		if cc.ID == "" {
-			cc.ID = fmt.Sprintf("%s/%d", d.c.ID, i+1)
-		}
-		if cc.Year == 0 {
-			cc.Year = d.c.Year
+		// A correction signed on its own is written as signed: its
+		// signature binds its events' reason and business time, so it
+		// takes neither from the resolution (the CLI signs them in).
+		if cc.Sig == "" {
+			FillCorrection(&cc, d.c, i)
+		} else {
+			nameCorrection(&cc, d.c, i)
 		}
 		if cc.Year != d.c.Year {
 			return fail(EINVALID, field+".year", "corrections stay in the appeal's year %d", d.c.Year)
 		}
 		if cc.Actor.ID == "" {
 			cc.Actor = d.c.Actor
-		}
-		// A correction signed on its own is written as signed: its
-		// signature binds its events' reason and business time, so it
-		// takes neither from the resolution (the CLI signs them in).
-		if cc.Reason == "" && cc.Sig == "" {
-			cc.Reason = d.c.Reason
-		}
-		if cc.OccurredAt == nil && cc.Sig == "" {
-			cc.OccurredAt = d.c.OccurredAt
 		}
 		if cc.CorrelationID == "" { // the resolution's workflow
 			cc.CorrelationID = d.c.CorrelationID

@@ -90,17 +90,23 @@ func OfficialOf(r *events.Roster, a events.Actor) string {
 // a signed command's event carries its reason and time), so the ledger
 // writes a correction signed on its own exactly as signed.
 func FillCorrection(cc *Command, resolution Command, i int) {
-	if cc.ID == "" {
-		cc.ID = fmt.Sprintf("%s/%d", resolution.ID, i+1)
-	}
-	if cc.Year == 0 {
-		cc.Year = resolution.Year
-	}
+	nameCorrection(cc, resolution, i)
 	if cc.Reason == "" {
 		cc.Reason = resolution.Reason
 	}
 	if cc.OccurredAt == nil {
 		cc.OccurredAt = resolution.OccurredAt
+	}
+}
+
+// nameCorrection gives correction i of resolution its id and year where
+// it has none: <resolution id>/<i+1>, the resolution's year.
+func nameCorrection(cc *Command, resolution Command, i int) {
+	if cc.ID == "" {
+		cc.ID = fmt.Sprintf("%s/%d", resolution.ID, i+1)
+	}
+	if cc.Year == 0 {
+		cc.Year = resolution.Year
 	}
 }
 
