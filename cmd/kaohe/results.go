@@ -94,8 +94,7 @@ func (m *Main) yearResults(ctx context.Context, year int, pt events.Point) (*eng
 // about one year.
 type aYear struct {
 	results *engine.Results
-	events  []events.Stored // the year's admitted events at the point; nil: read from the projections
-	stream  bool            // computed from the stream
+	events  []events.Stored // the year's admitted events at the point (never empty); nil: computed from the projections
 }
 
 // yearAt is yearResults with the events, when read from the stream.
@@ -107,7 +106,7 @@ func (m *Main) yearAt(ctx context.Context, year int, pt events.Point) (aYear, er
 		}
 		// The messages below say why.
 	}
-	if _, err := os.Stat(filepath.Join(m.DataDir, projectionsFile)); errors.Is(err, os.ErrNotExist) {
+	if m.projectionsMissing() {
 		return m.yearFromStream(ctx, year, pt)
 	}
 	r, err := m.yearResultsFromProjections(ctx, year, pt)
@@ -167,7 +166,15 @@ func (m *Main) yearFromStream(ctx context.Context, year int, pt events.Point) (a
 		return aYear{}, checkFailed{err.Error()}
 	}
 	r.Quarantined(qs)
-	return aYear{results: r, events: evs, stream: true}, nil
+	return aYear{results: r, events: evs}, nil
+}
+
+// projectionsMissing: there is no projections file, so a question about
+// one year is answered from the stream (yearAt, readYear), not by building
+// every year's projections.
+func (m *Main) projectionsMissing() bool {
+	_, err := os.Stat(filepath.Join(m.DataDir, projectionsFile))
+	return errors.Is(err, os.ErrNotExist)
 }
 
 // yearAtFlags scores a year at the point --as-of / --at-seq name.
@@ -535,7 +542,7 @@ func (m *Main) printUnsigned(ctx context.Context, y aYear, year int, pt events.P
 // yearEvents are the year's admitted events at pt: those the results of y
 // were computed from when they came from the stream, else readYear's.
 func (m *Main) yearEvents(ctx context.Context, y aYear, year int, pt events.Point) ([]events.Stored, error) {
-	if y.stream {
+	if y.events != nil {
 		return y.events, nil
 	}
 	return m.readYear(ctx, year, pt)
@@ -545,7 +552,7 @@ func (m *Main) yearEvents(ctx context.Context, y aYear, year int, pt events.Poin
 // (brought up to date first), or with no projections file from the stream,
 // that year's subjects and the roster only, as yearAt reads them.
 func (m *Main) readYear(ctx context.Context, year int, pt events.Point) ([]events.Stored, error) {
-	if _, err := os.Stat(filepath.Join(m.DataDir, projectionsFile)); m.shared == nil && errors.Is(err, os.ErrNotExist) {
+	if m.shared == nil && m.projectionsMissing() {
 		if err := m.openChecked(ctx); err != nil {
 			return nil, err
 		}
