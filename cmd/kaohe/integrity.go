@@ -116,6 +116,12 @@ func (m *Main) acceptedLoss(ctx context.Context) (events.Accepted, error) {
 		return events.Accepted{}, nil
 	}
 	defer release()
+	return acceptedIn(ctx, db)
+}
+
+// acceptedIn is the loss accepted as db records it; none when db is
+// damaged.
+func acceptedIn(ctx context.Context, db *sqlite.DB) (events.Accepted, error) {
 	acc, err := db.AcceptedLoss(ctx)
 	if sqlite.IsDamaged(err) {
 		return events.Accepted{}, nil
@@ -191,6 +197,7 @@ func (m *Main) checkMemory(ctx context.Context, everyHead bool) error {
 		return err
 	}
 	var applied uint64 // how far the projections remember the stream
+	var accepted events.Accepted
 	if db != nil {
 		if everyHead {
 			err = db.CheckHeads(ctx, m.store)
@@ -200,19 +207,22 @@ func (m *Main) checkMemory(ctx context.Context, everyHead bool) error {
 		if err == nil {
 			applied, err = db.Checkpoint(ctx)
 		}
+		if err == nil {
+			accepted, err = acceptedIn(ctx, db)
+		}
 		release()
 		if err != nil && !sqlite.IsDamaged(err) {
 			return err
 		}
 	}
-	if err := m.checkWitnessSize(ctx); err != nil {
+	if err := m.checkWitnessSize(ctx, accepted); err != nil {
 		return err
 	}
 	// The stream mark: what this data directory saw while it had no
 	// projections (markFile). Checked where the projections do not remember
 	// as far — none, a new empty file (replay makes one before its check),
 	// one built up to less — and moved while there is no file.
-	if err := m.checkMark(ctx, applied); err != nil {
+	if err := m.checkMark(ctx, applied, accepted); err != nil {
 		return err
 	}
 	if db != nil {
@@ -244,12 +254,8 @@ func (m *Main) memoryHandle() (db *sqlite.DB, release func(), err error) {
 }
 
 // checkWitnessSize: the stream holds every sequence up to the newest
-// checkpoint of each witness.
-func (m *Main) checkWitnessSize(ctx context.Context) error {
-	accepted, err := m.acceptedLoss(ctx)
-	if err != nil {
-		return err
-	}
+// checkpoint of each witness, but the accepted losses.
+func (m *Main) checkWitnessSize(ctx context.Context, accepted events.Accepted) error {
 	for _, dir := range m.witnessDirs() {
 		f := witness.In(dir)
 		held, err := f.Read(nil)

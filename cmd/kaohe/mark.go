@@ -51,16 +51,13 @@ func (m *Main) readMark() (streamMark, bool, error) {
 
 // checkMark holds the stream against the mark: every sequence up to it is
 // there (less the accepted losses) and the message at it has the bytes
-// that were seen. A mark at or below applied (the projections' checkpoint,
-// which their own check just held) costs nothing: no request per command
-// of a kaohe serve whose directory was once used without projections.
-func (m *Main) checkMark(ctx context.Context, applied uint64) error {
+// that were seen (accepted: the losses replay --accept-loss recorded). A
+// mark at or below applied (the projections' checkpoint, which their own
+// check just held) costs nothing: no request per command of a kaohe serve
+// whose directory was once used without projections.
+func (m *Main) checkMark(ctx context.Context, applied uint64, accepted events.Accepted) error {
 	mk, ok, err := m.readMark()
 	if err != nil || !ok || mk.Stream != m.store.StreamName() || mk.Seq <= applied {
-		return err
-	}
-	accepted, err := m.acceptedLoss(ctx)
-	if err != nil {
 		return err
 	}
 	loss := func(seq uint64, changed bool, detail string) error {

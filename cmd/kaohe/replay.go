@@ -67,7 +67,11 @@ func (m *Main) projections(ctx context.Context) (*sqlite.DB, error) {
 	}
 	// The projections may be new (deleted, set aside): the witnesses
 	// remember too.
-	if err := m.checkWitnessSize(ctx); err != nil {
+	accepted, err := acceptedIn(ctx, db)
+	if err == nil {
+		err = m.checkWitnessSize(ctx, accepted)
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
