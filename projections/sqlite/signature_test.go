@@ -146,25 +146,57 @@ func TestForgedAndRevokedEventsAreQuarantined(t *testing.T) {
 // the stream could; it returns its sequence.
 func appendRaw(t *testing.T, st *jetstream.Store, unit, cmdID string, p events.ScoreRecorded, actor events.Actor, sig *events.Signature) uint64 {
 	t.Helper()
+	d, _ := json.Marshal(p)
+	at := time.Date(2024, 1, 5, 9, 0, 0, 0, time.UTC)
+	seq, _ := appendChained(t, st, events.Envelope{ID: "01FORGED" + strings.ToUpper(unit), Type: "ScoreRecorded", V: 1, Year: 2023, Aggregate: events.UnitAggregate(unit),
+		OccurredAt: at, RecordedAt: at, Actor: actor, CommandID: cmdID, CorrelationID: cmdID, Sig: sig, Data: d})
+	return seq
+}
+
+// appendChained appends env straight onto the stream, linked to its
+// subject's last message (its id suffixed with that message's sequence),
+// as anyone with access to the stream could; it returns its sequence and
+// id.
+func appendChained(t *testing.T, st *jetstream.Store, env events.Envelope) (uint64, string) {
+	t.Helper()
 	ctx := ledgertest.Ctx(t)
-	subj := events.Subject(2023, events.UnitAggregate(unit))
+	subj := events.Subject(env.Year, env.Aggregate)
 	prior, err := st.Load(ctx, subj)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prev, seq := "", uint64(0)
+	seq := uint64(0)
 	if n := len(prior); n > 0 {
-		prev, seq = events.Hash(prior[n-1].Raw), prior[n-1].Seq
+		env.Prev, seq = events.Hash(prior[n-1].Raw), prior[n-1].Seq
 	}
-	d, _ := json.Marshal(p)
-	at := time.Date(2024, 1, 5, 9, 0, 0, 0, time.UTC)
-	env := events.Envelope{ID: "01FORGED" + strings.ToUpper(unit) + strconv.Itoa(int(seq)), Type: "ScoreRecorded", V: 1, Year: 2023, Aggregate: events.UnitAggregate(unit),
-		OccurredAt: at, RecordedAt: at, Actor: actor, CommandID: cmdID, CorrelationID: cmdID, Prev: prev, Sig: sig, Data: d}
+	env.ID += strconv.Itoa(int(seq))
 	out, err := st.Append(ctx, []jetstream.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: seq}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out[0].Seq
+	return out[0].Seq, env.ID
+}
+
+// forgeryQuarantined checks that the message at seq forged is the one
+// quarantined, bad_signature with detail in its reason, by catch-up (db
+// caught up first), a full rebuild and verify, and that scoring is as
+// without it (before: db's 2023 results before it, without warnings).
+func forgeryQuarantined(t *testing.T, db *sqlite.DB, st *jetstream.Store, before string, forged uint64, detail, what string) {
+	t.Helper()
+	ctx := ledgertest.Ctx(t)
+	mustCatchUp(t, db, st)
+	qs, err := db.Quarantined(ctx, 0)
+	if err != nil || len(qs) != 1 || qs[0].Seq != forged || qs[0].Reason != events.ReasonBadSignature || !strings.Contains(qs[0].Detail, detail) {
+		t.Fatalf("Quarantined = %+v, %v; want seq %d, bad_signature (%s)", qs, err, forged, detail)
+	}
+	excludedAlike(t, db, st, before, what)
+	v, err := replay.Verify(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != forged {
+		t.Fatalf("verify quarantines %+v, want seq %d", v.Quarantined, forged)
+	}
 }
 
 // withoutWarnings is a results JSON without its warnings.
@@ -187,7 +219,6 @@ func withoutWarnings(t *testing.T, js []byte) string {
 // The full rebuild (which folds the year while applying), catch-up and
 // replay agree.
 func TestASignatureCopiedOntoAnotherUnitIsQuarantined(t *testing.T) {
-	ctx := ledgertest.Ctx(t)
 	y := firstScores(t)
 	st, zzb := y.st, y.wrote["p14"]
 	db := openDB(t, "")
@@ -199,21 +230,7 @@ func TestASignatureCopiedOntoAnotherUnitIsQuarantined(t *testing.T) {
 		t.Fatal(err)
 	}
 	forged := appendRaw(t, st, "t1", zzb.CommandID, p, zzb.Actor, zzb.Sig)
-
-	mustCatchUp(t, db, st)
-	qs, err := db.Quarantined(ctx, 0)
-	if err != nil || len(qs) != 1 || qs[0].Seq != forged || qs[0].Reason != events.ReasonBadSignature || !strings.Contains(qs[0].Detail, events.SigMismatch) {
-		t.Fatalf("Quarantined = %+v, %v; want seq %d, bad_signature (%s)", qs, err, forged, events.SigMismatch)
-	}
-	excludedAlike(t, db, st, before, "the copied signature")
-
-	v, err := replay.Verify(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != forged {
-		t.Fatalf("verify quarantines %+v, want seq %d", v.Quarantined, forged)
-	}
+	forgeryQuarantined(t, db, st, before, forged, events.SigMismatch, "the copied signature")
 }
 
 // Someone who can publish to the stream, and sees an official's signed
@@ -236,19 +253,7 @@ func TestASignedEntryStoredBackdatedIsQuarantined(t *testing.T) {
 		t.Fatal(err)
 	}
 	forged := appendRaw(t, y.st, "fgj", genuine.CommandID, p, genuine.Actor, genuine.Sig) // occurred_at 2024-01-05 09:00 UTC
-	mustCatchUp(t, db, y.st)
-	qs, err := db.Quarantined(ctx, 0)
-	if err != nil || len(qs) != 1 || qs[0].Seq != forged || qs[0].Reason != events.ReasonBadSignature || !strings.Contains(qs[0].Detail, "occurred_at") {
-		t.Fatalf("Quarantined = %+v, %v; want seq %d, bad_signature (occurred_at)", qs, err, forged)
-	}
-	excludedAlike(t, db, y.st, before, "the backdated entry")
-	v, err := replay.Verify(ctx, y.st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != forged {
-		t.Fatalf("verify quarantines %+v, want seq %d", v.Quarantined, forged)
-	}
+	forgeryQuarantined(t, db, y.st, before, forged, "occurred_at", "the backdated entry")
 
 	c := yearCommands(t, 2023)[14]
 	*y.now = *c.OccurredAt
@@ -268,19 +273,9 @@ func TestASignedEntryStoredBackdatedIsQuarantined(t *testing.T) {
 // who can publish to the stream but holds no key.
 func republish(t *testing.T, st *jetstream.Store, ev events.Stored) (seq uint64, id string) {
 	t.Helper()
-	ctx := ledgertest.Ctx(t)
-	prior, err := st.Load(ctx, ev.Subject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := prior[len(prior)-1]
 	env := ev.Envelope
-	env.ID, env.Prev = "01REPLAYED"+strconv.Itoa(int(last.Seq)), events.Hash(last.Raw)
-	out, err := st.Append(ctx, []jetstream.Pending{{Subject: ev.Subject, Envelope: env, ExpectedLastSubjectSeq: last.Seq}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out[0].Seq, env.ID
+	env.ID = "01REPLAYED"
+	return appendChained(t, st, env)
 }
 
 // A correction's signed event published again after a later correction
@@ -484,37 +479,10 @@ func TestASignedGradeStoredWithAnotherGradeIsQuarantined(t *testing.T) {
 		t.Fatal(err)
 	}
 	sig := &events.Signature{Key: signed[0].Signer, Command: string(canon), Sig: signed[0].Sig}
-	subj := events.Subject(2023, events.AggYear)
-	prior, err := y.st.Load(ctx, subj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prev, last := "", uint64(0)
-	if n := len(prior); n > 0 {
-		prev, last = events.Hash(prior[n-1].Raw), prior[n-1].Seq
-	}
 	d, _ := json.Marshal(events.GradeDecided{Kind: events.GradeUnit, Subject: "t2", Grade: "优秀", Proposed: "优秀"})
-	env := events.Envelope{ID: "01FORGEDGRADE", Type: events.TypeGradeDecided, V: 1, Year: 2023, Aggregate: events.AggYear, OccurredAt: *y.now, RecordedAt: *y.now,
-		Actor: signed[0].Actor, Reason: decide.Reason, CommandID: decide.ID, CorrelationID: decide.ID, Prev: prev, Sig: sig, Data: d}
-	out, err := y.st.Append(ctx, []jetstream.Pending{{Subject: subj, Envelope: env, ExpectedLastSubjectSeq: last}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged := out[0].Seq
-
-	mustCatchUp(t, db, y.st)
-	qs, err := db.Quarantined(ctx, 0)
-	if err != nil || len(qs) != 1 || qs[0].Seq != forged || qs[0].Reason != events.ReasonBadSignature || !strings.Contains(qs[0].Detail, "grade") {
-		t.Fatalf("Quarantined = %+v, %v; want seq %d, bad_signature (the grade)", qs, err, forged)
-	}
-	excludedAlike(t, db, y.st, before, "the forged grade")
-	v, err := replay.Verify(ctx, y.st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != forged {
-		t.Fatalf("verify quarantines %+v, want seq %d", v.Quarantined, forged)
-	}
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDGRADE", Type: events.TypeGradeDecided, V: 1, Year: 2023, Aggregate: events.AggYear,
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed[0].Actor, Reason: decide.Reason, CommandID: decide.ID, CorrelationID: decide.ID, Sig: sig, Data: d})
+	forgeryQuarantined(t, db, y.st, before, forged, "grade", "the forged grade")
 
 	o, err := y.l.Submit(ctx, signed)
 	if err != nil || len(o.Events) != 1 {
