@@ -256,16 +256,9 @@ func (s *Server) publications(ctx context.Context, year int) ([]replay.Published
 	return c.pubs, err
 }
 
-// windows are a year's notice period and appeal window as the projections
-// hold them (read with its publications), and whether its scheme sets an
-// appeal window.
-func (s *Server) windows(ctx context.Context, year int) ([]Window, bool, error) {
-	c, err := s.yearState(ctx, year)
-	return c.windows, c.windowed, err
-}
-
 // yearState is what the projections hold of a year's process (its
-// publications, windows and closing), read at their checkpoint.
+// publications, its notice period and appeal window, whether its scheme
+// sets an appeal window, and its closing), read at their checkpoint.
 func (s *Server) yearState(ctx context.Context, year int) (cachedPubs, error) {
 	if _, err := s.publications(ctx, year); err != nil {
 		return cachedPubs{}, err
@@ -454,11 +447,12 @@ func (s *Server) publicYear(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
-	wins, _, err := s.windows(r.Context(), year)
+	st, err := s.yearState(r.Context(), year)
 	if err != nil {
 		s.pageError(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
+	wins := st.windows
 	v := s.view(w, r, year, publicYearData{Results: res, Latest: latest, Publications: pubs, Unsigned: unsigned, Total: total, VerifyURL: verifyURL(r, year),
 		Windows: wins, Now: time.Now()})
 	v.Title = res.Title
