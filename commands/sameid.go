@@ -91,10 +91,15 @@ func (s *session) recordedEvent(ctx context.Context, st *aggState, id string) (*
 				return nil, err
 			}
 			adm, kept := events.NewAdmitterAsOf(asOf.asOf), evs[:0:0]
+			var readErr error
+			adm.LookElsewhere(s.l.firstElsewhere(ctx, &readErr))
 			for _, ev := range evs {
 				if _, err := adm.Admit(ev); err == nil {
 					kept = append(kept, ev)
 				}
+			}
+			if readErr != nil {
+				return nil, &Error{Code: EINTERNAL, Msg: "cannot read the year's decisions", Err: readErr}
 			}
 			evs = kept
 		}

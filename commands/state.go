@@ -109,21 +109,24 @@ func (s *aggState) recorded(commandID string) bool {
 	return ok
 }
 
-// apply folds one stored message of this aggregate into the state, given
-// the roster as it stood when it was recorded.
-func (s *aggState) apply(ev events.Stored, roster *events.Roster) error {
-	s.seq = ev.Seq
-	return s.applyStored(ev, roster, new(events.Verifier))
-}
-
 // applyStored admits one stored message (events.Admit, against the
 // aggregate's head and the roster as of the message) and folds an accepted event's payload, moving the
 // head; a quarantined message is left out, so the next event links to
 // the last accepted one. It leaves seq (set once after a run of messages).
-// sigs verifies the signatures of the run (events.Verifier).
-func (s *aggState) applyStored(ev events.Stored, roster *events.Roster, sigs *events.Verifier) error {
+// sigs verifies the signatures of the run (events.Verifier); first
+// answers its references given by command id (events.CheckRefs) on
+// another chain than this one (the year's: a disputed grade decision).
+func (s *aggState) applyStored(ev events.Stored, roster *events.Roster, sigs *events.Verifier, first events.FirstEvents) error {
 	head := events.Head{Seq: s.headSeq, Hash: s.hash}
 	p, err := sigs.Admit(ev, head, roster)
+	if err == nil && ev.Sig != nil {
+		err = events.CheckRefs(ev, sigs.Claims(ev), func(subject, commandID, eventID string, before uint64) bool {
+			if subject == s.subject {
+				return s.firstEvent(commandID, eventID, before)
+			}
+			return first(subject, commandID, eventID, before)
+		})
+	}
 	if err == nil && ev.Sig != nil {
 		run, _ := s.runs.get(ev.CommandID)
 		if err = events.CheckRun(ev, run, sigs.RunLimit(ev)); err == nil {
@@ -143,6 +146,14 @@ func (s *aggState) applyStored(ev events.Stored, roster *events.Roster, sigs *ev
 	}
 	s.applyPayload(ev.Envelope, p)
 	return nil
+}
+
+// firstEvent is events.FirstEvents on this aggregate: commandID's first
+// accepted event here is eventID, stored before seq before.
+func (s *aggState) firstEvent(commandID, eventID string, before uint64) bool {
+	id, ok := s.byCommand.get(commandID)
+	seq, _ := s.cmdSeq.get(commandID)
+	return ok && id == eventID && seq < before
 }
 
 func (s *aggState) applyPayload(env events.Envelope, p any) {

@@ -74,7 +74,8 @@ func (h Head) Next(ev Stored) Head { return Head{Seq: ev.Seq, Hash: Hash(ev.Raw)
 // place the rule lives: the projections, replay and verify, and the
 // commands (which chain a new event to the head) all admit through it, so
 // they agree on every aggregate's chain. A reader that remembers where
-// each signed command's events end on their chain then applies CheckRun
+// each command's events are on their chain then applies CheckRefs (a
+// signed reference given by command id) and CheckRun, in that order
 // (Admitter does).
 func Admit(ev Stored, head Head, roster *Roster) (any, error) {
 	var v Verifier
@@ -259,17 +260,22 @@ func (rs Runs) Admit(ev Stored, limit int) error {
 }
 
 // Admitter admits a stream of messages in stream order, keeping each
-// aggregate's head and the roster: what a reader that sees every event of
-// an aggregate from its first uses. The zero Admitter folds the roster
+// aggregate's head, the roster, and where each command's events are
+// (CheckRun, CheckRefs): what a reader that sees every event of an
+// aggregate from its first uses. The zero Admitter folds the roster
 // from the roster events it admits (a reader of the whole stream); one
 // made by NewAdmitter takes the roster as of each event from the roster's
 // accepted events read beforehand (a reader of some subjects only).
 type Admitter struct {
-	heads  map[string]Head
-	runs   Runs // signed commands' accepted events (CheckRun)
-	roster Roster
-	asOf   *RosterAsOf
-	sigs   Verifier
+	heads map[string]Head
+	runs  Runs // signed commands' accepted events (CheckRun)
+	refs  Refs // each command's first accepted event on each chain (CheckRefs)
+	// elsewhere answers for chains this Admitter does not read (nil: it
+	// reads every chain a reference may name)
+	elsewhere FirstEvents
+	roster    Roster
+	asOf      *RosterAsOf
+	sigs      Verifier
 }
 
 // NewAdmitter admits with the roster as of each event taken from the
@@ -295,6 +301,9 @@ func (a *Admitter) Admit(ev Stored) (any, error) {
 	}
 	p, err := a.sigs.Admit(ev, a.heads[ev.Subject], roster)
 	if err == nil && ev.Sig != nil {
+		err = CheckRefs(ev, a.sigs.Claims(ev), a.first)
+	}
+	if err == nil && ev.Sig != nil {
 		if a.runs == nil {
 			a.runs = Runs{}
 		}
@@ -302,11 +311,27 @@ func (a *Admitter) Admit(ev Stored) (any, error) {
 	}
 	if err == nil {
 		a.heads[ev.Subject] = a.heads[ev.Subject].Next(ev)
+		a.refs.Note(ev)
 		if a.asOf == nil && IsRosterEvent(ev.Envelope) {
 			_ = a.roster.Apply(ev) // Authenticate checked that it folds
 		}
 	}
 	return p, err
+}
+
+// LookElsewhere sets where a reader of some chains only looks up a
+// reference to a chain it does not read: a unit's appeal may dispute a
+// grade decision of the year's own chain by the id of the command that
+// decided it (CheckRefs).
+func (a *Admitter) LookElsewhere(f FirstEvents) { a.elsewhere = f }
+
+// first is FirstEvents over the events admitted, on a chain this
+// Admitter reads (it has a head there), else elsewhere's.
+func (a *Admitter) first(subject, commandID, eventID string, before uint64) bool {
+	if _, reading := a.heads[subject]; reading || a.elsewhere == nil {
+		return a.refs.First(subject, commandID, eventID, before)
+	}
+	return a.elsewhere(subject, commandID, eventID, before)
 }
 
 // Head is the head of subject so far.

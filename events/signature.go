@@ -547,7 +547,9 @@ func limitOf(f *signedFields, ev Stored) int {
 }
 
 // references are data fields naming earlier events: the command may name
-// them by command id, the event holds the event id.
+// them by command id, the event holds the event id (a claim, RefClaim,
+// that only a reader of the chain can check: CheckRefs). disputed is a
+// list; the others name one event.
 var references = map[string]bool{"supersedes": true, "veto": true, "appeal": true, "disputed": true}
 
 // derived are the data fields the ledger fills in itself, by event type,
@@ -595,10 +597,13 @@ func givenFields(ev Envelope, w *cmd, g *decision) error {
 			c[k], _ = json.Marshal(v)
 		}
 	}
+	if _, err := referenceClaims(e, c); err != nil {
+		return err
+	}
 	for k, v := range e {
 		cv, given := c[k]
 		switch {
-		case references[k]:
+		case references[k]: // referenceClaims
 		case given:
 			if scalar(v) != scalar(cv) {
 				return fmt.Errorf("data.%s is %s in the event but %s in the signed command", k, v, cv)

@@ -27,10 +27,10 @@ func resolution(tb testing.TB, n int) []Stored {
 	corrections := make([]correction, n)
 	datas := make([]json.RawMessage, n)
 	for i := range corrections {
-		datas[i], _ = json.Marshal(map[string]string{"unit": "u4", "supersedes": fmt.Sprintf("sc-u4-%d", i), "value": "92"})
+		datas[i], _ = json.Marshal(map[string]string{"unit": "u4", "supersedes": fmt.Sprintf("E-sc-u4-%d", i), "value": "92"})
 		corrections[i] = correction{Type: "CorrectScore", Reason: "复核：原始记录为92分", Data: datas[i]}
 	}
-	data, _ := json.Marshal(map[string]any{"unit": "u4", "appeal": "appeal-u4", "outcome": "upheld", "corrections": corrections})
+	data, _ := json.Marshal(map[string]any{"unit": "u4", "appeal": "E-appeal-u4", "outcome": "upheld", "corrections": corrections})
 	cmd, _ := json.Marshal(map[string]any{"id": "resolve-u4", "type": "ResolveAppeal", "year": 2024, "actor": office, "reason": "复核：原始记录为92分", "data": json.RawMessage(data)})
 	canon, err := CanonicalJSON(cmd)
 	if err != nil {

@@ -78,6 +78,12 @@ func TestPublishAppealRepublishDiffVerify(t *testing.T) {
 	if out = c.ok("publish", "--year", "2024"); !strings.Contains(out, "version v2") || !strings.Contains(out, "up to seq 16") {
 		t.Fatalf("republish:\n%s", out)
 	}
+	// The appeal (disputing sc-u4 by its command id), its resolution
+	// (naming appeal-u4) and the correction (superseding sc-u4) are signed
+	// references given by command id: every reader finds the events named.
+	if out = c.ok("log", "--year", "2024", "--unit", "u4"); strings.Contains(out, "quarantined") || !strings.Contains(out, "4 events") {
+		t.Fatalf("log of u4 after the appeal:\n%s", out)
+	}
 
 	var d struct {
 		From, To struct {

@@ -74,10 +74,19 @@ func (m *Main) logCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			adm := events.NewAdmitter(roster) // signatures as of each event
+			asOf := events.NewRosterAsOf(events.AcceptedRoster(roster)) // signatures as of each event
+			adm := events.NewAdmitterAsOf(asOf)
+			var readErr error // of the year's chain, when an appeal names a decision there
+			adm.LookElsewhere(events.FirstEventsRead(func(subject string) ([]events.Stored, error) {
+				return m.store.Load(cmd.Context(), subject)
+			}, asOf, &readErr))
 			var quarantined []*events.QuarantineError
 			err = m.store.Read(cmd.Context(), f.subject(), 1, 0, func(ev events.Stored) error {
-				if _, err := adm.Admit(ev); err != nil {
+				_, err := adm.Admit(ev)
+				if readErr != nil {
+					return readErr
+				}
+				if err != nil {
 					if q := events.AsQuarantine(err); q != nil {
 						quarantined = append(quarantined, q)
 						return nil

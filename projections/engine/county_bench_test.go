@@ -127,3 +127,23 @@ func TestCountyYearFactsAreCompact(t *testing.T) {
 		t.Fatalf("a county year's facts hold %.0f bytes an event, want at most 150", per)
 	}
 }
+
+// BenchmarkResultsJSONCountyYear encodes one county year's results as the
+// canonical JSON stored and digested for each year: a rebuild does it once
+// a year, whatever the year's number of events.
+func BenchmarkResultsJSONCountyYear(b *testing.B) {
+	evs, err := bench.CountyYear(10_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := engine.Compute(evs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n = len(res.JSON())
+	}
+	b.ReportMetric(float64(n), "bytes")
+}

@@ -58,6 +58,7 @@ type applier struct {
 
 	heads       map[string]events.Head    // chain heads read or moved in this transaction (quarantine.go)
 	runs        map[string]events.Run     // events.RunKey → a signed command's accepted events, read or written in this transaction (a full rebuild's: all)
+	refs        events.Refs               // each command's first event on each chain accepted in this transaction (a full rebuild's: all)
 	getRun      *sql.Stmt                 // prepared on first use
 	putRun      *sql.Stmt                 // prepared on first use
 	moved       map[string]bool           // subjects whose head this transaction moved
@@ -224,8 +225,11 @@ type decoded struct {
 	err   error
 	sig   error // events.VerifySignature (a Verifier's): the costly part of the signature check
 	limit int   // events.Verifier.RunLimit: the events its signed command writes on its chain
-	at    int
-	hash  string // events.Hash(ev.Raw)
+	// claims are the references its signed command names by command id
+	// (events.Verifier.Claims), checked in stream order (events.CheckRefs)
+	claims []events.RefClaim
+	at     int
+	hash   string // events.Hash(ev.Raw)
 }
 
 // decode decodes one event, its signature verified by v (one per
@@ -236,7 +240,7 @@ func decode(ev events.Stored, v *events.Verifier) decoded {
 	if err != nil {
 		return decoded{err: err, hash: h}
 	}
-	return decoded{p: p, sig: v.Verify(ev), limit: v.RunLimit(ev), at: dataAt(ev), hash: h}
+	return decoded{p: p, sig: v.Verify(ev), limit: v.RunLimit(ev), claims: v.Claims(ev), at: dataAt(ev), hash: h}
 }
 
 // decodeAll decodes a batch, its parts on every core: checking signatures

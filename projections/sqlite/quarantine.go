@@ -35,6 +35,11 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 	if qerr == nil {
 		qerr = events.AuthenticateVerified(ev, a.rosterAt(ev.Seq), dec.sig)
 	}
+	if qerr == nil && len(dec.claims) > 0 {
+		if qerr, err = a.checkRefs(ctx, ev, dec.claims); err != nil {
+			return false, err
+		}
+	}
 	if qerr == nil && ev.Sig != nil {
 		key := events.RunKey(ev)
 		run, err := a.run(ctx, ev, key)
@@ -52,6 +57,7 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 			a.roster.Add(ev) // read after the roster was: it is accepted, so it counts from here
 		}
 		a.heads[ev.Subject] = events.Head{Seq: ev.Seq, Hash: dec.hash} // head.Next(ev), hashed ahead
+		a.refs.Note(ev)
 		a.moved[ev.Subject] = true
 		return true, nil
 	}
@@ -71,6 +77,38 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 		return false, fmt.Errorf("projections: quarantine event %d: %w", ev.Seq, err)
 	}
 	return false, nil
+}
+
+// checkRefs is events.CheckRefs of ev's claims against the events
+// accepted before it: the file's (the earlier ones), else this
+// transaction's (a full rebuild's: all of them, a.refs). A claim is rare
+// (a signed reference given by command id), so the file is searched
+// through the year's rows, without an index of its own. err is a
+// database error only.
+func (a *applier) checkRefs(ctx context.Context, ev events.Stored, claims []events.RefClaim) (qerr, err error) {
+	qerr = events.CheckRefs(ev, claims, func(subject, commandID, eventID string, before uint64) bool {
+		if a.full == nil && err == nil {
+			year, agg, perr := events.ParseSubject(subject)
+			if perr != nil {
+				return false
+			}
+			var id string
+			qe := a.tx.QueryRowContext(ctx, `SELECT id FROM events WHERE year = ? AND seq < ? AND aggregate = ? AND command_id = ? ORDER BY seq LIMIT 1`,
+				year, int64(before), agg, commandID).Scan(&id)
+			switch {
+			case qe == nil:
+				return id == eventID
+			case !errors.Is(qe, sql.ErrNoRows):
+				err = fmt.Errorf("projections: the event command %s wrote first on %s: %w", commandID, subject, qe)
+				return false
+			}
+		}
+		return a.refs.First(subject, commandID, eventID, before)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return qerr, nil
 }
 
 // head is the last accepted event of subject: this transaction's, else

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -494,4 +495,125 @@ func TestASignedGradeStoredWithAnotherGradeIsQuarantined(t *testing.T) {
 	}
 	mustCatchUp(t, db, y.st)
 	sameBytes(t, "2023 results after the committee's decision, catch-up vs replay", mustResultsJSON(t, db, 2023), streamJSON(t, y.st, 2023, events.Point{}))
+}
+
+// signedForgery is the signed command c's signature, for an event forged
+// with it.
+func signedForgery(t *testing.T, ctx context.Context, l *commands.Ledger, c commands.Command) (commands.Command, *events.Signature) {
+	t.Helper()
+	signed, err := ledgertest.Sign(ctx, l, []commands.Command{c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	canon, err := commands.Canonical(signed[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed[0], &events.Signature{Key: signed[0].Signer, Command: string(canon), Sig: signed[0].Sig}
+}
+
+// A signed correction names the entry it corrects by the id of the
+// command that entered it (p12: t1's work score 80); the ledger stores
+// the entry's event id. Stored by someone else first, pointing at another
+// entry of t1 (its gdp, p05's 97), the signature alone did not tell: the
+// 88 replaced t1's gdp in the projections, replay and verify alike. The
+// reference is now checked against the chain — p12's first event is not
+// the one named — and the forgery quarantined everywhere; the official's
+// own command then lands as signed, and the projections agree with replay.
+func TestASignedCorrectionPointedAtAnotherEntryIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := firstScores(t)
+	*y.now = time.Date(2024, 1, 20, 9, 0, 0, 0, time.UTC)
+	fix, sig := signedForgery(t, ctx, y.l, commands.Command{ID: "fx", Type: "CorrectScore", Year: 2023, Actor: events.Actor{ID: "khz", Role: events.RoleTeam}, Reason: "复查后改分",
+		Data: json.RawMessage(`{"unit":"t1","supersedes":"p12","value":"88"}`)})
+	db := openDB(t, "")
+	mustCatchUp(t, db, y.st)
+	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+
+	d, _ := json.Marshal(events.ScoreCorrected{Supersedes: y.wrote["p05"].ID, Value: "88"})
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDFIX", Type: events.TypeScoreCorrected, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t1"),
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: fix.Actor, Reason: fix.Reason, CommandID: fix.ID, CorrelationID: fix.ID, Sig: sig, Data: d})
+	forgeryQuarantined(t, db, y.st, before, forged, "data.supersedes", "the correction pointed at t1's gdp")
+
+	o, err := y.l.Submit(ctx, []commands.Command{fix})
+	if err != nil || len(o.Events) != 1 {
+		t.Fatalf("the team's own correction after the forgery: %+v, %v", o, err)
+	}
+	var got events.ScoreCorrected
+	if err := json.Unmarshal(o.Events[0].Data, &got); err != nil || got.Supersedes != y.wrote["p12"].ID {
+		t.Fatalf("stored %s, want the correction of p12's event %s", o.Events[0].Data, y.wrote["p12"].ID)
+	}
+	mustCatchUp(t, db, y.st)
+	if qs, _ := db.Quarantined(ctx, 0); len(qs) != 1 {
+		t.Fatalf("quarantined %+v, want the forgery alone (the signed correction by command id is accepted)", qs)
+	}
+	js := mustResultsJSON(t, db, 2023)
+	sameBytes(t, "2023 results after the team's correction, catch-up vs replay", js, streamJSON(t, y.st, 2023, events.Point{}))
+	excludedAlikeRebuild(t, db, y.st)
+}
+
+// An appeal disputes a grade decision of the year's own chain by the id
+// of the command that decided it (p19: t2's grade); the ledger stores the
+// decision's event id, and every reader finds it there. Stored by someone
+// else first, disputing t2's work score instead (p13), it is quarantined.
+func TestASignedAppealDisputingAnotherEventIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 20)
+	*y.now = time.Date(2024, 2, 1, 2, 0, 0, 0, time.UTC)
+	appeal, sig := signedForgery(t, ctx, y.l, commands.Command{ID: "ap", Type: "FileAppeal", Year: 2023, Actor: events.Actor{ID: "t2", Role: events.RoleUnit},
+		Data: json.RawMessage(`{"unit":"t2","claim":"等次偏低","disputed":["p19"]}`)})
+	db := openDB(t, "")
+	mustCatchUp(t, db, y.st)
+	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+
+	d, _ := json.Marshal(events.AppealFiled{Claim: "等次偏低", Disputed: []string{y.wrote["p13"].ID}})
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDAPPEAL", Type: events.TypeAppealFiled, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t2"),
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: appeal.Actor, CommandID: appeal.ID, CorrelationID: appeal.ID, Sig: sig, Data: d})
+	forgeryQuarantined(t, db, y.st, before, forged, "data.disputed[0]", "the appeal disputing t2's work score")
+
+	o, err := y.l.Submit(ctx, []commands.Command{appeal})
+	if err != nil || len(o.Events) != 1 {
+		t.Fatalf("t2's own appeal after the forgery: %+v, %v", o, err)
+	}
+	var got events.AppealFiled
+	if err := json.Unmarshal(o.Events[0].Data, &got); err != nil || len(got.Disputed) != 1 || got.Disputed[0] != y.wrote["p19"].ID {
+		t.Fatalf("stored %s, want the appeal disputing p19's event %s", o.Events[0].Data, y.wrote["p19"].ID)
+	}
+	mustCatchUp(t, db, y.st)
+	if qs, _ := db.Quarantined(ctx, 0); len(qs) != 1 {
+		t.Fatalf("quarantined %+v, want the forgery alone (the signed appeal naming p19 by command id is accepted)", qs)
+	}
+	// A ledger reading t2's chain afresh accepts the appeal too (its
+	// reference looked up on the year's chain): the same command again is
+	// recognised as stored, not written twice.
+	again, err := newLedger(y.st, y.now).Submit(ctx, []commands.Command{appeal})
+	if err != nil || len(again.Events) != 0 {
+		t.Fatalf("the appeal resubmitted to a fresh ledger: %+v, %v; want it recognised as stored", again, err)
+	}
+	excludedAlikeRebuild(t, db, y.st)
+}
+
+// excludedAlikeRebuild checks that a full rebuild gives db's file and that
+// verify finds no problem but the quarantined messages db lists.
+func excludedAlikeRebuild(t *testing.T, db *sqlite.DB, st *jetstream.Store) {
+	t.Helper()
+	ctx := ledgertest.Ctx(t)
+	rebuilt := openDB(t, "")
+	if _, err := rebuilt.Rebuild(ctx, st, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameDump(t, "a full rebuild vs catch-up", mustDump(t, rebuilt), mustDump(t, db))
+	v, err := replay.Verify(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, _ := db.Quarantined(ctx, 0)
+	for _, p := range v.Problems {
+		if p.Kind != replay.ProblemSignature {
+			t.Errorf("verify: %s", p.Message)
+		}
+	}
+	if len(v.Quarantined) != len(qs) {
+		t.Fatalf("verify quarantines %d, the projections %d", len(v.Quarantined), len(qs))
+	}
 }

@@ -271,10 +271,11 @@ func (c *checker) admission() error {
 	heads := map[string]events.Head{}
 	last := map[string]uint64{}
 	runs := events.Runs{}      // the signed commands' events so far
-	var limits events.Verifier // reads each signed command's RunLimit (verified ahead)
+	var refs events.Refs       // each command's first event on each chain so far
+	var limits events.Verifier // reads each signed command's RunLimit and Claims (verified ahead)
 	for i, ev := range evs {
 		// events.Admit, with the signature checked ahead, then
-		// events.CheckRun, as events.Admitter does.
+		// events.CheckRefs and events.CheckRun, as events.Admitter does.
 		err := checked[i]
 		if err == nil {
 			err = events.Link(ev, heads[ev.Subject])
@@ -283,12 +284,16 @@ func (c *checker) admission() error {
 			err = events.AuthenticateVerified(ev, asOf.At(ev.Seq), verified[i])
 		}
 		if err == nil && ev.Sig != nil {
+			err = events.CheckRefs(ev, limits.Claims(ev), refs.First)
+		}
+		if err == nil && ev.Sig != nil {
 			err = runs.Admit(ev, limits.RunLimit(ev))
 		}
 		if err != nil {
 			return fail(EventEntry(ev.Seq), "%s", admitProblem(ev, err, last[ev.Subject]))
 		}
 		heads[ev.Subject] = heads[ev.Subject].Next(ev)
+		refs.Note(ev)
 		last[ev.Subject] = ev.Seq
 		if !events.IsRosterEvent(ev.Envelope) {
 			if ev.Year != meta.Year {

@@ -1,0 +1,205 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/maphash"
+)
+
+// A signed command may name an earlier event (the entry a correction
+// supersedes, the veto lifted, the appeal resolved, the events an appeal
+// disputes) by the event's id or by the id of the command that wrote it;
+// the ledger stores the event id. The signature alone cannot say whether
+// the stored id is the one the command meant: whoever could publish to
+// the stream before the ledger stores a signed correction could point it
+// at another entry of the same unit. So a reference that differs from the
+// command's is a claim (RefClaim) every reader of the chain checks
+// (CheckRefs): the command's value must be the id of the command whose
+// first event on the chain (or, for a disputed grade decision, on the
+// year's own chain) is the event named, stored before it — exactly what
+// the ledger resolves it to (commands' aggState.ref).
+
+// RefClaim is a reference of a signed event that its command names by
+// another id: the event holds Event where the command gives Command.
+type RefClaim struct {
+	Field   string // data.supersedes, data.disputed[1] …
+	Event   string // the event id stored
+	Command string // what the signed command names
+	Year    bool   // it may name an event of the year's own chain (disputed)
+}
+
+// referenceClaims compares the references of an event's data e with its
+// signed command's data c: the same events named, in the same order, each
+// by its id (no claim) or by a command id (a RefClaim); a reference the
+// command does not give is not in the event, and the reverse.
+func referenceClaims(e, c map[string]json.RawMessage) ([]RefClaim, error) {
+	var out []RefClaim
+	for _, k := range []string{"supersedes", "veto", "appeal", "disputed"} {
+		list := k == "disputed"
+		ev, okE := refIDs(e[k], list)
+		cv, okC := refIDs(c[k], list)
+		switch {
+		case !okE:
+			return nil, fmt.Errorf("data.%s is %s in the event: not a reference", k, e[k])
+		case !okC:
+			return nil, fmt.Errorf("data.%s is %s in the signed command: not a reference", k, c[k])
+		case len(ev) != len(cv):
+			return nil, fmt.Errorf("data.%s names %d event(s) in the event, %d in the signed command", k, len(ev), len(cv))
+		}
+		for i := range ev {
+			if ev[i] == cv[i] {
+				continue
+			}
+			field := "data." + k
+			if list {
+				field = fmt.Sprintf("data.%s[%d]", k, i)
+			}
+			out = append(out, RefClaim{Field: field, Event: ev[i], Command: cv[i], Year: list})
+		}
+	}
+	return out, nil
+}
+
+// refIDs reads a reference: one event id, or a list of them when list;
+// none when absent or empty. ok is false for anything else.
+func refIDs(raw json.RawMessage, list bool) (ids []string, ok bool) {
+	if raw == nil || emptyJSON(raw) {
+		return nil, true
+	}
+	if list {
+		err := json.Unmarshal(raw, &ids)
+		return ids, err == nil
+	}
+	var id string
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return nil, false
+	}
+	return []string{id}, true
+}
+
+// hasReferences are the event types whose data holds references.
+var hasReferences = map[string]bool{TypeScoreCorrected: true, TypeVetoLifted: true, TypeAppealResolved: true, TypeAppealFiled: true}
+
+// Claims are the references of a signed event that its command names by a
+// command id, for CheckRefs (nil for an unsigned event, or one whose
+// command did not write it: Verify reports that). It reads the command
+// the Verifier verified last for ev.
+func (v *Verifier) Claims(ev Stored) []RefClaim {
+	if ev.Sig == nil || !hasReferences[ev.Type] {
+		return nil
+	}
+	f := decodeSignedOnce(v, *ev.Sig)
+	w := f.writer(ev.Envelope)
+	if f.err != nil || w == nil {
+		return nil
+	}
+	var e, c map[string]json.RawMessage
+	if json.Unmarshal(ev.Data, &e) != nil || len(w.Data) > 0 && json.Unmarshal(w.Data, &c) != nil {
+		return nil
+	}
+	claims, _ := referenceClaims(e, c)
+	return claims
+}
+
+// decodeSignedOnce is the command of sig, decoded once by v when v
+// verified it last.
+func decodeSignedOnce(v *Verifier, sig Signature) *signedFields {
+	if s := v.find(sig); s != nil {
+		return v.fields(s)
+	}
+	return decodeSigned([]byte(sig.Command))
+}
+
+// FirstEvents answers a reference claim: whether commandID's first
+// accepted event on subject, stored before seq before, is eventID.
+type FirstEvents func(subject, commandID, eventID string, before uint64) bool
+
+// CheckRefs checks ev's reference claims (Verifier.Claims) against what
+// the reader has accepted (first): each command id must name the event
+// stored, on ev's chain or, for a disputed event, on the year's own
+// chain. Else ev is quarantined (ReasonBadSignature, SigMismatch): its
+// signed command never named that event.
+func CheckRefs(ev Stored, claims []RefClaim, first FirstEvents) error {
+	for _, c := range claims {
+		if first(ev.Subject, c.Command, c.Event, ev.Seq) {
+			continue
+		}
+		if c.Year && first(Subject(ev.Year, AggYear), c.Command, c.Event, ev.Seq) {
+			continue
+		}
+		return quarantine(ev, ReasonBadSignature, fmt.Sprintf("%s: %s is %s in the event, but the signed command names %s, which is neither that event's id nor the id of the command that wrote it", SigMismatch, c.Field, c.Event, c.Command))
+	}
+	return nil
+}
+
+// Refs remembers, for a reader that sees whole chains in stream order, the
+// first accepted event of each command on each chain (Note), to answer
+// CheckRefs (First). It keeps two 64-bit hashes an event, keyed with a
+// seed of its own: about 20 bytes an event.
+type Refs struct {
+	seed  maphash.Seed
+	first map[uint64]refAt
+}
+
+type refAt struct {
+	id  uint64 // the event id's hash
+	seq uint64
+}
+
+// Note remembers an accepted event (the first of its command on its
+// chain counts).
+func (r *Refs) Note(ev Stored) {
+	if ev.CommandID == "" {
+		return
+	}
+	if r.first == nil {
+		r.seed = maphash.MakeSeed()
+		r.first = map[uint64]refAt{}
+	}
+	k := r.key(ev.Subject, ev.CommandID)
+	if _, ok := r.first[k]; !ok {
+		r.first[k] = refAt{maphash.String(r.seed, ev.ID), ev.Seq}
+	}
+}
+
+// First is FirstEvents over the events noted.
+func (r *Refs) First(subject, commandID, eventID string, before uint64) bool {
+	if r.first == nil {
+		return false
+	}
+	at, ok := r.first[r.key(subject, commandID)]
+	return ok && at.seq < before && at.id == maphash.String(r.seed, eventID)
+}
+
+func (r *Refs) key(subject, commandID string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	h.WriteString(subject)
+	h.WriteByte(0)
+	h.WriteString(commandID)
+	return h.Sum64()
+}
+
+// FirstEventsRead is FirstEvents for a reader of some chains only
+// (Admitter.LookElsewhere): a chain a reference names is read whole by
+// load on first use (stream order) and admitted with the roster as of
+// each message. A read error is left in *readErr.
+func FirstEventsRead(load func(subject string) ([]Stored, error), asOf *RosterAsOf, readErr *error) FirstEvents {
+	read := map[string]*Admitter{}
+	return func(subject, commandID, eventID string, before uint64) bool {
+		a, ok := read[subject]
+		if !ok {
+			evs, err := load(subject)
+			if err != nil {
+				*readErr = err
+				return false
+			}
+			a = NewAdmitterAsOf(asOf)
+			for _, ev := range evs {
+				a.Admit(ev) // a quarantined message is no reference
+			}
+			read[subject] = a
+		}
+		return a.refs.First(subject, commandID, eventID, before)
+	}
+}

@@ -1,0 +1,147 @@
+package events
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// refEvent is an event of type typ on unit u1 of 2024 whose data is data,
+// written by a command (id "c<seq>") whose data is cmdData, signed by kp.
+func refEvent(t *testing.T, seq uint64, typ string, data, cmdData string, actor Actor, kp Signer) Stored {
+	t.Helper()
+	id := "c" + string(rune('0'+seq))
+	cmd, _ := json.Marshal(map[string]any{"id": id, "type": "X", "year": 2024, "data": json.RawMessage(cmdData)})
+	canon, err := CanonicalJSON(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Sign(kp, canon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Stored{Seq: seq, Envelope: Envelope{Type: typ, V: 1, Year: 2024, Aggregate: UnitAggregate("u1"), Actor: actor, CommandID: id, Data: json.RawMessage(data), Sig: &s}}
+}
+
+// A signed command may name the entry it corrects by the id of the
+// command that entered it; the event holds an event id, and every reader
+// checks it is that command's first event on the chain (CheckRefs): the
+// same correction stored pointing at another entry of the unit is
+// quarantined, as is a reference the command does not give, or a list of
+// disputed events of another length (the signature's own check).
+func TestASignedReferenceMustNameTheEventItsCommandNamed(t *testing.T) {
+	admin, khb := testKey(t, 1), testKey(t, 2)
+	adminActor, office := Actor{ID: "admin", Role: RoleAdmin}, Actor{ID: "khb", Role: RoleOffice}
+	roster := []Stored{
+		signedEvent(t, 1, "OfficialRegistered", OrgYear, OfficialAggregate("admin"), adminActor, OfficialRegistered{Name: "a", Role: RoleAdmin, Key: pubOf(t, admin)}, admin),
+		signedEvent(t, 2, "OfficialRegistered", OrgYear, OfficialAggregate("khb"), adminActor, OfficialRegistered{Name: "考核办", Role: RoleOffice, Key: pubOf(t, khb)}, admin),
+	}
+	entry := func(seq uint64, ind string) Stored {
+		d := `{"indicator":"` + ind + `","part":"actual","source":"statistics","value":"90"}`
+		return refEvent(t, seq, TypeScoreRecorded, d, `{"unit":"u1","indicator":"`+ind+`","part":"actual","source":"statistics","value":"90"}`, office, khb)
+	}
+	for _, c := range []struct {
+		name      string
+		last      Stored
+		sigDetail string // "": accepted; else the quarantine's detail names it
+	}{
+		{"the event id of the command named", refEvent(t, 5, TypeScoreCorrected, `{"supersedes":"E003","value":"95"}`, `{"unit":"u1","supersedes":"c3","value":"95"}`, office, khb), ""},
+		{"the command's own value", refEvent(t, 5, TypeScoreCorrected, `{"supersedes":"c3","value":"95"}`, `{"unit":"u1","supersedes":"c3","value":"95"}`, office, khb), ""},
+		{"the event named by its id", refEvent(t, 5, TypeScoreCorrected, `{"supersedes":"E003","value":"95"}`, `{"unit":"u1","supersedes":"E003","value":"95"}`, office, khb), ""},
+		{"another entry than the command's", refEvent(t, 5, TypeScoreCorrected, `{"supersedes":"E004","value":"95"}`, `{"unit":"u1","supersedes":"c3","value":"95"}`, office, khb), "data.supersedes is E004"},
+		{"another entry than the one named by id", refEvent(t, 5, TypeScoreCorrected, `{"supersedes":"E004","value":"95"}`, `{"unit":"u1","supersedes":"E003","value":"95"}`, office, khb), "data.supersedes is E004"},
+		{"a command's later event", refEvent(t, 5, TypeScoreCorrected, `{"supersedes":"E004","value":"95"}`, `{"unit":"u1","supersedes":"c9","value":"95"}`, office, khb), "names c9"},
+		{"disputed, each by command id", refEvent(t, 5, TypeAppealFiled, `{"claim":"x","disputed":["E004","E003"]}`, `{"unit":"u1","claim":"x","disputed":["c4","c3"]}`, office, khb), ""},
+		{"disputed, swapped", refEvent(t, 5, TypeAppealFiled, `{"claim":"x","disputed":["E003","E004"]}`, `{"unit":"u1","claim":"x","disputed":["c4","c3"]}`, office, khb), "data.disputed[0] is E003"},
+		{"disputed, one more", refEvent(t, 5, TypeAppealFiled, `{"claim":"x","disputed":["E003","E004"]}`, `{"unit":"u1","claim":"x","disputed":["c3"]}`, office, khb), "names 2 event(s) in the event, 1 in the signed command"},
+		{"disputed, none signed", refEvent(t, 5, TypeAppealFiled, `{"claim":"x","disputed":["E003"]}`, `{"unit":"u1","claim":"x"}`, office, khb), "names 1 event(s) in the event, 0"},
+		{"a veto the command does not lift", refEvent(t, 5, TypeVetoLifted, `{"veto":"E003"}`, `{"unit":"u1"}`, office, khb), "data.veto"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stream := chained(t, roster[0], roster[1], entry(3, "gdp"), entry(4, "tax"), c.last)
+			var a Admitter
+			var err error
+			for _, ev := range stream {
+				if _, err = a.Admit(ev); err != nil && ev.Seq != 5 {
+					t.Fatalf("seq %d: %v", ev.Seq, err)
+				}
+			}
+			q := AsQuarantine(err)
+			switch {
+			case c.sigDetail == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.sigDetail != "" && (q == nil || q.Reason != ReasonBadSignature || !strings.Contains(q.Detail, SigMismatch) || !strings.Contains(q.Detail, c.sigDetail)):
+				t.Fatalf("admitted with %v; want bad_signature (%s) naming %q", err, SigMismatch, c.sigDetail)
+			}
+		})
+	}
+}
+
+// Refs answers for the first accepted event of a command on a chain, and
+// only for one stored before the event asking.
+func TestRefsRemembersEachCommandsFirstEventOnItsChain(t *testing.T) {
+	var r Refs
+	ev := func(seq uint64, subject, cmd, id string) Stored {
+		return Stored{Seq: seq, Subject: subject, Envelope: Envelope{ID: id, CommandID: cmd}}
+	}
+	r.Note(ev(3, "kaohe.2024.unit.u1", "c", "E3"))
+	r.Note(ev(4, "kaohe.2024.unit.u1", "c", "E4"))
+	r.Note(ev(5, "kaohe.2024.unit.u2", "c", "E5"))
+	for _, c := range []struct {
+		subject, cmd, id string
+		before           uint64
+		want             bool
+	}{
+		{"kaohe.2024.unit.u1", "c", "E3", 9, true},
+		{"kaohe.2024.unit.u1", "c", "E4", 9, false}, // not the first
+		{"kaohe.2024.unit.u2", "c", "E5", 9, true},
+		{"kaohe.2024.unit.u2", "c", "E3", 9, false}, // another chain's
+		{"kaohe.2024.unit.u1", "c", "E3", 3, false}, // not before
+		{"kaohe.2024.unit.u1", "d", "E3", 9, false},
+	} {
+		if got := r.First(c.subject, c.cmd, c.id, c.before); got != c.want {
+			t.Errorf("First(%s, %s, %s, %d) = %v, want %v", c.subject, c.cmd, c.id, c.before, got, c.want)
+		}
+	}
+}
+
+// A reader of a unit's chain only finds a disputed grade decision, named
+// by the id of the command that decided it, on the year's chain it reads
+// on demand (LookElsewhere, FirstEventsRead); without it the reference
+// cannot be checked, and the appeal is not admitted.
+func TestAReaderOfOneChainLooksUpTheYearsChain(t *testing.T) {
+	admin, khb := testKey(t, 1), testKey(t, 2)
+	adminActor, office := Actor{ID: "admin", Role: RoleAdmin}, Actor{ID: "khb", Role: RoleOffice}
+	decided := refEvent(t, 3, TypeGradeDecided, `{"kind":"unit","subject":"u1","grade":"良好"}`, `{"kind":"unit","subject":"u1","grade":"良好"}`, office, khb)
+	decided.Aggregate = AggYear
+	stream := chained(t,
+		signedEvent(t, 1, "OfficialRegistered", OrgYear, OfficialAggregate("admin"), adminActor, OfficialRegistered{Name: "a", Role: RoleAdmin, Key: pubOf(t, admin)}, admin),
+		signedEvent(t, 2, "OfficialRegistered", OrgYear, OfficialAggregate("khb"), adminActor, OfficialRegistered{Name: "考核办", Role: RoleOffice, Key: pubOf(t, khb)}, admin),
+		decided,
+		refEvent(t, 4, TypeAppealFiled, `{"claim":"x","disputed":["E003"]}`, `{"unit":"u1","claim":"x","disputed":["c3"]}`, office, khb))
+	asOf := NewRosterAsOf(AcceptedRoster(stream[:2]))
+	appeal := stream[3]
+	if _, err := NewAdmitterAsOf(asOf).Admit(appeal); AsQuarantine(err) == nil {
+		t.Fatalf("a reader of u1's chain alone admitted the appeal (%v): it cannot know p3", err)
+	}
+	var loads []string
+	var readErr error
+	a := NewAdmitterAsOf(asOf)
+	a.LookElsewhere(FirstEventsRead(func(subject string) ([]Stored, error) {
+		loads = append(loads, subject)
+		var out []Stored
+		for _, ev := range stream {
+			if ev.Subject == subject {
+				out = append(out, ev)
+			}
+		}
+		return out, nil
+	}, asOf, &readErr))
+	if _, err := a.Admit(appeal); err != nil || readErr != nil {
+		t.Fatalf("with the year's chain looked up: %v, %v", err, readErr)
+	}
+	if !slices.Contains(loads, Subject(2024, AggYear)) || len(loads) > 2 {
+		t.Fatalf("read %v, want the year's chain (and u1's, which this reader has no head of yet), once each", loads)
+	}
+}
