@@ -134,17 +134,16 @@ func CheckRefs(ev Stored, claims []RefClaim, first FirstEvents) error {
 
 // Refs remembers, for a reader that sees whole chains in stream order, the
 // first accepted event of each command on each chain (Note), to answer
-// CheckRefs (First). It keeps two 64-bit hashes an event, keyed with a
-// seed of its own: about 20 bytes an event.
+// CheckRefs (First): every event noted was stored before the one asking.
+// It keeps two 64-bit hashes an event (16 bytes, ~30 with the map's own),
+// keyed with a seed of its own: nothing in it for the collector to scan.
 type Refs struct {
 	seed  maphash.Seed
-	first map[uint64]refAt
+	first map[uint64]uint64 // hash of subject and command id → hash of the event id
 }
 
-type refAt struct {
-	id  uint64 // the event id's hash
-	seq uint64
-}
+// RefsBytesPerEvent is about what Refs holds for each event noted.
+const RefsBytesPerEvent = 32
 
 // Note remembers an accepted event (the first of its command on its
 // chain counts).
@@ -154,21 +153,22 @@ func (r *Refs) Note(ev Stored) {
 	}
 	if r.first == nil {
 		r.seed = maphash.MakeSeed()
-		r.first = map[uint64]refAt{}
+		r.first = map[uint64]uint64{}
 	}
 	k := r.key(ev.Subject, ev.CommandID)
 	if _, ok := r.first[k]; !ok {
-		r.first[k] = refAt{maphash.String(r.seed, ev.ID), ev.Seq}
+		r.first[k] = maphash.String(r.seed, ev.ID)
 	}
 }
 
-// First is FirstEvents over the events noted.
-func (r *Refs) First(subject, commandID, eventID string, before uint64) bool {
+// First is FirstEvents over the events noted (all stored before the one
+// asking: before is not needed).
+func (r *Refs) First(subject, commandID, eventID string, _ uint64) bool {
 	if r.first == nil {
 		return false
 	}
-	at, ok := r.first[r.key(subject, commandID)]
-	return ok && at.seq < before && at.id == maphash.String(r.seed, eventID)
+	id, ok := r.first[r.key(subject, commandID)]
+	return ok && id == maphash.String(r.seed, eventID)
 }
 
 func (r *Refs) key(subject, commandID string) uint64 {
@@ -182,23 +182,27 @@ func (r *Refs) key(subject, commandID string) uint64 {
 
 // FirstEventsRead is FirstEvents for a reader of some chains only
 // (Admitter.LookElsewhere): a chain a reference names is read whole by
-// load on first use (stream order) and admitted with the roster as of
-// each message. A read error is left in *readErr.
+// load on first use, and its messages stored before the one asking are
+// admitted (with the roster as of each) to find the command's first
+// event. A read error is left in *readErr.
 func FirstEventsRead(load func(subject string) ([]Stored, error), asOf *RosterAsOf, readErr *error) FirstEvents {
-	read := map[string]*Admitter{}
+	read := map[string][]Stored{}
 	return func(subject, commandID, eventID string, before uint64) bool {
-		a, ok := read[subject]
+		evs, ok := read[subject]
 		if !ok {
-			evs, err := load(subject)
-			if err != nil {
+			var err error
+			if evs, err = load(subject); err != nil {
 				*readErr = err
 				return false
 			}
-			a = NewAdmitterAsOf(asOf)
-			for _, ev := range evs {
-				a.Admit(ev) // a quarantined message is no reference
+			read[subject] = evs
+		}
+		a := NewAdmitterAsOf(asOf)
+		for _, ev := range evs {
+			if ev.Seq >= before {
+				break
 			}
-			read[subject] = a
+			a.Admit(ev) // a quarantined message is no reference
 		}
 		return a.refs.First(subject, commandID, eventID, before)
 	}

@@ -87,7 +87,9 @@ const DefaultRebuildMemory = 160 << 20
 // through (a 1M-event rebuild peaked at ~700 MB of RSS); the rebuild's
 // own live memory, mostly every fact of the province, is under 100 MB at
 // 1M events. The engine facts of the years folded while applying come on
-// top, and the limit grows with them (foldBytesPerEvent an event folded).
+// top, and the limit grows with them (foldBytesPerEvent an event folded),
+// and with where each command's events are (events.RefsBytesPerEvent an
+// event applied).
 // n ≤ 0: no limit.
 func (d *DB) SetRebuildMemory(n int64) { d.rebuildMemory = n }
 
@@ -360,6 +362,9 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 				}
 				last = ev.Seq
 			}
+			// The memory limit grows with what the applier remembers of
+			// every event too: each command's first event on its chain.
+			raise(int64(len(evs)) * events.RefsBytesPerEvent)
 			if toFold != nil {
 				toFold <- batch{evs, dec}
 			}
