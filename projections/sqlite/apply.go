@@ -58,7 +58,7 @@ type applier struct {
 
 	heads       map[string]events.Head    // chain heads read or moved in this transaction (quarantine.go)
 	runs        map[string]events.Run     // events.RunKey → a signed command's accepted events, read or written in this transaction (a full rebuild's: all)
-	refs        events.Refs               // each command's first event on each chain accepted in this transaction (a full rebuild's: all)
+	refs        events.Refs               // a full rebuild's: each command's first event on each chain (checkRefs)
 	getRun      *sql.Stmt                 // prepared on first use
 	putRun      *sql.Stmt                 // prepared on first use
 	moved       map[string]bool           // subjects whose head this transaction moved

@@ -57,7 +57,9 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 			a.roster.Add(ev) // read after the roster was: it is accepted, so it counts from here
 		}
 		a.heads[ev.Subject] = events.Head{Seq: ev.Seq, Hash: dec.hash} // head.Next(ev), hashed ahead
-		a.refs.Note(ev)
+		if a.full != nil {
+			a.refs.Note(ev) // a catch-up finds them in the file
+		}
 		a.moved[ev.Subject] = true
 		return true, nil
 	}
@@ -80,35 +82,57 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 }
 
 // checkRefs is events.CheckRefs of ev's claims against the events
-// accepted before it: the file's (the earlier ones), else this
-// transaction's (a full rebuild's: all of them, a.refs). A claim is rare
-// (a signed reference given by command id), so the file is searched
-// through the year's rows, without an index of its own. err is a
-// database error only.
+// accepted before it: a full rebuild remembers them all (a.refs), a
+// catch-up finds them in the file (firstInFile). err is a database error
+// only.
 func (a *applier) checkRefs(ctx context.Context, ev events.Stored, claims []events.RefClaim) (qerr, err error) {
 	qerr = events.CheckRefs(ev, claims, func(subject, commandID, eventID string, before uint64) bool {
-		if a.full == nil && err == nil {
-			year, agg, perr := events.ParseSubject(subject)
-			if perr != nil {
-				return false
-			}
-			var id string
-			qe := a.tx.QueryRowContext(ctx, `SELECT id FROM events WHERE year = ? AND seq < ? AND aggregate = ? AND command_id = ? ORDER BY seq LIMIT 1`,
-				year, int64(before), agg, commandID).Scan(&id)
-			switch {
-			case qe == nil:
-				return id == eventID
-			case !errors.Is(qe, sql.ErrNoRows):
-				err = fmt.Errorf("projections: the event command %s wrote first on %s: %w", commandID, subject, qe)
-				return false
-			}
+		if a.full != nil {
+			return a.refs.First(subject, commandID, eventID, before)
 		}
-		return a.refs.First(subject, commandID, eventID, before)
+		if err != nil {
+			return false
+		}
+		var ok bool
+		ok, err = a.firstInFile(ctx, subject, commandID, eventID, before)
+		return ok
 	})
 	if err != nil {
 		return nil, err
 	}
 	return qerr, nil
+}
+
+// firstInFile says whether the file's event eventID, stored before seq
+// before, is the first event command commandID wrote on subject's chain:
+// it is that command's on that chain (looked up by id, events_id), and
+// the message right before it is not (a command's events on one chain are
+// stored at consecutive sequences: one atomic append; events.CheckRun
+// holds a signed command to it).
+func (a *applier) firstInFile(ctx context.Context, subject, commandID, eventID string, before uint64) (bool, error) {
+	year, agg, err := events.ParseSubject(subject)
+	if err != nil {
+		return false, nil
+	}
+	if err := a.flush(ctx); err != nil { // this transaction's rows too
+		return false, err
+	}
+	var seq int64
+	err = a.tx.QueryRowContext(ctx, `SELECT seq FROM events WHERE id = ? AND year = ? AND aggregate = ? AND command_id = ? AND seq < ? ORDER BY seq LIMIT 1`,
+		eventID, year, agg, commandID, int64(before)).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("projections: event %s: %w", eventID, err)
+	}
+	var n int
+	err = a.tx.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE seq = ? AND year = ? AND aggregate = ? AND command_id = ?`,
+		seq-1, year, agg, commandID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("projections: event %d: %w", seq-1, err)
+	}
+	return n == 0, nil
 }
 
 // head is the last accepted event of subject: this transaction's, else

@@ -617,3 +617,52 @@ func excludedAlikeRebuild(t *testing.T, db *sqlite.DB, st *jetstream.Store) {
 		t.Fatalf("verify quarantines %d, the projections %d", len(v.Quarantined), len(qs))
 	}
 }
+
+// A command id names its command's first event on a chain: t2's appeal
+// disputing "dg2" (the committee's grades of t2, then t1) disputes t2's
+// decision, the first. Stored pointing at dg2's second decision (t1's) —
+// an event of that command too — it is quarantined by catch-up (which
+// finds the command's first event in the file: the message before the
+// one named is of the same command) and by a full rebuild alike.
+func TestAnAppealNamingACommandDisputesItsFirstEvent(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 18)
+	cmds := yearCommands(t, 2023)
+	*y.now = time.Date(2024, 1, 25, 7, 0, 0, 0, time.UTC)
+	decide := commands.Command{ID: "dg2", Type: "DecideGrades", Year: 2023, Actor: events.Actor{ID: "khwyh", Role: events.RoleCommittee}, Reason: "考委会研究决定",
+		Data: json.RawMessage(`{"decisions":[{"kind":"unit","subject":"t2","grade":"一般"},{"kind":"unit","subject":"t1","grade":"良好"}]}`)}
+	signed, err := ledgertest.Sign(ctx, y.l, []commands.Command{decide})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := y.l.Submit(ctx, signed)
+	if err != nil || len(o.Events) != 2 {
+		t.Fatalf("DecideGrades: %+v, %v", o, err)
+	}
+	second := o.Events[1].ID
+	*y.now = time.Date(2024, 1, 26, 2, 0, 0, 0, time.UTC)
+	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{cmds[19]}); err != nil { // p20: publication
+		t.Fatal(err)
+	}
+	*y.now = time.Date(2024, 2, 1, 2, 0, 0, 0, time.UTC)
+	appeal, sig := signedForgery(t, ctx, y.l, commands.Command{ID: "ap", Type: "FileAppeal", Year: 2023, Actor: events.Actor{ID: "t2", Role: events.RoleUnit},
+		Data: json.RawMessage(`{"unit":"t2","claim":"等次偏低","disputed":["dg2"]}`)})
+	db := openDB(t, "")
+	mustCatchUp(t, db, y.st)
+	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+
+	d, _ := json.Marshal(events.AppealFiled{Claim: "等次偏低", Disputed: []string{second}})
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDAPPEAL", Type: events.TypeAppealFiled, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t2"),
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: appeal.Actor, CommandID: appeal.ID, CorrelationID: appeal.ID, Sig: sig, Data: d})
+	forgeryQuarantined(t, db, y.st, before, forged, "data.disputed[0] is "+second, "the appeal disputing t1's decision")
+
+	o, err = y.l.Submit(ctx, []commands.Command{appeal})
+	if err != nil || len(o.Events) != 1 {
+		t.Fatalf("t2's own appeal after the forgery: %+v, %v", o, err)
+	}
+	mustCatchUp(t, db, y.st)
+	if qs, _ := db.Quarantined(ctx, 0); len(qs) != 1 {
+		t.Fatalf("quarantined %+v, want the forgery alone", qs)
+	}
+	excludedAlikeRebuild(t, db, y.st)
+}
