@@ -135,30 +135,38 @@ func CheckRefs(ev Stored, claims []RefClaim, first FirstEvents) error {
 // Refs remembers, for a reader that sees whole chains in stream order, the
 // first accepted event of each command on each chain (Note), to answer
 // CheckRefs (First): every event noted was stored before the one asking.
-// It keeps two 64-bit hashes an event (16 bytes, ~30 with the map's own),
-// keyed with a seed of its own: nothing in it for the collector to scan.
+// A command's events on one chain are stored at consecutive sequences
+// (one atomic append; CheckRun holds a signed command to it), so an event
+// is its command's first there unless the event accepted right before it,
+// at the sequence before, is the same command's on the same chain: the
+// rule the projections' catch-up applies to the file's rows too. It keeps
+// one keyed 64-bit hash a first event (~16 bytes with the map's own),
+// nothing in it for the collector to scan.
 type Refs struct {
 	seed  maphash.Seed
-	first map[uint64]uint64 // hash of subject and command id → hash of the event id
+	first map[uint64]struct{} // hash of chain, command id and event id of each first event
+	// the event noted last: its sequence, and the hash of its chain and
+	// command id
+	last, lastOn uint64
 }
 
 // RefsBytesPerEvent is about what Refs holds for each event noted.
-const RefsBytesPerEvent = 32
+const RefsBytesPerEvent = 16
 
-// Note remembers an accepted event (the first of its command on its
-// chain counts).
+// Note remembers an accepted event (stream order).
 func (r *Refs) Note(ev Stored) {
 	if ev.CommandID == "" {
 		return
 	}
 	if r.first == nil {
 		r.seed = maphash.MakeSeed()
-		r.first = map[uint64]uint64{}
+		r.first = map[uint64]struct{}{}
 	}
-	k := r.key(ev.Subject, ev.CommandID)
-	if _, ok := r.first[k]; !ok {
-		r.first[k] = maphash.String(r.seed, ev.ID)
+	on := r.key(ev.Subject, ev.CommandID)
+	if r.last == 0 || r.last+1 != ev.Seq || r.lastOn != on {
+		r.first[r.event(on, ev.ID)] = struct{}{}
 	}
+	r.last, r.lastOn = ev.Seq, on
 }
 
 // First is FirstEvents over the events noted (all stored before the one
@@ -167,17 +175,28 @@ func (r *Refs) First(subject, commandID, eventID string, _ uint64) bool {
 	if r.first == nil {
 		return false
 	}
-	id, ok := r.first[r.key(subject, commandID)]
-	return ok && id == maphash.String(r.seed, eventID)
+	_, ok := r.first[r.event(r.key(subject, commandID), eventID)]
+	return ok
 }
 
+// key hashes a chain and a command id; event adds an event id to it.
+// Each part is a keyed hash of its own (maphash.String: no buffering),
+// mixed so that swapping parts or values changes the result.
 func (r *Refs) key(subject, commandID string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(r.seed)
-	h.WriteString(subject)
-	h.WriteByte(0)
-	h.WriteString(commandID)
-	return h.Sum64()
+	return mix(maphash.String(r.seed, subject), maphash.String(r.seed, commandID))
+}
+
+func (r *Refs) event(on uint64, eventID string) uint64 {
+	return mix(on, maphash.String(r.seed, eventID))
+}
+
+// mix combines two 64-bit hashes, order mattering (a multiply-xorshift
+// finalizer over the first, then the second added).
+func mix(a, b uint64) uint64 {
+	a ^= a >> 33
+	a *= 0xff51afd7ed558ccd
+	a ^= a >> 33
+	return a*0x9e3779b97f4a7c15 + b
 }
 
 // FirstEventsRead is FirstEvents for a reader of some chains only

@@ -79,7 +79,8 @@ func TestASignedReferenceMustNameTheEventItsCommandNamed(t *testing.T) {
 }
 
 // Refs answers for the first accepted event of a command on a chain (a
-// reader in stream order asks before it notes the event asking).
+// reader in stream order asks before it notes the event asking): the
+// first of a run of the command's events at consecutive sequences there.
 func TestRefsRemembersEachCommandsFirstEventOnItsChain(t *testing.T) {
 	var r Refs
 	ev := func(seq uint64, subject, cmd, id string) Stored {
@@ -88,6 +89,7 @@ func TestRefsRemembersEachCommandsFirstEventOnItsChain(t *testing.T) {
 	r.Note(ev(3, "kaohe.2024.unit.u1", "c", "E3"))
 	r.Note(ev(4, "kaohe.2024.unit.u1", "c", "E4"))
 	r.Note(ev(5, "kaohe.2024.unit.u2", "c", "E5"))
+	r.Note(ev(7, "kaohe.2024.unit.u1", "c", "E7")) // not right after c's last: a first again (never written so)
 	for _, c := range []struct {
 		subject, cmd, id string
 		before           uint64
@@ -98,6 +100,7 @@ func TestRefsRemembersEachCommandsFirstEventOnItsChain(t *testing.T) {
 		{"kaohe.2024.unit.u2", "c", "E5", 9, true},
 		{"kaohe.2024.unit.u2", "c", "E3", 9, false}, // another chain's
 		{"kaohe.2024.unit.u1", "d", "E3", 9, false},
+		{"kaohe.2024.unit.u1", "c", "E7", 9, true},
 	} {
 		if got := r.First(c.subject, c.cmd, c.id, c.before); got != c.want {
 			t.Errorf("First(%s, %s, %s, %d) = %v, want %v", c.subject, c.cmd, c.id, c.before, got, c.want)
