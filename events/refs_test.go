@@ -147,3 +147,28 @@ func TestAReaderOfOneChainLooksUpTheYearsChain(t *testing.T) {
 		t.Fatalf("read %v, want the year's chain (and u1's, which this reader has no head of yet), once each", loads)
 	}
 }
+
+// hashSet holds every hash added, and only those, across its growths
+// (0 included: it stands for 1, an empty slot's mark).
+func TestHashSetHoldsWhatWasAdded(t *testing.T) {
+	var s hashSet
+	const n = 100_000
+	for i := range uint64(n) {
+		s.add(i * 0x9e3779b97f4a7c15) // spread like a hash; i = 0 gives 0
+		s.add(i * 0x9e3779b97f4a7c15) // twice: once in the set
+	}
+	if s.n != n {
+		t.Fatalf("%d hashes held, want %d", s.n, n)
+	}
+	for i := range uint64(n) {
+		if !s.has(i * 0x9e3779b97f4a7c15) {
+			t.Fatalf("hash %d lost", i)
+		}
+		if s.has(i*0x9e3779b97f4a7c15 + 2) {
+			t.Fatalf("hash %d+2 found, never added", i)
+		}
+	}
+	if (s.n+1)*4 > len(s.slots)*3 || len(s.slots)&(len(s.slots)-1) != 0 {
+		t.Fatalf("%d hashes in %d slots: over 3/4 full, or not a power of two", s.n, len(s.slots))
+	}
+}
