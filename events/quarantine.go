@@ -292,6 +292,18 @@ func NewAdmitterAsOf(asOf *RosterAsOf) *Admitter { return &Admitter{asOf: asOf} 
 // Admit admits ev against its aggregate's head and the roster as of ev
 // and, when accepted, advances the head (and folds a roster event).
 func (a *Admitter) Admit(ev Stored) (any, error) {
+	p, err := Check(ev)
+	var verified error
+	if err == nil {
+		verified = a.sigs.Verify(ev)
+	}
+	return p, a.AdmitChecked(ev, err, verified)
+}
+
+// AdmitChecked is Admit given the parts that depend on ev alone, worked
+// out ahead (on other goroutines, each with a Verifier of its own):
+// Check's error and VerifySignature's answer.
+func (a *Admitter) AdmitChecked(ev Stored, checked, verified error) error {
 	if a.heads == nil {
 		a.heads = map[string]Head{}
 	}
@@ -299,7 +311,13 @@ func (a *Admitter) Admit(ev Stored) (any, error) {
 	if a.asOf != nil {
 		roster = a.asOf.At(ev.Seq)
 	}
-	p, err := a.sigs.Admit(ev, a.heads[ev.Subject], roster)
+	err := checked
+	if err == nil {
+		err = Link(ev, a.heads[ev.Subject])
+	}
+	if err == nil {
+		err = AuthenticateVerified(ev, roster, verified)
+	}
 	if err == nil && ev.Sig != nil {
 		err = CheckRefs(ev, a.sigs.Claims(ev), a.first)
 	}
@@ -316,7 +334,7 @@ func (a *Admitter) Admit(ev Stored) (any, error) {
 			_ = a.roster.Apply(ev) // Authenticate checked that it folds
 		}
 	}
-	return p, err
+	return err
 }
 
 // LookElsewhere sets where a reader of some chains only looks up a

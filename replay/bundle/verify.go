@@ -267,33 +267,14 @@ func (c *checker) admission() error {
 		}
 	}
 	checked, verified := checkAhead(evs)
-	asOf := events.NewRosterAsOf(events.AcceptedRoster(c.rosterEvs))
-	heads := map[string]events.Head{}
+	adm := events.NewAdmitterAsOf(events.NewRosterAsOf(events.AcceptedRoster(c.rosterEvs)))
 	last := map[string]uint64{}
-	runs := events.Runs{}      // the signed commands' events so far
-	var refs events.Refs       // each command's first event on each chain so far
-	var limits events.Verifier // reads each signed command's RunLimit and Claims (verified ahead)
 	for i, ev := range evs {
-		// events.Admit, with the signature checked ahead, then
-		// events.CheckRefs and events.CheckRun, as events.Admitter does.
-		err := checked[i]
-		if err == nil {
-			err = events.Link(ev, heads[ev.Subject])
-		}
-		if err == nil {
-			err = events.AuthenticateVerified(ev, asOf.At(ev.Seq), verified[i])
-		}
-		if err == nil && ev.Sig != nil {
-			err = events.CheckRefs(ev, limits.Claims(ev), refs.First)
-		}
-		if err == nil && ev.Sig != nil {
-			err = runs.Admit(ev, limits.RunLimit(ev))
-		}
-		if err != nil {
+		// The ledger's own admission, with the parts that depend on the
+		// event alone checked ahead.
+		if err := adm.AdmitChecked(ev, checked[i], verified[i]); err != nil {
 			return fail(EventEntry(ev.Seq), "%s", admitProblem(ev, err, last[ev.Subject]))
 		}
-		heads[ev.Subject] = heads[ev.Subject].Next(ev)
-		refs.Note(ev)
 		last[ev.Subject] = ev.Seq
 		if !events.IsRosterEvent(ev.Envelope) {
 			if ev.Year != meta.Year {
