@@ -88,7 +88,7 @@ func (v *Verifier) Claims(ev Stored) []RefClaim {
 	if ev.Sig == nil || !hasReferences[ev.Type] {
 		return nil
 	}
-	f := decodeSignedOnce(v, *ev.Sig)
+	f := v.command(*ev.Sig)
 	w := f.writer(ev.Envelope)
 	if f.err != nil || w == nil {
 		return nil
@@ -99,15 +99,6 @@ func (v *Verifier) Claims(ev Stored) []RefClaim {
 	}
 	claims, _ := referenceClaims(e, c)
 	return claims
-}
-
-// decodeSignedOnce is the command of sig, decoded once by v when v
-// verified it last.
-func decodeSignedOnce(v *Verifier, sig Signature) *signedFields {
-	if s := v.find(sig); s != nil {
-		return v.fields(s)
-	}
-	return decodeSigned([]byte(sig.Command))
 }
 
 // FirstEvents answers a reference claim: whether commandID's first

@@ -533,10 +533,16 @@ func (v *Verifier) RunLimit(ev Stored) int {
 	if ev.Sig == nil {
 		return 0
 	}
-	if s := v.find(*ev.Sig); s != nil {
-		return limitOf(v.fields(s), ev)
+	return limitOf(v.command(*ev.Sig), ev)
+}
+
+// command is the command sig carries, decoded: once, when v verified it
+// last; else afresh (the signature itself is not checked here).
+func (v *Verifier) command(sig Signature) *signedFields {
+	if s := v.find(sig); s != nil {
+		return v.fields(s)
 	}
-	return limitOf(decodeSigned([]byte(ev.Sig.Command)), ev)
+	return decodeSigned([]byte(sig.Command))
 }
 
 func limitOf(f *signedFields, ev Stored) int {
