@@ -144,10 +144,7 @@ func (m *Main) yearResultsFromProjections(ctx context.Context, year int, pt even
 // (replay.Results judges quarantined messages as the projections do),
 // after the same loss check against the witnesses.
 func (m *Main) yearFromStream(ctx context.Context, year int, pt events.Point) (aYear, error) {
-	if err := m.openChecked(ctx); err != nil {
-		return aYear{}, err
-	}
-	evs, qs, err := replay.ReadYear(ctx, m.store, year, pt)
+	evs, qs, err := m.streamYear(ctx, year, pt)
 	if err != nil {
 		return aYear{}, err
 	}
@@ -167,6 +164,16 @@ func (m *Main) yearFromStream(ctx context.Context, year int, pt events.Point) (a
 	}
 	r.Quarantined(qs)
 	return aYear{results: r, events: evs}, nil
+}
+
+// streamYear reads a year's events at pt from the stream (its subjects
+// and the roster only), after the loss check against the witnesses: the
+// admitted events and the quarantined messages.
+func (m *Main) streamYear(ctx context.Context, year int, pt events.Point) ([]events.Stored, []*events.QuarantineError, error) {
+	if err := m.openChecked(ctx); err != nil {
+		return nil, nil, err
+	}
+	return replay.ReadYear(ctx, m.store, year, pt)
 }
 
 // projectionsMissing: there is no projections file, so a question about
@@ -521,22 +528,32 @@ func printQuarantineWarnings(m *Main, r *engine.Results) {
 // results, not in their JSON: a flag there would change the digests older
 // ledgers published.
 func (m *Main) printUnsigned(ctx context.Context, y aYear, year int, pt events.Point) error {
-	evs, err := m.yearEvents(ctx, y, year, pt)
-	if err != nil {
+	n, total, err := m.unsigned(ctx, y, year, pt)
+	if err != nil || n == 0 {
 		return err
 	}
-	n := 0
-	for _, ev := range evs {
+	fmt.Fprintf(m.Stdout, "\n未签名 unsigned: %d of the %d events of %d carry no official's signature (recorded before the ledger had a roster of officials; kaohe audit marks them)\n", n, total, year)
+	return nil
+}
+
+// unsigned counts the events y's results at pt were computed from, and
+// the unsigned ones among them: those events themselves when they came
+// from the stream, else the projections' count (no event decoded).
+func (m *Main) unsigned(ctx context.Context, y aYear, year int, pt events.Point) (n, total int, err error) {
+	if y.events == nil {
+		db, err := m.projections(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer m.releaseProjections(db)
+		return db.Unsigned(ctx, year, pt)
+	}
+	for _, ev := range y.events {
 		if ev.Sig == nil {
 			n++
 		}
 	}
-	total := len(evs)
-	if n == 0 {
-		return nil
-	}
-	fmt.Fprintf(m.Stdout, "\n未签名 unsigned: %d of the %d events of %d carry no official's signature (recorded before the ledger had a roster of officials; kaohe audit marks them)\n", n, total, year)
-	return nil
+	return n, len(y.events), nil
 }
 
 // yearEvents are the year's admitted events at pt: those the results of y
@@ -553,10 +570,7 @@ func (m *Main) yearEvents(ctx context.Context, y aYear, year int, pt events.Poin
 // that year's subjects and the roster only, as yearAt reads them.
 func (m *Main) readYear(ctx context.Context, year int, pt events.Point) ([]events.Stored, error) {
 	if m.shared == nil && m.projectionsMissing() {
-		if err := m.openChecked(ctx); err != nil {
-			return nil, err
-		}
-		evs, _, err := replay.ReadYear(ctx, m.store, year, pt)
+		evs, _, err := m.streamYear(ctx, year, pt)
 		return evs, err
 	}
 	db, err := m.projections(ctx)

@@ -117,13 +117,14 @@ func (d *DB) auditRows(ctx context.Context, query string, args ...any) ([]AuditR
 	return out, rows.Err()
 }
 
-// Unsigned counts a year's accepted events up to stream sequence upTo (0:
-// all) and how many of them are unsigned (AuditRow.Unsigned). The count is
-// shown beside the results (CLI, 公示 page), never in the results JSON:
-// that would change the digests older ledgers published.
-func (d *DB) Unsigned(ctx context.Context, year int, upTo uint64) (unsigned, total int, err error) {
-	err = d.handle().QueryRowContext(ctx, `SELECT count(*), coalesce(sum(`+unsignedExpr+`), 0) FROM events WHERE year = ? AND (? = 0 OR seq <= ?)`,
-		year, int64(upTo), int64(upTo)).Scan(&total, &unsigned)
+// Unsigned counts a year's accepted events up to p (the events its results
+// at p are computed from) and how many of them are unsigned
+// (AuditRow.Unsigned). The count is shown beside the results (CLI, 公示
+// page), never in the results JSON: that would change the digests older
+// ledgers published.
+func (d *DB) Unsigned(ctx context.Context, year int, p events.Point) (unsigned, total int, err error) {
+	where, args := yearAt(year, p)
+	err = d.handle().QueryRowContext(ctx, `SELECT count(*), coalesce(sum(`+unsignedExpr+`), 0) FROM events`+where, args...).Scan(&total, &unsigned)
 	if err != nil {
 		err = fmt.Errorf("projections: count unsigned events of %d: %w", year, err)
 	}

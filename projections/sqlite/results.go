@@ -306,27 +306,33 @@ func yearEvents(ctx context.Context, q querier, year int, p events.Point) ([]eve
 // queryYear selects columns of a year's events up to p, in stream order.
 // The rows are read without ctx's cancellation: check it between rows.
 func queryYear(ctx context.Context, q querier, columns string, year int, p events.Point) (*sql.Rows, error) {
-	query := `SELECT ` + columns + ` FROM events WHERE year = ?`
-	args := []any{year}
-	if p.AtSeq != 0 {
-		query += ` AND seq <= ?`
-		args = append(args, int64(p.AtSeq))
-	}
-	if !p.AsOf.IsZero() {
-		query += ` AND recorded_ns <= ?`
-		args = append(args, p.AsOf.UnixNano())
-	}
-	if !p.Effective.IsZero() {
-		query += ` AND occurred_ns <= ?`
-		args = append(args, p.Effective.UnixNano())
-	}
+	where, args := yearAt(year, p)
 	// Without a cancellable context the driver does not start a goroutine
 	// per row to watch it; the callers check ctx between rows.
-	rows, err := q.QueryContext(context.WithoutCancel(ctx), query+` ORDER BY seq`, args...)
+	rows, err := q.QueryContext(context.WithoutCancel(ctx), `SELECT `+columns+` FROM events`+where+` ORDER BY seq`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("projections: read year %d: %w", year, err)
 	}
 	return rows, nil
+}
+
+// yearAt is the WHERE clause (and its arguments) of a year's events up to
+// p: a stream sequence, a recorded time, a business time.
+func yearAt(year int, p events.Point) (string, []any) {
+	where, args := ` WHERE year = ?`, []any{year}
+	if p.AtSeq != 0 {
+		where += ` AND seq <= ?`
+		args = append(args, int64(p.AtSeq))
+	}
+	if !p.AsOf.IsZero() {
+		where += ` AND recorded_ns <= ?`
+		args = append(args, p.AsOf.UnixNano())
+	}
+	if !p.Effective.IsZero() {
+		where += ` AND occurred_ns <= ?`
+		args = append(args, p.Effective.UnixNano())
+	}
+	return where, args
 }
 
 // scoringEvents reads a year's events up to p with only the fields the

@@ -442,7 +442,7 @@ func (s *Server) publicYear(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
-	unsigned, total, err := s.b.DB.Unsigned(r.Context(), year, latest.UpToSeq)
+	unsigned, total, err := s.b.DB.Unsigned(r.Context(), year, events.Point{AtSeq: latest.UpToSeq})
 	if err != nil {
 		s.pageError(w, r, http.StatusInternalServerError, err.Error())
 		return
