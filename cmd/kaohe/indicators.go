@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -33,9 +33,9 @@ func importIndicatorTable(base, xlsx []byte) ([]byte, error) {
 	if err != nil {
 		return nil, checkFailed{"the scheme in force does not parse: " + err.Error()}
 	}
-	x, err := excelize.OpenReader(bytes.NewReader(xlsx))
+	x, err := openWorkbook("the indicator table", xlsx)
 	if err != nil {
-		return nil, checkFailed{"not a readable Excel workbook: " + err.Error()}
+		return nil, checkFailed{err.Error()}
 	}
 	defer x.Close()
 	var doc yaml.Node
@@ -48,7 +48,10 @@ func importIndicatorTable(base, xlsx []byte) ([]byte, error) {
 		return sheet + "!" + cell
 	}
 
-	rows, err := x.GetRows(indicatorsTab)
+	rows, err := sheetRows("the indicator table", x, indicatorsTab)
+	if errors.Is(err, errWorkbookTooLarge) {
+		return nil, checkFailed{err.Error()}
+	}
 	if err != nil {
 		return nil, checkFailed{fmt.Sprintf("no sheet %q (类别 category | 指标 indicator | 权重 weight)", indicatorsTab)}
 	}
@@ -84,7 +87,10 @@ func importIndicatorTable(base, xlsx []byte) ([]byte, error) {
 		}
 	}
 
-	rows, err = x.GetRows(targetsTab)
+	rows, err = sheetRows("the indicator table", x, targetsTab)
+	if errors.Is(err, errWorkbookTooLarge) {
+		return nil, checkFailed{err.Error()}
+	}
 	if err != nil {
 		return nil, checkFailed{fmt.Sprintf("no sheet %q (单位 unit | one column per indicator id)", targetsTab)}
 	}

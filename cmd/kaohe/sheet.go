@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -164,12 +163,15 @@ func writeScoreSheet(path string, f *engine.Facts, a events.Actor, rows []sheetR
 // cell → nothing. Command ids are the file's
 // hash and the row, so submitting the same file again writes nothing.
 func (m *Main) readScoreSheet(ctx context.Context, path string, data []byte) ([]commands.Command, error) {
-	x, err := excelize.OpenReader(bytes.NewReader(data))
+	x, err := openWorkbook(path, data)
 	if err != nil {
-		return nil, usageError{fmt.Sprintf("%s: not a readable Excel workbook: %v", path, err)}
+		return nil, usageError{err.Error()}
 	}
 	defer x.Close()
-	rows, err := x.GetRows(sheetTab)
+	rows, err := sheetRows(path, x, sheetTab)
+	if errors.Is(err, errWorkbookTooLarge) {
+		return nil, usageError{err.Error()}
+	}
 	if err != nil || len(rows) < sheetFirstData || len(rows[1]) < 6 || rows[1][0] != "year" {
 		return nil, checkFailed{fmt.Sprintf("%s: not a kaohe score sheet (sheet %q with year, actor and role in row 2; kaohe sheet writes one)", path, sheetTab)}
 	}

@@ -156,7 +156,7 @@ func (m *Main) submit(ctx context.Context, cmds []commands.Command) error {
 
 // submitScoreSheet submits the filled rows of a score sheet (kaohe sheet).
 func (m *Main) submitScoreSheet(ctx context.Context, path string) error {
-	data, err := os.ReadFile(path)
+	data, err := readWorkbookFile(path)
 	if err != nil {
 		return usageError{err.Error()}
 	}
