@@ -1,0 +1,185 @@
+package sqlite_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/replay"
+)
+
+// derivedProblems are verify's problems of kind derived, and fails on any
+// other problem or quarantined message.
+func derivedProblems(t *testing.T, st *jetstream.Store) []*replay.Problem {
+	t.Helper()
+	v, err := replay.Verify(ledgertest.Ctx(t), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Quarantined) > 0 {
+		t.Fatalf("quarantined %+v", v.Quarantined)
+	}
+	var out []*replay.Problem
+	for _, p := range v.Problems {
+		if p.Kind != replay.ProblemDerived {
+			t.Fatalf("verify: %s", p.Message)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// The committee's signed decisions, by hand from the scores after p18
+// (scheme-2023.yaml, plain thresholds: 优秀 ≥ 90, 良好 ≥ 80):
+//
+//	zzb: work 60 × 90/100 = 54; party 40 × (50% × 80/100 + 50% × 60/100)
+//	     = 40 × 0.70 = 28; composite 82 → proposed 良好.
+//	fgj: work 60 × 85/100 = 51; party 40 × (50% × 70/100 + 50% × 100/100)
+//	     = 40 × 0.85 = 34; composite 85 → proposed 良好.
+//	c1 (fgj's principal): unit 50 × 85/100 = 42.5; superior 50 × 90/100
+//	     = 45; composite 87.5 → proposed 称职.
+//
+// zzb at 优秀 overrides its proposal (the command's reason stands for it).
+var decideThree = commands.Command{ID: "dg3", Type: "DecideGrades", Year: 2023, Actor: events.Actor{ID: "khwyh", Role: events.RoleCommittee}, Reason: "考委会研究决定",
+	Data: json.RawMessage(`{"decisions":[{"kind":"unit","subject":"zzb","grade":"优秀"},{"kind":"unit","subject":"fgj","grade":"良好"},{"kind":"cadre","subject":"c1","grade":"称职"}]}`)}
+
+// Stored by the ledger, the decisions record the proposals worked out by
+// hand above, and verify recomputes each one (a unit's decision and an
+// override computed again, a cadre's as proposed not) without a problem.
+func TestVerifyRecomputesTheProposalsOfSignedDecisions(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 18)
+	*y.now = time.Date(2024, 1, 25, 7, 0, 0, 0, time.UTC)
+	o, err := ledgertest.Submit(ctx, y.l, []commands.Command{decideThree})
+	if err != nil || len(o.Events) != 3 {
+		t.Fatalf("DecideGrades: %+v, %v", o, err)
+	}
+	want := []events.GradeDecided{
+		{Kind: "unit", Subject: "zzb", Grade: "优秀", Proposed: "良好", Override: true},
+		{Kind: "unit", Subject: "fgj", Grade: "良好", Proposed: "良好"},
+		{Kind: "cadre", Subject: "c1", Grade: "称职", Proposed: "称职"},
+	}
+	for i, ev := range o.Events {
+		var got events.GradeDecided
+		if err := json.Unmarshal(ev.Data, &got); err != nil || got != want[i] {
+			t.Fatalf("decision %d stored %s, want %+v", i, ev.Data, want[i])
+		}
+	}
+	if ps := derivedProblems(t, y.st); len(ps) != 0 {
+		t.Fatalf("verify of the ledger's own decisions: %s", ps[0].Message)
+	}
+}
+
+// Whoever can publish to the stream before the ledger stores the
+// committee's signed DecideGrades can store zzb's override as a decision
+// as proposed (proposed 优秀, no override): the signature covers the
+// grades, not the proposal, and every reader took it — the inspector's
+// flags lost the override. verify now names that event, and only it.
+func TestVerifyNamesASignedDecisionStoredWithAnotherProposal(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 18)
+	*y.now = time.Date(2024, 1, 25, 7, 0, 0, 0, time.UTC)
+	signed, err := ledgertest.Sign(ctx, y.l, []commands.Command{decideThree})
+	if err != nil {
+		t.Fatal(err)
+	}
+	canon, err := commands.Canonical(signed[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := &events.Signature{Key: signed[0].Signer, Command: string(canon), Sig: signed[0].Sig}
+	var seqs []uint64
+	for _, d := range []events.GradeDecided{
+		{Kind: "unit", Subject: "zzb", Grade: "优秀", Proposed: "优秀"}, // the override hidden
+		{Kind: "unit", Subject: "fgj", Grade: "良好", Proposed: "良好"},
+		{Kind: "cadre", Subject: "c1", Grade: "称职", Proposed: "称职"},
+	} {
+		data, _ := json.Marshal(d)
+		seq, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDPROPOSAL", Type: events.TypeGradeDecided, V: 1, Year: 2023, Aggregate: events.AggYear,
+			OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed[0].Actor, Reason: decideThree.Reason, CommandID: decideThree.ID, CorrelationID: decideThree.ID, Sig: sig, Data: data})
+		seqs = append(seqs, seq)
+	}
+	ps := derivedProblems(t, y.st)
+	if len(ps) != 1 || ps[0].Seq != seqs[0] || !strings.Contains(ps[0].Message, `records the proposal "优秀" (override false), but the engine proposes "良好" from the year's events before it (override true)`) {
+		t.Fatalf("derived problems %+v; want zzb's decision at seq %d alone", ps, seqs[0])
+	}
+}
+
+// windowYear is the projection tests' year up to its publication (p20)
+// under a scheme whose dates are dates (the yaml of scheme-2023.yaml's
+// dates: line), ready for a window to open.
+func windowYear(t *testing.T, dates string) scoredYear {
+	t.Helper()
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 19)
+	src, err := os.ReadFile("testdata/scheme-2023.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	define, _ := json.Marshal(commands.DefineScheme{Source: strings.Replace(string(src), `dates: {target_cutoff: "2023-09-30"}`, dates, 1)})
+	*y.now = time.Date(2024, 1, 25, 8, 0, 0, 0, time.UTC)
+	cmds := []commands.Command{{ID: "redefine", Type: "DefineScheme", Year: 2023, Actor: events.Actor{ID: "khb", Role: events.RoleOffice}, Reason: "复核申请期", Data: define}, yearCommands(t, 2023)[19]}
+	for _, c := range cmds {
+		if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{c}); err != nil {
+			t.Fatalf("%s: %v", c.ID, err)
+		}
+	}
+	return y
+}
+
+// The office's signed OpenWindow, stored with another closing time than
+// the scheme gives — its opening plus dates.appeal_days, or none without
+// them (the window stays open until closed) — would have the ledger
+// refuse appeals after it and the public page show it; verify names it.
+// Stored by the ledger, it closes as the scheme says, and verify finds
+// nothing.
+func TestVerifyNamesASignedWindowStoredWithAnotherClosingTime(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	open := commands.Command{ID: "w1", Type: "OpenWindow", Year: 2023, Actor: events.Actor{ID: "khb", Role: events.RoleOffice}, Data: json.RawMessage(`{"window":"appeal"}`)}
+	opened := time.Date(2024, 1, 27, 1, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		dates   string
+		honest  string // the closing time the ledger stores ("" none): opened + appeal_days
+		problem string
+	}{
+		{`dates: {target_cutoff: "2023-09-30", appeal_days: 10}`, "2024-02-06T01:00:00Z", "closes 2024-01-29T01:00:00Z, but it opened 2024-01-27T01:00:00Z and the scheme in force gives dates.appeal_days 10: it closes 2024-02-06T01:00:00Z"},
+		{`dates: {target_cutoff: "2023-09-30"}`, "", "closes 2024-01-29T01:00:00Z, but the scheme in force gives no dates.appeal_days"},
+	} {
+		honest := windowYear(t, c.dates)
+		*honest.now = opened
+		o, err := ledgertest.Submit(ctx, honest.l, []commands.Command{open})
+		if err != nil || len(o.Events) != 1 {
+			t.Fatalf("OpenWindow: %+v, %v", o, err)
+		}
+		var w events.WindowOpened
+		json.Unmarshal(o.Events[0].Data, &w)
+		got := ""
+		if w.Closes != nil {
+			got = w.Closes.Format(time.RFC3339)
+		}
+		if got != c.honest {
+			t.Fatalf("%s: the ledger stored %s, want closes %q", c.dates, o.Events[0].Data, c.honest)
+		}
+		if ps := derivedProblems(t, honest.st); len(ps) != 0 {
+			t.Fatalf("%s: verify of the ledger's own window: %s", c.dates, ps[0].Message)
+		}
+
+		y := windowYear(t, c.dates)
+		*y.now = opened
+		signed, sig := signedForgery(t, ctx, y.l, open)
+		closes := opened.AddDate(0, 0, 2)
+		data, _ := json.Marshal(events.WindowOpened{Window: events.WindowAppeal, Closes: &closes})
+		seq, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDWINDOW", Type: events.TypeWindowOpened, V: 1, Year: 2023, Aggregate: events.AggYear,
+			OccurredAt: opened, RecordedAt: opened, Actor: signed.Actor, CommandID: open.ID, CorrelationID: open.ID, Sig: sig, Data: data})
+		ps := derivedProblems(t, y.st)
+		if len(ps) != 1 || ps[0].Seq != seq || !strings.Contains(ps[0].Message, c.problem) {
+			t.Fatalf("%s: derived problems %+v; want the window at seq %d: %s", c.dates, ps, seq, c.problem)
+		}
+	}
+}
