@@ -181,9 +181,14 @@ func TestWebAPISessionsSignedCommandsAndDenials(t *testing.T) {
 	if code, _ := call(t, c, "GET", base+"/api/results?year=2022", "", "", nil); code != http.StatusUnauthorized {
 		t.Fatalf("results before login: %d, want 401", code)
 	}
-	// A key that is not on the roster does not log in.
+	// A key that is not on the roster gets no challenge, so it cannot log
+	// in (anyone could ask; each challenge was kept two minutes).
 	stranger, _ := nkeys.CreateUser()
-	if code := login(t, c, base, stranger); code != http.StatusForbidden {
+	strangerPub, _ := stranger.PublicKey()
+	if code, body := call(t, c, "POST", base+"/api/auth/challenge", "application/json", `{"key":"`+strangerPub+`"}`, nil); code != http.StatusForbidden || !strings.Contains(body, "no current official's key on the roster") {
+		t.Fatalf("a challenge for a key not on the roster: %d %s, want 403", code, body)
+	}
+	if code, _ := call(t, c, "POST", base+"/api/auth/session", "application/json", `{"key":"`+strangerPub+`","challenge":"00","sig":"AA=="}`, nil); code != http.StatusForbidden {
 		t.Fatalf("login with a key not on the roster: %d, want 403", code)
 	}
 	if code := login(t, c, base, org); code != 200 {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +22,12 @@ const LoginPrefix = "kaohe-login-v1\n"
 const (
 	sessionCookie = "kaohe_session"
 	challengeTTL  = 2 * time.Minute
+	// maxChallengesPerKey bounds the open challenges of one key: a new one
+	// replaces the oldest. Challenges are given to the roster's keys only,
+	// so all of them together stay a few per official, however many
+	// requests come (before, anyone could ask for any key's challenges, each
+	// kept two minutes and each request scanning them all).
+	maxChallengesPerKey = 4
 )
 
 // sessions holds open challenges and logged-in sessions in memory: a
@@ -54,14 +61,26 @@ func random(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// challenge gives a fresh challenge for key, good once within challengeTTL.
+// challenge gives a fresh challenge for key, good once within
+// challengeTTL, and forgets key's oldest when it holds
+// maxChallengesPerKey.
 func (s *sessions) challenge(key string) string {
 	c := random(24)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	for k, v := range s.challenges { // forget the expired ones
-		if now.After(v.expires) {
+	var mine []string
+	for k, v := range s.challenges {
+		switch {
+		case now.After(v.expires): // forget the expired ones
+			delete(s.challenges, k)
+		case v.key == key:
+			mine = append(mine, k)
+		}
+	}
+	if len(mine) >= maxChallengesPerKey {
+		slices.SortFunc(mine, func(a, b string) int { return s.challenges[a].expires.Compare(s.challenges[b].expires) })
+		for _, k := range mine[:len(mine)-maxChallengesPerKey+1] {
 			delete(s.challenges, k)
 		}
 	}
@@ -151,6 +170,15 @@ func (s *Server) apiChallenge(w http.ResponseWriter, r *http.Request) {
 	}
 	if !nkeys.IsValidPublicUserKey(req.Key) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "key: not an nkey public user key (U…)", Field: "key"})
+		return
+	}
+	ro, err := s.b.Roster(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, ok := ro.OfficialByKey(req.Key); !ok {
+		s.deny(w, r, "key "+req.Key+" is no current official's key on the roster")
 		return
 	}
 	writeJSON(w, http.StatusOK, challengeReply{Challenge: s.sessions.challenge(req.Key), Prefix: LoginPrefix})

@@ -67,3 +67,37 @@ func TestHistorySVG(t *testing.T) {
 		}
 	}
 }
+
+// One key holds at most maxChallengesPerKey open challenges: asking again
+// forgets its oldest, so a flood of requests for one key keeps four, and
+// the newest still logs in. Another key's challenges are not touched.
+func TestOneKeyHoldsAtMostFourChallenges(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	s := newSessions(30*time.Minute, func() time.Time { return now })
+	kp, _ := nkeys.CreateUser()
+	pub, _ := kp.PublicKey()
+	other, _ := nkeys.CreateUser()
+	otherPub, _ := other.PublicKey()
+	sign := func(k nkeys.KeyPair, c string) string {
+		b, _ := k.Sign([]byte(LoginPrefix + c))
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	theirs := s.challenge(otherPub)
+	var cs []string
+	for range 1000 {
+		now = now.Add(time.Millisecond)
+		cs = append(cs, s.challenge(pub))
+	}
+	if n := len(s.challenges); n != maxChallengesPerKey+1 {
+		t.Fatalf("%d open challenges after 1,000 for one key and one for another, want %d", n, maxChallengesPerKey+1)
+	}
+	if _, why := s.login(pub, cs[len(cs)-maxChallengesPerKey-1], sign(kp, cs[len(cs)-maxChallengesPerKey-1]), "o"); why == "" {
+		t.Error("a challenge pushed out by newer ones logged in")
+	}
+	if _, why := s.login(pub, cs[len(cs)-1], sign(kp, cs[len(cs)-1]), "o"); why != "" {
+		t.Errorf("the newest challenge: %s", why)
+	}
+	if _, why := s.login(otherPub, theirs, sign(other, theirs), "o2"); why != "" {
+		t.Errorf("the other key's challenge: %s", why)
+	}
+}
