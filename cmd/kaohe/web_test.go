@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"mime/multipart"
@@ -654,5 +655,40 @@ func TestWebInspectorFiltersAndEvent(t *testing.T) {
 	// The correction is t1's 2nd event: it links back to the 1st (gdp 98).
 	if code != 200 || !strings.Contains(body, "key <code>U") || !strings.Contains(body, "2 / ") || !strings.Contains(body, "快报更正") {
 		t.Fatalf("event %s: %d\n%s", seq[1], code, body)
+	}
+}
+
+// A connection that keeps the web server waiting is dropped: one idle
+// after its answer (keep-alive), one that sent its headers and stalls in
+// its body, one that sends half its headers. Before, only the headers had
+// a timeout: anyone could hold connections, and file descriptors, for
+// ever. The timeouts are shortened here; serve's are minutes.
+func TestWebDropsIdleAndStalledConnections(t *testing.T) {
+	saved := httpTimeouts
+	t.Cleanup(func() { httpTimeouts = saved })
+	httpTimeouts.header, httpTimeouts.read, httpTimeouts.write, httpTimeouts.idle = 300*time.Millisecond, 500*time.Millisecond, 2*time.Second, 300*time.Millisecond
+	_, base, _ := webLedger(t)
+	host := strings.TrimPrefix(base, "http://")
+	for _, c := range []struct{ what, send string }{
+		{"idle after an answer", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"stalled in its body", "POST /api/auth/challenge HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"key\":"},
+		{"stalled in its headers", "GET /healthz HTTP/1.1\r\nHost: x\r\n"},
+	} {
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write([]byte(c.send)); err != nil {
+			t.Fatal(err)
+		}
+		// Read whatever comes (an answer, for the first) until the server
+		// closes the connection; give up after 10 s.
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.Copy(io.Discard, conn)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Errorf("a connection %s was still open after 10 s", c.what)
+		}
+		conn.Close()
 	}
 }

@@ -17,6 +17,20 @@ import (
 // webTLS are serve's --tls-cert and --tls-key.
 type webTLS struct{ cert, key string }
 
+// httpTimeouts bound how long one connection may hold the web server: a
+// client that sends its request's headers slowly, trickles its body,
+// reads no answer, or keeps an idle connection open is dropped after
+// these. Without read, write and idle timeouts anyone could hold
+// connections (and file descriptors) open for ever, a few bytes each.
+// A 16 MB upload (web.maxBody) has five minutes: 55 KB/s. The ranking's
+// server-sent events extend their write deadline event by event.
+var httpTimeouts = struct{ header, read, write, idle time.Duration }{
+	header: 10 * time.Second,
+	read:   5 * time.Minute,
+	write:  5 * time.Minute,
+	idle:   2 * time.Minute,
+}
+
 // shutdownGrace is how long serve waits, on stopping, for HTTP requests
 // in flight (a submission being written) to finish.
 const shutdownGrace = 30 * time.Second
@@ -55,7 +69,8 @@ func (m *Main) serveHTTP(addr string, t webTLS, db *sqlite.DB, metrics *web.Metr
 	if err != nil {
 		return nil, usageError{fmt.Sprintf("--http %q: %v", addr, err)}
 	}
-	srv := &http.Server{Handler: h, TLSConfig: tc, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: h, TLSConfig: tc, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: httpTimeouts.header, ReadTimeout: httpTimeouts.read, WriteTimeout: httpTimeouts.write, IdleTimeout: httpTimeouts.idle}
 	srv.RegisterOnShutdown(h.Shutdown)
 	done := make(chan struct{})
 	go func() {

@@ -420,6 +420,11 @@ type rankingUpdate struct {
 
 // apiRankingStream sends the year's current ranking as server-sent events
 // ("ranking"), again whenever the projections apply new events.
+// eventWriteWait is how long one server-sent event may take to write: a
+// client that stops reading is dropped, one that reads stays as long as
+// it likes.
+const eventWriteWait = time.Minute
+
 func (s *Server) apiRankingStream(w http.ResponseWriter, r *http.Request) {
 	o, year, ok := s.officialYear(w, r)
 	if !ok {
@@ -451,6 +456,7 @@ func (s *Server) apiRankingStream(w http.ResponseWriter, r *http.Request) {
 		sent = cp
 		raw, err := s.b.DB.ResultsJSON(ctx, year)
 		if err != nil {
+			rc.SetWriteDeadline(time.Now().Add(eventWriteWait))
 			fmt.Fprintf(w, "event: error\ndata: %s\n\n", jsonText(err.Error()))
 			rc.Flush()
 			continue
@@ -460,6 +466,7 @@ func (s *Server) apiRankingStream(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		b, _ := json.Marshal(rankingUpdate{Year: year, Seq: cp, Categories: res.Categories})
+		rc.SetWriteDeadline(time.Now().Add(eventWriteWait)) // the server's write timeout is for whole answers
 		fmt.Fprintf(w, "event: ranking\ndata: %s\n\n", b)
 		if rc.Flush() != nil {
 			return
