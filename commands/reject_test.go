@@ -72,6 +72,12 @@ func TestRejections(t *testing.T) {
 		{"correction out of range", cmd("x", "CorrectScore", team, map[string]string{"unit": "u01", "supersedes": "s2", "value": "120"}, reason("r")), commands.EINVALID, "data.value", "0–100"},
 		{"ballot level unknown", cmd("x", "RecordSocialEvaluation", raters, map[string]any{"unit": "u01", "group": "peer", "ballots": []map[string]any{{"level": "优", "count": 3}}}), commands.EINVALID, "data.ballots[0].level", "优"},
 		{"more votes than valid ballots", cmd("x", "TallyVotes", raters, map[string]any{"unit": "u01", "counts": []map[string]any{{"level": "优秀", "count": 30}}, "valid": 20}), commands.EINVALID, "data.valid", "30"},
+		// Counts that add up past int64 wrapped to a negative sum and passed
+		// both checks (a sum of ballots, at most the valid ballots).
+		{"vote counts that overflow", cmd("x", "TallyVotes", raters, map[string]any{"unit": "u01", "counts": []map[string]any{{"level": "优秀", "count": int64(9223372036854775807)}, {"level": "良好", "count": 2}}, "valid": 1}), commands.EINVALID, "data.counts[0].count", "at most 1000000"},
+		{"ballot counts that overflow", cmd("x", "RecordSocialEvaluation", raters, map[string]any{"unit": "u01", "group": "peer", "ballots": []map[string]any{{"level": "优秀", "count": int64(9223372036854775807)}, {"level": "良好", "count": 2}}}), commands.EINVALID, "data.ballots[0].count", "at most 1000000"},
+		{"more valid ballots than any vote", cmd("x", "TallyVotes", raters, map[string]any{"unit": "u01", "counts": []map[string]any{{"level": "优秀", "count": 3}}, "valid": int64(9223372036854775807)}), commands.EINVALID, "data.valid", "at most 1000000"},
+		{"a rate tally of more valid ballots than any vote", cmd("x", "TallyVotes", raters, map[string]any{"unit": "u01", "rates": []map[string]any{{"level": "优秀", "rate": "90"}}, "valid": 1000001}), commands.EINVALID, "data.valid", "at most 1000000"},
 		{"deduction item as a bonus", cmd("x", "GrantBonus", office, map[string]string{"unit": "u01", "item": "criticism", "level": "city"}, reason("r")), commands.EINVALID, "data.item", "deduction"},
 		{"cadre item on a unit", cmd("x", "GrantBonus", office, map[string]any{"unit": "u01", "item": "cadre_plus", "points": "1"}, reason("r")), commands.EINVALID, "data.item", "unit"},
 

@@ -254,6 +254,8 @@ func levelCounts(field string, counts []events.LevelCount, levels []string) erro
 			return fail(EINVALID, f+".level", "level %q given twice", lc.Level)
 		case lc.Count < 0:
 			return fail(EINVALID, f+".count", "a count cannot be negative (%d)", lc.Count)
+		case lc.Count > MaxBallots:
+			return fail(EINVALID, f+".count", "%d ballots at one level; at most %d are counted (docs/commands.md, limits)", lc.Count, MaxBallots)
 		}
 		seen[lc.Level] = true
 		total += lc.Count
@@ -310,6 +312,9 @@ func (d *decision) tallyVotes(x *TallyVotes) error {
 		if x.Valid < 0 {
 			return fail(EINVALID, "data.valid", "cannot be negative")
 		}
+		if x.Valid > MaxBallots {
+			return fail(EINVALID, "data.valid", "%d valid ballots; at most %d are counted (docs/commands.md, limits)", x.Valid, MaxBallots)
+		}
 	} else {
 		if err := levelCounts("data.counts", x.Counts, d.sc.VoteLevels(kind)); err != nil {
 			return err
@@ -320,6 +325,9 @@ func (d *decision) tallyVotes(x *TallyVotes) error {
 		}
 		if x.Valid <= 0 {
 			return fail(EINVALID, "data.valid", "required: the number of valid ballots (the rate denominator)")
+		}
+		if x.Valid > MaxBallots {
+			return fail(EINVALID, "data.valid", "%d valid ballots; at most %d are counted (docs/commands.md, limits)", x.Valid, MaxBallots)
 		}
 		if sum > x.Valid {
 			return fail(EINVALID, "data.valid", "%d votes counted but only %d valid ballots", sum, x.Valid)
