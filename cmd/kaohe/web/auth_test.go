@@ -69,9 +69,9 @@ func TestHistorySVG(t *testing.T) {
 }
 
 // One key holds at most maxChallengesPerKey open challenges: asking again
-// forgets its oldest, so a flood of requests for one key keeps four, and
+// forgets its oldest, so a flood of requests for one key keeps 64, and
 // the newest still logs in. Another key's challenges are not touched.
-func TestOneKeyHoldsAtMostFourChallenges(t *testing.T) {
+func TestOneKeyHoldsAtMost64Challenges(t *testing.T) {
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	s := newSessions(30*time.Minute, func() time.Time { return now })
 	kp, _ := nkeys.CreateUser()
