@@ -58,3 +58,44 @@ func TestLifecycleGatesComeFromTheRows(t *testing.T) {
 		}
 	}
 }
+
+// The readers' table of who may write each event type (events.Writers)
+// is the ledger's: every role a command row accepts may write the event
+// it writes, a score's providers and the office may write entries and
+// corrections, and no event type lets in a role that no command of it
+// accepts.
+func TestEveryReaderAcceptsTheRolesTheLedgerAccepts(t *testing.T) {
+	given := map[string]map[events.Role]bool{} // event type → roles some command row gives it with
+	add := func(typ string, r events.Role) {
+		if given[typ] == nil {
+			given[typ] = map[events.Role]bool{}
+		}
+		given[typ][r] = true
+	}
+	providers := []events.Role{events.RoleDepartment, events.RoleStatistics, events.RoleOffice, events.RoleTeam, events.RoleRaters} // scheme.Part.ProvidedBy
+	for typ, row := range specs {
+		if row.roster {
+			if events.Writers(row.writes) != nil {
+				t.Errorf("%s writes the roster's %s: its rules are the roster's, not Writers'", typ, row.writes)
+			}
+			continue
+		}
+		rs := row.roles
+		if rs == nil { // the part's provider (RecordScore), or it or the office (CorrectScore)
+			rs = providers
+		}
+		for _, r := range rs {
+			add(row.writes, r)
+			if !events.MayWrite(r, row.writes) {
+				t.Errorf("%s is accepted from %s, but a reader quarantines the %s it writes", typ, r, row.writes)
+			}
+		}
+	}
+	for _, et := range events.Catalogue {
+		for _, r := range events.Writers(et.Name) {
+			if !given[et.Name][r] {
+				t.Errorf("a reader accepts %s from %s, which no command writing it accepts", et.Name, r)
+			}
+		}
+	}
+}

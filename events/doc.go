@@ -276,13 +276,16 @@
 // every data field the event shares with the command holds the same
 // value, while a field the command leaves out is one the ledger derives
 // (derived, with its value where the event and command say it) or empty,
-// and a DecideGrades' event records one of its decisions. replay.Verify adds
+// a DecideGrades' event records one of its decisions, and the official's
+// role is one that may write the event's type (Writers: the roles the
+// ledger's commands accept; a unit's signed decision of its own grade is
+// not a decision), a unit's only on its own chain. replay.Verify adds
 // that one command's events are stored together (one atomic append), so a
 // signature copied onto a later event is named too. An event without sig is
 // ErrUnsigned, acceptable only before the roster's first event (an older
 // ledger); after it, it is a *SignatureError (the typed errors name the
 // problem: unsigned, invalid, unknown-key, rotated-key, revoked, actor,
-// command). Every event of an appeal resolution carries the whole
+// command, role). Every event of an appeal resolution carries the whole
 // resolution command; a reader checks a run of events with a Verifier (one
 // per goroutine), which verifies the same key, signature and command bytes
 // once and checks each further event of that command against its fields.

@@ -105,17 +105,18 @@ func TestRefsRemembersEachCommandsFirstEventOnItsChain(t *testing.T) {
 // on demand (LookElsewhere, FirstEventsRead); without it the reference
 // cannot be checked, and the appeal is not admitted.
 func TestAReaderOfOneChainLooksUpTheYearsChain(t *testing.T) {
-	admin, khb := testKey(t, 1), testKey(t, 2)
-	adminActor, office := Actor{ID: "admin", Role: RoleAdmin}, Actor{ID: "khb", Role: RoleOffice}
-	decided := refEvent(t, 3, TypeGradeDecided, `{"kind":"unit","subject":"u1","grade":"良好"}`, `{"kind":"unit","subject":"u1","grade":"良好"}`, office, khb)
+	admin, khb, khwyh := testKey(t, 1), testKey(t, 2), testKey(t, 5)
+	adminActor, office, committee := Actor{ID: "admin", Role: RoleAdmin}, Actor{ID: "khb", Role: RoleOffice}, Actor{ID: "khwyh", Role: RoleCommittee}
+	decided := refEvent(t, 4, TypeGradeDecided, `{"kind":"unit","subject":"u1","grade":"良好"}`, `{"kind":"unit","subject":"u1","grade":"良好"}`, committee, khwyh)
 	decided.Aggregate = AggYear
 	stream := chained(t,
 		signedEvent(t, 1, "OfficialRegistered", OrgYear, OfficialAggregate("admin"), adminActor, OfficialRegistered{Name: "a", Role: RoleAdmin, Key: pubOf(t, admin)}, admin),
 		signedEvent(t, 2, "OfficialRegistered", OrgYear, OfficialAggregate("khb"), adminActor, OfficialRegistered{Name: "考核办", Role: RoleOffice, Key: pubOf(t, khb)}, admin),
+		signedEvent(t, 3, "OfficialRegistered", OrgYear, OfficialAggregate("khwyh"), adminActor, OfficialRegistered{Name: "考核委员会", Role: RoleCommittee, Key: pubOf(t, khwyh)}, admin),
 		decided,
-		refEvent(t, 4, TypeAppealFiled, `{"claim":"x","disputed":["E003"]}`, `{"unit":"u1","claim":"x","disputed":["c3"]}`, office, khb))
-	asOf := NewRosterAsOf(AcceptedRoster(stream[:2]))
-	appeal := stream[3]
+		refEvent(t, 5, TypeAppealFiled, `{"claim":"x","disputed":["E004"]}`, `{"unit":"u1","claim":"x","disputed":["c4"]}`, office, khb))
+	asOf := NewRosterAsOf(AcceptedRoster(stream[:3]))
+	appeal := stream[4]
 	if _, err := NewAdmitterAsOf(asOf).Admit(appeal); AsQuarantine(err) == nil {
 		t.Fatalf("a reader of u1's chain alone admitted the appeal (%v): it cannot know p3", err)
 	}

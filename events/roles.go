@@ -1,5 +1,7 @@
 package events
 
+import "slices"
+
 // Role is the capacity in which an actor writes. The set is closed: commands
 // check it, and an unknown role is rejected at the edge.
 type Role string
@@ -41,3 +43,46 @@ func (r Role) Valid() bool {
 	}
 	return false
 }
+
+// writers are the roles whose officials may write each event type of a
+// year: those commands accept for the commands that write it (their spec
+// rows), and for scores a part's providers (a department, the statistics
+// bureau, the office, the assessment team, the raters) with the office,
+// which may correct any entry. The ledger refuses any other role. Every
+// reader holds a signed event to this too (CheckVerified, SigRole):
+// whoever can publish to the stream could otherwise store an official's
+// signed command that the ledger refused — a unit's signed DecideGrade of
+// its own grade — and it would count. The roster's events have rules of
+// their own (Roster).
+var writers = map[string][]Role{
+	TypeSchemeDefined:            {RoleOffice},
+	TypeTargetAdjusted:           {RoleOffice},
+	TypeScoreRecorded:            {RoleDepartment, RoleStatistics, RoleOffice, RoleTeam, RoleRaters},
+	TypeScoreCorrected:           {RoleDepartment, RoleStatistics, RoleOffice, RoleTeam, RoleRaters},
+	TypeSocialEvaluationRecorded: {RoleRaters, RoleOffice},
+	TypeVotesTallied:             {RoleRaters, RoleOffice},
+	TypeBonusGranted:             {RoleOffice},
+	TypeDeductionApplied:         {RoleOffice},
+	TypeVetoImposed:              {RoleOffice, RoleCommittee},
+	TypeVetoLifted:               {RoleCommittee},
+	TypeConditionFlagged:         {RoleOffice, RoleCommittee},
+	TypeConditionCleared:         {RoleOffice, RoleCommittee},
+	TypeAppealFiled:              {RoleUnit, RoleOffice},
+	TypeAppealResolved:           {RoleOffice, RoleCommittee},
+	TypeCadreRegistered:          {RoleOffice},
+	TypeCadreScoreRecorded:       {RoleOffice, RoleTeam, RoleRaters},
+	TypeCadreStatusSet:           {RoleOffice},
+	TypeGradeDecided:             {RoleCommittee},
+	TypeResultsPublished:         {RoleOffice},
+	TypeYearClosed:               {RoleCommittee},
+	TypeWindowOpened:             {RoleOffice},
+	TypeWindowClosed:             {RoleOffice},
+}
+
+// Writers are the roles that may write an event of type typ of a year
+// (nil for the roster's events and unknown types).
+func Writers(typ string) []Role { return writers[typ] }
+
+// MayWrite reports whether an official of role r may write an event of
+// type typ of a year.
+func MayWrite(r Role, typ string) bool { return slices.Contains(writers[typ], r) }

@@ -109,6 +109,7 @@ const (
 	SigRevoked  = "revoked"     // the official had been revoked when the event was recorded
 	SigActor    = "actor"       // the event's actor is not what the roster gives the signer
 	SigMismatch = "command"     // the signed command is not the command that wrote the event
+	SigRole     = "role"        // the signer's role may not write the event's type (Writers)
 )
 
 // SignatureError says why an event is not validly signed.
@@ -141,7 +142,10 @@ func (e *SignatureError) Is(target error) bool { return target == ErrBadSignatur
 //   - the signed command has the event's year and its command id (or, for
 //     an appeal's corrections, names it among data.corrections), writes to
 //     the event's aggregate when its data names a unit, cadre or office,
-//     and shares the event's data values (SigMismatch).
+//     and shares the event's data values (SigMismatch);
+//   - the official's role may write the event's type (Writers), and a
+//     unit only on its own chain, as the ledger's commands require
+//     (SigRole).
 func CheckSignature(ev Stored, roster *Roster) error {
 	return CheckVerified(ev, roster, VerifySignature(ev))
 }
@@ -292,7 +296,21 @@ func CheckVerified(ev Stored, roster *Roster, verified error) error {
 	if mismatch != nil { // signedCommandMatches, worked out by VerifySignature
 		return bad(SigMismatch, s.Key, want.ID, "%v", mismatch.err)
 	}
+	if !IsRosterEvent(ev.Envelope) && !MayWrite(want.Role, ev.Type) {
+		return bad(SigRole, s.Key, want.ID, "official %s is %s; a %s is written by %s only: the ledger refuses the command to anyone else", want.ID, want.Role, ev.Type, roleList(Writers(ev.Type)))
+	}
+	if want.Role == RoleUnit && ev.Aggregate != UnitAggregate(want.ID) {
+		return bad(SigRole, s.Key, want.ID, "unit %s writes only on its own chain (%s), not on %s: a unit files appeals only for itself", want.ID, UnitAggregate(want.ID), ev.Aggregate)
+	}
 	return nil
+}
+
+func roleList(rs []Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
 }
 
 // bootstrap gives the payload of a first admin's registration.
