@@ -667,50 +667,49 @@ func TestAnAppealNamingACommandDisputesItsFirstEvent(t *testing.T) {
 	excludedAlikeRebuild(t, db, y.st)
 }
 
-// Unit t2 signs a DecideGrade of its own grade (优秀). The ledger refuses
-// it (only the committee decides grades), but whoever can publish to the
-// stream stored it, and every reader took it: t2 decided 优秀 by itself,
-// verify OK. Every reader now holds a signed event to the roles that may
-// write its type (events.Writers): it is quarantined bad_signature
-// (role), and t2's grade is as without it.
-func TestAUnitsSignedDecisionOfItsOwnGradeIsQuarantined(t *testing.T) {
+// An official's signed command that the ledger refuses for its role is
+// no event either. Unit t2 signs a DecideGrade of its own grade (优秀):
+// only the committee decides grades. Unit t1 signs an appeal for t2: a
+// unit files appeals only for itself. Stored by whoever can publish to
+// the stream, every reader took them (t2 decided 优秀 by itself, verify
+// OK). Every reader now holds a signed event to the roles that may write
+// its type (events.Writers), a unit to its own chain: each is quarantined
+// bad_signature (role), and the results are as without it.
+func TestASignedCommandRefusedForItsRoleIsQuarantined(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
-	y := scoresUpTo(t, 18)
-	*y.now = time.Date(2024, 1, 25, 7, 0, 0, 0, time.UTC)
-	self := commands.Command{ID: "self", Type: "DecideGrade", Year: 2023, Actor: events.Actor{ID: "t2", Role: events.RoleUnit}, Reason: "自评优秀",
-		Data: json.RawMessage(`{"kind":"unit","subject":"t2","grade":"优秀"}`)}
-	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{self}); commands.ErrorCode(err) != commands.EFORBIDDEN {
-		t.Fatalf("the ledger took t2's own decision: %v", err)
+	for _, c := range []struct {
+		what   string
+		upTo   int // the year's commands before it: an appeal needs the publication (p20)
+		at     time.Time
+		cmd    commands.Command
+		stored any    // the payload stored
+		on     string // its aggregate
+		detail string
+	}{
+		{"t2's own decision", 18, time.Date(2024, 1, 25, 7, 0, 0, 0, time.UTC),
+			commands.Command{ID: "self", Type: "DecideGrade", Year: 2023, Actor: events.Actor{ID: "t2", Role: events.RoleUnit}, Reason: "自评优秀",
+				Data: json.RawMessage(`{"kind":"unit","subject":"t2","grade":"优秀"}`)},
+			events.GradeDecided{Kind: events.GradeUnit, Subject: "t2", Grade: "优秀", Proposed: "优秀"}, events.AggYear,
+			"role: official t2 is unit; a GradeDecided is written by committee only"},
+		{"t1's appeal for t2", 20, time.Date(2024, 2, 1, 2, 0, 0, 0, time.UTC),
+			commands.Command{ID: "for-t2", Type: "FileAppeal", Year: 2023, Actor: events.Actor{ID: "t1", Role: events.RoleUnit},
+				Data: json.RawMessage(`{"unit":"t2","claim":"替二镇申请复核"}`)},
+			events.AppealFiled{Claim: "替二镇申请复核"}, events.UnitAggregate("t2"),
+			"role: unit t1 writes only on its own chain (unit.t1), not on unit.t2"},
+	} {
+		y := scoresUpTo(t, c.upTo)
+		*y.now = c.at
+		if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{c.cmd}); commands.ErrorCode(err) != commands.EFORBIDDEN {
+			t.Fatalf("the ledger took %s: %v", c.what, err)
+		}
+		signed, sig := signedForgery(t, ctx, y.l, c.cmd)
+		db := openDB(t, "")
+		mustCatchUp(t, db, y.st)
+		before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+		typ, _, _ := events.NameOf(c.stored)
+		d, _ := json.Marshal(c.stored)
+		forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDROLE", Type: typ, V: 1, Year: 2023, Aggregate: c.on,
+			OccurredAt: c.at, RecordedAt: c.at, Actor: signed.Actor, Reason: c.cmd.Reason, CommandID: c.cmd.ID, CorrelationID: c.cmd.ID, Sig: sig, Data: d})
+		forgeryQuarantined(t, db, y.st, before, forged, c.detail, c.what)
 	}
-	signed, sig := signedForgery(t, ctx, y.l, self)
-	db := openDB(t, "")
-	mustCatchUp(t, db, y.st)
-	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
-
-	d, _ := json.Marshal(events.GradeDecided{Kind: events.GradeUnit, Subject: "t2", Grade: "优秀", Proposed: "优秀"})
-	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDSELF", Type: events.TypeGradeDecided, V: 1, Year: 2023, Aggregate: events.AggYear,
-		OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: self.Reason, CommandID: self.ID, CorrelationID: self.ID, Sig: sig, Data: d})
-	forgeryQuarantined(t, db, y.st, before, forged, "role: official t2 is unit; a GradeDecided is written by committee only", "t2's own decision")
-}
-
-// Unit t1 signs an appeal for t2 (a unit files appeals only for itself:
-// the ledger refuses it). Stored on t2's chain by whoever can publish to
-// the stream, it is quarantined bad_signature (role) by every reader.
-func TestAUnitsSignedAppealForAnotherUnitIsQuarantined(t *testing.T) {
-	ctx := ledgertest.Ctx(t)
-	y := scoresUpTo(t, 20)
-	*y.now = time.Date(2024, 2, 1, 2, 0, 0, 0, time.UTC)
-	other := commands.Command{ID: "for-t2", Type: "FileAppeal", Year: 2023, Actor: events.Actor{ID: "t1", Role: events.RoleUnit},
-		Data: json.RawMessage(`{"unit":"t2","claim":"替二镇申请复核"}`)}
-	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{other}); commands.ErrorCode(err) != commands.EFORBIDDEN {
-		t.Fatalf("the ledger took t1's appeal for t2: %v", err)
-	}
-	signed, sig := signedForgery(t, ctx, y.l, other)
-	db := openDB(t, "")
-	mustCatchUp(t, db, y.st)
-	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
-	d, _ := json.Marshal(events.AppealFiled{Claim: "替二镇申请复核"})
-	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDOTHER", Type: events.TypeAppealFiled, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t2"),
-		OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, CommandID: other.ID, CorrelationID: other.ID, Sig: sig, Data: d})
-	forgeryQuarantined(t, db, y.st, before, forged, "role: unit t1 writes only on its own chain (unit.t1), not on unit.t2", "t1's appeal for t2")
 }

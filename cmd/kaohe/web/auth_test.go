@@ -13,17 +13,26 @@ import (
 // A login challenge is good once, for its key, within two minutes; a
 // session ends after its TTL; a signature over anything but
 // "kaohe-login-v1\n" + the challenge (a command's bytes) does not log in.
+// loginKeys are two keys and a sessions store on a clock that now sets.
+func loginKeys(now *time.Time) (s *sessions, kp nkeys.KeyPair, pub string, other nkeys.KeyPair, otherPub string) {
+	s = newSessions(30*time.Minute, func() time.Time { return *now })
+	kp, _ = nkeys.CreateUser()
+	pub, _ = kp.PublicKey()
+	other, _ = nkeys.CreateUser()
+	otherPub, _ = other.PublicKey()
+	return
+}
+
+// signed is k's signature of text, as a login sends it.
+func signed(k nkeys.KeyPair, text string) string {
+	b, _ := k.Sign([]byte(text))
+	return base64.StdEncoding.EncodeToString(b)
+}
+
 func TestLoginChallenges(t *testing.T) {
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	s := newSessions(30*time.Minute, func() time.Time { return now })
-	kp, _ := nkeys.CreateUser()
-	pub, _ := kp.PublicKey()
-	other, _ := nkeys.CreateUser()
-	otherPub, _ := other.PublicKey()
-	sign := func(k nkeys.KeyPair, text string) string {
-		b, _ := k.Sign([]byte(text))
-		return base64.StdEncoding.EncodeToString(b)
-	}
+	s, kp, pub, other, otherPub := loginKeys(&now)
+	sign := signed
 
 	c := s.challenge(pub)
 	if _, why := s.login(pub, c, sign(kp, "kaohe-command-v1\n"+c), "o"); why == "" {
@@ -73,15 +82,8 @@ func TestHistorySVG(t *testing.T) {
 // the newest still logs in. Another key's challenges are not touched.
 func TestOneKeyHoldsAtMost64Challenges(t *testing.T) {
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	s := newSessions(30*time.Minute, func() time.Time { return now })
-	kp, _ := nkeys.CreateUser()
-	pub, _ := kp.PublicKey()
-	other, _ := nkeys.CreateUser()
-	otherPub, _ := other.PublicKey()
-	sign := func(k nkeys.KeyPair, c string) string {
-		b, _ := k.Sign([]byte(LoginPrefix + c))
-		return base64.StdEncoding.EncodeToString(b)
-	}
+	s, kp, pub, other, otherPub := loginKeys(&now)
+	sign := func(k nkeys.KeyPair, c string) string { return signed(k, LoginPrefix+c) }
 	theirs := s.challenge(otherPub)
 	var cs []string
 	for range 1000 {
