@@ -85,15 +85,7 @@ func TestVerifyNamesASignedDecisionStoredWithAnotherProposal(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
 	y := scoresUpTo(t, 18)
 	*y.now = time.Date(2024, 1, 25, 7, 0, 0, 0, time.UTC)
-	signed, err := ledgertest.Sign(ctx, y.l, []commands.Command{decideThree})
-	if err != nil {
-		t.Fatal(err)
-	}
-	canon, err := commands.Canonical(signed[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig := &events.Signature{Key: signed[0].Signer, Command: string(canon), Sig: signed[0].Sig}
+	signed, sig := signedForgery(t, ctx, y.l, decideThree)
 	var seqs []uint64
 	for _, d := range []events.GradeDecided{
 		{Kind: "unit", Subject: "zzb", Grade: "优秀", Proposed: "优秀"}, // the override hidden
@@ -102,7 +94,7 @@ func TestVerifyNamesASignedDecisionStoredWithAnotherProposal(t *testing.T) {
 	} {
 		data, _ := json.Marshal(d)
 		seq, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDPROPOSAL", Type: events.TypeGradeDecided, V: 1, Year: 2023, Aggregate: events.AggYear,
-			OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed[0].Actor, Reason: decideThree.Reason, CommandID: decideThree.ID, CorrelationID: decideThree.ID, Sig: sig, Data: data})
+			OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: decideThree.Reason, CommandID: decideThree.ID, CorrelationID: decideThree.ID, Sig: sig, Data: data})
 		seqs = append(seqs, seq)
 	}
 	ps := derivedProblems(t, y.st)
