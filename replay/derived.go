@@ -3,16 +3,25 @@ package replay
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
+	"github.com/kaohe/kaohe/projections/scheme"
 )
 
-// ProblemDerived: a value the ledger worked out from the year's state and
-// stored beside an official's signed command does not follow from the
-// events before it.
-const ProblemDerived = "derived"
+// Problem kinds of what verify recomputes from the year's state.
+const (
+	// ProblemDerived: a value the ledger worked out from the year's state
+	// and stored beside an official's signed command does not follow from
+	// the events before it.
+	ProblemDerived = "derived"
+	// ProblemRule: an official's signed entry that the ledger refuses by
+	// the scheme in force then (another provider's part, a value out of
+	// its range) is stored all the same.
+	ProblemRule = "rule"
+)
 
 // The signature covers what the official gave, not what the ledger added
 // from the year's state (events.derived lists those fields). Two of them
@@ -29,6 +38,11 @@ const ProblemDerived = "derived"
 //     appeal_days (commands' openWindow). The ledger refuses appeals
 //     after it, and the public page shows it.
 //
+// And it holds a signed score entry or correction of a unit to the rules
+// of the scheme in force when it was stored (entryParts.check), which the
+// ledger decided it by: a department's entry of another's part, signed by
+// its official, is no entry even if stored.
+//
 // Older ledgers' unsigned events are not checked: nothing of theirs is an
 // official's word to begin with.
 
@@ -36,17 +50,19 @@ const ProblemDerived = "derived"
 // accepted events, stream order) whose derived values differ from the
 // recomputed ones.
 func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem {
-	if !slices.ContainsFunc(evs, func(ev events.Stored) bool {
-		return ev.Sig != nil && (ev.Type == events.TypeGradeDecided || ev.Type == events.TypeWindowOpened)
-	}) {
+	if !slices.ContainsFunc(evs, func(ev events.Stored) bool { return ev.Sig != nil && rechecked[ev.Type] }) {
 		return problems // nothing to recompute: no fold
 	}
 	fold := engine.NewFolder(year, nil)
 	p := proposals{fold: fold}
-	bad := func(ev events.Stored, format string, args ...any) {
-		problems = append(problems, &Problem{Kind: ProblemDerived, Year: year, Seq: ev.Seq, EventID: ev.ID, Subject: ev.Subject,
-			Message: fmt.Sprintf("event seq %d (%s) on %s, signed by %s: ", ev.Seq, ev.ID, ev.Subject, ev.Actor.ID) + fmt.Sprintf(format, args...)})
+	entries := entryParts{}
+	problem := func(kind string) func(events.Stored, string, ...any) {
+		return func(ev events.Stored, format string, args ...any) {
+			problems = append(problems, &Problem{Kind: kind, Year: year, Seq: ev.Seq, EventID: ev.ID, Subject: ev.Subject,
+				Message: fmt.Sprintf("event seq %d (%s) on %s, signed by %s (%s): ", ev.Seq, ev.ID, ev.Subject, ev.Actor.ID, ev.Actor.Role) + fmt.Sprintf(format, args...)})
+		}
 	}
+	bad, refused := problem(ProblemDerived), problem(ProblemRule)
 	for _, ev := range evs {
 		keep := false // whether the proposals computed before ev still hold after it
 		if ev.Sig != nil || p.r != nil {
@@ -56,6 +72,10 @@ func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem
 			case events.TypeWindowOpened:
 				checkWindow(ev, fold, bad)
 			}
+		}
+		switch ev.Type {
+		case events.TypeScoreRecorded, events.TypeScoreCorrected:
+			entries.check(ev, fold.Scheme(), refused)
 		}
 		if !keep {
 			p.r = nil
@@ -144,4 +164,83 @@ func checkWindow(ev events.Stored, fold *engine.Folder, bad func(events.Stored, 
 		bad(ev, "the %s window records that it closes %s, but it opened %s and the scheme in force gives dates.%s %d: it closes %s",
 			w.Window, got, ev.OccurredAt.UTC().Format(time.RFC3339), field, days, want.Format(time.RFC3339))
 	}
+}
+
+// rechecked are the event types whose signed events verify recomputes or
+// checks against the year's state.
+var rechecked = map[string]bool{events.TypeGradeDecided: true, events.TypeWindowOpened: true, events.TypeScoreRecorded: true, events.TypeScoreCorrected: true}
+
+// entryParts are the year's unit entries so far, by event id: the part
+// each entered, which a correction of it corrects.
+type entryParts map[string]entryPart
+
+type entryPart struct{ unit, indicator, part string }
+
+// check holds a signed score entry or correction of a unit to the rules
+// the ledger decided it by (commands' recordScore, correctScore), under
+// the scheme in force when it was stored (sc): the part is the
+// indicator's, its provider entered it (or, for a correction, the office
+// corrected it), and the value is within the part's range. Every entry
+// is remembered, signed or not, for the corrections after it.
+func (es entryParts) check(ev events.Stored, sc *scheme.Scheme, refused func(events.Stored, string, ...any)) {
+	kind, unit, _ := strings.Cut(ev.Aggregate, ".")
+	if kind != "unit" {
+		return // a cadre's correction: its role is held by events.Writers
+	}
+	pl, err := events.Payload(ev.Envelope)
+	if err != nil {
+		return
+	}
+	var e entryPart
+	var value events.Number
+	switch x := pl.(type) {
+	case *events.ScoreRecorded:
+		e, value = entryPart{unit, x.Indicator, x.Part}, x.Value
+	case *events.ScoreCorrected:
+		old, ok := es[x.Supersedes]
+		if !ok {
+			return // not a unit entry of this year: scoring warns of it
+		}
+		e, value = old, x.Value
+	}
+	es[ev.ID] = e
+	if ev.Sig == nil {
+		return
+	}
+	if sc == nil {
+		refused(ev, "no scheme was in force when it was stored: the ledger enters no score then")
+		return
+	}
+	ind, ok := sc.Indicator(e.unit, e.indicator)
+	if !ok {
+		refused(ev, "indicator %s of unit %s is not in the scheme in force then: the ledger refuses the entry", e.indicator, e.unit)
+		return
+	}
+	var part *scheme.Part
+	for _, p := range ind.Parts() {
+		if p.ID == e.part || e.part == "" && len(ind.Parts()) == 1 {
+			part = &p
+		}
+	}
+	switch {
+	case part == nil:
+		refused(ev, "indicator %s has no part %q in the scheme in force then: the ledger refuses the entry", e.indicator, e.part)
+	case ev.Type == events.TypeScoreRecorded && !part.ProvidedBy(ev.Actor):
+		refused(ev, "%s/%s of unit %s is entered by %s, not by %s %s: the ledger refuses it to anyone else", e.indicator, part.ID, e.unit, part.Provider, ev.Actor.Role, ev.Actor.ID)
+	case ev.Type == events.TypeScoreCorrected && !part.ProvidedBy(ev.Actor) && ev.Actor.Role != events.RoleOffice:
+		refused(ev, "%s/%s of unit %s is corrected by %s (its provider) or the office only, not by %s %s", e.indicator, part.ID, e.unit, part.Provider, ev.Actor.Role, ev.Actor.ID)
+	case outOfRange(value, part.Max):
+		refused(ev, "the value %s of %s/%s is outside its range 0–%s in the scheme in force then", value, e.indicator, part.ID, part.Max)
+	}
+}
+
+// outOfRange: v is not within 0–max (max "": no bound), as commands'
+// inRange.
+func outOfRange(v events.Number, max string) bool {
+	if max == "" {
+		return false
+	}
+	d, err := scheme.ParseDec(string(v))
+	m, err2 := scheme.ParseDec(max)
+	return err != nil || err2 != nil || d.Sign() < 0 || d.Cmp(m) > 0
 }

@@ -175,3 +175,55 @@ func TestVerifyNamesASignedWindowStoredWithAnotherClosingTime(t *testing.T) {
 		}
 	}
 }
+
+// Entries the ledger refuses by the scheme in force — fgj entering zzb's
+// party/routine (org's part, scheme-2023.yaml), the team entering 150 for
+// a work score of at most 100, the team correcting t1's gdp (the
+// statistics bureau's part, p05's entry) — signed by their officials and
+// stored by whoever can publish to the stream, were counted by every
+// reader and passed verify. verify now names each (kind rule).
+func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	fgj, team := events.Actor{ID: "fgj", Role: events.RoleDepartment}, events.Actor{ID: "khz", Role: events.RoleTeam}
+	for _, c := range []struct {
+		what    string
+		cmd     commands.Command
+		stored  func(y scoredYear) any
+		problem string
+	}{
+		{"another department's part", commands.Command{ID: "x1", Type: "RecordScore", Year: 2023, Actor: fgj, Data: json.RawMessage(`{"unit":"fgj","indicator":"party","part":"routine","value":"100"}`)},
+			func(scoredYear) any {
+				return events.ScoreRecorded{Indicator: "party", Part: "routine", Source: events.SourceRoutine, Value: "100"}
+			},
+			"party/routine of unit fgj is entered by dept:org, not by department fgj"},
+		{"a value out of range", commands.Command{ID: "x2", Type: "RecordScore", Year: 2023, Actor: team, Data: json.RawMessage(`{"unit":"t1","indicator":"work","source":"year_end","value":"150"}`)},
+			func(scoredYear) any {
+				return events.ScoreRecorded{Indicator: "work", Part: "score", Source: events.SourceYearEnd, Value: "150"}
+			},
+			"the value 150 of work/score is outside its range 0–100"},
+		{"another provider's entry corrected", commands.Command{ID: "x3", Type: "CorrectScore", Year: 2023, Actor: team, Reason: "改", Data: json.RawMessage(`{"unit":"t1","supersedes":"p05","value":"100"}`)},
+			func(y scoredYear) any { return events.ScoreCorrected{Supersedes: y.wrote["p05"].ID, Value: "100"} },
+			"gdp/actual of unit t1 is corrected by statistics (its provider) or the office only, not by team khz"},
+	} {
+		y := scoresUpTo(t, 11) // p11: every entry before the team's year-end scores
+		*y.now = time.Date(2024, 1, 10, 1, 0, 0, 0, time.UTC)
+		if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{c.cmd}); err == nil {
+			t.Fatalf("the ledger took %s", c.what)
+		}
+		signed, sig := signedForgery(t, ctx, y.l, c.cmd)
+		stored := c.stored(y)
+		typ, _, _ := events.NameOf(stored)
+		data, _ := json.Marshal(stored)
+		var unit struct{ Unit string }
+		json.Unmarshal(c.cmd.Data, &unit)
+		seq, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDENTRY", Type: typ, V: 1, Year: 2023, Aggregate: events.UnitAggregate(unit.Unit),
+			OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: c.cmd.Reason, CommandID: c.cmd.ID, CorrelationID: c.cmd.ID, Sig: sig, Data: data})
+		v, err := replay.Verify(ctx, y.st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Quarantined) != 0 || len(v.Problems) != 1 || v.Problems[0].Kind != replay.ProblemRule || v.Problems[0].Seq != seq || !strings.Contains(v.Problems[0].Message, c.problem) {
+			t.Fatalf("%s: verify found %+v, quarantined %+v; want one rule problem at seq %d: %s", c.what, v.Problems, v.Quarantined, seq, c.problem)
+		}
+	}
+}
