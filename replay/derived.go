@@ -53,7 +53,14 @@ func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem
 	if !slices.ContainsFunc(evs, func(ev events.Stored) bool { return ev.Sig != nil && rechecked[ev.Type] }) {
 		return problems // nothing to recompute: no fold
 	}
-	fold := engine.NewFolder(year, nil)
+	// Only decisions need the year folded (to score it); the other checks
+	// need the scheme in force, which a year without signed decisions
+	// follows alone.
+	var fold *engine.Folder
+	if slices.ContainsFunc(evs, func(ev events.Stored) bool { return ev.Sig != nil && ev.Type == events.TypeGradeDecided }) {
+		fold = engine.NewFolder(year, nil)
+	}
+	var sc *scheme.Scheme
 	p := proposals{fold: fold}
 	entries := entryParts{}
 	problem := func(kind string) func(events.Stored, string, ...any) {
@@ -70,21 +77,38 @@ func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem
 			case events.TypeGradeDecided:
 				keep = p.checkDecision(ev, bad)
 			case events.TypeWindowOpened:
-				checkWindow(ev, fold, bad)
+				checkWindow(ev, sc, bad)
 			}
 		}
 		switch ev.Type {
 		case events.TypeScoreRecorded, events.TypeScoreCorrected:
-			entries.check(ev, fold.Scheme(), refused)
+			entries.check(ev, sc, refused)
 		}
 		if !keep {
 			p.r = nil
 		}
-		if err := fold.Apply(ev); err != nil {
-			return problems // the publications' check names an event the fold cannot take
+		if fold != nil {
+			if err := fold.Apply(ev); err != nil {
+				return problems // the publications' check names an event the fold cannot take
+			}
+			sc = fold.Scheme()
+		} else if ev.Type == events.TypeSchemeDefined {
+			var err error
+			if sc, err = schemeOf(ev); err != nil {
+				return problems // as above
+			}
 		}
 	}
 	return problems
+}
+
+// schemeOf parses a SchemeDefined event's scheme.
+func schemeOf(ev events.Stored) (*scheme.Scheme, error) {
+	pl, err := events.Payload(ev.Envelope)
+	if err != nil {
+		return nil, err
+	}
+	return scheme.Parse([]byte(pl.(*events.SchemeDefined).Source))
 }
 
 // proposals are the engine's proposals at a point of the year, computed
@@ -131,7 +155,7 @@ func (p *proposals) checkDecision(ev events.Stored, bad func(events.Stored, stri
 // checkWindow checks when a signed WindowOpened closes by itself: its
 // occurred_at plus the scheme's days for that window, none when the scheme
 // gives none.
-func checkWindow(ev events.Stored, fold *engine.Folder, bad func(events.Stored, string, ...any)) {
+func checkWindow(ev events.Stored, sc *scheme.Scheme, bad func(events.Stored, string, ...any)) {
 	if ev.Sig == nil {
 		return
 	}
@@ -140,7 +164,6 @@ func checkWindow(ev events.Stored, fold *engine.Folder, bad func(events.Stored, 
 		return
 	}
 	w := pl.(*events.WindowOpened)
-	sc := fold.Scheme()
 	if sc == nil {
 		return // the ledger opens no window of a year without a scheme; the fold says so at scoring
 	}
