@@ -48,7 +48,8 @@ const (
 
 // checkDerived adds a problem for each signed event of the year (evs: its
 // accepted events, stream order) whose derived values differ from the
-// recomputed ones.
+// recomputed ones (ProblemDerived), or that the scheme in force then
+// refuses (ProblemRule).
 func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem {
 	if !slices.ContainsFunc(evs, func(ev events.Stored) bool { return ev.Sig != nil && rechecked[ev.Type] }) {
 		return problems // nothing to recompute: no fold
