@@ -2,6 +2,8 @@ package commands
 
 import (
 	"fmt"
+
+	"github.com/kaohe/kaohe/events"
 )
 
 // Limits of a command file (docs/commands.md, "Limits"). Every event is one
@@ -26,10 +28,9 @@ const (
 	// MaxClaimBytes bounds the claim of an appeal (FileAppeal).
 	MaxClaimBytes = 16 << 10
 	// MaxBallots bounds a ballot's count at one level and a tally's valid
-	// ballots: far above any county's 民主测评 or survey, and low enough
-	// that no sum of counts can pass int64 (before, counts that did wrapped
-	// to a negative sum and passed the check against the valid ballots).
-	MaxBallots = 1_000_000
+	// ballots (events.MaxBallots): counts that passed int64 wrapped to a
+	// negative sum and passed the check against the valid ballots.
+	MaxBallots = events.MaxBallots
 )
 
 // minDataLimit is the smallest limit of a data field: a command whose data

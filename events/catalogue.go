@@ -25,6 +25,12 @@ type LevelCount struct {
 	Count int    `json:"count"`
 }
 
+// MaxBallots bounds a ballot's count at one level and a tally's valid
+// ballots (commands refuse more; replay.Verify names a signed event with
+// more): far above any county's 民主测评 or survey, and low enough that no
+// sum of counts can pass int64.
+const MaxBallots = 1_000_000
+
 // LevelRate is a published rate of one level of a ballot, in percent
 // ("92.5" is 92.5%), entered when the organizer reports rates instead of
 // counts (得票率, 满意率).

@@ -38,10 +38,11 @@ const (
 //     appeal_days (commands' openWindow). The ledger refuses appeals
 //     after it, and the public page shows it.
 //
-// And it holds a signed score entry or correction of a unit to the rules
-// of the scheme in force when it was stored (entryParts.check), which the
-// ledger decided it by: a department's entry of another's part, signed by
-// its official, is no entry even if stored.
+// And it holds a signed entry (a score or its correction, a cadre's
+// component, a bonus or deduction, a tally, a social evaluation) to the
+// rules of the scheme in force when it was stored (rules.check), which
+// the ledger decided it by: a department's entry of another's part,
+// signed by its official, is no entry even if stored.
 //
 // Older ledgers' unsigned events are not checked: nothing of theirs is an
 // official's word to begin with.
@@ -63,7 +64,7 @@ func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem
 	}
 	var sc *scheme.Scheme
 	p := proposals{fold: fold}
-	entries := entryParts{}
+	entries := newRules()
 	problem := func(kind string) func(events.Stored, string, ...any) {
 		return func(ev events.Stored, format string, args ...any) {
 			problems = append(problems, &Problem{Kind: kind, Year: year, Seq: ev.Seq, EventID: ev.ID, Subject: ev.Subject,
@@ -81,10 +82,7 @@ func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem
 				checkWindow(ev, sc, bad)
 			}
 		}
-		switch ev.Type {
-		case events.TypeScoreRecorded, events.TypeScoreCorrected:
-			entries.check(ev, sc, refused)
-		}
+		entries.check(ev, sc, refused)
 		if !keep {
 			p.r = nil
 		}
@@ -191,54 +189,87 @@ func checkWindow(ev events.Stored, sc *scheme.Scheme, bad func(events.Stored, st
 }
 
 // rechecked are the event types whose signed events verify recomputes or
-// checks against the year's state.
-var rechecked = map[string]bool{events.TypeGradeDecided: true, events.TypeWindowOpened: true, events.TypeScoreRecorded: true, events.TypeScoreCorrected: true}
+// holds to the scheme.
+var rechecked = map[string]bool{
+	events.TypeGradeDecided: true, events.TypeWindowOpened: true,
+	events.TypeScoreRecorded: true, events.TypeScoreCorrected: true, events.TypeCadreScoreRecorded: true,
+	events.TypeBonusGranted: true, events.TypeDeductionApplied: true,
+	events.TypeVotesTallied: true, events.TypeSocialEvaluationRecorded: true,
+}
 
-// entryParts are the year's unit entries so far, by event id: the part
-// each entered, which a correction of it corrects.
-type entryParts map[string]entryPart
+// rules hold a year's signed entries to the rules the ledger decided them
+// by (commands' recordScore, correctScore, cadreScore, bonusOrDeduction,
+// tallyVotes, socialEvaluation) under the scheme in force when each was
+// stored. They remember every entry, signed or not, for the corrections
+// after it, and every cadre's class.
+type rules struct {
+	units   map[string]unitEntry  // unit entries by event id
+	cadres  map[string]cadreEntry // cadre entries by event id
+	classes map[string]string     // cadre → class
+}
 
-type entryPart struct{ unit, indicator, part string }
+type unitEntry struct{ unit, indicator, part string }
 
-// check holds a signed score entry or correction of a unit to the rules
-// the ledger decided it by (commands' recordScore, correctScore), under
-// the scheme in force when it was stored (sc): the part is the
-// indicator's, its provider entered it (or, for a correction, the office
-// corrected it), and the value is within the part's range. Every entry
-// is remembered, signed or not, for the corrections after it.
-func (es entryParts) check(ev events.Stored, sc *scheme.Scheme, refused func(events.Stored, string, ...any)) {
-	kind, unit, _ := strings.Cut(ev.Aggregate, ".")
-	if kind != "unit" {
-		return // a cadre's correction: its role is held by events.Writers
+type cadreEntry struct{ cadre, component string }
+
+func newRules() *rules {
+	return &rules{units: map[string]unitEntry{}, cadres: map[string]cadreEntry{}, classes: map[string]string{}}
+}
+
+// check holds ev to the scheme in force then (sc), refused naming what the
+// ledger refuses.
+func (r *rules) check(ev events.Stored, sc *scheme.Scheme, refused func(events.Stored, string, ...any)) {
+	if !rechecked[ev.Type] && ev.Type != events.TypeCadreRegistered {
+		return
 	}
 	pl, err := events.Payload(ev.Envelope)
 	if err != nil {
 		return
 	}
-	var e entryPart
-	var value events.Number
+	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
+	why := ""
 	switch x := pl.(type) {
+	case *events.CadreRegistered:
+		r.classes[subject] = x.Class
 	case *events.ScoreRecorded:
-		e, value = entryPart{unit, x.Indicator, x.Part}, x.Value
+		e := unitEntry{subject, x.Indicator, x.Part}
+		r.units[ev.ID] = e
+		why = r.unitEntry(ev, sc, e, x.Value)
 	case *events.ScoreCorrected:
-		old, ok := es[x.Supersedes]
-		if !ok {
-			return // not a unit entry of this year: scoring warns of it
+		if e, ok := r.units[x.Supersedes]; ok && kind == "unit" {
+			r.units[ev.ID] = e
+			why = r.unitEntry(ev, sc, e, x.Value)
+		} else if e, ok := r.cadres[x.Supersedes]; ok && kind == "cadre" {
+			r.cadres[ev.ID] = e
+			why = r.cadreEntry(sc, e, x.Value)
 		}
-		e, value = old, x.Value
+	case *events.CadreScoreRecorded:
+		e := cadreEntry{subject, x.Component}
+		r.cadres[ev.ID] = e
+		why = r.cadreEntry(sc, e, x.Value)
+	case *events.BonusGranted:
+		why = adjustment(sc, x, true)
+	case *events.DeductionApplied:
+		why = adjustment(sc, (*events.BonusGranted)(x), false)
+	case *events.VotesTallied:
+		why = tally(sc, kind, x)
+	case *events.SocialEvaluationRecorded:
+		why = evaluation(sc, x)
 	}
-	es[ev.ID] = e
-	if ev.Sig == nil {
-		return
+	if why != "" && ev.Sig != nil {
+		refused(ev, "%s: the ledger refuses it", why)
 	}
+}
+
+// unitEntry: the part is the indicator's, its provider entered it (a
+// correction: its provider or the office), the value is within range.
+func (r *rules) unitEntry(ev events.Stored, sc *scheme.Scheme, e unitEntry, v events.Number) string {
 	if sc == nil {
-		refused(ev, "no scheme was in force when it was stored: the ledger enters no score then")
-		return
+		return "no scheme was in force when it was stored"
 	}
 	ind, ok := sc.Indicator(e.unit, e.indicator)
 	if !ok {
-		refused(ev, "indicator %s of unit %s is not in the scheme in force then: the ledger refuses the entry", e.indicator, e.unit)
-		return
+		return fmt.Sprintf("indicator %s of unit %s is not in the scheme in force then", e.indicator, e.unit)
 	}
 	var part *scheme.Part
 	for _, p := range ind.Parts() {
@@ -248,14 +279,112 @@ func (es entryParts) check(ev events.Stored, sc *scheme.Scheme, refused func(eve
 	}
 	switch {
 	case part == nil:
-		refused(ev, "indicator %s has no part %q in the scheme in force then: the ledger refuses the entry", e.indicator, e.part)
+		return fmt.Sprintf("indicator %s has no part %q in the scheme in force then", e.indicator, e.part)
 	case ev.Type == events.TypeScoreRecorded && !part.ProvidedBy(ev.Actor):
-		refused(ev, "%s/%s of unit %s is entered by %s, not by %s %s: the ledger refuses it to anyone else", e.indicator, part.ID, e.unit, part.Provider, ev.Actor.Role, ev.Actor.ID)
+		return fmt.Sprintf("%s/%s of unit %s is entered by %s, not by %s %s", e.indicator, part.ID, e.unit, part.Provider, ev.Actor.Role, ev.Actor.ID)
 	case ev.Type == events.TypeScoreCorrected && !part.ProvidedBy(ev.Actor) && ev.Actor.Role != events.RoleOffice:
-		refused(ev, "%s/%s of unit %s is corrected by %s (its provider) or the office only, not by %s %s", e.indicator, part.ID, e.unit, part.Provider, ev.Actor.Role, ev.Actor.ID)
-	case outOfRange(value, part.Max):
-		refused(ev, "the value %s of %s/%s is outside its range 0–%s in the scheme in force then", value, e.indicator, part.ID, part.Max)
+		return fmt.Sprintf("%s/%s of unit %s is corrected by %s (its provider) or the office only, not by %s %s", e.indicator, part.ID, e.unit, part.Provider, ev.Actor.Role, ev.Actor.ID)
+	case outOfRange(v, part.Max):
+		return fmt.Sprintf("the value %s of %s/%s is outside its range 0–%s in the scheme in force then", v, e.indicator, part.ID, part.Max)
 	}
+	return ""
+}
+
+// cadreEntry: the component is the cadre's class's, the value within its
+// range.
+func (r *rules) cadreEntry(sc *scheme.Scheme, e cadreEntry, v events.Number) string {
+	if sc == nil {
+		return "no scheme was in force when it was stored"
+	}
+	max, ok := sc.CadreComponent(r.classes[e.cadre], e.component)
+	switch {
+	case !ok:
+		return fmt.Sprintf("cadre %s's class %q has no component %s in the scheme in force then", e.cadre, r.classes[e.cadre], e.component)
+	case outOfRange(v, max):
+		return fmt.Sprintf("the value %s of cadre %s's %s is outside its range 0–%s", v, e.cadre, e.component, max)
+	}
+	return ""
+}
+
+// adjustment: a catalogue item of the scheme, of the event's sign, with
+// the level, points and count it allows.
+func adjustment(sc *scheme.Scheme, x *events.BonusGranted, bonus bool) string {
+	if sc == nil {
+		return "no scheme was in force when it was stored"
+	}
+	it, ok := sc.Item(x.Item)
+	switch {
+	case !ok:
+		return fmt.Sprintf("item %q is not in the scheme in force then", x.Item)
+	case bonus != (it.Sign > 0):
+		return fmt.Sprintf("item %s is a %s of the other sign", it.Code, map[bool]string{true: "deduction", false: "bonus"}[bonus])
+	case x.Count < 0:
+		return fmt.Sprintf("item %s counted %d times", it.Code, x.Count)
+	}
+	if err := it.Check(x.Level, string(x.Points), x.Count); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// tally: a democratic evaluation of the scheme's levels, each count and
+// the valid ballots within events.MaxBallots, no more votes than valid
+// ballots.
+func tally(sc *scheme.Scheme, kind string, x *events.VotesTallied) string {
+	if sc == nil {
+		return "no scheme was in force when it was stored"
+	}
+	levels := sc.VoteLevels(map[string]string{"unit": "team", "cadre": "cadre"}[kind])
+	if x.Valid < 0 || x.Valid > events.MaxBallots {
+		return fmt.Sprintf("%d valid ballots, outside 0–%d", x.Valid, events.MaxBallots)
+	}
+	sum := 0
+	for _, lc := range x.Counts {
+		if why := ballot(levels, lc); why != "" {
+			return why
+		}
+		sum += lc.Count
+	}
+	for _, lr := range x.Rates {
+		if !slices.Contains(levels, lr.Level) {
+			return fmt.Sprintf("level %q is not a ballot level of the scheme in force then", lr.Level)
+		}
+	}
+	if len(x.Rates) == 0 && sum > x.Valid {
+		return fmt.Sprintf("%d votes counted but only %d valid ballots", sum, x.Valid)
+	}
+	return ""
+}
+
+// evaluation: a rater group of the scheme, its levels, 0–100 for a score.
+func evaluation(sc *scheme.Scheme, x *events.SocialEvaluationRecorded) string {
+	if sc == nil {
+		return "no scheme was in force when it was stored"
+	}
+	g, ok := sc.RaterGroup(x.Group)
+	if !ok {
+		return fmt.Sprintf("rater group %q is not in the scheme in force then", x.Group)
+	}
+	for _, lc := range x.Ballots {
+		if why := ballot(g.Levels, lc); why != "" {
+			return why
+		}
+	}
+	if x.Score != "" && outOfRange(x.Score, "100") {
+		return fmt.Sprintf("the score %s is outside 0–100", x.Score)
+	}
+	return ""
+}
+
+// ballot: one level's count, of a known level, within 0–events.MaxBallots.
+func ballot(levels []string, lc events.LevelCount) string {
+	switch {
+	case !slices.Contains(levels, lc.Level):
+		return fmt.Sprintf("level %q is not a ballot level of the scheme in force then", lc.Level)
+	case lc.Count < 0 || lc.Count > events.MaxBallots:
+		return fmt.Sprintf("%d ballots at level %s, outside 0–%d", lc.Count, lc.Level, events.MaxBallots)
+	}
+	return ""
 }
 
 // outOfRange: v is not within 0–max (max "": no bound), as commands'

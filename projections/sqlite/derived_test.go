@@ -176,37 +176,54 @@ func TestVerifyNamesASignedWindowStoredWithAnotherClosingTime(t *testing.T) {
 	}
 }
 
-// Entries the ledger refuses by the scheme in force — fgj entering zzb's
-// party/routine (org's part, scheme-2023.yaml), the team entering 150 for
-// a work score of at most 100, the team correcting t1's gdp (the
-// statistics bureau's part, p05's entry) — signed by their officials and
-// stored by whoever can publish to the stream, were counted by every
-// reader and passed verify. verify now names each (kind rule).
+// Entries the ledger refuses by the scheme in force (scheme-2023.yaml),
+// each signed by its official and stored by whoever can publish to the
+// stream, were counted by every reader and passed verify. verify now names
+// each (kind rule):
+//   - fgj entering zzb's party/routine: org's part;
+//   - the team entering 150 for a work score of at most 100;
+//   - the team correcting t1's gdp (the statistics bureau's part, p05);
+//   - the team entering 150 for cadre c1's superior component (at most 100);
+//   - the office granting a bonus item the scheme does not have;
+//   - the office tallying 2,000,000 votes for c1 (at most 1,000,000).
 func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
-	fgj, team := events.Actor{ID: "fgj", Role: events.RoleDepartment}, events.Actor{ID: "khz", Role: events.RoleTeam}
+	fgj, team, office := events.Actor{ID: "fgj", Role: events.RoleDepartment}, events.Actor{ID: "khz", Role: events.RoleTeam}, events.Actor{ID: "khb", Role: events.RoleOffice}
 	for _, c := range []struct {
 		what    string
+		upTo    int // the year's commands before it
 		cmd     commands.Command
+		on      string
 		stored  func(y scoredYear) any
 		problem string
 	}{
-		{"another department's part", commands.Command{ID: "x1", Type: "RecordScore", Year: 2023, Actor: fgj, Data: json.RawMessage(`{"unit":"fgj","indicator":"party","part":"routine","value":"100"}`)},
-			func(scoredYear) any {
+		{"another department's part", 11, commands.Command{ID: "x1", Type: "RecordScore", Year: 2023, Actor: fgj, Data: json.RawMessage(`{"unit":"fgj","indicator":"party","part":"routine","value":"100"}`)},
+			events.UnitAggregate("fgj"), func(scoredYear) any {
 				return events.ScoreRecorded{Indicator: "party", Part: "routine", Source: events.SourceRoutine, Value: "100"}
 			},
 			"party/routine of unit fgj is entered by dept:org, not by department fgj"},
-		{"a value out of range", commands.Command{ID: "x2", Type: "RecordScore", Year: 2023, Actor: team, Data: json.RawMessage(`{"unit":"t1","indicator":"work","source":"year_end","value":"150"}`)},
-			func(scoredYear) any {
+		{"a value out of range", 11, commands.Command{ID: "x2", Type: "RecordScore", Year: 2023, Actor: team, Data: json.RawMessage(`{"unit":"t1","indicator":"work","source":"year_end","value":"150"}`)},
+			events.UnitAggregate("t1"), func(scoredYear) any {
 				return events.ScoreRecorded{Indicator: "work", Part: "score", Source: events.SourceYearEnd, Value: "150"}
 			},
 			"the value 150 of work/score is outside its range 0–100"},
-		{"another provider's entry corrected", commands.Command{ID: "x3", Type: "CorrectScore", Year: 2023, Actor: team, Reason: "改", Data: json.RawMessage(`{"unit":"t1","supersedes":"p05","value":"100"}`)},
-			func(y scoredYear) any { return events.ScoreCorrected{Supersedes: y.wrote["p05"].ID, Value: "100"} },
+		{"another provider's entry corrected", 11, commands.Command{ID: "x3", Type: "CorrectScore", Year: 2023, Actor: team, Reason: "改", Data: json.RawMessage(`{"unit":"t1","supersedes":"p05","value":"100"}`)},
+			events.UnitAggregate("t1"), func(y scoredYear) any { return events.ScoreCorrected{Supersedes: y.wrote["p05"].ID, Value: "100"} },
 			"gdp/actual of unit t1 is corrected by statistics (its provider) or the office only, not by team khz"},
+		{"a cadre component out of range", 16, commands.Command{ID: "x4", Type: "RecordCadreScore", Year: 2023, Actor: team, Data: json.RawMessage(`{"cadre":"c1","component":"superior","value":"150"}`)},
+			events.CadreAggregate("c1"), func(scoredYear) any { return events.CadreScoreRecorded{Component: "superior", Value: "150"} },
+			"the value 150 of cadre c1's superior is outside its range 0–100"},
+		{"a bonus item the scheme does not have", 11, commands.Command{ID: "x5", Type: "GrantBonus", Year: 2023, Actor: office, Reason: "表彰", Data: json.RawMessage(`{"unit":"t1","item":"commend","level":"city"}`)},
+			events.UnitAggregate("t1"), func(scoredYear) any { return events.BonusGranted{Item: "commend", Level: "city"} },
+			`item "commend" is not in the scheme in force then`},
+		{"votes past the limit", 16, commands.Command{ID: "x6", Type: "TallyVotes", Year: 2023, Actor: office, Data: json.RawMessage(`{"cadre":"c1","counts":[{"level":"优秀","count":2000000}],"valid":2000000}`)},
+			events.CadreAggregate("c1"), func(scoredYear) any {
+				return events.VotesTallied{Item: "overall", Counts: []events.LevelCount{{Level: "优秀", Count: 2000000}}, Valid: 2000000}
+			},
+			"2000000 valid ballots, outside 0–1000000"},
 	} {
-		y := scoresUpTo(t, 11) // p11: every entry before the team's year-end scores
-		*y.now = time.Date(2024, 1, 10, 1, 0, 0, 0, time.UTC)
+		y := scoresUpTo(t, c.upTo)
+		*y.now = time.Date(2024, 1, 12, 1, 0, 0, 0, time.UTC)
 		if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{c.cmd}); err == nil {
 			t.Fatalf("the ledger took %s", c.what)
 		}
@@ -214,9 +231,7 @@ func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 		stored := c.stored(y)
 		typ, _, _ := events.NameOf(stored)
 		data, _ := json.Marshal(stored)
-		var unit struct{ Unit string }
-		json.Unmarshal(c.cmd.Data, &unit)
-		seq, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDENTRY", Type: typ, V: 1, Year: 2023, Aggregate: events.UnitAggregate(unit.Unit),
+		seq, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDENTRY", Type: typ, V: 1, Year: 2023, Aggregate: c.on,
 			OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: c.cmd.Reason, CommandID: c.cmd.ID, CorrelationID: c.cmd.ID, Sig: sig, Data: data})
 		v, err := replay.Verify(ctx, y.st)
 		if err != nil {
