@@ -255,6 +255,10 @@ func (r *rules) check(ev events.Stored, sc *scheme.Scheme, refused func(events.S
 		why = tally(sc, kind, x)
 	case *events.SocialEvaluationRecorded:
 		why = evaluation(sc, x)
+	case *events.GradeDecided:
+		if sc != nil && !sc.GradeKnown(x.Kind, x.Grade) {
+			why = fmt.Sprintf("%q is not a %s grade of the scheme in force then", x.Grade, x.Kind)
+		}
 	}
 	if why != "" && ev.Sig != nil {
 		refused(ev, "%s: the ledger refuses it", why)

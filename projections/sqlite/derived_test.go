@@ -185,7 +185,8 @@ func TestVerifyNamesASignedWindowStoredWithAnotherClosingTime(t *testing.T) {
 //   - the team correcting t1's gdp (the statistics bureau's part, p05);
 //   - the team entering 150 for cadre c1's superior component (at most 100);
 //   - the office granting a bonus item the scheme does not have;
-//   - the office tallying 2,000,000 votes for c1 (at most 1,000,000).
+//   - the office tallying 2,000,000 votes for c1 (at most 1,000,000);
+//   - the committee deciding zzb 特优, a grade the scheme does not have.
 func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
 	fgj, team, office := events.Actor{ID: "fgj", Role: events.RoleDepartment}, events.Actor{ID: "khz", Role: events.RoleTeam}, events.Actor{ID: "khb", Role: events.RoleOffice}
@@ -221,6 +222,11 @@ func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 				return events.VotesTallied{Item: "overall", Counts: []events.LevelCount{{Level: "优秀", Count: 2000000}}, Valid: 2000000}
 			},
 			"2000000 valid ballots, outside 0–1000000"},
+		{"a grade the scheme does not have", 18, commands.Command{ID: "x7", Type: "DecideGrade", Year: 2023, Actor: events.Actor{ID: "khwyh", Role: events.RoleCommittee}, Reason: "特批", Data: json.RawMessage(`{"kind":"unit","subject":"zzb","grade":"特优"}`)},
+			events.AggYear, func(scoredYear) any { // zzb's proposal 良好 (decideThree, by hand): only the grade is wrong
+				return events.GradeDecided{Kind: "unit", Subject: "zzb", Grade: "特优", Proposed: "良好", Override: true}
+			},
+			`"特优" is not a unit grade of the scheme in force then`},
 	} {
 		y := scoresUpTo(t, c.upTo)
 		*y.now = time.Date(2024, 1, 12, 1, 0, 0, 0, time.UTC)
