@@ -118,7 +118,7 @@ func TestAReaderOfOneChainLooksUpTheYearsChain(t *testing.T) {
 	asOf := NewRosterAsOf(AcceptedRoster(stream[:3]))
 	appeal := stream[4]
 	if _, err := NewAdmitterAsOf(asOf).Admit(appeal); AsQuarantine(err) == nil {
-		t.Fatalf("a reader of u1's chain alone admitted the appeal (%v): it cannot know p3", err)
+		t.Fatalf("a reader of u1's chain alone admitted the appeal (%v): it cannot know c4", err)
 	}
 	var loads []string
 	var readErr error
