@@ -32,6 +32,10 @@ type Config struct {
 	SessionTTL time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Computing is how many requests that compute (a what-if, a bundle
+	// check, a sheet, a subcommand's read) run at once; the rest wait
+	// (default 4 a core, at least 8).
+	Computing int
 }
 
 // Server is kaohe's HTTP handler.
@@ -51,6 +55,8 @@ type Server struct {
 	// caughtUp: the projections have once applied the whole stream (the
 	// start's catch-up is done); until then /readyz is 503.
 	caughtUp atomic.Bool
+
+	limit *limiter // the requests that compute at once (limit.go)
 
 	cacheMu sync.Mutex
 	cache   map[string]cachedResults // published results by year, up-to seq and digest
@@ -74,7 +80,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, b: cfg.Backend, log: cfg.Logger, mux: http.NewServeMux(),
 		sessions: newSessions(cfg.SessionTTL, cfg.Now), pages: pages, stopping: make(chan struct{}),
-		cache: map[string]cachedResults{}, pubs: map[int]cachedPubs{}}
+		cache: map[string]cachedResults{}, pubs: map[int]cachedPubs{}, limit: newLimiter(cfg.Computing, computeWait)}
 	s.routes()
 	return s, nil
 }
