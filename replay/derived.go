@@ -194,7 +194,7 @@ var rechecked = map[string]bool{
 	events.TypeGradeDecided: true, events.TypeWindowOpened: true,
 	events.TypeScoreRecorded: true, events.TypeScoreCorrected: true, events.TypeCadreScoreRecorded: true,
 	events.TypeBonusGranted: true, events.TypeDeductionApplied: true,
-	events.TypeVotesTallied: true, events.TypeSocialEvaluationRecorded: true,
+	events.TypeVotesTallied: true, events.TypeSocialEvaluationRecorded: true, events.TypeTargetAdjusted: true,
 }
 
 // rules hold a year's signed entries to the rules the ledger decided them
@@ -203,17 +203,26 @@ var rechecked = map[string]bool{
 // stored. They remember every entry, signed or not, for the corrections
 // after it, and every cadre's class.
 type rules struct {
-	units   map[string]unitEntry  // unit entries by event id
-	cadres  map[string]cadreEntry // cadre entries by event id
-	classes map[string]string     // cadre → class
+	units    map[string]unitEntry  // unit entries by event id
+	cadres   map[string]cadreEntry // cadre entries by event id
+	classes  map[string]string     // cadre → class
+	recorded map[any]string        // the event that first recorded each unitEntry or cadreEntry
 }
 
 type unitEntry struct{ unit, indicator, part string }
 
+func (e unitEntry) String() string {
+	return fmt.Sprintf("%s/%s of unit %s", e.indicator, e.part, e.unit)
+}
+
 type cadreEntry struct{ cadre, component string }
 
+func (e cadreEntry) String() string {
+	return fmt.Sprintf("component %s of cadre %s", e.component, e.cadre)
+}
+
 func newRules() *rules {
-	return &rules{units: map[string]unitEntry{}, cadres: map[string]cadreEntry{}, classes: map[string]string{}}
+	return &rules{units: map[string]unitEntry{}, cadres: map[string]cadreEntry{}, classes: map[string]string{}, recorded: map[any]string{}}
 }
 
 // check holds ev to the scheme in force then (sc), refused naming what the
@@ -232,9 +241,12 @@ func (r *rules) check(ev events.Stored, sc *scheme.Scheme, refused func(events.S
 	case *events.CadreRegistered:
 		r.classes[subject] = x.Class
 	case *events.ScoreRecorded:
-		e := unitEntry{subject, x.Indicator, x.Part}
+		e := unitEntry{subject, x.Indicator, onlyPart(sc, subject, x.Indicator, x.Part)}
 		r.units[ev.ID] = e
-		why = r.unitEntry(ev, sc, e, x.Value)
+		dup := r.again(ev, e)
+		if why = r.unitEntry(ev, sc, e, x.Value); why == "" { // the ledger's order: the part, then whether it is recorded
+			why = dup
+		}
 	case *events.ScoreCorrected:
 		if e, ok := r.units[x.Supersedes]; ok && kind == "unit" {
 			r.units[ev.ID] = e
@@ -246,7 +258,12 @@ func (r *rules) check(ev events.Stored, sc *scheme.Scheme, refused func(events.S
 	case *events.CadreScoreRecorded:
 		e := cadreEntry{subject, x.Component}
 		r.cadres[ev.ID] = e
-		why = r.cadreEntry(sc, e, x.Value)
+		dup := r.again(ev, e)
+		if why = r.cadreEntry(sc, e, x.Value); why == "" {
+			why = dup
+		}
+	case *events.TargetAdjusted:
+		why = adjusted(sc, subject, ev.OccurredAt, x)
 	case *events.BonusGranted:
 		why = adjustment(sc, x, true)
 	case *events.DeductionApplied:
@@ -263,6 +280,51 @@ func (r *rules) check(ev events.Stored, sc *scheme.Scheme, refused func(events.S
 	if why != "" && ev.Sig != nil {
 		refused(ev, "%s: the ledger refuses it", why)
 	}
+}
+
+// again: a part or a cadre's component is recorded once; a recorded value
+// changes only through a correction, with its reason (commands'
+// notRecorded).
+func (r *rules) again(ev events.Stored, e any) string {
+	if first, ok := r.recorded[e]; ok {
+		return fmt.Sprintf("%v is already recorded (event %s): a recorded value changes only through CorrectScore, with a reason", e, first)
+	}
+	r.recorded[e] = ev.ID
+	return ""
+}
+
+// onlyPart is part, or the indicator's only part when part is "" (an
+// entry of an older ledger).
+func onlyPart(sc *scheme.Scheme, unit, indicator, part string) string {
+	if part != "" || sc == nil {
+		return part
+	}
+	if ind, ok := sc.Indicator(unit, indicator); ok && len(ind.Parts()) == 1 {
+		return ind.Parts()[0].ID
+	}
+	return part
+}
+
+// adjusted: a target adjustment of a quantitative indicator of the unit,
+// above 0, dated by the cut-off or marked an override (commands'
+// adjustTarget).
+func adjusted(sc *scheme.Scheme, unit string, at time.Time, x *events.TargetAdjusted) string {
+	if sc == nil {
+		return "no scheme was in force when it was stored"
+	}
+	ind, ok := sc.Indicator(unit, x.Indicator)
+	switch {
+	case !ok:
+		return fmt.Sprintf("indicator %s of unit %s is not in the scheme in force then", x.Indicator, unit)
+	case !ind.Quantitative():
+		return fmt.Sprintf("%s is not a quantitative indicator: it has no target", x.Indicator)
+	case !positive(x.Target):
+		return fmt.Sprintf("the target %s is not above 0", x.Target)
+	case at.After(sc.TargetCutoff()) && !x.Override:
+		cut := sc.TargetCutoff()
+		return fmt.Sprintf("it is dated %s, after the target cut-off %s, and is no override", at.In(cut.Location()).Format(time.RFC3339), cut.Format(time.RFC3339))
+	}
+	return ""
 }
 
 // unitEntry: the part is the indicator's, its provider entered it (a
@@ -389,6 +451,12 @@ func ballot(levels []string, lc events.LevelCount) string {
 		return fmt.Sprintf("%d ballots at level %s, outside 0–%d", lc.Count, lc.Level, events.MaxBallots)
 	}
 	return ""
+}
+
+// positive: v is a number above 0.
+func positive(v events.Number) bool {
+	d, err := scheme.ParseDec(string(v))
+	return err == nil && d.Sign() > 0
 }
 
 // outOfRange: v is not within 0–max (max "": no bound), as commands'

@@ -186,10 +186,14 @@ func TestVerifyNamesASignedWindowStoredWithAnotherClosingTime(t *testing.T) {
 //   - the team entering 150 for cadre c1's superior component (at most 100);
 //   - the office granting a bonus item the scheme does not have;
 //   - the office tallying 2,000,000 votes for c1 (at most 1,000,000);
-//   - the committee deciding zzb 特优, a grade the scheme does not have.
+//   - the committee deciding zzb 特优, a grade the scheme does not have;
+//   - the team recording t1's work score again (p12 recorded it): a
+//     change without a correction and its reason;
+//   - the office adjusting t1's gdp target after the cut-off, no override.
 func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
 	fgj, team, office := events.Actor{ID: "fgj", Role: events.RoleDepartment}, events.Actor{ID: "khz", Role: events.RoleTeam}, events.Actor{ID: "khb", Role: events.RoleOffice}
+	afterCutoff := time.Date(2023, 10, 8, 2, 0, 0, 0, time.UTC) // the cut-off: the end of 30 September, Beijing time
 	for _, c := range []struct {
 		what    string
 		upTo    int // the year's commands before it
@@ -227,6 +231,17 @@ func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 				return events.GradeDecided{Kind: "unit", Subject: "zzb", Grade: "特优", Proposed: "良好", Override: true}
 			},
 			`"特优" is not a unit grade of the scheme in force then`},
+		{"a score recorded again", 12, commands.Command{ID: "x8", Type: "RecordScore", Year: 2023, Actor: team, Data: json.RawMessage(`{"unit":"t1","indicator":"work","source":"year_end","value":"95"}`)},
+			events.UnitAggregate("t1"), func(scoredYear) any { // p12 recorded 80: a change without a correction's reason
+				return events.ScoreRecorded{Indicator: "work", Part: "score", Source: events.SourceYearEnd, Value: "95"}
+			},
+			"work/score of unit t1 is already recorded (event "},
+		{"a target adjusted after the cut-off", 11, commands.Command{ID: "x9", Type: "AdjustTarget", Year: 2023, Actor: office, Reason: "调整", OccurredAt: &afterCutoff,
+			Data: json.RawMessage(`{"unit":"t1","indicator":"gdp","target":"90","approval_ref":"县考委〔2023〕9号"}`)},
+			events.UnitAggregate("t1"), func(scoredYear) any {
+				return events.TargetAdjusted{Indicator: "gdp", Target: "90", ApprovalRef: "县考委〔2023〕9号"}
+			},
+			"dated 2023-10-08T10:00:00+08:00, after the target cut-off 2023-09-30T23:59:59+08:00, and is no override"},
 	} {
 		y := scoresUpTo(t, c.upTo)
 		*y.now = time.Date(2024, 1, 12, 1, 0, 0, 0, time.UTC)
@@ -237,8 +252,12 @@ func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 		stored := c.stored(y)
 		typ, _, _ := events.NameOf(stored)
 		data, _ := json.Marshal(stored)
+		at := *y.now
+		if c.cmd.OccurredAt != nil {
+			at = *c.cmd.OccurredAt
+		}
 		seq, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDENTRY", Type: typ, V: 1, Year: 2023, Aggregate: c.on,
-			OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: c.cmd.Reason, CommandID: c.cmd.ID, CorrelationID: c.cmd.ID, Sig: sig, Data: data})
+			OccurredAt: at, RecordedAt: *y.now, Actor: signed.Actor, Reason: c.cmd.Reason, CommandID: c.cmd.ID, CorrelationID: c.cmd.ID, Sig: sig, Data: data})
 		v, err := replay.Verify(ctx, y.st)
 		if err != nil {
 			t.Fatal(err)
