@@ -105,19 +105,27 @@ func (r *run) appends() error {
 	n := r.cfg.Appends
 	units := c.Units[Towns : Towns+Depts] // county departments: 20 judged + 20 split parts each
 
-	// Raw: one writer, synchronous publish, a chained envelope each.
+	// Raw: one writer, synchronous publish, a chained envelope each: the
+	// first records j01 of the first unit, each next one corrects the one
+	// before, as the ledger would take them (a part is recorded once;
+	// verify names a signed second record).
 	subj := events.Subject(AppendYear, unitAgg(units[0]))
-	prev, elapsed := "", time.Duration(0)
+	prev, prevID, elapsed := "", "", time.Duration(0)
 	for i := 0; i < n; i++ {
 		now := time.Now().UTC()
-		data, _ := json.Marshal(events.ScoreRecorded{Indicator: "j01", Part: "score", Source: events.SourceYearEnd, Value: "88.5"})
 		env := events.Envelope{ID: ulid.Make().String(), Type: events.TypeScoreRecorded, V: 1, Year: AppendYear, Aggregate: unitAgg(units[0]),
-			OccurredAt: now, RecordedAt: now, Actor: actorTeam, CommandID: fmt.Sprintf("raw-%d", i), CorrelationID: fmt.Sprintf("raw-%d", i), Prev: prev, Data: data}
+			OccurredAt: now, RecordedAt: now, Actor: actorTeam, CommandID: fmt.Sprintf("raw-%d", i), CorrelationID: fmt.Sprintf("raw-%d", i), Prev: prev}
+		env.Data, _ = json.Marshal(events.ScoreRecorded{Indicator: "j01", Part: "score", Source: events.SourceYearEnd, Value: "88.5"})
+		if i > 0 {
+			env.Type, env.Reason = events.TypeScoreCorrected, rawReason
+			env.Data, _ = json.Marshal(events.ScoreCorrected{Supersedes: prevID, Value: "88.5"})
+		}
 		// Signed (untimed) as the ledger's own events are: an unsigned
 		// event on a ledger with a roster is quarantined (bad_signature).
-		if env.Sig, err = r.rawSignature(env.CommandID, units[0]); err != nil {
+		if env.Sig, err = r.rawSignature(env.CommandID, units[0], prevID); err != nil {
 			return err
 		}
+		prevID = env.ID
 		raw, err := events.Encode(env)
 		if err != nil {
 			return err
@@ -133,7 +141,7 @@ func (r *run) appends() error {
 	r.logf("raw sync publish: %d events in %.2f s", n, elapsed.Seconds())
 
 	// The raw phase recorded j01 of the first unit: later scores correct it.
-	set := &cmdSet{c: c, recorded: map[[3]string]string{{units[0], "j01", "score"}: "raw-0"}}
+	set := &cmdSet{c: c, recorded: map[[3]string]string{{units[0], "j01", "score"}: fmt.Sprintf("raw-%d", n-1)}}
 	// Eight writers on one unit correct the unit's parts, recorded first:
 	// a correction decided before the entry it corrects is stored would be
 	// refused.

@@ -130,14 +130,23 @@ func signedSubmit(ctx context.Context, l *commands.Ledger, s *signer, cmds []com
 	return l.Submit(ctx, cmds)
 }
 
-// rawSignature is the signature the raw phase's ScoreRecorded carries: of
-// the RecordScore command that would have written it, by the team.
-func (r *run) rawSignature(id, unit string) (*events.Signature, error) {
+// rawReason is the reason of the raw phase's corrections.
+const rawReason = "原始写入基准 raw publish baseline"
+
+// rawSignature is the signature a raw phase's event carries: of the
+// command that would have written it, by the team — the RecordScore of
+// the first, the CorrectScore of each next one (supersedes: the event
+// before it).
+func (r *run) rawSignature(id, unit, supersedes string) (*events.Signature, error) {
 	if r.signer == nil {
 		return nil, nil
 	}
 	c := commands.Command{ID: id, Type: "RecordScore", Year: AppendYear, Actor: actorTeam,
 		Data: []byte(`{"unit":"` + unit + `","indicator":"j01","part":"score","source":"` + string(events.SourceYearEnd) + `","value":"88.5"}`)}
+	if supersedes != "" {
+		c.Type, c.Reason = "CorrectScore", rawReason
+		c.Data = []byte(`{"unit":"` + unit + `","supersedes":"` + supersedes + `","value":"88.5"}`)
+	}
 	if err := r.signer.sign(&c); err != nil {
 		return nil, err
 	}

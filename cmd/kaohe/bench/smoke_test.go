@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"path/filepath"
 	"testing"
 
 	natsjs "github.com/nats-io/nats.go/jetstream"
@@ -14,9 +15,25 @@ import (
 // figure is there, positive, and every ratio to a raw limit is above 0.
 // Nothing here is timed against a target.
 func TestSmoke(t *testing.T) {
-	rep, err := Run(ledgertest.Ctx(t), Config{Events: 20_000, Dir: t.TempDir(), NoSync: 10_000})
+	dir := t.TempDir()
+	rep, err := Run(ledgertest.Ctx(t), Config{Events: 20_000, Dir: dir, NoSync: 10_000})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Every phase writes what the ledger would take: the raw phase too, a
+	// record and then corrections of it (a signed second record of one
+	// part was named by verify).
+	st, err := jetstream.Open(ledgertest.Ctx(t), jetstream.Config{DataDir: filepath.Join(dir, "ledger")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := replay.Verify(ledgertest.Ctx(t), st)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK() {
+		t.Fatalf("the bench's ledger does not verify: %d problems, the first: %v", len(v.Problems), v.First())
 	}
 	if rep.Counties != 2 || rep.Events != 20_000 {
 		t.Errorf("counties %d, events %d; want 2 county years of 10,000", rep.Counties, rep.Events)
