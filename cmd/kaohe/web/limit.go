@@ -14,11 +14,13 @@ const computeWait = 30 * time.Second
 
 // limiter bounds the requests that compute at once — an appeal's what-if
 // (the year replayed twice), a bundle's check (its category scored), a
-// score sheet or an indicator table read, a subcommand's read. Every
-// logged-in official may ask for them, a unit included, and each holds a
-// year's events and results while it runs: without a bound, a burst of
-// them grows the process's memory with their number. The others wait
-// their turn, up to computeWait.
+// score sheet or an indicator table read. Every logged-in official may
+// ask for them, a unit included, and each holds a year's events and
+// results while it runs: without a bound, a burst of them grows the
+// process's memory with their number. The others wait their turn, up to
+// computeWait. The reads the projections answer (results, explain, audit,
+// log, appeals) are not held back: the bench's 50 clients of
+// /api/results waited in the queue (p50 77 ms against 51 ms without it).
 type limiter struct {
 	slots chan struct{}
 	wait  time.Duration

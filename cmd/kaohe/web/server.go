@@ -33,8 +33,8 @@ type Config struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Computing is how many requests that compute (a what-if, a bundle
-	// check, a sheet, a subcommand's read) run at once; the rest wait
-	// (default 4 a core, at least 8).
+	// check, a sheet) run at once; the rest wait (default 4 a core, at
+	// least 8).
 	Computing int
 }
 
