@@ -73,16 +73,20 @@ func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem
 	}
 	bad, refused := problem(ProblemDerived), problem(ProblemRule)
 	for _, ev := range evs {
+		var pl any // ev's payload, decoded once for every check that reads it (nil: none does, or it does not decode)
+		if rechecked[ev.Type] || ev.Type == events.TypeCadreRegistered || ev.Type == events.TypeSchemeDefined && fold == nil {
+			pl, _ = events.Payload(ev.Envelope)
+		}
 		keep := false // whether the proposals computed before ev still hold after it
 		if ev.Sig != nil || p.r != nil {
-			switch ev.Type {
-			case events.TypeGradeDecided:
-				keep = p.checkDecision(ev, bad)
-			case events.TypeWindowOpened:
-				checkWindow(ev, sc, bad)
+			switch x := pl.(type) {
+			case *events.GradeDecided:
+				keep = p.checkDecision(ev, x, bad)
+			case *events.WindowOpened:
+				checkWindow(ev, x, sc, bad)
 			}
 		}
-		entries.check(ev, sc, refused)
+		entries.check(ev, pl, sc, refused)
 		if !keep {
 			p.r = nil
 		}
@@ -91,23 +95,14 @@ func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem
 				return problems // the publications' check names an event the fold cannot take
 			}
 			sc = fold.Scheme()
-		} else if ev.Type == events.TypeSchemeDefined {
+		} else if sd, ok := pl.(*events.SchemeDefined); ok {
 			var err error
-			if sc, err = schemeOf(ev); err != nil {
+			if sc, err = scheme.Parse([]byte(sd.Source)); err != nil {
 				return problems // as above
 			}
 		}
 	}
 	return problems
-}
-
-// schemeOf parses a SchemeDefined event's scheme.
-func schemeOf(ev events.Stored) (*scheme.Scheme, error) {
-	pl, err := events.Payload(ev.Envelope)
-	if err != nil {
-		return nil, err
-	}
-	return scheme.Parse([]byte(pl.(*events.SchemeDefined).Source))
 }
 
 // proposals are the engine's proposals at a point of the year, computed
@@ -123,12 +118,7 @@ type proposals struct {
 
 // checkDecision checks a GradeDecided's proposed grade and override flag
 // (signed events only) and says whether the proposals still hold after it.
-func (p *proposals) checkDecision(ev events.Stored, bad func(events.Stored, string, ...any)) (keep bool) {
-	pl, err := events.Payload(ev.Envelope)
-	if err != nil {
-		return false
-	}
-	d := pl.(*events.GradeDecided)
+func (p *proposals) checkDecision(ev events.Stored, d *events.GradeDecided, bad func(events.Stored, string, ...any)) (keep bool) {
 	if p.r == nil || p.by != ev.CommandID {
 		f, err := p.fold.Facts()
 		if err == nil {
@@ -154,15 +144,10 @@ func (p *proposals) checkDecision(ev events.Stored, bad func(events.Stored, stri
 // checkWindow checks when a signed WindowOpened closes by itself: its
 // occurred_at plus the scheme's days for that window, none when the scheme
 // gives none.
-func checkWindow(ev events.Stored, sc *scheme.Scheme, bad func(events.Stored, string, ...any)) {
+func checkWindow(ev events.Stored, w *events.WindowOpened, sc *scheme.Scheme, bad func(events.Stored, string, ...any)) {
 	if ev.Sig == nil {
 		return
 	}
-	pl, err := events.Payload(ev.Envelope)
-	if err != nil {
-		return
-	}
-	w := pl.(*events.WindowOpened)
 	if sc == nil {
 		return // the ledger opens no window of a year without a scheme; the fold says so at scoring
 	}
@@ -225,16 +210,9 @@ func newRules() *rules {
 	return &rules{units: map[string]unitEntry{}, cadres: map[string]cadreEntry{}, classes: map[string]string{}, recorded: map[any]string{}}
 }
 
-// check holds ev to the scheme in force then (sc), refused naming what the
-// ledger refuses.
-func (r *rules) check(ev events.Stored, sc *scheme.Scheme, refused func(events.Stored, string, ...any)) {
-	if !rechecked[ev.Type] && ev.Type != events.TypeCadreRegistered {
-		return
-	}
-	pl, err := events.Payload(ev.Envelope)
-	if err != nil {
-		return
-	}
+// check holds ev (its payload pl) to the scheme in force then (sc),
+// refused naming what the ledger refuses.
+func (r *rules) check(ev events.Stored, pl any, sc *scheme.Scheme, refused func(events.Stored, string, ...any)) {
 	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
 	why := ""
 	switch x := pl.(type) {
