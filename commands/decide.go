@@ -198,11 +198,7 @@ func (d *decision) role(allowed ...events.Role) error {
 			return nil
 		}
 	}
-	names := make([]string, len(allowed))
-	for i, r := range allowed {
-		names[i] = string(r)
-	}
-	return fail(EFORBIDDEN, "actor.role", "%s may be submitted only by %s, not by %q", d.c.Type, strings.Join(names, " or "), d.c.Actor.Role)
+	return fail(EFORBIDDEN, "actor.role", "%s may be submitted only by %s, not by %q", d.c.Type, events.JoinRoles(allowed, " or "), d.c.Actor.Role)
 }
 
 func (d *decision) needReason(what string) error {

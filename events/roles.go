@@ -1,6 +1,9 @@
 package events
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Role is the capacity in which an actor writes. The set is closed: commands
 // check it, and an unknown role is rejected at the edge.
@@ -86,3 +89,12 @@ func Writers(typ string) []Role { return writers[typ] }
 // MayWrite reports whether an official of role r may write an event of
 // type typ of a year.
 func MayWrite(r Role, typ string) bool { return slices.Contains(writers[typ], r) }
+
+// JoinRoles is the roles' names joined by sep, for messages.
+func JoinRoles(rs []Role, sep string) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = string(r)
+	}
+	return strings.Join(names, sep)
+}

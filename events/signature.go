@@ -297,20 +297,12 @@ func CheckVerified(ev Stored, roster *Roster, verified error) error {
 		return bad(SigMismatch, s.Key, want.ID, "%v", mismatch.err)
 	}
 	if !IsRosterEvent(ev.Envelope) && !MayWrite(want.Role, ev.Type) {
-		return bad(SigRole, s.Key, want.ID, "official %s is %s; a %s is written by %s only: the ledger refuses the command to anyone else", want.ID, want.Role, ev.Type, roleList(Writers(ev.Type)))
+		return bad(SigRole, s.Key, want.ID, "official %s is %s; a %s is written by %s only: the ledger refuses the command to anyone else", want.ID, want.Role, ev.Type, JoinRoles(Writers(ev.Type), ", "))
 	}
 	if want.Role == RoleUnit && ev.Aggregate != UnitAggregate(want.ID) {
 		return bad(SigRole, s.Key, want.ID, "unit %s writes only on its own chain (%s), not on %s: a unit files appeals only for itself", want.ID, UnitAggregate(want.ID), ev.Aggregate)
 	}
 	return nil
-}
-
-func roleList(rs []Role) string {
-	s := make([]string, len(rs))
-	for i, r := range rs {
-		s[i] = string(r)
-	}
-	return strings.Join(s, ", ")
 }
 
 // bootstrap gives the payload of a first admin's registration.
