@@ -141,3 +141,28 @@ func TestAppealCorrectionRoles(t *testing.T) {
 	}
 	load(t, st, events.UnitAggregate("u01"))
 }
+
+// A correction of an appeal is caused by the appeal: the ledger writes
+// the appeal's event id as its causation. A correction giving another
+// causation_id is refused naming it: signed on its own, the ledger stored
+// it with the appeal's, which its signature does not say, and every
+// reader then quarantined the ledger's own event.
+func TestACorrectionOfAnAppealGivesNoCausation(t *testing.T) {
+	st, l := setup(t)
+	submit(t, l, score("gdp", statistics, "u01", "gdp", "", "90"))
+	unit01 := events.Actor{ID: "u01", Role: events.RoleUnit}
+	filed := submit(t, l, cmd("a1", "FileAppeal", unit01, map[string]any{"unit": "u01", "claim": "数据有误"}))
+	for _, causation := range []string{"a1", filed.Events[0].ID, "gdp"} {
+		fix := map[string]any{"type": "CorrectScore", "causation_id": causation, "actor": office, "data": map[string]any{"unit": "u01", "supersedes": "gdp", "value": "95"}}
+		e := rejected(t, st, l, commands.EINVALID, "data.corrections[0].causation_id",
+			cmd("r1", "ResolveAppeal", committee, map[string]any{"unit": "u01", "appeal": "a1", "outcome": "upheld", "corrections": []any{fix}}, reason("复核认定")))
+		if !strings.Contains(e.Msg, filed.Events[0].ID) {
+			t.Errorf("causation %s: message %q does not name the appeal's event", causation, e.Msg)
+		}
+	}
+	out := submit(t, l, cmd("r1", "ResolveAppeal", committee, map[string]any{"unit": "u01", "appeal": "a1", "outcome": "upheld",
+		"corrections": []any{map[string]any{"type": "CorrectScore", "actor": office, "data": map[string]any{"unit": "u01", "supersedes": "gdp", "value": "95"}}}}, reason("复核认定")))
+	if fix := out.Events[1]; fix.CausationID != filed.Events[0].ID || fix.CorrelationID != "r1" {
+		t.Fatalf("the correction stored with causation %q, correlation %q; want the appeal's event %s and r1", fix.CausationID, fix.CorrelationID, filed.Events[0].ID)
+	}
+}

@@ -139,6 +139,12 @@ func (d *decision) resolveAppeal(ctx context.Context, x *ResolveAppeal) error {
 				cc.CorrelationID = d.c.ID
 			}
 		}
+		if cc.CausationID != "" {
+			// Its event is caused by the appeal, whatever it says; a
+			// correction signed on its own, stored with another causation
+			// than it signed, would not pass its signature's check.
+			return fail(EINVALID, field+".causation_id", "a correction of an appeal is caused by the appeal (%s): leave causation_id out", x.Appeal)
+		}
 		switch cc.Type {
 		case "ResolveAppeal", "FileAppeal", "DefineScheme", "PublishResults", "CloseYear":
 			return fail(EINVALID, field+".type", "%s cannot be a correction of an appeal", cc.Type)

@@ -13,7 +13,7 @@ func refEvent(t *testing.T, seq uint64, typ string, data, cmdData string, actor 
 	t.Helper()
 	id := "c" + string(rune('0'+seq))
 	cmd, _ := json.Marshal(map[string]any{"id": id, "type": "X", "year": 2024, "data": json.RawMessage(cmdData)})
-	return Stored{Seq: seq, Envelope: Envelope{Type: typ, V: 1, Year: 2024, Aggregate: UnitAggregate("u1"), Actor: actor, CommandID: id, Data: json.RawMessage(data), Sig: signText(t, kp, string(cmd))}}
+	return Stored{Seq: seq, Envelope: Envelope{Type: typ, V: 1, Year: 2024, Aggregate: UnitAggregate("u1"), Actor: actor, CommandID: id, CorrelationID: id, Data: json.RawMessage(data), Sig: signText(t, kp, string(cmd))}}
 }
 
 // A signed command may name the entry it corrects by the id of the

@@ -338,17 +338,31 @@ func signedCommandMatches(ev Envelope, command []byte) error {
 // cmd holds a command's fields that signedCommandMatches compares (its
 // name is in the decoder's errors, which VerifySignature reports).
 type cmd struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	Year       int             `json:"year"`
-	Reason     string          `json:"reason"`
-	OccurredAt *time.Time      `json:"occurred_at"`
-	Data       json.RawMessage `json:"data"`
+	ID         string     `json:"id"`
+	Type       string     `json:"type"`
+	Year       int        `json:"year"`
+	Reason     string     `json:"reason"`
+	OccurredAt *time.Time `json:"occurred_at"`
+	Causation  string     `json:"causation_id"`
+	// Correlation is the command's correlation id as signed; the ledger
+	// writes its id where it gives none (correlation).
+	Correlation string          `json:"correlation_id"`
+	Data        json.RawMessage `json:"data"`
 	// read's answers, worked out once when the command is decoded
 	agg       string
 	aggErr    error
 	limit     int
 	decisions map[string]decision // DecideGrades: its decisions by kind + "/" + subject
+	appeal    string              // ResolveAppeal: the appeal it resolves, as the command names it
+}
+
+// correlation is the correlation id the ledger writes for the command:
+// the one it gives, else its own id (commands' session.emit).
+func (c *cmd) correlation() string {
+	if c.Correlation != "" {
+		return c.Correlation
+	}
+	return c.ID
 }
 
 // decision is one decision of a signed DecideGrades.
@@ -376,6 +390,7 @@ func (c *cmd) read() {
 		Cadre     string          `json:"cadre"`
 		Office    string          `json:"office"`
 		Official  string          `json:"official"`
+		Appeal    string          `json:"appeal"`
 		Decisions json.RawMessage `json:"decisions"` // read for DecideGrades only
 	}
 	c.limit = 1
@@ -384,6 +399,9 @@ func (c *cmd) read() {
 			c.aggErr = fmt.Errorf("the signed command %q names no unit, cadre or office: %v", c.ID, err)
 			return
 		}
+	}
+	if c.Type == "ResolveAppeal" {
+		c.appeal = d.Appeal
 	}
 	if c.Type == "DecideGrades" {
 		var decisions []decision
@@ -471,7 +489,52 @@ func (f *signedFields) wrote(ev Envelope) error {
 	if err := f.sameEnvelope(wrote, g, ev); err != nil {
 		return err
 	}
+	if err := f.sameLinks(wrote, ev); err != nil {
+		return err
+	}
 	return givenFields(ev, wrote, g)
+}
+
+// sameLinks checks the event's causation and correlation ids against the
+// signed command's, as the ledger writes them (commands' session.emit and
+// resolveAppeal): the command's causation, and its correlation or else its
+// id; a correction of an appeal resolution is caused by the appeal, and
+// correlated as it says, else as the resolution. Without it, whoever could
+// publish to the stream first could link any signed correction to an
+// appeal (the inspector's flags then say 经复核 via appeal, and the
+// appeal's page lists it), or cut a correction of an appeal loose.
+//
+// Two links are the resolution's and not in the signature at hand, so
+// only verify, which reads the resolution before its corrections, checks
+// them (replay's checkLinks): the appeal, where the resolution names it by
+// its command id (the event holds the event id); and a correction signed
+// on its own (by another official than the resolver), whose signature
+// gives no causation, stored with the appeal's.
+func (f *signedFields) sameLinks(w *cmd, ev Envelope) error {
+	causation, correlation := w.Causation, w.correlation()
+	if w != &f.cmd { // a correction carried by its resolution's signature
+		causation = f.cmd.appeal
+		if w.Correlation == "" {
+			correlation = f.cmd.correlation()
+		}
+		if ev.CausationID != causation && ev.CausationID != "" {
+			causation = ev.CausationID // named by command id: verify's to check
+		}
+	} else if causation == "" && ev.CausationID != "" {
+		// A correction signed on its own: verify's to check, as is its
+		// correlation when it gives none.
+		causation = ev.CausationID
+		if w.Correlation == "" {
+			correlation = ev.CorrelationID
+		}
+	}
+	if ev.CausationID != causation {
+		return fmt.Errorf("the event's causation_id is %q, the signed command's %q", ev.CausationID, causation)
+	}
+	if ev.CorrelationID != correlation {
+		return fmt.Errorf("the event's correlation_id is %q, the signed command's %q", ev.CorrelationID, correlation)
+	}
+	return nil
 }
 
 // decisionOf is the decision of a signed DecideGrades that an event of it
@@ -767,4 +830,41 @@ func jsonNumber(b []byte) bool {
 		}
 	}
 	return i == len(b)
+}
+
+// SignedCausation is the causation id ev's signed command gives, as the
+// ledger writes it: "" for none, and for an unsigned event. It is not
+// the appeal a resolution's correction is caused by (ResolutionLinks).
+func SignedCausation(ev Stored) string {
+	if ev.Sig == nil {
+		return ""
+	}
+	f := decodeSigned([]byte(ev.Sig.Command))
+	if w := f.writer(ev.Envelope); w != nil {
+		return w.Causation
+	}
+	return f.cmd.Causation
+}
+
+// ResolutionLinks gives, for the event of a signed appeal resolution
+// (ResolveAppeal), the command id of each of its corrections with the
+// correlation id the ledger writes for it: the one the correction gives,
+// else the resolution's event's. Each is caused by the appeal the
+// resolution's event names. nil for any other event.
+func ResolutionLinks(ev Stored) map[string]string {
+	if ev.Sig == nil || ev.Type != TypeAppealResolved {
+		return nil
+	}
+	f := decodeSigned([]byte(ev.Sig.Command))
+	if f.err != nil || f.cmd.Type != "ResolveAppeal" || len(f.byID) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(f.byID))
+	for id, i := range f.byID {
+		out[id] = f.corrections[i].Correlation
+		if out[id] == "" {
+			out[id] = ev.CorrelationID
+		}
+	}
+	return out
 }

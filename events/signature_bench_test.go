@@ -41,12 +41,12 @@ func resolution(tb testing.TB, n int) []Stored {
 		tb.Fatal(err)
 	}
 	resolved, _ := json.Marshal(AppealResolved{Appeal: "E-appeal-u4", Outcome: "upheld"})
-	evs := []Stored{{Seq: 100, Envelope: Envelope{ID: "E-resolve", Type: TypeAppealResolved, V: 1, Year: 2024, Aggregate: "unit.u4", Actor: office, Reason: "复核：原始记录为92分", CommandID: "resolve-u4", Data: resolved, Sig: &sig}}}
+	evs := []Stored{{Seq: 100, Envelope: Envelope{ID: "E-resolve", Type: TypeAppealResolved, V: 1, Year: 2024, Aggregate: "unit.u4", Actor: office, Reason: "复核：原始记录为92分", CommandID: "resolve-u4", CorrelationID: "resolve-u4", Data: resolved, Sig: &sig}}}
 	for i := range n {
 		d, _ := json.Marshal(ScoreCorrected{Supersedes: fmt.Sprintf("E-sc-u4-%d", i), Value: "92"})
 		// Each event decoded from the stream has its own copy.
 		own := Signature{Key: strings.Clone(sig.Key), Command: strings.Clone(sig.Command), Sig: strings.Clone(sig.Sig)}
-		evs = append(evs, Stored{Seq: uint64(101 + i), Envelope: Envelope{ID: fmt.Sprintf("E-fix-%d", i), Type: TypeScoreCorrected, V: 1, Year: 2024, Aggregate: "unit.u4", Actor: office, Reason: "复核：原始记录为92分", CommandID: fmt.Sprintf("resolve-u4/%d", i+1), CausationID: "E-appeal-u4", Data: d, Sig: &own}})
+		evs = append(evs, Stored{Seq: uint64(101 + i), Envelope: Envelope{ID: fmt.Sprintf("E-fix-%d", i), Type: TypeScoreCorrected, V: 1, Year: 2024, Aggregate: "unit.u4", Actor: office, Reason: "复核：原始记录为92分", CommandID: fmt.Sprintf("resolve-u4/%d", i+1), CausationID: "E-appeal-u4", CorrelationID: "resolve-u4", Data: d, Sig: &own}})
 	}
 	return evs
 }

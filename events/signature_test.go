@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,7 +45,7 @@ func signedEvent(t *testing.T, seq uint64, typ string, year int, agg string, act
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := Stored{Seq: seq, Envelope: Envelope{ID: "e", Type: typ, V: 1, Year: year, Aggregate: agg, Actor: actor, CommandID: "c" + string(rune('0'+seq)), Data: raw}}
+	ev := Stored{Seq: seq, Envelope: Envelope{ID: "e", Type: typ, V: 1, Year: year, Aggregate: agg, Actor: actor, CommandID: "c" + string(rune('0'+seq)), CorrelationID: "c" + string(rune('0'+seq)), Data: raw}}
 	if kp != nil {
 		s, err := Sign(kp, canon)
 		if err != nil {
@@ -333,8 +334,12 @@ func TestTheEnvelopeIsTheSignedCommands(t *testing.T) {
 		`{"id":"r1a","type":"CorrectScore","data":{"unit":"u1","supersedes":"s1","value":"95"}},` +
 		`{"id":"r1b","type":"CorrectScore","reason":"原始记录有误","occurred_at":"2024-01-15T10:00:00+08:00","data":{"unit":"u1","supersedes":"s1","value":"96"}}]}}`)
 	ev := func(sig *Signature, cmdID, typ, agg, data, reason string, occurred time.Time) Stored {
+		correlation, causation := cmdID, ""
+		if strings.HasPrefix(cmdID, "r1") && cmdID != "r1" { // a correction: caused by the appeal, in the resolution's workflow
+			correlation, causation = "r1", "a1"
+		}
 		return Stored{Seq: 10, Envelope: Envelope{ID: "e", Type: typ, V: 1, Year: 2023, Aggregate: agg, OccurredAt: occurred, RecordedAt: recorded,
-			Actor: office, Reason: reason, CommandID: cmdID, Data: json.RawMessage(data), Sig: sig}}
+			Actor: office, Reason: reason, CommandID: cmdID, CausationID: causation, CorrelationID: correlation, Data: json.RawMessage(data), Sig: sig}}
 	}
 	const scoreData, fixData = `{"indicator":"gdp","value":"90"}`, `{"supersedes":"E1","value":"95"}`
 	decided := func(subject, grade string) string {
@@ -386,7 +391,7 @@ func TestEveryDataValueIsTheSignedCommands(t *testing.T) {
 	ev := func(sig *Signature, typ, agg, data string, actor Actor) Stored {
 		var c struct{ ID string }
 		json.Unmarshal([]byte(sig.Command), &c)
-		return Stored{Seq: 10, Envelope: Envelope{ID: "e", Type: typ, V: 1, Year: 2023, Aggregate: agg, Actor: actor, CommandID: c.ID, Data: json.RawMessage(data), Sig: sig}}
+		return Stored{Seq: 10, Envelope: Envelope{ID: "e", Type: typ, V: 1, Year: 2023, Aggregate: agg, Actor: actor, CommandID: c.ID, CorrelationID: c.ID, Data: json.RawMessage(data), Sig: sig}}
 	}
 	office := Actor{ID: "khb", Role: RoleOffice}
 	committee := Actor{ID: "khwyh", Role: RoleCommittee}
@@ -442,4 +447,74 @@ func signText(t *testing.T, kp Signer, cmd string) *Signature {
 		t.Fatal(err)
 	}
 	return &s
+}
+
+// An event's causation and correlation ids are the signed command's, as
+// the ledger writes them: the command's causation, its correlation or
+// else its id; a correction of a resolution caused by the appeal and
+// correlated as it says, else as the resolution. Before, neither was
+// compared: whoever could publish to the stream first could store an
+// official's signed correction as caused by an appeal (the inspector's
+// flags then say 经复核 via appeal) or cut one loose from its appeal.
+func TestTheLinksAreTheSignedCommands(t *testing.T) {
+	kp := testKey(t, 6)
+	sign := func(cmd string) *Signature { return signText(t, kp, cmd) }
+	office := Actor{ID: "khb", Role: RoleOffice}
+	bare := sign(`{"id":"s1","type":"RecordScore","year":2023,"data":{"unit":"u1","indicator":"gdp","value":"90"}}`)
+	linked := sign(`{"id":"s2","type":"RecordScore","year":2023,"causation_id":"E-x","correlation_id":"w","data":{"unit":"u1","indicator":"gdp","value":"90"}}`)
+	resolve := sign(`{"id":"r1","type":"ResolveAppeal","year":2023,"reason":"复核属实","data":{"unit":"u1","appeal":"E-a1","outcome":"upheld","corrections":[` +
+		`{"type":"CorrectScore","data":{"unit":"u1","supersedes":"E1","value":"95"}},` +
+		`{"id":"r1b","type":"CorrectScore","correlation_id":"w2","data":{"unit":"u1","supersedes":"E1","value":"96"}}]}}`)
+	byCommandID := sign(`{"id":"r2","type":"ResolveAppeal","year":2023,"reason":"复核属实","data":{"unit":"u1","appeal":"file-a1","outcome":"upheld","corrections":[` +
+		`{"type":"CorrectScore","data":{"unit":"u1","supersedes":"E1","value":"95"}}]}}`)
+	ev := func(sig *Signature, cmdID, causation, correlation string) Stored {
+		typ, data := "ScoreRecorded", `{"indicator":"gdp","value":"90"}`
+		switch {
+		case cmdID == "r1/1" || cmdID == "r2/1":
+			typ, data = "ScoreCorrected", `{"supersedes":"E1","value":"95"}`
+		case cmdID == "r1b":
+			typ, data = "ScoreCorrected", `{"supersedes":"E1","value":"96"}`
+		}
+		var reason string
+		if strings.HasPrefix(cmdID, "r") {
+			reason = "复核属实"
+		}
+		return Stored{Seq: 10, Envelope: Envelope{ID: "e", Type: typ, V: 1, Year: 2023, Aggregate: "unit.u1", Actor: office, Reason: reason,
+			CommandID: cmdID, CausationID: causation, CorrelationID: correlation, Data: json.RawMessage(data), Sig: sig}}
+	}
+	for _, c := range []struct {
+		name string
+		ev   Stored
+		ok   bool
+	}{
+		{"none given: no causation, the command's id", ev(bare, "s1", "", "s1"), true},
+		{"none given, the correlation blanked", ev(bare, "s1", "", ""), false},
+		{"none given, another correlation", ev(bare, "s1", "", "s9"), false},
+		{"both given", ev(linked, "s2", "E-x", "w"), true},
+		{"another causation", ev(linked, "s2", "E-y", "w"), false},
+		{"the causation dropped", ev(linked, "s2", "", "w"), false},
+		{"the command's id for the correlation given", ev(linked, "s2", "E-x", "s2"), false},
+		// A correction signed on its own gives no causation; the
+		// resolution's are verify's to check (replay's checkLinks).
+		{"no causation given, one stored: verify's", ev(bare, "s1", "E-a1", "r1"), true},
+		{"a correction: the appeal, the resolution's correlation", ev(resolve, "r1/1", "E-a1", "r1"), true},
+		{"a correction cut loose from its appeal", ev(resolve, "r1/1", "", "r1"), false},
+		{"a correction caused by another appeal", ev(resolve, "r1/1", "E-a2", "r1"), true}, // looks like a command id: verify's
+		{"a correction in its own workflow", ev(resolve, "r1/1", "E-a1", "r1/1"), false},
+		{"a correction's own correlation", ev(resolve, "r1b", "E-a1", "w2"), true},
+		{"the resolution's in place of a correction's own", ev(resolve, "r1b", "E-a1", "r1"), false},
+		{"the appeal named by command id: verify's", ev(byCommandID, "r2/1", "E-a1", "r2"), true},
+		{"the appeal named by command id, no causation", ev(byCommandID, "r2/1", "", "r2"), false},
+	} {
+		err := VerifySignature(c.ev)
+		var mismatch *commandMismatch
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case !c.ok && !errors.As(err, &mismatch):
+			t.Errorf("%s: %v; want a %s mismatch", c.name, err, SigMismatch)
+		case !c.ok && !strings.Contains(err.Error(), "_id"):
+			t.Errorf("%s: %v; want the link named", c.name, err)
+		}
+	}
 }

@@ -151,7 +151,11 @@ func signedCommandMatchesBefore(ev Envelope, command []byte) error {
 	if wrote == nil {
 		return fmt.Errorf("the signed command %q did not write command %q", c.cmd.ID, ev.CommandID)
 	}
-	return givenFields(ev, wrote, wrote.decisionOf(ev)) // the data rule as it is now: the test is of finding the writer
+	// The links and data rules as they are now: the test is of finding the writer.
+	if err := c.sameLinks(wrote, ev); err != nil {
+		return err
+	}
+	return givenFields(ev, wrote, wrote.decisionOf(ev))
 }
 
 // The decoded command finds the command that wrote an event as the

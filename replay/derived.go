@@ -67,8 +67,7 @@ func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem
 	entries := newRules()
 	problem := func(kind string) func(events.Stored, string, ...any) {
 		return func(ev events.Stored, format string, args ...any) {
-			problems = append(problems, &Problem{Kind: kind, Year: year, Seq: ev.Seq, EventID: ev.ID, Subject: ev.Subject,
-				Message: fmt.Sprintf("event seq %d (%s) on %s, signed by %s (%s): ", ev.Seq, ev.ID, ev.Subject, ev.Actor.ID, ev.Actor.Role) + fmt.Sprintf(format, args...)})
+			problems = append(problems, signedProblem(kind, year, ev, format, args...))
 		}
 	}
 	bad, refused := problem(ProblemDerived), problem(ProblemRule)
@@ -103,6 +102,13 @@ func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem
 		}
 	}
 	return problems
+}
+
+// signedProblem is a problem of kind with a signed event of the year,
+// named with its signer.
+func signedProblem(kind string, year int, ev events.Stored, format string, args ...any) *Problem {
+	return &Problem{Kind: kind, Year: year, Seq: ev.Seq, EventID: ev.ID, Subject: ev.Subject,
+		Message: fmt.Sprintf("event seq %d (%s) on %s, signed by %s (%s): ", ev.Seq, ev.ID, ev.Subject, ev.Actor.ID, ev.Actor.Role) + fmt.Sprintf(format, args...)}
 }
 
 // proposals are the engine's proposals at a point of the year, computed

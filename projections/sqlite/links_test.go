@@ -1,0 +1,88 @@
+package sqlite_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
+	"github.com/kaohe/kaohe/events"
+)
+
+// The year's appeal (p21, t1's work score) is resolved by the committee
+// (p22) with a correction the office signs on its own (p22a: another
+// official than the resolver). The ledger stores the correction caused by
+// the appeal's event and in the resolution's workflow (correlation p22),
+// though the office's signature gives neither; verify finds no problem.
+func TestACorrectionOfAnAppealCarriesItsLinks(t *testing.T) {
+	y := scoresUpTo(t, 22)
+	evs, err := y.st.Load(ledgertest.Ctx(t), events.Subject(2023, events.UnitAggregate("t1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix := evs[len(evs)-1]
+	if fix.CommandID != "p22a" || fix.Sig == nil || !strings.Contains(fix.Sig.Command, `"id":"p22a"`) {
+		t.Fatalf("t1's last event %s (%s), want p22a signed on its own", fix.CommandID, fix.Type)
+	}
+	if fix.CausationID != y.wrote["p21"].ID || fix.CorrelationID != "p22" {
+		t.Fatalf("p22a stored with causation %q, correlation %q; want the appeal's event %s and p22", fix.CausationID, fix.CorrelationID, y.wrote["p21"].ID)
+	}
+	if ps := derivedProblems(t, y.st); len(ps) != 0 {
+		t.Fatalf("verify of the ledger's own resolution: %s", ps[0].Message)
+	}
+}
+
+// Whoever can publish to the stream before the ledger stores the
+// committee's signed resolution (p22) can store the office's separately
+// signed correction cut loose from the appeal: no causation, a workflow
+// of its own. Its signature gives neither link, so readers cannot tell;
+// verify, reading the resolution first, names it. Before, it passed.
+func TestVerifyNamesACorrectionCutLooseFromItsAppeal(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 21)
+	*y.now = time.Date(2024, 2, 5, 2, 0, 0, 0, time.UTC)
+	resolve := yearCommands(t, 2023)[21]
+	signed, sig := signedForgery(t, ctx, y.l, resolve)
+	var x commands.ResolveAppeal
+	if err := json.Unmarshal(signed.Data, &x); err != nil || len(x.Corrections) != 1 || x.Corrections[0].Sig == "" {
+		t.Fatalf("p22 signed: %s, %v; want one correction signed on its own", signed.Data, err)
+	}
+	cc := x.Corrections[0]
+	canon, err := commands.Canonical(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccSig := &events.Signature{Key: cc.Signer, Command: string(canon), Sig: cc.Sig}
+	unit := events.UnitAggregate("t1")
+	resolved, _ := json.Marshal(events.AppealResolved{Appeal: y.wrote["p21"].ID, Outcome: events.AppealUpheld})
+	appendChained(t, y.st, events.Envelope{ID: "01FORGEDRESOLVE", Type: events.TypeAppealResolved, V: 1, Year: 2023, Aggregate: unit,
+		OccurredAt: *signed.OccurredAt, RecordedAt: *y.now, Actor: signed.Actor, Reason: signed.Reason, CommandID: signed.ID, CorrelationID: signed.ID, Sig: sig, Data: resolved})
+	corrected, _ := json.Marshal(events.ScoreCorrected{Supersedes: y.wrote["p12"].ID, Value: "85"})
+	loose, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDLOOSE", Type: events.TypeScoreCorrected, V: 1, Year: 2023, Aggregate: unit,
+		OccurredAt: *signed.OccurredAt, RecordedAt: *y.now, Actor: cc.Actor, Reason: cc.Reason, CommandID: cc.ID, CorrelationID: cc.ID, Sig: ccSig, Data: corrected})
+	ps := derivedProblems(t, y.st)
+	if len(ps) != 1 || ps[0].Seq != loose || !strings.Contains(ps[0].Message, `a correction of appeal resolution p22, whose causation_id is ""; the appeal it resolved is "`+y.wrote["p21"].ID+`"`) {
+		t.Fatalf("derived problems %+v; want the loose correction at seq %d alone", ps, loose)
+	}
+}
+
+// A correction made outside any appeal (the team's signed fx, after the
+// resolution) stored as caused by the appeal: the inspector's flags would
+// say 经复核 via appeal. Its signature gives no causation; verify finds no
+// resolution naming it and names it. Before, it passed.
+func TestVerifyNamesACorrectionLinkedToAnAppealItIsNotPartOf(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 22)
+	*y.now = time.Date(2024, 2, 5, 9, 0, 0, 0, time.UTC)
+	fix, sig := signedForgery(t, ctx, y.l, commands.Command{ID: "fx", Type: "CorrectScore", Year: 2023, Actor: events.Actor{ID: "khz", Role: events.RoleTeam}, Reason: "复查后改分",
+		Data: json.RawMessage(`{"unit":"t2","supersedes":"p18","value":"75"}`)})
+	d, _ := json.Marshal(events.ScoreCorrected{Supersedes: y.wrote["p18"].ID, Value: "75"})
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDVIA", Type: events.TypeScoreCorrected, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t2"),
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: fix.Actor, Reason: fix.Reason, CommandID: fix.ID, CausationID: y.wrote["p21"].ID, CorrelationID: "p22", Sig: sig, Data: d})
+	ps := derivedProblems(t, y.st)
+	if len(ps) != 1 || ps[0].Seq != forged || !strings.Contains(ps[0].Message, `causation_id "`+y.wrote["p21"].ID+`", but no appeal resolution before it names command "fx" as its correction, and its signed command gives ""`) {
+		t.Fatalf("derived problems %+v; want the correction at seq %d alone", ps, forged)
+	}
+}
