@@ -366,15 +366,25 @@ func TestTheEnvelopeIsTheSignedCommands(t *testing.T) {
 		{"a correction's own reason and time", ev(resolve, "r1b", "ScoreCorrected", "unit.u1", `{"supersedes":"E1","value":"96"}`, "原始记录有误", time.Date(2024, 1, 15, 2, 0, 0, 0, time.UTC)), true},
 		{"the resolution's in place of a correction's own", ev(resolve, "r1b", "ScoreCorrected", "unit.u1", `{"supersedes":"E1","value":"96"}`, "复核属实", given), false},
 	} {
-		err := VerifySignature(c.ev)
-		var mismatch *commandMismatch // CheckVerified's SigMismatch
-		switch {
-		case c.ok && err != nil:
-			t.Errorf("%s: %v", c.name, err)
-		case !c.ok && !errors.As(err, &mismatch):
-			t.Errorf("%s: %v; want a %s mismatch", c.name, err, SigMismatch)
-		}
+		signedAsCommand(t, c.name, c.ev, c.ok)
 	}
+}
+
+// signedAsCommand checks VerifySignature's answer for ev: none when ok,
+// else a mismatch with its command (CheckVerified's SigMismatch), whose
+// error it returns.
+func signedAsCommand(t *testing.T, name string, ev Stored, ok bool) error {
+	t.Helper()
+	err := VerifySignature(ev)
+	var mismatch *commandMismatch
+	switch {
+	case ok && err != nil:
+		t.Errorf("%s: %v", name, err)
+	case !ok && !errors.As(err, &mismatch):
+		t.Errorf("%s: %v; want a %s mismatch", name, err, SigMismatch)
+		return nil
+	}
+	return err
 }
 
 // Every data value of an event is the signed command's: a field they
@@ -423,14 +433,7 @@ func TestEveryDataValueIsTheSignedCommands(t *testing.T) {
 		{"another item", ev(tally, "VotesTallied", "unit.u1", `{"item":"leaders","counts":[{"level":"好","count":3}],"valid":3}`, office), false},
 		{"a target adjustment marked late, the command asking for nothing", ev(adjust, "TargetAdjusted", "unit.u1", `{"indicator":"gdp","target":"80","approval_ref":"7号","override":true}`, office), false},
 	} {
-		err := VerifySignature(c.ev)
-		var mismatch *commandMismatch
-		switch {
-		case c.ok && err != nil:
-			t.Errorf("%s: %v", c.name, err)
-		case !c.ok && !errors.As(err, &mismatch):
-			t.Errorf("%s: %v; want a %s mismatch", c.name, err, SigMismatch)
-		}
+		signedAsCommand(t, c.name, c.ev, c.ok)
 	}
 }
 
@@ -506,14 +509,7 @@ func TestTheLinksAreTheSignedCommands(t *testing.T) {
 		{"the appeal named by command id: verify's", ev(byCommandID, "r2/1", "E-a1", "r2"), true},
 		{"the appeal named by command id, no causation", ev(byCommandID, "r2/1", "", "r2"), false},
 	} {
-		err := VerifySignature(c.ev)
-		var mismatch *commandMismatch
-		switch {
-		case c.ok && err != nil:
-			t.Errorf("%s: %v", c.name, err)
-		case !c.ok && !errors.As(err, &mismatch):
-			t.Errorf("%s: %v; want a %s mismatch", c.name, err, SigMismatch)
-		case !c.ok && !strings.Contains(err.Error(), "_id"):
+		if err := signedAsCommand(t, c.name, c.ev, c.ok); !c.ok && err != nil && !strings.Contains(err.Error(), "_id") {
 			t.Errorf("%s: %v; want the link named", c.name, err)
 		}
 	}
