@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -679,6 +680,13 @@ func givenFields(ev Envelope, w *cmd, g *decision) error {
 	if _, err := referenceClaims(e, c); err != nil {
 		return err
 	}
+	if ev.Type == TypeAppealResolved && w.Type == "ResolveAppeal" {
+		var got []string
+		json.Unmarshal(e["knock_on"], &got)
+		if want := knockOnOf(c); !slices.Equal(got, want) {
+			return fmt.Errorf("data.knock_on is %q in the event, but the signed resolution's corrections decide the grades of %q", got, want)
+		}
+	}
 	for k, v := range e {
 		cv, given := c[k]
 		switch {
@@ -696,6 +704,37 @@ func givenFields(ev Envelope, w *cmd, g *decision) error {
 		}
 	}
 	return nil
+}
+
+// knockOnOf is the knock_on list the ledger writes for an appeal
+// resolution of data c (commands' resolveAppeal): "kind:subject" of each
+// correction deciding the grade of another subject than the appellant
+// (a unit's own unit and team grades, a cadre's own grade), in order. So
+// the list follows from the signed command alone: stored with a subject
+// added or left out, the appeal's page would name other knock-on
+// decisions than the committee's.
+func knockOnOf(c map[string]json.RawMessage) []string {
+	var unit, cadre string
+	json.Unmarshal(c["unit"], &unit)
+	json.Unmarshal(c["cadre"], &cadre)
+	var corrections []struct {
+		Type string `json:"type"`
+		Data struct {
+			Kind    string `json:"kind"`
+			Subject string `json:"subject"`
+		} `json:"data"`
+	}
+	json.Unmarshal(c["corrections"], &corrections)
+	var out []string
+	for _, cc := range corrections {
+		g := cc.Data
+		own := (unit != "" && (g.Kind == GradeUnit || g.Kind == GradeTeam) && g.Subject == unit) ||
+			(cadre != "" && g.Kind == GradeCadre && g.Subject == cadre)
+		if cc.Type == "DecideGrade" && !own {
+			out = append(out, g.Kind+":"+g.Subject)
+		}
+	}
+	return out
 }
 
 // defaultValue is the value the ledger derives for field k of the event

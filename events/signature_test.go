@@ -411,6 +411,12 @@ func TestEveryDataValueIsTheSignedCommands(t *testing.T) {
 	score := sign(`{"id":"s1","type":"RecordScore","year":2023,"data":{"unit":"u1","indicator":"party","value":"80"}}`)
 	tally := sign(`{"id":"v1","type":"TallyVotes","year":2023,"data":{"unit":"u1","counts":[{"level":"好","count":3}],"valid":3}}`)
 	adjust := sign(`{"id":"a1","type":"AdjustTarget","year":2023,"data":{"unit":"u1","indicator":"gdp","target":"80","approval_ref":"7号"}}`)
+	// u1's appeal upheld: its score corrected, its own grade and u2's
+	// decided again (u2's is a knock-on decision, u1's is not).
+	resolve := sign(`{"id":"r1","type":"ResolveAppeal","year":2023,"data":{"unit":"u1","appeal":"E-a","outcome":"upheld","corrections":[` +
+		`{"type":"CorrectScore","data":{"unit":"u1","supersedes":"E1","value":"95"}},` +
+		`{"type":"DecideGrade","data":{"kind":"unit","subject":"u1","grade":"优秀"}},` +
+		`{"type":"DecideGrade","data":{"kind":"unit","subject":"u2","grade":"良好"}}]}}`)
 	for _, c := range []struct {
 		name string
 		ev   Stored
@@ -432,6 +438,11 @@ func TestEveryDataValueIsTheSignedCommands(t *testing.T) {
 		{"a tally's default item", ev(tally, "VotesTallied", "unit.u1", `{"item":"overall","counts":[{"level":"好","count":3}],"valid":3}`, office), true},
 		{"another item", ev(tally, "VotesTallied", "unit.u1", `{"item":"leaders","counts":[{"level":"好","count":3}],"valid":3}`, office), false},
 		{"a target adjustment marked late, the command asking for nothing", ev(adjust, "TargetAdjusted", "unit.u1", `{"indicator":"gdp","target":"80","approval_ref":"7号","override":true}`, office), false},
+		// An appeal's knock-on decisions follow from its corrections (before, not checked).
+		{"a resolution's knock-on decisions", ev(resolve, "AppealResolved", "unit.u1", `{"appeal":"E-a","outcome":"upheld","knock_on":["unit:u2"]}`, committee), true},
+		{"its knock-on left out", ev(resolve, "AppealResolved", "unit.u1", `{"appeal":"E-a","outcome":"upheld"}`, committee), false},
+		{"the appellant's own decision as a knock-on", ev(resolve, "AppealResolved", "unit.u1", `{"appeal":"E-a","outcome":"upheld","knock_on":["unit:u2","unit:u1"]}`, committee), false},
+		{"another subject's", ev(resolve, "AppealResolved", "unit.u1", `{"appeal":"E-a","outcome":"upheld","knock_on":["unit:u3"]}`, committee), false},
 	} {
 		signedAsCommand(t, c.name, c.ev, c.ok)
 	}
