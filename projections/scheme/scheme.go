@@ -259,6 +259,11 @@ func (s *Scheme) CadreComponent(class, component string) (max string, ok bool) {
 // override (default: end of 30 September of the year, Asia/Shanghai).
 func (s *Scheme) TargetCutoff() time.Time { return s.cutoff }
 
+// ClaimsDeadline is when bonus claims are due (004.6): the end of the day
+// dates.claims_deadline names; zero when the scheme sets none.
+// Informative: the inspector's flags list a bonus granted after it.
+func (s *Scheme) ClaimsDeadline() time.Time { return s.Dates.claims }
+
 // EntryDeadline is when the parts of provider (a part's Provider) are due:
 // the end of the day dates.entry_deadlines names for it, else of
 // dates.entry_deadline; zero when the scheme sets none.

@@ -168,6 +168,7 @@ type Dates struct {
 
 	entry   time.Time
 	entryBy map[string]time.Time
+	claims  time.Time
 }
 
 // Department is a data provider (职能部门) that may enter indicator parts.

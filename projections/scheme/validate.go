@@ -107,11 +107,14 @@ func (s *Scheme) validate(c *collector) {
 			c.add("dates.target_cutoff", "%q is not a date YYYY-MM-DD", cut)
 		}
 	}
-	for _, d := range []struct{ path, v string }{{"dates.claims_deadline", s.Dates.ClaimsDeadline}, {"dates.roster_cutoff", s.Dates.RosterCutoff}} {
-		if d.v != "" {
-			if _, err := endOfDay(d.v, loc); err != nil {
-				c.add(d.path, "%q is not a date YYYY-MM-DD", d.v)
-			}
+	if d := s.Dates.ClaimsDeadline; d != "" {
+		if s.Dates.claims, err = endOfDay(d, loc); err != nil {
+			c.add("dates.claims_deadline", "%q is not a date YYYY-MM-DD", d)
+		}
+	}
+	if d := s.Dates.RosterCutoff; d != "" {
+		if _, err := endOfDay(d, loc); err != nil {
+			c.add("dates.roster_cutoff", "%q is not a date YYYY-MM-DD", d)
 		}
 	}
 

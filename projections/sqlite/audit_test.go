@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -223,5 +225,66 @@ func TestAnUndecodableRowIsAnErrorForFlagsAsForResults(t *testing.T) {
 		if err := read(); !errors.As(err, &de) || de.Seq != uint64(seq) {
 			t.Errorf("%s over a row that does not decode: %v; want a DecodeError of seq %d", name, err, seq)
 		}
+	}
+}
+
+// Bonus claims reach the office before the claims deadline (004.6;
+// dates.claims_deadline, the end of that day in the scheme's time zone).
+// A bonus dated after it is an inspector's flag; one dated before it is
+// not, even recorded later (the leading group approves a claim before the
+// office grants it), nor is a deduction after it (no claim). Before, the
+// deadline was only read.
+func TestFlagsABonusGrantedAfterTheClaimsDeadline(t *testing.T) {
+	st := ledgertest.OpenStore(t)
+	cmds := yearCommands(t, 2023)
+	var src commands.DefineScheme
+	if err := json.Unmarshal(cmds[0].Data, &src); err != nil {
+		t.Fatal(err)
+	}
+	src.Source = strings.Replace(src.Source, `dates: {target_cutoff: "2023-09-30"}`, `dates: {target_cutoff: "2023-09-30", claims_deadline: "2024-01-10"}`, 1) +
+		"\nitems:\n  - {code: honour, name: 荣誉加分, sign: \"+\", levels: {city: 1, province: 2}}\n  - {code: late, name: 迟报扣分, sign: \"-\", range: [0.5, 2]}\n"
+	cmds[0].Data, _ = json.Marshal(src)
+	now := *cmds[0].OccurredAt
+	l := newLedger(st, &now)
+	if _, err := l.Submit(ledgertest.Ctx(t), cmds[:1]); err != nil {
+		t.Fatal(err)
+	}
+	cst := time.FixedZone("CST", 8*3600)
+	office := events.Actor{ID: "khb", Role: events.RoleOffice}
+	for _, b := range []struct {
+		id, typ, unit, data string
+		dated, recorded     time.Time
+	}{
+		{"b1", "GrantBonus", "t1", `"item":"honour","level":"city"`, time.Date(2024, 1, 10, 23, 0, 0, 0, cst), time.Date(2024, 1, 10, 23, 30, 0, 0, cst)},
+		{"b2", "GrantBonus", "t2", `"item":"honour","level":"city"`, time.Date(2024, 1, 11, 0, 30, 0, 0, cst), time.Date(2024, 1, 11, 9, 0, 0, 0, cst)},
+		{"b3", "GrantBonus", "zzb", `"item":"honour","level":"province"`, time.Date(2024, 1, 8, 10, 0, 0, 0, cst), time.Date(2024, 1, 20, 9, 0, 0, 0, cst)},
+		{"d1", "ApplyDeduction", "fgj", `"item":"late","points":"1"`, time.Date(2024, 1, 15, 10, 0, 0, 0, cst), time.Date(2024, 1, 15, 10, 0, 0, 0, cst)},
+	} {
+		now = b.recorded
+		c := commands.Command{ID: b.id, Type: b.typ, Year: 2023, Actor: office, OccurredAt: &b.dated, Reason: "申报",
+			Data: json.RawMessage(`{"unit":"` + b.unit + `",` + b.data + `}`)}
+		if _, err := l.Submit(ledgertest.Ctx(t), []commands.Command{c}); err != nil {
+			t.Fatalf("%s: %v", b.id, err)
+		}
+	}
+	db := openDB(t, "")
+	mustCatchUp(t, db, st)
+	flags, err := db.Flags(ledgertest.Ctx(t), 2023, sqlite.FlagOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"b2: 申报截止 claims deadline 2024-01-10, 发生 occurred 2024-01-11, 记录 recorded 2024-01-11",
+	}
+	var got []string
+	for _, f := range flags {
+		if f.Code != sqlite.FlagBonusAfterClaims {
+			t.Errorf("flag %s of %s (%s); want only bonuses after the claims deadline", f.Code, f.Event.CommandID, f.Detail)
+			continue
+		}
+		got = append(got, f.Event.CommandID+": "+f.Detail)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("flags\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -19,6 +19,7 @@ const (
 	FlagNearDeadline     = "near_deadline"            // 临近截止变更
 	FlagGradeOverride    = "grade_override"           // 等次决定改变建议
 	FlagTargetAfterCut   = "target_after_cutoff"      // 截止后调整目标
+	FlagBonusAfterClaims = "bonus_after_claims"       // 逾期申报加分
 )
 
 // FlagLabels gives each flag code its label (Chinese, then English).
@@ -29,6 +30,7 @@ var FlagLabels = map[string]string{
 	FlagNearDeadline:     "临近截止变更 changed shortly before a deadline",
 	FlagGradeOverride:    "改变建议等次 grade decision overrides the proposal",
 	FlagTargetAfterCut:   "截止后调整目标 target adjusted after the cut-off",
+	FlagBonusAfterClaims: "逾期申报加分 bonus granted after the claims deadline",
 }
 
 // Flag is one event an inspector should look at, and why.
@@ -67,7 +69,7 @@ var firstEntries = map[string]bool{
 // the unit, or a department whose name is the unit's); changes shortly
 // before the target cut-off or a publication; grade decisions that differ
 // from the computed proposal; targets adjusted after the cut-off (dated or
-// recorded after it). Deadlines are compared with business times
+// recorded after it); bonuses dated after the claims deadline. Deadlines are compared with business times
 // (occurred_at), as the commands check them.
 func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, error) {
 	if opt.Window <= 0 {
@@ -97,9 +99,9 @@ func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, erro
 			pubs = append(pubs, &rows[i])
 		}
 	}
-	var cutoff time.Time
+	var cutoff, claims time.Time
 	if sc != nil {
-		cutoff = sc.TargetCutoff()
+		cutoff, claims = sc.TargetCutoff(), sc.ClaimsDeadline()
 	}
 	viaAppeal := func(r *AuditRow) string {
 		if c, ok := byID[r.Causation]; ok && c.Type == events.TypeAppealFiled {
@@ -162,19 +164,35 @@ func (d *DB) Flags(ctx context.Context, year int, opt FlagOptions) ([]Flag, erro
 		// (Also one dated before the cut-off but recorded after it: the
 		// command checks the business date, which the writer gives.)
 		if x, ok := payloads[r.Seq].(*events.TargetAdjusted); ok {
-			late := !cutoff.IsZero() && (r.OccurredAt.After(cutoff) || r.RecordedAt.After(cutoff))
-			if x.Override || late {
+			if x.Override || after(r, cutoff) {
 				detail := "截止后受理 accepted after the cut-off"
 				if !cutoff.IsZero() {
-					loc := cutoff.Location()
-					detail = fmt.Sprintf("截止 cut-off %s, 发生 occurred %s, 记录 recorded %s", cutoff.Format(time.DateOnly),
-						r.OccurredAt.In(loc).Format(time.DateOnly), r.RecordedAt.In(loc).Format(time.DateOnly))
+					detail = "截止 cut-off " + datesAgainst(r, cutoff)
 				}
 				add(FlagTargetAfterCut, detail+viaAppeal(r))
 			}
 		}
+		// Bonuses claimed after the claims deadline (004.6: claims reach
+		// the office before it). Dated after it: the grant itself may be
+		// recorded later, once the leading group has approved the claim.
+		if r.Type == events.TypeBonusGranted && !claims.IsZero() && r.OccurredAt.After(claims) {
+			add(FlagBonusAfterClaims, "申报截止 claims deadline "+datesAgainst(r, claims)+viaAppeal(r))
+		}
 	}
 	return out, nil
+}
+
+// after: r is dated or recorded after the deadline (zero: none).
+func after(r *AuditRow, deadline time.Time) bool {
+	return !deadline.IsZero() && (r.OccurredAt.After(deadline) || r.RecordedAt.After(deadline))
+}
+
+// datesAgainst gives the deadline's date and r's business and recorded
+// dates, in the deadline's time zone.
+func datesAgainst(r *AuditRow, deadline time.Time) string {
+	loc := deadline.Location()
+	return fmt.Sprintf("%s, 发生 occurred %s, 记录 recorded %s", deadline.Format(time.DateOnly),
+		r.OccurredAt.In(loc).Format(time.DateOnly), r.RecordedAt.In(loc).Format(time.DateOnly))
 }
 
 // selfScoring says why an event is a conflict of interest, or "".
