@@ -74,7 +74,9 @@ type rebuilt struct {
 // year part-entered), each into a new file of its own: a rebuild that
 // grows with the square of the stream, or holds what it read, shows here.
 // With --profile each size has a CPU profile of its own
-// (rebuild-N.pprof).
+// (rebuild-N.pprof). Then the same at three sizes of whole county years
+// (yearsCost), whose spread is the one judged: a prefix carries a fixed
+// cost per year part-entered, which no ledger of that size has.
 func (r *run) rebuildCost() error {
 	full, fullTime, fullCPU := r.full.events, r.full.spent, r.full.cpu
 	type size struct {
@@ -123,10 +125,18 @@ func (r *run) rebuildCost() error {
 	if cpuLo > 0 {
 		note += fmt.Sprintf("; by CPU time %.2f×", cpuHi/cpuLo)
 	}
-	spread := r.rep.add(Figure{Key: "rebuild.cost_spread", Label: "重建成本线性度 rebuild cost per event, largest ÷ smallest", Value: hi / lo, Unit: "×",
-		Target: fmt.Sprintf("≤ %.1f (flat within 20%%)", TargetCostSpread), Note: note})
-	if r.cfg.Events >= 1_000_000 {
-		spread.Met = met(hi/lo <= TargetCostSpread)
+	spread := r.rep.add(Figure{Key: "rebuild.cost_spread", Label: "重建成本线性度(前缀) rebuild cost per event, largest ÷ smallest", Value: hi / lo, Unit: "×", Note: note})
+	whole, err := r.yearsCost()
+	if err != nil {
+		return err
+	}
+	if whole {
+		spread.Note += "; prefixes of the stream, every year part-entered and scored in full: the target is judged on rebuild.years_spread"
+	} else {
+		spread.Target = fmt.Sprintf("≤ %.1f (flat within 20%%)", TargetCostSpread)
+		if r.cfg.Events >= 1_000_000 {
+			spread.Met = met(hi/lo <= TargetCostSpread)
+		}
 	}
 	return nil
 }
