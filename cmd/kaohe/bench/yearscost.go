@@ -80,12 +80,12 @@ func (r *run) rebuildProvince(n, years int, spent *time.Duration, cpu *float64) 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	st, err := jetstream.Open(r.ctx, jetstream.Config{DataDir: filepath.Join(dir, "ledger"), Create: true, Embedded: jetstream.EmbeddedOptions{SyncInterval: 2 * time.Minute}})
+	st, err := r.unsyncedStore(filepath.Join(dir, "ledger"))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := r.writeProvince(st, n, years); err != nil {
+	if _, err := r.writeProvince(st, n, years); err != nil {
 		return err
 	}
 	db, err := sqlite.Open(filepath.Join(dir, "projections.db"))
@@ -112,20 +112,21 @@ func (r *run) rebuildProvince(n, years int, spent *time.Duration, cpu *float64) 
 }
 
 // writeProvince generates a province of n events in the given county
-// years (the run's seed) into st.
-func (r *run) writeProvince(st *jetstream.Store, n, years int) error {
+// years (the run's seed) into st with async publishes; the loader says how
+// long the publishing took.
+func (r *run) writeProvince(st *jetstream.Store, n, years int) (*loader, error) {
 	g, err := NewGenerator(GenConfig{Events: n, Counties: years, Seed: r.cfg.Seed})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	nc, err := st.Embedded().Connect()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer nc.Close()
 	js, err := natsjs.New(nc, natsjs.WithPublishAsyncMaxPending(4096))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The generator keeps every county's running facts: as in the load
 	// phase, kaohe's memory limit is lifted while it runs.
@@ -134,7 +135,7 @@ func (r *run) writeProvince(st *jetstream.Store, n, years int) error {
 	}
 	l := newLoader(r.ctx, js, 1, 10_000)
 	if err := g.Run(l.add); err != nil {
-		return err
+		return nil, err
 	}
-	return l.flush()
+	return l, l.flush()
 }
