@@ -26,6 +26,11 @@ type RefClaim struct {
 	Event   string // the event id stored
 	Command string // what the signed command names
 	Year    bool   // it may name an event of the year's own chain (disputed)
+	// Subject is the chain the event named is on, when it is not the
+	// claiming event's: the appeal an embedded correction of a resolution
+	// is caused by lies on the appellant's chain (a correction may be on
+	// the year's: a grade decided again).
+	Subject string
 }
 
 // referenceClaims compares the references of an event's data e with its
@@ -84,8 +89,12 @@ var hasReferences = map[string]bool{TypeScoreCorrected: true, TypeVetoLifted: tr
 // command id, for CheckRefs (nil for an unsigned event, or one whose
 // command did not write it: Verify reports that). It reads the command
 // the Verifier verified last for ev.
+//
+// A correction carried by an appeal resolution's signature is caused by
+// the appeal the resolution names (sameLinks); named by its command id,
+// the event's causation is a claim too, on the resolution's chain.
 func (v *Verifier) Claims(ev Stored) []RefClaim {
-	if ev.Sig == nil || !hasReferences[ev.Type] {
+	if ev.Sig == nil || !hasReferences[ev.Type] && ev.CausationID == "" {
 		return nil
 	}
 	f := v.command(*ev.Sig)
@@ -93,12 +102,19 @@ func (v *Verifier) Claims(ev Stored) []RefClaim {
 	if f.err != nil || w == nil {
 		return nil
 	}
+	var claims []RefClaim
+	if w != &f.cmd && ev.CausationID != f.cmd.appeal && f.cmd.agg != "" {
+		claims = append(claims, RefClaim{Field: "causation_id", Event: ev.CausationID, Command: f.cmd.appeal, Subject: Subject(ev.Year, f.cmd.agg)})
+	}
+	if !hasReferences[ev.Type] {
+		return claims
+	}
 	var e, c map[string]json.RawMessage
 	if json.Unmarshal(ev.Data, &e) != nil || len(w.Data) > 0 && json.Unmarshal(w.Data, &c) != nil {
-		return nil
+		return claims
 	}
-	claims, _ := referenceClaims(e, c)
-	return claims
+	data, _ := referenceClaims(e, c)
+	return append(claims, data...)
 }
 
 // FirstEvents answers a reference claim: whether commandID's first
@@ -112,7 +128,11 @@ type FirstEvents func(subject, commandID, eventID string, before uint64) bool
 // signed command never named that event.
 func CheckRefs(ev Stored, claims []RefClaim, first FirstEvents) error {
 	for _, c := range claims {
-		if first(ev.Subject, c.Command, c.Event, ev.Seq) {
+		if c.Subject != "" {
+			if first(c.Subject, c.Command, c.Event, ev.Seq) {
+				continue
+			}
+		} else if first(ev.Subject, c.Command, c.Event, ev.Seq) {
 			continue
 		}
 		if c.Year && first(Subject(ev.Year, AggYear), c.Command, c.Event, ev.Seq) {

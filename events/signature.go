@@ -505,12 +505,13 @@ func (f *signedFields) wrote(ev Envelope) error {
 // appeal (the inspector's flags then say 经复核 via appeal, and the
 // appeal's page lists it), or cut a correction of an appeal loose.
 //
-// Two links are the resolution's and not in the signature at hand, so
-// only verify, which reads the resolution before its corrections, checks
-// them (replay's checkLinks): the appeal, where the resolution names it by
-// its command id (the event holds the event id); and a correction signed
-// on its own (by another official than the resolver), whose signature
-// gives no causation, stored with the appeal's.
+// Where the resolution names the appeal by its command id (the event holds
+// the event id), the causation is a reference claim every reader checks
+// on the resolution's chain (Verifier.Claims, CheckRefs). The links of a
+// correction signed on its own (by another official than the resolver),
+// whose signature gives no causation, are the resolution's: only verify,
+// which reads the resolution before its corrections, checks them
+// (replay's checkLinks).
 func (f *signedFields) sameLinks(w *cmd, ev Envelope) error {
 	causation, correlation := w.Causation, w.correlation()
 	if w != &f.cmd { // a correction carried by its resolution's signature
@@ -519,7 +520,7 @@ func (f *signedFields) sameLinks(w *cmd, ev Envelope) error {
 			correlation = f.cmd.correlation()
 		}
 		if ev.CausationID != causation && ev.CausationID != "" {
-			causation = ev.CausationID // named by command id: verify's to check
+			causation = ev.CausationID // named by command id: a reference claim (Claims)
 		}
 	} else if causation == "" && ev.CausationID != "" {
 		// A correction signed on its own: verify's to check, as is its

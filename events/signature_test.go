@@ -513,11 +513,11 @@ func TestTheLinksAreTheSignedCommands(t *testing.T) {
 		{"no causation given, one stored: verify's", ev(bare, "s1", "E-a1", "r1"), true},
 		{"a correction: the appeal, the resolution's correlation", ev(resolve, "r1/1", "E-a1", "r1"), true},
 		{"a correction cut loose from its appeal", ev(resolve, "r1/1", "", "r1"), false},
-		{"a correction caused by another appeal", ev(resolve, "r1/1", "E-a2", "r1"), true}, // looks like a command id: verify's
+		{"a correction caused by another appeal", ev(resolve, "r1/1", "E-a2", "r1"), true}, // E-a1 may be a command id: a reference claim (Claims)
 		{"a correction in its own workflow", ev(resolve, "r1/1", "E-a1", "r1/1"), false},
 		{"a correction's own correlation", ev(resolve, "r1b", "E-a1", "w2"), true},
 		{"the resolution's in place of a correction's own", ev(resolve, "r1b", "E-a1", "r1"), false},
-		{"the appeal named by command id: verify's", ev(byCommandID, "r2/1", "E-a1", "r2"), true},
+		{"the appeal named by command id: a reference claim", ev(byCommandID, "r2/1", "E-a1", "r2"), true},
 		{"the appeal named by command id, no causation", ev(byCommandID, "r2/1", "", "r2"), false},
 	} {
 		if err := signedAsCommand(t, c.name, c.ev, c.ok); !c.ok && err != nil && !strings.Contains(err.Error(), "_id") {

@@ -86,3 +86,48 @@ func TestVerifyNamesACorrectionLinkedToAnAppealItIsNotPartOf(t *testing.T) {
 		t.Fatalf("derived problems %+v; want the correction at seq %d alone", ps, forged)
 	}
 }
+
+// The office resolves t1's appeal naming it by its command id (p21), with
+// a correction in its own name carried by the resolution's signature. The
+// ledger stores the correction caused by the appeal's event. Stored by
+// someone else first as caused by another event (t1's entry p12), the
+// causation is a reference claim every reader checks on t1's chain: p21's
+// first event there is the appeal, so catch-up, a full rebuild and verify
+// quarantine the correction. Before, every reader took it (and verify's
+// own pass named it only as a problem).
+func TestACorrectionCausedByAnotherEventThanItsAppealIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 21)
+	*y.now = time.Date(2024, 2, 5, 2, 0, 0, 0, time.UTC)
+	resolve := commands.Command{ID: "rx", Type: "ResolveAppeal", Year: 2023, Actor: events.Actor{ID: "khb", Role: events.RoleOffice}, Reason: "复核属实",
+		Data: json.RawMessage(`{"unit":"t1","appeal":"p21","outcome":"upheld","corrections":[{"type":"CorrectScore","data":{"unit":"t1","supersedes":"p12","value":"85"}}]}`)}
+	signed, sig := signedForgery(t, ctx, y.l, resolve)
+	db := openDB(t, "")
+	unit := events.UnitAggregate("t1")
+	resolved, _ := json.Marshal(events.AppealResolved{Appeal: y.wrote["p21"].ID, Outcome: events.AppealUpheld})
+	appendChained(t, y.st, events.Envelope{ID: "01FORGEDRESOLVE", Type: events.TypeAppealResolved, V: 1, Year: 2023, Aggregate: unit,
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: signed.Reason, CommandID: signed.ID, CorrelationID: signed.ID, Sig: sig, Data: resolved})
+	mustCatchUp(t, db, y.st)
+	before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
+	corrected, _ := json.Marshal(events.ScoreCorrected{Supersedes: y.wrote["p12"].ID, Value: "85"})
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDCAUSE", Type: events.TypeScoreCorrected, V: 1, Year: 2023, Aggregate: unit,
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: signed.Reason, CommandID: "rx/1", CausationID: y.wrote["p12"].ID, CorrelationID: signed.ID, Sig: sig, Data: corrected})
+	forgeryQuarantined(t, db, y.st, before, forged, "causation_id", "the correction caused by t1's entry")
+
+	// The ledger's own: the same resolution on a ledger of its own is
+	// stored caused by the appeal's event, and every reader takes it.
+	own := scoresUpTo(t, 21)
+	*own.now = *y.now
+	o, err := ledgertest.Submit(ctx, own.l, []commands.Command{resolve})
+	if err != nil || len(o.Events) != 2 || o.Events[1].CausationID != own.wrote["p21"].ID {
+		t.Fatalf("the office's resolution: %+v, %v; want its correction caused by the appeal's event %s", o, err, own.wrote["p21"].ID)
+	}
+	ownDB := openDB(t, "")
+	mustCatchUp(t, ownDB, own.st)
+	if qs, err := ownDB.Quarantined(ctx, 0); err != nil || len(qs) != 0 {
+		t.Fatalf("the ledger's own resolution quarantined: %+v, %v", qs, err)
+	}
+	if ps := derivedProblems(t, own.st); len(ps) != 0 {
+		t.Fatalf("verify of the ledger's own resolution: %s", ps[0].Message)
+	}
+}
