@@ -476,14 +476,10 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 		return nil, false, err
 	}
 	var sigs events.Verifier // a resolution's events all carry its command: verified once
-	var readErr error
-	other := l.firstElsewhere(ctx, &readErr)
+	other := l.firstElsewhere(ctx)
 	for _, ev := range evs {
 		if err := st.applyStored(ev, asOf.at(ev.Seq), &sigs, other); err != nil {
 			return nil, false, err
-		}
-		if readErr != nil {
-			return nil, false, readErr
 		}
 	}
 	st.seq = evs[len(evs)-1].Seq // the head moved with each accepted event
@@ -500,15 +496,14 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 // firstElsewhere is events.FirstEvents for a reader of one chain: a
 // reference given by command id to an event of another chain (the
 // year's: a disputed grade decision) is looked up in that chain's state,
-// read up to date (rare). A read error is left in *readErr.
-func (l *Ledger) firstElsewhere(ctx context.Context, readErr *error) events.FirstEvents {
-	return func(subject, commandID, eventID string, before uint64) bool {
+// read up to date (rare).
+func (l *Ledger) firstElsewhere(ctx context.Context) events.FirstEvents {
+	return func(subject, commandID, eventID string, before uint64) (bool, error) {
 		st, _, err := l.state(ctx, subject, true)
 		if err != nil {
-			*readErr = err
-			return false
+			return false, err
 		}
-		return st.firstEvent(commandID, eventID, before)
+		return st.firstEvent(commandID, eventID, before), nil
 	}
 }
 

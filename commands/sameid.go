@@ -91,15 +91,14 @@ func (s *session) recordedEvent(ctx context.Context, st *aggState, id string) (*
 				return nil, err
 			}
 			adm, kept := events.NewAdmitterAsOf(asOf.asOf), evs[:0:0]
-			var readErr error
-			adm.LookElsewhere(s.l.firstElsewhere(ctx, &readErr))
+			adm.LookElsewhere(s.l.firstElsewhere(ctx))
 			for _, ev := range evs {
-				if _, err := adm.Admit(ev); err == nil {
+				_, err := adm.Admit(ev)
+				if err == nil {
 					kept = append(kept, ev)
+				} else if events.AsQuarantine(err) == nil {
+					return nil, &Error{Code: EINTERNAL, Msg: "cannot read the year's decisions", Err: err}
 				}
-			}
-			if readErr != nil {
-				return nil, &Error{Code: EINTERNAL, Msg: "cannot read the year's decisions", Err: readErr}
 			}
 			evs = kept
 		}

@@ -120,9 +120,9 @@ func (s *aggState) applyStored(ev events.Stored, roster *events.Roster, sigs *ev
 	head := events.Head{Seq: s.headSeq, Hash: s.hash}
 	p, err := sigs.Admit(ev, head, roster)
 	if err == nil && ev.Sig != nil {
-		err = events.CheckRefs(ev, sigs.Claims(ev), func(subject, commandID, eventID string, before uint64) bool {
+		err = events.CheckRefs(ev, sigs.Claims(ev), func(subject, commandID, eventID string, before uint64) (bool, error) {
 			if subject == s.subject {
-				return s.firstEvent(commandID, eventID, before)
+				return s.firstEvent(commandID, eventID, before), nil
 			}
 			return first(subject, commandID, eventID, before)
 		})

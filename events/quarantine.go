@@ -345,7 +345,7 @@ func (a *Admitter) LookElsewhere(f FirstEvents) { a.elsewhere = f }
 
 // first is FirstEvents over the events admitted, on a chain this
 // Admitter reads (it has a head there), else elsewhere's.
-func (a *Admitter) first(subject, commandID, eventID string, before uint64) bool {
+func (a *Admitter) first(subject, commandID, eventID string, before uint64) (bool, error) {
 	if _, reading := a.heads[subject]; reading || a.elsewhere == nil {
 		return a.refs.First(subject, commandID, eventID, before)
 	}

@@ -118,27 +118,38 @@ func (v *Verifier) Claims(ev Stored) []RefClaim {
 }
 
 // FirstEvents answers a reference claim: whether commandID's first
-// accepted event on subject, stored before seq before, is eventID.
-type FirstEvents func(subject, commandID, eventID string, before uint64) bool
+// accepted event on subject, stored before seq before, is eventID. An
+// error is the reader's own (a chain it could not read), no answer.
+type FirstEvents func(subject, commandID, eventID string, before uint64) (bool, error)
 
 // CheckRefs checks ev's reference claims (Verifier.Claims) against what
 // the reader has accepted (first): each command id must name the event
 // stored, on ev's chain or, for a disputed event, on the year's own
 // chain. Else ev is quarantined (ReasonBadSignature, SigMismatch): its
-// signed command never named that event.
+// signed command never named that event. first's error is returned as
+// it is (not a quarantine).
 func CheckRefs(ev Stored, claims []RefClaim, first FirstEvents) error {
 	for _, c := range claims {
-		if c.Subject != "" {
-			if first(c.Subject, c.Command, c.Event, ev.Seq) {
-				continue
+		chains := []string{ev.Subject}
+		switch {
+		case c.Subject != "":
+			chains = []string{c.Subject}
+		case c.Year:
+			chains = append(chains, Subject(ev.Year, AggYear))
+		}
+		found := false
+		for _, chain := range chains {
+			ok, err := first(chain, c.Command, c.Event, ev.Seq)
+			if err != nil {
+				return err
 			}
-		} else if first(ev.Subject, c.Command, c.Event, ev.Seq) {
-			continue
+			if found = ok; found {
+				break
+			}
 		}
-		if c.Year && first(Subject(ev.Year, AggYear), c.Command, c.Event, ev.Seq) {
-			continue
+		if !found {
+			return quarantine(ev, ReasonBadSignature, fmt.Sprintf("%s: %s is %s in the event, but the signed command names %s, which is neither that event's id nor the id of the command that wrote it", SigMismatch, c.Field, c.Event, c.Command))
 		}
-		return quarantine(ev, ReasonBadSignature, fmt.Sprintf("%s: %s is %s in the event, but the signed command names %s, which is neither that event's id nor the id of the command that wrote it", SigMismatch, c.Field, c.Event, c.Command))
 	}
 	return nil
 }
@@ -180,12 +191,12 @@ func (r *Refs) Note(ev Stored) {
 }
 
 // First is FirstEvents over the events noted (all stored before the one
-// asking: before is not needed).
-func (r *Refs) First(subject, commandID, eventID string, _ uint64) bool {
+// asking: before is not needed). It reads nothing: no error.
+func (r *Refs) First(subject, commandID, eventID string, _ uint64) (bool, error) {
 	if r.first.slots == nil {
-		return false
+		return false, nil
 	}
-	return r.first.has(r.event(r.key(subject, commandID), eventID))
+	return r.first.has(r.event(r.key(subject, commandID), eventID)), nil
 }
 
 // key hashes a chain and a command id; event adds an event id to it.
@@ -266,16 +277,15 @@ func (s *hashSet) grow() {
 // (Admitter.LookElsewhere): a chain a reference names is read whole by
 // load on first use, and its messages stored before the one asking are
 // admitted (with the roster as of each) to find the command's first
-// event. A read error is left in *readErr.
-func FirstEventsRead(load func(subject string) ([]Stored, error), asOf *RosterAsOf, readErr *error) FirstEvents {
+// event. A read error is FirstEvents' error.
+func FirstEventsRead(load func(subject string) ([]Stored, error), asOf *RosterAsOf) FirstEvents {
 	read := map[string][]Stored{}
-	return func(subject, commandID, eventID string, before uint64) bool {
+	return func(subject, commandID, eventID string, before uint64) (bool, error) {
 		evs, ok := read[subject]
 		if !ok {
 			var err error
 			if evs, err = load(subject); err != nil {
-				*readErr = err
-				return false
+				return false, err
 			}
 			read[subject] = evs
 		}

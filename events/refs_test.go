@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -94,7 +95,7 @@ func TestRefsRemembersEachCommandsFirstEventOnItsChain(t *testing.T) {
 		{"kaohe.2024.unit.u1", "d", "E3", 9, false},
 		{"kaohe.2024.unit.u1", "c", "E7", 9, true},
 	} {
-		if got := r.First(c.subject, c.cmd, c.id, c.before); got != c.want {
+		if got, _ := r.First(c.subject, c.cmd, c.id, c.before); got != c.want {
 			t.Errorf("First(%s, %s, %s, %d) = %v, want %v", c.subject, c.cmd, c.id, c.before, got, c.want)
 		}
 	}
@@ -121,7 +122,6 @@ func TestAReaderOfOneChainLooksUpTheYearsChain(t *testing.T) {
 		t.Fatalf("a reader of u1's chain alone admitted the appeal (%v): it cannot know c4", err)
 	}
 	var loads []string
-	var readErr error
 	a := NewAdmitterAsOf(asOf)
 	a.LookElsewhere(FirstEventsRead(func(subject string) ([]Stored, error) {
 		loads = append(loads, subject)
@@ -132,12 +132,19 @@ func TestAReaderOfOneChainLooksUpTheYearsChain(t *testing.T) {
 			}
 		}
 		return out, nil
-	}, asOf, &readErr))
-	if _, err := a.Admit(appeal); err != nil || readErr != nil {
-		t.Fatalf("with the year's chain looked up: %v, %v", err, readErr)
+	}, asOf))
+	if _, err := a.Admit(appeal); err != nil {
+		t.Fatalf("with the year's chain looked up: %v", err)
 	}
 	if !slices.Contains(loads, Subject(2024, AggYear)) || len(loads) > 2 {
 		t.Fatalf("read %v, want the year's chain (and u1's, which this reader has no head of yet), once each", loads)
+	}
+	// A chain that cannot be read is the reader's error, no quarantine.
+	broken := errors.New("the disk is gone")
+	a = NewAdmitterAsOf(asOf)
+	a.LookElsewhere(FirstEventsRead(func(string) ([]Stored, error) { return nil, broken }, asOf))
+	if _, err := a.Admit(appeal); !errors.Is(err, broken) || AsQuarantine(err) != nil {
+		t.Fatalf("a read error: %v; want it, not a quarantine", err)
 	}
 }
 

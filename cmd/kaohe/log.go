@@ -76,16 +76,14 @@ func (m *Main) logCommand() *cobra.Command {
 			}
 			asOf := events.NewRosterAsOf(events.AcceptedRoster(roster)) // signatures as of each event
 			adm := events.NewAdmitterAsOf(asOf)
-			var readErr error // of the year's chain, when an appeal names a decision there
+			// The year's chain, when an appeal names a decision there (a
+			// read error ends the log: Admit returns it as no quarantine).
 			adm.LookElsewhere(events.FirstEventsRead(func(subject string) ([]events.Stored, error) {
 				return m.store.Load(cmd.Context(), subject)
-			}, asOf, &readErr))
+			}, asOf))
 			var quarantined []*events.QuarantineError
 			err = m.store.Read(cmd.Context(), f.subject(), 1, 0, func(ev events.Stored) error {
 				_, err := adm.Admit(ev)
-				if readErr != nil {
-					return readErr
-				}
 				if err != nil {
 					if q := events.AsQuarantine(err); q != nil {
 						quarantined = append(quarantined, q)

@@ -86,21 +86,16 @@ func (a *applier) admit(ctx context.Context, ev events.Stored, dec *decoded) (ok
 // catch-up finds them in the file (firstInFile). err is a database error
 // only.
 func (a *applier) checkRefs(ctx context.Context, ev events.Stored, claims []events.RefClaim) (qerr, err error) {
-	qerr = events.CheckRefs(ev, claims, func(subject, commandID, eventID string, before uint64) bool {
+	err = events.CheckRefs(ev, claims, func(subject, commandID, eventID string, before uint64) (bool, error) {
 		if a.full != nil {
 			return a.refs.First(subject, commandID, eventID, before)
 		}
-		if err != nil {
-			return false
-		}
-		var ok bool
-		ok, err = a.firstInFile(ctx, subject, commandID, eventID, before)
-		return ok
+		return a.firstInFile(ctx, subject, commandID, eventID, before)
 	})
-	if err != nil {
-		return nil, err
+	if events.AsQuarantine(err) != nil {
+		return err, nil
 	}
-	return qerr, nil
+	return nil, err
 }
 
 // firstInFile says whether the file's event eventID, stored before seq
