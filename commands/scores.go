@@ -176,7 +176,9 @@ func (d *decision) correctScore(x *CorrectScore) error {
 		if err := d.cadre(x.Cadre); err != nil {
 			return err
 		}
-		if err := d.role(events.RoleOffice, events.RoleTeam, events.RoleRaters); err != nil {
+		// Those who enter a cadre's components (every reader holds a
+		// signed correction of a cadre to the same: events.WritersOf).
+		if err := d.role(events.Writers(events.TypeCadreScoreRecorded)...); err != nil {
 			return err
 		}
 		max, _ := d.sc.CadreComponent(d.st.cadre.Class, old.component)

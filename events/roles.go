@@ -90,6 +90,17 @@ func Writers(typ string) []Role { return writers[typ] }
 // type typ of a year.
 func MayWrite(r Role, typ string) bool { return slices.Contains(writers[typ], r) }
 
+// WritersOf are the roles that may write env: Writers of its type, but a
+// correction of a cadre's score is made by those who enter them
+// (CadreScoreRecorded's writers, commands' correctScore): a department
+// or the statistics bureau corrects its own parts of units only.
+func WritersOf(env Envelope) []Role {
+	if env.Type == TypeScoreCorrected && strings.HasPrefix(env.Aggregate, CadreAggregate("")) {
+		return writers[TypeCadreScoreRecorded]
+	}
+	return writers[env.Type]
+}
+
 // JoinRoles is the roles' names joined by sep, for messages.
 func JoinRoles(rs []Role, sep string) string {
 	names := make([]string, len(rs))

@@ -297,8 +297,12 @@ func CheckVerified(ev Stored, roster *Roster, verified error) error {
 	if mismatch != nil { // signedCommandMatches, worked out by VerifySignature
 		return bad(SigMismatch, s.Key, want.ID, "%v", mismatch.err)
 	}
-	if !IsRosterEvent(ev.Envelope) && !MayWrite(want.Role, ev.Type) {
-		return bad(SigRole, s.Key, want.ID, "official %s is %s; a %s is written by %s only: the ledger refuses the command to anyone else", want.ID, want.Role, ev.Type, JoinRoles(Writers(ev.Type), ", "))
+	if roles := WritersOf(ev.Envelope); !IsRosterEvent(ev.Envelope) && !slices.Contains(roles, want.Role) {
+		what := ev.Type
+		if ev.Type == TypeScoreCorrected && len(roles) != len(Writers(ev.Type)) {
+			what += " of a cadre"
+		}
+		return bad(SigRole, s.Key, want.ID, "official %s is %s; a %s is written by %s only: the ledger refuses the command to anyone else", want.ID, want.Role, what, JoinRoles(roles, ", "))
 	}
 	if want.Role == RoleUnit && ev.Aggregate != UnitAggregate(want.ID) {
 		return bad(SigRole, s.Key, want.ID, "unit %s writes only on its own chain (%s), not on %s: a unit files appeals only for itself", want.ID, UnitAggregate(want.ID), ev.Aggregate)

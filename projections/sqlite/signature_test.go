@@ -685,17 +685,29 @@ func TestASignedCommandRefusedForItsRoleIsQuarantined(t *testing.T) {
 		stored any    // the payload stored
 		on     string // its aggregate
 		detail string
+		// storedIn gives the payload stored in the year, where it names
+		// the year's events (in place of stored)
+		storedIn func(scoredYear) any
 	}{
 		{"t2's own decision", 18, time.Date(2024, 1, 25, 7, 0, 0, 0, time.UTC),
 			commands.Command{ID: "self", Type: "DecideGrade", Year: 2023, Actor: events.Actor{ID: "t2", Role: events.RoleUnit}, Reason: "自评优秀",
 				Data: json.RawMessage(`{"kind":"unit","subject":"t2","grade":"优秀"}`)},
 			events.GradeDecided{Kind: events.GradeUnit, Subject: "t2", Grade: "优秀", Proposed: "优秀"}, events.AggYear,
-			"role: official t2 is unit; a GradeDecided is written by committee only"},
+			"role: official t2 is unit; a GradeDecided is written by committee only", nil},
 		{"t1's appeal for t2", 20, time.Date(2024, 2, 1, 2, 0, 0, 0, time.UTC),
 			commands.Command{ID: "for-t2", Type: "FileAppeal", Year: 2023, Actor: events.Actor{ID: "t1", Role: events.RoleUnit},
 				Data: json.RawMessage(`{"unit":"t2","claim":"替二镇申请复核"}`)},
 			events.AppealFiled{Claim: "替二镇申请复核"}, events.UnitAggregate("t2"),
-			"role: unit t1 writes only on its own chain (unit.t1), not on unit.t2"},
+			"role: unit t1 writes only on its own chain (unit.t1), not on unit.t2", nil},
+		// A department corrects its own parts of units only; a cadre's
+		// scores are corrected by those who enter them. Before, every
+		// reader took it: a ScoreCorrected is a department's to write.
+		{"org's correction of c1's superior evaluation", 17, time.Date(2024, 1, 20, 1, 0, 0, 0, time.UTC),
+			commands.Command{ID: "cfix", Type: "CorrectScore", Year: 2023, Actor: events.Actor{ID: "org", Role: events.RoleDepartment}, Reason: "复查",
+				Data: json.RawMessage(`{"cadre":"c1","supersedes":"p17","value":"60"}`)},
+			nil, events.CadreAggregate("c1"),
+			"role: official org is department; a ScoreCorrected of a cadre is written by office, team, raters only",
+			func(y scoredYear) any { return events.ScoreCorrected{Supersedes: y.wrote["p17"].ID, Value: "60"} }},
 	} {
 		y := scoresUpTo(t, c.upTo)
 		*y.now = c.at
@@ -706,8 +718,12 @@ func TestASignedCommandRefusedForItsRoleIsQuarantined(t *testing.T) {
 		db := openDB(t, "")
 		mustCatchUp(t, db, y.st)
 		before := withoutWarnings(t, mustResultsJSON(t, db, 2023))
-		typ, _, _ := events.NameOf(c.stored)
-		d, _ := json.Marshal(c.stored)
+		stored := c.stored
+		if c.storedIn != nil {
+			stored = c.storedIn(y)
+		}
+		typ, _, _ := events.NameOf(stored)
+		d, _ := json.Marshal(stored)
 		forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDROLE", Type: typ, V: 1, Year: 2023, Aggregate: c.on,
 			OccurredAt: c.at, RecordedAt: c.at, Actor: signed.Actor, Reason: c.cmd.Reason, CommandID: c.cmd.ID, CorrelationID: c.cmd.ID, Sig: sig, Data: d})
 		forgeryQuarantined(t, db, y.st, before, forged, c.detail, c.what)
