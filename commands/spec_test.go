@@ -99,3 +99,25 @@ func TestEveryReaderAcceptsTheRolesTheLedgerAccepts(t *testing.T) {
 		}
 	}
 }
+
+// The lifecycle every verify holds a signed event to (events'
+// AfterPublication, AfterClosing) is the ledger's own: each command's
+// gate, by the event type it writes.
+func TestVerifyHoldsEventsToTheLedgersLifecycle(t *testing.T) {
+	for typ, row := range specs {
+		if row.roster {
+			continue
+		}
+		after, closed := events.AfterPublication(row.writes), events.AfterClosing(row.writes)
+		want := gateOpen
+		switch {
+		case closed:
+			want = gateAlways
+		case after:
+			want = gatePublished
+		}
+		if row.gate != want {
+			t.Errorf("%s (writes %s) has gate %d; events' lifecycle gives %d", typ, row.writes, row.gate, want)
+		}
+	}
+}

@@ -16,8 +16,7 @@ import (
 // The resolution's event comes before its corrections (one atomic
 // append), and in the same year.
 func checkLinks(year int, evs []events.Stored, problems []*Problem) []*Problem {
-	type link struct{ resolution, appeal, correlation string }
-	corrections := map[string]link{} // command id → what its event carries
+	rs := resolutions{}
 	for _, ev := range evs {
 		if ev.Sig == nil {
 			continue // an older ledger's: nobody's word
@@ -25,7 +24,7 @@ func checkLinks(year int, evs []events.Stored, problems []*Problem) []*Problem {
 		bad := func(format string, args ...any) {
 			problems = append(problems, signedProblem(ProblemDerived, year, ev, format, args...))
 		}
-		if c, ok := corrections[ev.CommandID]; ok {
+		if c, ok := rs[ev.CommandID]; ok {
 			switch {
 			case ev.CausationID != c.appeal:
 				bad("a correction of appeal resolution %s, whose causation_id is %q; the appeal it resolved is %q", c.resolution, ev.CausationID, c.appeal)
@@ -39,16 +38,60 @@ func checkLinks(year int, evs []events.Stored, problems []*Problem) []*Problem {
 				bad("causation_id %q, but no appeal resolution before it names command %q as its correction, and its signed command gives %q", ev.CausationID, ev.CommandID, want)
 			}
 		}
-		if links := events.ResolutionLinks(ev); links != nil {
-			pl, err := events.Payload(ev.Envelope)
-			r, ok := pl.(*events.AppealResolved)
-			if err != nil || !ok {
-				continue // the payload's own check names it
+		rs.note(ev)
+	}
+	return problems
+}
+
+// checkLifecycle holds each signed event of the year to the year's
+// lifecycle as the events before it leave it (events.AfterPublication,
+// AfterClosing): an official's signed score entered after the results
+// were published, which the ledger refused ("changes go through an
+// appeal"), stored all the same by whoever can publish to the stream,
+// would change the results outside any appeal. An appeal's corrections
+// are the appeal's. A problem of kind rule.
+func checkLifecycle(year int, evs []events.Stored, problems []*Problem) []*Problem {
+	rs := resolutions{}
+	published, closed := false, false
+	for _, ev := range evs {
+		if _, correction := rs[ev.CommandID]; ev.Sig != nil && !correction {
+			switch {
+			case closed && !events.AfterClosing(ev.Type):
+				problems = append(problems, signedProblem(ProblemRule, year, ev, "a %s in a closed year: the ledger refuses it (only appeal resolutions are recorded)", ev.Type))
+			case published && !events.AfterPublication(ev.Type):
+				problems = append(problems, signedProblem(ProblemRule, year, ev, "a %s after the year's results were published: the ledger refuses it (changes go through an appeal resolution)", ev.Type))
 			}
-			for id, correlation := range links {
-				corrections[id] = link{ev.CommandID, r.Appeal, correlation}
-			}
+		}
+		switch ev.Type {
+		case events.TypeResultsPublished:
+			published = true
+		case events.TypeYearClosed:
+			closed = true
+		}
+		if ev.Sig != nil {
+			rs.note(ev)
 		}
 	}
 	return problems
+}
+
+// resolutions are the corrections of the signed appeal resolutions read
+// so far in a year, by command id: the resolution, the appeal its event
+// names and the correlation each correction's event carries.
+type resolutions map[string]struct{ resolution, appeal, correlation string }
+
+// note adds the corrections of ev, when it is a signed resolution's event.
+func (rs resolutions) note(ev events.Stored) {
+	links := events.ResolutionLinks(ev)
+	if links == nil {
+		return
+	}
+	pl, err := events.Payload(ev.Envelope)
+	r, ok := pl.(*events.AppealResolved)
+	if err != nil || !ok {
+		return // the payload's own check names it
+	}
+	for id, correlation := range links {
+		rs[id] = struct{ resolution, appeal, correlation string }{ev.CommandID, r.Appeal, correlation}
+	}
 }

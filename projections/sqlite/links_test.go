@@ -9,6 +9,7 @@ import (
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/replay"
 )
 
 // The year's appeal (p21, t1's work score) is resolved by the committee
@@ -71,7 +72,8 @@ func TestVerifyNamesACorrectionCutLooseFromItsAppeal(t *testing.T) {
 // A correction made outside any appeal (the team's signed fx, after the
 // resolution) stored as caused by the appeal: the inspector's flags would
 // say 经复核 via appeal. Its signature gives no causation; verify finds no
-// resolution naming it and names it. Before, it passed.
+// resolution naming it and names it. Before, it passed. (It is also a
+// correction after the publication outside an appeal: a rule problem.)
 func TestVerifyNamesACorrectionLinkedToAnAppealItIsNotPartOf(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
 	y := scoresUpTo(t, 22)
@@ -81,9 +83,26 @@ func TestVerifyNamesACorrectionLinkedToAnAppealItIsNotPartOf(t *testing.T) {
 	d, _ := json.Marshal(events.ScoreCorrected{Supersedes: y.wrote["p18"].ID, Value: "75"})
 	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDVIA", Type: events.TypeScoreCorrected, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t2"),
 		OccurredAt: *y.now, RecordedAt: *y.now, Actor: fix.Actor, Reason: fix.Reason, CommandID: fix.ID, CausationID: y.wrote["p21"].ID, CorrelationID: "p22", Sig: sig, Data: d})
-	ps := derivedProblems(t, y.st)
-	if len(ps) != 1 || ps[0].Seq != forged || !strings.Contains(ps[0].Message, `causation_id "`+y.wrote["p21"].ID+`", but no appeal resolution before it names command "fx" as its correction, and its signed command gives ""`) {
-		t.Fatalf("derived problems %+v; want the correction at seq %d alone", ps, forged)
+	v, err := replay.Verify(ctx, y.st)
+	if err != nil || len(v.Quarantined) > 0 {
+		t.Fatalf("verify: %v, quarantined %+v", err, v.Quarantined)
+	}
+	var derived, rule []*replay.Problem
+	for _, p := range v.Problems {
+		switch p.Kind {
+		case replay.ProblemDerived:
+			derived = append(derived, p)
+		case replay.ProblemRule:
+			rule = append(rule, p)
+		default:
+			t.Fatalf("verify: %s", p.Message)
+		}
+	}
+	if len(derived) != 1 || derived[0].Seq != forged || !strings.Contains(derived[0].Message, `causation_id "`+y.wrote["p21"].ID+`", but no appeal resolution before it names command "fx" as its correction, and its signed command gives ""`) {
+		t.Fatalf("derived problems %+v; want the correction at seq %d alone", derived, forged)
+	}
+	if len(rule) != 1 || rule[0].Seq != forged || !strings.Contains(rule[0].Message, "after the year's results were published") {
+		t.Fatalf("rule problems %+v; want the correction at seq %d after the publication", rule, forged)
 	}
 }
 
@@ -129,5 +148,34 @@ func TestACorrectionCausedByAnotherEventThanItsAppealIsQuarantined(t *testing.T)
 	}
 	if ps := derivedProblems(t, own.st); len(ps) != 0 {
 		t.Fatalf("verify of the ledger's own resolution: %s", ps[0].Message)
+	}
+}
+
+// Once the year's results are published (p20) the ledger takes changes
+// only through an appeal: the office's signed target adjustment after it
+// is refused. Stored all the same by whoever can publish to the stream,
+// it would change the results outside any appeal; verify names it (a
+// problem of kind rule), as it does a step other than a resolution once
+// the year is closed. Before, verify found nothing.
+func TestVerifyNamesASignedChangeTheYearsLifecycleRefuses(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 20)
+	*y.now = time.Date(2024, 1, 29, 2, 0, 0, 0, time.UTC)
+	adjust := commands.Command{ID: "late", Type: "AdjustTarget", Year: 2023, Actor: events.Actor{ID: "khb", Role: events.RoleOffice}, Reason: "公布后调整",
+		Data: json.RawMessage(`{"unit":"t1","indicator":"gdp","target":"60","approval_ref":"县考委〔2024〕1号","override":true}`)}
+	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{adjust}); commands.ErrorCode(err) != commands.ELOCKED {
+		t.Fatalf("the ledger took a target adjustment after the publication: %v", err)
+	}
+	signed, sig := signedForgery(t, ctx, y.l, adjust)
+	d, _ := json.Marshal(events.TargetAdjusted{Indicator: "gdp", Target: "60", ApprovalRef: "县考委〔2024〕1号", Override: true})
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDLATE", Type: events.TypeTargetAdjusted, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t1"),
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: signed.Reason, CommandID: signed.ID, CorrelationID: signed.ID, Sig: sig, Data: d})
+	v, err := replay.Verify(ctx, y.st)
+	if err != nil || len(v.Quarantined) > 0 {
+		t.Fatalf("verify: %v, quarantined %+v", err, v.Quarantined)
+	}
+	if len(v.Problems) != 1 || v.Problems[0].Kind != replay.ProblemRule || v.Problems[0].Seq != forged ||
+		!strings.Contains(v.Problems[0].Message, "a TargetAdjusted after the year's results were published: the ledger refuses it") {
+		t.Fatalf("problems %+v; want the adjustment at seq %d, after the publication", v.Problems, forged)
 	}
 }

@@ -1,0 +1,21 @@
+package events
+
+// A year's lifecycle: once its results are published, the ledger takes
+// only the steps of an appeal (复核) and of the year's own end — an appeal,
+// its resolution, a republication, the notice and appeal windows, the
+// closing; once it is closed, only appeal resolutions (commands'
+// checkLifecycle). A resolution's corrections are the appeal's, whatever
+// their type: they are taken in a published or closed year too.
+var (
+	afterPublication = map[string]bool{TypeAppealFiled: true, TypeAppealResolved: true, TypeResultsPublished: true,
+		TypeYearClosed: true, TypeWindowOpened: true, TypeWindowClosed: true}
+	afterClosing = map[string]bool{TypeAppealResolved: true}
+)
+
+// AfterPublication says whether the ledger writes an event of type typ
+// to a year whose results are published (besides an appeal's corrections).
+func AfterPublication(typ string) bool { return afterPublication[typ] }
+
+// AfterClosing says whether the ledger writes an event of type typ to a
+// closed year (besides an appeal's corrections).
+func AfterClosing(typ string) bool { return afterClosing[typ] }
