@@ -49,7 +49,7 @@ type aggState struct {
 
 	// year aggregate
 	published   int // number of publications
-	windows     windows
+	windows     events.Windows
 	lastCovered int // events the latest publication covers
 	closed      bool
 	// scheme aggregate
@@ -200,10 +200,8 @@ func (s *aggState) applyPayload(env events.Envelope, p any) {
 		s.lastCovered = d.Events
 	case *events.YearClosed:
 		s.closed = true
-	case *events.WindowOpened:
-		s.windows.open(d, env.OccurredAt)
-	case *events.WindowClosed:
-		s.windows.close(d.Window, env.OccurredAt)
+	case *events.WindowOpened, *events.WindowClosed:
+		s.windows.Apply(env, d)
 	}
 }
 

@@ -1,7 +1,10 @@
 package replay
 
 import (
+	"time"
+
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/scheme"
 )
 
 // checkLinks holds each signed event's causation id to what it was
@@ -43,24 +46,71 @@ func checkLinks(year int, evs []events.Stored, problems []*Problem) []*Problem {
 	return problems
 }
 
-// checkLifecycle holds each signed event of the year to the year's
-// lifecycle as the events before it leave it (events.AfterPublication,
-// AfterClosing): an official's signed score entered after the results
-// were published, which the ledger refused ("changes go through an
-// appeal"), stored all the same by whoever can publish to the stream,
-// would change the results outside any appeal. An appeal's corrections
-// are the appeal's. A problem of kind rule.
+// checkLifecycle holds each signed event of the year to the year's state
+// as the events before it leave it, as the ledger decided by it:
+//
+//   - the lifecycle (events.AfterPublication, AfterClosing): an official's
+//     signed score entered after the results were published, which the
+//     ledger refused ("changes go through an appeal"), stored all the same
+//     by whoever can publish to the stream, would change the results
+//     outside any appeal;
+//   - an appeal only while the appeal window is open, in a year that has
+//     one (its scheme sets dates.appeal_days, or a window was opened:
+//     events.Window, the ledger's own), else a late appeal gets resolved;
+//   - a resolution of an appeal filed on its chain and not resolved yet.
+//
+// An appeal's corrections are the appeal's. A problem of kind rule.
 func checkLifecycle(year int, evs []events.Stored, problems []*Problem) []*Problem {
 	rs := resolutions{}
 	published, closed := false, false
+	var windows events.Windows
+	var source string              // the scheme in force
+	appealDays := map[string]int{} // dates.appeal_days, by scheme source
+	type appeal struct{ subject, resolved string }
+	appeals := map[string]*appeal{} // by the filing's event id
 	for _, ev := range evs {
-		if _, correction := rs[ev.CommandID]; ev.Sig != nil && !correction {
-			switch {
-			case closed && !events.AfterClosing(ev.Type):
-				problems = append(problems, signedProblem(ProblemRule, year, ev, "a %s in a closed year: the ledger refuses it (only appeal resolutions are recorded)", ev.Type))
-			case published && !events.AfterPublication(ev.Type):
-				problems = append(problems, signedProblem(ProblemRule, year, ev, "a %s after the year's results were published: the ledger refuses it (changes go through an appeal resolution)", ev.Type))
+		refused := func(format string, args ...any) {
+			problems = append(problems, signedProblem(ProblemRule, year, ev, format+": the ledger refuses it", args...))
+		}
+		_, correction := rs[ev.CommandID]
+		signed := ev.Sig != nil && !correction
+		var pl any // decoded for the events that move the state
+		switch ev.Type {
+		case events.TypeSchemeDefined, events.TypeWindowOpened, events.TypeWindowClosed, events.TypeAppealFiled, events.TypeAppealResolved:
+			pl, _ = events.Payload(ev.Envelope)
+		}
+		switch {
+		case signed && closed && !events.AfterClosing(ev.Type):
+			refused("a %s in a closed year (only appeal resolutions are recorded)", ev.Type)
+		case signed && published && !events.AfterPublication(ev.Type):
+			refused("a %s after the year's results were published (changes go through an appeal resolution)", ev.Type)
+		case signed && ev.Type == events.TypeAppealFiled:
+			w := windows.Appeal
+			if _, ok := appealDays[source]; !ok {
+				appealDays[source] = schemeAppealDays(source)
 			}
+			if (w.Opened || appealDays[source] > 0) && !w.OpenAt(ev.OccurredAt) {
+				refused("an appeal dated %s, outside the appeal window (复核申请期: %s)", ev.OccurredAt.Format(time.RFC3339), windowSpan(w))
+			}
+		}
+		switch x := pl.(type) {
+		case *events.SchemeDefined:
+			source = x.Source
+		case *events.AppealFiled:
+			appeals[ev.ID] = &appeal{subject: ev.Subject}
+		case *events.AppealResolved:
+			a := appeals[x.Appeal]
+			switch {
+			case signed && (a == nil || a.subject != ev.Subject):
+				refused("a resolution of appeal %s, which no appeal on %s filed before it", x.Appeal, ev.Subject)
+			case signed && a.resolved != "":
+				refused("a resolution of appeal %s, already resolved by event %s", x.Appeal, a.resolved)
+			}
+			if a != nil && a.resolved == "" {
+				a.resolved = ev.ID
+			}
+		case *events.WindowOpened, *events.WindowClosed:
+			windows.Apply(ev.Envelope, x)
 		}
 		switch ev.Type {
 		case events.TypeResultsPublished:
@@ -73,6 +123,30 @@ func checkLifecycle(year int, evs []events.Stored, problems []*Problem) []*Probl
 		}
 	}
 	return problems
+}
+
+// schemeAppealDays is the dates.appeal_days of a scheme's source (0: none,
+// or no scheme that parses: the scheme's own checks name that).
+func schemeAppealDays(source string) int {
+	if source == "" {
+		return 0
+	}
+	sc, err := scheme.Parse([]byte(source))
+	if err != nil {
+		return 0
+	}
+	return sc.Dates.AppealDays
+}
+
+// windowSpan says when a window was open, for a message.
+func windowSpan(w events.Window) string {
+	switch {
+	case !w.Opened:
+		return "not opened"
+	case w.End().IsZero():
+		return "open since " + w.OpenedAt.Format(time.RFC3339)
+	}
+	return w.OpenedAt.Format(time.RFC3339) + " to " + w.End().Format(time.RFC3339)
 }
 
 // resolutions are the corrections of the signed appeal resolutions read

@@ -9,6 +9,7 @@ import (
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/replay"
 )
 
@@ -175,7 +176,74 @@ func TestVerifyNamesASignedChangeTheYearsLifecycleRefuses(t *testing.T) {
 		t.Fatalf("verify: %v, quarantined %+v", err, v.Quarantined)
 	}
 	if len(v.Problems) != 1 || v.Problems[0].Kind != replay.ProblemRule || v.Problems[0].Seq != forged ||
-		!strings.Contains(v.Problems[0].Message, "a TargetAdjusted after the year's results were published: the ledger refuses it") {
+		!strings.Contains(v.Problems[0].Message, "a TargetAdjusted after the year's results were published (changes go through an appeal resolution): the ledger refuses it") {
 		t.Fatalf("problems %+v; want the adjustment at seq %d, after the publication", v.Problems, forged)
+	}
+}
+
+// ruleProblems are verify's problems of kind rule, and fails on any other
+// problem or quarantined message.
+func ruleProblems(t *testing.T, st *jetstream.Store) []*replay.Problem {
+	t.Helper()
+	v, err := replay.Verify(ledgertest.Ctx(t), st)
+	if err != nil || len(v.Quarantined) > 0 {
+		t.Fatalf("verify: %v, quarantined %+v", err, v.Quarantined)
+	}
+	for _, p := range v.Problems {
+		if p.Kind != replay.ProblemRule {
+			t.Fatalf("verify: %s", p.Message)
+		}
+	}
+	return v.Problems
+}
+
+// The office opens the appeal window (10 days, the scheme's appeal_days)
+// on 2024-01-27; t1's signed appeal dated 2024-02-08 is refused by the
+// ledger, and t1's appeal resolved once cannot be resolved again. Stored
+// by whoever can publish to the stream, a late appeal would be open to a
+// resolution, a second resolution would answer an appeal twice; verify
+// names both (kind rule). Before, it found nothing.
+func TestVerifyNamesALateAppealAndASecondResolution(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := windowYear(t, `dates: {target_cutoff: "2023-09-30", appeal_days: 10}`)
+	t1 := events.Actor{ID: "t1", Role: events.RoleUnit}
+	committee := events.Actor{ID: "khwyh", Role: events.RoleCommittee}
+	step := func(at time.Time, c commands.Command) *commands.Outcome {
+		t.Helper()
+		*y.now = at
+		o, err := ledgertest.Submit(ctx, y.l, []commands.Command{c})
+		if err != nil {
+			t.Fatalf("%s: %v", c.ID, err)
+		}
+		return o
+	}
+	step(time.Date(2024, 1, 27, 1, 0, 0, 0, time.UTC), commands.Command{ID: "w1", Type: "OpenWindow", Year: 2023, Actor: events.Actor{ID: "khb", Role: events.RoleOffice}, Data: json.RawMessage(`{"window":"appeal"}`)})
+	filed := step(time.Date(2024, 2, 1, 1, 0, 0, 0, time.UTC), commands.Command{ID: "a1", Type: "FileAppeal", Year: 2023, Actor: t1, Data: json.RawMessage(`{"unit":"t1","claim":"重点工作得分偏低"}`)})
+	step(time.Date(2024, 2, 3, 1, 0, 0, 0, time.UTC), commands.Command{ID: "r1", Type: "ResolveAppeal", Year: 2023, Actor: committee, Reason: "不予支持", Data: json.RawMessage(`{"unit":"t1","appeal":"a1","outcome":"rejected"}`)})
+	if ps := ruleProblems(t, y.st); len(ps) != 0 {
+		t.Fatalf("verify of the ledger's own appeal and resolution: %s", ps[0].Message)
+	}
+
+	late := time.Date(2024, 2, 8, 1, 0, 0, 0, time.UTC) // the window closed on 02-06
+	lateAppeal := commands.Command{ID: "a2", Type: "FileAppeal", Year: 2023, Actor: t1, Data: json.RawMessage(`{"unit":"t1","claim":"再次申请"}`)}
+	again := commands.Command{ID: "r2", Type: "ResolveAppeal", Year: 2023, Actor: committee, Reason: "改判", Data: json.RawMessage(`{"unit":"t1","appeal":"a1","outcome":"upheld"}`)}
+	*y.now = late
+	for _, c := range []commands.Command{lateAppeal, again} {
+		if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{c}); err == nil {
+			t.Fatalf("the ledger took %s", c.ID)
+		}
+	}
+	a2, sig2 := signedForgery(t, ctx, y.l, lateAppeal)
+	d2, _ := json.Marshal(events.AppealFiled{Claim: "再次申请"})
+	seqAppeal, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDLATEAPPEAL", Type: events.TypeAppealFiled, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t1"),
+		OccurredAt: late, RecordedAt: late, Actor: a2.Actor, CommandID: a2.ID, CorrelationID: a2.ID, Sig: sig2, Data: d2})
+	r2, sigR := signedForgery(t, ctx, y.l, again)
+	dr, _ := json.Marshal(events.AppealResolved{Appeal: filed.Events[0].ID, Outcome: events.AppealUpheld})
+	seqAgain, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDAGAIN", Type: events.TypeAppealResolved, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t1"),
+		OccurredAt: late, RecordedAt: late, Actor: r2.Actor, Reason: r2.Reason, CommandID: r2.ID, CorrelationID: r2.ID, Sig: sigR, Data: dr})
+	ps := ruleProblems(t, y.st)
+	if len(ps) != 2 || ps[0].Seq != seqAppeal || !strings.Contains(ps[0].Message, "an appeal dated 2024-02-08T01:00:00Z, outside the appeal window (复核申请期: 2024-01-27T01:00:00Z to 2024-02-06T01:00:00Z)") ||
+		ps[1].Seq != seqAgain || !strings.Contains(ps[1].Message, "already resolved by event") {
+		t.Fatalf("rule problems %+v; want the late appeal at seq %d and the second resolution at seq %d", ps, seqAppeal, seqAgain)
 	}
 }
