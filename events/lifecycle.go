@@ -19,3 +19,21 @@ func AfterPublication(typ string) bool { return afterPublication[typ] }
 // AfterClosing says whether the ledger writes an event of type typ to a
 // closed year (besides an appeal's corrections).
 func AfterClosing(typ string) bool { return afterClosing[typ] }
+
+// NeedsReason says whether the ledger asks a reason of the command that
+// writes env (p its payload, decoded; nil for the types that need none
+// of it): a bonus, a deduction, a veto and its lifting, a grade
+// condition, a correction, a target adjustment, a roster status, an
+// appeal's resolution, and a grade decided against the proposal
+// (commands' needReason). A signed event without one was refused.
+func NeedsReason(env Envelope, p any) bool {
+	if env.Type == TypeGradeDecided {
+		d, ok := p.(*GradeDecided)
+		return ok && d.Grade != d.Proposed // no proposal ("") is decided against too
+	}
+	return needsReason[env.Type]
+}
+
+var needsReason = map[string]bool{TypeBonusGranted: true, TypeDeductionApplied: true, TypeVetoImposed: true, TypeVetoLifted: true,
+	TypeConditionFlagged: true, TypeConditionCleared: true, TypeScoreCorrected: true, TypeTargetAdjusted: true,
+	TypeCadreStatusSet: true, TypeAppealResolved: true}

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"strings"
 	"time"
 
 	"github.com/kaohe/kaohe/events"
@@ -46,8 +47,9 @@ func checkLinks(year int, evs []events.Stored, problems []*Problem) []*Problem {
 	return problems
 }
 
-// checkLifecycle holds each signed event of the year to the year's state
-// as the events before it leave it, as the ledger decided by it:
+// checkRefusals names each signed event of the year that the ledger
+// refuses by the year's state as the events before it leave it, or by
+// what the step asks of every command:
 //
 //   - the lifecycle (events.AfterPublication, AfterClosing): an official's
 //     signed score entered after the results were published, which the
@@ -57,10 +59,15 @@ func checkLinks(year int, evs []events.Stored, problems []*Problem) []*Problem {
 //   - an appeal only while the appeal window is open, in a year that has
 //     one (its scheme sets dates.appeal_days, or a window was opened:
 //     events.Window, the ledger's own), else a late appeal gets resolved;
-//   - a resolution of an appeal filed on its chain and not resolved yet.
+//   - a resolution of an appeal filed on its chain and not resolved yet,
+//     with no corrections when the appeal is rejected;
+//   - a reason, where the ledger asks for one (events.NeedsReason): a
+//     bonus, a deduction, a veto and its lifting, a grade condition, a
+//     correction, a target adjustment, a roster status, an appeal's
+//     resolution, a grade decided against the proposal.
 //
 // An appeal's corrections are the appeal's. A problem of kind rule.
-func checkLifecycle(year int, evs []events.Stored, problems []*Problem) []*Problem {
+func checkRefusals(year int, evs []events.Stored, problems []*Problem) []*Problem {
 	rs := resolutions{}
 	published, closed := false, false
 	var windows events.Windows
@@ -76,7 +83,7 @@ func checkLifecycle(year int, evs []events.Stored, problems []*Problem) []*Probl
 		signed := ev.Sig != nil && !correction
 		var pl any // decoded for the events that move the state
 		switch ev.Type {
-		case events.TypeSchemeDefined, events.TypeWindowOpened, events.TypeWindowClosed, events.TypeAppealFiled, events.TypeAppealResolved:
+		case events.TypeSchemeDefined, events.TypeWindowOpened, events.TypeWindowClosed, events.TypeAppealFiled, events.TypeAppealResolved, events.TypeGradeDecided:
 			pl, _ = events.Payload(ev.Envelope)
 		}
 		switch {
@@ -84,6 +91,8 @@ func checkLifecycle(year int, evs []events.Stored, problems []*Problem) []*Probl
 			refused("a %s in a closed year (only appeal resolutions are recorded)", ev.Type)
 		case signed && published && !events.AfterPublication(ev.Type):
 			refused("a %s after the year's results were published (changes go through an appeal resolution)", ev.Type)
+		case signed && strings.TrimSpace(ev.Reason) == "" && events.NeedsReason(ev.Envelope, pl):
+			refused("a %s without a reason", ev.Type)
 		case signed && ev.Type == events.TypeAppealFiled:
 			w := windows.Appeal
 			if _, ok := appealDays[source]; !ok {
@@ -105,6 +114,8 @@ func checkLifecycle(year int, evs []events.Stored, problems []*Problem) []*Probl
 				refused("a resolution of appeal %s, which no appeal on %s filed before it", x.Appeal, ev.Subject)
 			case signed && a.resolved != "":
 				refused("a resolution of appeal %s, already resolved by event %s", x.Appeal, a.resolved)
+			case signed && x.Outcome == events.AppealRejected && len(events.ResolutionLinks(ev)) > 0:
+				refused("a resolution rejecting appeal %s, with corrections (a rejected appeal makes none)", x.Appeal)
 			}
 			if a != nil && a.resolved == "" {
 				a.resolved = ev.ID

@@ -286,7 +286,7 @@ func (v *verifier) finish() (*Verification, error) {
 		yc.Publications, out.Problems = checkPublications(y, evs, v.quar[y], out.Problems)
 		out.Problems = checkDerived(y, evs, out.Problems)
 		out.Problems = checkLinks(y, evs, out.Problems)
-		out.Problems = checkLifecycle(y, evs, out.Problems)
+		out.Problems = checkRefusals(y, evs, out.Problems)
 	}
 	sort.SliceStable(out.Problems, func(i, j int) bool {
 		a, b := out.Problems[i], out.Problems[j]

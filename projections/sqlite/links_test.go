@@ -247,3 +247,53 @@ func TestVerifyNamesALateAppealAndASecondResolution(t *testing.T) {
 		t.Fatalf("rule problems %+v; want the late appeal at seq %d and the second resolution at seq %d", ps, seqAppeal, seqAgain)
 	}
 }
+
+// The ledger asks a reason of a target adjustment, and a rejected appeal
+// makes no corrections: the office's signed adjustment without a reason
+// and the committee's signed rejection of p21 with a correction are both
+// refused. Stored all the same by whoever can publish to the stream,
+// verify names each (kind rule). Before, it found nothing.
+func TestVerifyNamesAStepWithoutItsReasonAndARejectionThatCorrects(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 5)
+	*y.now = time.Date(2023, 9, 1, 2, 0, 0, 0, time.UTC)
+	bare := commands.Command{ID: "bare", Type: "AdjustTarget", Year: 2023, Actor: events.Actor{ID: "khb", Role: events.RoleOffice},
+		Data: json.RawMessage(`{"unit":"t1","indicator":"gdp","target":"85","approval_ref":"县考委〔2023〕4号"}`)}
+	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{bare}); commands.ErrorCode(err) != commands.EINVALID {
+		t.Fatalf("the ledger took a target adjustment without a reason: %v", err)
+	}
+	signed, sig := signedForgery(t, ctx, y.l, bare)
+	d, _ := json.Marshal(events.TargetAdjusted{Indicator: "gdp", Target: "85", ApprovalRef: "县考委〔2023〕4号"})
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDBARE", Type: events.TypeTargetAdjusted, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t1"),
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, CommandID: signed.ID, CorrelationID: signed.ID, Sig: sig, Data: d})
+	if ps := ruleProblems(t, y.st); len(ps) != 1 || ps[0].Seq != forged || !strings.Contains(ps[0].Message, "a TargetAdjusted without a reason: the ledger refuses it") {
+		t.Fatalf("rule problems %+v; want the adjustment at seq %d", ps, forged)
+	}
+
+	y = scoresUpTo(t, 21)
+	*y.now = time.Date(2024, 2, 5, 2, 0, 0, 0, time.UTC)
+	reject := yearCommands(t, 2023)[21] // p22, the committee's resolution with the office's correction
+	reject.Data = json.RawMessage(strings.Replace(string(reject.Data), `"outcome":"upheld"`, `"outcome":"rejected"`, 1))
+	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{reject}); commands.ErrorCode(err) != commands.EINVALID {
+		t.Fatalf("the ledger took a rejection with a correction: %v", err)
+	}
+	signed, sig = signedForgery(t, ctx, y.l, reject)
+	var x commands.ResolveAppeal
+	json.Unmarshal(signed.Data, &x)
+	cc := x.Corrections[0]
+	canon, err := commands.Canonical(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := events.UnitAggregate("t1")
+	resolved, _ := json.Marshal(events.AppealResolved{Appeal: y.wrote["p21"].ID, Outcome: events.AppealRejected})
+	seq, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDREJECT", Type: events.TypeAppealResolved, V: 1, Year: 2023, Aggregate: unit,
+		OccurredAt: *signed.OccurredAt, RecordedAt: *y.now, Actor: signed.Actor, Reason: signed.Reason, CommandID: signed.ID, CorrelationID: signed.ID, Sig: sig, Data: resolved})
+	corrected, _ := json.Marshal(events.ScoreCorrected{Supersedes: y.wrote["p12"].ID, Value: "85"})
+	appendChained(t, y.st, events.Envelope{ID: "01FORGEDREJECTFIX", Type: events.TypeScoreCorrected, V: 1, Year: 2023, Aggregate: unit,
+		OccurredAt: *signed.OccurredAt, RecordedAt: *y.now, Actor: cc.Actor, Reason: cc.Reason, CommandID: cc.ID, CausationID: y.wrote["p21"].ID, CorrelationID: signed.ID,
+		Sig: &events.Signature{Key: cc.Signer, Command: string(canon), Sig: cc.Sig}, Data: corrected})
+	if ps := ruleProblems(t, y.st); len(ps) != 1 || ps[0].Seq != seq || !strings.Contains(ps[0].Message, "with corrections (a rejected appeal makes none)") {
+		t.Fatalf("rule problems %+v; want the rejection at seq %d", ps, seq)
+	}
+}
