@@ -18,6 +18,13 @@ import (
 // other problem or quarantined message.
 func derivedProblems(t *testing.T, st *jetstream.Store) []*replay.Problem {
 	t.Helper()
+	return problemsOf(t, st, replay.ProblemDerived)
+}
+
+// problemsOf are verify's problems, all of kind, and fails on any other
+// problem or quarantined message.
+func problemsOf(t *testing.T, st *jetstream.Store, kind string) []*replay.Problem {
+	t.Helper()
 	v, err := replay.Verify(ledgertest.Ctx(t), st)
 	if err != nil {
 		t.Fatal(err)
@@ -25,14 +32,12 @@ func derivedProblems(t *testing.T, st *jetstream.Store) []*replay.Problem {
 	if len(v.Quarantined) > 0 {
 		t.Fatalf("quarantined %+v", v.Quarantined)
 	}
-	var out []*replay.Problem
 	for _, p := range v.Problems {
-		if p.Kind != replay.ProblemDerived {
+		if p.Kind != kind {
 			t.Fatalf("verify: %s", p.Message)
 		}
-		out = append(out, p)
 	}
-	return out
+	return v.Problems
 }
 
 // The committee's signed decisions, by hand from the scores after p18

@@ -185,16 +185,7 @@ func TestVerifyNamesASignedChangeTheYearsLifecycleRefuses(t *testing.T) {
 // problem or quarantined message.
 func ruleProblems(t *testing.T, st *jetstream.Store) []*replay.Problem {
 	t.Helper()
-	v, err := replay.Verify(ledgertest.Ctx(t), st)
-	if err != nil || len(v.Quarantined) > 0 {
-		t.Fatalf("verify: %v, quarantined %+v", err, v.Quarantined)
-	}
-	for _, p := range v.Problems {
-		if p.Kind != replay.ProblemRule {
-			t.Fatalf("verify: %s", p.Message)
-		}
-	}
-	return v.Problems
+	return problemsOf(t, st, replay.ProblemRule)
 }
 
 // The office opens the appeal window (10 days, the scheme's appeal_days)
