@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -59,6 +60,8 @@ func checkLinks(year int, evs []events.Stored, problems []*Problem) []*Problem {
 //   - an appeal only while the appeal window is open, in a year that has
 //     one (its scheme sets dates.appeal_days, or a window was opened:
 //     events.Window, the ledger's own), else a late appeal gets resolved;
+//   - an appeal disputing only the appellant's own events of the year
+//     (on its chain, before it) and grade decisions about it, each once;
 //   - a resolution of an appeal filed on its chain and not resolved yet,
 //     with no corrections when the appeal is rejected;
 //   - a reason, where the ledger asks for one (events.NeedsReason): a
@@ -74,7 +77,9 @@ func checkRefusals(year int, evs []events.Stored, problems []*Problem) []*Proble
 	var source string              // the scheme in force
 	appealDays := map[string]int{} // dates.appeal_days, by scheme source
 	type appeal struct{ subject, resolved string }
-	appeals := map[string]*appeal{} // by the filing's event id
+	appeals := map[string]*appeal{}               // by the filing's event id
+	type stored struct{ subject, decided string } // decided: a grade decision's "kind:subject"
+	seen := map[string]stored{}                   // the year's events so far, by id
 	for _, ev := range evs {
 		refused := func(format string, args ...any) {
 			problems = append(problems, signedProblem(ProblemRule, year, ev, format+": the ledger refuses it", args...))
@@ -100,7 +105,34 @@ func checkRefusals(year int, evs []events.Stored, problems []*Problem) []*Proble
 			}
 			if (w.Opened || appealDays[source] > 0) && !w.OpenAt(ev.OccurredAt) {
 				refused("an appeal dated %s, outside the appeal window (复核申请期: %s)", ev.OccurredAt.Format(time.RFC3339), windowSpan(w))
+				break
 			}
+			if x, ok := pl.(*events.AppealFiled); ok {
+				kind, who, _ := strings.Cut(ev.Aggregate, ".")
+				decisions := []string{events.GradeUnit + ":" + who, events.GradeTeam + ":" + who}
+				if kind == "cadre" {
+					decisions = []string{events.GradeCadre + ":" + who}
+				}
+				for i, id := range x.Disputed {
+					e, ok := seen[id]
+					switch {
+					case slices.Index(x.Disputed, id) < i:
+						refused("an appeal disputing event %s twice (disputed[%d])", id, i)
+					case !ok || e.subject != ev.Subject && !slices.Contains(decisions, e.decided):
+						refused("an appeal of %s disputing event %s, which is none of its own events of %d before it nor a grade decision about it (disputed[%d])", ev.Aggregate, id, year, i)
+					default:
+						continue
+					}
+					break
+				}
+			}
+		}
+		if _, ok := seen[ev.ID]; !ok {
+			e := stored{subject: ev.Subject}
+			if d, ok := pl.(*events.GradeDecided); ok {
+				e.decided = d.Kind + ":" + d.Subject
+			}
+			seen[ev.ID] = e
 		}
 		switch x := pl.(type) {
 		case *events.SchemeDefined:

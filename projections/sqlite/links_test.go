@@ -288,3 +288,36 @@ func TestVerifyNamesAStepWithoutItsReasonAndARejectionThatCorrects(t *testing.T)
 		t.Fatalf("rule problems %+v; want the rejection at seq %d", ps, seq)
 	}
 }
+
+// An appeal disputes its unit's own events and grade decisions about it:
+// t1's signed appeal disputing t2's work score (p13) is refused by the
+// ledger. Stored all the same, its page and evidence bundle would carry
+// another unit's entry as disputed; verify names it (kind rule). Before,
+// it found nothing.
+func TestVerifyNamesAnAppealDisputingAnotherUnitsEvent(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 20)
+	*y.now = time.Date(2024, 2, 1, 2, 0, 0, 0, time.UTC)
+	other := commands.Command{ID: "a-t2", Type: "FileAppeal", Year: 2023, Actor: events.Actor{ID: "t1", Role: events.RoleUnit},
+		Data: json.RawMessage(`{"unit":"t1","claim":"二镇得分偏高","disputed":["` + y.wrote["p13"].ID + `"]}`)}
+	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{other}); commands.ErrorCode(err) != commands.ENOTFOUND {
+		t.Fatalf("the ledger took an appeal disputing another unit's entry: %v", err)
+	}
+	// t2's own appeal of its grade decision (p19, on the year's chain) and
+	// of its work score: the ledger's, and verify finds nothing.
+	own := commands.Command{ID: "a-own", Type: "FileAppeal", Year: 2023, Actor: events.Actor{ID: "t2", Role: events.RoleUnit},
+		Data: json.RawMessage(`{"unit":"t2","claim":"等次与得分","disputed":["p19","p13"]}`)}
+	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{own}); err != nil {
+		t.Fatalf("t2's own appeal: %v", err)
+	}
+	if ps := ruleProblems(t, y.st); len(ps) != 0 {
+		t.Fatalf("verify of the ledger's own appeal: %s", ps[0].Message)
+	}
+	signed, sig := signedForgery(t, ctx, y.l, other)
+	d, _ := json.Marshal(events.AppealFiled{Claim: "二镇得分偏高", Disputed: []string{y.wrote["p13"].ID}})
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDDISPUTE", Type: events.TypeAppealFiled, V: 1, Year: 2023, Aggregate: events.UnitAggregate("t1"),
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, CommandID: signed.ID, CorrelationID: signed.ID, Sig: sig, Data: d})
+	if ps := ruleProblems(t, y.st); len(ps) != 1 || ps[0].Seq != forged || !strings.Contains(ps[0].Message, "which is none of its own events of 2023 before it nor a grade decision about it (disputed[0])") {
+		t.Fatalf("rule problems %+v; want the appeal at seq %d", ps, forged)
+	}
+}
