@@ -197,7 +197,7 @@ type rules struct {
 	units    map[string]unitEntry  // unit entries by event id
 	cadres   map[string]cadreEntry // cadre entries by event id
 	classes  map[string]string     // cadre → class
-	recorded map[any]string        // the event that first recorded each unitEntry or cadreEntry
+	recorded map[any]string        // the event that first recorded each unitEntry or cadreEntry, and last each tally and evaluation (recount)
 }
 
 type unitEntry struct{ unit, indicator, part string }
@@ -253,9 +253,15 @@ func (r *rules) check(ev events.Stored, pl any, sc *scheme.Scheme, refused func(
 	case *events.DeductionApplied:
 		why = adjustment(sc, (*events.BonusGranted)(x), false)
 	case *events.VotesTallied:
-		why = tally(sc, kind, x)
+		recount := r.recount(ev, fmt.Sprintf("the %s tally of %s", x.Item, ev.Aggregate))
+		if why = tally(sc, kind, x); why == "" {
+			why = recount
+		}
 	case *events.SocialEvaluationRecorded:
-		why = evaluation(sc, x)
+		recount := r.recount(ev, fmt.Sprintf("the evaluation of %s by rater group %s", ev.Aggregate, x.Group))
+		if why = evaluation(sc, x); why == "" {
+			why = recount
+		}
 	case *events.GradeDecided:
 		if sc != nil && !sc.GradeKnown(x.Kind, x.Grade) {
 			why = fmt.Sprintf("%q is not a %s grade of the scheme in force then", x.Grade, x.Kind)
@@ -274,6 +280,17 @@ func (r *rules) again(ev events.Stored, e any) string {
 		return fmt.Sprintf("%v is already recorded (event %s): a recorded value changes only through CorrectScore, with a reason", e, first)
 	}
 	r.recorded[e] = ev.ID
+	return ""
+}
+
+// recount: ballots and a tally have no correction; recorded again, they
+// replace the earlier record only with a reason (commands' notRecorded).
+func (r *rules) recount(ev events.Stored, what string) string {
+	prev, ok := r.recorded[what]
+	r.recorded[what] = ev.ID
+	if ok && strings.TrimSpace(ev.Reason) == "" {
+		return fmt.Sprintf("%s is already recorded (event %s): a recount replaces it only with a reason", what, prev)
+	}
 	return ""
 }
 

@@ -321,3 +321,36 @@ func TestVerifyNamesAnAppealDisputingAnotherUnitsEvent(t *testing.T) {
 		t.Fatalf("rule problems %+v; want the appeal at seq %d", ps, forged)
 	}
 }
+
+// A tally has no correction: recorded again, it replaces the earlier one
+// only with a reason. The office's second signed tally of c1 without one
+// is refused by the ledger; stored all the same, verify names it (kind
+// rule). With a reason, the ledger's own recount verifies clean. Before,
+// verify found nothing.
+func TestVerifyNamesARecountWithoutAReason(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := scoresUpTo(t, 17)
+	*y.now = time.Date(2024, 1, 15, 2, 0, 0, 0, time.UTC)
+	office := events.Actor{ID: "khb", Role: events.RoleOffice}
+	tally := func(id, reason, count string) commands.Command {
+		return commands.Command{ID: id, Type: "TallyVotes", Year: 2023, Actor: office, Reason: reason,
+			Data: json.RawMessage(`{"cadre":"c1","counts":[{"level":"优秀","count":` + count + `}],"valid":5}`)}
+	}
+	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{tally("v1", "", "3"), tally("v2", "复核重新计票", "4")}); err != nil {
+		t.Fatal(err)
+	}
+	if ps := ruleProblems(t, y.st); len(ps) != 0 {
+		t.Fatalf("verify of the ledger's own tally and recount: %s", ps[0].Message)
+	}
+	bare := tally("v3", "", "5")
+	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{bare}); commands.ErrorCode(err) != commands.EINVALID {
+		t.Fatalf("the ledger took a recount without a reason: %v", err)
+	}
+	signed, sig := signedForgery(t, ctx, y.l, bare)
+	d, _ := json.Marshal(events.VotesTallied{Item: "overall", Counts: []events.LevelCount{{Level: "优秀", Count: 5}}, Valid: 5})
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDRECOUNT", Type: events.TypeVotesTallied, V: 1, Year: 2023, Aggregate: events.CadreAggregate("c1"),
+		OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, CommandID: signed.ID, CorrelationID: signed.ID, Sig: sig, Data: d})
+	if ps := ruleProblems(t, y.st); len(ps) != 1 || ps[0].Seq != forged || !strings.Contains(ps[0].Message, "the overall tally of cadre.c1 is already recorded") {
+		t.Fatalf("rule problems %+v; want the recount at seq %d", ps, forged)
+	}
+}
