@@ -44,9 +44,9 @@ func (d *decision) disputed(x *FileAppeal) ([]string, error) {
 	if len(x.Disputed) == 0 {
 		return nil, nil
 	}
-	who, kinds := "unit "+x.Unit, []string{events.GradeUnit + ":" + x.Unit, events.GradeTeam + ":" + x.Unit}
+	who, kinds := "unit "+x.Unit, events.AppellantGrades(x.Unit, "")
 	if x.Cadre != "" {
-		who, kinds = "cadre "+x.Cadre, []string{events.GradeCadre + ":" + x.Cadre}
+		who, kinds = "cadre "+x.Cadre, events.AppellantGrades("", x.Cadre)
 	}
 	out := make([]string, len(x.Disputed))
 	seen := map[string]int{}
@@ -181,10 +181,8 @@ func (d *decision) concerns(x *ResolveAppeal, cc Command, field string) (*Decide
 		who = "cadre " + x.Cadre
 	}
 	if g, ok := p.(*DecideGrade); ok {
-		own := (x.Unit != "" && (g.Kind == events.GradeUnit || g.Kind == events.GradeTeam) && g.Subject == x.Unit) ||
-			(x.Cadre != "" && g.Kind == events.GradeCadre && g.Subject == x.Cadre)
-		if own {
-			return nil, nil
+		if slices.Contains(events.AppellantGrades(x.Unit, x.Cadre), g.Kind+":"+g.Subject) {
+			return nil, nil // the appellant's own
 		}
 		return g, nil
 	}

@@ -178,6 +178,21 @@ type AppealResolved struct {
 	KnockOn []string `json:"knock_on,omitempty"` // e.g. ["unit:czj"]
 }
 
+// AppellantGrades are the grade decisions that are an appellant's own,
+// as "kind:subject": a unit's unit and team grades, a cadre's grade. An
+// appeal may dispute them; a resolution deciding another subject's grade
+// records it as a knock-on (AppealResolved.KnockOn).
+func AppellantGrades(unit, cadre string) []string {
+	var out []string
+	if unit != "" {
+		out = append(out, GradeUnit+":"+unit, GradeTeam+":"+unit)
+	}
+	if cadre != "" {
+		out = append(out, GradeCadre+":"+cadre)
+	}
+	return out
+}
+
 // Cadre classes.
 const (
 	ClassPrincipal = "principal" // 党政正职 / 主要负责同志

@@ -95,10 +95,15 @@ func MayWrite(r Role, typ string) bool { return slices.Contains(writers[typ], r)
 // (CadreScoreRecorded's writers, commands' correctScore): a department
 // or the statistics bureau corrects its own parts of units only.
 func WritersOf(env Envelope) []Role {
-	if env.Type == TypeScoreCorrected && strings.HasPrefix(env.Aggregate, CadreAggregate("")) {
+	if cadreCorrection(env) {
 		return writers[TypeCadreScoreRecorded]
 	}
 	return writers[env.Type]
+}
+
+// cadreCorrection says whether env corrects a cadre's score.
+func cadreCorrection(env Envelope) bool {
+	return env.Type == TypeScoreCorrected && strings.HasPrefix(env.Aggregate, CadreAggregate(""))
 }
 
 // JoinRoles is the roles' names joined by sep, for messages.

@@ -299,7 +299,7 @@ func CheckVerified(ev Stored, roster *Roster, verified error) error {
 	}
 	if roles := WritersOf(ev.Envelope); !IsRosterEvent(ev.Envelope) && !slices.Contains(roles, want.Role) {
 		what := ev.Type
-		if ev.Type == TypeScoreCorrected && len(roles) != len(Writers(ev.Type)) {
+		if cadreCorrection(ev.Envelope) {
 			what += " of a cadre"
 		}
 		return bad(SigRole, s.Key, want.ID, "official %s is %s; a %s is written by %s only: the ledger refuses the command to anyone else", want.ID, want.Role, what, JoinRoles(roles, ", "))
@@ -730,13 +730,11 @@ func knockOnOf(c map[string]json.RawMessage) []string {
 		} `json:"data"`
 	}
 	json.Unmarshal(c["corrections"], &corrections)
+	own := AppellantGrades(unit, cadre)
 	var out []string
 	for _, cc := range corrections {
-		g := cc.Data
-		own := (unit != "" && (g.Kind == GradeUnit || g.Kind == GradeTeam) && g.Subject == unit) ||
-			(cadre != "" && g.Kind == GradeCadre && g.Subject == cadre)
-		if cc.Type == "DecideGrade" && !own {
-			out = append(out, g.Kind+":"+g.Subject)
+		if decided := cc.Data.Kind + ":" + cc.Data.Subject; cc.Type == "DecideGrade" && !slices.Contains(own, decided) {
+			out = append(out, decided)
 		}
 	}
 	return out

@@ -109,9 +109,9 @@ func checkRefusals(year int, evs []events.Stored, problems []*Problem) []*Proble
 			}
 			if x, ok := pl.(*events.AppealFiled); ok {
 				kind, who, _ := strings.Cut(ev.Aggregate, ".")
-				decisions := []string{events.GradeUnit + ":" + who, events.GradeTeam + ":" + who}
+				decisions := events.AppellantGrades(who, "")
 				if kind == "cadre" {
-					decisions = []string{events.GradeCadre + ":" + who}
+					decisions = events.AppellantGrades("", who)
 				}
 				for i, id := range x.Disputed {
 					e, ok := seen[id]
