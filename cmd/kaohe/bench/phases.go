@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 	"time"
@@ -78,54 +79,35 @@ type rebuilt struct {
 // (yearsCost), whose spread is the one judged: a prefix carries a fixed
 // cost per year part-entered, which no ledger of that size has.
 func (r *run) rebuildCost() error {
-	full, fullTime, fullCPU := r.full.events, r.full.spent, r.full.cpu
-	type size struct {
-		key   string
-		n     int
-		spent time.Duration
-		cpu   float64
-	}
-	sizes := []size{{"rebuild.cost_tenth", r.cfg.Events / 10, 0, 0}, {"rebuild.cost_three_tenths", 3 * r.cfg.Events / 10, 0, 0}}
-	for i := range sizes {
-		s := &sizes[i]
-		db, err := sqlite.Open(filepath.Join(r.dir, fmt.Sprintf("projections-%d.db", s.n)))
+	const prefix = "a full rebuild of the stream's first events into a new file, every year scored"
+	label := func(n int) string { return fmt.Sprintf("重建每事件耗时 rebuild time per event, %d events", n) }
+	var sizes []costSize
+	for _, s := range []struct {
+		key string
+		n   int
+	}{{"rebuild.cost_tenth", r.cfg.Events / 10}, {"rebuild.cost_three_tenths", 3 * r.cfg.Events / 10}} {
+		n := s.n
+		db, err := sqlite.Open(filepath.Join(r.dir, fmt.Sprintf("projections-%d.db", n)))
 		if err != nil {
 			return err
 		}
-		var st sqlite.Stats
-		err = r.profiled(fmt.Sprintf("rebuild-%d", s.n), func() error {
-			t0, c0 := time.Now(), cpuSeconds()
-			var err error
-			st, err = db.RebuildUpTo(r.ctx, r.store, uint64(s.n))
-			s.spent, s.cpu = time.Since(t0), cpuSeconds()-c0
-			return err
-		})
+		st, spent, cpu, err := r.timedRebuild(fmt.Sprintf("rebuild-%d", n), func() (sqlite.Stats, error) { return db.RebuildUpTo(r.ctx, r.store, uint64(n)) })
 		db.Close()
 		if err != nil {
-			return fmt.Errorf("rebuild of the first %d events: %w", s.n, err)
+			return fmt.Errorf("rebuild of the first %d events: %w", n, err)
 		}
-		if st.Applied != uint64(s.n) {
-			return fmt.Errorf("rebuild of the first %d events applied %d", s.n, st.Applied)
+		if st.Applied != uint64(n) {
+			return fmt.Errorf("rebuild of the first %d events applied %d", n, st.Applied)
 		}
+		sizes = append(sizes, costSize{key: s.key, label: label(n), note: prefix, n: n, spent: spent, cpu: cpu})
 	}
-	sizes = append(sizes, size{"rebuild.cost", full, fullTime, fullCPU})
-	lo, hi, cpuLo, cpuHi := 0.0, 0.0, 0.0, 0.0
-	for i, s := range sizes {
-		us := float64(s.spent.Microseconds()) / float64(s.n)
-		cus := s.cpu * 1e6 / float64(s.n)
-		if i == 0 {
-			lo, cpuLo = us, cus
-		}
-		lo, hi, cpuLo, cpuHi = min(lo, us), max(hi, us), min(cpuLo, cus), max(cpuHi, cus)
-		r.rep.add(Figure{Key: s.key, Label: fmt.Sprintf("重建每事件耗时 rebuild time per event, %d events", s.n), Value: us, Unit: "µs/event",
-			Events: s.n, Seconds: s.spent.Seconds(), Note: fmt.Sprintf("a full rebuild of the stream's first events into a new file, every year scored; %.1f µs of CPU an event", cus)})
-		r.logf("%s: %d events in %.2f s, %.2f µs an event (%.2f µs of CPU)", s.key, s.n, s.spent.Seconds(), us, cus)
-	}
+	sizes = append(sizes, costSize{key: "rebuild.cost", label: label(r.full.events), note: prefix, n: r.full.events, spent: r.full.spent, cpu: r.full.cpu})
+	wall, cpu := r.costFigures(sizes)
 	note := "of the three rebuild.cost figures"
-	if cpuLo > 0 {
-		note += fmt.Sprintf("; by CPU time %.2f×", cpuHi/cpuLo)
+	if cpu > 0 {
+		note += fmt.Sprintf("; by CPU time %.2f×", cpu)
 	}
-	spread := r.rep.add(Figure{Key: "rebuild.cost_spread", Label: "重建成本线性度(前缀) rebuild cost per event, largest ÷ smallest", Value: hi / lo, Unit: "×", Note: note})
+	spread := r.rep.add(Figure{Key: "rebuild.cost_spread", Label: "重建成本线性度(前缀) rebuild cost per event, largest ÷ smallest", Value: wall, Unit: "×", Note: note})
 	whole, err := r.yearsCost()
 	if err != nil {
 		return err
@@ -135,10 +117,51 @@ func (r *run) rebuildCost() error {
 	} else {
 		spread.Target = fmt.Sprintf("≤ %.1f (flat within 20%%)", TargetCostSpread)
 		if r.cfg.Events >= 1_000_000 {
-			spread.Met = met(hi/lo <= TargetCostSpread)
+			spread.Met = met(wall <= TargetCostSpread)
 		}
 	}
 	return nil
+}
+
+// costSize is one rebuild measured for the cost per event: its figure's
+// key and label, what was rebuilt (the note), its events, and its wall
+// and CPU time.
+type costSize struct {
+	key, label, note string
+	n                int
+	spent            time.Duration
+	cpu              float64
+}
+
+// costFigures adds each size's rebuild time per event (wall; CPU in the
+// note) and returns their spreads, largest over smallest, by wall and by
+// CPU time (0 when the CPU time is unknown).
+func (r *run) costFigures(sizes []costSize) (wall, cpu float64) {
+	lo, hi, cpuLo, cpuHi := math.Inf(1), 0.0, math.Inf(1), 0.0
+	for _, s := range sizes {
+		us := float64(s.spent.Microseconds()) / float64(s.n)
+		cus := s.cpu * 1e6 / float64(s.n)
+		lo, hi, cpuLo, cpuHi = min(lo, us), max(hi, us), min(cpuLo, cus), max(cpuHi, cus)
+		r.rep.add(Figure{Key: s.key, Label: s.label, Value: us, Unit: "µs/event", Events: s.n, Seconds: s.spent.Seconds(),
+			Note: fmt.Sprintf("%s; %.1f µs of CPU an event", s.note, cus)})
+		r.logf("%s: %d events in %.2f s, %.2f µs an event (%.2f µs of CPU)", s.key, s.n, s.spent.Seconds(), us, cus)
+	}
+	if cpuLo > 0 {
+		cpu = cpuHi / cpuLo
+	}
+	return hi / lo, cpu
+}
+
+// timedRebuild runs a rebuild (under its own CPU profile, with
+// --profile) and says what it took, wall and CPU time.
+func (r *run) timedRebuild(profile string, rebuild func() (sqlite.Stats, error)) (st sqlite.Stats, spent time.Duration, cpu float64, err error) {
+	err = r.profiled(profile, func() error {
+		t0, c0 := time.Now(), cpuSeconds()
+		st, err = rebuild()
+		spent, cpu = time.Since(t0), cpuSeconds()-c0
+		return err
+	})
+	return st, spent, cpu, err
 }
 
 // rebuildAll is the full rebuild measured: the SQLite projections

@@ -39,76 +39,59 @@ func (r *run) yearsCost() (bool, error) {
 		r.logf("rebuild.years: %d county years: a tenth of them is no whole year; not measured", counties)
 		return false, nil
 	}
-	type size struct {
-		key      string
-		tenths   int
-		n, years int
-		spent    time.Duration
-		cpu      float64
-	}
-	sizes := []size{{key: "rebuild.years_tenth", tenths: 1}, {key: "rebuild.years_three_tenths", tenths: 3}, {key: "rebuild.years_full", tenths: 10}}
-	for i := range sizes {
-		s := &sizes[i]
-		s.n, s.years = r.cfg.Events*s.tenths/10, counties*s.tenths/10
-		if err := r.rebuildProvince(s.n, s.years, &s.spent, &s.cpu); err != nil {
-			return false, fmt.Errorf("a province of %d county years: %w", s.years, err)
+	var sizes []costSize
+	for _, s := range []struct {
+		key    string
+		tenths int
+	}{{"rebuild.years_tenth", 1}, {"rebuild.years_three_tenths", 3}, {"rebuild.years_full", 10}} {
+		n, years := r.cfg.Events*s.tenths/10, counties*s.tenths/10
+		spent, cpu, err := r.rebuildProvince(n, years)
+		if err != nil {
+			return false, fmt.Errorf("a province of %d county years: %w", years, err)
 		}
+		sizes = append(sizes, costSize{key: s.key, label: fmt.Sprintf("重建每事件耗时(整年) rebuild time per event, %d county years", years),
+			note: fmt.Sprintf("a full rebuild of a province of %d whole county years (%d events)", years, n), n: n, spent: spent, cpu: cpu})
 	}
-	lo, hi, cpuLo, cpuHi := math.Inf(1), 0.0, math.Inf(1), 0.0
-	for _, s := range sizes {
-		us := float64(s.spent.Microseconds()) / float64(s.n)
-		cus := s.cpu * 1e6 / float64(s.n)
-		lo, hi, cpuLo, cpuHi = min(lo, us), max(hi, us), min(cpuLo, cus), max(cpuHi, cus)
-		r.rep.add(Figure{Key: s.key, Label: fmt.Sprintf("重建每事件耗时(整年) rebuild time per event, %d county years", s.years), Value: us, Unit: "µs/event",
-			Events: s.n, Seconds: s.spent.Seconds(), Note: fmt.Sprintf("a full rebuild of a province of %d whole county years (%d events); %.1f µs of CPU an event", s.years, s.n, cus)})
-		r.logf("%s: %d events (%d county years) in %.2f s, %.2f µs an event (%.2f µs of CPU)", s.key, s.n, s.years, s.spent.Seconds(), us, cus)
-	}
-	spread := r.rep.add(Figure{Key: "rebuild.years_spread", Label: "重建成本线性度(整年) rebuild cost per event, largest ÷ smallest", Value: hi / lo, Unit: "×",
+	wall, cpu := r.costFigures(sizes)
+	spread := r.rep.add(Figure{Key: "rebuild.years_spread", Label: "重建成本线性度(整年) rebuild cost per event, largest ÷ smallest", Value: wall, Unit: "×",
 		Target: fmt.Sprintf("≤ %.1f (flat within 20%%)", TargetCostSpread),
-		Note:   fmt.Sprintf("of the three rebuild.years figures: provinces of whole county years at a tenth, three tenths and all of the run's size; by CPU time %.2f×", cpuHi/cpuLo)})
+		Note:   fmt.Sprintf("of the three rebuild.years figures: provinces of whole county years at a tenth, three tenths and all of the run's size; by CPU time %.2f×", cpu)})
 	if r.cfg.Events >= 1_000_000 {
-		spread.Met = met(hi/lo <= TargetCostSpread)
+		spread.Met = met(wall <= TargetCostSpread)
 	}
 	return true, nil
 }
 
 // rebuildProvince writes a province of n events in the given county years
 // to a store of its own and times its full rebuild (wall and CPU).
-func (r *run) rebuildProvince(n, years int, spent *time.Duration, cpu *float64) error {
+func (r *run) rebuildProvince(n, years int) (spent time.Duration, cpu float64, err error) {
 	dir := filepath.Join(r.dir, fmt.Sprintf("years-%d", years))
 	if err := os.RemoveAll(dir); err != nil {
-		return err
+		return 0, 0, err
 	}
 	defer os.RemoveAll(dir)
 	st, err := r.unsyncedStore(filepath.Join(dir, "ledger"))
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	defer st.Close()
 	if _, err := r.writeProvince(st, n, years); err != nil {
-		return err
+		return 0, 0, err
 	}
 	db, err := sqlite.Open(filepath.Join(dir, "projections.db"))
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	defer db.Close()
 	resetPeak() // the generator's garbage is not the rebuild's
-	var stats sqlite.Stats
-	err = r.profiled(fmt.Sprintf("rebuild-years-%d", n), func() error {
-		t0, c0 := time.Now(), cpuSeconds()
-		var err error
-		stats, err = db.Rebuild(r.ctx, st, 0, nil)
-		*spent, *cpu = time.Since(t0), cpuSeconds()-c0
-		return err
-	})
+	stats, spent, cpu, err := r.timedRebuild(fmt.Sprintf("rebuild-years-%d", n), func() (sqlite.Stats, error) { return db.Rebuild(r.ctx, st, 0, nil) })
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	if stats.Applied != uint64(n) {
-		return fmt.Errorf("the rebuild applied %d of %d events", stats.Applied, n)
+		return 0, 0, fmt.Errorf("the rebuild applied %d of %d events", stats.Applied, n)
 	}
-	return nil
+	return spent, cpu, nil
 }
 
 // writeProvince generates a province of n events in the given county
