@@ -53,6 +53,7 @@ the report. docs/performance.md explains the figures and targets.`,
 				cfg.Dir = work
 			}
 			cfg.Log = m.Stderr
+			cfg.Exe = m.Exe
 			rep, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err

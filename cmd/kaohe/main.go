@@ -55,6 +55,9 @@ type Main struct {
 	// Witnesses are more witness directories (--witness on publish and
 	// verify) besides the one under --data.
 	Witnesses []string
+	// Exe is this kaohe binary, for what runs it again (kaohe bench's
+	// query processes); "" where Main runs inside another program.
+	Exe string
 
 	store    *jetstream.Store
 	ledger   *commands.Ledger
@@ -100,6 +103,7 @@ func main() {
 	defer stop()
 	setMemoryLimit(ctx, os.Getenv)
 	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin}
+	m.Exe, _ = os.Executable()
 	code := m.Run(ctx, os.Args[1:])
 	m.Close()
 	os.Exit(code)

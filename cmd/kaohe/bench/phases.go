@@ -311,7 +311,7 @@ func (r *run) queries() error {
 	if r.cfg.Events >= 1_000_000 {
 		peak.Met = met(peak.Value < TargetRebuildRSSMB)
 	}
-	return nil
+	return r.processQueries(year, unit, disputed)
 }
 
 // disputed is the entry the unit's appeal disputes, read from the unit's

@@ -40,8 +40,11 @@ func peakRSS() int64 { return statusKB("VmHWM:") * 1024 }
 // rss is VmRSS in bytes, 0 when unknown.
 func rss() int64 { return statusKB("VmRSS:") * 1024 }
 
-func statusKB(field string) int64 {
-	f, err := os.Open("/proc/self/status")
+func statusKB(field string) int64 { return procStatusKB("self", field) }
+
+// procStatusKB is a field of /proc/<pid>/status in kB, 0 when unknown.
+func procStatusKB(pid, field string) int64 {
+	f, err := os.Open("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}

@@ -49,7 +49,10 @@ type Config struct {
 	// county years are planned again from the seed (NewGenerator
 	// generates no events) for the queries to know what to ask.
 	Reuse bool
-	Log   io.Writer // progress lines; nil = none
+	// Exe is the kaohe binary the queries are run with again, each as a
+	// process of its own (processes.go); "" = not.
+	Exe string
+	Log io.Writer // progress lines; nil = none
 }
 
 func (c Config) withDefaults() Config {
