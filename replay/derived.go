@@ -263,13 +263,34 @@ func (r *rules) check(ev events.Stored, pl any, sc *scheme.Scheme, refused func(
 			why = recount
 		}
 	case *events.GradeDecided:
-		if sc != nil && !sc.GradeKnown(x.Kind, x.Grade) {
-			why = fmt.Sprintf("%q is not a %s grade of the scheme in force then", x.Grade, x.Kind)
-		}
+		why = r.decided(sc, x)
 	}
 	if why != "" && ev.Sig != nil {
 		refused(ev, "%s: the ledger refuses it", why)
 	}
+}
+
+// decided: a grade is decided about a unit of the scheme in force (its
+// team too) or a cadre registered in the year, and is one of the scheme's
+// grades of that kind (commands' decideGrade, in its order).
+func (r *rules) decided(sc *scheme.Scheme, d *events.GradeDecided) string {
+	if sc == nil {
+		return ""
+	}
+	switch d.Kind {
+	case events.GradeUnit, events.GradeTeam:
+		if _, ok := sc.Unit(d.Subject); !ok {
+			return fmt.Sprintf("unit %q is not in the scheme in force then", d.Subject)
+		}
+	case events.GradeCadre:
+		if _, ok := r.classes[d.Subject]; !ok {
+			return fmt.Sprintf("cadre %q is not registered in the year", d.Subject)
+		}
+	}
+	if !sc.GradeKnown(d.Kind, d.Grade) {
+		return fmt.Sprintf("%q is not a %s grade of the scheme in force then", d.Grade, d.Kind)
+	}
+	return ""
 }
 
 // again: a part or a cadre's component is recorded once; a recorded value

@@ -192,6 +192,8 @@ func TestVerifyNamesASignedWindowStoredWithAnotherClosingTime(t *testing.T) {
 //   - the office granting a bonus item the scheme does not have;
 //   - the office tallying 2,000,000 votes for c1 (at most 1,000,000);
 //   - the committee deciding zzb 特优, a grade the scheme does not have;
+//   - the committee grading a unit the scheme does not have, and a cadre
+//     never registered;
 //   - the team recording t1's work score again (p12 recorded it): a
 //     change without a correction and its reason;
 //   - the office adjusting t1's gdp target after the cut-off, no override.
@@ -236,6 +238,16 @@ func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 				return events.GradeDecided{Kind: "unit", Subject: "zzb", Grade: "特优", Proposed: "良好", Override: true}
 			},
 			`"特优" is not a unit grade of the scheme in force then`},
+		{"a grade decision about a unit the scheme does not have", 18, commands.Command{ID: "x10", Type: "DecideGrade", Year: 2023, Actor: events.Actor{ID: "khwyh", Role: events.RoleCommittee}, Reason: "特批", Data: json.RawMessage(`{"kind":"unit","subject":"nosuch","grade":"优秀"}`)},
+			events.AggYear, func(scoredYear) any { // no proposal for a unit the engine does not score
+				return events.GradeDecided{Kind: "unit", Subject: "nosuch", Grade: "优秀", Override: true}
+			},
+			`unit "nosuch" is not in the scheme in force then`},
+		{"a grade decision about a cadre never registered", 18, commands.Command{ID: "x11", Type: "DecideGrade", Year: 2023, Actor: events.Actor{ID: "khwyh", Role: events.RoleCommittee}, Reason: "特批", Data: json.RawMessage(`{"kind":"cadre","subject":"c99","grade":"优秀"}`)},
+			events.AggYear, func(scoredYear) any {
+				return events.GradeDecided{Kind: "cadre", Subject: "c99", Grade: "优秀", Override: true}
+			},
+			`cadre "c99" is not registered in the year`},
 		{"a score recorded again", 12, commands.Command{ID: "x8", Type: "RecordScore", Year: 2023, Actor: team, Data: json.RawMessage(`{"unit":"t1","indicator":"work","source":"year_end","value":"95"}`)},
 			events.UnitAggregate("t1"), func(scoredYear) any { // p12 recorded 80: a change without a correction's reason
 				return events.ScoreRecorded{Indicator: "work", Part: "score", Source: events.SourceYearEnd, Value: "95"}
