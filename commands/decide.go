@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kaohe/kaohe/commands/rules"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
@@ -224,25 +225,10 @@ func (d *decision) cadre(id string) error {
 }
 
 func number(field string, n events.Number) error {
-	if n == "" {
-		return fail(EINVALID, field, "required")
-	}
-	if !n.Valid() {
-		return fail(EINVALID, field, "%q is not a plain decimal number (e.g. 93.5)", n)
-	}
-	return nil
+	return ruleBroken(rules.Number(field, n))
 }
 
 // inRange checks 0 ≤ v ≤ max (max "" = no upper bound, negatives allowed).
 func inRange(field string, v events.Number, max string) error {
-	if err := number(field, v); err != nil {
-		return err
-	}
-	if max == "" {
-		return nil
-	}
-	if cmpNum(string(v), "0") < 0 || cmpNum(string(v), max) > 0 {
-		return fail(EINVALID, field, "%s is outside the allowed range 0–%s", v, max)
-	}
-	return nil
+	return ruleBroken(rules.InRange(field, v, max))
 }

@@ -3,6 +3,8 @@ package commands
 import (
 	"errors"
 	"fmt"
+
+	"github.com/kaohe/kaohe/commands/rules"
 )
 
 // Error codes: a closed, append-only set. The CLI maps them to exit codes.
@@ -60,6 +62,18 @@ func ErrorCode(err error) string {
 		return e.Code
 	}
 	return EINTERNAL
+}
+
+// ruleBroken is the ledger's error for a broken rule (nil: none).
+func ruleBroken(b *rules.Broken) error {
+	if b == nil {
+		return nil
+	}
+	code := EINVALID
+	if b.NotFound {
+		code = ENOTFOUND
+	}
+	return &Error{Code: code, Field: b.Field, Msg: b.Msg}
 }
 
 func fail(code, field, format string, args ...any) *Error {

@@ -5,9 +5,9 @@ package commands
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
+	"github.com/kaohe/kaohe/commands/rules"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
@@ -194,104 +194,14 @@ func (d *decision) socialEvaluation(x *RecordSocialEvaluation) error {
 	if err != nil {
 		return err
 	}
-	g, ok := d.sc.RaterGroup(x.Group)
-	if !ok {
-		return fail(ENOTFOUND, "data.group", "unknown rater group %q", x.Group)
-	}
-	if !g.Rates(u.Category) {
-		return fail(EINVALID, "data.group", "rater group %s does not rate category %s (unit %s)", g.ID, u.Category, u.ID)
-	}
-	if g.ByRate() {
-		// the scheme rates this group by a published rate (满意率): only a
-		// rate has a meaning for it
-		switch {
-		case len(x.Ballots) > 0:
-			return fail(EINVALID, "data.ballots", "rater group %s is rated by a published rate (by: rate): give data.rate (percent, e.g. \"92.5\")", g.ID)
-		case x.Score != "":
-			return fail(EINVALID, "data.score", "rater group %s is rated by a published rate (by: rate): give data.rate (percent, e.g. \"92.5\")", g.ID)
-		case x.Rate == "":
-			return fail(EINVALID, "data.rate", "required: the published satisfaction rate in percent (e.g. \"92.5\")")
-		}
-		if err := inRange("data.rate", x.Rate, "100"); err != nil {
-			return err
-		}
-	} else if x.Rate != "" {
-		return fail(EINVALID, "data.rate", "rater group %s is rated by ballots (levels %s) or a 0–100 score: a rate is accepted for groups the scheme rates by rate (by: rate)", g.ID, strings.Join(g.Levels, ", "))
-	}
-	switch {
-	case g.ByRate():
-	case len(x.Ballots) > 0 && x.Score != "":
-		return fail(EINVALID, "data.score", "give ballots or a score, not both")
-	case len(x.Ballots) > 0:
-		if err := levelCounts("data.ballots", x.Ballots, g.Levels); err != nil {
-			return err
-		}
-	case x.Score != "":
-		if err := inRange("data.score", x.Score, "100"); err != nil {
-			return err
-		}
-	default:
-		return fail(EINVALID, "data.ballots", "required: ballots per level, or a score 0–100")
-	}
-	if err := d.notRecorded("data.group", fmt.Sprintf("the evaluation of unit %s by rater group %s", u.ID, g.ID), false, recordKey("group", g.ID)); err != nil {
+	e := &events.SocialEvaluationRecorded{Group: x.Group, Ballots: x.Ballots, Score: x.Score, Rate: x.Rate}
+	if err := ruleBroken(rules.Evaluation(d.sc, u, e)); err != nil {
 		return err
 	}
-	return d.emit(&events.SocialEvaluationRecorded{Group: g.ID, Ballots: x.Ballots, Score: x.Score, Rate: x.Rate})
-}
-
-// levelCounts checks ballot counts: known levels, each once, none negative.
-func levelCounts(field string, counts []events.LevelCount, levels []string) error {
-	seen := map[string]bool{}
-	total := 0
-	for i, lc := range counts {
-		f := fmt.Sprintf("%s[%d]", field, i)
-		known := false
-		for _, l := range levels {
-			known = known || l == lc.Level
-		}
-		switch {
-		case !known:
-			return fail(EINVALID, f+".level", "unknown level %q (levels: %s)", lc.Level, strings.Join(levels, ", "))
-		case seen[lc.Level]:
-			return fail(EINVALID, f+".level", "level %q given twice", lc.Level)
-		case lc.Count < 0:
-			return fail(EINVALID, f+".count", "a count cannot be negative (%d)", lc.Count)
-		case lc.Count > MaxBallots:
-			return fail(EINVALID, f+".count", "%d ballots at one level; at most %d are counted (docs/commands.md, limits)", lc.Count, MaxBallots)
-		}
-		seen[lc.Level] = true
-		total += lc.Count
+	if err := d.notRecorded("data.group", fmt.Sprintf("the evaluation of unit %s by rater group %s", u.ID, e.Group), false, recordKey("group", e.Group)); err != nil {
+		return err
 	}
-	if total == 0 {
-		return fail(EINVALID, field, "no ballots counted")
-	}
-	return nil
-}
-
-// levelRates checks published rates: known levels, each once, each a
-// percent within 0–100, together at most 100.
-func levelRates(field string, rates []events.LevelRate, levels []string) error {
-	seen := map[string]bool{}
-	sum := scheme.Dec{}
-	for i, lr := range rates {
-		f := fmt.Sprintf("%s[%d]", field, i)
-		if !slices.Contains(levels, lr.Level) {
-			return fail(EINVALID, f+".level", "unknown level %q (levels: %s)", lr.Level, strings.Join(levels, ", "))
-		}
-		if seen[lr.Level] {
-			return fail(EINVALID, f+".level", "level %q given twice", lr.Level)
-		}
-		seen[lr.Level] = true
-		if err := inRange(f+".rate", lr.Rate, "100"); err != nil {
-			return err
-		}
-		v, _ := scheme.ParseDec(string(lr.Rate))
-		sum = sum.Add(v)
-	}
-	if sum.Cmp(scheme.Int(100)) > 0 {
-		return fail(EINVALID, field, "the rates sum to %s%%, over 100%%", sum)
-	}
-	return nil
+	return d.emit(e)
 }
 
 func (d *decision) tallyVotes(x *TallyVotes) error {
@@ -304,43 +214,16 @@ func (d *decision) tallyVotes(x *TallyVotes) error {
 	} else if _, err := d.unit(x.Unit); err != nil {
 		return err
 	}
-	if len(x.Rates) > 0 {
-		if len(x.Counts) > 0 {
-			return fail(EINVALID, "data.rates", "give counts or rates, not both")
-		}
-		if err := levelRates("data.rates", x.Rates, d.sc.VoteLevels(kind)); err != nil {
-			return err
-		}
-		if x.Valid < 0 {
-			return fail(EINVALID, "data.valid", "cannot be negative")
-		}
-		if x.Valid > MaxBallots {
-			return fail(EINVALID, "data.valid", "%d valid ballots; at most %d are counted (docs/commands.md, limits)", x.Valid, MaxBallots)
-		}
-	} else {
-		if err := levelCounts("data.counts", x.Counts, d.sc.VoteLevels(kind)); err != nil {
-			return err
-		}
-		sum := 0
-		for _, lc := range x.Counts {
-			sum += lc.Count
-		}
-		if x.Valid <= 0 {
-			return fail(EINVALID, "data.valid", "required: the number of valid ballots (the rate denominator)")
-		}
-		if x.Valid > MaxBallots {
-			return fail(EINVALID, "data.valid", "%d valid ballots; at most %d are counted (docs/commands.md, limits)", x.Valid, MaxBallots)
-		}
-		if sum > x.Valid {
-			return fail(EINVALID, "data.valid", "%d votes counted but only %d valid ballots", sum, x.Valid)
-		}
-	}
 	item := x.Item
 	if item == "" {
 		item = "overall"
 	}
+	t := &events.VotesTallied{Item: item, Counts: x.Counts, Valid: x.Valid, Rates: x.Rates}
+	if err := ruleBroken(rules.Tally(d.sc.VoteLevels(kind), t)); err != nil {
+		return err
+	}
 	if err := d.notRecorded("data.item", fmt.Sprintf("the %s tally of %s", item, d.aggregate), false, recordKey("votes", item)); err != nil {
 		return err
 	}
-	return d.emit(&events.VotesTallied{Item: item, Counts: x.Counts, Valid: x.Valid, Rates: x.Rates})
+	return d.emit(t)
 }

@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"math/big"
 	"strconv"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/kaohe/kaohe/commands/rules"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/scheme"
@@ -377,14 +377,7 @@ func (s *session) pendingOf(year int) []events.Envelope {
 }
 
 // cmpNum compares two valid decimal texts exactly.
-func cmpNum(a, b string) int {
-	x, _ := new(big.Rat).SetString(a)
-	y, _ := new(big.Rat).SetString(b)
-	if x == nil || y == nil {
-		return 0
-	}
-	return x.Cmp(y)
-}
+func cmpNum(a, b string) int { return rules.Compare(a, b) }
 
 // dryID is the id of an event decided but never appended: the n-th event of
 // the decision, made by command cmd, of type name on subject, whose stored

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kaohe/kaohe/commands/rules"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/projections/scheme"
@@ -64,7 +65,7 @@ func checkDerived(year int, evs []events.Stored, problems []*Problem) []*Problem
 	}
 	var sc *scheme.Scheme
 	p := proposals{fold: fold}
-	entries := newRules()
+	entries := newEntryRules()
 	problem := func(kind string) func(events.Stored, string, ...any) {
 		return func(ev events.Stored, format string, args ...any) {
 			problems = append(problems, signedProblem(kind, year, ev, format, args...))
@@ -188,12 +189,13 @@ var rechecked = map[string]bool{
 	events.TypeVotesTallied: true, events.TypeSocialEvaluationRecorded: true, events.TypeTargetAdjusted: true,
 }
 
-// rules hold a year's signed entries to the rules the ledger decided them
-// by (commands' recordScore, correctScore, cadreScore, bonusOrDeduction,
-// tallyVotes, socialEvaluation) under the scheme in force when each was
+// entryRules hold a year's signed entries to the rules the ledger decided
+// them by (commands' recordScore, correctScore, cadreScore,
+// bonusOrDeduction; tallies and social evaluations through the ledger's
+// own checks, package rules) under the scheme in force when each was
 // stored. They remember every entry, signed or not, for the corrections
 // after it, and every cadre's class.
-type rules struct {
+type entryRules struct {
 	units    map[string]unitEntry  // unit entries by event id
 	cadres   map[string]cadreEntry // cadre entries by event id
 	classes  map[string]string     // cadre → class
@@ -212,13 +214,13 @@ func (e cadreEntry) String() string {
 	return fmt.Sprintf("component %s of cadre %s", e.component, e.cadre)
 }
 
-func newRules() *rules {
-	return &rules{units: map[string]unitEntry{}, cadres: map[string]cadreEntry{}, classes: map[string]string{}, recorded: map[any]string{}}
+func newEntryRules() *entryRules {
+	return &entryRules{units: map[string]unitEntry{}, cadres: map[string]cadreEntry{}, classes: map[string]string{}, recorded: map[any]string{}}
 }
 
 // check holds ev (its payload pl) to the scheme in force then (sc),
 // refused naming what the ledger refuses.
-func (r *rules) check(ev events.Stored, pl any, sc *scheme.Scheme, refused func(events.Stored, string, ...any)) {
+func (r *entryRules) check(ev events.Stored, pl any, sc *scheme.Scheme, refused func(events.Stored, string, ...any)) {
 	kind, subject, _ := strings.Cut(ev.Aggregate, ".")
 	why := ""
 	switch x := pl.(type) {
@@ -259,7 +261,7 @@ func (r *rules) check(ev events.Stored, pl any, sc *scheme.Scheme, refused func(
 		}
 	case *events.SocialEvaluationRecorded:
 		recount := r.recount(ev, fmt.Sprintf("the evaluation of %s by rater group %s", ev.Aggregate, x.Group))
-		if why = evaluation(sc, x); why == "" {
+		if why = evaluation(sc, subject, x); why == "" {
 			why = recount
 		}
 	case *events.GradeDecided:
@@ -273,7 +275,7 @@ func (r *rules) check(ev events.Stored, pl any, sc *scheme.Scheme, refused func(
 // decided: a grade is decided about a unit of the scheme in force (its
 // team too) or a cadre registered in the year, and is one of the scheme's
 // grades of that kind (commands' decideGrade, in its order).
-func (r *rules) decided(sc *scheme.Scheme, d *events.GradeDecided) string {
+func (r *entryRules) decided(sc *scheme.Scheme, d *events.GradeDecided) string {
 	if sc == nil {
 		return ""
 	}
@@ -296,7 +298,7 @@ func (r *rules) decided(sc *scheme.Scheme, d *events.GradeDecided) string {
 // again: a part or a cadre's component is recorded once; a recorded value
 // changes only through a correction, with its reason (commands'
 // notRecorded).
-func (r *rules) again(ev events.Stored, e any) string {
+func (r *entryRules) again(ev events.Stored, e any) string {
 	if first, ok := r.recorded[e]; ok {
 		return fmt.Sprintf("%v is already recorded (event %s): a recorded value changes only through CorrectScore, with a reason", e, first)
 	}
@@ -306,7 +308,7 @@ func (r *rules) again(ev events.Stored, e any) string {
 
 // recount: ballots and a tally have no correction; recorded again, they
 // replace the earlier record only with a reason (commands' notRecorded).
-func (r *rules) recount(ev events.Stored, what string) string {
+func (r *entryRules) recount(ev events.Stored, what string) string {
 	prev, ok := r.recorded[what]
 	r.recorded[what] = ev.ID
 	if ok && strings.TrimSpace(ev.Reason) == "" {
@@ -351,7 +353,7 @@ func adjusted(sc *scheme.Scheme, unit string, at time.Time, x *events.TargetAdju
 
 // unitEntry: the part is the indicator's, its provider entered it (a
 // correction: its provider or the office), the value is within range.
-func (r *rules) unitEntry(ev events.Stored, sc *scheme.Scheme, e unitEntry, v events.Number) string {
+func (r *entryRules) unitEntry(ev events.Stored, sc *scheme.Scheme, e unitEntry, v events.Number) string {
 	if sc == nil {
 		return "no scheme was in force when it was stored"
 	}
@@ -380,7 +382,7 @@ func (r *rules) unitEntry(ev events.Stored, sc *scheme.Scheme, e unitEntry, v ev
 
 // cadreEntry: the component is the cadre's class's, the value within its
 // range.
-func (r *rules) cadreEntry(sc *scheme.Scheme, e cadreEntry, v events.Number) string {
+func (r *entryRules) cadreEntry(sc *scheme.Scheme, e cadreEntry, v events.Number) string {
 	if sc == nil {
 		return "no scheme was in force when it was stored"
 	}
@@ -415,64 +417,33 @@ func adjustment(sc *scheme.Scheme, x *events.BonusGranted, bonus bool) string {
 	return ""
 }
 
-// tally: a democratic evaluation of the scheme's levels, each count and
-// the valid ballots within events.MaxBallots, no more votes than valid
-// ballots.
+// tally: a democratic evaluation at the scheme's levels (rules.Tally).
 func tally(sc *scheme.Scheme, kind string, x *events.VotesTallied) string {
 	if sc == nil {
 		return "no scheme was in force when it was stored"
 	}
-	levels := sc.VoteLevels(map[string]string{"unit": "team", "cadre": "cadre"}[kind])
-	if x.Valid < 0 || x.Valid > events.MaxBallots {
-		return fmt.Sprintf("%d valid ballots, outside 0–%d", x.Valid, events.MaxBallots)
-	}
-	sum := 0
-	for _, lc := range x.Counts {
-		if why := ballot(levels, lc); why != "" {
-			return why
-		}
-		sum += lc.Count
-	}
-	for _, lr := range x.Rates {
-		if !slices.Contains(levels, lr.Level) {
-			return fmt.Sprintf("level %q is not a ballot level of the scheme in force then", lr.Level)
-		}
-	}
-	if len(x.Rates) == 0 && sum > x.Valid {
-		return fmt.Sprintf("%d votes counted but only %d valid ballots", sum, x.Valid)
-	}
-	return ""
+	return brokenRule(rules.Tally(sc.VoteLevels(map[string]string{"unit": "team", "cadre": "cadre"}[kind]), x))
 }
 
-// evaluation: a rater group of the scheme, its levels, 0–100 for a score.
-func evaluation(sc *scheme.Scheme, x *events.SocialEvaluationRecorded) string {
+// evaluation: a social evaluation of a unit of the scheme by a rater group
+// that rates it (rules.Evaluation).
+func evaluation(sc *scheme.Scheme, unit string, x *events.SocialEvaluationRecorded) string {
 	if sc == nil {
 		return "no scheme was in force when it was stored"
 	}
-	g, ok := sc.RaterGroup(x.Group)
+	u, ok := sc.Unit(unit)
 	if !ok {
-		return fmt.Sprintf("rater group %q is not in the scheme in force then", x.Group)
+		return fmt.Sprintf("unit %q is not in the scheme in force then", unit)
 	}
-	for _, lc := range x.Ballots {
-		if why := ballot(g.Levels, lc); why != "" {
-			return why
-		}
-	}
-	if x.Score != "" && outOfRange(x.Score, "100") {
-		return fmt.Sprintf("the score %s is outside 0–100", x.Score)
-	}
-	return ""
+	return brokenRule(rules.Evaluation(sc, u, x))
 }
 
-// ballot: one level's count, of a known level, within 0–events.MaxBallots.
-func ballot(levels []string, lc events.LevelCount) string {
-	switch {
-	case !slices.Contains(levels, lc.Level):
-		return fmt.Sprintf("level %q is not a ballot level of the scheme in force then", lc.Level)
-	case lc.Count < 0 || lc.Count > events.MaxBallots:
-		return fmt.Sprintf("%d ballots at level %s, outside 0–%d", lc.Count, lc.Level, events.MaxBallots)
+// brokenRule is a broken rule as a problem says it ("": none).
+func brokenRule(b *rules.Broken) string {
+	if b == nil {
+		return ""
 	}
-	return ""
+	return fmt.Sprintf("%s (%s)", b.Msg, b.Field)
 }
 
 // positive: v is a number above 0.
@@ -481,13 +452,8 @@ func positive(v events.Number) bool {
 	return err == nil && d.Sign() > 0
 }
 
-// outOfRange: v is not within 0–max (max "": no bound), as commands'
-// inRange.
+// outOfRange: v is not a number within 0–max (max "": any number), as
+// the ledger holds an entry's value (rules.InRange).
 func outOfRange(v events.Number, max string) bool {
-	if max == "" {
-		return false
-	}
-	d, err := scheme.ParseDec(string(v))
-	m, err2 := scheme.ParseDec(max)
-	return err != nil || err2 != nil || d.Sign() < 0 || d.Cmp(m) > 0
+	return rules.InRange("", v, max) != nil
 }

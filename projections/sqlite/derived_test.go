@@ -190,7 +190,9 @@ func TestVerifyNamesASignedWindowStoredWithAnotherClosingTime(t *testing.T) {
 //   - the team correcting t1's gdp (the statistics bureau's part, p05);
 //   - the team entering 150 for cadre c1's superior component (at most 100);
 //   - the office granting a bonus item the scheme does not have;
-//   - the office tallying 2,000,000 votes for c1 (at most 1,000,000);
+//   - the office tallying 2,000,000 votes for c1 (at most 1,000,000), a
+//     level twice, and no ballots at all (the ledger's own checks of a
+//     tally, package rules, since stop 25);
 //   - the committee deciding zzb 特优, a grade the scheme does not have;
 //   - the committee grading a unit the scheme does not have, and a cadre
 //     never registered;
@@ -232,7 +234,17 @@ func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 			events.CadreAggregate("c1"), func(scoredYear) any {
 				return events.VotesTallied{Item: "overall", Counts: []events.LevelCount{{Level: "优秀", Count: 2000000}}, Valid: 2000000}
 			},
-			"2000000 valid ballots, outside 0–1000000"},
+			"2000000 ballots at one level; at most 1000000 are counted (docs/commands.md, limits) (data.counts[0].count)"},
+		{"a level counted twice", 16, commands.Command{ID: "x12", Type: "TallyVotes", Year: 2023, Actor: office, Data: json.RawMessage(`{"cadre":"c1","counts":[{"level":"优秀","count":10},{"level":"优秀","count":5}],"valid":20}`)},
+			events.CadreAggregate("c1"), func(scoredYear) any {
+				return events.VotesTallied{Item: "overall", Counts: []events.LevelCount{{Level: "优秀", Count: 10}, {Level: "优秀", Count: 5}}, Valid: 20}
+			},
+			`level "优秀" given twice (data.counts[1].level)`},
+		{"a tally of no ballots", 16, commands.Command{ID: "x13", Type: "TallyVotes", Year: 2023, Actor: office, Data: json.RawMessage(`{"cadre":"c1","counts":[{"level":"优秀","count":0}],"valid":20}`)},
+			events.CadreAggregate("c1"), func(scoredYear) any {
+				return events.VotesTallied{Item: "overall", Counts: []events.LevelCount{{Level: "优秀", Count: 0}}, Valid: 20}
+			},
+			"no ballots counted (data.counts)"},
 		{"a grade the scheme does not have", 18, commands.Command{ID: "x7", Type: "DecideGrade", Year: 2023, Actor: events.Actor{ID: "khwyh", Role: events.RoleCommittee}, Reason: "特批", Data: json.RawMessage(`{"kind":"unit","subject":"zzb","grade":"特优"}`)},
 			events.AggYear, func(scoredYear) any { // zzb's proposal 良好 (decideThree, by hand): only the grade is wrong
 				return events.GradeDecided{Kind: "unit", Subject: "zzb", Grade: "特优", Proposed: "良好", Override: true}
