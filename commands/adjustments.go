@@ -4,6 +4,7 @@ package commands
 // cadre or (bonuses, deductions, conditions) a whole office.
 
 import (
+	"github.com/kaohe/kaohe/commands/rules"
 	"github.com/kaohe/kaohe/events"
 )
 
@@ -16,8 +17,8 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 	if err := d.needReason(what); err != nil {
 		return err
 	}
-	if x.StaffOnly && x.Office == "" {
-		return fail(EINVALID, "data.staff_only", "only with data.office")
+	if err := ruleBroken(rules.StaffOnly(x.StaffOnly, x.Office)); err != nil {
+		return err
 	}
 	target := "unit"
 	var members []string // an office's units
@@ -38,22 +39,9 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 			return err
 		}
 	}
-	it, ok := d.sc.Item(x.Item)
-	if !ok {
-		return fail(ENOTFOUND, "data.item", "unknown bonus/deduction item %q in the %d scheme", x.Item, d.c.Year)
-	}
-	if bonus != (it.Sign > 0) {
-		kind := "deduction"
-		if it.Sign > 0 {
-			kind = "bonus"
-		}
-		return fail(EINVALID, "data.item", "item %s is a %s item: use the matching command", it.Code, kind)
-	}
-	if !it.AppliesTo(target) {
-		if x.Office != "" {
-			return fail(EINVALID, "data.item", "item %s does not apply to a %s, and office %s hits %ss", it.Code, target, x.Office, target)
-		}
-		return fail(EINVALID, "data.item", "item %s does not apply to a %s", it.Code, target)
+	it, b := rules.Item(d.sc, x.Item, bonus, target, x.Office)
+	if b != nil {
+		return ruleBroken(b)
 	}
 	// An accepted adjustment is never without effect: an item the scheme
 	// would not count for this subject (for each unit of an office) is
@@ -61,29 +49,20 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 	switch {
 	case x.Office != "":
 		for _, u := range members {
-			if why := d.sc.ItemEffect(it, "unit", u); why != "" {
-				return fail(EINVALID, "data.item", "office %s: %s", x.Office, why)
+			if b := rules.Counts(d.sc, it, "unit", u); b != nil {
+				return fail(EINVALID, "data.item", "office %s: %s", x.Office, b.Msg)
 			}
 		}
 	case x.Cadre != "":
-		if why := d.sc.ItemEffect(it, "cadre", d.st.cadre.Class); why != "" {
-			return fail(EINVALID, "data.item", "%s", why)
-		}
+		b = rules.Counts(d.sc, it, "cadre", d.st.cadre.Class)
 	default:
-		if why := d.sc.ItemEffect(it, "unit", x.Unit); why != "" {
-			return fail(EINVALID, "data.item", "%s", why)
-		}
+		b = rules.Counts(d.sc, it, "unit", x.Unit)
 	}
-	if x.Points != "" {
-		if err := number("data.points", x.Points); err != nil {
-			return err
-		}
+	if b == nil {
+		b = rules.ItemValues(it, &events.BonusGranted{Level: x.Level, Points: x.Points, Count: x.Count})
 	}
-	if x.Count < 0 {
-		return fail(EINVALID, "data.count", "cannot be negative")
-	}
-	if err := it.Check(x.Level, string(x.Points), x.Count); err != nil {
-		return &Error{Code: EINVALID, Field: "data", Msg: err.Error()}
+	if b != nil {
+		return ruleBroken(b)
 	}
 	p := events.BonusGranted{Item: it.Code, Level: x.Level, Matter: x.Matter, Points: x.Points, Count: x.Count, StaffOnly: x.StaffOnly}
 	if bonus {
@@ -164,14 +143,6 @@ func (d *decision) condition(x *Condition) error {
 // it when the event occurs, expanded by the engine). staff_only means
 // something only for the first.
 func (d *decision) office(id string, staffOnly bool) (kind string, units []string, err error) {
-	if units, ok := d.sc.Office(id, staffOnly); ok {
-		return "unit", units, nil
-	}
-	if _, ok := d.sc.Unit(id); ok {
-		if staffOnly {
-			return "", nil, fail(EINVALID, "data.staff_only", "office %s is a unit: its registered cadres have no supervising leader to leave out", id)
-		}
-		return "cadre", nil, nil
-	}
-	return "", nil, fail(ENOTFOUND, "data.office", "unknown office %q in the %d scheme: name an office of the scheme's units (their office) or a unit (its registered cadres)", id, d.c.Year)
+	kind, units, b := rules.Office(d.sc, id, staffOnly)
+	return kind, units, ruleBroken(b)
 }

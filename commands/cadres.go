@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kaohe/kaohe/commands/rules"
 	"github.com/kaohe/kaohe/events"
 )
 
@@ -30,11 +31,7 @@ func (d *decision) cadreScore(x *RecordCadreScore) error {
 	if err := d.cadre(x.Cadre); err != nil {
 		return err
 	}
-	max, ok := d.sc.CadreComponent(d.st.cadre.Class, x.Component)
-	if !ok {
-		return fail(ENOTFOUND, "data.component", "cadre class %s has no component %q", d.st.cadre.Class, x.Component)
-	}
-	if err := inRange("data.value", x.Value, max); err != nil {
+	if err := ruleBroken(rules.Component(d.sc, d.st.cadre.Class, x.Component, x.Value)); err != nil {
 		return err
 	}
 	if err := d.notRecorded("data.component", fmt.Sprintf("component %s of cadre %s", x.Component, x.Cadre), true, recordKey("component", x.Component)); err != nil {

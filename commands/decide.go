@@ -224,10 +224,6 @@ func (d *decision) cadre(id string) error {
 	return nil
 }
 
-func number(field string, n events.Number) error {
-	return ruleBroken(rules.Number(field, n))
-}
-
 // inRange checks 0 ≤ v ≤ max (max "" = no upper bound, negatives allowed).
 func inRange(field string, v events.Number, max string) error {
 	return ruleBroken(rules.InRange(field, v, max))

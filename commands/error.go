@@ -70,8 +70,11 @@ func ruleBroken(b *rules.Broken) error {
 		return nil
 	}
 	code := EINVALID
-	if b.NotFound {
+	switch {
+	case b.NotFound:
 		code = ENOTFOUND
+	case b.Forbidden:
+		code = EFORBIDDEN
 	}
 	return &Error{Code: code, Field: b.Field, Msg: b.Msg}
 }

@@ -19,9 +19,9 @@ func (d *decision) unitIndicator(unitID, indicatorID string) (*scheme.Unit, *sch
 	if err != nil {
 		return nil, nil, err
 	}
-	ind, ok := d.sc.Indicator(u.ID, indicatorID)
-	if !ok {
-		return nil, nil, fail(ENOTFOUND, "data.indicator", "unknown indicator %q for unit %s (category %s)", indicatorID, u.ID, u.Category)
+	ind, b := rules.Indicator(d.sc, u, indicatorID)
+	if b != nil {
+		return nil, nil, ruleBroken(b)
 	}
 	return u, ind, nil
 }
@@ -31,17 +31,8 @@ func (d *decision) adjustTarget(x *AdjustTarget) error {
 	if err != nil {
 		return err
 	}
-	if !ind.Quantitative() {
-		return fail(EINVALID, "data.indicator", "%s is not a quantitative indicator: it has no target to adjust", ind.ID)
-	}
-	if err := number("data.target", x.Target); err != nil {
+	if err := ruleBroken(rules.Target(ind, x.Target, x.ApprovalRef)); err != nil {
 		return err
-	}
-	if cmpNum(string(x.Target), "0") <= 0 {
-		return fail(EINVALID, "data.target", "a target must be above 0, got %s", x.Target)
-	}
-	if strings.TrimSpace(x.ApprovalRef) == "" {
-		return fail(EINVALID, "data.approval_ref", "required: a target adjustment needs the committee's approval reference (考核委员会批复)")
 	}
 	if err := d.needReason("a target adjustment"); err != nil {
 		return err
@@ -63,39 +54,21 @@ func (d *decision) recordScore(x *RecordScore) error {
 	if err != nil {
 		return err
 	}
-	parts := ind.Parts()
-	var part *scheme.Part
-	if x.Part == "" && len(parts) == 1 {
-		part = &parts[0]
+	part, b := rules.Part(ind, x.Part)
+	if b == nil {
+		b = rules.Provider(ind, part, d.c.Actor)
 	}
-	for i := range parts {
-		if parts[i].ID == x.Part {
-			part = &parts[i]
-		}
+	if b == nil {
+		b = rules.Source(x.Source)
 	}
-	if part == nil {
-		ids := make([]string, len(parts))
-		for i, p := range parts {
-			ids[i] = p.ID
-		}
-		if x.Part == "" {
-			return fail(EINVALID, "data.part", "required: indicator %s has parts %s", ind.ID, strings.Join(ids, ", "))
-		}
-		return fail(ENOTFOUND, "data.part", "indicator %s has parts %s, not %q", ind.ID, strings.Join(ids, ", "), x.Part)
+	if b == nil {
+		b = rules.InRange("data.value", x.Value, part.Max)
 	}
-	if !part.ProvidedBy(d.c.Actor) {
-		return fail(EFORBIDDEN, "actor", "%s/%s of indicator %s is entered by %s, not by %s %q", ind.ID, part.ID, ind.ID, part.Provider, d.c.Actor.Role, d.c.Actor.ID)
-	}
-	switch x.Source {
-	case "", events.SourceRoutine, events.SourceYearEnd, events.SourceStatistics, events.SourceDelegated:
-	default:
-		return fail(EINVALID, "data.source", "unknown source %q (routine, year_end, statistics, delegated)", x.Source)
-	}
-	if err := inRange("data.value", x.Value, part.Max); err != nil {
-		return err
+	if b != nil {
+		return ruleBroken(b)
 	}
 	keys := []string{recordKey("part", ind.ID, part.ID)}
-	if len(parts) == 1 {
+	if len(ind.Parts()) == 1 {
 		keys = append(keys, recordKey("part", ind.ID, "")) // an entry stored without its only part's id
 	}
 	if err := d.notRecorded("data.part", fmt.Sprintf("%s/%s of unit %s", ind.ID, part.ID, u.ID), true, keys...); err != nil {
@@ -162,12 +135,12 @@ func (d *decision) correctScore(x *CorrectScore) error {
 		if part == nil { // the scheme was replaced since: no provider or range to check against
 			return fail(ENOTFOUND, "data.supersedes", "part %s of indicator %s (the corrected entry) is not in the scheme in force", old.part, ind.ID)
 		}
-		if !part.ProvidedBy(d.c.Actor) && d.c.Actor.Role != events.RoleOffice {
-			hint := ""
-			if d.causation != "" {
-				hint = " (in an appeal resolution a correction's actor is the resolver's unless the correction names its own: name the office or the provider)"
-			}
-			return fail(EFORBIDDEN, "actor", "only %s (the provider) or the assessment office may correct %s/%s, not %s %q%s", part.Provider, ind.ID, part.ID, d.c.Actor.Role, d.c.Actor.ID, hint)
+		hint := ""
+		if d.causation != "" {
+			hint = " (in an appeal resolution a correction's actor is the resolver's unless the correction names its own: name the office or the provider)"
+		}
+		if err := ruleBroken(rules.Corrector(ind, part, d.c.Actor, hint)); err != nil {
+			return err
 		}
 		if err := inRange("data.value", x.Value, part.Max); err != nil {
 			return err

@@ -10,7 +10,6 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
-	"github.com/kaohe/kaohe/commands/rules"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
 	"github.com/kaohe/kaohe/projections/scheme"
@@ -375,9 +374,6 @@ func (s *session) pendingOf(year int) []events.Envelope {
 	}
 	return out
 }
-
-// cmpNum compares two valid decimal texts exactly.
-func cmpNum(a, b string) int { return rules.Compare(a, b) }
 
 // dryID is the id of an event decided but never appended: the n-th event of
 // the decision, made by command cmd, of type name on subject, whose stored

@@ -230,16 +230,16 @@ func (r *entryRules) check(ev events.Stored, pl any, sc *scheme.Scheme, refused 
 		e := unitEntry{subject, x.Indicator, onlyPart(sc, subject, x.Indicator, x.Part)}
 		r.units[ev.ID] = e
 		dup := r.again(ev, e)
-		if why = r.unitEntry(ev, sc, e, x.Value); why == "" { // the ledger's order: the part, then whether it is recorded
+		if why = r.unitEntry(ev, sc, e, x.Value, x.Source); why == "" { // the ledger's order: the part, then whether it is recorded
 			why = dup
 		}
 	case *events.ScoreCorrected:
 		if e, ok := r.units[x.Supersedes]; ok && kind == "unit" {
 			r.units[ev.ID] = e
-			why = r.unitEntry(ev, sc, e, x.Value)
+			why = r.unitEntry(ev, sc, e, x.Value, "")
 		} else if e, ok := r.cadres[x.Supersedes]; ok && kind == "cadre" {
 			r.cadres[ev.ID] = e
-			why = r.cadreEntry(sc, e, x.Value)
+			why = r.cadreCorrection(sc, e, x.Value)
 		}
 	case *events.CadreScoreRecorded:
 		e := cadreEntry{subject, x.Component}
@@ -251,9 +251,9 @@ func (r *entryRules) check(ev events.Stored, pl any, sc *scheme.Scheme, refused 
 	case *events.TargetAdjusted:
 		why = adjusted(sc, subject, ev.OccurredAt, x)
 	case *events.BonusGranted:
-		why = adjustment(sc, x, true)
+		why = r.adjustment(sc, kind, subject, x, true)
 	case *events.DeductionApplied:
-		why = adjustment(sc, (*events.BonusGranted)(x), false)
+		why = r.adjustment(sc, kind, subject, (*events.BonusGranted)(x), false)
 	case *events.VotesTallied:
 		recount := r.recount(ev, fmt.Sprintf("the %s tally of %s", x.Item, ev.Aggregate))
 		if why = tally(sc, kind, x); why == "" {
@@ -330,20 +330,23 @@ func onlyPart(sc *scheme.Scheme, unit, indicator, part string) string {
 }
 
 // adjusted: a target adjustment of a quantitative indicator of the unit,
-// above 0, dated by the cut-off or marked an override (commands'
-// adjustTarget).
+// above 0, with its approval reference (rules.Target), dated by the
+// cut-off or marked an override (commands' adjustTarget).
 func adjusted(sc *scheme.Scheme, unit string, at time.Time, x *events.TargetAdjusted) string {
 	if sc == nil {
 		return "no scheme was in force when it was stored"
 	}
-	ind, ok := sc.Indicator(unit, x.Indicator)
+	u, ok := sc.Unit(unit)
+	if !ok {
+		return fmt.Sprintf("unit %q is not in the scheme in force then", unit)
+	}
+	ind, b := rules.Indicator(sc, u, x.Indicator)
+	if b == nil {
+		b = rules.Target(ind, x.Target, x.ApprovalRef)
+	}
 	switch {
-	case !ok:
-		return fmt.Sprintf("indicator %s of unit %s is not in the scheme in force then", x.Indicator, unit)
-	case !ind.Quantitative():
-		return fmt.Sprintf("%s is not a quantitative indicator: it has no target", x.Indicator)
-	case !positive(x.Target):
-		return fmt.Sprintf("the target %s is not above 0", x.Target)
+	case b != nil:
+		return brokenRule(b)
 	case at.After(sc.TargetCutoff()) && !x.Override:
 		cut := sc.TargetCutoff()
 		return fmt.Sprintf("it is dated %s, after the target cut-off %s, and is no override", at.In(cut.Location()).Format(time.RFC3339), cut.Format(time.RFC3339))
@@ -351,70 +354,104 @@ func adjusted(sc *scheme.Scheme, unit string, at time.Time, x *events.TargetAdju
 	return ""
 }
 
-// unitEntry: the part is the indicator's, its provider entered it (a
-// correction: its provider or the office), the value is within range.
-func (r *entryRules) unitEntry(ev events.Stored, sc *scheme.Scheme, e unitEntry, v events.Number) string {
+// unitEntry: a unit's score entered (source: its source) or corrected,
+// held to the ledger's rules (package rules) in its order: the unit and
+// indicator of the scheme, the part, who may enter or correct it, the
+// source, the value's range.
+func (r *entryRules) unitEntry(ev events.Stored, sc *scheme.Scheme, e unitEntry, v events.Number, source string) string {
 	if sc == nil {
 		return "no scheme was in force when it was stored"
 	}
-	ind, ok := sc.Indicator(e.unit, e.indicator)
+	u, ok := sc.Unit(e.unit)
 	if !ok {
-		return fmt.Sprintf("indicator %s of unit %s is not in the scheme in force then", e.indicator, e.unit)
+		return fmt.Sprintf("unit %q is not in the scheme in force then", e.unit)
 	}
+	ind, b := rules.Indicator(sc, u, e.indicator)
 	var part *scheme.Part
-	for _, p := range ind.Parts() {
-		if p.ID == e.part || e.part == "" && len(ind.Parts()) == 1 {
-			part = &p
+	if b == nil {
+		part, b = rules.Part(ind, e.part)
+	}
+	if b == nil && ev.Type == events.TypeScoreRecorded {
+		if b = rules.Provider(ind, part, ev.Actor); b == nil {
+			b = rules.Source(source)
 		}
+	} else if b == nil {
+		b = rules.Corrector(ind, part, ev.Actor, "")
 	}
-	switch {
-	case part == nil:
-		return fmt.Sprintf("indicator %s has no part %q in the scheme in force then", e.indicator, e.part)
-	case ev.Type == events.TypeScoreRecorded && !part.ProvidedBy(ev.Actor):
-		return fmt.Sprintf("%s/%s of unit %s is entered by %s, not by %s %s", e.indicator, part.ID, e.unit, part.Provider, ev.Actor.Role, ev.Actor.ID)
-	case ev.Type == events.TypeScoreCorrected && !part.ProvidedBy(ev.Actor) && ev.Actor.Role != events.RoleOffice:
-		return fmt.Sprintf("%s/%s of unit %s is corrected by %s (its provider) or the office only, not by %s %s", e.indicator, part.ID, e.unit, part.Provider, ev.Actor.Role, ev.Actor.ID)
-	case outOfRange(v, part.Max):
-		return fmt.Sprintf("the value %s of %s/%s is outside its range 0–%s in the scheme in force then", v, e.indicator, part.ID, part.Max)
+	if b == nil {
+		b = rules.InRange("data.value", v, part.Max)
 	}
-	return ""
+	return entryBroken(e, b)
 }
 
-// cadreEntry: the component is the cadre's class's, the value within its
-// range.
+// cadreEntry: a component of the cadre's class, its value within range.
 func (r *entryRules) cadreEntry(sc *scheme.Scheme, e cadreEntry, v events.Number) string {
 	if sc == nil {
 		return "no scheme was in force when it was stored"
 	}
-	max, ok := sc.CadreComponent(r.classes[e.cadre], e.component)
-	switch {
-	case !ok:
-		return fmt.Sprintf("cadre %s's class %q has no component %s in the scheme in force then", e.cadre, r.classes[e.cadre], e.component)
-	case outOfRange(v, max):
-		return fmt.Sprintf("the value %s of cadre %s's %s is outside its range 0–%s", v, e.cadre, e.component, max)
-	}
-	return ""
+	return entryBroken(e, rules.Component(sc, r.classes[e.cadre], e.component, v))
 }
 
-// adjustment: a catalogue item of the scheme, of the event's sign, with
-// the level, points and count it allows.
-func adjustment(sc *scheme.Scheme, x *events.BonusGranted, bonus bool) string {
+// cadreCorrection: the corrected value within the component's range, if
+// the class still has the component (commands' correctScore).
+func (r *entryRules) cadreCorrection(sc *scheme.Scheme, e cadreEntry, v events.Number) string {
 	if sc == nil {
 		return "no scheme was in force when it was stored"
 	}
-	it, ok := sc.Item(x.Item)
+	max, _ := sc.CadreComponent(r.classes[e.cadre], e.component)
+	return entryBroken(e, rules.InRange("data.value", v, max))
+}
+
+// entryBroken is a broken rule of entry e as a problem says it.
+func entryBroken(e fmt.Stringer, b *rules.Broken) string {
+	if b == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s", e, brokenRule(b))
+}
+
+// adjustment: a bonus or deduction on a unit, a cadre or an office
+// (kind, subject: its aggregate), held to the ledger's rules in its
+// order: an item of the scheme of the event's sign that applies to the
+// target and counts for it (each unit of an office), with the points,
+// count and level it allows.
+func (r *entryRules) adjustment(sc *scheme.Scheme, kind, subject string, x *events.BonusGranted, bonus bool) string {
+	if sc == nil {
+		return "no scheme was in force when it was stored"
+	}
+	target, office := kind, ""
+	var members []string
+	if kind != "office" {
+		if b := rules.StaffOnly(x.StaffOnly, ""); b != nil {
+			return brokenRule(b)
+		}
+	} else {
+		var b *rules.Broken
+		office = subject
+		if target, members, b = rules.Office(sc, subject, x.StaffOnly); b != nil {
+			return brokenRule(b)
+		}
+	}
+	it, b := rules.Item(sc, x.Item, bonus, target, office)
+	if b != nil {
+		return brokenRule(b)
+	}
 	switch {
-	case !ok:
-		return fmt.Sprintf("item %q is not in the scheme in force then", x.Item)
-	case bonus != (it.Sign > 0):
-		return fmt.Sprintf("item %s is a %s of the other sign", it.Code, map[bool]string{true: "deduction", false: "bonus"}[bonus])
-	case x.Count < 0:
-		return fmt.Sprintf("item %s counted %d times", it.Code, x.Count)
+	case office != "":
+		for _, u := range members {
+			if b := rules.Counts(sc, it, "unit", u); b != nil {
+				return fmt.Sprintf("office %s: %s", office, brokenRule(b))
+			}
+		}
+	case kind == "cadre":
+		b = rules.Counts(sc, it, "cadre", r.classes[subject])
+	default:
+		b = rules.Counts(sc, it, "unit", subject)
 	}
-	if err := it.Check(x.Level, string(x.Points), x.Count); err != nil {
-		return err.Error()
+	if b == nil {
+		b = rules.ItemValues(it, x)
 	}
-	return ""
+	return brokenRule(b)
 }
 
 // tally: a democratic evaluation at the scheme's levels (rules.Tally).
@@ -444,16 +481,4 @@ func brokenRule(b *rules.Broken) string {
 		return ""
 	}
 	return fmt.Sprintf("%s (%s)", b.Msg, b.Field)
-}
-
-// positive: v is a number above 0.
-func positive(v events.Number) bool {
-	d, err := scheme.ParseDec(string(v))
-	return err == nil && d.Sign() > 0
-}
-
-// outOfRange: v is not a number within 0–max (max "": any number), as
-// the ledger holds an entry's value (rules.InRange).
-func outOfRange(v events.Number, max string) bool {
-	return rules.InRange("", v, max) != nil
 }

@@ -17,17 +17,23 @@ import (
 )
 
 // Broken is a rule an entry breaks: the field and what is wrong with it.
-// NotFound: the field names something the scheme does not have.
+// NotFound: the field names something the scheme does not have;
+// Forbidden: the actor may not make the entry.
 type Broken struct {
-	Field    string
-	Msg      string
-	NotFound bool
+	Field     string
+	Msg       string
+	NotFound  bool
+	Forbidden bool
 }
 
 func (b *Broken) Error() string { return b.Field + ": " + b.Msg }
 
 func broken(field, format string, args ...any) *Broken {
 	return &Broken{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func notFound(field, format string, args ...any) *Broken {
+	return &Broken{Field: field, Msg: fmt.Sprintf(format, args...), NotFound: true}
 }
 
 // Number: a value is given, a plain decimal number.
@@ -166,7 +172,7 @@ func validBallots(n int) *Broken {
 func Evaluation(sc *scheme.Scheme, u *scheme.Unit, e *events.SocialEvaluationRecorded) *Broken {
 	g, ok := sc.RaterGroup(e.Group)
 	if !ok {
-		return &Broken{Field: "data.group", Msg: fmt.Sprintf("unknown rater group %q", e.Group), NotFound: true}
+		return notFound("data.group", "unknown rater group %q", e.Group)
 	}
 	if !g.Rates(u.Category) {
 		return broken("data.group", "rater group %s does not rate category %s (unit %s)", g.ID, u.Category, u.ID)
@@ -195,4 +201,169 @@ func Evaluation(sc *scheme.Scheme, u *scheme.Unit, e *events.SocialEvaluationRec
 		return InRange("data.score", e.Score, "100")
 	}
 	return broken("data.ballots", "required: ballots per level, or a score 0–100")
+}
+
+// Indicator is the indicator of unit u's category that an entry names.
+func Indicator(sc *scheme.Scheme, u *scheme.Unit, id string) (*scheme.Indicator, *Broken) {
+	ind, ok := sc.Indicator(u.ID, id)
+	if !ok {
+		return nil, notFound("data.indicator", "unknown indicator %q for unit %s (category %s)", id, u.ID, u.Category)
+	}
+	return ind, nil
+}
+
+// Target: a new target of a quantitative indicator, a number above 0,
+// with the committee's approval reference.
+func Target(ind *scheme.Indicator, target events.Number, approvalRef string) *Broken {
+	if !ind.Quantitative() {
+		return broken("data.indicator", "%s is not a quantitative indicator: it has no target to adjust", ind.ID)
+	}
+	if b := Number("data.target", target); b != nil {
+		return b
+	}
+	if Compare(string(target), "0") <= 0 {
+		return broken("data.target", "a target must be above 0, got %s", target)
+	}
+	if strings.TrimSpace(approvalRef) == "" {
+		return broken("data.approval_ref", "required: a target adjustment needs the committee's approval reference (考核委员会批复)")
+	}
+	return nil
+}
+
+// Part is the part of ind that an entry names: id, or ind's only part
+// when id is "".
+func Part(ind *scheme.Indicator, id string) (*scheme.Part, *Broken) {
+	parts := ind.Parts()
+	var part *scheme.Part
+	if id == "" && len(parts) == 1 {
+		part = &parts[0]
+	}
+	for i := range parts {
+		if parts[i].ID == id {
+			part = &parts[i]
+		}
+	}
+	if part != nil {
+		return part, nil
+	}
+	ids := make([]string, len(parts))
+	for i, p := range parts {
+		ids[i] = p.ID
+	}
+	if id == "" {
+		return nil, broken("data.part", "required: indicator %s has parts %s", ind.ID, strings.Join(ids, ", "))
+	}
+	return nil, notFound("data.part", "indicator %s has parts %s, not %q", ind.ID, strings.Join(ids, ", "), id)
+}
+
+// Provider: a part's value is entered by the part's provider.
+func Provider(ind *scheme.Indicator, part *scheme.Part, by events.Actor) *Broken {
+	if !part.ProvidedBy(by) {
+		return &Broken{Field: "actor", Forbidden: true, Msg: fmt.Sprintf("%s/%s of indicator %s is entered by %s, not by %s %q", ind.ID, part.ID, ind.ID, part.Provider, by.Role, by.ID)}
+	}
+	return nil
+}
+
+// Corrector: a part's value is corrected by the part's provider or the
+// assessment office. hint follows the refusal of another actor.
+func Corrector(ind *scheme.Indicator, part *scheme.Part, by events.Actor, hint string) *Broken {
+	if !part.ProvidedBy(by) && by.Role != events.RoleOffice {
+		return &Broken{Field: "actor", Forbidden: true, Msg: fmt.Sprintf("only %s (the provider) or the assessment office may correct %s/%s, not %s %q%s", part.Provider, ind.ID, part.ID, by.Role, by.ID, hint)}
+	}
+	return nil
+}
+
+// Source: where an entry comes from, one the ledger knows ("": the
+// part's default).
+func Source(source string) *Broken {
+	switch source {
+	case "", events.SourceRoutine, events.SourceYearEnd, events.SourceStatistics, events.SourceDelegated:
+		return nil
+	}
+	return broken("data.source", "unknown source %q (routine, year_end, statistics, delegated)", source)
+}
+
+// Component: a component of a cadre's class, its value within range.
+func Component(sc *scheme.Scheme, class, component string, v events.Number) *Broken {
+	max, ok := sc.CadreComponent(class, component)
+	if !ok {
+		return notFound("data.component", "cadre class %s has no component %q", class, component)
+	}
+	return InRange("data.value", v, max)
+}
+
+// Item is the bonus or deduction item an adjustment names: an item of the
+// scheme, a bonus item for a bonus (else a deduction item), that applies to
+// its target ("unit" or "cadre"; office: the office an office-wide item
+// names, "" for one subject).
+func Item(sc *scheme.Scheme, code string, bonus bool, target, office string) (*scheme.Item, *Broken) {
+	it, ok := sc.Item(code)
+	if !ok {
+		return nil, notFound("data.item", "unknown bonus/deduction item %q in the %d scheme", code, sc.Year)
+	}
+	if bonus != (it.Sign > 0) {
+		kind := "deduction"
+		if it.Sign > 0 {
+			kind = "bonus"
+		}
+		return nil, broken("data.item", "item %s is a %s item: use the matching command", it.Code, kind)
+	}
+	if !it.AppliesTo(target) {
+		if office != "" {
+			return nil, broken("data.item", "item %s does not apply to a %s, and office %s hits %ss", it.Code, target, office, target)
+		}
+		return nil, broken("data.item", "item %s does not apply to a %s", it.Code, target)
+	}
+	return it, nil
+}
+
+// StaffOnly: "members only" is said of an office-wide adjustment only.
+func StaffOnly(staffOnly bool, office string) *Broken {
+	if staffOnly && office == "" {
+		return broken("data.staff_only", "only with data.office")
+	}
+	return nil
+}
+
+// Office is what an office-wide adjustment (on an office aggregate) hits:
+// the units of an office of the scheme's units ("unit"; staffOnly: without
+// their supervising leaders), or a unit's registered cadres ("cadre").
+func Office(sc *scheme.Scheme, id string, staffOnly bool) (kind string, units []string, b *Broken) {
+	if units, ok := sc.Office(id, staffOnly); ok {
+		return "unit", units, nil
+	}
+	if _, ok := sc.Unit(id); ok {
+		if staffOnly {
+			return "", nil, broken("data.staff_only", "office %s is a unit: its registered cadres have no supervising leader to leave out", id)
+		}
+		return "cadre", nil, nil
+	}
+	return "", nil, notFound("data.office", "unknown office %q in the %d scheme: name an office of the scheme's units (their office) or a unit (its registered cadres)", id, sc.Year)
+}
+
+// Counts: item it counts for a subject of kind "unit" (group: the unit)
+// or "cadre" (group: the cadre's class) — an accepted adjustment is never
+// without effect.
+func Counts(sc *scheme.Scheme, it *scheme.Item, kind, group string) *Broken {
+	if why := sc.ItemEffect(it, kind, group); why != "" {
+		return broken("data.item", "%s", why)
+	}
+	return nil
+}
+
+// ItemValues: the points (a plain number when given), count (not
+// negative) and level an adjustment gives, as item it allows them.
+func ItemValues(it *scheme.Item, x *events.BonusGranted) *Broken {
+	if x.Points != "" {
+		if b := Number("data.points", x.Points); b != nil {
+			return b
+		}
+	}
+	if x.Count < 0 {
+		return broken("data.count", "cannot be negative")
+	}
+	if err := it.Check(x.Level, string(x.Points), x.Count); err != nil {
+		return broken("data", "%s", err.Error())
+	}
+	return nil
 }

@@ -49,6 +49,10 @@ categories:
 units:
   - {id: t1, name: 一镇, category: town}
   - {id: fgj, name: 县发改局, category: dept}
+items:
+  - {code: commend, name: 受县委县政府以上表彰, sign: "+", levels: {province: 2, city: 1}}
+  - {code: criticism, name: 被上级通报批评, sign: "-", points: 1}
+  - {code: cadre_plus, name: 干部加分, sign: "+", target: cadre, range: [0.5, 3]}
 unit_grading:
   ladder: [优秀, 一般]
   grades:
@@ -153,5 +157,90 @@ func TestInRange(t *testing.T) {
 		case c.msg != "" && (got == nil || got.Msg != c.msg || got.Field != "data.value"):
 			t.Errorf("%q within 0–%q: broken %+v, want %s", c.v, c.max, got, c.msg)
 		}
+	}
+}
+
+func TestEntries(t *testing.T) {
+	sc, err := scheme.Parse([]byte(twoCategories))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fgj, _ := sc.Unit("fgj")
+	team := events.Actor{ID: "khz", Role: events.RoleTeam}
+	office := events.Actor{ID: "khb", Role: events.RoleOffice}
+	dept := events.Actor{ID: "fgj", Role: events.RoleDepartment}
+	if _, b := rules.Indicator(sc, fgj, "gdp"); b == nil || !b.NotFound || b.Field != "data.indicator" || b.Msg != `unknown indicator "gdp" for unit fgj (category dept)` {
+		t.Errorf("an indicator of the other category: %+v", b)
+	}
+	work, b := rules.Indicator(sc, fgj, "work")
+	if b != nil {
+		t.Fatal(b)
+	}
+	part, b := rules.Part(work, "") // its only part
+	if b != nil || part.ID != "score" {
+		t.Fatalf("the only part: %+v, %+v", part, b)
+	}
+	if _, b := rules.Part(work, "routine"); b == nil || !b.NotFound || b.Msg != `indicator work has parts score, not "routine"` {
+		t.Errorf("a part the indicator does not have: %+v", b)
+	}
+	if b := rules.Provider(work, part, team); b != nil {
+		t.Errorf("the team enters its work score: %+v", b)
+	}
+	if b := rules.Provider(work, part, dept); b == nil || !b.Forbidden || b.Field != "actor" || b.Msg != `work/score of indicator work is entered by team, not by department "fgj"` {
+		t.Errorf("a department entering the team's part: %+v", b)
+	}
+	if b := rules.Corrector(work, part, office, ""); b != nil {
+		t.Errorf("the office corrects any part: %+v", b)
+	}
+	if b := rules.Corrector(work, part, dept, " (hint)"); b == nil || !b.Forbidden || b.Msg != `only team (the provider) or the assessment office may correct work/score, not department "fgj" (hint)` {
+		t.Errorf("a department correcting the team's part: %+v", b)
+	}
+	if b := rules.Source("year_end"); b != nil {
+		t.Errorf("a known source: %+v", b)
+	}
+	if b := rules.Source("magic"); b == nil || b.Field != "data.source" {
+		t.Errorf("an unknown source: %+v", b)
+	}
+	if b := rules.Target(work, "90", "县考委〔2023〕9号"); b == nil || b.Msg != "work is not a quantitative indicator: it has no target to adjust" {
+		t.Errorf("the target of a judged indicator: %+v", b)
+	}
+	if b := rules.Component(sc, "principal", "superior", "80"); b == nil || !b.NotFound {
+		t.Errorf("a class the scheme does not have: %+v", b)
+	}
+
+	// Bonuses and deductions.
+	if _, b := rules.Item(sc, "honour", true, "unit", ""); b == nil || !b.NotFound || b.Msg != `unknown bonus/deduction item "honour" in the 2023 scheme` {
+		t.Errorf("an item the scheme does not have: %+v", b)
+	}
+	if _, b := rules.Item(sc, "criticism", true, "unit", ""); b == nil || b.Msg != "item criticism is a deduction item: use the matching command" {
+		t.Errorf("a deduction item granted as a bonus: %+v", b)
+	}
+	if _, b := rules.Item(sc, "cadre_plus", true, "unit", ""); b == nil || b.Msg != "item cadre_plus does not apply to a unit" {
+		t.Errorf("a cadre's item granted to a unit: %+v", b)
+	}
+	commend, b := rules.Item(sc, "commend", true, "unit", "")
+	if b != nil {
+		t.Fatal(b)
+	}
+	if b := rules.ItemValues(commend, &events.BonusGranted{Level: "province"}); b != nil {
+		t.Errorf("a level the item has: %+v", b)
+	}
+	if b := rules.ItemValues(commend, &events.BonusGranted{Level: "national"}); b == nil || b.Field != "data" {
+		t.Errorf("a level the item does not have: %+v", b)
+	}
+	if b := rules.ItemValues(commend, &events.BonusGranted{Level: "city", Count: -1}); b == nil || b.Field != "data.count" || b.Msg != "cannot be negative" {
+		t.Errorf("a negative count: %+v", b)
+	}
+	if b := rules.ItemValues(commend, &events.BonusGranted{Level: "city", Points: "1e2"}); b == nil || b.Field != "data.points" {
+		t.Errorf("points that are no plain number: %+v", b)
+	}
+	if kind, units, b := rules.Office(sc, "fgj", false); b != nil || kind != "cadre" || units != nil {
+		t.Errorf("a unit as an office (its registered cadres): %q %v %+v", kind, units, b)
+	}
+	if _, _, b := rules.Office(sc, "fgj", true); b == nil || b.Field != "data.staff_only" {
+		t.Errorf("staff only of a unit: %+v", b)
+	}
+	if _, _, b := rules.Office(sc, "party_office", false); b == nil || !b.NotFound || b.Field != "data.office" {
+		t.Errorf("an office the scheme does not have: %+v", b)
 	}
 }

@@ -198,7 +198,9 @@ func TestVerifyNamesASignedWindowStoredWithAnotherClosingTime(t *testing.T) {
 //     never registered;
 //   - the team recording t1's work score again (p12 recorded it): a
 //     change without a correction and its reason;
-//   - the office adjusting t1's gdp target after the cut-off, no override.
+//   - the office adjusting t1's gdp target after the cut-off, no override,
+//     and one without the committee's approval reference;
+//   - the team recording a score from a source the ledger does not know.
 func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
 	fgj, team, office := events.Actor{ID: "fgj", Role: events.RoleDepartment}, events.Actor{ID: "khz", Role: events.RoleTeam}, events.Actor{ID: "khb", Role: events.RoleOffice}
@@ -215,21 +217,21 @@ func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 			events.UnitAggregate("fgj"), func(scoredYear) any {
 				return events.ScoreRecorded{Indicator: "party", Part: "routine", Source: events.SourceRoutine, Value: "100"}
 			},
-			"party/routine of unit fgj is entered by dept:org, not by department fgj"},
+			`party/routine of indicator party is entered by dept:org, not by department "fgj"`},
 		{"a value out of range", 11, commands.Command{ID: "x2", Type: "RecordScore", Year: 2023, Actor: team, Data: json.RawMessage(`{"unit":"t1","indicator":"work","source":"year_end","value":"150"}`)},
 			events.UnitAggregate("t1"), func(scoredYear) any {
 				return events.ScoreRecorded{Indicator: "work", Part: "score", Source: events.SourceYearEnd, Value: "150"}
 			},
-			"the value 150 of work/score is outside its range 0–100"},
+			"work/score of unit t1: 150 is outside the allowed range 0–100 (data.value)"},
 		{"another provider's entry corrected", 11, commands.Command{ID: "x3", Type: "CorrectScore", Year: 2023, Actor: team, Reason: "改", Data: json.RawMessage(`{"unit":"t1","supersedes":"p05","value":"100"}`)},
 			events.UnitAggregate("t1"), func(y scoredYear) any { return events.ScoreCorrected{Supersedes: y.wrote["p05"].ID, Value: "100"} },
-			"gdp/actual of unit t1 is corrected by statistics (its provider) or the office only, not by team khz"},
+			`only statistics (the provider) or the assessment office may correct gdp/actual, not team "khz"`},
 		{"a cadre component out of range", 16, commands.Command{ID: "x4", Type: "RecordCadreScore", Year: 2023, Actor: team, Data: json.RawMessage(`{"cadre":"c1","component":"superior","value":"150"}`)},
 			events.CadreAggregate("c1"), func(scoredYear) any { return events.CadreScoreRecorded{Component: "superior", Value: "150"} },
-			"the value 150 of cadre c1's superior is outside its range 0–100"},
+			"component superior of cadre c1: 150 is outside the allowed range 0–100 (data.value)"},
 		{"a bonus item the scheme does not have", 11, commands.Command{ID: "x5", Type: "GrantBonus", Year: 2023, Actor: office, Reason: "表彰", Data: json.RawMessage(`{"unit":"t1","item":"commend","level":"city"}`)},
 			events.UnitAggregate("t1"), func(scoredYear) any { return events.BonusGranted{Item: "commend", Level: "city"} },
-			`item "commend" is not in the scheme in force then`},
+			`unknown bonus/deduction item "commend" in the 2023 scheme (data.item)`},
 		{"votes past the limit", 16, commands.Command{ID: "x6", Type: "TallyVotes", Year: 2023, Actor: office, Data: json.RawMessage(`{"cadre":"c1","counts":[{"level":"优秀","count":2000000}],"valid":2000000}`)},
 			events.CadreAggregate("c1"), func(scoredYear) any {
 				return events.VotesTallied{Item: "overall", Counts: []events.LevelCount{{Level: "优秀", Count: 2000000}}, Valid: 2000000}
@@ -265,6 +267,15 @@ func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 				return events.ScoreRecorded{Indicator: "work", Part: "score", Source: events.SourceYearEnd, Value: "95"}
 			},
 			"work/score of unit t1 is already recorded (event "},
+		{"a score from a source the ledger does not know", 11, commands.Command{ID: "x14", Type: "RecordScore", Year: 2023, Actor: team, Data: json.RawMessage(`{"unit":"t1","indicator":"work","source":"magic","value":"80"}`)},
+			events.UnitAggregate("t1"), func(scoredYear) any {
+				return events.ScoreRecorded{Indicator: "work", Part: "score", Source: "magic", Value: "80"}
+			},
+			`unknown source "magic" (routine, year_end, statistics, delegated) (data.source)`},
+		{"a target adjusted without its approval reference", 8, commands.Command{ID: "x15", Type: "AdjustTarget", Year: 2023, Actor: office, Reason: "调整",
+			Data: json.RawMessage(`{"unit":"t1","indicator":"gdp","target":"90"}`)},
+			events.UnitAggregate("t1"), func(scoredYear) any { return events.TargetAdjusted{Indicator: "gdp", Target: "90"} },
+			"required: a target adjustment needs the committee's approval reference (考核委员会批复) (data.approval_ref)"},
 		{"a target adjusted after the cut-off", 11, commands.Command{ID: "x9", Type: "AdjustTarget", Year: 2023, Actor: office, Reason: "调整", OccurredAt: &afterCutoff,
 			Data: json.RawMessage(`{"unit":"t1","indicator":"gdp","target":"90","approval_ref":"县考委〔2023〕9号"}`)},
 			events.UnitAggregate("t1"), func(scoredYear) any {
