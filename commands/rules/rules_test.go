@@ -60,6 +60,15 @@ unit_grading:
     - {grade: 一般, requires: {composite: {at_least: 0}}}
 `
 
+func twoCategoriesScheme(t *testing.T) *scheme.Scheme {
+	t.Helper()
+	sc, err := scheme.Parse([]byte(twoCategories))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
 func TestTally(t *testing.T) {
 	cadre := []string{"优秀", "称职", "基本称职", "不称职"}
 	for _, c := range []struct {
@@ -101,10 +110,7 @@ func TestTally(t *testing.T) {
 }
 
 func TestEvaluation(t *testing.T) {
-	sc, err := scheme.Parse([]byte(twoCategories))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := twoCategoriesScheme(t)
 	t1, _ := sc.Unit("t1")
 	fgj, _ := sc.Unit("fgj")
 	for _, c := range []struct {
@@ -161,10 +167,7 @@ func TestInRange(t *testing.T) {
 }
 
 func TestEntries(t *testing.T) {
-	sc, err := scheme.Parse([]byte(twoCategories))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := twoCategoriesScheme(t)
 	fgj, _ := sc.Unit("fgj")
 	team := events.Actor{ID: "khz", Role: events.RoleTeam}
 	office := events.Actor{ID: "khb", Role: events.RoleOffice}
