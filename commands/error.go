@@ -75,6 +75,8 @@ func ruleBroken(b *rules.Broken) error {
 		code = ENOTFOUND
 	case b.Forbidden:
 		code = EFORBIDDEN
+	case b.Late:
+		code = EDEADLINE
 	}
 	return &Error{Code: code, Field: b.Field, Msg: b.Msg}
 }

@@ -41,12 +41,10 @@ func (d *decision) adjustTarget(x *AdjustTarget) error {
 	if d.c.OccurredAt != nil {
 		when = *d.c.OccurredAt
 	}
-	cutoff := d.sc.TargetCutoff()
-	if when.After(cutoff) && !x.Override {
-		return fail(EDEADLINE, "occurred_at", "target adjustments close at %s (end of Q3, 三季度后原则不再受理); this one is dated %s: set data.override with a reason to accept it anyway",
-			cutoff.Format("2006-01-02"), when.Format("2006-01-02"))
+	if err := ruleBroken(rules.TargetCutoff(d.sc, when, x.Override)); err != nil {
+		return err
 	}
-	return d.emit(&events.TargetAdjusted{Indicator: ind.ID, Target: x.Target, ApprovalRef: x.ApprovalRef, Override: x.Override && when.After(cutoff)})
+	return d.emit(&events.TargetAdjusted{Indicator: ind.ID, Target: x.Target, ApprovalRef: x.ApprovalRef, Override: x.Override && when.After(d.sc.TargetCutoff())})
 }
 
 func (d *decision) recordScore(x *RecordScore) error {

@@ -331,7 +331,8 @@ func onlyPart(sc *scheme.Scheme, unit, indicator, part string) string {
 
 // adjusted: a target adjustment of a quantitative indicator of the unit,
 // above 0, with its approval reference (rules.Target), dated by the
-// cut-off or marked an override (commands' adjustTarget).
+// cut-off or marked an override (rules.TargetCutoff), as commands'
+// adjustTarget holds it.
 func adjusted(sc *scheme.Scheme, unit string, at time.Time, x *events.TargetAdjusted) string {
 	if sc == nil {
 		return "no scheme was in force when it was stored"
@@ -344,14 +345,10 @@ func adjusted(sc *scheme.Scheme, unit string, at time.Time, x *events.TargetAdju
 	if b == nil {
 		b = rules.Target(ind, x.Target, x.ApprovalRef)
 	}
-	switch {
-	case b != nil:
-		return brokenRule(b)
-	case at.After(sc.TargetCutoff()) && !x.Override:
-		cut := sc.TargetCutoff()
-		return fmt.Sprintf("it is dated %s, after the target cut-off %s, and is no override", at.In(cut.Location()).Format(time.RFC3339), cut.Format(time.RFC3339))
+	if b == nil {
+		b = rules.TargetCutoff(sc, at, x.Override)
 	}
-	return ""
+	return brokenRule(b)
 }
 
 // unitEntry: a unit's score entered (source: its source) or corrected,

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/projections/scheme"
@@ -18,12 +19,14 @@ import (
 
 // Broken is a rule an entry breaks: the field and what is wrong with it.
 // NotFound: the field names something the scheme does not have;
-// Forbidden: the actor may not make the entry.
+// Forbidden: the actor may not make the entry; Late: past a deadline of
+// the scheme.
 type Broken struct {
 	Field     string
 	Msg       string
 	NotFound  bool
 	Forbidden bool
+	Late      bool
 }
 
 func (b *Broken) Error() string { return b.Field + ": " + b.Msg }
@@ -226,6 +229,18 @@ func Target(ind *scheme.Indicator, target events.Number, approvalRef string) *Br
 	}
 	if strings.TrimSpace(approvalRef) == "" {
 		return broken("data.approval_ref", "required: a target adjustment needs the committee's approval reference (考核委员会批复)")
+	}
+	return nil
+}
+
+// TargetCutoff: a target adjustment dated (when: its business time) by
+// the scheme's cut-off (the end of Q3, 三季度后原则不再受理), or marked an
+// override.
+func TargetCutoff(sc *scheme.Scheme, when time.Time, override bool) *Broken {
+	cutoff := sc.TargetCutoff()
+	if when.After(cutoff) && !override {
+		return &Broken{Field: "occurred_at", Late: true, Msg: fmt.Sprintf("target adjustments close at %s (end of Q3, 三季度后原则不再受理); this one is dated %s: set data.override with a reason to accept it anyway",
+			cutoff.Format("2006-01-02"), when.In(cutoff.Location()).Format("2006-01-02"))}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/kaohe/kaohe/commands/rules"
 	"github.com/kaohe/kaohe/events"
@@ -16,6 +17,7 @@ year: 2023
 title: 规则测试县2023年度目标责任考核
 scale: 100
 rounding: {places: 2, mode: half_up}
+dates: {target_cutoff: "2023-09-30"}
 ballots:
   cadre: {levels: [优秀, 称职, 基本称职, 不称职]}
 rater_groups:
@@ -245,5 +247,23 @@ func TestEntries(t *testing.T) {
 	}
 	if _, _, b := rules.Office(sc, "party_office", false); b == nil || !b.NotFound || b.Field != "data.office" {
 		t.Errorf("an office the scheme does not have: %+v", b)
+	}
+}
+
+// The cut-off is the end of 30 September, Beijing time (UTC+8); a target
+// adjustment dated 16:30 UTC that day is 00:30 on 1 October there.
+func TestTargetCutoff(t *testing.T) {
+	sc := twoCategoriesScheme(t)
+	lastSecond := time.Date(2023, 9, 30, 15, 59, 59, 0, time.UTC) // 23:59:59 +08:00
+	if b := rules.TargetCutoff(sc, lastSecond, false); b != nil {
+		t.Errorf("at the cut-off: %+v", b)
+	}
+	late := time.Date(2023, 9, 30, 16, 30, 0, 0, time.UTC)
+	b := rules.TargetCutoff(sc, late, false)
+	if b == nil || !b.Late || b.Field != "occurred_at" || b.Msg != "target adjustments close at 2023-09-30 (end of Q3, 三季度后原则不再受理); this one is dated 2023-10-01: set data.override with a reason to accept it anyway" {
+		t.Errorf("half an hour late: %+v", b)
+	}
+	if b := rules.TargetCutoff(sc, late, true); b != nil {
+		t.Errorf("late, an override: %+v", b)
 	}
 }

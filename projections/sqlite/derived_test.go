@@ -281,7 +281,7 @@ func TestVerifyNamesSignedEntriesTheLedgerRefuses(t *testing.T) {
 			events.UnitAggregate("t1"), func(scoredYear) any {
 				return events.TargetAdjusted{Indicator: "gdp", Target: "90", ApprovalRef: "县考委〔2023〕9号"}
 			},
-			"dated 2023-10-08T10:00:00+08:00, after the target cut-off 2023-09-30T23:59:59+08:00, and is no override"},
+			"target adjustments close at 2023-09-30 (end of Q3, 三季度后原则不再受理); this one is dated 2023-10-08: set data.override with a reason to accept it anyway (occurred_at)"},
 	} {
 		y := scoresUpTo(t, c.upTo)
 		*y.now = time.Date(2024, 1, 12, 1, 0, 0, 0, time.UTC)
