@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -65,7 +66,7 @@ func (r *run) processQueries(year int, unit, disputed string) error {
 			runs = append(runs, pr)
 		}
 		m := medianRun(runs)
-		most := slices.MaxFunc(runs, func(a, b processRun) int { return int(a.peak - b.peak) }).peak
+		most := slices.MaxFunc(runs, func(a, b processRun) int { return cmp.Compare(a.peak, b.peak) }).peak
 		if most > peak {
 			peak, top = most, q.key
 		}
@@ -121,6 +122,6 @@ func (r *run) runProcess(data string, args []string) (processRun, error) {
 // medianRun is the run of median wall time.
 func medianRun(runs []processRun) processRun {
 	s := slices.Clone(runs)
-	slices.SortFunc(s, func(a, b processRun) int { return int(a.wall - b.wall) })
+	slices.SortFunc(s, func(a, b processRun) int { return cmp.Compare(a.wall, b.wall) })
 	return s[len(s)/2]
 }
