@@ -271,6 +271,7 @@ func CheckVerified(ev Stored, roster *Roster, verified error) error {
 		return bad(SigInvalid, s.Key, "", "%v", verified)
 	}
 	var want Actor
+	signer := "" // the signing official's id
 	if roster.Empty() {
 		// Bootstrap: the first official is an admin registering itself.
 		reg, ok := bootstrap(ev)
@@ -278,8 +279,10 @@ func CheckVerified(ev Stored, roster *Roster, verified error) error {
 			return bad(SigUnknown, s.Key, "", "the roster was empty: only the first admin's self-signed registration can be signed then")
 		}
 		want = Actor{ID: officialID(ev), Role: RoleAdmin}
+		signer = want.ID
 	} else {
 		id := roster.KeyOwner(s.Key)
+		signer = id
 		o, ok := roster.Official(id)
 		switch {
 		case !ok:
@@ -296,6 +299,9 @@ func CheckVerified(ev Stored, roster *Roster, verified error) error {
 	}
 	if mismatch != nil { // signedCommandMatches, worked out by VerifySignature
 		return bad(SigMismatch, s.Key, want.ID, "%v", mismatch.err)
+	}
+	if IsRosterEvent(ev.Envelope) && want.Role != RoleAdmin && (ev.Type != TypeOfficialKeyRotated || officialID(ev) != signer) {
+		return bad(SigRole, s.Key, want.ID, "official %s is %s; the roster is changed by an admin only (an official may rotate its own key): the ledger refuses the command to anyone else", signer, want.Role)
 	}
 	if roles := WritersOf(ev.Envelope); !IsRosterEvent(ev.Envelope) && !slices.Contains(roles, want.Role) {
 		what := ev.Type

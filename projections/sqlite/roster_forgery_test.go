@@ -1,0 +1,81 @@
+package sqlite_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nkeys"
+
+	"github.com/kaohe/kaohe/commands"
+	"github.com/kaohe/kaohe/commands/ledgertest"
+	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/replay"
+)
+
+// Only an admin changes the roster; an official may rotate its own key.
+// The team's official signed a registration of a committee member whose
+// key it holds, and a rotation of the admin's key to one it holds; the
+// ledger refused both, and whoever can publish to the stream stored them
+// all the same. Every reader took them — a roster event was held to its
+// signature and its actor, not to who may write it — so the new
+// "committee member" could decide grades, and the new "admin" register
+// anyone, in every reader's eyes. Now every reader quarantines them
+// (bad_signature) and verify with them.
+func TestARosterChangeSignedByANonAdminIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	team := events.Actor{ID: "khz", Role: events.RoleTeam}
+	for _, c := range []struct {
+		what    string
+		command func(key string) commands.Command
+		event   func(key string) (string, any)
+	}{
+		{"a registration", func(key string) commands.Command {
+			return commands.Command{ID: "mole", Type: "RegisterOfficial", Actor: team, Reason: "增补",
+				Data: json.RawMessage(fmt.Sprintf(`{"official":"mole","name":"鼹鼠","role":"committee","key":%q}`, key))}
+		}, func(key string) (string, any) {
+			return "mole", events.OfficialRegistered{Name: "鼹鼠", Role: events.RoleCommittee, Key: key}
+		}},
+		{"another official's key rotated", func(key string) commands.Command {
+			return commands.Command{ID: "takeover", Type: "RotateOfficialKey", Actor: team, Reason: "密钥到期",
+				Data: json.RawMessage(fmt.Sprintf(`{"official":%q,"key":%q}`, ledgertest.AdminID, key))}
+		}, func(key string) (string, any) {
+			return ledgertest.AdminID, events.OfficialKeyRotated{Key: key}
+		}},
+	} {
+		y := firstScores(t)
+		*y.now = time.Date(2024, 1, 20, 9, 0, 0, 0, time.UTC)
+		kp, err := nkeys.CreateUser()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, _ := kp.PublicKey()
+		cmd := c.command(pub)
+		if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{cmd}); err == nil || !strings.Contains(err.Error(), "only an admin") {
+			t.Fatalf("%s: the ledger on the team's roster change: %v", c.what, err)
+		}
+		signed, sig := signedForgery(t, ctx, y.l, cmd)
+		official, payload := c.event(pub)
+		typ, _, _ := events.NameOf(payload)
+		data, _ := json.Marshal(payload)
+		forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDROSTER", Type: typ, V: 1, Year: events.OrgYear,
+			Aggregate: events.OfficialAggregate(official), OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: cmd.Reason,
+			CommandID: cmd.ID, CorrelationID: cmd.ID, Sig: sig, Data: data})
+
+		db := openDB(t, "")
+		mustCatchUp(t, db, y.st)
+		qs, err := db.Quarantined(ctx, 0)
+		if err != nil || len(qs) != 1 || qs[0].Seq != forged || qs[0].Reason != events.ReasonBadSignature || !strings.Contains(qs[0].Detail, "the roster is changed by an admin only") {
+			t.Fatalf("%s: Quarantined = %+v, %v; want the forgery at seq %d, bad_signature", c.what, qs, err, forged)
+		}
+		v, err := replay.Verify(ctx, y.st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != forged {
+			t.Fatalf("%s: verify quarantined %+v, problems %+v; want the forgery at seq %d", c.what, v.Quarantined, v.Problems, forged)
+		}
+	}
+}
