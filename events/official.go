@@ -203,6 +203,13 @@ func (r *Roster) Apply(ev Stored) error {
 	if _, reg := p.(*OfficialRegistered); !reg && o == nil {
 		return fmt.Errorf("events: roster event seq %d (%s) is about official %q, who is not registered", ev.Seq, ev.Type, id)
 	}
+	// A key names one official forever (commands' checkNewKey): given to
+	// another, the events it signs would pass as that one's.
+	if k := newKey(p); k != "" {
+		if owner, ok := r.keys[k]; ok {
+			return fmt.Errorf("events: roster event seq %d gives official %q the key of official %q", ev.Seq, id, owner)
+		}
+	}
 	switch d := p.(type) {
 	case *OfficialRegistered:
 		if o != nil {
@@ -227,6 +234,18 @@ func (r *Roster) Apply(ev Stored) error {
 	r.officials[id].Seq = ev.Seq
 	r.seq = ev.Seq
 	return nil
+}
+
+// newKey is the key a registration or a rotation gives ("" for any other
+// roster event).
+func newKey(p any) string {
+	switch d := p.(type) {
+	case *OfficialRegistered:
+		return d.Key
+	case *OfficialKeyRotated:
+		return d.Key
+	}
+	return ""
 }
 
 // RosterAsOf folds a list of roster events (stream order) forward as the

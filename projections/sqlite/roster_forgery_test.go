@@ -79,3 +79,56 @@ func TestARosterChangeSignedByANonAdminIsQuarantined(t *testing.T) {
 		}
 	}
 }
+
+// A key names one official forever. The admin signed a registration of a
+// committee member under the team official's key; the ledger refused it
+// ("already registered"), and whoever can publish to the stream stored it
+// all the same. Every reader then took the team's signed entries as the
+// new member's (the key's owner was overwritten). Now it is bad_roster for
+// every reader and verify, and the team's key stays the team's.
+func TestARegistrationReusingAKeyIsQuarantined(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	y := firstScores(t)
+	*y.now = time.Date(2024, 1, 20, 9, 0, 0, 0, time.UTC)
+	admin := events.Actor{ID: ledgertest.AdminID, Role: events.RoleAdmin}
+	taken := ledgertest.PublicKey("khz")
+	cmd := commands.Command{ID: "reuse", Type: "RegisterOfficial", Actor: admin, Reason: "增补",
+		Data: json.RawMessage(fmt.Sprintf(`{"official":"x","name":"某","role":"committee","key":%q}`, taken))}
+	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{cmd}); err == nil || !strings.Contains(err.Error(), "already registered") {
+		t.Fatalf("the ledger on a registration reusing a key: %v", err)
+	}
+	signed, sig := signedForgery(t, ctx, y.l, cmd)
+	data, _ := json.Marshal(events.OfficialRegistered{Name: "某", Role: events.RoleCommittee, Key: taken})
+	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDREUSE", Type: events.TypeOfficialRegistered, V: 1, Year: events.OrgYear,
+		Aggregate: events.OfficialAggregate("x"), OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: cmd.Reason,
+		CommandID: cmd.ID, CorrelationID: cmd.ID, Sig: sig, Data: data})
+
+	db := openDB(t, "")
+	mustCatchUp(t, db, y.st)
+	qs, err := db.Quarantined(ctx, 0)
+	if err != nil || len(qs) != 1 || qs[0].Seq != forged || qs[0].Reason != events.ReasonBadRoster || !strings.Contains(qs[0].Detail, `the key of official "khz"`) {
+		t.Fatalf("Quarantined = %+v, %v; want the registration at seq %d, bad_roster", qs, err, forged)
+	}
+	v, err := replay.Verify(ctx, y.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != forged {
+		t.Fatalf("verify quarantined %+v, problems %+v; want the registration at seq %d", v.Quarantined, v.Problems, forged)
+	}
+	// The key is still the team official's on the roster readers fold.
+	evs, err := y.st.Load(ctx, events.RosterSubjects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid, _ := events.ValidRoster(evs)
+	var r events.Roster
+	for _, ev := range valid {
+		if err := r.Apply(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if owner := r.KeyOwner(taken); owner != "khz" {
+		t.Fatalf("the team's key belongs to %q on the roster", owner)
+	}
+}
