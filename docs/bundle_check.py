@@ -6,9 +6,14 @@
 Checks, with SHA-256 and ed25519 only: the manifest and its signature, every
 checkpoint's signature, the consistency proofs between them, every event's
 inclusion proof in the newest, every event's signature and hash chain link,
+the roster (the bundle's roster events, folded in order: each signed event's
+key the one the roster gave its actor then, not rotated away or revoked; the
+roster changed by an admin only, an official rotating its own key aside; a
+key never given to a second official; each event's type one its actor's
+role may write), the manifest signed by an office official of that roster,
 and that results.json has the digest of the latest publication event. It
-does not check that the roster gave each key to its event's actor, nor
-recompute the results (that needs kaohe's engine: kaohe bundle verify).
+does not check that each signed command is the one that wrote its event,
+nor recompute the results (that needs kaohe's engine: kaohe bundle verify).
 Needs the `cryptography` package for ed25519. Exit 0 when all holds, 1 with
 the first entry that does not.
 """
@@ -91,6 +96,101 @@ def consistent(first, second, first_root, second_root, path):
     return sn == 0 and fr == first_root and sr == second_root
 
 
+# Who may write each event type of a year: kaohe's events/roles.go
+# (TestTheReferenceCheckersWritersAreKaohes holds the two equal). A
+# correction of a cadre's score is written by those who enter cadre scores.
+WRITERS = {
+    "SchemeDefined": ["office"],
+    "TargetAdjusted": ["office"],
+    "ScoreRecorded": ["department", "statistics", "office", "team", "raters"],
+    "ScoreCorrected": ["department", "statistics", "office", "team", "raters"],
+    "SocialEvaluationRecorded": ["raters", "office"],
+    "VotesTallied": ["raters", "office"],
+    "BonusGranted": ["office"],
+    "DeductionApplied": ["office"],
+    "VetoImposed": ["office", "committee"],
+    "VetoLifted": ["committee"],
+    "ConditionFlagged": ["office", "committee"],
+    "ConditionCleared": ["office", "committee"],
+    "AppealFiled": ["unit", "office"],
+    "AppealResolved": ["office", "committee"],
+    "CadreRegistered": ["office"],
+    "CadreScoreRecorded": ["office", "team", "raters"],
+    "CadreStatusSet": ["office"],
+    "GradeDecided": ["committee"],
+    "ResultsPublished": ["office"],
+    "YearClosed": ["committee"],
+    "WindowOpened": ["office"],
+    "WindowClosed": ["office"],
+}
+
+
+class Roster:
+    """The roster events folded in stream order: who holds which key."""
+
+    def __init__(self):
+        self.officials = {}  # id -> {"role", "acts_for", "key", "revoked"}
+        self.owner = {}  # every key ever given -> its official
+
+    def signer(self, name, ev):
+        """The official that signed ev and the actor the roster gives it."""
+        key = ev["sig"]["key"]
+        if not self.officials:  # the first admin registers itself
+            d = ev.get("data", {})
+            oid = ev["aggregate"].split(".", 1)[1] if ev["aggregate"].startswith("official.") else ""
+            if ev["type"] != "OfficialRegistered" or ev["year"] != 0 or d.get("role") != "admin" or d.get("key") != key:
+                raise Mismatch(f"{name}: the roster was empty: only the first admin's own registration is signed then")
+            return oid, {"id": oid, "role": "admin"}
+        oid = self.owner.get(key)
+        if oid is None:
+            raise Mismatch(f"{name}: signed with a key the roster does not know")
+        o = self.officials[oid]
+        if o["revoked"]:
+            raise Mismatch(f"{name}: official {oid} was revoked before it was recorded")
+        if o["key"] != key:
+            raise Mismatch(f"{name}: the key of official {oid} had been replaced before it was recorded")
+        return oid, {"id": o["acts_for"] or oid, "role": o["role"]}
+
+    def apply(self, name, ev):
+        oid = ev["aggregate"].split(".", 1)[1]
+        d, t = ev.get("data", {}), ev["type"]
+        key = d.get("key", "") if t in ("OfficialRegistered", "OfficialKeyRotated") else ""
+        if key and key in self.owner:
+            raise Mismatch(f"{name}: gives official {oid} the key of official {self.owner[key]}")
+        if t == "OfficialRegistered":
+            if oid in self.officials:
+                raise Mismatch(f"{name}: registers official {oid} again")
+            self.officials[oid] = {"role": d.get("role"), "acts_for": d.get("acts_for", ""), "key": key, "revoked": False}
+        elif oid not in self.officials:
+            raise Mismatch(f"{name}: {t} of official {oid}, who is not registered")
+        elif t == "OfficialKeyRotated":
+            self.officials[oid]["key"] = key
+        elif t == "OfficialRoleChanged":
+            self.officials[oid].update(role=d.get("role"), acts_for=d.get("acts_for", ""))
+        elif t == "OfficialRevoked":
+            self.officials[oid]["revoked"] = True
+        if key:
+            self.owner[key] = oid
+
+
+def authorized(name, ev, oid, actor):
+    """ev may be written by its signer: its actor, and its role's types."""
+    if ev["actor"] != actor:
+        raise Mismatch(f"{name}: names actor {ev['actor']} but the roster gives the signer {actor}")
+    if ev["year"] == 0 and ev["aggregate"].startswith("official."):
+        own_key = ev["type"] == "OfficialKeyRotated" and ev["aggregate"] == "official." + oid
+        if actor["role"] != "admin" and not own_key:
+            raise Mismatch(f"{name}: official {oid} is {actor['role']}; the roster is changed by an admin only")
+        return
+    writers = WRITERS.get(ev["type"], [])
+    if ev["type"] == "ScoreCorrected" and ev["aggregate"].startswith("cadre."):
+        writers = WRITERS["CadreScoreRecorded"]
+    if actor["role"] not in writers:
+        raise Mismatch(f"{name}: official {oid} is {actor['role']}; a {ev['type']} is written by {', '.join(writers)} only")
+    if actor["role"] == "unit" and ev["aggregate"] != "unit." + actor["id"]:
+        raise Mismatch(f"{name}: unit {actor['id']} writes only on its own chain")
+
+
 def run_limit(command, command_id):
     """How many events the signed command (or its correction) that wrote
     command_id writes on its subject: a DecideGrades one a decision, any
@@ -157,6 +257,7 @@ def check(d, trusted_key=None):
         raise Mismatch("proofs/inclusion.json: not the newest checkpoint")
     proof = {p["seq"]: [bytes.fromhex(h) for h in p["hashes"]] for p in inc["proofs"]}
     last, runs, latest = {}, {}, (None, None)
+    roster = Roster()
     names = sorted(glob.glob(os.path.join(d, "events", "*.json")))
     if len(names) != len(proof):
         raise Mismatch("proofs/inclusion.json: not one proof per event")
@@ -171,6 +272,11 @@ def check(d, trusted_key=None):
             s = ev["sig"]
             if not ed25519_ok(nkey(s["key"]), base64.b64decode(s["sig"]), b"kaohe-command-v1\n" + s["command"].encode()):
                 raise Mismatch(f"{name}: the event's signature does not verify")
+            authorized(name, ev, *roster.signer(name, ev))
+        elif roster.officials:
+            raise Mismatch(f"{name}: not signed, but the roster existed when it was recorded")
+        if ev["year"] == 0 and ev["aggregate"].startswith("official."):
+            roster.apply(name, ev)
         subject = (ev["year"] or "org", ev["aggregate"])
         if ev["prev"] != last.get(subject, ""):
             raise Mismatch(f"{name}: prev is not the SHA-256 of the event before it on its subject")
@@ -187,6 +293,9 @@ def check(d, trusted_key=None):
 
         if ev["type"] == "ResultsPublished":
             latest = (name, ev["data"]["digest"])
+    o = roster.officials.get(sig.get("official"))
+    if not o or o["key"] != sig["key"] or o["revoked"] or o["role"] != "office" or sig.get("role") != "office":
+        raise Mismatch(f"MANIFEST.sig: not signed with the current key of an office official on the bundle's roster")
     if sha(read("results.json")).hex() != latest[1]:
         raise Mismatch(f"results.json: not the digest of the latest publication, {latest[0]}")
     return len(names), size
