@@ -20,10 +20,12 @@ import (
 // key it holds, and a rotation of the admin's key to one it holds; the
 // ledger refused both, and whoever can publish to the stream stored them
 // all the same. Every reader took them — a roster event was held to its
-// signature and its actor, not to who may write it — so the new
-// "committee member" could decide grades, and the new "admin" register
-// anyone, in every reader's eyes. Now every reader quarantines them
-// (bad_signature) and verify with them.
+// signature and its actor, not to who may write it — and so did the
+// ledger, whose roster is the accepted roster events: the new "committee
+// member" could submit a veto through the ledger itself, and the new
+// "admin" register anyone. Now every reader quarantines them
+// (bad_signature), verify with them, and the ledger's roster leaves them
+// out.
 func TestARosterChangeSignedByANonAdminIsQuarantined(t *testing.T) {
 	ctx := ledgertest.Ctx(t)
 	team := events.Actor{ID: "khz", Role: events.RoleTeam}
@@ -76,6 +78,19 @@ func TestARosterChangeSignedByANonAdminIsQuarantined(t *testing.T) {
 		}
 		if len(v.Quarantined) != 1 || v.Quarantined[0].Seq != forged {
 			t.Fatalf("%s: verify quarantined %+v, problems %+v; want the forgery at seq %d", c.what, v.Quarantined, v.Problems, forged)
+		}
+		// The ledger's own roster is the accepted roster events: the key
+		// the forgery gave signs nothing there either.
+		veto := commands.Command{ID: "veto-" + cmd.ID, Type: "ImposeVeto", Year: 2023, Actor: events.Actor{ID: official, Role: events.RoleCommittee}, Reason: "否决",
+			Data: json.RawMessage(`{"unit":"t1","area":"key_work"}`)}
+		if official == ledgertest.AdminID {
+			veto.Actor.Role = events.RoleAdmin
+		}
+		if err := commands.Sign(&veto, kp); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := y.l.Submit(ctx, []commands.Command{veto}); err == nil {
+			t.Fatalf("%s: the ledger took a command signed with the forgery's key: %d events, the first as %+v", c.what, len(out.Events), out.Events[0].Actor)
 		}
 	}
 }
