@@ -145,8 +145,9 @@ func (e *SignatureError) Is(target error) bool { return target == ErrBadSignatur
 //     the event's aggregate when its data names a unit, cadre or office,
 //     and shares the event's data values (SigMismatch);
 //   - the official's role may write the event's type (Writers), and a
-//     unit only on its own chain, as the ledger's commands require
-//     (SigRole).
+//     unit only on its own chain, as the ledger's commands require; a
+//     roster event is an admin's, or an official's rotation of its own
+//     key (SigRole).
 func CheckSignature(ev Stored, roster *Roster) error {
 	return CheckVerified(ev, roster, VerifySignature(ev))
 }
