@@ -17,8 +17,8 @@ import (
 
 // Only an admin changes the roster; an official may rotate its own key.
 // The team's official signed a registration of a committee member whose
-// key it holds, and a rotation of the admin's key to one it holds; the
-// ledger refused both, and whoever can publish to the stream stored them
+// key it holds, a change of its own role to the committee's, and a
+// rotation of the admin's key to one it holds; the ledger refused all, and whoever can publish to the stream stored them
 // all the same. Every reader took them — a roster event was held to its
 // signature and its actor, not to who may write it — and so did the
 // ledger, whose roster is the accepted roster events: the new "committee
@@ -39,6 +39,12 @@ func TestARosterChangeSignedByANonAdminIsQuarantined(t *testing.T) {
 				Data: json.RawMessage(fmt.Sprintf(`{"official":"mole","name":"鼹鼠","role":"committee","key":%q}`, key))}
 		}, func(key string) (string, any) {
 			return "mole", events.OfficialRegistered{Name: "鼹鼠", Role: events.RoleCommittee, Key: key}
+		}},
+		{"its own role raised", func(string) commands.Command {
+			return commands.Command{ID: "promote", Type: "ChangeOfficialRole", Actor: team, Reason: "调整",
+				Data: json.RawMessage(`{"official":"khz","role":"committee"}`)}
+		}, func(string) (string, any) {
+			return "khz", events.OfficialRoleChanged{Role: events.RoleCommittee}
 		}},
 		{"another official's key rotated", func(key string) commands.Command {
 			return commands.Command{ID: "takeover", Type: "RotateOfficialKey", Actor: team, Reason: "密钥到期",
@@ -80,13 +86,18 @@ func TestARosterChangeSignedByANonAdminIsQuarantined(t *testing.T) {
 			t.Fatalf("%s: verify quarantined %+v, problems %+v; want the forgery at seq %d", c.what, v.Quarantined, v.Problems, forged)
 		}
 		// The ledger's own roster is the accepted roster events: the key
-		// the forgery gave signs nothing there either.
+		// the forgery gave, or the role it raised, signs nothing there
+		// either.
 		veto := commands.Command{ID: "veto-" + cmd.ID, Type: "ImposeVeto", Year: 2023, Actor: events.Actor{ID: official, Role: events.RoleCommittee}, Reason: "否决",
 			Data: json.RawMessage(`{"unit":"t1","area":"key_work"}`)}
 		if official == ledgertest.AdminID {
 			veto.Actor.Role = events.RoleAdmin
 		}
-		if err := commands.Sign(&veto, kp); err != nil {
+		signer := kp // the key the forgery gave
+		if cmd.Type == "ChangeOfficialRole" {
+			signer = ledgertest.Key(official) // the official's own, its role raised
+		}
+		if err := commands.Sign(&veto, signer); err != nil {
 			t.Fatal(err)
 		}
 		if out, err := y.l.Submit(ctx, []commands.Command{veto}); err == nil {
