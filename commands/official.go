@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/kaohe/kaohe/commands/rules"
 	"github.com/kaohe/kaohe/events"
 )
 
@@ -138,33 +139,17 @@ func (s *session) decideOfficial(ctx context.Context, c Command) error {
 }
 
 // checkOfficialRole checks a role and the id the official acts for in
-// events (events.Official.Actor): a department or unit official's
-// department or unit (default: the official's id), or an account shared
-// by several officials; an admin acts as itself.
+// events (rules.OfficialRole).
 func checkOfficialRole(role events.Role, actsFor, id string) (string, error) {
-	if !role.Valid() {
-		return "", fail(EINVALID, "data.role", "unknown role %q", role)
-	}
-	if role == events.RoleAdmin && actsFor != "" && actsFor != id {
-		return "", fail(EINVALID, "data.acts_for", "an admin acts as itself")
-	}
-	if actsFor == "" || actsFor == id {
-		if role == events.RoleDepartment || role == events.RoleUnit {
-			return id, nil
-		}
-		return "", nil
-	}
-	if !events.ValidID(actsFor) {
-		return "", fail(EINVALID, "data.acts_for", "%q is not a valid id ([A-Za-z0-9_-]+)", actsFor)
-	}
-	return actsFor, nil
+	actsFor, b := rules.OfficialRole(role, actsFor, id)
+	return actsFor, ruleBroken(b)
 }
 
 // checkNewKey checks a key is an nkey public user key never registered
 // before: a key names one official forever.
 func checkNewKey(r *events.Roster, key string) error {
-	if !events.ValidUserKey(key) {
-		return fail(EINVALID, "data.key", "%q is not an nkey public user key (U…)", key)
+	if err := ruleBroken(rules.UserKey(key)); err != nil {
+		return err
 	}
 	if owner := r.KeyOwner(key); owner != "" {
 		return fail(EINVALID, "data.key", "the key is already registered to official %q", owner)

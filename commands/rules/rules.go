@@ -382,3 +382,35 @@ func ItemValues(it *scheme.Item, x *events.BonusGranted) *Broken {
 	}
 	return nil
 }
+
+// OfficialRole: a role of the roster, and the id its official acts for
+// in events (events.Official.Actor): a department or unit official's
+// department or unit (default: the official's id), or an account shared
+// by several officials; an admin acts as itself. It returns the acts-for
+// the ledger stores.
+func OfficialRole(role events.Role, actsFor, id string) (string, *Broken) {
+	if !role.Valid() {
+		return "", broken("data.role", "unknown role %q", role)
+	}
+	if role == events.RoleAdmin && actsFor != "" && actsFor != id {
+		return "", broken("data.acts_for", "an admin acts as itself")
+	}
+	if actsFor == "" || actsFor == id {
+		if role == events.RoleDepartment || role == events.RoleUnit {
+			return id, nil
+		}
+		return "", nil
+	}
+	if !events.ValidID(actsFor) {
+		return "", broken("data.acts_for", "%q is not a valid id ([A-Za-z0-9_-]+)", actsFor)
+	}
+	return actsFor, nil
+}
+
+// UserKey: an nkey public user key (U…), as an official's key must be.
+func UserKey(key string) *Broken {
+	if !events.ValidUserKey(key) {
+		return broken("data.key", "%q is not an nkey public user key (U…)", key)
+	}
+	return nil
+}

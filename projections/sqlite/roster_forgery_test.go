@@ -158,3 +158,64 @@ func TestARegistrationReusingAKeyIsQuarantined(t *testing.T) {
 		t.Fatalf("the team's key belongs to %q on the roster", owner)
 	}
 }
+
+// The admin's signed roster commands the ledger refuses for what they
+// say — a role change without its reason, a registration with a role the
+// roster does not have, a rotation of a revoked official's key — stored
+// by whoever can publish to the stream, are taken by readers (the admin
+// may change the roster) but named by verify, as the ledger refuses them.
+func TestVerifyNamesARosterChangeTheLedgerRefuses(t *testing.T) {
+	ctx := ledgertest.Ctx(t)
+	admin := events.Actor{ID: ledgertest.AdminID, Role: events.RoleAdmin}
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := kp.PublicKey()
+	for _, c := range []struct {
+		what    string
+		before  []commands.Command // the ledger's own commands first
+		cmd     commands.Command
+		event   events.Data
+		refused string // the ledger's error
+		problem string // verify's
+	}{
+		{"a role changed without a reason", nil,
+			commands.Command{ID: "promote", Type: "ChangeOfficialRole", Actor: admin, Data: json.RawMessage(`{"official":"khz","role":"committee"}`)},
+			&events.OfficialRoleChanged{Role: events.RoleCommittee}, "say why", "a roster change says why (reason)"},
+		{"a registration with a role the roster does not have", nil,
+			commands.Command{ID: "root", Type: "RegisterOfficial", Actor: admin, Data: json.RawMessage(fmt.Sprintf(`{"official":"root","name":"超级","role":"superuser","key":%q}`, pub))},
+			&events.OfficialRegistered{Name: "超级", Role: "superuser", Key: pub}, `unknown role "superuser"`, `unknown role "superuser" (data.role)`},
+		{"a revoked official's key rotated", []commands.Command{{ID: "revoke", Type: "RevokeOfficial", Actor: admin, Reason: "离任", Data: json.RawMessage(`{"official":"khz"}`)}},
+			commands.Command{ID: "revive", Type: "RotateOfficialKey", Actor: admin, Reason: "恢复", Data: json.RawMessage(fmt.Sprintf(`{"official":"khz","key":%q}`, pub))},
+			&events.OfficialKeyRotated{Key: pub}, "is revoked", `official "khz" is revoked`},
+	} {
+		y := firstScores(t)
+		*y.now = time.Date(2024, 1, 20, 9, 0, 0, 0, time.UTC)
+		if len(c.before) > 0 {
+			if _, err := ledgertest.Submit(ctx, y.l, c.before); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{c.cmd}); err == nil || !strings.Contains(err.Error(), c.refused) {
+			t.Fatalf("%s: the ledger: %v", c.what, err)
+		}
+		signed, sig := signedForgery(t, ctx, y.l, c.cmd)
+		var official struct {
+			Official string `json:"official"`
+		}
+		json.Unmarshal(c.cmd.Data, &official)
+		typ, _, _ := events.NameOf(c.event)
+		data, _ := json.Marshal(c.event)
+		forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDCHANGE", Type: typ, V: 1, Year: events.OrgYear,
+			Aggregate: events.OfficialAggregate(official.Official), OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: c.cmd.Reason,
+			CommandID: c.cmd.ID, CorrelationID: c.cmd.ID, Sig: sig, Data: data})
+		v, err := replay.Verify(ctx, y.st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Quarantined) != 0 || len(v.Problems) != 1 || v.Problems[0].Kind != replay.ProblemRule || v.Problems[0].Seq != forged || !strings.Contains(v.Problems[0].Message, c.problem) {
+			t.Fatalf("%s: verify found %+v, quarantined %+v; want one rule problem at seq %d: %s", c.what, v.Problems, v.Quarantined, forged, c.problem)
+		}
+	}
+}
