@@ -64,13 +64,8 @@ func TestARosterChangeSignedByANonAdminIsQuarantined(t *testing.T) {
 		if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{cmd}); err == nil || !strings.Contains(err.Error(), "only an admin") {
 			t.Fatalf("%s: the ledger on the team's roster change: %v", c.what, err)
 		}
-		signed, sig := signedForgery(t, ctx, y.l, cmd)
 		official, payload := c.event(pub)
-		typ, _, _ := events.NameOf(payload)
-		data, _ := json.Marshal(payload)
-		forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDROSTER", Type: typ, V: 1, Year: events.OrgYear,
-			Aggregate: events.OfficialAggregate(official), OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: cmd.Reason,
-			CommandID: cmd.ID, CorrelationID: cmd.ID, Sig: sig, Data: data})
+		forged := storeSignedRoster(t, y, cmd, official, payload)
 
 		db := openDB(t, "")
 		mustCatchUp(t, db, y.st)
@@ -123,11 +118,7 @@ func TestARegistrationReusingAKeyIsQuarantined(t *testing.T) {
 	if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{cmd}); err == nil || !strings.Contains(err.Error(), "already registered") {
 		t.Fatalf("the ledger on a registration reusing a key: %v", err)
 	}
-	signed, sig := signedForgery(t, ctx, y.l, cmd)
-	data, _ := json.Marshal(events.OfficialRegistered{Name: "某", Role: events.RoleCommittee, Key: taken})
-	forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDREUSE", Type: events.TypeOfficialRegistered, V: 1, Year: events.OrgYear,
-		Aggregate: events.OfficialAggregate("x"), OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: cmd.Reason,
-		CommandID: cmd.ID, CorrelationID: cmd.ID, Sig: sig, Data: data})
+	forged := storeSignedRoster(t, y, cmd, "x", events.OfficialRegistered{Name: "某", Role: events.RoleCommittee, Key: taken})
 
 	db := openDB(t, "")
 	mustCatchUp(t, db, y.st)
@@ -200,16 +191,11 @@ func TestVerifyNamesARosterChangeTheLedgerRefuses(t *testing.T) {
 		if _, err := ledgertest.Submit(ctx, y.l, []commands.Command{c.cmd}); err == nil || !strings.Contains(err.Error(), c.refused) {
 			t.Fatalf("%s: the ledger: %v", c.what, err)
 		}
-		signed, sig := signedForgery(t, ctx, y.l, c.cmd)
 		var official struct {
 			Official string `json:"official"`
 		}
 		json.Unmarshal(c.cmd.Data, &official)
-		typ, _, _ := events.NameOf(c.event)
-		data, _ := json.Marshal(c.event)
-		forged, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGEDCHANGE", Type: typ, V: 1, Year: events.OrgYear,
-			Aggregate: events.OfficialAggregate(official.Official), OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: c.cmd.Reason,
-			CommandID: c.cmd.ID, CorrelationID: c.cmd.ID, Sig: sig, Data: data})
+		forged := storeSignedRoster(t, y, c.cmd, official.Official, c.event)
 		v, err := replay.Verify(ctx, y.st)
 		if err != nil {
 			t.Fatal(err)
@@ -218,4 +204,19 @@ func TestVerifyNamesARosterChangeTheLedgerRefuses(t *testing.T) {
 			t.Fatalf("%s: verify found %+v, quarantined %+v; want one rule problem at seq %d: %s", c.what, v.Problems, v.Quarantined, forged, c.problem)
 		}
 	}
+}
+
+// storeSignedRoster stores the roster event payload on official's chain
+// as the ledger would have written cmd, signed by its official, straight
+// onto the stream (as whoever can publish to it could); it returns the
+// event's seq.
+func storeSignedRoster(t *testing.T, y scoredYear, cmd commands.Command, official string, payload any) uint64 {
+	t.Helper()
+	signed, sig := signedForgery(t, ledgertest.Ctx(t), y.l, cmd)
+	typ, _, _ := events.NameOf(payload)
+	data, _ := json.Marshal(payload)
+	seq, _ := appendChained(t, y.st, events.Envelope{ID: "01FORGED" + strings.ToUpper(cmd.ID), Type: typ, V: 1, Year: events.OrgYear,
+		Aggregate: events.OfficialAggregate(official), OccurredAt: *y.now, RecordedAt: *y.now, Actor: signed.Actor, Reason: cmd.Reason,
+		CommandID: cmd.ID, CorrelationID: cmd.ID, Sig: sig, Data: data})
+	return seq
 }
