@@ -82,7 +82,7 @@ func (s *session) decideOfficial(ctx context.Context, c Command) error {
 	if rot, ok := p.(*RotateOfficialKey); ok && c.signature != nil {
 		self = s.l.rosterNow().KeyOwner(c.signature.Key) == rot.Official
 	}
-	if c.Actor.Role != events.RoleAdmin && !self {
+	if !events.MayChangeRoster(c.Actor.Role, self) {
 		return fail(EFORBIDDEN, "actor.role", "only an admin (系统管理员) changes the roster (an official may rotate its own key), not %s %q", c.Actor.Role, c.Actor.ID)
 	}
 	st, err := s.agg(ctx, events.OrgYear, events.OfficialAggregate(id), false)

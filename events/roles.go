@@ -90,6 +90,10 @@ func Writers(typ string) []Role { return writers[typ] }
 // type typ of a year.
 func MayWrite(r Role, typ string) bool { return slices.Contains(writers[typ], r) }
 
+// MayChangeRoster says whether an official of role r may write a roster
+// event: an admin, or an official rotating its own key (ownKey).
+func MayChangeRoster(r Role, ownKey bool) bool { return r == RoleAdmin || ownKey }
+
 // WritersOf are the roles that may write env: Writers of its type, but a
 // correction of a cadre's score is made by those who enter them
 // (CadreScoreRecorded's writers, commands' correctScore): a department

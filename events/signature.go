@@ -301,10 +301,11 @@ func CheckVerified(ev Stored, roster *Roster, verified error) error {
 	if mismatch != nil { // signedCommandMatches, worked out by VerifySignature
 		return bad(SigMismatch, s.Key, want.ID, "%v", mismatch.err)
 	}
-	if IsRosterEvent(ev.Envelope) && want.Role != RoleAdmin && (ev.Type != TypeOfficialKeyRotated || officialID(ev) != signer) {
-		return bad(SigRole, s.Key, want.ID, "official %s is %s; the roster is changed by an admin only (an official may rotate its own key): the ledger refuses the command to anyone else", signer, want.Role)
-	}
-	if roles := WritersOf(ev.Envelope); !IsRosterEvent(ev.Envelope) && !slices.Contains(roles, want.Role) {
+	if IsRosterEvent(ev.Envelope) {
+		if !MayChangeRoster(want.Role, ev.Type == TypeOfficialKeyRotated && officialID(ev) == signer) {
+			return bad(SigRole, s.Key, want.ID, "official %s is %s; the roster is changed by an admin only (an official may rotate its own key): the ledger refuses the command to anyone else", signer, want.Role)
+		}
+	} else if roles := WritersOf(ev.Envelope); !slices.Contains(roles, want.Role) {
 		what := ev.Type
 		if cadreCorrection(ev.Envelope) {
 			what += " of a cadre"
