@@ -110,19 +110,19 @@ func (s *session) decideOfficial(ctx context.Context, c Command) error {
 		if known || st.hash != "" {
 			return fail(EINVALID, "data.official", "official %q is already on the roster", id)
 		}
-		if strings.TrimSpace(d.Name) == "" {
-			return fail(EINVALID, "data.name", "required")
-		}
-		actsFor, err := checkOfficialRole(d.Role, d.ActsFor, id)
-		if err != nil {
+		actsFor, b := rules.Registration(d.Name, d.Role, d.ActsFor, id, d.Key)
+		if err := ruleBroken(b); err != nil {
 			return err
 		}
-		if err := checkNewKey(roster, d.Key); err != nil {
+		if err := keyFree(roster, d.Key); err != nil {
 			return err
 		}
 		payload = &events.OfficialRegistered{Name: d.Name, Role: d.Role, ActsFor: actsFor, Key: d.Key}
 	case *RotateOfficialKey:
-		if err := checkNewKey(roster, d.Key); err != nil {
+		if err := ruleBroken(rules.UserKey(d.Key)); err != nil {
+			return err
+		}
+		if err := keyFree(roster, d.Key); err != nil {
 			return err
 		}
 		payload = &events.OfficialKeyRotated{Key: d.Key}
@@ -145,12 +145,9 @@ func checkOfficialRole(role events.Role, actsFor, id string) (string, error) {
 	return actsFor, ruleBroken(b)
 }
 
-// checkNewKey checks a key is an nkey public user key never registered
-// before: a key names one official forever.
-func checkNewKey(r *events.Roster, key string) error {
-	if err := ruleBroken(rules.UserKey(key)); err != nil {
-		return err
-	}
+// keyFree checks a key was never registered before: a key names one
+// official forever.
+func keyFree(r *events.Roster, key string) error {
 	if owner := r.KeyOwner(key); owner != "" {
 		return fail(EINVALID, "data.key", "the key is already registered to official %q", owner)
 	}

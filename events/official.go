@@ -203,7 +203,7 @@ func (r *Roster) Apply(ev Stored) error {
 	if _, reg := p.(*OfficialRegistered); !reg && o == nil {
 		return fmt.Errorf("events: roster event seq %d (%s) is about official %q, who is not registered", ev.Seq, ev.Type, id)
 	}
-	// A key names one official forever (commands' checkNewKey): given to
+	// A key names one official forever (commands' keyFree): given to
 	// another, the events it signs would pass as that one's.
 	if k := newKey(p); k != "" {
 		if owner, ok := r.keys[k]; ok {

@@ -11,11 +11,9 @@ import (
 // checkRoster holds each signed roster event (evs: the roster's accepted
 // events, stream order) to what the ledger asked of its command
 // (commands' decideOfficial), beyond the signer and the key every reader
-// checks (events.CheckVerified, Roster.Apply): a registration names the
-// official and gives a role of the roster with the id it acts for
-// (rules.OfficialRole) and a user key (rules.UserKey); a rotation gives a
-// user key; a role change a role; and every change but a registration
-// says why and is of an official not revoked. A problem of kind rule.
+// checks (events.CheckVerified, Roster.Apply): the values it gives
+// (rosterValues), and for every change but a registration an official not
+// revoked and a reason. A problem of kind rule.
 func checkRoster(evs []events.Stored, problems []*Problem) []*Problem {
 	var r events.Roster
 	for _, ev := range evs {
@@ -24,28 +22,11 @@ func checkRoster(evs []events.Stored, problems []*Problem) []*Problem {
 			continue
 		}
 		id := strings.TrimPrefix(ev.Aggregate, "official.")
-		var b *rules.Broken
-		switch d := p.(type) {
-		case *events.OfficialRegistered:
-			switch {
-			case strings.TrimSpace(d.Name) == "":
-				b = &rules.Broken{Field: "data.name", Msg: "required"}
-			default:
-				if _, b = rules.OfficialRole(d.Role, d.ActsFor, id); b == nil {
-					b = rules.UserKey(d.Key)
-				}
-			}
-		case *events.OfficialKeyRotated:
-			b = rules.UserKey(d.Key)
-		case *events.OfficialRoleChanged:
-			_, b = rules.OfficialRole(d.Role, d.ActsFor, id)
-		}
-		why := brokenRule(b)
+		why := brokenRule(rosterValues(p, id))
 		if _, reg := p.(*events.OfficialRegistered); !reg {
-			switch o, _ := r.Official(id); {
-			case o.Revoked:
+			if o, _ := r.Official(id); o.Revoked {
 				why = fmt.Sprintf("official %q is revoked", id)
-			case why == "" && strings.TrimSpace(ev.Reason) == "":
+			} else if why == "" && strings.TrimSpace(ev.Reason) == "" {
 				why = "a roster change says why (reason)"
 			}
 		}
@@ -55,4 +36,21 @@ func checkRoster(evs []events.Stored, problems []*Problem) []*Problem {
 		_ = r.Apply(ev) // accepted: it folds
 	}
 	return problems
+}
+
+// rosterValues holds a roster event's values to the ledger's checks of
+// its command: a registration's (rules.Registration), a rotation's key, a
+// role change's role.
+func rosterValues(p any, id string) *rules.Broken {
+	switch d := p.(type) {
+	case *events.OfficialRegistered:
+		_, b := rules.Registration(d.Name, d.Role, d.ActsFor, id, d.Key)
+		return b
+	case *events.OfficialKeyRotated:
+		return rules.UserKey(d.Key)
+	case *events.OfficialRoleChanged:
+		_, b := rules.OfficialRole(d.Role, d.ActsFor, id)
+		return b
+	}
+	return nil
 }

@@ -407,6 +407,21 @@ func OfficialRole(role events.Role, actsFor, id string) (string, *Broken) {
 	return actsFor, nil
 }
 
+// Registration: an official's registration names it, gives a role of the
+// roster with the id it acts for (OfficialRole) and a user key (UserKey);
+// it returns the acts-for the ledger stores. Whether the key is already
+// someone's is the roster's to say.
+func Registration(name string, role events.Role, actsFor, id, key string) (string, *Broken) {
+	if strings.TrimSpace(name) == "" {
+		return "", broken("data.name", "required")
+	}
+	actsFor, b := OfficialRole(role, actsFor, id)
+	if b == nil {
+		b = UserKey(key)
+	}
+	return actsFor, b
+}
+
 // UserKey: an nkey public user key (U…), as an official's key must be.
 func UserKey(key string) *Broken {
 	if !events.ValidUserKey(key) {
