@@ -48,11 +48,7 @@ func (d *decision) bonusOrDeduction(x *BonusOrDeduction) error {
 	// refused here, not dropped later.
 	switch {
 	case x.Office != "":
-		for _, u := range members {
-			if b := rules.Counts(d.sc, it, "unit", u); b != nil {
-				return fail(EINVALID, "data.item", "office %s: %s", x.Office, b.Msg)
-			}
-		}
+		b = rules.CountsForOffice(d.sc, it, x.Office, members)
 	case x.Cadre != "":
 		b = rules.Counts(d.sc, it, "cadre", d.st.cadre.Class)
 	default:

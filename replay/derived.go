@@ -435,11 +435,7 @@ func (r *entryRules) adjustment(sc *scheme.Scheme, kind, subject string, x *even
 	}
 	switch {
 	case office != "":
-		for _, u := range members {
-			if b := rules.Counts(sc, it, "unit", u); b != nil {
-				return fmt.Sprintf("office %s: %s", office, brokenRule(b))
-			}
-		}
+		b = rules.CountsForOffice(sc, it, office, members)
 	case kind == "cadre":
 		b = rules.Counts(sc, it, "cadre", r.classes[subject])
 	default:

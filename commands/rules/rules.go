@@ -366,6 +366,17 @@ func Counts(sc *scheme.Scheme, it *scheme.Item, kind, group string) *Broken {
 	return nil
 }
 
+// CountsForOffice: item it counts for every unit an office-wide
+// adjustment of office hits (units: rules.Office's).
+func CountsForOffice(sc *scheme.Scheme, it *scheme.Item, office string, units []string) *Broken {
+	for _, u := range units {
+		if b := Counts(sc, it, "unit", u); b != nil {
+			return broken("data.item", "office %s: %s", office, b.Msg)
+		}
+	}
+	return nil
+}
+
 // ItemValues: the points (a plain number when given), count (not
 // negative) and level an adjustment gives, as item it allows them.
 func ItemValues(it *scheme.Item, x *events.BonusGranted) *Broken {
