@@ -58,14 +58,14 @@ func InRange(field string, v events.Number, max string) *Broken {
 	if max == "" {
 		return nil
 	}
-	if Compare(string(v), "0") < 0 || Compare(string(v), max) > 0 {
+	if compare(string(v), "0") < 0 || compare(string(v), max) > 0 {
 		return broken(field, "%s is outside the allowed range 0–%s", v, max)
 	}
 	return nil
 }
 
-// Compare compares two decimal numbers exactly (0 when either is none).
-func Compare(a, b string) int {
+// compare compares two decimal numbers exactly (0 when either is none).
+func compare(a, b string) int {
 	x, _ := new(big.Rat).SetString(a)
 	y, _ := new(big.Rat).SetString(b)
 	if x == nil || y == nil {
@@ -224,7 +224,7 @@ func Target(ind *scheme.Indicator, target events.Number, approvalRef string) *Br
 	if b := Number("data.target", target); b != nil {
 		return b
 	}
-	if Compare(string(target), "0") <= 0 {
+	if compare(string(target), "0") <= 0 {
 		return broken("data.target", "a target must be above 0, got %s", target)
 	}
 	if strings.TrimSpace(approvalRef) == "" {
