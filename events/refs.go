@@ -172,9 +172,6 @@ type Refs struct {
 	last, lastOn uint64
 }
 
-// RefsBytesPerEvent is about what Refs holds for each event noted.
-const RefsBytesPerEvent = 16
-
 // Note remembers an accepted event (stream order).
 func (r *Refs) Note(ev Stored) {
 	if ev.CommandID == "" {

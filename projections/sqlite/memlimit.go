@@ -88,17 +88,22 @@ func liveHeap() int64 {
 	return int64(s[0].Value.Uint64())
 }
 
-// softLimit sets the rebuild's memory limit; it returns what restores the
-// previous one and what raises it by n bytes more (for the years' facts
-// folded while applying: they are live until the end, and without room
-// of their own they would leave the collector none and keep it running).
+// softLimit sets the rebuild's memory limit to what the runtime holds now
+// and room bytes more; it returns what restores the previous limit and
+// what keeps the limit above the live heap as the rebuild's live memory
+// grows (follow, with the heap the last collection found live: every
+// year's facts folded while applying and the province's facts stay live
+// until the end). The collector needs room above the live heap: a limit
+// at it runs the collector back to back (the runtime then gives it up to
+// half the CPU). When the limit only grew by an estimate of each event's
+// share, the room shrank to nothing towards the end of a 1M stream and
+// the collector took a third of the rebuild's CPU (roomFor).
 // The rebuild's limit replaces kaohe's process-wide one (FollowLiveHeap)
-// for its duration, above or below it: a limit under the rebuild's live
-// heap would keep the collector running without end. Only a limit the
-// user set (GOMEMLIMIT) is a ceiling it keeps.
-func softLimit(extra int64) (restore func(), raise func(n int64)) {
+// for its duration, above or below it. Only a limit the user set
+// (GOMEMLIMIT) is a ceiling it keeps.
+func softLimit(room int64) (restore func(), follow func(live int64)) {
 	none := func(int64) {}
-	if extra <= 0 {
+	if room <= 0 {
 		return func() {}, none
 	}
 	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
@@ -108,7 +113,7 @@ func softLimit(extra int64) (restore func(), raise func(n int64)) {
 	}
 	memMu.Lock()
 	defer memMu.Unlock()
-	limit := int64(s[0].Value.Uint64()-s[1].Value.Uint64()) + extra
+	limit := int64(s[0].Value.Uint64()-s[1].Value.Uint64()) + room
 	prev := debug.SetMemoryLimit(-1)
 	ceiling := int64(math.MaxInt64)
 	if os.Getenv("GOMEMLIMIT") != "" {
@@ -123,12 +128,20 @@ func softLimit(extra int64) (restore func(), raise func(n int64)) {
 			defer memMu.Unlock()
 			debug.SetMemoryLimit(prev)
 			limit = -1
-		}, func(n int64) {
+		}, func(live int64) {
 			memMu.Lock()
 			defer memMu.Unlock()
-			if limit > 0 {
-				limit = min(limit+n, ceiling)
+			if want := min(live+roomFor(room, live), ceiling); limit > 0 && want > limit {
+				limit = want
 				debug.SetMemoryLimit(limit)
 			}
 		}
 }
+
+// roomFor is the room a rebuild leaves the collector above a live heap of
+// live bytes: room, or a third of the live heap when that is more. Each
+// collection marks the whole live heap, so a room that stayed fixed while
+// the live heap grew would make each event cost more the longer the
+// stream; a room that grows with it keeps the collector's share of an
+// event about the same at any size.
+func roomFor(room, live int64) int64 { return max(room, live/3) }

@@ -75,21 +75,21 @@ func removeFile(path string) error {
 	return nil
 }
 
-// DefaultRebuildMemory is how much memory a full rebuild may take above
-// what the process holds when it starts (SetRebuildMemory).
-const DefaultRebuildMemory = 160 << 20
+// DefaultRebuildMemory is the room a full rebuild leaves the collector
+// above its live heap (SetRebuildMemory).
+const DefaultRebuildMemory = 96 << 20
 
-// SetRebuildMemory bounds the memory a full rebuild adds to the process: a
-// soft limit (debug.SetMemoryLimit) of what the Go runtime held when the
-// rebuild started plus n bytes, for the rebuild's duration only, in place
-// of kaohe's process-wide limit (a lower GOMEMLIMIT is kept). Without it the heap grows to twice
-// its live size between collections while a million events stream
-// through (a 1M-event rebuild peaked at ~700 MB of RSS); the rebuild's
-// own live memory, mostly every fact of the province, is under 100 MB at
-// 1M events. The engine facts of the years folded while applying come on
-// top, and the limit grows with them (foldBytesPerEvent an event folded),
-// and with where each command's events are (events.RefsBytesPerEvent an
-// event applied).
+// SetRebuildMemory bounds the memory of a full rebuild by a soft limit
+// (debug.SetMemoryLimit) of n bytes above the rebuild's live heap — what
+// the Go runtime held when the rebuild started plus n, then, as the live
+// heap grows (every year's facts folded while applying, the province's
+// facts: ~340 MB at the end of a 1M stream), what the last collection
+// found live plus n or a third of it, whichever is more (roomFor) — for
+// the rebuild's duration only, in place of kaohe's process-wide limit (a
+// lower GOMEMLIMIT is kept). Without a limit the heap grows to twice its
+// live size between collections while a million events stream through (a
+// 1M-event rebuild peaked at ~700 MB of RSS); with one at the live heap
+// the collector runs without end.
 // n ≤ 0: no limit.
 func (d *DB) SetRebuildMemory(n int64) { d.rebuildMemory = n }
 
@@ -115,7 +115,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 	}
 	defer unlock()
 	defer releaseMemory() // after the limit is restored
-	restore, raise := softLimit(d.rebuildMemory)
+	restore, follow := softLimit(d.rebuildMemory)
 	defer restore()
 	var stats Stats
 	end, err := st.LastSeq(ctx)
@@ -146,7 +146,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 	}()
 
 	t := time.Now()
-	counts, facts, folds, err := d.buildRows(ctx, b, st, end, &stats, progress, raise)
+	counts, facts, folds, err := d.buildRows(ctx, b, st, end, &stats, progress, follow)
 	if err != nil {
 		return stats, err
 	}
@@ -256,18 +256,10 @@ type yearFold struct {
 	upto uint64 // the year's last event
 }
 
-// foldBytesPerEvent is about what a county year's engine.Facts hold per
-// event folded (engine's BenchmarkFoldCountyYear: 109 bytes); the
-// rebuild's memory limit grows by it every foldRaiseEvents events folded.
-const (
-	foldBytesPerEvent = 128
-	foldRaiseEvents   = 1 << 14
-)
-
 // buildRows applies events 1 … end to the new file in one transaction and
 // returns the number of events of each year, the facts to write, and each
 // year's engine facts.
-func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end uint64, stats *Stats, progress func(Progress), raise func(int64)) (map[int]int, *full, map[int]*yearFold, error) {
+func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end uint64, stats *Stats, progress func(Progress), follow func(live int64)) (map[int]int, *full, map[int]*yearFold, error) {
 	conn, err := b.Conn(ctx)
 	if err != nil {
 		return nil, nil, nil, err
@@ -313,13 +305,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 		toFold = make(chan batch, 4)
 		go func() {
 			defer close(folded)
-			n := 0
 			for b := range toFold {
-				// The memory limit grows with the facts folded (foldBytesPerEvent).
-				if n += len(b.evs); n >= foldRaiseEvents {
-					raise(int64(n) * foldBytesPerEvent)
-					n = 0
-				}
 				for i, ev := range b.evs {
 					if b.dec[i].err != nil {
 						continue // quarantined
@@ -362,9 +348,8 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 				}
 				last = ev.Seq
 			}
-			// The memory limit grows with what the applier remembers of
-			// every event too: each command's first event on its chain.
-			raise(int64(len(evs)) * events.RefsBytesPerEvent)
+			// The memory limit follows the live heap (softLimit).
+			follow(liveHeap())
 			if toFold != nil {
 				toFold <- batch{evs, dec}
 			}

@@ -81,27 +81,78 @@ func TestTheRebuildsLimitReplacesKaohesDefault(t *testing.T) {
 
 	t.Setenv("GOMEMLIMIT", "")
 	debug.SetMemoryLimit(low)
-	restore, raise := sqlite.SoftLimit(64 << 20)
+	restore, follow := sqlite.SoftLimit(64 << 20)
 	during := debug.SetMemoryLimit(-1)
 	if during <= 64<<20 {
 		t.Errorf("during the rebuild the limit is %d, want what the runtime holds + 64 MiB", during)
 	}
-	raise(8 << 20)
-	if got := debug.SetMemoryLimit(-1); got != during+8<<20 {
-		t.Errorf("raised by 8 MiB: %d, want %d", got, during+8<<20)
+	follow(8 << 20) // a live heap well under the limit
+	if got := debug.SetMemoryLimit(-1); got != during {
+		t.Errorf("a live heap of 8 MiB moved the limit from %d to %d", during, got)
 	}
 	restore()
 	if got := debug.SetMemoryLimit(-1); got != low {
 		t.Errorf("after the rebuild the limit is %d, want the process's %d back", got, low)
 	}
+	follow(1 << 40)
+	if got := debug.SetMemoryLimit(-1); got != low {
+		t.Errorf("a rebuild that ended moved the limit to %d", got)
+	}
 
 	t.Setenv("GOMEMLIMIT", "1MiB")
-	restore, raise = sqlite.SoftLimit(64 << 20)
-	raise(8 << 20)
+	restore, follow = sqlite.SoftLimit(64 << 20)
+	follow(1 << 30)
 	if got := debug.SetMemoryLimit(-1); got != low {
 		t.Errorf("with GOMEMLIMIT set the rebuild changed the limit to %d", got)
 	}
 	restore()
+}
+
+// TestTheRebuildsLimitKeepsRoomAboveTheLiveHeap: the live heap of a full
+// rebuild grows with the stream (every year's facts, the province's), and
+// a limit that does not grow with it leaves the collector no room: it then
+// runs back to back, a third of a 1M rebuild's CPU when the limit grew by
+// an estimate of each event's share. The limit stays the room (64 MiB
+// here) above the live heap, or a third of it when the live heap is over
+// 192 MiB, and never comes down while the rebuild runs; a user's
+// GOMEMLIMIT stays the ceiling.
+func TestTheRebuildsLimitKeepsRoomAboveTheLiveHeap(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	const MiB = 1 << 20
+	t.Setenv("GOMEMLIMIT", "")
+	restore, follow := sqlite.SoftLimit(64 * MiB)
+	start := debug.SetMemoryLimit(-1)
+	live := start + 100*MiB // above the first limit
+	above := live + max(64*MiB, live/3)
+	for _, c := range []struct {
+		live, want int64
+	}{
+		{live, above},          // the room above it (a third of it if more)
+		{live - 50*MiB, above}, // a smaller live heap: the limit stays
+		{max(600*MiB, above), max(800*MiB, above+above/3)}, // 600 + 600/3: a third of it
+	} {
+		if c.live+64*MiB <= start {
+			t.Fatalf("the test's live heap %d is under the first limit %d", c.live, start)
+		}
+		follow(c.live)
+		if got := debug.SetMemoryLimit(-1); got != c.want {
+			t.Errorf("live heap %d MiB: limit %d MiB, want %d MiB", c.live/MiB, got/MiB, c.want/MiB)
+		}
+	}
+	restore()
+
+	t.Setenv("GOMEMLIMIT", "4GiB")
+	debug.SetMemoryLimit(4 << 30)
+	restore, follow = sqlite.SoftLimit(64 * MiB)
+	follow(5 << 30)
+	if got := debug.SetMemoryLimit(-1); got != 4<<30 {
+		t.Errorf("a live heap over the user's GOMEMLIMIT: limit %d, want the ceiling %d", got, int64(4<<30))
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != 4<<30 {
+		t.Errorf("after the rebuild the limit is %d, want the user's %d back", got, int64(4<<30))
+	}
 }
 
 // A rebuild that fails puts the process's memory limit back as it found
