@@ -90,10 +90,11 @@ func liveHeap() int64 {
 
 // softLimit sets the rebuild's memory limit to what the runtime holds now
 // and room bytes more; it returns what restores the previous limit and
-// what keeps the limit above the live heap as the rebuild's live memory
-// grows (follow, with the heap the last collection found live: every
-// year's facts folded while applying and the province's facts stay live
-// until the end). The collector needs room above the live heap: a limit
+// what keeps the limit that room above the live heap as the rebuild's
+// live memory grows and falls (follow, with the heap the last collection
+// found live: every year's facts folded while applying and the province's
+// facts stay live until the scoring lets them go), never under the first
+// limit. The collector needs room above the live heap: a limit
 // at it runs the collector back to back (the runtime then gives it up to
 // half the CPU). When the limit only grew by an estimate of each event's
 // share, the room shrank to nothing towards the end of a 1M stream and
@@ -123,6 +124,7 @@ func softLimit(room int64) (restore func(), follow func(live int64)) {
 		return func() {}, none
 	}
 	debug.SetMemoryLimit(limit)
+	first := limit
 	return func() {
 			memMu.Lock()
 			defer memMu.Unlock()
@@ -131,7 +133,7 @@ func softLimit(room int64) (restore func(), follow func(live int64)) {
 		}, func(live int64) {
 			memMu.Lock()
 			defer memMu.Unlock()
-			if want := min(live+roomFor(room, live), ceiling); limit > 0 && want > limit {
+			if want := max(first, min(live+roomFor(room, live), ceiling)); limit > 0 && want != limit {
 				limit = want
 				debug.SetMemoryLimit(limit)
 			}

@@ -208,7 +208,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 			return nil
 		})
 	}
-	if err := d.scoreAll(ctx, b, years, counts, folds, later, &stats.ReadBack); err != nil {
+	if err := d.scoreAll(ctx, b, years, counts, folds, later, &stats.ReadBack, follow); err != nil {
 		return stats, err
 	}
 	stats.Years = years
@@ -441,7 +441,7 @@ func (d *DB) swap(tmp string) error {
 // facts, creating indexes), one at a time whenever enough years are
 // waiting to be scored: the scorers keep the other core busy meanwhile.
 // The years read back are appended to readBack (once scoreAll returns).
-func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, folds map[int]*yearFold, later []func() error, readBack *[]int) error {
+func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, folds map[int]*yearFold, later []func() error, readBack *[]int, follow func(live int64)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
@@ -464,6 +464,9 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 		defer close(order)
 		defer close(jobs)
 		for _, y := range years {
+			// The years scored are let go: the limit comes down with the
+			// live heap, leaving SQLite's index sorts the memory.
+			follow(liveHeap())
 			if len(later) > 0 && len(jobs) >= ahead-1 {
 				if err := index(); err != nil {
 					readErr <- err
