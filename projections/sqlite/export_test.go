@@ -140,6 +140,10 @@ func (d *DB) HoldConns(ctx context.Context, n int) (func(), error) {
 // SoftLimit is softLimit: the rebuild's memory limit.
 var SoftLimit = softLimit
 
+// LiveHeap and Needed are liveHeap and needed: what the last collection
+// found live, and that with what the runtime holds beside the heap.
+var LiveHeap, Needed = liveHeap, needed
+
 // StartFollowing and FollowStep are FollowLiveHeap's start and one of its
 // checks, without its goroutine.
 var StartFollowing, FollowStep = startFollowing, followStep

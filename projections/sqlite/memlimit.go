@@ -88,13 +88,34 @@ func liveHeap() int64 {
 	return int64(s[0].Value.Uint64())
 }
 
+// needed is what the Go runtime needs for the heap the last collection
+// found live: that heap, and what the runtime holds beside the heap's
+// objects — goroutine stacks, its own metadata, the spans' unused room —
+// which the memory limit counts too. In a process holding much else (the
+// bench's, with two embedded servers) that was ~60 MB, and a limit of the
+// live heap plus 96 MiB left the collector ~30 MB of room.
+func needed() int64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"}, {Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	for _, v := range s {
+		if v.Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+	}
+	u := func(i int) int64 { return int64(s[i].Value.Uint64()) }
+	beside := u(1) - u(2) - u(3) - u(4)
+	return u(0) + max(0, beside)
+}
+
 // softLimit sets the rebuild's memory limit to what the runtime holds now
 // and room bytes more; it returns what restores the previous limit and
 // what keeps the limit that room above the live heap as the rebuild's
-// live memory grows and falls (follow, with the heap the last collection
-// found live: every year's facts folded while applying and the province's
-// facts stay live until the scoring lets them go), never under the first
-// limit. The collector needs room above the live heap: a limit
+// live memory grows and falls (follow, with what the runtime needs for the
+// heap the last collection found live, needed: every year's facts folded
+// while applying and the province's facts stay live until the scoring
+// lets them go), never under the first limit. The collector needs room above the live heap: a limit
 // at it runs the collector back to back (the runtime then gives it up to
 // half the CPU). When the limit only grew by an estimate of each event's
 // share, the room shrank to nothing towards the end of a 1M stream and
@@ -133,7 +154,9 @@ func softLimit(room int64) (restore func(), follow func(live int64)) {
 		}, func(live int64) {
 			memMu.Lock()
 			defer memMu.Unlock()
-			if want := max(first, min(live+roomFor(room, live), ceiling)); limit > 0 && want != limit {
+			want := live + roomFor(room, live)
+			want += want / 32 // the runtime keeps ~3 % of the limit back
+			if want = max(first, min(want, ceiling)); limit > 0 && want != limit {
 				limit = want
 				debug.SetMemoryLimit(limit)
 			}

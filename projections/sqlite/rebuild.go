@@ -349,7 +349,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 				last = ev.Seq
 			}
 			// The memory limit follows the live heap (softLimit).
-			follow(liveHeap())
+			follow(needed())
 			if toFold != nil {
 				toFold <- batch{evs, dec}
 			}
@@ -466,7 +466,7 @@ func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[in
 		for _, y := range years {
 			// The years scored are let go: the limit comes down with the
 			// live heap, leaving SQLite's index sorts the memory.
-			follow(liveHeap())
+			follow(needed())
 			if len(later) > 0 && len(jobs) >= ahead-1 {
 				if err := index(); err != nil {
 					readErr <- err
