@@ -123,7 +123,7 @@ func needed() int64 {
 // The rebuild's limit replaces kaohe's process-wide one (FollowLiveHeap)
 // for its duration, above or below it. Only a limit the user set
 // (GOMEMLIMIT) is a ceiling it keeps.
-func softLimit(room int64) (restore func(), follow func(live int64)) {
+func softLimit(room int64) (restore func(), follow func(need int64)) {
 	none := func(int64) {}
 	if room <= 0 {
 		return func() {}, none
@@ -151,10 +151,10 @@ func softLimit(room int64) (restore func(), follow func(live int64)) {
 			defer memMu.Unlock()
 			debug.SetMemoryLimit(prev)
 			limit = -1
-		}, func(live int64) {
+		}, func(need int64) {
 			memMu.Lock()
 			defer memMu.Unlock()
-			want := live + roomFor(room, live)
+			want := need + roomFor(room, need)
 			want += want / 32 // the runtime keeps ~3 % of the limit back
 			if want = max(first, min(want, ceiling)); limit > 0 && want != limit {
 				limit = want
@@ -163,10 +163,10 @@ func softLimit(room int64) (restore func(), follow func(live int64)) {
 		}
 }
 
-// roomFor is the room a rebuild leaves the collector above a live heap of
-// live bytes: room, or a third of the live heap when that is more. Each
-// collection marks the whole live heap, so a room that stayed fixed while
-// the live heap grew would make each event cost more the longer the
-// stream; a room that grows with it keeps the collector's share of an
-// event about the same at any size.
-func roomFor(room, live int64) int64 { return max(room, live/3) }
+// roomFor is the room a rebuild leaves the collector above what the
+// runtime needs for its live heap (need bytes, needed): room, or a third
+// of need when that is more. Each collection marks the whole live heap,
+// so a room that stayed fixed while the live heap grew would make each
+// event cost more the longer the stream; a room that grows with it keeps
+// the collector's share of an event about the same at any size.
+func roomFor(room, need int64) int64 { return max(room, need/3) }

@@ -259,7 +259,7 @@ type yearFold struct {
 // buildRows applies events 1 … end to the new file in one transaction and
 // returns the number of events of each year, the facts to write, and each
 // year's engine facts.
-func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end uint64, stats *Stats, progress func(Progress), follow func(live int64)) (map[int]int, *full, map[int]*yearFold, error) {
+func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end uint64, stats *Stats, progress func(Progress), follow func(need int64)) (map[int]int, *full, map[int]*yearFold, error) {
 	conn, err := b.Conn(ctx)
 	if err != nil {
 		return nil, nil, nil, err
@@ -348,7 +348,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 				}
 				last = ev.Seq
 			}
-			// The memory limit follows the live heap (softLimit).
+			// The memory limit follows what the live heap needs (softLimit).
 			follow(needed())
 			if toFold != nil {
 				toFold <- batch{evs, dec}
@@ -441,7 +441,7 @@ func (d *DB) swap(tmp string) error {
 // facts, creating indexes), one at a time whenever enough years are
 // waiting to be scored: the scorers keep the other core busy meanwhile.
 // The years read back are appended to readBack (once scoreAll returns).
-func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, folds map[int]*yearFold, later []func() error, readBack *[]int, follow func(live int64)) error {
+func (d *DB) scoreAll(ctx context.Context, b *sql.DB, years []int, counts map[int]int, folds map[int]*yearFold, later []func() error, readBack *[]int, follow func(need int64)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
