@@ -124,13 +124,10 @@ func (d *decision) correctScore(x *CorrectScore) error {
 		if !ok {
 			return fail(ENOTFOUND, "data.supersedes", "indicator %s of the corrected entry is not in the scheme in force", old.indicator)
 		}
-		var part *scheme.Part
-		for _, p := range ind.Parts() {
-			if p.ID == old.part {
-				part = &p
-			}
-		}
-		if part == nil { // the scheme was replaced since: no provider or range to check against
+		// As every reader takes it: an entry stored without a part id is
+		// its indicator's only part's (rules.Part).
+		part, broken := rules.Part(ind, old.part)
+		if broken != nil { // the scheme was replaced since: no provider or range to check against
 			return fail(ENOTFOUND, "data.supersedes", "part %s of indicator %s (the corrected entry) is not in the scheme in force", old.part, ind.ID)
 		}
 		hint := ""
