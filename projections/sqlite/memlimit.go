@@ -110,16 +110,16 @@ func needed() int64 {
 }
 
 // softLimit sets the rebuild's memory limit to what the runtime holds now
-// and room bytes more; it returns what restores the previous limit and
-// what keeps the limit that room above the live heap as the rebuild's
-// live memory grows and falls (follow, with what the runtime needs for the
-// heap the last collection found live, needed: every year's facts folded
-// while applying and the province's facts stay live until the scoring
-// lets them go), never under the first limit. The collector needs room above the live heap: a limit
-// at it runs the collector back to back (the runtime then gives it up to
-// half the CPU). When the limit only grew by an estimate of each event's
-// share, the room shrank to nothing towards the end of a 1M stream and
-// the collector took a third of the rebuild's CPU (roomFor).
+// and room bytes more. It returns what restores the previous limit, and
+// follow, which keeps the limit room (or a third, roomFor) above what the
+// runtime needs for the heap the last collection found live (needed):
+// every year's facts folded while applying and the province's facts stay
+// live until the scoring lets them go, so the limit rises and falls with
+// them, never under the first limit. A limit at the live heap runs the
+// collector back to back (the runtime then gives it up to half the CPU):
+// when the limit only grew by an estimate of each event's share, the room
+// shrank to nothing towards the end of a 1M stream and the collector took
+// a third of kaohe replay's CPU.
 // The rebuild's limit replaces kaohe's process-wide one (FollowLiveHeap)
 // for its duration, above or below it. Only a limit the user set
 // (GOMEMLIMIT) is a ceiling it keeps.

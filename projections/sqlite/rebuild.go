@@ -83,8 +83,9 @@ const DefaultRebuildMemory = 96 << 20
 // (debug.SetMemoryLimit) of n bytes above the rebuild's live heap — what
 // the Go runtime held when the rebuild started plus n, then, as the live
 // heap grows (every year's facts folded while applying, the province's
-// facts: ~340 MB at the end of a 1M stream), what the last collection
-// found live plus n or a third of it, whichever is more (roomFor) — for
+// facts: ~340 MB at the end of a 1M stream), what the runtime needs for
+// the heap the last collection found live (needed) plus n or a third of
+// it, whichever is more (roomFor) — for
 // the rebuild's duration only, in place of kaohe's process-wide limit (a
 // lower GOMEMLIMIT is kept). Without a limit the heap grows to twice its
 // live size between collections while a million events stream through (a
