@@ -578,7 +578,7 @@ type full struct {
 	ids   map[string]uint32 // interned strings
 	strs  []string
 	facts map[fullKey]fullVal
-	ents  map[uint64]uint64     // hash of a referred event's id → its seq
+	ents  seqIndex              // hash of a referred event's id → its seq
 	clash map[string]uint64     // ids whose hash an earlier, different id holds
 	runs  map[string]events.Run // the signed runs (applier.ranTo), written with the facts
 	seed  maphash.Seed
@@ -598,7 +598,7 @@ type fullVal struct {
 }
 
 func newFull() *full {
-	f := &full{ids: map[string]uint32{}, facts: map[fullKey]fullVal{}, ents: map[uint64]uint64{},
+	f := &full{ids: map[string]uint32{}, facts: map[fullKey]fullVal{},
 		clash: map[string]uint64{}, seed: maphash.MakeSeed()}
 	f.intern("")
 	return f
@@ -682,9 +682,9 @@ func (f *full) remember(ctx context.Context, a *applier, id string, seq uint64) 
 		return nil
 	}
 	h := f.hash(id)
-	prev, ok := f.ents[h]
+	prev, ok := f.ents.get(h)
 	if !ok {
-		f.ents[h] = seq
+		f.ents.set(h, seq)
 		return nil
 	}
 	other, _, err := f.row(ctx, a, prev)
@@ -692,7 +692,7 @@ func (f *full) remember(ctx context.Context, a *applier, id string, seq uint64) 
 		return err
 	}
 	if other == id {
-		f.ents[h] = seq
+		f.ents.set(h, seq)
 	} else {
 		f.clash[strings.Clone(id)] = seq
 	}
@@ -710,7 +710,7 @@ func (f *full) hash(id string) uint64 {
 func (f *full) entry(ctx context.Context, a *applier, id string) (entry, bool, error) {
 	seq, ok := f.clash[id]
 	if !ok {
-		seq, ok = f.ents[f.hash(id)]
+		seq, ok = f.ents.get(f.hash(id))
 	}
 	if !ok {
 		return entry{}, false, nil

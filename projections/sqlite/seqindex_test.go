@@ -1,0 +1,55 @@
+package sqlite
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// The rebuild's index of referred ids answers as a map would: every hash
+// set gives its latest sequence, through the table's growth, with hashes
+// that share their low bits (one probe run for all) and the hash 0; a
+// hash never set gives nothing.
+func TestSeqIndexAnswersAsAMap(t *testing.T) {
+	var x seqIndex
+	want := map[uint64]uint64{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	set := func(h, seq uint64) {
+		x.set(h, seq)
+		want[h] = seq
+	}
+	set(0, 7)
+	for i := range uint64(5000) {
+		set(i<<40, i) // the same low bits: one run of probes
+	}
+	for i := range uint64(200_000) {
+		h := rng.Uint64()
+		set(h, i)
+		if i%3 == 0 { // a later event of the same id: the latest wins
+			set(h, i+1_000_000)
+		}
+	}
+	if len(x.hashes) != len(want) {
+		t.Fatalf("%d entries, want %d", len(x.hashes), len(want))
+	}
+	for h, seq := range want {
+		if got, ok := x.get(h); !ok || got != seq {
+			t.Fatalf("hash %#x: %d, %v; want %d", h, got, ok, seq)
+		}
+	}
+	for range 10_000 {
+		h := rng.Uint64()
+		if _, in := want[h]; in {
+			continue
+		}
+		if got, ok := x.get(h); ok {
+			t.Fatalf("hash %#x never set gives %d", h, got)
+		}
+	}
+	if n, slots := len(x.hashes), len(x.slots); n*4 > slots*3 {
+		t.Errorf("%d entries in %d slots: over three quarters full", n, slots)
+	}
+	var empty seqIndex
+	if _, ok := empty.get(0); ok {
+		t.Error("an empty index gives a sequence")
+	}
+}
