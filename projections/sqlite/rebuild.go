@@ -577,7 +577,7 @@ func (d *DB) storeIn(ctx context.Context, b *sql.DB, sc *scored) error {
 type full struct {
 	ids   map[string]uint32 // interned strings
 	strs  []string
-	facts map[fullKey]fullVal
+	facts factTable
 	ents  seqIndex              // hash of a referred event's id → its seq
 	clash map[string]uint64     // ids whose hash an earlier, different id holds
 	runs  map[string]events.Run // the signed runs (applier.ranTo), written with the facts
@@ -598,7 +598,7 @@ type fullVal struct {
 }
 
 func newFull() *full {
-	f := &full{ids: map[string]uint32{}, facts: map[fullKey]fullVal{},
+	f := &full{ids: map[string]uint32{},
 		clash: map[string]uint64{}, seed: maphash.MakeSeed()}
 	f.intern("")
 	return f
@@ -636,7 +636,7 @@ func (f *full) fact(year int, kind, subject, fact, indicator, part string) strin
 	if !ok {
 		return ""
 	}
-	v, ok := f.facts[k]
+	v, ok := f.facts.get(k)
 	if !ok {
 		return ""
 	}
@@ -644,7 +644,7 @@ func (f *full) fact(year int, kind, subject, fact, indicator, part string) strin
 }
 
 func (f *full) setFact(year int, kind, subject, fact, indicator, part, value string, seq uint64) {
-	f.facts[f.internKey(year, kind, subject, fact, indicator, part)] = fullVal{value: f.intern(value), seq: seq}
+	f.facts.swap(f.internKey(year, kind, subject, fact, indicator, part), fullVal{value: f.intern(value), seq: seq})
 }
 
 // internKey is a fact's key, its strings interned.
@@ -655,13 +655,11 @@ func (f *full) internKey(year int, kind, subject, fact, indicator, part string) 
 // swap sets a fact and returns its value before ("" when none): fact and
 // setFact with one key made.
 func (f *full) swap(year int, kind, subject, fact, indicator, part, value string, seq uint64) string {
-	k := f.internKey(year, kind, subject, fact, indicator, part)
-	old := ""
-	if v, ok := f.facts[k]; ok {
-		old = f.strs[v.value]
+	v, ok := f.facts.swap(f.internKey(year, kind, subject, fact, indicator, part), fullVal{value: f.intern(value), seq: seq})
+	if !ok {
+		return ""
 	}
-	f.facts[k] = fullVal{value: f.intern(value), seq: seq}
-	return old
+	return f.strs[v.value]
 }
 
 // row reads an applied event's entry columns back by sequence.
@@ -739,16 +737,8 @@ func (f *full) writeFacts(ctx context.Context, conn *sql.Conn) error {
 	for r, i := range byText {
 		rank[i] = uint32(r)
 	}
-	type kv struct {
-		k fullKey
-		v fullVal
-	}
-	keys := make([]kv, 0, len(f.facts))
-	for k, v := range f.facts {
-		keys = append(keys, kv{k, v})
-	}
-	f.facts = nil // half the memory while writing
-	slices.SortFunc(keys, func(x, y kv) int {
+	keys := f.facts.sorted()
+	slices.SortFunc(keys, func(x, y factRow) int {
 		return cmp.Or(cmp.Compare(x.k.year, y.k.year), cmp.Compare(rank[x.k.kind], rank[y.k.kind]),
 			cmp.Compare(rank[x.k.subject], rank[y.k.subject]), cmp.Compare(rank[x.k.fact], rank[y.k.fact]),
 			cmp.Compare(rank[x.k.indicator], rank[y.k.indicator]), cmp.Compare(rank[x.k.part], rank[y.k.part]))

@@ -53,3 +53,44 @@ func TestSeqIndexAnswersAsAMap(t *testing.T) {
 		t.Error("an empty index gives a sequence")
 	}
 }
+
+// The rebuild's facts answer as a map would: each key's latest value,
+// the one before given back by swap, through the table's growth; sorted
+// gives every key once, with its latest value, and leaves the table empty.
+func TestFactTableAnswersAsAMap(t *testing.T) {
+	var tab factTable
+	want := map[fullKey]fullVal{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range uint64(100_000) {
+		k := fullKey{year: int32(2001 + rng.IntN(3)), kind: uint32(rng.IntN(3)), subject: uint32(rng.IntN(200)),
+			fact: uint32(rng.IntN(4)), indicator: uint32(rng.IntN(40)), part: uint32(rng.IntN(2))}
+		v := fullVal{value: uint32(rng.IntN(1000)), seq: i + 1}
+		before, had := want[k]
+		old, ok := tab.swap(k, v)
+		if ok != had || old != before {
+			t.Fatalf("swap %+v: %+v, %v; want %+v, %v", k, old, ok, before, had)
+		}
+		want[k] = v
+	}
+	for k, v := range want {
+		if got, ok := tab.get(k); !ok || got != v {
+			t.Fatalf("%+v: %+v, %v; want %+v", k, got, ok, v)
+		}
+	}
+	if _, ok := tab.get(fullKey{year: 1999}); ok {
+		t.Error("a key never set gives a value")
+	}
+	rows := tab.sorted()
+	if len(rows) != len(want) {
+		t.Fatalf("sorted gives %d rows, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		if want[r.k] != r.v {
+			t.Fatalf("row %+v, want value %+v", r, want[r.k])
+		}
+		delete(want, r.k)
+	}
+	if _, ok := tab.get(rows[0].k); ok {
+		t.Error("the table still finds a row after sorted")
+	}
+}
