@@ -577,10 +577,10 @@ func (d *DB) storeIn(ctx context.Context, b *sql.DB, sc *scored) error {
 type full struct {
 	ids   map[string]uint32 // interned strings
 	strs  []string
-	facts factTable
-	ents  seqIndex              // hash of a referred event's id → its seq
-	clash map[string]uint64     // ids whose hash an earlier, different id holds
-	runs  map[string]events.Run // the signed runs (applier.ranTo), written with the facts
+	facts denseMap[fullKey, fullVal]
+	ents  denseMap[uint64, uint64] // hash of a referred event's id → its seq
+	clash map[string]uint64        // ids whose hash an earlier, different id holds
+	runs  map[string]events.Run    // the signed runs (applier.ranTo), written with the facts
 	seed  maphash.Seed
 	// collide makes every id hash to one of four values (DB.collide: tests
 	// of clashes).
@@ -598,8 +598,11 @@ type fullVal struct {
 }
 
 func newFull() *full {
-	f := &full{ids: map[string]uint32{},
-		clash: map[string]uint64{}, seed: maphash.MakeSeed()}
+	factSeed := maphash.MakeSeed()
+	f := &full{ids: map[string]uint32{}, clash: map[string]uint64{}, seed: maphash.MakeSeed(),
+		facts: newDenseMap[fullKey, fullVal](func(k fullKey) uint64 { return maphash.Comparable(factSeed, k) }),
+		// The key of a referred id is its hash already (full.hash).
+		ents: newDenseMap[uint64, uint64](func(h uint64) uint64 { return h })}
 	f.intern("")
 	return f
 }
@@ -682,7 +685,7 @@ func (f *full) remember(ctx context.Context, a *applier, id string, seq uint64) 
 	h := f.hash(id)
 	prev, ok := f.ents.get(h)
 	if !ok {
-		f.ents.set(h, seq)
+		f.ents.swap(h, seq)
 		return nil
 	}
 	other, _, err := f.row(ctx, a, prev)
@@ -690,7 +693,7 @@ func (f *full) remember(ctx context.Context, a *applier, id string, seq uint64) 
 		return err
 	}
 	if other == id {
-		f.ents.set(h, seq)
+		f.ents.swap(h, seq)
 	} else {
 		f.clash[strings.Clone(id)] = seq
 	}
@@ -737,8 +740,8 @@ func (f *full) writeFacts(ctx context.Context, conn *sql.Conn) error {
 	for r, i := range byText {
 		rank[i] = uint32(r)
 	}
-	keys := f.facts.sorted()
-	slices.SortFunc(keys, func(x, y factRow) int {
+	keys := f.facts.take()
+	slices.SortFunc(keys, func(x, y denseRow[fullKey, fullVal]) int {
 		return cmp.Or(cmp.Compare(x.k.year, y.k.year), cmp.Compare(rank[x.k.kind], rank[y.k.kind]),
 			cmp.Compare(rank[x.k.subject], rank[y.k.subject]), cmp.Compare(rank[x.k.fact], rank[y.k.fact]),
 			cmp.Compare(rank[x.k.indicator], rank[y.k.indicator]), cmp.Compare(rank[x.k.part], rank[y.k.part]))

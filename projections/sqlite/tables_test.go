@@ -9,12 +9,12 @@ import (
 // set gives its latest sequence, through the table's growth, with hashes
 // that share their low bits (one probe run for all) and the hash 0; a
 // hash never set gives nothing.
-func TestSeqIndexAnswersAsAMap(t *testing.T) {
-	var x seqIndex
+func TestReferredIDsAnswerAsAMap(t *testing.T) {
+	x := &newFull().ents
 	want := map[uint64]uint64{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	set := func(h, seq uint64) {
-		x.set(h, seq)
+		x.swap(h, seq)
 		want[h] = seq
 	}
 	set(0, 7)
@@ -28,8 +28,8 @@ func TestSeqIndexAnswersAsAMap(t *testing.T) {
 			set(h, i+1_000_000)
 		}
 	}
-	if len(x.hashes) != len(want) {
-		t.Fatalf("%d entries, want %d", len(x.hashes), len(want))
+	if len(x.rows) != len(want) {
+		t.Fatalf("%d entries, want %d", len(x.rows), len(want))
 	}
 	for h, seq := range want {
 		if got, ok := x.get(h); !ok || got != seq {
@@ -45,20 +45,19 @@ func TestSeqIndexAnswersAsAMap(t *testing.T) {
 			t.Fatalf("hash %#x never set gives %d", h, got)
 		}
 	}
-	if n, slots := len(x.hashes), len(x.slots); n*4 > slots*3 {
+	if n, slots := len(x.rows), len(x.slots); n*4 > slots*3 {
 		t.Errorf("%d entries in %d slots: over three quarters full", n, slots)
 	}
-	var empty seqIndex
-	if _, ok := empty.get(0); ok {
+	if _, ok := newFull().ents.get(0); ok {
 		t.Error("an empty index gives a sequence")
 	}
 }
 
 // The rebuild's facts answer as a map would: each key's latest value,
-// the one before given back by swap, through the table's growth; sorted
+// the one before given back by swap, through the table's growth; take
 // gives every key once, with its latest value, and leaves the table empty.
-func TestFactTableAnswersAsAMap(t *testing.T) {
-	var tab factTable
+func TestFactsAnswerAsAMap(t *testing.T) {
+	tab := &newFull().facts
 	want := map[fullKey]fullVal{}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := range uint64(100_000) {
@@ -80,9 +79,9 @@ func TestFactTableAnswersAsAMap(t *testing.T) {
 	if _, ok := tab.get(fullKey{year: 1999}); ok {
 		t.Error("a key never set gives a value")
 	}
-	rows := tab.sorted()
+	rows := tab.take()
 	if len(rows) != len(want) {
-		t.Fatalf("sorted gives %d rows, want %d", len(rows), len(want))
+		t.Fatalf("take gives %d rows, want %d", len(rows), len(want))
 	}
 	for _, r := range rows {
 		if want[r.k] != r.v {
@@ -91,6 +90,6 @@ func TestFactTableAnswersAsAMap(t *testing.T) {
 		delete(want, r.k)
 	}
 	if _, ok := tab.get(rows[0].k); ok {
-		t.Error("the table still finds a row after sorted")
+		t.Error("the table still finds a row after take")
 	}
 }
