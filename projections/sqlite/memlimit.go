@@ -78,14 +78,31 @@ func limitFor(base, live int64) int64 {
 	return max(base, want)
 }
 
+// byteMetrics reads runtime/metrics byte counts by name (ok false: one
+// is not a count this runtime has).
+func byteMetrics(names ...string) (v []int64, ok bool) {
+	s := make([]metrics.Sample, len(names))
+	for i, n := range names {
+		s[i].Name = n
+	}
+	metrics.Read(s)
+	v = make([]int64, len(s))
+	for i, x := range s {
+		if x.Value.Kind() != metrics.KindUint64 {
+			return nil, false
+		}
+		v[i] = int64(x.Value.Uint64())
+	}
+	return v, true
+}
+
 // liveHeap is the heap the last collection marked live.
 func liveHeap() int64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
+	v, ok := byteMetrics("/gc/heap/live:bytes")
+	if !ok {
 		return 0
 	}
-	return int64(s[0].Value.Uint64())
+	return v[0]
 }
 
 // needed is what the Go runtime needs for the heap the last collection
@@ -95,18 +112,13 @@ func liveHeap() int64 {
 // bench's, with two embedded servers) that was ~60 MB, and a limit of the
 // live heap plus 96 MiB left the collector ~30 MB of room.
 func needed() int64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/total:bytes"},
-		{Name: "/memory/classes/heap/released:bytes"}, {Name: "/memory/classes/heap/free:bytes"},
-		{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	for _, v := range s {
-		if v.Value.Kind() != metrics.KindUint64 {
-			return 0
-		}
+	v, ok := byteMetrics("/gc/heap/live:bytes", "/memory/classes/total:bytes",
+		"/memory/classes/heap/released:bytes", "/memory/classes/heap/free:bytes", "/memory/classes/heap/objects:bytes")
+	if !ok {
+		return 0
 	}
-	u := func(i int) int64 { return int64(s[i].Value.Uint64()) }
-	beside := u(1) - u(2) - u(3) - u(4)
-	return u(0) + max(0, beside)
+	live, total, released, free, objects := v[0], v[1], v[2], v[3], v[4]
+	return live + max(0, total-released-free-objects)
 }
 
 // softLimit sets the rebuild's memory limit to what the runtime holds now
@@ -128,14 +140,13 @@ func softLimit(room int64) (restore func(), follow func(need int64)) {
 	if room <= 0 {
 		return func() {}, none
 	}
-	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
+	held, ok := byteMetrics("/memory/classes/total:bytes", "/memory/classes/heap/released:bytes")
+	if !ok {
 		return func() {}, none
 	}
 	memMu.Lock()
 	defer memMu.Unlock()
-	limit := int64(s[0].Value.Uint64()-s[1].Value.Uint64()) + room
+	limit := held[0] - held[1] + room
 	prev := debug.SetMemoryLimit(-1)
 	ceiling := int64(math.MaxInt64)
 	if os.Getenv("GOMEMLIMIT") != "" {
