@@ -281,8 +281,8 @@ func (r *entryRules) decided(sc *scheme.Scheme, d *events.GradeDecided) string {
 	}
 	switch d.Kind {
 	case events.GradeUnit, events.GradeTeam:
-		if _, ok := sc.Unit(d.Subject); !ok {
-			return fmt.Sprintf("unit %q is not in the scheme in force then", d.Subject)
+		if u, why := schemeUnit(sc, d.Subject); u == nil {
+			return why
 		}
 	case events.GradeCadre:
 		if _, ok := r.classes[d.Subject]; !ok {
@@ -334,12 +334,9 @@ func onlyPart(sc *scheme.Scheme, unit, indicator, part string) string {
 // cut-off or marked an override (rules.TargetCutoff), as commands'
 // adjustTarget holds it.
 func adjusted(sc *scheme.Scheme, unit string, at time.Time, x *events.TargetAdjusted) string {
-	if sc == nil {
-		return "no scheme was in force when it was stored"
-	}
-	u, ok := sc.Unit(unit)
-	if !ok {
-		return fmt.Sprintf("unit %q is not in the scheme in force then", unit)
+	u, why := schemeUnit(sc, unit)
+	if u == nil {
+		return why
 	}
 	ind, b := rules.Indicator(sc, u, x.Indicator)
 	if b == nil {
@@ -356,12 +353,9 @@ func adjusted(sc *scheme.Scheme, unit string, at time.Time, x *events.TargetAdju
 // indicator of the scheme, the part, who may enter or correct it, the
 // source, the value's range.
 func (r *entryRules) unitEntry(ev events.Stored, sc *scheme.Scheme, e unitEntry, v events.Number, source string) string {
-	if sc == nil {
-		return "no scheme was in force when it was stored"
-	}
-	u, ok := sc.Unit(e.unit)
-	if !ok {
-		return fmt.Sprintf("unit %q is not in the scheme in force then", e.unit)
+	u, why := schemeUnit(sc, e.unit)
+	if u == nil {
+		return why
 	}
 	ind, b := rules.Indicator(sc, u, e.indicator)
 	var part *scheme.Part
@@ -458,14 +452,24 @@ func tally(sc *scheme.Scheme, kind string, x *events.VotesTallied) string {
 // evaluation: a social evaluation of a unit of the scheme by a rater group
 // that rates it (rules.Evaluation).
 func evaluation(sc *scheme.Scheme, unit string, x *events.SocialEvaluationRecorded) string {
-	if sc == nil {
-		return "no scheme was in force when it was stored"
-	}
-	u, ok := sc.Unit(unit)
-	if !ok {
-		return fmt.Sprintf("unit %q is not in the scheme in force then", unit)
+	u, why := schemeUnit(sc, unit)
+	if u == nil {
+		return why
 	}
 	return brokenRule(rules.Evaluation(sc, u, x))
+}
+
+// schemeUnit is the unit id of the scheme in force then (sc), or why there is
+// none.
+func schemeUnit(sc *scheme.Scheme, id string) (*scheme.Unit, string) {
+	if sc == nil {
+		return nil, "no scheme was in force when it was stored"
+	}
+	u, ok := sc.Unit(id)
+	if !ok {
+		return nil, fmt.Sprintf("unit %q is not in the scheme in force then", id)
+	}
+	return u, ""
 }
 
 // brokenRule is a broken rule as a problem says it ("": none).
