@@ -8,7 +8,6 @@ package rules
 
 import (
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -64,11 +63,12 @@ func InRange(field string, v events.Number, max string) *Broken {
 	return nil
 }
 
-// compare compares two decimal numbers exactly (0 when either is none).
+// compare compares two decimal numbers exactly, as the engine reads them
+// (scheme.Dec; 0 when either is none).
 func compare(a, b string) int {
-	x, _ := new(big.Rat).SetString(a)
-	y, _ := new(big.Rat).SetString(b)
-	if x == nil || y == nil {
+	x, err := scheme.ParseDec(a)
+	y, err2 := scheme.ParseDec(b)
+	if err != nil || err2 != nil {
 		return 0
 	}
 	return x.Cmp(y)
