@@ -19,6 +19,7 @@ import (
 	"github.com/kaohe/kaohe/commands"
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
 // Proven identity with the real binary on a real data directory: the
@@ -236,7 +237,7 @@ func TestAnOlderLedgerWithoutARoster(t *testing.T) {
 	}
 	projections := filepath.Join(data, projectionsFile)
 	for _, at := range []string{"", "3"} {
-		if err := removeProjections(projections); err != nil {
+		if err := sqlite.RemoveFile(projections); err != nil {
 			t.Fatal(err)
 		}
 		q, want := []string{"results", "--year", "2022"}, "未签名 unsigned: 6 of the 6 events of 2022"

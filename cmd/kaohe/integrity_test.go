@@ -14,6 +14,7 @@ import (
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay/witness"
 )
 
@@ -314,7 +315,7 @@ func TestReplayHoldsTheStreamAgainstTheWitnessWhenTheProjectionsAreDamaged(t *te
 func TestTheStreamMarkRemembersWithoutProjections(t *testing.T) {
 	dir := t.TempDir()
 	binOK(t, dir, "demo")
-	if err := removeProjections(filepath.Join(dir, projectionsFile)); err != nil {
+	if err := sqlite.RemoveFile(filepath.Join(dir, projectionsFile)); err != nil {
 		t.Fatal(err)
 	}
 	binOK(t, dir, "results", "--year", "2022") // answered from the stream; the mark moves to its end

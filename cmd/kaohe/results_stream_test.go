@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
 // results, explain and sheet for one year with no projections file answer from
@@ -64,7 +65,7 @@ func TestResultsWithoutProjectionsReadsOneYear(t *testing.T) {
 
 	path := filepath.Join(c.data, projectionsFile)
 	for i, q := range queries {
-		if err := removeProjections(path); err != nil {
+		if err := sqlite.RemoveFile(path); err != nil {
 			t.Fatal(err)
 		}
 		before := c.m.store.Delivered()
@@ -93,13 +94,4 @@ func TestResultsWithoutProjectionsReadsOneYear(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("audit did not build the projections: %v", err)
 	}
-}
-
-func removeProjections(path string) error {
-	for _, f := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
-		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
 }

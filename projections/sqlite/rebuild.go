@@ -65,8 +65,9 @@ func openBuilder(ctx context.Context, path string) (*sql.DB, error) {
 	return b, nil
 }
 
-// removeFile removes a database file and its journals (missing is fine).
-func removeFile(path string) error {
+// RemoveFile removes a projections file and its journals (missing is
+// fine).
+func RemoveFile(path string) error {
 	for _, f := range []string{path, path + "-journal", path + "-wal", path + "-shm"} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
@@ -130,19 +131,19 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 		d.AcceptLoss(old) // carried over to the new file
 	}
 	tmp := d.path + rebuildSuffix
-	if err := removeFile(tmp); err != nil {
+	if err := RemoveFile(tmp); err != nil {
 		return stats, fmt.Errorf("projections: remove the stale %s: %w", tmp, err)
 	}
 	b, err := openBuilder(ctx, tmp)
 	if err != nil {
-		removeFile(tmp)
+		RemoveFile(tmp)
 		return stats, fmt.Errorf("projections: create %s: %w", tmp, err)
 	}
 	built := false
 	defer func() {
 		if !built {
 			b.Close()
-			removeFile(tmp)
+			RemoveFile(tmp)
 		}
 	}()
 
@@ -221,7 +222,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 	}
 	built = true
 	if err := b.Close(); err != nil {
-		removeFile(tmp)
+		RemoveFile(tmp)
 		return stats, fmt.Errorf("projections: close %s: %w", tmp, err)
 	}
 	if err := d.swap(tmp); err != nil {
@@ -402,7 +403,7 @@ func (d *DB) swap(tmp string) error {
 		f.Close()
 	}
 	if err != nil {
-		removeFile(tmp)
+		RemoveFile(tmp)
 		return fmt.Errorf("projections: sync %s: %w", tmp, err)
 	}
 	d.handle().Close()
@@ -427,7 +428,7 @@ func (d *DB) swap(tmp string) error {
 	}
 	d.cur.Store(sdb)
 	if err != nil {
-		removeFile(tmp)
+		RemoveFile(tmp)
 		return fmt.Errorf("projections: put the rebuilt file in place: %w", err)
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kaohe/kaohe/projections/sqlite"
 )
 
 // processQuery is one query as a user runs it: a kaohe process of its
@@ -100,7 +102,7 @@ func (r *run) processReplay(data string, stream uint64) error {
 	if err != nil {
 		return fmt.Errorf("process.replay: %w", err)
 	}
-	if err := removeProjections(data); err != nil {
+	if err := sqlite.RemoveFile(filepath.Join(data, "projections.db")); err != nil {
 		return err
 	}
 	r.rep.add(Figure{Key: "process.replay", Label: "全量重建(命令) kaohe replay", Value: float64(stream) / pr.wall.Seconds(), Unit: "events/s",
@@ -110,17 +112,6 @@ func (r *run) processReplay(data string, stream uint64) error {
 	r.rep.add(Figure{Key: "rss.replay_process", Label: "峰值内存(重建命令) peak RSS, kaohe replay", Value: mb(pr.peak), Unit: "MB",
 		Note: "process.replay's own peak; rss.rebuild is the bench's process, which also holds the server's state"})
 	r.logf("process.replay: %.1f s, %.1f s of CPU, peak RSS %.0f MB", pr.wall.Seconds(), pr.cpu.Seconds(), mb(pr.peak))
-	return nil
-}
-
-// removeProjections removes a data directory's projections file and what
-// comes with it.
-func removeProjections(data string) error {
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".rebuild.lock"} {
-		if err := os.Remove(filepath.Join(data, "projections.db"+suffix)); err != nil && !os.IsNotExist(err) {
-			return err
-		}
-	}
 	return nil
 }
 
