@@ -45,4 +45,15 @@ func TestCorrectingAnEntryStoredWithoutItsOnlyPart(t *testing.T) {
 	if c, ok := p.(*events.ScoreCorrected); !ok || c.Supersedes != env.ID || c.Value != "99" {
 		t.Errorf("wrote %T %+v, want the correction of %s to 99", p, p, env.ID)
 	}
+
+	// An indicator of two parts has no only part: an entry stored without
+	// its part id names none, and is not corrected.
+	data, _ = json.Marshal(events.ScoreRecorded{Indicator: "party", Source: events.SourceRoutine, Value: "90"})
+	env = events.Envelope{ID: ulid.Make().String(), Type: events.TypeScoreRecorded, V: 1, Year: year, Aggregate: events.UnitAggregate("u02"),
+		OccurredAt: now, RecordedAt: now, Actor: orgDept, CommandID: "raw-party", Data: data}
+	if _, err := st.Append(ledgertest.Ctx(t), []jetstream.Pending{{Subject: events.Subject(year, env.Aggregate), Envelope: env}}); err != nil {
+		t.Fatal(err)
+	}
+	rejected(t, st, newLedger(st), commands.ENOTFOUND, "data.supersedes",
+		cmd("fix-party", "CorrectScore", orgDept, map[string]string{"unit": "u02", "supersedes": "raw-party", "value": "91"}, reason("复查")))
 }
