@@ -76,7 +76,7 @@ func (d *DB) catchUp(ctx context.Context, st *jetstream.Store, progress func(Pro
 				p.Total = total
 				progress(p)
 			}
-		}, func(b []events.Stored, dec []decoded, n int) (int, error) { return d.applyBatch(ctx, st, b, dec, n) })
+		}, nil, func(b []events.Stored, dec []decoded, n int) (int, error) { return d.applyBatch(ctx, st, b, dec, n) })
 		if err != nil {
 			return stats, err
 		}
@@ -101,7 +101,7 @@ func (d *DB) catchUp(ctx context.Context, st *jetstream.Store, progress func(Pro
 // batches on this one (SQLite), so the three overlap. apply gets each
 // batch, its payloads and its number, and says how many it applied.
 func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.Stored) error) error, stats *Stats, progress func(Progress),
-	apply func([]events.Stored, []decoded, int) (int, error)) error {
+	reuse batches, apply func([]events.Stored, []decoded, int) (int, error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type batch struct {
@@ -114,11 +114,11 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 	size := d.batch
 	go func() {
 		defer close(raw)
-		b := make([]events.Stored, 0, size)
+		b := reuse.get(size)
 		send := func() error {
 			select {
 			case raw <- b:
-				b = make([]events.Stored, 0, size)
+				b = reuse.get(size)
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
@@ -149,6 +149,7 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 		}
 	}()
 	for b := range batches {
+		last := b.evs[len(b.evs)-1].Seq // apply may give b.evs back (reuse)
 		n, err := apply(b.evs, b.dec, stats.Batches+1)
 		if err != nil {
 			cancel()
@@ -159,9 +160,41 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 		}
 		stats.Batches++
 		stats.Applied += uint64(n)
-		progress(Progress{Applied: stats.Applied, Seq: b.evs[len(b.evs)-1].Seq})
+		progress(Progress{Applied: stats.Applied, Seq: last})
 	}
 	return <-readErr
+}
+
+// batches are the event slices of a pump's batches, given back by its
+// apply (or what runs after it) once nothing reads them any more: a full
+// rebuild reads ~1,100 batches of ~300 KB, a fifteenth of the garbage it
+// makes. nil: every batch is a new slice.
+type batches chan []events.Stored
+
+func newBatches() batches { return make(batches, 8) }
+
+// get is a slice of capacity size, empty.
+func (p batches) get(size int) []events.Stored {
+	select {
+	case b := <-p:
+		if cap(b) >= size {
+			return b[:0]
+		}
+	default:
+	}
+	return make([]events.Stored, 0, size)
+}
+
+// put gives b back, cleared so that it holds no event's bytes.
+func (p batches) put(b []events.Stored) {
+	if p == nil {
+		return
+	}
+	clear(b[:cap(b)])
+	select {
+	case p <- b:
+	default:
+	}
 }
 
 // applyBatch applies evs (stream order; dec their payloads, or nil) in one

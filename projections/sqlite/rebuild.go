@@ -303,6 +303,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 	}
 	var toFold chan batch
 	folded := make(chan struct{})
+	reuse := newBatches()
 	if !d.readBack {
 		toFold = make(chan batch, 4)
 		go func() {
@@ -323,6 +324,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 					fo.y.Apply(ev, b.dec[i].p, b.dec[i].err)
 					fo.upto = ev.Seq
 				}
+				reuse.put(b.evs)
 			}
 		}()
 	}
@@ -343,7 +345,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 				p.Total = end
 				progress(p)
 			}
-		}, func(evs []events.Stored, dec []decoded, n int) (int, error) {
+		}, reuse, func(evs []events.Stored, dec []decoded, n int) (int, error) {
 			for i, ev := range evs {
 				if err := a.apply(sctx, ev, &dec[i]); err != nil {
 					return 0, err
@@ -354,6 +356,8 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 			follow(needed())
 			if toFold != nil {
 				toFold <- batch{evs, dec}
+			} else {
+				reuse.put(evs)
 			}
 			if d.beforeCommit != nil {
 				if err := d.beforeCommit(n); err != nil {
