@@ -688,9 +688,8 @@ func (f *full) remember(ctx context.Context, a *applier, id string, seq uint64) 
 		return nil
 	}
 	h := f.hash(id)
-	prev, ok := f.ents.get(h)
+	prev, ok := f.ents.add(h, seq)
 	if !ok {
-		f.ents.swap(h, seq)
 		return nil
 	}
 	other, _, err := f.row(ctx, a, prev)
@@ -745,20 +744,18 @@ func (f *full) writeFacts(ctx context.Context, conn *sql.Conn) error {
 	for r, i := range byText {
 		rank[i] = uint32(r)
 	}
-	keys := f.facts.take()
-	slices.SortFunc(keys, func(x, y denseRow[fullKey, fullVal]) int {
-		return cmp.Or(cmp.Compare(x.k.year, y.k.year), cmp.Compare(rank[x.k.kind], rank[y.k.kind]),
-			cmp.Compare(rank[x.k.subject], rank[y.k.subject]), cmp.Compare(rank[x.k.fact], rank[y.k.fact]),
-			cmp.Compare(rank[x.k.indicator], rank[y.k.indicator]), cmp.Compare(rank[x.k.part], rank[y.k.part]))
-	})
+	byKey := func(x, y fullKey) int {
+		return cmp.Or(cmp.Compare(x.year, y.year), cmp.Compare(rank[x.kind], rank[y.kind]),
+			cmp.Compare(rank[x.subject], rank[y.subject]), cmp.Compare(rank[x.fact], rank[y.fact]),
+			cmp.Compare(rank[x.indicator], rank[y.indicator]), cmp.Compare(rank[x.part], rank[y.part]))
+	}
 	const q = `INSERT INTO facts(year, kind, subject, fact, indicator, part, value, event_id, seq) VALUES `
 	ins, err := newInserter(ctx, conn, q, factCols, `(?, ?, ?, ?, ?, ?, ?, (SELECT id FROM events WHERE seq = ?), ?)`)
 	if err != nil {
 		return err
 	}
 	defer ins.close()
-	for _, e := range keys {
-		k, v := e.k, e.v
+	for k, v := range f.facts.drain(byKey) {
 		if err := ins.add(ctx, int64(k.year), f.strs[k.kind], f.strs[k.subject], f.strs[k.fact], f.strs[k.indicator], f.strs[k.part],
 			f.strs[v.value], int64(v.seq), int64(v.seq)); err != nil {
 			return fmt.Errorf("projections: write facts: %w", err)

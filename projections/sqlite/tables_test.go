@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"testing"
 )
@@ -8,7 +9,7 @@ import (
 // The rebuild's index of referred ids answers as a map would: every hash
 // set gives its latest sequence, through the table's growth, with hashes
 // that share their low bits (one probe run for all) and the hash 0; a
-// hash never set gives nothing.
+// hash never set gives nothing; add keeps a value set.
 func TestReferredIDsAnswerAsAMap(t *testing.T) {
 	x := &newFull().ents
 	want := map[uint64]uint64{}
@@ -28,8 +29,8 @@ func TestReferredIDsAnswerAsAMap(t *testing.T) {
 			set(h, i+1_000_000)
 		}
 	}
-	if len(x.rows) != len(want) {
-		t.Fatalf("%d entries, want %d", len(x.rows), len(want))
+	if x.n != len(want) {
+		t.Fatalf("%d entries, want %d", x.n, len(want))
 	}
 	for h, seq := range want {
 		if got, ok := x.get(h); !ok || got != seq {
@@ -45,7 +46,32 @@ func TestReferredIDsAnswerAsAMap(t *testing.T) {
 			t.Fatalf("hash %#x never set gives %d", h, got)
 		}
 	}
-	if n, slots := len(x.rows), len(x.slots); n*4 > slots*3 {
+	// add keeps a value set and sets one not yet set.
+	for h, seq := range want {
+		if got, ok := x.add(h, seq+1); !ok || got != seq {
+			t.Fatalf("add of set hash %#x: %d, %v; want %d, true", h, got, ok, seq)
+		}
+		if got, _ := x.get(h); got != seq {
+			t.Fatalf("add changed hash %#x to %d, want %d kept", h, got, seq)
+		}
+	}
+	for i := range uint64(1000) {
+		h := rng.Uint64()
+		if _, in := want[h]; in {
+			continue
+		}
+		if got, ok := x.add(h, i); ok {
+			t.Fatalf("add of unset hash %#x: %d, true; want none", h, got)
+		}
+		want[h] = i
+		if got, ok := x.get(h); !ok || got != i {
+			t.Fatalf("hash %#x added: %d, %v; want %d", h, got, ok, i)
+		}
+	}
+	if x.n != len(want) {
+		t.Fatalf("%d entries after add, want %d", x.n, len(want))
+	}
+	if n, slots := x.n, len(x.slots); n*4 > slots*3 {
 		t.Errorf("%d entries in %d slots: over three quarters full", n, slots)
 	}
 	if _, ok := newFull().ents.get(0); ok {
@@ -54,8 +80,9 @@ func TestReferredIDsAnswerAsAMap(t *testing.T) {
 }
 
 // The rebuild's facts answer as a map would: each key's latest value,
-// the one before given back by swap, through the table's growth; take
-// gives every key once, with its latest value, and leaves the table empty.
+// the one before given back by swap, through the table's growth (rows
+// in many chunks); drain gives every key once, in key order, with its
+// latest value, and leaves the table empty.
 func TestFactsAnswerAsAMap(t *testing.T) {
 	tab := &newFull().facts
 	want := map[fullKey]fullVal{}
@@ -79,17 +106,28 @@ func TestFactsAnswerAsAMap(t *testing.T) {
 	if _, ok := tab.get(fullKey{year: 1999}); ok {
 		t.Error("a key never set gives a value")
 	}
-	rows := tab.take()
-	if len(rows) != len(want) {
-		t.Fatalf("take gives %d rows, want %d", len(rows), len(want))
+	// drain gives every row once, in key order, with its latest value.
+	byKey := func(x, y fullKey) int {
+		return cmp.Or(cmp.Compare(x.year, y.year), cmp.Compare(x.kind, y.kind), cmp.Compare(x.subject, y.subject),
+			cmp.Compare(x.fact, y.fact), cmp.Compare(x.indicator, y.indicator), cmp.Compare(x.part, y.part))
 	}
-	for _, r := range rows {
-		if want[r.k] != r.v {
-			t.Fatalf("row %+v, want value %+v", r, want[r.k])
+	var prev fullKey
+	n := 0
+	var last fullKey
+	for k, v := range tab.drain(byKey) {
+		if n > 0 && byKey(prev, k) >= 0 {
+			t.Fatalf("row %d: %+v after %+v, want key order", n, k, prev)
 		}
-		delete(want, r.k)
+		if want[k] != v {
+			t.Fatalf("row %+v: %+v, want value %+v", k, v, want[k])
+		}
+		prev, last = k, k
+		n++
 	}
-	if _, ok := tab.get(rows[0].k); ok {
-		t.Error("the table still finds a row after take")
+	if n != len(want) {
+		t.Fatalf("drain gives %d rows, want %d", n, len(want))
+	}
+	if _, ok := tab.get(last); ok || tab.n != 0 {
+		t.Error("the table still finds a row after drain")
 	}
 }
