@@ -2,7 +2,6 @@ package events
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -88,7 +87,7 @@ func (s Signature) Valid() error {
 	if err != nil {
 		return fmt.Errorf("signature is not base64: %v", err)
 	}
-	if !ed25519.Verify(pub, SignedBytes([]byte(s.Command)), sig) {
+	if !verifyEd25519(pub, SignedBytes([]byte(s.Command)), sig) {
 		return errors.New("the signature does not match the command and key")
 	}
 	return nil
