@@ -60,6 +60,7 @@ func seedEnvelopes(t *testing.T) [][]byte {
 		{ID: "0", Type: "YearClosed", V: 0, Year: 0, Aggregate: "year", Actor: Actor{}, CommandID: "", Data: json.RawMessage(`"text"`)},
 		{ID: "n", Type: "T", Data: json.RawMessage(`123`)},
 		{ID: "n", Type: "T", Data: json.RawMessage(`123`), Sig: &Signature{Key: "k"}},
+		{ID: "s", Type: "T", Data: json.RawMessage(`{}`), Sig: &Signature{Key: "UK", Command: `{"reason":"杏坪镇 \\ \"q\" \\","n":1}\`, Sig: "c2ln+/=="}},
 		{ID: "n", Type: "T", Data: json.RawMessage(`true`), Sig: &Signature{}},
 		{ID: "n", Type: "T", Data: json.RawMessage(`[{"a":"]}"}]`)},
 	} {
@@ -119,6 +120,15 @@ func BenchmarkDecode(b *testing.B) {
 	b.Run("canonical", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := Decode(raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// A signed command's event, as the bench's appends store them.
+	signed := []byte(`{"id":"01M99WM354PZXAMAFEHCGXPD7R","type":"ScoreRecorded","v":1,"year":2200,"aggregate":"unit.c999-d01","occurred_at":"2026-12-08T03:54:40.164234706Z","recorded_at":"2026-12-08T03:54:40.164234706Z","actor":{"id":"khz","role":"team"},"command_id":"raw-0","correlation_id":"raw-0","prev":"","data":{"indicator":"j01","part":"score","source":"year_end","value":"88.5"},"sig":{"key":"UDLE2ZAGA5IA5GFRIURBRNVZR6G5UK3OBEJSWAIB3ARH2XPIC3XAXFX3","command":"{\"actor\":{\"id\":\"khz\",\"role\":\"team\"},\"data\":{\"indicator\":\"j01\",\"part\":\"score\",\"source\":\"year_end\",\"unit\":\"c999-d01\",\"value\":\"88.5\"},\"id\":\"raw-0\",\"type\":\"RecordScore\",\"year\":2200}","sig":"YY5bhwQqFF3nbe8M9Oq5v78giR6+KSEN8fbmgo2f8+GrYtvMhZvoQiAkPXcmK5/XhFvXlMa3IFVZvV89OBXzAw=="}}`)
+	b.Run("canonical-signed", func(b *testing.B) {
+		for b.Loop() {
+			if e, err := Decode(signed); err != nil || e.Sig == nil {
 				b.Fatal(err)
 			}
 		}
@@ -208,4 +218,48 @@ func FuzzPayloadCanonical(f *testing.F) {
 			payloadAgrees(t, typ, data)
 		}
 	})
+}
+
+// A signature's command is read without encoding/json when its only
+// escapes are \" and \\ (as Encode writes a command JSON); any other
+// escape, a control character or invalid UTF-8 leaves it to
+// encoding/json.
+func TestEscapedReadsOnlyQuotesAndBackslashes(t *testing.T) {
+	for in, want := range map[string]string{
+		`"a\"b\\c"`:          `a"b\c`,
+		`"\\"`:               `\`,
+		`"\"\""`:             `""`,
+		`""`:                 ``,
+		`"杏坪镇 \"x\""`:        `杏坪镇 "x"`,
+		`"{\"a\":\"\\\\\"}"`: `{"a":"\\"}`,
+	} {
+		c := cursor{b: []byte(in + ",")}
+		var got string
+		if !c.escaped(&got) || got != want || c.i != len(in) {
+			t.Errorf("%s: %q (at %d), want %q", in, got, c.i, want)
+		}
+		var viaJSON string
+		if err := json.Unmarshal([]byte(in), &viaJSON); err != nil || viaJSON != want {
+			t.Errorf("%s: encoding/json reads %q, %v", in, viaJSON, err)
+		}
+	}
+	for _, in := range []string{`"\u0041"`, `"a\nb"`, `"\/"`, "\"a\x01\"", "\"\xff\"", `"a\"`, `"\`, `a"`, ``} {
+		c := cursor{b: []byte(in)}
+		var got string
+		if c.escaped(&got) {
+			t.Errorf("%q read as %q, want it left to encoding/json", in, got)
+		}
+	}
+	// A signed envelope as Encode writes it takes this path.
+	raw, err := Encode(Envelope{ID: "s", Type: "T", Data: json.RawMessage(`{}`),
+		Sig: &Signature{Key: "UK", Command: `{"a":"\"q\" \\"}`, Sig: "c2ln"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := strings.Index(string(raw), `,"sig":`) + len(`,"sig":`)
+	c := cursor{b: raw, i: at}
+	var s Signature
+	if !c.lit(`{"key":`) || !c.str(&s.Key) || !c.lit(`,"command":`) || !c.escaped(&s.Command) || s.Command != `{"a":"\"q\" \\"}` {
+		t.Fatalf("the command of %s is not read by escaped (%q)", raw, s.Command)
+	}
 }
