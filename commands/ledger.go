@@ -14,6 +14,7 @@ import (
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/events/sigcheck"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
 
@@ -475,7 +476,7 @@ func (l *Ledger) state(ctx context.Context, subject string, fresh bool) (st *agg
 	if err != nil {
 		return nil, false, err
 	}
-	var sigs events.Verifier // a resolution's events all carry its command: verified once
+	sigs := events.Verifier{Ed25519: sigcheck.Verify} // a resolution's events all carry its command: verified once
 	other := l.firstElsewhere(ctx)
 	for _, ev := range evs {
 		if err := st.applyStored(ev, asOf.at(ev.Seq), &sigs, other); err != nil {

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -288,6 +289,13 @@ func NewAdmitter(roster []Stored) *Admitter {
 // NewAdmitterAsOf admits with the roster as of each event from a roster
 // timeline (of accepted roster events).
 func NewAdmitterAsOf(asOf *RosterAsOf) *Admitter { return &Admitter{asOf: asOf} }
+
+// CheckingWith makes a check its signatures with check (Verifier.Ed25519:
+// crypto/ed25519.Verify's answers, sigcheck.Verify) and returns a.
+func (a *Admitter) CheckingWith(check func(pub ed25519.PublicKey, msg, sig []byte) bool) *Admitter {
+	a.sigs.Ed25519 = check
+	return a
+}
 
 // Admit admits ev against its aggregate's head and the roster as of ev
 // and, when accepted, advances the head (and folds a roster event).

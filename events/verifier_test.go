@@ -192,3 +192,41 @@ func TestTheDecodedCommandFindsTheWriterAsTheSearchInOrderDid(t *testing.T) {
 		}
 	}
 }
+
+// A Verifier checks each signature with its Ed25519 function when given
+// one (a reader's faster check, sigcheck.Verify), once a command, and an
+// Admitter with the one it is given: the answer is that function's.
+func TestAVerifierChecksWithTheEd25519FunctionItIsGiven(t *testing.T) {
+	evs := resolution(t, 5)
+	calls := 0
+	refuse := func(ed25519.PublicKey, []byte, []byte) bool { calls++; return false }
+	v := Verifier{Ed25519: refuse}
+	for _, ev := range evs {
+		if err := v.Verify(ev); err == nil {
+			t.Fatalf("seq %d: verified, though the check refuses every signature", ev.Seq)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("%d events of one command: the check called %d times, want once", len(evs), calls)
+	}
+	accept := 0
+	v = Verifier{Ed25519: func(pub ed25519.PublicKey, msg, sig []byte) bool { accept++; return ed25519.Verify(pub, msg, sig) }}
+	for _, ev := range evs {
+		if err := v.Verify(ev); err != nil {
+			t.Fatalf("seq %d: %v", ev.Seq, err)
+		}
+	}
+	if accept != 1 {
+		t.Errorf("the check called %d times, want once", accept)
+	}
+
+	stream := resolutionStream(t, 3)
+	calls = 0
+	adm := NewAdmitter(stream).CheckingWith(refuse)
+	for _, ev := range stream {
+		adm.Admit(ev)
+	}
+	if calls == 0 {
+		t.Error("an Admitter given a check did not use it")
+	}
+}

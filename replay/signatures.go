@@ -7,6 +7,7 @@ import (
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/events/sigcheck"
 )
 
 // ProblemSignature: an event is not validly signed by an official the
@@ -40,7 +41,7 @@ func loadRoster(ctx context.Context, st *jetstream.Store) (*signatures, error) {
 // rosterOf builds the checker from events already read (any subjects).
 func rosterOf(evs []events.Stored) *signatures {
 	valid := events.AcceptedRoster(evs) // the others are named when verified as events
-	return &signatures{asOf: events.NewRosterAsOf(valid), roster: valid}
+	return &signatures{asOf: events.NewRosterAsOf(valid), roster: valid, sigs: events.Verifier{Ed25519: sigcheck.Verify}}
 }
 
 // check checks one event's signature: nil when valid, or unsigned from

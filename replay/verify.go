@@ -9,6 +9,7 @@ import (
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/events/sigcheck"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -120,7 +121,7 @@ func Verify(ctx context.Context, st *jetstream.Store, years ...int) (*Verificati
 	if err != nil {
 		return nil, err
 	}
-	v.sigs, v.adm = sigs, events.NewAdmitter(sigs.roster)
+	v.sigs, v.adm = sigs, events.NewAdmitter(sigs.roster).CheckingWith(sigcheck.Verify)
 	for _, f := range filters {
 		// A message that is not an envelope is delivered too (Stored.DecodeErr)
 		// and quarantined: one bad message must not hide what follows.
@@ -141,7 +142,7 @@ func Verify(ctx context.Context, st *jetstream.Store, years ...int) (*Verificati
 func VerifyEvents(evs []events.Stored) *Verification {
 	v := newVerifier(memLog{})
 	v.sigs = rosterOf(evs)
-	v.adm = events.NewAdmitter(v.sigs.roster)
+	v.adm = events.NewAdmitter(v.sigs.roster).CheckingWith(sigcheck.Verify)
 	for _, ev := range evs {
 		v.add(ev)
 	}

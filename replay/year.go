@@ -6,6 +6,7 @@ import (
 
 	"github.com/kaohe/kaohe/events"
 	"github.com/kaohe/kaohe/events/jetstream"
+	"github.com/kaohe/kaohe/events/sigcheck"
 	"github.com/kaohe/kaohe/projections/engine"
 )
 
@@ -31,7 +32,7 @@ func ReadYear(ctx context.Context, st *jetstream.Store, year int, p events.Point
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the roster: %w", err)
 	}
-	adm := events.NewAdmitter(roster)
+	adm := events.NewAdmitter(roster).CheckingWith(sigcheck.Verify)
 	err = st.Read(ctx, events.YearSubjects(year), 0, p.AtSeq, func(ev events.Stored) error {
 		if _, err := adm.Admit(ev); err != nil {
 			q := events.AsQuarantine(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/sigcheck"
 	"github.com/kaohe/kaohe/projections/scheme"
 )
 
@@ -95,7 +96,7 @@ func valuesList(rows, cols int) string {
 // newApplier prepares the statements of a transaction. With f (a full
 // rebuild), facts and entries are in f and never looked up in the file.
 func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) {
-	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, years: map[int]int{}, heads: map[string]events.Head{}, runs: map[string]events.Run{}, moved: map[string]bool{}, seen: map[string]head{}}
+	a := &applier{d: d, tx: tx, memo: &d.memo, full: f, sigs: events.Verifier{Ed25519: sigcheck.Verify}, years: map[int]int{}, heads: map[string]events.Head{}, runs: map[string]events.Run{}, moved: map[string]bool{}, seen: map[string]head{}}
 	if f != nil {
 		a.memo = &memo{} // unused, but apply may reset it
 		a.memo.reset()
@@ -250,7 +251,7 @@ func decode(ev events.Stored, v *events.Verifier) decoded {
 func (d *DB) decodeAll(evs []events.Stored) []decoded {
 	out := make([]decoded, len(evs))
 	part := func(lo, hi int) {
-		var v events.Verifier
+		v := events.Verifier{Ed25519: sigcheck.Verify}
 		for i := lo; i < hi; i++ {
 			out[i] = decode(evs[i], &v)
 			if x, ok := out[i].p.(*events.SchemeDefined); ok {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/kaohe/kaohe/events"
+	"github.com/kaohe/kaohe/events/sigcheck"
 	"github.com/kaohe/kaohe/projections/engine"
 	"github.com/kaohe/kaohe/replay/witness"
 )
@@ -484,7 +485,7 @@ func checkAhead(evs []events.Stored) (checked, verified []error) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			var v events.Verifier // a command's events, consecutive, verify it once
+			v := events.Verifier{Ed25519: sigcheck.Verify} // a command's events, consecutive, verify it once
 			for i := w; i < len(evs); i += workers {
 				_, checked[i] = events.Check(evs[i])
 				verified[i] = v.Verify(evs[i])

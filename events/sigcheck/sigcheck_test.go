@@ -1,4 +1,4 @@
-package events
+package sigcheck
 
 import (
 	"crypto/ed25519"
@@ -12,7 +12,7 @@ import (
 	voiscalar "github.com/oasisprotocol/curve25519-voi/curve/scalar"
 )
 
-// verifyEd25519 gives crypto/ed25519.Verify's answer for every input: a
+// Verify gives crypto/ed25519.Verify's answer for every input: a
 // faster library checking a signature the standard library refuses (or
 // the reverse) would let one ledger verify in one build and not in
 // another. The cases are valid signatures, altered ones, and each class
@@ -29,12 +29,12 @@ func TestVerifyAgreesWithCryptoEd25519(t *testing.T) {
 		if want {
 			accepted++
 		}
-		if got := verifyEd25519(pub, msg, sig); got != want {
-			t.Fatalf("%s: verifyEd25519 %v, crypto/ed25519 %v (key %x, signature %x, message %q)", what, got, want, pub, sig, msg)
+		if got := Verify(pub, msg, sig); got != want {
+			t.Fatalf("%s: Verify %v, crypto/ed25519 %v (key %x, signature %x, message %q)", what, got, want, pub, sig, msg)
 		}
 		// A second time: the key is decompressed once and kept (expanded).
-		if got := verifyEd25519(pub, msg, sig); got != want {
-			t.Fatalf("%s, again: verifyEd25519 %v, crypto/ed25519 %v", what, got, want)
+		if got := Verify(pub, msg, sig); got != want {
+			t.Fatalf("%s, again: Verify %v, crypto/ed25519 %v", what, got, want)
 		}
 	}
 	msgs := [][]byte{nil, []byte("kaohe-command-v1\n{}"), make([]byte, 600)}

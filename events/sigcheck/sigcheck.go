@@ -1,4 +1,9 @@
-package events
+// Package sigcheck checks ed25519 signatures as crypto/ed25519.Verify
+// does, in a third less time: what every kaohe reader of a signed ledger
+// spends most of its CPU on. The events package, which defines the
+// ledger, checks with the standard library; an events.Verifier given
+// Verify (its Ed25519 field) gives the same answers faster.
+package sigcheck
 
 import (
 	"crypto/ed25519"
@@ -25,8 +30,9 @@ import (
 // verifyOptions is the preset that answers as crypto/ed25519.Verify.
 var verifyOptions = &voi.Options{Verify: voi.VerifyOptionsStdLib}
 
-// verifyEd25519 is crypto/ed25519.Verify(pub, msg, sig).
-func verifyEd25519(pub ed25519.PublicKey, msg, sig []byte) bool {
+// Verify is crypto/ed25519.Verify(pub, msg, sig), without its panic on a
+// key of the wrong length (false).
+func Verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 	if len(pub) != ed25519.PublicKeySize {
 		return false
 	}
