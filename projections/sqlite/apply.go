@@ -108,8 +108,8 @@ func (d *DB) newApplier(ctx context.Context, tx txn, f *full) (*applier, error) 
 		{&a.insEvent, insertEvents + valuesList(1, eventCols)},
 		{&a.insEvents, insertEvents + valuesList(rowsPerInsert, eventCols)},
 		{&a.getFact, `SELECT value FROM facts WHERE year = ? AND kind = ? AND subject = ? AND fact = ? AND indicator = ? AND part = ?`},
-		{&a.putFact, `INSERT INTO facts(year, kind, subject, fact, indicator, part, value, event_id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT(year, kind, subject, fact, indicator, part) DO UPDATE SET value = excluded.value, event_id = excluded.event_id, seq = excluded.seq`},
+		{&a.putFact, `INSERT INTO facts(year, kind, subject, fact, indicator, part, value, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(year, kind, subject, fact, indicator, part) DO UPDATE SET value = excluded.value, seq = excluded.seq`},
 		{&a.getEntry, `SELECT type, kind, subject, indicator, part, new_value FROM events INDEXED BY events_id WHERE id = ?`},
 		{&a.insScheme, `INSERT OR REPLACE INTO schemes(year, seq, event_id, digest, source) VALUES (?, ?, ?, ?, ?)`},
 	} {
@@ -319,7 +319,7 @@ func (a *applier) setFact(ctx context.Context, ev events.Stored, kind, subject, 
 		a.full.setFact(ev.Year, kind, subject, fact, indicator, part, value, ev.Seq)
 		return nil
 	}
-	_, err := a.putFact.ExecContext(ctx, ev.Year, kind, subject, fact, indicator, part, value, ev.ID, int64(ev.Seq))
+	_, err := a.putFact.ExecContext(ctx, ev.Year, kind, subject, fact, indicator, part, value, int64(ev.Seq))
 	if err == nil {
 		a.memo.facts[factKey{ev.Year, kind, subject, fact, indicator, part}] = value
 	}

@@ -26,7 +26,7 @@ var schemaSQL string
 // the schema or what a row means changes: a file of another version is
 // dropped and rebuilt from the stream on Open (it is a cache, never
 // migrated).
-const schemaVersion = 7
+const schemaVersion = 8
 
 // DefaultBatch is how many events one transaction applies.
 const DefaultBatch = 1000

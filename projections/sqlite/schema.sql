@@ -53,8 +53,9 @@ CREATE VIEW audit AS
 	FROM events;
 
 -- facts is the current value of every fact as entered, with the event
--- that set it. fact: part | target | score | grade | condition | status |
--- social | votes | veto | appeal | unit | registered (apply.go).
+-- that set it (seq: its row in events). fact: part | target | score |
+-- grade | condition | status | social | votes | veto | appeal | unit |
+-- registered (apply.go).
 CREATE TABLE facts (
 	year      INTEGER NOT NULL,
 	kind      TEXT NOT NULL,
@@ -63,8 +64,7 @@ CREATE TABLE facts (
 	indicator TEXT NOT NULL,
 	part      TEXT NOT NULL,
 	value     TEXT NOT NULL,
-	event_id  TEXT NOT NULL,
-	seq       INTEGER NOT NULL,
+	seq       INTEGER NOT NULL, -- the event that set it (events.seq)
 	PRIMARY KEY (year, kind, subject, fact, indicator, part)
 ) WITHOUT ROWID;
 
