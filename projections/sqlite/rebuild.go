@@ -202,7 +202,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 			return err
 		},
 	}
-	for _, ix := range append([]string{`CREATE INDEX events_id ON events(id, type, kind, subject, indicator, part, new_value)`}, indexes[1:]...) {
+	for _, ix := range append([]string{`CREATE INDEX events_id ON events(id)`}, indexes[1:]...) {
 		later = append(later, func() error {
 			if _, err := b.ExecContext(ctx, ix); err != nil {
 				return fmt.Errorf("projections: create index: %w", err)
