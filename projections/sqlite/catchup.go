@@ -99,9 +99,11 @@ func (d *DB) catchUp(ctx context.Context, st *jetstream.Store, progress func(Pro
 // pump reads events on one goroutine (the stream consumer decodes the
 // envelopes), decodes their payloads on a second and applies them in
 // batches on this one (SQLite), so the three overlap. apply gets each
-// batch, its payloads and its number, and says how many it applied.
+// batch, its payloads and its number, and says how many it applied. The
+// batches are read into slices from reuse (nil: new ones), which whoever
+// reads a batch last gives back.
 func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.Stored) error) error, stats *Stats, progress func(Progress),
-	reuse batches, apply func([]events.Stored, []decoded, int) (int, error)) error {
+	reuse batchPool, apply func([]events.Stored, []decoded, int) (int, error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type batch struct {
@@ -165,16 +167,16 @@ func (d *DB) pump(ctx context.Context, read func(context.Context, func(events.St
 	return <-readErr
 }
 
-// batches are the event slices of a pump's batches, given back by its
+// batchPool holds the event slices of a pump's batches, given back by its
 // apply (or what runs after it) once nothing reads them any more: a full
 // rebuild reads ~1,100 batches of ~300 KB, a fifteenth of the garbage it
 // makes. nil: every batch is a new slice.
-type batches chan []events.Stored
+type batchPool chan []events.Stored
 
-func newBatches() batches { return make(batches, 8) }
+func newBatchPool() batchPool { return make(batchPool, 8) }
 
 // get is a slice of capacity size, empty.
-func (p batches) get(size int) []events.Stored {
+func (p batchPool) get(size int) []events.Stored {
 	select {
 	case b := <-p:
 		if cap(b) >= size {
@@ -186,7 +188,7 @@ func (p batches) get(size int) []events.Stored {
 }
 
 // put gives b back, cleared so that it holds no event's bytes.
-func (p batches) put(b []events.Stored) {
+func (p batchPool) put(b []events.Stored) {
 	if p == nil {
 		return
 	}

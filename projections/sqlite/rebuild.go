@@ -303,7 +303,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 	}
 	var toFold chan batch
 	folded := make(chan struct{})
-	reuse := newBatches()
+	reuse := newBatchPool()
 	if !d.readBack {
 		toFold = make(chan batch, 4)
 		go func() {
