@@ -175,3 +175,30 @@ func littleEndian32(v *big.Int) []byte {
 	v.FillBytes(out)
 	return reverse(out)
 }
+
+// The decompressed keys kept are bounded: a stream signed with more keys
+// than that (junk, or a forger's) grows the process no further, and a
+// key beyond the bound is checked as well, decompressed for each
+// signature.
+func TestTheKeysKeptAreBounded(t *testing.T) {
+	msg := []byte("kaohe-command-v1\n{}")
+	for i := range maxExpandedKeys + 50 {
+		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+		sig := ed25519.Sign(priv, msg)
+		if !Verify(pub, msg, sig) {
+			t.Fatalf("key %d: a valid signature refused", i)
+		}
+		if i >= maxExpandedKeys {
+			sig[0] ^= 1
+			if Verify(pub, msg, sig) {
+				t.Fatalf("key %d (beyond the bound): an altered signature accepted", i)
+			}
+		}
+	}
+	if n := expandedCount.Load(); n > maxExpandedKeys {
+		t.Fatalf("%d keys kept, the bound is %d", n, maxExpandedKeys)
+	}
+	if n := expandedCount.Load(); n != maxExpandedKeys {
+		t.Fatalf("%d keys kept after %d distinct keys, want the bound %d", n, maxExpandedKeys+50, maxExpandedKeys)
+	}
+}
