@@ -59,15 +59,18 @@ func expanded(pub ed25519.PublicKey) *voi.ExpandedPublicKey {
 	if x, ok := expandedKeys.Load(k); ok {
 		return x.(*voi.ExpandedPublicKey)
 	}
-	if expandedCount.Load() >= maxExpandedKeys {
+	if expandedCount.Add(1) > maxExpandedKeys { // a place taken first: never more than the bound
+		expandedCount.Add(-1)
 		return nil
 	}
 	x, err := voi.NewExpandedPublicKey(voi.PublicKey(pub))
 	if err != nil {
+		expandedCount.Add(-1)
 		return nil
 	}
-	if _, had := expandedKeys.LoadOrStore(k, x); !had {
-		expandedCount.Add(1)
+	if kept, had := expandedKeys.LoadOrStore(k, x); had { // another goroutine's, first
+		expandedCount.Add(-1)
+		return kept.(*voi.ExpandedPublicKey)
 	}
 	return x
 }
