@@ -248,8 +248,11 @@ func decode(ev events.Stored, v *events.Verifier) decoded {
 // (ed25519) costs about as much as applying, which is one goroutine. A
 // scheme is parsed here too, into the DB's cache, so that applying it
 // finds it parsed: a county's scheme takes milliseconds to parse.
-func (d *DB) decodeAll(evs []events.Stored) []decoded {
-	out := make([]decoded, len(evs))
+func (d *DB) decodeAll(evs []events.Stored, out []decoded) []decoded {
+	if cap(out) < len(evs) {
+		out = make([]decoded, len(evs))
+	}
+	out = out[:len(evs)]
 	part := func(lo, hi int) {
 		v := events.Verifier{Ed25519: sigcheck.Verify}
 		for i := lo; i < hi; i++ {

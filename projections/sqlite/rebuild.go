@@ -324,7 +324,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 					fo.y.Apply(ev, b.dec[i].p, b.dec[i].err)
 					fo.upto = ev.Seq
 				}
-				reuse.put(b.evs)
+				reuse.put(b.evs, b.dec)
 			}
 		}()
 	}
@@ -357,7 +357,7 @@ func (d *DB) buildRows(ctx context.Context, b *sql.DB, st *jetstream.Store, end 
 			if toFold != nil {
 				toFold <- batch{evs, dec}
 			} else {
-				reuse.put(evs)
+				reuse.put(evs, dec)
 			}
 			if d.beforeCommit != nil {
 				if err := d.beforeCommit(n); err != nil {
