@@ -115,6 +115,14 @@ func TestVerifyAgreesWithCryptoEd25519(t *testing.T) {
 		rand.Read(sig)
 		check("random", pub, msgs[1], sig)
 	}
+	// A key of the wrong length is refused (crypto/ed25519.Verify would panic).
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	sig := ed25519.Sign(priv, msgs[1])
+	for _, k := range [][]byte{nil, pub[:31], append(append([]byte(nil), pub...), 0)} {
+		if Verify(k, msgs[1], sig) {
+			t.Fatalf("a key of %d bytes verifies", len(k))
+		}
+	}
 	if accepted < 50 || accepted == n {
 		t.Fatalf("%d of %d cases verify: the cases do not exercise both answers", accepted, n)
 	}

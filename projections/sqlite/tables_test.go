@@ -130,4 +130,7 @@ func TestFactsAnswerAsAMap(t *testing.T) {
 	if _, ok := tab.get(last); ok || tab.n != 0 {
 		t.Error("the table still finds a row after drain")
 	}
+	for k, v := range tab.drain(byKey) {
+		t.Fatalf("an empty table drains %+v: %+v", k, v)
+	}
 }
