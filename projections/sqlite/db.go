@@ -31,12 +31,17 @@ const schemaVersion = 8
 // DefaultBatch is how many events one transaction applies.
 const DefaultBatch = 1000
 
-// indexes are the secondary indexes. A full rebuild drops them and creates
-// them again at the end: building an index once by sorting is several times
-// faster than keeping it up to date row by row. (events_id stays: applying
-// looks events up by id.)
+// indexes are the secondary indexes, each defined here only. A full
+// rebuild's new file has none of them while its rows are written (it keeps
+// what it looks up in memory) and creates them at the end: building an
+// index once by sorting is several times faster than keeping it up to date
+// row by row. events_id serves look-ups by event id (a correction's
+// superseded entry, a lifted veto): the id alone, the row read after (a
+// covering index of the entry's columns took a rebuild 40 % longer to sort
+// and 60 MB more at 1M events).
 var indexes = []string{
 	`CREATE INDEX IF NOT EXISTS events_year ON events(year, seq)`,
+	`CREATE INDEX IF NOT EXISTS events_id ON events(id)`,
 	`CREATE INDEX IF NOT EXISTS events_subject ON events(year, subject, seq)`,
 	`CREATE INDEX IF NOT EXISTS events_actor ON events(year, actor_id, seq)`,
 }

@@ -56,7 +56,7 @@ func openBuilder(ctx context.Context, path string) (*sql.DB, error) {
 		return nil, err
 	}
 	b.SetMaxOpenConns(1)
-	for _, s := range []string{schemaSQL, `DROP INDEX events_id`, `PRAGMA user_version = ` + strconv.Itoa(schemaVersion)} {
+	for _, s := range []string{schemaSQL, `PRAGMA user_version = ` + strconv.Itoa(schemaVersion)} {
 		if _, err := b.ExecContext(ctx, s); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("create schema: %w", err)
@@ -202,7 +202,7 @@ func (d *DB) rebuildAll(ctx context.Context, st *jetstream.Store, upTo uint64, p
 			return err
 		},
 	}
-	for _, ix := range append([]string{`CREATE INDEX events_id ON events(id)`}, indexes[1:]...) {
+	for _, ix := range indexes[1:] {
 		later = append(later, func() error {
 			if _, err := b.ExecContext(ctx, ix); err != nil {
 				return fmt.Errorf("projections: create index: %w", err)

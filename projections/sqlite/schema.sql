@@ -42,10 +42,9 @@ CREATE TABLE events (
 	raw            BLOB NOT NULL     -- the message exactly as stored
 );
 
--- Lookups by event id (a correction's superseded entry, a lifted veto):
--- the id alone, the row read after (a covering index of the entry's
--- columns took a rebuild 40 % longer to sort and 60 MB more at 1M events).
-CREATE INDEX events_id ON events(id);
+-- The secondary indexes (events_year, events_id, events_subject,
+-- events_actor) are defined in db.go (indexes): a full rebuild creates
+-- them once its rows are written.
 
 -- audit is the inspector's view of events.
 CREATE VIEW audit AS
