@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -204,11 +203,7 @@ func TestAnUndecodableRowIsAnErrorForFlagsAsForResults(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "projections.db")
 	db := openDB(t, path)
 	mustCatchUp(t, db, st)
-	raw, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := openRaw(t, path)
 	var seq int64
 	if err := raw.QueryRow(`SELECT seq FROM events WHERE year = 2023 AND type = ? ORDER BY seq LIMIT 1`, events.TypeGradeDecided).Scan(&seq); err != nil {
 		t.Fatal(err)

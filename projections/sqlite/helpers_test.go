@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"bytes"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,18 @@ import (
 	"github.com/kaohe/kaohe/projections/sqlite"
 	"github.com/kaohe/kaohe/replay"
 )
+
+// openRaw opens a projections file with the SQLite driver alone, to read
+// or alter it behind the projections' back; closed when the test ends.
+func openRaw(tb testing.TB, path string) *sql.DB {
+	tb.Helper()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	return raw
+}
 
 // openDB opens a projections file (a new one in a temp dir when path is "").
 func openDB(tb testing.TB, path string) *sqlite.DB {

@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"database/sql"
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
@@ -18,12 +17,7 @@ type unitRow struct {
 
 func unitRows(t *testing.T, path string, year int) map[string]unitRow {
 	t.Helper()
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT unit, composite, rank_no, proposed, decided, final FROM unit_results WHERE year = ?`, year)
+	rows, err := openRaw(t, path).Query(`SELECT unit, composite, rank_no, proposed, decided, final FROM unit_results WHERE year = ?`, year)
 	if err != nil {
 		t.Fatal(err)
 	}

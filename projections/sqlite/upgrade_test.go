@@ -1,12 +1,9 @@
 package sqlite_test
 
 import (
-	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/kaohe/kaohe/commands/ledgertest"
 	"github.com/kaohe/kaohe/projections/sqlite"
@@ -20,7 +17,9 @@ import (
 func TestAFileOfAnOlderSchemaIsBuiltAgain(t *testing.T) {
 	st := ledgertest.OpenStore(t)
 	submitYear(t, st, 2023)
-	want := mustDump(t, func() *sqlite.DB { db := openDB(t, ""); mustCatchUp(t, db, st); return db }())
+	fresh := openDB(t, "")
+	mustCatchUp(t, fresh, st)
+	want := mustDump(t, fresh)
 
 	path := filepath.Join(t.TempDir(), "projections.db")
 	db, err := sqlite.Open(path)
@@ -31,10 +30,7 @@ func TestAFileOfAnOlderSchemaIsBuiltAgain(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := openRaw(t, path)
 	for _, q := range []string{
 		`ALTER TABLE facts ADD COLUMN event_id TEXT NOT NULL DEFAULT 'old'`,
 		`DROP INDEX events_id`,
@@ -44,20 +40,13 @@ func TestAFileOfAnOlderSchemaIsBuiltAgain(t *testing.T) {
 		`PRAGMA user_version = 7`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
-			raw.Close()
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	raw.Close()
 
 	again := openDB(t, path)
 	mustCatchUp(t, again, st)
 	sameDump(t, "a version-7 file opened and caught up", mustDump(t, again), want)
-	raw, err = sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	var facts, index string
 	var version int
 	if err := raw.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'facts'`).Scan(&facts); err != nil {
