@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"fmt"
 	"math/big"
+	"slices"
 	"testing"
 
 	"github.com/oasisprotocol/curve25519-voi/curve"
@@ -61,7 +62,9 @@ func TestVerifyAgreesWithCryptoEd25519(t *testing.T) {
 		check("short signature", pub, m, sig[:63])
 		check("long signature", pub, m, append(append([]byte(nil), sig...), 0))
 		// s + L: the same scalar, not reduced.
-		s := new(big.Int).SetBytes(reverse(sig[32:]))
+		be := slices.Clone(sig[32:])
+		slices.Reverse(be) // s is little-endian
+		s := new(big.Int).SetBytes(be)
 		s.Add(s, groupOrder)
 		check("s + L", pub, m, append(append([]byte(nil), sig[:32]...), littleEndian32(s)...))
 		high := append([]byte(nil), sig...)
@@ -169,19 +172,12 @@ func encode(p *curve.EdwardsPoint) []byte {
 	return c[:]
 }
 
-func reverse(b []byte) []byte {
-	out := make([]byte, len(b))
-	for i := range b {
-		out[len(b)-1-i] = b[i]
-	}
-	return out
-}
-
 // littleEndian32 is v's 32 bytes, least significant first.
 func littleEndian32(v *big.Int) []byte {
 	out := make([]byte, 32)
 	v.FillBytes(out)
-	return reverse(out)
+	slices.Reverse(out)
+	return out
 }
 
 // The decompressed keys kept are bounded: a stream signed with more keys
